@@ -1,0 +1,25 @@
+/* The API: the route table, the command-line data commands. */
+#ifndef BDHVS_API_H
+#define BDHVS_API_H
+
+#include "bdhvs/config.h"
+#include "bdhvs/db.h"
+#include "bdhvs/http.h"
+
+/* The single inventory of the API. */
+extern const http_route api_routes[];
+extern const int api_nroutes;
+
+/* Verifies a bearer token (JWT or API token) for the HTTP layer. */
+int api_authenticate(http_ctx *c, const char *token, caller *who);
+/* Prepares what the API needs before serving (the dummy password hash). 0 on success. */
+int api_init(const bdhvs_config *cfg);
+void api_shutdown(void);
+
+/* bdhvs user add: creates or updates a user. Returns a process exit code. */
+int api_user_add(db_conn *db, const char *username, const char *role, const char *unit_code,
+                 const char *password);
+/* bdhvs seed demo: idempotent demo data. Returns a process exit code. */
+int api_seed_demo(db_conn *db, const char *password);
+
+#endif

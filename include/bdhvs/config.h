@@ -1,0 +1,37 @@
+/* Configuration from the environment: parsed and checked in one place. */
+#ifndef BDHVS_CONFIG_H
+#define BDHVS_CONFIG_H
+
+#include <stddef.h>
+
+typedef struct bdhvs_config {
+    char database_url[1024];
+    char listen_host[64];
+    int listen_port;
+    char jwt_secret[512];
+    size_t jwt_secret_len;
+    int db_pool;          /* connections in the pool */
+    int db_acquire_ms;    /* how long a request waits for a connection before 503 */
+    int threads;          /* HTTP worker threads */
+    size_t max_body;      /* bytes; larger bodies get 413 */
+    char cors_origins[1024]; /* comma-separated list, "*" for any */
+    int log_level;        /* 0 error, 1 warn, 2 info, 3 debug */
+    int access_ttl;       /* seconds */
+    int refresh_ttl;      /* seconds */
+    int conn_timeout;     /* idle HTTP connection timeout, seconds */
+    int conn_limit;       /* simultaneous HTTP connections */
+    int per_ip_limit;     /* simultaneous connections per client address */
+    int login_max_user;   /* failed logins per account per window before a lock */
+    int login_max_ip;     /* failed logins per client address per window */
+    int login_window;     /* seconds */
+    char migrations_dir[512];
+} bdhvs_config;
+
+/* Fills cfg from the environment. Returns 0, or -1 with a message in err. For "serve"
+ * need_secret is 1: a missing or short BDHVS_JWT_SECRET is an error. */
+int config_load(bdhvs_config *cfg, int need_secret, char *err, size_t errlen);
+
+/* Parses a whole decimal integer in [min, max]; returns 0 or -1. */
+int config_parse_int(const char *s, long min, long max, long *out);
+
+#endif

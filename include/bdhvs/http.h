@@ -1,0 +1,125 @@
+/* The HTTP machinery: route table in, middleware, problem+json, query and body parsing,
+ * JSON and CSV answers. It knows no resource. */
+#ifndef BDHVS_HTTP_H
+#define BDHVS_HTTP_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include "bdhvs/auth.h"
+#include "bdhvs/config.h"
+#include "bdhvs/db.h"
+#include "bdhvs/jsonx.h"
+
+struct _u_request;
+struct _u_response;
+typedef struct http_ctx http_ctx;
+
+/* A handler answers through the respond_* functions and returns nothing useful. */
+typedef void (*http_handler)(http_ctx *c);
+
+typedef struct http_route {
+    const char *method;  /* GET, POST, PUT, PATCH, DELETE */
+    const char *path;    /* /api/v1/units/:id/tree */
+    http_handler handler;
+    role_t least;        /* ROLE_NONE: no token needed */
+} http_route;
+
+/* Turns a bearer token into a caller. Returns 0 (who filled), 401 when the token is bad,
+ * or 503 when it could not be checked. */
+typedef int (*http_authenticator)(http_ctx *c, const char *token, caller *who);
+
+typedef struct http_server_opts {
+    const bdhvs_config *cfg;
+    const http_route *routes;
+    int nroutes;
+    db_pool *pool;
+    http_authenticator authenticate;
+} http_server_opts;
+
+/* Serves until SIGTERM or SIGINT, then stops accepting, lets requests in flight finish and
+ * returns 0; -1 when the server could not start. Signals must be blocked by the caller
+ * before any thread starts. */
+int http_serve(const http_server_opts *opts);
+
+/* ---- the request context ---- */
+struct http_ctx {
+    const struct _u_request *req;
+    struct _u_response *resp;
+    const http_route *route;
+    const bdhvs_config *cfg;
+    db_pool *pool;
+    db_conn *db;       /* checked out on demand by http_db, released after the handler */
+    caller who;
+    int authed;
+    int status;        /* the answer's status, for the log */
+    char request_id[72];
+    char client_ip[64];
+    char pathbuf[256]; /* a path parameter's text */
+    char *qbuf;        /* decoded query string storage */
+    int nq;
+    char *qkeys[64];
+    char *qvals[64];
+};
+
+/* The pooled connection for this request, or NULL after answering 503. */
+db_conn *http_db(http_ctx *c);
+const char *http_header(http_ctx *c, const char *name); /* any capitalisation; NULL if absent */
+const char *http_method(http_ctx *c);
+
+/* ---- path and query ---- */
+/* The positive integer in the path segment named :name. 0 after answering 404. */
+long long http_path_id(http_ctx *c, const char *name);
+/* The raw text of :name in the path (decoded), or NULL. */
+const char *http_path_param(http_ctx *c, const char *name);
+/* Query parameter value; NULL when absent. A parameter given twice or with invalid UTF-8 was
+ * already refused with 400 before the handler ran. */
+const char *http_query(http_ctx *c, const char *key);
+/* Refuses parameters not in allowed (NULL-terminated) with errors added to v. */
+void http_query_only(http_ctx *c, const char *const *allowed, verrs *v);
+/* Typed query readers; on a bad value they add to v. Return 1 when present and valid. */
+int http_query_id(http_ctx *c, const char *key, long long *out, verrs *v);
+int http_query_int(http_ctx *c, const char *key, long min, long max, long *out, verrs *v);
+int http_query_bool(http_ctx *c, const char *key, int *out, verrs *v);
+int http_query_date(http_ctx *c, const char *key, char out[11], verrs *v);
+int http_query_timestamp(http_ctx *c, const char *key, const char **out, verrs *v);
+/* sort=field or -field among allowed; writes the canonical form ("code" or "-code"). */
+int http_query_sort(http_ctx *c, const char *const *allowed, const char *dflt, char out[40],
+                    verrs *v);
+/* limit and offset with the list defaults (CSV answers allow bigger pages). */
+void http_query_page(http_ctx *c, long *limit, long *offset, verrs *v);
+
+/* ---- bodies ---- */
+/* Parses a JSON body: requires Content-Type application/json (415), well-formed UTF-8 JSON
+ * without duplicate keys (400), and an object (want_array 0) or an array (1) (422). Returns a
+ * new reference the caller decrefs, or NULL after answering. */
+json_t *http_json_body(http_ctx *c, int want_array);
+/* Answers a body's validation errors (422) when v has any; returns 1 if it answered. */
+int http_refuse_invalid(http_ctx *c, verrs *v);
+int http_wants_csv(http_ctx *c);
+
+/* ---- answers ---- */
+void respond_problem(http_ctx *c, int status, const char *detail);
+void respond_problem_errors(http_ctx *c, int status, const char *detail, json_t *errors);
+/* Answers for a failed database result: 503 / 409 / 422 / 500 as db_error_status says. */
+void respond_db_error(http_ctx *c, const PGresult *res, const char *what);
+void respond_json_text(http_ctx *c, int status, const char *text, size_t len);
+void respond_json(http_ctx *c, int status, json_t *body); /* does not steal body */
+/* A single resource: adds a strong ETag made from the body. */
+void respond_resource_text(http_ctx *c, int status, const char *text, size_t len);
+void respond_empty(http_ctx *c, int status);
+void respond_bytes(http_ctx *c, int status, const char *content_type, const char *data,
+                   size_t len);
+/* Writes items (a JSON array of objects) as CSV with the given columns. */
+void respond_csv(http_ctx *c, json_t *items, const char *const *columns);
+void http_set_header(http_ctx *c, const char *name, const char *value);
+/* ETag of a JSON text, as the server computes it. buf needs 24 bytes. */
+void http_etag(const char *text, size_t len, char *buf);
+/* Checks If-Match against the ETag of the current representation; answers 412 and returns
+ * 1 when it does not match. */
+int http_if_match_fails(http_ctx *c, const char *current_text);
+
+/* ---- metrics ---- */
+/* Prometheus text for the HTTP counters and histogram; malloc'd, caller frees. */
+char *http_metrics_text(void);
+
+#endif

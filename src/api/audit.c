@@ -1,0 +1,50 @@
+/* The audit trail: who changed what, when, from which request, before and after. */
+#include "internal.h"
+
+static const char *const AUDIT_COLUMNS[] = {"id", "at", "user_id", "username", "request_id", "action",
+                                            "entity", "entity_id", "before", "after", NULL};
+
+static db_stmt STMT_LIST = {
+    "audit_list",
+    "WITH f AS (SELECT a.* FROM audit_log a WHERE ($1::text IS NULL OR a.entity = $1)"
+    "   AND ($2::text IS NULL OR a.entity_id = $2) AND ($3::bigint IS NULL OR a.user_id = $3)"
+    "   AND ($4::timestamptz IS NULL OR a.at >= $4)),"
+    " p AS (SELECT * FROM f ORDER BY id DESC LIMIT $5 OFFSET $6)"
+    " SELECT json_build_object('items', coalesce((SELECT json_agg(json_build_object('id', p.id, 'at', rfc3339(p.at),"
+    "   'user_id', p.user_id, 'username', p.username, 'request_id', p.request_id, 'action', p.action,"
+    "   'entity', p.entity, 'entity_id', p.entity_id, 'before', p.before, 'after', p.after) ORDER BY p.id DESC)"
+    "   FROM p), '[]'), 'total', (SELECT count(*) FROM f), 'limit', $5::int, 'offset', $6::int)",
+    6};
+
+void audit_list(http_ctx *c)
+{
+    static const char *const params[] = {"entity", "entity_id", "user_id", "since", "limit", "offset", NULL};
+    verrs v;
+    verrs_init(&v);
+    http_query_only(c, params, &v);
+    long long uid = 0;
+    long limit, offset;
+    const char *since = NULL;
+    int has_uid = http_query_id(c, "user_id", &uid, &v) == 1;
+    http_query_timestamp(c, "since", &since, &v);
+    http_query_page(c, &limit, &offset, &v);
+    const char *entity = http_query(c, "entity"), *eid = http_query(c, "entity_id");
+    if (entity && strlen(entity) > 40) verrs_add(&v, "entity", "is too long");
+    if (eid && strlen(eid) > 100) verrs_add(&v, "entity_id", "is too long");
+    if (verrs_count(&v)) {
+        api_bad_query(c, &v);
+        verrs_free(&v);
+        return;
+    }
+    verrs_free(&v);
+    if (http_db(c) == NULL) return;
+    char us[24], ls[24], os[24];
+    snprintf(us, sizeof us, "%lld", uid);
+    snprintf(ls, sizeof ls, "%ld", limit);
+    snprintf(os, sizeof os, "%ld", offset);
+    const char *pv[] = {entity, eid, has_uid ? us : NULL, since, ls, os};
+    PGresult *r = api_run(c, &STMT_LIST, pv, "listing the audit trail");
+    if (r == NULL) return;
+    api_list_answer(c, r, AUDIT_COLUMNS);
+    PQclear(r);
+}

@@ -1,0 +1,109 @@
+#include "internal.h"
+
+const char *api_scope(http_ctx *c, char buf[24])
+{
+    if (c->who.all_units) return NULL;
+    snprintf(buf, 24, "%lld", c->who.unit_id);
+    return buf;
+}
+
+PGresult *api_run(http_ctx *c, db_stmt *st, const char *const *values, const char *what)
+{
+    PGresult *r = db_run(c->db, st, values);
+    if (!db_ok(r)) {
+        respond_db_error(c, r, what);
+        PQclear(r);
+        db_rollback(c->db);
+        return NULL;
+    }
+    return r;
+}
+
+int api_commit(http_ctx *c)
+{
+    if (db_commit(c->db) != 0) {
+        http_set_header(c, "Retry-After", "2");
+        respond_problem(c, 503, "The change could not be committed; nothing was written. Try again.");
+        return -1;
+    }
+    return 0;
+}
+
+static db_stmt STMT_AUDIT = {
+    "audit_insert",
+    "INSERT INTO audit_log (user_id, username, request_id, action, entity, entity_id, before, after)"
+    " VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8::jsonb)",
+    8};
+
+int api_audit(http_ctx *c, const char *action, const char *entity, const char *entity_id,
+              const char *before, const char *after)
+{
+    char uid[24];
+    snprintf(uid, sizeof uid, "%lld", c->who.user_id);
+    const char *v[] = {c->authed ? uid : NULL, c->authed ? c->who.username : NULL, c->request_id,
+                       action, entity, entity_id, before, after};
+    PGresult *r = api_run(c, &STMT_AUDIT, v, "writing the audit record");
+    if (r == NULL) return -1;
+    PQclear(r);
+    return 0;
+}
+
+void api_list_answer(http_ctx *c, PGresult *res, const char *const *csv_columns)
+{
+    const char *text = PQgetvalue(res, 0, 0);
+    if (csv_columns != NULL && http_wants_csv(c)) {
+        json_t *j = json_loads(text, 0, NULL);
+        respond_csv(c, json_object_get(j, "items"), csv_columns);
+        json_decref(j);
+        return;
+    }
+    respond_json_text(c, 200, text, strlen(text));
+}
+
+void api_location(http_ctx *c, const char *prefix, const char *id)
+{
+    char loc[128];
+    snprintf(loc, sizeof loc, "%s/%s", prefix, id);
+    http_set_header(c, "Location", loc);
+}
+
+static db_stmt STMT_FIND_UNIT = {
+    "common_find_unit",
+    "SELECT u.id, u.active FROM units u WHERE (u.id = $1 OR u.code = $2) AND in_scope(u.path, $3)", 3};
+
+long long api_resolve_unit(http_ctx *c, long long id, const char *code, const char *field,
+                           int require_open, verrs *v)
+{
+    char ids[24], sc[24];
+    snprintf(ids, sizeof ids, "%lld", id);
+    const char *pv[] = {code ? "0" : ids, code ? code : "", api_scope(c, sc)};
+    PGresult *r = db_run(c->db, &STMT_FIND_UNIT, pv);
+    if (!db_ok(r)) {
+        respond_db_error(c, r, "finding a unit");
+        PQclear(r);
+        db_rollback(c->db);
+        return -2;
+    }
+    long long found = -1;
+    if (PQntuples(r) != 1) verrs_add(v, field, "no such unit");
+    else if (require_open && strcmp(PQgetvalue(r, 0, 1), "t") != 0) verrs_add(v, field, "that unit is closed");
+    else found = atoll(PQgetvalue(r, 0, 0));
+    PQclear(r);
+    return found;
+}
+
+int api_begin(http_ctx *c)
+{
+    if (http_db(c) == NULL) return -1;
+    if (db_begin(c->db) != 0) {
+        http_set_header(c, "Retry-After", "2");
+        respond_problem(c, 503, "The database is unavailable; try again shortly.");
+        return -1;
+    }
+    return 0;
+}
+
+void api_bad_query(http_ctx *c, verrs *v)
+{
+    respond_problem_errors(c, 400, "Some query parameters are invalid; see errors.", v->list);
+}

@@ -1,0 +1,66 @@
+/* Shared by the files of src/api only. */
+#ifndef BDHVS_API_INTERNAL_H
+#define BDHVS_API_INTERNAL_H
+
+#include "bdhvs/api.h"
+#include "bdhvs/http.h"
+#include "bdhvs/jsonx.h"
+#include "bdhvs/log.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* The caller's scope as a SQL parameter: NULL for every unit, else the unit id in buf. */
+const char *api_scope(http_ctx *c, char buf[24]);
+/* Writes an audit record in the caller's open transaction. before/after are JSON texts or
+ * NULL. Returns 0, or -1 after answering with the database error. */
+int api_audit(http_ctx *c, const char *action, const char *entity, const char *entity_id,
+              const char *before, const char *after);
+/* Runs st; on failure answers the database error (rolling back) and returns NULL. */
+PGresult *api_run(http_ctx *c, db_stmt *st, const char *const *values, const char *what);
+/* Commits; on failure answers 503 and returns -1. */
+int api_commit(http_ctx *c);
+/* Answers a list built by SQL: JSON text as is, or CSV from its items. The result's single
+ * cell holds {"items": [...], "total": N, "limit": L, "offset": O}. */
+void api_list_answer(http_ctx *c, PGresult *res, const char *const *csv_columns);
+/* Finds a unit by id (code NULL) or code inside the caller's scope. Returns its id; -1 after
+ * adding an error for field to v (absent, out of scope, or closed when require_open); -2 after
+ * answering a database error. */
+long long api_resolve_unit(http_ctx *c, long long id, const char *code, const char *field,
+                           int require_open, verrs *v);
+/* Checks out a connection and begins a transaction; -1 after answering 503. */
+int api_begin(http_ctx *c);
+/* Answers 400 with the query's errors. */
+void api_bad_query(http_ctx *c, verrs *v);
+/* Sets Location to fmt % id. */
+void api_location(http_ctx *c, const char *prefix, const char *id);
+
+/* Handlers, one file each. */
+void auth_login(http_ctx *c);
+void auth_refresh(http_ctx *c);
+void auth_logout(http_ctx *c);
+void auth_me(http_ctx *c);
+void tokens_create(http_ctx *c);
+void tokens_list(http_ctx *c);
+void tokens_delete(http_ctx *c);
+void users_list(http_ctx *c);
+void users_create(http_ctx *c);
+void users_get(http_ctx *c);
+void users_update(http_ctx *c);
+void users_delete(http_ctx *c);
+void units_list(http_ctx *c);
+void units_create(http_ctx *c);
+void units_get(http_ctx *c);
+void units_update(http_ctx *c);
+void units_close(http_ctx *c);
+void units_tree(http_ctx *c);
+void audit_list(http_ctx *c);
+void ops_healthz(http_ctx *c);
+void ops_readyz(http_ctx *c);
+void ops_metrics(http_ctx *c);
+void ops_openapi(http_ctx *c);
+void ops_docs(http_ctx *c);
+
+#endif

@@ -1,0 +1,85 @@
+/* Operations endpoints: liveness, readiness, metrics, the contract, docs. */
+#include "internal.h"
+#include "bdhvs/migrate.h"
+
+extern const unsigned char bdhvs_openapi_yaml[];
+extern const size_t bdhvs_openapi_yaml_len;
+
+void ops_healthz(http_ctx *c)
+{
+    static const char ok[] = "{\"status\":\"ok\"}";
+    respond_json_text(c, 200, ok, sizeof ok - 1);
+}
+
+void ops_readyz(http_ctx *c)
+{
+    db_conn *db = pool_checkout(c->pool);
+    if (db == NULL) {
+        http_set_header(c, "Retry-After", "5");
+        respond_problem(c, 503, "The database is unreachable.");
+        return;
+    }
+    c->db = db;
+    int available = 0, applied = 0;
+    if (migrate_status(db, c->cfg->migrations_dir, &available, &applied) != 0) {
+        http_set_header(c, "Retry-After", "5");
+        respond_problem(c, 503, db_is_broken(db) ? "The database is unreachable." : "The migrations could not be checked.");
+        return;
+    }
+    if (applied != available) {
+        char detail[128];
+        snprintf(detail, sizeof detail, "Migrations are not current: %d of %d applied.", applied, available);
+        http_set_header(c, "Retry-After", "5");
+        respond_problem(c, 503, detail);
+        return;
+    }
+    json_t *o = json_pack("{s:s, s:s, s:{s:i, s:i}}", "status", "ready", "database", "ok", "migrations",
+                          "applied", applied, "available", available);
+    respond_json(c, 200, o);
+    json_decref(o);
+}
+
+void ops_metrics(http_ctx *c)
+{
+    char *http = http_metrics_text();
+    int size, used, waiting, open;
+    pool_stats(c->pool, &size, &used, &waiting, &open);
+    char pool[1024];
+    snprintf(pool, sizeof pool,
+             "# HELP bdhvs_db_pool_size Connections the pool may open.\n# TYPE bdhvs_db_pool_size gauge\n"
+             "bdhvs_db_pool_size %d\n"
+             "# HELP bdhvs_db_pool_open Connections open now.\n# TYPE bdhvs_db_pool_open gauge\n"
+             "bdhvs_db_pool_open %d\n"
+             "# HELP bdhvs_db_pool_in_use Connections checked out by requests.\n# TYPE bdhvs_db_pool_in_use gauge\n"
+             "bdhvs_db_pool_in_use %d\n"
+             "# HELP bdhvs_db_pool_waiting Requests waiting for a connection.\n# TYPE bdhvs_db_pool_waiting gauge\n"
+             "bdhvs_db_pool_waiting %d\n",
+             size, open, used, waiting);
+    size_t a = http ? strlen(http) : 0, b = strlen(pool);
+    char *all = malloc(a + b + 1);
+    if (all == NULL) {
+        free(http);
+        respond_problem(c, 500, "Out of memory.");
+        return;
+    }
+    if (a) memcpy(all, http, a);
+    memcpy(all + a, pool, b + 1);
+    respond_bytes(c, 200, "text/plain; version=0.0.4; charset=utf-8", all, a + b);
+    free(all);
+    free(http);
+}
+
+void ops_openapi(http_ctx *c)
+{
+    respond_bytes(c, 200, "application/yaml", (const char *)bdhvs_openapi_yaml, bdhvs_openapi_yaml_len);
+}
+
+void ops_docs(http_ctx *c)
+{
+    static const char page[] =
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>bdhvs API</title></head>"
+        "<body><h1>bdhvs API</h1><p>The complete contract is <a href=\"/openapi.yaml\">openapi.yaml</a> "
+        "(OpenAPI 3.1). Sign in with <code>POST /api/v1/auth/login</code> and send "
+        "<code>Authorization: Bearer &lt;token&gt;</code>.</p></body></html>";
+    respond_bytes(c, 200, "text/html; charset=utf-8", page, sizeof page - 1);
+}

@@ -1,0 +1,441 @@
+/* Units: the tree of the health sector. Every caller but admin and integration sees its own
+ * unit's subtree only; anything else answers 404, like an id that does not exist. */
+#include "internal.h"
+
+static const char *const UNIT_TYPES[] = {"department_of_health", "office", "hospital", "health_centre",
+                                         "cdc", "ward", "unit_office", "commune_station", "other", NULL};
+static const char *const UNIT_COLUMNS[] = {"id", "code", "name", "type", "parent_id", "parent_code", "depth",
+                                           "active", "opened_on", "closed_on", "created_at", "updated_at", NULL};
+
+/* bench/unit_get.sql runs this same statement through pgbench; keep them in step. */
+static db_stmt STMT_GET = {
+    "units_get", "SELECT unit_json(u) FROM units u WHERE u.id = $1 AND in_scope(u.path, $2)", 2};
+
+static db_stmt STMT_LIST = {
+    "units_list",
+    "WITH f AS (SELECT u.* FROM units u WHERE in_scope(u.path, $1)"
+    "   AND ($2::bigint IS NULL OR u.parent_id = $2)"
+    "   AND ($3::bigint IS NULL OR u.path <@ (SELECT s.path FROM units s WHERE s.id = $3))"
+    "   AND ($4::text IS NULL OR u.type = $4)"
+    "   AND ($5::bool IS NULL OR u.active = $5)"
+    "   AND ($6::text IS NULL OR strpos(f_unaccent(u.name), f_unaccent($6)) > 0"
+    "        OR strpos(lower(u.code), lower($6)) > 0)"
+    "   AND ($7::timestamptz IS NULL OR u.updated_at > $7)),"
+    " p AS (SELECT f.id, row_number() OVER (ORDER BY"
+    "   CASE WHEN $8 = 'code' THEN f.code END, CASE WHEN $8 = '-code' THEN f.code END DESC,"
+    "   CASE WHEN $8 = 'name' THEN f_unaccent(f.name) END, CASE WHEN $8 = '-name' THEN f_unaccent(f.name) END DESC,"
+    "   CASE WHEN $8 = 'type' THEN f.type END, CASE WHEN $8 = '-type' THEN f.type END DESC,"
+    "   CASE WHEN $8 = 'updated_at' THEN f.updated_at END, CASE WHEN $8 = '-updated_at' THEN f.updated_at END DESC,"
+    "   CASE WHEN $8 = '-id' THEN f.id END DESC, f.id) AS rn FROM f ORDER BY rn LIMIT $9 OFFSET $10)"
+    " SELECT json_build_object('items', coalesce((SELECT json_agg(unit_json(u) ORDER BY p.rn)"
+    "   FROM p JOIN units u ON u.id = p.id), '[]'),"
+    " 'total', (SELECT count(*) FROM f), 'limit', $9::int, 'offset', $10::int)",
+    10};
+
+static db_stmt STMT_INSERT = {
+    "units_insert",
+    "INSERT INTO units (code, name, type, parent_id, opened_on) VALUES ($1, $2, $3, $4, $5)"
+    " RETURNING units.id, unit_json(units)",
+    5};
+
+static db_stmt STMT_LOCK = {
+    "units_lock",
+    "SELECT unit_json(u), u.active, u.parent_id, (SELECT count(*) FROM units k WHERE k.parent_id = u.id AND k.active),"
+    " $3::bigint IS NOT NULL AND u.id = $3::bigint"
+    " FROM units u WHERE u.id = $1 AND in_scope(u.path, $2) FOR UPDATE",
+    3};
+
+static db_stmt STMT_MOVE = {"units_move", "SELECT unit_move($1, $2)", 2};
+
+static db_stmt STMT_UPDATE = {
+    "units_update",
+    "UPDATE units SET code = coalesce($2, code), name = coalesce($3, name), type = coalesce($4, type),"
+    " opened_on = CASE WHEN $6::bool THEN $5::date ELSE opened_on END, updated_at = now()"
+    " WHERE id = $1 RETURNING unit_json(units)",
+    6};
+
+static db_stmt STMT_CLOSE = {
+    "units_close",
+    "UPDATE units SET active = false, closed_on = $2::date, updated_at = now()"
+    " WHERE id = $1 RETURNING unit_json(units)",
+    2};
+
+static db_stmt STMT_CLOSE_CHECK = {
+    "units_close_check",
+    "SELECT $2::date <= current_date, opened_on IS NULL OR $2::date >= opened_on FROM units WHERE id = $1", 2};
+
+static db_stmt STMT_TREE = {
+    "units_tree",
+    "SELECT u.id, u.parent_id, unit_json(u) FROM units r JOIN units u ON u.path <@ r.path"
+    " WHERE r.id = $1 AND in_scope(r.path, $2)"
+    "   AND nlevel(u.path) <= nlevel(r.path) + $3 AND (u.active OR $4::bool OR u.id = r.id)"
+    " ORDER BY nlevel(u.path), u.code",
+    4};
+
+void units_get(http_ctx *c)
+{
+    long long id = http_path_id(c, "id");
+    if (id == 0 || http_db(c) == NULL) return;
+    char ids[24], sc[24];
+    snprintf(ids, sizeof ids, "%lld", id);
+    const char *v[] = {ids, api_scope(c, sc)};
+    PGresult *r = api_run(c, &STMT_GET, v, "reading a unit");
+    if (r == NULL) return;
+    if (PQntuples(r) != 1) respond_problem(c, 404, "There is no such unit.");
+    else respond_resource_text(c, 200, PQgetvalue(r, 0, 0), (size_t)PQgetlength(r, 0, 0));
+    PQclear(r);
+}
+
+void units_list(http_ctx *c)
+{
+    static const char *const params[] = {"parent_id", "under", "type", "active", "q", "updated_since",
+                                         "sort", "limit", "offset", NULL};
+    static const char *const sorts[] = {"code", "name", "id", "type", "updated_at", NULL};
+    verrs v;
+    verrs_init(&v);
+    http_query_only(c, params, &v);
+    long long parent = 0, under = 0;
+    int active = 0;
+    long limit, offset;
+    const char *since = NULL;
+    char sort[40];
+    int has_parent = http_query_id(c, "parent_id", &parent, &v) == 1;
+    int has_under = http_query_id(c, "under", &under, &v) == 1;
+    int has_active = http_query_bool(c, "active", &active, &v) == 1;
+    const char *type = http_query(c, "type");
+    if (type != NULL) {
+        int ok = 0;
+        for (int i = 0; UNIT_TYPES[i]; i++) ok |= strcmp(UNIT_TYPES[i], type) == 0;
+        if (!ok) verrs_add(&v, "type", "is not a unit type");
+    }
+    const char *q = http_query(c, "q");
+    if (q != NULL && (strlen(q) == 0 || utf8_length(q) > 100)) verrs_add(&v, "q", "must be 1 to 100 characters");
+    http_query_timestamp(c, "updated_since", &since, &v);
+    http_query_sort(c, sorts, "code", sort, &v);
+    http_query_page(c, &limit, &offset, &v);
+    if (verrs_count(&v)) {
+        api_bad_query(c, &v);
+        verrs_free(&v);
+        return;
+    }
+    verrs_free(&v);
+    if (http_db(c) == NULL) return;
+    char sc[24], ps[24], us[24], ls[24], os[24];
+    snprintf(ps, sizeof ps, "%lld", parent);
+    snprintf(us, sizeof us, "%lld", under);
+    snprintf(ls, sizeof ls, "%ld", limit);
+    snprintf(os, sizeof os, "%ld", offset);
+    const char *pv[] = {api_scope(c, sc), has_parent ? ps : NULL, has_under ? us : NULL, type,
+                        has_active ? (active ? "true" : "false") : NULL, q, since, sort, ls, os};
+    PGresult *r = api_run(c, &STMT_LIST, pv, "listing units");
+    if (r == NULL) return;
+    api_list_answer(c, r, UNIT_COLUMNS);
+    PQclear(r);
+}
+
+static int code_ok(const char *s)
+{
+    size_t n = strlen(s);
+    if (n < 1 || n > 32) return 0;
+    for (const char *p = s; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+              *p == '.' || *p == '_' || *p == '-'))
+            return 0;
+    return 1;
+}
+
+/* Validated fields of a create or update body. */
+typedef struct unit_input {
+    const char *code, *name, *type, *parent_code;
+    long long parent_id;
+    int parent_given, parent_null;
+    char opened_on[11];
+    int opened_given, opened_null;
+} unit_input;
+
+static void read_unit_body(json_t *body, unit_input *in, verrs *v)
+{
+    static const char *const fields[] = {"code", "name", "type", "parent_id", "parent_code", "opened_on", NULL};
+    memset(in, 0, sizeof *in);
+    json_refuse_unknown(body, fields, v);
+    if (jfield_string(body, "code", 1, 32, &in->code, v) == 1 && !code_ok(in->code)) {
+        verrs_add(v, "code", "may hold only letters A-Z, digits, '.', '_' and '-' (1 to 32)");
+        in->code = NULL;
+    }
+    jfield_string(body, "name", 1, 300, &in->name, v);
+    if (jfield_string(body, "type", 1, 40, &in->type, v) == 1) {
+        int ok = 0;
+        for (int i = 0; UNIT_TYPES[i]; i++) ok |= strcmp(UNIT_TYPES[i], in->type) == 0;
+        if (!ok) verrs_add(v, "type", "must be one of department_of_health, office, hospital, health_centre, cdc, ward, unit_office, commune_station, other");
+    }
+    json_t *pid = json_object_get(body, "parent_id");
+    json_t *pcode = json_object_get(body, "parent_code");
+    if (pid != NULL && pcode != NULL) verrs_add(v, "parent_code", "give parent_id or parent_code, not both");
+    if (pid != NULL && json_is_null(pid)) in->parent_given = in->parent_null = 1;
+    else if (jfield_id(body, "parent_id", &in->parent_id, v) == 1) in->parent_given = 1;
+    if (pcode != NULL && json_is_null(pcode)) in->parent_given = in->parent_null = 1;
+    else if (jfield_string(body, "parent_code", 1, 32, &in->parent_code, v) == 1) in->parent_given = 1;
+    int od = jfield_nullable_date(body, "opened_on", in->opened_on, v);
+    in->opened_given = od > 0;
+    in->opened_null = od == 2;
+}
+
+/* Resolves the parent named by in within the caller's scope. Returns the id (0: none), -1
+ * after adding an error, -2 after answering. */
+static long long resolve_parent(http_ctx *c, const unit_input *in, verrs *v)
+{
+    if (!in->parent_given || in->parent_null) return 0;
+    return api_resolve_unit(c, in->parent_id, in->parent_code, in->parent_code ? "parent_code" : "parent_id", 1, v);
+}
+
+/* A unique violation on the code is the one 409 a unit write can meet. */
+static PGresult *run_write(http_ctx *c, db_stmt *st, const char *const *vals, const char *what)
+{
+    PGresult *r = db_run(c->db, st, vals);
+    if (db_ok(r)) return r;
+    if (strcmp(db_sqlstate(r), "23505") == 0) {
+        respond_problem(c, 409, "Another unit already has this code.");
+    } else if (strcmp(db_sqlstate(r), "23514") == 0 && strstr(PQresultErrorMessage(r), "subtree")) {
+        json_t *e = json_pack("[{s:s, s:s}]", "field", "parent_id", "message", "a unit cannot move under itself or its own descendants");
+        respond_problem_errors(c, 422, "The move would make a cycle.", e);
+        json_decref(e);
+    } else if (strcmp(db_sqlstate(r), "23514") == 0) {
+        json_t *e = json_pack("[{s:s, s:s}]", "field", "opened_on", "message", "must not be after the day the unit closed");
+        respond_problem_errors(c, 422, "The dates are inconsistent.", e);
+        json_decref(e);
+    } else {
+        respond_db_error(c, r, what);
+    }
+    PQclear(r);
+    db_rollback(c->db);
+    return NULL;
+}
+
+void units_create(http_ctx *c)
+{
+    json_t *body = http_json_body(c, 0);
+    if (body == NULL) return;
+    verrs v;
+    verrs_init(&v);
+    unit_input in;
+    read_unit_body(body, &in, &v);
+    if (!in.code && !json_object_get(body, "code")) verrs_add(&v, "code", "is required");
+    if (!in.name && !json_object_get(body, "name")) verrs_add(&v, "name", "is required");
+    if (!in.type && !json_object_get(body, "type")) verrs_add(&v, "type", "is required");
+    if (in.opened_null) in.opened_given = 0;
+    if ((!in.parent_given || in.parent_null) && c->who.role != ROLE_ADMIN)
+        verrs_add(&v, "parent_id", "is required: only an administrator creates a top-level unit");
+    if (http_refuse_invalid(c, &v) || api_begin(c) != 0) goto out;
+    long long parent = resolve_parent(c, &in, &v);
+    if (parent == -2 || http_refuse_invalid(c, &v)) goto out;
+    char ps[24];
+    snprintf(ps, sizeof ps, "%lld", parent);
+    const char *iv[] = {in.code, in.name, in.type, parent > 0 ? ps : NULL, in.opened_given ? in.opened_on : NULL};
+    PGresult *r = run_write(c, &STMT_INSERT, iv, "creating a unit");
+    if (r == NULL) goto out;
+    char id[24];
+    snprintf(id, sizeof id, "%s", PQgetvalue(r, 0, 0));
+    const char *json = PQgetvalue(r, 0, 1);
+    if (api_audit(c, "create", "unit", id, NULL, json) != 0 || api_commit(c) != 0) {
+        PQclear(r);
+        goto out;
+    }
+    api_location(c, "/api/v1/units", id);
+    respond_resource_text(c, 201, json, strlen(json));
+    PQclear(r);
+out:
+    verrs_free(&v);
+    json_decref(body);
+}
+
+/* Locks the unit in scope. Returns the result (row 0: json, active, parent_id, open children,
+ * is the caller's own unit) or NULL after answering. */
+static PGresult *lock_unit(http_ctx *c, long long id)
+{
+    char ids[24], sc[24], own[24];
+    snprintf(ids, sizeof ids, "%lld", id);
+    snprintf(own, sizeof own, "%lld", c->who.unit_id);
+    const char *v[] = {ids, api_scope(c, sc), c->who.role == ROLE_ADMIN ? NULL : own};
+    PGresult *r = api_run(c, &STMT_LOCK, v, "reading the unit");
+    if (r == NULL) return NULL;
+    if (PQntuples(r) != 1) {
+        PQclear(r);
+        db_rollback(c->db);
+        respond_problem(c, 404, "There is no such unit.");
+        return NULL;
+    }
+    return r;
+}
+
+void units_update(http_ctx *c)
+{
+    long long id = http_path_id(c, "id");
+    if (id == 0) return;
+    json_t *body = http_json_body(c, 0);
+    if (body == NULL) return;
+    verrs v;
+    verrs_init(&v);
+    unit_input in;
+    PGresult *cur = NULL, *r = NULL;
+    read_unit_body(body, &in, &v);
+    if (in.parent_given && in.parent_null && c->who.role != ROLE_ADMIN)
+        verrs_add(&v, "parent_id", "only an administrator makes a unit top-level");
+    if (http_refuse_invalid(c, &v) || api_begin(c) != 0) goto out;
+    cur = lock_unit(c, id);
+    if (cur == NULL) goto out;
+    if (http_if_match_fails(c, PQgetvalue(cur, 0, 0))) {
+        db_rollback(c->db);
+        goto out;
+    }
+    int own = strcmp(PQgetvalue(cur, 0, 4), "t") == 0;
+    char ids[24];
+    snprintf(ids, sizeof ids, "%lld", id);
+    if (in.parent_given) {
+        long long parent = resolve_parent(c, &in, &v);
+        if (parent == -2) goto out;
+        if (http_refuse_invalid(c, &v)) {
+            db_rollback(c->db);
+            goto out;
+        }
+        long long old_parent = PQgetisnull(cur, 0, 2) ? 0 : atoll(PQgetvalue(cur, 0, 2));
+        if (parent != old_parent) {
+            if (own) {
+                db_rollback(c->db);
+                respond_problem(c, 403, "You may not move the unit your account belongs to.");
+                goto out;
+            }
+            char ps[24];
+            snprintf(ps, sizeof ps, "%lld", parent);
+            const char *mv[] = {ids, parent > 0 ? ps : NULL};
+            r = run_write(c, &STMT_MOVE, mv, "moving the unit");
+            if (r == NULL) goto out;
+            PQclear(r);
+        }
+    }
+    const char *uv[] = {ids, in.code, in.name, in.type, in.opened_null ? NULL : in.opened_on,
+                        in.opened_given ? "true" : "false"};
+    r = run_write(c, &STMT_UPDATE, uv, "updating the unit");
+    if (r == NULL) goto out;
+    const char *json = PQgetvalue(r, 0, 0);
+    if (api_audit(c, "update", "unit", ids, PQgetvalue(cur, 0, 0), json) != 0 || api_commit(c) != 0) goto out;
+    respond_resource_text(c, 200, json, strlen(json));
+out:
+    PQclear(r);
+    PQclear(cur);
+    verrs_free(&v);
+    json_decref(body);
+}
+
+void units_close(http_ctx *c)
+{
+    static const char *const params[] = {"closed_on", NULL};
+    long long id = http_path_id(c, "id");
+    if (id == 0) return;
+    verrs v;
+    verrs_init(&v);
+    char closed_on[11] = "";
+    PGresult *cur = NULL, *r = NULL;
+    http_query_only(c, params, &v);
+    int has_date = http_query_date(c, "closed_on", closed_on, &v) == 1;
+    if (verrs_count(&v)) {
+        api_bad_query(c, &v);
+        goto out;
+    }
+    if (api_begin(c) != 0) goto out;
+    cur = lock_unit(c, id);
+    if (cur == NULL) goto out;
+    if (strcmp(PQgetvalue(cur, 0, 4), "t") == 0) {
+        db_rollback(c->db);
+        respond_problem(c, 403, "You may not close the unit your account belongs to.");
+        goto out;
+    }
+    if (strcmp(PQgetvalue(cur, 0, 1), "t") != 0) { /* already closed: nothing to do */
+        db_rollback(c->db);
+        respond_empty(c, 204);
+        goto out;
+    }
+    if (atoll(PQgetvalue(cur, 0, 3)) > 0) {
+        db_rollback(c->db);
+        respond_problem(c, 409, "This unit still has open units under it; close or move them first.");
+        goto out;
+    }
+    char ids[24];
+    snprintf(ids, sizeof ids, "%lld", id);
+    if (!has_date) {
+        time_t now = time(NULL);
+        struct tm tm;
+        gmtime_r(&now, &tm);
+        strftime(closed_on, sizeof closed_on, "%Y-%m-%d", &tm);
+    }
+    const char *cv[] = {ids, closed_on};
+    r = api_run(c, &STMT_CLOSE_CHECK, cv, "checking the closing date");
+    if (r == NULL) goto out;
+    if (strcmp(PQgetvalue(r, 0, 0), "t") != 0) verrs_add(&v, "closed_on", "must not be in the future");
+    else if (strcmp(PQgetvalue(r, 0, 1), "t") != 0) verrs_add(&v, "closed_on", "must not be before the unit opened");
+    PQclear(r);
+    r = NULL;
+    if (verrs_count(&v)) {
+        db_rollback(c->db);
+        respond_problem_errors(c, 422, "The closing date is invalid; see errors.", v.list);
+        goto out;
+    }
+    r = api_run(c, &STMT_CLOSE, cv, "closing the unit");
+    if (r == NULL) goto out;
+    if (api_audit(c, "close", "unit", ids, PQgetvalue(cur, 0, 0), PQgetvalue(r, 0, 0)) != 0 ||
+        api_commit(c) != 0)
+        goto out;
+    respond_empty(c, 204);
+out:
+    PQclear(r);
+    PQclear(cur);
+    verrs_free(&v);
+}
+
+void units_tree(http_ctx *c)
+{
+    static const char *const params[] = {"depth", "include_closed", NULL};
+    long long id = http_path_id(c, "id");
+    if (id == 0) return;
+    verrs v;
+    verrs_init(&v);
+    long depth = 100;
+    int closed = 0;
+    http_query_only(c, params, &v);
+    http_query_int(c, "depth", 0, 100, &depth, &v);
+    http_query_bool(c, "include_closed", &closed, &v);
+    if (verrs_count(&v)) {
+        api_bad_query(c, &v);
+        verrs_free(&v);
+        return;
+    }
+    verrs_free(&v);
+    if (http_db(c) == NULL) return;
+    char ids[24], sc[24], ds[24];
+    snprintf(ids, sizeof ids, "%lld", id);
+    snprintf(ds, sizeof ds, "%ld", depth);
+    const char *pv[] = {ids, api_scope(c, sc), ds, closed ? "true" : "false"};
+    PGresult *r = api_run(c, &STMT_TREE, pv, "reading the unit tree");
+    if (r == NULL) return;
+    if (PQntuples(r) == 0) {
+        PQclear(r);
+        respond_problem(c, 404, "There is no such unit.");
+        return;
+    }
+    /* Rows come parents first; index nodes by id to hang each under its parent. */
+    json_t *index = json_object();
+    json_t *root = NULL;
+    for (int i = 0; i < PQntuples(r); i++) {
+        json_t *node = json_loads(PQgetvalue(r, i, 2), 0, NULL);
+        if (node == NULL) continue;
+        json_object_set_new(node, "children", json_array());
+        json_object_set(index, PQgetvalue(r, i, 0), node);
+        json_t *parent = i == 0 ? NULL : json_object_get(index, PQgetvalue(r, i, 1));
+        if (i == 0) root = json_incref(node);
+        else if (parent) json_array_append(json_object_get(parent, "children"), node);
+        json_decref(node);
+    }
+    PQclear(r);
+    respond_json(c, 200, root);
+    json_decref(root);
+    json_decref(index);
+}

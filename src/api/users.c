@@ -1,0 +1,343 @@
+/* Users: admins manage everyone; managers manage the users of their subtree and can never
+ * grant a role above their own or a unit outside their subtree. Passwords never leave. */
+#include "internal.h"
+
+static const char *const USER_COLUMNS[] = {"id", "username", "full_name", "role", "unit_id", "unit_code",
+                                           "active", "last_login_at", "created_at", "updated_at", NULL};
+
+#define USER_SCOPE " ($2::bigint IS NULL OR EXISTS (SELECT 1 FROM units x WHERE x.id = u.unit_id AND in_scope(x.path, $2)))"
+
+static db_stmt STMT_GET = {
+    "users_get", "SELECT user_json(u) FROM users u WHERE u.id = $1 AND" USER_SCOPE, 2};
+
+static db_stmt STMT_LOCK = {
+    "users_lock", "SELECT user_json(u), u.role FROM users u WHERE u.id = $1 AND" USER_SCOPE " FOR UPDATE", 2};
+
+static db_stmt STMT_LIST = {
+    "users_list",
+    "WITH f AS (SELECT u.* FROM users u WHERE"
+    "   ($1::bigint IS NULL OR EXISTS (SELECT 1 FROM units x WHERE x.id = u.unit_id AND in_scope(x.path, $1)))"
+    "   AND ($2::text IS NULL OR u.role = $2)"
+    "   AND ($3::bigint IS NULL OR u.unit_id = $3)"
+    "   AND ($4::bigint IS NULL OR EXISTS (SELECT 1 FROM units x WHERE x.id = u.unit_id"
+    "        AND x.path <@ (SELECT s.path FROM units s WHERE s.id = $4)))"
+    "   AND ($5::bool IS NULL OR u.active = $5)"
+    "   AND ($6::text IS NULL OR strpos(f_unaccent(u.full_name), f_unaccent($6)) > 0"
+    "        OR strpos(u.username, lower($6)) > 0)"
+    "   AND ($7::timestamptz IS NULL OR u.updated_at > $7)),"
+    " p AS (SELECT f.id, row_number() OVER (ORDER BY"
+    "   CASE WHEN $8 = 'username' THEN f.username END, CASE WHEN $8 = '-username' THEN f.username END DESC,"
+    "   CASE WHEN $8 = 'full_name' THEN f_unaccent(f.full_name) END,"
+    "   CASE WHEN $8 = '-full_name' THEN f_unaccent(f.full_name) END DESC,"
+    "   CASE WHEN $8 = 'created_at' THEN f.created_at END, CASE WHEN $8 = '-created_at' THEN f.created_at END DESC,"
+    "   CASE WHEN $8 = 'updated_at' THEN f.updated_at END, CASE WHEN $8 = '-updated_at' THEN f.updated_at END DESC,"
+    "   CASE WHEN $8 = '-id' THEN f.id END DESC, f.id) AS rn FROM f ORDER BY rn LIMIT $9 OFFSET $10)"
+    " SELECT json_build_object('items', coalesce((SELECT json_agg(user_json(u) ORDER BY p.rn)"
+    "   FROM p JOIN users u ON u.id = p.id), '[]'),"
+    " 'total', (SELECT count(*) FROM f), 'limit', $9::int, 'offset', $10::int)",
+    10};
+
+static db_stmt STMT_INSERT = {
+    "users_insert",
+    "INSERT INTO users (username, full_name, password_hash, role, unit_id, active)"
+    " VALUES ($1, $2, $3, $4, $5, $6) RETURNING users.id, user_json(users)",
+    6};
+
+static db_stmt STMT_UPDATE = {
+    "users_update",
+    "UPDATE users SET full_name = coalesce($2, full_name), role = coalesce($3, role),"
+    " unit_id = CASE WHEN $4::bool THEN $5::bigint ELSE unit_id END, active = coalesce($6, active),"
+    " password_hash = coalesce($7, password_hash), updated_at = now()"
+    " WHERE id = $1 RETURNING user_json(users)",
+    7};
+
+static db_stmt STMT_REVOKE_ALL = {
+    "users_revoke_all",
+    "WITH r AS (UPDATE refresh_tokens SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL)"
+    " UPDATE api_tokens SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL AND $2::bool",
+    2};
+
+void users_get(http_ctx *c)
+{
+    long long id = http_path_id(c, "id");
+    if (id == 0 || http_db(c) == NULL) return;
+    char ids[24], sc[24];
+    snprintf(ids, sizeof ids, "%lld", id);
+    const char *v[] = {ids, api_scope(c, sc)};
+    PGresult *r = api_run(c, &STMT_GET, v, "reading a user");
+    if (r == NULL) return;
+    if (PQntuples(r) != 1) respond_problem(c, 404, "There is no such user.");
+    else respond_resource_text(c, 200, PQgetvalue(r, 0, 0), (size_t)PQgetlength(r, 0, 0));
+    PQclear(r);
+}
+
+void users_list(http_ctx *c)
+{
+    static const char *const params[] = {"role", "unit_id", "under", "active", "q", "updated_since",
+                                         "sort", "limit", "offset", NULL};
+    static const char *const sorts[] = {"username", "id", "full_name", "created_at", "updated_at", NULL};
+    verrs v;
+    verrs_init(&v);
+    http_query_only(c, params, &v);
+    long long unit = 0, under = 0;
+    int active = 0;
+    long limit, offset;
+    const char *since = NULL;
+    char sort[40];
+    const char *role = http_query(c, "role");
+    if (role != NULL && role_parse(role) == ROLE_NONE) verrs_add(&v, "role", "is not a role");
+    int has_unit = http_query_id(c, "unit_id", &unit, &v) == 1;
+    int has_under = http_query_id(c, "under", &under, &v) == 1;
+    int has_active = http_query_bool(c, "active", &active, &v) == 1;
+    const char *q = http_query(c, "q");
+    if (q != NULL && (strlen(q) == 0 || utf8_length(q) > 100)) verrs_add(&v, "q", "must be 1 to 100 characters");
+    http_query_timestamp(c, "updated_since", &since, &v);
+    http_query_sort(c, sorts, "username", sort, &v);
+    http_query_page(c, &limit, &offset, &v);
+    if (verrs_count(&v)) {
+        api_bad_query(c, &v);
+        verrs_free(&v);
+        return;
+    }
+    verrs_free(&v);
+    if (http_db(c) == NULL) return;
+    char sc[24], us[24], un[24], ls[24], os[24];
+    snprintf(us, sizeof us, "%lld", unit);
+    snprintf(un, sizeof un, "%lld", under);
+    snprintf(ls, sizeof ls, "%ld", limit);
+    snprintf(os, sizeof os, "%ld", offset);
+    const char *pv[] = {api_scope(c, sc), role, has_unit ? us : NULL, has_under ? un : NULL,
+                        has_active ? (active ? "true" : "false") : NULL, q, since, sort, ls, os};
+    PGresult *r = api_run(c, &STMT_LIST, pv, "listing users");
+    if (r == NULL) return;
+    api_list_answer(c, r, USER_COLUMNS);
+    PQclear(r);
+}
+
+static int username_ok(const char *s)
+{
+    size_t n = strlen(s);
+    if (n < 3 || n > 64) return 0;
+    for (size_t i = 0; i < n; i++) {
+        char ch = s[i];
+        int alnum = (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9');
+        if (!alnum && (i == 0 || (ch != '.' && ch != '_' && ch != '-'))) return 0;
+    }
+    return 1;
+}
+
+typedef struct user_input {
+    const char *username, *password, *full_name, *role_text, *unit_code;
+    role_t role;
+    long long unit_id;
+    int unit_given, unit_null, active, active_given;
+} user_input;
+
+static void read_user_body(json_t *body, int creating, user_input *in, verrs *v)
+{
+    static const char *const create_fields[] = {"username", "password", "full_name", "role", "unit_id",
+                                                "unit_code", "active", NULL};
+    static const char *const update_fields[] = {"password", "full_name", "role", "unit_id", "unit_code",
+                                                "active", NULL};
+    memset(in, 0, sizeof *in);
+    json_refuse_unknown(body, creating ? create_fields : update_fields, v);
+    if (creating && jfield_string(body, "username", 3, 64, &in->username, v) == 1 && !username_ok(in->username)) {
+        verrs_add(v, "username", "must be 3-64 of a-z, 0-9, '.', '_', '-', starting with a letter or digit");
+        in->username = NULL;
+    }
+    jfield_string(body, "password", 10, 1024, &in->password, v);
+    jfield_string(body, "full_name", 1, 200, &in->full_name, v);
+    if (jfield_string(body, "role", 1, 20, &in->role_text, v) == 1) {
+        in->role = role_parse(in->role_text);
+        if (in->role == ROLE_NONE) verrs_add(v, "role", "must be admin, manager, reporter, viewer or integration");
+    }
+    json_t *uid = json_object_get(body, "unit_id");
+    json_t *ucode = json_object_get(body, "unit_code");
+    if (uid != NULL && ucode != NULL) verrs_add(v, "unit_code", "give unit_id or unit_code, not both");
+    if ((uid != NULL && json_is_null(uid)) || (ucode != NULL && json_is_null(ucode)))
+        in->unit_given = in->unit_null = 1;
+    else if (jfield_id(body, "unit_id", &in->unit_id, v) == 1 ||
+             jfield_string(body, "unit_code", 1, 32, &in->unit_code, v) == 1)
+        in->unit_given = 1;
+    in->active_given = jfield_bool(body, "active", &in->active, v) == 1;
+}
+
+/* May the caller hand out role r? Admin: any. Manager: manager and below. */
+static int may_grant(http_ctx *c, role_t r)
+{
+    if (c->who.role == ROLE_ADMIN) return 1;
+    return r != ROLE_ADMIN && r != ROLE_INTEGRATION && role_rank(r) <= role_rank(c->who.role);
+}
+
+void users_create(http_ctx *c)
+{
+    json_t *body = http_json_body(c, 0);
+    if (body == NULL) return;
+    verrs v;
+    verrs_init(&v);
+    user_input in;
+    PGresult *r = NULL;
+    read_user_body(body, 1, &in, &v);
+    if (!json_object_get(body, "username")) verrs_add(&v, "username", "is required");
+    if (!json_object_get(body, "password")) verrs_add(&v, "password", "is required");
+    if (!json_object_get(body, "full_name")) verrs_add(&v, "full_name", "is required");
+    if (!json_object_get(body, "role")) verrs_add(&v, "role", "is required");
+    if (in.role != ROLE_NONE && in.role != ROLE_ADMIN && in.role != ROLE_INTEGRATION &&
+        (!in.unit_given || in.unit_null))
+        verrs_add(&v, "unit_id", "is required for this role");
+    if (http_refuse_invalid(c, &v)) goto out;
+    if (!may_grant(c, in.role)) {
+        respond_problem(c, 403, "You may not grant a role above your own.");
+        goto out;
+    }
+    char hash[AUTH_HASH_LEN];
+    if (password_hash(in.password, hash) != 0) {
+        respond_problem(c, 503, "Could not hash the password; try again.");
+        goto out;
+    }
+    if (api_begin(c) != 0) goto out;
+    long long unit = 0;
+    if (in.unit_given && !in.unit_null) {
+        unit = api_resolve_unit(c, in.unit_id, in.unit_code, in.unit_code ? "unit_code" : "unit_id", 1, &v);
+        if (unit == -2 || http_refuse_invalid(c, &v)) goto out;
+    }
+    char us[24];
+    snprintf(us, sizeof us, "%lld", unit);
+    const char *iv[] = {in.username, in.full_name, hash, in.role_text, unit > 0 ? us : NULL,
+                        in.active_given && !in.active ? "false" : "true"};
+    r = db_run(c->db, &STMT_INSERT, iv);
+    if (!db_ok(r)) {
+        if (strcmp(db_sqlstate(r), "23505") == 0) respond_problem(c, 409, "This username is taken.");
+        else respond_db_error(c, r, "creating a user");
+        db_rollback(c->db);
+        goto out;
+    }
+    char id[24];
+    snprintf(id, sizeof id, "%s", PQgetvalue(r, 0, 0));
+    const char *json = PQgetvalue(r, 0, 1);
+    if (api_audit(c, "create", "user", id, NULL, json) != 0 || api_commit(c) != 0) goto out;
+    api_location(c, "/api/v1/users", id);
+    respond_resource_text(c, 201, json, strlen(json));
+out:
+    PQclear(r);
+    verrs_free(&v);
+    json_decref(body);
+}
+
+/* Locks the user in scope; answers 404 or 403 (a manager touching an admin) and returns NULL. */
+static PGresult *lock_user(http_ctx *c, const char *ids)
+{
+    char sc[24];
+    const char *v[] = {ids, api_scope(c, sc)};
+    PGresult *r = api_run(c, &STMT_LOCK, v, "reading the user");
+    if (r == NULL) return NULL;
+    if (PQntuples(r) != 1) {
+        PQclear(r);
+        db_rollback(c->db);
+        respond_problem(c, 404, "There is no such user.");
+        return NULL;
+    }
+    if (!may_grant(c, role_parse(PQgetvalue(r, 0, 1)))) {
+        PQclear(r);
+        db_rollback(c->db);
+        respond_problem(c, 403, "You may not change a user whose role is above your own.");
+        return NULL;
+    }
+    return r;
+}
+
+static int revoke_sessions(http_ctx *c, const char *ids, int api_tokens_too)
+{
+    const char *v[] = {ids, api_tokens_too ? "true" : "false"};
+    PGresult *r = api_run(c, &STMT_REVOKE_ALL, v, "revoking sessions");
+    if (r == NULL) return -1;
+    PQclear(r);
+    return 0;
+}
+
+void users_update(http_ctx *c)
+{
+    long long id = http_path_id(c, "id");
+    if (id == 0) return;
+    json_t *body = http_json_body(c, 0);
+    if (body == NULL) return;
+    verrs v;
+    verrs_init(&v);
+    user_input in;
+    PGresult *cur = NULL, *r = NULL;
+    read_user_body(body, 0, &in, &v);
+    if (http_refuse_invalid(c, &v)) goto out;
+    if (in.role != ROLE_NONE && !may_grant(c, in.role)) {
+        respond_problem(c, 403, "You may not grant a role above your own.");
+        goto out;
+    }
+    if (id == c->who.user_id && ((in.active_given && !in.active) || (in.role != ROLE_NONE && in.role != c->who.role))) {
+        respond_problem(c, 403, "You may not disable your own account or change your own role.");
+        goto out;
+    }
+    char hash[AUTH_HASH_LEN];
+    if (in.password && password_hash(in.password, hash) != 0) {
+        respond_problem(c, 503, "Could not hash the password; try again.");
+        goto out;
+    }
+    if (api_begin(c) != 0) goto out;
+    char ids[24];
+    snprintf(ids, sizeof ids, "%lld", id);
+    cur = lock_user(c, ids);
+    if (cur == NULL) goto out;
+    if (http_if_match_fails(c, PQgetvalue(cur, 0, 0))) {
+        db_rollback(c->db);
+        goto out;
+    }
+    role_t final_role = in.role != ROLE_NONE ? in.role : role_parse(PQgetvalue(cur, 0, 1));
+    long long unit = 0;
+    if (in.unit_given && !in.unit_null) {
+        unit = api_resolve_unit(c, in.unit_id, in.unit_code, in.unit_code ? "unit_code" : "unit_id", 1, &v);
+        if (unit == -2) goto out;
+    }
+    if (in.unit_null && final_role != ROLE_ADMIN && final_role != ROLE_INTEGRATION)
+        verrs_add(&v, "unit_id", "is required for this role");
+    if (http_refuse_invalid(c, &v)) {
+        db_rollback(c->db);
+        goto out;
+    }
+    char us[24];
+    snprintf(us, sizeof us, "%lld", unit);
+    const char *uv[] = {ids, in.full_name, in.role != ROLE_NONE ? in.role_text : NULL, in.unit_given ? "true" : "false",
+                        unit > 0 ? us : NULL, in.active_given ? (in.active ? "true" : "false") : NULL,
+                        in.password ? hash : NULL};
+    r = api_run(c, &STMT_UPDATE, uv, "updating the user");
+    if (r == NULL) goto out;
+    int disabled = in.active_given && !in.active;
+    if ((disabled || in.password) && revoke_sessions(c, ids, disabled) != 0) goto out;
+    const char *json = PQgetvalue(r, 0, 0);
+    if (api_audit(c, "update", "user", ids, PQgetvalue(cur, 0, 0), json) != 0 || api_commit(c) != 0) goto out;
+    respond_resource_text(c, 200, json, strlen(json));
+out:
+    PQclear(r);
+    PQclear(cur);
+    verrs_free(&v);
+    json_decref(body);
+}
+
+void users_delete(http_ctx *c)
+{
+    long long id = http_path_id(c, "id");
+    if (id == 0) return;
+    if (id == c->who.user_id) {
+        respond_problem(c, 403, "You may not disable your own account.");
+        return;
+    }
+    if (api_begin(c) != 0) return;
+    char ids[24];
+    snprintf(ids, sizeof ids, "%lld", id);
+    PGresult *cur = lock_user(c, ids);
+    if (cur == NULL) return;
+    const char *uv[] = {ids, NULL, NULL, "false", NULL, "false", NULL};
+    PGresult *r = api_run(c, &STMT_UPDATE, uv, "disabling the user");
+    if (r != NULL && revoke_sessions(c, ids, 1) == 0 &&
+        api_audit(c, "disable", "user", ids, PQgetvalue(cur, 0, 0), PQgetvalue(r, 0, 0)) == 0 && api_commit(c) == 0)
+        respond_empty(c, 204);
+    PQclear(r);
+    PQclear(cur);
+}

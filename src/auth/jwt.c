@@ -1,0 +1,96 @@
+#include "bdhvs/auth.h"
+
+#include <jansson.h>
+#include <jwt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define JWT_ISSUER "bdhvs"
+#define JWT_SKEW 60 /* seconds of clock difference tolerated for iat and nbf */
+
+char *jwt_issue(const caller *who, const unsigned char *key, size_t keylen, int ttl, time_t now)
+{
+    jwt_t *j = NULL;
+    char *out = NULL;
+    char sub[32], jti[33];
+    snprintf(sub, sizeof sub, "%lld", who->user_id);
+    random_hex(jti, 16);
+    if (jwt_new(&j) != 0) return NULL;
+    if (jwt_set_alg(j, JWT_ALG_HS256, key, (int)keylen) != 0) goto out;
+    if (jwt_add_grant(j, "sub", sub) || jwt_add_grant(j, "iss", JWT_ISSUER) ||
+        jwt_add_grant(j, "role", role_name(who->role)) || jwt_add_grant(j, "jti", jti) ||
+        jwt_add_grant(j, "name", who->username) || jwt_add_grant_int(j, "iat", (long)now) ||
+        jwt_add_grant_int(j, "nbf", (long)now) || jwt_add_grant_int(j, "exp", (long)now + ttl))
+        goto out;
+    if (who->unit_id > 0 && jwt_add_grant_int(j, "unit", (long)who->unit_id) != 0) goto out;
+    out = jwt_encode_str(j);
+out:
+    jwt_free(j);
+    return out;
+}
+
+/* Reads an integer time claim strictly: present and a JSON integer. */
+static int time_claim(json_t *claims, const char *name, long long *out)
+{
+    json_t *v = json_object_get(claims, name);
+    if (!json_is_integer(v)) return -1;
+    *out = json_integer_value(v);
+    return 0;
+}
+
+int jwt_check(const char *token, const unsigned char *key, size_t keylen, time_t now, caller *who)
+{
+    jwt_t *j = NULL;
+    json_t *claims = NULL;
+    char *grants = NULL;
+    int rc = -1;
+    if (token == NULL || strlen(token) > 4096 || keylen < 32) return -1;
+    /* A JWT has exactly three dot-separated parts; libjwt also takes two-part "none" tokens. */
+    const char *d1 = strchr(token, '.');
+    const char *d2 = d1 ? strchr(d1 + 1, '.') : NULL;
+    if (d1 == NULL || d2 == NULL || strchr(d2 + 1, '.') != NULL || d2[1] == '\0') return -1;
+    if (jwt_decode(&j, token, key, (int)keylen) != 0 || j == NULL) goto out;
+    if (jwt_get_alg(j) != JWT_ALG_HS256) goto out;
+    const char *typ = jwt_get_header(j, "typ");
+    if (typ != NULL && strcmp(typ, "JWT") != 0) goto out;
+    grants = jwt_get_grants_json(j, NULL);
+    if (grants == NULL) goto out;
+    claims = json_loads(grants, JSON_REJECT_DUPLICATES, NULL);
+    if (!json_is_object(claims)) goto out;
+
+    long long exp, iat, nbf;
+    if (time_claim(claims, "exp", &exp) || time_claim(claims, "iat", &iat)) goto out;
+    if (exp <= (long long)now || iat > (long long)now + JWT_SKEW) goto out;
+    if (json_object_get(claims, "nbf") != NULL &&
+        (time_claim(claims, "nbf", &nbf) || nbf > (long long)now + JWT_SKEW))
+        goto out;
+    json_t *iss = json_object_get(claims, "iss");
+    if (!json_is_string(iss) || strcmp(json_string_value(iss), JWT_ISSUER) != 0) goto out;
+
+    json_t *sub = json_object_get(claims, "sub");
+    json_t *role = json_object_get(claims, "role");
+    json_t *unit = json_object_get(claims, "unit");
+    json_t *name = json_object_get(claims, "name");
+    if (!json_is_string(sub) || !json_is_string(role)) goto out;
+    char *end = NULL;
+    long long uid = strtoll(json_string_value(sub), &end, 10);
+    if (uid <= 0 || end == NULL || *end != '\0') goto out;
+    memset(who, 0, sizeof *who);
+    who->user_id = uid;
+    who->role = role_parse(json_string_value(role));
+    if (who->role == ROLE_NONE) goto out;
+    if (unit != NULL) {
+        if (!json_is_integer(unit) || json_integer_value(unit) <= 0) goto out;
+        who->unit_id = json_integer_value(unit);
+    }
+    who->all_units = who->role == ROLE_ADMIN || who->role == ROLE_INTEGRATION;
+    if (!who->all_units && who->unit_id == 0) goto out;
+    if (json_is_string(name)) snprintf(who->username, sizeof who->username, "%s", json_string_value(name));
+    rc = 0;
+out:
+    json_decref(claims);
+    free(grants);
+    jwt_free(j);
+    return rc;
+}

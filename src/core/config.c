@@ -1,0 +1,144 @@
+#include "bdhvs/config.h"
+#include "bdhvs/log.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int config_parse_int(const char *s, long min, long max, long *out)
+{
+    if (s == NULL || *s == '\0') return -1;
+    for (const char *p = s; *p; p++)
+        if ((*p < '0' || *p > '9') && !(p == s && *p == '-')) return -1;
+    errno = 0;
+    char *end = NULL;
+    long v = strtol(s, &end, 10);
+    if (errno != 0 || *end != '\0' || v < min || v > max) return -1;
+    *out = v;
+    return 0;
+}
+
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+/* Reads an optional integer variable; absent leaves *out at its default. */
+static int env_int(const char *name, long min, long max, int *out, char *err, size_t errlen)
+{
+    const char *s = getenv(name);
+    if (s == NULL) return 0;
+    long v;
+    if (config_parse_int(s, min, max, &v) != 0)
+        return fail(err, errlen, "%s must be a whole number from %ld to %ld, not \"%s\"", name,
+                    min, max, s);
+    *out = (int)v;
+    return 0;
+}
+
+static int copy_str(char *dst, size_t dstlen, const char *src, const char *name, char *err,
+                    size_t errlen)
+{
+    size_t n = strlen(src);
+    if (n >= dstlen) return fail(err, errlen, "%s is too long (at most %zu bytes)", name, dstlen - 1);
+    memcpy(dst, src, n + 1);
+    return 0;
+}
+
+static int parse_listen(bdhvs_config *cfg, const char *s, char *err, size_t errlen)
+{
+    const char *colon = strrchr(s, ':');
+    if (colon == NULL || colon == s)
+        return fail(err, errlen, "BDHVS_LISTEN must be HOST:PORT (IPv4), not \"%s\"", s);
+    size_t hl = (size_t)(colon - s);
+    if (hl >= sizeof cfg->listen_host) return fail(err, errlen, "BDHVS_LISTEN host is too long");
+    memcpy(cfg->listen_host, s, hl);
+    cfg->listen_host[hl] = '\0';
+    long port;
+    if (config_parse_int(colon + 1, 1, 65535, &port) != 0)
+        return fail(err, errlen, "BDHVS_LISTEN port must be 1-65535, not \"%s\"", colon + 1);
+    cfg->listen_port = (int)port;
+    return 0;
+}
+
+int config_load(bdhvs_config *cfg, int need_secret, char *err, size_t errlen)
+{
+    memset(cfg, 0, sizeof *cfg);
+    cfg->db_pool = 8;
+    cfg->db_acquire_ms = 2000;
+    cfg->threads = 8;
+    cfg->max_body = 10 * 1024 * 1024;
+    cfg->log_level = LOG_INFO;
+    cfg->access_ttl = 900;
+    cfg->refresh_ttl = 14 * 24 * 3600;
+    cfg->conn_timeout = 30;
+    cfg->conn_limit = 1000;
+    cfg->per_ip_limit = 200;
+    cfg->login_max_user = 5;
+    cfg->login_max_ip = 30;
+    cfg->login_window = 900;
+
+    const char *url = getenv("BDHVS_DATABASE_URL");
+    if (url == NULL || *url == '\0') url = "host=127.0.0.1 port=54320 dbname=bdhvs user=bdhvs";
+    if (copy_str(cfg->database_url, sizeof cfg->database_url, url, "BDHVS_DATABASE_URL", err,
+                 errlen) != 0)
+        return -1;
+
+    const char *listen = getenv("BDHVS_LISTEN");
+    if (parse_listen(cfg, listen ? listen : "127.0.0.1:8080", err, errlen) != 0) return -1;
+
+    const char *secret = getenv("BDHVS_JWT_SECRET");
+    if (secret != NULL) {
+        if (copy_str(cfg->jwt_secret, sizeof cfg->jwt_secret, secret, "BDHVS_JWT_SECRET", err,
+                     errlen) != 0)
+            return -1;
+        cfg->jwt_secret_len = strlen(secret);
+    }
+    if (need_secret && cfg->jwt_secret_len < 32)
+        return fail(err, errlen, "BDHVS_JWT_SECRET must be set to at least 32 bytes (it has %zu)",
+                    cfg->jwt_secret_len);
+
+    long body = (long)cfg->max_body;
+    const char *mb = getenv("BDHVS_MAX_BODY");
+    if (mb != NULL && config_parse_int(mb, 1024, 1024L * 1024 * 1024, &body) != 0)
+        return fail(err, errlen, "BDHVS_MAX_BODY must be a byte count from 1024 to 1073741824, not \"%s\"", mb);
+    cfg->max_body = (size_t)body;
+
+    if (env_int("BDHVS_DB_POOL", 1, 512, &cfg->db_pool, err, errlen) ||
+        env_int("BDHVS_DB_ACQUIRE_MS", 1, 600000, &cfg->db_acquire_ms, err, errlen) ||
+        env_int("BDHVS_THREADS", 1, 1024, &cfg->threads, err, errlen) ||
+        env_int("BDHVS_ACCESS_TTL", 30, 86400, &cfg->access_ttl, err, errlen) ||
+        env_int("BDHVS_REFRESH_TTL", 60, 90 * 86400, &cfg->refresh_ttl, err, errlen) ||
+        env_int("BDHVS_CONN_TIMEOUT", 1, 3600, &cfg->conn_timeout, err, errlen) ||
+        env_int("BDHVS_CONN_LIMIT", 1, 100000, &cfg->conn_limit, err, errlen) ||
+        env_int("BDHVS_PER_IP_LIMIT", 1, 100000, &cfg->per_ip_limit, err, errlen) ||
+        env_int("BDHVS_LOGIN_MAX_PER_USER", 1, 1000, &cfg->login_max_user, err, errlen) ||
+        env_int("BDHVS_LOGIN_MAX_PER_IP", 1, 100000, &cfg->login_max_ip, err, errlen) ||
+        env_int("BDHVS_LOGIN_WINDOW", 1, 86400, &cfg->login_window, err, errlen))
+        return -1;
+
+    const char *cors = getenv("BDHVS_CORS_ORIGINS");
+    if (cors && copy_str(cfg->cors_origins, sizeof cfg->cors_origins, cors, "BDHVS_CORS_ORIGINS",
+                         err, errlen) != 0)
+        return -1;
+
+    const char *lvl = getenv("BDHVS_LOG_LEVEL");
+    if (lvl != NULL) {
+        cfg->log_level = log_level_parse(lvl);
+        if (cfg->log_level < 0)
+            return fail(err, errlen, "BDHVS_LOG_LEVEL must be error, warn, info or debug, not \"%s\"", lvl);
+    }
+
+    const char *dir = getenv("BDHVS_MIGRATIONS_DIR");
+    if (copy_str(cfg->migrations_dir, sizeof cfg->migrations_dir,
+                 dir ? dir : BDHVS_SOURCE_DIR "/migrations", "BDHVS_MIGRATIONS_DIR", err,
+                 errlen) != 0)
+        return -1;
+    return 0;
+}

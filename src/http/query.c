@@ -1,0 +1,281 @@
+/* Query strings and path parameters, parsed from the raw URL so that nothing is silently
+ * dropped: a repeated key or invalid UTF-8 is a 400. */
+#include "bdhvs/http.h"
+#include "bdhvs/period.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <ulfius.h>
+
+static int hexval(char ch)
+{
+    if (ch >= '0' && ch <= '9') return ch - '0';
+    if (ch >= 'a' && ch <= 'f') return ch - 'a' + 10;
+    if (ch >= 'A' && ch <= 'F') return ch - 'A' + 10;
+    return -1;
+}
+
+/* Decodes %XX and '+' in place; returns -1 on a bad escape. */
+static int url_decode(char *s)
+{
+    char *w = s;
+    for (char *r = s; *r; r++) {
+        if (*r == '+') *w++ = ' ';
+        else if (*r == '%') {
+            int hi = hexval(r[1]), lo = hi < 0 ? -1 : hexval(r[2]);
+            if (hi < 0 || lo < 0) return -1;
+            *w++ = (char)(hi * 16 + lo);
+            r += 2;
+        } else *w++ = *r;
+    }
+    *w = '\0';
+    return 0;
+}
+
+int http_query_parse(http_ctx *c)
+{
+    const char *url = c->req->http_url ? c->req->http_url : "";
+    const char *q = strchr(url, '?');
+    if (q == NULL || q[1] == '\0') return 0;
+    c->qbuf = strdup(q + 1);
+    if (c->qbuf == NULL) {
+        respond_problem(c, 500, "Out of memory.");
+        return -1;
+    }
+    char *save = NULL;
+    for (char *part = strtok_r(c->qbuf, "&", &save); part; part = strtok_r(NULL, "&", &save)) {
+        if (*part == '\0') continue;
+        char *eq = strchr(part, '=');
+        char *val = eq ? eq + 1 : part + strlen(part);
+        if (eq) *eq = '\0';
+        if (url_decode(part) != 0 || url_decode(val) != 0 || !utf8_valid(part, strlen(part)) ||
+            !utf8_valid(val, strlen(val))) {
+            respond_problem(c, 400, "The query string is not valid percent-encoded UTF-8.");
+            return -1;
+        }
+        if (c->nq == 64) {
+            respond_problem(c, 400, "Too many query parameters.");
+            return -1;
+        }
+        for (int i = 0; i < c->nq; i++) {
+            if (strcmp(c->qkeys[i], part) == 0) {
+                char detail[160];
+                snprintf(detail, sizeof detail, "The query parameter \"%.60s\" is given more than once.", part);
+                respond_problem(c, 400, detail);
+                return -1;
+            }
+        }
+        c->qkeys[c->nq] = part;
+        c->qvals[c->nq] = val;
+        c->nq++;
+    }
+    return 0;
+}
+
+const char *http_query(http_ctx *c, const char *key)
+{
+    for (int i = 0; i < c->nq; i++)
+        if (strcmp(c->qkeys[i], key) == 0) return c->qvals[i];
+    return NULL;
+}
+
+void http_query_only(http_ctx *c, const char *const *allowed, verrs *v)
+{
+    for (int i = 0; i < c->nq; i++) {
+        int ok = strcmp(c->qkeys[i], "bom") == 0;
+        for (const char *const *a = allowed; *a && !ok; a++)
+            if (strcmp(*a, c->qkeys[i]) == 0) ok = 1;
+        if (!ok) verrs_add(v, c->qkeys[i], "is not a parameter of this request");
+    }
+}
+
+static int parse_ll(const char *s, long long *out)
+{
+    if (s == NULL || *s == '\0' || strlen(s) > 18) return -1;
+    long long v = 0;
+    const char *p = s;
+    int neg = 0;
+    if (*p == '-') {
+        neg = 1;
+        p++;
+    }
+    if (*p == '\0') return -1;
+    for (; *p; p++) {
+        if (*p < '0' || *p > '9') return -1;
+        v = v * 10 + (*p - '0');
+    }
+    *out = neg ? -v : v;
+    return 0;
+}
+
+int http_query_id(http_ctx *c, const char *key, long long *out, verrs *v)
+{
+    const char *s = http_query(c, key);
+    if (s == NULL) return 0;
+    long long n;
+    if (parse_ll(s, &n) != 0 || n < 1) {
+        verrs_add(v, key, "must be a positive whole number");
+        return -1;
+    }
+    *out = n;
+    return 1;
+}
+
+int http_query_int(http_ctx *c, const char *key, long min, long max, long *out, verrs *v)
+{
+    const char *s = http_query(c, key);
+    if (s == NULL) return 0;
+    long long n;
+    if (parse_ll(s, &n) != 0 || n < min || n > max) {
+        verrs_add(v, key, "must be a whole number from %ld to %ld", min, max);
+        return -1;
+    }
+    *out = (long)n;
+    return 1;
+}
+
+int http_query_bool(http_ctx *c, const char *key, int *out, verrs *v)
+{
+    const char *s = http_query(c, key);
+    if (s == NULL) return 0;
+    if (strcmp(s, "true") == 0) *out = 1;
+    else if (strcmp(s, "false") == 0) *out = 0;
+    else {
+        verrs_add(v, key, "must be true or false");
+        return -1;
+    }
+    return 1;
+}
+
+int http_query_date(http_ctx *c, const char *key, char out[11], verrs *v)
+{
+    const char *s = http_query(c, key);
+    if (s == NULL) return 0;
+    date_ymd d;
+    if (date_parse(s, &d) != 0) {
+        verrs_add(v, key, "must be a date written YYYY-MM-DD");
+        return -1;
+    }
+    date_format(&d, out, 11);
+    return 1;
+}
+
+/* RFC 3339: YYYY-MM-DDTHH:MM:SS[.frac](Z|+HH:MM|-HH:MM), or a plain date. */
+int http_query_timestamp(http_ctx *c, const char *key, const char **out, verrs *v)
+{
+    const char *s = http_query(c, key);
+    if (s == NULL) return 0;
+    date_ymd d;
+    char day[11];
+    size_t n = strlen(s);
+    int ok = n >= 10 && (memcpy(day, s, 10), day[10] = '\0', date_parse(day, &d) == 0);
+    if (ok && n > 10) {
+        const char *t = s + 10;
+        ok = (*t == 'T' || *t == 't' || *t == ' ') && n >= 20 && t[3] == ':' && t[6] == ':';
+        for (int i = 1; ok && i <= 8; i++)
+            if (i != 3 && i != 6 && (t[i] < '0' || t[i] > '9')) ok = 0;
+        if (ok) {
+            int hh = (t[1] - '0') * 10 + (t[2] - '0'), mm = (t[4] - '0') * 10 + (t[5] - '0'),
+                ss = (t[7] - '0') * 10 + (t[8] - '0');
+            ok = hh < 24 && mm < 60 && ss < 61;
+        }
+        const char *z = t + 9;
+        if (ok && *z == '.') {
+            z++;
+            if (*z < '0' || *z > '9') ok = 0;
+            while (*z >= '0' && *z <= '9') z++;
+        }
+        if (ok) {
+            if (*z == 'Z' || *z == 'z') ok = z[1] == '\0';
+            else if (*z == '+' || *z == '-')
+                ok = strlen(z) == 6 && z[3] == ':' && z[1] >= '0' && z[1] <= '2' &&
+                     z[2] >= '0' && z[2] <= '9' && z[4] >= '0' && z[4] <= '5' && z[5] >= '0' && z[5] <= '9';
+            else ok = 0;
+        }
+    }
+    if (!ok) {
+        verrs_add(v, key, "must be an RFC 3339 timestamp such as 2026-06-30T00:00:00Z");
+        return -1;
+    }
+    *out = s;
+    return 1;
+}
+
+int http_query_sort(http_ctx *c, const char *const *allowed, const char *dflt, char out[40], verrs *v)
+{
+    const char *s = http_query(c, "sort");
+    if (s == NULL) {
+        snprintf(out, 40, "%s", dflt);
+        return 0;
+    }
+    const char *f = s[0] == '-' ? s + 1 : s;
+    for (const char *const *a = allowed; *a; a++) {
+        if (strcmp(*a, f) == 0) {
+            snprintf(out, 40, "%s", s);
+            return 1;
+        }
+    }
+    char list[256] = "";
+    for (const char *const *a = allowed; *a; a++) {
+        size_t n = strlen(list);
+        snprintf(list + n, sizeof list - n, "%s%s", n ? ", " : "", *a);
+    }
+    verrs_add(v, "sort", "must be one of %s, optionally with a leading -", list);
+    return -1;
+}
+
+void http_query_page(http_ctx *c, long *limit, long *offset, verrs *v)
+{
+    int csv = http_wants_csv(c);
+    *limit = csv ? 100000 : 50;
+    *offset = 0;
+    http_query_int(c, "limit", 1, csv ? 100000 : 1000, limit, v);
+    http_query_int(c, "offset", 0, 100000000, offset, v);
+}
+
+/* Segment i (0-based, empty segments skipped) of path into buf; -1 when there is none. */
+static int segment(const char *path, int i, char *buf, size_t len)
+{
+    int k = 0;
+    const char *p = path;
+    while (*p) {
+        while (*p == '/') p++;
+        if (*p == '\0') break;
+        const char *e = strchr(p, '/');
+        if (e == NULL) e = p + strlen(p);
+        if (k == i) {
+            size_t n = (size_t)(e - p);
+            if (n >= len) return -1;
+            memcpy(buf, p, n);
+            buf[n] = '\0';
+            return 0;
+        }
+        k++;
+        p = e;
+    }
+    return -1;
+}
+
+const char *http_path_param(http_ctx *c, const char *name)
+{
+    char seg[128];
+    for (int i = 0; segment(c->route->path, i, seg, sizeof seg) == 0; i++) {
+        if (seg[0] == ':' && strcmp(seg + 1, name) == 0) {
+            if (segment(c->req->url_path, i, c->pathbuf, sizeof c->pathbuf) != 0) return NULL;
+            return c->pathbuf;
+        }
+    }
+    return NULL;
+}
+
+long long http_path_id(http_ctx *c, const char *name)
+{
+    const char *s = http_path_param(c, name);
+    long long id;
+    if (s == NULL || parse_ll(s, &id) != 0 || id < 1) {
+        respond_problem(c, 404, "There is no such resource.");
+        return 0;
+    }
+    return id;
+}

@@ -1,0 +1,307 @@
+/* Answers: problem+json, JSON, CSV, ETags; and the request's own resources. */
+#include "bdhvs/http.h"
+#include "bdhvs/log.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <ulfius.h>
+
+void http_ctx_cleanup(http_ctx *c)
+{
+    if (c->db) pool_release(c->pool, c->db);
+    c->db = NULL;
+    free(c->qbuf);
+    c->qbuf = NULL;
+}
+
+db_conn *http_db(http_ctx *c)
+{
+    if (c->db) return c->db;
+    c->db = pool_checkout(c->pool);
+    if (c->db == NULL) {
+        http_set_header(c, "Retry-After", "2");
+        respond_problem(c, 503, "The database is unavailable or busy; try again shortly.");
+    }
+    return c->db;
+}
+
+const char *http_header(http_ctx *c, const char *name)
+{
+    return u_map_get_case(c->req->map_header, name);
+}
+
+const char *http_method(http_ctx *c)
+{
+    return c->req->http_verb;
+}
+
+void http_set_header(http_ctx *c, const char *name, const char *value)
+{
+    ulfius_add_header_to_response(c->resp, name, value);
+}
+
+static const char *status_title(int status, const char **slug)
+{
+    switch (status) {
+    case 400: *slug = "bad-request"; return "Bad request";
+    case 401: *slug = "unauthorized"; return "Unauthorized";
+    case 403: *slug = "forbidden"; return "Forbidden";
+    case 404: *slug = "not-found"; return "Not found";
+    case 405: *slug = "method-not-allowed"; return "Method not allowed";
+    case 406: *slug = "not-acceptable"; return "Not acceptable";
+    case 409: *slug = "conflict"; return "Conflict";
+    case 412: *slug = "precondition-failed"; return "Precondition failed";
+    case 413: *slug = "payload-too-large"; return "Payload too large";
+    case 415: *slug = "unsupported-media-type"; return "Unsupported media type";
+    case 422: *slug = "validation"; return "Validation failed";
+    case 429: *slug = "too-many-requests"; return "Too many requests";
+    case 503: *slug = "unavailable"; return "Service unavailable";
+    default: *slug = "internal"; return "Internal error";
+    }
+}
+
+void respond_problem_errors(http_ctx *c, int status, const char *detail, json_t *errors)
+{
+    const char *slug;
+    const char *title = status_title(status, &slug);
+    char type[64];
+    snprintf(type, sizeof type, "urn:bdhvs:problem:%s", slug);
+    json_t *o = json_pack("{s:s, s:s, s:i, s:s, s:s}", "type", type, "title", title, "status",
+                          status, "detail", detail, "request_id", c->request_id);
+    if (errors != NULL && json_array_size(errors) > 0) json_object_set(o, "errors", errors);
+    char *text = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    json_decref(o);
+    ulfius_set_string_body_response(c->resp, (unsigned)status, text ? text : "{}");
+    free(text);
+    u_map_put(c->resp->map_header, "Content-Type", "application/problem+json");
+    c->status = status;
+}
+
+void respond_problem(http_ctx *c, int status, const char *detail)
+{
+    respond_problem_errors(c, status, detail, NULL);
+}
+
+void respond_db_error(http_ctx *c, const PGresult *res, const char *what)
+{
+    int status = db_error_status(c->db, res);
+    if (status == 500 || status == 503)
+        log_msg(status == 500 ? LOG_ERROR : LOG_WARN, "%s failed (request %s): %s", what,
+                c->request_id, res ? PQresultErrorMessage(res) : "no result");
+    if (status == 503) {
+        http_set_header(c, "Retry-After", "2");
+        respond_problem(c, 503, "The database is unavailable or busy; try again shortly.");
+    } else if (status == 409) {
+        respond_problem(c, 409, "This conflicts with an existing record.");
+    } else if (status == 422) {
+        respond_problem(c, 422, "The data breaks a rule of the database.");
+    } else {
+        respond_problem(c, 500, "Something went wrong on our side; the request id identifies it in the log.");
+    }
+}
+
+void respond_bytes(http_ctx *c, int status, const char *content_type, const char *data, size_t len)
+{
+    ulfius_set_binary_body_response(c->resp, (unsigned)status, data, len);
+    u_map_put(c->resp->map_header, "Content-Type", content_type);
+    c->status = status;
+}
+
+void respond_json_text(http_ctx *c, int status, const char *text, size_t len)
+{
+    respond_bytes(c, status, "application/json; charset=utf-8", text, len);
+}
+
+void respond_json(http_ctx *c, int status, json_t *body)
+{
+    char *text = json_dumps(body, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    if (text == NULL) {
+        respond_problem(c, 500, "Could not encode the answer.");
+        return;
+    }
+    respond_json_text(c, status, text, strlen(text));
+    free(text);
+}
+
+void http_etag(const char *text, size_t len, char *buf)
+{
+    unsigned long long h = 1469598103934665603ULL; /* FNV-1a 64 */
+    for (size_t i = 0; i < len; i++) {
+        h ^= (unsigned char)text[i];
+        h *= 1099511628211ULL;
+    }
+    snprintf(buf, 24, "\"%016llx\"", h);
+}
+
+void respond_resource_text(http_ctx *c, int status, const char *text, size_t len)
+{
+    char etag[24];
+    http_etag(text, len, etag);
+    http_set_header(c, "ETag", etag);
+    respond_json_text(c, status, text, len);
+}
+
+void respond_empty(http_ctx *c, int status)
+{
+    ulfius_set_empty_body_response(c->resp, (unsigned)status);
+    c->status = status;
+}
+
+int http_if_match_fails(http_ctx *c, const char *current_text)
+{
+    const char *im = http_header(c, "If-Match");
+    if (im == NULL) return 0;
+    char etag[24];
+    http_etag(current_text, strlen(current_text), etag);
+    /* If-Match is a comma-separated list of entity tags, or "*". */
+    const char *p = im;
+    while (*p) {
+        while (*p == ' ' || *p == ',') p++;
+        if (*p == '*') return 0;
+        if (strncmp(p, "W/", 2) == 0) p += 2; /* weak tags never match strongly */
+        else if (strncmp(p, etag, strlen(etag)) == 0) return 0;
+        while (*p && *p != ',') p++;
+    }
+    respond_problem(c, 412, "The resource changed since you read it (If-Match did not match); read it again.");
+    return 1;
+}
+
+int http_refuse_invalid(http_ctx *c, verrs *v)
+{
+    if (verrs_count(v) == 0) return 0;
+    respond_problem_errors(c, 422, "Some fields are invalid; see errors.", v->list);
+    return 1;
+}
+
+static int media_is(const char *ct, const char *want)
+{
+    size_t n = strlen(want);
+    if (strncasecmp(ct, want, n) != 0) return 0;
+    const char *rest = ct + n;
+    while (*rest == ' ') rest++;
+    if (*rest == '\0') return 1;
+    if (*rest != ';') return 0;
+    /* Only UTF-8 is accepted as a charset. */
+    const char *cs = strcasestr(rest, "charset=");
+    if (cs == NULL) return 1;
+    cs += 8;
+    if (*cs == '"') cs++;
+    return strncasecmp(cs, "utf-8", 5) == 0;
+}
+
+json_t *http_json_body(http_ctx *c, int want_array)
+{
+    const char *ct = http_header(c, "Content-Type");
+    if (ct == NULL || !media_is(ct, "application/json")) {
+        respond_problem(c, 415, "Send the body as application/json (UTF-8).");
+        return NULL;
+    }
+    json_error_t err;
+    json_t *j = json_loadb(c->req->binary_body ? c->req->binary_body : "",
+                           c->req->binary_body_length, JSON_REJECT_DUPLICATES, &err);
+    if (j == NULL) {
+        char detail[300];
+        snprintf(detail, sizeof detail, "The body is not valid JSON: %s (at byte %d).", err.text, err.position);
+        respond_problem(c, 400, detail);
+        return NULL;
+    }
+    if (want_array ? !json_is_array(j) : !json_is_object(j)) {
+        json_decref(j);
+        respond_problem(c, 422, want_array ? "The body must be a JSON array." : "The body must be a JSON object.");
+        return NULL;
+    }
+    return j;
+}
+
+int http_wants_csv(http_ctx *c)
+{
+    const char *a = http_header(c, "Accept");
+    return a != NULL && strcasestr(a, "text/csv") != NULL;
+}
+
+/* Appends s to the buffer, growing it. */
+typedef struct sbuf {
+    char *p;
+    size_t len, cap;
+    int failed;
+} sbuf;
+
+static void sb_add(sbuf *b, const char *s, size_t n)
+{
+    if (b->failed) return;
+    if (b->len + n + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap : 4096;
+        while (b->len + n + 1 > cap) cap *= 2;
+        char *np = realloc(b->p, cap);
+        if (np == NULL) {
+            b->failed = 1;
+            return;
+        }
+        b->p = np;
+        b->cap = cap;
+    }
+    memcpy(b->p + b->len, s, n);
+    b->len += n;
+    b->p[b->len] = '\0';
+}
+
+/* A CSV cell: quoted when needed; a leading = + - @ (or tab/CR) is neutralised with a quote
+ * mark so spreadsheets do not run it as a formula. */
+static void csv_cell(sbuf *b, const char *s, int is_text)
+{
+    int quote = 0;
+    for (const char *p = s; *p; p++)
+        if (*p == ',' || *p == '"' || *p == '\n' || *p == '\r') quote = 1;
+    int neutralise = is_text && (s[0] == '=' || s[0] == '+' || s[0] == '-' || s[0] == '@' ||
+                                 s[0] == '\t' || s[0] == '\r');
+    if (neutralise) quote = 1;
+    if (quote) sb_add(b, "\"", 1);
+    if (neutralise) sb_add(b, "'", 1);
+    for (const char *p = s; *p; p++) {
+        if (*p == '"') sb_add(b, "\"", 1);
+        sb_add(b, p, 1);
+    }
+    if (quote) sb_add(b, "\"", 1);
+}
+
+void respond_csv(http_ctx *c, json_t *items, const char *const *columns)
+{
+    sbuf b = {0};
+    const char *bom = http_query(c, "bom");
+    if (bom != NULL && strcmp(bom, "true") == 0) sb_add(&b, "\xEF\xBB\xBF", 3);
+    for (int i = 0; columns[i]; i++) {
+        if (i) sb_add(&b, ",", 1);
+        csv_cell(&b, columns[i], 0);
+    }
+    sb_add(&b, "\r\n", 2);
+    size_t idx;
+    json_t *row;
+    json_array_foreach(items, idx, row) {
+        for (int i = 0; columns[i]; i++) {
+            if (i) sb_add(&b, ",", 1);
+            json_t *v = json_object_get(row, columns[i]);
+            char num[64];
+            if (json_is_string(v)) csv_cell(&b, json_string_value(v), 1);
+            else if (json_is_integer(v)) {
+                snprintf(num, sizeof num, "%lld", (long long)json_integer_value(v));
+                sb_add(&b, num, strlen(num));
+            } else if (json_is_real(v)) {
+                snprintf(num, sizeof num, "%.10g", json_real_value(v));
+                sb_add(&b, num, strlen(num));
+            } else if (json_is_true(v)) sb_add(&b, "true", 4);
+            else if (json_is_false(v)) sb_add(&b, "false", 5);
+            else if (v != NULL && !json_is_null(v)) {
+                char *t = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+                if (t) {
+                    csv_cell(&b, t, 1);
+                    free(t);
+                }
+            }
+        }
+        sb_add(&b, "\r\n", 2);
+    }
+    if (b.failed) respond_problem(c, 500, "Out of memory while writing CSV.");
+    else respond_bytes(c, 200, "text/csv; charset=utf-8", b.p, b.len);
+    free(b.p);
+}

@@ -1,0 +1,163 @@
+/* Command-line dispatch only. */
+#include "bdhvs/api.h"
+#include "bdhvs/config.h"
+#include "bdhvs/db.h"
+#include "bdhvs/http.h"
+#include "bdhvs/log.h"
+#include "bdhvs/migrate.h"
+
+#include <jansson.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char USAGE[] =
+    "usage:\n"
+    "  bdhvs serve                 run the API (configuration from the environment)\n"
+    "  bdhvs migrate               apply migrations/*.sql in order, once each\n"
+    "  bdhvs user add NAME --role ROLE [--unit CODE]\n"
+    "                              create or update a user; password from BDHVS_PASSWORD or stdin\n"
+    "  bdhvs seed demo             load the demo data (Bac Ninh's Department of Health...)\n"
+    "  bdhvs --help | --version\n"
+    "\n"
+    "environment: BDHVS_DATABASE_URL, BDHVS_LISTEN (127.0.0.1:8080), BDHVS_JWT_SECRET (32+ bytes),\n"
+    "BDHVS_DB_POOL, BDHVS_THREADS, BDHVS_MAX_BODY, BDHVS_CORS_ORIGINS, BDHVS_LOG_LEVEL,\n"
+    "BDHVS_MIGRATIONS_DIR, BDHVS_DEMO_PASSWORD (seed demo)\n";
+
+static int load_config(bdhvs_config *cfg, int need_secret)
+{
+    char err[256];
+    if (config_load(cfg, need_secret, err, sizeof err) != 0) {
+        fprintf(stderr, "bdhvs: %s\n", err);
+        return -1;
+    }
+    log_set_level(cfg->log_level);
+    return 0;
+}
+
+static db_conn *open_db(const bdhvs_config *cfg)
+{
+    char err[512];
+    db_conn *db = db_open(cfg->database_url, err, sizeof err);
+    if (db == NULL) fprintf(stderr, "bdhvs: cannot connect to the database: %s\n", err);
+    return db;
+}
+
+static int cmd_serve(void)
+{
+    bdhvs_config cfg;
+    if (load_config(&cfg, 1) != 0) return 2;
+    json_object_seed(0);
+    if (api_init(&cfg) != 0) {
+        fprintf(stderr, "bdhvs: cannot initialise the crypto library\n");
+        return 1;
+    }
+    /* Block the stop signals in every thread; the main thread waits for them. */
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    db_pool *pool = pool_create(cfg.database_url, cfg.db_pool, cfg.db_acquire_ms);
+    if (pool == NULL) return 1;
+    http_server_opts opts = {&cfg, api_routes, api_nroutes, pool, api_authenticate};
+    int rc = http_serve(&opts);
+    pool_destroy(pool);
+    api_shutdown();
+    return rc == 0 ? 0 : 1;
+}
+
+static int cmd_migrate(void)
+{
+    bdhvs_config cfg;
+    if (load_config(&cfg, 0) != 0) return 2;
+    db_conn *db = open_db(&cfg);
+    if (db == NULL) return 1;
+    int applied = 0;
+    int rc = migrate_run(db, cfg.migrations_dir, &applied);
+    db_close(db);
+    if (rc != 0) return 1;
+    printf("migrations: %d applied now\n", applied);
+    return 0;
+}
+
+static int read_password(char *buf, size_t len)
+{
+    const char *env = getenv("BDHVS_PASSWORD");
+    if (env != NULL) {
+        snprintf(buf, len, "%s", env);
+        return 0;
+    }
+    if (fgets(buf, (int)len, stdin) == NULL) return -1;
+    buf[strcspn(buf, "\r\n")] = '\0';
+    return 0;
+}
+
+static int cmd_user_add(int argc, char **argv)
+{
+    const char *name = NULL, *role = NULL, *unit = NULL;
+    for (int i = 0; i < argc; i++) {
+        if (strcmp(argv[i], "--role") == 0 && i + 1 < argc) role = argv[++i];
+        else if (strcmp(argv[i], "--unit") == 0 && i + 1 < argc) unit = argv[++i];
+        else if (argv[i][0] != '-' && name == NULL) name = argv[i];
+        else {
+            fprintf(stderr, "bdhvs: unexpected argument %s\n%s", argv[i], USAGE);
+            return 2;
+        }
+    }
+    if (name == NULL || role == NULL) {
+        fprintf(stderr, "%s", USAGE);
+        return 2;
+    }
+    bdhvs_config cfg;
+    if (load_config(&cfg, 0) != 0) return 2;
+    char password[1100];
+    if (read_password(password, sizeof password) != 0) {
+        fprintf(stderr, "bdhvs: give the password in BDHVS_PASSWORD or on standard input\n");
+        return 2;
+    }
+    db_conn *db = open_db(&cfg);
+    if (db == NULL) return 1;
+    int rc = api_user_add(db, name, role, unit, password);
+    db_close(db);
+    return rc;
+}
+
+static int cmd_seed_demo(void)
+{
+    bdhvs_config cfg;
+    if (load_config(&cfg, 0) != 0) return 2;
+    const char *pw = getenv("BDHVS_DEMO_PASSWORD");
+    db_conn *db = open_db(&cfg);
+    if (db == NULL) return 1;
+    int rc = api_seed_demo(db, pw && *pw ? pw : "demo-2026-BacNinh");
+    db_close(db);
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        fprintf(stderr, "%s", USAGE);
+        return 2;
+    }
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
+        printf("bdhvs %s: the Binh dan hoc vu so health-sector tracking API\n\n%s", BDHVS_VERSION, USAGE);
+        return 0;
+    }
+    if (strcmp(cmd, "--version") == 0) {
+        printf("bdhvs %s\n", BDHVS_VERSION);
+        return 0;
+    }
+    if (strcmp(cmd, "serve") == 0 && argc == 2) return cmd_serve();
+    if (strcmp(cmd, "migrate") == 0 && argc == 2) return cmd_migrate();
+    if (strcmp(cmd, "user") == 0 && argc >= 3 && strcmp(argv[2], "add") == 0)
+        return cmd_user_add(argc - 3, argv + 3);
+    if (strcmp(cmd, "seed") == 0 && argc == 3 && strcmp(argv[2], "demo") == 0) return cmd_seed_demo();
+    fprintf(stderr, "bdhvs: unknown command\n%s", USAGE);
+    return 2;
+}
