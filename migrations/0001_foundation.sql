@@ -68,7 +68,8 @@ BEGIN
         END IF;
     END IF;
     UPDATE units SET parent_id = CASE WHEN id = unit THEN new_parent ELSE parent_id END,
-                     path = new_path || subpath(path, nlevel(old_path)),
+                     path = CASE WHEN nlevel(path) > nlevel(old_path)
+                                 THEN new_path || subpath(path, nlevel(old_path)) ELSE new_path END,
                      updated_at = now()
      WHERE path <@ old_path;
 END $$;

@@ -312,7 +312,7 @@ void units_update(http_ctx *c)
             PQclear(r);
         }
     }
-    const char *uv[] = {ids, in.code, in.name, in.type, in.opened_null ? NULL : in.opened_on,
+    const char *uv[] = {ids, in.code, in.name, in.type, in.opened_given && !in.opened_null ? in.opened_on : NULL,
                         in.opened_given ? "true" : "false"};
     r = run_write(c, &STMT_UPDATE, uv, "updating the unit");
     if (r == NULL) goto out;
@@ -344,6 +344,10 @@ void units_close(http_ctx *c)
     if (api_begin(c) != 0) goto out;
     cur = lock_unit(c, id);
     if (cur == NULL) goto out;
+    if (http_if_match_fails(c, PQgetvalue(cur, 0, 0))) {
+        db_rollback(c->db);
+        goto out;
+    }
     if (strcmp(PQgetvalue(cur, 0, 4), "t") == 0) {
         db_rollback(c->db);
         respond_problem(c, 403, "You may not close the unit your account belongs to.");

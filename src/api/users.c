@@ -333,6 +333,11 @@ void users_delete(http_ctx *c)
     snprintf(ids, sizeof ids, "%lld", id);
     PGresult *cur = lock_user(c, ids);
     if (cur == NULL) return;
+    if (http_if_match_fails(c, PQgetvalue(cur, 0, 0))) {
+        PQclear(cur);
+        db_rollback(c->db);
+        return;
+    }
     const char *uv[] = {ids, NULL, NULL, "false", NULL, "false", NULL};
     PGresult *r = api_run(c, &STMT_UPDATE, uv, "disabling the user");
     if (r != NULL && revoke_sessions(c, ids, 1) == 0 &&

@@ -72,6 +72,8 @@ void respond_problem_errors(http_ctx *c, int status, const char *detail, json_t 
     if (errors != NULL && json_array_size(errors) > 0) json_object_set(o, "errors", errors);
     char *text = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
     json_decref(o);
+    if (status == 401 && u_map_get_case(c->resp->map_header, "WWW-Authenticate") == NULL)
+        http_set_header(c, "WWW-Authenticate", "Bearer realm=\"bdhvs\"");
     ulfius_set_string_body_response(c->resp, (unsigned)status, text ? text : "{}");
     free(text);
     u_map_put(c->resp->map_header, "Content-Type", "application/problem+json");
@@ -199,7 +201,7 @@ json_t *http_json_body(http_ctx *c, int want_array)
     }
     json_error_t err;
     json_t *j = json_loadb(c->req->binary_body ? c->req->binary_body : "",
-                           c->req->binary_body_length, JSON_REJECT_DUPLICATES, &err);
+                           c->req->binary_body_length, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &err);
     if (j == NULL) {
         char detail[300];
         snprintf(detail, sizeof detail, "The body is not valid JSON: %s (at byte %d).", err.text, err.position);

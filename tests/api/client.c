@@ -1,0 +1,250 @@
+#include "client.h"
+
+#include <curl/curl.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+char *T_ADMIN, *T_SYT_MANAGER, *T_SD_MANAGER, *T_SD_REPORTER, *T_SYT_VIEWER, *T_INTEGRATION;
+
+static size_t on_body(char *ptr, size_t size, size_t n, void *ud)
+{
+    resp *r = ud;
+    size_t add = size * n;
+    char *nb = realloc(r->body, r->len + add + 1);
+    if (nb == NULL) return 0;
+    r->body = nb;
+    memcpy(r->body + r->len, ptr, add);
+    r->len += add;
+    r->body[r->len] = '\0';
+    return add;
+}
+
+static size_t on_header(char *ptr, size_t size, size_t n, void *ud)
+{
+    resp *r = ud;
+    size_t add = size * n, have = strlen(r->headers);
+    if (strncmp(ptr, "HTTP/", 5) == 0) r->headers[0] = '\0', have = 0; /* a new response block */
+    if (have + add + 1 < sizeof r->headers) {
+        memcpy(r->headers + have, ptr, add);
+        r->headers[have + add] = '\0';
+    }
+    return add;
+}
+
+const char *resp_header(const resp *r, const char *name, char *buf, size_t len)
+{
+    size_t nl = strlen(name);
+    const char *p = r->headers;
+    while (p && *p) {
+        if (strncasecmp(p, name, nl) == 0 && p[nl] == ':') {
+            const char *v = p + nl + 1;
+            while (*v == ' ') v++;
+            size_t k = strcspn(v, "\r\n");
+            if (k >= len) k = len - 1;
+            memcpy(buf, v, k);
+            buf[k] = '\0';
+            return buf;
+        }
+        p = strchr(p, '\n');
+        if (p) p++;
+    }
+    return NULL;
+}
+
+/* Appends one JSON line per answer to BDHVS_TEST_RECORD. */
+static void record(const char *method, const char *path, const resp *r)
+{
+    const char *file = getenv("BDHVS_TEST_RECORD");
+    if (file == NULL || *file == '\0') return;
+    char p[2048];
+    snprintf(p, sizeof p, "%s", path);
+    p[strcspn(p, "?")] = '\0';
+    char ct[256] = "", buf[512];
+    resp_header(r, "Content-Type", ct, sizeof ct);
+    json_t *h = json_object();
+    static const char *const names[] = {"X-Request-Id", "ETag", "Location", "WWW-Authenticate", "Retry-After",
+                                        "Allow", NULL};
+    for (int i = 0; names[i]; i++)
+        if (resp_header(r, names[i], buf, sizeof buf)) json_object_set_new(h, names[i], json_string(buf));
+    json_t *o = json_pack("{s:s, s:s, s:i, s:s, s:s%, s:o}", "method", method, "path", p, "status",
+                          (int)r->status, "content_type", ct, "body", r->body ? r->body : "", r->len, "headers", h);
+    if (o == NULL) return;
+    char *line = json_dumps(o, JSON_COMPACT);
+    json_decref(o);
+    if (line == NULL) return;
+    size_t n = strlen(line);
+    line = realloc(line, n + 2);
+    line[n] = '\n';
+    int fd = open(file, O_WRONLY | O_APPEND | O_CREAT, 0644);
+    if (fd >= 0) {
+        ssize_t w = write(fd, line, n + 1);
+        (void)w;
+        close(fd);
+    }
+    free(line);
+}
+
+resp *http_do(const char *method, const char *path, const req_opts *o)
+{
+    static const req_opts none = {0};
+    if (o == NULL) o = &none;
+    const char *base = getenv("BDHVS_TEST_URL");
+    char url[4096];
+    snprintf(url, sizeof url, "%s%s", base ? base : "http://127.0.0.1:18080", path);
+    resp *r = calloc(1, sizeof *r);
+    CURL *c = curl_easy_init();
+    struct curl_slist *hl = NULL;
+    char line[8192];
+    if (o->token) {
+        snprintf(line, sizeof line, "Authorization: Bearer %s", o->token);
+        hl = curl_slist_append(hl, line);
+    }
+    if (o->body) {
+        snprintf(line, sizeof line, "Content-Type: %s", o->content_type ? o->content_type : "application/json");
+        hl = curl_slist_append(hl, line);
+    }
+    hl = curl_slist_append(hl, "Expect:");
+    for (int i = 0; i < 8 && o->headers[i]; i++) hl = curl_slist_append(hl, o->headers[i]);
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+    if (strcmp(method, "HEAD") == 0) curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, hl);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, r);
+    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(c, CURLOPT_HEADERDATA, r);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L);
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    if (o->source_ip) curl_easy_setopt(c, CURLOPT_INTERFACE, o->source_ip);
+    if (o->body) {
+        curl_easy_setopt(c, CURLOPT_POSTFIELDS, o->body);
+        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)(o->body_len ? o->body_len : strlen(o->body)));
+    }
+    CURLcode rc = curl_easy_perform(c);
+    if (rc != CURLE_OK) {
+        fprintf(stderr, "request %s %s failed: %s\n", method, url, curl_easy_strerror(rc));
+        r->status = -1;
+    } else {
+        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
+        char ct[256];
+        if (r->body && resp_header(r, "Content-Type", ct, sizeof ct) && strstr(ct, "json"))
+            r->json = json_loadb(r->body, r->len, 0, NULL);
+        record(method, path, r);
+    }
+    curl_slist_free_all(hl);
+    curl_easy_cleanup(c);
+    return r;
+}
+
+resp *http_get(const char *path, const char *token)
+{
+    req_opts o = {.token = token};
+    return http_do("GET", path, &o);
+}
+
+resp *http_send_json(const char *method, const char *path, const char *token, const char *json)
+{
+    req_opts o = {.token = token, .body = json};
+    return http_do(method, path, &o);
+}
+
+void resp_free(resp *r)
+{
+    if (r == NULL) return;
+    json_decref(r->json);
+    free(r->body);
+    free(r);
+}
+
+const char *jstr(const resp *r, const char *key)
+{
+    return json_string_value(json_object_get(r->json, key));
+}
+
+long long jint(const resp *r, const char *key)
+{
+    return json_integer_value(json_object_get(r->json, key));
+}
+
+const char *demo_password(void)
+{
+    const char *p = getenv("BDHVS_DEMO_PASSWORD");
+    return p && *p ? p : "demo-2026-BacNinh";
+}
+
+long login_pair(const char *username, const char *password, char **access, char **refresh)
+{
+    json_t *b = json_pack("{s:s, s:s}", "username", username, "password", password);
+    char *body = json_dumps(b, 0);
+    json_decref(b);
+    resp *r = http_send_json("POST", "/api/v1/auth/login", NULL, body);
+    free(body);
+    long st = r->status;
+    if (access) *access = st == 200 ? strdup(jstr(r, "access_token")) : NULL;
+    if (refresh) *refresh = st == 200 ? strdup(jstr(r, "refresh_token")) : NULL;
+    resp_free(r);
+    return st;
+}
+
+char *login(const char *username, const char *password)
+{
+    char *tok = NULL;
+    long st = login_pair(username, password, &tok, NULL);
+    if (st != 200) {
+        /* Also used before the tests start, where ck_assert cannot report. */
+        fprintf(stderr, "login %s failed with %ld\n", username, st);
+        exit(3);
+    }
+    return tok;
+}
+
+long long unit_id(const char *code)
+{
+    char path[256];
+    snprintf(path, sizeof path, "/api/v1/units?q=%s&limit=1000", code);
+    resp *r = http_get(path, T_ADMIN);
+    long long id = 0;
+    size_t i;
+    json_t *u;
+    json_array_foreach(json_object_get(r->json, "items"), i, u)
+        if (strcmp(json_string_value(json_object_get(u, "code")), code) == 0) id = json_integer_value(json_object_get(u, "id"));
+    resp_free(r);
+    ck_assert_msg(id > 0, "no unit %s", code);
+    return id;
+}
+
+static PGconn *g_db;
+
+PGconn *test_db(void)
+{
+    if (g_db == NULL || PQstatus(g_db) != CONNECTION_OK) {
+        const char *ci = getenv("BDHVS_TEST_DB");
+        g_db = PQconnectdb(ci ? ci : "host=127.0.0.1 port=54321 dbname=bdhvs_test user=bdhvs");
+        ck_assert_msg(PQstatus(g_db) == CONNECTION_OK, "test database: %s", PQerrorMessage(g_db));
+    }
+    return g_db;
+}
+
+long long db_count(const char *sql, const char *param)
+{
+    const char *v[] = {param};
+    PGresult *r = PQexecParams(test_db(), sql, param ? 1 : 0, NULL, v, NULL, NULL, 0);
+    ck_assert_msg(PQresultStatus(r) == PGRES_TUPLES_OK, "%s: %s", sql, PQresultErrorMessage(r));
+    long long n = atoll(PQgetvalue(r, 0, 0));
+    PQclear(r);
+    return n;
+}
+
+const char *uniq(void)
+{
+    static char buf[32];
+    struct timeval tv;
+    gettimeofday(&tv, NULL);
+    snprintf(buf, sizeof buf, "%lx%x", (unsigned long)tv.tv_sec % 100000, (unsigned)(tv.tv_usec ^ getpid()) & 0xfffff);
+    return buf;
+}

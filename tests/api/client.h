@@ -1,0 +1,67 @@
+/* The API tests' HTTP client: real requests to the real server, every answer recorded for
+ * the contract check (tests/contract/validate.mjs). */
+#ifndef BDHVS_TEST_CLIENT_H
+#define BDHVS_TEST_CLIENT_H
+
+#include <check.h>
+#include <jansson.h>
+#include <libpq-fe.h>
+#include <stddef.h>
+
+typedef struct resp {
+    long status;
+    char *body;
+    size_t len;
+    json_t *json;       /* parsed body when it is JSON, else NULL */
+    char headers[8192]; /* raw response headers */
+} resp;
+
+typedef struct req_opts {
+    const char *token;        /* Bearer token or NULL */
+    const char *content_type; /* default application/json when a body is given */
+    const char *body;
+    size_t body_len;          /* 0: strlen(body) */
+    const char *headers[8];   /* extra "Name: value" lines, NULL-terminated */
+    const char *source_ip;    /* bind the client to this local address */
+} req_opts;
+
+/* Sends a request to BDHVS_TEST_URL + path. Free the answer with resp_free. */
+resp *http_do(const char *method, const char *path, const req_opts *o);
+resp *http_get(const char *path, const char *token);
+resp *http_send_json(const char *method, const char *path, const char *token, const char *json);
+void resp_free(resp *r);
+/* A response header's value (case-insensitive name) copied into buf; NULL when absent. */
+const char *resp_header(const resp *r, const char *name, char *buf, size_t len);
+/* Shortcuts into the JSON body. */
+const char *jstr(const resp *r, const char *key);
+long long jint(const resp *r, const char *key);
+
+/* Signs in and returns a malloc'd access token (aborts the test on failure). */
+char *login(const char *username, const char *password);
+/* Signs in; fills the access and refresh tokens (malloc'd). Returns the status. */
+long login_pair(const char *username, const char *password, char **access, char **refresh);
+const char *demo_password(void);
+/* Id of the unit with this code, read over the API as admin. */
+long long unit_id(const char *code);
+
+/* Direct database access for asserting rows. */
+PGconn *test_db(void);
+/* First cell of a one-row query as a long long. */
+long long db_count(const char *sql, const char *param);
+
+/* Tokens of the demo users, signed in once before the tests run. */
+extern char *T_ADMIN, *T_SYT_MANAGER, *T_SD_MANAGER, *T_SD_REPORTER, *T_SYT_VIEWER, *T_INTEGRATION;
+
+/* A fresh suffix so that tests can run again against the same database. */
+const char *uniq(void);
+
+#define ASSERT_STATUS(r, s) ck_assert_msg((r)->status == (s), "expected %d, got %ld: %.400s", (s), (r)->status, (r)->body ? (r)->body : "")
+
+Suite *ops_suite(void);
+Suite *auth_suite(void);
+Suite *tokens_suite(void);
+Suite *units_suite(void);
+Suite *users_suite(void);
+Suite *resilience_suite(void);
+
+#endif

@@ -1,0 +1,34 @@
+#include "client.h"
+
+#include <curl/curl.h>
+#include <stdlib.h>
+
+int main(void)
+{
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    const char *pw = demo_password();
+    T_ADMIN = login("admin", pw);
+    T_SYT_MANAGER = login("syt.manager", pw);
+    T_SD_MANAGER = login("sondong.manager", pw);
+    T_SD_REPORTER = login("sondong.reporter", pw);
+    T_SYT_VIEWER = login("syt.viewer", pw);
+    T_INTEGRATION = login("provincial.system", pw);
+
+    SRunner *sr = srunner_create(ops_suite());
+    srunner_add_suite(sr, auth_suite());
+    srunner_add_suite(sr, tokens_suite());
+    srunner_add_suite(sr, units_suite());
+    srunner_add_suite(sr, users_suite());
+    srunner_add_suite(sr, resilience_suite()); /* restarts PostgreSQL: keep it last */
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    free(T_ADMIN);
+    free(T_SYT_MANAGER);
+    free(T_SD_MANAGER);
+    free(T_SD_REPORTER);
+    free(T_SYT_VIEWER);
+    free(T_INTEGRATION);
+    curl_global_cleanup();
+    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

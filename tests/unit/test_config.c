@@ -1,0 +1,106 @@
+#include "tests.h"
+#include "bdhvs/config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const VARS[] = {"BDHVS_DATABASE_URL", "BDHVS_LISTEN", "BDHVS_JWT_SECRET", "BDHVS_DB_POOL",
+                                   "BDHVS_THREADS", "BDHVS_MAX_BODY", "BDHVS_CORS_ORIGINS", "BDHVS_LOG_LEVEL", NULL};
+
+static void clean_env(void)
+{
+    for (int i = 0; VARS[i]; i++) unsetenv(VARS[i]);
+    setenv("BDHVS_JWT_SECRET", "0123456789abcdef0123456789abcdef", 1);
+}
+
+START_TEST(config_defaults_are_used_when_nothing_is_set)
+{
+    clean_env();
+    bdhvs_config c;
+    char err[256];
+    ck_assert_int_eq(config_load(&c, 1, err, sizeof err), 0);
+    ck_assert_str_eq(c.listen_host, "127.0.0.1");
+    ck_assert_int_eq(c.listen_port, 8080);
+    ck_assert_int_eq(c.db_pool, 8);
+    ck_assert_uint_eq(c.max_body, 10u * 1024 * 1024);
+    ck_assert_uint_eq(c.jwt_secret_len, 32);
+}
+END_TEST
+
+START_TEST(config_refuses_a_secret_under_32_bytes)
+{
+    clean_env();
+    setenv("BDHVS_JWT_SECRET", "0123456789abcdef0123456789abcde", 1); /* 31 bytes */
+    bdhvs_config c;
+    char err[256];
+    ck_assert_int_eq(config_load(&c, 1, err, sizeof err), -1);
+    ck_assert_ptr_nonnull(strstr(err, "at least 32 bytes"));
+    unsetenv("BDHVS_JWT_SECRET");
+    ck_assert_int_eq(config_load(&c, 1, err, sizeof err), -1);
+    /* Commands that sign nothing do not need it. */
+    ck_assert_int_eq(config_load(&c, 0, err, sizeof err), 0);
+}
+END_TEST
+
+START_TEST(config_refuses_bad_ports)
+{
+    static const char *const bad[] = {"127.0.0.1:0", "127.0.0.1:65536", "127.0.0.1:http", "127.0.0.1:", "8080",
+                                      ":8080", "127.0.0.1:80a", NULL};
+    bdhvs_config c;
+    char err[256];
+    for (int i = 0; bad[i]; i++) {
+        clean_env();
+        setenv("BDHVS_LISTEN", bad[i], 1);
+        ck_assert_msg(config_load(&c, 1, err, sizeof err) == -1, "accepted %s", bad[i]);
+        ck_assert_ptr_nonnull(strstr(err, "BDHVS_LISTEN"));
+    }
+    clean_env();
+    setenv("BDHVS_LISTEN", "0.0.0.0:18080", 1);
+    ck_assert_int_eq(config_load(&c, 1, err, sizeof err), 0);
+    ck_assert_int_eq(c.listen_port, 18080);
+    ck_assert_str_eq(c.listen_host, "0.0.0.0");
+}
+END_TEST
+
+START_TEST(config_refuses_bad_numbers)
+{
+    static const char *const vars[][2] = {{"BDHVS_DB_POOL", "0"},     {"BDHVS_DB_POOL", "ten"},
+                                          {"BDHVS_DB_POOL", "8x"},    {"BDHVS_THREADS", "-1"},
+                                          {"BDHVS_THREADS", ""},      {"BDHVS_MAX_BODY", "10"},
+                                          {"BDHVS_DB_POOL", "99999999999999999999"},
+                                          {"BDHVS_LOG_LEVEL", "loud"}, {NULL, NULL}};
+    bdhvs_config c;
+    char err[256];
+    for (int i = 0; vars[i][0]; i++) {
+        clean_env();
+        setenv(vars[i][0], vars[i][1], 1);
+        ck_assert_msg(config_load(&c, 1, err, sizeof err) == -1, "accepted %s=%s", vars[i][0], vars[i][1]);
+        ck_assert_ptr_nonnull(strstr(err, vars[i][0]));
+    }
+}
+END_TEST
+
+START_TEST(config_parse_int_is_strict)
+{
+    long v;
+    ck_assert_int_eq(config_parse_int("42", 0, 100, &v), 0);
+    ck_assert_int_eq(v, 42);
+    ck_assert_int_eq(config_parse_int(" 42", 0, 100, &v), -1);
+    ck_assert_int_eq(config_parse_int("42 ", 0, 100, &v), -1);
+    ck_assert_int_eq(config_parse_int("101", 0, 100, &v), -1);
+    ck_assert_int_eq(config_parse_int("", 0, 100, &v), -1);
+}
+END_TEST
+
+Suite *config_suite(void)
+{
+    Suite *s = suite_create("config");
+    TCase *t = tcase_create("config");
+    tcase_add_test(t, config_defaults_are_used_when_nothing_is_set);
+    tcase_add_test(t, config_refuses_a_secret_under_32_bytes);
+    tcase_add_test(t, config_refuses_bad_ports);
+    tcase_add_test(t, config_refuses_bad_numbers);
+    tcase_add_test(t, config_parse_int_is_strict);
+    suite_add_tcase(s, t);
+    return s;
+}

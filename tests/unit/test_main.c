@@ -1,0 +1,17 @@
+#include "tests.h"
+#include "bdhvs/auth.h"
+
+#include <stdlib.h>
+
+int main(void)
+{
+    if (auth_init() != 0) return 2;
+    SRunner *sr = srunner_create(config_suite());
+    srunner_add_suite(sr, period_suite());
+    srunner_add_suite(sr, jwt_suite());
+    srunner_add_suite(sr, password_suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

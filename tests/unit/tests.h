@@ -1,0 +1,8 @@
+#ifndef BDHVS_UNIT_TESTS_H
+#define BDHVS_UNIT_TESTS_H
+#include <check.h>
+Suite *config_suite(void);
+Suite *period_suite(void);
+Suite *jwt_suite(void);
+Suite *password_suite(void);
+#endif
