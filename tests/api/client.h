@@ -62,6 +62,7 @@ Suite *auth_suite(void);
 Suite *tokens_suite(void);
 Suite *units_suite(void);
 Suite *users_suite(void);
+Suite *roles_suite(void);
 Suite *resilience_suite(void);
 
 #endif

@@ -380,6 +380,38 @@ START_TEST(tree_nests_children_to_the_depth_asked)
 }
 END_TEST
 
+
+START_TEST(audit_records_each_write_with_its_request_id)
+{
+    char code[40], body[256], rid[64];
+    snprintf(code, sizeof code, "AU-%s", uniq());
+    snprintf(rid, sizeof rid, "audit-test-%s", uniq());
+    snprintf(body, sizeof body, "{\"code\":\"%s\",\"name\":\"Tổ kiểm tra\",\"type\":\"other\",\"parent_code\":\"TYT-ANLAC\"}", code);
+    char hdr[96];
+    snprintf(hdr, sizeof hdr, "X-Request-Id: %s", rid);
+    req_opts o = {.token = T_SD_MANAGER, .body = body, .headers = {hdr}};
+    resp *r = http_do("POST", "/api/v1/units", &o);
+    ASSERT_STATUS(r, 201);
+    long long id = jint(r, "id");
+    resp_free(r);
+    char path[128];
+    snprintf(path, sizeof path, "/api/v1/audit?entity=unit&entity_id=%lld", id);
+    r = http_get(path, T_ADMIN);
+    ASSERT_STATUS(r, 200);
+    ck_assert_int_eq(jint(r, "total"), 1);
+    json_t *e = json_array_get(json_object_get(r->json, "items"), 0);
+    ck_assert_str_eq(json_string_value(json_object_get(e, "request_id")), rid);
+    ck_assert_str_eq(json_string_value(json_object_get(e, "action")), "create");
+    ck_assert_str_eq(json_string_value(json_object_get(e, "username")), "sondong.manager");
+    ck_assert(json_is_null(json_object_get(e, "before")));
+    ck_assert_str_eq(json_string_value(json_object_get(json_object_get(e, "after"), "code")), code);
+    resp_free(r);
+    r = http_get(path, T_SD_MANAGER);
+    ASSERT_STATUS(r, 403);
+    resp_free(r);
+}
+END_TEST
+
 Suite *units_suite(void)
 {
     Suite *s = suite_create("units");
@@ -395,6 +427,7 @@ Suite *units_suite(void)
     tcase_add_test(t, moving_a_unit_carries_its_subtree_and_refuses_cycles);
     tcase_add_test(t, closing_keeps_the_unit_and_needs_closed_children);
     tcase_add_test(t, tree_nests_children_to_the_depth_asked);
+    tcase_add_test(t, audit_records_each_write_with_its_request_id);
     suite_add_tcase(s, t);
     return s;
 }

@@ -5,4 +5,5 @@ Suite *config_suite(void);
 Suite *period_suite(void);
 Suite *jwt_suite(void);
 Suite *password_suite(void);
+Suite *routes_suite(void);
 #endif
