@@ -69,14 +69,16 @@ void api_location(http_ctx *c, const char *prefix, const char *id)
 
 static db_stmt STMT_FIND_UNIT = {
     "common_find_unit",
-    "SELECT u.id, u.active FROM units u WHERE (u.id = $1 OR u.code = $2) AND in_scope(u.path, $3)", 3};
+    "SELECT u.id, u.active FROM units u WHERE ($1::bigint IS NULL OR u.id = $1) AND ($2::text IS NULL OR u.code = $2)"
+    " AND in_scope(u.path, $3)",
+    3};
 
 long long api_resolve_unit(http_ctx *c, long long id, const char *code, const char *field,
                            int require_open, verrs *v)
 {
     char ids[24], sc[24];
     snprintf(ids, sizeof ids, "%lld", id);
-    const char *pv[] = {code ? "0" : ids, code ? code : "", api_scope(c, sc)};
+    const char *pv[] = {id > 0 ? ids : NULL, code, api_scope(c, sc)};
     PGresult *r = db_run(c->db, &STMT_FIND_UNIT, pv);
     if (!db_ok(r)) {
         respond_db_error(c, r, "finding a unit");
@@ -85,7 +87,7 @@ long long api_resolve_unit(http_ctx *c, long long id, const char *code, const ch
         return -2;
     }
     long long found = -1;
-    if (PQntuples(r) != 1) verrs_add(v, field, "no such unit");
+    if (PQntuples(r) != 1) verrs_add(v, field, id > 0 && code ? "unit id and code do not name the same unit" : "no such unit");
     else if (require_open && strcmp(PQgetvalue(r, 0, 1), "t") != 0) verrs_add(v, field, "that unit is closed");
     else found = atoll(PQgetvalue(r, 0, 0));
     PQclear(r);

@@ -25,7 +25,8 @@ int api_commit(http_ctx *c);
 /* Answers a list built by SQL: JSON text as is, or CSV from its items. The result's single
  * cell holds {"items": [...], "total": N, "limit": L, "offset": O}. */
 void api_list_answer(http_ctx *c, PGresult *res, const char *const *csv_columns);
-/* Finds a unit by id (code NULL) or code inside the caller's scope. Returns its id; -1 after
+/* Finds a unit by id (0: not given) and/or code (NULL: not given) inside the caller's scope;
+ * when both are given they must name the same unit. Returns its id; -1 after
  * adding an error for field to v (absent, out of scope, or closed when require_open); -2 after
  * answering a database error. */
 long long api_resolve_unit(http_ctx *c, long long id, const char *code, const char *field,

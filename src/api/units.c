@@ -170,11 +170,14 @@ static void read_unit_body(json_t *body, unit_input *in, verrs *v)
     }
     json_t *pid = json_object_get(body, "parent_id");
     json_t *pcode = json_object_get(body, "parent_code");
-    if (pid != NULL && pcode != NULL) verrs_add(v, "parent_code", "give parent_id or parent_code, not both");
-    if (pid != NULL && json_is_null(pid)) in->parent_given = in->parent_null = 1;
-    else if (jfield_id(body, "parent_id", &in->parent_id, v) == 1) in->parent_given = 1;
-    if (pcode != NULL && json_is_null(pcode)) in->parent_given = in->parent_null = 1;
-    else if (jfield_string(body, "parent_code", 1, 32, &in->parent_code, v) == 1) in->parent_given = 1;
+    if ((pid != NULL && json_is_null(pid)) || (pcode != NULL && json_is_null(pcode))) {
+        in->parent_given = in->parent_null = 1;
+        if ((pid != NULL && !json_is_null(pid)) || (pcode != NULL && !json_is_null(pcode)))
+            verrs_add(v, "parent_id", "parent_id and parent_code disagree");
+    } else {
+        in->parent_given |= jfield_id(body, "parent_id", &in->parent_id, v) == 1;
+        in->parent_given |= jfield_string(body, "parent_code", 1, 32, &in->parent_code, v) == 1;
+    }
     int od = jfield_nullable_date(body, "opened_on", in->opened_on, v);
     in->opened_given = od > 0;
     in->opened_null = od == 2;

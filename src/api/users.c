@@ -153,12 +153,14 @@ static void read_user_body(json_t *body, int creating, user_input *in, verrs *v)
     }
     json_t *uid = json_object_get(body, "unit_id");
     json_t *ucode = json_object_get(body, "unit_code");
-    if (uid != NULL && ucode != NULL) verrs_add(v, "unit_code", "give unit_id or unit_code, not both");
-    if ((uid != NULL && json_is_null(uid)) || (ucode != NULL && json_is_null(ucode)))
+    if ((uid != NULL && json_is_null(uid)) || (ucode != NULL && json_is_null(ucode))) {
         in->unit_given = in->unit_null = 1;
-    else if (jfield_id(body, "unit_id", &in->unit_id, v) == 1 ||
-             jfield_string(body, "unit_code", 1, 32, &in->unit_code, v) == 1)
-        in->unit_given = 1;
+        if ((uid != NULL && !json_is_null(uid)) || (ucode != NULL && !json_is_null(ucode)))
+            verrs_add(v, "unit_id", "unit_id and unit_code disagree");
+    } else {
+        in->unit_given |= jfield_id(body, "unit_id", &in->unit_id, v) == 1;
+        in->unit_given |= jfield_string(body, "unit_code", 1, 32, &in->unit_code, v) == 1;
+    }
     in->active_given = jfield_bool(body, "active", &in->active, v) == 1;
 }
 
