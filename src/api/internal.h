@@ -38,6 +38,13 @@ void api_bad_query(http_ctx *c, verrs *v);
 /* Sets Location to fmt % id. */
 void api_location(http_ctx *c, const char *prefix, const char *id);
 
+/* The signed-in users' rights cache (user_cache.c). */
+int user_cache_start(const char *conninfo);
+void user_cache_stop(void);
+int user_cache_get(long long id, caller *who); /* 1 on a fresh hit */
+void user_cache_put(const caller *who);
+void user_cache_forget(long long id);
+
 /* Handlers, one file each. */
 void auth_login(http_ctx *c);
 void auth_refresh(http_ctx *c);

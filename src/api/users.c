@@ -314,6 +314,7 @@ void users_update(http_ctx *c)
     if ((disabled || in.password) && revoke_sessions(c, ids, disabled) != 0) goto out;
     const char *json = PQgetvalue(r, 0, 0);
     if (api_audit(c, "update", "user", ids, PQgetvalue(cur, 0, 0), json) != 0 || api_commit(c) != 0) goto out;
+    user_cache_forget(id);
     respond_resource_text(c, 200, json, strlen(json));
 out:
     PQclear(r);
@@ -343,8 +344,10 @@ void users_delete(http_ctx *c)
     const char *uv[] = {ids, NULL, NULL, "false", NULL, "false", NULL};
     PGresult *r = api_run(c, &STMT_UPDATE, uv, "disabling the user");
     if (r != NULL && revoke_sessions(c, ids, 1) == 0 &&
-        api_audit(c, "disable", "user", ids, PQgetvalue(cur, 0, 0), PQgetvalue(r, 0, 0)) == 0 && api_commit(c) == 0)
+        api_audit(c, "disable", "user", ids, PQgetvalue(cur, 0, 0), PQgetvalue(r, 0, 0)) == 0 && api_commit(c) == 0) {
+        user_cache_forget(id);
         respond_empty(c, 204);
+    }
     PQclear(r);
     PQclear(cur);
 }

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 static const char *secret(void)
 {
@@ -272,6 +273,39 @@ START_TEST(failed_logins_from_one_address_are_throttled)
 }
 END_TEST
 
+
+START_TEST(a_change_made_elsewhere_reaches_the_server_at_once)
+{
+    /* Another server process (here: SQL straight into the database) disables a user; the
+     * trigger's notification makes this server forget its cached rights. */
+    char user[64], body[256];
+    snprintf(user, sizeof user, "elsewhere.%s", uniq());
+    snprintf(body, sizeof body,
+             "{\"username\":\"%s\",\"password\":\"right-password-1\",\"full_name\":\"Vi Văn Tùng\",\"role\":\"manager\",\"unit_code\":\"TYT-ANLAC\"}",
+             user);
+    resp *r = http_send_json("POST", "/api/v1/users", T_ADMIN, body);
+    ASSERT_STATUS(r, 201);
+    resp_free(r);
+    char *tok = login(user, "right-password-1");
+    r = http_get("/api/v1/units", tok); /* now cached */
+    ASSERT_STATUS(r, 200);
+    resp_free(r);
+    PGresult *res = PQexecParams(test_db(), "UPDATE users SET active = false WHERE username = $1", 1, NULL,
+                                 (const char *const[]){user}, NULL, NULL, 0);
+    ck_assert_int_eq(PQresultStatus(res), PGRES_COMMAND_OK);
+    PQclear(res);
+    long st = 0;
+    for (int i = 0; i < 50 && st != 401; i++) {
+        r = http_get("/api/v1/units", tok);
+        st = r->status;
+        resp_free(r);
+        if (st != 401) usleep(100 * 1000);
+    }
+    ck_assert_int_eq(st, 401);
+    free(tok);
+}
+END_TEST
+
 Suite *auth_suite(void)
 {
     Suite *s = suite_create("auth");
@@ -288,6 +322,7 @@ Suite *auth_suite(void)
     tcase_add_test(t, logout_revokes_the_refresh_token);
     tcase_add_test(t, failed_logins_lock_the_account_with_429);
     tcase_add_test(t, failed_logins_from_one_address_are_throttled);
+    tcase_add_test(t, a_change_made_elsewhere_reaches_the_server_at_once);
     suite_add_tcase(s, t);
     return s;
 }

@@ -468,15 +468,20 @@ START_TEST(sd_manager_lists_only_users_of_its_subtree)
 {
     /* The codes of TTYT-SD's subtree, as the admin sees them. */
     char path[160];
-    snprintf(path, sizeof path, "/api/v1/units?under=%lld&limit=1000", unit_id("TTYT-SD"));
-    resp *u = http_get(path, T_ADMIN);
-    ASSERT_STATUS(u, 200);
     json_t *codes = json_object();
-    size_t i;
-    json_t *it;
-    json_array_foreach(json_object_get(u->json, "items"), i, it)
-        json_object_set_new(codes, json_string_value(json_object_get(it, "code")), json_true());
-    resp_free(u);
+    long long sd = unit_id("TTYT-SD"), units_total = -1;
+    for (long long offset = 0; units_total < 0 || offset < units_total; offset += 1000) {
+        snprintf(path, sizeof path, "/api/v1/units?under=%lld&limit=1000&offset=%lld", sd, offset);
+        resp *u = http_get(path, T_ADMIN);
+        ASSERT_STATUS(u, 200);
+        units_total = jint(u, "total");
+        size_t i;
+        json_t *it;
+        json_array_foreach(json_object_get(u->json, "items"), i, it)
+            json_object_set_new(codes, json_string_value(json_object_get(it, "code")), json_true());
+        resp_free(u);
+    }
+    ck_assert_int_eq((long long)json_object_size(codes), units_total);
     ck_assert_ptr_nonnull(json_object_get(codes, "TTYT-SD"));
     ck_assert_ptr_nonnull(json_object_get(codes, "TYT-ANLAC"));
     ck_assert_ptr_null(json_object_get(codes, "SYT-BN"));
@@ -968,6 +973,40 @@ START_TEST(patch_active_false_blocks_login_and_refresh)
 }
 END_TEST
 
+START_TEST(disabled_users_access_token_is_refused_on_every_route)
+{
+    /* openapi.yaml (deactivateUser): "the user cannot sign in and their tokens stop working". */
+    char username[64], other[80];
+    snprintf(username, sizeof username, "ut.offjwt.%s", uniq());
+    snprintf(other, sizeof other, "%s.made", username);
+    long long id = make_user(T_ADMIN, username, "Quản Lý Bị Tắt", "manager", "TTYT-SD", 1);
+    char *access = login(username, PASSWORD);
+    resp *r = http_get("/api/v1/units?limit=1", access);
+    ASSERT_STATUS(r, 200);
+    resp_free(r);
+
+    r = http_do("DELETE", user_path(id), &(req_opts){.token = T_ADMIN});
+    ASSERT_STATUS(r, 204);
+    resp_free(r);
+
+    r = http_get("/api/v1/units?limit=1", access);
+    ASSERT_STATUS(r, 401);
+    resp_free(r);
+    r = http_get("/api/v1/users?limit=1", access);
+    ASSERT_STATUS(r, 401);
+    resp_free(r);
+    r = post_user(access, other, "Tạo Bởi Tài Khoản Đã Tắt", "reporter", "TYT-ANLAC");
+    ASSERT_STATUS(r, 401);
+    resp_free(r);
+    r = http_send_json("POST", "/api/v1/tokens", access, "{\"name\":\"after disable\"}");
+    ASSERT_STATUS(r, 401);
+    resp_free(r);
+    ck_assert_int_eq(db_count("SELECT count(*) FROM users WHERE username = $1", other), 0);
+    ck_assert_int_eq(db_count("SELECT count(*) FROM api_tokens WHERE user_id = $1::bigint", idstr(id)), 0);
+    free(access);
+}
+END_TEST
+
 START_TEST(patch_password_changes_the_password_and_revokes_refresh_tokens)
 {
     char username[64];
@@ -1092,6 +1131,7 @@ Suite *users_suite(void)
     tcase_add_test(t, patch_full_name_with_current_if_match_200_then_stale_412);
     tcase_add_test(t, patch_unknown_or_bad_fields_is_422);
     tcase_add_test(t, patch_active_false_blocks_login_and_refresh);
+    tcase_add_test(t, disabled_users_access_token_is_refused_on_every_route);
     tcase_add_test(t, patch_password_changes_the_password_and_revokes_refresh_tokens);
     tcase_add_test(t, delete_deactivates_204_and_get_shows_active_false);
     tcase_add_test(t, delete_with_stale_if_match_is_412);

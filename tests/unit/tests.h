@@ -6,4 +6,5 @@ Suite *period_suite(void);
 Suite *jwt_suite(void);
 Suite *password_suite(void);
 Suite *routes_suite(void);
+Suite *csvin_suite(void);
 #endif

@@ -1,0 +1,39 @@
+/* CSV reader for bulk loads (Excel and HR exports), built on libcsv.
+ *
+ * The names carry a csvin_ prefix, not csv_, because libcsv already owns csv_parse, csv_init,
+ * csv_fini and csv_free: a second csv_parse would not compile beside <csv.h> and would clash
+ * with libcsv's own symbol at link time. */
+#ifndef BDHVS_CSVIN_H
+#define BDHVS_CSVIN_H
+
+#include <stddef.h>
+
+/* A whole parsed document, held in five allocations whatever its size. */
+typedef struct csvin_doc {
+    char *arena;       /* every cell's text, NUL-terminated, back to back */
+    size_t *cell_off;  /* offset in arena of each cell, in order */
+    size_t ncells;
+    size_t *rec_first; /* index into cell_off of each record's first cell */
+    int *rec_ncells;   /* number of cells of each record (always at least 1) */
+    size_t nrecords;   /* records, the header row included */
+} csvin_doc;
+
+/* Parses data (len bytes; data may be NULL when len is 0) into doc, which need not be
+ * initialised. Strips a UTF-8 byte-order mark; accepts CRLF, LF and CR line ends and RFC 4180
+ * quoting (commas, doubled quotes and line ends inside quoted cells); skips empty and blank
+ * lines; trims spaces and tabs around unquoted cells and outside quotes, keeps them inside
+ * quotes; checks that every cell is valid UTF-8 and has no NUL byte.
+ * Returns 0, or -1 with doc zeroed and a message in err (when err is not NULL) naming the record
+ * number, counting the header as 1 and skipped lines not at all: a quote inside an unquoted cell,
+ * text after a closing quote and an unclosed quote are errors. The caller frees doc with
+ * csvin_doc_free. */
+int csvin_parse(const char *data, size_t len, csvin_doc *doc, char *err, size_t errlen);
+
+/* Cell col (from 0) of record rec (from 0, the header), or NULL when there is no such record or
+ * the record has fewer cells. The text belongs to doc. */
+const char *csvin_cell(const csvin_doc *doc, size_t rec, int col);
+
+/* Frees what csvin_parse allocated and zeroes doc; accepts NULL and a zeroed doc. */
+void csvin_doc_free(csvin_doc *doc);
+
+#endif

@@ -1,0 +1,136 @@
+/* A short-lived, per-process cache of signed-in users' current rights (role, unit, active), so
+ * that a JWT request needs no extra database round trip. Correctness comes from invalidation:
+ * this process forgets a user as soon as it changes one, and a listener thread (LISTEN
+ * bdhvs_users, fed by a trigger) forgets users that other processes changed. While the listener
+ * is not connected, the cache is off and every request reads the database. */
+#include "internal.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <sys/select.h>
+#include <time.h>
+#include <unistd.h>
+
+#define CACHE_SLOTS 4096 /* power of two */
+#define CACHE_TTL 60     /* seconds: a bound on staleness should a notification be lost */
+
+typedef struct slot {
+    long long user_id; /* 0: empty */
+    time_t loaded;
+    caller who;
+} slot;
+
+static struct {
+    pthread_mutex_t mu;
+    slot slots[CACHE_SLOTS];
+    atomic_int enabled;
+    atomic_int stop;
+    pthread_t thread;
+    int started;
+    char conninfo[1024];
+} UC = {.mu = PTHREAD_MUTEX_INITIALIZER};
+
+static slot *find(long long id)
+{
+    return &UC.slots[(unsigned long long)id * 0x9E3779B97F4A7C15ULL >> 52 & (CACHE_SLOTS - 1)];
+}
+
+int user_cache_get(long long id, caller *who)
+{
+    if (!atomic_load(&UC.enabled)) return 0;
+    int hit = 0;
+    pthread_mutex_lock(&UC.mu);
+    slot *s = find(id);
+    if (s->user_id == id && time(NULL) - s->loaded < CACHE_TTL) {
+        *who = s->who;
+        hit = 1;
+    }
+    pthread_mutex_unlock(&UC.mu);
+    return hit;
+}
+
+void user_cache_put(const caller *who)
+{
+    if (!atomic_load(&UC.enabled)) return;
+    pthread_mutex_lock(&UC.mu);
+    slot *s = find(who->user_id);
+    s->user_id = who->user_id;
+    s->loaded = time(NULL);
+    s->who = *who;
+    pthread_mutex_unlock(&UC.mu);
+}
+
+void user_cache_forget(long long id)
+{
+    pthread_mutex_lock(&UC.mu);
+    slot *s = find(id);
+    if (s->user_id == id) s->user_id = 0;
+    pthread_mutex_unlock(&UC.mu);
+}
+
+static void clear_all(void)
+{
+    pthread_mutex_lock(&UC.mu);
+    memset(UC.slots, 0, sizeof UC.slots);
+    pthread_mutex_unlock(&UC.mu);
+}
+
+static void *listen_loop(void *arg)
+{
+    (void)arg;
+    db_conn *db = NULL;
+    while (!atomic_load(&UC.stop)) {
+        if (db == NULL) {
+            char err[256];
+            db = db_open(UC.conninfo, err, sizeof err);
+            if (db == NULL || db_exec(db, "LISTEN bdhvs_users") != 0) {
+                db_close(db);
+                db = NULL;
+                for (int i = 0; i < 10 && !atomic_load(&UC.stop); i++) usleep(100 * 1000);
+                continue;
+            }
+            clear_all(); /* changes made while we were away were not heard */
+            atomic_store(&UC.enabled, 1);
+        }
+        PGconn *pg = db_pg(db);
+        int fd = PQsocket(pg);
+        fd_set rd;
+        FD_ZERO(&rd);
+        FD_SET(fd, &rd);
+        struct timeval tv = {0, 200 * 1000};
+        int n = select(fd + 1, &rd, NULL, NULL, &tv);
+        if (n < 0 || (n > 0 && PQconsumeInput(pg) == 0) || PQstatus(pg) != CONNECTION_OK) {
+            atomic_store(&UC.enabled, 0);
+            clear_all();
+            db_close(db);
+            db = NULL;
+            log_msg(LOG_WARN, "user-change listener lost its connection; user cache off until it reconnects");
+            continue;
+        }
+        PGnotify *note;
+        while ((note = PQnotifies(pg)) != NULL) {
+            user_cache_forget(atoll(note->extra));
+            PQfreemem(note);
+        }
+    }
+    atomic_store(&UC.enabled, 0);
+    db_close(db);
+    return NULL;
+}
+
+int user_cache_start(const char *conninfo)
+{
+    snprintf(UC.conninfo, sizeof UC.conninfo, "%s", conninfo);
+    atomic_store(&UC.stop, 0);
+    if (pthread_create(&UC.thread, NULL, listen_loop, NULL) != 0) return -1;
+    UC.started = 1;
+    return 0;
+}
+
+void user_cache_stop(void)
+{
+    if (!UC.started) return;
+    atomic_store(&UC.stop, 1);
+    pthread_join(UC.thread, NULL);
+    UC.started = 0;
+}
