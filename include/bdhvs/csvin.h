@@ -10,8 +10,8 @@
 
 /* A whole parsed document, held in five allocations whatever its size. */
 typedef struct csvin_doc {
-    char *arena;       /* every cell's text, NUL-terminated, back to back */
-    size_t *cell_off;  /* offset in arena of each cell, in order */
+    char *arena;      /* every cell's text, NUL-terminated, back to back */
+    size_t *cell_off; /* offset in arena of each cell, in order */
     size_t ncells;
     size_t *rec_first; /* index into cell_off of each record's first cell */
     int *rec_ncells;   /* number of cells of each record (always at least 1) */

@@ -65,6 +65,11 @@ struct http_ctx {
 db_conn *http_db(http_ctx *c);
 const char *http_header(http_ctx *c, const char *name); /* any capitalisation; NULL if absent */
 const char *http_method(http_ctx *c);
+const char *http_url_path(http_ctx *c);
+/* The raw request body (not NUL-terminated) and its length. */
+const void *http_body(http_ctx *c, size_t *len);
+/* The body of the answer made so far, and its length. */
+const void *http_answer_body(http_ctx *c, size_t *len);
 
 /* ---- path and query ---- */
 /* The positive integer in the path segment named :name. 0 after answering 404. */

@@ -109,3 +109,73 @@ void api_bad_query(http_ctx *c, verrs *v)
 {
     respond_problem_errors(c, 400, "Some query parameters are invalid; see errors.", v->list);
 }
+
+void api_today(char out[11])
+{
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    strftime(out, 11, "%Y-%m-%d", &tm);
+}
+
+int api_shows_party(http_ctx *c)
+{
+    return c->who.role == ROLE_ADMIN || c->who.role == ROLE_MANAGER;
+}
+
+int api_page_params(http_ctx *c, verrs *v, char limit[24], char offset[24])
+{
+    long l, o;
+    http_query_page(c, &l, &o, v);
+    snprintf(limit, 24, "%ld", l);
+    snprintf(offset, 24, "%ld", o);
+    return verrs_count(v);
+}
+
+static db_stmt STMT_READ_AUDIT = {
+    "audit_read",
+    "INSERT INTO audit_log (user_id, username, request_id, action, entity, entity_id, after)"
+    " VALUES ($1, $2, $3, 'read', $4, $5, $6::jsonb)",
+    6};
+
+void api_audit_read(http_ctx *c, const char *entity, const char *entity_id, json_t *what)
+{
+    char uid[24];
+    snprintf(uid, sizeof uid, "%lld", c->who.user_id);
+    char *text = what ? json_dumps(what, JSON_COMPACT) : NULL;
+    const char *v[] = {uid, c->who.username, c->request_id, entity, entity_id, text};
+    PGresult *r = db_run(c->db, &STMT_READ_AUDIT, v);
+    if (!db_ok(r)) log_msg(LOG_ERROR, "could not record a read of %s (request %s)", entity, c->request_id);
+    PQclear(r);
+    free(text);
+}
+
+static db_stmt STMT_FIND_STAFF = {
+    "common_find_staff",
+    "SELECT s.id, s.joined_on FROM staff s JOIN units u ON u.id = s.unit_id"
+    " WHERE ($1::bigint IS NULL OR s.id = $1) AND ($2::text IS NULL OR s.code = $2) AND in_scope(u.path, $3)",
+    3};
+
+long long api_resolve_staff(http_ctx *c, long long id, const char *code, const char *field, char joined_on[11],
+                            verrs *v)
+{
+    char ids[24], sc[24];
+    snprintf(ids, sizeof ids, "%lld", id);
+    const char *pv[] = {id > 0 ? ids : NULL, code, api_scope(c, sc)};
+    PGresult *r = db_run(c->db, &STMT_FIND_STAFF, pv);
+    if (!db_ok(r)) {
+        respond_db_error(c, r, "finding a staff member");
+        PQclear(r);
+        db_rollback(c->db);
+        return -2;
+    }
+    long long found = -1;
+    if (PQntuples(r) != 1) {
+        verrs_add(v, field, "no such staff member");
+    } else {
+        found = atoll(PQgetvalue(r, 0, 0));
+        if (joined_on) snprintf(joined_on, 11, "%s", PQgetvalue(r, 0, 1));
+    }
+    PQclear(r);
+    return found;
+}

@@ -31,10 +31,22 @@ void api_list_answer(http_ctx *c, PGresult *res, const char *const *csv_columns)
  * answering a database error. */
 long long api_resolve_unit(http_ctx *c, long long id, const char *code, const char *field,
                            int require_open, verrs *v);
+/* Finds a staff member in the caller's scope by id and/or code, like api_resolve_unit; fills
+ * joined_on when not NULL. */
+long long api_resolve_staff(http_ctx *c, long long id, const char *code, const char *field, char joined_on[11],
+                            verrs *v);
 /* Checks out a connection and begins a transaction; -1 after answering 503. */
 int api_begin(http_ctx *c);
 /* Answers 400 with the query's errors. */
 void api_bad_query(http_ctx *c, verrs *v);
+/* Today's date (UTC) as YYYY-MM-DD. */
+void api_today(char out[11]);
+/* May the caller see party membership? (admin and manager) */
+int api_shows_party(http_ctx *c);
+/* Reads limit and offset as SQL parameter texts; returns the number of errors in v. */
+int api_page_params(http_ctx *c, verrs *v, char limit[24], char offset[24]);
+/* Records that the caller read personal data (outside any transaction is fine). */
+void api_audit_read(http_ctx *c, const char *entity, const char *entity_id, json_t *what);
 /* Sets Location to fmt % id. */
 void api_location(http_ctx *c, const char *prefix, const char *id);
 
@@ -65,6 +77,33 @@ void units_update(http_ctx *c);
 void units_close(http_ctx *c);
 void units_tree(http_ctx *c);
 void audit_list(http_ctx *c);
+void ref_job_groups_list(http_ctx *c);
+void ref_employment_list(http_ctx *c);
+void ref_skills_list(http_ctx *c);
+void ref_job_groups_put(http_ctx *c);
+void ref_employment_put(http_ctx *c);
+void ref_skills_put(http_ctx *c);
+void staff_list(http_ctx *c);
+void staff_create(http_ctx *c);
+void staff_get(http_ctx *c);
+void staff_update(http_ctx *c);
+void staff_delete(http_ctx *c);
+void staff_import(http_ctx *c);
+void courses_list(http_ctx *c);
+void courses_create(http_ctx *c);
+void courses_get(http_ctx *c);
+void courses_update(http_ctx *c);
+void courses_delete(http_ctx *c);
+void completions_list(http_ctx *c);
+void completions_create(http_ctx *c);
+void completions_get(http_ctx *c);
+void completions_update(http_ctx *c);
+void completions_delete(http_ctx *c);
+void completions_import(http_ctx *c);
+void attestations_list(http_ctx *c);
+void attestations_create(http_ctx *c);
+void attestations_delete(http_ctx *c);
+void attestations_import(http_ctx *c);
 void ops_healthz(http_ctx *c);
 void ops_readyz(http_ctx *c);
 void ops_metrics(http_ctx *c);

@@ -31,6 +31,38 @@ const http_route api_routes[] = {
     {"DELETE", "/api/v1/units/:id", units_close, ROLE_MANAGER},
     {"GET", "/api/v1/units/:id/tree", units_tree, ROLE_VIEWER},
 
+    {"GET", "/api/v1/job-groups", ref_job_groups_list, ROLE_VIEWER},
+    {"PUT", "/api/v1/job-groups/:code", ref_job_groups_put, ROLE_ADMIN},
+    {"GET", "/api/v1/employment-types", ref_employment_list, ROLE_VIEWER},
+    {"PUT", "/api/v1/employment-types/:code", ref_employment_put, ROLE_ADMIN},
+    {"GET", "/api/v1/skills", ref_skills_list, ROLE_VIEWER},
+    {"PUT", "/api/v1/skills/:code", ref_skills_put, ROLE_ADMIN},
+
+    {"GET", "/api/v1/staff", staff_list, ROLE_VIEWER},
+    {"POST", "/api/v1/staff", staff_create, ROLE_REPORTER},
+    {"POST", "/api/v1/staff/import", staff_import, ROLE_REPORTER},
+    {"GET", "/api/v1/staff/:id", staff_get, ROLE_VIEWER},
+    {"PATCH", "/api/v1/staff/:id", staff_update, ROLE_REPORTER},
+    {"DELETE", "/api/v1/staff/:id", staff_delete, ROLE_MANAGER},
+
+    {"GET", "/api/v1/courses", courses_list, ROLE_VIEWER},
+    {"POST", "/api/v1/courses", courses_create, ROLE_ADMIN},
+    {"GET", "/api/v1/courses/:id", courses_get, ROLE_VIEWER},
+    {"PATCH", "/api/v1/courses/:id", courses_update, ROLE_ADMIN},
+    {"DELETE", "/api/v1/courses/:id", courses_delete, ROLE_ADMIN},
+
+    {"GET", "/api/v1/completions", completions_list, ROLE_VIEWER},
+    {"POST", "/api/v1/completions", completions_create, ROLE_REPORTER},
+    {"POST", "/api/v1/completions/import", completions_import, ROLE_REPORTER},
+    {"GET", "/api/v1/completions/:id", completions_get, ROLE_VIEWER},
+    {"PATCH", "/api/v1/completions/:id", completions_update, ROLE_REPORTER},
+    {"DELETE", "/api/v1/completions/:id", completions_delete, ROLE_REPORTER},
+
+    {"GET", "/api/v1/attestations", attestations_list, ROLE_VIEWER},
+    {"POST", "/api/v1/attestations", attestations_create, ROLE_REPORTER},
+    {"POST", "/api/v1/attestations/import", attestations_import, ROLE_REPORTER},
+    {"DELETE", "/api/v1/attestations/:id", attestations_delete, ROLE_REPORTER},
+
     {"GET", "/api/v1/audit", audit_list, ROLE_ADMIN},
 };
 

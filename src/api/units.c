@@ -20,7 +20,7 @@ static db_stmt STMT_LIST = {
     "   AND ($5::bool IS NULL OR u.active = $5)"
     "   AND ($6::text IS NULL OR strpos(f_unaccent(u.name), f_unaccent($6)) > 0"
     "        OR strpos(lower(u.code), lower($6)) > 0)"
-    "   AND ($7::timestamptz IS NULL OR u.updated_at > $7)),"
+    "   AND ($7::timestamptz IS NULL OR u.updated_at >= $7)),"
     " p AS (SELECT f.id, row_number() OVER (ORDER BY"
     "   CASE WHEN $8 = 'code' THEN f.code END, CASE WHEN $8 = '-code' THEN f.code END DESC,"
     "   CASE WHEN $8 = 'name' THEN f_unaccent(f.name) END, CASE WHEN $8 = '-name' THEN f_unaccent(f.name) END DESC,"

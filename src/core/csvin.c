@@ -21,7 +21,8 @@ typedef struct csvin_loader {
     size_t errlen;
 } csvin_loader;
 
-static void loader_fail(csvin_loader *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void loader_fail(csvin_loader *l, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 static void loader_fail(csvin_loader *l, const char *fmt, ...)
 {
@@ -93,6 +94,7 @@ static void on_cell(void *text, size_t len, void *data)
  * nothing about empty lines, which is how they are skipped. */
 static void on_record(int term, void *data)
 {
+    (void)term;
     csvin_loader *l = data;
     csvin_doc *d = l->doc;
     if (l->failed) return;
@@ -100,8 +102,8 @@ static void on_record(int term, void *data)
     size_t cap = l->recs_cap;
     size_t *first = grow(d->rec_first, &cap, d->nrecords + 1, sizeof *d->rec_first);
     if (first != NULL) d->rec_first = first;
-    int *ncells = first != NULL ? grow(d->rec_ncells, &l->recs_cap, cap, sizeof *d->rec_ncells)
-                                : NULL;
+    int *ncells =
+        first != NULL ? grow(d->rec_ncells, &l->recs_cap, cap, sizeof *d->rec_ncells) : NULL;
     if (ncells == NULL) {
         loader_fail(l, "out of memory reading record %zu", d->nrecords + 1);
         return;

@@ -36,6 +36,23 @@ const char *http_method(http_ctx *c)
     return c->req->http_verb;
 }
 
+const char *http_url_path(http_ctx *c)
+{
+    return c->req->url_path ? c->req->url_path : "";
+}
+
+const void *http_body(http_ctx *c, size_t *len)
+{
+    *len = c->req->binary_body_length;
+    return c->req->binary_body ? c->req->binary_body : "";
+}
+
+const void *http_answer_body(http_ctx *c, size_t *len)
+{
+    *len = c->resp->binary_body_length;
+    return c->resp->binary_body ? c->resp->binary_body : "";
+}
+
 void http_set_header(http_ctx *c, const char *name, const char *value)
 {
     ulfius_add_header_to_response(c->resp, name, value);

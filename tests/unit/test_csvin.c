@@ -32,7 +32,7 @@ static void expect_record(const csvin_doc *d, size_t rec, int n, const char *con
 #define EXPECT(d, rec, ...)                                                                        \
     do {                                                                                           \
         static const char *const cells_[] = {__VA_ARGS__};                                         \
-        expect_record((d), (rec), (int)(sizeof cells_ / sizeof cells_[0]), cells_);               \
+        expect_record((d), (rec), (int)(sizeof cells_ / sizeof cells_[0]), cells_);                \
     } while (0)
 
 START_TEST(csvin_reads_lf_lines_into_exact_cells)
@@ -250,14 +250,15 @@ START_TEST(csvin_reads_empty_input_as_no_records)
 }
 END_TEST
 
-START_TEST(csvin_parses_100000_records_of_10_cells_in_well_under_a_second)
+START_TEST(csvin_parses_100000_records_of_10_cells)
 {
     enum { NREC = 100000, NCOL = 10 };
     size_t cap = (size_t)(NREC + 1) * 160, len = 0;
     char *in = malloc(cap);
     ck_assert_ptr_nonnull(in);
-    len += (size_t)snprintf(in, cap, "\xEF\xBB\xBFma_nv,ho_ten,gioi_tinh,ngay_sinh,don_vi,chuc_danh,"
-                                     "trinh_do,dien_thoai,email,ghi_chu\r\n");
+    len += (size_t)snprintf(in, cap,
+                            "\xEF\xBB\xBFma_nv,ho_ten,gioi_tinh,ngay_sinh,don_vi,chuc_danh,"
+                            "trinh_do,dien_thoai,email,ghi_chu\r\n");
     for (int r = 1; r <= NREC; r++)
         len += (size_t)snprintf(in + len, cap - len,
                                 "NV%06d,\"Nguyễn Văn, %d\",Nam,1990-01-02,Khoa %d,Bác sĩ,"
@@ -265,12 +266,9 @@ START_TEST(csvin_parses_100000_records_of_10_cells_in_well_under_a_second)
                                 r, r, r % 40, r, r, r, NCOL);
     ck_assert_uint_lt(len, cap);
 
-    struct timespec t0, t1;
+    /* Speed is measured by bench/, not asserted here. */
     csvin_doc d;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
     parse_ok(in, len, &d);
-    clock_gettime(CLOCK_MONOTONIC, &t1);
-    double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
 
     ck_assert_uint_eq(d.nrecords, NREC + 1);
     ck_assert_uint_eq(d.ncells, (size_t)(NREC + 1) * NCOL);
@@ -280,7 +278,6 @@ START_TEST(csvin_parses_100000_records_of_10_cells_in_well_under_a_second)
     ck_assert_str_eq(csvin_cell(&d, NREC, NCOL - 1), "ghi chú 100000/10");
     ck_assert_ptr_null(csvin_cell(&d, NREC, NCOL));
     ck_assert_ptr_null(csvin_cell(&d, NREC + 1, 0));
-    ck_assert_msg(secs < 1.0, "took %.3f s", secs);
     csvin_doc_free(&d);
     free(in);
 }
@@ -303,7 +300,7 @@ Suite *csvin_suite(void)
     tcase_add_test(t, csvin_refuses_a_nul_byte);
     tcase_add_test(t, csvin_refuses_malformed_quoting_naming_the_record);
     tcase_add_test(t, csvin_reads_empty_input_as_no_records);
-    tcase_add_test(t, csvin_parses_100000_records_of_10_cells_in_well_under_a_second);
+    tcase_add_test(t, csvin_parses_100000_records_of_10_cells);
     suite_add_tcase(s, t);
     return s;
 }

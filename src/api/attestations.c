@@ -1,0 +1,147 @@
+/* Skill attestations: a staff member attested on a date to have a skill (one per skill). */
+#include "internal.h"
+
+static const char *const ATTESTATION_COLUMNS[] = {"id", "staff_id", "staff_code", "skill", "attested_on",
+                                                  "created_at", "updated_at", NULL};
+
+#define ATTESTATION_SCOPE                                                                                      \
+    " FROM attestations a JOIN staff s ON s.id = a.staff_id JOIN units u ON u.id = s.unit_id"                \
+    " WHERE in_scope(u.path, $2)"
+
+static db_stmt STMT_LIST = {
+    "attestations_list",
+    "WITH f AS (SELECT a.*" ATTESTATION_SCOPE
+    "   AND ($1::bigint IS NULL OR a.staff_id = $1) AND ($3::bigint IS NULL OR s.unit_id = $3)"
+    "   AND ($4::bigint IS NULL OR u.path <@ (SELECT x.path FROM units x WHERE x.id = $4))"
+    "   AND ($5::text IS NULL OR a.skill = $5) AND ($6::timestamptz IS NULL OR a.updated_at >= $6)),"
+    " p AS (SELECT f.id, row_number() OVER (ORDER BY"
+    "   CASE WHEN $7 = 'attested_on' THEN f.attested_on END, CASE WHEN $7 = '-attested_on' THEN f.attested_on END DESC,"
+    "   CASE WHEN $7 = '-id' THEN f.id END DESC, f.id) AS rn FROM f ORDER BY rn LIMIT $8 OFFSET $9)"
+    " SELECT json_build_object('items', coalesce((SELECT json_agg(attestation_json(a) ORDER BY p.rn)"
+    "   FROM p JOIN attestations a ON a.id = p.id), '[]'),"
+    " 'total', (SELECT count(*) FROM f), 'limit', $8::int, 'offset', $9::int)",
+    9};
+
+static db_stmt STMT_LOCK = {"attestations_lock",
+                            "SELECT attestation_json(a)" ATTESTATION_SCOPE " AND a.id = $1 FOR UPDATE OF a", 2};
+static db_stmt STMT_INSERT = {
+    "attestations_insert",
+    "INSERT INTO attestations (staff_id, skill, attested_on) VALUES ($1, $2, $3)"
+    " RETURNING attestations.id, attestation_json(attestations)",
+    3};
+static db_stmt STMT_SKILL_ACTIVE = {"attestations_skill_active", "SELECT 1 FROM skills WHERE code = $1 AND active", 1};
+static db_stmt STMT_DELETE = {"attestations_delete", "DELETE FROM attestations WHERE id = $1", 1};
+
+void attestations_list(http_ctx *c)
+{
+    static const char *const params[] = {"staff_id", "unit_id", "under", "skill", "updated_since", "sort", "limit",
+                                         "offset", NULL};
+    static const char *const sorts[] = {"attested_on", "id", NULL};
+    verrs v;
+    verrs_init(&v);
+    http_query_only(c, params, &v);
+    long long staff = 0, unit = 0, under = 0;
+    char sort[40], ls[24], os[24];
+    const char *since = NULL, *skill = http_query(c, "skill");
+    int hs = http_query_id(c, "staff_id", &staff, &v) == 1, hu = http_query_id(c, "unit_id", &unit, &v) == 1;
+    int hn = http_query_id(c, "under", &under, &v) == 1;
+    if (skill && strlen(skill) > 40) verrs_add(&v, "skill", "is too long");
+    http_query_timestamp(c, "updated_since", &since, &v);
+    http_query_sort(c, sorts, "id", sort, &v);
+    if (api_page_params(c, &v, ls, os)) {
+        api_bad_query(c, &v);
+        verrs_free(&v);
+        return;
+    }
+    verrs_free(&v);
+    if (http_db(c) == NULL) return;
+    char sc[24], a[24], b[24], d[24];
+    snprintf(a, sizeof a, "%lld", staff);
+    snprintf(b, sizeof b, "%lld", unit);
+    snprintf(d, sizeof d, "%lld", under);
+    const char *pv[] = {hs ? a : NULL, api_scope(c, sc), hu ? b : NULL, hn ? d : NULL, skill, since, sort, ls, os};
+    PGresult *r = api_run(c, &STMT_LIST, pv, "listing attestations");
+    if (r == NULL) return;
+    api_list_answer(c, r, ATTESTATION_COLUMNS);
+    PQclear(r);
+}
+
+void attestations_create(http_ctx *c)
+{
+    static const char *const fields[] = {"staff_id", "staff_code", "skill", "attested_on", NULL};
+    json_t *body = http_json_body(c, 0);
+    if (body == NULL) return;
+    verrs v;
+    verrs_init(&v);
+    PGresult *r = NULL;
+    long long sid = 0;
+    const char *scode = NULL, *skill = NULL;
+    char on[11] = "", joined[11] = "", today[11];
+    json_refuse_unknown(body, fields, &v);
+    int hs = (jfield_id(body, "staff_id", &sid, &v) == 1) | (jfield_string(body, "staff_code", 1, 40, &scode, &v) == 1);
+    if (!hs && !json_object_get(body, "staff_id") && !json_object_get(body, "staff_code")) verrs_add(&v, "staff_id", "is required (or staff_code)");
+    if (jfield_string(body, "skill", 1, 40, &skill, &v) == 0) verrs_add(&v, "skill", "is required");
+    if (jfield_date(body, "attested_on", on, &v) == 0) verrs_add(&v, "attested_on", "is required");
+    api_today(today);
+    if (on[0] && strcmp(on, today) > 0) verrs_add(&v, "attested_on", "must not be in the future");
+    if (http_refuse_invalid(c, &v) || api_begin(c) != 0) goto out;
+    long long staff = api_resolve_staff(c, sid, scode, scode ? "staff_code" : "staff_id", joined, &v);
+    if (staff == -2) goto out;
+    const char *kv[] = {skill};
+    r = api_run(c, &STMT_SKILL_ACTIVE, kv, "checking the skill");
+    if (r == NULL) goto out;
+    if (PQntuples(r) != 1) verrs_add(&v, "skill", "is not an active skill code (see /api/v1/skills)");
+    PQclear(r);
+    r = NULL;
+    if (http_refuse_invalid(c, &v)) goto out;
+    char ss[24];
+    snprintf(ss, sizeof ss, "%lld", staff);
+    const char *iv[] = {ss, skill, on};
+    r = db_run(c->db, &STMT_INSERT, iv);
+    if (!db_ok(r)) {
+        if (strcmp(db_sqlstate(r), "23505") == 0) {
+            respond_problem(c, 409, "This staff member already has an attestation of this skill.");
+        } else if (strcmp(db_sqlstate(r), "23503") == 0) {
+            json_t *e = json_pack("[{s:s, s:s}]", "field", "skill", "message", "is not a skill code (see /api/v1/skills)");
+            respond_problem_errors(c, 422, "Some fields are invalid; see errors.", e);
+            json_decref(e);
+        } else {
+            respond_db_error(c, r, "creating an attestation");
+        }
+        db_rollback(c->db);
+        goto out;
+    }
+    char id[24];
+    snprintf(id, sizeof id, "%s", PQgetvalue(r, 0, 0));
+    const char *json = PQgetvalue(r, 0, 1);
+    if (api_audit(c, "create", "attestation", id, NULL, json) != 0 || api_commit(c) != 0) goto out;
+    api_location(c, "/api/v1/attestations", id);
+    respond_resource_text(c, 201, json, strlen(json));
+out:
+    PQclear(r);
+    verrs_free(&v);
+    json_decref(body);
+}
+
+void attestations_delete(http_ctx *c)
+{
+    long long id = http_path_id(c, "id");
+    if (id == 0 || api_begin(c) != 0) return;
+    char ids[24], sc[24];
+    snprintf(ids, sizeof ids, "%lld", id);
+    const char *lv[] = {ids, api_scope(c, sc)};
+    PGresult *cur = api_run(c, &STMT_LOCK, lv, "reading the attestation");
+    if (cur == NULL) return;
+    if (PQntuples(cur) != 1) {
+        PQclear(cur);
+        db_rollback(c->db);
+        respond_problem(c, 404, "There is no such attestation.");
+        return;
+    }
+    const char *v[] = {ids};
+    PGresult *r = api_run(c, &STMT_DELETE, v, "deleting the attestation");
+    if (r != NULL && api_audit(c, "delete", "attestation", ids, PQgetvalue(cur, 0, 0), NULL) == 0 && api_commit(c) == 0)
+        respond_empty(c, 204);
+    PQclear(r);
+    PQclear(cur);
+}

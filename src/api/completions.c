@@ -1,0 +1,240 @@
+/* Course completions: one per staff member and course, dated, with the certificate number. */
+#include "internal.h"
+
+static const char *const COMPLETION_COLUMNS[] = {"id", "staff_id", "staff_code", "course_id", "course_code",
+                                                 "completed_on", "certificate_no", "created_at", "updated_at", NULL};
+
+#define COMPLETION_SCOPE                                                                                       \
+    " FROM completions c JOIN staff s ON s.id = c.staff_id JOIN units u ON u.id = s.unit_id"                 \
+    " WHERE in_scope(u.path, $2)"
+
+static db_stmt STMT_LIST = {
+    "completions_list",
+    "WITH f AS (SELECT c.*, s.code AS staff_code" COMPLETION_SCOPE
+    "   AND ($1::bigint IS NULL OR c.staff_id = $1) AND ($3::bigint IS NULL OR c.course_id = $3)"
+    "   AND ($4::bigint IS NULL OR s.unit_id = $4)"
+    "   AND ($5::bigint IS NULL OR u.path <@ (SELECT x.path FROM units x WHERE x.id = $5))"
+    "   AND ($6::date IS NULL OR c.completed_on >= $6) AND ($7::date IS NULL OR c.completed_on <= $7)"
+    "   AND ($8::bool IS NULL OR $8 = (SELECT k.counts_for_campaign FROM courses k WHERE k.id = c.course_id))"
+    "   AND ($9::timestamptz IS NULL OR c.updated_at >= $9)),"
+    " p AS (SELECT f.id, row_number() OVER (ORDER BY"
+    "   CASE WHEN $10 = 'completed_on' THEN f.completed_on END, CASE WHEN $10 = '-completed_on' THEN f.completed_on END DESC,"
+    "   CASE WHEN $10 = 'staff_code' THEN f.staff_code END, CASE WHEN $10 = '-staff_code' THEN f.staff_code END DESC,"
+    "   CASE WHEN $10 = '-id' THEN f.id END DESC, f.id) AS rn FROM f ORDER BY rn LIMIT $11 OFFSET $12)"
+    " SELECT json_build_object('items', coalesce((SELECT json_agg(completion_json(c) ORDER BY p.rn)"
+    "   FROM p JOIN completions c ON c.id = p.id), '[]'),"
+    " 'total', (SELECT count(*) FROM f), 'limit', $11::int, 'offset', $12::int)",
+    12};
+
+static db_stmt STMT_GET = {"completions_get", "SELECT completion_json(c)" COMPLETION_SCOPE " AND c.id = $1", 2};
+static db_stmt STMT_LOCK = {"completions_lock",
+                            "SELECT completion_json(c), s.joined_on" COMPLETION_SCOPE " AND c.id = $1 FOR UPDATE OF c", 2};
+static db_stmt STMT_COURSE = {
+    "completions_course",
+    "SELECT id FROM courses WHERE ($1::bigint IS NULL OR id = $1) AND ($2::text IS NULL OR code = $2)", 2};
+static db_stmt STMT_INSERT = {
+    "completions_insert",
+    "INSERT INTO completions (staff_id, course_id, completed_on, certificate_no) VALUES ($1, $2, $3, $4)"
+    " RETURNING completions.id, completion_json(completions)",
+    4};
+static db_stmt STMT_UPDATE = {
+    "completions_update",
+    "UPDATE completions SET completed_on = coalesce($2::date, completed_on),"
+    " certificate_no = CASE WHEN $3::bool THEN $4 ELSE certificate_no END, updated_at = now()"
+    " WHERE id = $1 RETURNING completion_json(completions)",
+    4};
+static db_stmt STMT_DELETE = {"completions_delete", "DELETE FROM completions WHERE id = $1", 1};
+
+void completions_list(http_ctx *c)
+{
+    static const char *const params[] = {"staff_id", "course_id", "unit_id", "under", "completed_from",
+                                         "completed_to", "counts_for_campaign", "updated_since", "sort", "limit",
+                                         "offset", NULL};
+    static const char *const sorts[] = {"completed_on", "id", "staff_code", NULL};
+    verrs v;
+    verrs_init(&v);
+    http_query_only(c, params, &v);
+    long long staff = 0, course = 0, unit = 0, under = 0;
+    int cfc = 0;
+    char from[11] = "", to[11] = "", sort[40], ls[24], os[24];
+    const char *since = NULL;
+    int hs = http_query_id(c, "staff_id", &staff, &v) == 1, hc = http_query_id(c, "course_id", &course, &v) == 1;
+    int hu = http_query_id(c, "unit_id", &unit, &v) == 1, hn = http_query_id(c, "under", &under, &v) == 1;
+    int hf = http_query_date(c, "completed_from", from, &v) == 1, ht = http_query_date(c, "completed_to", to, &v) == 1;
+    int hb = http_query_bool(c, "counts_for_campaign", &cfc, &v) == 1;
+    http_query_timestamp(c, "updated_since", &since, &v);
+    http_query_sort(c, sorts, "id", sort, &v);
+    if (api_page_params(c, &v, ls, os)) {
+        api_bad_query(c, &v);
+        verrs_free(&v);
+        return;
+    }
+    verrs_free(&v);
+    if (http_db(c) == NULL) return;
+    char sc[24], a[24], b[24], d[24], e[24];
+    snprintf(a, sizeof a, "%lld", staff);
+    snprintf(b, sizeof b, "%lld", course);
+    snprintf(d, sizeof d, "%lld", unit);
+    snprintf(e, sizeof e, "%lld", under);
+    const char *pv[] = {hs ? a : NULL, api_scope(c, sc), hc ? b : NULL, hu ? d : NULL, hn ? e : NULL,
+                        hf ? from : NULL, ht ? to : NULL, hb ? (cfc ? "true" : "false") : NULL, since, sort, ls, os};
+    PGresult *r = api_run(c, &STMT_LIST, pv, "listing completions");
+    if (r == NULL) return;
+    api_list_answer(c, r, COMPLETION_COLUMNS);
+    PQclear(r);
+}
+
+void completions_get(http_ctx *c)
+{
+    long long id = http_path_id(c, "id");
+    if (id == 0 || http_db(c) == NULL) return;
+    char ids[24], sc[24];
+    snprintf(ids, sizeof ids, "%lld", id);
+    const char *v[] = {ids, api_scope(c, sc)};
+    PGresult *r = api_run(c, &STMT_GET, v, "reading a completion");
+    if (r == NULL) return;
+    if (PQntuples(r) != 1) respond_problem(c, 404, "There is no such completion.");
+    else respond_resource_text(c, 200, PQgetvalue(r, 0, 0), (size_t)PQgetlength(r, 0, 0));
+    PQclear(r);
+}
+
+void completions_create(http_ctx *c)
+{
+    static const char *const fields[] = {"staff_id", "staff_code", "course_id", "course_code", "completed_on",
+                                         "certificate_no", NULL};
+    json_t *body = http_json_body(c, 0);
+    if (body == NULL) return;
+    verrs v;
+    verrs_init(&v);
+    PGresult *r = NULL;
+    long long sid = 0, cid = 0;
+    const char *scode = NULL, *ccode = NULL, *cert = NULL;
+    char done[11] = "", joined[11] = "", today[11];
+    json_refuse_unknown(body, fields, &v);
+    int hs = (jfield_id(body, "staff_id", &sid, &v) == 1) | (jfield_string(body, "staff_code", 1, 40, &scode, &v) == 1);
+    int hc = (jfield_id(body, "course_id", &cid, &v) == 1) | (jfield_string(body, "course_code", 1, 100, &ccode, &v) == 1);
+    if (!hs && !json_object_get(body, "staff_id") && !json_object_get(body, "staff_code")) verrs_add(&v, "staff_id", "is required (or staff_code)");
+    if (!hc && !json_object_get(body, "course_id") && !json_object_get(body, "course_code")) verrs_add(&v, "course_id", "is required (or course_code)");
+    if (jfield_date(body, "completed_on", done, &v) == 0) verrs_add(&v, "completed_on", "is required");
+    json_t *cj = json_object_get(body, "certificate_no");
+    if (cj == NULL || !json_is_null(cj)) jfield_string(body, "certificate_no", 1, 100, &cert, &v);
+    api_today(today);
+    if (done[0] && strcmp(done, today) > 0) verrs_add(&v, "completed_on", "must not be in the future");
+    if (http_refuse_invalid(c, &v) || api_begin(c) != 0) goto out;
+    long long staff = api_resolve_staff(c, sid, scode, scode ? "staff_code" : "staff_id", joined, &v);
+    if (staff == -2) goto out;
+    char cs[24];
+    snprintf(cs, sizeof cs, "%lld", cid);
+    const char *kv[] = {cid > 0 ? cs : NULL, ccode};
+    r = api_run(c, &STMT_COURSE, kv, "finding the course");
+    if (r == NULL) goto out;
+    long long course = PQntuples(r) == 1 ? atoll(PQgetvalue(r, 0, 0)) : 0;
+    PQclear(r);
+    r = NULL;
+    if (course == 0) verrs_add(&v, ccode ? "course_code" : "course_id", "no such course");
+    if (staff > 0 && strcmp(done, joined) < 0) verrs_add(&v, "completed_on", "is before the staff member joined (%s)", joined);
+    if (http_refuse_invalid(c, &v)) {
+        db_rollback(c->db);
+        goto out;
+    }
+    char ss[24];
+    snprintf(ss, sizeof ss, "%lld", staff);
+    snprintf(cs, sizeof cs, "%lld", course);
+    const char *iv[] = {ss, cs, done, cert};
+    r = db_run(c->db, &STMT_INSERT, iv);
+    if (!db_ok(r)) {
+        if (strcmp(db_sqlstate(r), "23505") == 0) respond_problem(c, 409, "This staff member already has a completion of this course.");
+        else respond_db_error(c, r, "creating a completion");
+        db_rollback(c->db);
+        goto out;
+    }
+    char id[24];
+    snprintf(id, sizeof id, "%s", PQgetvalue(r, 0, 0));
+    const char *json = PQgetvalue(r, 0, 1);
+    if (api_audit(c, "create", "completion", id, NULL, json) != 0 || api_commit(c) != 0) goto out;
+    api_location(c, "/api/v1/completions", id);
+    respond_resource_text(c, 201, json, strlen(json));
+out:
+    PQclear(r);
+    verrs_free(&v);
+    json_decref(body);
+}
+
+static PGresult *lock_completion(http_ctx *c, const char *ids)
+{
+    char sc[24];
+    const char *v[] = {ids, api_scope(c, sc)};
+    PGresult *r = api_run(c, &STMT_LOCK, v, "reading the completion");
+    if (r == NULL) return NULL;
+    if (PQntuples(r) != 1) {
+        PQclear(r);
+        db_rollback(c->db);
+        respond_problem(c, 404, "There is no such completion.");
+        return NULL;
+    }
+    if (http_if_match_fails(c, PQgetvalue(r, 0, 0))) {
+        PQclear(r);
+        db_rollback(c->db);
+        return NULL;
+    }
+    return r;
+}
+
+void completions_update(http_ctx *c)
+{
+    static const char *const fields[] = {"completed_on", "certificate_no", NULL};
+    long long id = http_path_id(c, "id");
+    if (id == 0) return;
+    json_t *body = http_json_body(c, 0);
+    if (body == NULL) return;
+    verrs v;
+    verrs_init(&v);
+    PGresult *cur = NULL, *r = NULL;
+    char done[11] = "", today[11];
+    const char *cert = NULL;
+    json_refuse_unknown(body, fields, &v);
+    int hd = jfield_date(body, "completed_on", done, &v) == 1;
+    json_t *cj = json_object_get(body, "certificate_no");
+    int hcert = cj != NULL && json_is_null(cj);
+    if (!hcert) hcert = jfield_string(body, "certificate_no", 1, 100, &cert, &v) == 1;
+    api_today(today);
+    if (hd && strcmp(done, today) > 0) verrs_add(&v, "completed_on", "must not be in the future");
+    if (http_refuse_invalid(c, &v) || api_begin(c) != 0) goto out;
+    char ids[24];
+    snprintf(ids, sizeof ids, "%lld", id);
+    cur = lock_completion(c, ids);
+    if (cur == NULL) goto out;
+    if (hd && strcmp(done, PQgetvalue(cur, 0, 1)) < 0) {
+        verrs_add(&v, "completed_on", "is before the staff member joined (%s)", PQgetvalue(cur, 0, 1));
+        db_rollback(c->db);
+        http_refuse_invalid(c, &v);
+        goto out;
+    }
+    const char *uv[] = {ids, hd ? done : NULL, hcert ? "true" : "false", cert};
+    r = api_run(c, &STMT_UPDATE, uv, "updating the completion");
+    if (r == NULL) goto out;
+    const char *json = PQgetvalue(r, 0, 0);
+    if (api_audit(c, "update", "completion", ids, PQgetvalue(cur, 0, 0), json) != 0 || api_commit(c) != 0) goto out;
+    respond_resource_text(c, 200, json, strlen(json));
+out:
+    PQclear(r);
+    PQclear(cur);
+    verrs_free(&v);
+    json_decref(body);
+}
+
+void completions_delete(http_ctx *c)
+{
+    long long id = http_path_id(c, "id");
+    if (id == 0 || api_begin(c) != 0) return;
+    char ids[24];
+    snprintf(ids, sizeof ids, "%lld", id);
+    PGresult *cur = lock_completion(c, ids);
+    if (cur == NULL) return;
+    const char *v[] = {ids};
+    PGresult *r = api_run(c, &STMT_DELETE, v, "deleting the completion");
+    if (r != NULL && api_audit(c, "delete", "completion", ids, PQgetvalue(cur, 0, 0), NULL) == 0 && api_commit(c) == 0)
+        respond_empty(c, 204);
+    PQclear(r);
+    PQclear(cur);
+}

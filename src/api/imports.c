@@ -1,0 +1,697 @@
+/* Bulk loads: CSV or JSON rows, checked in full (every bad row named), staged with COPY into a
+ * temporary table and merged on natural keys in one transaction: all or nothing. Idempotent
+ * with an Idempotency-Key. */
+#include "internal.h"
+#include "bdhvs/csvin.h"
+#include "bdhvs/period.h"
+
+#include <sodium.h>
+#include <stdarg.h>
+#include <strings.h>
+
+#define MAX_REPORTED_ERRORS 1000
+
+enum col_kind { K_TEXT, K_CODE, K_DATE, K_BOOL };
+
+typedef struct import_col {
+    const char *name;
+    int required;
+    enum col_kind kind;
+    size_t maxlen;
+    int not_future; /* dates */
+} import_col;
+
+typedef struct import_spec {
+    const char *entity, *endpoint;
+    const import_col *cols;
+    int ncols;
+    const char *stage_ddl;
+    db_stmt *checks; /* $1 scope -> (row, field, message), ordered */
+    db_stmt *merge;  /* $1 present columns -> created, updated, unchanged, changed keys (json) */
+} import_spec;
+
+/* ---- staff ---- */
+static const import_col STAFF_COLS[] = {
+    {"code", 1, K_CODE, 40, 0},        {"full_name", 1, K_TEXT, 200, 0},     {"unit_code", 1, K_TEXT, 32, 0},
+    {"job_group", 1, K_TEXT, 40, 0},   {"employment", 1, K_TEXT, 40, 0},     {"party_member", 0, K_BOOL, 5, 0},
+    {"joined_on", 1, K_DATE, 10, 1},   {"left_on", 0, K_DATE, 10, 0},        {"vneid_confirmed_on", 0, K_DATE, 10, 1},
+    {"vneid_source", 0, K_TEXT, 100, 0}};
+
+static db_stmt STAFF_CHECKS = {
+    "import_staff_checks",
+    "SELECT row, field, message FROM ("
+    " SELECT s.row, 'unit_code' AS field, 'unit ' || s.unit_code || ' is unknown or not one of your units' AS message"
+    "   FROM import_stage s LEFT JOIN units u ON u.code = s.unit_code WHERE s.unit_code IS NOT NULL AND (u.id IS NULL OR NOT in_scope(u.path, $1))"
+    " UNION ALL SELECT s.row, 'unit_code', 'unit ' || s.unit_code || ' is closed'"
+    "   FROM import_stage s JOIN units u ON u.code = s.unit_code WHERE NOT u.active AND in_scope(u.path, $1)"
+    " UNION ALL SELECT s.row, 'job_group', '\"' || s.job_group || '\" is not an active job group code'"
+    "   FROM import_stage s WHERE s.job_group IS NOT NULL AND NOT EXISTS (SELECT 1 FROM job_groups j WHERE j.code = s.job_group AND j.active)"
+    " UNION ALL SELECT s.row, 'employment', '\"' || s.employment || '\" is not an active employment type code'"
+    "   FROM import_stage s WHERE s.employment IS NOT NULL AND NOT EXISTS (SELECT 1 FROM employment_types e WHERE e.code = s.employment AND e.active)"
+    " UNION ALL SELECT s.row, 'left_on', 'is before joined_on' FROM import_stage s WHERE s.left_on::date < s.joined_on::date"
+    " UNION ALL SELECT d.row, 'code', 'appears more than once in this load (first at row ' || d.first || ')'"
+    "   FROM (SELECT row, min(row) OVER (PARTITION BY code) AS first FROM import_stage WHERE code IS NOT NULL) d WHERE d.row <> d.first"
+    " UNION ALL SELECT s.row, 'code', 'is taken by a staff member outside your units'"
+    "   FROM import_stage s JOIN staff st ON st.code = s.code JOIN units u ON u.id = st.unit_id WHERE NOT in_scope(u.path, $1)"
+    ") e ORDER BY row, field",
+    1};
+
+#define PRESENT(col) "('" col "' = ANY($1::text[]))"
+static db_stmt STAFF_MERGE = {
+    "import_staff_merge",
+    "WITH src AS (SELECT s.row, s.code, s.full_name, u.id AS unit_id, s.job_group, s.employment,"
+    "   s.party_member::boolean AS party_member, s.joined_on::date AS joined_on, s.left_on::date AS left_on,"
+    "   s.vneid_confirmed_on::date AS vneid_confirmed_on, s.vneid_source"
+    "   FROM import_stage s JOIN units u ON u.code = s.unit_code),"
+    " cls AS (SELECT src.code, st.id AS existing, src.full_name, src.unit_id, src.job_group, src.employment,"
+    "   CASE WHEN " PRESENT("party_member") " THEN coalesce(src.party_member, false) ELSE coalesce(st.party_member, false) END AS party_member,"
+    "   src.joined_on,"
+    "   CASE WHEN " PRESENT("left_on") " THEN src.left_on ELSE st.left_on END AS left_on,"
+    "   CASE WHEN " PRESENT("vneid_confirmed_on") " THEN src.vneid_confirmed_on ELSE st.vneid_confirmed_on END AS vneid_confirmed_on,"
+    "   CASE WHEN " PRESENT("vneid_source") " THEN src.vneid_source ELSE st.vneid_source END AS vneid_source,"
+    "   st.id IS NOT NULL AND (st.full_name, st.unit_id, st.job_group, st.employment, st.party_member, st.joined_on,"
+    "     st.left_on, st.vneid_confirmed_on, st.vneid_source) IS NOT DISTINCT FROM"
+    "     (src.full_name, src.unit_id, src.job_group, src.employment,"
+    "      CASE WHEN " PRESENT("party_member") " THEN coalesce(src.party_member, false) ELSE st.party_member END,"
+    "      src.joined_on,"
+    "      CASE WHEN " PRESENT("left_on") " THEN src.left_on ELSE st.left_on END,"
+    "      CASE WHEN " PRESENT("vneid_confirmed_on") " THEN src.vneid_confirmed_on ELSE st.vneid_confirmed_on END,"
+    "      CASE WHEN " PRESENT("vneid_source") " THEN src.vneid_source ELSE st.vneid_source END) AS same"
+    "   FROM src LEFT JOIN staff st ON st.code = src.code),"
+    " ins AS (INSERT INTO staff (code, full_name, unit_id, job_group, employment, party_member, joined_on, left_on,"
+    "   vneid_confirmed_on, vneid_source) SELECT code, full_name, unit_id, job_group, employment, party_member,"
+    "   joined_on, left_on, vneid_confirmed_on, vneid_source FROM cls WHERE existing IS NULL RETURNING code),"
+    " upd AS (UPDATE staff st SET full_name = cls.full_name, unit_id = cls.unit_id, job_group = cls.job_group,"
+    "   employment = cls.employment, party_member = cls.party_member, joined_on = cls.joined_on,"
+    "   left_on = cls.left_on, vneid_confirmed_on = cls.vneid_confirmed_on, vneid_source = cls.vneid_source,"
+    "   updated_at = now() FROM cls WHERE st.id = cls.existing AND NOT cls.same RETURNING st.code)"
+    " SELECT (SELECT count(*) FROM ins), (SELECT count(*) FROM upd), (SELECT count(*) FROM cls WHERE same),"
+    "   (SELECT coalesce(json_agg(k), '[]') FROM (SELECT code AS k FROM ins UNION ALL SELECT code FROM upd LIMIT 1000) x)",
+    1};
+
+/* ---- completions ---- */
+static const import_col COMPLETION_COLS[] = {
+    {"staff_code", 1, K_TEXT, 40, 0}, {"course_code", 1, K_TEXT, 100, 0},
+    {"completed_on", 1, K_DATE, 10, 1}, {"certificate_no", 0, K_TEXT, 100, 0}};
+
+#define STAFF_REF_CHECK                                                                                        \
+    " SELECT s.row, 'staff_code' AS field, 'staff member ' || s.staff_code || ' is unknown or not in your units' AS message" \
+    "   FROM import_stage s LEFT JOIN staff st ON st.code = s.staff_code LEFT JOIN units u ON u.id = st.unit_id" \
+    "   WHERE s.staff_code IS NOT NULL AND (st.id IS NULL OR NOT in_scope(u.path, $1))"
+
+static db_stmt COMPLETION_CHECKS = {
+    "import_completion_checks",
+    "SELECT row, field, message FROM (" STAFF_REF_CHECK
+    " UNION ALL SELECT s.row, 'course_code', 'course ' || s.course_code || ' is unknown'"
+    "   FROM import_stage s WHERE s.course_code IS NOT NULL AND NOT EXISTS (SELECT 1 FROM courses k WHERE k.code = s.course_code)"
+    " UNION ALL SELECT s.row, 'completed_on', 'is before the staff member joined (' || st.joined_on || ')'"
+    "   FROM import_stage s JOIN staff st ON st.code = s.staff_code WHERE s.completed_on::date < st.joined_on"
+    " UNION ALL SELECT d.row, 'course_code', 'this staff member and course appear more than once (first at row ' || d.first || ')'"
+    "   FROM (SELECT row, min(row) OVER (PARTITION BY staff_code, course_code) AS first FROM import_stage"
+    "   WHERE staff_code IS NOT NULL AND course_code IS NOT NULL) d"
+    "   WHERE d.row <> d.first"
+    " ) e ORDER BY row, field",
+    1};
+
+static db_stmt COMPLETION_MERGE = {
+    "import_completion_merge",
+    "WITH src AS (SELECT st.id AS staff_id, k.id AS course_id, s.staff_code || '/' || s.course_code AS key,"
+    "   s.completed_on::date AS completed_on, s.certificate_no FROM import_stage s"
+    "   JOIN staff st ON st.code = s.staff_code JOIN courses k ON k.code = s.course_code),"
+    " cls AS (SELECT src.*, c.id AS existing,"
+    "   CASE WHEN " PRESENT("certificate_no") " THEN src.certificate_no ELSE c.certificate_no END AS cert,"
+    "   c.id IS NOT NULL AND c.completed_on = src.completed_on AND c.certificate_no IS NOT DISTINCT FROM"
+    "   CASE WHEN " PRESENT("certificate_no") " THEN src.certificate_no ELSE c.certificate_no END AS same"
+    "   FROM src LEFT JOIN completions c ON c.staff_id = src.staff_id AND c.course_id = src.course_id),"
+    " ins AS (INSERT INTO completions (staff_id, course_id, completed_on, certificate_no)"
+    "   SELECT staff_id, course_id, completed_on, cert FROM cls WHERE existing IS NULL RETURNING staff_id, course_id),"
+    " upd AS (UPDATE completions c SET completed_on = cls.completed_on, certificate_no = cls.cert, updated_at = now()"
+    "   FROM cls WHERE c.id = cls.existing AND NOT cls.same RETURNING cls.key)"
+    " SELECT (SELECT count(*) FROM ins), (SELECT count(*) FROM upd), (SELECT count(*) FROM cls WHERE same),"
+    "   (SELECT coalesce(json_agg(k), '[]') FROM (SELECT cls.key AS k FROM ins JOIN cls ON cls.staff_id = ins.staff_id"
+    "    AND cls.course_id = ins.course_id UNION ALL SELECT key FROM upd LIMIT 1000) x)",
+    1};
+
+/* ---- attestations ---- */
+static const import_col ATTESTATION_COLS[] = {
+    {"staff_code", 1, K_TEXT, 40, 0}, {"skill", 1, K_TEXT, 40, 0}, {"attested_on", 1, K_DATE, 10, 1}};
+
+static db_stmt ATTESTATION_CHECKS = {
+    "import_attestation_checks",
+    "SELECT row, field, message FROM (" STAFF_REF_CHECK
+    " UNION ALL SELECT s.row, 'skill', '\"' || s.skill || '\" is not an active skill code'"
+    "   FROM import_stage s WHERE s.skill IS NOT NULL AND NOT EXISTS (SELECT 1 FROM skills k WHERE k.code = s.skill AND k.active)"
+    " UNION ALL SELECT d.row, 'skill', 'this staff member and skill appear more than once (first at row ' || d.first || ')'"
+    "   FROM (SELECT row, min(row) OVER (PARTITION BY staff_code, skill) AS first FROM import_stage"
+    "   WHERE staff_code IS NOT NULL AND skill IS NOT NULL) d"
+    "   WHERE d.row <> d.first"
+    " ) e ORDER BY row, field",
+    1};
+
+static db_stmt ATTESTATION_MERGE = {
+    "import_attestation_merge",
+    "WITH src AS (SELECT st.id AS staff_id, s.skill, s.staff_code || '/' || s.skill AS key,"
+    "   s.attested_on::date AS attested_on FROM import_stage s JOIN staff st ON st.code = s.staff_code"
+    "   WHERE $1::text[] IS NOT NULL),"
+    " cls AS (SELECT src.*, a.id AS existing, a.id IS NOT NULL AND a.attested_on >= src.attested_on AS same"
+    "   FROM src LEFT JOIN attestations a ON a.staff_id = src.staff_id AND a.skill = src.skill),"
+    " ins AS (INSERT INTO attestations (staff_id, skill, attested_on)"
+    "   SELECT staff_id, skill, attested_on FROM cls WHERE existing IS NULL RETURNING staff_id, skill),"
+    " upd AS (UPDATE attestations a SET attested_on = cls.attested_on, updated_at = now()"
+    "   FROM cls WHERE a.id = cls.existing AND NOT cls.same RETURNING cls.key)"
+    " SELECT (SELECT count(*) FROM ins), (SELECT count(*) FROM upd), (SELECT count(*) FROM cls WHERE same),"
+    "   (SELECT coalesce(json_agg(k), '[]') FROM (SELECT cls.key AS k FROM ins JOIN cls ON cls.staff_id = ins.staff_id"
+    "    AND cls.skill = ins.skill UNION ALL SELECT key FROM upd LIMIT 1000) x)",
+    1};
+
+static const import_spec SPECS[] = {
+    {"staff", "staff/import", STAFF_COLS, (int)(sizeof STAFF_COLS / sizeof STAFF_COLS[0]),
+     "CREATE TEMP TABLE import_stage (row integer, code text, full_name text, unit_code text, job_group text,"
+     " employment text, party_member text, joined_on text, left_on text, vneid_confirmed_on text,"
+     " vneid_source text) ON COMMIT DROP",
+     &STAFF_CHECKS, &STAFF_MERGE},
+    {"completion", "completions/import", COMPLETION_COLS, (int)(sizeof COMPLETION_COLS / sizeof COMPLETION_COLS[0]),
+     "CREATE TEMP TABLE import_stage (row integer, staff_code text, course_code text, completed_on text,"
+     " certificate_no text) ON COMMIT DROP",
+     &COMPLETION_CHECKS, &COMPLETION_MERGE},
+    {"attestation", "attestations/import", ATTESTATION_COLS,
+     (int)(sizeof ATTESTATION_COLS / sizeof ATTESTATION_COLS[0]),
+     "CREATE TEMP TABLE import_stage (row integer, staff_code text, skill text, attested_on text) ON COMMIT DROP",
+     &ATTESTATION_CHECKS, &ATTESTATION_MERGE},
+};
+
+/* The rows of a load, whatever format they came in: cell[row * ncols + col], NULL when empty. */
+typedef struct rows {
+    int ncols;
+    size_t nrows;
+    const char **cell;
+    long *rowno;      /* the number a person sees: CSV header is row 1 */
+    int present[16];  /* columns the input has */
+    csvin_doc csv;
+    json_t *json;
+    char **owned;     /* strings made from JSON numbers and booleans */
+    size_t nowned;
+} rows;
+
+static void rows_free(rows *r)
+{
+    free(r->cell);
+    free(r->rowno);
+    csvin_doc_free(&r->csv);
+    json_decref(r->json);
+    for (size_t i = 0; i < r->nowned; i++) free(r->owned[i]);
+    free(r->owned);
+}
+
+/* An error collector with a cap: counts every error, keeps the first MAX_REPORTED_ERRORS. */
+typedef struct errs {
+    json_t *list;
+    long count;
+} errs;
+
+static void err_add(errs *e, long row, const char *field, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static void err_add(errs *e, long row, const char *field, const char *fmt, ...)
+{
+    e->count++;
+    if (json_array_size(e->list) >= MAX_REPORTED_ERRORS) return;
+    char msg[400];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    json_array_append_new(e->list, json_pack("{s:I, s:s, s:s}", "row", (json_int_t)row, "field", field, "message", msg));
+}
+
+static int col_index(const import_spec *sp, const char *name)
+{
+    for (int i = 0; i < sp->ncols; i++)
+        if (strcmp(sp->cols[i].name, name) == 0) return i;
+    return -1;
+}
+
+/* Maps a header (names) to the spec's columns; reports unknown, repeated and missing columns. */
+static int map_header(const import_spec *sp, rows *r, const char *const *names, int n, int *map, errs *e)
+{
+    for (int i = 0; i < n; i++) {
+        int k = col_index(sp, names[i]);
+        map[i] = k;
+        if (k < 0) err_add(e, 1, names[i], "is not a column of this load");
+        else if (r->present[k]) err_add(e, 1, names[i], "appears twice in the header");
+        else r->present[k] = 1;
+    }
+    for (int k = 0; k < sp->ncols; k++)
+        if (sp->cols[k].required && !r->present[k]) err_add(e, 1, sp->cols[k].name, "is a required column");
+    return e->count > 0 ? -1 : 0;
+}
+
+static int alloc_rows(rows *r, size_t n, int ncols)
+{
+    r->ncols = ncols;
+    r->nrows = n;
+    r->cell = calloc(n * (size_t)ncols + 1, sizeof *r->cell);
+    r->rowno = calloc(n + 1, sizeof *r->rowno);
+    return r->cell && r->rowno ? 0 : -1;
+}
+
+static int read_csv(http_ctx *c, const import_spec *sp, rows *r, errs *e)
+{
+    char err[256];
+    size_t blen;
+    const char *body = http_body(c, &blen);
+    if (csvin_parse(body, blen, &r->csv, err, sizeof err) != 0) {
+        char detail[400];
+        snprintf(detail, sizeof detail, "The CSV cannot be read: %s.", err);
+        respond_problem(c, 400, detail);
+        return -1;
+    }
+    if (r->csv.nrecords == 0) {
+        respond_problem(c, 422, "The CSV is empty: it needs a header row with the column names.");
+        return -1;
+    }
+    int n = r->csv.rec_ncells[0];
+    const char *names[64];
+    int map[64];
+    if (n > 64) n = 64;
+    for (int i = 0; i < n; i++) names[i] = csvin_cell(&r->csv, 0, i);
+    if (map_header(sp, r, names, n, map, e) != 0) return 0;
+    if (alloc_rows(r, r->csv.nrecords - 1, sp->ncols) != 0) return -1;
+    for (size_t i = 1; i < r->csv.nrecords; i++) {
+        r->rowno[i - 1] = (long)i + 1;
+        if (r->csv.rec_ncells[i] != r->csv.rec_ncells[0])
+            err_add(e, (long)i + 1, "", "has %d cells where the header has %d", r->csv.rec_ncells[i], r->csv.rec_ncells[0]);
+        for (int k = 0; k < n; k++) {
+            const char *v = csvin_cell(&r->csv, i, k);
+            if (map[k] >= 0 && v && *v) r->cell[(i - 1) * (size_t)sp->ncols + (size_t)map[k]] = v;
+        }
+    }
+    return 0;
+}
+
+static const char *own(rows *r, const char *s)
+{
+    char **n = realloc(r->owned, (r->nowned + 1) * sizeof *n);
+    if (n == NULL) return NULL;
+    r->owned = n;
+    r->owned[r->nowned] = strdup(s);
+    return r->owned[r->nowned++];
+}
+
+static int read_json(http_ctx *c, const import_spec *sp, rows *r, errs *e)
+{
+    r->json = http_json_body(c, 1);
+    if (r->json == NULL) return -1;
+    size_t n = json_array_size(r->json);
+    if (alloc_rows(r, n, sp->ncols) != 0) return -1;
+    size_t i;
+    json_t *obj;
+    json_array_foreach(r->json, i, obj) {
+        long rowno = (long)i + 2;
+        r->rowno[i] = rowno;
+        if (!json_is_object(obj)) {
+            err_add(e, rowno, "", "must be a JSON object");
+            continue;
+        }
+        const char *key;
+        json_t *val;
+        json_object_foreach(obj, key, val) {
+            int k = col_index(sp, key);
+            if (k < 0) {
+                err_add(e, rowno, key, "is not a field of this load");
+                continue;
+            }
+            r->present[k] = 1;
+            char num[64];
+            const char *text = NULL;
+            if (json_is_string(val)) {
+                text = json_string_value(val);
+                if (strlen(text) != json_string_length(val)) {
+                    err_add(e, rowno, key, "must not contain NUL characters");
+                    continue;
+                }
+            } else if (json_is_boolean(val)) {
+                text = json_is_true(val) ? "true" : "false";
+            } else if (json_is_integer(val)) {
+                snprintf(num, sizeof num, "%lld", (long long)json_integer_value(val));
+                text = own(r, num);
+            } else if (!json_is_null(val)) {
+                err_add(e, rowno, key, "must be a string, a number, true, false or null");
+                continue;
+            }
+            if (text && *text) r->cell[i * (size_t)sp->ncols + (size_t)k] = text;
+        }
+    }
+    /* JSON rows may leave out optional fields; a required field missing is a row error below. */
+    for (int k = 0; k < sp->ncols; k++)
+        if (sp->cols[k].required) r->present[k] = 1;
+    return 0;
+}
+
+static int code_chars_ok(const char *s)
+{
+    for (const char *p = s; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '.' ||
+              *p == '_' || *p == '-'))
+            return 0;
+    return 1;
+}
+
+/* Normalises a boolean cell in place of the row's pointer; NULL when it is not one. */
+static const char *bool_cell(const char *v)
+{
+    static const char *const yes[] = {"true", "1", "yes", "x", "có", "TRUE", "True", "YES", "Yes", "X", NULL};
+    static const char *const no[] = {"false", "0", "no", "không", "FALSE", "False", "NO", "No", NULL};
+    for (int i = 0; yes[i]; i++)
+        if (strcmp(v, yes[i]) == 0) return "true";
+    for (int i = 0; no[i]; i++)
+        if (strcmp(v, no[i]) == 0) return "false";
+    return NULL;
+}
+
+static void check_cells(const import_spec *sp, rows *r, errs *e)
+{
+    char today[11];
+    api_today(today);
+    for (size_t i = 0; i < r->nrows; i++) {
+        for (int k = 0; k < sp->ncols; k++) {
+            const import_col *col = &sp->cols[k];
+            const char **cell = &r->cell[i * (size_t)sp->ncols + (size_t)k];
+            const char *v = *cell;
+            long row = r->rowno[i];
+            if (v == NULL) {
+                if (col->required) err_add(e, row, col->name, "is required");
+                continue;
+            }
+            if (utf8_length(v) > col->maxlen && col->kind != K_BOOL) {
+                err_add(e, row, col->name, "is longer than %zu characters", col->maxlen);
+                *cell = NULL;
+                continue;
+            }
+            date_ymd d;
+            int bad = 0;
+            switch (col->kind) {
+            case K_CODE:
+                if ((bad = !code_chars_ok(v))) err_add(e, row, col->name, "may hold only letters A-Z, digits, '.', '_' and '-'");
+                break;
+            case K_DATE:
+                if ((bad = date_parse(v, &d) != 0)) err_add(e, row, col->name, "\"%.40s\" is not a date written YYYY-MM-DD", v);
+                else if ((bad = col->not_future && strcmp(v, today) > 0)) err_add(e, row, col->name, "must not be in the future");
+                break;
+            case K_BOOL:
+                if ((*cell = bool_cell(v)) == NULL) bad = 1, err_add(e, row, col->name, "\"%.40s\" is not true or false", v);
+                break;
+            case K_TEXT: break;
+            }
+            /* A bad cell is staged empty, so that the database checks still see the rest of the row. */
+            if (bad) *cell = NULL;
+        }
+    }
+}
+
+/* Writes one COPY text-format field. */
+static void copy_field(char **buf, size_t *len, size_t *cap, const char *v, int last)
+{
+    size_t need = (v ? strlen(v) * 2 : 2) + 2;
+    if (*len + need > *cap) {
+        size_t nc = *cap ? *cap * 2 : 65536;
+        while (*len + need > nc) nc *= 2;
+        char *nb = realloc(*buf, nc);
+        if (nb == NULL) return;
+        *buf = nb;
+        *cap = nc;
+    }
+    char *w = *buf + *len;
+    if (v == NULL) {
+        *w++ = '\\';
+        *w++ = 'N';
+    } else {
+        for (const char *p = v; *p; p++) {
+            switch (*p) {
+            case '\\': *w++ = '\\'; *w++ = '\\'; break;
+            case '\t': *w++ = '\\'; *w++ = 't'; break;
+            case '\n': *w++ = '\\'; *w++ = 'n'; break;
+            case '\r': *w++ = '\\'; *w++ = 'r'; break;
+            default: *w++ = *p;
+            }
+        }
+    }
+    *w++ = last ? '\n' : '\t';
+    *len = (size_t)(w - *buf);
+}
+
+/* Streams the rows into import_stage with COPY. Returns 0, or -1 after answering. */
+static int stage_rows(http_ctx *c, const import_spec *sp, rows *r)
+{
+    PGconn *pg = db_pg(c->db);
+    PGresult *res = PQexec(pg, "COPY import_stage FROM STDIN");
+    int ok = PQresultStatus(res) == PGRES_COPY_IN;
+    PQclear(res);
+    if (!ok) {
+        respond_problem(c, 503, "The database refused the load; try again.");
+        return -1;
+    }
+    char *buf = NULL;
+    size_t len = 0, cap = 0;
+    for (size_t i = 0; i < r->nrows && ok; i++) {
+        char rn[24];
+        snprintf(rn, sizeof rn, "%ld", r->rowno[i]);
+        copy_field(&buf, &len, &cap, rn, 0);
+        for (int k = 0; k < sp->ncols; k++) copy_field(&buf, &len, &cap, r->cell[i * (size_t)sp->ncols + (size_t)k], k == sp->ncols - 1);
+        if (len > 1 << 20 || i + 1 == r->nrows) {
+            ok = buf != NULL && PQputCopyData(pg, buf, (int)len) == 1;
+            len = 0;
+        }
+    }
+    free(buf);
+    ok = PQputCopyEnd(pg, ok ? NULL : "client error") == 1 && ok;
+    res = PQgetResult(pg);
+    ok = ok && PQresultStatus(res) == PGRES_COMMAND_OK;
+    if (!ok) {
+        respond_db_error(c, res, "staging the load");
+        PQclear(res);
+        while ((res = PQgetResult(pg)) != NULL) PQclear(res);
+        db_rollback(c->db);
+        return -1;
+    }
+    PQclear(res);
+    while ((res = PQgetResult(pg)) != NULL) PQclear(res);
+    return 0;
+}
+
+typedef struct row_ref {
+    json_int_t row;
+    size_t idx;
+    json_t *item;
+} row_ref;
+
+static int cmp_row(const void *a, const void *b)
+{
+    const row_ref *x = a, *y = b;
+    if (x->row != y->row) return x->row < y->row ? -1 : 1;
+    return x->idx < y->idx ? -1 : x->idx > y->idx;
+}
+
+/* Errors from the cell checks and the database checks, merged in row order (ties keep the
+ * order they were found in). */
+static void sort_errors(errs *e)
+{
+    size_t n = json_array_size(e->list);
+    row_ref *refs = malloc((n + 1) * sizeof *refs);
+    if (refs == NULL) return;
+    for (size_t i = 0; i < n; i++) {
+        refs[i].item = json_incref(json_array_get(e->list, i));
+        refs[i].row = json_integer_value(json_object_get(refs[i].item, "row"));
+        refs[i].idx = i;
+    }
+    qsort(refs, n, sizeof *refs, cmp_row);
+    json_array_clear(e->list);
+    for (size_t i = 0; i < n; i++) json_array_append_new(e->list, refs[i].item);
+    free(refs);
+}
+
+static void answer_errors(http_ctx *c, errs *e)
+{
+    char detail[200];
+    if (e->count > MAX_REPORTED_ERRORS)
+        snprintf(detail, sizeof detail, "Nothing was written: %ld problems were found; the first %d are listed.", e->count,
+                 MAX_REPORTED_ERRORS);
+    else
+        snprintf(detail, sizeof detail, "Nothing was written: %ld problem%s found; see errors.", e->count,
+                 e->count == 1 ? " was" : "s were");
+    respond_problem_errors(c, 422, detail, e->list);
+}
+
+/* ---- idempotency ---- */
+static db_stmt STMT_IDEM_GET = {
+    "idem_get", "SELECT body_hash, status, response FROM idempotency_keys WHERE user_id = $1 AND endpoint = $2 AND key = $3", 3};
+static db_stmt STMT_IDEM_PUT = {
+    "idem_put",
+    "INSERT INTO idempotency_keys (user_id, endpoint, key, body_hash, status, response) VALUES ($1, $2, $3, $4, $5, $6)", 6};
+
+static void body_hash(http_ctx *c, int dry_run, char out[65])
+{
+    crypto_generichash_state st;
+    unsigned char h[32];
+    const char *ct = http_header(c, "Content-Type");
+    crypto_generichash_init(&st, NULL, 0, sizeof h);
+    crypto_generichash_update(&st, (const unsigned char *)(ct ? ct : ""), ct ? strlen(ct) : 0);
+    crypto_generichash_update(&st, (const unsigned char *)(dry_run ? "\n1\n" : "\n0\n"), 3);
+    size_t blen;
+    const void *body = http_body(c, &blen);
+    crypto_generichash_update(&st, body, blen);
+    crypto_generichash_final(&st, h, sizeof h);
+    sodium_bin2hex(out, 65, h, sizeof h);
+}
+
+/* Replays a stored answer for the key, if any. Returns 1 when it answered. */
+static int idem_replay(http_ctx *c, const import_spec *sp, const char *key, const char *hash)
+{
+    char uid[24];
+    snprintf(uid, sizeof uid, "%lld", c->who.user_id);
+    const char *v[] = {uid, sp->endpoint, key};
+    PGresult *r = api_run(c, &STMT_IDEM_GET, v, "reading the idempotency key");
+    if (r == NULL) return 1;
+    int answered = 0;
+    if (PQntuples(r) == 1) {
+        answered = 1;
+        if (strcmp(PQgetvalue(r, 0, 0), hash) != 0) {
+            json_t *e = json_pack("[{s:s, s:s}]", "field", "Idempotency-Key", "message", "was already used with a different body");
+            respond_problem_errors(c, 422, "This Idempotency-Key belongs to another load.", e);
+            json_decref(e);
+        } else {
+            int status = atoi(PQgetvalue(r, 0, 1));
+            http_set_header(c, "Idempotent-Replayed", "true");
+            respond_bytes(c, status, status == 200 ? "application/json; charset=utf-8" : "application/problem+json",
+                          PQgetvalue(r, 0, 2), (size_t)PQgetlength(r, 0, 2));
+        }
+    }
+    PQclear(r);
+    return answered;
+}
+
+/* Stores the answer just made (the response body) under the key. */
+static int idem_store(http_ctx *c, const import_spec *sp, const char *key, const char *hash)
+{
+    char uid[24], st[8];
+    snprintf(uid, sizeof uid, "%lld", c->who.user_id);
+    snprintf(st, sizeof st, "%d", c->status);
+    size_t alen;
+    const char *answer = http_answer_body(c, &alen);
+    char *body = strndup(answer, alen);
+    const char *v[] = {uid, sp->endpoint, key, hash, st, body};
+    PGresult *r = db_run(c->db, &STMT_IDEM_PUT, v);
+    int ok = db_ok(r);
+    PQclear(r);
+    free(body);
+    return ok ? 0 : -1;
+}
+
+static void run_import(http_ctx *c, const import_spec *sp)
+{
+    static const char *const params[] = {"dry_run", NULL};
+    verrs qv;
+    verrs_init(&qv);
+    int dry = 0;
+    http_query_only(c, params, &qv);
+    http_query_bool(c, "dry_run", &dry, &qv);
+    const char *key = http_header(c, "Idempotency-Key");
+    if (key && (strlen(key) == 0 || strlen(key) > 200)) verrs_add(&qv, "Idempotency-Key", "must be 1 to 200 characters");
+    if (verrs_count(&qv)) {
+        api_bad_query(c, &qv);
+        verrs_free(&qv);
+        return;
+    }
+    verrs_free(&qv);
+    char keybuf[208] = "", hash[65] = "";
+    if (key) {
+        snprintf(keybuf, sizeof keybuf, "%s", key);
+        body_hash(c, dry, hash);
+        if (http_db(c) == NULL || idem_replay(c, sp, keybuf, hash)) return;
+    }
+
+    rows r = {0};
+    errs e = {json_array(), 0};
+    const char *ct = http_header(c, "Content-Type");
+    int rc;
+    if (ct && strncasecmp(ct, "text/csv", 8) == 0) rc = read_csv(c, sp, &r, &e);
+    else if (ct && strncasecmp(ct, "application/json", 16) == 0) rc = read_json(c, sp, &r, &e);
+    else {
+        respond_problem(c, 415, "Send the rows as text/csv or as a JSON array (application/json).");
+        rc = -1;
+    }
+    if (rc != 0) goto out;
+    if (e.count > 0) { /* the header or the JSON shape is wrong: the rows cannot be read */
+        answer_errors(c, &e);
+        goto remember;
+    }
+    check_cells(sp, &r, &e);
+    if (api_begin(c) != 0) goto out;
+    if (db_exec(c->db, sp->stage_ddl) != 0) {
+        respond_problem(c, 503, "The database refused the load; try again.");
+        goto out;
+    }
+    if (stage_rows(c, sp, &r) != 0) goto out;
+    char sc[24];
+    const char *cv[] = {api_scope(c, sc)};
+    PGresult *res = api_run(c, sp->checks, cv, "checking the load");
+    if (res == NULL) goto out;
+    for (int i = 0; i < PQntuples(res); i++)
+        err_add(&e, atol(PQgetvalue(res, i, 0)), PQgetvalue(res, i, 1), "%s", PQgetvalue(res, i, 2));
+    PQclear(res);
+    if (e.count > 0) {
+        db_rollback(c->db);
+        sort_errors(&e);
+        answer_errors(c, &e);
+        goto remember;
+    }
+    /* The columns the input has, as a SQL array: absent optional columns keep stored values. */
+    char present[512] = "{";
+    for (int k = 0; k < sp->ncols; k++)
+        if (r.present[k]) {
+            size_t n = strlen(present);
+            snprintf(present + n, sizeof present - n, "%s%s", n > 1 ? "," : "", sp->cols[k].name);
+        }
+    strcat(present, "}");
+    const char *mv[] = {present};
+    res = api_run(c, sp->merge, mv, "merging the load");
+    if (res == NULL) goto out;
+    long long created = atoll(PQgetvalue(res, 0, 0)), updated = atoll(PQgetvalue(res, 0, 1)),
+              unchanged = atoll(PQgetvalue(res, 0, 2));
+    json_t *result = json_pack("{s:I, s:I, s:I, s:I, s:b}", "received", (json_int_t)r.nrows, "created",
+                               (json_int_t)created, "updated", (json_int_t)updated, "unchanged",
+                               (json_int_t)unchanged, "dry_run", dry);
+    json_t *after = json_deep_copy(result);
+    json_object_set_new(after, "changed_keys", json_loads(PQgetvalue(res, 0, 3), 0, NULL));
+    PQclear(res);
+    char *after_text = json_dumps(after, JSON_COMPACT);
+    json_decref(after);
+    int failed = dry ? 0 : api_audit(c, "import", sp->entity, NULL, NULL, after_text);
+    free(after_text);
+    if (failed) {
+        json_decref(result);
+        goto out;
+    }
+    respond_json(c, 200, result);
+    json_decref(result);
+    if (dry) {
+        db_rollback(c->db);
+    } else {
+        if (key && idem_store(c, sp, keybuf, hash) != 0) {
+            /* Someone stored this key meanwhile: undo and answer what they answered. */
+            db_rollback(c->db);
+            idem_replay(c, sp, keybuf, hash);
+            goto out;
+        }
+        if (api_commit(c) != 0) goto out;
+    }
+    goto out;
+remember:
+    if (key && c->db) idem_store(c, sp, keybuf, hash);
+    else if (key && http_db(c) != NULL) idem_store(c, sp, keybuf, hash);
+out:
+    json_decref(e.list);
+    rows_free(&r);
+}
+
+void staff_import(http_ctx *c) { run_import(c, &SPECS[0]); }
+void completions_import(http_ctx *c) { run_import(c, &SPECS[1]); }
+void attestations_import(http_ctx *c) { run_import(c, &SPECS[2]); }

@@ -1,0 +1,114 @@
+/* Reference data: job groups, employment types, skills. Codes are English for machines,
+ * labels Vietnamese for people. Read by anyone signed in, written by admins. */
+#include "internal.h"
+
+typedef struct ref_table {
+    db_stmt list, get, upsert;
+} ref_table;
+
+#define REF_TABLE(t)                                                                                           \
+    {{"ref_list_" t,                                                                                           \
+      "WITH f AS (SELECT * FROM " t "), p AS (SELECT * FROM f ORDER BY code LIMIT $1 OFFSET $2)"              \
+      " SELECT json_build_object('items', coalesce((SELECT json_agg(ref_json(p.code, p.label_vi, p.label_en,"  \
+      " p.active) ORDER BY p.code) FROM p), '[]'), 'total', (SELECT count(*) FROM f), 'limit', $1::int,"     \
+      " 'offset', $2::int)",                                                                                   \
+      2},                                                                                                      \
+     {"ref_get_" t, "SELECT ref_json(code, label_vi, label_en, active) FROM " t " WHERE code = $1 FOR UPDATE", 1}, \
+     {"ref_upsert_" t,                                                                                         \
+      "INSERT INTO " t " AS r (code, label_vi, label_en, active) VALUES ($1, $2, $3, coalesce($4::bool, true))" \
+      " ON CONFLICT (code) DO UPDATE SET label_vi = EXCLUDED.label_vi, label_en = EXCLUDED.label_en,"         \
+      " active = coalesce($4::bool, r.active)"                                                                 \
+      " RETURNING ref_json(r.code, r.label_vi, r.label_en, r.active)",                                         \
+      4}}
+
+static ref_table JOB_GROUPS = REF_TABLE("job_groups");
+static ref_table EMPLOYMENT = REF_TABLE("employment_types");
+static ref_table SKILLS = REF_TABLE("skills");
+static const char *const REF_COLUMNS[] = {"code", "label_vi", "label_en", "active", NULL};
+
+static void ref_list(http_ctx *c, ref_table *t)
+{
+    static const char *const params[] = {"limit", "offset", NULL};
+    verrs v;
+    verrs_init(&v);
+    long limit, offset;
+    http_query_only(c, params, &v);
+    http_query_page(c, &limit, &offset, &v);
+    if (verrs_count(&v)) {
+        api_bad_query(c, &v);
+        verrs_free(&v);
+        return;
+    }
+    verrs_free(&v);
+    if (http_db(c) == NULL) return;
+    char ls[24], os[24];
+    snprintf(ls, sizeof ls, "%ld", limit);
+    snprintf(os, sizeof os, "%ld", offset);
+    const char *pv[] = {ls, os};
+    PGresult *r = api_run(c, &t->list, pv, "listing reference data");
+    if (r == NULL) return;
+    api_list_answer(c, r, REF_COLUMNS);
+    PQclear(r);
+}
+
+static int ref_code_ok(const char *s)
+{
+    size_t n = strlen(s);
+    if (n < 2 || n > 40 || s[0] < 'a' || s[0] > 'z') return 0;
+    for (const char *p = s; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_')) return 0;
+    return 1;
+}
+
+static void ref_put(http_ctx *c, ref_table *t, const char *entity)
+{
+    static const char *const fields[] = {"label_vi", "label_en", "active", NULL};
+    const char *code = http_path_param(c, "code");
+    if (code == NULL || !ref_code_ok(code)) {
+        respond_problem(c, 404, "There is no such code; codes are 2-40 of a-z, 0-9 and _.");
+        return;
+    }
+    char codebuf[48];
+    snprintf(codebuf, sizeof codebuf, "%s", code);
+    json_t *body = http_json_body(c, 0);
+    if (body == NULL) return;
+    verrs v;
+    verrs_init(&v);
+    const char *vi = NULL, *en = NULL;
+    int active = 1;
+    json_refuse_unknown(body, fields, &v);
+    if (jfield_string(body, "label_vi", 1, 200, &vi, &v) == 0) verrs_add(&v, "label_vi", "is required");
+    if (jfield_string(body, "label_en", 1, 200, &en, &v) == 0) verrs_add(&v, "label_en", "is required");
+    int has_active = jfield_bool(body, "active", &active, &v) == 1;
+    if (http_refuse_invalid(c, &v) || api_begin(c) != 0) goto out;
+    const char *gv[] = {codebuf};
+    PGresult *before = api_run(c, &t->get, gv, "reading reference data");
+    if (before == NULL) goto out;
+    int existed = PQntuples(before) == 1;
+    const char *uv[] = {codebuf, vi, en, has_active ? (active ? "true" : "false") : NULL};
+    PGresult *r = api_run(c, &t->upsert, uv, "saving reference data");
+    if (r != NULL) {
+        const char *json = PQgetvalue(r, 0, 0);
+        if (api_audit(c, existed ? "update" : "create", entity, codebuf, existed ? PQgetvalue(before, 0, 0) : NULL,
+                      json) == 0 &&
+            api_commit(c) == 0)
+            respond_json_text(c, existed ? 200 : 201, json, strlen(json));
+        if (!existed && c->status == 201) {
+            char loc[128];
+            snprintf(loc, sizeof loc, "%s", http_url_path(c));
+            http_set_header(c, "Location", loc);
+        }
+        PQclear(r);
+    }
+    PQclear(before);
+out:
+    verrs_free(&v);
+    json_decref(body);
+}
+
+void ref_job_groups_list(http_ctx *c) { ref_list(c, &JOB_GROUPS); }
+void ref_employment_list(http_ctx *c) { ref_list(c, &EMPLOYMENT); }
+void ref_skills_list(http_ctx *c) { ref_list(c, &SKILLS); }
+void ref_job_groups_put(http_ctx *c) { ref_put(c, &JOB_GROUPS, "job_group"); }
+void ref_employment_put(http_ctx *c) { ref_put(c, &EMPLOYMENT, "employment_type"); }
+void ref_skills_put(http_ctx *c) { ref_put(c, &SKILLS, "skill"); }

@@ -1,0 +1,369 @@
+/* Staff: the people whose training the campaign tracks. Personal data kept to the minimum (no
+ * national ID number); party membership only for admins and managers; every read is audited. */
+#include "internal.h"
+
+static const char *const STAFF_COLUMNS[] = {"id", "code", "full_name", "unit_id", "unit_code", "job_group",
+                                            "employment", "party_member", "joined_on", "left_on",
+                                            "vneid_confirmed_on", "vneid_source", "created_at", "updated_at", NULL};
+
+static db_stmt STMT_LIST = {
+    "staff_list",
+    "WITH f AS (SELECT s.* FROM staff s JOIN units u ON u.id = s.unit_id WHERE in_scope(u.path, $1)"
+    "   AND ($2::bigint IS NULL OR s.unit_id = $2)"
+    "   AND ($3::bigint IS NULL OR u.path <@ (SELECT x.path FROM units x WHERE x.id = $3))"
+    "   AND ($4::text IS NULL OR s.job_group = $4) AND ($5::text IS NULL OR s.employment = $5)"
+    "   AND ($6::bool IS NULL OR $6 = (s.joined_on <= coalesce($7::date, current_date)"
+    "        AND (s.left_on IS NULL OR s.left_on >= coalesce($7::date, current_date))))"
+    "   AND ($8::bool IS NULL OR $8 = EXISTS (SELECT 1 FROM completions c JOIN courses k ON k.id = c.course_id"
+    "        WHERE c.staff_id = s.id AND k.counts_for_campaign))"
+    "   AND ($9::bool IS NULL OR $9 = (s.vneid_confirmed_on IS NOT NULL))"
+    "   AND ($10::text IS NULL OR strpos(f_unaccent(s.full_name), f_unaccent($10)) > 0"
+    "        OR strpos(lower(s.code), lower($10)) > 0)"
+    "   AND ($11::timestamptz IS NULL OR s.updated_at >= $11)),"
+    " p AS (SELECT f.id, row_number() OVER (ORDER BY"
+    "   CASE WHEN $12 = 'code' THEN f.code END, CASE WHEN $12 = '-code' THEN f.code END DESC,"
+    "   CASE WHEN $12 = 'full_name' THEN f_unaccent(f.full_name) END,"
+    "   CASE WHEN $12 = '-full_name' THEN f_unaccent(f.full_name) END DESC,"
+    "   CASE WHEN $12 = 'joined_on' THEN f.joined_on END, CASE WHEN $12 = '-joined_on' THEN f.joined_on END DESC,"
+    "   CASE WHEN $12 = 'updated_at' THEN f.updated_at END, CASE WHEN $12 = '-updated_at' THEN f.updated_at END DESC,"
+    "   CASE WHEN $12 = '-id' THEN f.id END DESC, f.id) AS rn FROM f ORDER BY rn LIMIT $13 OFFSET $14)"
+    " SELECT json_build_object('items', coalesce((SELECT json_agg(staff_json(s, $15) ORDER BY p.rn)"
+    "   FROM p JOIN staff s ON s.id = p.id), '[]'),"
+    " 'total', (SELECT count(*) FROM f), 'limit', $13::int, 'offset', $14::int)",
+    15};
+
+#define STAFF_IN_SCOPE " AND EXISTS (SELECT 1 FROM units u WHERE u.id = s.unit_id AND in_scope(u.path, $2))"
+
+static db_stmt STMT_GET = {
+    "staff_get", "SELECT staff_json(s, $3) FROM staff s WHERE s.id = $1" STAFF_IN_SCOPE, 3};
+
+static db_stmt STMT_LOCK = {
+    "staff_lock", "SELECT staff_json(s, $3), staff_json(s, true) FROM staff s WHERE s.id = $1" STAFF_IN_SCOPE
+                  " FOR UPDATE OF s", 3};
+
+static db_stmt STMT_INSERT = {
+    "staff_insert",
+    "INSERT INTO staff (code, full_name, unit_id, job_group, employment, party_member, joined_on, left_on,"
+    " vneid_confirmed_on, vneid_source) VALUES ($1, $2, $3, $4, $5, coalesce($6::bool, false), $7, $8, $9, $10)"
+    " RETURNING staff.id, staff_json(staff, $11), staff_json(staff, true)",
+    11};
+
+static db_stmt STMT_UPDATE = {
+    "staff_update",
+    "UPDATE staff SET code = coalesce($2, code), full_name = coalesce($3, full_name),"
+    " unit_id = coalesce($4::bigint, unit_id), job_group = coalesce($5, job_group),"
+    " employment = coalesce($6, employment), party_member = coalesce($7::bool, party_member),"
+    " joined_on = coalesce($8::date, joined_on),"
+    " left_on = CASE WHEN $9::bool THEN $10::date ELSE left_on END,"
+    " vneid_confirmed_on = CASE WHEN $11::bool THEN $12::date ELSE vneid_confirmed_on END,"
+    " vneid_source = CASE WHEN $13::bool THEN $14 ELSE vneid_source END, updated_at = now()"
+    " WHERE id = $1 RETURNING staff_json(staff, $15), staff_json(staff, true)",
+    15};
+
+static db_stmt STMT_DELETE = {"staff_delete", "DELETE FROM staff WHERE id = $1", 1};
+
+static db_stmt STMT_REFS_ACTIVE = {
+    "staff_refs_active",
+    "SELECT $1::text IS NULL OR EXISTS (SELECT 1 FROM job_groups WHERE code = $1 AND active),"
+    " $2::text IS NULL OR EXISTS (SELECT 1 FROM employment_types WHERE code = $2 AND active)",
+    2};
+
+/* Adds an error for a job group or employment type that is unknown or no longer active.
+ * Returns -1 after answering a database error. */
+static int check_refs(http_ctx *c, const char *job_group, const char *employment, verrs *v)
+{
+    const char *pv[] = {job_group, employment};
+    PGresult *r = api_run(c, &STMT_REFS_ACTIVE, pv, "checking reference codes");
+    if (r == NULL) return -1;
+    if (strcmp(PQgetvalue(r, 0, 0), "t") != 0) verrs_add(v, "job_group", "is not an active job group code (see /api/v1/job-groups)");
+    if (strcmp(PQgetvalue(r, 0, 1), "t") != 0)
+        verrs_add(v, "employment", "is not an active employment type code (see /api/v1/employment-types)");
+    PQclear(r);
+    return 0;
+}
+
+static const char *const STAFF_COLUMNS_NO_PARTY[] = {"id", "code", "full_name", "unit_id", "unit_code", "job_group",
+                                                     "employment", "joined_on", "left_on", "vneid_confirmed_on",
+                                                     "vneid_source", "created_at", "updated_at", NULL};
+
+static const char *bool_text(int given, int value)
+{
+    return given ? (value ? "true" : "false") : NULL;
+}
+
+void staff_list(http_ctx *c)
+{
+    static const char *const params[] = {"unit_id", "under", "job_group", "employment", "active", "active_on",
+                                         "has_completion", "vneid_confirmed", "q", "updated_since", "sort",
+                                         "limit", "offset", NULL};
+    static const char *const sorts[] = {"code", "full_name", "joined_on", "updated_at", "id", NULL};
+    verrs v;
+    verrs_init(&v);
+    http_query_only(c, params, &v);
+    long long unit = 0, under = 0;
+    int active = 0, has_comp = 0, vneid = 0;
+    char active_on[11] = "", sort[40], ls[24], os[24];
+    const char *since = NULL;
+    int has_unit = http_query_id(c, "unit_id", &unit, &v) == 1;
+    int has_under = http_query_id(c, "under", &under, &v) == 1;
+    int has_active = http_query_bool(c, "active", &active, &v) == 1;
+    int has_on = http_query_date(c, "active_on", active_on, &v) == 1;
+    int has_hc = http_query_bool(c, "has_completion", &has_comp, &v) == 1;
+    int has_vn = http_query_bool(c, "vneid_confirmed", &vneid, &v) == 1;
+    const char *jg = http_query(c, "job_group"), *emp = http_query(c, "employment"), *q = http_query(c, "q");
+    if (jg && strlen(jg) > 40) verrs_add(&v, "job_group", "is too long");
+    if (emp && strlen(emp) > 40) verrs_add(&v, "employment", "is too long");
+    if (q != NULL && (strlen(q) == 0 || utf8_length(q) > 100)) verrs_add(&v, "q", "must be 1 to 100 characters");
+    if (has_on && !has_active) has_active = active = 1; /* active_on alone means "active on that day" */
+    http_query_timestamp(c, "updated_since", &since, &v);
+    http_query_sort(c, sorts, "code", sort, &v);
+    if (api_page_params(c, &v, ls, os)) {
+        api_bad_query(c, &v);
+        verrs_free(&v);
+        return;
+    }
+    verrs_free(&v);
+    if (http_db(c) == NULL) return;
+    char sc[24], us[24], un[24];
+    snprintf(us, sizeof us, "%lld", unit);
+    snprintf(un, sizeof un, "%lld", under);
+    const char *pv[] = {api_scope(c, sc), has_unit ? us : NULL, has_under ? un : NULL, jg, emp,
+                        bool_text(has_active, active), has_on ? active_on : NULL, bool_text(has_hc, has_comp),
+                        bool_text(has_vn, vneid), q, since, sort, ls, os, api_shows_party(c) ? "true" : "false"};
+    PGresult *r = api_run(c, &STMT_LIST, pv, "listing staff");
+    if (r == NULL) return;
+    /* Who read which units' staff, with which filters, and how many rows came back. */
+    json_t *what = json_object();
+    for (int i = 0; i < c->nq; i++) json_object_set_new(what, c->qkeys[i], json_string(c->qvals[i]));
+    json_t *all = json_loads(PQgetvalue(r, 0, 0), 0, NULL);
+    json_t *meta = json_pack("{s:o, s:I, s:I, s:s}", "query", what, "returned",
+                             (json_int_t)json_array_size(json_object_get(all, "items")), "total",
+                             json_integer_value(json_object_get(all, "total")), "format",
+                             http_wants_csv(c) ? "csv" : "json");
+    json_decref(all);
+    api_audit_read(c, "staff", NULL, meta);
+    json_decref(meta);
+    api_list_answer(c, r, api_shows_party(c) ? STAFF_COLUMNS : STAFF_COLUMNS_NO_PARTY);
+    PQclear(r);
+}
+
+void staff_get(http_ctx *c)
+{
+    long long id = http_path_id(c, "id");
+    if (id == 0 || http_db(c) == NULL) return;
+    char ids[24], sc[24];
+    snprintf(ids, sizeof ids, "%lld", id);
+    const char *v[] = {ids, api_scope(c, sc), api_shows_party(c) ? "true" : "false"};
+    PGresult *r = api_run(c, &STMT_GET, v, "reading a staff member");
+    if (r == NULL) return;
+    if (PQntuples(r) != 1) {
+        respond_problem(c, 404, "There is no such staff member.");
+    } else {
+        api_audit_read(c, "staff", ids, NULL);
+        respond_resource_text(c, 200, PQgetvalue(r, 0, 0), (size_t)PQgetlength(r, 0, 0));
+    }
+    PQclear(r);
+}
+
+static int staff_code_ok(const char *s)
+{
+    size_t n = strlen(s);
+    if (n < 1 || n > 40) return 0;
+    for (const char *p = s; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '.' ||
+              *p == '_' || *p == '-'))
+            return 0;
+    return 1;
+}
+
+typedef struct staff_input {
+    const char *code, *full_name, *unit_code, *job_group, *employment, *vneid_source;
+    long long unit_id;
+    int unit_given, party, party_given;
+    char joined_on[11], left_on[11], vneid_on[11];
+    int joined_given, left_given, left_null, vneid_given, vneid_null, source_given, source_null;
+} staff_input;
+
+static void read_staff_body(json_t *body, staff_input *in, verrs *v)
+{
+    static const char *const fields[] = {"code", "full_name", "unit_id", "unit_code", "job_group", "employment",
+                                         "party_member", "joined_on", "left_on", "vneid_confirmed_on",
+                                         "vneid_source", NULL};
+    memset(in, 0, sizeof *in);
+    json_refuse_unknown(body, fields, v);
+    if (jfield_string(body, "code", 1, 40, &in->code, v) == 1 && !staff_code_ok(in->code)) {
+        verrs_add(v, "code", "may hold only letters A-Z, digits, '.', '_' and '-' (1 to 40)");
+        in->code = NULL;
+    }
+    jfield_string(body, "full_name", 1, 200, &in->full_name, v);
+    in->unit_given |= jfield_id(body, "unit_id", &in->unit_id, v) == 1;
+    in->unit_given |= jfield_string(body, "unit_code", 1, 32, &in->unit_code, v) == 1;
+    jfield_string(body, "job_group", 1, 40, &in->job_group, v);
+    jfield_string(body, "employment", 1, 40, &in->employment, v);
+    in->party_given = jfield_bool(body, "party_member", &in->party, v) == 1;
+    in->joined_given = jfield_date(body, "joined_on", in->joined_on, v) == 1;
+    int l = jfield_nullable_date(body, "left_on", in->left_on, v);
+    in->left_given = l > 0, in->left_null = l == 2;
+    int n = jfield_nullable_date(body, "vneid_confirmed_on", in->vneid_on, v);
+    in->vneid_given = n > 0, in->vneid_null = n == 2;
+    json_t *src = json_object_get(body, "vneid_source");
+    if (src != NULL && json_is_null(src)) in->source_given = in->source_null = 1;
+    else in->source_given = jfield_string(body, "vneid_source", 1, 100, &in->vneid_source, v) == 1;
+    char today[11];
+    api_today(today);
+    if (in->joined_given && strcmp(in->joined_on, today) > 0) verrs_add(v, "joined_on", "must not be in the future");
+    if (in->vneid_given && !in->vneid_null && strcmp(in->vneid_on, today) > 0)
+        verrs_add(v, "vneid_confirmed_on", "must not be in the future");
+}
+
+/* Answers a failed staff write with the field it concerns. */
+static void staff_write_error(http_ctx *c, PGresult *r)
+{
+    const char *st = db_sqlstate(r), *con = db_constraint(r);
+    const char *field = NULL, *msg = NULL;
+    if (strcmp(st, "23505") == 0) {
+        respond_problem(c, 409, "Another staff member already has this code.");
+    } else {
+        if (strstr(con, "job_group")) field = "job_group", msg = "is not a job group code (see /api/v1/job-groups)";
+        else if (strstr(con, "employment")) field = "employment", msg = "is not an employment type code (see /api/v1/employment-types)";
+        else if (strstr(con, "check") || strcmp(st, "23514") == 0) field = "left_on", msg = "must not be before joined_on";
+        if (field) {
+            json_t *e = json_pack("[{s:s, s:s}]", "field", field, "message", msg);
+            respond_problem_errors(c, 422, "Some fields are invalid; see errors.", e);
+            json_decref(e);
+        } else {
+            respond_db_error(c, r, "writing a staff member");
+        }
+    }
+    db_rollback(c->db);
+}
+
+void staff_create(http_ctx *c)
+{
+    json_t *body = http_json_body(c, 0);
+    if (body == NULL) return;
+    verrs v;
+    verrs_init(&v);
+    staff_input in;
+    PGresult *r = NULL;
+    read_staff_body(body, &in, &v);
+    static const char *const required[] = {"code", "full_name", "job_group", "employment", "joined_on", NULL};
+    for (int i = 0; required[i]; i++)
+        if (!json_object_get(body, required[i])) verrs_add(&v, required[i], "is required");
+    if (!in.unit_given && !json_object_get(body, "unit_id") && !json_object_get(body, "unit_code"))
+        verrs_add(&v, "unit_id", "is required (or unit_code)");
+    if (http_refuse_invalid(c, &v) || api_begin(c) != 0) goto out;
+    long long unit = api_resolve_unit(c, in.unit_id, in.unit_code, in.unit_code ? "unit_code" : "unit_id", 1, &v);
+    if (unit == -2 || check_refs(c, in.job_group, in.employment, &v) != 0 || http_refuse_invalid(c, &v)) goto out;
+    char us[24];
+    snprintf(us, sizeof us, "%lld", unit);
+    const char *iv[] = {in.code, in.full_name, us, in.job_group, in.employment, bool_text(in.party_given, in.party),
+                        in.joined_on, in.left_given && !in.left_null ? in.left_on : NULL,
+                        in.vneid_given && !in.vneid_null ? in.vneid_on : NULL, in.vneid_source,
+                        api_shows_party(c) ? "true" : "false"};
+    r = db_run(c->db, &STMT_INSERT, iv);
+    if (!db_ok(r)) {
+        staff_write_error(c, r);
+        goto out;
+    }
+    char id[24];
+    snprintf(id, sizeof id, "%s", PQgetvalue(r, 0, 0));
+    const char *json = PQgetvalue(r, 0, 1);
+    if (api_audit(c, "create", "staff", id, NULL, PQgetvalue(r, 0, 2)) != 0 || api_commit(c) != 0) goto out;
+    api_location(c, "/api/v1/staff", id);
+    respond_resource_text(c, 201, json, strlen(json));
+out:
+    PQclear(r);
+    verrs_free(&v);
+    json_decref(body);
+}
+
+/* Locks the staff member in scope; NULL after answering 404. Row: caller's view, full view. */
+static PGresult *lock_staff(http_ctx *c, const char *ids)
+{
+    char sc[24];
+    const char *v[] = {ids, api_scope(c, sc), api_shows_party(c) ? "true" : "false"};
+    PGresult *r = api_run(c, &STMT_LOCK, v, "reading the staff member");
+    if (r == NULL) return NULL;
+    if (PQntuples(r) != 1) {
+        PQclear(r);
+        db_rollback(c->db);
+        respond_problem(c, 404, "There is no such staff member.");
+        return NULL;
+    }
+    return r;
+}
+
+void staff_update(http_ctx *c)
+{
+    long long id = http_path_id(c, "id");
+    if (id == 0) return;
+    json_t *body = http_json_body(c, 0);
+    if (body == NULL) return;
+    verrs v;
+    verrs_init(&v);
+    staff_input in;
+    PGresult *cur = NULL, *r = NULL;
+    read_staff_body(body, &in, &v);
+    if (http_refuse_invalid(c, &v) || api_begin(c) != 0) goto out;
+    char ids[24];
+    snprintf(ids, sizeof ids, "%lld", id);
+    cur = lock_staff(c, ids);
+    if (cur == NULL) goto out;
+    if (http_if_match_fails(c, PQgetvalue(cur, 0, 0))) {
+        db_rollback(c->db);
+        goto out;
+    }
+    long long unit = 0;
+    if (in.unit_given) {
+        unit = api_resolve_unit(c, in.unit_id, in.unit_code, in.unit_code ? "unit_code" : "unit_id", 1, &v);
+        if (unit == -2) goto out;
+    }
+    if (check_refs(c, in.job_group, in.employment, &v) != 0) goto out;
+    if (http_refuse_invalid(c, &v)) {
+        db_rollback(c->db);
+        goto out;
+    }
+    char us[24];
+    snprintf(us, sizeof us, "%lld", unit);
+    const char *uv[] = {ids, in.code, in.full_name, unit > 0 ? us : NULL, in.job_group, in.employment,
+                        bool_text(in.party_given, in.party), in.joined_given ? in.joined_on : NULL,
+                        in.left_given ? "true" : "false", in.left_given && !in.left_null ? in.left_on : NULL,
+                        in.vneid_given ? "true" : "false", in.vneid_given && !in.vneid_null ? in.vneid_on : NULL,
+                        in.source_given ? "true" : "false", in.vneid_source, api_shows_party(c) ? "true" : "false"};
+    r = db_run(c->db, &STMT_UPDATE, uv);
+    if (!db_ok(r)) {
+        staff_write_error(c, r);
+        goto out;
+    }
+    const char *json = PQgetvalue(r, 0, 0);
+    if (api_audit(c, "update", "staff", ids, PQgetvalue(cur, 0, 1), PQgetvalue(r, 0, 1)) != 0 || api_commit(c) != 0)
+        goto out;
+    respond_resource_text(c, 200, json, strlen(json));
+out:
+    PQclear(r);
+    PQclear(cur);
+    verrs_free(&v);
+    json_decref(body);
+}
+
+void staff_delete(http_ctx *c)
+{
+    long long id = http_path_id(c, "id");
+    if (id == 0 || api_begin(c) != 0) return;
+    char ids[24];
+    snprintf(ids, sizeof ids, "%lld", id);
+    PGresult *cur = lock_staff(c, ids);
+    if (cur == NULL) return;
+    if (http_if_match_fails(c, PQgetvalue(cur, 0, 0))) {
+        PQclear(cur);
+        db_rollback(c->db);
+        return;
+    }
+    const char *v[] = {ids};
+    PGresult *r = api_run(c, &STMT_DELETE, v, "deleting the staff member");
+    if (r != NULL && api_audit(c, "delete", "staff", ids, PQgetvalue(cur, 0, 1), NULL) == 0 && api_commit(c) == 0)
+        respond_empty(c, 204);
+    PQclear(r);
+    PQclear(cur);
+}
