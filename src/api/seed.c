@@ -10,6 +10,8 @@ static db_stmt STMT_USER_UPSERT = {
     " RETURNING id",
     5};
 
+static db_stmt STMT_DEMO_UNIT = {"seed_demo_unit", "INSERT INTO demo_units (code) VALUES ($1)", 1};
+
 static db_stmt STMT_UNIT_EXISTS = {"seed_unit_exists", "SELECT id FROM units WHERE code = $1", 1};
 
 static db_stmt STMT_UNIT_UPSERT = {
@@ -112,15 +114,80 @@ static const seed_user DEMO_USERS[] = {
     {"provincial.system", "Hệ thống báo cáo tỉnh Bắc Ninh", "integration", NULL},
 };
 
+
+/* People for the demo: a few hundred staff with Vietnamese names across the demo units, the
+ * campaign's courses, completions, VNeID confirmations and attestations. Each unit gets its own
+ * pace (from a hash of its code), so some units are ahead and some behind. Deterministic and
+ * idempotent: running it again changes nothing. */
+static const char DEMO_PEOPLE_SQL[] =
+    "INSERT INTO courses (code, title, provider, counts_for_campaign) VALUES"
+    " ('course-v1:MOET+MOET01+2025-1', 'Chuyển đổi số và kỹ năng số cơ bản', 'Bình dân học vụ số', true),"
+    " ('course-v1:MOET+MOET02+2025-1', 'An ninh không gian số', 'Bình dân học vụ số', true),"
+    " ('course-v1:MOET+MOET03+2025-1', 'Dịch vụ công trực tuyến và VNeID', 'Bình dân học vụ số', true),"
+    " ('course-v1:BYT+EMR01+2025-1', 'Bệnh án điện tử cho nhân viên y tế', 'Bộ Y tế', false)"
+    " ON CONFLICT (code) DO NOTHING;"
+    "WITH per_unit AS ("
+    "   SELECT u.id, u.code, CASE u.type WHEN 'hospital' THEN 60 WHEN 'cdc' THEN 25 WHEN 'health_centre' THEN 15"
+    "     WHEN 'ward' THEN 12 WHEN 'unit_office' THEN 6 WHEN 'office' THEN 5 WHEN 'commune_station' THEN 7 ELSE 8 END AS n"
+    "   FROM units u JOIN demo_units d ON d.code = u.code),"
+    " people AS (SELECT p.id AS unit_id, p.code AS unit_code, g.i FROM per_unit p, generate_series(1, p.n) AS g(i)),"
+    " named AS (SELECT unit_id, unit_code, i,"
+    "   abs(hashtext(unit_code || '/' || i)) AS h FROM people)"
+    " INSERT INTO staff (code, full_name, unit_id, job_group, employment, party_member, joined_on, left_on, vneid_confirmed_on, vneid_source)"
+    " SELECT 'DEMO-' || unit_code || '-' || lpad(i::text, 3, '0'),"
+    "   (ARRAY['Nguyễn','Trần','Lê','Phạm','Hoàng','Phan','Vũ','Đặng','Bùi','Đỗ','Hồ','Ngô','Dương','Lý','Lương','Vi','Hà','Nông','Triệu','Đinh'])[1 + h % 20] || ' ' ||"
+    "   (ARRAY['Văn','Thị','Đức','Minh','Thu','Ngọc','Quang','Thanh','Hữu','Thị Thu','Văn Tuấn','Hoài'])[1 + (h / 20) % 12] || ' ' ||"
+    "   (ARRAY['An','Bình','Cường','Dũng','Giang','Hà','Hải','Hạnh','Hoa','Hùng','Hương','Lan','Linh','Long','Mai','Nam','Nga','Phương','Quân','Sơn','Tâm','Thảo','Trang','Tuấn','Việt','Yến'])[1 + (h / 240) % 26],"
+    "   unit_id,"
+    "   (ARRAY['doctor','nurse','nurse','midwife','technician','pharmacist','admin','village_health_worker','other'])[1 + (h / 6240) % 9],"
+    "   (ARRAY['public_employee','public_employee','civil_servant','contract'])[1 + (h / 56160) % 4],"
+    "   (h / 224640) % 4 = 0,"
+    "   date '2010-01-01' + ((h / 7) % 5400)::int,"
+    "   CASE WHEN (h / 13) % 20 = 0 THEN date '2025-03-01' + ((h / 17) % 500)::int END,"
+    "   NULL, NULL"
+    " FROM named ON CONFLICT (code) DO NOTHING;"
+    /* Each unit's pace: between 0.25 and 0.95 of its staff get there. */
+    "CREATE TEMP TABLE demo_pace ON COMMIT DROP AS"
+    " SELECT s.id, s.code, s.joined_on, s.job_group, 0.25 + (abs(hashtext(u.code)) % 70) / 100.0 AS pace,"
+    "   (abs(hashtext(s.code || '#c')) % 1000) / 1000.0 AS r1, (abs(hashtext(s.code || '#v')) % 1000) / 1000.0 AS r2,"
+    "   (abs(hashtext(s.code || '#a')) % 1000) / 1000.0 AS r3, (abs(hashtext(s.code || '#d')) % 1000) / 1000.0 AS r4"
+    " FROM staff s JOIN units u ON u.id = s.unit_id WHERE s.code LIKE 'DEMO-%';"
+    "INSERT INTO completions (staff_id, course_id, completed_on, certificate_no)"
+    " SELECT d.id, k.id, greatest(d.joined_on, date '2025-04-15' + (abs(hashtext(d.code || k.code)) % 560)::int),"
+    "   substr(md5(d.code || k.code), 1, 32)"
+    " FROM demo_pace d JOIN courses k ON k.code IN ('course-v1:MOET+MOET01+2025-1', 'course-v1:MOET+MOET02+2025-1')"
+    " WHERE d.r1 < d.pace AND (k.code LIKE '%MOET01%' OR d.r3 < d.pace / 2)"
+    "   AND greatest(d.joined_on, date '2025-04-15' + (abs(hashtext(d.code || k.code)) % 560)::int) <= current_date"
+    " ON CONFLICT DO NOTHING;"
+    "UPDATE staff s SET vneid_confirmed_on = least(current_date, greatest(s.joined_on, date '2025-05-01' + (abs(hashtext(s.code || 'vn')) % 540)::int)),"
+    "   vneid_source = 'VNeID'"
+    " FROM demo_pace d WHERE d.id = s.id AND d.r2 < d.pace - 0.1 AND s.vneid_confirmed_on IS NULL;"
+    "INSERT INTO attestations (staff_id, skill, attested_on)"
+    " SELECT d.id, k.skill, least(current_date, greatest(d.joined_on, date '2025-03-01' + (abs(hashtext(d.code || k.skill)) % 600)::int))"
+    " FROM demo_pace d CROSS JOIN (VALUES ('digital_awareness', 0.08), ('smart_devices', 0.0), ('cashless_payment', -0.1),"
+    "   ('digital_signature', -0.2), ('emr', -0.05)) AS k(skill, bonus)"
+    " WHERE (abs(hashtext(d.code || k.skill)) % 1000) / 1000.0 < d.pace + k.bonus"
+    "   AND (k.skill <> 'emr' OR d.job_group IN ('doctor', 'nurse', 'midwife'))"
+    " ON CONFLICT DO NOTHING;";
+
 int api_seed_demo(db_conn *db, const char *password)
 {
     if (auth_init() != 0) return 1;
     if (db_begin(db) != 0) return 1;
+    /* The demo's people go to the demo's units only, not to units someone added since. */
+    if (db_exec(db, "CREATE TEMP TABLE demo_units (code text) ON COMMIT DROP") != 0) {
+        db_rollback(db);
+        return 1;
+    }
     for (size_t i = 0; i < sizeof DEMO_UNITS / sizeof DEMO_UNITS[0]; i++) {
         const seed_unit *u = &DEMO_UNITS[i];
         const char *v[] = {u->code, u->name, u->type, u->parent, "2025-01-01"};
         PGresult *r = db_run(db, &STMT_UNIT_UPSERT, v);
         int ok = db_ok(r);
+        PQclear(r);
+        const char *dv[] = {u->code};
+        r = db_run(db, &STMT_DEMO_UNIT, dv);
+        ok = ok && db_ok(r);
         if (!ok) fprintf(stderr, "bdhvs: cannot save unit %s: %s", u->code, PQresultErrorMessage(r));
         PQclear(r);
         if (!ok) {
@@ -134,6 +201,14 @@ int api_seed_demo(db_conn *db, const char *password)
             db_rollback(db);
             return 1;
         }
+    }
+    PGresult *pr = PQexec(db_pg(db), DEMO_PEOPLE_SQL);
+    int people_ok = db_ok(pr);
+    if (!people_ok) fprintf(stderr, "bdhvs: cannot load the demo staff: %s", PQresultErrorMessage(pr));
+    PQclear(pr);
+    if (!people_ok) {
+        db_rollback(db);
+        return 1;
     }
     if (db_commit(db) != 0) return 1;
     printf("demo data loaded: %zu units, %zu users\n", sizeof DEMO_UNITS / sizeof DEMO_UNITS[0],
