@@ -56,7 +56,6 @@ CREATE TABLE staff (
 );
 CREATE INDEX staff_unit ON staff (unit_id);
 CREATE INDEX staff_updated ON staff (updated_at);
-CREATE INDEX staff_name ON staff (f_unaccent(full_name));
 
 -- party_member is shown only to roles that need it.
 CREATE FUNCTION staff_json(s staff, show_party boolean) RETURNS json LANGUAGE sql STABLE AS $$

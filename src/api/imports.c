@@ -6,6 +6,7 @@
 #include "bdhvs/period.h"
 
 #include <sodium.h>
+#include <time.h>
 #include <stdarg.h>
 #include <strings.h>
 
@@ -585,8 +586,16 @@ static int idem_store(http_ctx *c, const import_spec *sp, const char *key, const
     return ok ? 0 : -1;
 }
 
+static double tnow(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 static void run_import(http_ctx *c, const import_spec *sp)
 {
+    double t0 = tnow();
     static const char *const params[] = {"dry_run", NULL};
     verrs qv;
     verrs_init(&qv);
@@ -624,12 +633,14 @@ static void run_import(http_ctx *c, const import_spec *sp)
         goto remember;
     }
     check_cells(sp, &r, &e);
+    double t1 = tnow();
     if (api_begin(c) != 0) goto out;
     if (db_exec(c->db, sp->stage_ddl) != 0) {
         respond_problem(c, 503, "The database refused the load; try again.");
         goto out;
     }
     if (stage_rows(c, sp, &r) != 0) goto out;
+    double t2 = tnow();
     char sc[24];
     const char *cv[] = {api_scope(c, sc)};
     PGresult *res = api_run(c, sp->checks, cv, "checking the load");
@@ -637,6 +648,7 @@ static void run_import(http_ctx *c, const import_spec *sp)
     for (int i = 0; i < PQntuples(res); i++)
         err_add(&e, atol(PQgetvalue(res, i, 0)), PQgetvalue(res, i, 1), "%s", PQgetvalue(res, i, 2));
     PQclear(res);
+    double t3 = tnow();
     if (e.count > 0) {
         db_rollback(c->db);
         sort_errors(&e);
@@ -654,6 +666,9 @@ static void run_import(http_ctx *c, const import_spec *sp)
     const char *mv[] = {present};
     res = api_run(c, sp->merge, mv, "merging the load");
     if (res == NULL) goto out;
+    double t4 = tnow();
+    log_msg(LOG_DEBUG, "import %s: %zu rows; read %.3f s, stage %.3f s, check %.3f s, merge %.3f s", sp->entity,
+            r.nrows, t1 - t0, t2 - t1, t3 - t2, t4 - t3);
     long long created = atoll(PQgetvalue(res, 0, 0)), updated = atoll(PQgetvalue(res, 0, 1)),
               unchanged = atoll(PQgetvalue(res, 0, 2));
     json_t *result = json_pack("{s:I, s:I, s:I, s:I, s:b}", "received", (json_int_t)r.nrows, "created",
