@@ -48,12 +48,8 @@ void attestations_list(http_ctx *c)
     if (skill && strlen(skill) > 40) verrs_add(&v, "skill", "is too long");
     http_query_timestamp(c, "updated_since", &since, &v);
     http_query_sort(c, sorts, "id", sort, &v);
-    if (api_page_params(c, &v, ls, os)) {
-        api_bad_query(c, &v);
-        verrs_free(&v);
-        return;
-    }
-    verrs_free(&v);
+    api_page_params(c, &v, ls, os);
+    if (!api_query_ok(c, &v)) return;
     if (http_db(c) == NULL) return;
     char sc[24], a[24], b[24], d[24];
     snprintf(a, sizeof a, "%lld", staff);

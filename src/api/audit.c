@@ -31,12 +31,7 @@ void audit_list(http_ctx *c)
     const char *entity = http_query(c, "entity"), *eid = http_query(c, "entity_id");
     if (entity && strlen(entity) > 40) verrs_add(&v, "entity", "is too long");
     if (eid && strlen(eid) > 100) verrs_add(&v, "entity_id", "is too long");
-    if (verrs_count(&v)) {
-        api_bad_query(c, &v);
-        verrs_free(&v);
-        return;
-    }
-    verrs_free(&v);
+    if (!api_query_ok(c, &v)) return;
     if (http_db(c) == NULL) return;
     char us[24], ls[24], os[24];
     snprintf(us, sizeof us, "%lld", uid);

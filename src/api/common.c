@@ -179,3 +179,39 @@ long long api_resolve_staff(http_ctx *c, long long id, const char *code, const c
     PQclear(r);
     return found;
 }
+
+int api_query_ok(http_ctx *c, verrs *v)
+{
+    int ok = verrs_count(v) == 0;
+    if (!ok) api_bad_query(c, v);
+    verrs_free(v);
+    return ok;
+}
+
+PGresult *api_lock_one(http_ctx *c, db_stmt *st, const char *const *values, const char *not_found, int if_match)
+{
+    PGresult *r = api_run(c, st, values, "reading the record to change");
+    if (r == NULL) return NULL;
+    if (PQntuples(r) != 1) {
+        PQclear(r);
+        db_rollback(c->db);
+        respond_problem(c, 404, not_found);
+        return NULL;
+    }
+    if (if_match && http_if_match_fails(c, PQgetvalue(r, 0, 0))) {
+        PQclear(r);
+        db_rollback(c->db);
+        return NULL;
+    }
+    return r;
+}
+
+void api_created(http_ctx *c, PGresult *r, const char *entity, const char *prefix, int audit_col)
+{
+    char id[24];
+    snprintf(id, sizeof id, "%s", PQgetvalue(r, 0, 0));
+    const char *json = PQgetvalue(r, 0, 1);
+    if (api_audit(c, "create", entity, id, NULL, PQgetvalue(r, 0, audit_col)) != 0 || api_commit(c) != 0) return;
+    api_location(c, prefix, id);
+    respond_resource_text(c, 201, json, strlen(json));
+}

@@ -64,12 +64,8 @@ void completions_list(http_ctx *c)
     int hb = http_query_bool(c, "counts_for_campaign", &cfc, &v) == 1;
     http_query_timestamp(c, "updated_since", &since, &v);
     http_query_sort(c, sorts, "id", sort, &v);
-    if (api_page_params(c, &v, ls, os)) {
-        api_bad_query(c, &v);
-        verrs_free(&v);
-        return;
-    }
-    verrs_free(&v);
+    api_page_params(c, &v, ls, os);
+    if (!api_query_ok(c, &v)) return;
     if (http_db(c) == NULL) return;
     char sc[24], a[24], b[24], d[24], e[24];
     snprintf(a, sizeof a, "%lld", staff);
@@ -148,12 +144,7 @@ void completions_create(http_ctx *c)
         db_rollback(c->db);
         goto out;
     }
-    char id[24];
-    snprintf(id, sizeof id, "%s", PQgetvalue(r, 0, 0));
-    const char *json = PQgetvalue(r, 0, 1);
-    if (api_audit(c, "create", "completion", id, NULL, json) != 0 || api_commit(c) != 0) goto out;
-    api_location(c, "/api/v1/completions", id);
-    respond_resource_text(c, 201, json, strlen(json));
+    api_created(c, r, "completion", "/api/v1/completions", 1);
 out:
     PQclear(r);
     verrs_free(&v);
@@ -164,20 +155,7 @@ static PGresult *lock_completion(http_ctx *c, const char *ids)
 {
     char sc[24];
     const char *v[] = {ids, api_scope(c, sc)};
-    PGresult *r = api_run(c, &STMT_LOCK, v, "reading the completion");
-    if (r == NULL) return NULL;
-    if (PQntuples(r) != 1) {
-        PQclear(r);
-        db_rollback(c->db);
-        respond_problem(c, 404, "There is no such completion.");
-        return NULL;
-    }
-    if (http_if_match_fails(c, PQgetvalue(r, 0, 0))) {
-        PQclear(r);
-        db_rollback(c->db);
-        return NULL;
-    }
-    return r;
+    return api_lock_one(c, &STMT_LOCK, v, "There is no such completion.", 1);
 }
 
 void completions_update(http_ctx *c)

@@ -49,12 +49,8 @@ void courses_list(http_ctx *c)
     if (q != NULL && (strlen(q) == 0 || utf8_length(q) > 100)) verrs_add(&v, "q", "must be 1 to 100 characters");
     http_query_timestamp(c, "updated_since", &since, &v);
     http_query_sort(c, sorts, "code", sort, &v);
-    if (api_page_params(c, &v, ls, os)) {
-        api_bad_query(c, &v);
-        verrs_free(&v);
-        return;
-    }
-    verrs_free(&v);
+    api_page_params(c, &v, ls, os);
+    if (!api_query_ok(c, &v)) return;
     if (http_db(c) == NULL) return;
     const char *pv[] = {q, has_cfc ? (cfc ? "true" : "false") : NULL, since, sort, ls, os};
     PGresult *r = api_run(c, &STMT_LIST, pv, "listing courses");
@@ -120,12 +116,7 @@ void courses_create(http_ctx *c)
         course_conflict_or_error(c, r);
         goto out;
     }
-    char id[24];
-    snprintf(id, sizeof id, "%s", PQgetvalue(r, 0, 0));
-    const char *json = PQgetvalue(r, 0, 1);
-    if (api_audit(c, "create", "course", id, NULL, json) != 0 || api_commit(c) != 0) goto out;
-    api_location(c, "/api/v1/courses", id);
-    respond_resource_text(c, 201, json, strlen(json));
+    api_created(c, r, "course", "/api/v1/courses", 1);
 out:
     PQclear(r);
     verrs_free(&v);
@@ -135,20 +126,7 @@ out:
 static PGresult *lock_course(http_ctx *c, const char *ids)
 {
     const char *v[] = {ids};
-    PGresult *r = api_run(c, &STMT_LOCK, v, "reading the course");
-    if (r == NULL) return NULL;
-    if (PQntuples(r) != 1) {
-        PQclear(r);
-        db_rollback(c->db);
-        respond_problem(c, 404, "There is no such course.");
-        return NULL;
-    }
-    if (http_if_match_fails(c, PQgetvalue(r, 0, 0))) {
-        PQclear(r);
-        db_rollback(c->db);
-        return NULL;
-    }
-    return r;
+    return api_lock_one(c, &STMT_LOCK, v, "There is no such course.", 1);
 }
 
 void courses_update(http_ctx *c)

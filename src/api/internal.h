@@ -37,6 +37,14 @@ long long api_resolve_staff(http_ctx *c, long long id, const char *code, const c
                             verrs *v);
 /* Checks out a connection and begins a transaction; -1 after answering 503. */
 int api_begin(http_ctx *c);
+/* Answers 400 when v holds errors; frees v either way. Returns 1 when the query was fine. */
+int api_query_ok(http_ctx *c, verrs *v);
+/* Runs a locking read of one row (column 0: its JSON as the caller sees it). Answers 404 with
+ * not_found when there is none, and 412 when if_match and If-Match fails; NULL then. */
+PGresult *api_lock_one(http_ctx *c, db_stmt *st, const char *const *values, const char *not_found, int if_match);
+/* Finishes a create: r's row 0 holds the id, the JSON answer and (column audit_col) the JSON
+ * to audit. Audits, commits, answers 201 with Location prefix/id. */
+void api_created(http_ctx *c, PGresult *r, const char *entity, const char *prefix, int audit_col);
 /* Answers 400 with the query's errors. */
 void api_bad_query(http_ctx *c, verrs *v);
 /* Today's date (UTC) as YYYY-MM-DD. */

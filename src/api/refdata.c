@@ -34,12 +34,7 @@ static void ref_list(http_ctx *c, ref_table *t)
     long limit, offset;
     http_query_only(c, params, &v);
     http_query_page(c, &limit, &offset, &v);
-    if (verrs_count(&v)) {
-        api_bad_query(c, &v);
-        verrs_free(&v);
-        return;
-    }
-    verrs_free(&v);
+    if (!api_query_ok(c, &v)) return;
     if (http_db(c) == NULL) return;
     char ls[24], os[24];
     snprintf(ls, sizeof ls, "%ld", limit);

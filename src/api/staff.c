@@ -117,12 +117,8 @@ void staff_list(http_ctx *c)
     if (has_on && !has_active) has_active = active = 1; /* active_on alone means "active on that day" */
     http_query_timestamp(c, "updated_since", &since, &v);
     http_query_sort(c, sorts, "code", sort, &v);
-    if (api_page_params(c, &v, ls, os)) {
-        api_bad_query(c, &v);
-        verrs_free(&v);
-        return;
-    }
-    verrs_free(&v);
+    api_page_params(c, &v, ls, os);
+    if (!api_query_ok(c, &v)) return;
     if (http_db(c) == NULL) return;
     char sc[24], us[24], un[24];
     snprintf(us, sizeof us, "%lld", unit);
@@ -266,32 +262,19 @@ void staff_create(http_ctx *c)
         staff_write_error(c, r);
         goto out;
     }
-    char id[24];
-    snprintf(id, sizeof id, "%s", PQgetvalue(r, 0, 0));
-    const char *json = PQgetvalue(r, 0, 1);
-    if (api_audit(c, "create", "staff", id, NULL, PQgetvalue(r, 0, 2)) != 0 || api_commit(c) != 0) goto out;
-    api_location(c, "/api/v1/staff", id);
-    respond_resource_text(c, 201, json, strlen(json));
+    api_created(c, r, "staff", "/api/v1/staff", 2);
 out:
     PQclear(r);
     verrs_free(&v);
     json_decref(body);
 }
 
-/* Locks the staff member in scope; NULL after answering 404. Row: caller's view, full view. */
+/* Locks the staff member in scope (row: caller's view, full view); NULL after answering. */
 static PGresult *lock_staff(http_ctx *c, const char *ids)
 {
     char sc[24];
     const char *v[] = {ids, api_scope(c, sc), api_shows_party(c) ? "true" : "false"};
-    PGresult *r = api_run(c, &STMT_LOCK, v, "reading the staff member");
-    if (r == NULL) return NULL;
-    if (PQntuples(r) != 1) {
-        PQclear(r);
-        db_rollback(c->db);
-        respond_problem(c, 404, "There is no such staff member.");
-        return NULL;
-    }
-    return r;
+    return api_lock_one(c, &STMT_LOCK, v, "There is no such staff member.", 1);
 }
 
 void staff_update(http_ctx *c)
@@ -310,10 +293,6 @@ void staff_update(http_ctx *c)
     snprintf(ids, sizeof ids, "%lld", id);
     cur = lock_staff(c, ids);
     if (cur == NULL) goto out;
-    if (http_if_match_fails(c, PQgetvalue(cur, 0, 0))) {
-        db_rollback(c->db);
-        goto out;
-    }
     long long unit = 0;
     if (in.unit_given) {
         unit = api_resolve_unit(c, in.unit_id, in.unit_code, in.unit_code ? "unit_code" : "unit_id", 1, &v);
@@ -355,11 +334,6 @@ void staff_delete(http_ctx *c)
     snprintf(ids, sizeof ids, "%lld", id);
     PGresult *cur = lock_staff(c, ids);
     if (cur == NULL) return;
-    if (http_if_match_fails(c, PQgetvalue(cur, 0, 0))) {
-        PQclear(cur);
-        db_rollback(c->db);
-        return;
-    }
     const char *v[] = {ids};
     PGresult *r = api_run(c, &STMT_DELETE, v, "deleting the staff member");
     if (r != NULL && api_audit(c, "delete", "staff", ids, PQgetvalue(cur, 0, 1), NULL) == 0 && api_commit(c) == 0)

@@ -89,12 +89,7 @@ void tokens_list(http_ctx *c)
     long limit, offset;
     http_query_only(c, params, &v);
     http_query_page(c, &limit, &offset, &v);
-    if (verrs_count(&v)) {
-        respond_problem_errors(c, 400, "Some query parameters are invalid; see errors.", v.list);
-        verrs_free(&v);
-        return;
-    }
-    verrs_free(&v);
+    if (!api_query_ok(c, &v)) return;
     if (http_db(c) == NULL) return;
     char uid[24], l[24], o[24];
     snprintf(uid, sizeof uid, "%lld", c->who.user_id);

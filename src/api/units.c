@@ -113,12 +113,7 @@ void units_list(http_ctx *c)
     http_query_timestamp(c, "updated_since", &since, &v);
     http_query_sort(c, sorts, "code", sort, &v);
     http_query_page(c, &limit, &offset, &v);
-    if (verrs_count(&v)) {
-        api_bad_query(c, &v);
-        verrs_free(&v);
-        return;
-    }
-    verrs_free(&v);
+    if (!api_query_ok(c, &v)) return;
     if (http_db(c) == NULL) return;
     char sc[24], ps[24], us[24], ls[24], os[24];
     snprintf(ps, sizeof ps, "%lld", parent);
@@ -236,15 +231,7 @@ void units_create(http_ctx *c)
     const char *iv[] = {in.code, in.name, in.type, parent > 0 ? ps : NULL, in.opened_given ? in.opened_on : NULL};
     PGresult *r = run_write(c, &STMT_INSERT, iv, "creating a unit");
     if (r == NULL) goto out;
-    char id[24];
-    snprintf(id, sizeof id, "%s", PQgetvalue(r, 0, 0));
-    const char *json = PQgetvalue(r, 0, 1);
-    if (api_audit(c, "create", "unit", id, NULL, json) != 0 || api_commit(c) != 0) {
-        PQclear(r);
-        goto out;
-    }
-    api_location(c, "/api/v1/units", id);
-    respond_resource_text(c, 201, json, strlen(json));
+    api_created(c, r, "unit", "/api/v1/units", 1);
     PQclear(r);
 out:
     verrs_free(&v);
@@ -259,15 +246,7 @@ static PGresult *lock_unit(http_ctx *c, long long id)
     snprintf(ids, sizeof ids, "%lld", id);
     snprintf(own, sizeof own, "%lld", c->who.unit_id);
     const char *v[] = {ids, api_scope(c, sc), c->who.role == ROLE_ADMIN ? NULL : own};
-    PGresult *r = api_run(c, &STMT_LOCK, v, "reading the unit");
-    if (r == NULL) return NULL;
-    if (PQntuples(r) != 1) {
-        PQclear(r);
-        db_rollback(c->db);
-        respond_problem(c, 404, "There is no such unit.");
-        return NULL;
-    }
-    return r;
+    return api_lock_one(c, &STMT_LOCK, v, "There is no such unit.", 1);
 }
 
 void units_update(http_ctx *c)
@@ -286,10 +265,6 @@ void units_update(http_ctx *c)
     if (http_refuse_invalid(c, &v) || api_begin(c) != 0) goto out;
     cur = lock_unit(c, id);
     if (cur == NULL) goto out;
-    if (http_if_match_fails(c, PQgetvalue(cur, 0, 0))) {
-        db_rollback(c->db);
-        goto out;
-    }
     int own = strcmp(PQgetvalue(cur, 0, 4), "t") == 0;
     char ids[24];
     snprintf(ids, sizeof ids, "%lld", id);
@@ -347,10 +322,6 @@ void units_close(http_ctx *c)
     if (api_begin(c) != 0) goto out;
     cur = lock_unit(c, id);
     if (cur == NULL) goto out;
-    if (http_if_match_fails(c, PQgetvalue(cur, 0, 0))) {
-        db_rollback(c->db);
-        goto out;
-    }
     if (strcmp(PQgetvalue(cur, 0, 4), "t") == 0) {
         db_rollback(c->db);
         respond_problem(c, 403, "You may not close the unit your account belongs to.");
@@ -410,12 +381,7 @@ void units_tree(http_ctx *c)
     http_query_only(c, params, &v);
     http_query_int(c, "depth", 0, 100, &depth, &v);
     http_query_bool(c, "include_closed", &closed, &v);
-    if (verrs_count(&v)) {
-        api_bad_query(c, &v);
-        verrs_free(&v);
-        return;
-    }
-    verrs_free(&v);
+    if (!api_query_ok(c, &v)) return;
     if (http_db(c) == NULL) return;
     char ids[24], sc[24], ds[24];
     snprintf(ids, sizeof ids, "%lld", id);

@@ -94,12 +94,7 @@ void users_list(http_ctx *c)
     http_query_timestamp(c, "updated_since", &since, &v);
     http_query_sort(c, sorts, "username", sort, &v);
     http_query_page(c, &limit, &offset, &v);
-    if (verrs_count(&v)) {
-        api_bad_query(c, &v);
-        verrs_free(&v);
-        return;
-    }
-    verrs_free(&v);
+    if (!api_query_ok(c, &v)) return;
     if (http_db(c) == NULL) return;
     char sc[24], us[24], un[24], ls[24], os[24];
     snprintf(us, sizeof us, "%lld", unit);
@@ -214,12 +209,7 @@ void users_create(http_ctx *c)
         db_rollback(c->db);
         goto out;
     }
-    char id[24];
-    snprintf(id, sizeof id, "%s", PQgetvalue(r, 0, 0));
-    const char *json = PQgetvalue(r, 0, 1);
-    if (api_audit(c, "create", "user", id, NULL, json) != 0 || api_commit(c) != 0) goto out;
-    api_location(c, "/api/v1/users", id);
-    respond_resource_text(c, 201, json, strlen(json));
+    api_created(c, r, "user", "/api/v1/users", 1);
 out:
     PQclear(r);
     verrs_free(&v);
@@ -231,14 +221,8 @@ static PGresult *lock_user(http_ctx *c, const char *ids)
 {
     char sc[24];
     const char *v[] = {ids, api_scope(c, sc)};
-    PGresult *r = api_run(c, &STMT_LOCK, v, "reading the user");
+    PGresult *r = api_lock_one(c, &STMT_LOCK, v, "There is no such user.", 1);
     if (r == NULL) return NULL;
-    if (PQntuples(r) != 1) {
-        PQclear(r);
-        db_rollback(c->db);
-        respond_problem(c, 404, "There is no such user.");
-        return NULL;
-    }
     if (!may_grant(c, role_parse(PQgetvalue(r, 0, 1)))) {
         PQclear(r);
         db_rollback(c->db);
@@ -287,10 +271,6 @@ void users_update(http_ctx *c)
     snprintf(ids, sizeof ids, "%lld", id);
     cur = lock_user(c, ids);
     if (cur == NULL) goto out;
-    if (http_if_match_fails(c, PQgetvalue(cur, 0, 0))) {
-        db_rollback(c->db);
-        goto out;
-    }
     role_t final_role = in.role != ROLE_NONE ? in.role : role_parse(PQgetvalue(cur, 0, 1));
     long long unit = 0;
     if (in.unit_given && !in.unit_null) {
@@ -336,11 +316,6 @@ void users_delete(http_ctx *c)
     snprintf(ids, sizeof ids, "%lld", id);
     PGresult *cur = lock_user(c, ids);
     if (cur == NULL) return;
-    if (http_if_match_fails(c, PQgetvalue(cur, 0, 0))) {
-        PQclear(cur);
-        db_rollback(c->db);
-        return;
-    }
     const char *uv[] = {ids, NULL, NULL, "false", NULL, "false", NULL};
     PGresult *r = api_run(c, &STMT_UPDATE, uv, "disabling the user");
     if (r != NULL && revoke_sessions(c, ids, 1) == 0 &&
