@@ -24,6 +24,9 @@ typedef struct ref_table {
 static ref_table JOB_GROUPS = REF_TABLE("job_groups");
 static ref_table EMPLOYMENT = REF_TABLE("employment_types");
 static ref_table SKILLS = REF_TABLE("skills");
+static ref_table DIGITAL_SERVICES = REF_TABLE("digital_services");
+static ref_table SUPPORT_SERVICES = REF_TABLE("support_services");
+static ref_table TARGET_GROUPS = REF_TABLE("target_groups");
 static const char *const REF_COLUMNS[] = {"code", "label_vi", "label_en", "active", NULL};
 
 static void ref_list(http_ctx *c, ref_table *t)
@@ -107,3 +110,6 @@ void ref_skills_list(http_ctx *c) { ref_list(c, &SKILLS); }
 void ref_job_groups_put(http_ctx *c) { ref_put(c, &JOB_GROUPS, "job_group"); }
 void ref_employment_put(http_ctx *c) { ref_put(c, &EMPLOYMENT, "employment_type"); }
 void ref_skills_put(http_ctx *c) { ref_put(c, &SKILLS, "skill"); }
+void ref_digital_services_list(http_ctx *c) { ref_list(c, &DIGITAL_SERVICES); }
+void ref_support_services_list(http_ctx *c) { ref_list(c, &SUPPORT_SERVICES); }
+void ref_target_groups_list(http_ctx *c) { ref_list(c, &TARGET_GROUPS); }

@@ -63,6 +63,38 @@ const http_route api_routes[] = {
     {"POST", "/api/v1/attestations/import", attestations_import, ROLE_REPORTER},
     {"DELETE", "/api/v1/attestations/:id", attestations_delete, ROLE_REPORTER},
 
+    {"GET", "/api/v1/digital-services", ref_digital_services_list, ROLE_VIEWER},
+    {"GET", "/api/v1/support-services", ref_support_services_list, ROLE_VIEWER},
+    {"GET", "/api/v1/target-groups", ref_target_groups_list, ROLE_VIEWER},
+    {"GET", "/api/v1/report-fields", report_fields_list, ROLE_VIEWER},
+
+    {"GET", "/api/v1/facility-services", facility_services_list, ROLE_VIEWER},
+    {"PUT", "/api/v1/units/:id/services/:service", facility_service_put, ROLE_REPORTER},
+
+    {"GET", "/api/v1/support-counts", support_counts_list, ROLE_VIEWER},
+    {"POST", "/api/v1/support-counts", support_counts_upsert, ROLE_REPORTER},
+    {"POST", "/api/v1/support-counts/import", support_counts_import, ROLE_REPORTER},
+    {"DELETE", "/api/v1/support-counts/:id", support_counts_delete, ROLE_REPORTER},
+    {"GET", "/api/v1/patients-served", patients_served_list, ROLE_VIEWER},
+    {"POST", "/api/v1/patients-served", patients_served_upsert, ROLE_REPORTER},
+    {"POST", "/api/v1/patients-served/import", patients_served_import, ROLE_REPORTER},
+    {"DELETE", "/api/v1/patients-served/:id", patients_served_delete, ROLE_REPORTER},
+
+    {"GET", "/api/v1/schedules", schedules_list, ROLE_VIEWER},
+    {"POST", "/api/v1/schedules", schedules_create, ROLE_MANAGER},
+    {"GET", "/api/v1/schedules/:id", schedules_get, ROLE_VIEWER},
+    {"PATCH", "/api/v1/schedules/:id", schedules_update, ROLE_MANAGER},
+    {"DELETE", "/api/v1/schedules/:id", schedules_delete, ROLE_MANAGER},
+
+    {"GET", "/api/v1/reports", reports_list, ROLE_VIEWER},
+    {"GET", "/api/v1/reports/:unit_id/:period", reports_get, ROLE_VIEWER},
+    {"PUT", "/api/v1/reports/:unit_id/:period", reports_put, ROLE_REPORTER},
+    {"POST", "/api/v1/reports/:unit_id/:period/submit", reports_submit, ROLE_REPORTER},
+    {"POST", "/api/v1/reports/:unit_id/:period/approve", reports_approve, ROLE_MANAGER},
+    {"POST", "/api/v1/reports/:unit_id/:period/return", reports_return, ROLE_MANAGER},
+    {"GET", "/api/v1/reporting-status", reporting_status, ROLE_VIEWER},
+    {"GET", "/api/v1/exports/report-form", export_report_form, ROLE_VIEWER},
+
     {"GET", "/api/v1/audit", audit_list, ROLE_ADMIN},
 };
 

@@ -170,6 +170,21 @@ static const char DEMO_PEOPLE_SQL[] =
     "   AND (k.skill <> 'emr' OR d.job_group IN ('doctor', 'nurse', 'midwife'))"
     " ON CONFLICT DO NOTHING;";
 
+/* The two plans' reporting calendars (plan 2948/KH-SYT and plan 19/KH-TTYT). */
+static const char DEMO_CALENDAR_SQL[] =
+    "INSERT INTO schedules (unit_id, period_type, due_month, due_day, description)"
+    " SELECT u.id, r.period_type, r.due_month, r.due_day, r.description FROM units u JOIN (VALUES"
+    " ('SYT-BN', 'month', 1, 15, 'Kế hoạch 2948/KH-SYT: báo cáo tháng trước ngày 15 hằng tháng'),"
+    " ('SYT-BN', 'quarter', 3, 10, 'Kế hoạch 2948/KH-SYT: báo cáo quý trước ngày 10 tháng cuối quý'),"
+    " ('SYT-BN', 'half_year', 6, 5, 'Kế hoạch 2948/KH-SYT: báo cáo 6 tháng trước ngày 05/6'),"
+    " ('SYT-BN', 'year', 12, 5, 'Kế hoạch 2948/KH-SYT: báo cáo năm trước ngày 05/12'),"
+    " ('TTYT-SD', 'month', 1, 14, 'Kế hoạch 19/KH-TTYT: khoa, phòng, trạm y tế báo cáo trước ngày 14 hằng tháng'),"
+    " ('TTYT-SD', 'quarter', 3, 14, 'Kế hoạch 19/KH-TTYT: báo cáo quý trước ngày 14 tháng cuối quý'),"
+    " ('TTYT-SD', 'half_year', 6, 14, 'Kế hoạch 19/KH-TTYT: báo cáo 6 tháng trước ngày 14/6'),"
+    " ('TTYT-SD', 'year', 12, 14, 'Kế hoạch 19/KH-TTYT: báo cáo năm trước ngày 14/12')"
+    " ) AS r(code, period_type, due_month, due_day, description) ON r.code = u.code"
+    " ON CONFLICT (unit_id, period_type) DO NOTHING;";
+
 int api_seed_demo(db_conn *db, const char *password)
 {
     if (auth_init() != 0) return 1;
@@ -204,6 +219,11 @@ int api_seed_demo(db_conn *db, const char *password)
     }
     PGresult *pr = PQexec(db_pg(db), DEMO_PEOPLE_SQL);
     int people_ok = db_ok(pr);
+    if (people_ok) {
+        PQclear(pr);
+        pr = PQexec(db_pg(db), DEMO_CALENDAR_SQL);
+        people_ok = db_ok(pr);
+    }
     if (!people_ok) fprintf(stderr, "bdhvs: cannot load the demo staff: %s", PQresultErrorMessage(pr));
     PQclear(pr);
     if (!people_ok) {

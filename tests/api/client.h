@@ -62,6 +62,9 @@ Suite *auth_suite(void);
 Suite *tokens_suite(void);
 Suite *units_suite(void);
 Suite *users_suite(void);
+Suite *staff_suite(void);
+Suite *learning_suite(void);
+Suite *imports_suite(void);
 Suite *roles_suite(void);
 Suite *resilience_suite(void);
 

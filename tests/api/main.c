@@ -19,6 +19,9 @@ int main(void)
     srunner_add_suite(sr, tokens_suite());
     srunner_add_suite(sr, units_suite());
     srunner_add_suite(sr, users_suite());
+    srunner_add_suite(sr, staff_suite());
+    srunner_add_suite(sr, learning_suite());
+    srunner_add_suite(sr, imports_suite());
     srunner_add_suite(sr, roles_suite());
     srunner_add_suite(sr, resilience_suite()); /* restarts PostgreSQL: keep it last */
     srunner_run_all(sr, CK_NORMAL);

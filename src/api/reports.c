@@ -1,0 +1,520 @@
+/* Activity reports: the six-section form per unit and period, its life cycle (draft, submitted,
+ * approved, returned), deadlines from the parent's schedule, the parent's view of who reported,
+ * and the consolidated form for the provincial reporting system. */
+#include "internal.h"
+#include "bdhvs/period.h"
+
+static const char *const REPORT_COLUMNS[] = {"id", "unit_id", "unit_code", "period", "period_type", "status",
+                                             "due_on", "submitted_at", "timeliness", "approved_at", "approved_by",
+                                             "returned_at", "return_reason", "created_at", "updated_at", NULL};
+
+static db_stmt STMT_FIELDS = {"reports_fields", "SELECT code, type FROM report_fields WHERE $1::bool", 1};
+
+static db_stmt STMT_FIELDS_LIST = {
+    "reports_fields_list",
+    "WITH p AS (SELECT * FROM report_fields ORDER BY section, sort_order LIMIT $1 OFFSET $2)"
+    " SELECT json_build_object('items', coalesce((SELECT json_agg(report_field_json(p) ORDER BY p.section, p.sort_order)"
+    " FROM p), '[]'), 'total', (SELECT count(*) FROM report_fields), 'limit', $1::int, 'offset', $2::int)",
+    2};
+
+static db_stmt STMT_UNIT = {
+    "reports_unit", "SELECT u.id FROM units u WHERE u.id = $1 AND in_scope(u.path, $2)", 2};
+
+static db_stmt STMT_GET = {
+    "reports_get",
+    "SELECT report_json(r) FROM reports r JOIN units u ON u.id = r.unit_id"
+    " WHERE r.unit_id = $1 AND r.period = $2 AND in_scope(u.path, $3)",
+    3};
+
+static db_stmt STMT_LOCK = {
+    "reports_lock",
+    "SELECT report_json(r), r.status, r.id, r.unit_id = $4::bigint FROM reports r JOIN units u ON u.id = r.unit_id"
+    " WHERE r.unit_id = $1 AND r.period = $2 AND in_scope(u.path, $3) FOR UPDATE OF r",
+    4};
+
+static db_stmt STMT_UPSERT = {
+    "reports_upsert",
+    "INSERT INTO reports AS r (unit_id, period, period_type, period_start, period_end, status, \"values\")"
+    " VALUES ($1, $2, $3, $4, $5, 'draft', jsonb_strip_nulls($6::jsonb))"
+    " ON CONFLICT (unit_id, period) DO UPDATE SET \"values\" = jsonb_strip_nulls(r.\"values\" || $6::jsonb),"
+    " status = 'draft', updated_at = now()"
+    " RETURNING report_json(r), r.id",
+    6};
+
+static db_stmt STMT_SUBMIT = {
+    "reports_submit",
+    "UPDATE reports r SET status = 'submitted', submitted_at = now(), updated_at = now(),"
+    " timeliness = CASE WHEN report_due_on(r.unit_id, r.period_type, r.period_start) IS NULL"
+    "   OR vn_today() <= report_due_on(r.unit_id, r.period_type, r.period_start) THEN 'on_time' ELSE 'late' END"
+    " WHERE r.id = $1 RETURNING report_json(r)",
+    1};
+
+static db_stmt STMT_APPROVE = {
+    "reports_approve",
+    "UPDATE reports r SET status = 'approved', approved_at = now(), approved_by = $2, updated_at = now()"
+    " WHERE r.id = $1 RETURNING report_json(r)",
+    2};
+
+static db_stmt STMT_RETURN = {
+    "reports_return",
+    "UPDATE reports r SET status = 'returned', returned_at = now(), return_reason = $2, approved_at = NULL,"
+    " approved_by = NULL, updated_at = now() WHERE r.id = $1 RETURNING report_json(r)",
+    2};
+
+static db_stmt STMT_LIST = {
+    "reports_list",
+    "WITH f AS (SELECT r.*, u.code AS unit_code FROM reports r JOIN units u ON u.id = r.unit_id"
+    "   WHERE in_scope(u.path, $1) AND ($2::bigint IS NULL OR r.unit_id = $2)"
+    "   AND ($3::bigint IS NULL OR u.path <@ (SELECT x.path FROM units x WHERE x.id = $3))"
+    "   AND ($4::text IS NULL OR r.period = $4) AND ($5::text IS NULL OR r.period_type = $5)"
+    "   AND ($6::text IS NULL OR r.status = $6)),"
+    " p AS (SELECT f.id, row_number() OVER (ORDER BY"
+    "   CASE WHEN $7 = 'period' THEN f.period_start END, CASE WHEN $7 = '-period' THEN f.period_start END DESC,"
+    "   CASE WHEN $7 = 'unit_code' THEN f.unit_code END, CASE WHEN $7 = '-unit_code' THEN f.unit_code END DESC,"
+    "   CASE WHEN $7 = 'submitted_at' THEN f.submitted_at END, CASE WHEN $7 = '-submitted_at' THEN f.submitted_at END DESC,"
+    "   f.period_start DESC, f.unit_code, f.id) AS rn FROM f ORDER BY rn LIMIT $8 OFFSET $9)"
+    " SELECT json_build_object('items', coalesce((SELECT json_agg(report_json(r) ORDER BY p.rn)"
+    "   FROM p JOIN reports r ON r.id = p.id), '[]'),"
+    " 'total', (SELECT count(*) FROM f), 'limit', $8::int, 'offset', $9::int)",
+    9};
+
+/* Every direct child expected to report for the period, with its report's state. */
+static db_stmt STMT_STATUS = {
+    "reports_status",
+    "WITH kids AS (SELECT u.* FROM units u WHERE u.parent_id = $1"
+    "   AND (u.opened_on IS NULL OR u.opened_on <= $4::date) AND (u.closed_on IS NULL OR u.closed_on >= $3::date)),"
+    " rows AS (SELECT k.id, k.code, k.name, r.status, report_due_on(k.id, $5, $3::date) AS due_on,"
+    "   r.submitted_at, CASE WHEN r.status IN ('submitted', 'approved') THEN r.timeliness END AS timeliness"
+    "   FROM kids k LEFT JOIN reports r ON r.unit_id = k.id AND r.period = $2),"
+    " n AS (SELECT count(*) AS expected, count(*) FILTER (WHERE status IN ('submitted', 'approved')) AS received,"
+    "   count(*) FILTER (WHERE timeliness = 'on_time') AS on_time, count(*) FILTER (WHERE timeliness = 'late') AS late"
+    "   FROM rows)"
+    " SELECT json_build_object('unit_id', u.id, 'unit_code', u.code, 'period', $2::text, 'period_type', $5::text,"
+    "   'summary', json_build_object('expected', n.expected, 'received', n.received, 'on_time', n.on_time,"
+    "     'late', n.late, 'missing', n.expected - n.received,"
+    "     'received_rate', CASE WHEN n.expected > 0 THEN round(100.0 * n.received / n.expected, 1) END,"
+    "     'on_time_rate', CASE WHEN n.expected > 0 THEN round(100.0 * n.on_time / n.expected, 1) END),"
+    "   'items', coalesce((SELECT json_agg(json_build_object('unit_id', id, 'unit_code', code, 'unit_name', name,"
+    "     'status', coalesce(status, 'missing'), 'due_on', due_on, 'submitted_at', rfc3339(submitted_at),"
+    "     'timeliness', timeliness, 'overdue', coalesce(status NOT IN ('submitted', 'approved'), true)"
+    "       AND due_on IS NOT NULL AND due_on < vn_today()) ORDER BY code) FROM rows), '[]'))"
+    " FROM units u, n WHERE u.id = $1 AND in_scope(u.path, $6)",
+    6};
+
+/* The form of a unit for a period: its own report for a unit without children; for a parent,
+ * the submitted and approved reports of its whole subtree, numbers added up, the rest listed. */
+static db_stmt STMT_FORM = {
+    "reports_form",
+    "WITH root AS (SELECT u.* FROM units u WHERE u.id = $1 AND in_scope(u.path, $3)),"
+    " leaf AS (SELECT NOT EXISTS (SELECT 1 FROM units k, root WHERE k.parent_id = root.id) AS yes),"
+    " rep AS (SELECT r.\"values\" AS v, u.code, u.name FROM reports r JOIN units u ON u.id = r.unit_id, root, leaf"
+    "   WHERE r.period = $2 AND u.path <@ root.path"
+    "   AND (CASE WHEN leaf.yes THEN r.unit_id = root.id ELSE r.status IN ('submitted', 'approved') END)),"
+    " vals AS (SELECT f.section, f.sort_order, json_build_object('code', f.code, 'label_vi', f.label_vi, 'type', f.type,"
+    "   'value', CASE"
+    "     WHEN (SELECT yes FROM leaf) THEN (SELECT rep.v -> f.code FROM rep LIMIT 1)::json"
+    "     WHEN f.type = 'integer' AND f.sums_up THEN"
+    "       to_json((SELECT sum((rep.v ->> f.code)::bigint) FROM rep WHERE rep.v ? f.code))"
+    "     ELSE (SELECT json_agg(json_build_object('unit_code', rep.code, 'unit_name', rep.name, 'value', rep.v -> f.code)"
+    "       ORDER BY rep.code) FROM rep WHERE rep.v ? f.code) END) AS field"
+    "   FROM report_fields f)"
+    " SELECT json_build_object('unit_id', root.id, 'unit_code', root.code, 'unit_name', root.name, 'period', $2::text,"
+    "   'reports_included', (SELECT count(*) FROM rep),"
+    "   'units', coalesce((SELECT json_agg(code ORDER BY code) FROM rep), '[]'),"
+    "   'sections', (SELECT json_agg(json_build_object('section', s.section, 'fields', s.fields) ORDER BY s.section)"
+    "     FROM (SELECT section, json_agg(field ORDER BY sort_order) AS fields FROM vals GROUP BY section) s))"
+    " FROM root",
+    3};
+
+/* Reads :unit_id and :period from the path: the period's canonical text into pstr. Answers 404
+ * and returns -1 when either is malformed. */
+static int report_key(http_ctx *c, char ids[24], period *p, char pstr[12])
+{
+    long long id = http_path_id(c, "unit_id");
+    if (id == 0) return -1;
+    const char *ps = http_path_param(c, "period");
+    if (ps == NULL || period_parse(ps, p) != 0) {
+        respond_problem(c, 404, "There is no such report: the period must be like 2026-06, 202606, 2026Q2, 2026S1 or 2026.");
+        return -1;
+    }
+    snprintf(ids, 24, "%lld", id);
+    period_format(p, pstr, 12);
+    return 0;
+}
+
+void report_fields_list(http_ctx *c)
+{
+    static const char *const params[] = {"limit", "offset", NULL};
+    static const char *const cols[] = {"code", "section", "label_vi", "type", "sums_up", "sort_order", NULL};
+    verrs v;
+    verrs_init(&v);
+    char ls[24], os[24];
+    http_query_only(c, params, &v);
+    api_page_params(c, &v, ls, os);
+    if (!api_query_ok(c, &v) || http_db(c) == NULL) return;
+    const char *pv[] = {ls, os};
+    PGresult *r = api_run(c, &STMT_FIELDS_LIST, pv, "listing report fields");
+    if (r == NULL) return;
+    api_list_answer(c, r, cols);
+    PQclear(r);
+}
+
+void reports_get(http_ctx *c)
+{
+    char ids[24], pstr[12], sc[24];
+    period p;
+    if (report_key(c, ids, &p, pstr) != 0 || http_db(c) == NULL) return;
+    const char *v[] = {ids, pstr, api_scope(c, sc)};
+    PGresult *r = api_run(c, &STMT_GET, v, "reading a report");
+    if (r == NULL) return;
+    if (PQntuples(r) != 1) respond_problem(c, 404, "There is no such report.");
+    else respond_resource_text(c, 200, PQgetvalue(r, 0, 0), (size_t)PQgetlength(r, 0, 0));
+    PQclear(r);
+}
+
+/* Checks each value against its field's type. */
+static void check_values(json_t *values, PGresult *fields, verrs *v)
+{
+    const char *key;
+    json_t *val;
+    json_object_foreach(values, key, val) {
+        char name[96];
+        snprintf(name, sizeof name, "values.%.80s", key);
+        const char *type = NULL;
+        for (int i = 0; i < PQntuples(fields) && !type; i++)
+            if (strcmp(PQgetvalue(fields, i, 0), key) == 0) type = PQgetvalue(fields, i, 1);
+        if (type == NULL) {
+            verrs_add(v, name, "is not a field of the report form (see /api/v1/report-fields)");
+        } else if (json_is_null(val)) {
+            continue; /* clears the field */
+        } else if (strcmp(type, "integer") == 0) {
+            if (!json_is_integer(val) || json_integer_value(val) < 0 || json_integer_value(val) > 1000000000)
+                verrs_add(v, name, "must be a whole number from 0 to 1000000000");
+        } else if (strcmp(type, "percent") == 0) {
+            if (!json_is_number(val) || json_number_value(val) < 0 || json_number_value(val) > 100)
+                verrs_add(v, name, "must be a percentage from 0 to 100");
+        } else if (strcmp(type, "text") == 0) {
+            if (!json_is_string(val) || utf8_length(json_string_value(val)) > 5000 ||
+                strlen(json_string_value(val)) != json_string_length(val))
+                verrs_add(v, name, "must be a text of at most 5000 characters");
+        } else { /* document_list */
+            size_t i;
+            json_t *doc;
+            int ok = json_is_array(val) && json_array_size(val) <= 200;
+            json_array_foreach(val, i, doc) {
+                json_t *t = json_object_get(doc, "title"), *s = json_object_get(doc, "summary");
+                if (!json_is_object(doc) || !json_is_string(t) || utf8_length(json_string_value(t)) < 1 ||
+                    utf8_length(json_string_value(t)) > 500 || (s && !json_is_null(s) && (!json_is_string(s) ||
+                    utf8_length(json_string_value(s)) > 2000)) || json_object_size(doc) > (size_t)(s ? 2 : 1))
+                    ok = 0;
+            }
+            if (!ok) verrs_add(v, name, "must be a list (at most 200) of {\"title\": 1-500 characters, \"summary\": at most 2000}");
+        }
+    }
+}
+
+void reports_put(http_ctx *c)
+{
+    static const char *const fields[] = {"values", NULL};
+    char ids[24], pstr[12], sc[24], own[24];
+    period p;
+    if (report_key(c, ids, &p, pstr) != 0) return;
+    json_t *body = http_json_body(c, 0);
+    if (body == NULL) return;
+    verrs v;
+    verrs_init(&v);
+    PGresult *fr = NULL, *cur = NULL, *r = NULL;
+    json_refuse_unknown(body, fields, &v);
+    json_t *values = json_object_get(body, "values");
+    if (values == NULL) verrs_add(&v, "values", "is required");
+    else if (!json_is_object(values)) verrs_add(&v, "values", "must be an object of field codes and values");
+    char first[11], today[11];
+    date_format(&p.first, first, sizeof first);
+    api_today(today);
+    if (strcmp(first, today) > 0) verrs_add(&v, "period", "has not started yet");
+    if (verrs_count(&v) == 0 && http_db(c) != NULL) {
+        const char *fv[] = {"true"};
+        fr = api_run(c, &STMT_FIELDS, fv, "reading the report fields");
+        if (fr == NULL) goto out;
+        check_values(values, fr, &v);
+    }
+    if (c->status || http_refuse_invalid(c, &v) || api_begin(c) != 0) goto out;
+    const char *uv[] = {ids, api_scope(c, sc)};
+    PGresult *u = api_run(c, &STMT_UNIT, uv, "finding the unit");
+    if (u == NULL) goto out;
+    int found = PQntuples(u) == 1;
+    PQclear(u);
+    if (!found) {
+        db_rollback(c->db);
+        respond_problem(c, 404, "There is no such unit.");
+        goto out;
+    }
+    snprintf(own, sizeof own, "%lld", c->who.unit_id);
+    const char *lv[] = {ids, pstr, api_scope(c, sc), own};
+    cur = api_run(c, &STMT_LOCK, lv, "reading the report");
+    if (cur == NULL) goto out;
+    int exists = PQntuples(cur) == 1;
+    if (exists && http_if_match_fails(c, PQgetvalue(cur, 0, 0))) {
+        db_rollback(c->db);
+        goto out;
+    }
+    if (exists && (strcmp(PQgetvalue(cur, 0, 1), "submitted") == 0 || strcmp(PQgetvalue(cur, 0, 1), "approved") == 0)) {
+        db_rollback(c->db);
+        respond_problem(c, 409, "This report is submitted or approved; it can change only after it is returned.");
+        goto out;
+    }
+    char *vtext = json_dumps(values, JSON_COMPACT);
+    char end[11];
+    date_format(&p.last, end, sizeof end);
+    const char *iv[] = {ids, pstr, period_type_name(p.type), first, end, vtext};
+    r = api_run(c, &STMT_UPSERT, iv, "saving the report");
+    free(vtext);
+    if (r == NULL) goto out;
+    const char *json = PQgetvalue(r, 0, 0);
+    if (api_audit(c, exists ? "update" : "create", "report", PQgetvalue(r, 0, 1), exists ? PQgetvalue(cur, 0, 0) : NULL,
+                  json) != 0 ||
+        api_commit(c) != 0)
+        goto out;
+    if (!exists) http_set_header(c, "Location", http_url_path(c));
+    respond_resource_text(c, exists ? 200 : 201, json, strlen(json));
+out:
+    PQclear(r);
+    PQclear(cur);
+    PQclear(fr);
+    verrs_free(&v);
+    json_decref(body);
+}
+
+/* Moves a report from one of the states in from[] with st (params: id, extra). Managers may
+ * approve and return only reports of units below their own (parent_only). */
+static void transition(http_ctx *c, db_stmt *st, const char *const *from, const char *action, int parent_only,
+                       const char *extra)
+{
+    char ids[24], pstr[12], sc[24], own[24];
+    period p;
+    if (report_key(c, ids, &p, pstr) != 0 || api_begin(c) != 0) return;
+    snprintf(own, sizeof own, "%lld", c->who.unit_id);
+    const char *lv[] = {ids, pstr, api_scope(c, sc), own};
+    PGresult *cur = api_lock_one(c, &STMT_LOCK, lv, "There is no such report.", 1);
+    if (cur == NULL) return;
+    PGresult *r = NULL;
+    if (parent_only && c->who.role != ROLE_ADMIN && strcmp(PQgetvalue(cur, 0, 3), "t") == 0) {
+        db_rollback(c->db);
+        respond_problem(c, 403, "A report is approved or returned by a manager of a unit above it.");
+        goto out;
+    }
+    int allowed = 0;
+    for (int i = 0; from[i]; i++) allowed |= strcmp(from[i], PQgetvalue(cur, 0, 1)) == 0;
+    if (!allowed) {
+        char detail[160];
+        snprintf(detail, sizeof detail, "A %s report cannot be %s.", PQgetvalue(cur, 0, 1), action);
+        db_rollback(c->db);
+        respond_problem(c, 409, detail);
+        goto out;
+    }
+    const char *uv[] = {PQgetvalue(cur, 0, 2), extra};
+    r = api_run(c, st, uv, "changing the report");
+    if (r == NULL) goto out;
+    const char *json = PQgetvalue(r, 0, 0);
+    if (api_audit(c, action, "report", PQgetvalue(cur, 0, 2), PQgetvalue(cur, 0, 0), json) != 0 || api_commit(c) != 0)
+        goto out;
+    respond_resource_text(c, 200, json, strlen(json));
+out:
+    PQclear(r);
+    PQclear(cur);
+}
+
+void reports_submit(http_ctx *c)
+{
+    static const char *const from[] = {"draft", "returned", NULL};
+    size_t len;
+    http_body(c, &len);
+    if (len > 0) { /* an empty body, or {} */
+        json_t *b = http_json_body(c, 0);
+        if (b == NULL) return;
+        int extra = json_object_size(b) > 0;
+        json_decref(b);
+        if (extra) {
+            respond_problem(c, 422, "Submitting takes no fields.");
+            return;
+        }
+    }
+    transition(c, &STMT_SUBMIT, from, "submitted", 0, NULL);
+}
+
+void reports_approve(http_ctx *c)
+{
+    static const char *const from[] = {"submitted", NULL};
+    size_t len;
+    http_body(c, &len);
+    if (len > 0) {
+        json_t *b = http_json_body(c, 0);
+        if (b == NULL) return;
+        int extra = json_object_size(b) > 0;
+        json_decref(b);
+        if (extra) {
+            respond_problem(c, 422, "Approving takes no fields.");
+            return;
+        }
+    }
+    transition(c, &STMT_APPROVE, from, "approved", 1, c->who.username);
+}
+
+void reports_return(http_ctx *c)
+{
+    static const char *const from[] = {"submitted", "approved", NULL};
+    static const char *const fields[] = {"reason", NULL};
+    json_t *body = http_json_body(c, 0);
+    if (body == NULL) return;
+    verrs v;
+    verrs_init(&v);
+    const char *reason = NULL;
+    json_refuse_unknown(body, fields, &v);
+    if (jfield_string(body, "reason", 1, 1000, &reason, &v) == 0) verrs_add(&v, "reason", "is required");
+    if (!http_refuse_invalid(c, &v)) transition(c, &STMT_RETURN, from, "returned", 1, reason);
+    verrs_free(&v);
+    json_decref(body);
+}
+
+void reports_list(http_ctx *c)
+{
+    static const char *const params[] = {"unit_id", "under", "period", "period_type", "status", "sort", "limit",
+                                         "offset", NULL};
+    static const char *const sorts[] = {"period", "unit_code", "submitted_at", NULL};
+    static const char *const statuses[] = {"draft", "submitted", "approved", "returned", NULL};
+    static const char *const types[] = {"month", "quarter", "half_year", "year", NULL};
+    verrs v;
+    verrs_init(&v);
+    http_query_only(c, params, &v);
+    long long unit = 0, under = 0;
+    char sort[40], ls[24], os[24], pstr[12];
+    int hu = http_query_id(c, "unit_id", &unit, &v) == 1, hn = http_query_id(c, "under", &under, &v) == 1;
+    const char *ps = http_query(c, "period"), *pt = http_query(c, "period_type"), *st = http_query(c, "status");
+    period p;
+    if (ps && period_parse(ps, &p) != 0) verrs_add(&v, "period", "must be like 2026-06, 202606, 2026Q2, 2026S1 or 2026");
+    else if (ps) period_format(&p, pstr, sizeof pstr);
+    int ok = pt == NULL;
+    for (int i = 0; types[i] && !ok; i++) ok = strcmp(types[i], pt) == 0;
+    if (!ok) verrs_add(&v, "period_type", "must be month, quarter, half_year or year");
+    ok = st == NULL;
+    for (int i = 0; statuses[i] && !ok; i++) ok = strcmp(statuses[i], st) == 0;
+    if (!ok) verrs_add(&v, "status", "must be draft, submitted, approved or returned");
+    http_query_sort(c, sorts, "period", sort, &v);
+    api_page_params(c, &v, ls, os);
+    if (!api_query_ok(c, &v) || http_db(c) == NULL) return;
+    char sc[24], a[24], b[24];
+    snprintf(a, sizeof a, "%lld", unit);
+    snprintf(b, sizeof b, "%lld", under);
+    const char *pv[] = {api_scope(c, sc), hu ? a : NULL, hn ? b : NULL, ps ? pstr : NULL, pt, st, sort, ls, os};
+    PGresult *r = api_run(c, &STMT_LIST, pv, "listing reports");
+    if (r == NULL) return;
+    api_list_answer(c, r, REPORT_COLUMNS);
+    PQclear(r);
+}
+
+/* Reads the required unit_id and period of the status and form queries. */
+static int unit_period_query(http_ctx *c, char ids[24], period *p, char pstr[12])
+{
+    static const char *const params[] = {"unit_id", "period", NULL};
+    verrs v;
+    verrs_init(&v);
+    long long id = 0;
+    http_query_only(c, params, &v);
+    if (http_query_id(c, "unit_id", &id, &v) == 0) verrs_add(&v, "unit_id", "is required");
+    const char *ps = http_query(c, "period");
+    if (ps == NULL) verrs_add(&v, "period", "is required");
+    else if (period_parse(ps, p) != 0) verrs_add(&v, "period", "must be like 2026-06, 202606, 2026Q2, 2026S1 or 2026");
+    if (!api_query_ok(c, &v)) return -1;
+    snprintf(ids, 24, "%lld", id);
+    period_format(p, pstr, 12);
+    return 0;
+}
+
+void reporting_status(http_ctx *c)
+{
+    char ids[24], pstr[12], sc[24], first[11], last[11];
+    period p;
+    if (unit_period_query(c, ids, &p, pstr) != 0 || http_db(c) == NULL) return;
+    date_format(&p.first, first, sizeof first);
+    date_format(&p.last, last, sizeof last);
+    const char *v[] = {ids, pstr, first, last, period_type_name(p.type), api_scope(c, sc)};
+    PGresult *r = api_run(c, &STMT_STATUS, v, "reading the reporting status");
+    if (r == NULL) return;
+    if (PQntuples(r) != 1) respond_problem(c, 404, "There is no such unit.");
+    else respond_json_text(c, 200, PQgetvalue(r, 0, 0), (size_t)PQgetlength(r, 0, 0));
+    PQclear(r);
+}
+
+/* A form value as one CSV cell: numbers as they are, lists as "UNIT: value" lines. */
+static char *value_text(json_t *val)
+{
+    if (val == NULL || json_is_null(val)) return strdup("");
+    if (json_is_string(val)) return strdup(json_string_value(val));
+    if (json_is_array(val)) {
+        size_t cap = 256, len = 0, i;
+        char *out = calloc(1, cap);
+        json_t *item;
+        json_array_foreach(val, i, item) {
+            char *piece;
+            json_t *code = json_object_get(item, "unit_code");
+            if (code) { /* a parent's list of its units' values */
+                char *inner = value_text(json_object_get(item, "value"));
+                size_t n = strlen(inner) + strlen(json_string_value(code)) + 4;
+                piece = malloc(n);
+                snprintf(piece, n, "%s: %s", json_string_value(code), inner);
+                free(inner);
+            } else { /* a document */
+                const char *t = json_string_value(json_object_get(item, "title"));
+                const char *s = json_string_value(json_object_get(item, "summary"));
+                size_t n = strlen(t ? t : "") + strlen(s ? s : "") + 6;
+                piece = malloc(n);
+                snprintf(piece, n, "%s%s%s", t ? t : "", s ? " — " : "", s ? s : "");
+            }
+            size_t pl = strlen(piece);
+            if (len + pl + 2 > cap) {
+                while (len + pl + 2 > cap) cap *= 2;
+                out = realloc(out, cap);
+            }
+            if (len) out[len++] = '\n';
+            memcpy(out + len, piece, pl + 1);
+            len += pl;
+            free(piece);
+        }
+        return out;
+    }
+    return json_dumps(val, JSON_ENCODE_ANY | JSON_COMPACT);
+}
+
+void export_report_form(http_ctx *c)
+{
+    char ids[24], pstr[12], sc[24];
+    period p;
+    if (unit_period_query(c, ids, &p, pstr) != 0 || http_db(c) == NULL) return;
+    const char *v[] = {ids, pstr, api_scope(c, sc)};
+    PGresult *r = api_run(c, &STMT_FORM, v, "building the report form");
+    if (r == NULL) return;
+    if (PQntuples(r) != 1) {
+        respond_problem(c, 404, "There is no such unit.");
+    } else if (!http_wants_csv(c)) {
+        respond_json_text(c, 200, PQgetvalue(r, 0, 0), (size_t)PQgetlength(r, 0, 0));
+    } else {
+        static const char *const cols[] = {"section", "code", "label_vi", "value", NULL};
+        json_t *form = json_loads(PQgetvalue(r, 0, 0), 0, NULL);
+        json_t *rows = json_array();
+        size_t i, j;
+        json_t *sec, *f;
+        json_array_foreach(json_object_get(form, "sections"), i, sec) {
+            json_array_foreach(json_object_get(sec, "fields"), j, f) {
+                char *text = value_text(json_object_get(f, "value"));
+                json_array_append_new(rows, json_pack("{s:O, s:O, s:O, s:s}", "section", json_object_get(sec, "section"),
+                                                      "code", json_object_get(f, "code"), "label_vi",
+                                                      json_object_get(f, "label_vi"), "value", text ? text : ""));
+                free(text);
+            }
+        }
+        respond_csv(c, rows, cols);
+        json_decref(rows);
+        json_decref(form);
+    }
+    PQclear(r);
+}

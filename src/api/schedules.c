@@ -1,0 +1,214 @@
+/* Reporting schedules: a parent unit's due-date rule for its direct children, per period type.
+ * Anyone sees the rules of their subtree and the ones that set their own deadlines (their
+ * ancestors'); managers change the rules of their subtree. */
+#include "internal.h"
+
+static const char *const PERIOD_TYPES[] = {"month", "quarter", "half_year", "year", NULL};
+
+#define SCHEDULE_VISIBLE                                                                                       \
+    " (in_scope(u.path, $2) OR u.path @> (SELECT x.path FROM units x WHERE x.id = $2))"
+
+static db_stmt STMT_LIST = {
+    "schedules_list",
+    "WITH f AS (SELECT s.* FROM schedules s JOIN units u ON u.id = s.unit_id WHERE" SCHEDULE_VISIBLE
+    "   AND ($1::bigint IS NULL OR s.unit_id = $1)"
+    "   AND ($3::bigint IS NULL OR u.path <@ (SELECT x.path FROM units x WHERE x.id = $3))"
+    "   AND ($4::text IS NULL OR s.period_type = $4)),"
+    " p AS (SELECT f.id FROM f JOIN units u ON u.id = f.unit_id ORDER BY u.code, array_position(ARRAY['month','quarter',"
+    "   'half_year','year'], f.period_type) LIMIT $5 OFFSET $6)"
+    " SELECT json_build_object('items', coalesce((SELECT json_agg(schedule_json(s) ORDER BY (SELECT code FROM units"
+    "   WHERE id = s.unit_id), array_position(ARRAY['month','quarter','half_year','year'], s.period_type))"
+    "   FROM p JOIN schedules s ON s.id = p.id), '[]'),"
+    " 'total', (SELECT count(*) FROM f), 'limit', $5::int, 'offset', $6::int)",
+    6};
+
+static db_stmt STMT_GET = {
+    "schedules_get",
+    "SELECT schedule_json(s) FROM schedules s JOIN units u ON u.id = s.unit_id WHERE s.id = $1 AND" SCHEDULE_VISIBLE, 2};
+
+static db_stmt STMT_LOCK = {
+    "schedules_lock",
+    "SELECT schedule_json(s), in_scope(u.path, $2) FROM schedules s JOIN units u ON u.id = s.unit_id"
+    " WHERE s.id = $1 AND" SCHEDULE_VISIBLE " FOR UPDATE OF s",
+    2};
+
+static db_stmt STMT_INSERT = {
+    "schedules_insert",
+    "INSERT INTO schedules (unit_id, period_type, due_month, due_day, description) VALUES ($1, $2, $3, $4, $5)"
+    " RETURNING schedules.id, schedule_json(schedules)",
+    5};
+
+static db_stmt STMT_UPDATE = {
+    "schedules_update",
+    "UPDATE schedules SET due_month = coalesce($2::int, due_month), due_day = coalesce($3::int, due_day),"
+    " description = CASE WHEN $4::bool THEN $5 ELSE description END, updated_at = now()"
+    " WHERE id = $1 RETURNING schedule_json(schedules)",
+    5};
+
+static db_stmt STMT_DELETE = {"schedules_delete", "DELETE FROM schedules WHERE id = $1", 1};
+
+static int period_type_ok(const char *s)
+{
+    for (int i = 0; PERIOD_TYPES[i]; i++)
+        if (strcmp(PERIOD_TYPES[i], s) == 0) return 1;
+    return 0;
+}
+
+void schedules_list(http_ctx *c)
+{
+    static const char *const params[] = {"unit_id", "under", "period_type", "limit", "offset", NULL};
+    verrs v;
+    verrs_init(&v);
+    http_query_only(c, params, &v);
+    long long unit = 0, under = 0;
+    char ls[24], os[24];
+    int hu = http_query_id(c, "unit_id", &unit, &v) == 1, hn = http_query_id(c, "under", &under, &v) == 1;
+    const char *pt = http_query(c, "period_type");
+    if (pt && !period_type_ok(pt)) verrs_add(&v, "period_type", "must be month, quarter, half_year or year");
+    api_page_params(c, &v, ls, os);
+    if (!api_query_ok(c, &v) || http_db(c) == NULL) return;
+    char sc[24], a[24], b[24];
+    snprintf(a, sizeof a, "%lld", unit);
+    snprintf(b, sizeof b, "%lld", under);
+    const char *pv[] = {hu ? a : NULL, api_scope(c, sc), hn ? b : NULL, pt, ls, os};
+    PGresult *r = api_run(c, &STMT_LIST, pv, "listing schedules");
+    if (r == NULL) return;
+    api_list_answer(c, r, NULL);
+    PQclear(r);
+}
+
+void schedules_get(http_ctx *c)
+{
+    long long id = http_path_id(c, "id");
+    if (id == 0 || http_db(c) == NULL) return;
+    char ids[24], sc[24];
+    snprintf(ids, sizeof ids, "%lld", id);
+    const char *v[] = {ids, api_scope(c, sc)};
+    PGresult *r = api_run(c, &STMT_GET, v, "reading a schedule");
+    if (r == NULL) return;
+    if (PQntuples(r) != 1) respond_problem(c, 404, "There is no such schedule.");
+    else respond_resource_text(c, 200, PQgetvalue(r, 0, 0), (size_t)PQgetlength(r, 0, 0));
+    PQclear(r);
+}
+
+/* Reads due_month, due_day and description (all optional) from body. */
+static void read_rule(json_t *body, long long *month, long long *day, const char **desc, int *desc_given, verrs *v)
+{
+    json_t *m = json_object_get(body, "due_month"), *d = json_object_get(body, "due_day");
+    if (m && (!json_is_integer(m) || json_integer_value(m) < 1 || json_integer_value(m) > 24))
+        verrs_add(v, "due_month", "must be a whole number from 1 to 24 (1 = the period's first month)");
+    else if (m) *month = json_integer_value(m);
+    if (d && (!json_is_integer(d) || json_integer_value(d) < 1 || json_integer_value(d) > 31))
+        verrs_add(v, "due_day", "must be a whole number from 1 to 31");
+    else if (d) *day = json_integer_value(d);
+    json_t *ds = json_object_get(body, "description");
+    if (ds && json_is_null(ds)) *desc_given = 1;
+    else *desc_given = jfield_string(body, "description", 1, 300, desc, v) == 1;
+}
+
+void schedules_create(http_ctx *c)
+{
+    static const char *const fields[] = {"unit_id", "unit_code", "period_type", "due_month", "due_day", "description", NULL};
+    json_t *body = http_json_body(c, 0);
+    if (body == NULL) return;
+    verrs v;
+    verrs_init(&v);
+    PGresult *r = NULL;
+    long long uid = 0, month = 0, day = 0;
+    const char *ucode = NULL, *pt = NULL, *desc = NULL;
+    int desc_given = 0;
+    json_refuse_unknown(body, fields, &v);
+    int hu = (jfield_id(body, "unit_id", &uid, &v) == 1) | (jfield_string(body, "unit_code", 1, 32, &ucode, &v) == 1);
+    if (!hu && !json_object_get(body, "unit_id") && !json_object_get(body, "unit_code")) verrs_add(&v, "unit_id", "is required (or unit_code)");
+    if (jfield_string(body, "period_type", 1, 20, &pt, &v) == 0) verrs_add(&v, "period_type", "is required");
+    else if (pt && !period_type_ok(pt)) verrs_add(&v, "period_type", "must be month, quarter, half_year or year");
+    read_rule(body, &month, &day, &desc, &desc_given, &v);
+    if (!json_object_get(body, "due_month")) verrs_add(&v, "due_month", "is required");
+    if (!json_object_get(body, "due_day")) verrs_add(&v, "due_day", "is required");
+    if (http_refuse_invalid(c, &v) || api_begin(c) != 0) goto out;
+    long long unit = api_resolve_unit(c, uid, ucode, ucode ? "unit_code" : "unit_id", 1, &v);
+    if (unit == -2 || http_refuse_invalid(c, &v)) goto out;
+    char us[24], ms[8], ds[8];
+    snprintf(us, sizeof us, "%lld", unit);
+    snprintf(ms, sizeof ms, "%lld", month);
+    snprintf(ds, sizeof ds, "%lld", day);
+    const char *iv[] = {us, pt, ms, ds, desc};
+    r = db_run(c->db, &STMT_INSERT, iv);
+    if (!db_ok(r)) {
+        if (strcmp(db_sqlstate(r), "23505") == 0) respond_problem(c, 409, "This unit already has a rule for that period type.");
+        else respond_db_error(c, r, "creating a schedule");
+        db_rollback(c->db);
+        goto out;
+    }
+    api_created(c, r, "schedule", "/api/v1/schedules", 1);
+out:
+    PQclear(r);
+    verrs_free(&v);
+    json_decref(body);
+}
+
+/* Locks a visible schedule; answers 404, or 403 for a rule set above the caller's subtree. */
+static PGresult *lock_schedule(http_ctx *c, const char *ids)
+{
+    char sc[24];
+    const char *v[] = {ids, api_scope(c, sc)};
+    PGresult *r = api_lock_one(c, &STMT_LOCK, v, "There is no such schedule.", 1);
+    if (r != NULL && strcmp(PQgetvalue(r, 0, 1), "t") != 0) {
+        PQclear(r);
+        db_rollback(c->db);
+        respond_problem(c, 403, "This rule is set by a unit above yours.");
+        return NULL;
+    }
+    return r;
+}
+
+void schedules_update(http_ctx *c)
+{
+    static const char *const fields[] = {"due_month", "due_day", "description", NULL};
+    long long id = http_path_id(c, "id");
+    if (id == 0) return;
+    json_t *body = http_json_body(c, 0);
+    if (body == NULL) return;
+    verrs v;
+    verrs_init(&v);
+    PGresult *cur = NULL, *r = NULL;
+    long long month = 0, day = 0;
+    const char *desc = NULL;
+    int desc_given = 0;
+    json_refuse_unknown(body, fields, &v);
+    read_rule(body, &month, &day, &desc, &desc_given, &v);
+    if (http_refuse_invalid(c, &v) || api_begin(c) != 0) goto out;
+    char ids[24], ms[8], ds[8];
+    snprintf(ids, sizeof ids, "%lld", id);
+    snprintf(ms, sizeof ms, "%lld", month);
+    snprintf(ds, sizeof ds, "%lld", day);
+    cur = lock_schedule(c, ids);
+    if (cur == NULL) goto out;
+    const char *uv[] = {ids, month ? ms : NULL, day ? ds : NULL, desc_given ? "true" : "false", desc};
+    r = api_run(c, &STMT_UPDATE, uv, "updating the schedule");
+    if (r == NULL) goto out;
+    const char *json = PQgetvalue(r, 0, 0);
+    if (api_audit(c, "update", "schedule", ids, PQgetvalue(cur, 0, 0), json) != 0 || api_commit(c) != 0) goto out;
+    respond_resource_text(c, 200, json, strlen(json));
+out:
+    PQclear(r);
+    PQclear(cur);
+    verrs_free(&v);
+    json_decref(body);
+}
+
+void schedules_delete(http_ctx *c)
+{
+    long long id = http_path_id(c, "id");
+    if (id == 0 || api_begin(c) != 0) return;
+    char ids[24];
+    snprintf(ids, sizeof ids, "%lld", id);
+    PGresult *cur = lock_schedule(c, ids);
+    if (cur == NULL) return;
+    const char *v[] = {ids};
+    PGresult *r = api_run(c, &STMT_DELETE, v, "deleting the schedule");
+    if (r != NULL && api_audit(c, "delete", "schedule", ids, PQgetvalue(cur, 0, 0), NULL) == 0 && api_commit(c) == 0)
+        respond_empty(c, 204);
+    PQclear(r);
+    PQclear(cur);
+}

@@ -1,0 +1,2 @@
+#include "client.h"
+Suite *imports_suite(void) { return suite_create("imports"); }
