@@ -187,3 +187,27 @@ CREATE FUNCTION report_json(r reports) RETURNS json LANGUAGE sql STABLE AS $$
         'returned_at', rfc3339(r.returned_at), 'return_reason', r.return_reason,
         'created_at', rfc3339(r.created_at), 'updated_at', rfc3339(r.updated_at))
 $$;
+
+-- The JSON of a facility's service state, as every endpoint answers it: from the current table
+-- or from a history entry (updated_at is then when that entry was recorded). Positional
+-- parameters, because units has an updated_at column too.
+CREATE FUNCTION facility_service_json(unit bigint, service text, status text, deployed_on date,
+                                      effective_on date, note text, updated_at timestamptz) RETURNS json
+LANGUAGE sql STABLE AS $$
+    SELECT json_build_object('unit_id', u.id, 'unit_code', u.code, 'unit_name', u.name, 'service', $2,
+        'status', $3, 'deployed_on', $4, 'note', $6, 'effective_on', $5, 'updated_at', rfc3339($7))
+      FROM units u WHERE u.id = $1
+$$;
+
+CREATE FUNCTION support_count_json(s support_counts) RETURNS json LANGUAGE sql STABLE AS $$
+    SELECT json_build_object('id', s.id, 'unit_id', s.unit_id,
+        'unit_code', (SELECT u.code FROM units u WHERE u.id = s.unit_id),
+        'month', to_char(s.month, 'YYYY-MM'), 'service', s.service, 'target_group', s.target_group,
+        'count', s.count, 'updated_at', rfc3339(s.updated_at))
+$$;
+
+CREATE FUNCTION patients_served_json(p patients_served) RETURNS json LANGUAGE sql STABLE AS $$
+    SELECT json_build_object('id', p.id, 'unit_id', p.unit_id,
+        'unit_code', (SELECT u.code FROM units u WHERE u.id = p.unit_id),
+        'month', to_char(p.month, 'YYYY-MM'), 'count', p.count, 'updated_at', rfc3339(p.updated_at))
+$$;

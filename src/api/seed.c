@@ -185,6 +185,69 @@ static const char DEMO_CALENDAR_SQL[] =
     " ) AS r(code, period_type, due_month, due_day, description) ON r.code = u.code"
     " ON CONFLICT (unit_id, period_type) DO NOTHING;";
 
+/* A year of the campaign for the demo: facility services deployed over time, monthly patients
+ * served and supported, and activity reports — most on time, some late, some missing. */
+static const char DEMO_REPORTING_SQL[] =
+    "CREATE TEMP TABLE demo_fac ON COMMIT DROP AS"
+    " SELECT u.id, u.code, u.type, 0.3 + (abs(hashtext(u.code || 'fac')) % 65) / 100.0 AS pace"
+    " FROM units u JOIN demo_units d ON d.code = u.code WHERE is_facility(u.type);"
+    "INSERT INTO facility_service_history (unit_id, service, status, deployed_on, effective_on, note)"
+    " SELECT f.id, s.code, 'deployed', date '2025-01-15' + (abs(hashtext(f.code || s.code)) % 620)::int,"
+    "   date '2025-01-15' + (abs(hashtext(f.code || s.code)) % 620)::int, NULL"
+    " FROM demo_fac f CROSS JOIN digital_services s"
+    " WHERE (abs(hashtext(f.code || s.code || 'd')) % 100) / 100.0 < f.pace"
+    "   AND date '2025-01-15' + (abs(hashtext(f.code || s.code)) % 620)::int <= current_date"
+    "   AND NOT EXISTS (SELECT 1 FROM facility_service_history h WHERE h.unit_id = f.id AND h.service = s.code);"
+    "INSERT INTO facility_service_history (unit_id, service, status, deployed_on, effective_on, note)"
+    " SELECT f.id, s.code, CASE WHEN abs(hashtext(f.code || s.code)) % 2 = 0 THEN 'piloting' ELSE 'planned' END,"
+    "   NULL, date '2025-06-01', 'Dự kiến triển khai trong năm 2026'"
+    " FROM demo_fac f CROSS JOIN digital_services s"
+    " WHERE NOT EXISTS (SELECT 1 FROM facility_service_history h WHERE h.unit_id = f.id AND h.service = s.code);"
+    "INSERT INTO facility_services (unit_id, service, status, deployed_on, effective_on, note)"
+    " SELECT unit_id, service, status, deployed_on, effective_on, note FROM facility_services_on(current_date) c"
+    " WHERE c.unit_id IN (SELECT id FROM demo_fac) ON CONFLICT (unit_id, service) DO NOTHING;"
+    "INSERT INTO patients_served (unit_id, month, count)"
+    " SELECT f.id, m.month::date, (CASE f.type WHEN 'hospital' THEN 9000 WHEN 'health_centre' THEN 2500"
+    "   WHEN 'cdc' THEN 600 ELSE 350 END) * (90 + abs(hashtext(f.code || m.month::text)) % 20) / 100"
+    " FROM demo_fac f, generate_series(date '2025-11-01', date_trunc('month', current_date) - interval '1 month',"
+    "   interval '1 month') AS m(month)"
+    " ON CONFLICT (unit_id, month) DO NOTHING;"
+    "INSERT INTO support_counts (unit_id, month, service, target_group, count)"
+    " SELECT p.unit_id, p.month, s.code, g.code,"
+    "   (p.count * least(0.95, f.pace * (0.5 + (extract(month FROM age(p.month, date '2025-11-01'))"
+    "     + 12 * extract(year FROM age(p.month, date '2025-11-01'))) / 20.0))"
+    "   * CASE g.code WHEN 'general' THEN 0.35 WHEN 'elderly' THEN 0.25 WHEN 'chronic' THEN 0.15"
+    "     WHEN 'ethnic_minority' THEN 0.12 WHEN 'poor' THEN 0.08 ELSE 0.05 END"
+    "   * CASE s.code WHEN 'vneid_card' THEN 1.0 WHEN 'cashless_payment' THEN 0.6 WHEN 'online_booking' THEN 0.3"
+    "     WHEN 'ehr_lookup' THEN 0.4 ELSE 0.2 END)::int"
+    " FROM patients_served p JOIN demo_fac f ON f.id = p.unit_id CROSS JOIN support_services s CROSS JOIN target_groups g"
+    " ON CONFLICT (unit_id, month, service, target_group) DO NOTHING;"
+    "CREATE TEMP TABLE demo_rep ON COMMIT DROP AS"
+    " SELECT u.id, u.code, m.month::date AS month, to_char(m.month, 'YYYY-MM') AS period,"
+    "   report_due_on(u.id, 'month', m.month::date) AS due_on, abs(hashtext(u.code || m.month::text)) AS h"
+    " FROM units u JOIN demo_units d ON d.code = u.code"
+    " CROSS JOIN generate_series(date '2025-12-01', date_trunc('month', current_date) - interval '1 month',"
+    "   interval '1 month') AS m(month)"
+    " WHERE u.parent_id IS NOT NULL;"
+    "INSERT INTO reports (unit_id, period, period_type, period_start, period_end, status, \"values\", submitted_at,"
+    "   timeliness, approved_at, approved_by)"
+    " SELECT r.id, r.period, 'month', r.month, (r.month + interval '1 month - 1 day')::date,"
+    "   CASE WHEN r.h % 10 = 1 THEN 'draft' WHEN r.month < date_trunc('month', current_date) - interval '2 months'"
+    "     THEN 'approved' ELSE 'submitted' END,"
+    "   jsonb_build_object('s1_documents_count', r.h % 3, 's2_conferences', r.h % 2, 's2_news_items', r.h % 5,"
+    "     's2_visual_items', r.h % 4, 's5_refresher_classes', r.h % 2, 's5_people_supported', 20 + r.h % 150,"
+    "     's2_summary', 'Tuyên truyền trên loa truyền thanh và nhóm Zalo của đơn vị.',"
+    "     's6_difficulties', CASE WHEN r.h % 3 = 0 THEN 'Thiếu thiết bị, đường truyền chưa ổn định.' END),"
+    "   CASE WHEN r.h % 10 <> 1 THEN ((coalesce(r.due_on, r.month + 14) + (r.h % 9 - 5))::timestamp + time '09:30')"
+    "     AT TIME ZONE 'Asia/Ho_Chi_Minh' END,"
+    "   CASE WHEN r.h % 10 = 1 THEN NULL WHEN r.due_on IS NULL OR r.h % 9 - 5 <= 0 THEN 'on_time' ELSE 'late' END,"
+    "   CASE WHEN r.h % 10 <> 1 AND r.month < date_trunc('month', current_date) - interval '2 months'"
+    "     THEN coalesce(r.due_on, r.month + 14) + 6 END,"
+    "   CASE WHEN r.h % 10 <> 1 AND r.month < date_trunc('month', current_date) - interval '2 months'"
+    "     THEN 'demo' END"
+    " FROM demo_rep r WHERE r.h % 10 <> 0"
+    " ON CONFLICT (unit_id, period) DO NOTHING;";
+
 int api_seed_demo(db_conn *db, const char *password)
 {
     if (auth_init() != 0) return 1;
@@ -222,6 +285,11 @@ int api_seed_demo(db_conn *db, const char *password)
     if (people_ok) {
         PQclear(pr);
         pr = PQexec(db_pg(db), DEMO_CALENDAR_SQL);
+        people_ok = db_ok(pr);
+    }
+    if (people_ok) {
+        PQclear(pr);
+        pr = PQexec(db_pg(db), DEMO_REPORTING_SQL);
         people_ok = db_ok(pr);
     }
     if (!people_ok) fprintf(stderr, "bdhvs: cannot load the demo staff: %s", PQresultErrorMessage(pr));
