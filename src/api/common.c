@@ -215,3 +215,8 @@ void api_created(http_ctx *c, PGresult *r, const char *entity, const char *prefi
     api_location(c, prefix, id);
     respond_resource_text(c, 201, json, strlen(json));
 }
+
+const char *api_cell(const PGresult *r, int row, int col)
+{
+    return PQgetisnull(r, row, col) ? NULL : PQgetvalue(r, row, col);
+}

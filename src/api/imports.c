@@ -1,6 +1,7 @@
 /* Bulk loads: CSV or JSON rows, checked in full (every bad row named), staged with COPY into a
  * temporary table and merged on natural keys in one transaction: all or nothing. Idempotent
- * with an Idempotency-Key. */
+ * with an Idempotency-Key. A load may also replace (?mode=replace: stored rows of the groups the
+ * file covers that the file does not have are removed) and warn about rows it accepts. */
 #include "internal.h"
 #include "bdhvs/csvin.h"
 #include "bdhvs/period.h"
@@ -12,14 +13,14 @@
 
 #define MAX_REPORTED_ERRORS 1000
 
-enum col_kind { K_TEXT, K_CODE, K_DATE, K_BOOL };
+enum col_kind { K_TEXT, K_CODE, K_DATE, K_BOOL, K_MONTH, K_COUNT };
 
 typedef struct import_col {
     const char *name;
     int required;
     enum col_kind kind;
     size_t maxlen;
-    int not_future; /* dates */
+    int not_future; /* dates and months */
 } import_col;
 
 typedef struct import_spec {
@@ -28,7 +29,11 @@ typedef struct import_spec {
     int ncols;
     const char *stage_ddl;
     db_stmt *checks; /* $1 scope -> (row, field, message), ordered */
-    db_stmt *merge;  /* $1 present columns -> created, updated, unchanged, changed keys (json) */
+    /* $1 present columns, $2 replace (bool; only for replaceable specs) -> created, updated,
+     * unchanged, changed keys (json)[, removed, removed keys (json)] */
+    db_stmt *merge;
+    int replaceable;   /* takes ?mode=replace */
+    db_stmt *warnings; /* NULL, or run after the merge: (row, field, message) of accepted rows */
 } import_spec;
 
 /* ---- staff ---- */
@@ -165,6 +170,109 @@ static db_stmt ATTESTATION_MERGE = {
     "    AND cls.skill = ins.skill UNION ALL SELECT key FROM upd LIMIT 1000) x)",
     1};
 
+/* ---- support counts and patients served (monthly figures) ---- */
+static const import_col SUPPORT_COUNT_COLS[] = {
+    {"unit_code", 1, K_TEXT, 32, 0}, {"month", 1, K_MONTH, 7, 1}, {"service", 1, K_TEXT, 40, 0},
+    {"target_group", 1, K_TEXT, 40, 0}, {"count", 1, K_COUNT, 10, 0}};
+
+#define UNIT_REF_CHECK                                                                                         \
+    " SELECT s.row, 'unit_code' AS field, 'unit ' || s.unit_code || ' is unknown or not one of your units' AS message" \
+    "   FROM import_stage s LEFT JOIN units u ON u.code = s.unit_code"                                         \
+    "   WHERE s.unit_code IS NOT NULL AND (u.id IS NULL OR NOT in_scope(u.path, $1))"
+
+static db_stmt SUPPORT_COUNT_CHECKS = {
+    "import_support_count_checks",
+    "SELECT row, field, message FROM (" UNIT_REF_CHECK
+    " UNION ALL SELECT s.row, 'service', '\"' || s.service || '\" is not an active support service code'"
+    "   FROM import_stage s WHERE s.service IS NOT NULL"
+    "   AND NOT EXISTS (SELECT 1 FROM support_services k WHERE k.code = s.service AND k.active)"
+    " UNION ALL SELECT s.row, 'target_group', '\"' || s.target_group || '\" is not an active target group code'"
+    "   FROM import_stage s WHERE s.target_group IS NOT NULL"
+    "   AND NOT EXISTS (SELECT 1 FROM target_groups k WHERE k.code = s.target_group AND k.active)"
+    " UNION ALL SELECT d.row, 'target_group', 'this unit, month, service and target group appear more than once"
+    " (first at row ' || d.first || ')'"
+    "   FROM (SELECT row, min(row) OVER (PARTITION BY unit_code, month, service, target_group) AS first"
+    "   FROM import_stage WHERE unit_code IS NOT NULL AND month IS NOT NULL AND service IS NOT NULL"
+    "   AND target_group IS NOT NULL) d WHERE d.row <> d.first"
+    " ) e ORDER BY row, field",
+    1};
+
+/* Stored counts of the (unit, month) pairs in the file that the file does not have are removed
+ * when $2 (replace) holds. Inserts, updates and removals touch different rows. */
+static db_stmt SUPPORT_COUNT_MERGE = {
+    "import_support_count_merge",
+    "WITH src AS (SELECT u.id AS unit_id, s.month::date AS month, s.service, s.target_group, s.count::integer AS count,"
+    "   s.unit_code || '/' || left(s.month, 7) || '/' || s.service || '/' || s.target_group AS key"
+    "   FROM import_stage s JOIN units u ON u.code = s.unit_code WHERE $1::text[] IS NOT NULL),"
+    " cls AS (SELECT src.*, c.id AS existing, c.id IS NOT NULL AND c.count = src.count AS same"
+    "   FROM src LEFT JOIN support_counts c ON c.unit_id = src.unit_id AND c.month = src.month"
+    "   AND c.service = src.service AND c.target_group = src.target_group),"
+    " ins AS (INSERT INTO support_counts (unit_id, month, service, target_group, count)"
+    "   SELECT unit_id, month, service, target_group, count FROM cls WHERE existing IS NULL RETURNING 1),"
+    " upd AS (UPDATE support_counts c SET count = cls.count, updated_at = now()"
+    "   FROM cls WHERE c.id = cls.existing AND NOT cls.same RETURNING 1),"
+    " del AS (DELETE FROM support_counts c USING units u WHERE $2::boolean AND u.id = c.unit_id"
+    "   AND (c.unit_id, c.month) IN (SELECT unit_id, month FROM src)"
+    "   AND NOT EXISTS (SELECT 1 FROM src WHERE src.unit_id = c.unit_id AND src.month = c.month"
+    "     AND src.service = c.service AND src.target_group = c.target_group)"
+    "   RETURNING u.code || '/' || to_char(c.month, 'YYYY-MM') || '/' || c.service || '/' || c.target_group AS key)"
+    " SELECT (SELECT count(*) FROM ins), (SELECT count(*) FROM upd), (SELECT count(*) FROM cls WHERE same),"
+    "   (SELECT coalesce(json_agg(k), '[]') FROM (SELECT key AS k FROM cls WHERE NOT same LIMIT 1000) x),"
+    "   (SELECT count(*) FROM del), (SELECT coalesce(json_agg(k), '[]') FROM (SELECT key AS k FROM del LIMIT 1000) x)",
+    2};
+
+/* In the data as loaded: a service's count over all target groups above the patients served. */
+static db_stmt SUPPORT_COUNT_WARNINGS = {
+    "import_support_count_warnings",
+    "SELECT s.row, 'count', format('%s people supported with %s in %s (all target groups) are more than the %s'"
+    "   ' patients served by %s that month', t.total, s.service, left(s.month, 7), p.count, s.unit_code)"
+    " FROM import_stage s JOIN units u ON u.code = s.unit_code"
+    " JOIN patients_served p ON p.unit_id = u.id AND p.month = s.month::date"
+    " CROSS JOIN LATERAL (SELECT sum(c.count) AS total FROM support_counts c WHERE c.unit_id = u.id"
+    "   AND c.month = s.month::date AND c.service = s.service) t"
+    " WHERE t.total > p.count ORDER BY s.row",
+    0};
+
+static const import_col PATIENTS_SERVED_COLS[] = {
+    {"unit_code", 1, K_TEXT, 32, 0}, {"month", 1, K_MONTH, 7, 1}, {"count", 1, K_COUNT, 10, 0}};
+
+static db_stmt PATIENTS_SERVED_CHECKS = {
+    "import_patients_served_checks",
+    "SELECT row, field, message FROM (" UNIT_REF_CHECK
+    " UNION ALL SELECT d.row, 'month', 'this unit and month appear more than once (first at row ' || d.first || ')'"
+    "   FROM (SELECT row, min(row) OVER (PARTITION BY unit_code, month) AS first FROM import_stage"
+    "   WHERE unit_code IS NOT NULL AND month IS NOT NULL) d WHERE d.row <> d.first"
+    " ) e ORDER BY row, field",
+    1};
+
+/* One figure per unit and month: the file has every stored value of the months it covers, so
+ * replacing removes nothing. */
+static db_stmt PATIENTS_SERVED_MERGE = {
+    "import_patients_served_merge",
+    "WITH src AS (SELECT u.id AS unit_id, s.month::date AS month, s.count::integer AS count,"
+    "   s.unit_code || '/' || left(s.month, 7) AS key"
+    "   FROM import_stage s JOIN units u ON u.code = s.unit_code WHERE $1::text[] IS NOT NULL),"
+    " cls AS (SELECT src.*, p.id AS existing, p.id IS NOT NULL AND p.count = src.count AS same"
+    "   FROM src LEFT JOIN patients_served p ON p.unit_id = src.unit_id AND p.month = src.month),"
+    " ins AS (INSERT INTO patients_served (unit_id, month, count)"
+    "   SELECT unit_id, month, count FROM cls WHERE existing IS NULL RETURNING 1),"
+    " upd AS (UPDATE patients_served p SET count = cls.count, updated_at = now()"
+    "   FROM cls WHERE p.id = cls.existing AND NOT cls.same RETURNING 1)"
+    " SELECT (SELECT count(*) FROM ins), (SELECT count(*) FROM upd), (SELECT count(*) FROM cls WHERE same),"
+    "   (SELECT coalesce(json_agg(k), '[]') FROM (SELECT key AS k FROM cls WHERE NOT same LIMIT 1000) x)",
+    1};
+
+/* In the data as loaded: a figure below some service's count over all target groups. */
+static db_stmt PATIENTS_SERVED_WARNINGS = {
+    "import_patients_served_warnings",
+    "SELECT s.row, 'count', format('is less than the %s people supported with %s in %s (all target groups)',"
+    "   t.total, t.service, left(s.month, 7))"
+    " FROM import_stage s JOIN units u ON u.code = s.unit_code"
+    " CROSS JOIN LATERAL (SELECT c.service, sum(c.count) AS total FROM support_counts c WHERE c.unit_id = u.id"
+    "   AND c.month = s.month::date GROUP BY c.service ORDER BY 2 DESC, 1 LIMIT 1) t"
+    " WHERE t.total > s.count::integer ORDER BY s.row",
+    0};
+
 static const import_spec SPECS[] = {
     {"staff", "staff/import", STAFF_COLS, (int)(sizeof STAFF_COLS / sizeof STAFF_COLS[0]),
      "CREATE TEMP TABLE import_stage (row integer, code text, full_name text, unit_code text, job_group text,"
@@ -179,6 +287,15 @@ static const import_spec SPECS[] = {
      (int)(sizeof ATTESTATION_COLS / sizeof ATTESTATION_COLS[0]),
      "CREATE TEMP TABLE import_stage (row integer, staff_code text, skill text, attested_on text) ON COMMIT DROP",
      &ATTESTATION_CHECKS, &ATTESTATION_MERGE},
+    {"support_count", "support-counts/import", SUPPORT_COUNT_COLS,
+     (int)(sizeof SUPPORT_COUNT_COLS / sizeof SUPPORT_COUNT_COLS[0]),
+     "CREATE TEMP TABLE import_stage (row integer, unit_code text, month text, service text, target_group text,"
+     " count text) ON COMMIT DROP",
+     &SUPPORT_COUNT_CHECKS, &SUPPORT_COUNT_MERGE, 1, &SUPPORT_COUNT_WARNINGS},
+    {"patients_served", "patients-served/import", PATIENTS_SERVED_COLS,
+     (int)(sizeof PATIENTS_SERVED_COLS / sizeof PATIENTS_SERVED_COLS[0]),
+     "CREATE TEMP TABLE import_stage (row integer, unit_code text, month text, count text) ON COMMIT DROP",
+     &PATIENTS_SERVED_CHECKS, &PATIENTS_SERVED_MERGE, 1, &PATIENTS_SERVED_WARNINGS},
 };
 
 /* The rows of a load, whatever format they came in: cell[row * ncols + col], NULL when empty. */
@@ -334,6 +451,9 @@ static int read_json(http_ctx *c, const import_spec *sp, rows *r, errs *e)
             } else if (json_is_integer(val)) {
                 snprintf(num, sizeof num, "%lld", (long long)json_integer_value(val));
                 text = own(r, num);
+            } else if (json_is_real(val)) { /* the column's check decides (a count refuses 1.5) */
+                snprintf(num, sizeof num, "%.17g", json_real_value(val));
+                text = own(r, num);
             } else if (!json_is_null(val)) {
                 err_add(e, rowno, key, "must be a string, a number, true, false or null");
                 continue;
@@ -368,10 +488,21 @@ static const char *bool_cell(const char *v)
     return NULL;
 }
 
+/* A count: digits only, at most 2147483647. */
+static int count_ok(const char *v)
+{
+    size_t n = strlen(v);
+    if (n == 0 || n > 10) return 0;
+    for (const char *p = v; *p; p++)
+        if (*p < '0' || *p > '9') return 0;
+    return n < 10 || strcmp(v, "2147483647") <= 0;
+}
+
 static void check_cells(const import_spec *sp, rows *r, errs *e)
 {
-    char today[11];
+    char today[11], first[11];
     api_today(today);
+    period p;
     for (size_t i = 0; i < r->nrows; i++) {
         for (int k = 0; k < sp->ncols; k++) {
             const import_col *col = &sp->cols[k];
@@ -382,7 +513,7 @@ static void check_cells(const import_spec *sp, rows *r, errs *e)
                 if (col->required) err_add(e, row, col->name, "is required");
                 continue;
             }
-            if (utf8_length(v) > col->maxlen && col->kind != K_BOOL) {
+            if (utf8_length(v) > col->maxlen && col->kind != K_BOOL && col->kind != K_MONTH && col->kind != K_COUNT) {
                 err_add(e, row, col->name, "is longer than %zu characters", col->maxlen);
                 *cell = NULL;
                 continue;
@@ -399,6 +530,18 @@ static void check_cells(const import_spec *sp, rows *r, errs *e)
                 break;
             case K_BOOL:
                 if ((*cell = bool_cell(v)) == NULL) bad = 1, err_add(e, row, col->name, "\"%.40s\" is not true or false", v);
+                break;
+            case K_MONTH: /* staged as its first day, so that 2026-06 and 202606 are one month */
+                if ((bad = period_parse(v, &p) != 0 || p.type != PERIOD_MONTH)) {
+                    err_add(e, row, col->name, "\"%.40s\" is not a month written YYYY-MM (or YYYYMM)", v);
+                } else {
+                    date_format(&p.first, first, sizeof first);
+                    if ((bad = col->not_future && strncmp(first, today, 7) > 0)) err_add(e, row, col->name, "must not be in the future");
+                    else if ((*cell = own(r, first)) == NULL) bad = 1, err_add(e, row, col->name, "could not be stored");
+                }
+                break;
+            case K_COUNT:
+                if ((bad = !count_ok(v))) err_add(e, row, col->name, "\"%.40s\" is not a whole number from 0 to 2147483647", v);
                 break;
             case K_TEXT: break;
             }
@@ -528,7 +671,7 @@ static db_stmt STMT_IDEM_PUT = {
     "idem_put",
     "INSERT INTO idempotency_keys (user_id, endpoint, key, body_hash, status, response) VALUES ($1, $2, $3, $4, $5, $6)", 6};
 
-static void body_hash(http_ctx *c, int dry_run, char out[65])
+static void body_hash(http_ctx *c, int dry_run, int replace, char out[65])
 {
     crypto_generichash_state st;
     unsigned char h[32];
@@ -536,6 +679,7 @@ static void body_hash(http_ctx *c, int dry_run, char out[65])
     crypto_generichash_init(&st, NULL, 0, sizeof h);
     crypto_generichash_update(&st, (const unsigned char *)(ct ? ct : ""), ct ? strlen(ct) : 0);
     crypto_generichash_update(&st, (const unsigned char *)(dry_run ? "\n1\n" : "\n0\n"), 3);
+    if (replace) crypto_generichash_update(&st, (const unsigned char *)"replace\n", 8);
     size_t blen;
     const void *body = http_body(c, &blen);
     crypto_generichash_update(&st, body, blen);
@@ -593,15 +737,32 @@ static double tnow(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* Runs the spec's warnings statement, adding what it finds to w. Returns -1 after answering. */
+static int collect_warnings(http_ctx *c, const import_spec *sp, errs *w)
+{
+    if (sp->warnings == NULL) return 0;
+    PGresult *res = api_run(c, sp->warnings, NULL, "checking the load for warnings");
+    if (res == NULL) return -1;
+    for (int i = 0; i < PQntuples(res); i++)
+        err_add(w, atol(PQgetvalue(res, i, 0)), PQgetvalue(res, i, 1), "%s", PQgetvalue(res, i, 2));
+    PQclear(res);
+    return 0;
+}
+
 static void run_import(http_ctx *c, const import_spec *sp)
 {
     double t0 = tnow();
+    /* mode means something only where a load can replace: elsewhere it is an unknown parameter. */
     static const char *const params[] = {"dry_run", NULL};
+    static const char *const replace_params[] = {"dry_run", "mode", NULL};
     verrs qv;
     verrs_init(&qv);
-    int dry = 0;
-    http_query_only(c, params, &qv);
+    int dry = 0, replace = 0;
+    http_query_only(c, sp->replaceable ? replace_params : params, &qv);
     http_query_bool(c, "dry_run", &dry, &qv);
+    const char *mode = sp->replaceable ? http_query(c, "mode") : NULL;
+    if (mode && strcmp(mode, "replace") == 0) replace = 1;
+    else if (mode && strcmp(mode, "merge") != 0) verrs_add(&qv, "mode", "must be merge or replace");
     const char *key = http_header(c, "Idempotency-Key");
     if (key && (strlen(key) == 0 || strlen(key) > 200)) verrs_add(&qv, "Idempotency-Key", "must be 1 to 200 characters");
     if (verrs_count(&qv)) {
@@ -613,12 +774,12 @@ static void run_import(http_ctx *c, const import_spec *sp)
     char keybuf[208] = "", hash[65] = "";
     if (key) {
         snprintf(keybuf, sizeof keybuf, "%s", key);
-        body_hash(c, dry, hash);
+        body_hash(c, dry, replace, hash);
         if (http_db(c) == NULL || idem_replay(c, sp, keybuf, hash)) return;
     }
 
     rows r = {0};
-    errs e = {json_array(), 0};
+    errs e = {json_array(), 0}, w = {json_array(), 0};
     const char *ct = http_header(c, "Content-Type");
     int rc;
     if (ct && strncasecmp(ct, "text/csv", 8) == 0) rc = read_csv(c, sp, &r, &e);
@@ -663,20 +824,32 @@ static void run_import(http_ctx *c, const import_spec *sp)
             snprintf(present + n, sizeof present - n, "%s%s", n > 1 ? "," : "", sp->cols[k].name);
         }
     strcat(present, "}");
-    const char *mv[] = {present};
+    const char *mv[] = {present, replace ? "true" : "false"};
     res = api_run(c, sp->merge, mv, "merging the load");
     if (res == NULL) goto out;
+    long long created = atoll(PQgetvalue(res, 0, 0)), updated = atoll(PQgetvalue(res, 0, 1)),
+              unchanged = atoll(PQgetvalue(res, 0, 2)), removed = PQnfields(res) > 4 ? atoll(PQgetvalue(res, 0, 4)) : 0;
+    json_t *changed = json_loads(PQgetvalue(res, 0, 3), 0, NULL),
+           *removed_keys = PQnfields(res) > 5 ? json_loads(PQgetvalue(res, 0, 5), 0, NULL) : NULL;
+    PQclear(res);
+    /* Warnings look at the data as the load leaves it, inside this transaction. */
+    if (collect_warnings(c, sp, &w) != 0) {
+        json_decref(changed);
+        json_decref(removed_keys);
+        goto out;
+    }
     double t4 = tnow();
     log_msg(LOG_DEBUG, "import %s: %zu rows; read %.3f s, stage %.3f s, check %.3f s, merge %.3f s", sp->entity,
             r.nrows, t1 - t0, t2 - t1, t3 - t2, t4 - t3);
-    long long created = atoll(PQgetvalue(res, 0, 0)), updated = atoll(PQgetvalue(res, 0, 1)),
-              unchanged = atoll(PQgetvalue(res, 0, 2));
-    json_t *result = json_pack("{s:I, s:I, s:I, s:I, s:b}", "received", (json_int_t)r.nrows, "created",
+    json_t *result = json_pack("{s:I, s:I, s:I, s:I, s:I, s:b, s:O}", "received", (json_int_t)r.nrows, "created",
                                (json_int_t)created, "updated", (json_int_t)updated, "unchanged",
-                               (json_int_t)unchanged, "dry_run", dry);
+                               (json_int_t)unchanged, "removed", (json_int_t)removed, "dry_run", dry, "warnings", w.list);
+    /* The audit keeps the counts and keys, not the warnings' text. */
     json_t *after = json_deep_copy(result);
-    json_object_set_new(after, "changed_keys", json_loads(PQgetvalue(res, 0, 3), 0, NULL));
-    PQclear(res);
+    json_object_set_new(after, "warnings", json_integer(w.count));
+    if (sp->replaceable) json_object_set_new(after, "mode", json_string(replace ? "replace" : "merge"));
+    json_object_set_new(after, "changed_keys", changed);
+    if (removed_keys) json_object_set_new(after, "removed_keys", removed_keys);
     char *after_text = json_dumps(after, JSON_COMPACT);
     json_decref(after);
     int failed = dry ? 0 : api_audit(c, "import", sp->entity, NULL, NULL, after_text);
@@ -704,9 +877,12 @@ remember:
     else if (key && http_db(c) != NULL) idem_store(c, sp, keybuf, hash);
 out:
     json_decref(e.list);
+    json_decref(w.list);
     rows_free(&r);
 }
 
 void staff_import(http_ctx *c) { run_import(c, &SPECS[0]); }
 void completions_import(http_ctx *c) { run_import(c, &SPECS[1]); }
 void attestations_import(http_ctx *c) { run_import(c, &SPECS[2]); }
+void support_counts_import(http_ctx *c) { run_import(c, &SPECS[3]); }
+void patients_served_import(http_ctx *c) { run_import(c, &SPECS[4]); }

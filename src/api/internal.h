@@ -139,10 +139,17 @@ void reports_approve(http_ctx *c);
 void reports_return(http_ctx *c);
 void reporting_status(http_ctx *c);
 void export_report_form(http_ctx *c);
+void indicators_list(http_ctx *c);
+void indicators_target_put(http_ctx *c);
+void indicators_rollup(http_ctx *c);
 void ops_healthz(http_ctx *c);
 void ops_readyz(http_ctx *c);
 void ops_metrics(http_ctx *c);
 void ops_openapi(http_ctx *c);
 void ops_docs(http_ctx *c);
+
+/* A result cell's text, or NULL when the cell is SQL NULL (PQgetvalue gives "" then). The
+ * text belongs to r. */
+const char *api_cell(const PGresult *r, int row, int col);
 
 #endif

@@ -95,6 +95,10 @@ const http_route api_routes[] = {
     {"GET", "/api/v1/reporting-status", reporting_status, ROLE_VIEWER},
     {"GET", "/api/v1/exports/report-form", export_report_form, ROLE_VIEWER},
 
+    {"GET", "/api/v1/indicators", indicators_list, ROLE_VIEWER},
+    {"GET", "/api/v1/indicators/rollup", indicators_rollup, ROLE_VIEWER},
+    {"PUT", "/api/v1/indicators/:code/targets/:year", indicators_target_put, ROLE_ADMIN},
+
     {"GET", "/api/v1/audit", audit_list, ROLE_ADMIN},
 };
 

@@ -1,11 +1,232 @@
-/* Patient-support counts and patients served. (Being written.) */
+/* Patient-support counts (people helped to use a digital service, per month, service and target
+ * group) and patients served (per month): the two monthly figures a facility reports. Both are
+ * written by upsert on their natural key; bulk loads are in imports.c. */
 #include "internal.h"
+#include "bdhvs/period.h"
 
-void support_counts_list(http_ctx *c) { respond_problem(c, 404, "Not built yet."); }
-void support_counts_upsert(http_ctx *c) { respond_problem(c, 404, "Not built yet."); }
-void support_counts_delete(http_ctx *c) { respond_problem(c, 404, "Not built yet."); }
-void support_counts_import(http_ctx *c) { respond_problem(c, 404, "Not built yet."); }
-void patients_served_list(http_ctx *c) { respond_problem(c, 404, "Not built yet."); }
-void patients_served_upsert(http_ctx *c) { respond_problem(c, 404, "Not built yet."); }
-void patients_served_delete(http_ctx *c) { respond_problem(c, 404, "Not built yet."); }
-void patients_served_import(http_ctx *c) { respond_problem(c, 404, "Not built yet."); }
+/* One monthly figure: its statements and names. Statement parameters shared by both, in order:
+ * list $1 scope, $2 unit_id, $3 under, $4 first day, $5 last day, $6 updated_since, $7 sort,
+ * $8 limit, $9 offset[, $10 service, $11 target_group]; upsert $1 unit, $2 month, $3 count[,
+ * $4 service, $5 target_group]; lock and delete $1 id, $2 scope. */
+typedef struct monthly {
+    const char *entity, *prefix, *what, *not_found;
+    const char *const *columns;
+    int has_groups; /* service and target_group */
+    db_stmt list, upsert, lock, del;
+} monthly;
+
+#define LIST_SQL(table, alias, json, extra, n)                                                                \
+    "WITH f AS (SELECT " alias ".*, u.code AS unit_code FROM " table " " alias " JOIN units u ON u.id = " alias ".unit_id" \
+    "   WHERE in_scope(u.path, $1) AND ($2::bigint IS NULL OR " alias ".unit_id = $2)"                     \
+    "   AND ($3::bigint IS NULL OR u.path <@ (SELECT x.path FROM units x WHERE x.id = $3))"                  \
+    "   AND ($4::date IS NULL OR " alias ".month BETWEEN $4 AND $5)"                                       \
+    "   AND ($6::timestamptz IS NULL OR " alias ".updated_at >= $6)" extra "),"                             \
+    " p AS (SELECT f.id, row_number() OVER (ORDER BY"                                                       \
+    "   CASE WHEN $7 = 'month' THEN f.month END, CASE WHEN $7 = '-month' THEN f.month END DESC,"             \
+    "   CASE WHEN $7 = 'unit_code' THEN f.unit_code END, CASE WHEN $7 = '-unit_code' THEN f.unit_code END DESC," \
+    "   CASE WHEN $7 = '-id' THEN f.id END DESC, f.id) AS rn FROM f ORDER BY rn LIMIT $8 OFFSET $9)"         \
+    " SELECT json_build_object('items', coalesce((SELECT json_agg(" json "(" alias ") ORDER BY p.rn)"         \
+    "   FROM p JOIN " table " " alias " ON " alias ".id = p.id), '[]'),"                                     \
+    " 'total', (SELECT count(*) FROM f), 'limit', $8::int, 'offset', $9::int)"
+
+/* Upsert answering (id, json, created, json before, changed): an equal value is left alone. */
+#define UPSERT_SQL(table, key, cols, vals, json)                                                             \
+    "WITH old AS (SELECT t.id, " json "(t) AS j FROM " table " t WHERE (" key ") = (" vals ")),"            \
+    " up AS (INSERT INTO " table " AS t (" cols ") VALUES (" vals ", $3)"                                    \
+    "   ON CONFLICT ON CONSTRAINT " table "_key DO UPDATE SET count = EXCLUDED.count, updated_at = now()"  \
+    "   WHERE t.count <> EXCLUDED.count RETURNING t.id, " json "(t) AS j, t.xmax = 0 AS created)"           \
+    " SELECT coalesce(up.id, old.id), coalesce(up.j, old.j), coalesce(up.created, false), old.j,"          \
+    "   up.id IS NOT NULL FROM (SELECT 1) one LEFT JOIN up ON true LEFT JOIN old ON true"
+
+static const char *const COUNT_COLUMNS[] = {"id", "unit_id", "unit_code", "month", "service", "target_group",
+                                            "count", "updated_at", NULL};
+static const char *const SERVED_COLUMNS[] = {"id", "unit_id", "unit_code", "month", "count", "updated_at", NULL};
+
+#define SCOPED(table, alias) " FROM " table " " alias " JOIN units u ON u.id = " alias ".unit_id WHERE " alias ".id = $1 AND in_scope(u.path, $2)"
+
+static monthly SUPPORT_COUNTS = {
+    "support_count", "/api/v1/support-counts", "support counts", "There is no such support count.", COUNT_COLUMNS, 1,
+    {"support_counts_list",
+     LIST_SQL("support_counts", "c", "support_count_json",
+              " AND ($10::text IS NULL OR c.service = $10) AND ($11::text IS NULL OR c.target_group = $11)", 11),
+     11},
+    {"support_counts_upsert",
+     UPSERT_SQL("support_counts", "t.unit_id, t.month, t.service, t.target_group", "unit_id, month, service, target_group, count",
+                "$1::bigint, $2::date, $4::text, $5::text", "support_count_json"),
+     5},
+    {"support_counts_lock", "SELECT support_count_json(c)" SCOPED("support_counts", "c") " FOR UPDATE OF c", 2},
+    {"support_counts_delete", "DELETE FROM support_counts WHERE id = $1", 1}};
+
+static monthly PATIENTS_SERVED = {
+    "patients_served", "/api/v1/patients-served", "patients served", "There is no such patients-served figure.",
+    SERVED_COLUMNS, 0,
+    {"patients_served_list", LIST_SQL("patients_served", "p", "patients_served_json", "", 9), 9},
+    {"patients_served_upsert",
+     UPSERT_SQL("patients_served", "t.unit_id, t.month", "unit_id, month, count", "$1::bigint, $2::date",
+                "patients_served_json"),
+     3},
+    {"patients_served_lock", "SELECT patients_served_json(p)" SCOPED("patients_served", "p") " FOR UPDATE OF p", 2},
+    {"patients_served_delete", "DELETE FROM patients_served WHERE id = $1", 1}};
+
+static db_stmt STMT_GROUPS_ACTIVE = {
+    "support_groups_active",
+    "SELECT EXISTS (SELECT 1 FROM support_services WHERE code = $1 AND active),"
+    " EXISTS (SELECT 1 FROM target_groups WHERE code = $2 AND active)",
+    2};
+
+static void monthly_list(http_ctx *c, monthly *m)
+{
+    static const char *const counts_params[] = {"unit_id", "under", "period", "service", "target_group",
+                                                "updated_since", "sort", "limit", "offset", NULL};
+    static const char *const served_params[] = {"unit_id", "under", "period", "updated_since", "sort", "limit",
+                                                "offset", NULL};
+    static const char *const sorts[] = {"month", "unit_code", "id", NULL};
+    verrs v;
+    verrs_init(&v);
+    http_query_only(c, m->has_groups ? counts_params : served_params, &v);
+    long long unit = 0, under = 0;
+    char sort[40], ls[24], os[24], first[11] = "", last[11] = "";
+    const char *since = NULL, *service = NULL, *group = NULL, *ps = http_query(c, "period");
+    int hu = http_query_id(c, "unit_id", &unit, &v) == 1, hn = http_query_id(c, "under", &under, &v) == 1;
+    period p;
+    if (ps != NULL) {
+        if (period_parse(ps, &p) != 0) {
+            verrs_add(&v, "period", "must be a period: 2026-06, 202606, 2026Q2, 2026S1 or 2026");
+        } else {
+            date_format(&p.first, first, sizeof first);
+            date_format(&p.last, last, sizeof last);
+        }
+    }
+    if (m->has_groups) {
+        service = http_query(c, "service");
+        group = http_query(c, "target_group");
+        if (service && strlen(service) > 40) verrs_add(&v, "service", "is too long");
+        if (group && strlen(group) > 40) verrs_add(&v, "target_group", "is too long");
+    }
+    http_query_timestamp(c, "updated_since", &since, &v);
+    http_query_sort(c, sorts, "month", sort, &v);
+    api_page_params(c, &v, ls, os);
+    if (!api_query_ok(c, &v)) return;
+    if (http_db(c) == NULL) return;
+    char sc[24], us[24], un[24];
+    snprintf(us, sizeof us, "%lld", unit);
+    snprintf(un, sizeof un, "%lld", under);
+    const char *pv[] = {api_scope(c, sc), hu ? us : NULL, hn ? un : NULL, first[0] ? first : NULL,
+                        last[0] ? last : NULL, since, sort, ls, os, service, group};
+    char what[64];
+    snprintf(what, sizeof what, "listing %s", m->what);
+    PGresult *r = api_run(c, &m->list, pv, what);
+    if (r == NULL) return;
+    api_list_answer(c, r, m->columns);
+    PQclear(r);
+}
+
+/* Reads a month written 2026-06 or 202606 into out as its first day; adds errors to v. */
+static void read_month(json_t *body, char out[11], verrs *v)
+{
+    json_t *j = json_object_get(body, "month");
+    period p;
+    out[0] = '\0';
+    if (j == NULL) {
+        verrs_add(v, "month", "is required");
+    } else if (!json_is_string(j) || period_parse(json_string_value(j), &p) != 0 || p.type != PERIOD_MONTH) {
+        verrs_add(v, "month", "must be a month written YYYY-MM (or YYYYMM)");
+    } else {
+        char today[11];
+        api_today(today);
+        date_format(&p.first, out, 11);
+        if (strncmp(out, today, 7) > 0) verrs_add(v, "month", "must not be in the future");
+    }
+}
+
+static void monthly_upsert(http_ctx *c, monthly *m)
+{
+    static const char *const counts_fields[] = {"unit_id", "unit_code", "month", "service", "target_group", "count", NULL};
+    static const char *const served_fields[] = {"unit_id", "unit_code", "month", "count", NULL};
+    json_t *body = http_json_body(c, 0);
+    if (body == NULL) return;
+    verrs v;
+    verrs_init(&v);
+    PGresult *r = NULL;
+    long long uid = 0;
+    const char *ucode = NULL, *service = NULL, *group = NULL;
+    char month[11];
+    json_refuse_unknown(body, m->has_groups ? counts_fields : served_fields, &v);
+    int hu = (jfield_id(body, "unit_id", &uid, &v) == 1) | (jfield_string(body, "unit_code", 1, 32, &ucode, &v) == 1);
+    if (!hu && !json_object_get(body, "unit_id") && !json_object_get(body, "unit_code"))
+        verrs_add(&v, "unit_id", "is required (or unit_code)");
+    read_month(body, month, &v);
+    if (m->has_groups) {
+        if (jfield_string(body, "service", 1, 40, &service, &v) == 0) verrs_add(&v, "service", "is required");
+        if (jfield_string(body, "target_group", 1, 40, &group, &v) == 0) verrs_add(&v, "target_group", "is required");
+    }
+    json_t *cj = json_object_get(body, "count");
+    char count[24] = "";
+    if (cj == NULL) verrs_add(&v, "count", "is required");
+    else if (!json_is_integer(cj) || json_integer_value(cj) < 0 || json_integer_value(cj) > 2147483647)
+        verrs_add(&v, "count", "must be a whole number from 0 to 2147483647");
+    else snprintf(count, sizeof count, "%lld", (long long)json_integer_value(cj));
+    if (http_refuse_invalid(c, &v) || api_begin(c) != 0) goto out;
+    long long unit = api_resolve_unit(c, uid, ucode, ucode ? "unit_code" : "unit_id", 0, &v);
+    if (unit == -2) goto out;
+    if (m->has_groups) {
+        const char *gv[] = {service, group};
+        r = api_run(c, &STMT_GROUPS_ACTIVE, gv, "checking reference codes");
+        if (r == NULL) goto out;
+        if (strcmp(PQgetvalue(r, 0, 0), "t") != 0)
+            verrs_add(&v, "service", "is not an active support service code (see /api/v1/support-services)");
+        if (strcmp(PQgetvalue(r, 0, 1), "t") != 0)
+            verrs_add(&v, "target_group", "is not an active target group code (see /api/v1/target-groups)");
+        PQclear(r);
+        r = NULL;
+    }
+    if (http_refuse_invalid(c, &v)) {
+        db_rollback(c->db);
+        goto out;
+    }
+    char us[24], what[64];
+    snprintf(us, sizeof us, "%lld", unit);
+    snprintf(what, sizeof what, "saving %s", m->what);
+    const char *uv[] = {us, month, count, service, group};
+    r = api_run(c, &m->upsert, uv, what);
+    if (r == NULL) goto out;
+    const char *id = PQgetvalue(r, 0, 0), *json = PQgetvalue(r, 0, 1);
+    int created = strcmp(PQgetvalue(r, 0, 2), "t") == 0, changed = strcmp(PQgetvalue(r, 0, 4), "t") == 0;
+    if (!changed) { /* the same value again: nothing to write */
+        db_rollback(c->db);
+        respond_resource_text(c, 200, json, strlen(json));
+        goto out;
+    }
+    if (api_audit(c, created ? "create" : "update", m->entity, id, api_cell(r, 0, 3), json) != 0 || api_commit(c) != 0)
+        goto out;
+    if (created) api_location(c, m->prefix, id);
+    respond_resource_text(c, created ? 201 : 200, json, strlen(json));
+out:
+    PQclear(r);
+    verrs_free(&v);
+    json_decref(body);
+}
+
+static void monthly_delete(http_ctx *c, monthly *m)
+{
+    long long id = http_path_id(c, "id");
+    if (id == 0 || api_begin(c) != 0) return;
+    char ids[24], sc[24];
+    snprintf(ids, sizeof ids, "%lld", id);
+    const char *lv[] = {ids, api_scope(c, sc)};
+    PGresult *cur = api_lock_one(c, &m->lock, lv, m->not_found, 0);
+    if (cur == NULL) return;
+    const char *dv[] = {ids};
+    PGresult *r = api_run(c, &m->del, dv, "deleting the figure");
+    if (r != NULL && api_audit(c, "delete", m->entity, ids, PQgetvalue(cur, 0, 0), NULL) == 0 && api_commit(c) == 0)
+        respond_empty(c, 204);
+    PQclear(r);
+    PQclear(cur);
+}
+
+void support_counts_list(http_ctx *c) { monthly_list(c, &SUPPORT_COUNTS); }
+void support_counts_upsert(http_ctx *c) { monthly_upsert(c, &SUPPORT_COUNTS); }
+void support_counts_delete(http_ctx *c) { monthly_delete(c, &SUPPORT_COUNTS); }
+void patients_served_list(http_ctx *c) { monthly_list(c, &PATIENTS_SERVED); }
+void patients_served_upsert(http_ctx *c) { monthly_upsert(c, &PATIENTS_SERVED); }
+void patients_served_delete(http_ctx *c) { monthly_delete(c, &PATIENTS_SERVED); }
