@@ -224,8 +224,8 @@ static db_stmt SUPPORT_COUNT_MERGE = {
 /* In the data as loaded: a service's count over all target groups above the patients served. */
 static db_stmt SUPPORT_COUNT_WARNINGS = {
     "import_support_count_warnings",
-    "SELECT s.row, 'count', format('%s people supported with %s in %s (all target groups) are more than the %s'"
-    "   ' patients served by %s that month', t.total, s.service, left(s.month, 7), p.count, s.unit_code)"
+    "SELECT s.row, 'count', format('%s people supported with %s in %s (all target groups) are more than the'"
+    "   || ' %s patients served by %s that month', t.total, s.service, left(s.month, 7), p.count, s.unit_code)"
     " FROM import_stage s JOIN units u ON u.code = s.unit_code"
     " JOIN patients_served p ON p.unit_id = u.id AND p.month = s.month::date"
     " CROSS JOIN LATERAL (SELECT sum(c.count) AS total FROM support_counts c WHERE c.unit_id = u.id"
@@ -476,15 +476,16 @@ static int code_chars_ok(const char *s)
     return 1;
 }
 
-/* Normalises a boolean cell in place of the row's pointer; NULL when it is not one. */
+/* Normalises a boolean cell in place of the row's pointer; NULL when it is not one. Case is
+ * ignored (ASCII letters; "có"/"không" as written). */
 static const char *bool_cell(const char *v)
 {
-    static const char *const yes[] = {"true", "1", "yes", "x", "có", "TRUE", "True", "YES", "Yes", "X", NULL};
-    static const char *const no[] = {"false", "0", "no", "không", "FALSE", "False", "NO", "No", NULL};
+    static const char *const yes[] = {"true", "1", "yes", "x", "có", NULL};
+    static const char *const no[] = {"false", "0", "no", "không", NULL};
     for (int i = 0; yes[i]; i++)
-        if (strcmp(v, yes[i]) == 0) return "true";
+        if (strcasecmp(v, yes[i]) == 0) return "true";
     for (int i = 0; no[i]; i++)
-        if (strcmp(v, no[i]) == 0) return "false";
+        if (strcasecmp(v, no[i]) == 0) return "false";
     return NULL;
 }
 

@@ -205,3 +205,154 @@ void indicators_rollup(http_ctx *c)
     else respond_json_text(c, 200, PQgetvalue(r, 0, 0), (size_t)PQgetlength(r, 0, 0));
     PQclear(r);
 }
+
+/* ---- DHIS2 ---- */
+
+/* A DHIS2 dataValueSet: for every unit of the subtree its own figures (DHIS2 adds them up the
+ * hierarchy itself, so subtree sums would count twice), units and data elements by code. */
+static db_stmt STMT_DHIS2 = {
+    "exports_dhis2",
+    "WITH x AS (SELECT * FROM indicator_rollup($1, $2::date, $3::date, 100, $4)),"
+    " kids AS (SELECT parent_id, sum(staff) staff, sum(ct1) ct1, sum(ct2) ct2, sum(ct2_course) cc, sum(ct2_vneid) cv,"
+    "   sum(ct5) ct5, sum(facilities) fac, sum(facilities_all) fa, sum(supported) sup FROM x GROUP BY parent_id),"
+    " own AS (SELECT x.code, x.staff - coalesce(k.staff, 0) AS staff, x.ct1 - coalesce(k.ct1, 0) AS ct1,"
+    "   x.ct2 - coalesce(k.ct2, 0) AS ct2, x.ct2_course - coalesce(k.cc, 0) AS cc, x.ct2_vneid - coalesce(k.cv, 0) AS cv,"
+    "   x.ct5 - coalesce(k.ct5, 0) AS ct5, x.facilities - coalesce(k.fac, 0) AS fac,"
+    "   x.facilities_all - coalesce(k.fa, 0) AS fa, x.supported - coalesce(k.sup, 0) AS sup"
+    "   FROM x LEFT JOIN kids k ON k.parent_id = x.unit_id),"
+    " vals AS ("
+    "   SELECT o.code AS ou, d.de, 'default' AS coc, d.v FROM own o, LATERAL (VALUES"
+    "     ('BDHVS_STAFF_ACTIVE', o.staff), ('BDHVS_CT1_NUM', o.ct1), ('BDHVS_CT2_NUM', o.ct2),"
+    "     ('BDHVS_CT2_COURSE', o.cc), ('BDHVS_CT2_VNEID', o.cv), ('BDHVS_CT5_NUM', o.ct5),"
+    "     ('BDHVS_FACILITIES', o.fac), ('BDHVS_FACILITIES_ALL_SERVICES', o.fa), ('BDHVS_CT4_NUM', o.sup)) AS d(de, v)"
+    "   WHERE d.v <> 0 OR d.de = 'BDHVS_STAFF_ACTIVE'"
+    "   UNION ALL SELECT u.code, 'BDHVS_PATIENTS_SERVED', 'default', sum(ps.count) FROM patients_served ps"
+    "     JOIN units u ON u.id = ps.unit_id JOIN x ON x.unit_id = u.id"
+    "     WHERE ps.month BETWEEN date_trunc('month', $2::date) AND $3::date GROUP BY u.code"
+    "   UNION ALL SELECT u.code, 'BDHVS_SUPPORT_' || upper(sc.service), upper(sc.target_group), sum(sc.count)"
+    "     FROM support_counts sc JOIN units u ON u.id = sc.unit_id JOIN x ON x.unit_id = u.id"
+    "     WHERE sc.month BETWEEN date_trunc('month', $2::date) AND $3::date GROUP BY u.code, sc.service, sc.target_group)"
+    " SELECT json_build_object('dataValues', coalesce(json_agg(json_build_object('dataElement', de, 'period', $5::text,"
+    "   'orgUnit', ou, 'categoryOptionCombo', coc, 'value', v::text) ORDER BY ou, de, coc), '[]')) FROM vals",
+    5};
+
+/* The DHIS2 identifier of a period: 202606, 2026Q2, 2026S1, 2026. */
+static void dhis2_period(const period *p, char *buf, size_t len)
+{
+    if (p->type == PERIOD_MONTH) snprintf(buf, len, "%04d%02d", p->year, p->index);
+    else period_format(p, buf, (int)len);
+}
+
+void export_dhis2(http_ctx *c)
+{
+    static const char *const params[] = {"unit_id", "period", NULL};
+    verrs v;
+    verrs_init(&v);
+    long long id = 0;
+    period p;
+    http_query_only(c, params, &v);
+    if (http_query_id(c, "unit_id", &id, &v) == 0) verrs_add(&v, "unit_id", "is required");
+    const char *ps = http_query(c, "period");
+    if (ps == NULL) verrs_add(&v, "period", "is required");
+    else if (period_parse(ps, &p) != 0) verrs_add(&v, "period", "must be like 2026-06, 202606, 2026Q2, 2026S1 or 2026");
+    if (!api_query_ok(c, &v) || http_db(c) == NULL) return;
+    char first[11], last[11], today[11], pstr[12], dp[12], ids[24], sc[24];
+    date_format(&p.first, first, sizeof first);
+    date_format(&p.last, last, sizeof last);
+    period_format(&p, pstr, sizeof pstr);
+    dhis2_period(&p, dp, sizeof dp);
+    api_today(today);
+    snprintf(ids, sizeof ids, "%lld", id);
+    const char *uv[] = {ids, api_scope(c, sc)};
+    PGresult *r = api_run(c, &STMT_UNIT, uv, "finding the unit");
+    if (r == NULL) return;
+    int found = PQntuples(r) == 1;
+    PQclear(r);
+    if (!found) {
+        respond_problem(c, 404, "There is no such unit.");
+        return;
+    }
+    if (strcmp(first, today) > 0) {
+        json_t *e = json_pack("[{s:s, s:s}]", "field", "period", "message", "has not started yet");
+        respond_problem_errors(c, 422, "There is nothing to export yet.", e);
+        json_decref(e);
+        return;
+    }
+    const char *pv[] = {ids, first, strcmp(last, today) < 0 ? last : today, pstr, dp};
+    r = api_run(c, &STMT_DHIS2, pv, "building the DHIS2 data values");
+    if (r == NULL) return;
+    respond_json_text(c, 200, PQgetvalue(r, 0, 0), (size_t)PQgetlength(r, 0, 0));
+    PQclear(r);
+}
+
+/* ---- projection ---- */
+
+/* For every child unit (and the unit itself) and indicator: its value at the end of each of the
+ * last three months and today, a least-squares trend, the value it is heading for at the
+ * target's deadline (the target of the current year; its deadline, or 31 December), and the
+ * shortfall. Most at risk first. */
+static db_stmt STMT_AT_RISK = {
+    "indicators_at_risk",
+    "WITH pts AS (SELECT d::date AS as_of FROM (VALUES ((date_trunc('month', vn_today()) - interval '3 months'"
+    "   + interval '1 month - 1 day')::date), ((date_trunc('month', vn_today()) - interval '2 months' + interval '1 month - 1 day')::date),"
+    "   ((date_trunc('month', vn_today()) - interval '1 day')::date), (vn_today())) v(d)),"
+    " raw AS (SELECT p.as_of, x.* FROM pts p, LATERAL indicator_rollup($1, date_trunc('month', p.as_of)::date, p.as_of, 1, '') x),"
+    " vals AS (SELECT raw.as_of, raw.unit_id, raw.code AS unit_code, raw.name AS unit_name, raw.depth, i.ind,"
+    "   CASE i.ind WHEN 'CT1' THEN raw.ct1 WHEN 'CT2' THEN raw.ct2 WHEN 'CT3' THEN raw.facilities_all"
+    "     WHEN 'CT4' THEN raw.supported ELSE raw.ct5 END AS num,"
+    "   CASE i.ind WHEN 'CT3' THEN raw.facilities WHEN 'CT4' THEN raw.served ELSE raw.staff END AS den"
+    "   FROM raw CROSS JOIN (SELECT code AS ind FROM indicators WHERE $2::text IS NULL OR code = $2) i),"
+    " pct AS (SELECT *, CASE WHEN den > 0 THEN 100.0 * num / den END AS value FROM vals),"
+    " tg AS (SELECT t.indicator, t.target, t.strict, coalesce(t.deadline, make_date(t.year, 12, 31)) AS deadline"
+    "   FROM indicator_targets t WHERE t.year = extract(year FROM vn_today())::int),"
+    " fit AS (SELECT unit_id, unit_code, unit_name, depth, ind,"
+    "   max(value) FILTER (WHERE as_of = vn_today()) AS current_value,"
+    "   regr_slope(value, as_of - date '2000-01-01') AS slope, regr_intercept(value, as_of - date '2000-01-01') AS icpt"
+    "   FROM pct GROUP BY unit_id, unit_code, unit_name, depth, ind),"
+    " proj AS (SELECT f.*, tg.target, tg.strict, tg.deadline,"
+    "   CASE WHEN f.current_value IS NULL THEN NULL WHEN f.slope IS NULL THEN f.current_value"
+    "     ELSE least(100, greatest(0, f.icpt + f.slope * (tg.deadline - date '2000-01-01'))) END AS projected"
+    "   FROM fit f LEFT JOIN tg ON tg.indicator = f.ind)"
+    " SELECT json_build_object('unit_id', $1::bigint, 'as_of', vn_today(), 'items', coalesce(json_agg(json_build_object("
+    "   'unit_id', unit_id, 'unit_code', unit_code, 'unit_name', unit_name, 'depth', depth, 'indicator', ind,"
+    "   'current_value', round(current_value, 1), 'trend_per_month', round(slope * 30.44, 2),"
+    "   'target', target, 'deadline', deadline, 'projected_value', round(projected, 1),"
+    "   'on_track', CASE WHEN projected IS NULL OR target IS NULL THEN NULL WHEN strict THEN projected > target"
+    "     ELSE projected >= target END,"
+    "   'shortfall', CASE WHEN projected IS NULL OR target IS NULL THEN NULL ELSE round(greatest(target - projected, 0), 1) END)"
+    "   ORDER BY (target - projected) DESC NULLS LAST, unit_code, ind), '[]'))"
+    " FROM (SELECT * FROM proj ORDER BY (target - projected) DESC NULLS LAST, unit_code, ind LIMIT $3) top",
+    3};
+
+void indicators_at_risk(http_ctx *c)
+{
+    static const char *const params[] = {"unit_id", "indicator", "limit", NULL};
+    verrs v;
+    verrs_init(&v);
+    long long id = 0;
+    long limit = 20;
+    http_query_only(c, params, &v);
+    if (http_query_id(c, "unit_id", &id, &v) == 0) verrs_add(&v, "unit_id", "is required");
+    const char *ind = http_query(c, "indicator");
+    if (ind && !(strlen(ind) == 3 && strncmp(ind, "CT", 2) == 0 && ind[2] >= '1' && ind[2] <= '5'))
+        verrs_add(&v, "indicator", "must be CT1, CT2, CT3, CT4 or CT5");
+    http_query_int(c, "limit", 1, 1000, &limit, &v);
+    if (!api_query_ok(c, &v) || http_db(c) == NULL) return;
+    char ids[24], sc[24], ls[24];
+    snprintf(ids, sizeof ids, "%lld", id);
+    snprintf(ls, sizeof ls, "%ld", limit);
+    const char *uv[] = {ids, api_scope(c, sc)};
+    PGresult *r = api_run(c, &STMT_UNIT, uv, "finding the unit");
+    if (r == NULL) return;
+    int found = PQntuples(r) == 1;
+    PQclear(r);
+    if (!found) {
+        respond_problem(c, 404, "There is no such unit.");
+        return;
+    }
+    const char *pv[] = {ids, ind, ls};
+    r = api_run(c, &STMT_AT_RISK, pv, "projecting the indicators");
+    if (r == NULL) return;
+    respond_json_text(c, 200, PQgetvalue(r, 0, 0), (size_t)PQgetlength(r, 0, 0));
+    PQclear(r);
+}

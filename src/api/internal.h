@@ -142,6 +142,8 @@ void export_report_form(http_ctx *c);
 void indicators_list(http_ctx *c);
 void indicators_target_put(http_ctx *c);
 void indicators_rollup(http_ctx *c);
+void indicators_at_risk(http_ctx *c);
+void export_dhis2(http_ctx *c);
 void ops_healthz(http_ctx *c);
 void ops_readyz(http_ctx *c);
 void ops_metrics(http_ctx *c);

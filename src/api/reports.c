@@ -67,7 +67,7 @@ static db_stmt STMT_LIST = {
     "   WHERE in_scope(u.path, $1) AND ($2::bigint IS NULL OR r.unit_id = $2)"
     "   AND ($3::bigint IS NULL OR u.path <@ (SELECT x.path FROM units x WHERE x.id = $3))"
     "   AND ($4::text IS NULL OR r.period = $4) AND ($5::text IS NULL OR r.period_type = $5)"
-    "   AND ($6::text IS NULL OR r.status = $6)),"
+    "   AND ($6::text IS NULL OR r.status = $6) AND ($10::timestamptz IS NULL OR r.updated_at >= $10)),"
     " p AS (SELECT f.id, row_number() OVER (ORDER BY"
     "   CASE WHEN $7 = 'period' THEN f.period_start END, CASE WHEN $7 = '-period' THEN f.period_start END DESC,"
     "   CASE WHEN $7 = 'unit_code' THEN f.unit_code END, CASE WHEN $7 = '-unit_code' THEN f.unit_code END DESC,"
@@ -76,7 +76,7 @@ static db_stmt STMT_LIST = {
     " SELECT json_build_object('items', coalesce((SELECT json_agg(report_json(r) ORDER BY p.rn)"
     "   FROM p JOIN reports r ON r.id = p.id), '[]'),"
     " 'total', (SELECT count(*) FROM f), 'limit', $8::int, 'offset', $9::int)",
-    9};
+    10};
 
 /* Every direct child expected to report for the period, with its report's state. */
 static db_stmt STMT_STATUS = {
@@ -378,8 +378,8 @@ void reports_return(http_ctx *c)
 
 void reports_list(http_ctx *c)
 {
-    static const char *const params[] = {"unit_id", "under", "period", "period_type", "status", "sort", "limit",
-                                         "offset", NULL};
+    static const char *const params[] = {"unit_id", "under", "period", "period_type", "status", "updated_since",
+                                         "sort", "limit", "offset", NULL};
     static const char *const sorts[] = {"period", "unit_code", "submitted_at", NULL};
     static const char *const statuses[] = {"draft", "submitted", "approved", "returned", NULL};
     static const char *const types[] = {"month", "quarter", "half_year", "year", NULL};
@@ -399,13 +399,15 @@ void reports_list(http_ctx *c)
     ok = st == NULL;
     for (int i = 0; statuses[i] && !ok; i++) ok = strcmp(statuses[i], st) == 0;
     if (!ok) verrs_add(&v, "status", "must be draft, submitted, approved or returned");
+    const char *since = NULL;
+    http_query_timestamp(c, "updated_since", &since, &v);
     http_query_sort(c, sorts, "period", sort, &v);
     api_page_params(c, &v, ls, os);
     if (!api_query_ok(c, &v) || http_db(c) == NULL) return;
     char sc[24], a[24], b[24];
     snprintf(a, sizeof a, "%lld", unit);
     snprintf(b, sizeof b, "%lld", under);
-    const char *pv[] = {api_scope(c, sc), hu ? a : NULL, hn ? b : NULL, ps ? pstr : NULL, pt, st, sort, ls, os};
+    const char *pv[] = {api_scope(c, sc), hu ? a : NULL, hn ? b : NULL, ps ? pstr : NULL, pt, st, sort, ls, os, since};
     PGresult *r = api_run(c, &STMT_LIST, pv, "listing reports");
     if (r == NULL) return;
     api_list_answer(c, r, REPORT_COLUMNS);

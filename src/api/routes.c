@@ -97,6 +97,8 @@ const http_route api_routes[] = {
 
     {"GET", "/api/v1/indicators", indicators_list, ROLE_VIEWER},
     {"GET", "/api/v1/indicators/rollup", indicators_rollup, ROLE_VIEWER},
+    {"GET", "/api/v1/indicators/at-risk", indicators_at_risk, ROLE_VIEWER},
+    {"GET", "/api/v1/exports/dhis2", export_dhis2, ROLE_VIEWER},
     {"PUT", "/api/v1/indicators/:code/targets/:year", indicators_target_put, ROLE_ADMIN},
 
     {"GET", "/api/v1/audit", audit_list, ROLE_ADMIN},

@@ -13,14 +13,14 @@ static db_stmt STMT_LIST = {
     "WITH f AS (SELECT s.* FROM schedules s JOIN units u ON u.id = s.unit_id WHERE" SCHEDULE_VISIBLE
     "   AND ($1::bigint IS NULL OR s.unit_id = $1)"
     "   AND ($3::bigint IS NULL OR u.path <@ (SELECT x.path FROM units x WHERE x.id = $3))"
-    "   AND ($4::text IS NULL OR s.period_type = $4)),"
+    "   AND ($4::text IS NULL OR s.period_type = $4) AND ($7::timestamptz IS NULL OR s.updated_at >= $7)),"
     " p AS (SELECT f.id FROM f JOIN units u ON u.id = f.unit_id ORDER BY u.code, array_position(ARRAY['month','quarter',"
     "   'half_year','year'], f.period_type) LIMIT $5 OFFSET $6)"
     " SELECT json_build_object('items', coalesce((SELECT json_agg(schedule_json(s) ORDER BY (SELECT code FROM units"
     "   WHERE id = s.unit_id), array_position(ARRAY['month','quarter','half_year','year'], s.period_type))"
     "   FROM p JOIN schedules s ON s.id = p.id), '[]'),"
     " 'total', (SELECT count(*) FROM f), 'limit', $5::int, 'offset', $6::int)",
-    6};
+    7};
 
 static db_stmt STMT_GET = {
     "schedules_get",
@@ -56,7 +56,7 @@ static int period_type_ok(const char *s)
 
 void schedules_list(http_ctx *c)
 {
-    static const char *const params[] = {"unit_id", "under", "period_type", "limit", "offset", NULL};
+    static const char *const params[] = {"unit_id", "under", "period_type", "updated_since", "limit", "offset", NULL};
     verrs v;
     verrs_init(&v);
     http_query_only(c, params, &v);
@@ -65,12 +65,14 @@ void schedules_list(http_ctx *c)
     int hu = http_query_id(c, "unit_id", &unit, &v) == 1, hn = http_query_id(c, "under", &under, &v) == 1;
     const char *pt = http_query(c, "period_type");
     if (pt && !period_type_ok(pt)) verrs_add(&v, "period_type", "must be month, quarter, half_year or year");
+    const char *since = NULL;
+    http_query_timestamp(c, "updated_since", &since, &v);
     api_page_params(c, &v, ls, os);
     if (!api_query_ok(c, &v) || http_db(c) == NULL) return;
     char sc[24], a[24], b[24];
     snprintf(a, sizeof a, "%lld", unit);
     snprintf(b, sizeof b, "%lld", under);
-    const char *pv[] = {hu ? a : NULL, api_scope(c, sc), hn ? b : NULL, pt, ls, os};
+    const char *pv[] = {hu ? a : NULL, api_scope(c, sc), hn ? b : NULL, pt, ls, os, since};
     PGresult *r = api_run(c, &STMT_LIST, pv, "listing schedules");
     if (r == NULL) return;
     api_list_answer(c, r, NULL);

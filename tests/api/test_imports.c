@@ -92,7 +92,11 @@ static void assert_result(const resp *r, long long received, long long created, 
                           int dry_run)
 {
     ck_assert_msg(r->status == 200, "expected 200, got %ld: %.600s", r->status, r->body ? r->body : "");
-    ck_assert_msg(json_object_size(r->json) == 5, "%s", r->body);
+    /* Staff, completion and attestation loads neither remove nor warn. */
+    ck_assert_msg(json_object_size(r->json) == 7, "%s", r->body);
+    ck_assert_int_eq(jint(r, "removed"), 0);
+    ck_assert(json_is_array(json_object_get(r->json, "warnings")));
+    ck_assert_uint_eq(json_array_size(json_object_get(r->json, "warnings")), 0);
     ck_assert_msg(jint(r, "received") == received && jint(r, "created") == created && jint(r, "updated") == updated &&
                       jint(r, "unchanged") == unchanged,
                   "want received %lld created %lld updated %lld unchanged %lld, got %s", received, created, updated,
@@ -678,6 +682,34 @@ START_TEST(a_row_with_the_wrong_cell_count_does_not_hide_other_bad_rows)
 }
 END_TEST
 
+START_TEST(a_kept_left_on_before_a_new_joined_on_names_the_row)
+{
+    char unit[40], p[32];
+    make_unit(unit, sizeof unit);
+    snprintf(p, sizeof p, "IL%s-", uniq());
+    resp *r = load_csv("staff", NULL, T_SD_MANAGER,
+                       fmt("code,full_name,unit_code,job_group,employment,joined_on,left_on\n"
+                           "%s1,Đã Nghỉ,%s,nurse,contract,2020-01-01,2024-12-31\n", p, unit));
+    assert_result(r, 1, 1, 0, 0, 0);
+    resp_free(r);
+    /* No left_on column: the stored 2024-12-31 stays, and is before the new joined_on. */
+    r = load_csv("staff", NULL, T_SD_MANAGER,
+                 fmt("code,full_name,unit_code,job_group,employment,joined_on\n"
+                     "%s0,Hợp Lệ,%s,nurse,contract,2020-01-01\n%s1,Đã Nghỉ,%s,nurse,contract,2025-06-01\n", p, unit, p, unit));
+    ASSERT_STATUS(r, 422);
+    json_t *errs = json_object_get(r->json, "errors");
+    ck_assert_msg(json_array_size(errs) == 1, "the row should be named: %s", r->body);
+    json_t *e = json_array_get(errs, 0);
+    ck_assert_int_eq(json_integer_value(json_object_get(e, "row")), 3);
+    const char *field = json_string_value(json_object_get(e, "field"));
+    ck_assert_msg(strcmp(field, "joined_on") == 0 || strcmp(field, "left_on") == 0, "%s", r->body);
+    resp_free(r);
+    ck_assert_int_eq(db_count("SELECT count(*) FROM staff WHERE code = $1 || '1' AND joined_on = '2020-01-01'"
+                              " AND left_on = '2024-12-31'", p), 1);
+    ck_assert_int_eq(staff_with_prefix(p), 1);
+}
+END_TEST
+
 START_TEST(ten_thousand_staff_rows_load_in_one_request)
 {
     char unit[40], p[32];
@@ -718,7 +750,7 @@ START_TEST(invalid_utf8_is_400_wrong_content_type_415_and_readers_403)
     ASSERT_STATUS(r, 400);
     resp_free(r);
     const char *good = fmt("code,full_name,unit_code,job_group,employment,joined_on\n%s3,X,%s,nurse,contract,2020-01-01\n", p, unit);
-    const char *types[] = {"text/plain", "application/xml", "application/x-www-form-urlencoded", "text/csv; charset=latin1", NULL};
+    const char *types[] = {"text/plain", "application/xml", "application/x-www-form-urlencoded", NULL};
     for (int i = 0; types[i]; i++) {
         r = post_body("/api/v1/staff/import", T_SD_MANAGER, types[i], good, strlen(good), NULL, NULL);
         ck_assert_msg(r->status == 415, "%s gave %ld", types[i], r->status);
@@ -913,6 +945,7 @@ Suite *imports_suite(void)
     tcase_add_test(t, json_array_loads_follow_the_same_rules_from_row_2);
     tcase_add_test(t, header_faults_are_422_at_row_1);
     tcase_add_test(t, a_row_with_the_wrong_cell_count_does_not_hide_other_bad_rows);
+    tcase_add_test(t, a_kept_left_on_before_a_new_joined_on_names_the_row);
     tcase_add_test(t, invalid_utf8_is_400_wrong_content_type_415_and_readers_403);
     tcase_add_test(t, completion_loads_create_update_and_refuse_bad_rows);
     tcase_add_test(t, attestation_loads_keep_the_later_date);
