@@ -207,6 +207,11 @@ void facility_service_put(http_ctx *c)
     snprintf(key, sizeof key, "%s/%s", ids, service);
     if (api_audit(c, cur_json ? "update" : "create", "facility_service", key, cur_json, json) != 0 || api_commit(c) != 0)
         goto out;
+    if (!cur_json) { /* 201 carries Location: the state's own address, the one just PUT */
+        char prefix[64];
+        snprintf(prefix, sizeof prefix, "/api/v1/units/%s/services", ids);
+        api_location(c, prefix, service);
+    }
     respond_resource_text(c, cur_json ? 200 : 201, json, strlen(json));
 out:
     PQclear(r);

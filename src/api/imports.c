@@ -28,7 +28,7 @@ typedef struct import_spec {
     const import_col *cols;
     int ncols;
     const char *stage_ddl;
-    db_stmt *checks; /* $1 scope -> (row, field, message), ordered */
+    db_stmt *checks; /* $1 scope, $2 present columns -> (row, field, message), ordered */
     /* $1 present columns, $2 replace (bool; only for replaceable specs) -> created, updated,
      * unchanged, changed keys (json)[, removed, removed keys (json)] */
     db_stmt *merge;
@@ -55,12 +55,16 @@ static db_stmt STAFF_CHECKS = {
     " UNION ALL SELECT s.row, 'employment', '\"' || s.employment || '\" is not an active employment type code'"
     "   FROM import_stage s WHERE s.employment IS NOT NULL AND NOT EXISTS (SELECT 1 FROM employment_types e WHERE e.code = s.employment AND e.active)"
     " UNION ALL SELECT s.row, 'left_on', 'is before joined_on' FROM import_stage s WHERE s.left_on::date < s.joined_on::date"
+    /* Without a left_on column the stored one stays: it must not fall before the new joined_on. */
+    " UNION ALL SELECT s.row, 'joined_on', 'is after the left_on already stored (' || st.left_on || ')'"
+    "   FROM import_stage s JOIN staff st ON st.code = s.code"
+    "   WHERE NOT ('left_on' = ANY($2::text[])) AND st.left_on < s.joined_on::date"
     " UNION ALL SELECT d.row, 'code', 'appears more than once in this load (first at row ' || d.first || ')'"
     "   FROM (SELECT row, min(row) OVER (PARTITION BY code) AS first FROM import_stage WHERE code IS NOT NULL) d WHERE d.row <> d.first"
     " UNION ALL SELECT s.row, 'code', 'is taken by a staff member outside your units'"
     "   FROM import_stage s JOIN staff st ON st.code = s.code JOIN units u ON u.id = st.unit_id WHERE NOT in_scope(u.path, $1)"
     ") e ORDER BY row, field",
-    1};
+    2};
 
 #define PRESENT(col) "('" col "' = ANY($1::text[]))"
 static db_stmt STAFF_MERGE = {
@@ -305,6 +309,7 @@ typedef struct rows {
     const char **cell;
     long *rowno;      /* the number a person sees: CSV header is row 1 */
     int present[16];  /* columns the input has */
+    int unreadable;   /* the header (or a JSON row's shape) is wrong: no row can be checked */
     csvin_doc csv;
     json_t *json;
     char **owned;     /* strings made from JSON numbers and booleans */
@@ -391,7 +396,10 @@ static int read_csv(http_ctx *c, const import_spec *sp, rows *r, errs *e)
     int map[64];
     if (n > 64) n = 64;
     for (int i = 0; i < n; i++) names[i] = csvin_cell(&r->csv, 0, i);
-    if (map_header(sp, r, names, n, map, e) != 0) return 0;
+    if (map_header(sp, r, names, n, map, e) != 0) {
+        r->unreadable = 1;
+        return 0;
+    }
     if (alloc_rows(r, r->csv.nrecords - 1, sp->ncols) != 0) return -1;
     for (size_t i = 1; i < r->csv.nrecords; i++) {
         r->rowno[i - 1] = (long)i + 1;
@@ -461,6 +469,7 @@ static int read_json(http_ctx *c, const import_spec *sp, rows *r, errs *e)
             if (text && *text) r->cell[i * (size_t)sp->ncols + (size_t)k] = text;
         }
     }
+    if (e->count > 0) r->unreadable = 1;
     /* JSON rows may leave out optional fields; a required field missing is a row error below. */
     for (int k = 0; k < sp->ncols; k++)
         if (sp->cols[k].required) r->present[k] = 1;
@@ -790,7 +799,7 @@ static void run_import(http_ctx *c, const import_spec *sp)
         rc = -1;
     }
     if (rc != 0) goto out;
-    if (e.count > 0) { /* the header or the JSON shape is wrong: the rows cannot be read */
+    if (r.unreadable) { /* the header or the JSON shape is wrong: the rows cannot be read */
         answer_errors(c, &e);
         goto remember;
     }
@@ -803,8 +812,16 @@ static void run_import(http_ctx *c, const import_spec *sp)
     }
     if (stage_rows(c, sp, &r) != 0) goto out;
     double t2 = tnow();
+    /* The columns the input has, as a SQL array: absent optional columns keep stored values. */
+    char present[512] = "{";
+    for (int k = 0; k < sp->ncols; k++)
+        if (r.present[k]) {
+            size_t n = strlen(present);
+            snprintf(present + n, sizeof present - n, "%s%s", n > 1 ? "," : "", sp->cols[k].name);
+        }
+    strcat(present, "}");
     char sc[24];
-    const char *cv[] = {api_scope(c, sc)};
+    const char *cv[] = {api_scope(c, sc), present};
     PGresult *res = api_run(c, sp->checks, cv, "checking the load");
     if (res == NULL) goto out;
     for (int i = 0; i < PQntuples(res); i++)
@@ -817,14 +834,6 @@ static void run_import(http_ctx *c, const import_spec *sp)
         answer_errors(c, &e);
         goto remember;
     }
-    /* The columns the input has, as a SQL array: absent optional columns keep stored values. */
-    char present[512] = "{";
-    for (int k = 0; k < sp->ncols; k++)
-        if (r.present[k]) {
-            size_t n = strlen(present);
-            snprintf(present + n, sizeof present - n, "%s%s", n > 1 ? "," : "", sp->cols[k].name);
-        }
-    strcat(present, "}");
     const char *mv[] = {present, replace ? "true" : "false"};
     res = api_run(c, sp->merge, mv, "merging the load");
     if (res == NULL) goto out;

@@ -92,8 +92,8 @@ static db_stmt STMT_STATUS = {
     " SELECT json_build_object('unit_id', u.id, 'unit_code', u.code, 'period', $2::text, 'period_type', $5::text,"
     "   'summary', json_build_object('expected', n.expected, 'received', n.received, 'on_time', n.on_time,"
     "     'late', n.late, 'missing', n.expected - n.received,"
-    "     'received_rate', CASE WHEN n.expected > 0 THEN round(100.0 * n.received / n.expected, 1) END,"
-    "     'on_time_rate', CASE WHEN n.expected > 0 THEN round(100.0 * n.on_time / n.expected, 1) END),"
+    "     'received_rate', CASE WHEN n.expected > 0 THEN round(100.0 * n.received / n.expected, 1) ELSE 0.0 END,"
+    "     'on_time_rate', CASE WHEN n.expected > 0 THEN round(100.0 * n.on_time / n.expected, 1) ELSE 0.0 END),"
     "   'items', coalesce((SELECT json_agg(json_build_object('unit_id', id, 'unit_code', code, 'unit_name', name,"
     "     'status', coalesce(status, 'missing'), 'due_on', due_on, 'submitted_at', rfc3339(submitted_at),"
     "     'timeliness', timeliness, 'overdue', coalesce(status NOT IN ('submitted', 'approved'), true)"
@@ -275,7 +275,11 @@ void reports_put(http_ctx *c)
                   json) != 0 ||
         api_commit(c) != 0)
         goto out;
-    if (!exists) http_set_header(c, "Location", http_url_path(c));
+    if (!exists) { /* the report's canonical path, whichever form of the period was sent */
+        char loc[64];
+        snprintf(loc, sizeof loc, "/api/v1/reports/%s/%s", ids, pstr);
+        http_set_header(c, "Location", loc);
+    }
     respond_resource_text(c, exists ? 200 : 201, json, strlen(json));
 out:
     PQclear(r);

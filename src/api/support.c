@@ -15,7 +15,7 @@ typedef struct monthly {
     db_stmt list, upsert, lock, del;
 } monthly;
 
-#define LIST_SQL(table, alias, json, extra, n)                                                                \
+#define LIST_SQL(table, alias, json, extra)                                                                \
     "WITH f AS (SELECT " alias ".*, u.code AS unit_code FROM " table " " alias " JOIN units u ON u.id = " alias ".unit_id" \
     "   WHERE in_scope(u.path, $1) AND ($2::bigint IS NULL OR " alias ".unit_id = $2)"                     \
     "   AND ($3::bigint IS NULL OR u.path <@ (SELECT x.path FROM units x WHERE x.id = $3))"                  \
@@ -48,7 +48,7 @@ static monthly SUPPORT_COUNTS = {
     "support_count", "/api/v1/support-counts", "support counts", "There is no such support count.", COUNT_COLUMNS, 1,
     {"support_counts_list",
      LIST_SQL("support_counts", "c", "support_count_json",
-              " AND ($10::text IS NULL OR c.service = $10) AND ($11::text IS NULL OR c.target_group = $11)", 11),
+              " AND ($10::text IS NULL OR c.service = $10) AND ($11::text IS NULL OR c.target_group = $11)"),
      11},
     {"support_counts_upsert",
      UPSERT_SQL("support_counts", "t.unit_id, t.month, t.service, t.target_group", "unit_id, month, service, target_group, count",
@@ -60,7 +60,7 @@ static monthly SUPPORT_COUNTS = {
 static monthly PATIENTS_SERVED = {
     "patients_served", "/api/v1/patients-served", "patients served", "There is no such patients-served figure.",
     SERVED_COLUMNS, 0,
-    {"patients_served_list", LIST_SQL("patients_served", "p", "patients_served_json", "", 9), 9},
+    {"patients_served_list", LIST_SQL("patients_served", "ps", "patients_served_json", ""), 9},
     {"patients_served_upsert",
      UPSERT_SQL("patients_served", "t.unit_id, t.month", "unit_id, month, count", "$1::bigint, $2::date",
                 "patients_served_json"),

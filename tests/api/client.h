@@ -65,6 +65,9 @@ Suite *users_suite(void);
 Suite *staff_suite(void);
 Suite *learning_suite(void);
 Suite *imports_suite(void);
+Suite *facilities_suite(void);
+Suite *indicators_suite(void);
+Suite *reports_suite(void);
 Suite *roles_suite(void);
 Suite *resilience_suite(void);
 
