@@ -127,39 +127,45 @@ BEGIN
     PERFORM staff_stats_fill(root, as_of);
     RETURN QUERY
     WITH r AS (SELECT u.path FROM units u WHERE u.id = root),
-    sub AS (SELECT u.* FROM units u, r WHERE u.path <@ r.path),
-    live AS (SELECT * FROM sub WHERE (sub.opened_on IS NULL OR sub.opened_on <= as_of)
-                                 AND (sub.closed_on IS NULL OR sub.closed_on >= as_of)),
-    st AS (SELECT ss.unit_id, ss.n, ss.c1, ss.cc, ss.cv, ss.c2, ss.c5
-             FROM staff_stats ss JOIN live l ON l.id = ss.unit_id WHERE ss.as_of = indicator_rollup.as_of),
+    sub AS (SELECT u.id, u.code, u.name, u.parent_id, u.path, u.type, u.opened_on, u.closed_on,
+                   (u.opened_on IS NULL OR u.opened_on <= as_of) AND (u.closed_on IS NULL OR u.closed_on >= as_of) AS live
+              FROM units u, r WHERE u.path <@ r.path),
     deployed AS (SELECT fs.unit_id, count(*) AS n FROM facility_services_on(as_of) fs
                   JOIN digital_services d ON d.code = fs.service AND d.active
                  WHERE fs.status = 'deployed' GROUP BY fs.unit_id),
-    fac AS (SELECT l.id AS unit_id, 1 AS n,
-                   CASE WHEN coalesce(d.n, 0) >= (SELECT count(*) FROM digital_services WHERE active) THEN 1 ELSE 0 END AS all5
-              FROM live l LEFT JOIN deployed d ON d.unit_id = l.id WHERE is_facility(l.type)),
     sup AS (SELECT m.unit_id, sum(m.top) AS n FROM (
                 SELECT t.unit_id, t.month, max(t.total) AS top FROM (
                     SELECT sc.unit_id, sc.month, sc.service, sum(sc.count) AS total
-                      FROM support_counts sc JOIN sub ON sub.id = sc.unit_id
+                      FROM support_counts sc
                      WHERE sc.month BETWEEN date_trunc('month', pstart) AND as_of
+                       AND sc.unit_id IN (SELECT sub.id FROM sub)
                      GROUP BY sc.unit_id, sc.month, sc.service) t
                  GROUP BY t.unit_id, t.month) m GROUP BY m.unit_id),
-    srv AS (SELECT ps.unit_id, sum(ps.count) AS n FROM patients_served ps JOIN sub ON sub.id = ps.unit_id
-             WHERE ps.month BETWEEN date_trunc('month', pstart) AND as_of GROUP BY ps.unit_id),
-    rec AS (SELECT DISTINCT rp.unit_id FROM reports rp JOIN sub ON sub.id = rp.unit_id
-             WHERE rp.period = ptext AND rp.status IN ('submitted', 'approved')),
+    srv AS (SELECT ps.unit_id, sum(ps.count) AS n FROM patients_served ps
+             WHERE ps.month BETWEEN date_trunc('month', pstart) AND as_of AND ps.unit_id IN (SELECT sub.id FROM sub)
+             GROUP BY ps.unit_id),
+    rec AS (SELECT DISTINCT rp.unit_id FROM reports rp
+             WHERE rp.period = ptext AND rp.status IN ('submitted', 'approved') AND rp.unit_id IN (SELECT sub.id FROM sub)),
     own AS (SELECT sub.id, sub.path, sub.opened_on, sub.closed_on, rec.unit_id IS NOT NULL AS received,
-                   coalesce(st.n, 0) AS n, coalesce(st.c1, 0) AS c1, coalesce(st.cc, 0) AS cc, coalesce(st.cv, 0) AS cv,
-                   coalesce(st.c2, 0) AS c2, coalesce(st.c5, 0) AS c5, coalesce(fac.n, 0) AS fn,
-                   coalesce(fac.all5, 0) AS fa, coalesce(sup.n, 0) AS sn, coalesce(srv.n, 0) AS vn
-              FROM sub LEFT JOIN st ON st.unit_id = sub.id LEFT JOIN fac ON fac.unit_id = sub.id
+                   CASE WHEN sub.live THEN coalesce(ss.n, 0) ELSE 0 END AS n,
+                   CASE WHEN sub.live THEN coalesce(ss.c1, 0) ELSE 0 END AS c1,
+                   CASE WHEN sub.live THEN coalesce(ss.cc, 0) ELSE 0 END AS cc,
+                   CASE WHEN sub.live THEN coalesce(ss.cv, 0) ELSE 0 END AS cv,
+                   CASE WHEN sub.live THEN coalesce(ss.c2, 0) ELSE 0 END AS c2,
+                   CASE WHEN sub.live THEN coalesce(ss.c5, 0) ELSE 0 END AS c5,
+                   CASE WHEN sub.live AND is_facility(sub.type) THEN 1 ELSE 0 END AS fn,
+                   CASE WHEN sub.live AND is_facility(sub.type)
+                         AND coalesce(dp.n, 0) >= (SELECT count(*) FROM digital_services WHERE active) THEN 1 ELSE 0 END AS fa,
+                   coalesce(sup.n, 0) AS sn, coalesce(srv.n, 0) AS vn
+              FROM sub LEFT JOIN staff_stats ss ON ss.unit_id = sub.id AND ss.as_of = indicator_rollup.as_of
+              LEFT JOIN deployed dp ON dp.unit_id = sub.id
               LEFT JOIN sup ON sup.unit_id = sub.id LEFT JOIN srv ON srv.unit_id = sub.id
               LEFT JOIN rec ON rec.unit_id = sub.id),
     shown AS (SELECT sub.id, sub.code, sub.name, sub.parent_id, sub.path, nlevel(sub.path) - nlevel(r.path) AS depth
                 FROM sub, r
                WHERE nlevel(sub.path) - nlevel(r.path) <= max_depth
-                 AND (sub.opened_on IS NULL OR sub.opened_on <= as_of) AND (sub.closed_on IS NULL OR sub.closed_on >= pstart))
+                 AND (sub.id = root OR ((sub.opened_on IS NULL OR sub.opened_on <= as_of)
+                      AND (sub.closed_on IS NULL OR sub.closed_on >= pstart))))
     SELECT sh.id, sh.code, sh.name, sh.parent_id, sh.depth,
            sum(o.n)::bigint, sum(o.c1)::bigint, sum(o.cc)::bigint, sum(o.cv)::bigint, sum(o.c2)::bigint, sum(o.c5)::bigint,
            sum(o.fn)::bigint, sum(o.fa)::bigint, sum(o.sn)::bigint, sum(o.vn)::bigint,
@@ -170,3 +176,17 @@ BEGIN
       FROM shown sh JOIN own o ON o.path <@ sh.path
      GROUP BY sh.id, sh.code, sh.name, sh.parent_id, sh.depth;
 END $fn$;
+
+-- CT2's parts keep their nulls (a part's value is null when nobody is employed).
+CREATE OR REPLACE FUNCTION indicator_json(ind text, num bigint, den bigint, yr integer, parts json) RETURNS json
+LANGUAGE sql STABLE AS $$
+    WITH v AS (SELECT CASE WHEN den > 0 THEN round(100.0 * num / den, 1) END AS value),
+    t AS (SELECT target, strict, deadline FROM indicator_targets WHERE indicator = ind AND year = yr)
+    SELECT (CASE WHEN parts IS NULL THEN '{}'::jsonb ELSE jsonb_build_object('parts', parts) END) || jsonb_build_object(
+        'code', ind, 'numerator', num, 'denominator', den, 'value', v.value,
+        'target', t.target, 'deadline', t.deadline,
+        'gap', CASE WHEN v.value IS NOT NULL AND t.target IS NOT NULL THEN greatest(t.target - v.value, 0) END,
+        'met', CASE WHEN v.value IS NULL OR t.target IS NULL THEN NULL WHEN t.strict THEN v.value > t.target
+                    ELSE v.value >= t.target END)
+    FROM v LEFT JOIN t ON true
+$$;

@@ -112,7 +112,8 @@ void api_bad_query(http_ctx *c, verrs *v)
 
 void api_today(char out[11])
 {
-    time_t now = time(NULL);
+    /* Deadlines and "not in the future" are Vietnamese calendar days (UTC+7, no summer time). */
+    time_t now = time(NULL) + 7 * 3600;
     struct tm tm;
     gmtime_r(&now, &tm);
     strftime(out, 11, "%Y-%m-%d", &tm);

@@ -311,7 +311,7 @@ static db_stmt STMT_AT_RISK = {
     "   regr_intercept(value, as_of - date '2000-01-01')::numeric AS icpt"
     "   FROM pct GROUP BY unit_id, unit_code, unit_name, depth, ind),"
     " proj AS (SELECT f.*, tg.target, tg.strict, tg.deadline,"
-    "   CASE WHEN f.current_value IS NULL THEN NULL WHEN f.slope IS NULL THEN f.current_value"
+    "   CASE WHEN f.current_value IS NULL OR tg.deadline IS NULL THEN NULL WHEN f.slope IS NULL THEN f.current_value"
     "     ELSE least(100, greatest(0, f.icpt + f.slope * (tg.deadline - date '2000-01-01'))) END AS projected"
     "   FROM fit f LEFT JOIN tg ON tg.indicator = f.ind)"
     " SELECT json_build_object('unit_id', $1::bigint, 'as_of', vn_today(), 'items', coalesce(json_agg(json_build_object("

@@ -47,7 +47,7 @@ PGresult *api_lock_one(http_ctx *c, db_stmt *st, const char *const *values, cons
 void api_created(http_ctx *c, PGresult *r, const char *entity, const char *prefix, int audit_col);
 /* Answers 400 with the query's errors. */
 void api_bad_query(http_ctx *c, verrs *v);
-/* Today's date (UTC) as YYYY-MM-DD. */
+/* Today's date in Vietnam (UTC+7) as YYYY-MM-DD. */
 void api_today(char out[11]);
 /* May the caller see party membership? (admin and manager) */
 int api_shows_party(http_ctx *c);

@@ -37,8 +37,8 @@ static db_stmt STMT_UPSERT = {
     "INSERT INTO reports AS r (unit_id, period, period_type, period_start, period_end, status, \"values\")"
     " VALUES ($1, $2, $3, $4, $5, 'draft', jsonb_strip_nulls($6::jsonb))"
     " ON CONFLICT (unit_id, period) DO UPDATE SET \"values\" = jsonb_strip_nulls(r.\"values\" || $6::jsonb),"
-    " status = 'draft', updated_at = now()"
-    " RETURNING report_json(r), r.id",
+    " status = 'draft', updated_at = now() WHERE r.status IN ('draft', 'returned')"
+    " RETURNING report_json(r), r.id, r.xmax = 0",
     6};
 
 static db_stmt STMT_SUBMIT = {
@@ -270,8 +270,15 @@ void reports_put(http_ctx *c)
     r = api_run(c, &STMT_UPSERT, iv, "saving the report");
     free(vtext);
     if (r == NULL) goto out;
+    if (PQntuples(r) != 1) { /* submitted by someone else since we looked */
+        db_rollback(c->db);
+        respond_problem(c, 409, "This report is submitted or approved; it can change only after it is returned.");
+        goto out;
+    }
+    exists = strcmp(PQgetvalue(r, 0, 2), "t") != 0;
     const char *json = PQgetvalue(r, 0, 0);
-    if (api_audit(c, exists ? "update" : "create", "report", PQgetvalue(r, 0, 1), exists ? PQgetvalue(cur, 0, 0) : NULL,
+    if (api_audit(c, exists ? "update" : "create", "report", PQgetvalue(r, 0, 1),
+                  exists && PQntuples(cur) == 1 ? PQgetvalue(cur, 0, 0) : NULL,
                   json) != 0 ||
         api_commit(c) != 0)
         goto out;

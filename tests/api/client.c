@@ -248,3 +248,10 @@ const char *uniq(void)
     snprintf(buf, sizeof buf, "%lx%x", (unsigned long)tv.tv_sec % 100000, (unsigned)(tv.tv_usec ^ getpid()) & 0xfffff);
     return buf;
 }
+
+void server_today(char out[11])
+{
+    PGresult *r = PQexec(test_db(), "SELECT vn_today()::text");
+    snprintf(out, 11, "%s", PQresultStatus(r) == PGRES_TUPLES_OK ? PQgetvalue(r, 0, 0) : "");
+    PQclear(r);
+}

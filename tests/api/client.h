@@ -52,6 +52,9 @@ long long db_count(const char *sql, const char *param);
 /* Tokens of the demo users, signed in once before the tests run. */
 extern char *T_ADMIN, *T_SYT_MANAGER, *T_SD_MANAGER, *T_SD_REPORTER, *T_SYT_VIEWER, *T_INTEGRATION;
 
+/* Today as the server counts days (the Vietnamese date), from the database. */
+void server_today(char out[11]);
+
 /* A fresh suffix so that tests can run again against the same database. */
 const char *uniq(void);
 

@@ -24,13 +24,13 @@ static const char *fmt(const char *f, ...)
     return buf[k];
 }
 
-/* Today (UTC, as the server checks "not in the future") and the first month after it. */
+/* Today (the server's Vietnamese date) and the first month after it. */
 static void today_and_next_month(char today[11], char next[16])
 {
-    time_t now = time(NULL);
-    struct tm tm;
-    gmtime_r(&now, &tm);
-    strftime(today, 11, "%Y-%m-%d", &tm);
+    server_today(today);
+    struct tm tm = {0};
+    tm.tm_year = atoi(today) - 1900;
+    tm.tm_mon = atoi(today + 5) - 1;
     /* The 1st of this month plus 32 days is in the next month. */
     tm.tm_mday = 1;
     time_t first = timegm(&tm) + 32 * 86400;
@@ -111,7 +111,7 @@ START_TEST(put_service_creates_201_then_200_and_keeps_every_change)
     ck_assert_str_eq(resp_header(r, "Location", loc, sizeof loc), fmt("/api/v1/units/%lld/services/emr", u));
     resp_free(r);
     ck_assert_int_eq(db_count("SELECT count(*) FROM facility_services WHERE unit_id = $1::bigint AND service = 'emr'"
-                              " AND status = 'planned' AND note = 'Kế hoạch năm 2026' AND effective_on = current_date", ids(u)), 1);
+                              " AND status = 'planned' AND note = 'Kế hoạch năm 2026' AND effective_on = vn_today()", ids(u)), 1);
     ck_assert_int_eq(db_count("SELECT count(*) FROM facility_service_history WHERE unit_id = $1::bigint"
                               " AND recorded_by = (SELECT id FROM users WHERE username = 'sondong.reporter')", ids(u)), 1);
     ck_assert_int_eq(db_count("SELECT count(*) FROM audit_log WHERE entity = 'facility_service' AND entity_id = $1"
