@@ -91,6 +91,8 @@ void respond_problem_errors(http_ctx *c, int status, const char *detail, json_t 
     json_decref(o);
     if (status == 401 && u_map_get_case(c->resp->map_header, "WWW-Authenticate") == NULL)
         http_set_header(c, "WWW-Authenticate", "Bearer realm=\"bdhvs\"");
+    if (status == 503 && u_map_get_case(c->resp->map_header, "Retry-After") == NULL)
+        http_set_header(c, "Retry-After", "2");
     ulfius_set_string_body_response(c->resp, (unsigned)status, text ? text : "{}");
     free(text);
     u_map_put(c->resp->map_header, "Content-Type", "application/problem+json");
