@@ -15,6 +15,11 @@ void log_set_level(int level)
     g_level = level;
 }
 
+int log_enabled(int level)
+{
+    return level <= g_level;
+}
+
 int log_level_parse(const char *s)
 {
     for (int i = 0; i < 4; i++)

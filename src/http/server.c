@@ -109,6 +109,26 @@ char *http_metrics_text(void)
     return buf;
 }
 
+/* A request id: 128 bits from a per-thread generator seeded once from the system's randomness
+ * (ids need to be unique, not secret; a getrandom call per request would cost more). */
+static void new_request_id(char out[33])
+{
+    static _Thread_local unsigned long long state;
+    if (state == 0) {
+        char seed[17];
+        random_hex(seed, 8);
+        state = strtoull(seed, NULL, 16) | 1;
+    }
+    unsigned long long w[2];
+    for (int i = 0; i < 2; i++) { /* splitmix64 */
+        unsigned long long z = (state += 0x9E3779B97F4A7C15ULL);
+        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+        z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+        w[i] = z ^ (z >> 31);
+    }
+    snprintf(out, 33, "%016llx%016llx", w[0], w[1]);
+}
+
 static int request_id_ok(const char *s)
 {
     size_t n = strlen(s);
@@ -150,6 +170,7 @@ static void client_ip(const struct _u_request *req, char *buf, size_t len)
 
 static void log_request(http_ctx *c, double ms)
 {
+    if (!log_enabled(LOG_INFO)) return;
     json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:i, s:f, s:s, s:s}", "level", "info", "msg",
                           "request", "method", c->req->http_verb, "path",
                           c->req->url_path ? c->req->url_path : "", "status", c->status, "ms",
@@ -182,7 +203,7 @@ static int before_handler(http_ctx *c, const endpoint *ep)
     if (rid != NULL && request_id_ok(rid))
         snprintf(c->request_id, sizeof c->request_id, "%s", rid);
     else
-        random_hex(c->request_id, 16);
+        new_request_id(c->request_id);
     http_set_header(c, "X-Request-Id", c->request_id);
 
     const char *origin = http_header(c, "Origin");
