@@ -1,4 +1,4 @@
-/* Indicators CT1-CT5 (docs/api-indicators-spec.md): the definitions and yearly targets, and the
+/* Indicators CT1-CT5 (docs/specs/indicators.md): the definitions and yearly targets, and the
  * rollup of a small tree the suite builds itself, small enough to count by hand.
  *
  * Under SYT-BN: a health centre H with two wards W1, W2 and three commune stations S1, S2, S3,
