@@ -101,6 +101,8 @@ json_t *http_json_body(http_ctx *c, int want_array);
 /* Answers a body's validation errors (422) when v has any; returns 1 if it answered. */
 int http_refuse_invalid(http_ctx *c, verrs *v);
 int http_wants_csv(http_ctx *c);
+/* Is the body of this media type (parameters allowed; a charset other than UTF-8 is not)? */
+int http_content_type_is(http_ctx *c, const char *media);
 
 /* ---- answers ---- */
 void respond_problem(http_ctx *c, int status, const char *detail);

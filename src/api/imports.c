@@ -790,10 +790,9 @@ static void run_import(http_ctx *c, const import_spec *sp)
 
     rows r = {0};
     errs e = {json_array(), 0}, w = {json_array(), 0};
-    const char *ct = http_header(c, "Content-Type");
     int rc;
-    if (ct && strncasecmp(ct, "text/csv", 8) == 0) rc = read_csv(c, sp, &r, &e);
-    else if (ct && strncasecmp(ct, "application/json", 16) == 0) rc = read_json(c, sp, &r, &e);
+    if (http_content_type_is(c, "text/csv")) rc = read_csv(c, sp, &r, &e);
+    else if (http_content_type_is(c, "application/json")) rc = read_json(c, sp, &r, &e);
     else {
         respond_problem(c, 415, "Send the rows as text/csv or as a JSON array (application/json).");
         rc = -1;

@@ -235,6 +235,12 @@ json_t *http_json_body(http_ctx *c, int want_array)
     return j;
 }
 
+int http_content_type_is(http_ctx *c, const char *media)
+{
+    const char *ct = http_header(c, "Content-Type");
+    return ct != NULL && media_is(ct, media);
+}
+
 int http_wants_csv(http_ctx *c)
 {
     const char *a = http_header(c, "Accept");
