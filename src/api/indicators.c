@@ -212,26 +212,19 @@ void indicators_rollup(http_ctx *c)
  * hierarchy itself, so subtree sums would count twice), units and data elements by code. */
 static db_stmt STMT_DHIS2 = {
     "exports_dhis2",
-    "WITH x AS (SELECT * FROM indicator_rollup($1, $2::date, $3::date, 100, $4)),"
-    " kids AS (SELECT parent_id, sum(staff) staff, sum(ct1) ct1, sum(ct2) ct2, sum(ct2_course) cc, sum(ct2_vneid) cv,"
-    "   sum(ct5) ct5, sum(facilities) fac, sum(facilities_all) fa, sum(supported) sup FROM x GROUP BY parent_id),"
-    " own AS (SELECT x.code, x.staff - coalesce(k.staff, 0) AS staff, x.ct1 - coalesce(k.ct1, 0) AS ct1,"
-    "   x.ct2 - coalesce(k.ct2, 0) AS ct2, x.ct2_course - coalesce(k.cc, 0) AS cc, x.ct2_vneid - coalesce(k.cv, 0) AS cv,"
-    "   x.ct5 - coalesce(k.ct5, 0) AS ct5, x.facilities - coalesce(k.fac, 0) AS fac,"
-    "   x.facilities_all - coalesce(k.fa, 0) AS fa, x.supported - coalesce(k.sup, 0) AS sup"
-    "   FROM x LEFT JOIN kids k ON k.parent_id = x.unit_id),"
+    "WITH o AS (SELECT * FROM indicator_own($1, $2::date, $3::date, $4)),"
     " vals AS ("
-    "   SELECT o.code AS ou, d.de, 'default' AS coc, d.v FROM own o, LATERAL (VALUES"
+    "   SELECT o.code AS ou, d.de, 'default' AS coc, d.v FROM o, LATERAL (VALUES"
     "     ('BDHVS_STAFF_ACTIVE', o.staff), ('BDHVS_CT1_NUM', o.ct1), ('BDHVS_CT2_NUM', o.ct2),"
-    "     ('BDHVS_CT2_COURSE', o.cc), ('BDHVS_CT2_VNEID', o.cv), ('BDHVS_CT5_NUM', o.ct5),"
-    "     ('BDHVS_FACILITIES', o.fac), ('BDHVS_FACILITIES_ALL_SERVICES', o.fa), ('BDHVS_CT4_NUM', o.sup)) AS d(de, v)"
-    "   WHERE d.v <> 0 OR d.de = 'BDHVS_STAFF_ACTIVE'"
-    "   UNION ALL SELECT u.code, 'BDHVS_PATIENTS_SERVED', 'default', sum(ps.count) FROM patients_served ps"
-    "     JOIN units u ON u.id = ps.unit_id JOIN x ON x.unit_id = u.id"
-    "     WHERE ps.month BETWEEN date_trunc('month', $2::date) AND $3::date GROUP BY u.code"
-    "   UNION ALL SELECT u.code, 'BDHVS_SUPPORT_' || upper(sc.service), upper(sc.target_group), sum(sc.count)"
-    "     FROM support_counts sc JOIN units u ON u.id = sc.unit_id JOIN x ON x.unit_id = u.id"
-    "     WHERE sc.month BETWEEN date_trunc('month', $2::date) AND $3::date GROUP BY u.code, sc.service, sc.target_group)"
+    "     ('BDHVS_CT2_COURSE', o.ct2_course), ('BDHVS_CT2_VNEID', o.ct2_vneid), ('BDHVS_CT5_NUM', o.ct5),"
+    "     ('BDHVS_FACILITIES', o.facilities), ('BDHVS_FACILITIES_ALL_SERVICES', o.facilities_all),"
+    "     ('BDHVS_CT4_NUM', o.supported), ('BDHVS_PATIENTS_SERVED', o.served)) AS d(de, v)"
+    /* zeros are left out, but every unit open in the period says how many staff it has */
+    "   WHERE d.v <> 0 OR (d.de = 'BDHVS_STAFF_ACTIVE' AND o.open_in_period)"
+    "   UNION ALL SELECT o.code, 'BDHVS_SUPPORT_' || upper(sc.service), upper(sc.target_group), sum(sc.count)"
+    "     FROM support_counts sc JOIN o ON o.unit_id = sc.unit_id"
+    "     WHERE sc.month BETWEEN date_trunc('month', $2::date) AND $3::date"
+    "     GROUP BY o.code, sc.service, sc.target_group HAVING sum(sc.count) <> 0)"
     " SELECT json_build_object('dataValues', coalesce(json_agg(json_build_object('dataElement', de, 'period', $5::text,"
     "   'orgUnit', ou, 'categoryOptionCombo', coc, 'value', v::text) ORDER BY ou, de, coc), '[]')) FROM vals",
     5};
@@ -309,7 +302,8 @@ static db_stmt STMT_AT_RISK = {
     "   (max(value) FILTER (WHERE as_of = vn_today()))::numeric AS current_value,"
     "   regr_slope(value, as_of - date '2000-01-01')::numeric AS slope,"
     "   regr_intercept(value, as_of - date '2000-01-01')::numeric AS icpt"
-    "   FROM pct GROUP BY unit_id, unit_code, unit_name, depth, ind),"
+    "   FROM pct GROUP BY unit_id, unit_code, unit_name, depth, ind"
+    "   HAVING bool_or(as_of = vn_today())),"   /* units closed since are left out */
     " proj AS (SELECT f.*, tg.target, tg.strict, tg.deadline,"
     "   CASE WHEN f.current_value IS NULL OR tg.deadline IS NULL THEN NULL WHEN f.slope IS NULL THEN f.current_value"
     "     ELSE least(100, greatest(0, f.icpt + f.slope * (tg.deadline - date '2000-01-01'))) END AS projected"

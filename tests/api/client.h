@@ -71,6 +71,7 @@ Suite *imports_suite(void);
 Suite *facilities_suite(void);
 Suite *indicators_suite(void);
 Suite *reports_suite(void);
+Suite *exports_suite(void);
 Suite *roles_suite(void);
 Suite *resilience_suite(void);
 
