@@ -58,75 +58,13 @@ INSERT INTO indicator_targets (indicator, year, target, strict, deadline, note) 
     ('CT4', 2026, 100, false, NULL, 'Kế hoạch 2948/KH-SYT'),
     ('CT5', 2026, 100, false, NULL, 'Kế hoạch 2948/KH-SYT');
 
--- Numerators and denominators of every unit of root's subtree down to max_depth levels, for
--- the period [pstart, pend]: staff and facilities as they stood on as_of, counts summed over
--- the period's months. A unit's figures cover its whole subtree.
-CREATE FUNCTION indicator_rollup(root bigint, pstart date, as_of date, max_depth integer, ptext text)
-RETURNS TABLE (unit_id bigint, code text, name text, parent_id bigint, depth integer,
-               staff bigint, ct1 bigint, ct2_course bigint, ct2_vneid bigint, ct2 bigint, ct5 bigint,
-               facilities bigint, facilities_all bigint, supported bigint, served bigint,
-               reports_expected bigint, reports_received bigint)
-LANGUAGE sql STABLE AS $$
-    WITH r AS (SELECT u.path FROM units u WHERE u.id = root),
-    sub AS (SELECT u.* FROM units u, r WHERE u.path <@ r.path),
-    live AS (SELECT * FROM sub WHERE (opened_on IS NULL OR opened_on <= as_of) AND (closed_on IS NULL OR closed_on >= as_of)),
-    flags AS (
-        SELECT s.unit_id,
-               EXISTS (SELECT 1 FROM attestations a WHERE a.staff_id = s.id AND a.skill = 'digital_awareness' AND a.attested_on <= as_of)
-                 AND EXISTS (SELECT 1 FROM attestations a WHERE a.staff_id = s.id AND a.attested_on <= as_of
-                             AND a.skill IN ('emr', 'e_prescription', 'e_hospital', 'station_software', 'digital_signature')) AS f1,
-               EXISTS (SELECT 1 FROM completions c JOIN courses k ON k.id = c.course_id
-                        WHERE c.staff_id = s.id AND k.counts_for_campaign AND c.completed_on <= as_of) AS fc,
-               coalesce(s.vneid_confirmed_on <= as_of, false) AS fv,
-               EXISTS (SELECT 1 FROM attestations a WHERE a.staff_id = s.id AND a.skill = 'smart_devices' AND a.attested_on <= as_of) AS f5
-          FROM staff s JOIN live l ON l.id = s.unit_id
-         WHERE s.joined_on <= as_of AND (s.left_on IS NULL OR s.left_on >= as_of)),
-    st AS (SELECT f.unit_id, count(*) AS n, count(*) FILTER (WHERE f1) AS c1, count(*) FILTER (WHERE fc) AS cc,
-                  count(*) FILTER (WHERE fv) AS cv, count(*) FILTER (WHERE fc AND fv) AS c2, count(*) FILTER (WHERE f5) AS c5
-             FROM flags f GROUP BY f.unit_id),
-    deployed AS (SELECT fs.unit_id, count(*) AS n FROM facility_services_on(as_of) fs
-                  JOIN digital_services d ON d.code = fs.service AND d.active
-                 WHERE fs.status = 'deployed' GROUP BY fs.unit_id),
-    fac AS (SELECT l.id AS unit_id, 1 AS n,
-                   CASE WHEN coalesce(d.n, 0) >= (SELECT count(*) FROM digital_services WHERE active) THEN 1 ELSE 0 END AS all5
-              FROM live l LEFT JOIN deployed d ON d.unit_id = l.id WHERE is_facility(l.type)),
-    sup AS (SELECT m.unit_id, sum(m.top) AS n FROM (
-                SELECT t.unit_id, t.month, max(t.total) AS top FROM (
-                    SELECT sc.unit_id, sc.month, sc.service, sum(sc.count) AS total
-                      FROM support_counts sc JOIN sub ON sub.id = sc.unit_id
-                     WHERE sc.month BETWEEN date_trunc('month', pstart) AND as_of
-                     GROUP BY sc.unit_id, sc.month, sc.service) t
-                 GROUP BY t.unit_id, t.month) m GROUP BY m.unit_id),
-    srv AS (SELECT ps.unit_id, sum(ps.count) AS n FROM patients_served ps JOIN sub ON sub.id = ps.unit_id
-             WHERE ps.month BETWEEN date_trunc('month', pstart) AND as_of GROUP BY ps.unit_id),
-    rec AS (SELECT DISTINCT rp.unit_id FROM reports rp JOIN sub ON sub.id = rp.unit_id
-             WHERE rp.period = ptext AND rp.status IN ('submitted', 'approved')),
-    own AS (SELECT sub.id, sub.path, sub.opened_on, sub.closed_on, rec.unit_id IS NOT NULL AS received, coalesce(st.n, 0) AS n, coalesce(st.c1, 0) AS c1,
-                   coalesce(st.cc, 0) AS cc, coalesce(st.cv, 0) AS cv, coalesce(st.c2, 0) AS c2, coalesce(st.c5, 0) AS c5,
-                   coalesce(fac.n, 0) AS fn, coalesce(fac.all5, 0) AS fa, coalesce(sup.n, 0) AS sn, coalesce(srv.n, 0) AS vn
-              FROM sub LEFT JOIN st ON st.unit_id = sub.id LEFT JOIN fac ON fac.unit_id = sub.id
-              LEFT JOIN sup ON sup.unit_id = sub.id LEFT JOIN srv ON srv.unit_id = sub.id LEFT JOIN rec ON rec.unit_id = sub.id),
-    shown AS (SELECT sub.id, sub.code, sub.name, sub.parent_id, sub.path, nlevel(sub.path) - nlevel(r.path) AS depth
-                FROM sub, r
-               WHERE nlevel(sub.path) - nlevel(r.path) <= max_depth
-                 AND (sub.opened_on IS NULL OR sub.opened_on <= as_of) AND (sub.closed_on IS NULL OR sub.closed_on >= pstart))
-    SELECT sh.id, sh.code, sh.name, sh.parent_id, sh.depth,
-           sum(o.n)::bigint, sum(o.c1)::bigint, sum(o.cc)::bigint, sum(o.cv)::bigint, sum(o.c2)::bigint, sum(o.c5)::bigint,
-           sum(o.fn)::bigint, sum(o.fa)::bigint, sum(o.sn)::bigint, sum(o.vn)::bigint,
-           (count(*) FILTER (WHERE o.id <> sh.id AND (o.opened_on IS NULL OR o.opened_on <= as_of)
-                              AND (o.closed_on IS NULL OR o.closed_on >= pstart)))::bigint,
-           (count(*) FILTER (WHERE o.id <> sh.id AND o.received AND (o.opened_on IS NULL OR o.opened_on <= as_of)
-                              AND (o.closed_on IS NULL OR o.closed_on >= pstart)))::bigint
-      FROM shown sh JOIN own o ON o.path <@ sh.path
-     GROUP BY sh.id, sh.code, sh.name, sh.parent_id, sh.depth
-$$;
-
--- One indicator's figures against its target for the year.
+-- One indicator's figures against its target for the year (CT2's parts keep their nulls: a
+-- part's value is null when nobody is employed).
 CREATE FUNCTION indicator_json(ind text, num bigint, den bigint, yr integer, parts json) RETURNS json
 LANGUAGE sql STABLE AS $$
     WITH v AS (SELECT CASE WHEN den > 0 THEN round(100.0 * num / den, 1) END AS value),
     t AS (SELECT target, strict, deadline FROM indicator_targets WHERE indicator = ind AND year = yr)
-    SELECT json_strip_nulls(json_build_object('parts', parts))::jsonb || jsonb_build_object(
+    SELECT (CASE WHEN parts IS NULL THEN '{}'::jsonb ELSE jsonb_build_object('parts', parts) END) || jsonb_build_object(
         'code', ind, 'numerator', num, 'denominator', den, 'value', v.value,
         'target', t.target, 'deadline', t.deadline,
         'gap', CASE WHEN v.value IS NOT NULL AND t.target IS NOT NULL THEN greatest(t.target - v.value, 0) END,
