@@ -26,6 +26,21 @@ static db_stmt STMT_TARGET_PUT = {
     " 'deadline', t.deadline, 'note', t.note)",
     6};
 
+/* A kept rollup, if the subtree and the epoch are still as they were when it was made. */
+static db_stmt STMT_KEPT = {
+    "indicators_kept",
+    "WITH k AS (SELECT subtree_fingerprint($1) AS fp, (SELECT v FROM stats_epoch) AS ep)"
+    " SELECT k.fp, k.ep, r.result FROM k LEFT JOIN rollup_results r ON r.root = $1 AND r.period = $2"
+    "   AND r.as_of = $3::date AND r.depth = $4 AND r.fp = k.fp AND r.epoch = k.ep",
+    4};
+
+static db_stmt STMT_KEEP = {
+    "indicators_keep",
+    "INSERT INTO rollup_results (root, period, as_of, depth, fp, epoch, result) VALUES ($1, $2, $3, $4, $5, $6, $7)"
+    " ON CONFLICT (root, period, as_of, depth) DO UPDATE SET fp = EXCLUDED.fp, epoch = EXCLUDED.epoch,"
+    " result = EXCLUDED.result, made_at = now()",
+    7};
+
 static db_stmt STMT_EXISTS = {"indicators_exists", "SELECT 1 FROM indicators WHERE code = $1", 1};
 
 static db_stmt STMT_UNIT = {"indicators_unit", "SELECT 1 FROM units u WHERE u.id = $1 AND in_scope(u.path, $2)", 2};
@@ -197,12 +212,33 @@ void indicators_rollup(http_ctx *c)
         return;
     }
     const char *as_of = strcmp(last, today) < 0 ? last : today; /* a running period counts up to today */
-    const char *pv[] = {ids, first, as_of, ds, pstr, period_type_name(p.type), yr};
-    r = api_run(c, &STMT_ROLLUP, pv, "computing the rollup");
-    if (r == NULL) return;
+    const char *kv[] = {ids, pstr, as_of, ds};
+    PGresult *kept = api_run(c, &STMT_KEPT, kv, "looking for a kept rollup");
+    if (kept == NULL) return;
+    int hit = !PQgetisnull(kept, 0, 2);
+    if (hit) {
+        r = kept;
+    } else {
+        const char *pv[] = {ids, first, as_of, ds, pstr, period_type_name(p.type), yr};
+        r = api_run(c, &STMT_ROLLUP, pv, "computing the rollup");
+        if (r == NULL) {
+            PQclear(kept);
+            return;
+        }
+        if (PQntuples(r) == 1) {
+            /* Labelled with the fingerprint read before computing: if anything changed meanwhile,
+             * the next read sees another fingerprint and computes again. */
+            const char *sv[] = {ids, pstr, as_of, ds, PQgetvalue(kept, 0, 0), PQgetvalue(kept, 0, 1), PQgetvalue(r, 0, 0)};
+            PGresult *s = db_run(c->db, &STMT_KEEP, sv);
+            if (!db_ok(s)) log_msg(LOG_WARN, "could not keep a rollup (request %s)", c->request_id);
+            PQclear(s);
+        }
+        PQclear(kept);
+    }
+    int col = hit ? 2 : 0;
     if (PQntuples(r) != 1) respond_problem(c, 404, "There is no such unit.");
-    else if (http_wants_csv(c)) rollup_csv(c, PQgetvalue(r, 0, 0));
-    else respond_json_text(c, 200, PQgetvalue(r, 0, 0), (size_t)PQgetlength(r, 0, 0));
+    else if (http_wants_csv(c)) rollup_csv(c, PQgetvalue(r, 0, col));
+    else respond_json_text(c, 200, PQgetvalue(r, 0, col), (size_t)PQgetlength(r, 0, col));
     PQclear(r);
 }
 

@@ -72,6 +72,7 @@ Suite *facilities_suite(void);
 Suite *indicators_suite(void);
 Suite *reports_suite(void);
 Suite *exports_suite(void);
+Suite *kept_suite(void);
 Suite *roles_suite(void);
 Suite *resilience_suite(void);
 

@@ -26,6 +26,7 @@ int main(void)
     srunner_add_suite(sr, indicators_suite());
     srunner_add_suite(sr, reports_suite());
     srunner_add_suite(sr, exports_suite());
+    srunner_add_suite(sr, kept_suite());
     srunner_add_suite(sr, roles_suite());
     srunner_add_suite(sr, resilience_suite()); /* restarts PostgreSQL: keep it last */
     srunner_run_all(sr, CK_NORMAL);
