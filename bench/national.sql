@@ -70,4 +70,5 @@ INSERT INTO support_counts (unit_id, month, service, target_group, count)
 SELECT p.unit_id, p.month, s.code, 'general', (p.count * (0.1 + (abs(hashtext(s.code || p.unit_id)) % 50) / 100.0))::int
   FROM patients_served p, support_services s;
 COMMIT;
-ANALYZE units; ANALYZE staff; ANALYZE completions; ANALYZE attestations; ANALYZE facility_service_history; ANALYZE support_counts; ANALYZE patients_served;
+-- Vacuumed now, so that autovacuum does not run during the measurements.
+VACUUM ANALYZE units, unit_versions, staff, completions, attestations, facility_service_history, support_counts, support_monthly, patients_served;
