@@ -182,6 +182,11 @@ void completions_update(http_ctx *c)
     snprintf(ids, sizeof ids, "%lld", id);
     cur = lock_completion(c, ids);
     if (cur == NULL) goto out;
+    if (json_object_size(body) == 0) { /* nothing to change: no write, no audit entry */
+        db_rollback(c->db);
+        respond_resource_text(c, 200, PQgetvalue(cur, 0, 0), (size_t)PQgetlength(cur, 0, 0));
+        goto out;
+    }
     if (hd && strcmp(done, PQgetvalue(cur, 0, 1)) < 0) {
         verrs_add(&v, "completed_on", "is before the staff member joined (%s)", PQgetvalue(cur, 0, 1));
         db_rollback(c->db);

@@ -145,6 +145,11 @@ void courses_update(http_ctx *c)
     snprintf(ids, sizeof ids, "%lld", id);
     cur = lock_course(c, ids);
     if (cur == NULL) goto out;
+    if (json_object_size(body) == 0) { /* nothing to change: no write, no audit entry */
+        db_rollback(c->db);
+        respond_resource_text(c, 200, PQgetvalue(cur, 0, 0), (size_t)PQgetlength(cur, 0, 0));
+        goto out;
+    }
     const char *uv[] = {ids, in.code, in.title, in.provider_given ? "true" : "false", in.provider,
                         in.cfc_given ? (in.cfc ? "true" : "false") : NULL};
     r = db_run(c->db, &STMT_UPDATE, uv);

@@ -186,6 +186,11 @@ void schedules_update(http_ctx *c)
     snprintf(ds, sizeof ds, "%lld", day);
     cur = lock_schedule(c, ids);
     if (cur == NULL) goto out;
+    if (json_object_size(body) == 0) { /* nothing to change: no write, no audit entry */
+        db_rollback(c->db);
+        respond_resource_text(c, 200, PQgetvalue(cur, 0, 0), (size_t)PQgetlength(cur, 0, 0));
+        goto out;
+    }
     const char *uv[] = {ids, month ? ms : NULL, day ? ds : NULL, desc_given ? "true" : "false", desc};
     r = api_run(c, &STMT_UPDATE, uv, "updating the schedule");
     if (r == NULL) goto out;

@@ -293,6 +293,11 @@ void staff_update(http_ctx *c)
     snprintf(ids, sizeof ids, "%lld", id);
     cur = lock_staff(c, ids);
     if (cur == NULL) goto out;
+    if (json_object_size(body) == 0) { /* nothing to change: no write, no audit entry */
+        db_rollback(c->db);
+        respond_resource_text(c, 200, PQgetvalue(cur, 0, 0), (size_t)PQgetlength(cur, 0, 0));
+        goto out;
+    }
     long long unit = 0;
     if (in.unit_given) {
         unit = api_resolve_unit(c, in.unit_id, in.unit_code, in.unit_code ? "unit_code" : "unit_id", 1, &v);

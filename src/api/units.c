@@ -265,6 +265,11 @@ void units_update(http_ctx *c)
     if (http_refuse_invalid(c, &v) || api_begin(c) != 0) goto out;
     cur = lock_unit(c, id);
     if (cur == NULL) goto out;
+    if (json_object_size(body) == 0) { /* nothing to change: no write, no audit entry */
+        db_rollback(c->db);
+        respond_resource_text(c, 200, PQgetvalue(cur, 0, 0), (size_t)PQgetlength(cur, 0, 0));
+        goto out;
+    }
     int own = strcmp(PQgetvalue(cur, 0, 4), "t") == 0;
     char ids[24];
     snprintf(ids, sizeof ids, "%lld", id);

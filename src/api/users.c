@@ -271,6 +271,11 @@ void users_update(http_ctx *c)
     snprintf(ids, sizeof ids, "%lld", id);
     cur = lock_user(c, ids);
     if (cur == NULL) goto out;
+    if (json_object_size(body) == 0) { /* nothing to change: no write, no audit entry */
+        db_rollback(c->db);
+        respond_resource_text(c, 200, PQgetvalue(cur, 0, 0), (size_t)PQgetlength(cur, 0, 0));
+        goto out;
+    }
     role_t final_role = in.role != ROLE_NONE ? in.role : role_parse(PQgetvalue(cur, 0, 1));
     long long unit = 0;
     if (in.unit_given && !in.unit_null) {
