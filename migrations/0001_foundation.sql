@@ -68,8 +68,7 @@ BEGIN
         END IF;
     END IF;
     UPDATE units SET parent_id = CASE WHEN id = unit THEN new_parent ELSE parent_id END,
-                     path = CASE WHEN nlevel(path) > nlevel(old_path)
-                                 THEN new_path || subpath(path, nlevel(old_path)) ELSE new_path END,
+                     path = new_path || subpath(path, nlevel(old_path)),
                      updated_at = now()
      WHERE path <@ old_path;
 END $$;

@@ -31,7 +31,9 @@ CREATE FUNCTION stats_bump(ids bigint[]) RETURNS void LANGUAGE sql AS $$
     ON CONFLICT (unit_id) DO UPDATE SET v = EXCLUDED.v
 $$;
 
-CREATE FUNCTION staff_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+-- Rows that carry a unit_id (staff here; facility history, counts and reports in 0008) give
+-- their unit a new version when they change.
+CREATE FUNCTION unit_rows_changed() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF TG_OP = 'INSERT' THEN
         PERFORM stats_bump(ARRAY(SELECT unit_id FROM new_rows));
@@ -43,11 +45,11 @@ BEGIN
     RETURN NULL;
 END $$;
 CREATE TRIGGER staff_stats_ins AFTER INSERT ON staff REFERENCING NEW TABLE AS new_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION staff_changed();
+    FOR EACH STATEMENT EXECUTE FUNCTION unit_rows_changed();
 CREATE TRIGGER staff_stats_upd AFTER UPDATE ON staff REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION staff_changed();
+    FOR EACH STATEMENT EXECUTE FUNCTION unit_rows_changed();
 CREATE TRIGGER staff_stats_del AFTER DELETE ON staff REFERENCING OLD TABLE AS old_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION staff_changed();
+    FOR EACH STATEMENT EXECUTE FUNCTION unit_rows_changed();
 
 -- Completions and attestations belong to a unit through their staff member.
 CREATE FUNCTION learning_changed() RETURNS trigger LANGUAGE plpgsql AS $$

@@ -21,18 +21,8 @@ CREATE TRIGGER units_stats_ins AFTER INSERT ON units REFERENCING NEW TABLE AS ne
 CREATE TRIGGER units_stats_upd AFTER UPDATE ON units REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
     FOR EACH STATEMENT EXECUTE FUNCTION units_changed();
 
--- Tables whose rows carry a unit_id: facility service history, counts, patients served, reports.
-CREATE FUNCTION unit_rows_changed() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    IF TG_OP = 'INSERT' THEN
-        PERFORM stats_bump(ARRAY(SELECT unit_id FROM new_rows));
-    ELSIF TG_OP = 'UPDATE' THEN
-        PERFORM stats_bump(ARRAY(SELECT unit_id FROM new_rows UNION SELECT unit_id FROM old_rows));
-    ELSE
-        PERFORM stats_bump(ARRAY(SELECT unit_id FROM old_rows));
-    END IF;
-    RETURN NULL;
-END $$;
+-- Tables whose rows carry a unit_id (unit_rows_changed, from 0007): facility service history,
+-- counts, patients served, reports.
 CREATE TRIGGER facility_history_stats_ins AFTER INSERT ON facility_service_history REFERENCING NEW TABLE AS new_rows
     FOR EACH STATEMENT EXECUTE FUNCTION unit_rows_changed();
 CREATE TRIGGER support_counts_stats_ins AFTER INSERT ON support_counts REFERENCING NEW TABLE AS new_rows
