@@ -63,8 +63,19 @@ static int cmd_serve(void)
     signal(SIGPIPE, SIG_IGN);
     db_pool *pool = pool_create(cfg.database_url, cfg.db_pool, cfg.db_acquire_ms);
     if (pool == NULL) return 1;
-    http_server_opts opts = {&cfg, api_routes, api_nroutes, pool, api_authenticate};
+    /* The operations listener has a connection of its own, so readiness is answered even when
+     * every pooled connection is busy. */
+    db_pool *ops_pool = NULL;
+    if (cfg.ops_port != 0) {
+        ops_pool = pool_create(cfg.database_url, 1, 1000);
+        if (ops_pool == NULL) {
+            pool_destroy(pool);
+            return 1;
+        }
+    }
+    http_server_opts opts = {&cfg, api_routes, api_nroutes, pool, ops_pool, api_authenticate};
     int rc = http_serve(&opts);
+    pool_destroy(ops_pool);
     pool_destroy(pool);
     api_shutdown();
     return rc == 0 ? 0 : 1;

@@ -25,6 +25,10 @@ typedef struct bdhvs_config {
     int login_max_ip;     /* failed logins per client address per window */
     int login_window;     /* seconds */
     char migrations_dir[512];
+    char ops_host[64];    /* BDHVS_OPS_LISTEN: health, readiness and metrics on their own */
+    int ops_port;         /* listener and thread; 0 when not set */
+    int head_timeout;     /* seconds to receive a request head (and idle keep-alive) */
+    int body_timeout;     /* seconds to receive a request body */
 } bdhvs_config;
 
 /* Fills cfg from the environment. Returns 0, or -1 with a message in err. For "serve"

@@ -33,6 +33,7 @@ typedef struct http_server_opts {
     const http_route *routes;
     int nroutes;
     db_pool *pool;
+    db_pool *ops_pool; /* for the operations listener (BDHVS_OPS_LISTEN); NULL: pool */
     http_authenticator authenticate;
 } http_server_opts;
 
@@ -128,5 +129,7 @@ int http_if_match_fails(http_ctx *c, const char *current_text);
 /* ---- metrics ---- */
 /* Prometheus text for the HTTP counters and histogram; malloc'd, caller frees. */
 char *http_metrics_text(void);
+/* The pool the API's requests use (the operations listener has its own). */
+db_pool *http_api_pool(void);
 
 #endif

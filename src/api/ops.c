@@ -43,7 +43,7 @@ void ops_metrics(http_ctx *c)
 {
     char *http = http_metrics_text();
     int size, used, waiting, open;
-    pool_stats(c->pool, &size, &used, &waiting, &open);
+    pool_stats(http_api_pool() ? http_api_pool() : c->pool, &size, &used, &waiting, &open);
     char pool[1024];
     snprintf(pool, sizeof pool,
              "# HELP bdhvs_db_pool_size Connections the pool may open.\n# TYPE bdhvs_db_pool_size gauge\n"

@@ -51,19 +51,20 @@ static int copy_str(char *dst, size_t dstlen, const char *src, const char *name,
     return 0;
 }
 
-static int parse_listen(bdhvs_config *cfg, const char *s, char *err, size_t errlen)
+static int parse_listen(const char *name, const char *s, char host[64], int *port_out, char *err,
+                        size_t errlen)
 {
     const char *colon = strrchr(s, ':');
     if (colon == NULL || colon == s)
-        return fail(err, errlen, "BDHVS_LISTEN must be HOST:PORT (IPv4), not \"%s\"", s);
+        return fail(err, errlen, "%s must be HOST:PORT (IPv4), not \"%s\"", name, s);
     size_t hl = (size_t)(colon - s);
-    if (hl >= sizeof cfg->listen_host) return fail(err, errlen, "BDHVS_LISTEN host is too long");
-    memcpy(cfg->listen_host, s, hl);
-    cfg->listen_host[hl] = '\0';
+    if (hl >= 64) return fail(err, errlen, "%s host is too long", name);
+    memcpy(host, s, hl);
+    host[hl] = '\0';
     long port;
     if (config_parse_int(colon + 1, 1, 65535, &port) != 0)
-        return fail(err, errlen, "BDHVS_LISTEN port must be 1-65535, not \"%s\"", colon + 1);
-    cfg->listen_port = (int)port;
+        return fail(err, errlen, "%s port must be 1-65535, not \"%s\"", name, colon + 1);
+    *port_out = (int)port;
     return 0;
 }
 
@@ -83,6 +84,8 @@ int config_load(bdhvs_config *cfg, int need_secret, char *err, size_t errlen)
     cfg->login_max_user = 5;
     cfg->login_max_ip = 30;
     cfg->login_window = 900;
+    cfg->head_timeout = 10;
+    cfg->body_timeout = 120;
 
     const char *url = getenv("BDHVS_DATABASE_URL");
     if (url == NULL || *url == '\0') url = "host=127.0.0.1 port=54320 dbname=bdhvs user=bdhvs";
@@ -91,7 +94,16 @@ int config_load(bdhvs_config *cfg, int need_secret, char *err, size_t errlen)
         return -1;
 
     const char *listen = getenv("BDHVS_LISTEN");
-    if (parse_listen(cfg, listen ? listen : "127.0.0.1:8080", err, errlen) != 0) return -1;
+    if (parse_listen("BDHVS_LISTEN", listen ? listen : "127.0.0.1:8080", cfg->listen_host,
+                     &cfg->listen_port, err, errlen) != 0)
+        return -1;
+    const char *ops = getenv("BDHVS_OPS_LISTEN");
+    if (ops != NULL && *ops != '\0') {
+        if (parse_listen("BDHVS_OPS_LISTEN", ops, cfg->ops_host, &cfg->ops_port, err, errlen) != 0)
+            return -1;
+        if (cfg->ops_port == cfg->listen_port && strcmp(cfg->ops_host, cfg->listen_host) == 0)
+            return fail(err, errlen, "BDHVS_OPS_LISTEN must differ from BDHVS_LISTEN");
+    }
 
     const char *secret = getenv("BDHVS_JWT_SECRET");
     if (secret != NULL) {
@@ -120,7 +132,9 @@ int config_load(bdhvs_config *cfg, int need_secret, char *err, size_t errlen)
         env_int("BDHVS_PER_IP_LIMIT", 1, 100000, &cfg->per_ip_limit, err, errlen) ||
         env_int("BDHVS_LOGIN_MAX_PER_USER", 1, 1000, &cfg->login_max_user, err, errlen) ||
         env_int("BDHVS_LOGIN_MAX_PER_IP", 1, 100000, &cfg->login_max_ip, err, errlen) ||
-        env_int("BDHVS_LOGIN_WINDOW", 1, 86400, &cfg->login_window, err, errlen))
+        env_int("BDHVS_LOGIN_WINDOW", 1, 86400, &cfg->login_window, err, errlen) ||
+        env_int("BDHVS_HEAD_TIMEOUT", 1, 3600, &cfg->head_timeout, err, errlen) ||
+        env_int("BDHVS_BODY_TIMEOUT", 1, 86400, &cfg->body_timeout, err, errlen))
         return -1;
 
     const char *cors = getenv("BDHVS_CORS_ORIGINS");

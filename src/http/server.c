@@ -1,14 +1,25 @@
-/* Start and stop, the dispatcher (middleware in order), 404/405 fallbacks, metrics. */
+/* The HTTP server on libmicrohttpd's own access handler (ulfius supplies the request and
+ * response structures the rest of src/http reads and writes): routing, the middleware in order,
+ * 404/405 fallbacks, early refusals before any body is read (framing, 413 by Content-Length,
+ * 401/403), bodies spooled to a temporary file past a threshold, deadlines for a request's head
+ * and body, an optional separate listener for health, readiness and metrics, and metrics. */
 #include "bdhvs/http.h"
 #include "bdhvs/log.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <malloc.h>
+#include <microhttpd.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <ulfius.h>
 #include <unistd.h>
@@ -37,6 +48,8 @@ typedef struct route_metric {
 
 static struct {
     const http_server_opts *opts;
+    int conn_limit;              /* after fitting the file-descriptor ceiling */
+    atomic_ullong cut_head, cut_body, refused_early, spooled;
     endpoint *eps;
     int neps;
     route_metric *metrics;
@@ -104,9 +117,24 @@ char *http_metrics_text(void)
     OUT("# HELP bdhvs_http_requests_in_flight Requests being answered now.\n");
     OUT("# TYPE bdhvs_http_requests_in_flight gauge\n");
     OUT("bdhvs_http_requests_in_flight %d\n", atomic_load(&S.in_flight));
+    OUT("# HELP bdhvs_http_connections_cut_total Connections closed for missing a deadline.\n");
+    OUT("# TYPE bdhvs_http_connections_cut_total counter\n");
+    OUT("bdhvs_http_connections_cut_total{phase=\"head\"} %llu\n", (unsigned long long)atomic_load(&S.cut_head));
+    OUT("bdhvs_http_connections_cut_total{phase=\"body\"} %llu\n", (unsigned long long)atomic_load(&S.cut_body));
+    OUT("# HELP bdhvs_http_refused_before_body_total Requests answered before their body was read.\n");
+    OUT("# TYPE bdhvs_http_refused_before_body_total counter\n");
+    OUT("bdhvs_http_refused_before_body_total %llu\n", (unsigned long long)atomic_load(&S.refused_early));
+    OUT("# HELP bdhvs_http_bodies_spooled_total Request bodies written to a temporary file.\n");
+    OUT("# TYPE bdhvs_http_bodies_spooled_total counter\n");
+    OUT("bdhvs_http_bodies_spooled_total %llu\n", (unsigned long long)atomic_load(&S.spooled));
 #undef OUT
     if (n >= cap) buf[cap - 1] = '\0';
     return buf;
+}
+
+db_pool *http_api_pool(void)
+{
+    return S.opts ? S.opts->pool : NULL;
 }
 
 /* A request id: 128 bits from a per-thread generator seeded once from the system's randomness
@@ -194,10 +222,283 @@ static void log_request(http_ctx *c, double ms)
     }
 }
 
-/* Middleware, in order: request id, CORS, body limit, query, authentication, role. Returns 1
- * when the request may go on to its handler. */
-static int before_handler(http_ctx *c, const endpoint *ep)
+/* ---------------------------------------------------------------------------------------------
+ * Connections and their deadlines. A connection gets a deadline for its request head when it
+ * opens and after each answer (this also bounds idle keep-alive), one for its body once the head
+ * is in, and none while a handler runs. libmicrohttpd's own timeout is an idle timeout that every
+ * byte resets, so a reaper thread shuts down the sockets of connections past their deadline;
+ * libmicrohttpd then sees the end of the stream and closes them. */
+typedef struct conn_state {
+    MHD_socket fd;
+    double deadline; /* monotonic seconds; 0: none */
+    int phase;       /* 0 head, 1 body */
+    struct conn_state *prev, *next;
+} conn_state;
+
+static struct {
+    pthread_mutex_t mu;
+    conn_state head; /* list sentinel */
+    pthread_t thread;
+    int running;
+    pthread_cond_t cv;
+} R = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
+
+static void set_deadline(conn_state *cs, int phase, double secs)
 {
+    if (cs == NULL) return;
+    pthread_mutex_lock(&R.mu);
+    cs->phase = phase;
+    cs->deadline = secs > 0 ? now_seconds() + secs : 0;
+    pthread_mutex_unlock(&R.mu);
+}
+
+static void notify_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+                              enum MHD_ConnectionNotificationCode toe)
+{
+    (void)cls;
+    if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+        conn_state *cs = calloc(1, sizeof *cs);
+        if (cs == NULL) return;
+        const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+        cs->fd = ci ? ci->connect_fd : MHD_INVALID_SOCKET;
+        cs->deadline = now_seconds() + S.opts->cfg->head_timeout;
+        pthread_mutex_lock(&R.mu);
+        cs->next = R.head.next;
+        cs->prev = &R.head;
+        R.head.next->prev = cs;
+        R.head.next = cs;
+        pthread_mutex_unlock(&R.mu);
+        *socket_context = cs;
+    } else if (toe == MHD_CONNECTION_NOTIFY_CLOSED) {
+        conn_state *cs = *socket_context;
+        if (cs == NULL) return;
+        /* Called before libmicrohttpd closes the socket: once unlinked here, the reaper can no
+         * longer touch a descriptor number that may be reused. */
+        pthread_mutex_lock(&R.mu);
+        cs->prev->next = cs->next;
+        cs->next->prev = cs->prev;
+        pthread_mutex_unlock(&R.mu);
+        free(cs);
+        *socket_context = NULL;
+    }
+}
+
+static void *reaper(void *arg)
+{
+    (void)arg;
+    pthread_mutex_lock(&R.mu);
+    while (R.running) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_nsec += 250 * 1000 * 1000;
+        if (ts.tv_nsec >= 1000000000L) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000L;
+        }
+        pthread_cond_timedwait(&R.cv, &R.mu, &ts);
+        double now = now_seconds();
+        for (conn_state *cs = R.head.next; cs != &R.head; cs = cs->next) {
+            if (cs->deadline > 0 && now > cs->deadline && cs->fd != MHD_INVALID_SOCKET) {
+                shutdown(cs->fd, SHUT_RDWR);
+                cs->deadline = 0;
+                atomic_fetch_add(cs->phase ? &S.cut_body : &S.cut_head, 1);
+            }
+        }
+    }
+    pthread_mutex_unlock(&R.mu);
+    return NULL;
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Routing: the most specific route of the method whose pattern matches, else the path's method
+ * fallback (405, OPTIONS), else nothing (404). Empty segments are ignored on both sides. */
+static int path_match(const char *pattern, const char *path)
+{
+    int score = 1;
+    const char *p = pattern, *u = path;
+    for (;;) {
+        while (*p == '/') p++;
+        while (*u == '/') u++;
+        if (*p == '\0' || *u == '\0') return (*p == '\0' && *u == '\0') ? score : 0;
+        const char *pe = strchr(p, '/'), *ue = strchr(u, '/');
+        size_t pl = pe ? (size_t)(pe - p) : strlen(p), ul = ue ? (size_t)(ue - u) : strlen(u);
+        if (*p != ':') {
+            if (pl != ul || memcmp(p, u, pl) != 0) return 0;
+            score++;
+        }
+        p += pl;
+        u += ul;
+    }
+}
+
+static const endpoint *route_find(const char *method, const char *path, int ops_only)
+{
+    const endpoint *best = NULL;
+    int best_score = 0;
+    for (int pass = 0; pass < 2 && best == NULL; pass++) {
+        for (int i = 0; i < S.neps; i++) {
+            const endpoint *e = &S.eps[i];
+            if ((pass == 0) != (e->route != NULL)) continue;
+            if (pass == 0 && strcmp(e->route->method, method) != 0) continue;
+            if (ops_only && strcmp(e->path, "/healthz") != 0 && strcmp(e->path, "/readyz") != 0 &&
+                strcmp(e->path, "/metrics") != 0)
+                continue;
+            int sc = path_match(e->path, path);
+            if (sc > best_score) {
+                best = e;
+                best_score = sc;
+            }
+        }
+    }
+    return best;
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * One request, from its URI to its answer. */
+#define SPOOL_AT (64 * 1024) /* bodies beyond this many bytes go to a temporary file */
+
+typedef struct listener {
+    int ops;          /* 1: the operations listener */
+    db_pool *pool;
+} listener;
+
+typedef struct req_state {
+    struct _u_request req;
+    struct _u_response resp;
+    http_ctx c;
+    const endpoint *ep;
+    const listener *ls;
+    conn_state *cs;
+    double t0;
+    int started;      /* the head has been seen */
+    int answered;     /* a response was queued */
+    int too_large;    /* the body passed the limit: read and dropped, then 413 */
+    int body_expected;
+    char *mem;        /* the body while small */
+    size_t len, cap;
+    int fd;           /* the spooled body, or -1 */
+    void *map;        /* the spooled body mapped for the handler */
+} req_state;
+
+static void *uri_logged(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+    (void)cls;
+    (void)conn;
+    req_state *rs = calloc(1, sizeof *rs);
+    if (rs == NULL) return NULL;
+    rs->fd = -1;
+    rs->t0 = now_seconds();
+    if (ulfius_init_request(&rs->req) != U_OK) {
+        free(rs);
+        return NULL;
+    }
+    if (ulfius_init_response(&rs->resp) != U_OK) {
+        ulfius_clean_request(&rs->req);
+        free(rs);
+        return NULL;
+    }
+    rs->req.http_url = strdup(uri ? uri : "");
+    atomic_fetch_add(&S.in_flight, 1);
+    return rs;
+}
+
+static void req_free(req_state *rs)
+{
+    if (rs->map != NULL) munmap(rs->map, rs->len);
+    if (rs->map != NULL || rs->req.binary_body == rs->mem) rs->req.binary_body = NULL;
+    rs->req.binary_body_length = 0;
+    if (rs->fd >= 0) close(rs->fd);
+    free(rs->mem);
+    http_ctx_cleanup(&rs->c);
+    ulfius_clean_request(&rs->req);
+    ulfius_clean_response(&rs->resp);
+    size_t big = rs->len;
+    free(rs);
+    atomic_fetch_sub(&S.in_flight, 1);
+    /* A big request leaves its thread's malloc arena swollen: give the memory back. */
+    if (big > 4 * 1024 * 1024) malloc_trim(0);
+}
+
+static void request_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                              enum MHD_RequestTerminationCode toe)
+{
+    (void)cls;
+    (void)toe;
+    req_state *rs = *con_cls;
+    *con_cls = NULL;
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    if (ci != NULL) set_deadline(ci->socket_context, 0, S.opts->cfg->head_timeout);
+    if (rs != NULL) req_free(rs);
+}
+
+typedef struct head_scan {
+    req_state *rs;
+    int content_lengths;
+    int chunked;
+    int transfer_encodings;
+    char first_cl[32];
+    int cl_differ;
+} head_scan;
+
+static enum MHD_Result take_header(void *cls, enum MHD_ValueKind kind, const char *key,
+                                   const char *value)
+{
+    (void)kind;
+    head_scan *h = cls;
+    if (key == NULL) return MHD_YES;
+    if (value == NULL) value = "";
+    if (strcasecmp(key, "Content-Length") == 0) {
+        if (h->content_lengths++ == 0)
+            snprintf(h->first_cl, sizeof h->first_cl, "%s", value);
+        else if (strcmp(h->first_cl, value) != 0)
+            h->cl_differ = 1;
+    } else if (strcasecmp(key, "Transfer-Encoding") == 0) {
+        h->transfer_encodings++;
+    }
+    /* A repeated header keeps its first value (ulfius' map would keep the last). */
+    if (u_map_get_case(h->rs->req.map_header, key) == NULL) u_map_put(h->rs->req.map_header, key, value);
+    return MHD_YES;
+}
+
+/* Sends what the context answered and logs it. close_after: the body was not read. */
+static enum MHD_Result send_answer(struct MHD_Connection *conn, req_state *rs, int close_after)
+{
+    http_ctx *c = &rs->c;
+    if (c->status == 0) respond_problem(c, 500, "The handler gave no answer.");
+    struct _u_response *r = &rs->resp;
+    struct MHD_Response *m;
+    if (r->binary_body != NULL && r->binary_body_length > 0) {
+        m = MHD_create_response_from_buffer_with_free_callback(r->binary_body_length, r->binary_body, free);
+        if (m != NULL) {
+            r->binary_body = NULL;
+            r->binary_body_length = 0;
+        }
+    } else {
+        m = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+    }
+    if (m == NULL) return MHD_NO;
+    const char **keys = u_map_enum_keys(r->map_header);
+    for (int i = 0; keys && keys[i]; i++) {
+        const char *v = u_map_get(r->map_header, keys[i]);
+        if (v != NULL) MHD_add_response_header(m, keys[i], v);
+    }
+    if (close_after) MHD_add_response_header(m, MHD_HTTP_HEADER_CONNECTION, "close");
+    enum MHD_Result ok = MHD_queue_response(conn, (unsigned)c->status, m);
+    MHD_destroy_response(m);
+    rs->answered = 1;
+    double secs = now_seconds() - rs->t0;
+    metric_record(rs->ep ? rs->ep->metric : S.nmetrics - 1, c->status, secs);
+    log_request(c, secs * 1000.0);
+    return ok;
+}
+
+/* Middleware that needs only the head, in order: request id, CORS, routing answers (404, 405,
+ * OPTIONS), framing, body size by Content-Length, authentication, role, query. Returns 1 when
+ * the request may go on (to its body and handler). */
+static int before_body(req_state *rs, const head_scan *h)
+{
+    http_ctx *c = &rs->c;
+    const endpoint *ep = rs->ep;
     const bdhvs_config *cfg = c->cfg;
     const char *rid = http_header(c, "X-Request-Id");
     if (rid != NULL && request_id_ok(rid))
@@ -206,6 +507,13 @@ static int before_handler(http_ctx *c, const endpoint *ep)
         new_request_id(c->request_id);
     http_set_header(c, "X-Request-Id", c->request_id);
 
+    if (h->content_lengths > 1 || (h->content_lengths > 0 && h->transfer_encodings > 0) ||
+        h->transfer_encodings > 1) {
+        respond_problem(c, 400, h->content_lengths > 1
+                                    ? "The request has more than one Content-Length header."
+                                    : "The request has both Content-Length and Transfer-Encoding.");
+        return 0;
+    }
     const char *origin = http_header(c, "Origin");
     int cors = origin_allowed(cfg->cors_origins, origin);
     if (cors) {
@@ -236,11 +544,20 @@ static int before_handler(http_ctx *c, const endpoint *ep)
         respond_problem(c, 405, detail);
         return 0;
     }
-    if (c->req->binary_body_length > cfg->max_body) {
-        char detail[128];
-        snprintf(detail, sizeof detail, "The body is larger than the limit of %zu bytes.", cfg->max_body);
-        respond_problem(c, 413, detail);
-        return 0;
+    if (h->content_lengths == 1) {
+        char *end = NULL;
+        errno = 0;
+        unsigned long long n = strtoull(h->first_cl, &end, 10);
+        if (h->first_cl[0] < '0' || h->first_cl[0] > '9' || end == NULL || *end != '\0' || errno != 0) {
+            respond_problem(c, 400, "The Content-Length header is not a number.");
+            return 0;
+        }
+        if (n > cfg->max_body) {
+            char detail[128];
+            snprintf(detail, sizeof detail, "The body is larger than the limit of %zu bytes.", cfg->max_body);
+            respond_problem(c, 413, detail);
+            return 0;
+        }
     }
     if (ep->route->least != ROLE_NONE) {
         const char *authz = http_header(c, "Authorization");
@@ -269,39 +586,174 @@ static int before_handler(http_ctx *c, const endpoint *ep)
     return 1;
 }
 
-static int dispatch(const struct _u_request *req, struct _u_response *resp, void *user_data)
+static int spool_open(void)
 {
-    const endpoint *ep = user_data;
-    double t0 = now_seconds();
-    atomic_fetch_add(&S.in_flight, 1);
-    http_ctx c;
-    memset(&c, 0, sizeof c);
-    c.req = req;
-    c.resp = resp;
-    c.cfg = S.opts->cfg;
-    c.pool = S.opts->pool;
-    c.route = ep ? ep->route : NULL;
-    client_ip(req, c.client_ip, sizeof c.client_ip);
+    const char *dir = getenv("TMPDIR");
+    if (dir == NULL || *dir == '\0') dir = "/tmp";
+    int fd = open(dir, O_TMPFILE | O_RDWR | O_EXCL | O_CLOEXEC, 0600);
+    if (fd >= 0) return fd;
+    char path[512];
+    snprintf(path, sizeof path, "%s/bdhvs-body-XXXXXX", dir);
+    fd = mkstemp(path);
+    if (fd >= 0) unlink(path);
+    return fd;
+}
 
-    if (before_handler(&c, ep)) {
-        ep->route->handler(&c);
-        if (c.status == 0) respond_problem(&c, 500, "The handler gave no answer.");
+static int write_all(int fd, const char *p, size_t n)
+{
+    while (n > 0) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0) {
+            if (errno == EINTR) continue;
+            return -1;
+        }
+        p += w;
+        n -= (size_t)w;
     }
-    double secs = now_seconds() - t0;
-    http_ctx_cleanup(&c);
-    metric_record(ep ? ep->metric : S.nmetrics - 1, c.status, secs);
-    log_request(&c, secs * 1000.0);
-    atomic_fetch_sub(&S.in_flight, 1);
-    return U_CALLBACK_COMPLETE;
+    return 0;
 }
 
-static int dispatch_not_found(const struct _u_request *req, struct _u_response *resp, void *ud)
+/* Adds a piece of the body: in memory while small, then in a temporary file. */
+static int body_add(req_state *rs, const char *data, size_t n)
 {
-    (void)ud;
-    return dispatch(req, resp, NULL);
+    if (rs->too_large) return 0;
+    if (rs->len + n > rs->c.cfg->max_body) {
+        rs->too_large = 1; /* chunked bodies have no Content-Length to refuse early */
+        free(rs->mem);
+        rs->mem = NULL;
+        if (rs->fd >= 0) close(rs->fd);
+        rs->fd = -1;
+        return 0;
+    }
+    if (rs->fd < 0 && rs->len + n > SPOOL_AT) {
+        rs->fd = spool_open();
+        if (rs->fd < 0 || write_all(rs->fd, rs->mem ? rs->mem : "", rs->len) != 0) return -1;
+        free(rs->mem);
+        rs->mem = NULL;
+        rs->cap = 0;
+        atomic_fetch_add(&S.spooled, 1);
+    }
+    if (rs->fd >= 0) {
+        if (write_all(rs->fd, data, n) != 0) return -1;
+    } else {
+        if (rs->len + n > rs->cap) {
+            size_t cap = rs->cap ? rs->cap : 4096;
+            while (cap < rs->len + n) cap *= 2;
+            char *m = realloc(rs->mem, cap);
+            if (m == NULL) return -1;
+            rs->mem = m;
+            rs->cap = cap;
+        }
+        memcpy(rs->mem + rs->len, data, n);
+    }
+    rs->len += n;
+    return 0;
 }
 
-/* Builds one endpoint per route and one method fallback per distinct path. */
+/* Makes the whole body visible to the handler as one buffer. */
+static int body_finish(req_state *rs)
+{
+    if (rs->fd >= 0 && rs->len > 0) {
+        rs->map = mmap(NULL, rs->len, PROT_READ, MAP_PRIVATE, rs->fd, 0);
+        if (rs->map == MAP_FAILED) {
+            rs->map = NULL;
+            return -1;
+        }
+        madvise(rs->map, rs->len, MADV_SEQUENTIAL);
+        rs->req.binary_body = rs->map;
+    } else {
+        rs->req.binary_body = rs->mem;
+    }
+    rs->req.binary_body_length = rs->len;
+    return 0;
+}
+
+static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn, const char *url,
+                                      const char *method, const char *version,
+                                      const char *upload_data, size_t *upload_data_size,
+                                      void **con_cls)
+{
+    (void)version;
+    const listener *ls = cls;
+    req_state *rs = *con_cls;
+    if (rs == NULL) return MHD_NO; /* out of memory when the request began */
+    if (rs->answered) {
+        *upload_data_size = 0; /* a body after an early answer is not read */
+        return MHD_YES;
+    }
+    if (!rs->started) {
+        rs->started = 1;
+        rs->ls = ls;
+        const union MHD_ConnectionInfo *sci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+        rs->cs = sci ? sci->socket_context : NULL;
+        rs->req.http_verb = strdup(method);
+        rs->req.url_path = strdup(url);
+        const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+        if (ci != NULL && ci->client_addr != NULL) {
+            rs->req.client_address = malloc(sizeof(struct sockaddr_storage));
+            if (rs->req.client_address != NULL) {
+                memset(rs->req.client_address, 0, sizeof(struct sockaddr_storage));
+                memcpy(rs->req.client_address, ci->client_addr,
+                       ci->client_addr->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+                                                              : sizeof(struct sockaddr_in));
+            }
+        }
+        if (rs->req.http_verb == NULL || rs->req.url_path == NULL || rs->req.http_url == NULL) return MHD_NO;
+        head_scan h = {.rs = rs};
+        MHD_get_connection_values(conn, MHD_HEADER_KIND, take_header, &h);
+        http_ctx *c = &rs->c;
+        c->req = &rs->req;
+        c->resp = &rs->resp;
+        c->cfg = S.opts->cfg;
+        c->pool = ls->pool;
+        rs->ep = route_find(method, url, ls->ops);
+        c->route = rs->ep ? rs->ep->route : NULL;
+        client_ip(&rs->req, c->client_ip, sizeof c->client_ip);
+        rs->body_expected = h.transfer_encodings > 0 || (h.content_lengths > 0 && strcmp(h.first_cl, "0") != 0);
+        if (!before_body(rs, &h)) {
+            if (rs->body_expected) atomic_fetch_add(&S.refused_early, 1);
+            /* Framing errors close the connection whatever was read. */
+            int framing = h.content_lengths > 1 || (h.content_lengths && h.transfer_encodings) ||
+                          h.transfer_encodings > 1;
+            return send_answer(conn, rs, rs->body_expected || framing);
+        }
+        /* Authentication may have borrowed a database connection: give it back while the
+         * body arrives, however slowly. */
+        if (c->db != NULL) {
+            pool_release(c->pool, c->db);
+            c->db = NULL;
+        }
+        set_deadline(rs->cs, 1, rs->body_expected ? S.opts->cfg->body_timeout : 0);
+        return MHD_YES;
+    }
+    if (*upload_data_size > 0) {
+        int rc = body_add(rs, upload_data, *upload_data_size);
+        *upload_data_size = 0;
+        if (rc != 0) {
+            log_msg(LOG_ERROR, "cannot keep a request body (request %s): %s", rs->c.request_id, strerror(errno));
+            return MHD_NO;
+        }
+        return MHD_YES;
+    }
+    /* The whole request is in: run the handler. */
+    set_deadline(rs->cs, 0, 0);
+    http_ctx *c = &rs->c;
+    if (rs->too_large) {
+        char detail[128];
+        snprintf(detail, sizeof detail, "The body is larger than the limit of %zu bytes.", c->cfg->max_body);
+        respond_problem(c, 413, detail);
+    } else if (body_finish(rs) != 0) {
+        http_set_header(c, "Retry-After", "5");
+        respond_problem(c, 503, "The request body could not be kept; try again shortly.");
+    } else {
+        rs->ep->route->handler(c);
+    }
+    http_ctx_cleanup(c); /* the database connection goes back before the answer is sent */
+    return send_answer(conn, rs, 0);
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Builds one endpoint per route and one method fallback per distinct path. */
 static int build_endpoints(const http_server_opts *o)
 {
     S.eps = calloc((size_t)o->nroutes * 2, sizeof *S.eps);
@@ -335,50 +787,103 @@ static int build_endpoints(const http_server_opts *o)
     return 0;
 }
 
+/* The connection limit must fit under the file-descriptor ceiling with room for the database
+ * connections, the listeners, logs and spooled bodies: raise the soft limit as far as allowed,
+ * then lower the connection limit if it still does not fit. */
+static int fit_connection_limit(const bdhvs_config *cfg)
+{
+    struct rlimit rl;
+    int limit = cfg->conn_limit;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0) return limit;
+    rlim_t want = (rlim_t)limit * 2 + (rlim_t)cfg->db_pool + 64;
+    if (rl.rlim_cur < want) {
+        rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > want ? want : rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+        getrlimit(RLIMIT_NOFILE, &rl);
+    }
+    /* Each connection may hold its socket and a spooled body. */
+    long room = ((long)rl.rlim_cur - cfg->db_pool - 64) / 2;
+    if (room < limit) {
+        log_msg(LOG_WARN, "BDHVS_CONN_LIMIT %d lowered to %ld to fit the open-file limit %ld", limit,
+                room, (long)rl.rlim_cur);
+        limit = room > 16 ? (int)room : 16;
+    }
+    return limit;
+}
+
+static struct MHD_Daemon *start_daemon(const char *host, int port, unsigned threads, int conn_limit,
+                                       int per_ip, listener *ls, struct sockaddr_in *addr)
+{
+    memset(addr, 0, sizeof *addr);
+    addr->sin_family = AF_INET;
+    addr->sin_port = htons((uint16_t)port);
+    if (inet_pton(AF_INET, host, &addr->sin_addr) != 1) {
+        log_msg(LOG_ERROR, "listen address %s is not an IPv4 address", host);
+        return NULL;
+    }
+    struct MHD_OptionItem opts[] = {
+        {threads > 1 ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_ARRAY, threads > 1 ? threads : 0, NULL},
+        {MHD_OPTION_CONNECTION_TIMEOUT, (intptr_t)S.opts->cfg->conn_timeout, NULL},
+        {MHD_OPTION_CONNECTION_LIMIT, conn_limit, NULL},
+        {MHD_OPTION_PER_IP_CONNECTION_LIMIT, per_ip, NULL},
+        {MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)request_completed, NULL},
+        {MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)notify_connection, NULL},
+        {MHD_OPTION_URI_LOG_CALLBACK, (intptr_t)uri_logged, NULL},
+        {MHD_OPTION_SOCK_ADDR, 0, (void *)addr},
+        {MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024, NULL},
+        {MHD_OPTION_END, 0, NULL},
+    };
+    if (threads <= 1) opts[0] = (struct MHD_OptionItem){MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024, NULL};
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC;
+    struct MHD_Daemon *d = MHD_start_daemon(flags, 0, NULL, NULL, access_handler, ls,
+                                            MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
+    if (d == NULL) log_msg(LOG_ERROR, "cannot listen on %s:%d", host, port);
+    return d;
+}
+
 int http_serve(const http_server_opts *o)
 {
     S.opts = o;
+    const bdhvs_config *cfg = o->cfg;
     if (build_endpoints(o) != 0) return -1;
-    static struct sockaddr_in addr; /* ulfius keeps the pointer: it must outlive the instance */
-    memset(&addr, 0, sizeof addr);
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons((uint16_t)o->cfg->listen_port);
-    if (inet_pton(AF_INET, o->cfg->listen_host, &addr.sin_addr) != 1) {
-        log_msg(LOG_ERROR, "BDHVS_LISTEN host %s is not an IPv4 address", o->cfg->listen_host);
-        return -1;
-    }
-    struct _u_instance inst;
-    if (ulfius_init_instance(&inst, (unsigned)o->cfg->listen_port, &addr, NULL) != U_OK) return -1;
-    inst.max_post_body_size = o->cfg->max_body + 1; /* one more, so we can tell and answer 413 */
-    inst.check_utf8 = 0;                            /* we check and refuse instead of dropping */
-    inst.allowed_post_processor = U_POST_PROCESS_NONE;
-    for (int i = 0; i < S.neps; i++) {
-        endpoint *e = &S.eps[i];
-        ulfius_add_endpoint_by_val(&inst, e->route ? e->route->method : "*", NULL, e->path,
-                                   e->route ? 10 : 20, dispatch, e);
-    }
-    ulfius_set_default_endpoint(&inst, dispatch_not_found, NULL);
+    R.head.next = R.head.prev = &R.head;
+    S.conn_limit = fit_connection_limit(cfg);
+    static struct sockaddr_in addr, ops_addr; /* must outlive the daemons */
+    static listener main_ls, ops_ls;
+    main_ls = (listener){.ops = 0, .pool = o->pool};
+    ops_ls = (listener){.ops = 1, .pool = o->ops_pool ? o->ops_pool : o->pool};
 
-    struct MHD_OptionItem opts[] = {
-        {MHD_OPTION_THREAD_POOL_SIZE, o->cfg->threads, NULL},
-        {MHD_OPTION_CONNECTION_TIMEOUT, o->cfg->conn_timeout, NULL},
-        {MHD_OPTION_CONNECTION_LIMIT, o->cfg->conn_limit, NULL},
-        {MHD_OPTION_PER_IP_CONNECTION_LIMIT, o->cfg->per_ip_limit, NULL},
-        {MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)mhd_request_completed, NULL},
-        {MHD_OPTION_URI_LOG_CALLBACK, (intptr_t)ulfius_uri_logger, NULL},
-        {MHD_OPTION_SOCK_ADDR, 0, (void *)&addr},
-        {MHD_OPTION_END, 0, NULL},
-    };
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC;
-    if (ulfius_start_framework_with_mhd_options(&inst, flags, opts) != U_OK) {
-        log_msg(LOG_ERROR, "cannot listen on %s:%d", o->cfg->listen_host, o->cfg->listen_port);
-        ulfius_clean_instance(&inst);
+    R.running = 1;
+    if (pthread_create(&R.thread, NULL, reaper, NULL) != 0) {
         free(S.eps);
         free(S.metrics);
         return -1;
     }
-    log_msg(LOG_INFO, "serving on http://%s:%d with %d threads and %d database connections",
-            o->cfg->listen_host, o->cfg->listen_port, o->cfg->threads, o->cfg->db_pool);
+    int per_ip = cfg->per_ip_limit < S.conn_limit ? cfg->per_ip_limit : S.conn_limit;
+    struct MHD_Daemon *d = start_daemon(cfg->listen_host, cfg->listen_port, (unsigned)cfg->threads,
+                                        S.conn_limit, per_ip, &main_ls, &addr);
+    struct MHD_Daemon *ops = NULL;
+    if (d != NULL && cfg->ops_port != 0) {
+        ops = start_daemon(cfg->ops_host, cfg->ops_port, 1, 64, 16, &ops_ls, &ops_addr);
+        if (ops == NULL) {
+            MHD_stop_daemon(d);
+            d = NULL;
+        }
+    }
+    if (d == NULL) {
+        pthread_mutex_lock(&R.mu);
+        R.running = 0;
+        pthread_cond_signal(&R.cv);
+        pthread_mutex_unlock(&R.mu);
+        pthread_join(R.thread, NULL);
+        free(S.eps);
+        free(S.metrics);
+        return -1;
+    }
+    log_msg(LOG_INFO, "serving on http://%s:%d with %d threads, %d database connections, %d connections at most",
+            cfg->listen_host, cfg->listen_port, cfg->threads, cfg->db_pool, S.conn_limit);
+    if (ops != NULL)
+        log_msg(LOG_INFO, "health, readiness and metrics also on http://%s:%d", cfg->ops_host, cfg->ops_port);
 
     sigset_t set;
     sigemptyset(&set);
@@ -387,11 +892,16 @@ int http_serve(const http_server_opts *o)
     int sig = 0;
     sigwait(&set, &sig);
     log_msg(LOG_INFO, "signal %d: no new connections; finishing requests in flight", sig);
-    MHD_socket listen_fd = MHD_quiesce_daemon(inst.mhd_daemon);
+    MHD_socket listen_fd = MHD_quiesce_daemon(d);
     for (int i = 0; i < 300 && atomic_load(&S.in_flight) > 0; i++) usleep(100 * 1000);
-    ulfius_stop_framework(&inst);
+    MHD_stop_daemon(d);
     if (listen_fd != MHD_INVALID_SOCKET) close(listen_fd);
-    ulfius_clean_instance(&inst);
+    if (ops != NULL) MHD_stop_daemon(ops);
+    pthread_mutex_lock(&R.mu);
+    R.running = 0;
+    pthread_cond_signal(&R.cv);
+    pthread_mutex_unlock(&R.mu);
+    pthread_join(R.thread, NULL);
     free(S.eps);
     free(S.metrics);
     log_msg(LOG_INFO, "stopped");
