@@ -29,6 +29,8 @@ typedef struct bdhvs_config {
     int ops_port;         /* listener and thread; 0 when not set */
     int head_timeout;     /* seconds to receive a request head (and idle keep-alive) */
     int body_timeout;     /* seconds to receive a request body */
+    int heavy_threads;    /* workers for password hashing and bulk loads */
+    int queue_ms;         /* a request waiting longer for a worker gets 503 */
 } bdhvs_config;
 
 /* Fills cfg from the environment. Returns 0, or -1 with a message in err. For "serve"

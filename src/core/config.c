@@ -86,6 +86,8 @@ int config_load(bdhvs_config *cfg, int need_secret, char *err, size_t errlen)
     cfg->login_window = 900;
     cfg->head_timeout = 10;
     cfg->body_timeout = 120;
+    cfg->heavy_threads = 2;
+    cfg->queue_ms = 15000;
 
     const char *url = getenv("BDHVS_DATABASE_URL");
     if (url == NULL || *url == '\0') url = "host=127.0.0.1 port=54320 dbname=bdhvs user=bdhvs";
@@ -134,7 +136,9 @@ int config_load(bdhvs_config *cfg, int need_secret, char *err, size_t errlen)
         env_int("BDHVS_LOGIN_MAX_PER_IP", 1, 100000, &cfg->login_max_ip, err, errlen) ||
         env_int("BDHVS_LOGIN_WINDOW", 1, 86400, &cfg->login_window, err, errlen) ||
         env_int("BDHVS_HEAD_TIMEOUT", 1, 3600, &cfg->head_timeout, err, errlen) ||
-        env_int("BDHVS_BODY_TIMEOUT", 1, 86400, &cfg->body_timeout, err, errlen))
+        env_int("BDHVS_BODY_TIMEOUT", 1, 86400, &cfg->body_timeout, err, errlen) ||
+        env_int("BDHVS_HEAVY_THREADS", 1, 256, &cfg->heavy_threads, err, errlen) ||
+        env_int("BDHVS_QUEUE_MS", 100, 600000, &cfg->queue_ms, err, errlen))
         return -1;
 
     const char *cors = getenv("BDHVS_CORS_ORIGINS");

@@ -20,6 +20,7 @@
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <ulfius.h>
 #include <unistd.h>
@@ -374,11 +375,128 @@ typedef struct req_state {
     int answered;     /* a response was queued */
     int too_large;    /* the body passed the limit: read and dropped, then 413 */
     int body_expected;
+    int queued;       /* handed to a worker pool; the connection is suspended */
+    int ran;          /* the handler has answered */
     char *mem;        /* the body while small */
     size_t len, cap;
     int fd;           /* the spooled body, or -1 */
     void *map;        /* the spooled body mapped for the handler */
 } req_state;
+
+/* ---------------------------------------------------------------------------------------------
+ * Handlers run on worker threads, never on libmicrohttpd's: its threads only read and write
+ * sockets, so a slow handler cannot stall the reading of other requests' heads (whose deadline
+ * would then cut them) nor the operations listener. The connection is suspended while its
+ * handler runs. Password hashing and bulk loads have a pool of their own, so a flood of
+ * sign-ins or loads cannot occupy every worker that cheap reads need. */
+typedef struct job {
+    req_state *rs;
+    struct MHD_Connection *conn;
+    double queued_at;
+    struct job *next;
+} job;
+
+typedef struct worker_pool {
+    const char *name;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    job *first, *last;
+    int queued, max_queued, nthreads, stopping;
+    pthread_t *threads;
+} worker_pool;
+
+static worker_pool POOL_API = {.name = "api", .mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
+static worker_pool POOL_HEAVY = {.name = "heavy", .mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
+
+static void run_handler(req_state *rs);
+
+static void *worker_main(void *arg)
+{
+    worker_pool *wp = arg;
+    /* Heavy work yields the processor to everything else (Linux nice values are per thread). */
+    if (wp == &POOL_HEAVY) setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), 10);
+    for (;;) {
+        pthread_mutex_lock(&wp->mu);
+        while (wp->first == NULL && !wp->stopping) pthread_cond_wait(&wp->cv, &wp->mu);
+        job *j = wp->first;
+        if (j == NULL) {
+            pthread_mutex_unlock(&wp->mu);
+            return NULL;
+        }
+        wp->first = j->next;
+        if (wp->first == NULL) wp->last = NULL;
+        wp->queued--;
+        pthread_mutex_unlock(&wp->mu);
+        /* A request that waited too long is refused rather than run: its client has likely
+         * given up, and running it would only lengthen the queue behind it. */
+        if (now_seconds() - j->queued_at > S.opts->cfg->queue_ms / 1000.0) {
+            http_set_header(&j->rs->c, "Retry-After", "5");
+            respond_problem(&j->rs->c, 503, "The server is busy; try again shortly.");
+            j->rs->ran = 1;
+        } else {
+            run_handler(j->rs);
+        }
+        MHD_resume_connection(j->conn);
+        free(j);
+    }
+}
+
+static int pool_start(worker_pool *wp, int nthreads, int max_queued)
+{
+    wp->nthreads = nthreads;
+    wp->max_queued = max_queued;
+    wp->threads = calloc((size_t)nthreads, sizeof *wp->threads);
+    if (wp->threads == NULL) return -1;
+    for (int i = 0; i < nthreads; i++)
+        if (pthread_create(&wp->threads[i], NULL, worker_main, wp) != 0) {
+            wp->nthreads = i;
+            return -1;
+        }
+    return 0;
+}
+
+static void pool_stop(worker_pool *wp)
+{
+    pthread_mutex_lock(&wp->mu);
+    wp->stopping = 1;
+    pthread_cond_broadcast(&wp->cv);
+    pthread_mutex_unlock(&wp->mu);
+    for (int i = 0; i < wp->nthreads; i++) pthread_join(wp->threads[i], NULL);
+    free(wp->threads);
+    wp->threads = NULL;
+    wp->nthreads = 0;
+}
+
+/* Queues a job; 0, or -1 when the queue is full (the caller answers 503). */
+static int pool_submit(worker_pool *wp, req_state *rs, struct MHD_Connection *conn)
+{
+    job *j = malloc(sizeof *j);
+    if (j == NULL) return -1;
+    *j = (job){.rs = rs, .conn = conn, .queued_at = now_seconds()};
+    pthread_mutex_lock(&wp->mu);
+    if (wp->queued >= wp->max_queued || wp->stopping) {
+        pthread_mutex_unlock(&wp->mu);
+        free(j);
+        return -1;
+    }
+    if (wp->last) wp->last->next = j;
+    else wp->first = j;
+    wp->last = j;
+    wp->queued++;
+    pthread_cond_signal(&wp->cv);
+    pthread_mutex_unlock(&wp->mu);
+    return 0;
+}
+
+/* Must the route's handler run on the pool for heavy work? Password hashing and bulk loads. */
+static int route_is_heavy(const http_route *r)
+{
+    size_t n = strlen(r->path);
+    return strcmp(r->path, "/api/v1/auth/login") == 0 || strcmp(r->path, "/api/v1/me/password") == 0 ||
+           (strcmp(r->method, "POST") == 0 && strcmp(r->path, "/api/v1/users") == 0) ||
+           (strcmp(r->method, "PATCH") == 0 && strcmp(r->path, "/api/v1/users/:id") == 0) ||
+           (n > 7 && strcmp(r->path + n - 7, "/import") == 0);
+}
 
 static void *uri_logged(void *cls, const char *uri, struct MHD_Connection *conn)
 {
@@ -735,8 +853,30 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn, co
         }
         return MHD_YES;
     }
-    /* The whole request is in: run the handler. */
+    /* The whole request is in: run the handler (on a worker, except for the operations
+     * listener's cheap answers), then answer when it is done. */
+    if (rs->ran) return send_answer(conn, rs, 0);
+    if (rs->queued) return MHD_YES; /* spurious call while suspended */
     set_deadline(rs->cs, 0, 0);
+    if (ls->ops) {
+        run_handler(rs);
+        return send_answer(conn, rs, 0);
+    }
+    worker_pool *wp = route_is_heavy(rs->ep->route) ? &POOL_HEAVY : &POOL_API;
+    rs->queued = 1;
+    MHD_suspend_connection(conn);
+    if (pool_submit(wp, rs, conn) != 0) {
+        rs->queued = 0;
+        rs->ran = 1;
+        http_set_header(&rs->c, "Retry-After", "2");
+        respond_problem(&rs->c, 503, "The server is busy; try again shortly.");
+        MHD_resume_connection(conn);
+    }
+    return MHD_YES;
+}
+
+static void run_handler(req_state *rs)
+{
     http_ctx *c = &rs->c;
     if (rs->too_large) {
         char detail[128];
@@ -749,7 +889,7 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn, co
         rs->ep->route->handler(c);
     }
     http_ctx_cleanup(c); /* the database connection goes back before the answer is sent */
-    return send_answer(conn, rs, 0);
+    rs->ran = 1;
 }
 
 /* ---------------------------------------------------------------------------------------------
@@ -834,7 +974,7 @@ static struct MHD_Daemon *start_daemon(const char *host, int port, unsigned thre
         {MHD_OPTION_END, 0, NULL},
     };
     if (threads <= 1) opts[0] = (struct MHD_OptionItem){MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024, NULL};
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC;
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME;
     struct MHD_Daemon *d = MHD_start_daemon(flags, 0, NULL, NULL, access_handler, ls,
                                             MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
     if (d == NULL) log_msg(LOG_ERROR, "cannot listen on %s:%d", host, port);
@@ -853,6 +993,15 @@ int http_serve(const http_server_opts *o)
     main_ls = (listener){.ops = 0, .pool = o->pool};
     ops_ls = (listener){.ops = 1, .pool = o->ops_pool ? o->ops_pool : o->pool};
 
+    int heavy = cfg->heavy_threads;
+    if (pool_start(&POOL_API, cfg->threads, S.conn_limit) != 0 ||
+        pool_start(&POOL_HEAVY, heavy, S.conn_limit) != 0) {
+        pool_stop(&POOL_API);
+        pool_stop(&POOL_HEAVY);
+        free(S.eps);
+        free(S.metrics);
+        return -1;
+    }
     R.running = 1;
     if (pthread_create(&R.thread, NULL, reaper, NULL) != 0) {
         free(S.eps);
@@ -860,7 +1009,8 @@ int http_serve(const http_server_opts *o)
         return -1;
     }
     int per_ip = cfg->per_ip_limit < S.conn_limit ? cfg->per_ip_limit : S.conn_limit;
-    struct MHD_Daemon *d = start_daemon(cfg->listen_host, cfg->listen_port, (unsigned)cfg->threads,
+    /* libmicrohttpd's threads only move bytes: two are plenty; handlers have their pools. */
+    struct MHD_Daemon *d = start_daemon(cfg->listen_host, cfg->listen_port, 2,
                                         S.conn_limit, per_ip, &main_ls, &addr);
     struct MHD_Daemon *ops = NULL;
     if (d != NULL && cfg->ops_port != 0) {
@@ -876,12 +1026,14 @@ int http_serve(const http_server_opts *o)
         pthread_cond_signal(&R.cv);
         pthread_mutex_unlock(&R.mu);
         pthread_join(R.thread, NULL);
+        pool_stop(&POOL_API);
+        pool_stop(&POOL_HEAVY);
         free(S.eps);
         free(S.metrics);
         return -1;
     }
-    log_msg(LOG_INFO, "serving on http://%s:%d with %d threads, %d database connections, %d connections at most",
-            cfg->listen_host, cfg->listen_port, cfg->threads, cfg->db_pool, S.conn_limit);
+    log_msg(LOG_INFO, "serving on http://%s:%d with %d + %d worker threads, %d database connections, %d connections at most",
+            cfg->listen_host, cfg->listen_port, cfg->threads, heavy, cfg->db_pool, S.conn_limit);
     if (ops != NULL)
         log_msg(LOG_INFO, "health, readiness and metrics also on http://%s:%d", cfg->ops_host, cfg->ops_port);
 
@@ -897,6 +1049,8 @@ int http_serve(const http_server_opts *o)
     MHD_stop_daemon(d);
     if (listen_fd != MHD_INVALID_SOCKET) close(listen_fd);
     if (ops != NULL) MHD_stop_daemon(ops);
+    pool_stop(&POOL_API);
+    pool_stop(&POOL_HEAVY);
     pthread_mutex_lock(&R.mu);
     R.running = 0;
     pthread_cond_signal(&R.cv);
