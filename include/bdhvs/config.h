@@ -25,6 +25,7 @@ typedef struct bdhvs_config {
     int login_max_ip;     /* failed logins per client address per window */
     int login_window;     /* seconds */
     char migrations_dir[512];
+    long import_max_rows; /* data rows per bulk load (BDHVS_IMPORT_MAX_ROWS) */
 } bdhvs_config;
 
 /* Fills cfg from the environment. Returns 0, or -1 with a message in err. For "serve"
