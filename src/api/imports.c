@@ -381,7 +381,7 @@ typedef struct loader {
     errs *shape;      /* problems that make the rows unreadable: header, JSON shape */
     int present[16];  /* columns the input has */
     int hidden;       /* column ignored for this caller (party_member below manager), or -1 */
-    int map[64], ncols_in; /* CSV: header cell -> column (-1: ignored) */
+    int map[64], ncols_in, header_cells; /* CSV: header cell -> column (-1: ignored), first 64 */
     int header_done;
     const char *cell[16];
     char num[16][32]; /* JSON numbers as text */
@@ -627,14 +627,14 @@ static int on_csv_record(const char *const *cells, int n, size_t recno, void *us
     loader *L = user;
     if (!L->header_done) {
         L->header_done = 1;
+        L->header_cells = n;
         L->ncols_in = n > 64 ? 64 : n;
         map_header(L, cells, L->ncols_in);
         return L->shape->count > 0; /* a bad header: no row can be read */
     }
     if (over_cap(L)) return 1;
     long row = (long)recno;
-    if (n != L->ncols_in && !(n > 64 && L->ncols_in == 64))
-        err_add(L->e, row, "", "has %d cells where the header has %d", n, L->ncols_in);
+    if (n != L->header_cells) err_add(L->e, row, "", "has %d cells where the header has %d", n, L->header_cells);
     for (int k = 0; k < L->ncols_in && k < n; k++)
         if (L->map[k] >= 0 && cells[k][0]) L->cell[L->map[k]] = cells[k];
     return take_row(L, row);
@@ -772,8 +772,13 @@ static int read_json(loader *L)
     } else {
         for (long rowno = 2;; rowno++) {
             size_t len = json_extent(p + i, n - i);
-            if (len == 0) {
-                json_syntax_error(L, "the array is not closed", n);
+            if (len == 0) { /* jansson names the fault, from a bounded slice */
+                json_error_t err;
+                size_t part = n - i < MAX_JSON_ROW ? n - i : MAX_JSON_ROW;
+                json_t *j = json_loadb(p + i, part, JSON_DISABLE_EOF_CHECK | JSON_DECODE_ANY, &err);
+                json_decref(j);
+                if (j != NULL || part < n - i) json_syntax_error(L, "the array is not closed", n);
+                else json_syntax_error(L, err.text, i + (size_t)(err.position > 0 ? err.position : 0));
                 return -1;
             }
             if (len > MAX_JSON_ROW) {

@@ -340,6 +340,44 @@ START_TEST(a_load_over_the_row_cap_is_413_and_writes_nothing)
 }
 END_TEST
 
+START_TEST(a_json_load_is_read_one_bounded_element_at_a_time)
+{
+    char unit[40], code[48];
+    make_unit(unit, sizeof unit);
+    snprintf(code, sizeof code, "H8J%s", uniq());
+    /* An element over 65536 bytes is a row error; the rows around it are still read for shape. */
+    size_t big = 70000;
+    char *name = malloc(big + 1);
+    memset(name, 'a', big);
+    name[big] = '\0';
+    size_t cap = big + 1024;
+    char *body = malloc(cap);
+    snprintf(body, cap,
+             "[{\"code\":\"%s\",\"full_name\":\"A\",\"unit_code\":\"%s\",\"job_group\":\"nurse\",\"employment\":\"contract\","
+             "\"joined_on\":\"2020-01-01\"}, {\"full_name\":\"%s\"}, {\"nickname\":1}]",
+             code, unit, name);
+    resp *r = post("/api/v1/staff/import", T_SD_MANAGER, "application/json", body, strlen(body), NULL);
+    ASSERT_STATUS(r, 422);
+    ck_assert_str_eq(jstr(r, "detail"), "Nothing was written: 2 problems were found; see errors.");
+    char *e = errors_without(r, code);
+    ck_assert_str_eq(e, "[{\"row\":3,\"field\":\"\",\"message\":\"is longer than 65536 bytes\"},"
+                        "{\"row\":4,\"field\":\"nickname\",\"message\":\"is not a field of this load\"}]");
+    free(e);
+    resp_free(r);
+    free(body);
+    free(name);
+    ck_assert_int_eq(db_count("SELECT count(*) FROM staff WHERE code = $1", code), 0);
+    /* Syntax errors anywhere in the array are 400, nothing written. */
+    const char *bad[] = {"[}", "[{\"code\":1},]", "[{\"code\":1} {\"code\":2}]", "[{\"code\":1}] x", "[{\"code\":1}"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        r = post("/api/v1/staff/import", T_SD_MANAGER, "application/json", bad[i], strlen(bad[i]), NULL);
+        ck_assert_msg(r->status == 400, "%s: %ld %s", bad[i], r->status, r->body);
+        ck_assert_msg(strncmp(jstr(r, "detail"), "The body is not valid JSON: ", 28) == 0, "%s", r->body);
+        resp_free(r);
+    }
+}
+END_TEST
+
 /* ---- item 14: cascaded deletions are audited ------------------------------------------------ */
 
 START_TEST(deleting_a_staff_member_audits_its_completions_and_attestations)
@@ -394,6 +432,7 @@ Suite *h8_scope_suite(void)
     tcase_add_test(t, a_staff_load_of_a_code_held_elsewhere_says_only_already_in_use);
     tcase_add_test(t, a_message_quoting_long_non_ascii_text_is_listed_cut_on_a_character);
     tcase_add_test(t, a_load_over_the_row_cap_is_413_and_writes_nothing);
+    tcase_add_test(t, a_json_load_is_read_one_bounded_element_at_a_time);
     tcase_add_test(t, deleting_a_staff_member_audits_its_completions_and_attestations);
     suite_add_tcase(s, t);
     return s;
