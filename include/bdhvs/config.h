@@ -31,6 +31,7 @@ typedef struct bdhvs_config {
     int body_timeout;     /* seconds to receive a request body */
     int heavy_threads;    /* workers for password hashing and bulk loads */
     int queue_ms;         /* a request waiting longer for a worker gets 503 */
+    long import_max_rows; /* data rows per bulk load (BDHVS_IMPORT_MAX_ROWS) */
 } bdhvs_config;
 
 /* Fills cfg from the environment. Returns 0, or -1 with a message in err. For "serve"

@@ -29,6 +29,16 @@ typedef struct csvin_doc {
  * csvin_doc_free. */
 int csvin_parse(const char *data, size_t len, csvin_doc *doc, char *err, size_t errlen);
 
+/* Called by csvin_each for each record, in order: its cells (NUL-terminated text, valid only
+ * during the call; cells[ncells] is NULL), and its number (the header is 1). Returns 0 to go on,
+ * anything else to stop reading. */
+typedef int (*csvin_record_fn)(const char *const *cells, int ncells, size_t recno, void *user);
+
+/* Reads data as csvin_parse does (same rules, same messages) but hands each record to fn as soon
+ * as it is read and keeps only that record in memory. Returns 0 when every record was read, 1
+ * when fn asked to stop, -1 with a message in err on malformed data. */
+int csvin_each(const char *data, size_t len, csvin_record_fn fn, void *user, char *err, size_t errlen);
+
 /* Cell col (from 0) of record rec (from 0, the header), or NULL when there is no such record or
  * the record has fewer cells. The text belongs to doc. */
 const char *csvin_cell(const csvin_doc *doc, size_t rec, int col);

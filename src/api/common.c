@@ -69,8 +69,8 @@ void api_location(http_ctx *c, const char *prefix, const char *id)
 
 static db_stmt STMT_FIND_UNIT = {
     "common_find_unit",
-    "SELECT u.id, u.active FROM units u WHERE ($1::bigint IS NULL OR u.id = $1) AND ($2::text IS NULL OR u.code = $2)"
-    " AND in_scope(u.path, $3)",
+    "SELECT u.id, u.active FROM scoped_units($3) u WHERE ($1::bigint IS NULL OR u.id = $1)"
+    " AND ($2::text IS NULL OR u.code = $2)",
     3};
 
 long long api_resolve_unit(http_ctx *c, long long id, const char *code, const char *field,
@@ -153,8 +153,8 @@ void api_audit_read(http_ctx *c, const char *entity, const char *entity_id, json
 
 static db_stmt STMT_FIND_STAFF = {
     "common_find_staff",
-    "SELECT s.id, s.joined_on FROM staff s JOIN units u ON u.id = s.unit_id"
-    " WHERE ($1::bigint IS NULL OR s.id = $1) AND ($2::text IS NULL OR s.code = $2) AND in_scope(u.path, $3)",
+    "SELECT s.id, s.joined_on FROM scoped_staff($3) s"
+    " WHERE ($1::bigint IS NULL OR s.id = $1) AND ($2::text IS NULL OR s.code = $2)",
     3};
 
 long long api_resolve_staff(http_ctx *c, long long id, const char *code, const char *field, char joined_on[11],

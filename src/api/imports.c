@@ -10,8 +10,21 @@
 #include <time.h>
 #include <stdarg.h>
 #include <strings.h>
+#include <malloc.h>
 
-#define MAX_REPORTED_ERRORS 1000
+#define MAX_REPORTED_ERRORS 1000 /* also in CHECKS_TAIL */
+
+/* Every check statement answers (row, field, message, number of problems found): the first
+ * MAX_REPORTED_ERRORS in row order and the count of all, so that a file with a million bad rows
+ * does not come back as a million result rows. Codes are resolved only through scoped_units and
+ * scoped_staff (migration 0011): a code outside the caller's units is an unknown code. */
+#define CHECKS_HEAD "SELECT row, field, message, count(*) OVER () FROM ("
+#define CHECKS_TAIL ") e ORDER BY row, field LIMIT 1000"
+
+#define UNIT_REF_CHECK                                                                                         \
+    " SELECT s.row, 'unit_code' AS field, 'unit ' || s.unit_code || ' is unknown or not one of your units' AS message" \
+    "   FROM import_stage s LEFT JOIN scoped_units($1) u ON u.code = s.unit_code"                             \
+    "   WHERE s.unit_code IS NOT NULL AND u.id IS NULL"
 
 enum col_kind { K_TEXT, K_CODE, K_DATE, K_BOOL, K_MONTH, K_COUNT };
 
@@ -29,11 +42,11 @@ typedef struct import_spec {
     int ncols;
     const char *stage_ddl;
     db_stmt *checks; /* $1 scope, $2 present columns -> (row, field, message), ordered */
-    /* $1 present columns, $2 replace (bool; only for replaceable specs) -> created, updated,
+    /* $1 present columns, $2 replace (bool), $3 scope -> created, updated,
      * unchanged, changed keys (json)[, removed, removed keys (json)] */
     db_stmt *merge;
     int replaceable;   /* takes ?mode=replace */
-    db_stmt *warnings; /* NULL, or run after the merge: (row, field, message) of accepted rows */
+    db_stmt *warnings; /* NULL, or run after the merge ($1 scope): (row, field, message) of accepted rows */
 } import_spec;
 
 /* ---- staff ---- */
@@ -45,11 +58,9 @@ static const import_col STAFF_COLS[] = {
 
 static db_stmt STAFF_CHECKS = {
     "import_staff_checks",
-    "SELECT row, field, message FROM ("
-    " SELECT s.row, 'unit_code' AS field, 'unit ' || s.unit_code || ' is unknown or not one of your units' AS message"
-    "   FROM import_stage s LEFT JOIN units u ON u.code = s.unit_code WHERE s.unit_code IS NOT NULL AND (u.id IS NULL OR NOT in_scope(u.path, $1))"
+    CHECKS_HEAD UNIT_REF_CHECK
     " UNION ALL SELECT s.row, 'unit_code', 'unit ' || s.unit_code || ' is closed'"
-    "   FROM import_stage s JOIN units u ON u.code = s.unit_code WHERE NOT u.active AND in_scope(u.path, $1)"
+    "   FROM import_stage s JOIN scoped_units($1) u ON u.code = s.unit_code WHERE NOT u.active"
     " UNION ALL SELECT s.row, 'job_group', '\"' || s.job_group || '\" is not an active job group code'"
     "   FROM import_stage s WHERE s.job_group IS NOT NULL AND NOT EXISTS (SELECT 1 FROM job_groups j WHERE j.code = s.job_group AND j.active)"
     " UNION ALL SELECT s.row, 'employment', '\"' || s.employment || '\" is not an active employment type code'"
@@ -57,13 +68,15 @@ static db_stmt STAFF_CHECKS = {
     " UNION ALL SELECT s.row, 'left_on', 'is before joined_on' FROM import_stage s WHERE s.left_on::date < s.joined_on::date"
     /* Without a left_on column the stored one stays: it must not fall before the new joined_on. */
     " UNION ALL SELECT s.row, 'joined_on', 'is after the left_on already stored (' || st.left_on || ')'"
-    "   FROM import_stage s JOIN staff st ON st.code = s.code"
+    "   FROM import_stage s JOIN scoped_staff($1) st ON st.code = s.code"
     "   WHERE NOT ('left_on' = ANY($2::text[])) AND st.left_on < s.joined_on::date"
     " UNION ALL SELECT d.row, 'code', 'appears more than once in this load (first at row ' || d.first || ')'"
     "   FROM (SELECT row, min(row) OVER (PARTITION BY code) AS first FROM import_stage WHERE code IS NOT NULL) d WHERE d.row <> d.first"
-    " UNION ALL SELECT s.row, 'code', 'is taken by a staff member outside your units'"
-    "   FROM import_stage s JOIN staff st ON st.code = s.code JOIN units u ON u.id = st.unit_id WHERE NOT in_scope(u.path, $1)"
-    ") e ORDER BY row, field",
+    /* A code held outside the caller's units: nothing about the holder, only that it is taken. */
+    " UNION ALL SELECT s.row, 'code', 'is already in use' FROM import_stage s"
+    "   WHERE EXISTS (SELECT 1 FROM staff st WHERE st.code = s.code)"
+    "   AND NOT EXISTS (SELECT 1 FROM scoped_staff($1) st WHERE st.code = s.code)"
+    CHECKS_TAIL,
     2};
 
 #define PRESENT(col) "('" col "' = ANY($1::text[]))"
@@ -72,7 +85,7 @@ static db_stmt STAFF_MERGE = {
     "WITH src AS (SELECT s.row, s.code, s.full_name, u.id AS unit_id, s.job_group, s.employment,"
     "   s.party_member::boolean AS party_member, s.joined_on::date AS joined_on, s.left_on::date AS left_on,"
     "   s.vneid_confirmed_on::date AS vneid_confirmed_on, s.vneid_source"
-    "   FROM import_stage s JOIN units u ON u.code = s.unit_code),"
+    "   FROM import_stage s JOIN scoped_units($3) u ON u.code = s.unit_code WHERE $2::boolean IS NOT NULL),"
     " cls AS (SELECT src.code, st.id AS existing, src.full_name, src.unit_id, src.job_group, src.employment,"
     "   CASE WHEN " PRESENT("party_member") " THEN coalesce(src.party_member, false) ELSE coalesce(st.party_member, false) END AS party_member,"
     "   src.joined_on,"
@@ -87,7 +100,7 @@ static db_stmt STAFF_MERGE = {
     "      CASE WHEN " PRESENT("left_on") " THEN src.left_on ELSE st.left_on END,"
     "      CASE WHEN " PRESENT("vneid_confirmed_on") " THEN src.vneid_confirmed_on ELSE st.vneid_confirmed_on END,"
     "      CASE WHEN " PRESENT("vneid_source") " THEN src.vneid_source ELSE st.vneid_source END) AS same"
-    "   FROM src LEFT JOIN staff st ON st.code = src.code),"
+    "   FROM src LEFT JOIN scoped_staff($3) st ON st.code = src.code),"
     " ins AS (INSERT INTO staff (code, full_name, unit_id, job_group, employment, party_member, joined_on, left_on,"
     "   vneid_confirmed_on, vneid_source) SELECT code, full_name, unit_id, job_group, employment, party_member,"
     "   joined_on, left_on, vneid_confirmed_on, vneid_source FROM cls WHERE existing IS NULL RETURNING code),"
@@ -97,7 +110,7 @@ static db_stmt STAFF_MERGE = {
     "   updated_at = now() FROM cls WHERE st.id = cls.existing AND NOT cls.same RETURNING st.code)"
     " SELECT (SELECT count(*) FROM ins), (SELECT count(*) FROM upd), (SELECT count(*) FROM cls WHERE same),"
     "   (SELECT coalesce(json_agg(k), '[]') FROM (SELECT code AS k FROM ins UNION ALL SELECT code FROM upd LIMIT 1000) x)",
-    1};
+    3};
 
 /* ---- completions ---- */
 static const import_col COMPLETION_COLS[] = {
@@ -106,28 +119,29 @@ static const import_col COMPLETION_COLS[] = {
 
 #define STAFF_REF_CHECK                                                                                        \
     " SELECT s.row, 'staff_code' AS field, 'staff member ' || s.staff_code || ' is unknown or not in your units' AS message" \
-    "   FROM import_stage s LEFT JOIN staff st ON st.code = s.staff_code LEFT JOIN units u ON u.id = st.unit_id" \
-    "   WHERE s.staff_code IS NOT NULL AND (st.id IS NULL OR NOT in_scope(u.path, $1))"
+    "   FROM import_stage s LEFT JOIN scoped_staff($1) st ON st.code = s.staff_code"                           \
+    "   WHERE s.staff_code IS NOT NULL AND st.id IS NULL"
 
 static db_stmt COMPLETION_CHECKS = {
     "import_completion_checks",
-    "SELECT row, field, message FROM (" STAFF_REF_CHECK
+    CHECKS_HEAD STAFF_REF_CHECK
     " UNION ALL SELECT s.row, 'course_code', 'course ' || s.course_code || ' is unknown'"
     "   FROM import_stage s WHERE s.course_code IS NOT NULL AND NOT EXISTS (SELECT 1 FROM courses k WHERE k.code = s.course_code)"
     " UNION ALL SELECT s.row, 'completed_on', 'is before the staff member joined (' || st.joined_on || ')'"
-    "   FROM import_stage s JOIN staff st ON st.code = s.staff_code WHERE s.completed_on::date < st.joined_on"
+    "   FROM import_stage s JOIN scoped_staff($1) st ON st.code = s.staff_code WHERE s.completed_on::date < st.joined_on"
     " UNION ALL SELECT d.row, 'course_code', 'this staff member and course appear more than once (first at row ' || d.first || ')'"
     "   FROM (SELECT row, min(row) OVER (PARTITION BY staff_code, course_code) AS first FROM import_stage"
     "   WHERE staff_code IS NOT NULL AND course_code IS NOT NULL) d"
     "   WHERE d.row <> d.first"
-    " ) e ORDER BY row, field",
+    CHECKS_TAIL,
     1};
 
 static db_stmt COMPLETION_MERGE = {
     "import_completion_merge",
     "WITH src AS (SELECT st.id AS staff_id, k.id AS course_id, s.staff_code || '/' || s.course_code AS key,"
     "   s.completed_on::date AS completed_on, s.certificate_no FROM import_stage s"
-    "   JOIN staff st ON st.code = s.staff_code JOIN courses k ON k.code = s.course_code),"
+    "   JOIN scoped_staff($3) st ON st.code = s.staff_code JOIN courses k ON k.code = s.course_code"
+    "   WHERE $2::boolean IS NOT NULL),"
     " cls AS (SELECT src.*, c.id AS existing,"
     "   CASE WHEN " PRESENT("certificate_no") " THEN src.certificate_no ELSE c.certificate_no END AS cert,"
     "   c.id IS NOT NULL AND c.completed_on = src.completed_on AND c.certificate_no IS NOT DISTINCT FROM"
@@ -140,7 +154,7 @@ static db_stmt COMPLETION_MERGE = {
     " SELECT (SELECT count(*) FROM ins), (SELECT count(*) FROM upd), (SELECT count(*) FROM cls WHERE same),"
     "   (SELECT coalesce(json_agg(k), '[]') FROM (SELECT cls.key AS k FROM ins JOIN cls ON cls.staff_id = ins.staff_id"
     "    AND cls.course_id = ins.course_id UNION ALL SELECT key FROM upd LIMIT 1000) x)",
-    1};
+    3};
 
 /* ---- attestations ---- */
 static const import_col ATTESTATION_COLS[] = {
@@ -148,21 +162,21 @@ static const import_col ATTESTATION_COLS[] = {
 
 static db_stmt ATTESTATION_CHECKS = {
     "import_attestation_checks",
-    "SELECT row, field, message FROM (" STAFF_REF_CHECK
+    CHECKS_HEAD STAFF_REF_CHECK
     " UNION ALL SELECT s.row, 'skill', '\"' || s.skill || '\" is not an active skill code'"
     "   FROM import_stage s WHERE s.skill IS NOT NULL AND NOT EXISTS (SELECT 1 FROM skills k WHERE k.code = s.skill AND k.active)"
     " UNION ALL SELECT d.row, 'skill', 'this staff member and skill appear more than once (first at row ' || d.first || ')'"
     "   FROM (SELECT row, min(row) OVER (PARTITION BY staff_code, skill) AS first FROM import_stage"
     "   WHERE staff_code IS NOT NULL AND skill IS NOT NULL) d"
     "   WHERE d.row <> d.first"
-    " ) e ORDER BY row, field",
+    CHECKS_TAIL,
     1};
 
 static db_stmt ATTESTATION_MERGE = {
     "import_attestation_merge",
     "WITH src AS (SELECT st.id AS staff_id, s.skill, s.staff_code || '/' || s.skill AS key,"
-    "   s.attested_on::date AS attested_on FROM import_stage s JOIN staff st ON st.code = s.staff_code"
-    "   WHERE $1::text[] IS NOT NULL),"
+    "   s.attested_on::date AS attested_on FROM import_stage s JOIN scoped_staff($3) st ON st.code = s.staff_code"
+    "   WHERE $1::text[] IS NOT NULL AND $2::boolean IS NOT NULL),"
     " cls AS (SELECT src.*, a.id AS existing, a.id IS NOT NULL AND a.attested_on >= src.attested_on AS same"
     "   FROM src LEFT JOIN attestations a ON a.staff_id = src.staff_id AND a.skill = src.skill),"
     " ins AS (INSERT INTO attestations (staff_id, skill, attested_on)"
@@ -172,21 +186,16 @@ static db_stmt ATTESTATION_MERGE = {
     " SELECT (SELECT count(*) FROM ins), (SELECT count(*) FROM upd), (SELECT count(*) FROM cls WHERE same),"
     "   (SELECT coalesce(json_agg(k), '[]') FROM (SELECT cls.key AS k FROM ins JOIN cls ON cls.staff_id = ins.staff_id"
     "    AND cls.skill = ins.skill UNION ALL SELECT key FROM upd LIMIT 1000) x)",
-    1};
+    3};
 
 /* ---- support counts and patients served (monthly figures) ---- */
 static const import_col SUPPORT_COUNT_COLS[] = {
     {"unit_code", 1, K_TEXT, 32, 0}, {"month", 1, K_MONTH, 7, 1}, {"service", 1, K_TEXT, 40, 0},
     {"target_group", 1, K_TEXT, 40, 0}, {"count", 1, K_COUNT, 10, 0}};
 
-#define UNIT_REF_CHECK                                                                                         \
-    " SELECT s.row, 'unit_code' AS field, 'unit ' || s.unit_code || ' is unknown or not one of your units' AS message" \
-    "   FROM import_stage s LEFT JOIN units u ON u.code = s.unit_code"                                         \
-    "   WHERE s.unit_code IS NOT NULL AND (u.id IS NULL OR NOT in_scope(u.path, $1))"
-
 static db_stmt SUPPORT_COUNT_CHECKS = {
     "import_support_count_checks",
-    "SELECT row, field, message FROM (" UNIT_REF_CHECK
+    CHECKS_HEAD UNIT_REF_CHECK
     " UNION ALL SELECT s.row, 'service', '\"' || s.service || '\" is not an active support service code'"
     "   FROM import_stage s WHERE s.service IS NOT NULL"
     "   AND NOT EXISTS (SELECT 1 FROM support_services k WHERE k.code = s.service AND k.active)"
@@ -198,7 +207,7 @@ static db_stmt SUPPORT_COUNT_CHECKS = {
     "   FROM (SELECT row, min(row) OVER (PARTITION BY unit_code, month, service, target_group) AS first"
     "   FROM import_stage WHERE unit_code IS NOT NULL AND month IS NOT NULL AND service IS NOT NULL"
     "   AND target_group IS NOT NULL) d WHERE d.row <> d.first"
-    " ) e ORDER BY row, field",
+    CHECKS_TAIL,
     1};
 
 /* Stored counts of the (unit, month) pairs in the file that the file does not have are removed
@@ -207,7 +216,7 @@ static db_stmt SUPPORT_COUNT_MERGE = {
     "import_support_count_merge",
     "WITH src AS (SELECT u.id AS unit_id, s.month::date AS month, s.service, s.target_group, s.count::integer AS count,"
     "   s.unit_code || '/' || left(s.month, 7) || '/' || s.service || '/' || s.target_group AS key"
-    "   FROM import_stage s JOIN units u ON u.code = s.unit_code WHERE $1::text[] IS NOT NULL),"
+    "   FROM import_stage s JOIN scoped_units($3) u ON u.code = s.unit_code WHERE $1::text[] IS NOT NULL),"
     " cls AS (SELECT src.*, c.id AS existing, c.id IS NOT NULL AND c.count = src.count AS same"
     "   FROM src LEFT JOIN support_counts c ON c.unit_id = src.unit_id AND c.month = src.month"
     "   AND c.service = src.service AND c.target_group = src.target_group),"
@@ -223,30 +232,30 @@ static db_stmt SUPPORT_COUNT_MERGE = {
     " SELECT (SELECT count(*) FROM ins), (SELECT count(*) FROM upd), (SELECT count(*) FROM cls WHERE same),"
     "   (SELECT coalesce(json_agg(k), '[]') FROM (SELECT key AS k FROM cls WHERE NOT same LIMIT 1000) x),"
     "   (SELECT count(*) FROM del), (SELECT coalesce(json_agg(k), '[]') FROM (SELECT key AS k FROM del LIMIT 1000) x)",
-    2};
+    3};
 
 /* In the data as loaded: a service's count over all target groups above the patients served. */
 static db_stmt SUPPORT_COUNT_WARNINGS = {
     "import_support_count_warnings",
     "SELECT s.row, 'count', format('%s people supported with %s in %s (all target groups) are more than the'"
     "   || ' %s patients served by %s that month', t.total, s.service, left(s.month, 7), p.count, s.unit_code)"
-    " FROM import_stage s JOIN units u ON u.code = s.unit_code"
+    " FROM import_stage s JOIN scoped_units($1) u ON u.code = s.unit_code"
     " JOIN patients_served p ON p.unit_id = u.id AND p.month = s.month::date"
     " CROSS JOIN LATERAL (SELECT sum(c.count) AS total FROM support_counts c WHERE c.unit_id = u.id"
     "   AND c.month = s.month::date AND c.service = s.service) t"
     " WHERE t.total > p.count ORDER BY s.row",
-    0};
+    1};
 
 static const import_col PATIENTS_SERVED_COLS[] = {
     {"unit_code", 1, K_TEXT, 32, 0}, {"month", 1, K_MONTH, 7, 1}, {"count", 1, K_COUNT, 10, 0}};
 
 static db_stmt PATIENTS_SERVED_CHECKS = {
     "import_patients_served_checks",
-    "SELECT row, field, message FROM (" UNIT_REF_CHECK
+    CHECKS_HEAD UNIT_REF_CHECK
     " UNION ALL SELECT d.row, 'month', 'this unit and month appear more than once (first at row ' || d.first || ')'"
     "   FROM (SELECT row, min(row) OVER (PARTITION BY unit_code, month) AS first FROM import_stage"
     "   WHERE unit_code IS NOT NULL AND month IS NOT NULL) d WHERE d.row <> d.first"
-    " ) e ORDER BY row, field",
+    CHECKS_TAIL,
     1};
 
 /* One figure per unit and month: the file has every stored value of the months it covers, so
@@ -255,7 +264,8 @@ static db_stmt PATIENTS_SERVED_MERGE = {
     "import_patients_served_merge",
     "WITH src AS (SELECT u.id AS unit_id, s.month::date AS month, s.count::integer AS count,"
     "   s.unit_code || '/' || left(s.month, 7) AS key"
-    "   FROM import_stage s JOIN units u ON u.code = s.unit_code WHERE $1::text[] IS NOT NULL),"
+    "   FROM import_stage s JOIN scoped_units($3) u ON u.code = s.unit_code"
+    "   WHERE $1::text[] IS NOT NULL AND $2::boolean IS NOT NULL),"
     " cls AS (SELECT src.*, p.id AS existing, p.id IS NOT NULL AND p.count = src.count AS same"
     "   FROM src LEFT JOIN patients_served p ON p.unit_id = src.unit_id AND p.month = src.month),"
     " ins AS (INSERT INTO patients_served (unit_id, month, count)"
@@ -264,18 +274,18 @@ static db_stmt PATIENTS_SERVED_MERGE = {
     "   FROM cls WHERE p.id = cls.existing AND NOT cls.same RETURNING 1)"
     " SELECT (SELECT count(*) FROM ins), (SELECT count(*) FROM upd), (SELECT count(*) FROM cls WHERE same),"
     "   (SELECT coalesce(json_agg(k), '[]') FROM (SELECT key AS k FROM cls WHERE NOT same LIMIT 1000) x)",
-    1};
+    3};
 
 /* In the data as loaded: a figure below some service's count over all target groups. */
 static db_stmt PATIENTS_SERVED_WARNINGS = {
     "import_patients_served_warnings",
     "SELECT s.row, 'count', format('is less than the %s people supported with %s in %s (all target groups)',"
     "   t.total, t.service, left(s.month, 7))"
-    " FROM import_stage s JOIN units u ON u.code = s.unit_code"
+    " FROM import_stage s JOIN scoped_units($1) u ON u.code = s.unit_code"
     " CROSS JOIN LATERAL (SELECT c.service, sum(c.count) AS total FROM support_counts c WHERE c.unit_id = u.id"
     "   AND c.month = s.month::date GROUP BY c.service ORDER BY 2 DESC, 1 LIMIT 1) t"
     " WHERE t.total > s.count::integer ORDER BY s.row",
-    0};
+    1};
 
 static const import_spec SPECS[] = {
     {"staff", "staff/import", STAFF_COLS, (int)(sizeof STAFF_COLS / sizeof STAFF_COLS[0]),
@@ -302,48 +312,87 @@ static const import_spec SPECS[] = {
      &PATIENTS_SERVED_CHECKS, &PATIENTS_SERVED_MERGE, 1, &PATIENTS_SERVED_WARNINGS},
 };
 
-/* The rows of a load, whatever format they came in: cell[row * ncols + col], NULL when empty. */
-typedef struct rows {
-    int ncols;
-    size_t nrows;
-    const char **cell;
-    long *rowno;      /* the number a person sees: CSV header is row 1 */
-    int present[16];  /* columns the input has */
-    int unreadable;   /* the header (or a JSON row's shape) is wrong: no row can be checked */
-    csvin_doc csv;
-    json_t *json;
-    char **owned;     /* strings made from JSON numbers and booleans */
-    size_t nowned;
-} rows;
+/* ---- errors ---- */
 
-static void rows_free(rows *r)
-{
-    free(r->cell);
-    free(r->rowno);
-    csvin_doc_free(&r->csv);
-    json_decref(r->json);
-    for (size_t i = 0; i < r->nowned; i++) free(r->owned[i]);
-    free(r->owned);
-}
-
-/* An error collector with a cap: counts every error, keeps the first MAX_REPORTED_ERRORS. */
+/* An error collector with a cap: counts every error, keeps the first MAX_REPORTED_ERRORS. An
+ * error that cannot be built (out of memory) is never dropped silently: broken is set and the
+ * request is refused as a whole. */
 typedef struct errs {
     json_t *list;
     long count;
+    int broken;
 } errs;
+
+/* The longest prefix of valid UTF-8 text s that has at most max bytes and ends on a character
+ * boundary. */
+static size_t utf8_prefix(const char *s, size_t max)
+{
+    size_t n = strnlen(s, max + 1);
+    if (n <= max) return n;
+    n = max;
+    while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80) n--;
+    return n;
+}
+
+/* At most 40 bytes of v (whole characters) for quoting in a message. */
+static const char *quote40(const char *v, char out[44])
+{
+    size_t n = utf8_prefix(v, 40);
+    memcpy(out, v, n);
+    out[n] = '\0';
+    return out;
+}
 
 static void err_add(errs *e, long row, const char *field, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 static void err_add(errs *e, long row, const char *field, const char *fmt, ...)
 {
     e->count++;
     if (json_array_size(e->list) >= MAX_REPORTED_ERRORS) return;
-    char msg[400];
+    char *msg = NULL;
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    int n = vasprintf(&msg, fmt, ap);
     va_end(ap);
-    json_array_append_new(e->list, json_pack("{s:I, s:s, s:s}", "row", (json_int_t)row, "field", field, "message", msg));
+    if (n < 0) {
+        e->broken = 1;
+        return;
+    }
+    /* Messages and field names (a header may name a column with any text) are cut on a
+     * character boundary: a cut character would make the string invalid and jansson refuse it. */
+    msg[utf8_prefix(msg, 400)] = '\0';
+    char fbuf[204];
+    size_t fl = utf8_prefix(field, 200);
+    memcpy(fbuf, field, fl);
+    fbuf[fl] = '\0';
+    json_t *item = json_pack("{s:I, s:s, s:s}", "row", (json_int_t)row, "field", fbuf, "message", msg);
+    free(msg);
+    if (item == NULL || json_array_append_new(e->list, item) != 0) e->broken = 1;
 }
+
+/* ---- the streaming loader ---- */
+
+/* One load on its way through: each row is read, checked and written to the COPY into
+ * import_stage at once, then forgotten. What is kept for the whole load is only the capped error
+ * lists and a fixed COPY buffer; the database holds the rows. */
+typedef struct loader {
+    http_ctx *c;
+    const import_spec *sp;
+    errs *e;          /* problems of rows (their cells) */
+    errs *shape;      /* problems that make the rows unreadable: header, JSON shape */
+    int present[16];  /* columns the input has */
+    int hidden;       /* column ignored for this caller (party_member below manager), or -1 */
+    int map[64], ncols_in, header_cells; /* CSV: header cell -> column (-1: ignored), first 64 */
+    int header_done;
+    const char *cell[16];
+    char num[16][32]; /* JSON numbers as text */
+    long nrows, max_rows;
+    int over_cap;
+    int answered;     /* a response was made (database failure) */
+    int staging;      /* COPY under way */
+    char *buf;
+    size_t len, cap;
+    char today[11];
+} loader;
 
 static int col_index(const import_spec *sp, const char *name)
 {
@@ -353,127 +402,20 @@ static int col_index(const import_spec *sp, const char *name)
 }
 
 /* Maps a header (names) to the spec's columns; reports unknown, repeated and missing columns. */
-static int map_header(const import_spec *sp, rows *r, const char *const *names, int n, int *map, errs *e)
+static void map_header(loader *L, const char *const *names, int n)
 {
+    const import_spec *sp = L->sp;
+    int seen[16] = {0};
     for (int i = 0; i < n; i++) {
         int k = col_index(sp, names[i]);
-        map[i] = k;
-        if (k < 0) err_add(e, 1, names[i], "is not a column of this load");
-        else if (r->present[k]) err_add(e, 1, names[i], "appears twice in the header");
-        else r->present[k] = 1;
+        L->map[i] = k == L->hidden ? -1 : k;
+        if (k < 0) err_add(L->shape, 1, names[i], "is not a column of this load");
+        else if (seen[k]) err_add(L->shape, 1, names[i], "appears twice in the header");
+        else seen[k] = 1;
+        if (k >= 0 && k != L->hidden) L->present[k] = 1;
     }
     for (int k = 0; k < sp->ncols; k++)
-        if (sp->cols[k].required && !r->present[k]) err_add(e, 1, sp->cols[k].name, "is a required column");
-    return e->count > 0 ? -1 : 0;
-}
-
-static int alloc_rows(rows *r, size_t n, int ncols)
-{
-    r->ncols = ncols;
-    r->nrows = n;
-    r->cell = calloc(n * (size_t)ncols + 1, sizeof *r->cell);
-    r->rowno = calloc(n + 1, sizeof *r->rowno);
-    return r->cell && r->rowno ? 0 : -1;
-}
-
-static int read_csv(http_ctx *c, const import_spec *sp, rows *r, errs *e)
-{
-    char err[256];
-    size_t blen;
-    const char *body = http_body(c, &blen);
-    if (csvin_parse(body, blen, &r->csv, err, sizeof err) != 0) {
-        char detail[400];
-        snprintf(detail, sizeof detail, "The CSV cannot be read: %s.", err);
-        respond_problem(c, 400, detail);
-        return -1;
-    }
-    if (r->csv.nrecords == 0) {
-        respond_problem(c, 422, "The CSV is empty: it needs a header row with the column names.");
-        return -1;
-    }
-    int n = r->csv.rec_ncells[0];
-    const char *names[64];
-    int map[64];
-    if (n > 64) n = 64;
-    for (int i = 0; i < n; i++) names[i] = csvin_cell(&r->csv, 0, i);
-    if (map_header(sp, r, names, n, map, e) != 0) {
-        r->unreadable = 1;
-        return 0;
-    }
-    if (alloc_rows(r, r->csv.nrecords - 1, sp->ncols) != 0) return -1;
-    for (size_t i = 1; i < r->csv.nrecords; i++) {
-        r->rowno[i - 1] = (long)i + 1;
-        if (r->csv.rec_ncells[i] != r->csv.rec_ncells[0])
-            err_add(e, (long)i + 1, "", "has %d cells where the header has %d", r->csv.rec_ncells[i], r->csv.rec_ncells[0]);
-        for (int k = 0; k < n; k++) {
-            const char *v = csvin_cell(&r->csv, i, k);
-            if (map[k] >= 0 && v && *v) r->cell[(i - 1) * (size_t)sp->ncols + (size_t)map[k]] = v;
-        }
-    }
-    return 0;
-}
-
-static const char *own(rows *r, const char *s)
-{
-    char **n = realloc(r->owned, (r->nowned + 1) * sizeof *n);
-    if (n == NULL) return NULL;
-    r->owned = n;
-    r->owned[r->nowned] = strdup(s);
-    return r->owned[r->nowned++];
-}
-
-static int read_json(http_ctx *c, const import_spec *sp, rows *r, errs *e)
-{
-    r->json = http_json_body(c, 1);
-    if (r->json == NULL) return -1;
-    size_t n = json_array_size(r->json);
-    if (alloc_rows(r, n, sp->ncols) != 0) return -1;
-    size_t i;
-    json_t *obj;
-    json_array_foreach(r->json, i, obj) {
-        long rowno = (long)i + 2;
-        r->rowno[i] = rowno;
-        if (!json_is_object(obj)) {
-            err_add(e, rowno, "", "must be a JSON object");
-            continue;
-        }
-        const char *key;
-        json_t *val;
-        json_object_foreach(obj, key, val) {
-            int k = col_index(sp, key);
-            if (k < 0) {
-                err_add(e, rowno, key, "is not a field of this load");
-                continue;
-            }
-            r->present[k] = 1;
-            char num[64];
-            const char *text = NULL;
-            if (json_is_string(val)) {
-                text = json_string_value(val);
-                if (strlen(text) != json_string_length(val)) {
-                    err_add(e, rowno, key, "must not contain NUL characters");
-                    continue;
-                }
-            } else if (json_is_boolean(val)) {
-                text = json_is_true(val) ? "true" : "false";
-            } else if (json_is_integer(val)) {
-                snprintf(num, sizeof num, "%lld", (long long)json_integer_value(val));
-                text = own(r, num);
-            } else if (json_is_real(val)) { /* the column's check decides (a count refuses 1.5) */
-                snprintf(num, sizeof num, "%.17g", json_real_value(val));
-                text = own(r, num);
-            } else if (!json_is_null(val)) {
-                err_add(e, rowno, key, "must be a string, a number, true, false or null");
-                continue;
-            }
-            if (text && *text) r->cell[i * (size_t)sp->ncols + (size_t)k] = text;
-        }
-    }
-    if (e->count > 0) r->unreadable = 1;
-    /* JSON rows may leave out optional fields; a required field missing is a row error below. */
-    for (int k = 0; k < sp->ncols; k++)
-        if (sp->cols[k].required) r->present[k] = 1;
-    return 0;
+        if (sp->cols[k].required && !seen[k]) err_add(L->shape, 1, sp->cols[k].name, "is a required column");
 }
 
 static int code_chars_ok(const char *s)
@@ -485,8 +427,8 @@ static int code_chars_ok(const char *s)
     return 1;
 }
 
-/* Normalises a boolean cell in place of the row's pointer; NULL when it is not one. Case is
- * ignored (ASCII letters; "có"/"không" as written). */
+/* Normalises a boolean cell; NULL when it is not one. Case is ignored (ASCII letters; "có"/"không"
+ * as written). */
 static const char *bool_cell(const char *v)
 {
     static const char *const yes[] = {"true", "1", "yes", "x", "có", NULL};
@@ -508,72 +450,71 @@ static int count_ok(const char *v)
     return n < 10 || strcmp(v, "2147483647") <= 0;
 }
 
-static void check_cells(const import_spec *sp, rows *r, errs *e)
+/* Checks the cells of one row in L->cell; a bad cell is reported and staged empty, so that the
+ * database checks still see the rest of the row. month is scratch space for a month's first day. */
+static void check_row(loader *L, long row, char month[11])
 {
-    char today[11], first[11];
-    api_today(today);
-    period p;
-    for (size_t i = 0; i < r->nrows; i++) {
-        for (int k = 0; k < sp->ncols; k++) {
-            const import_col *col = &sp->cols[k];
-            const char **cell = &r->cell[i * (size_t)sp->ncols + (size_t)k];
-            const char *v = *cell;
-            long row = r->rowno[i];
-            if (v == NULL) {
-                if (col->required) err_add(e, row, col->name, "is required");
-                continue;
-            }
-            if (utf8_length(v) > col->maxlen && col->kind != K_BOOL && col->kind != K_MONTH && col->kind != K_COUNT) {
-                err_add(e, row, col->name, "is longer than %zu characters", col->maxlen);
-                *cell = NULL;
-                continue;
-            }
-            date_ymd d;
-            int bad = 0;
-            switch (col->kind) {
-            case K_CODE:
-                if ((bad = !code_chars_ok(v))) err_add(e, row, col->name, "may hold only letters A-Z, digits, '.', '_' and '-'");
-                break;
-            case K_DATE:
-                if ((bad = date_parse(v, &d) != 0)) err_add(e, row, col->name, "\"%.40s\" is not a date written YYYY-MM-DD", v);
-                else if ((bad = col->not_future && strcmp(v, today) > 0)) err_add(e, row, col->name, "must not be in the future");
-                break;
-            case K_BOOL:
-                if ((*cell = bool_cell(v)) == NULL) bad = 1, err_add(e, row, col->name, "\"%.40s\" is not true or false", v);
-                break;
-            case K_MONTH: /* staged as its first day, so that 2026-06 and 202606 are one month */
-                if ((bad = period_parse(v, &p) != 0 || p.type != PERIOD_MONTH)) {
-                    err_add(e, row, col->name, "\"%.40s\" is not a month written YYYY-MM (or YYYYMM)", v);
-                } else {
-                    date_format(&p.first, first, sizeof first);
-                    if ((bad = col->not_future && strncmp(first, today, 7) > 0)) err_add(e, row, col->name, "must not be in the future");
-                    else if ((*cell = own(r, first)) == NULL) bad = 1, err_add(e, row, col->name, "could not be stored");
-                }
-                break;
-            case K_COUNT:
-                if ((bad = !count_ok(v))) err_add(e, row, col->name, "\"%.40s\" is not a whole number from 0 to 2147483647", v);
-                break;
-            case K_TEXT: break;
-            }
-            /* A bad cell is staged empty, so that the database checks still see the rest of the row. */
-            if (bad) *cell = NULL;
+    const import_spec *sp = L->sp;
+    errs *e = L->e;
+    for (int k = 0; k < sp->ncols; k++) {
+        const import_col *col = &sp->cols[k];
+        const char **cell = &L->cell[k];
+        const char *v = *cell;
+        if (v == NULL) {
+            if (col->required) err_add(e, row, col->name, "is required");
+            continue;
         }
+        if (utf8_length(v) > col->maxlen && col->kind != K_BOOL && col->kind != K_MONTH && col->kind != K_COUNT) {
+            err_add(e, row, col->name, "is longer than %zu characters", col->maxlen);
+            *cell = NULL;
+            continue;
+        }
+        date_ymd d;
+        period p;
+        char q[44];
+        int bad = 0;
+        switch (col->kind) {
+        case K_CODE:
+            if ((bad = !code_chars_ok(v))) err_add(e, row, col->name, "may hold only letters A-Z, digits, '.', '_' and '-'");
+            break;
+        case K_DATE:
+            if ((bad = date_parse(v, &d) != 0)) err_add(e, row, col->name, "\"%s\" is not a date written YYYY-MM-DD", quote40(v, q));
+            else if ((bad = col->not_future && strcmp(v, L->today) > 0)) err_add(e, row, col->name, "must not be in the future");
+            break;
+        case K_BOOL:
+            if ((*cell = bool_cell(v)) == NULL) bad = 1, err_add(e, row, col->name, "\"%s\" is not true or false", quote40(v, q));
+            break;
+        case K_MONTH: /* staged as its first day, so that 2026-06 and 202606 are one month */
+            if ((bad = period_parse(v, &p) != 0 || p.type != PERIOD_MONTH)) {
+                err_add(e, row, col->name, "\"%s\" is not a month written YYYY-MM (or YYYYMM)", quote40(v, q));
+            } else {
+                date_format(&p.first, month, 11);
+                if ((bad = col->not_future && strncmp(month, L->today, 7) > 0)) err_add(e, row, col->name, "must not be in the future");
+                else *cell = month;
+            }
+            break;
+        case K_COUNT:
+            if ((bad = !count_ok(v))) err_add(e, row, col->name, "\"%s\" is not a whole number from 0 to 2147483647", quote40(v, q));
+            break;
+        case K_TEXT: break;
+        }
+        if (bad) *cell = NULL;
     }
 }
 
-/* Writes one COPY text-format field. */
-static void copy_field(char **buf, size_t *len, size_t *cap, const char *v, int last)
+/* Appends one COPY text-format field to the buffer. Returns -1 when out of memory. */
+static int copy_field(loader *L, const char *v, int last)
 {
     size_t need = (v ? strlen(v) * 2 : 2) + 2;
-    if (*len + need > *cap) {
-        size_t nc = *cap ? *cap * 2 : 65536;
-        while (*len + need > nc) nc *= 2;
-        char *nb = realloc(*buf, nc);
-        if (nb == NULL) return;
-        *buf = nb;
-        *cap = nc;
+    if (L->len + need > L->cap) {
+        size_t nc = L->cap ? L->cap * 2 : 65536;
+        while (L->len + need > nc) nc *= 2;
+        char *nb = realloc(L->buf, nc);
+        if (nb == NULL) return -1;
+        L->buf = nb;
+        L->cap = nc;
     }
-    char *w = *buf + *len;
+    char *w = L->buf + L->len;
     if (v == NULL) {
         *w++ = '\\';
         *w++ = 'N';
@@ -589,45 +530,292 @@ static void copy_field(char **buf, size_t *len, size_t *cap, const char *v, int 
         }
     }
     *w++ = last ? '\n' : '\t';
-    *len = (size_t)(w - *buf);
+    L->len = (size_t)(w - L->buf);
+    return 0;
 }
 
-/* Streams the rows into import_stage with COPY. Returns 0, or -1 after answering. */
-static int stage_rows(http_ctx *c, const import_spec *sp, rows *r)
+/* Opens the transaction, the staging table and the COPY. Returns -1 after answering. */
+static int stage_open(loader *L)
 {
-    PGconn *pg = db_pg(c->db);
-    PGresult *res = PQexec(pg, "COPY import_stage FROM STDIN");
+    if (L->staging) return 0;
+    http_ctx *c = L->c;
+    if (api_begin(c) != 0) return L->answered = 1, -1;
+    if (db_exec(c->db, L->sp->stage_ddl) != 0) {
+        db_rollback(c->db);
+        respond_problem(c, 503, "The database refused the load; try again.");
+        return L->answered = 1, -1;
+    }
+    PGresult *res = PQexec(db_pg(c->db), "COPY import_stage FROM STDIN");
     int ok = PQresultStatus(res) == PGRES_COPY_IN;
     PQclear(res);
     if (!ok) {
-        respond_problem(c, 503, "The database refused the load; try again.");
-        return -1;
-    }
-    char *buf = NULL;
-    size_t len = 0, cap = 0;
-    for (size_t i = 0; i < r->nrows && ok; i++) {
-        char rn[24];
-        snprintf(rn, sizeof rn, "%ld", r->rowno[i]);
-        copy_field(&buf, &len, &cap, rn, 0);
-        for (int k = 0; k < sp->ncols; k++) copy_field(&buf, &len, &cap, r->cell[i * (size_t)sp->ncols + (size_t)k], k == sp->ncols - 1);
-        if (len > 1 << 20 || i + 1 == r->nrows) {
-            ok = buf != NULL && PQputCopyData(pg, buf, (int)len) == 1;
-            len = 0;
-        }
-    }
-    free(buf);
-    ok = PQputCopyEnd(pg, ok ? NULL : "client error") == 1 && ok;
-    res = PQgetResult(pg);
-    ok = ok && PQresultStatus(res) == PGRES_COMMAND_OK;
-    if (!ok) {
-        respond_db_error(c, res, "staging the load");
-        PQclear(res);
-        while ((res = PQgetResult(pg)) != NULL) PQclear(res);
         db_rollback(c->db);
-        return -1;
+        respond_problem(c, 503, "The database refused the load; try again.");
+        return L->answered = 1, -1;
     }
+    L->staging = 1;
+    return 0;
+}
+
+static int stage_flush(loader *L)
+{
+    if (L->len == 0) return 0;
+    int ok = PQputCopyData(db_pg(L->c->db), L->buf, (int)L->len) == 1;
+    L->len = 0;
+    return ok ? 0 : -1;
+}
+
+/* Ends the COPY: commits the staged rows to the table when ok, else aborts it and rolls back
+ * (answering nothing). Returns 0 when the rows are staged; -1 after answering when ok held but
+ * the database refused. */
+static int stage_close(loader *L, int ok)
+{
+    if (!L->staging) return ok ? 0 : -1;
+    http_ctx *c = L->c;
+    PGconn *pg = db_pg(c->db);
+    L->staging = 0;
+    if (ok && stage_flush(L) != 0) ok = 0;
+    int sent = PQputCopyEnd(pg, ok ? NULL : "load abandoned") == 1;
+    PGresult *res = PQgetResult(pg);
+    int staged = ok && sent && PQresultStatus(res) == PGRES_COMMAND_OK;
+    if (ok && !staged) respond_db_error(c, res, "staging the load");
     PQclear(res);
     while ((res = PQgetResult(pg)) != NULL) PQclear(res);
+    if (!staged) {
+        db_rollback(c->db);
+        if (ok) L->answered = 1;
+        return -1;
+    }
+    return 0;
+}
+
+/* Checks the row in L->cell and sends it to the COPY; clears L->cell. Returns -1 to stop (after
+ * answering). */
+static int take_row(loader *L, long row)
+{
+    char month[11];
+    const import_spec *sp = L->sp;
+    check_row(L, row, month);
+    /* Once the rows are unreadable only the shape is checked further; nothing more is staged. */
+    if (L->shape->count == 0) {
+        if (stage_open(L) != 0) return -1;
+        char rn[24];
+        snprintf(rn, sizeof rn, "%ld", row);
+        int bad = copy_field(L, rn, 0);
+        for (int k = 0; k < sp->ncols; k++) bad |= copy_field(L, L->cell[k], k == sp->ncols - 1);
+        if (bad || (L->len > (1u << 20) && stage_flush(L) != 0)) {
+            stage_close(L, 0);
+            respond_problem(L->c, 503, "The load could not be staged; nothing was written. Try again.");
+            return L->answered = 1, -1;
+        }
+    }
+    memset(L->cell, 0, sizeof L->cell);
+    return 0;
+}
+
+/* Counts a data row against the cap; 1 when it is one too many. */
+static int over_cap(loader *L)
+{
+    if (++L->nrows <= L->max_rows) return 0;
+    L->nrows--;
+    L->over_cap = 1;
+    return 1;
+}
+
+static int on_csv_record(const char *const *cells, int n, size_t recno, void *user)
+{
+    loader *L = user;
+    if (!L->header_done) {
+        L->header_done = 1;
+        L->header_cells = n;
+        L->ncols_in = n > 64 ? 64 : n;
+        map_header(L, cells, L->ncols_in);
+        return L->shape->count > 0; /* a bad header: no row can be read */
+    }
+    if (over_cap(L)) return 1;
+    long row = (long)recno;
+    if (n != L->header_cells) err_add(L->e, row, "", "has %d cells where the header has %d", n, L->header_cells);
+    for (int k = 0; k < L->ncols_in && k < n; k++)
+        if (L->map[k] >= 0 && cells[k][0]) L->cell[L->map[k]] = cells[k];
+    return take_row(L, row);
+}
+
+/* Reads a CSV body. Returns 0, or -1 after answering. */
+static int read_csv(loader *L)
+{
+    char err[256];
+    size_t blen;
+    const char *body = http_body(L->c, &blen);
+    int rc = csvin_each(body, blen, on_csv_record, L, err, sizeof err);
+    if (L->answered) return -1;
+    if (rc < 0) {
+        stage_close(L, 0);
+        char detail[400];
+        snprintf(detail, sizeof detail, "The CSV cannot be read: %s.", err);
+        respond_problem(L->c, 400, detail);
+        return -1;
+    }
+    if (!L->header_done) {
+        respond_problem(L->c, 422, "The CSV is empty: it needs a header row with the column names.");
+        return -1;
+    }
+    return 0;
+}
+
+/* The longest a JSON row may be in bytes: rows are small objects, and each is parsed on its own
+ * so that a load never holds more than one row's JSON tree. */
+#define MAX_JSON_ROW (64 * 1024)
+
+/* Bytes of the JSON value starting at p (n bytes available), found by matching brackets
+ * outside strings, or 0 when it does not end within n bytes. Only the extent is found here;
+ * jansson then parses exactly those bytes and reports any syntax error. */
+static size_t json_extent(const char *p, size_t n)
+{
+    int depth = 0;
+    for (size_t i = 0; i < n; i++) {
+        char ch = p[i];
+        if (ch == '"') {
+            for (i++; i < n && p[i] != '"'; i++)
+                if (p[i] == '\\') i++;
+            if (i >= n) return 0;
+            if (depth == 0) return i + 1;
+        } else if (ch == '{' || ch == '[') {
+            depth++;
+        } else if (ch == '}' || ch == ']') {
+            if (depth == 0) return i;
+            if (--depth == 0) return i + 1;
+        } else if (depth == 0 && (ch == ',' || ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r')) {
+            return i;
+        }
+    }
+    return depth == 0 ? n : 0;
+}
+
+static size_t skip_ws(const char *p, size_t i, size_t n)
+{
+    while (i < n && (p[i] == ' ' || p[i] == '\t' || p[i] == '\n' || p[i] == '\r')) i++;
+    return i;
+}
+
+static void json_syntax_error(loader *L, const char *what, size_t at)
+{
+    stage_close(L, 0);
+    char detail[300];
+    snprintf(detail, sizeof detail, "The body is not valid JSON: %s (at byte %zu).", what, at);
+    respond_problem(L->c, 400, detail);
+}
+
+/* Takes one JSON row (an element of the body's array). Returns -1 after answering. */
+static int take_json_row(loader *L, json_t *obj, long rowno)
+{
+    const import_spec *sp = L->sp;
+    if (!json_is_object(obj)) {
+        err_add(L->shape, rowno, "", "must be a JSON object");
+        return 0;
+    }
+    const char *key;
+    json_t *val;
+    json_object_foreach(obj, key, val) {
+        int k = col_index(sp, key);
+        if (k >= 0 && k == L->hidden) continue; /* not the caller's to write: ignored */
+        if (k < 0) {
+            err_add(L->shape, rowno, key, "is not a field of this load");
+            continue;
+        }
+        L->present[k] = 1;
+        const char *text = NULL;
+        if (json_is_string(val)) {
+            text = json_string_value(val);
+            if (strlen(text) != json_string_length(val)) {
+                err_add(L->shape, rowno, key, "must not contain NUL characters");
+                continue;
+            }
+        } else if (json_is_boolean(val)) {
+            text = json_is_true(val) ? "true" : "false";
+        } else if (json_is_integer(val)) {
+            snprintf(L->num[k], sizeof L->num[k], "%lld", (long long)json_integer_value(val));
+            text = L->num[k];
+        } else if (json_is_real(val)) { /* the column's check decides (a count refuses 1.5) */
+            snprintf(L->num[k], sizeof L->num[k], "%.17g", json_real_value(val));
+            text = L->num[k];
+        } else if (!json_is_null(val)) {
+            err_add(L->shape, rowno, key, "must be a string, a number, true, false or null");
+            continue;
+        }
+        if (text && *text) L->cell[k] = text;
+    }
+    return take_row(L, rowno);
+}
+
+/* Reads a JSON array body element by element. Returns 0, or -1 after answering. */
+static int read_json(loader *L)
+{
+    http_ctx *c = L->c;
+    size_t n;
+    const char *p = http_body(c, &n);
+    if (p == NULL) p = "";
+    size_t i = skip_ws(p, 0, n);
+    if (i >= n || p[i] != '[') {
+        /* Not an array: small bodies are parsed whole for the usual answer (400 or 422). */
+        json_t *j = n <= MAX_JSON_ROW ? http_json_body(c, 1) : NULL;
+        if (j != NULL) { /* an array after all cannot be: p[i] was not '[' */
+            json_decref(j);
+            respond_problem(c, 422, "The body must be a JSON array.");
+        } else if (n > MAX_JSON_ROW) {
+            respond_problem(c, 422, "The body must be a JSON array.");
+        }
+        return -1;
+    }
+    i = skip_ws(p, i + 1, n);
+    if (i < n && p[i] == ']') {
+        i++;
+    } else {
+        for (long rowno = 2;; rowno++) {
+            size_t len = json_extent(p + i, n - i);
+            if (len == 0) { /* jansson names the fault, from a bounded slice */
+                json_error_t err;
+                size_t part = n - i < MAX_JSON_ROW ? n - i : MAX_JSON_ROW;
+                json_t *j = json_loadb(p + i, part, JSON_DISABLE_EOF_CHECK | JSON_DECODE_ANY, &err);
+                json_decref(j);
+                if (j != NULL || part < n - i) json_syntax_error(L, "the array is not closed", n);
+                else json_syntax_error(L, err.text, i + (size_t)(err.position > 0 ? err.position : 0));
+                return -1;
+            }
+            if (len > MAX_JSON_ROW) {
+                err_add(L->shape, rowno, "", "is longer than %d bytes", MAX_JSON_ROW);
+            } else {
+                if (over_cap(L)) return 0;
+                json_error_t err;
+                json_t *obj = json_loadb(p + i, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &err);
+                if (obj == NULL) {
+                    json_syntax_error(L, err.text, i + (size_t)(err.position > 0 ? err.position : 0));
+                    return -1;
+                }
+                int rc = take_json_row(L, obj, rowno);
+                json_decref(obj);
+                if (rc != 0) return -1;
+            }
+            i = skip_ws(p, i + len, n);
+            if (i < n && p[i] == ',') {
+                i = skip_ws(p, i + 1, n);
+                continue;
+            }
+            if (i < n && p[i] == ']') {
+                i++;
+                break;
+            }
+            json_syntax_error(L, i < n ? "',' or ']' expected" : "the array is not closed", i);
+            return -1;
+        }
+    }
+    i = skip_ws(p, i, n);
+    if (i < n) {
+        json_syntax_error(L, "end of file expected", i);
+        return -1;
+    }
+    /* JSON rows may leave out optional fields; a required field missing is a row error. */
+    for (int k = 0; k < L->sp->ncols; k++)
+        if (L->sp->cols[k].required) L->present[k] = 1;
     return 0;
 }
 
@@ -645,12 +833,15 @@ static int cmp_row(const void *a, const void *b)
 }
 
 /* Errors from the cell checks and the database checks, merged in row order (ties keep the
- * order they were found in). */
+ * order they were found in), the first MAX_REPORTED_ERRORS kept. */
 static void sort_errors(errs *e)
 {
     size_t n = json_array_size(e->list);
     row_ref *refs = malloc((n + 1) * sizeof *refs);
-    if (refs == NULL) return;
+    if (refs == NULL) {
+        e->broken = 1;
+        return;
+    }
     for (size_t i = 0; i < n; i++) {
         refs[i].item = json_incref(json_array_get(e->list, i));
         refs[i].row = json_integer_value(json_object_get(refs[i].item, "row"));
@@ -658,13 +849,24 @@ static void sort_errors(errs *e)
     }
     qsort(refs, n, sizeof *refs, cmp_row);
     json_array_clear(e->list);
-    for (size_t i = 0; i < n; i++) json_array_append_new(e->list, refs[i].item);
+    for (size_t i = 0; i < n; i++) {
+        if (i < MAX_REPORTED_ERRORS && json_array_append(e->list, refs[i].item) != 0) e->broken = 1;
+        json_decref(refs[i].item);
+    }
     free(refs);
 }
 
-static void answer_errors(http_ctx *c, errs *e)
+/* Answers the 422 for e; if an error could not be built, refuses the load without a list that
+ * would hide it. */
+static int answer_errors(http_ctx *c, errs *e)
 {
     char detail[200];
+    size_t listed = json_array_size(e->list);
+    if (e->broken || listed == 0 || (listed < MAX_REPORTED_ERRORS && (long)listed != e->count)) {
+        http_set_header(c, "Retry-After", "2");
+        respond_problem(c, 503, "Nothing was written: the load has problems, but their list could not be built. Try again.");
+        return -1;
+    }
     if (e->count > MAX_REPORTED_ERRORS)
         snprintf(detail, sizeof detail, "Nothing was written: %ld problems were found; the first %d are listed.", e->count,
                  MAX_REPORTED_ERRORS);
@@ -672,6 +874,7 @@ static void answer_errors(http_ctx *c, errs *e)
         snprintf(detail, sizeof detail, "Nothing was written: %ld problem%s found; see errors.", e->count,
                  e->count == 1 ? " was" : "s were");
     respond_problem_errors(c, 422, detail, e->list);
+    return 0;
 }
 
 /* ---- idempotency ---- */
@@ -747,18 +950,6 @@ static double tnow(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* Runs the spec's warnings statement, adding what it finds to w. Returns -1 after answering. */
-static int collect_warnings(http_ctx *c, const import_spec *sp, errs *w)
-{
-    if (sp->warnings == NULL) return 0;
-    PGresult *res = api_run(c, sp->warnings, NULL, "checking the load for warnings");
-    if (res == NULL) return -1;
-    for (int i = 0; i < PQntuples(res); i++)
-        err_add(w, atol(PQgetvalue(res, i, 0)), PQgetvalue(res, i, 1), "%s", PQgetvalue(res, i, 2));
-    PQclear(res);
-    return 0;
-}
-
 static void run_import(http_ctx *c, const import_spec *sp)
 {
     double t0 = tnow();
@@ -781,6 +972,11 @@ static void run_import(http_ctx *c, const import_spec *sp)
         return;
     }
     verrs_free(&qv);
+    int csv = http_content_type_is(c, "text/csv");
+    if (!csv && !http_content_type_is(c, "application/json")) {
+        respond_problem(c, 415, "Send the rows as text/csv or as a JSON array (application/json).");
+        return;
+    }
     char keybuf[208] = "", hash[65] = "";
     if (key) {
         snprintf(keybuf, sizeof keybuf, "%s", key);
@@ -788,52 +984,54 @@ static void run_import(http_ctx *c, const import_spec *sp)
         if (http_db(c) == NULL || idem_replay(c, sp, keybuf, hash)) return;
     }
 
-    rows r = {0};
-    errs e = {json_array(), 0}, w = {json_array(), 0};
-    int rc;
-    if (http_content_type_is(c, "text/csv")) rc = read_csv(c, sp, &r, &e);
-    else if (http_content_type_is(c, "application/json")) rc = read_json(c, sp, &r, &e);
-    else {
-        respond_problem(c, 415, "Send the rows as text/csv or as a JSON array (application/json).");
-        rc = -1;
-    }
-    if (rc != 0) goto out;
-    if (r.unreadable) { /* the header or the JSON shape is wrong: the rows cannot be read */
-        answer_errors(c, &e);
+    errs e = {json_array(), 0, 0}, shape = {json_array(), 0, 0}, w = {json_array(), 0, 0};
+    loader L = {.c = c, .sp = sp, .e = &e, .shape = &shape, .hidden = -1,
+                .max_rows = c->cfg && c->cfg->import_max_rows > 0 ? c->cfg->import_max_rows : 200000};
+    /* Party membership is not the caller's to see, so not to write, compare or count either. */
+    if (!api_shows_party(c)) L.hidden = col_index(sp, "party_member");
+    api_today(L.today);
+    if ((csv ? read_csv(&L) : read_json(&L)) != 0) goto out;
+    if (L.over_cap) {
+        stage_close(&L, 0);
+        char detail[200];
+        snprintf(detail, sizeof detail,
+                 "Nothing was written: a load may have at most %ld rows; split the file into loads of at most %ld rows.",
+                 L.max_rows, L.max_rows);
+        respond_problem(c, 413, detail);
         goto remember;
     }
-    check_cells(sp, &r, &e);
-    double t1 = tnow();
-    if (api_begin(c) != 0) goto out;
-    if (db_exec(c->db, sp->stage_ddl) != 0) {
-        respond_problem(c, 503, "The database refused the load; try again.");
-        goto out;
+    if (shape.count > 0) { /* the header or the JSON shape is wrong: the rows cannot be read */
+        stage_close(&L, 0);
+        if (answer_errors(c, &shape) != 0) goto out;
+        goto remember;
     }
-    if (stage_rows(c, sp, &r) != 0) goto out;
-    double t2 = tnow();
+    double t1 = tnow();
+    if (stage_open(&L) != 0 || stage_close(&L, 1) != 0) goto out; /* an empty load opens it here */
     /* The columns the input has, as a SQL array: absent optional columns keep stored values. */
     char present[512] = "{";
     for (int k = 0; k < sp->ncols; k++)
-        if (r.present[k]) {
+        if (L.present[k]) {
             size_t n = strlen(present);
             snprintf(present + n, sizeof present - n, "%s%s", n > 1 ? "," : "", sp->cols[k].name);
         }
     strcat(present, "}");
     char sc[24];
-    const char *cv[] = {api_scope(c, sc), present};
+    const char *scope = api_scope(c, sc);
+    const char *cv[] = {scope, present};
     PGresult *res = api_run(c, sp->checks, cv, "checking the load");
     if (res == NULL) goto out;
     for (int i = 0; i < PQntuples(res); i++)
         err_add(&e, atol(PQgetvalue(res, i, 0)), PQgetvalue(res, i, 1), "%s", PQgetvalue(res, i, 2));
+    if (PQntuples(res) > 0) e.count += atol(PQgetvalue(res, 0, 3)) - PQntuples(res);
     PQclear(res);
-    double t3 = tnow();
+    double t2 = tnow();
     if (e.count > 0) {
         db_rollback(c->db);
         sort_errors(&e);
-        answer_errors(c, &e);
+        if (answer_errors(c, &e) != 0) goto out;
         goto remember;
     }
-    const char *mv[] = {present, replace ? "true" : "false"};
+    const char *mv[] = {present, replace ? "true" : "false", scope};
     res = api_run(c, sp->merge, mv, "merging the load");
     if (res == NULL) goto out;
     long long created = atoll(PQgetvalue(res, 0, 0)), updated = atoll(PQgetvalue(res, 0, 1)),
@@ -842,15 +1040,22 @@ static void run_import(http_ctx *c, const import_spec *sp)
            *removed_keys = PQnfields(res) > 5 ? json_loads(PQgetvalue(res, 0, 5), 0, NULL) : NULL;
     PQclear(res);
     /* Warnings look at the data as the load leaves it, inside this transaction. */
-    if (collect_warnings(c, sp, &w) != 0) {
-        json_decref(changed);
-        json_decref(removed_keys);
-        goto out;
+    if (sp->warnings != NULL) {
+        const char *wv[] = {scope};
+        res = api_run(c, sp->warnings, wv, "checking the load for warnings");
+        if (res == NULL) {
+            json_decref(changed);
+            json_decref(removed_keys);
+            goto out;
+        }
+        for (int i = 0; i < PQntuples(res); i++)
+            err_add(&w, atol(PQgetvalue(res, i, 0)), PQgetvalue(res, i, 1), "%s", PQgetvalue(res, i, 2));
+        PQclear(res);
     }
-    double t4 = tnow();
-    log_msg(LOG_DEBUG, "import %s: %zu rows; read %.3f s, stage %.3f s, check %.3f s, merge %.3f s", sp->entity,
-            r.nrows, t1 - t0, t2 - t1, t3 - t2, t4 - t3);
-    json_t *result = json_pack("{s:I, s:I, s:I, s:I, s:I, s:b, s:O}", "received", (json_int_t)r.nrows, "created",
+    double t3 = tnow();
+    log_msg(LOG_DEBUG, "import %s: %ld rows; read and stage %.3f s, check %.3f s, merge %.3f s", sp->entity, L.nrows,
+            t1 - t0, t2 - t1, t3 - t2);
+    json_t *result = json_pack("{s:I, s:I, s:I, s:I, s:I, s:b, s:O}", "received", (json_int_t)L.nrows, "created",
                                (json_int_t)created, "updated", (json_int_t)updated, "unchanged",
                                (json_int_t)unchanged, "removed", (json_int_t)removed, "dry_run", dry, "warnings", w.list);
     /* The audit keeps the counts and keys, not the warnings' text. */
@@ -859,19 +1064,32 @@ static void run_import(http_ctx *c, const import_spec *sp)
     if (sp->replaceable) json_object_set_new(after, "mode", json_string(replace ? "replace" : "merge"));
     json_object_set_new(after, "changed_keys", changed);
     if (removed_keys) json_object_set_new(after, "removed_keys", removed_keys);
-    char *after_text = json_dumps(after, JSON_COMPACT);
-    json_decref(after);
-    int failed = dry ? 0 : api_audit(c, "import", sp->entity, NULL, NULL, after_text);
-    free(after_text);
-    if (failed) {
+    if (w.broken || result == NULL || after == NULL) {
         json_decref(result);
+        json_decref(after);
+        db_rollback(c->db);
+        respond_problem(c, 503, "Nothing was written: the answer could not be built. Try again.");
         goto out;
+    }
+    if (dry) {
+        /* A dry run writes nothing but answers about stored personal data: it is audited as a
+         * read, outside the rolled-back transaction. */
+        db_rollback(c->db);
+        api_audit_read(c, sp->entity, NULL, after);
+        json_decref(after);
+    } else {
+        char *after_text = json_dumps(after, JSON_COMPACT);
+        json_decref(after);
+        int failed = api_audit(c, "import", sp->entity, NULL, NULL, after_text);
+        free(after_text);
+        if (failed) {
+            json_decref(result);
+            goto out;
+        }
     }
     respond_json(c, 200, result);
     json_decref(result);
-    if (dry) {
-        db_rollback(c->db);
-    } else {
+    if (!dry) {
         if (key && idem_store(c, sp, keybuf, hash) != 0) {
             /* Someone stored this key meanwhile: undo and answer what they answered. */
             db_rollback(c->db);
@@ -882,12 +1100,15 @@ static void run_import(http_ctx *c, const import_spec *sp)
     }
     goto out;
 remember:
-    if (key && c->db) idem_store(c, sp, keybuf, hash);
-    else if (key && http_db(c) != NULL) idem_store(c, sp, keybuf, hash);
+    if (key && (c->db || http_db(c) != NULL)) idem_store(c, sp, keybuf, hash);
 out:
+    if (L.staging) stage_close(&L, 0);
+    free(L.buf);
     json_decref(e.list);
+    json_decref(shape.list);
     json_decref(w.list);
-    rows_free(&r);
+    /* A large load leaves freed memory in this worker thread's malloc arena: give it back. */
+    if (L.nrows >= 10000) malloc_trim(0);
 }
 
 void staff_import(http_ctx *c) { run_import(c, &SPECS[0]); }

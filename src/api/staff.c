@@ -61,6 +61,14 @@ static db_stmt STMT_UPDATE = {
     15};
 
 static db_stmt STMT_DELETE = {"staff_delete", "DELETE FROM staff WHERE id = $1", 1};
+/* The rows a staff member's deletion takes with it (ON DELETE CASCADE), deleted first so that
+ * each is audited as it was: (entity, id, JSON before). */
+static db_stmt STMT_DELETE_CASCADE = {
+    "staff_delete_cascade",
+    "WITH c AS (DELETE FROM completions WHERE staff_id = $1 RETURNING id, completion_json(completions) AS j),"
+    " a AS (DELETE FROM attestations WHERE staff_id = $1 RETURNING id, attestation_json(attestations) AS j)"
+    " SELECT 'completion', id, j FROM c UNION ALL SELECT 'attestation', id, j FROM a ORDER BY 1, 2",
+    1};
 
 static db_stmt STMT_REFS_ACTIVE = {
     "staff_refs_active",
@@ -340,9 +348,16 @@ void staff_delete(http_ctx *c)
     PGresult *cur = lock_staff(c, ids);
     if (cur == NULL) return;
     const char *v[] = {ids};
-    PGresult *r = api_run(c, &STMT_DELETE, v, "deleting the staff member");
+    /* Every row deleted is audited: one entry for the staff member and one for each of its
+     * completions and attestations, all in this transaction. */
+    PGresult *gone = api_run(c, &STMT_DELETE_CASCADE, v, "deleting the staff member's learning records");
+    int failed = gone == NULL;
+    for (int i = 0; !failed && i < PQntuples(gone); i++)
+        failed = api_audit(c, "delete", PQgetvalue(gone, i, 0), PQgetvalue(gone, i, 1), PQgetvalue(gone, i, 2), NULL) != 0;
+    PGresult *r = failed ? NULL : api_run(c, &STMT_DELETE, v, "deleting the staff member");
     if (r != NULL && api_audit(c, "delete", "staff", ids, PQgetvalue(cur, 0, 1), NULL) == 0 && api_commit(c) == 0)
         respond_empty(c, 204);
     PQclear(r);
+    PQclear(gone);
     PQclear(cur);
 }

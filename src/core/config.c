@@ -141,6 +141,11 @@ int config_load(bdhvs_config *cfg, int need_secret, char *err, size_t errlen)
         env_int("BDHVS_QUEUE_MS", 100, 600000, &cfg->queue_ms, err, errlen))
         return -1;
 
+    cfg->import_max_rows = 200000;
+    const char *imr = getenv("BDHVS_IMPORT_MAX_ROWS");
+    if (imr != NULL && config_parse_int(imr, 1, 100000000, &cfg->import_max_rows) != 0)
+        return fail(err, errlen, "BDHVS_IMPORT_MAX_ROWS must be a row count from 1 to 100000000, not \"%s\"", imr);
+
     const char *cors = getenv("BDHVS_CORS_ORIGINS");
     if (cors && copy_str(cfg->cors_origins, sizeof cfg->cors_origins, cors, "BDHVS_CORS_ORIGINS",
                          err, errlen) != 0)

@@ -9,14 +9,21 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* State shared with libcsv's callbacks. They cannot stop the parser, so the first problem is
- * written to err, failed is set, and every later callback returns at once. */
+/* State shared with libcsv's callbacks: the record being read (its cells back to back in one
+ * buffer that is reused for the next record). libcsv's callbacks cannot stop the parser, so the
+ * first problem is written to err and failed is set (or stopped, when the caller's function asked
+ * to stop), and every later callback returns at once; csvin_each feeds the parser in slices and
+ * stops between them. */
 typedef struct csvin_loader {
-    csvin_doc *doc;
-    size_t arena_len, arena_cap;
-    size_t cells_cap, recs_cap;
-    size_t rec_cells; /* cells of the record being read */
-    int failed;
+    csvin_record_fn fn;
+    void *user;
+    char *text;       /* the record's cells, NUL-terminated */
+    size_t text_len, text_cap;
+    size_t *off;      /* offset of each cell in text */
+    const char **ptr; /* the cells as handed to fn */
+    size_t ncells, off_cap, ptr_cap;
+    size_t recno;     /* records handed over so far */
+    int failed, stopped;
     char *err;
     size_t errlen;
 } csvin_loader;
@@ -54,9 +61,8 @@ static void *grow(void *buf, size_t *cap, size_t need, size_t elem)
 static void on_cell(void *text, size_t len, void *data)
 {
     csvin_loader *l = data;
-    csvin_doc *d = l->doc;
-    if (l->failed) return;
-    size_t recno = d->nrecords + 1, colno = l->rec_cells + 1;
+    if (l->failed || l->stopped) return;
+    size_t recno = l->recno + 1, colno = l->ncells + 1;
     if (memchr(text, '\0', len) != NULL) {
         loader_fail(l, "record %zu, column %zu: contains a NUL byte", recno, colno);
         return;
@@ -65,29 +71,26 @@ static void on_cell(void *text, size_t len, void *data)
         loader_fail(l, "record %zu, column %zu: is not valid UTF-8", recno, colno);
         return;
     }
-    if (l->rec_cells >= INT_MAX) {
+    if (l->ncells >= INT_MAX) {
         loader_fail(l, "record %zu: has too many cells", recno);
         return;
     }
-    char *arena = len < SIZE_MAX - l->arena_len
-                      ? grow(d->arena, &l->arena_cap, l->arena_len + len + 1, 1)
-                      : NULL;
-    if (arena == NULL) {
+    char *t = len < SIZE_MAX - l->text_len ? grow(l->text, &l->text_cap, l->text_len + len + 1, 1) : NULL;
+    if (t == NULL) {
         loader_fail(l, "out of memory reading record %zu", recno);
         return;
     }
-    d->arena = arena;
-    size_t *cell_off = grow(d->cell_off, &l->cells_cap, d->ncells + 1, sizeof *d->cell_off);
-    if (cell_off == NULL) {
+    l->text = t;
+    size_t *off = grow(l->off, &l->off_cap, l->ncells + 1, sizeof *l->off);
+    if (off == NULL) {
         loader_fail(l, "out of memory reading record %zu", recno);
         return;
     }
-    d->cell_off = cell_off;
-    memcpy(d->arena + l->arena_len, text, len);
-    d->arena[l->arena_len + len] = '\0';
-    d->cell_off[d->ncells++] = l->arena_len;
-    l->arena_len += len + 1;
-    l->rec_cells++;
+    l->off = off;
+    memcpy(l->text + l->text_len, text, len);
+    l->text[l->text_len + len] = '\0';
+    l->off[l->ncells++] = l->text_len;
+    l->text_len += len + 1;
 }
 
 /* libcsv calls this at every record's end (with the line end, or -1 at csv_fini); it says
@@ -96,38 +99,33 @@ static void on_record(int term, void *data)
 {
     (void)term;
     csvin_loader *l = data;
-    csvin_doc *d = l->doc;
-    if (l->failed) return;
-    /* Both arrays move to the same capacity; if the second fails the first is merely larger. */
-    size_t cap = l->recs_cap;
-    size_t *first = grow(d->rec_first, &cap, d->nrecords + 1, sizeof *d->rec_first);
-    if (first != NULL) d->rec_first = first;
-    int *ncells =
-        first != NULL ? grow(d->rec_ncells, &l->recs_cap, cap, sizeof *d->rec_ncells) : NULL;
-    if (ncells == NULL) {
-        loader_fail(l, "out of memory reading record %zu", d->nrecords + 1);
+    if (l->failed || l->stopped) return;
+    const char **ptr = grow(l->ptr, &l->ptr_cap, l->ncells + 1, sizeof *l->ptr);
+    if (ptr == NULL) {
+        loader_fail(l, "out of memory reading record %zu", l->recno + 1);
         return;
     }
-    d->rec_ncells = ncells;
-    d->rec_first[d->nrecords] = d->ncells - l->rec_cells;
-    d->rec_ncells[d->nrecords] = (int)l->rec_cells;
-    d->nrecords++;
-    l->rec_cells = 0;
+    l->ptr = ptr;
+    for (size_t i = 0; i < l->ncells; i++) ptr[i] = l->text + l->off[i];
+    ptr[l->ncells] = NULL;
+    l->recno++;
+    if (l->fn(ptr, (int)l->ncells, l->recno, l->user) != 0) l->stopped = 1;
+    l->ncells = 0;
+    l->text_len = 0;
 }
 
 static void parser_fail(csvin_loader *l, struct csv_parser *p, const char *what)
 {
     if (l->failed) return;
-    size_t recno = l->doc->nrecords + 1;
+    size_t recno = l->recno + 1;
     if (csv_error(p) == CSV_EPARSE)
         loader_fail(l, "record %zu: %s", recno, what);
     else
         loader_fail(l, "record %zu: %s", recno, csv_strerror(csv_error(p)));
 }
 
-int csvin_parse(const char *data, size_t len, csvin_doc *doc, char *err, size_t errlen)
+int csvin_each(const char *data, size_t len, csvin_record_fn fn, void *user, char *err, size_t errlen)
 {
-    memset(doc, 0, sizeof *doc);
     if (err != NULL && errlen > 0) err[0] = '\0';
     if (len >= 3 && memcmp(data, "\xEF\xBB\xBF", 3) == 0) {
         data += 3;
@@ -135,26 +133,89 @@ int csvin_parse(const char *data, size_t len, csvin_doc *doc, char *err, size_t 
     }
     if (len == 0) return 0;
 
-    csvin_loader l = {.doc = doc, .err = err, .errlen = errlen};
+    csvin_loader l = {.fn = fn, .user = user, .err = err, .errlen = errlen};
     struct csv_parser p;
     if (csv_init(&p, CSV_STRICT | CSV_STRICT_FINI) != 0) {
         loader_fail(&l, "out of memory");
         return -1;
     }
-    /* libcsv's default space test (space and tab) is kept: Excel and HR exports pad cells. */
-    if (csv_parse(&p, data, len, on_cell, on_record, &l) != len)
+    /* libcsv's default space test (space and tab) is kept: Excel and HR exports pad cells. The
+     * data goes in slices so that a stop asked for by fn takes effect soon. */
+    const size_t slice = 64 * 1024;
+    size_t done = 0;
+    int bad_parse = 0;
+    while (done < len && !l.failed && !l.stopped) {
+        size_t n = len - done < slice ? len - done : slice;
+        if (csv_parse(&p, data + done, n, on_cell, on_record, &l) != n) {
+            bad_parse = 1;
+            break;
+        }
+        done += n;
+    }
+    if (bad_parse)
         parser_fail(&l, &p,
                     "malformed quoting (a quote inside an unquoted cell, or text after a "
                     "closing quote)");
     /* After a parse error csv_fini would hand over the half-read record, so it is skipped. */
-    else if (csv_fini(&p, on_cell, on_record, &l) != 0)
+    else if (!l.failed && !l.stopped && csv_fini(&p, on_cell, on_record, &l) != 0)
         parser_fail(&l, &p, "a quoted cell is not closed");
     csv_free(&p);
-    if (l.failed) {
-        csvin_doc_free(doc);
-        return -1;
+    free(l.text);
+    free(l.off);
+    free(l.ptr);
+    if (l.failed) return -1;
+    return l.stopped ? 1 : 0;
+}
+
+/* Collects every record into a csvin_doc. */
+typedef struct doc_builder {
+    csvin_doc *doc;
+    size_t arena_len, arena_cap, cells_cap, recs_cap;
+    int failed;
+} doc_builder;
+
+static int add_record(const char *const *cells, int ncells, size_t recno, void *user)
+{
+    (void)recno;
+    doc_builder *b = user;
+    csvin_doc *d = b->doc;
+    size_t bytes = 0;
+    for (int i = 0; i < ncells; i++) bytes += strlen(cells[i]) + 1;
+    char *arena = grow(d->arena, &b->arena_cap, b->arena_len + bytes, 1);
+    if (arena != NULL) d->arena = arena;
+    size_t *cell_off = arena ? grow(d->cell_off, &b->cells_cap, d->ncells + (size_t)ncells, sizeof *d->cell_off) : NULL;
+    if (cell_off != NULL) d->cell_off = cell_off;
+    /* Both record arrays move to the same capacity; if the second fails the first is merely larger. */
+    size_t cap = b->recs_cap;
+    size_t *first = cell_off ? grow(d->rec_first, &cap, d->nrecords + 1, sizeof *d->rec_first) : NULL;
+    if (first != NULL) d->rec_first = first;
+    int *counts = first ? grow(d->rec_ncells, &b->recs_cap, cap, sizeof *d->rec_ncells) : NULL;
+    if (counts == NULL) {
+        b->failed = 1;
+        return 1;
+    }
+    d->rec_ncells = counts;
+    d->rec_first[d->nrecords] = d->ncells;
+    d->rec_ncells[d->nrecords] = ncells;
+    d->nrecords++;
+    for (int i = 0; i < ncells; i++) {
+        size_t n = strlen(cells[i]) + 1;
+        memcpy(d->arena + b->arena_len, cells[i], n);
+        d->cell_off[d->ncells++] = b->arena_len;
+        b->arena_len += n;
     }
     return 0;
+}
+
+int csvin_parse(const char *data, size_t len, csvin_doc *doc, char *err, size_t errlen)
+{
+    memset(doc, 0, sizeof *doc);
+    doc_builder b = {.doc = doc};
+    int rc = csvin_each(data, len, add_record, &b, err, errlen);
+    if (rc == 0) return 0;
+    if (b.failed && err != NULL && errlen > 0) snprintf(err, errlen, "out of memory reading record %zu", doc->nrecords + 1);
+    csvin_doc_free(doc);
+    return -1;
 }
 
 const char *csvin_cell(const csvin_doc *doc, size_t rec, int col)

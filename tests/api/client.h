@@ -75,6 +75,7 @@ Suite *exports_suite(void);
 Suite *kept_suite(void);
 Suite *roles_suite(void);
 Suite *h8_http_suite(void);
+Suite *h8_scope_suite(void);
 Suite *resilience_suite(void);
 
 #endif

@@ -189,7 +189,8 @@ START_TEST(clean_csv_creates_every_row_with_exact_values)
     sb_addf(&b, "%s5,Hoàng Thị Én,%s,pharmacist,public_employee,false,2023-03-01,,2025-10-01,Công an xã\n", p, unit);
     snprintf(rid, sizeof rid, "import-clean-%s", uniq());
     snprintf(hdr, sizeof hdr, "X-Request-Id: %s", rid);
-    resp *r = post_body("/api/v1/staff/import", T_SD_REPORTER, "text/csv", b.p, b.len, hdr, NULL);
+    /* A manager: a reporter's party_member cells are ignored (h8_scope tests that). */
+    resp *r = post_body("/api/v1/staff/import", T_SD_MANAGER, "text/csv", b.p, b.len, hdr, NULL);
     assert_result(r, 5, 5, 0, 0, 0);
     char ct[64];
     ck_assert_str_eq(resp_header(r, "Content-Type", ct, sizeof ct), "application/json; charset=utf-8");
@@ -211,7 +212,7 @@ START_TEST(clean_csv_creates_every_row_with_exact_values)
     /* One audit entry for the load, naming the counts and the keys. */
     ck_assert_int_eq(imports_with(rid), 1);
     ck_assert_int_eq(db_count2("SELECT count(*) FROM audit_log WHERE action = 'import' AND entity = 'staff' AND request_id = $1"
-                               " AND username = 'sondong.reporter' AND (after->>'created')::int = 5"
+                               " AND username = 'sondong.manager' AND (after->>'created')::int = 5"
                                " AND (after->>'updated')::int = 0 AND after->'changed_keys' @> jsonb_build_array($2 || '3')",
                                rid, p), 1);
     /* The staff are there for the API too. */
@@ -401,7 +402,7 @@ START_TEST(every_kind_of_bad_row_is_named_with_its_reason)
     r = load_csv("staff", NULL, T_SD_MANAGER, b.p);
     free(b.p);
     assert_errors(r, 12,
-                  3, "code", "is taken by a staff member outside your units",
+                  3, "code", "is already in use",
                   4, "unit_code", "unit SYT-BN is unknown or not one of your units",
                   5, "unit_code", fmt("unit NO-SUCH-%s is unknown or not one of your units", p),
                   6, "code", "appears more than once in this load (first at row 2)",
@@ -570,10 +571,10 @@ START_TEST(json_array_loads_follow_the_same_rules_from_row_2)
                              "vneid_confirmed_on", "2025-01-01", "vneid_source", "VNeID");
     char *text = json_dumps(rows, JSON_COMPACT);
     json_decref(rows);
-    resp *r = load_json("staff", T_SD_REPORTER, text);
+    resp *r = load_json("staff", T_SD_MANAGER, text);
     assert_result(r, 2, 2, 0, 0, 0);
     resp_free(r);
-    r = load_json("staff", T_SD_REPORTER, text);
+    r = load_json("staff", T_SD_MANAGER, text);
     assert_result(r, 2, 0, 0, 2, 0);
     resp_free(r);
     free(text);
