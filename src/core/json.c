@@ -22,7 +22,10 @@ void verrs_add(verrs *v, const char *field, const char *fmt, ...)
     msg[utf8_prefix(msg, sizeof msg - 1)] = '\0';
     utf8_copy(name, sizeof name, field ? field : "");
     json_t *e = json_pack("{s:s, s:s}", "field", name, "message", msg);
-    if (e == NULL || v->list == NULL || json_array_append_new(v->list, e) != 0) v->lost++;
+    if (e == NULL || v->list == NULL || json_array_append_new(v->list, e) != 0) { /* _new takes e either way */
+        if (v->list == NULL) json_decref(e);
+        v->lost++;
+    }
 }
 
 int verrs_count(const verrs *v)

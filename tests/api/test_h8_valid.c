@@ -211,25 +211,10 @@ END_TEST
 
 /* ---- item 12: no route takes a query parameter it does not declare ---- */
 
-/* The route's path with every :param replaced by 1. */
-static void concrete_path(const char *pattern, char *out, size_t len)
-{
-    size_t n = 0;
-    for (const char *p = pattern; *p && n + 2 < len;) {
-        if (*p == ':') {
-            out[n++] = '1';
-            while (*p && *p != '/') p++;
-        } else {
-            out[n++] = *p++;
-        }
-    }
-    out[n] = '\0';
-}
-
 static resp *route_request(const http_route *rt, const char *query)
 {
     char path[256];
-    concrete_path(rt->path, path, sizeof path);
+    route_concrete_path(rt->path, path, sizeof path);
     int body = strcmp(rt->method, "GET") && strcmp(rt->method, "DELETE");
     req_opts o = {.token = rt->least == ROLE_NONE ? NULL : T_ADMIN, .body = body ? "{}" : NULL};
     return http_do(rt->method, vf("%s?%s", path, query), &o);
