@@ -1,9 +1,11 @@
 /* Cutting text for messages: utf8_prefix never ends inside a character nor passes an invalid
  * byte; verrs keeps (and counts) every error, whatever text it is given. */
 #include "tests.h"
+#include "bdhvs/http.h"
 #include "bdhvs/jsonx.h"
 
 #include <string.h>
+#include <ulfius.h>
 
 START_TEST(prefix_of_ascii_is_the_byte_count)
 {
@@ -92,6 +94,29 @@ START_TEST(verrs_without_a_list_still_counts)
 }
 END_TEST
 
+/* respond_problem with a detail that quotes broken text: still a full problem document. */
+START_TEST(problem_with_invalid_utf8_detail_is_never_empty)
+{
+    struct _u_response resp;
+    ck_assert_int_eq(ulfius_init_response(&resp), U_OK);
+    http_ctx c;
+    memset(&c, 0, sizeof c);
+    c.resp = &resp;
+    snprintf(c.request_id, sizeof c.request_id, "abc123");
+    respond_problem(&c, 400, "The query parameter \"a\xe1\xbb\" is given more than once.");
+    ck_assert_int_eq(c.status, 400);
+    ck_assert_int_eq(resp.status, 400);
+    json_t *j = json_loadb(resp.binary_body, resp.binary_body_length, 0, NULL);
+    ck_assert_ptr_nonnull(j);
+    ck_assert_int_eq(json_integer_value(json_object_get(j, "status")), 400);
+    ck_assert_str_eq(json_string_value(json_object_get(j, "detail")), "The query parameter \"a");
+    ck_assert_str_eq(json_string_value(json_object_get(j, "request_id")), "abc123");
+    ck_assert_str_eq(json_string_value(json_object_get(j, "type")), "urn:bdhvs:problem:bad-request");
+    json_decref(j);
+    ulfius_clean_response(&resp);
+}
+END_TEST
+
 Suite *utf8_suite(void)
 {
     Suite *s = suite_create("utf8");
@@ -102,6 +127,7 @@ Suite *utf8_suite(void)
     tcase_add_test(t, copy_keeps_whole_characters);
     tcase_add_test(t, verrs_keeps_an_error_about_any_text);
     tcase_add_test(t, verrs_without_a_list_still_counts);
+    tcase_add_test(t, problem_with_invalid_utf8_detail_is_never_empty);
     suite_add_tcase(s, t);
     return s;
 }
