@@ -22,6 +22,9 @@ typedef struct http_route {
     const char *path;    /* /api/v1/units/:id/tree */
     http_handler handler;
     role_t least;        /* ROLE_NONE: no token needed */
+    /* The query parameters this route takes (NULL-terminated; NULL: none). Any other one, like
+     * a repeated one, is refused with 400 before the handler runs. */
+    const char *const *query;
 } http_route;
 
 /* Turns a bearer token into a caller. Returns 0 (who filled), 401 when the token is bad,
@@ -82,6 +85,11 @@ const char *http_path_param(http_ctx *c, const char *name);
 const char *http_query(http_ctx *c, const char *key);
 /* Refuses parameters not in allowed (NULL-terminated) with errors added to v. */
 void http_query_only(http_ctx *c, const char *const *allowed, verrs *v);
+/* Does the route declare the query parameter key? */
+int http_query_declared(const http_route *route, const char *key);
+/* Answers 400 and returns 0 when the query has a parameter c->route does not declare; called
+ * by the query parsing that runs before every handler. */
+int http_query_allowed(http_ctx *c);
 /* Typed query readers; on a bad value they add to v. Return 1 when present and valid. */
 int http_query_id(http_ctx *c, const char *key, long long *out, verrs *v);
 int http_query_int(http_ctx *c, const char *key, long min, long max, long *out, verrs *v);

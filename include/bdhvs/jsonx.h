@@ -5,13 +5,23 @@
 #include <jansson.h>
 #include <stddef.h>
 
-/* A list of validation problems, answered together as one 422. */
+/* A list of validation problems, answered together as one 422. Fails closed: an error that
+ * could not be written into the list (out of memory) is still counted, so the request is
+ * refused all the same. */
 typedef struct verrs {
     json_t *list; /* array of {field, message[, row]} */
+    int lost;     /* errors that could not be added to list */
 } verrs;
 
+/* Field names and messages of errors are cut to these many bytes, on a character boundary. */
+#define VERRS_FIELD_MAX 120
+#define VERRS_MESSAGE_MAX 480
+
 void verrs_init(verrs *v);
+/* Adds an error. field and the formatted message may hold client text of any length: both are
+ * cut on a UTF-8 character boundary (utf8_prefix), so the entry can always be written. */
 void verrs_add(verrs *v, const char *field, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Errors added, the lost ones included. */
 int verrs_count(const verrs *v);
 void verrs_free(verrs *v);
 
@@ -31,5 +41,11 @@ int jfield_nullable_date(json_t *obj, const char *key, char out[11], verrs *v);
 
 size_t utf8_length(const char *s); /* code points; (size_t)-1 when invalid */
 int utf8_valid(const char *s, size_t len);
+/* The one way to cut text for a message: the length in bytes of the longest prefix of the
+ * NUL-terminated s that is at most max bytes and made of whole, valid UTF-8 characters (it
+ * stops before an invalid byte too). Print with "%.*s", (int)utf8_prefix(s, N), s. */
+size_t utf8_prefix(const char *s, size_t max);
+/* Copies the longest such prefix of src that fits in dst (cap bytes, NUL included). */
+void utf8_copy(char *dst, size_t cap, const char *src);
 
 #endif

@@ -34,12 +34,9 @@ static db_stmt STMT_DELETE = {"attestations_delete", "DELETE FROM attestations W
 
 void attestations_list(http_ctx *c)
 {
-    static const char *const params[] = {"staff_id", "unit_id", "under", "skill", "updated_since", "sort", "limit",
-                                         "offset", NULL};
     static const char *const sorts[] = {"attested_on", "id", NULL};
     verrs v;
     verrs_init(&v);
-    http_query_only(c, params, &v);
     long long staff = 0, unit = 0, under = 0;
     char sort[40], ls[24], os[24];
     const char *since = NULL, *skill = http_query(c, "skill");

@@ -18,10 +18,8 @@ static db_stmt STMT_LIST = {
 
 void audit_list(http_ctx *c)
 {
-    static const char *const params[] = {"entity", "entity_id", "user_id", "since", "limit", "offset", NULL};
     verrs v;
     verrs_init(&v);
-    http_query_only(c, params, &v);
     long long uid = 0;
     long limit, offset;
     const char *since = NULL;

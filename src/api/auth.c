@@ -194,10 +194,9 @@ void auth_login(http_ctx *c)
     if (http_refuse_invalid(c, &v)) goto out;
 
     char lower[128], ukey[160], ikey[96];
-    size_t n = strlen(username);
-    for (size_t i = 0; i <= n && i < sizeof lower; i++)
-        lower[i] = (username[i] >= 'A' && username[i] <= 'Z') ? (char)(username[i] + 32) : username[i];
-    lower[sizeof lower - 1] = '\0';
+    utf8_copy(lower, sizeof lower, username); /* a throttle key: cut on a character boundary */
+    for (char *p = lower; *p; p++)
+        if (*p >= 'A' && *p <= 'Z') *p = (char)(*p + 32);
     snprintf(ukey, sizeof ukey, "user:%s", lower);
     snprintf(ikey, sizeof ikey, "ip:%s", c->client_ip);
 

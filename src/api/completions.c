@@ -47,13 +47,9 @@ static db_stmt STMT_DELETE = {"completions_delete", "DELETE FROM completions WHE
 
 void completions_list(http_ctx *c)
 {
-    static const char *const params[] = {"staff_id", "course_id", "unit_id", "under", "completed_from",
-                                         "completed_to", "counts_for_campaign", "updated_since", "sort", "limit",
-                                         "offset", NULL};
     static const char *const sorts[] = {"completed_on", "id", "staff_code", NULL};
     verrs v;
     verrs_init(&v);
-    http_query_only(c, params, &v);
     long long staff = 0, course = 0, unit = 0, under = 0;
     int cfc = 0;
     char from[11] = "", to[11] = "", sort[40], ls[24], os[24];

@@ -37,11 +37,9 @@ static db_stmt STMT_DELETE = {"courses_delete", "DELETE FROM courses WHERE id = 
 
 void courses_list(http_ctx *c)
 {
-    static const char *const params[] = {"q", "counts_for_campaign", "updated_since", "sort", "limit", "offset", NULL};
     static const char *const sorts[] = {"code", "title", "id", NULL};
     verrs v;
     verrs_init(&v);
-    http_query_only(c, params, &v);
     int cfc = 0;
     int has_cfc = http_query_bool(c, "counts_for_campaign", &cfc, &v) == 1;
     const char *since = NULL, *q = http_query(c, "q");

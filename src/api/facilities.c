@@ -66,12 +66,9 @@ static int one_of(const char *s, const char *const *list)
 
 void facility_services_list(http_ctx *c)
 {
-    static const char *const params[] = {"unit_id", "under", "service", "status", "as_of", "facility_type",
-                                         "updated_since", "sort", "limit", "offset", NULL};
     static const char *const sorts[] = {"unit_code", "service", "updated_at", NULL};
     verrs v;
     verrs_init(&v);
-    http_query_only(c, params, &v);
     long long unit = 0, under = 0;
     char as_of[11] = "", sort[40], ls[24], os[24];
     const char *since = NULL, *service = http_query(c, "service"), *status = http_query(c, "status"),

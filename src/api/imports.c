@@ -323,17 +323,6 @@ typedef struct errs {
     int broken;
 } errs;
 
-/* The longest prefix of valid UTF-8 text s that has at most max bytes and ends on a character
- * boundary. */
-static size_t utf8_prefix(const char *s, size_t max)
-{
-    size_t n = strnlen(s, max + 1);
-    if (n <= max) return n;
-    n = max;
-    while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80) n--;
-    return n;
-}
-
 /* At most 40 bytes of v (whole characters) for quoting in a message. */
 static const char *quote40(const char *v, char out[44])
 {

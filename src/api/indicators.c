@@ -67,11 +67,9 @@ static db_stmt STMT_ROLLUP = {
 
 void indicators_list(http_ctx *c)
 {
-    static const char *const params[] = {"limit", "offset", NULL};
     verrs v;
     verrs_init(&v);
     char ls[24], os[24];
-    http_query_only(c, params, &v);
     api_page_params(c, &v, ls, os);
     if (!api_query_ok(c, &v) || http_db(c) == NULL) return;
     const char *pv[] = {ls, os};
@@ -175,13 +173,11 @@ static void rollup_csv(http_ctx *c, const char *text)
 
 void indicators_rollup(http_ctx *c)
 {
-    static const char *const params[] = {"unit_id", "period", "depth", NULL};
     verrs v;
     verrs_init(&v);
     long long id = 0;
     long depth = 1;
     period p;
-    http_query_only(c, params, &v);
     if (http_query_id(c, "unit_id", &id, &v) == 0) verrs_add(&v, "unit_id", "is required");
     const char *ps = http_query(c, "period");
     if (ps == NULL) verrs_add(&v, "period", "is required");
@@ -274,12 +270,10 @@ static void dhis2_period(const period *p, char *buf, size_t len)
 
 void export_dhis2(http_ctx *c)
 {
-    static const char *const params[] = {"unit_id", "period", NULL};
     verrs v;
     verrs_init(&v);
     long long id = 0;
     period p;
-    http_query_only(c, params, &v);
     if (http_query_id(c, "unit_id", &id, &v) == 0) verrs_add(&v, "unit_id", "is required");
     const char *ps = http_query(c, "period");
     if (ps == NULL) verrs_add(&v, "period", "is required");
@@ -357,12 +351,10 @@ static db_stmt STMT_AT_RISK = {
 
 void indicators_at_risk(http_ctx *c)
 {
-    static const char *const params[] = {"unit_id", "indicator", "limit", NULL};
     verrs v;
     verrs_init(&v);
     long long id = 0;
     long limit = 20;
-    http_query_only(c, params, &v);
     if (http_query_id(c, "unit_id", &id, &v) == 0) verrs_add(&v, "unit_id", "is required");
     const char *ind = http_query(c, "indicator");
     if (ind && !(strlen(ind) == 3 && strncmp(ind, "CT", 2) == 0 && ind[2] >= '1' && ind[2] <= '5'))

@@ -31,11 +31,9 @@ static const char *const REF_COLUMNS[] = {"code", "label_vi", "label_en", "activ
 
 static void ref_list(http_ctx *c, ref_table *t)
 {
-    static const char *const params[] = {"limit", "offset", NULL};
     verrs v;
     verrs_init(&v);
     long limit, offset;
-    http_query_only(c, params, &v);
     http_query_page(c, &limit, &offset, &v);
     if (!api_query_ok(c, &v)) return;
     if (http_db(c) == NULL) return;

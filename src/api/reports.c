@@ -4,6 +4,8 @@
 #include "internal.h"
 #include "bdhvs/period.h"
 
+#include <stdint.h>
+
 static const char *const REPORT_COLUMNS[] = {"id", "unit_id", "unit_code", "period", "period_type", "status",
                                              "due_on", "submitted_at", "timeliness", "approved_at", "approved_by",
                                              "returned_at", "return_reason", "created_at", "updated_at", NULL};
@@ -144,12 +146,10 @@ static int report_key(http_ctx *c, char ids[24], period *p, char pstr[12])
 
 void report_fields_list(http_ctx *c)
 {
-    static const char *const params[] = {"limit", "offset", NULL};
     static const char *const cols[] = {"code", "section", "label_vi", "type", "sums_up", "sort_order", NULL};
     verrs v;
     verrs_init(&v);
     char ls[24], os[24];
-    http_query_only(c, params, &v);
     api_page_params(c, &v, ls, os);
     if (!api_query_ok(c, &v) || http_db(c) == NULL) return;
     const char *pv[] = {ls, os};
@@ -172,6 +172,33 @@ void reports_get(http_ctx *c)
     PQclear(r);
 }
 
+/* A report's values, as stored after a write, take at most this many bytes as compact JSON
+ * (every field at its longest would be larger; no real form comes close). */
+#define REPORT_VALUES_MAX (1024 * 1024)
+
+/* The size in bytes of the values the report holds once values is merged into those of current
+ * (a report_json text; NULL for a new report), nulls dropped; SIZE_MAX when it cannot be told. */
+static size_t merged_values_size(const char *current, json_t *values)
+{
+    json_t *cur = current ? json_loads(current, 0, NULL) : NULL;
+    json_t *merged = json_object(), *old = json_object_get(cur, "values"), *val;
+    const char *key;
+    size_t n = SIZE_MAX;
+    if (merged != NULL && (current == NULL || json_is_object(old)) &&
+        (old == NULL || json_object_update(merged, old) == 0)) {
+        n = 0;
+        json_object_foreach(values, key, val) {
+            if (json_is_null(val)) json_object_del(merged, key);
+            else if (json_object_set(merged, key, val) != 0) n = SIZE_MAX;
+        }
+        if (n == 0) n = json_dumpb(merged, NULL, 0, JSON_COMPACT);
+        if (n == 0) n = SIZE_MAX;
+    }
+    json_decref(merged);
+    json_decref(cur);
+    return n;
+}
+
 /* Checks each value against its field's type. */
 static void check_values(json_t *values, PGresult *fields, verrs *v)
 {
@@ -179,7 +206,7 @@ static void check_values(json_t *values, PGresult *fields, verrs *v)
     json_t *val;
     json_object_foreach(values, key, val) {
         char name[96];
-        snprintf(name, sizeof name, "values.%.80s", key);
+        snprintf(name, sizeof name, "values.%.*s", (int)utf8_prefix(key, 80), key);
         const char *type = NULL;
         for (int i = 0; i < PQntuples(fields) && !type; i++)
             if (strcmp(PQgetvalue(fields, i, 0), key) == 0) type = PQgetvalue(fields, i, 1);
@@ -261,6 +288,14 @@ void reports_put(http_ctx *c)
     if (exists && (strcmp(PQgetvalue(cur, 0, 1), "submitted") == 0 || strcmp(PQgetvalue(cur, 0, 1), "approved") == 0)) {
         db_rollback(c->db);
         respond_problem(c, 409, "This report is submitted or approved; it can change only after it is returned.");
+        goto out;
+    }
+    size_t size = merged_values_size(exists ? PQgetvalue(cur, 0, 0) : NULL, values);
+    if (size > REPORT_VALUES_MAX) {
+        db_rollback(c->db);
+        verrs_add(&v, "values", "would take %zu bytes once saved; a report's values take at most %d bytes (as compact JSON)",
+                  size == SIZE_MAX ? (size_t)0 : size, REPORT_VALUES_MAX);
+        http_refuse_invalid(c, &v);
         goto out;
     }
     char *vtext = json_dumps(values, JSON_COMPACT);
@@ -389,14 +424,11 @@ void reports_return(http_ctx *c)
 
 void reports_list(http_ctx *c)
 {
-    static const char *const params[] = {"unit_id", "under", "period", "period_type", "status", "updated_since",
-                                         "sort", "limit", "offset", NULL};
     static const char *const sorts[] = {"period", "unit_code", "submitted_at", NULL};
     static const char *const statuses[] = {"draft", "submitted", "approved", "returned", NULL};
     static const char *const types[] = {"month", "quarter", "half_year", "year", NULL};
     verrs v;
     verrs_init(&v);
-    http_query_only(c, params, &v);
     long long unit = 0, under = 0;
     char sort[40], ls[24], os[24], pstr[12];
     int hu = http_query_id(c, "unit_id", &unit, &v) == 1, hn = http_query_id(c, "under", &under, &v) == 1;
@@ -428,11 +460,9 @@ void reports_list(http_ctx *c)
 /* Reads the required unit_id and period of the status and form queries. */
 static int unit_period_query(http_ctx *c, char ids[24], period *p, char pstr[12])
 {
-    static const char *const params[] = {"unit_id", "period", NULL};
     verrs v;
     verrs_init(&v);
     long long id = 0;
-    http_query_only(c, params, &v);
     if (http_query_id(c, "unit_id", &id, &v) == 0) verrs_add(&v, "unit_id", "is required");
     const char *ps = http_query(c, "period");
     if (ps == NULL) verrs_add(&v, "period", "is required");

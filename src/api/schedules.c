@@ -56,10 +56,8 @@ static int period_type_ok(const char *s)
 
 void schedules_list(http_ctx *c)
 {
-    static const char *const params[] = {"unit_id", "under", "period_type", "updated_since", "limit", "offset", NULL};
     verrs v;
     verrs_init(&v);
-    http_query_only(c, params, &v);
     long long unit = 0, under = 0;
     char ls[24], os[24];
     int hu = http_query_id(c, "unit_id", &unit, &v) == 1, hn = http_query_id(c, "under", &under, &v) == 1;

@@ -101,13 +101,9 @@ static const char *bool_text(int given, int value)
 
 void staff_list(http_ctx *c)
 {
-    static const char *const params[] = {"unit_id", "under", "job_group", "employment", "active", "active_on",
-                                         "has_completion", "vneid_confirmed", "q", "updated_since", "sort",
-                                         "limit", "offset", NULL};
     static const char *const sorts[] = {"code", "full_name", "joined_on", "updated_at", "id", NULL};
     verrs v;
     verrs_init(&v);
-    http_query_only(c, params, &v);
     long long unit = 0, under = 0;
     int active = 0, has_comp = 0, vneid = 0;
     char active_on[11] = "", sort[40], ls[24], os[24];

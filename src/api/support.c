@@ -76,14 +76,9 @@ static db_stmt STMT_GROUPS_ACTIVE = {
 
 static void monthly_list(http_ctx *c, monthly *m)
 {
-    static const char *const counts_params[] = {"unit_id", "under", "period", "service", "target_group",
-                                                "updated_since", "sort", "limit", "offset", NULL};
-    static const char *const served_params[] = {"unit_id", "under", "period", "updated_since", "sort", "limit",
-                                                "offset", NULL};
     static const char *const sorts[] = {"month", "unit_code", "id", NULL};
     verrs v;
     verrs_init(&v);
-    http_query_only(c, m->has_groups ? counts_params : served_params, &v);
     long long unit = 0, under = 0;
     char sort[40], ls[24], os[24], first[11] = "", last[11] = "";
     const char *since = NULL, *service = NULL, *group = NULL, *ps = http_query(c, "period");

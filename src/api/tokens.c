@@ -83,11 +83,9 @@ out:
 
 void tokens_list(http_ctx *c)
 {
-    static const char *const params[] = {"limit", "offset", NULL};
     verrs v;
     verrs_init(&v);
     long limit, offset;
-    http_query_only(c, params, &v);
     http_query_page(c, &limit, &offset, &v);
     if (!api_query_ok(c, &v)) return;
     if (http_db(c) == NULL) return;

@@ -88,12 +88,9 @@ void units_get(http_ctx *c)
 
 void units_list(http_ctx *c)
 {
-    static const char *const params[] = {"parent_id", "under", "type", "active", "q", "updated_since",
-                                         "sort", "limit", "offset", NULL};
     static const char *const sorts[] = {"code", "name", "id", "type", "updated_at", NULL};
     verrs v;
     verrs_init(&v);
-    http_query_only(c, params, &v);
     long long parent = 0, under = 0;
     int active = 0;
     long limit, offset;
@@ -311,14 +308,12 @@ out:
 
 void units_close(http_ctx *c)
 {
-    static const char *const params[] = {"closed_on", NULL};
     long long id = http_path_id(c, "id");
     if (id == 0) return;
     verrs v;
     verrs_init(&v);
     char closed_on[11] = "";
     PGresult *cur = NULL, *r = NULL;
-    http_query_only(c, params, &v);
     int has_date = http_query_date(c, "closed_on", closed_on, &v) == 1;
     if (verrs_count(&v)) {
         api_bad_query(c, &v);
@@ -376,14 +371,12 @@ out:
 
 void units_tree(http_ctx *c)
 {
-    static const char *const params[] = {"depth", "include_closed", NULL};
     long long id = http_path_id(c, "id");
     if (id == 0) return;
     verrs v;
     verrs_init(&v);
     long depth = 100;
     int closed = 0;
-    http_query_only(c, params, &v);
     http_query_int(c, "depth", 0, 100, &depth, &v);
     http_query_bool(c, "include_closed", &closed, &v);
     if (!api_query_ok(c, &v)) return;

@@ -73,12 +73,9 @@ void users_get(http_ctx *c)
 
 void users_list(http_ctx *c)
 {
-    static const char *const params[] = {"role", "unit_id", "under", "active", "q", "updated_since",
-                                         "sort", "limit", "offset", NULL};
     static const char *const sorts[] = {"username", "id", "full_name", "created_at", "updated_at", NULL};
     verrs v;
     verrs_init(&v);
-    http_query_only(c, params, &v);
     long long unit = 0, under = 0;
     int active = 0;
     long limit, offset;

@@ -8,21 +8,29 @@
 void verrs_init(verrs *v)
 {
     v->list = json_array();
+    v->lost = 0;
 }
 
 void verrs_add(verrs *v, const char *field, const char *fmt, ...)
 {
-    char msg[512];
+    char msg[VERRS_MESSAGE_MAX + 1], name[VERRS_FIELD_MAX + 1];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    int n = vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    json_array_append_new(v->list, json_pack("{s:s, s:s}", "field", field, "message", msg));
+    if (n < 0) msg[0] = '\0';
+    msg[utf8_prefix(msg, sizeof msg - 1)] = '\0';
+    utf8_copy(name, sizeof name, field ? field : "");
+    json_t *e = json_pack("{s:s, s:s}", "field", name, "message", msg);
+    if (e == NULL || v->list == NULL || json_array_append_new(v->list, e) != 0) { /* _new takes e either way */
+        if (v->list == NULL) json_decref(e);
+        v->lost++;
+    }
 }
 
 int verrs_count(const verrs *v)
 {
-    return (int)json_array_size(v->list);
+    return (int)json_array_size(v->list) + v->lost;
 }
 
 void verrs_free(verrs *v)
@@ -43,27 +51,57 @@ void json_refuse_unknown(json_t *obj, const char *const *allowed, verrs *v)
     }
 }
 
+/* Bytes of the valid UTF-8 character at p (before end), or 0 when the bytes there are not one
+ * (bad lead byte, truncated, overlong, surrogate or beyond U+10FFFF). */
+static size_t utf8_char(const unsigned char *p, const unsigned char *end)
+{
+    unsigned c = *p;
+    size_t n;
+    unsigned min;
+    if (c < 0x80) return 1;
+    if ((c & 0xE0) == 0xC0) { n = 1; min = 0x80; c &= 0x1F; }
+    else if ((c & 0xF0) == 0xE0) { n = 2; min = 0x800; c &= 0x0F; }
+    else if ((c & 0xF8) == 0xF0) { n = 3; min = 0x10000; c &= 0x07; }
+    else return 0;
+    if ((size_t)(end - p) < n + 1) return 0;
+    for (size_t i = 1; i <= n; i++) {
+        if ((p[i] & 0xC0) != 0x80) return 0;
+        c = (c << 6) | (p[i] & 0x3F);
+    }
+    if (c < min || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF)) return 0;
+    return n + 1;
+}
+
 int utf8_valid(const char *s, size_t len)
 {
     const unsigned char *p = (const unsigned char *)s, *end = p + len;
     while (p < end) {
-        unsigned c = *p;
-        size_t n;
-        unsigned min;
-        if (c < 0x80) { p++; continue; }
-        else if ((c & 0xE0) == 0xC0) { n = 1; min = 0x80; c &= 0x1F; }
-        else if ((c & 0xF0) == 0xE0) { n = 2; min = 0x800; c &= 0x0F; }
-        else if ((c & 0xF8) == 0xF0) { n = 3; min = 0x10000; c &= 0x07; }
-        else return 0;
-        if ((size_t)(end - p) < n + 1) return 0;
-        for (size_t i = 1; i <= n; i++) {
-            if ((p[i] & 0xC0) != 0x80) return 0;
-            c = (c << 6) | (p[i] & 0x3F);
-        }
-        if (c < min || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF)) return 0;
-        p += n + 1;
+        size_t n = utf8_char(p, end);
+        if (n == 0) return 0;
+        p += n;
     }
     return 1;
+}
+
+size_t utf8_prefix(const char *s, size_t max)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    const unsigned char *end = p + strnlen(s, max);
+    size_t len = 0;
+    while (p + len < end) {
+        size_t n = utf8_char(p + len, end);
+        if (n == 0) break;
+        len += n;
+    }
+    return len;
+}
+
+void utf8_copy(char *dst, size_t cap, const char *src)
+{
+    if (cap == 0) return;
+    size_t n = utf8_prefix(src, cap - 1);
+    memcpy(dst, src, n);
+    dst[n] = '\0';
 }
 
 size_t utf8_length(const char *s)

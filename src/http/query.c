@@ -61,7 +61,8 @@ int http_query_parse(http_ctx *c)
         for (int i = 0; i < c->nq; i++) {
             if (strcmp(c->qkeys[i], part) == 0) {
                 char detail[160];
-                snprintf(detail, sizeof detail, "The query parameter \"%.60s\" is given more than once.", part);
+                snprintf(detail, sizeof detail, "The query parameter \"%.*s\" is given more than once.",
+                         (int)utf8_prefix(part, 60), part);
                 respond_problem(c, 400, detail);
                 return -1;
             }
@@ -70,7 +71,28 @@ int http_query_parse(http_ctx *c)
         c->qvals[c->nq] = val;
         c->nq++;
     }
+    return http_query_allowed(c) ? 0 : -1;
+}
+
+int http_query_declared(const http_route *route, const char *key)
+{
+    if (route == NULL || route->query == NULL) return 0;
+    for (const char *const *a = route->query; *a; a++)
+        if (strcmp(*a, key) == 0) return 1;
     return 0;
+}
+
+int http_query_allowed(http_ctx *c)
+{
+    verrs v;
+    verrs_init(&v);
+    for (int i = 0; i < c->nq; i++)
+        if (!http_query_declared(c->route, c->qkeys[i]))
+            verrs_add(&v, c->qkeys[i], "is not a parameter of this request");
+    int ok = verrs_count(&v) == 0;
+    if (!ok) respond_problem_errors(c, 400, "Some query parameters are invalid; see errors.", v.list);
+    verrs_free(&v);
+    return ok;
 }
 
 const char *http_query(http_ctx *c, const char *key)
@@ -161,41 +183,49 @@ int http_query_date(http_ctx *c, const char *key, char out[11], verrs *v)
     return 1;
 }
 
-/* RFC 3339: YYYY-MM-DDTHH:MM:SS[.frac](Z|+HH:MM|-HH:MM), or a plain date. */
+/* The number written by the two digits at p, or -1. */
+static int two_digits(const char *p)
+{
+    if (p[0] < '0' || p[0] > '9' || p[1] < '0' || p[1] > '9') return -1;
+    return (p[0] - '0') * 10 + (p[1] - '0');
+}
+
+/* RFC 3339 as the database can take it: YYYY-MM-DDTHH:MM:SS[.frac](Z|+HH:MM|-HH:MM), or a plain
+ * date. A real calendar date, hours 00-23, minutes and seconds 00-59, at most 9 fraction digits,
+ * an offset of at most 15:59 either way (PostgreSQL's limit; offsets in use stay within 14:00). */
+static int timestamp_ok(const char *s)
+{
+    date_ymd d;
+    char day[11];
+    if (strlen(s) < 10) return 0;
+    memcpy(day, s, 10);
+    day[10] = '\0';
+    if (date_parse(day, &d) != 0) return 0;
+    const char *t = s + 10;
+    if (*t == '\0') return 1;
+    if (*t != 'T' && *t != 't' && *t != ' ') return 0;
+    int hh = two_digits(t + 1), mm = hh < 0 || t[3] != ':' ? -1 : two_digits(t + 4),
+        ss = mm < 0 || t[6] != ':' ? -1 : two_digits(t + 7);
+    if (hh < 0 || hh > 23 || mm < 0 || mm > 59 || ss < 0 || ss > 59) return 0;
+    const char *z = t + 9;
+    if (*z == '.') {
+        const char *f = ++z;
+        while (*z >= '0' && *z <= '9') z++;
+        if (z == f || z - f > 9) return 0;
+    }
+    if (*z == 'Z' || *z == 'z') return z[1] == '\0';
+    if (*z != '+' && *z != '-') return 0;
+    int oh = two_digits(z + 1), om = oh < 0 || z[3] != ':' ? -1 : two_digits(z + 4);
+    return oh >= 0 && oh <= 15 && om >= 0 && om <= 59 && z[6] == '\0';
+}
+
 int http_query_timestamp(http_ctx *c, const char *key, const char **out, verrs *v)
 {
     const char *s = http_query(c, key);
     if (s == NULL) return 0;
-    date_ymd d;
-    char day[11];
-    size_t n = strlen(s);
-    int ok = n >= 10 && (memcpy(day, s, 10), day[10] = '\0', date_parse(day, &d) == 0);
-    if (ok && n > 10) {
-        const char *t = s + 10;
-        ok = (*t == 'T' || *t == 't' || *t == ' ') && n >= 20 && t[3] == ':' && t[6] == ':';
-        for (int i = 1; ok && i <= 8; i++)
-            if (i != 3 && i != 6 && (t[i] < '0' || t[i] > '9')) ok = 0;
-        if (ok) {
-            int hh = (t[1] - '0') * 10 + (t[2] - '0'), mm = (t[4] - '0') * 10 + (t[5] - '0'),
-                ss = (t[7] - '0') * 10 + (t[8] - '0');
-            ok = hh < 24 && mm < 60 && ss < 61;
-        }
-        const char *z = t + 9;
-        if (ok && *z == '.') {
-            z++;
-            if (*z < '0' || *z > '9') ok = 0;
-            while (*z >= '0' && *z <= '9') z++;
-        }
-        if (ok) {
-            if (*z == 'Z' || *z == 'z') ok = z[1] == '\0';
-            else if (*z == '+' || *z == '-')
-                ok = strlen(z) == 6 && z[3] == ':' && z[1] >= '0' && z[1] <= '2' &&
-                     z[2] >= '0' && z[2] <= '9' && z[4] >= '0' && z[4] <= '5' && z[5] >= '0' && z[5] <= '9';
-            else ok = 0;
-        }
-    }
-    if (!ok) {
-        verrs_add(v, key, "must be an RFC 3339 timestamp such as 2026-06-30T00:00:00Z");
+    if (!timestamp_ok(s)) {
+        verrs_add(v, key, "must be an RFC 3339 timestamp such as 2026-06-30T00:00:00Z (a real date and time, "
+                          "an offset of at most 15:59)");
         return -1;
     }
     *out = s;

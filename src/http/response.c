@@ -78,22 +78,41 @@ static const char *status_title(int status, const char **slug)
     }
 }
 
+/* A problem document that needs no allocation and is valid whatever happened: the answer when
+ * the full one cannot be built (never "{}"). The request id holds only [A-Za-z0-9._-]. */
+static void minimal_problem(char *buf, size_t len, int status, const char *slug, const char *title,
+                            const char *request_id)
+{
+    snprintf(buf, len,
+             "{\"type\":\"urn:bdhvs:problem:%s\",\"title\":\"%s\",\"status\":%d,"
+             "\"detail\":\"The request was refused; its full answer could not be built.\",\"request_id\":\"%s\"}",
+             slug, title, status, request_id[0] ? request_id : "-");
+}
+
 void respond_problem_errors(http_ctx *c, int status, const char *detail, json_t *errors)
 {
     const char *slug;
     const char *title = status_title(status, &slug);
-    char type[64];
+    char type[64], safe[512];
     snprintf(type, sizeof type, "urn:bdhvs:problem:%s", slug);
+    /* detail may quote client text: never let it make the document invalid. */
+    utf8_copy(safe, sizeof safe, detail ? detail : title);
     json_t *o = json_pack("{s:s, s:s, s:i, s:s, s:s}", "type", type, "title", title, "status",
-                          status, "detail", detail, "request_id", c->request_id);
-    if (errors != NULL && json_array_size(errors) > 0) json_object_set(o, "errors", errors);
-    char *text = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+                          status, "detail", safe, "request_id", c->request_id);
+    if (o != NULL && errors != NULL && json_array_size(errors) > 0 &&
+        json_object_set(o, "errors", errors) != 0) {
+        json_decref(o); /* an error list that is lost must not look like a clean answer */
+        o = NULL;
+    }
+    char *text = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
     json_decref(o);
+    char fallback[320];
+    if (text == NULL) minimal_problem(fallback, sizeof fallback, status, slug, title, c->request_id);
     if (status == 401 && u_map_get_case(c->resp->map_header, "WWW-Authenticate") == NULL)
         http_set_header(c, "WWW-Authenticate", "Bearer realm=\"bdhvs\"");
     if (status == 503 && u_map_get_case(c->resp->map_header, "Retry-After") == NULL)
         http_set_header(c, "Retry-After", "2");
-    ulfius_set_string_body_response(c->resp, (unsigned)status, text ? text : "{}");
+    ulfius_set_string_body_response(c->resp, (unsigned)status, text ? text : fallback);
     free(text);
     u_map_put(c->resp->map_header, "Content-Type", "application/problem+json");
     c->status = status;
@@ -222,8 +241,9 @@ json_t *http_json_body(http_ctx *c, int want_array)
     json_t *j = json_loadb(c->req->binary_body ? c->req->binary_body : "",
                            c->req->binary_body_length, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &err);
     if (j == NULL) {
-        char detail[300];
-        snprintf(detail, sizeof detail, "The body is not valid JSON: %s (at byte %d).", err.text, err.position);
+        char detail[300]; /* jansson's text may quote the body, cut anywhere: keep whole characters */
+        snprintf(detail, sizeof detail, "The body is not valid JSON: %.*s (at byte %d).",
+                 (int)utf8_prefix(err.text, 200), err.text, err.position);
         respond_problem(c, 400, detail);
         return NULL;
     }

@@ -200,9 +200,12 @@ static void client_ip(const struct _u_request *req, char *buf, size_t len)
 static void log_request(http_ctx *c, double ms)
 {
     if (!log_enabled(LOG_INFO)) return;
+    /* A path with invalid UTF-8 is logged up to its first bad byte, never dropped. */
+    char path[512], method[32];
+    utf8_copy(path, sizeof path, c->req->url_path ? c->req->url_path : "");
+    utf8_copy(method, sizeof method, c->req->http_verb ? c->req->http_verb : "");
     json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:i, s:f, s:s, s:s}", "level", "info", "msg",
-                          "request", "method", c->req->http_verb, "path",
-                          c->req->url_path ? c->req->url_path : "", "status", c->status, "ms",
+                          "request", "method", method, "path", path, "status", c->status, "ms",
                           ms, "request_id", c->request_id, "ip", c->client_ip);
     if (o == NULL) return;
     char ts[32];

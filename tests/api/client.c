@@ -255,3 +255,17 @@ void server_today(char out[11])
     snprintf(out, 11, "%s", PQresultStatus(r) == PGRES_TUPLES_OK ? PQgetvalue(r, 0, 0) : "");
     PQclear(r);
 }
+
+void route_concrete_path(const char *pattern, char *out, size_t len)
+{
+    size_t n = 0;
+    for (const char *p = pattern; *p && n + 2 < len;) {
+        if (*p == ':') {
+            out[n++] = '1';
+            while (*p && *p != '/') p++;
+        } else {
+            out[n++] = *p++;
+        }
+    }
+    out[n] = '\0';
+}

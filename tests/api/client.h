@@ -55,6 +55,9 @@ extern char *T_ADMIN, *T_SYT_MANAGER, *T_SD_MANAGER, *T_SD_REPORTER, *T_SYT_VIEW
 /* Today as the server counts days (the Vietnamese date), from the database. */
 void server_today(char out[11]);
 
+/* A route's path with every :param replaced by 1 (for tests that walk the route table). */
+void route_concrete_path(const char *pattern, char *out, size_t len);
+
 /* A fresh suffix so that tests can run again against the same database. */
 const char *uniq(void);
 
@@ -76,6 +79,7 @@ Suite *kept_suite(void);
 Suite *roles_suite(void);
 Suite *h8_http_suite(void);
 Suite *h8_scope_suite(void);
+Suite *h8_valid_suite(void);
 Suite *resilience_suite(void);
 
 #endif

@@ -5,28 +5,13 @@
 #include <stdio.h>
 #include <string.h>
 
-/* The route's path with every :param replaced by 1. */
-static void concrete(const char *pattern, char *out, size_t len)
-{
-    size_t n = 0;
-    for (const char *p = pattern; *p && n + 2 < len;) {
-        if (*p == ':') {
-            out[n++] = '1';
-            while (*p && *p != '/') p++;
-        } else {
-            out[n++] = *p++;
-        }
-    }
-    out[n] = '\0';
-}
-
 START_TEST(every_protected_route_needs_a_token)
 {
     for (int i = 0; i < api_nroutes; i++) {
         const http_route *rt = &api_routes[i];
         if (rt->least == ROLE_NONE) continue;
         char path[256];
-        concrete(rt->path, path, sizeof path);
+        route_concrete_path(rt->path, path, sizeof path);
         req_opts o = {.body = strcmp(rt->method, "GET") && strcmp(rt->method, "DELETE") ? "{}" : NULL};
         resp *r = http_do(rt->method, path, &o);
         ck_assert_msg(r->status == 401, "%s %s without a token gave %ld", rt->method, path, r->status);
@@ -46,7 +31,7 @@ START_TEST(every_route_refuses_roles_below_its_least_role)
     for (int i = 0; i < api_nroutes; i++) {
         const http_route *rt = &api_routes[i];
         char path[256];
-        concrete(rt->path, path, sizeof path);
+        route_concrete_path(rt->path, path, sizeof path);
         for (size_t k = 0; k < sizeof who / sizeof who[0]; k++) {
             if (role_allows(who[k].role, rt->least)) continue;
             req_opts o = {.token = who[k].token,

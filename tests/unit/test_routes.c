@@ -65,11 +65,114 @@ START_TEST(every_route_is_in_openapi_and_every_operation_is_a_route)
 }
 END_TEST
 
+/* End of the YAML block starting at p whose keys are indented by indent spaces: the next line
+ * indented less or as much (and not blank), or end. */
+static const char *block_end(const char *p, int indent, const char *end)
+{
+    for (const char *q = strchr(p, '\n'); q && q < end; q = strchr(q + 1, '\n')) {
+        int k = 0;
+        while (q[1 + k] == ' ') k++;
+        if (q[1 + k] != '\n' && q[1 + k] != '\0' && k <= indent) return q;
+    }
+    return end;
+}
+
+/* The value of "KEY: value" (first such line between p and end) into out. */
+static int yaml_value(const char *p, const char *end, const char *key, char *out, size_t len)
+{
+    char k[64];
+    snprintf(k, sizeof k, "%s: ", key);
+    const char *h = strstr(p, k);
+    if (h == NULL || h >= end) return 0;
+    h += strlen(k);
+    size_t n = strcspn(h, "\n");
+    if (n >= len) n = len - 1;
+    memcpy(out, h, n);
+    out[n] = '\0';
+    return 1;
+}
+
+/* Adds to names the query parameters of the parameter list between p and end (inline or
+ * $ref to components.parameters). */
+static void query_params(const char *doc, const char *p, const char *end, char names[][48], int *n)
+{
+    for (const char *h = strstr(p, "- "); h && h < end; h = strstr(h + 2, "- ")) {
+        char name[48], in[16];
+        if (strncmp(h, "- $ref: '#/components/parameters/", 33) == 0) {
+            const char *c = h + 33;
+            size_t l = strcspn(c, "'");
+            char key[96];
+            snprintf(key, sizeof key, "\n    %.*s:\n", (int)l, c);
+            const char *comp = strstr(strstr(doc, "\ncomponents:"), key);
+            ck_assert_msg(comp != NULL, "no component %s", key);
+            const char *ce = block_end(comp + 1, 4, comp + strlen(comp));
+            if (yaml_value(comp, ce, "name", name, sizeof name) && yaml_value(comp, ce, "in", in, sizeof in) &&
+                strcmp(in, "query") == 0)
+                snprintf(names[(*n)++], 48, "%s", name);
+        } else if (strncmp(h, "- name: ", 8) == 0) {
+            const char *line_end = strchr(h, '\n');
+            const char *next = strstr(line_end, "- ");
+            const char *item_end = next && next < end ? next : end;
+            if (yaml_value(h, item_end, "name", name, sizeof name) && yaml_value(h, item_end, "in", in, sizeof in) &&
+                strcmp(in, "query") == 0)
+                snprintf(names[(*n)++], 48, "%s", name);
+        }
+    }
+}
+
+START_TEST(every_route_declares_exactly_the_query_parameters_of_openapi)
+{
+    const char *doc = (const char *)bdhvs_openapi_yaml;
+    const char *doc_end = strstr(doc, "\ncomponents:");
+    int checked = 0;
+    for (int i = 0; i < api_nroutes; i++) {
+        const http_route *rt = &api_routes[i];
+        char p[256], key[300], m[16];
+        to_openapi(rt->path, p, sizeof p);
+        snprintf(key, sizeof key, "\n  %s:\n", p);
+        const char *path = strstr(doc, key);
+        ck_assert_ptr_nonnull(path);
+        const char *path_end = block_end(path + 1, 2, doc_end);
+        size_t k = 0;
+        for (; rt->method[k] && k < sizeof m - 1; k++) m[k] = (char)tolower((unsigned char)rt->method[k]);
+        m[k] = '\0';
+        snprintf(key, sizeof key, "\n    %s:\n", m);
+        const char *op = strstr(path, key);
+        ck_assert_msg(op != NULL && op < path_end, "%s %s", rt->method, p);
+        const char *op_end = block_end(op + 1, 4, path_end);
+        char names[64][48];
+        int n = 0;
+        const char *first_op = path_end; /* path-level parameters come before the first method */
+        static const char *const methods[] = {"\n    get:", "\n    post:", "\n    put:", "\n    patch:", "\n    delete:", NULL};
+        for (int j = 0; methods[j]; j++) {
+            const char *h = strstr(path, methods[j]);
+            if (h && h < first_op) first_op = h;
+        }
+        query_params(doc, path, first_op, names, &n);
+        query_params(doc, op, op_end, names, &n);
+        int declared = 0;
+        for (const char *const *q = rt->query; q && *q; q++) {
+            declared++;
+            int found = 0;
+            for (int j = 0; j < n; j++) found |= strcmp(names[j], *q) == 0;
+            ck_assert_msg(found, "%s %s declares ?%s, which openapi.yaml does not document", rt->method, p, *q);
+        }
+        for (int j = 0; j < n; j++)
+            ck_assert_msg(http_query_declared(rt, names[j]), "%s %s: openapi.yaml documents ?%s, the route does not take it",
+                          rt->method, p, names[j]);
+        ck_assert_int_eq(declared, n);
+        checked += n;
+    }
+    ck_assert_int_gt(checked, 150);
+}
+END_TEST
+
 Suite *routes_suite(void)
 {
     Suite *s = suite_create("routes");
     TCase *t = tcase_create("routes");
     tcase_add_test(t, every_route_is_in_openapi_and_every_operation_is_a_route);
+    tcase_add_test(t, every_route_declares_exactly_the_query_parameters_of_openapi);
     suite_add_tcase(s, t);
     return s;
 }

@@ -7,4 +7,5 @@ Suite *jwt_suite(void);
 Suite *password_suite(void);
 Suite *routes_suite(void);
 Suite *csvin_suite(void);
+Suite *utf8_suite(void);
 #endif
