@@ -25,6 +25,10 @@ typedef struct bdhvs_config {
     int login_max_ip;     /* failed logins per client address per window */
     int login_window;     /* seconds */
     char migrations_dir[512];
+    /* issue 8 item 14: the owner role's connection for migrate and audit pseudonymise
+     * (BDHVS_MIGRATE_DATABASE_URL, default BDHVS_DATABASE_URL) and the retention age. */
+    char migrate_database_url[1024];
+    int audit_pseudonymise_days;
 } bdhvs_config;
 
 /* Fills cfg from the environment. Returns 0, or -1 with a message in err. For "serve"

@@ -199,11 +199,10 @@ static void log_request(http_ctx *c, double ms)
 static int before_handler(http_ctx *c, const endpoint *ep)
 {
     const bdhvs_config *cfg = c->cfg;
+    /* The server's own id always (audit key, log, answer); the client's is kept apart. */
     const char *rid = http_header(c, "X-Request-Id");
-    if (rid != NULL && request_id_ok(rid))
-        snprintf(c->request_id, sizeof c->request_id, "%s", rid);
-    else
-        new_request_id(c->request_id);
+    if (rid != NULL && request_id_ok(rid)) snprintf(c->client_request_id, sizeof c->client_request_id, "%s", rid);
+    new_request_id(c->request_id);
     http_set_header(c, "X-Request-Id", c->request_id);
 
     const char *origin = http_header(c, "Origin");
