@@ -12,8 +12,9 @@ static db_stmt STMT_LIST = {
     "   AND ($4::timestamptz IS NULL OR a.at >= $4)),"
     " p AS (SELECT * FROM f ORDER BY id DESC LIMIT $5 OFFSET $6)"
     " SELECT json_build_object('items', coalesce((SELECT json_agg(json_build_object('id', p.id, 'at', rfc3339(p.at),"
-    "   'user_id', p.user_id, 'username', p.username, 'request_id', p.request_id, 'action', p.action,"
-    "   'entity', p.entity, 'entity_id', p.entity_id, 'before', p.before, 'after', p.after) ORDER BY p.id DESC)"
+    "   'user_id', p.user_id, 'username', p.username, 'request_id', p.request_id,"
+    "   'client_request_id', p.client_request_id, 'action', p.action, 'entity', p.entity, 'entity_id', p.entity_id,"
+    "   'before', p.before, 'after', p.after, 'pseudonymised_at', rfc3339(p.pseudonymised_at)) ORDER BY p.id DESC)"
     "   FROM p), '[]'), 'total', (SELECT count(*) FROM f), 'limit', $5::int, 'offset', $6::int)",
     6};
 

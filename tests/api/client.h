@@ -46,6 +46,9 @@ long long unit_id(const char *code);
 
 /* Direct database access for asserting rows. */
 PGconn *test_db(void);
+/* The same database as the owner role that runs the migrations (BDHVS_TEST_OWNER_DB), or NULL
+ * when the tests were given none. */
+PGconn *test_owner_db(void);
 /* First cell of a one-row query as a long long. */
 long long db_count(const char *sql, const char *param);
 
@@ -74,6 +77,7 @@ Suite *reports_suite(void);
 Suite *exports_suite(void);
 Suite *kept_suite(void);
 Suite *roles_suite(void);
+Suite *h8_audit_suite(void);
 Suite *resilience_suite(void);
 
 #endif
