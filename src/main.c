@@ -99,6 +99,9 @@ static int cmd_migrate(void)
     if (load_config(&cfg, 0) != 0) return 2;
     char app[256];
     if (app_role(&cfg, app, sizeof app) != 0) return 1;
+    if (app[0] == '\0')
+        log_msg(LOG_WARN, "one database role for migrations and the server (BDHVS_MIGRATE_DATABASE_URL not set"
+                          " apart): only triggers keep the audit log append-only; see docs/operations.md");
     char err[512];
     db_conn *db = db_open(cfg.migrate_database_url, err, sizeof err);
     if (db == NULL) {
