@@ -190,5 +190,8 @@ BEGIN
         RAISE EXCEPTION 'the app role % does not exist', app;
     ELSE
         PERFORM bdhvs_grant_app(app);
+        IF (SELECT rolsuper FROM pg_roles WHERE rolname = app) OR pg_has_role(app, current_user, 'USAGE') THEN
+            RAISE WARNING 'the app role % is a superuser or may act as %: it can still change the audit log', app, current_user;
+        END IF;
     END IF;
 END $$;

@@ -93,24 +93,30 @@ static int app_role(const bdhvs_config *cfg, char *out, size_t len)
     return ok ? 0 : -1;
 }
 
+/* A connection as the owner role (BDHVS_MIGRATE_DATABASE_URL), or NULL after a message. */
+static db_conn *open_owner_db(const bdhvs_config *cfg)
+{
+    char err[512];
+    db_conn *db = db_open(cfg->migrate_database_url, err, sizeof err);
+    if (db == NULL) fprintf(stderr, "bdhvs: cannot connect as the owner role (BDHVS_MIGRATE_DATABASE_URL): %s\n", err);
+    return db;
+}
+
 static int cmd_migrate(void)
 {
     bdhvs_config cfg;
     if (load_config(&cfg, 0) != 0) return 2;
     char app[256];
     if (app_role(&cfg, app, sizeof app) != 0) return 1;
-    if (app[0] == '\0')
-        log_msg(LOG_WARN, "one database role for migrations and the server (BDHVS_MIGRATE_DATABASE_URL not set"
-                          " apart): only triggers keep the audit log append-only; see docs/operations.md");
-    char err[512];
-    db_conn *db = db_open(cfg.migrate_database_url, err, sizeof err);
-    if (db == NULL) {
-        fprintf(stderr, "bdhvs: cannot connect as the owner role (BDHVS_MIGRATE_DATABASE_URL): %s\n", err);
-        return 1;
-    }
+    db_conn *db = open_owner_db(&cfg);
+    if (db == NULL) return 1;
     const char *v[] = {app};
-    PGresult *r = PQexecParams(db_pg(db), "SELECT set_config('bdhvs.app_role', $1, false)", 1, NULL, v, NULL, NULL, 0);
+    PGresult *r = PQexecParams(db_pg(db), "SELECT set_config('bdhvs.app_role', $1, false), current_user = $1 OR $1 = ''",
+                               1, NULL, v, NULL, NULL, 0);
     int set = PQresultStatus(r) == PGRES_TUPLES_OK;
+    if (set && strcmp(PQgetvalue(r, 0, 1), "t") == 0)
+        log_msg(LOG_WARN, "one database role for migrations and the server (BDHVS_MIGRATE_DATABASE_URL and"
+                          " BDHVS_DATABASE_URL): only triggers keep the audit log append-only; see docs/operations.md");
     PQclear(r);
     int applied = 0;
     int rc = set ? migrate_run(db, cfg.migrations_dir, &applied) : -1;
@@ -124,12 +130,8 @@ static int cmd_audit_pseudonymise(void)
 {
     bdhvs_config cfg;
     if (load_config(&cfg, 0) != 0) return 2;
-    char err[512];
-    db_conn *db = db_open(cfg.migrate_database_url, err, sizeof err);
-    if (db == NULL) {
-        fprintf(stderr, "bdhvs: cannot connect as the owner role (BDHVS_MIGRATE_DATABASE_URL): %s\n", err);
-        return 1;
-    }
+    db_conn *db = open_owner_db(&cfg);
+    if (db == NULL) return 1;
     long long done = 0;
     int rc = api_audit_pseudonymise(db, cfg.audit_pseudonymise_days, &done);
     db_close(db);
