@@ -20,11 +20,14 @@ static const char USAGE[] =
     "  bdhvs user add NAME --role ROLE [--unit CODE]\n"
     "                              create or update a user; password from BDHVS_PASSWORD or stdin\n"
     "  bdhvs seed demo             load the demo data (Bac Ninh's Department of Health...)\n"
+    "  bdhvs audit pseudonymise    pseudonymise personal data in audit entries older than\n"
+    "                              BDHVS_AUDIT_PSEUDONYMISE_DAYS (365); run it nightly\n"
     "  bdhvs --help | --version\n"
     "\n"
     "environment: BDHVS_DATABASE_URL, BDHVS_LISTEN (127.0.0.1:8080), BDHVS_JWT_SECRET (32+ bytes),\n"
     "BDHVS_DB_POOL, BDHVS_THREADS, BDHVS_MAX_BODY, BDHVS_CORS_ORIGINS, BDHVS_LOG_LEVEL,\n"
-    "BDHVS_MIGRATIONS_DIR, BDHVS_DEMO_PASSWORD (seed demo)\n";
+    "BDHVS_MIGRATIONS_DIR, BDHVS_DEMO_PASSWORD (seed demo),\n"
+    "BDHVS_MIGRATE_DATABASE_URL (migrate, audit pseudonymise: the owner role; default BDHVS_DATABASE_URL)\n";
 
 static int load_config(bdhvs_config *cfg, int need_secret)
 {
@@ -81,17 +84,70 @@ static int cmd_serve(void)
     return rc == 0 ? 0 : 1;
 }
 
+/* The role the server connects as (BDHVS_DATABASE_URL), when it is not the owner's connection:
+ * migration 0010 grants it what the server needs. "" for one role. */
+static int app_role(const bdhvs_config *cfg, char *out, size_t len)
+{
+    out[0] = '\0';
+    if (strcmp(cfg->database_url, cfg->migrate_database_url) == 0) return 0;
+    char err[512];
+    db_conn *db = db_open(cfg->database_url, err, sizeof err);
+    if (db == NULL) {
+        fprintf(stderr, "bdhvs: cannot connect as the server's role (BDHVS_DATABASE_URL): %s\n", err);
+        return -1;
+    }
+    PGresult *r = PQexec(db_pg(db), "SELECT current_user");
+    int ok = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1;
+    if (ok) snprintf(out, len, "%s", PQgetvalue(r, 0, 0));
+    PQclear(r);
+    db_close(db);
+    return ok ? 0 : -1;
+}
+
+/* A connection as the owner role (BDHVS_MIGRATE_DATABASE_URL), or NULL after a message. */
+static db_conn *open_owner_db(const bdhvs_config *cfg)
+{
+    char err[512];
+    db_conn *db = db_open(cfg->migrate_database_url, err, sizeof err);
+    if (db == NULL) fprintf(stderr, "bdhvs: cannot connect as the owner role (BDHVS_MIGRATE_DATABASE_URL): %s\n", err);
+    return db;
+}
+
 static int cmd_migrate(void)
 {
     bdhvs_config cfg;
     if (load_config(&cfg, 0) != 0) return 2;
-    db_conn *db = open_db(&cfg);
+    char app[256];
+    if (app_role(&cfg, app, sizeof app) != 0) return 1;
+    db_conn *db = open_owner_db(&cfg);
     if (db == NULL) return 1;
+    const char *v[] = {app};
+    PGresult *r = PQexecParams(db_pg(db), "SELECT set_config('bdhvs.app_role', $1, false), current_user = $1 OR $1 = ''",
+                               1, NULL, v, NULL, NULL, 0);
+    int set = PQresultStatus(r) == PGRES_TUPLES_OK;
+    if (set && strcmp(PQgetvalue(r, 0, 1), "t") == 0)
+        log_msg(LOG_WARN, "one database role for migrations and the server (BDHVS_MIGRATE_DATABASE_URL and"
+                          " BDHVS_DATABASE_URL): only triggers keep the audit log append-only; see docs/operations.md");
+    PQclear(r);
     int applied = 0;
-    int rc = migrate_run(db, cfg.migrations_dir, &applied);
+    int rc = set ? migrate_run(db, cfg.migrations_dir, &applied) : -1;
     db_close(db);
     if (rc != 0) return 1;
     printf("migrations: %d applied now\n", applied);
+    return 0;
+}
+
+static int cmd_audit_pseudonymise(void)
+{
+    bdhvs_config cfg;
+    if (load_config(&cfg, 0) != 0) return 2;
+    db_conn *db = open_owner_db(&cfg);
+    if (db == NULL) return 1;
+    long long done = 0;
+    int rc = api_audit_pseudonymise(db, cfg.audit_pseudonymise_days, &done);
+    db_close(db);
+    if (rc != 0) return 1;
+    printf("audit entries pseudonymised now: %lld (older than %d days)\n", done, cfg.audit_pseudonymise_days);
     return 0;
 }
 
@@ -169,6 +225,8 @@ int main(int argc, char **argv)
     if (strcmp(cmd, "user") == 0 && argc >= 3 && strcmp(argv[2], "add") == 0)
         return cmd_user_add(argc - 3, argv + 3);
     if (strcmp(cmd, "seed") == 0 && argc == 3 && strcmp(argv[2], "demo") == 0) return cmd_seed_demo();
+    if (strcmp(cmd, "audit") == 0 && argc == 3 && strcmp(argv[2], "pseudonymise") == 0)
+        return cmd_audit_pseudonymise();
     fprintf(stderr, "bdhvs: unknown command\n%s", USAGE);
     return 2;
 }

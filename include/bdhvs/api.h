@@ -21,5 +21,8 @@ int api_user_add(db_conn *db, const char *username, const char *role, const char
                  const char *password);
 /* bdhvs seed demo: idempotent demo data. Returns a process exit code. */
 int api_seed_demo(db_conn *db, const char *password);
+/* bdhvs audit pseudonymise: the retention rule, in batches of committed transactions, over
+ * the owner role's connection. Adds the entries changed to *done. 0, or -1 after logging. */
+int api_audit_pseudonymise(db_conn *db, int older_than_days, long long *done);
 
 #endif

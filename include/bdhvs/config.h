@@ -32,6 +32,10 @@ typedef struct bdhvs_config {
     int heavy_threads;    /* workers for password hashing and bulk loads */
     int queue_ms;         /* a request waiting longer for a worker gets 503 */
     long import_max_rows; /* data rows per bulk load (BDHVS_IMPORT_MAX_ROWS) */
+    /* issue 8 item 14: the owner role's connection for migrate and audit pseudonymise
+     * (BDHVS_MIGRATE_DATABASE_URL, default BDHVS_DATABASE_URL) and the retention age. */
+    char migrate_database_url[1024];
+    int audit_pseudonymise_days;
 } bdhvs_config;
 
 /* Fills cfg from the environment. Returns 0, or -1 with a message in err. For "serve"

@@ -56,7 +56,8 @@ struct http_ctx {
     caller who;
     int authed;
     int status;        /* the answer's status, for the log */
-    char request_id[72];
+    char request_id[72];        /* the server's own id: the log's, the answer's and the audit key */
+    char client_request_id[72]; /* the client's X-Request-Id when sane, else "" (audit only) */
     char client_ip[64];
     char pathbuf[256]; /* a path parameter's text */
     char *qbuf;        /* decoded query string storage */

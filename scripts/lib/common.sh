@@ -5,8 +5,10 @@
 #   pg_cluster_start NAME PORT on|off private cluster in var/pg/NAME (fsync on or off)
 #   pg_cluster_stop NAME | pg_cluster_restart NAME | pg_cluster_running NAME
 #   pg_psql NAME PORT [psql args...]  psql as the postgres superuser over the cluster's socket
-#   pg_make_db PORT DBNAME [fresh]    role bdhvs, database DBNAME owned by it, ltree + unaccent
-#   pg_conninfo PORT DBNAME           the libpq string the application uses
+#   pg_make_db PORT DBNAME [fresh]    roles bdhvs_owner and bdhvs_app, database DBNAME owned by
+#                                     bdhvs_owner, ltree + unaccent
+#   pg_conninfo PORT DBNAME           the libpq string the server uses (role bdhvs_app)
+#   pg_conninfo_owner PORT DBNAME     the libpq string migrations use (role bdhvs_owner)
 #   bdhvs_random_secret               48 random URL-safe characters
 #
 # BDHVS_DATABASE_URL set by the user means: use that server, start no private cluster.
@@ -211,7 +213,10 @@ pg_psql() {
   "$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 -h "$(pg_sock_dir "$name")" -p "$port" -U postgres "$@"
 }
 
-pg_conninfo() { printf 'host=127.0.0.1 port=%s dbname=%s user=bdhvs\n' "$1" "$2"; }
+# Two roles (docs/operations.md): bdhvs_owner owns the schema and runs the migrations; the server
+# runs as bdhvs_app, which cannot change or remove audit entries (migration 0010 grants it the rest).
+pg_conninfo() { printf 'host=127.0.0.1 port=%s dbname=%s user=bdhvs_app\n' "$1" "$2"; }
+pg_conninfo_owner() { printf 'host=127.0.0.1 port=%s dbname=%s user=bdhvs_owner\n' "$1" "$2"; }
 
 # pg_make_db PORT DBNAME [fresh]
 pg_make_db() {
@@ -224,13 +229,22 @@ pg_make_db() {
     "${psql[@]}" -d postgres -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" </dev/null
   fi
   "${psql[@]}" -d postgres -v db="$db" <<'SQL'
-SELECT 'CREATE ROLE bdhvs LOGIN'
- WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'bdhvs') \gexec
-SELECT format('CREATE DATABASE %I OWNER bdhvs ENCODING %L TEMPLATE template0', :'db', 'UTF8')
+SELECT format('CREATE ROLE %I LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE', r)
+  FROM unnest(ARRAY['bdhvs_owner', 'bdhvs_app']) r
+ WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = r) \gexec
+SELECT format('CREATE DATABASE %I OWNER bdhvs_owner ENCODING %L TEMPLATE template0', :'db', 'UTF8')
  WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = :'db') \gexec
 SQL
   "${psql[@]}" -d "$db" <<'SQL'
 CREATE EXTENSION IF NOT EXISTS ltree;
 CREATE EXTENSION IF NOT EXISTS unaccent;
+-- A database made by the scripts before the two roles (everything owned by the single role
+-- bdhvs) passes to bdhvs_owner; migration 0010 then grants bdhvs_app what the server needs.
+SELECT 'REASSIGN OWNED BY bdhvs TO bdhvs_owner'
+ WHERE EXISTS (SELECT FROM pg_class c JOIN pg_roles r ON r.oid = c.relowner
+                WHERE r.rolname = 'bdhvs' AND c.relname = 'schema_migrations') \gexec
+SELECT format('ALTER DATABASE %I OWNER TO bdhvs_owner', current_database())
+ WHERE (SELECT datdba FROM pg_database WHERE datname = current_database())
+       <> (SELECT oid FROM pg_roles WHERE rolname = 'bdhvs_owner') \gexec
 SQL
 }

@@ -1,8 +1,9 @@
 /* The audit trail: who changed what, when, from which request, before and after. */
 #include "internal.h"
 
-static const char *const AUDIT_COLUMNS[] = {"id", "at", "user_id", "username", "request_id", "action",
-                                            "entity", "entity_id", "before", "after", NULL};
+static const char *const AUDIT_COLUMNS[] = {"id", "at", "user_id", "username", "request_id", "client_request_id",
+                                            "action", "entity", "entity_id", "before", "after", "pseudonymised_at",
+                                            NULL};
 
 static db_stmt STMT_LIST = {
     "audit_list",
@@ -11,8 +12,9 @@ static db_stmt STMT_LIST = {
     "   AND ($4::timestamptz IS NULL OR a.at >= $4)),"
     " p AS (SELECT * FROM f ORDER BY id DESC LIMIT $5 OFFSET $6)"
     " SELECT json_build_object('items', coalesce((SELECT json_agg(json_build_object('id', p.id, 'at', rfc3339(p.at),"
-    "   'user_id', p.user_id, 'username', p.username, 'request_id', p.request_id, 'action', p.action,"
-    "   'entity', p.entity, 'entity_id', p.entity_id, 'before', p.before, 'after', p.after) ORDER BY p.id DESC)"
+    "   'user_id', p.user_id, 'username', p.username, 'request_id', p.request_id,"
+    "   'client_request_id', p.client_request_id, 'action', p.action, 'entity', p.entity, 'entity_id', p.entity_id,"
+    "   'before', p.before, 'after', p.after, 'pseudonymised_at', rfc3339(p.pseudonymised_at)) ORDER BY p.id DESC)"
     "   FROM p), '[]'), 'total', (SELECT count(*) FROM f), 'limit', $5::int, 'offset', $6::int)",
     6};
 
@@ -40,4 +42,25 @@ void audit_list(http_ctx *c)
     if (r == NULL) return;
     api_list_answer(c, r, AUDIT_COLUMNS);
     PQclear(r);
+}
+
+int api_audit_pseudonymise(db_conn *db, int older_than_days, long long *done)
+{
+    /* Batches in their own transactions (autocommit): a long first run holds no lock for long
+     * and what is done stays done. */
+    char days[24];
+    snprintf(days, sizeof days, "%d", older_than_days);
+    const char *v[] = {days};
+    for (;;) {
+        PGresult *r = PQexecParams(db_pg(db), "SELECT audit_pseudonymise($1::int, 5000)", 1, NULL, v, NULL, NULL, 0);
+        if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+            log_msg(LOG_ERROR, "audit pseudonymise failed: %s", PQresultErrorMessage(r));
+            PQclear(r);
+            return -1;
+        }
+        long long n = atoll(PQgetvalue(r, 0, 0));
+        PQclear(r);
+        *done += n;
+        if (n == 0) return 0;
+    }
 }

@@ -31,16 +31,22 @@ int api_commit(http_ctx *c)
 
 static db_stmt STMT_AUDIT = {
     "audit_insert",
-    "INSERT INTO audit_log (user_id, username, request_id, action, entity, entity_id, before, after)"
-    " VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8::jsonb)",
-    8};
+    "INSERT INTO audit_log (user_id, username, request_id, client_request_id, action, entity, entity_id, before, after)"
+    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9::jsonb)",
+    9};
+
+/* The client's X-Request-Id for the audit entry, or NULL when it sent none. */
+static const char *client_rid(const http_ctx *c)
+{
+    return c->client_request_id[0] ? c->client_request_id : NULL;
+}
 
 int api_audit(http_ctx *c, const char *action, const char *entity, const char *entity_id,
               const char *before, const char *after)
 {
     char uid[24];
     snprintf(uid, sizeof uid, "%lld", c->who.user_id);
-    const char *v[] = {c->authed ? uid : NULL, c->authed ? c->who.username : NULL, c->request_id,
+    const char *v[] = {c->authed ? uid : NULL, c->authed ? c->who.username : NULL, c->request_id, client_rid(c),
                        action, entity, entity_id, before, after};
     PGresult *r = api_run(c, &STMT_AUDIT, v, "writing the audit record");
     if (r == NULL) return -1;
@@ -135,20 +141,28 @@ int api_page_params(http_ctx *c, verrs *v, char limit[24], char offset[24])
 
 static db_stmt STMT_READ_AUDIT = {
     "audit_read",
-    "INSERT INTO audit_log (user_id, username, request_id, action, entity, entity_id, after)"
-    " VALUES ($1, $2, $3, 'read', $4, $5, $6::jsonb)",
-    6};
+    "INSERT INTO audit_log (user_id, username, request_id, client_request_id, action, entity, entity_id, after)"
+    " VALUES ($1, $2, $3, $4, 'read', $5, $6, $7::jsonb)",
+    7};
 
-void api_audit_read(http_ctx *c, const char *entity, const char *entity_id, json_t *what)
+int api_audit_read(http_ctx *c, const char *entity, const char *entity_id, json_t *what)
 {
     char uid[24];
     snprintf(uid, sizeof uid, "%lld", c->who.user_id);
     char *text = what ? json_dumps(what, JSON_COMPACT) : NULL;
-    const char *v[] = {uid, c->who.username, c->request_id, entity, entity_id, text};
-    PGresult *r = db_run(c->db, &STMT_READ_AUDIT, v);
-    if (!db_ok(r)) log_msg(LOG_ERROR, "could not record a read of %s (request %s)", entity, c->request_id);
+    const char *v[] = {uid, c->who.username, c->request_id, client_rid(c), entity, entity_id, text};
+    /* A description that could not be built is a failure too: never a read without its entry. */
+    PGresult *r = what != NULL && text == NULL ? NULL : db_run(c->db, &STMT_READ_AUDIT, v);
+    int ok = r != NULL && db_ok(r);
+    if (!ok) {
+        log_msg(LOG_ERROR, "could not record a read of %s (request %s): %s; the data is not sent", entity,
+                c->request_id, r ? PQresultErrorMessage(r) : "out of memory");
+        http_set_header(c, "Retry-After", "5");
+        respond_problem(c, 503, "The read could not be recorded in the audit trail, so nothing is sent. Try again.");
+    }
     PQclear(r);
     free(text);
+    return ok ? 0 : -1;
 }
 
 static db_stmt STMT_FIND_STAFF = {

@@ -53,8 +53,11 @@ void api_today(char out[11]);
 int api_shows_party(http_ctx *c);
 /* Reads limit and offset as SQL parameter texts; returns the number of errors in v. */
 int api_page_params(http_ctx *c, verrs *v, char limit[24], char offset[24]);
-/* Records that the caller read personal data (outside any transaction is fine). */
-void api_audit_read(http_ctx *c, const char *entity, const char *entity_id, json_t *what);
+/* Records that the caller read personal data, before any of it is sent. Outside a transaction
+ * the entry is committed at once; inside one it shares the transaction's fate (so a dry run
+ * that rolls back must record after its rollback). Returns 0, or -1 after answering 503 with
+ * Retry-After: the caller then sends nothing of the data (fail closed). */
+int api_audit_read(http_ctx *c, const char *entity, const char *entity_id, json_t *what);
 /* Sets Location to fmt % id. */
 void api_location(http_ctx *c, const char *prefix, const char *id);
 

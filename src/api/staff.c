@@ -141,9 +141,9 @@ void staff_list(http_ctx *c)
                              json_integer_value(json_object_get(all, "total")), "format",
                              http_wants_csv(c) ? "csv" : "json");
     json_decref(all);
-    api_audit_read(c, "staff", NULL, meta);
+    int recorded = api_audit_read(c, "staff", NULL, meta);
     json_decref(meta);
-    api_list_answer(c, r, api_shows_party(c) ? STAFF_COLUMNS : STAFF_COLUMNS_NO_PARTY);
+    if (recorded == 0) api_list_answer(c, r, api_shows_party(c) ? STAFF_COLUMNS : STAFF_COLUMNS_NO_PARTY);
     PQclear(r);
 }
 
@@ -158,8 +158,7 @@ void staff_get(http_ctx *c)
     if (r == NULL) return;
     if (PQntuples(r) != 1) {
         respond_problem(c, 404, "There is no such staff member.");
-    } else {
-        api_audit_read(c, "staff", ids, NULL);
+    } else if (api_audit_read(c, "staff", ids, NULL) == 0) {
         respond_resource_text(c, 200, PQgetvalue(r, 0, 0), (size_t)PQgetlength(r, 0, 0));
     }
     PQclear(r);

@@ -90,7 +90,7 @@ int config_load(bdhvs_config *cfg, int need_secret, char *err, size_t errlen)
     cfg->queue_ms = 15000;
 
     const char *url = getenv("BDHVS_DATABASE_URL");
-    if (url == NULL || *url == '\0') url = "host=127.0.0.1 port=54320 dbname=bdhvs user=bdhvs";
+    if (url == NULL || *url == '\0') url = "host=127.0.0.1 port=54320 dbname=bdhvs user=bdhvs_app";
     if (copy_str(cfg->database_url, sizeof cfg->database_url, url, "BDHVS_DATABASE_URL", err,
                  errlen) != 0)
         return -1;
@@ -163,5 +163,18 @@ int config_load(bdhvs_config *cfg, int need_secret, char *err, size_t errlen)
                  dir ? dir : BDHVS_SOURCE_DIR "/migrations", "BDHVS_MIGRATIONS_DIR", err,
                  errlen) != 0)
         return -1;
+
+    /* The owner role's connection: BDHVS_MIGRATE_DATABASE_URL, else BDHVS_DATABASE_URL when set,
+     * else the owner of scripts/run's cluster. */
+    const char *murl = getenv("BDHVS_MIGRATE_DATABASE_URL");
+    if (murl == NULL || *murl == '\0') {
+        const char *app = getenv("BDHVS_DATABASE_URL");
+        murl = app && *app ? app : "host=127.0.0.1 port=54320 dbname=bdhvs user=bdhvs_owner";
+    }
+    if (copy_str(cfg->migrate_database_url, sizeof cfg->migrate_database_url, murl, "BDHVS_MIGRATE_DATABASE_URL",
+                 err, errlen) != 0)
+        return -1;
+    cfg->audit_pseudonymise_days = 365;
+    if (env_int("BDHVS_AUDIT_PSEUDONYMISE_DAYS", 1, 36500, &cfg->audit_pseudonymise_days, err, errlen)) return -1;
     return 0;
 }

@@ -621,11 +621,10 @@ static int before_body(req_state *rs, const head_scan *h)
     http_ctx *c = &rs->c;
     const endpoint *ep = rs->ep;
     const bdhvs_config *cfg = c->cfg;
+    /* The server's own id always (audit key, log, answer); the client's is kept apart. */
     const char *rid = http_header(c, "X-Request-Id");
-    if (rid != NULL && request_id_ok(rid))
-        snprintf(c->request_id, sizeof c->request_id, "%s", rid);
-    else
-        new_request_id(c->request_id);
+    if (rid != NULL && request_id_ok(rid)) snprintf(c->client_request_id, sizeof c->client_request_id, "%s", rid);
+    new_request_id(c->request_id);
     http_set_header(c, "X-Request-Id", c->request_id);
 
     if (h->content_lengths > 1 || (h->content_lengths > 0 && h->transfer_encodings > 0) ||

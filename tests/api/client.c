@@ -230,6 +230,20 @@ PGconn *test_db(void)
     return g_db;
 }
 
+static PGconn *g_owner_db;
+
+PGconn *test_owner_db(void)
+{
+    const char *ci = getenv("BDHVS_TEST_OWNER_DB");
+    if (ci == NULL || *ci == '\0') return NULL;
+    if (g_owner_db == NULL || PQstatus(g_owner_db) != CONNECTION_OK) {
+        PQfinish(g_owner_db);
+        g_owner_db = PQconnectdb(ci);
+        ck_assert_msg(PQstatus(g_owner_db) == CONNECTION_OK, "owner database: %s", PQerrorMessage(g_owner_db));
+    }
+    return g_owner_db;
+}
+
 long long db_count(const char *sql, const char *param)
 {
     const char *v[] = {param};

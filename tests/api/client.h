@@ -46,6 +46,9 @@ long long unit_id(const char *code);
 
 /* Direct database access for asserting rows. */
 PGconn *test_db(void);
+/* The same database as the owner role that runs the migrations (BDHVS_TEST_OWNER_DB), or NULL
+ * when the tests were given none. */
+PGconn *test_owner_db(void);
 /* First cell of a one-row query as a long long. */
 long long db_count(const char *sql, const char *param);
 
@@ -80,6 +83,7 @@ Suite *roles_suite(void);
 Suite *h8_http_suite(void);
 Suite *h8_scope_suite(void);
 Suite *h8_valid_suite(void);
+Suite *h8_audit_suite(void);
 Suite *resilience_suite(void);
 
 #endif

@@ -567,7 +567,7 @@ START_TEST(support_count_loads_replace_remove_and_warn)
     ck_assert_int_eq(db_count("SELECT count(*) FROM support_counts WHERE unit_id = $1::bigint AND month = '2026-04-01'"
                               " AND service = 'vneid_card' AND count = 7", ids(u)), 1);
     ck_assert_int_eq(db_count("SELECT count(*) FROM audit_log WHERE action = 'import' AND entity = 'support_count'"
-                              " AND request_id = $1 AND (after->>'removed')::int = 2 AND (after->>'warnings')::int = 2"
+                              " AND client_request_id = $1 AND (after->>'removed')::int = 2 AND (after->>'warnings')::int = 2"
                               " AND jsonb_array_length(after->'removed_keys') = 2", rid), 1);
     /* The same file merged again: unchanged, nothing removed, still warned. */
     r = load("support-counts", "?mode=merge", "text/csv", csv, NULL);

@@ -66,7 +66,7 @@ static long long staff_with_prefix(const char *prefix)
 
 static long long imports_with(const char *rid)
 {
-    return db_count("SELECT count(*) FROM audit_log WHERE action = 'import' AND request_id = $1", rid);
+    return db_count("SELECT count(*) FROM audit_log WHERE action = 'import' AND client_request_id = $1", rid);
 }
 
 static resp *post_body(const char *path, const char *token, const char *ct, const char *body, size_t len, const char *h1,
@@ -211,7 +211,7 @@ START_TEST(clean_csv_creates_every_row_with_exact_values)
                               " AND vneid_source = 'Công an xã' AND full_name = 'Hoàng Thị Én'", p), 1);
     /* One audit entry for the load, naming the counts and the keys. */
     ck_assert_int_eq(imports_with(rid), 1);
-    ck_assert_int_eq(db_count2("SELECT count(*) FROM audit_log WHERE action = 'import' AND entity = 'staff' AND request_id = $1"
+    ck_assert_int_eq(db_count2("SELECT count(*) FROM audit_log WHERE action = 'import' AND entity = 'staff' AND client_request_id = $1"
                                " AND username = 'sondong.manager' AND (after->>'created')::int = 5"
                                " AND (after->>'updated')::int = 0 AND after->'changed_keys' @> jsonb_build_array($2 || '3')",
                                rid, p), 1);
@@ -817,7 +817,7 @@ START_TEST(completion_loads_create_update_and_refuse_bad_rows)
     assert_result(r, 2, 2, 0, 0, 0);
     resp_free(r);
     ck_assert_int_eq(db_count("SELECT count(*) FROM audit_log WHERE action = 'import' AND entity = 'completion'"
-                              " AND request_id = $1", rid), 1);
+                              " AND client_request_id = $1", rid), 1);
     ck_assert_int_eq(completions_with_prefix(p), 2);
     ck_assert_int_eq(db_count2("SELECT count(*) FROM completions c JOIN staff s ON s.id = c.staff_id JOIN courses k ON"
                                " k.id = c.course_id WHERE s.code = $1 || 'a' AND k.code = $2 AND c.completed_on = '2025-10-10'"

@@ -400,7 +400,8 @@ START_TEST(audit_records_each_write_with_its_request_id)
     ASSERT_STATUS(r, 200);
     ck_assert_int_eq(jint(r, "total"), 1);
     json_t *e = json_array_get(json_object_get(r->json, "items"), 0);
-    ck_assert_str_eq(json_string_value(json_object_get(e, "request_id")), rid);
+    ck_assert_str_eq(json_string_value(json_object_get(e, "client_request_id")), rid);
+    ck_assert_uint_eq(strlen(json_string_value(json_object_get(e, "request_id"))), 32); /* the server's own */
     ck_assert_str_eq(json_string_value(json_object_get(e, "action")), "create");
     ck_assert_str_eq(json_string_value(json_object_get(e, "username")), "sondong.manager");
     ck_assert(json_is_null(json_object_get(e, "before")));

@@ -92,6 +92,35 @@ START_TEST(config_parse_int_is_strict)
 }
 END_TEST
 
+START_TEST(config_migrate_url_defaults_to_the_servers_and_the_retention_age_is_checked)
+{
+    clean_env();
+    unsetenv("BDHVS_MIGRATE_DATABASE_URL");
+    unsetenv("BDHVS_AUDIT_PSEUDONYMISE_DAYS");
+    bdhvs_config c;
+    char err[256];
+    ck_assert_int_eq(config_load(&c, 0, err, sizeof err), 0);
+    ck_assert_str_eq(c.database_url, "host=127.0.0.1 port=54320 dbname=bdhvs user=bdhvs_app");
+    ck_assert_str_eq(c.migrate_database_url, "host=127.0.0.1 port=54320 dbname=bdhvs user=bdhvs_owner");
+    ck_assert_int_eq(c.audit_pseudonymise_days, 365);
+    setenv("BDHVS_DATABASE_URL", "host=db user=one", 1);
+    ck_assert_int_eq(config_load(&c, 0, err, sizeof err), 0);
+    ck_assert_str_eq(c.migrate_database_url, "host=db user=one"); /* one role for both */
+    setenv("BDHVS_MIGRATE_DATABASE_URL", "host=db user=owner", 1);
+    setenv("BDHVS_AUDIT_PSEUDONYMISE_DAYS", "30", 1);
+    ck_assert_int_eq(config_load(&c, 0, err, sizeof err), 0);
+    ck_assert_str_eq(c.database_url, "host=db user=one");
+    ck_assert_str_eq(c.migrate_database_url, "host=db user=owner");
+    ck_assert_int_eq(c.audit_pseudonymise_days, 30);
+    setenv("BDHVS_AUDIT_PSEUDONYMISE_DAYS", "0", 1);
+    ck_assert_int_eq(config_load(&c, 0, err, sizeof err), -1);
+    ck_assert_ptr_nonnull(strstr(err, "BDHVS_AUDIT_PSEUDONYMISE_DAYS"));
+    unsetenv("BDHVS_MIGRATE_DATABASE_URL");
+    unsetenv("BDHVS_AUDIT_PSEUDONYMISE_DAYS");
+    unsetenv("BDHVS_DATABASE_URL");
+}
+END_TEST
+
 Suite *config_suite(void)
 {
     Suite *s = suite_create("config");
@@ -101,6 +130,7 @@ Suite *config_suite(void)
     tcase_add_test(t, config_refuses_bad_ports);
     tcase_add_test(t, config_refuses_bad_numbers);
     tcase_add_test(t, config_parse_int_is_strict);
+    tcase_add_test(t, config_migrate_url_defaults_to_the_servers_and_the_retention_age_is_checked);
     suite_add_tcase(s, t);
     return s;
 }
