@@ -170,8 +170,8 @@ START_TEST(a_reporter_guessing_party_member_learns_nothing_and_writes_nothing)
     r = post("/api/v1/staff/import?dry_run=true", T_SD_REPORTER, "text/csv", csv, strlen(csv), hdr);
     assert_counts(r, 1, 0, 0, 1);
     resp_free(r);
-    ck_assert_int_eq(db_count("SELECT count(*) FROM audit_log WHERE request_id = $1", rid), 1);
-    ck_assert_int_eq(db_count("SELECT count(*) FROM audit_log WHERE request_id = $1 AND action = 'read' AND entity = 'staff'"
+    ck_assert_int_eq(db_count("SELECT count(*) FROM audit_log WHERE client_request_id = $1", rid), 1);
+    ck_assert_int_eq(db_count("SELECT count(*) FROM audit_log WHERE client_request_id = $1 AND action = 'read' AND entity = 'staff'"
                               " AND username = 'sondong.reporter' AND (after->>'dry_run')::boolean"
                               " AND (after->>'unchanged')::int = 1 AND (after->>'received')::int = 1",
                               rid),
@@ -407,15 +407,15 @@ START_TEST(deleting_a_staff_member_audits_its_completions_and_attestations)
     ASSERT_STATUS(r, 204);
     resp_free(r);
     /* One entry per deleted row: the staff member, its completion and both attestations. */
-    ck_assert_int_eq(db_count("SELECT count(*) FROM audit_log WHERE request_id = $1", rid), 4);
-    ck_assert_int_eq(db_count(fmt("SELECT count(*) FROM audit_log WHERE request_id = $1 AND action = 'delete'"
+    ck_assert_int_eq(db_count("SELECT count(*) FROM audit_log WHERE client_request_id = $1", rid), 4);
+    ck_assert_int_eq(db_count(fmt("SELECT count(*) FROM audit_log WHERE client_request_id = $1 AND action = 'delete'"
                                   " AND username = 'sondong.manager' AND entity = 'staff' AND entity_id = '%lld'"
                                   " AND before->>'code' = '%s' AND after IS NULL", sid, code), rid), 1);
-    ck_assert_int_eq(db_count(fmt("SELECT count(*) FROM audit_log WHERE request_id = $1 AND action = 'delete'"
+    ck_assert_int_eq(db_count(fmt("SELECT count(*) FROM audit_log WHERE client_request_id = $1 AND action = 'delete'"
                                   " AND username = 'sondong.manager' AND entity = 'completion' AND entity_id = '%lld'"
                                   " AND (before->>'id')::bigint = %lld AND before->>'completed_on' = '2025-01-02'"
                                   " AND after IS NULL", cid, cid), rid), 1);
-    ck_assert_int_eq(db_count(fmt("SELECT count(*) FROM audit_log WHERE request_id = $1 AND action = 'delete'"
+    ck_assert_int_eq(db_count(fmt("SELECT count(*) FROM audit_log WHERE client_request_id = $1 AND action = 'delete'"
                                   " AND entity = 'attestation' AND entity_id IN ('%lld', '%lld')"
                                   " AND before->>'skill' IN ('emr', 'digital_signature') AND after IS NULL", a1, a2), rid), 2);
     ck_assert_int_eq(db_count("SELECT count(*) FROM completions WHERE id = $1::bigint", fmt("%lld", cid)), 0);
