@@ -25,6 +25,13 @@ typedef struct bdhvs_config {
     int login_max_ip;     /* failed logins per client address per window */
     int login_window;     /* seconds */
     char migrations_dir[512];
+    /* accounts hardening (issue 8) */
+    int login_max_account; /* failed logins per account per window, from all addresses together */
+    char trusted_proxies[1024]; /* BDHVS_TRUSTED_PROXIES: IPs/CIDRs whose X-Forwarded-For is believed */
+    int session_max_age;   /* seconds from a password sign-in after which refresh stops working */
+    int refresh_grace;     /* seconds in which a rotated refresh token gets the same new pair again */
+    int hash_concurrency;  /* password hashings at once */
+    int hash_queue_ms;     /* how long a hashing waits for a turn before 503 */
 } bdhvs_config;
 
 /* Fills cfg from the environment. Returns 0, or -1 with a message in err. For "serve"

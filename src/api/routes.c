@@ -13,6 +13,7 @@ const http_route api_routes[] = {
     {"POST", "/api/v1/auth/refresh", auth_refresh, ROLE_NONE},
     {"POST", "/api/v1/auth/logout", auth_logout, ROLE_VIEWER},
     {"GET", "/api/v1/me", auth_me, ROLE_VIEWER},
+    {"POST", "/api/v1/me/password", auth_change_password, ROLE_VIEWER},
 
     {"GET", "/api/v1/tokens", tokens_list, ROLE_VIEWER},
     {"POST", "/api/v1/tokens", tokens_create, ROLE_VIEWER},

@@ -11,11 +11,18 @@
 
 char *jwt_issue(const caller *who, const unsigned char *key, size_t keylen, int ttl, time_t now)
 {
+    char jti[33];
+    random_hex(jti, 16);
+    return jwt_issue_id(who, key, keylen, ttl, now, jti);
+}
+
+char *jwt_issue_id(const caller *who, const unsigned char *key, size_t keylen, int ttl, time_t now,
+                   const char *jti)
+{
     jwt_t *j = NULL;
     char *out = NULL;
-    char sub[32], jti[33];
+    char sub[32];
     snprintf(sub, sizeof sub, "%lld", who->user_id);
-    random_hex(jti, 16);
     if (jwt_new(&j) != 0) return NULL;
     if (jwt_set_alg(j, JWT_ALG_HS256, key, (int)keylen) != 0) goto out;
     if (jwt_add_grant(j, "sub", sub) || jwt_add_grant(j, "iss", JWT_ISSUER) ||

@@ -1,4 +1,5 @@
 #include "bdhvs/config.h"
+#include "bdhvs/client_addr.h"
 #include "bdhvs/log.h"
 
 #include <errno.h>
@@ -6,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 int config_parse_int(const char *s, long min, long max, long *out)
 {
@@ -83,6 +85,12 @@ int config_load(bdhvs_config *cfg, int need_secret, char *err, size_t errlen)
     cfg->login_max_user = 5;
     cfg->login_max_ip = 30;
     cfg->login_window = 900;
+    cfg->login_max_account = 50;
+    cfg->session_max_age = 30 * 24 * 3600;
+    cfg->refresh_grace = 10;
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    cfg->hash_concurrency = ncpu < 1 ? 1 : ncpu > 256 ? 256 : (int)ncpu;
+    cfg->hash_queue_ms = 2000;
 
     const char *url = getenv("BDHVS_DATABASE_URL");
     if (url == NULL || *url == '\0') url = "host=127.0.0.1 port=54320 dbname=bdhvs user=bdhvs";
@@ -122,6 +130,21 @@ int config_load(bdhvs_config *cfg, int need_secret, char *err, size_t errlen)
         env_int("BDHVS_LOGIN_MAX_PER_IP", 1, 100000, &cfg->login_max_ip, err, errlen) ||
         env_int("BDHVS_LOGIN_WINDOW", 1, 86400, &cfg->login_window, err, errlen))
         return -1;
+    if (env_int("BDHVS_LOGIN_MAX_PER_ACCOUNT", 1, 100000, &cfg->login_max_account, err, errlen) ||
+        env_int("BDHVS_SESSION_MAX_AGE", 60, 366 * 86400, &cfg->session_max_age, err, errlen) ||
+        env_int("BDHVS_REFRESH_GRACE", 0, 300, &cfg->refresh_grace, err, errlen) ||
+        env_int("BDHVS_HASH_CONCURRENCY", 1, 256, &cfg->hash_concurrency, err, errlen) ||
+        env_int("BDHVS_HASH_QUEUE_MS", 0, 600000, &cfg->hash_queue_ms, err, errlen))
+        return -1;
+    const char *proxies = getenv("BDHVS_TRUSTED_PROXIES");
+    if (proxies != NULL) {
+        if (copy_str(cfg->trusted_proxies, sizeof cfg->trusted_proxies, proxies, "BDHVS_TRUSTED_PROXIES", err,
+                     errlen) != 0)
+            return -1;
+        char bad[64];
+        if (client_addr_check_list(cfg->trusted_proxies, bad, sizeof bad) != 0)
+            return fail(err, errlen, "BDHVS_TRUSTED_PROXIES must list IP addresses or CIDRs separated by commas; \"%s\" is not one", bad);
+    }
 
     const char *cors = getenv("BDHVS_CORS_ORIGINS");
     if (cors && copy_str(cfg->cors_origins, sizeof cfg->cors_origins, cors, "BDHVS_CORS_ORIGINS",

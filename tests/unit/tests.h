@@ -7,4 +7,5 @@ Suite *jwt_suite(void);
 Suite *password_suite(void);
 Suite *routes_suite(void);
 Suite *csvin_suite(void);
+Suite *client_addr_suite(void);
 #endif
