@@ -75,6 +75,7 @@ Suite *exports_suite(void);
 Suite *kept_suite(void);
 Suite *roles_suite(void);
 Suite *h8_accounts_suite(void);
+Suite *h8_hash_gate_suite(void); /* only with BDHVS_TEST_HASH_GATE set (scripts/test) */
 Suite *resilience_suite(void);
 
 #endif
