@@ -301,6 +301,53 @@ static int audit_signin(http_ctx *c, const char *action, long long user_id, cons
     return rc;
 }
 
+/* The throttled check of a password: reserves an attempt for the account named in k, reads the
+ * account with st (param: its name or id; columns id, password_hash, role, unit, username,
+ * active), gives the connection back and verifies password at the hash gate (a dummy
+ * verification when there is no such active account). With next, a match also hashes next into
+ * next_hash in the same turn. Returns 1 on a match (the reservation given back, who filled), 0 on
+ * a wrong password or no account (the reservation kept, who->user_id the account's id or 0), -1
+ * after answering (throttled, busy, database). The connection is checked out again on return. */
+static int verify_throttled(http_ctx *c, const throttle_keys *k, db_stmt *st, const char *param, const char *password,
+                            caller *who, const char *next, char next_hash[AUTH_HASH_LEN])
+{
+    memset(who, 0, sizeof *who);
+    if (http_db(c) == NULL || throttle_reserve(c, k) != 0) return -1;
+    const char *uv[] = {param};
+    PGresult *r = api_run(c, st, uv, "reading the user");
+    if (r == NULL) {
+        throttle_release(c, k, 0);
+        return -1;
+    }
+    char hash[AUTH_HASH_LEN] = "";
+    int found = PQntuples(r) == 1 && strcmp(PQgetvalue(r, 0, 5), "t") == 0;
+    if (found) {
+        snprintf(hash, sizeof hash, "%s", PQgetvalue(r, 0, 1));
+        fill_caller(who, r, 0, 2, 3, 4);
+    }
+    PQclear(r);
+    /* Hashing is slow: give the connection back while it runs, and wait for a turn. */
+    pool_release(c->pool, c->db);
+    c->db = NULL;
+    if (api_hash_enter(c) != 0) {
+        throttle_release(c, k, 0);
+        return -1;
+    }
+    int ok = 0, hashed = 1;
+    if (found) ok = password_verify(hash, password);
+    else password_dummy_verify(password);
+    if (ok && next) hashed = password_hash(next, next_hash) == 0;
+    hash_gate_leave();
+    if (http_db(c) == NULL) return -1; /* the reservation stays: it counts as a failure */
+    if (!ok) return 0;
+    throttle_release(c, k, 1);
+    if (!hashed) {
+        respond_problem(c, 503, "Could not hash the password; try again.");
+        return -1;
+    }
+    return 1;
+}
+
 void auth_login(http_ctx *c)
 {
     static const char *const fields[] = {"username", "password", NULL};
@@ -317,43 +364,15 @@ void auth_login(http_ctx *c)
     throttle_keys k;
     make_keys(c, username, &k);
     const char *lower = k.acct + 5;
-    if (http_db(c) == NULL || throttle_reserve(c, &k) != 0) goto out;
-
-    const char *uv[] = {lower};
-    PGresult *r = api_run(c, &STMT_USER_BY_NAME, uv, "reading the user");
-    if (r == NULL) {
-        throttle_release(c, &k, 0);
-        goto out;
-    }
     caller who;
-    memset(&who, 0, sizeof who);
-    int ok = 0;
-    char hash[AUTH_HASH_LEN] = "";
-    int found = PQntuples(r) == 1 && strcmp(PQgetvalue(r, 0, 5), "t") == 0;
-    if (found) {
-        snprintf(hash, sizeof hash, "%s", PQgetvalue(r, 0, 1));
-        fill_caller(&who, r, 0, 2, 3, 4);
-    }
-    PQclear(r);
-    /* Hashing is slow: give the connection back while it runs, and wait for a turn. */
-    pool_release(c->pool, c->db);
-    c->db = NULL;
-    if (api_hash_enter(c) != 0) {
-        throttle_release(c, &k, 0);
-        goto out;
-    }
-    if (found) ok = password_verify(hash, password);
-    else password_dummy_verify(password);
-    hash_gate_leave();
-    if (http_db(c) == NULL) goto out; /* the reservation stays: it counts as a failure */
-
-    if (!ok) {
+    int ok = verify_throttled(c, &k, &STMT_USER_BY_NAME, lower, password, &who, NULL, NULL);
+    if (ok < 0) goto out;
+    if (ok == 0) {
         if (audit_signin(c, "login_failed", who.user_id, lower) != 0) goto out;
         http_set_header(c, "WWW-Authenticate", "Bearer realm=\"bdhvs\"");
         respond_problem(c, 401, "The username or password is wrong.");
         goto out;
     }
-    throttle_release(c, &k, 1);
     if (db_begin(c->db) != 0) {
         respond_problem(c, 503, "The database is unavailable; try again shortly.");
         goto out;
@@ -361,7 +380,7 @@ void auth_login(http_ctx *c)
     char uid[24];
     snprintf(uid, sizeof uid, "%lld", who.user_id);
     const char *ov[] = {uid};
-    r = api_run(c, &STMT_LOGIN_OK, ov, "recording the login");
+    PGresult *r = api_run(c, &STMT_LOGIN_OK, ov, "recording the login");
     if (r == NULL) goto out;
     PQclear(r);
     c->who = who; /* for the log line and the audit record */
@@ -505,49 +524,23 @@ void auth_change_password(http_ctx *c)
 
     throttle_keys k;
     make_keys(c, c->who.username, &k);
-    if (http_db(c) == NULL || throttle_reserve(c, &k) != 0) goto out;
-    char uid[24];
+    char uid[24], fresh[AUTH_HASH_LEN];
     snprintf(uid, sizeof uid, "%lld", c->who.user_id);
-    const char *iv[] = {uid};
-    PGresult *r = api_run(c, &STMT_USER_BY_ID, iv, "reading the user");
-    if (r == NULL) {
-        throttle_release(c, &k, 0);
-        goto out;
-    }
-    if (PQntuples(r) != 1) {
-        PQclear(r);
-        throttle_release(c, &k, 0);
+    caller who;
+    int ok = verify_throttled(c, &k, &STMT_USER_BY_ID, uid, cur, &who, next, fresh);
+    if (ok < 0) goto out;
+    if (ok == 0 && who.user_id == 0) {
         respond_problem(c, 401, "This account no longer exists or is disabled.");
         goto out;
     }
-    caller who;
-    fill_caller(&who, r, 0, 2, 3, 4);
-    char hash[AUTH_HASH_LEN], fresh[AUTH_HASH_LEN];
-    snprintf(hash, sizeof hash, "%s", PQgetvalue(r, 0, 1));
-    PQclear(r);
-    pool_release(c->pool, c->db);
-    c->db = NULL;
-    if (api_hash_enter(c) != 0) {
-        throttle_release(c, &k, 0);
-        goto out;
-    }
-    int ok = password_verify(hash, cur);
-    int hashed = ok && password_hash(next, fresh) == 0;
-    hash_gate_leave();
-    if (http_db(c) == NULL) goto out;
-    if (!ok) {
+    if (ok == 0) {
         verrs_add(&v, "current_password", "is wrong");
         http_refuse_invalid(c, &v);
         goto out;
     }
-    throttle_release(c, &k, 1);
-    if (!hashed) {
-        respond_problem(c, 503, "Could not hash the password; try again.");
-        goto out;
-    }
     if (api_begin(c) != 0) goto out;
     const char *pv[] = {uid, fresh};
-    r = api_run(c, &STMT_SET_PASSWORD, pv, "changing the password");
+    PGresult *r = api_run(c, &STMT_SET_PASSWORD, pv, "changing the password");
     if (r == NULL) goto out;
     if (PQntuples(r) != 1) {
         PQclear(r);
