@@ -17,4 +17,9 @@ int client_addr_check_list(const char *list, char *bad, size_t badlen);
  * canonical form (inet_ntop) into out. */
 void client_addr_resolve(const char *peer, const char *xff, const char *trusted, char *out, size_t len);
 
+/* The unit in which sign-in throttling counts an address: an IPv4 address itself, an IPv6
+ * address's /64 network written "PREFIX/64" (one host usually holds a whole /64). Anything else
+ * is copied. */
+void client_addr_throttle_unit(const char *addr, char *out, size_t len);
+
 #endif

@@ -1,5 +1,6 @@
 /* Login, refresh, logout, the current user, and bearer-token verification. */
 #include "internal.h"
+#include "bdhvs/client_addr.h"
 
 #include <sodium.h>
 #include <time.h>
@@ -242,10 +243,12 @@ static void make_keys(http_ctx *c, const char *username, throttle_keys *k)
     for (i = 0; i < n && i < sizeof lower - 1; i++)
         lower[i] = (username[i] >= 'A' && username[i] <= 'Z') ? (char)(username[i] + 32) : username[i];
     lower[i] = '\0';
+    char where[80];
+    client_addr_throttle_unit(c->client_ip, where, sizeof where);
     snprintf(k->acct, sizeof k->acct, "acct:%s", lower);
-    snprintf(k->pair, sizeof k->pair, "ua:%s|%s", lower, c->client_ip);
-    snprintf(k->ip, sizeof k->ip, "ip:%s", c->client_ip);
-    snprintf(k->known, sizeof k->known, "ok:%s|%s", lower, c->client_ip);
+    snprintf(k->pair, sizeof k->pair, "ua:%s|%s", lower, where);
+    snprintf(k->ip, sizeof k->ip, "ip:%s", where);
+    snprintf(k->known, sizeof k->known, "ok:%s|%s", lower, where);
 }
 
 /* Reserves one attempt. Returns 0, or -1 after answering (429 with Retry-After, or a database error). */

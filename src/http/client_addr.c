@@ -157,3 +157,15 @@ void client_addr_resolve(const char *peer, const char *xff, const char *trusted,
     }
     write_addr(&cur, out, len);
 }
+
+void client_addr_throttle_unit(const char *addr, char *out, size_t len)
+{
+    addr16 a;
+    if (addr == NULL || parse_ip(addr, strlen(addr), &a) != 0 || is_v4(&a)) {
+        snprintf(out, len, "%s", addr ? addr : "-");
+        return;
+    }
+    memset(a.b + 8, 0, 8);
+    char buf[INET6_ADDRSTRLEN];
+    snprintf(out, len, "%s/64", inet_ntop(AF_INET6, a.b, buf, sizeof buf) ? buf : "-");
+}

@@ -68,6 +68,22 @@ START_TEST(proxy_lists_are_checked)
 }
 END_TEST
 
+START_TEST(throttling_counts_ipv6_by_its_64_network)
+{
+    char out[64];
+    client_addr_throttle_unit("203.0.113.9", out, sizeof out);
+    ck_assert_str_eq(out, "203.0.113.9");
+    client_addr_throttle_unit("2001:db8:1:2:aaaa:bbbb:cccc:dddd", out, sizeof out);
+    ck_assert_str_eq(out, "2001:db8:1:2::/64");
+    client_addr_throttle_unit("2001:db8:1:2::1", out, sizeof out);
+    ck_assert_str_eq(out, "2001:db8:1:2::/64");
+    client_addr_throttle_unit("::1", out, sizeof out);
+    ck_assert_str_eq(out, "::/64");
+    client_addr_throttle_unit("-", out, sizeof out);
+    ck_assert_str_eq(out, "-");
+}
+END_TEST
+
 START_TEST(the_accounts_settings_are_read_and_checked)
 {
     static const char *const vars[] = {"BDHVS_TRUSTED_PROXIES", "BDHVS_SESSION_MAX_AGE", "BDHVS_REFRESH_GRACE",
@@ -106,6 +122,7 @@ Suite *client_addr_suite(void)
     tcase_add_test(t, a_trusted_peer_vouches_for_the_right_most_untrusted_entry);
     tcase_add_test(t, cidr_prefixes_match_exactly);
     tcase_add_test(t, proxy_lists_are_checked);
+    tcase_add_test(t, throttling_counts_ipv6_by_its_64_network);
     tcase_add_test(t, the_accounts_settings_are_read_and_checked);
     suite_add_tcase(s, t);
     return s;
