@@ -5,6 +5,10 @@
 -- from now.
 ALTER TABLE refresh_tokens ADD COLUMN login_at timestamptz NOT NULL DEFAULT now();
 
+-- The password's generation, counted up by every password change: an access token carries the
+-- generation it was issued under and is refused once it is no longer the account's.
+ALTER TABLE users ADD COLUMN cred_version bigint NOT NULL DEFAULT 0;
+
 -- Sign-in throttling by atomic reservation. auth_reserve takes one attempt from every key's
 -- budget (keys: 'acct:NAME', 'ua:NAME|ADDRESS', 'ip:ADDRESS'; limits in the same order), all or
 -- nothing, under row locks taken in key order: concurrent attempts cannot all pass a check made

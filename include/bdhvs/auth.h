@@ -29,6 +29,8 @@ typedef struct caller {
     int all_units;     /* admin and integration see every unit */
     int via_api_token;
     char username[72];
+    long long cred_version; /* the account's password generation: a JWT carries it ("cv") and is
+                             * void once the password changed after it was issued */
 } caller;
 
 int auth_init(void); /* sodium_init; 0 on success */

@@ -16,12 +16,12 @@ static db_stmt STMT_RELEASE = {
 
 static db_stmt STMT_USER_BY_NAME = {
     "auth_user_by_name",
-    "SELECT id, password_hash, role, coalesce(unit_id, 0), username, active FROM users WHERE username = $1",
+    "SELECT id, password_hash, role, coalesce(unit_id, 0), username, active, cred_version FROM users WHERE username = $1",
     1};
 
 static db_stmt STMT_USER_BY_ID = {
     "auth_user_by_id",
-    "SELECT id, password_hash, role, coalesce(unit_id, 0), username, active FROM users WHERE id = $1 AND active",
+    "SELECT id, password_hash, role, coalesce(unit_id, 0), username, active, cred_version FROM users WHERE id = $1 AND active",
     1};
 
 static db_stmt STMT_LOGIN_OK = {
@@ -41,7 +41,7 @@ static db_stmt STMT_REFRESH_FIND = {
     " u.id, u.role, coalesce(u.unit_id, 0), u.username, u.active,"
     " rt.login_at <= now() - make_interval(secs => $2),"
     " rt.used_at > now() - make_interval(secs => $3),"
-    " floor(extract(epoch FROM coalesce(rt.used_at, now())))::bigint"
+    " floor(extract(epoch FROM coalesce(rt.used_at, now())))::bigint, u.cred_version"
     " FROM refresh_tokens rt JOIN users u ON u.id = rt.user_id WHERE rt.token_hash = $1 FOR UPDATE OF rt",
     3};
 
@@ -68,8 +68,9 @@ static db_stmt STMT_SET_PASSWORD = {
     "WITH b AS (SELECT user_json(u) AS j FROM users u WHERE u.id = $1 FOR UPDATE),"
     " r AS (UPDATE refresh_tokens SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL),"
     " t AS (UPDATE api_tokens SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL)"
-    " UPDATE users u SET password_hash = $2, updated_at = now() FROM b WHERE u.id = $1 AND u.active"
-    " RETURNING b.j, user_json(u)",
+    " UPDATE users u SET password_hash = $2, cred_version = u.cred_version + 1, updated_at = now() FROM b"
+    " WHERE u.id = $1 AND u.active"
+    " RETURNING b.j, user_json(u), u.cred_version",
     2};
 
 static db_stmt STMT_API_TOKEN = {
@@ -84,7 +85,9 @@ static db_stmt STMT_API_TOKEN_TOUCH = {
     "auth_api_token_touch", "UPDATE api_tokens SET last_used_at = now() WHERE id = $1", 1};
 
 static db_stmt STMT_USER_STATE = {
-    "auth_user_state", "SELECT id, role, coalesce(unit_id, 0), username FROM users WHERE id = $1 AND active", 1};
+    "auth_user_state",
+    "SELECT id, role, coalesce(unit_id, 0), username, cred_version FROM users WHERE id = $1 AND active",
+    1};
 
 static db_stmt STMT_ME = {
     "auth_me", "SELECT user_json(u) FROM users u WHERE u.id = $1 AND u.active", 1};
@@ -101,7 +104,7 @@ void api_shutdown(void)
     user_cache_stop();
 }
 
-static void fill_caller(caller *who, PGresult *r, int col_id, int col_role, int col_unit, int col_name)
+static void fill_caller(caller *who, PGresult *r, int col_id, int col_role, int col_unit, int col_name, int col_cv)
 {
     memset(who, 0, sizeof *who);
     who->user_id = atoll(PQgetvalue(r, 0, col_id));
@@ -109,6 +112,7 @@ static void fill_caller(caller *who, PGresult *r, int col_id, int col_role, int 
     who->unit_id = atoll(PQgetvalue(r, 0, col_unit));
     who->all_units = who->role == ROLE_ADMIN || who->role == ROLE_INTEGRATION;
     snprintf(who->username, sizeof who->username, "%s", PQgetvalue(r, 0, col_name));
+    if (col_cv >= 0) who->cred_version = atoll(PQgetvalue(r, 0, col_cv));
 }
 
 int api_authenticate(http_ctx *c, const char *token, caller *who)
@@ -117,8 +121,10 @@ int api_authenticate(http_ctx *c, const char *token, caller *who)
         if (jwt_check(token, (const unsigned char *)c->cfg->jwt_secret, c->cfg->jwt_secret_len, time(NULL), who) != 0)
             return 401;
         /* The signature proves who it is; the database says what they may do now, so that a
-         * disabled, demoted or moved account loses its rights at once, not when the token expires. */
-        if (user_cache_get(who->user_id, who)) return 0;
+         * disabled, demoted or moved account loses its rights at once, not when the token expires,
+         * and a token issued before the last password change is void. */
+        long long cv = who->cred_version;
+        if (user_cache_get(who->user_id, who)) return cv != who->cred_version ? 401 : 0;
         if (http_db(c) == NULL) return 503;
         char uid[24];
         snprintf(uid, sizeof uid, "%lld", who->user_id);
@@ -130,11 +136,11 @@ int api_authenticate(http_ctx *c, const char *token, caller *who)
             return st == 503 ? 503 : 401;
         }
         int found = PQntuples(r) == 1;
-        if (found) fill_caller(who, r, 0, 1, 2, 3);
+        if (found) fill_caller(who, r, 0, 1, 2, 3, 4);
         PQclear(r);
         if (!found || (!who->all_units && who->unit_id == 0)) return 401;
         user_cache_put(who);
-        return 0;
+        return cv != who->cred_version ? 401 : 0;
     }
     if (strlen(token) > 200) return 401;
     if (http_db(c) == NULL) return 503;
@@ -151,7 +157,7 @@ int api_authenticate(http_ctx *c, const char *token, caller *who)
         PQclear(r);
         return 401;
     }
-    fill_caller(who, r, 0, 1, 2, 3);
+    fill_caller(who, r, 0, 1, 2, 3, -1);
     who->via_api_token = 1;
     if (strcmp(PQgetvalue(r, 0, 5), "t") == 0) {
         const char *tv[] = {PQgetvalue(r, 0, 4)};
@@ -326,7 +332,7 @@ static int verify_throttled(http_ctx *c, const throttle_keys *k, db_stmt *st, co
     int found = PQntuples(r) == 1 && strcmp(PQgetvalue(r, 0, 5), "t") == 0;
     if (found) {
         snprintf(hash, sizeof hash, "%s", PQgetvalue(r, 0, 1));
-        fill_caller(who, r, 0, 2, 3, 4);
+        fill_caller(who, r, 0, 2, 3, 4, 6);
     }
     PQclear(r);
     /* Hashing is slow: give the connection back while it runs, and wait for a turn. */
@@ -455,7 +461,7 @@ void auth_refresh(http_ctx *c)
     int in_grace = strcmp(PQgetvalue(r, 0, 10), "t") == 0;
     time_t at = (time_t)atoll(PQgetvalue(r, 0, 11));
     caller who;
-    fill_caller(&who, r, 4, 5, 6, 7);
+    fill_caller(&who, r, 4, 5, 6, 7, 12);
     char id[24];
     snprintf(id, sizeof id, "%s", PQgetvalue(r, 0, 0));
     PQclear(r);
@@ -551,6 +557,7 @@ void auth_change_password(http_ctx *c)
         respond_problem(c, 401, "This account no longer exists or is disabled.");
         goto out;
     }
+    who.cred_version = atoll(PQgetvalue(r, 0, 2));
     int failed = api_audit(c, "password_change", "user", uid, PQgetvalue(r, 0, 0), PQgetvalue(r, 0, 1));
     PQclear(r);
     if (failed) goto out;

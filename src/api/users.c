@@ -51,7 +51,8 @@ static db_stmt STMT_UPDATE = {
     "users_update",
     "UPDATE users SET full_name = coalesce($2, full_name), role = coalesce($3, role),"
     " unit_id = CASE WHEN $4::bool THEN $5::bigint ELSE unit_id END, active = coalesce($6, active),"
-    " password_hash = coalesce($7, password_hash), updated_at = now()"
+    " password_hash = coalesce($7, password_hash),"
+    " cred_version = cred_version + CASE WHEN $7 IS NULL THEN 0 ELSE 1 END, updated_at = now()"
     " WHERE id = $1 RETURNING user_json(users)",
     7};
 

@@ -208,6 +208,9 @@ START_TEST(owners_change_their_password_with_the_current_one)
     ck_assert_int_eq(refresh_status(r1), 401);
     ck_assert_int_eq(refresh_status(r2), 401);
     ck_assert_int_eq(me_status(api), 401);
+    /* Access tokens issued before the change are void at once, this client's old one too. */
+    ck_assert_int_eq(me_status(a1), 401);
+    ck_assert_int_eq(me_status(a2), 401);
     ck_assert_int_eq(me_status(a3), 200);
     ck_assert_int_eq(refresh_status(r3), 200);
     ck_assert_int_eq(login_from(name, PW, ip, NULL), 401);
@@ -227,7 +230,9 @@ START_TEST(an_admin_sets_a_password_and_every_sign_in_and_token_ends)
     char *a = NULL, *rt = NULL;
     ck_assert_int_eq(login_pair(name, PW, &a, &rt), 200);
     char *api = create_token(a, 201, NULL);
+    ck_assert_int_eq(me_status(a), 200);
     ck_assert_int_eq(patch_user(T_ADMIN, id, "{\"password\":\"admin-chosen-1\"}"), 200);
+    ck_assert_int_eq(me_status(a), 401);
     ck_assert_int_eq(refresh_status(rt), 401);
     ck_assert_int_eq(me_status(api), 401);
     ck_assert_int_eq(login_pair(name, "admin-chosen-1", NULL, NULL), 200);

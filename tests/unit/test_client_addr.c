@@ -1,9 +1,6 @@
 /* The client's address through trusted proxies (src/http/client_addr.c). */
 #include "tests.h"
 #include "bdhvs/client_addr.h"
-#include "bdhvs/config.h"
-
-#include <stdlib.h>
 #include <string.h>
 
 static const char *resolve(const char *peer, const char *xff, const char *trusted)
@@ -84,36 +81,6 @@ START_TEST(throttling_counts_ipv6_by_its_64_network)
 }
 END_TEST
 
-START_TEST(the_accounts_settings_are_read_and_checked)
-{
-    static const char *const vars[] = {"BDHVS_TRUSTED_PROXIES", "BDHVS_SESSION_MAX_AGE", "BDHVS_REFRESH_GRACE",
-                                       "BDHVS_HASH_CONCURRENCY", "BDHVS_HASH_QUEUE_MS", "BDHVS_LOGIN_MAX_PER_ACCOUNT",
-                                       NULL};
-    for (int i = 0; vars[i]; i++) unsetenv(vars[i]);
-    setenv("BDHVS_JWT_SECRET", "0123456789abcdef0123456789abcdef", 1);
-    bdhvs_config c;
-    char err[256];
-    ck_assert_int_eq(config_load(&c, 1, err, sizeof err), 0);
-    ck_assert_str_eq(c.trusted_proxies, "");
-    ck_assert_int_eq(c.session_max_age, 30 * 24 * 3600);
-    ck_assert_int_eq(c.refresh_grace, 10);
-    ck_assert_int_eq(c.login_max_account, 50);
-    ck_assert_int_eq(c.hash_queue_ms, 2000);
-    ck_assert_int_ge(c.hash_concurrency, 1);
-    setenv("BDHVS_TRUSTED_PROXIES", "127.0.0.3, 10.0.0.0/8", 1);
-    ck_assert_int_eq(config_load(&c, 1, err, sizeof err), 0);
-    ck_assert_str_eq(c.trusted_proxies, "127.0.0.3, 10.0.0.0/8");
-    setenv("BDHVS_TRUSTED_PROXIES", "127.0.0.3, proxy.example", 1);
-    ck_assert_int_eq(config_load(&c, 1, err, sizeof err), -1);
-    ck_assert_ptr_nonnull(strstr(err, "proxy.example"));
-    unsetenv("BDHVS_TRUSTED_PROXIES");
-    setenv("BDHVS_HASH_CONCURRENCY", "0", 1);
-    ck_assert_int_eq(config_load(&c, 1, err, sizeof err), -1);
-    ck_assert_ptr_nonnull(strstr(err, "BDHVS_HASH_CONCURRENCY"));
-    for (int i = 0; vars[i]; i++) unsetenv(vars[i]);
-}
-END_TEST
-
 Suite *client_addr_suite(void)
 {
     Suite *s = suite_create("client_addr");
@@ -123,7 +90,6 @@ Suite *client_addr_suite(void)
     tcase_add_test(t, cidr_prefixes_match_exactly);
     tcase_add_test(t, proxy_lists_are_checked);
     tcase_add_test(t, throttling_counts_ipv6_by_its_64_network);
-    tcase_add_test(t, the_accounts_settings_are_read_and_checked);
     suite_add_tcase(s, t);
     return s;
 }
