@@ -14,6 +14,8 @@ static db_stmt STMT_RESERVE = {
 static db_stmt STMT_RELEASE = {
     "auth_release", "SELECT auth_release(ARRAY[$1, $2, $3], $4, $5)", 5};
 
+static db_stmt STMT_TIDY = {"auth_tidy", "SELECT auth_tidy($1, $2)", 2};
+
 static db_stmt STMT_USER_BY_NAME = {
     "auth_user_by_name",
     "SELECT id, password_hash, role, coalesce(unit_id, 0), username, active, cred_version FROM users WHERE username = $1",
@@ -254,7 +256,7 @@ static void make_keys(http_ctx *c, const char *username, throttle_keys *k)
     snprintf(k->acct, sizeof k->acct, "acct:%s", lower);
     snprintf(k->pair, sizeof k->pair, "ua:%s|%s", lower, where);
     snprintf(k->ip, sizeof k->ip, "ip:%s", where);
-    snprintf(k->known, sizeof k->known, "ok:%s|%s", lower, where);
+    snprintf(k->known, sizeof k->known, "%s|%s", lower, where);
 }
 
 /* Reserves one attempt. Returns 0, or -1 after answering (429 with Retry-After, or a database error). */
@@ -348,6 +350,13 @@ static int verify_throttled(http_ctx *c, const throttle_keys *k, db_stmt *st, co
     if (ok && next) hashed = password_hash(next, next_hash) == 0;
     hash_gate_leave();
     if (http_db(c) == NULL) return -1; /* the reservation stays: it counts as a failure */
+    char win[16], age[16];
+    snprintf(win, sizeof win, "%d", c->cfg->login_window);
+    snprintf(age, sizeof age, "%d", c->cfg->session_max_age);
+    const char *tv[] = {win, age};
+    PGresult *t = db_run(c->db, &STMT_TIDY, tv);
+    if (!db_ok(t)) log_msg(LOG_WARN, "could not tidy sign-in throttling rows (request %s)", c->request_id);
+    PQclear(t);
     if (!ok) return 0;
     throttle_release(c, k, 1);
     if (!hashed) {

@@ -376,6 +376,24 @@ START_TEST(the_account_budget_stops_a_spread_out_guesser_but_not_the_owner)
 }
 END_TEST
 
+START_TEST(sign_ins_tidy_away_counts_whose_time_is_over)
+{
+    char key[96], known[96];
+    snprintf(key, sizeof key, "ua:h8.stale.%s|192.0.2.1", uniq());
+    snprintf(known, sizeof known, "h8.stale.%s|192.0.2.1", uniq());
+    PGresult *res = PQexecParams(test_db(),
+                                 "WITH a AS (INSERT INTO auth_throttle (key, failures, window_start)"
+                                 "  VALUES ($1, 3, now() - interval '10 years'))"
+                                 " INSERT INTO auth_known (key, last_ok) VALUES ($2, now() - interval '10 years')",
+                                 2, NULL, (const char *const[]){key, known}, NULL, NULL, 0);
+    ck_assert_int_eq(PQresultStatus(res), PGRES_COMMAND_OK);
+    PQclear(res);
+    ck_assert_int_eq(login_pair("syt.viewer", demo_password(), NULL, NULL), 200);
+    ck_assert_int_eq(db_count("SELECT count(*) FROM auth_throttle WHERE key = $1", key), 0);
+    ck_assert_int_eq(db_count("SELECT count(*) FROM auth_known WHERE key = $1", known), 0);
+}
+END_TEST
+
 static void last_signin_address(const char *user, char out[64])
 {
     PGresult *res = PQexecParams(test_db(),
@@ -625,6 +643,7 @@ Suite *h8_accounts_suite(void)
     tcase_add_test(t, parallel_wrong_guesses_verify_only_the_allowed_number);
     tcase_add_test(t, a_guesser_elsewhere_cannot_lock_the_owner_out);
     tcase_add_test(t, the_account_budget_stops_a_spread_out_guesser_but_not_the_owner);
+    tcase_add_test(t, sign_ins_tidy_away_counts_whose_time_is_over);
     tcase_add_test(t, forwarded_addresses_are_believed_only_from_a_trusted_proxy);
     tcase_add_test(t, sign_ins_are_audited_with_the_address_never_the_password);
     tcase_add_test(t, a_refresh_repeated_within_the_grace_period_gets_the_same_pair);
