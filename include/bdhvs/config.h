@@ -36,6 +36,13 @@ typedef struct bdhvs_config {
      * (BDHVS_MIGRATE_DATABASE_URL, default BDHVS_DATABASE_URL) and the retention age. */
     char migrate_database_url[1024];
     int audit_pseudonymise_days;
+    /* accounts hardening (issue 8) */
+    int login_max_account; /* failed logins per account per window, from all addresses together */
+    char trusted_proxies[1024]; /* BDHVS_TRUSTED_PROXIES: IPs/CIDRs whose X-Forwarded-For is believed */
+    int session_max_age;   /* seconds from a password sign-in after which refresh stops working */
+    int refresh_grace;     /* seconds in which a rotated refresh token gets the same new pair again */
+    int hash_concurrency;  /* password hashings at once */
+    int hash_queue_ms;     /* how long a hashing waits for a turn before 503 */
 } bdhvs_config;
 
 /* Fills cfg from the environment. Returns 0, or -1 with a message in err. For "serve"

@@ -1,49 +1,56 @@
 /* Login, refresh, logout, the current user, and bearer-token verification. */
 #include "internal.h"
+#include "bdhvs/client_addr.h"
 
 #include <sodium.h>
 #include <time.h>
 
-static db_stmt STMT_THROTTLED = {
-    "auth_throttled",
-    "SELECT ceil(extract(epoch FROM max(locked_until) - now()))::int FROM auth_throttle"
-    " WHERE key IN ($1, $2) AND locked_until > now()",
-    2};
+/* Sign-in throttling (see migrations/0013_accounts.sql): one attempt is reserved from the
+ * account's, the account-and-address pair's and the address's budgets before the password is
+ * verified, all or nothing. A failed guess keeps its reservation; anything else gives it back. */
+static db_stmt STMT_RESERVE = {
+    "auth_reserve", "SELECT auth_reserve(ARRAY[$1, $2, $3], ARRAY[$4, $5, $6]::int[], $7, $8, $9, $1)", 9};
 
-static db_stmt STMT_FAILED = {
-    "auth_failed",
-    "INSERT INTO auth_throttle AS t (key, failures, window_start) VALUES ($1, 1, now()), ($2, 1, now())"
-    " ON CONFLICT (key) DO UPDATE SET"
-    "  failures = CASE WHEN t.window_start < now() - make_interval(secs => $5) THEN 1 ELSE t.failures + 1 END,"
-    "  window_start = CASE WHEN t.window_start < now() - make_interval(secs => $5) THEN now() ELSE t.window_start END,"
-    "  locked_until = CASE WHEN t.window_start >= now() - make_interval(secs => $5)"
-    "    AND t.failures + 1 >= CASE WHEN t.key = $1 THEN $3::int ELSE $4::int END"
-    "    THEN now() + make_interval(secs => $5) ELSE t.locked_until END",
-    5};
+static db_stmt STMT_RELEASE = {
+    "auth_release", "SELECT auth_release(ARRAY[$1, $2, $3], $4, $5)", 5};
+
+static db_stmt STMT_TIDY = {"auth_tidy", "SELECT auth_tidy($1, $2)", 2};
 
 static db_stmt STMT_USER_BY_NAME = {
     "auth_user_by_name",
-    "SELECT id, password_hash, role, coalesce(unit_id, 0), username, active FROM users WHERE username = $1",
+    "SELECT id, password_hash, role, coalesce(unit_id, 0), username, active, cred_version FROM users WHERE username = $1",
+    1};
+
+static db_stmt STMT_USER_BY_ID = {
+    "auth_user_by_id",
+    "SELECT id, password_hash, role, coalesce(unit_id, 0), username, active, cred_version FROM users WHERE id = $1 AND active",
     1};
 
 static db_stmt STMT_LOGIN_OK = {
-    "auth_login_ok",
-    "WITH t AS (DELETE FROM auth_throttle WHERE key = $2)"
-    " UPDATE users SET last_login_at = now() WHERE id = $1",
-    2};
+    "auth_login_ok", "UPDATE users SET last_login_at = now() WHERE id = $1", 1};
 
 static db_stmt STMT_REFRESH_INSERT = {
     "auth_refresh_insert",
-    "INSERT INTO refresh_tokens (user_id, family_id, token_hash, expires_at)"
-    " VALUES ($1, $2, $3, now() + make_interval(secs => $4))",
-    4};
+    "WITH s AS (SELECT coalesce((SELECT login_at FROM refresh_tokens WHERE id = $5), now()) AS login_at)"
+    " INSERT INTO refresh_tokens (user_id, family_id, token_hash, expires_at, login_at)"
+    " SELECT $1, $2, $3, least(now() + make_interval(secs => $4), s.login_at + make_interval(secs => $6)), s.login_at"
+    " FROM s",
+    6};
 
 static db_stmt STMT_REFRESH_FIND = {
     "auth_refresh_find",
     "SELECT rt.id, rt.family_id, rt.used_at IS NOT NULL, rt.revoked_at IS NOT NULL OR rt.expires_at <= now(),"
-    " u.id, u.role, coalesce(u.unit_id, 0), u.username, u.active"
+    " u.id, u.role, coalesce(u.unit_id, 0), u.username, u.active,"
+    " rt.login_at <= now() - make_interval(secs => $2),"
+    " rt.used_at > now() - make_interval(secs => $3),"
+    " floor(extract(epoch FROM coalesce(rt.used_at, now())))::bigint, u.cred_version"
     " FROM refresh_tokens rt JOIN users u ON u.id = rt.user_id WHERE rt.token_hash = $1 FOR UPDATE OF rt",
-    1};
+    3};
+
+static db_stmt STMT_REFRESH_SUCCESSOR = {
+    "auth_refresh_successor",
+    "SELECT 1 FROM refresh_tokens WHERE token_hash = $1 AND family_id = $2 AND revoked_at IS NULL AND expires_at > now()",
+    2};
 
 static db_stmt STMT_REFRESH_USE = {
     "auth_refresh_use", "UPDATE refresh_tokens SET used_at = now() WHERE id = $1", 1};
@@ -58,6 +65,16 @@ static db_stmt STMT_LOGOUT = {
     " (SELECT family_id FROM refresh_tokens WHERE token_hash = $1 AND user_id = $2)",
     2};
 
+static db_stmt STMT_SET_PASSWORD = {
+    "auth_set_password",
+    "WITH b AS (SELECT user_json(u) AS j FROM users u WHERE u.id = $1 FOR UPDATE),"
+    " r AS (UPDATE refresh_tokens SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL),"
+    " t AS (UPDATE api_tokens SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL)"
+    " UPDATE users u SET password_hash = $2, cred_version = u.cred_version + 1, updated_at = now() FROM b"
+    " WHERE u.id = $1 AND u.active"
+    " RETURNING b.j, user_json(u), u.cred_version",
+    2};
+
 static db_stmt STMT_API_TOKEN = {
     "auth_api_token",
     "SELECT u.id, u.role, coalesce(u.unit_id, 0), u.username, t.id,"
@@ -70,7 +87,9 @@ static db_stmt STMT_API_TOKEN_TOUCH = {
     "auth_api_token_touch", "UPDATE api_tokens SET last_used_at = now() WHERE id = $1", 1};
 
 static db_stmt STMT_USER_STATE = {
-    "auth_user_state", "SELECT id, role, coalesce(unit_id, 0), username FROM users WHERE id = $1 AND active", 1};
+    "auth_user_state",
+    "SELECT id, role, coalesce(unit_id, 0), username, cred_version FROM users WHERE id = $1 AND active",
+    1};
 
 static db_stmt STMT_ME = {
     "auth_me", "SELECT user_json(u) FROM users u WHERE u.id = $1 AND u.active", 1};
@@ -78,6 +97,7 @@ static db_stmt STMT_ME = {
 int api_init(const bdhvs_config *cfg)
 {
     if (auth_init() != 0) return -1;
+    hash_gate_init(cfg->hash_concurrency);
     return user_cache_start(cfg->database_url);
 }
 
@@ -86,7 +106,7 @@ void api_shutdown(void)
     user_cache_stop();
 }
 
-static void fill_caller(caller *who, PGresult *r, int col_id, int col_role, int col_unit, int col_name)
+static void fill_caller(caller *who, PGresult *r, int col_id, int col_role, int col_unit, int col_name, int col_cv)
 {
     memset(who, 0, sizeof *who);
     who->user_id = atoll(PQgetvalue(r, 0, col_id));
@@ -94,6 +114,7 @@ static void fill_caller(caller *who, PGresult *r, int col_id, int col_role, int 
     who->unit_id = atoll(PQgetvalue(r, 0, col_unit));
     who->all_units = who->role == ROLE_ADMIN || who->role == ROLE_INTEGRATION;
     snprintf(who->username, sizeof who->username, "%s", PQgetvalue(r, 0, col_name));
+    if (col_cv >= 0) who->cred_version = atoll(PQgetvalue(r, 0, col_cv));
 }
 
 int api_authenticate(http_ctx *c, const char *token, caller *who)
@@ -102,8 +123,10 @@ int api_authenticate(http_ctx *c, const char *token, caller *who)
         if (jwt_check(token, (const unsigned char *)c->cfg->jwt_secret, c->cfg->jwt_secret_len, time(NULL), who) != 0)
             return 401;
         /* The signature proves who it is; the database says what they may do now, so that a
-         * disabled, demoted or moved account loses its rights at once, not when the token expires. */
-        if (user_cache_get(who->user_id, who)) return 0;
+         * disabled, demoted or moved account loses its rights at once, not when the token expires,
+         * and a token issued before the last password change is void. */
+        long long cv = who->cred_version;
+        if (user_cache_get(who->user_id, who)) return cv != who->cred_version ? 401 : 0;
         if (http_db(c) == NULL) return 503;
         char uid[24];
         snprintf(uid, sizeof uid, "%lld", who->user_id);
@@ -115,11 +138,11 @@ int api_authenticate(http_ctx *c, const char *token, caller *who)
             return st == 503 ? 503 : 401;
         }
         int found = PQntuples(r) == 1;
-        if (found) fill_caller(who, r, 0, 1, 2, 3);
+        if (found) fill_caller(who, r, 0, 1, 2, 3, 4);
         PQclear(r);
         if (!found || (!who->all_units && who->unit_id == 0)) return 401;
         user_cache_put(who);
-        return 0;
+        return cv != who->cred_version ? 401 : 0;
     }
     if (strlen(token) > 200) return 401;
     if (http_db(c) == NULL) return 503;
@@ -136,7 +159,7 @@ int api_authenticate(http_ctx *c, const char *token, caller *who)
         PQclear(r);
         return 401;
     }
-    fill_caller(who, r, 0, 1, 2, 3);
+    fill_caller(who, r, 0, 1, 2, 3, -1);
     who->via_api_token = 1;
     if (strcmp(PQgetvalue(r, 0, 5), "t") == 0) {
         const char *tv[] = {PQgetvalue(r, 0, 4)};
@@ -147,27 +170,15 @@ int api_authenticate(http_ctx *c, const char *token, caller *who)
     return 0;
 }
 
-/* Issues an access token and a new refresh token of family (0: a new family) inside the open
- * transaction, commits, and answers 200 with the pair. */
-static void issue_pair(http_ctx *c, const caller *who, long long family)
+/* Answers 200 with an access token and a refresh token (no writes). The access token's time and
+ * id come from the refresh token, so that the same pair can be answered again. */
+static void answer_pair(http_ctx *c, const caller *who, const char *refresh, time_t now)
 {
-    char refresh[64], hash[65], uid[24], fam[24], ttl[24];
-    token_random("bdr_", refresh, sizeof refresh);
+    char hash[65];
     token_hash(refresh, hash);
-    if (family == 0) {
-        randombytes_buf(&family, sizeof family);
-        family = (family & 0x3FFFFFFFFFFFFFFFLL) | 1;
-    }
-    snprintf(uid, sizeof uid, "%lld", who->user_id);
-    snprintf(fam, sizeof fam, "%lld", family);
-    snprintf(ttl, sizeof ttl, "%d", c->cfg->refresh_ttl);
-    const char *v[] = {uid, fam, hash, ttl};
-    PGresult *r = api_run(c, &STMT_REFRESH_INSERT, v, "storing the refresh token");
-    if (r == NULL) return;
-    PQclear(r);
-    if (api_commit(c) != 0) return;
-    char *access = jwt_issue(who, (const unsigned char *)c->cfg->jwt_secret, c->cfg->jwt_secret_len,
-                             c->cfg->access_ttl, time(NULL));
+    hash[32] = '\0';
+    char *access = jwt_issue_id(who, (const unsigned char *)c->cfg->jwt_secret, c->cfg->jwt_secret_len,
+                                c->cfg->access_ttl, now, hash);
     if (access == NULL) {
         respond_problem(c, 500, "Could not sign the token.");
         return;
@@ -178,6 +189,180 @@ static void issue_pair(http_ctx *c, const caller *who, long long family)
     respond_json(c, 200, o);
     json_decref(o);
     free(access);
+}
+
+/* Stores refresh (NULL: a new random one, a new chain) in family inside the open transaction,
+ * commits and answers 200 with the pair. parent_id: the rotated token's row, whose chain's
+ * sign-in time the new token keeps (NULL: the sign-in is now). */
+static void issue_pair(http_ctx *c, const caller *who, long long family, const char *refresh,
+                       const char *parent_id, time_t now)
+{
+    char fresh[64], hash[65], uid[24], fam[24], ttl[24], max_age[24];
+    if (refresh == NULL) {
+        token_random("bdr_", fresh, sizeof fresh);
+        refresh = fresh;
+    }
+    token_hash(refresh, hash);
+    if (family == 0) {
+        randombytes_buf(&family, sizeof family);
+        family = (family & 0x3FFFFFFFFFFFFFFFLL) | 1;
+    }
+    snprintf(uid, sizeof uid, "%lld", who->user_id);
+    snprintf(fam, sizeof fam, "%lld", family);
+    snprintf(ttl, sizeof ttl, "%d", c->cfg->refresh_ttl);
+    snprintf(max_age, sizeof max_age, "%d", c->cfg->session_max_age);
+    const char *v[] = {uid, fam, hash, ttl, parent_id, max_age};
+    PGresult *r = api_run(c, &STMT_REFRESH_INSERT, v, "storing the refresh token");
+    if (r == NULL) return;
+    PQclear(r);
+    if (api_commit(c) != 0) return;
+    answer_pair(c, who, refresh, now);
+}
+
+int api_hash_enter(http_ctx *c)
+{
+    if (hash_gate_enter(c->cfg->hash_queue_ms) == 0) return 0;
+    http_set_header(c, "Retry-After", "1");
+    respond_problem(c, 503, "The server is busy checking passwords; try again shortly.");
+    return -1;
+}
+
+int api_password_hash(http_ctx *c, const char *password, char out[AUTH_HASH_LEN])
+{
+    if (api_hash_enter(c) != 0) return -1;
+    int rc = password_hash(password, out);
+    hash_gate_leave();
+    if (rc != 0) {
+        respond_problem(c, 503, "Could not hash the password; try again.");
+        return -1;
+    }
+    return 0;
+}
+
+/* The throttling keys of a sign-in attempt for username (any case) from the request's address. */
+typedef struct throttle_keys {
+    char acct[160], pair[240], ip[96], known[240];
+} throttle_keys;
+
+static void make_keys(http_ctx *c, const char *username, throttle_keys *k)
+{
+    char lower[128];
+    utf8_copy(lower, sizeof lower, username); /* a throttle key: cut on a character boundary */
+    for (char *p = lower; *p; p++)
+        if (*p >= 'A' && *p <= 'Z') *p = (char)(*p + 32);
+    char where[80];
+    client_addr_throttle_unit(c->client_ip, where, sizeof where);
+    snprintf(k->acct, sizeof k->acct, "acct:%s", lower);
+    snprintf(k->pair, sizeof k->pair, "ua:%s|%s", lower, where);
+    snprintf(k->ip, sizeof k->ip, "ip:%s", where);
+    snprintf(k->known, sizeof k->known, "%s|%s", lower, where);
+}
+
+/* Reserves one attempt. Returns 0, or -1 after answering (429 with Retry-After, or a database error). */
+static int throttle_reserve(http_ctx *c, const throttle_keys *k)
+{
+    char ma[16], mp[16], mi[16], win[16], age[16];
+    snprintf(age, sizeof age, "%d", c->cfg->session_max_age);
+    snprintf(ma, sizeof ma, "%d", c->cfg->login_max_account);
+    snprintf(mp, sizeof mp, "%d", c->cfg->login_max_user);
+    snprintf(mi, sizeof mi, "%d", c->cfg->login_max_ip);
+    snprintf(win, sizeof win, "%d", c->cfg->login_window);
+    const char *v[] = {k->acct, k->pair, k->ip, ma, mp, mi, win, k->known, age};
+    PGresult *r = api_run(c, &STMT_RESERVE, v, "checking sign-in throttling");
+    if (r == NULL) return -1;
+    int wait = atoi(PQgetvalue(r, 0, 0));
+    PQclear(r);
+    if (wait <= 0) return 0;
+    char ra[16];
+    snprintf(ra, sizeof ra, "%d", wait);
+    http_set_header(c, "Retry-After", ra);
+    log_msg(LOG_WARN, "sign-in refused by throttling: %s from %s (request %s)", k->acct + 5, c->client_ip,
+            c->request_id);
+    respond_problem(c, 429, "Too many failed sign-ins; wait before trying again.");
+    return -1;
+}
+
+/* Gives a reservation back; success also forgets the account-and-address key. */
+static void throttle_release(http_ctx *c, const throttle_keys *k, int success)
+{
+    if (c->db == NULL) c->db = pool_checkout(c->pool);
+    if (c->db == NULL) return;
+    const char *v[] = {k->acct, k->pair, k->ip, success ? k->pair : NULL, success ? k->known : NULL};
+    PGresult *r = db_run(c->db, &STMT_RELEASE, v);
+    if (!db_ok(r)) log_msg(LOG_ERROR, "could not release a sign-in reservation (request %s)", c->request_id);
+    PQclear(r);
+}
+
+/* Audits a sign-in attempt (never the password): action "login" or "login_failed", entity
+ * "session", the account's id when known, and the address. */
+static int audit_signin(http_ctx *c, const char *action, long long user_id, const char *username)
+{
+    char id[24];
+    snprintf(id, sizeof id, "%lld", user_id);
+    json_t *o = json_pack("{s:s, s:s}", "username", username, "address", c->client_ip);
+    char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
+    json_decref(o);
+    if (text == NULL) {
+        respond_problem(c, 500, "Could not write the audit record.");
+        return -1;
+    }
+    int rc = api_audit(c, action, "session", user_id > 0 ? id : NULL, NULL, text);
+    free(text);
+    return rc;
+}
+
+/* The throttled check of a password: reserves an attempt for the account named in k, reads the
+ * account with st (param: its name or id; columns id, password_hash, role, unit, username,
+ * active), gives the connection back and verifies password at the hash gate (a dummy
+ * verification when there is no such active account). With next, a match also hashes next into
+ * next_hash in the same turn. Returns 1 on a match (the reservation given back, who filled), 0 on
+ * a wrong password or no account (the reservation kept, who->user_id the account's id or 0), -1
+ * after answering (throttled, busy, database). The connection is checked out again on return. */
+static int verify_throttled(http_ctx *c, const throttle_keys *k, db_stmt *st, const char *param, const char *password,
+                            caller *who, const char *next, char next_hash[AUTH_HASH_LEN])
+{
+    memset(who, 0, sizeof *who);
+    if (http_db(c) == NULL || throttle_reserve(c, k) != 0) return -1;
+    const char *uv[] = {param};
+    PGresult *r = api_run(c, st, uv, "reading the user");
+    if (r == NULL) {
+        throttle_release(c, k, 0);
+        return -1;
+    }
+    char hash[AUTH_HASH_LEN] = "";
+    int found = PQntuples(r) == 1 && strcmp(PQgetvalue(r, 0, 5), "t") == 0;
+    if (found) {
+        snprintf(hash, sizeof hash, "%s", PQgetvalue(r, 0, 1));
+        fill_caller(who, r, 0, 2, 3, 4, 6);
+    }
+    PQclear(r);
+    /* Hashing is slow: give the connection back while it runs, and wait for a turn. */
+    pool_release(c->pool, c->db);
+    c->db = NULL;
+    if (api_hash_enter(c) != 0) {
+        throttle_release(c, k, 0);
+        return -1;
+    }
+    int ok = 0, hashed = 1;
+    if (found) ok = password_verify(hash, password);
+    else password_dummy_verify(password);
+    if (ok && next) hashed = password_hash(next, next_hash) == 0;
+    hash_gate_leave();
+    if (http_db(c) == NULL) return -1; /* the reservation stays: it counts as a failure */
+    char win[16], age[16];
+    snprintf(win, sizeof win, "%d", c->cfg->login_window);
+    snprintf(age, sizeof age, "%d", c->cfg->session_max_age);
+    const char *tv[] = {win, age};
+    PGresult *t = db_run(c->db, &STMT_TIDY, tv);
+    if (!db_ok(t)) log_msg(LOG_WARN, "could not tidy sign-in throttling rows (request %s)", c->request_id);
+    PQclear(t);
+    if (!ok) return 0;
+    throttle_release(c, k, 1);
+    if (!hashed) {
+        respond_problem(c, 503, "Could not hash the password; try again.");
+        return -1;
+    }
+    return 1;
 }
 
 void auth_login(http_ctx *c)
@@ -193,56 +378,14 @@ void auth_login(http_ctx *c)
     if (jfield_string(body, "password", 1, 1024, &password, &v) == 0) verrs_add(&v, "password", "is required");
     if (http_refuse_invalid(c, &v)) goto out;
 
-    char lower[128], ukey[160], ikey[96];
-    utf8_copy(lower, sizeof lower, username); /* a throttle key: cut on a character boundary */
-    for (char *p = lower; *p; p++)
-        if (*p >= 'A' && *p <= 'Z') *p = (char)(*p + 32);
-    snprintf(ukey, sizeof ukey, "user:%s", lower);
-    snprintf(ikey, sizeof ikey, "ip:%s", c->client_ip);
-
-    if (http_db(c) == NULL) goto out;
-    const char *tv[] = {ukey, ikey};
-    PGresult *r = api_run(c, &STMT_THROTTLED, tv, "checking login throttling");
-    if (r == NULL) goto out;
-    if (!PQgetisnull(r, 0, 0)) {
-        int secs = atoi(PQgetvalue(r, 0, 0));
-        char ra[16];
-        snprintf(ra, sizeof ra, "%d", secs < 1 ? 1 : secs);
-        PQclear(r);
-        http_set_header(c, "Retry-After", ra);
-        respond_problem(c, 429, "Too many failed sign-ins; wait before trying again.");
-        goto out;
-    }
-    PQclear(r);
-
-    const char *uv[] = {lower};
-    r = api_run(c, &STMT_USER_BY_NAME, uv, "reading the user");
-    if (r == NULL) goto out;
+    throttle_keys k;
+    make_keys(c, username, &k);
+    const char *lower = k.acct + 5;
     caller who;
-    int ok = 0;
-    char hash[AUTH_HASH_LEN] = "";
-    int found = PQntuples(r) == 1 && strcmp(PQgetvalue(r, 0, 5), "t") == 0;
-    if (found) {
-        snprintf(hash, sizeof hash, "%s", PQgetvalue(r, 0, 1));
-        fill_caller(&who, r, 0, 2, 3, 4);
-    }
-    PQclear(r);
-    /* Hashing is slow: give the connection back while it runs. */
-    pool_release(c->pool, c->db);
-    c->db = NULL;
-    if (found) ok = password_verify(hash, password);
-    else password_dummy_verify(password);
-    if (http_db(c) == NULL) goto out;
-
-    if (!ok) {
-        char mu[16], mi[16], win[16];
-        snprintf(mu, sizeof mu, "%d", c->cfg->login_max_user);
-        snprintf(mi, sizeof mi, "%d", c->cfg->login_max_ip);
-        snprintf(win, sizeof win, "%d", c->cfg->login_window);
-        const char *fv[] = {ukey, ikey, mu, mi, win};
-        r = api_run(c, &STMT_FAILED, fv, "recording a failed login");
-        if (r == NULL) goto out;
-        PQclear(r);
+    int ok = verify_throttled(c, &k, &STMT_USER_BY_NAME, lower, password, &who, NULL, NULL);
+    if (ok < 0) goto out;
+    if (ok == 0) {
+        if (audit_signin(c, "login_failed", who.user_id, lower) != 0) goto out;
         http_set_header(c, "WWW-Authenticate", "Bearer realm=\"bdhvs\"");
         respond_problem(c, 401, "The username or password is wrong.");
         goto out;
@@ -253,13 +396,14 @@ void auth_login(http_ctx *c)
     }
     char uid[24];
     snprintf(uid, sizeof uid, "%lld", who.user_id);
-    const char *ov[] = {uid, ukey};
-    r = api_run(c, &STMT_LOGIN_OK, ov, "recording the login");
+    const char *ov[] = {uid};
+    PGresult *r = api_run(c, &STMT_LOGIN_OK, ov, "recording the login");
     if (r == NULL) goto out;
     PQclear(r);
-    c->who = who; /* for the log line */
+    c->who = who; /* for the log line and the audit record */
     c->authed = 1;
-    issue_pair(c, &who, 0);
+    if (audit_signin(c, "login", who.user_id, who.username) != 0) goto out;
+    issue_pair(c, &who, 0, NULL, NULL, time(NULL));
 out:
     verrs_free(&v);
     json_decref(body);
@@ -284,6 +428,19 @@ static int read_refresh_body(http_ctx *c, char hash[65])
     return rc;
 }
 
+/* Revokes family, commits and answers 401 with detail. */
+static void revoke_chain(http_ctx *c, long long family, const char *detail)
+{
+    char fam[24];
+    snprintf(fam, sizeof fam, "%lld", family);
+    const char *fv[] = {fam};
+    PGresult *r = api_run(c, &STMT_FAMILY_REVOKE, fv, "revoking a refresh token chain");
+    if (r == NULL) return;
+    PQclear(r);
+    if (api_commit(c) != 0) return;
+    respond_problem(c, 401, detail);
+}
+
 void auth_refresh(http_ctx *c)
 {
     char hash[65];
@@ -293,7 +450,10 @@ void auth_refresh(http_ctx *c)
         respond_problem(c, 503, "The database is unavailable; try again shortly.");
         return;
     }
-    const char *v[] = {hash};
+    char max_age[24], grace[24];
+    snprintf(max_age, sizeof max_age, "%d", c->cfg->session_max_age);
+    snprintf(grace, sizeof grace, "%d", c->cfg->refresh_grace);
+    const char *v[] = {hash, max_age, grace};
     PGresult *r = api_run(c, &STMT_REFRESH_FIND, v, "reading the refresh token");
     if (r == NULL) return;
     if (PQntuples(r) != 1) {
@@ -305,28 +465,51 @@ void auth_refresh(http_ctx *c)
     long long family = atoll(PQgetvalue(r, 0, 1));
     int reused = strcmp(PQgetvalue(r, 0, 2), "t") == 0;
     int dead = strcmp(PQgetvalue(r, 0, 3), "t") == 0 || strcmp(PQgetvalue(r, 0, 8), "t") != 0;
+    int too_old = strcmp(PQgetvalue(r, 0, 9), "t") == 0;
+    int in_grace = strcmp(PQgetvalue(r, 0, 10), "t") == 0;
+    time_t at = (time_t)atoll(PQgetvalue(r, 0, 11));
     caller who;
-    fill_caller(&who, r, 4, 5, 6, 7);
+    fill_caller(&who, r, 4, 5, 6, 7, 12);
     char id[24];
     snprintf(id, sizeof id, "%s", PQgetvalue(r, 0, 0));
     PQclear(r);
-    if (reused && !dead) {
-        /* A rotated token came back: someone holds a copy. Revoke the whole chain. */
-        char fam[24];
-        snprintf(fam, sizeof fam, "%lld", family);
-        const char *fv[] = {fam};
-        r = api_run(c, &STMT_FAMILY_REVOKE, fv, "revoking a refresh token chain");
-        if (r == NULL) return;
-        PQclear(r);
-        if (api_commit(c) != 0) return;
-        log_msg(LOG_WARN, "refresh token reuse for user %lld: chain revoked (request %s)", who.user_id,
-                c->request_id);
-        respond_problem(c, 401, "The refresh token was already used; every session of this sign-in is revoked.");
-        return;
-    }
-    if (dead || reused) {
+    if (dead) {
         db_rollback(c->db);
         respond_problem(c, 401, "The refresh token is invalid, expired or revoked.");
+        return;
+    }
+    if (too_old) {
+        revoke_chain(c, family, "This sign-in has reached its maximum age; sign in again.");
+        return;
+    }
+    /* The successor is derived from this token, so a retry can be answered with it again. */
+    char next[64], next_hash[65];
+    token_successor((const unsigned char *)c->cfg->jwt_secret, c->cfg->jwt_secret_len, hash, next, sizeof next);
+    if (reused && in_grace) {
+        /* Two tabs or a retry after a lost answer: the same new pair, if it is still good. */
+        char fam[24];
+        snprintf(fam, sizeof fam, "%lld", family);
+        token_hash(next, next_hash);
+        const char *sv[] = {next_hash, fam};
+        r = api_run(c, &STMT_REFRESH_SUCCESSOR, sv, "reading the refresh token");
+        if (r == NULL) return;
+        int good = PQntuples(r) == 1;
+        PQclear(r);
+        db_rollback(c->db);
+        if (!good) {
+            respond_problem(c, 401, "The refresh token is invalid, expired or revoked.");
+            return;
+        }
+        c->who = who;
+        c->authed = 1;
+        answer_pair(c, &who, next, at);
+        return;
+    }
+    if (reused) {
+        /* A rotated token came back after the grace period: someone holds a copy. */
+        log_msg(LOG_WARN, "refresh token reuse for user %lld: chain revoked (request %s)", who.user_id,
+                c->request_id);
+        revoke_chain(c, family, "The refresh token was already used; every session of this sign-in is revoked.");
         return;
     }
     const char *uv[] = {id};
@@ -335,7 +518,62 @@ void auth_refresh(http_ctx *c)
     PQclear(r);
     c->who = who;
     c->authed = 1;
-    issue_pair(c, &who, family);
+    issue_pair(c, &who, family, next, id, at);
+}
+
+/* POST /me/password: the owner changes the password with the current one. Every other sign-in
+ * and every API token of the account is revoked; the answer is a new pair for this client. */
+void auth_change_password(http_ctx *c)
+{
+    static const char *const fields[] = {"current_password", "new_password", NULL};
+    json_t *body = http_json_body(c, 0);
+    if (body == NULL) return;
+    verrs v;
+    verrs_init(&v);
+    const char *cur = NULL, *next = NULL;
+    json_refuse_unknown(body, fields, &v);
+    if (jfield_string(body, "current_password", 1, 1024, &cur, &v) == 0)
+        verrs_add(&v, "current_password", "is required");
+    if (jfield_string(body, "new_password", 10, 1024, &next, &v) == 0 && json_object_get(body, "new_password") == NULL)
+        verrs_add(&v, "new_password", "is required");
+    if (cur && next && strcmp(cur, next) == 0) verrs_add(&v, "new_password", "must differ from the current password");
+    if (http_refuse_invalid(c, &v)) goto out;
+
+    throttle_keys k;
+    make_keys(c, c->who.username, &k);
+    char uid[24], fresh[AUTH_HASH_LEN];
+    snprintf(uid, sizeof uid, "%lld", c->who.user_id);
+    caller who;
+    int ok = verify_throttled(c, &k, &STMT_USER_BY_ID, uid, cur, &who, next, fresh);
+    if (ok < 0) goto out;
+    if (ok == 0 && who.user_id == 0) {
+        respond_problem(c, 401, "This account no longer exists or is disabled.");
+        goto out;
+    }
+    if (ok == 0) {
+        verrs_add(&v, "current_password", "is wrong");
+        http_refuse_invalid(c, &v);
+        goto out;
+    }
+    if (api_begin(c) != 0) goto out;
+    const char *pv[] = {uid, fresh};
+    PGresult *r = api_run(c, &STMT_SET_PASSWORD, pv, "changing the password");
+    if (r == NULL) goto out;
+    if (PQntuples(r) != 1) {
+        PQclear(r);
+        db_rollback(c->db);
+        respond_problem(c, 401, "This account no longer exists or is disabled.");
+        goto out;
+    }
+    who.cred_version = atoll(PQgetvalue(r, 0, 2));
+    int failed = api_audit(c, "password_change", "user", uid, PQgetvalue(r, 0, 0), PQgetvalue(r, 0, 1));
+    PQclear(r);
+    if (failed) goto out;
+    user_cache_forget(who.user_id);
+    issue_pair(c, &who, 0, NULL, NULL, time(NULL));
+out:
+    verrs_free(&v);
+    json_decref(body);
 }
 
 void auth_logout(http_ctx *c)

@@ -73,6 +73,11 @@ void auth_login(http_ctx *c);
 void auth_refresh(http_ctx *c);
 void auth_logout(http_ctx *c);
 void auth_me(http_ctx *c);
+void auth_change_password(http_ctx *c);
+/* Password hashing takes a turn at the hash gate (BDHVS_HASH_CONCURRENCY); when none comes within
+ * BDHVS_HASH_QUEUE_MS these answer 503 with Retry-After and return -1. */
+int api_hash_enter(http_ctx *c);
+int api_password_hash(http_ctx *c, const char *password, char out[AUTH_HASH_LEN]);
 void tokens_create(http_ctx *c);
 void tokens_list(http_ctx *c);
 void tokens_delete(http_ctx *c);

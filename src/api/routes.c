@@ -5,6 +5,7 @@
 
 /* Query parameters, by route (bom: a byte-order mark before a CSV answer). */
 static const char *const Q_PAGE[] = {"limit", "offset", NULL};
+static const char *const Q_TOKENS[] = {"user_id", "limit", "offset", NULL};
 static const char *const Q_PAGE_CSV[] = {"limit", "offset", "bom", NULL};
 static const char *const Q_USERS[] = {"role", "unit_id", "under", "active", "q", "updated_since",
                                       "sort", "limit", "offset", "bom", NULL};
@@ -51,8 +52,9 @@ const http_route api_routes[] = {
     {"POST", "/api/v1/auth/refresh", auth_refresh, ROLE_NONE},
     {"POST", "/api/v1/auth/logout", auth_logout, ROLE_VIEWER},
     {"GET", "/api/v1/me", auth_me, ROLE_VIEWER},
+    {"POST", "/api/v1/me/password", auth_change_password, ROLE_VIEWER},
 
-    {"GET", "/api/v1/tokens", tokens_list, ROLE_VIEWER, Q_PAGE},
+    {"GET", "/api/v1/tokens", tokens_list, ROLE_VIEWER, Q_TOKENS},
     {"POST", "/api/v1/tokens", tokens_create, ROLE_VIEWER},
     {"DELETE", "/api/v1/tokens/:id", tokens_delete, ROLE_VIEWER},
 

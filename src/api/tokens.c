@@ -1,4 +1,6 @@
-/* API tokens for scripts and other systems: shown once, stored hashed, expiring, revocable. */
+/* API tokens for scripts and other systems: shown once, stored hashed, expiring, revocable.
+ * Minted only from a password sign-in's session (never with an API token); every token of an
+ * account is revoked when its password changes or it is disabled. Admins list and revoke anyone's. */
 #include "internal.h"
 
 static db_stmt STMT_CREATE = {
@@ -30,6 +32,10 @@ static db_stmt STMT_REVOKE = {
 void tokens_create(http_ctx *c)
 {
     static const char *const fields[] = {"name", "expires_on", NULL};
+    if (c->who.via_api_token) {
+        respond_problem(c, 403, "API tokens are created from a signed-in session, not with another API token.");
+        return;
+    }
     json_t *body = http_json_body(c, 0);
     if (body == NULL) return;
     verrs v;
@@ -86,11 +92,17 @@ void tokens_list(http_ctx *c)
     verrs v;
     verrs_init(&v);
     long limit, offset;
+    long long user = c->who.user_id;
+    http_query_id(c, "user_id", &user, &v);
     http_query_page(c, &limit, &offset, &v);
     if (!api_query_ok(c, &v)) return;
+    if (user != c->who.user_id && c->who.role != ROLE_ADMIN) {
+        respond_problem(c, 403, "Only an admin lists another user's API tokens.");
+        return;
+    }
     if (http_db(c) == NULL) return;
     char uid[24], l[24], o[24];
-    snprintf(uid, sizeof uid, "%lld", c->who.user_id);
+    snprintf(uid, sizeof uid, "%lld", user);
     snprintf(l, sizeof l, "%ld", limit);
     snprintf(o, sizeof o, "%ld", offset);
     const char *pv[] = {uid, l, o};

@@ -1,5 +1,8 @@
-/* Users: admins manage everyone; managers manage the users of their subtree and can never
- * grant a role above their own or a unit outside their subtree. Passwords never leave. */
+/* Users: admins manage everyone. A manager manages users of any role up to manager in units
+ * strictly below its own, and only reporters and viewers in its own unit; it sees every user of
+ * its subtree. Admin and integration accounts are managed by admins only. A password is set by
+ * an admin here, or changed by its owner with the current one (POST /me/password). Passwords
+ * never leave. */
 #include "internal.h"
 
 static const char *const USER_COLUMNS[] = {"id", "username", "full_name", "role", "unit_id", "unit_code",
@@ -11,7 +14,8 @@ static db_stmt STMT_GET = {
     "users_get", "SELECT user_json(u) FROM users u WHERE u.id = $1 AND" USER_SCOPE, 2};
 
 static db_stmt STMT_LOCK = {
-    "users_lock", "SELECT user_json(u), u.role FROM users u WHERE u.id = $1 AND" USER_SCOPE " FOR UPDATE", 2};
+    "users_lock",
+    "SELECT user_json(u), u.role, coalesce(u.unit_id, 0) FROM users u WHERE u.id = $1 AND" USER_SCOPE " FOR UPDATE", 2};
 
 static db_stmt STMT_LIST = {
     "users_list",
@@ -47,7 +51,8 @@ static db_stmt STMT_UPDATE = {
     "users_update",
     "UPDATE users SET full_name = coalesce($2, full_name), role = coalesce($3, role),"
     " unit_id = CASE WHEN $4::bool THEN $5::bigint ELSE unit_id END, active = coalesce($6, active),"
-    " password_hash = coalesce($7, password_hash), updated_at = now()"
+    " password_hash = coalesce($7, password_hash),"
+    " cred_version = cred_version + CASE WHEN $7 IS NULL THEN 0 ELSE 1 END, updated_at = now()"
     " WHERE id = $1 RETURNING user_json(users)",
     7};
 
@@ -163,6 +168,19 @@ static int may_grant(http_ctx *c, role_t r)
     return r != ROLE_ADMIN && r != ROLE_INTEGRATION && role_rank(r) <= role_rank(c->who.role);
 }
 
+/* May the caller manage a user of role r in unit (0: none), a unit already known to be inside
+ * the caller's subtree? Admin: anyone. Manager: up to manager strictly below its own unit,
+ * reporters and viewers in its own unit. */
+static int may_manage(http_ctx *c, role_t r, long long unit)
+{
+    if (c->who.role == ROLE_ADMIN) return 1;
+    if (c->who.role != ROLE_MANAGER || !may_grant(c, r) || unit == 0) return 0;
+    return unit != c->who.unit_id || r == ROLE_REPORTER || r == ROLE_VIEWER;
+}
+
+static const char NOT_YOURS[] =
+    "A manager manages managers, reporters and viewers of the units below its own, and only reporters and viewers of its own unit.";
+
 void users_create(http_ctx *c)
 {
     json_t *body = http_json_body(c, 0);
@@ -185,15 +203,17 @@ void users_create(http_ctx *c)
         goto out;
     }
     char hash[AUTH_HASH_LEN];
-    if (password_hash(in.password, hash) != 0) {
-        respond_problem(c, 503, "Could not hash the password; try again.");
-        goto out;
-    }
+    if (api_password_hash(c, in.password, hash) != 0) goto out;
     if (api_begin(c) != 0) goto out;
     long long unit = 0;
     if (in.unit_given && !in.unit_null) {
         unit = api_resolve_unit(c, in.unit_id, in.unit_code, in.unit_code ? "unit_code" : "unit_id", 1, &v);
         if (unit == -2 || http_refuse_invalid(c, &v)) goto out;
+    }
+    if (!may_manage(c, in.role, unit)) {
+        db_rollback(c->db);
+        respond_problem(c, 403, NOT_YOURS);
+        goto out;
     }
     char us[24];
     snprintf(us, sizeof us, "%lld", unit);
@@ -213,17 +233,18 @@ out:
     json_decref(body);
 }
 
-/* Locks the user in scope; answers 404 or 403 (a manager touching an admin) and returns NULL. */
-static PGresult *lock_user(http_ctx *c, const char *ids)
+/* Locks the user in scope; answers 404, or 403 when the caller may not manage the user (unless
+ * self is set and it is the caller), and returns NULL. */
+static PGresult *lock_user(http_ctx *c, const char *ids, int self)
 {
     char sc[24];
     const char *v[] = {ids, api_scope(c, sc)};
     PGresult *r = api_lock_one(c, &STMT_LOCK, v, "There is no such user.", 1);
     if (r == NULL) return NULL;
-    if (!may_grant(c, role_parse(PQgetvalue(r, 0, 1)))) {
+    if (!self && !may_manage(c, role_parse(PQgetvalue(r, 0, 1)), atoll(PQgetvalue(r, 0, 2)))) {
         PQclear(r);
         db_rollback(c->db);
-        respond_problem(c, 403, "You may not change a user whose role is above your own.");
+        respond_problem(c, 403, NOT_YOURS);
         return NULL;
     }
     return r;
@@ -254,19 +275,25 @@ void users_update(http_ctx *c)
         respond_problem(c, 403, "You may not grant a role above your own.");
         goto out;
     }
-    if (id == c->who.user_id && ((in.active_given && !in.active) || (in.role != ROLE_NONE && in.role != c->who.role))) {
+    int self = id == c->who.user_id;
+    if (self && ((in.active_given && !in.active) || (in.role != ROLE_NONE && in.role != c->who.role))) {
         respond_problem(c, 403, "You may not disable your own account or change your own role.");
         goto out;
     }
-    char hash[AUTH_HASH_LEN];
-    if (in.password && password_hash(in.password, hash) != 0) {
-        respond_problem(c, 503, "Could not hash the password; try again.");
+    if (self && c->who.role != ROLE_ADMIN && in.unit_given) {
+        respond_problem(c, 403, "You may not move your own account to another unit.");
         goto out;
     }
+    if (in.password && c->who.role != ROLE_ADMIN) {
+        respond_problem(c, 403, "Only an admin sets a user's password; change your own with POST /api/v1/me/password.");
+        goto out;
+    }
+    char hash[AUTH_HASH_LEN];
+    if (in.password && api_password_hash(c, in.password, hash) != 0) goto out;
     if (api_begin(c) != 0) goto out;
     char ids[24];
     snprintf(ids, sizeof ids, "%lld", id);
-    cur = lock_user(c, ids);
+    cur = lock_user(c, ids, self);
     if (cur == NULL) goto out;
     if (json_object_size(body) == 0) { /* nothing to change: no write, no audit entry */
         db_rollback(c->db);
@@ -285,6 +312,12 @@ void users_update(http_ctx *c)
         db_rollback(c->db);
         goto out;
     }
+    long long final_unit = in.unit_given ? unit : atoll(PQgetvalue(cur, 0, 2));
+    if (!self && !may_manage(c, final_role, final_unit)) {
+        db_rollback(c->db);
+        respond_problem(c, 403, NOT_YOURS);
+        goto out;
+    }
     char us[24];
     snprintf(us, sizeof us, "%lld", unit);
     const char *uv[] = {ids, in.full_name, in.role != ROLE_NONE ? in.role_text : NULL, in.unit_given ? "true" : "false",
@@ -293,7 +326,8 @@ void users_update(http_ctx *c)
     r = api_run(c, &STMT_UPDATE, uv, "updating the user");
     if (r == NULL) goto out;
     int disabled = in.active_given && !in.active;
-    if ((disabled || in.password) && revoke_sessions(c, ids, disabled) != 0) goto out;
+    /* A new password or a disabled account ends every sign-in and every API token. */
+    if ((disabled || in.password) && revoke_sessions(c, ids, 1) != 0) goto out;
     const char *json = PQgetvalue(r, 0, 0);
     if (api_audit(c, "update", "user", ids, PQgetvalue(cur, 0, 0), json) != 0 || api_commit(c) != 0) goto out;
     user_cache_forget(id);
@@ -316,7 +350,7 @@ void users_delete(http_ctx *c)
     if (api_begin(c) != 0) return;
     char ids[24];
     snprintf(ids, sizeof ids, "%lld", id);
-    PGresult *cur = lock_user(c, ids);
+    PGresult *cur = lock_user(c, ids, 0);
     if (cur == NULL) return;
     const char *uv[] = {ids, NULL, NULL, "false", NULL, "false", NULL};
     PGresult *r = api_run(c, &STMT_UPDATE, uv, "disabling the user");

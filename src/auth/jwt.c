@@ -11,11 +11,18 @@
 
 char *jwt_issue(const caller *who, const unsigned char *key, size_t keylen, int ttl, time_t now)
 {
+    char jti[33];
+    random_hex(jti, 16);
+    return jwt_issue_id(who, key, keylen, ttl, now, jti);
+}
+
+char *jwt_issue_id(const caller *who, const unsigned char *key, size_t keylen, int ttl, time_t now,
+                   const char *jti)
+{
     jwt_t *j = NULL;
     char *out = NULL;
-    char sub[32], jti[33];
+    char sub[32];
     snprintf(sub, sizeof sub, "%lld", who->user_id);
-    random_hex(jti, 16);
     if (jwt_new(&j) != 0) return NULL;
     if (jwt_set_alg(j, JWT_ALG_HS256, key, (int)keylen) != 0) goto out;
     if (jwt_add_grant(j, "sub", sub) || jwt_add_grant(j, "iss", JWT_ISSUER) ||
@@ -24,6 +31,7 @@ char *jwt_issue(const caller *who, const unsigned char *key, size_t keylen, int 
         jwt_add_grant_int(j, "nbf", (long)now) || jwt_add_grant_int(j, "exp", (long)now + ttl))
         goto out;
     if (who->unit_id > 0 && jwt_add_grant_int(j, "unit", (long)who->unit_id) != 0) goto out;
+    if (who->cred_version > 0 && jwt_add_grant_int(j, "cv", (long)who->cred_version) != 0) goto out;
     out = jwt_encode_str(j);
 out:
     jwt_free(j);
@@ -86,6 +94,11 @@ int jwt_check(const char *token, const unsigned char *key, size_t keylen, time_t
     }
     who->all_units = who->role == ROLE_ADMIN || who->role == ROLE_INTEGRATION;
     if (!who->all_units && who->unit_id == 0) goto out;
+    json_t *cv = json_object_get(claims, "cv");
+    if (cv != NULL) {
+        if (!json_is_integer(cv) || json_integer_value(cv) <= 0) goto out;
+        who->cred_version = json_integer_value(cv);
+    }
     if (json_is_string(name)) snprintf(who->username, sizeof who->username, "%s", json_string_value(name));
     rc = 0;
 out:

@@ -1,4 +1,5 @@
 #include "bdhvs/config.h"
+#include "bdhvs/client_addr.h"
 #include "bdhvs/log.h"
 
 #include <errno.h>
@@ -6,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 int config_parse_int(const char *s, long min, long max, long *out)
 {
@@ -88,6 +90,12 @@ int config_load(bdhvs_config *cfg, int need_secret, char *err, size_t errlen)
     cfg->body_timeout = 120;
     cfg->heavy_threads = 2;
     cfg->queue_ms = 15000;
+    cfg->login_max_account = 50;
+    cfg->session_max_age = 30 * 24 * 3600;
+    cfg->refresh_grace = 10;
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    cfg->hash_concurrency = ncpu < 1 ? 1 : ncpu > 256 ? 256 : (int)ncpu;
+    cfg->hash_queue_ms = 2000;
 
     const char *url = getenv("BDHVS_DATABASE_URL");
     if (url == NULL || *url == '\0') url = "host=127.0.0.1 port=54320 dbname=bdhvs user=bdhvs_app";
@@ -140,6 +148,21 @@ int config_load(bdhvs_config *cfg, int need_secret, char *err, size_t errlen)
         env_int("BDHVS_HEAVY_THREADS", 1, 256, &cfg->heavy_threads, err, errlen) ||
         env_int("BDHVS_QUEUE_MS", 100, 600000, &cfg->queue_ms, err, errlen))
         return -1;
+    if (env_int("BDHVS_LOGIN_MAX_PER_ACCOUNT", 1, 100000, &cfg->login_max_account, err, errlen) ||
+        env_int("BDHVS_SESSION_MAX_AGE", 60, 366 * 86400, &cfg->session_max_age, err, errlen) ||
+        env_int("BDHVS_REFRESH_GRACE", 0, 300, &cfg->refresh_grace, err, errlen) ||
+        env_int("BDHVS_HASH_CONCURRENCY", 1, 256, &cfg->hash_concurrency, err, errlen) ||
+        env_int("BDHVS_HASH_QUEUE_MS", 0, 600000, &cfg->hash_queue_ms, err, errlen))
+        return -1;
+    const char *proxies = getenv("BDHVS_TRUSTED_PROXIES");
+    if (proxies != NULL) {
+        if (copy_str(cfg->trusted_proxies, sizeof cfg->trusted_proxies, proxies, "BDHVS_TRUSTED_PROXIES", err,
+                     errlen) != 0)
+            return -1;
+        char bad[64];
+        if (client_addr_check_list(cfg->trusted_proxies, bad, sizeof bad) != 0)
+            return fail(err, errlen, "BDHVS_TRUSTED_PROXIES must list IP addresses or CIDRs separated by commas; \"%s\" is not one", bad);
+    }
 
     cfg->import_max_rows = 200000;
     const char *imr = getenv("BDHVS_IMPORT_MAX_ROWS");

@@ -3,6 +3,7 @@
  * 404/405 fallbacks, early refusals before any body is read (framing, 413 by Content-Length,
  * 401/403), bodies spooled to a temporary file past a threshold, deadlines for a request's head
  * and body, an optional separate listener for health, readiness and metrics, and metrics. */
+#include "bdhvs/client_addr.h"
 #include "bdhvs/http.h"
 #include "bdhvs/log.h"
 
@@ -195,6 +196,13 @@ static void client_ip(const struct _u_request *req, char *buf, size_t len)
         inet_ntop(AF_INET, &((struct sockaddr_in *)req->client_address)->sin_addr, buf, (socklen_t)len);
     else if (req->client_address->sa_family == AF_INET6)
         inet_ntop(AF_INET6, &((struct sockaddr_in6 *)req->client_address)->sin6_addr, buf, (socklen_t)len);
+    /* issue 8 item 5: behind a trusted proxy, the client is in X-Forwarded-For */
+    if (S.opts->cfg->trusted_proxies[0] != '\0') {
+        char peer[64];
+        snprintf(peer, sizeof peer, "%s", buf);
+        client_addr_resolve(peer, u_map_get_case(req->map_header, "X-Forwarded-For"), S.opts->cfg->trusted_proxies,
+                            buf, len);
+    }
 }
 
 static void log_request(http_ctx *c, double ms)

@@ -84,6 +84,8 @@ Suite *h8_http_suite(void);
 Suite *h8_scope_suite(void);
 Suite *h8_valid_suite(void);
 Suite *h8_audit_suite(void);
+Suite *h8_accounts_suite(void);
+Suite *h8_hash_gate_suite(void); /* only with BDHVS_TEST_HASH_GATE set (scripts/test) */
 Suite *resilience_suite(void);
 
 #endif

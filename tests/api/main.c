@@ -32,6 +32,8 @@ int main(void)
     srunner_add_suite(sr, h8_scope_suite());
     srunner_add_suite(sr, h8_valid_suite());
     srunner_add_suite(sr, h8_audit_suite());
+    srunner_add_suite(sr, h8_accounts_suite());
+    if (getenv("BDHVS_TEST_HASH_GATE")) srunner_add_suite(sr, h8_hash_gate_suite());
     srunner_add_suite(sr, resilience_suite()); /* restarts PostgreSQL: keep it last */
     srunner_run_all(sr, CK_NORMAL);
     int failed = srunner_ntests_failed(sr);

@@ -178,7 +178,14 @@ START_TEST(refresh_rotates_and_reuse_revokes_the_chain)
     ck_assert_str_ne(r1, r2);
     ck_assert_int_eq(status_with(jstr(a, "access_token")), 200);
     resp_free(a);
-    /* r1 was rotated: presenting it again is theft, and r2 dies with it. */
+    /* r1 was rotated: presenting it again after the grace period (BDHVS_REFRESH_GRACE, moved
+     * into the past here rather than waited for) is theft, and r2 dies with it. */
+    char h1[65];
+    token_hash(r1, h1);
+    PGresult *res = PQexecParams(test_db(), "UPDATE refresh_tokens SET used_at = now() - interval '1 hour' WHERE token_hash = $1",
+                                 1, NULL, (const char *const[]){h1}, NULL, NULL, 0);
+    ck_assert_int_eq(PQresultStatus(res), PGRES_COMMAND_OK);
+    PQclear(res);
     resp *b = refresh(r1);
     ASSERT_STATUS(b, 401);
     resp_free(b);

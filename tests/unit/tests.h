@@ -8,4 +8,6 @@ Suite *password_suite(void);
 Suite *routes_suite(void);
 Suite *csvin_suite(void);
 Suite *utf8_suite(void);
+Suite *client_addr_suite(void);
+Suite *accounts_suite(void);
 #endif
