@@ -681,6 +681,13 @@ static db_stmt STMT_IDEM_PUT = {
     "idem_put",
     "INSERT INTO idempotency_keys (user_id, endpoint, key, body_hash, status, response) VALUES ($1, $2, $3, $4, $5, $6)", 6};
 
+/* Loads under one key run one at a time: the second waits here, inside its transaction, until
+ * the first commits or rolls back, then looks for the key again. Without it a concurrent retry
+ * would merge the same rows and fail on them instead of replaying the first answer. The class
+ * number keeps these locks apart from the migration runner's. */
+static db_stmt STMT_IDEM_LOCK = {
+    "idem_lock", "SELECT pg_advisory_xact_lock(20260017, hashtext($1 || '/' || $2 || '/' || $3))", 3};
+
 static void body_hash(http_ctx *c, int dry_run, int replace, char out[65])
 {
     crypto_generichash_state st;
@@ -738,6 +745,23 @@ static int idem_store(http_ctx *c, const import_spec *sp, const char *key, const
     PQclear(r);
     free(body);
     return ok ? 0 : -1;
+}
+
+/* Takes the key's lock in the load's transaction and looks for the key again (a load with the
+ * same key may have committed while this one was reading). Returns 1 when it answered. */
+static int idem_lock_and_replay(http_ctx *c, const import_spec *sp, const char *key, const char *hash)
+{
+    char uid[24];
+    snprintf(uid, sizeof uid, "%lld", c->who.user_id);
+    const char *v[] = {uid, sp->endpoint, key};
+    PGresult *r = api_run(c, &STMT_IDEM_LOCK, v, "waiting for a load with the same Idempotency-Key");
+    if (r == NULL) return 1;
+    PQclear(r);
+    if (idem_replay(c, sp, key, hash)) {
+        if (c->db) db_rollback(c->db);
+        return 1;
+    }
+    return 0;
 }
 
 static double tnow(void)
@@ -805,6 +829,7 @@ static void run_import(http_ctx *c, const import_spec *sp)
     check_cells(sp, &r, &e);
     double t1 = tnow();
     if (api_begin(c) != 0) goto out;
+    if (key && !dry && idem_lock_and_replay(c, sp, keybuf, hash)) goto out;
     if (db_exec(c->db, sp->stage_ddl) != 0) {
         respond_problem(c, 503, "The database refused the load; try again.");
         goto out;
@@ -873,8 +898,11 @@ static void run_import(http_ctx *c, const import_spec *sp)
         db_rollback(c->db);
     } else {
         if (key && idem_store(c, sp, keybuf, hash) != 0) {
-            /* Someone stored this key meanwhile: undo and answer what they answered. */
+            /* The key and the rows commit together or not at all: the 200 made above must not
+             * go out for a load that is rolled back. If another answer was stored under the key
+             * meanwhile, that one is replayed instead. */
             db_rollback(c->db);
+            respond_problem(c, 503, "The load could not be recorded under its Idempotency-Key; nothing was written. Try again.");
             idem_replay(c, sp, keybuf, hash);
             goto out;
         }
