@@ -23,9 +23,9 @@
 #   BDHVS_JWT_SECRET, BDHVS_MIGRATIONS_DIR, ASAN_OPTIONS...: passed to the server as they are
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-# shellcheck source=../../scripts/lib/common.sh
+# shellcheck source-path=SCRIPTDIR source=../../scripts/lib/common.sh
 . "$HERE/../../scripts/lib/common.sh"
-# shellcheck source=lib.sh
+# shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$HERE/lib.sh"
 
 BIN=${CRASH_BIN:?}

@@ -37,22 +37,34 @@ sql() {
     -h 127.0.0.1 -p "$CR_PG_PORT" -U postgres -d "$CR_DB" "$@"
 }
 
-# A fresh database with the demo data.
-crash_prepare_db() {
-  pg_make_db "$CR_PG_PORT" "$CR_DB" fresh &&
-    BDHVS_DATABASE_URL="$(pg_conninfo "$CR_PG_PORT" "$CR_DB")" "$CR_BIN" migrate &&
-    BDHVS_DATABASE_URL="$(pg_conninfo "$CR_PG_PORT" "$CR_DB")" "$CR_BIN" seed demo
+# db_env PORT DB: the server's connection and, where the project has an owner role for
+# migrations (pg_conninfo_owner), that one's; the caller's own BDHVS_*DATABASE_URL never leak in.
+db_env() {
+  local owner
+  owner=$(pg_conninfo "$1" "$2")
+  if declare -F pg_conninfo_owner >/dev/null; then owner=$(pg_conninfo_owner "$1" "$2"); fi
+  printf '%s\n' "BDHVS_DATABASE_URL=$(pg_conninfo "$1" "$2")" "BDHVS_MIGRATE_DATABASE_URL=$owner"
 }
 
-# server_start [DATABASE_URL]: starts the server (log appended to server.log) and waits for
+# A fresh database with the demo data.
+crash_prepare_db() {
+  local -a e
+  mapfile -t e < <(db_env "$CR_PG_PORT" "$CR_DB")
+  pg_make_db "$CR_PG_PORT" "$CR_DB" fresh &&
+    env "${e[@]}" "$CR_BIN" migrate && env "${e[@]}" "$CR_BIN" seed demo
+}
+
+# shellcheck disable=SC2120 # the arguments are optional
+# server_start [PG_PORT DB]: starts the server (log appended to server.log) and waits for
 # /readyz (the database answers and the migrations are current), up to 60 s.
 server_start() {
-  local url=${1:-$(pg_conninfo "$CR_PG_PORT" "$CR_DB")}
+  local -a e
+  mapfile -t e < <(db_env "${1:-$CR_PG_PORT}" "${2:-$CR_DB}")
   if curl -fsS -m 2 "$CR_API/healthz" >/dev/null 2>&1; then
     printf 'something already answers on %s\n' "$CR_API" >>"$CR_DIR/server.log"
     return 1
   fi
-  env BDHVS_LISTEN="127.0.0.1:$CR_API_PORT" BDHVS_DATABASE_URL="$url" BDHVS_DB_POOL=4 BDHVS_THREADS=4 \
+  env "${e[@]}" BDHVS_LISTEN="127.0.0.1:$CR_API_PORT" BDHVS_DB_POOL=4 BDHVS_THREADS=4 \
     BDHVS_MAX_BODY=16777216 ASAN_OPTIONS="${ASAN_OPTIONS:-}:log_path=$CR_DIR/asan-server" \
     "$CR_BIN" serve >>"$CR_DIR/server.log" 2>&1 </dev/null &
   CR_SPID=$!
@@ -125,7 +137,9 @@ login() {
   printf '%s\n' "$token"
 }
 
-# post_csv FILE KEY PREFIX: POST /api/v1/staff/import; PREFIX.body, PREFIX.head; prints the status.
+# post_csv FILE KEY PREFIX: POST /api/v1/staff/import as $TOKEN (the caller signs in); PREFIX.body,
+# PREFIX.head; prints the status.
+# shellcheck disable=SC2153 # TOKEN is the caller's
 post_csv() {
   curl -sS -m 300 -o "$3.body" -D "$3.head" -w '%{http_code}' -X POST "$CR_API/api/v1/staff/import" \
     -H "Authorization: Bearer $TOKEN" -H 'Content-Type: text/csv' -H "Idempotency-Key: $2" \
