@@ -674,19 +674,8 @@ static void answer_errors(http_ctx *c, errs *e)
     respond_problem_errors(c, 422, detail, e->list);
 }
 
-/* ---- idempotency ---- */
-static db_stmt STMT_IDEM_GET = {
-    "idem_get", "SELECT body_hash, status, response FROM idempotency_keys WHERE user_id = $1 AND endpoint = $2 AND key = $3", 3};
-static db_stmt STMT_IDEM_PUT = {
-    "idem_put",
-    "INSERT INTO idempotency_keys (user_id, endpoint, key, body_hash, status, response) VALUES ($1, $2, $3, $4, $5, $6)", 6};
-
-/* Loads under one key run one at a time: the second waits here, inside its transaction, until
- * the first commits or rolls back, then looks for the key again. Without it a concurrent retry
- * would merge the same rows and fail on them instead of replaying the first answer. The class
- * number keeps these locks apart from the migration runner's. */
-static db_stmt STMT_IDEM_LOCK = {
-    "idem_lock", "SELECT pg_advisory_xact_lock(20260017, hashtext($1 || '/' || $2 || '/' || $3))", 3};
+/* ---- idempotency (idempotency.c) ---- */
+#define OTHER_LOAD "This Idempotency-Key belongs to another load."
 
 static void body_hash(http_ctx *c, int dry_run, int replace, char out[65])
 {
@@ -704,64 +693,17 @@ static void body_hash(http_ctx *c, int dry_run, int replace, char out[65])
     sodium_bin2hex(out, 65, h, sizeof h);
 }
 
-/* Replays a stored answer for the key, if any. Returns 1 when it answered. */
 static int idem_replay(http_ctx *c, const import_spec *sp, const char *key, const char *hash)
 {
-    char uid[24];
-    snprintf(uid, sizeof uid, "%lld", c->who.user_id);
-    const char *v[] = {uid, sp->endpoint, key};
-    PGresult *r = api_run(c, &STMT_IDEM_GET, v, "reading the idempotency key");
-    if (r == NULL) return 1;
-    int answered = 0;
-    if (PQntuples(r) == 1) {
-        answered = 1;
-        if (strcmp(PQgetvalue(r, 0, 0), hash) != 0) {
-            json_t *e = json_pack("[{s:s, s:s}]", "field", "Idempotency-Key", "message", "was already used with a different body");
-            respond_problem_errors(c, 422, "This Idempotency-Key belongs to another load.", e);
-            json_decref(e);
-        } else {
-            int status = atoi(PQgetvalue(r, 0, 1));
-            http_set_header(c, "Idempotent-Replayed", "true");
-            respond_bytes(c, status, status == 200 ? "application/json; charset=utf-8" : "application/problem+json",
-                          PQgetvalue(r, 0, 2), (size_t)PQgetlength(r, 0, 2));
-        }
-    }
-    PQclear(r);
-    return answered;
+    return api_idem_replay(c, sp->endpoint, key, hash, OTHER_LOAD);
 }
 
 /* Stores the answer just made (the response body) under the key. */
 static int idem_store(http_ctx *c, const import_spec *sp, const char *key, const char *hash)
 {
-    char uid[24], st[8];
-    snprintf(uid, sizeof uid, "%lld", c->who.user_id);
-    snprintf(st, sizeof st, "%d", c->status);
     size_t alen;
     const char *answer = http_answer_body(c, &alen);
-    char *body = strndup(answer, alen);
-    const char *v[] = {uid, sp->endpoint, key, hash, st, body};
-    PGresult *r = db_run(c->db, &STMT_IDEM_PUT, v);
-    int ok = db_ok(r);
-    PQclear(r);
-    free(body);
-    return ok ? 0 : -1;
-}
-
-/* Takes the key's lock in the load's transaction and looks for the key again (a load with the
- * same key may have committed while this one was reading). Returns 1 when it answered. */
-static int idem_lock_and_replay(http_ctx *c, const import_spec *sp, const char *key, const char *hash)
-{
-    char uid[24];
-    snprintf(uid, sizeof uid, "%lld", c->who.user_id);
-    const char *v[] = {uid, sp->endpoint, key};
-    PGresult *r = api_run(c, &STMT_IDEM_LOCK, v, "waiting for a load with the same Idempotency-Key");
-    if (r == NULL) return 1;
-    PQclear(r);
-    if (idem_replay(c, sp, key, hash)) {
-        if (c->db) db_rollback(c->db);
-        return 1;
-    }
-    return 0;
+    return api_idem_store(c, sp->endpoint, key, hash, c->status, answer, alen);
 }
 
 static double tnow(void)
@@ -829,7 +771,7 @@ static void run_import(http_ctx *c, const import_spec *sp)
     check_cells(sp, &r, &e);
     double t1 = tnow();
     if (api_begin(c) != 0) goto out;
-    if (key && !dry && idem_lock_and_replay(c, sp, keybuf, hash)) goto out;
+    if (key && !dry && api_idem_lock_and_replay(c, sp->endpoint, keybuf, hash, OTHER_LOAD)) goto out;
     if (db_exec(c->db, sp->stage_ddl) != 0) {
         respond_problem(c, 503, "The database refused the load; try again.");
         goto out;
@@ -897,16 +839,11 @@ static void run_import(http_ctx *c, const import_spec *sp)
     if (dry) {
         db_rollback(c->db);
     } else {
-        if (key && idem_store(c, sp, keybuf, hash) != 0) {
-            /* The key and the rows commit together or not at all: the 200 made above must not
-             * go out for a load that is rolled back. If another answer was stored under the key
-             * meanwhile, that one is replayed instead. */
-            db_rollback(c->db);
-            respond_problem(c, 503, "The load could not be recorded under its Idempotency-Key; nothing was written. Try again.");
-            idem_replay(c, sp, keybuf, hash);
+        /* The key and the rows commit together, or nothing does and no 200 goes out. */
+        size_t alen;
+        const char *answer = http_answer_body(c, &alen);
+        if (api_idem_commit(c, sp->endpoint, key ? keybuf : NULL, hash, c->status, answer, alen, OTHER_LOAD) != 0)
             goto out;
-        }
-        if (api_commit(c) != 0) goto out;
     }
     goto out;
 remember:

@@ -208,13 +208,16 @@ read -r RID UNIT PERIOD < <(sql -At -F ' ' -c "SELECT id, unit_id, period FROM r
 approvals() {
   sql -At -c "SELECT r.status || ' ' || (r.approved_at IS NOT NULL) || ' ' ||
     (SELECT count(*) FROM audit_log a WHERE a.entity = 'report' AND a.entity_id = '$RID' AND a.action = 'approved')
-    || ' ' || (SELECT count(*) FROM audit_log) FROM reports r WHERE r.id = $RID"
+    || ' ' || (SELECT count(*) FROM audit_log) || ' ' || (SELECT count(*) FROM idempotency_keys)
+    FROM reports r WHERE r.id = $RID"
 }
 before=$(approvals)
 lock_hold "LOCK TABLE audit_log IN SHARE MODE"
+AKEY="kill9-approve-$(date +%s)"
 approve() { curl -sS -m 120 -o "$1.body" -D "$1.head" -w '%{http_code}' -X POST \
-  "$API/api/v1/reports/$UNIT/$PERIOD/approve" -H "Authorization: Bearer $TOKEN" 2>>"$W/curl.log" || true; }
-approve "$W/approve0" >/dev/null &
+  "$API/api/v1/reports/$UNIT/$PERIOD/approve" -H "Authorization: Bearer $TOKEN" \
+  ${2:+-H "Idempotency-Key: $2"} 2>>"$W/curl.log" || true; }
+approve "$W/approve0" "$AKEY" >/dev/null &
 ap=$!
 if wait_backend_blocked 1; then
   note "approval blocked: $(blocked_queries)"
@@ -227,20 +230,29 @@ if wait_backend_blocked 1; then
   wait_old_backends_gone
   after=$(approvals)
   if [[ "$before" == "submitted false 0 "* && "$after" == "$before" && "$mid" -ge 1 ]]; then
-    pass "kill9 approval: killed mid-transaction (report updated, audit pending), nothing is stored ($after)"
+    pass "kill9 approval: killed mid-transaction (report updated, audit pending), nothing is stored (report, audit, key: $after)"
   else
     fail "kill9 approval: before '$before', after '$after' (transactions holding an id when killed: $mid)"
   fi
   server_start || fail "kill9 approval: server restarts"
-  c1=$(approve "$W/approve1")
-  c2=$(approve "$W/approve2")
+  c1=$(approve "$W/approve1" "$AKEY")
   after=$(approvals)
-  read -r _ _ _ total0 <<<"$before"
-  if [[ "$c1" == 200 && "$(jq -r .status "$W/approve1.body")" == approved && "$c2" == 409 &&
-    "$after" == "approved true 1 $((total0 + 1))" ]]; then
-    pass "kill9 approval: the retry approves once (one audit entry); a second retry is a 409 that writes nothing"
+  read -r _ _ _ total0 keys0 <<<"$before"
+  if [[ "$c1" == 200 && "$(jq -r .status "$W/approve1.body")" == approved &&
+    "$after" == "approved true 1 $((total0 + 1)) $((keys0 + 1))" ]] &&
+    ! grep -qi '^idempotent-replayed' "$W/approve1.head"; then
+    pass "kill9 approval: the retry with the same Idempotency-Key approves once (one audit entry, one key)"
   else
-    fail "kill9 approval: retries answered $c1 then $c2; state '$after'"
+    fail "kill9 approval: the retry answered $c1; state '$after'"
+  fi
+  c2=$(approve "$W/approve2" "$AKEY")
+  c3=$(approve "$W/approve3")
+  again=$(approvals)
+  if [[ "$c2" == 200 && "$c3" == 409 && "$again" == "$after" ]] && cmp -s "$W/approve1.body" "$W/approve2.body" &&
+    grep -qi '^idempotent-replayed: true' "$W/approve2.head"; then
+    pass "kill9 approval: a second retry with the key replays the same answer, without it is a 409; neither writes"
+  else
+    fail "kill9 approval: second retry answered $c2, one without the key $c3; state '$after' -> '$again'"
   fi
 else
   lock_release
