@@ -41,12 +41,18 @@ void api_idem_hash(http_ctx *c, const char *what, char out[65])
     sodium_bin2hex(out, 65, h, sizeof h);
 }
 
-int api_idem_replay(http_ctx *c, const char *endpoint, const char *key, const char *hash, const char *other)
+/* Runs st with (caller, endpoint, key); answers and returns NULL on a database error. */
+static PGresult *run_for_key(http_ctx *c, db_stmt *st, const char *endpoint, const char *key, const char *what)
 {
     char uid[24];
     snprintf(uid, sizeof uid, "%lld", c->who.user_id);
     const char *v[] = {uid, endpoint, key};
-    PGresult *r = api_run(c, &STMT_IDEM_GET, v, "reading the idempotency key");
+    return api_run(c, st, v, what);
+}
+
+int api_idem_replay(http_ctx *c, const char *endpoint, const char *key, const char *hash, const char *other)
+{
+    PGresult *r = run_for_key(c, &STMT_IDEM_GET, endpoint, key, "reading the idempotency key");
     if (r == NULL) return 1;
     int answered = 0;
     if (PQntuples(r) == 1) {
@@ -70,10 +76,7 @@ int api_idem_replay(http_ctx *c, const char *endpoint, const char *key, const ch
 
 int api_idem_lock_and_replay(http_ctx *c, const char *endpoint, const char *key, const char *hash, const char *other)
 {
-    char uid[24];
-    snprintf(uid, sizeof uid, "%lld", c->who.user_id);
-    const char *v[] = {uid, endpoint, key};
-    PGresult *r = api_run(c, &STMT_IDEM_LOCK, v, "waiting for a request with the same Idempotency-Key");
+    PGresult *r = run_for_key(c, &STMT_IDEM_LOCK, endpoint, key, "waiting for a request with the same Idempotency-Key");
     if (r == NULL) return 1;
     PQclear(r);
     if (api_idem_replay(c, endpoint, key, hash, other)) {
