@@ -363,6 +363,8 @@ static void err_add(errs *e, long row, const char *field, const char *fmt, ...)
 /* One load on its way through: each row is read, checked and written to the COPY into
  * import_stage at once, then forgotten. What is kept for the whole load is only the capped error
  * lists and a fixed COPY buffer; the database holds the rows. */
+#define OTHER_LOAD "This Idempotency-Key belongs to another load."
+
 typedef struct loader {
     http_ctx *c;
     const import_spec *sp;
@@ -381,6 +383,7 @@ typedef struct loader {
     char *buf;
     size_t len, cap;
     char today[11];
+    const char *idem_key, *idem_hash; /* a keyed load that writes: locked when the load begins */
 } loader;
 
 static int col_index(const import_spec *sp, const char *name)
@@ -529,6 +532,9 @@ static int stage_open(loader *L)
     if (L->staging) return 0;
     http_ctx *c = L->c;
     if (api_begin(c) != 0) return L->answered = 1, -1;
+    /* A second request with the same key waits here for the first, then replays its answer. */
+    if (L->idem_key && api_idem_lock_and_replay(c, L->sp->endpoint, L->idem_key, L->idem_hash, OTHER_LOAD))
+        return L->answered = 1, -1;
     if (db_exec(c->db, L->sp->stage_ddl) != 0) {
         db_rollback(c->db);
         respond_problem(c, 503, "The database refused the load; try again.");
@@ -866,12 +872,7 @@ static int answer_errors(http_ctx *c, errs *e)
     return 0;
 }
 
-/* ---- idempotency ---- */
-static db_stmt STMT_IDEM_GET = {
-    "idem_get", "SELECT body_hash, status, response FROM idempotency_keys WHERE user_id = $1 AND endpoint = $2 AND key = $3", 3};
-static db_stmt STMT_IDEM_PUT = {
-    "idem_put",
-    "INSERT INTO idempotency_keys (user_id, endpoint, key, body_hash, status, response) VALUES ($1, $2, $3, $4, $5, $6)", 6};
+/* ---- idempotency (idempotency.c) ---- */
 
 static void body_hash(http_ctx *c, int dry_run, int replace, char out[65])
 {
@@ -889,47 +890,17 @@ static void body_hash(http_ctx *c, int dry_run, int replace, char out[65])
     sodium_bin2hex(out, 65, h, sizeof h);
 }
 
-/* Replays a stored answer for the key, if any. Returns 1 when it answered. */
 static int idem_replay(http_ctx *c, const import_spec *sp, const char *key, const char *hash)
 {
-    char uid[24];
-    snprintf(uid, sizeof uid, "%lld", c->who.user_id);
-    const char *v[] = {uid, sp->endpoint, key};
-    PGresult *r = api_run(c, &STMT_IDEM_GET, v, "reading the idempotency key");
-    if (r == NULL) return 1;
-    int answered = 0;
-    if (PQntuples(r) == 1) {
-        answered = 1;
-        if (strcmp(PQgetvalue(r, 0, 0), hash) != 0) {
-            json_t *e = json_pack("[{s:s, s:s}]", "field", "Idempotency-Key", "message", "was already used with a different body");
-            respond_problem_errors(c, 422, "This Idempotency-Key belongs to another load.", e);
-            json_decref(e);
-        } else {
-            int status = atoi(PQgetvalue(r, 0, 1));
-            http_set_header(c, "Idempotent-Replayed", "true");
-            respond_bytes(c, status, status == 200 ? "application/json; charset=utf-8" : "application/problem+json",
-                          PQgetvalue(r, 0, 2), (size_t)PQgetlength(r, 0, 2));
-        }
-    }
-    PQclear(r);
-    return answered;
+    return api_idem_replay(c, sp->endpoint, key, hash, OTHER_LOAD);
 }
 
 /* Stores the answer just made (the response body) under the key. */
 static int idem_store(http_ctx *c, const import_spec *sp, const char *key, const char *hash)
 {
-    char uid[24], st[8];
-    snprintf(uid, sizeof uid, "%lld", c->who.user_id);
-    snprintf(st, sizeof st, "%d", c->status);
     size_t alen;
     const char *answer = http_answer_body(c, &alen);
-    char *body = strndup(answer, alen);
-    const char *v[] = {uid, sp->endpoint, key, hash, st, body};
-    PGresult *r = db_run(c->db, &STMT_IDEM_PUT, v);
-    int ok = db_ok(r);
-    PQclear(r);
-    free(body);
-    return ok ? 0 : -1;
+    return api_idem_store(c, sp->endpoint, key, hash, c->status, answer, alen);
 }
 
 static double tnow(void)
@@ -978,6 +949,10 @@ static void run_import(http_ctx *c, const import_spec *sp)
                 .max_rows = c->cfg && c->cfg->import_max_rows > 0 ? c->cfg->import_max_rows : 200000};
     /* Party membership is not the caller's to see, so not to write, compare or count either. */
     if (!api_shows_party(c)) L.hidden = col_index(sp, "party_member");
+    if (key && !dry) {
+        L.idem_key = keybuf;
+        L.idem_hash = hash;
+    }
     api_today(L.today);
     if ((csv ? read_csv(&L) : read_json(&L)) != 0) goto out;
     if (L.over_cap) {
@@ -1064,8 +1039,12 @@ static void run_import(http_ctx *c, const import_spec *sp)
         /* A dry run writes nothing but answers about stored personal data: it is audited as a
          * read, outside the rolled-back transaction. */
         db_rollback(c->db);
-        api_audit_read(c, sp->entity, NULL, after);
+        int unaudited = api_audit_read(c, sp->entity, NULL, after);
         json_decref(after);
+        if (unaudited) { /* answered 503: what the dry run found is not sent */
+            json_decref(result);
+            goto out;
+        }
     } else {
         char *after_text = json_dumps(after, JSON_COMPACT);
         json_decref(after);
@@ -1078,14 +1057,12 @@ static void run_import(http_ctx *c, const import_spec *sp)
     }
     respond_json(c, 200, result);
     json_decref(result);
-    if (!dry) {
-        if (key && idem_store(c, sp, keybuf, hash) != 0) {
-            /* Someone stored this key meanwhile: undo and answer what they answered. */
-            db_rollback(c->db);
-            idem_replay(c, sp, keybuf, hash);
+    if (!dry) { /* a dry run was rolled back above */
+        /* The key and the rows commit together, or nothing does and no 200 goes out. */
+        size_t alen;
+        const char *answer = http_answer_body(c, &alen);
+        if (api_idem_commit(c, sp->endpoint, key ? keybuf : NULL, hash, c->status, answer, alen, OTHER_LOAD) != 0)
             goto out;
-        }
-        if (api_commit(c) != 0) goto out;
     }
     goto out;
 remember:

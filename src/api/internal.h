@@ -61,6 +61,26 @@ int api_audit_read(http_ctx *c, const char *entity, const char *entity_id, json_
 /* Sets Location to fmt % id. */
 void api_location(http_ctx *c, const char *prefix, const char *id);
 
+/* Idempotency-Key (idempotency.c). Reads the header into *key (NULL when absent); -1 after
+ * answering 400 when it is not 1 to 200 characters. */
+int api_idem_key(http_ctx *c, const char **key);
+/* A digest of what (a text naming the request's target) and the request body. */
+void api_idem_hash(http_ctx *c, const char *what, char out[65]);
+/* Replays the answer stored under the caller's key for endpoint, or answers 422 with detail
+ * other when the key came with another body. Returns 1 when it answered (a database error
+ * included), 0 when the key is new. */
+int api_idem_replay(http_ctx *c, const char *endpoint, const char *key, const char *hash, const char *other);
+/* In the write's open transaction: waits for any other request with the same key to finish,
+ * then api_idem_replay (rolling back when it answered). */
+int api_idem_lock_and_replay(http_ctx *c, const char *endpoint, const char *key, const char *hash, const char *other);
+/* Stores an answer under the key in the open transaction; -1 on failure (no answer made). */
+int api_idem_store(http_ctx *c, const char *endpoint, const char *key, const char *hash, int status,
+                   const char *answer, size_t len);
+/* Stores the answer under key (when key is not NULL) and commits. On failure rolls back,
+ * answers 503 (or replays an answer stored meanwhile) and returns -1. */
+int api_idem_commit(http_ctx *c, const char *endpoint, const char *key, const char *hash, int status,
+                    const char *answer, size_t len, const char *other);
+
 /* The signed-in users' rights cache (user_cache.c). */
 int user_cache_start(const char *conninfo);
 void user_cache_stop(void);

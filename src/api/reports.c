@@ -333,12 +333,25 @@ out:
 
 /* Moves a report from one of the states in from[] with st (params: id, extra). Managers may
  * approve and return only reports of units below their own (parent_only). */
+#define OTHER_REQUEST "This Idempotency-Key belongs to another request."
+
 static void transition(http_ctx *c, db_stmt *st, const char *const *from, const char *action, int parent_only,
                        const char *extra)
 {
-    char ids[24], pstr[12], sc[24], own[24];
+    char ids[24], pstr[12], sc[24], own[24], hash[65] = "", endpoint[40], what[48];
+    const char *key;
     period p;
-    if (report_key(c, ids, &p, pstr) != 0 || api_begin(c) != 0) return;
+    if (report_key(c, ids, &p, pstr) != 0 || api_idem_key(c, &key) != 0) return;
+    /* With an Idempotency-Key a retry replays the first answer (the key, per user and action,
+     * belongs to this report and body), stored in the transaction that changes the report. */
+    snprintf(endpoint, sizeof endpoint, "report %s", action);
+    if (key) {
+        snprintf(what, sizeof what, "%s/%s", ids, pstr);
+        api_idem_hash(c, what, hash);
+        if (http_db(c) == NULL || api_idem_replay(c, endpoint, key, hash, OTHER_REQUEST)) return;
+    }
+    if (api_begin(c) != 0) return;
+    if (key && api_idem_lock_and_replay(c, endpoint, key, hash, OTHER_REQUEST)) return;
     snprintf(own, sizeof own, "%lld", c->who.unit_id);
     const char *lv[] = {ids, pstr, api_scope(c, sc), own};
     PGresult *cur = api_lock_one(c, &STMT_LOCK, lv, "There is no such report.", 1);
@@ -362,7 +375,8 @@ static void transition(http_ctx *c, db_stmt *st, const char *const *from, const 
     r = api_run(c, st, uv, "changing the report");
     if (r == NULL) goto out;
     const char *json = PQgetvalue(r, 0, 0);
-    if (api_audit(c, action, "report", PQgetvalue(cur, 0, 2), PQgetvalue(cur, 0, 0), json) != 0 || api_commit(c) != 0)
+    if (api_audit(c, action, "report", PQgetvalue(cur, 0, 2), PQgetvalue(cur, 0, 0), json) != 0 ||
+        api_idem_commit(c, endpoint, key, hash, 200, json, strlen(json), OTHER_REQUEST) != 0)
         goto out;
     respond_resource_text(c, 200, json, strlen(json));
 out:
