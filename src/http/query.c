@@ -16,7 +16,8 @@ static int hexval(char ch)
     return -1;
 }
 
-/* Decodes %XX and '+' in place; returns -1 on a bad escape. */
+/* Decodes %XX and '+' in place; returns -1 on a bad escape, and on %00, which would cut the
+ * text short (found by tests/fuzz/fuzz_query). */
 static int url_decode(char *s)
 {
     char *w = s;
@@ -24,7 +25,7 @@ static int url_decode(char *s)
         if (*r == '+') *w++ = ' ';
         else if (*r == '%') {
             int hi = hexval(r[1]), lo = hi < 0 ? -1 : hexval(r[2]);
-            if (hi < 0 || lo < 0) return -1;
+            if (hi < 0 || lo < 0 || (hi == 0 && lo == 0)) return -1;
             *w++ = (char)(hi * 16 + lo);
             r += 2;
         } else *w++ = *r;
@@ -61,7 +62,10 @@ int http_query_parse(http_ctx *c)
         for (int i = 0; i < c->nq; i++) {
             if (strcmp(c->qkeys[i], part) == 0) {
                 char detail[160];
-                snprintf(detail, sizeof detail, "The query parameter \"%.60s\" is given more than once.", part);
+                /* At most 60 bytes, cut before a character, not inside one (tests/fuzz). */
+                int n = (int)strnlen(part, 60);
+                while (n > 0 && part[n] != '\0' && ((unsigned char)part[n] & 0xC0) == 0x80) n--;
+                snprintf(detail, sizeof detail, "The query parameter \"%.*s\" is given more than once.", n, part);
                 respond_problem(c, 400, detail);
                 return -1;
             }

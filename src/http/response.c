@@ -222,6 +222,10 @@ json_t *http_json_body(http_ctx *c, int want_array)
     json_t *j = json_loadb(c->req->binary_body ? c->req->binary_body : "",
                            c->req->binary_body_length, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &err);
     if (j == NULL) {
+        /* jansson quotes the text near the error byte by byte, so the quote may end inside a
+         * character; it is dropped then, or the detail would not be UTF-8 (tests/fuzz). */
+        char *near = strstr(err.text, " near '");
+        if (near != NULL && !utf8_valid(err.text, strlen(err.text))) *near = '\0';
         char detail[300];
         snprintf(detail, sizeof detail, "The body is not valid JSON: %s (at byte %d).", err.text, err.position);
         respond_problem(c, 400, detail);

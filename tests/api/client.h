@@ -74,6 +74,7 @@ Suite *reports_suite(void);
 Suite *exports_suite(void);
 Suite *kept_suite(void);
 Suite *roles_suite(void);
+Suite *h8_fuzz_suite(void);
 Suite *resilience_suite(void);
 
 #endif

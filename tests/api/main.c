@@ -28,6 +28,7 @@ int main(void)
     srunner_add_suite(sr, exports_suite());
     srunner_add_suite(sr, kept_suite());
     srunner_add_suite(sr, roles_suite());
+    srunner_add_suite(sr, h8_fuzz_suite());
     srunner_add_suite(sr, resilience_suite()); /* restarts PostgreSQL: keep it last */
     srunner_run_all(sr, CK_NORMAL);
     int failed = srunner_ntests_failed(sr);
