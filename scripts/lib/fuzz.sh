@@ -37,6 +37,12 @@ fuzz_build() {
   } >"$logf" 2>&1
 }
 
+# The reproducers libFuzzer saved in DIR, sorted.
+fuzz_artifacts() {
+  find "$1" -maxdepth 1 -type f \( -name 'crash-*' -o -name 'leak-*' -o -name 'timeout-*' \
+    -o -name 'oom-*' \) | sort
+}
+
 fuzz_run() {
   local target=$1 secs=$2 logf=$3
   local bin="$FUZZ_BUILD_DIR/tests/fuzz/fuzz_$target"
@@ -51,15 +57,17 @@ fuzz_run() {
   opts=(-max_total_time="$secs" -timeout=10 -rss_limit_mb=1024 -malloc_limit_mb=512
     -max_len="$(fuzz_max_len "$target")" -print_final_stats=1 -artifact_prefix="$out/")
   [[ -f "$dict" ]] && opts+=(-dict="$dict")
-  # Artifacts of earlier runs would be reported again: only this run's count.
-  find "$out" -maxdepth 1 -type f \( -name 'crash-*' -o -name 'leak-*' -o -name 'timeout-*' \
-    -o -name 'oom-*' \) -delete
+  # Reproducers of earlier runs stay; only this run's count.
+  local before
+  before=$(fuzz_artifacts "$out")
   local rc=0
   ASAN_OPTIONS="detect_leaks=1:halt_on_error=1:quarantine_size_mb=64" UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1" \
     timeout -k 10 $((secs + 120)) "$bin" "${opts[@]}" "$out/corpus" "$seeds" >"$logf" 2>&1 || rc=$?
   local found
-  found=$(find "$out" -maxdepth 1 -type f \( -name 'crash-*' -o -name 'leak-*' -o -name 'timeout-*' \
-    -o -name 'oom-*' \) | head -n 1)
+  # libFuzzer names the file it wrote; the same input found again keeps its old name.
+  found=$(sed -n 's/^Test unit written to //p' "$logf" | head -n 1)
+  [[ -n "$found" ]] ||
+    found=$(comm -13 <(printf '%s\n' "$before") <(fuzz_artifacts "$out") | sed '/^$/d' | head -n 1)
   if ((rc != 0)) || [[ -n "$found" ]]; then
     grep -E -A 30 'ERROR: |FUZZ INVARIANT|runtime error:|SUMMARY:' "$logf" | head -n 60 >&2 || true
     if [[ -n "$found" ]]; then
