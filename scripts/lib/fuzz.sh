@@ -49,6 +49,11 @@ fuzz_run() {
   local seeds="$BDHVS_ROOT/tests/fuzz/corpus/$target" dict="$BDHVS_ROOT/tests/fuzz/$target.dict"
   local out="$BDHVS_ROOT/var/fuzz/$target"
   local -a opts
+  # libFuzzer reads -max_total_time=0 as "no limit".
+  [[ "$secs" =~ ^[1-9][0-9]*$ ]] || {
+    printf 'fuzz seconds must be a positive whole number, not %s\n' "$secs" >&2
+    return 1
+  }
   [[ -x "$bin" ]] || {
     printf 'no fuzz target %s (build build-fuzz first)\n' "$bin" >&2
     return 1
