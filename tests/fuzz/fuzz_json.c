@@ -2,7 +2,9 @@
  * validation helpers every handler uses (src/core/json.c), on real ulfius structures.
  * Input: one mode byte, then the body. In the mode byte, bit 0 asks for an array body (bulk
  * loads) instead of an object, and bits 1-3 pick the Content-Type from CONTENT_TYPES; the digits
- * '0'-'9' read as: even object, odd array, CONTENT_TYPES[digit / 2]. */
+ * '0'-'9' read as: even object, odd array, CONTENT_TYPES[digit / 2]. Entry 7 (mode '>' or '?')
+ * takes the Content-Type from the input's first line instead, and sends none when there is no
+ * line break. */
 #include "bdhvs/jsonx.h"
 #include "bdhvs/period.h"
 #include "fuzz_common.h"
@@ -19,7 +21,7 @@ static const char *const CONTENT_TYPES[8] = {
     "text/plain",
     "application/json-patch+json",
     "application/json ; foo=bar",
-    NULL, /* no Content-Type header */
+    NULL, /* the first line, or no Content-Type header */
 };
 
 /* The fields a typical resource has, read the way the handlers read them. */
@@ -54,17 +56,28 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (size == 0) return 0;
     int want_array = data[0] & 1;
     const char *ct = CONTENT_TYPES[(data[0] >> 1) & 7];
+    char *line = NULL;
+    data++, size--;
+    if (ct == NULL) {
+        const uint8_t *nl = memchr(data, '\n', size);
+        if (nl != NULL) {
+            ct = line = fuzz_strndup(data, (size_t)(nl - data));
+            size -= (size_t)(nl - data) + 1;
+            data = nl + 1;
+        }
+    }
     fuzz_http f;
     fuzz_http_init(&f);
     http_ctx *c = &f.c;
     f.req.http_verb = strdup("POST");
     if (ct != NULL) u_map_put(f.req.map_header, "Content-Type", ct);
+    free(line);
     /* The body exactly as received: not NUL-terminated, so reading past it is caught. */
-    if (size > 1) {
-        f.req.binary_body = malloc(size - 1);
+    if (size > 0) {
+        f.req.binary_body = malloc(size);
         FUZZ_CHECK(f.req.binary_body != NULL, "%s", "out of memory");
-        memcpy(f.req.binary_body, data + 1, size - 1);
-        f.req.binary_body_length = size - 1;
+        memcpy(f.req.binary_body, data, size);
+        f.req.binary_body_length = size;
     }
 
     json_t *body = http_json_body(c, want_array);
