@@ -26,6 +26,7 @@ BDHVS_BASE_PACKAGES=(
   check libsubunit-dev libcurl4-gnutls-dev
   postgresql-15 postgresql-client-15
   curl jq ca-certificates
+  clang-14 libclang-rt-14-dev # libFuzzer for tests/fuzz (scripts/fuzz, scripts/test)
 )
 
 log() { printf '==> %s\n' "$*" >&2; }

@@ -59,7 +59,9 @@ int jwt_check(const char *token, const unsigned char *key, size_t keylen, time_t
     const char *d2 = d1 ? strchr(d1 + 1, '.') : NULL;
     if (d1 == NULL || d2 == NULL || strchr(d2 + 1, '.') != NULL || d2[1] == '\0') return -1;
     if (jwt_decode(&j, token, key, (int)keylen) != 0 || j == NULL) goto out;
-    if (jwt_get_alg(j) != JWT_ALG_HS256) goto out;
+    /* libjwt reads alg ignoring case; RFC 7518 names it "HS256" exactly (tests/fuzz). */
+    const char *alg = jwt_get_header(j, "alg");
+    if (jwt_get_alg(j) != JWT_ALG_HS256 || alg == NULL || strcmp(alg, "HS256") != 0) goto out;
     const char *typ = jwt_get_header(j, "typ");
     if (typ != NULL && strcmp(typ, "JWT") != 0) goto out;
     grants = jwt_get_grants_json(j, NULL);
@@ -99,7 +101,9 @@ int jwt_check(const char *token, const unsigned char *key, size_t keylen, time_t
         if (!json_is_integer(cv) || json_integer_value(cv) <= 0) goto out;
         who->cred_version = json_integer_value(cv);
     }
-    if (json_is_string(name)) snprintf(who->username, sizeof who->username, "%s", json_string_value(name));
+    /* A name that does not fit would be cut, maybe inside a character (tests/fuzz): refused. */
+    if (name != NULL && (!json_is_string(name) || json_string_length(name) >= sizeof who->username)) goto out;
+    if (name != NULL) snprintf(who->username, sizeof who->username, "%s", json_string_value(name));
     rc = 0;
 out:
     json_decref(claims);

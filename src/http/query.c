@@ -16,7 +16,8 @@ static int hexval(char ch)
     return -1;
 }
 
-/* Decodes %XX and '+' in place; returns -1 on a bad escape. */
+/* Decodes %XX and '+' in place; returns -1 on a bad escape, and on %00, which would cut the
+ * text short (found by tests/fuzz/fuzz_query). */
 static int url_decode(char *s)
 {
     char *w = s;
@@ -24,7 +25,7 @@ static int url_decode(char *s)
         if (*r == '+') *w++ = ' ';
         else if (*r == '%') {
             int hi = hexval(r[1]), lo = hi < 0 ? -1 : hexval(r[2]);
-            if (hi < 0 || lo < 0) return -1;
+            if (hi < 0 || lo < 0 || (hi == 0 && lo == 0)) return -1;
             *w++ = (char)(hi * 16 + lo);
             r += 2;
         } else *w++ = *r;

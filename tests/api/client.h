@@ -87,6 +87,7 @@ Suite *h8_audit_suite(void);
 Suite *h8_accounts_suite(void);
 Suite *h8_hash_gate_suite(void); /* only with BDHVS_TEST_HASH_GATE set (scripts/test) */
 Suite *h8_crash_suite(void);
+Suite *h8_fuzz_suite(void);
 Suite *resilience_suite(void);
 
 #endif

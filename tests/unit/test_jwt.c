@@ -188,6 +188,39 @@ START_TEST(jwt_garbage_is_refused)
 }
 END_TEST
 
+/* Found by tests/fuzz/fuzz_token: libjwt reads alg ignoring case. */
+START_TEST(jwt_alg_must_be_exactly_hs256)
+{
+    const char *headers[] = {"{\"alg\":\"hs256\",\"typ\":\"JWT\"}", "{\"alg\":\"Hs256\"}", NULL};
+    for (int i = 0; headers[i]; i++) {
+        char *tok = make_token(headers[i], claims("1790000900", NULL), "HS256", KEY, KEYLEN);
+        ck_assert_msg(check(tok) == -1, "accepted header %s", headers[i]);
+        free(tok);
+    }
+}
+END_TEST
+
+/* Found by tests/fuzz/fuzz_token: a long name was cut inside a character (invalid UTF-8). */
+START_TEST(jwt_name_that_does_not_fit_is_refused)
+{
+    char extra[256];
+    /* 70 bytes fit (71 with the NUL); 36 two-byte characters (72 bytes) do not. */
+    snprintf(extra, sizeof extra, ",\"name\":\"%070d\"", 0);
+    char *tok = make_token(HS256, claims("1790000900", extra), "HS256", KEY, KEYLEN);
+    ck_assert_int_eq(check(tok), 0);
+    free(tok);
+    char name[80] = "";
+    for (int i = 0; i < 36; i++) strcat(name, "\xC3\xAA");
+    snprintf(extra, sizeof extra, ",\"name\":\"%s\"", name);
+    tok = make_token(HS256, claims("1790000900", extra), "HS256", KEY, KEYLEN);
+    ck_assert_int_eq(check(tok), -1);
+    free(tok);
+    tok = make_token(HS256, claims("1790000900", ",\"name\":7"), "HS256", KEY, KEYLEN);
+    ck_assert_int_eq(check(tok), -1);
+    free(tok);
+}
+END_TEST
+
 Suite *jwt_suite(void)
 {
     Suite *s = suite_create("jwt");
@@ -201,6 +234,8 @@ Suite *jwt_suite(void)
     tcase_add_test(t, jwt_time_claims_must_be_integers_and_current);
     tcase_add_test(t, jwt_wrong_issuer_or_claims_are_refused);
     tcase_add_test(t, jwt_garbage_is_refused);
+    tcase_add_test(t, jwt_alg_must_be_exactly_hs256);
+    tcase_add_test(t, jwt_name_that_does_not_fit_is_refused);
     suite_add_tcase(s, t);
     return s;
 }

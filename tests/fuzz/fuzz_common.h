@@ -1,0 +1,43 @@
+/* Shared by the libFuzzer targets in tests/fuzz: a request context made of real ulfius request
+ * and response structures (as the server hands them to a handler), and checks of what the code
+ * under test answered. A broken invariant prints what is wrong and aborts, which libFuzzer
+ * reports as a crash with the input saved. */
+#ifndef BDHVS_FUZZ_COMMON_H
+#define BDHVS_FUZZ_COMMON_H
+
+#include <stddef.h>
+#include <ulfius.h>
+
+#include "bdhvs/http.h"
+
+/* Not in a public header: the server calls them (src/http/server.c declares them itself). */
+int http_query_parse(http_ctx *c);
+void http_ctx_cleanup(http_ctx *c);
+
+typedef struct fuzz_http {
+    struct _u_request req;
+    struct _u_response resp;
+    http_ctx c;
+} fuzz_http;
+
+/* Initialises req, resp and the context pointing at them; aborts when ulfius cannot. */
+void fuzz_http_init(fuzz_http *f);
+void fuzz_http_free(fuzz_http *f);
+
+/* Aborts with msg unless cond holds. */
+#define FUZZ_CHECK(cond, ...)                                                               \
+    do {                                                                                    \
+        if (!(cond)) fuzz_fail(__FILE__, __LINE__, #cond, __VA_ARGS__);                     \
+    } while (0)
+void fuzz_fail(const char *file, int line, const char *cond, const char *fmt, ...)
+    __attribute__((noreturn, format(printf, 4, 5)));
+
+/* The answer must be a problem+json document with this status: an object whose type, title and
+ * detail are non-empty strings, status equal to the HTTP status, and errors (when present) an
+ * array of objects with string field and message. */
+void fuzz_expect_problem(fuzz_http *f, int status);
+
+/* A copy of len bytes with a NUL after them (inputs are not NUL-terminated). */
+char *fuzz_strndup(const unsigned char *data, size_t len);
+
+#endif
