@@ -992,6 +992,15 @@ static void run_import(http_ctx *c, const import_spec *sp)
     if (e.count > 0) {
         db_rollback(c->db);
         sort_errors(&e);
+        if (dry) {
+            /* The problems were found by comparing with stored personal data: a dry run that
+             * finds them is a read too. */
+            json_t *what = json_pack("{s:b, s:I, s:I}", "dry_run", 1, "received", (json_int_t)L.nrows,
+                                     "problems", (json_int_t)e.count);
+            int unaudited = api_audit_read(c, sp->entity, NULL, what);
+            json_decref(what);
+            if (unaudited) goto out;
+        }
         if (answer_errors(c, &e) != 0) goto out;
         goto remember;
     }

@@ -176,6 +176,20 @@ START_TEST(a_reporter_guessing_party_member_learns_nothing_and_writes_nothing)
                               " AND (after->>'unchanged')::int = 1 AND (after->>'received')::int = 1",
                               rid),
                      1);
+
+    /* So is a dry run whose problems were found by comparing with stored data (here: a unit
+     * code that no unit in the caller's reach has). */
+    snprintf(rid, sizeof rid, "h8-dry422-%s", uniq());
+    snprintf(hdr, sizeof hdr, "X-Request-Id: %s", rid);
+    csv = fmt("%s%s,Đảng Viên,NO-SUCH-UNIT-%s,nurse,contract,false,2020-01-01\n", head, code, uniq());
+    r = post("/api/v1/staff/import?dry_run=true", T_SD_REPORTER, "text/csv", csv, strlen(csv), hdr);
+    ASSERT_STATUS(r, 422);
+    resp_free(r);
+    ck_assert_int_eq(db_count("SELECT count(*) FROM audit_log WHERE client_request_id = $1 AND action = 'read'"
+                              " AND entity = 'staff' AND username = 'sondong.reporter'"
+                              " AND (after->>'dry_run')::boolean AND (after->>'problems')::int = 1",
+                              rid),
+                     1);
 }
 END_TEST
 
