@@ -183,7 +183,8 @@ typedef struct staff_input {
     int joined_given, left_given, left_null, vneid_given, vneid_null, source_given, source_null;
 } staff_input;
 
-static void read_staff_body(json_t *body, staff_input *in, verrs *v)
+/* may_set_party: the caller may see, so set, party membership (admin, manager). */
+static void read_staff_body(json_t *body, staff_input *in, int may_set_party, verrs *v)
 {
     static const char *const fields[] = {"code", "full_name", "unit_id", "unit_code", "job_group", "employment",
                                          "party_member", "joined_on", "left_on", "vneid_confirmed_on",
@@ -200,6 +201,10 @@ static void read_staff_body(json_t *body, staff_input *in, verrs *v)
     jfield_string(body, "job_group", 1, 40, &in->job_group, v);
     jfield_string(body, "employment", 1, 40, &in->employment, v);
     in->party_given = jfield_bool(body, "party_member", &in->party, v) == 1;
+    if (in->party_given && !may_set_party) {
+        verrs_add(v, "party_member", "may be set only by admins and managers");
+        in->party_given = 0;
+    }
     in->joined_given = jfield_date(body, "joined_on", in->joined_on, v) == 1;
     int l = jfield_nullable_date(body, "left_on", in->left_on, v);
     in->left_given = l > 0, in->left_null = l == 2;
@@ -245,7 +250,7 @@ void staff_create(http_ctx *c)
     verrs_init(&v);
     staff_input in;
     PGresult *r = NULL;
-    read_staff_body(body, &in, &v);
+    read_staff_body(body, &in, api_shows_party(c), &v);
     static const char *const required[] = {"code", "full_name", "job_group", "employment", "joined_on", NULL};
     for (int i = 0; required[i]; i++)
         if (!json_object_get(body, required[i])) verrs_add(&v, required[i], "is required");
@@ -290,7 +295,7 @@ void staff_update(http_ctx *c)
     verrs_init(&v);
     staff_input in;
     PGresult *cur = NULL, *r = NULL;
-    read_staff_body(body, &in, &v);
+    read_staff_body(body, &in, api_shows_party(c), &v);
     if (http_refuse_invalid(c, &v) || api_begin(c) != 0) goto out;
     char ids[24];
     snprintf(ids, sizeof ids, "%lld", id);

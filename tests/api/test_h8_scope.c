@@ -193,6 +193,39 @@ START_TEST(a_reporter_guessing_party_member_learns_nothing_and_writes_nothing)
 }
 END_TEST
 
+/* A single write by a caller who may not see party membership may not set it either: 422,
+ * and nothing changes. */
+START_TEST(a_reporter_may_not_set_party_member_in_a_single_write)
+{
+    char unit[40], code[48];
+    make_unit(unit, sizeof unit);
+    snprintf(code, sizeof code, "H8Q%s", uniq());
+    resp *r = post_csv("/api/v1/staff/import", T_SD_MANAGER,
+                       fmt("code,full_name,unit_code,job_group,employment,party_member,joined_on\n"
+                           "%s,Đảng Viên,%s,nurse,contract,true,2020-01-01\n", code, unit));
+    assert_counts(r, 1, 1, 0, 0);
+    resp_free(r);
+    long long id = db_count("SELECT id FROM staff WHERE code = $1", code);
+    r = http_send_json("PATCH", fmt("/api/v1/staff/%lld", id), T_SD_REPORTER, "{\"party_member\":false}");
+    ASSERT_STATUS(r, 422);
+    ck_assert_ptr_nonnull(strstr(r->body, "{\"field\":\"party_member\",\"message\":\"may be set only by admins and managers\"}"));
+    resp_free(r);
+    ck_assert_int_eq(db_count("SELECT count(*) FROM staff WHERE code = $1 AND party_member", code), 1);
+    r = http_send_json("POST", "/api/v1/staff", T_SD_REPORTER,
+                       fmt("{\"code\":\"%sB\",\"full_name\":\"B\",\"unit_code\":\"%s\",\"job_group\":\"nurse\","
+                           "\"employment\":\"contract\",\"joined_on\":\"2020-01-01\",\"party_member\":true}",
+                           code, unit));
+    ASSERT_STATUS(r, 422);
+    resp_free(r);
+    ck_assert_int_eq(db_count("SELECT count(*) FROM staff WHERE code = $1 || 'B'", code), 0);
+    /* A manager still sets it. */
+    r = http_send_json("PATCH", fmt("/api/v1/staff/%lld", id), T_SD_MANAGER, "{\"party_member\":false}");
+    ASSERT_STATUS(r, 200);
+    resp_free(r);
+    ck_assert_int_eq(db_count("SELECT count(*) FROM staff WHERE code = $1 AND NOT party_member", code), 1);
+}
+END_TEST
+
 /* ---- item 2: out of scope = unknown ---------------------------------------------------------- */
 
 START_TEST(a_completion_load_naming_staff_elsewhere_answers_like_an_unknown_code)
@@ -442,6 +475,7 @@ Suite *h8_scope_suite(void)
     TCase *t = tcase_create("h8_scope");
     tcase_set_timeout(t, 300);
     tcase_add_test(t, a_reporter_guessing_party_member_learns_nothing_and_writes_nothing);
+    tcase_add_test(t, a_reporter_may_not_set_party_member_in_a_single_write);
     tcase_add_test(t, a_completion_load_naming_staff_elsewhere_answers_like_an_unknown_code);
     tcase_add_test(t, a_staff_load_of_a_code_held_elsewhere_says_only_already_in_use);
     tcase_add_test(t, a_message_quoting_long_non_ascii_text_is_listed_cut_on_a_character);
