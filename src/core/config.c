@@ -58,7 +58,7 @@ static int parse_listen(const char *name, const char *s, char host[64], int *por
 {
     const char *colon = strrchr(s, ':');
     if (colon == NULL || colon == s)
-        return fail(err, errlen, "%s must be HOST:PORT (IPv4), not \"%s\"", name, s);
+        return fail(err, errlen, "%s must be HOST:PORT (an IPv4 address or a host name), not \"%s\"", name, s);
     size_t hl = (size_t)(colon - s);
     if (hl >= 64) return fail(err, errlen, "%s host is too long", name);
     memcpy(host, s, hl);

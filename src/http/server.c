@@ -12,6 +12,7 @@
 #include <fcntl.h>
 #include <malloc.h>
 #include <microhttpd.h>
+#include <netdb.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -968,7 +969,27 @@ static struct MHD_Daemon *start_daemon(const char *host, int port, unsigned thre
     addr->sin_family = AF_INET;
     addr->sin_port = htons((uint16_t)port);
     if (inet_pton(AF_INET, host, &addr->sin_addr) != 1) {
-        log_msg(LOG_ERROR, "listen address %s is not an IPv4 address", host);
+        /* A name such as localhost: its first IPv4 address. */
+        struct addrinfo hints = {.ai_family = AF_INET, .ai_socktype = SOCK_STREAM}, *res = NULL;
+        int gai = getaddrinfo(host, NULL, &hints, &res);
+        if (gai != 0 || res == NULL) {
+            log_msg(LOG_ERROR, "cannot listen on %s:%d: %s is not an IPv4 address or a known host name (%s)",
+                    host, port, host, gai ? gai_strerror(gai) : "no address");
+            if (res) freeaddrinfo(res);
+            return NULL;
+        }
+        addr->sin_addr = ((struct sockaddr_in *)res->ai_addr)->sin_addr;
+        freeaddrinfo(res);
+    }
+    /* The listening socket is made here so that a failure says why (a busy port, say). */
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    int one = 1;
+    if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0 ||
+        bind(fd, (struct sockaddr *)addr, sizeof *addr) != 0 || listen(fd, 1024) != 0) {
+        int e = errno;
+        log_msg(LOG_ERROR, "cannot listen on %s:%d: %s%s", host, port, strerror(e),
+                e == EADDRINUSE ? " (another program, or another bdhvs, holds this port)" : "");
+        if (fd >= 0) close(fd);
         return NULL;
     }
     struct MHD_OptionItem opts[] = {
@@ -979,15 +1000,17 @@ static struct MHD_Daemon *start_daemon(const char *host, int port, unsigned thre
         {MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)request_completed, NULL},
         {MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)notify_connection, NULL},
         {MHD_OPTION_URI_LOG_CALLBACK, (intptr_t)uri_logged, NULL},
-        {MHD_OPTION_SOCK_ADDR, 0, (void *)addr},
-        {MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024, NULL},
+        {MHD_OPTION_LISTEN_SOCKET, fd, NULL},
         {MHD_OPTION_END, 0, NULL},
     };
-    if (threads <= 1) opts[0] = (struct MHD_OptionItem){MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024, NULL};
+    if (threads <= 1) opts[0] = (struct MHD_OptionItem){MHD_OPTION_LISTEN_SOCKET, fd, NULL};
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME;
     struct MHD_Daemon *d = MHD_start_daemon(flags, 0, NULL, NULL, access_handler, ls,
                                             MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
-    if (d == NULL) log_msg(LOG_ERROR, "cannot listen on %s:%d", host, port);
+    if (d == NULL) {
+        log_msg(LOG_ERROR, "cannot serve on %s:%d", host, port);
+        close(fd);
+    }
     return d;
 }
 
