@@ -1079,11 +1079,14 @@ int http_serve(const http_server_opts *o)
     log_msg(LOG_INFO, "signal %d: no new connections; finishing requests in flight", sig);
     MHD_socket listen_fd = MHD_quiesce_daemon(d);
     for (int i = 0; i < 300 && atomic_load(&S.in_flight) > 0; i++) usleep(100 * 1000);
+    /* Every queued or running handler finishes and resumes its connection (libmicrohttpd aborts
+     * when stopped with a connection still suspended); then their answers go out. */
+    pool_stop(&POOL_API);
+    pool_stop(&POOL_HEAVY);
+    for (int i = 0; i < 50 && atomic_load(&S.in_flight) > 0; i++) usleep(100 * 1000);
     MHD_stop_daemon(d);
     if (listen_fd != MHD_INVALID_SOCKET) close(listen_fd);
     if (ops != NULL) MHD_stop_daemon(ops);
-    pool_stop(&POOL_API);
-    pool_stop(&POOL_HEAVY);
     pthread_mutex_lock(&R.mu);
     R.running = 0;
     pthread_cond_signal(&R.cv);
