@@ -164,7 +164,7 @@ static resp *get_etag(const char *path, char *etag, size_t len)
 static resp *patch_if_match(const char *path, const char *token, const char *etag, const char *json)
 {
     char im[128];
-    snprintf(im, sizeof im, "If-Match: %s", etag);
+    ck_assert_int_lt(snprintf(im, sizeof im, "If-Match: %s", etag), (int)sizeof im);
     req_opts o = {.token = token, .body = json, .headers = {im, NULL}};
     return http_do("PATCH", path, &o);
 }
