@@ -64,6 +64,31 @@ void route_concrete_path(const char *pattern, char *out, size_t len);
 /* A fresh suffix so that tests can run again against the same database. */
 const char *uniq(void);
 
+/* printf into one of 16 rotating 2 KiB buffers: a result stays valid for the next 15 calls of
+ * fmt (idstr is one), so one expression may hold several. */
+const char *fmt(const char *f, ...) __attribute__((format(printf, 1, 2)));
+/* An id as text, from fmt's buffers. */
+const char *idstr(long long id);
+/* Sends o as a compact JSON body and takes (decrefs) it. */
+resp *send_obj(const char *method, const char *path, const char *token, json_t *o);
+
+/* A strong ETag as the API makes them: '"' + 16 lowercase hex digits + '"'. */
+int is_etag(const char *s);
+/* A timestamp as the API writes them: YYYY-MM-DDTHH:MM:SSZ. */
+int is_timestamp(const char *s);
+
+/* The "errors" of a validation problem: how many, the i-th's field and message. */
+size_t nerrors(const resp *r);
+const char *err_field(const resp *r, size_t i);
+const char *err_message(const resp *r, size_t i);
+/* How many errors name this field (and, unless msg is NULL, this message). */
+int count_errors(const resp *r, const char *field, const char *msg);
+/* A 422 validation problem with exactly one error, on field (and with message unless NULL). */
+void assert_one_error(const resp *r, const char *field, const char *message);
+
+/* First cell of a one-row query with two parameters as a long long. */
+long long db_count2(const char *sql, const char *p1, const char *p2);
+
 #define ASSERT_STATUS(r, s) ck_assert_msg((r)->status == (s), "expected %d, got %ld: %.400s", (s), (r)->status, (r)->body ? (r)->body : "")
 
 Suite *ops_suite(void);

@@ -11,19 +11,6 @@
 
 /* ---- helpers ------------------------------------------------------------------------------ */
 
-static const char *fmt(const char *f, ...) __attribute__((format(printf, 1, 2)));
-static const char *fmt(const char *f, ...)
-{
-    static char buf[8][1024];
-    static int k;
-    k = (k + 1) % 8;
-    va_list ap;
-    va_start(ap, f);
-    vsnprintf(buf[k], sizeof buf[k], f, ap);
-    va_end(ap);
-    return buf[k];
-}
-
 static resp *post(const char *path, const char *token, const char *ct, const char *body, size_t len, const char *h1)
 {
     req_opts o = {.token = token, .content_type = ct, .body = body, .body_len = len, .headers = {h1, NULL}};

@@ -11,19 +11,6 @@
 
 /* ---- helpers ------------------------------------------------------------------------------ */
 
-static const char *fmt(const char *f, ...) __attribute__((format(printf, 1, 2)));
-static const char *fmt(const char *f, ...)
-{
-    static char buf[8][512];
-    static int k;
-    k = (k + 1) % 8;
-    va_list ap;
-    va_start(ap, f);
-    vsnprintf(buf[k], sizeof buf[k], f, ap);
-    va_end(ap);
-    return buf[k];
-}
-
 /* A growing text buffer. */
 typedef struct sbuf {
     char *p;
@@ -46,16 +33,6 @@ static void sb_addf(sbuf *b, const char *f, ...)
     vsnprintf(b->p + b->len, (size_t)n + 1, f, ap);
     va_end(ap);
     b->len += (size_t)n;
-}
-
-static long long db_count2(const char *sql, const char *p1, const char *p2)
-{
-    const char *v[] = {p1, p2};
-    PGresult *r = PQexecParams(test_db(), sql, 2, NULL, v, NULL, NULL, 0);
-    ck_assert_msg(PQresultStatus(r) == PGRES_TUPLES_OK, "%s: %s", sql, PQresultErrorMessage(r));
-    long long n = atoll(PQgetvalue(r, 0, 0));
-    PQclear(r);
-    return n;
 }
 
 /* Staff whose code starts with prefix. */

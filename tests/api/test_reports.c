@@ -8,24 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *fmt(const char *f, ...) __attribute__((format(printf, 1, 2)));
-static const char *fmt(const char *f, ...)
-{
-    static char buf[16][1024];
-    static int k;
-    char *b = buf[k++ % 16];
-    va_list ap;
-    va_start(ap, f);
-    vsnprintf(b, sizeof buf[0], f, ap);
-    va_end(ap);
-    return b;
-}
-
-static const char *idstr(long long id)
-{
-    return fmt("%lld", id);
-}
-
 /* The first cell of a one-row query as text, into out. */
 static void db_text(const char *sql, const char *param, char *out, size_t len)
 {
