@@ -12,4 +12,5 @@ Suite *client_addr_suite(void);
 Suite *accounts_suite(void);
 Suite *http_text_suite(void);
 Suite *jfield_suite(void);
+Suite *import_cells_suite(void);
 #endif
