@@ -371,6 +371,32 @@ void assert_one_error(const resp *r, const char *field, const char *message)
     if (message) ck_assert_str_eq(err_message(r, 0), message);
 }
 
+long long created_id(resp *r)
+{
+    ASSERT_STATUS(r, 201);
+    long long id = jint(r, "id");
+    resp_free(r);
+    return id;
+}
+
+long long make_test_unit(const char *prefix, const char *name, const char *type, const char *parent_code, char *code,
+                         size_t len)
+{
+    ck_assert_int_lt(snprintf(code, len, "%s-%s", prefix, uniq()), (int)len);
+    json_t *o = json_pack("{s:s, s:s, s:s, s:s}", "code", code, "name", name, "type", type, "parent_code", parent_code);
+    return created_id(send_obj("POST", "/api/v1/units", T_SD_MANAGER, o));
+}
+
+void assert_get_same(const char *path, const char *token, const char *etag, const json_t *json)
+{
+    resp *r = http_get(path, token);
+    ASSERT_STATUS(r, 200);
+    char got[64];
+    ck_assert_str_eq(resp_header(r, "ETag", got, sizeof got), etag);
+    ck_assert_msg(json_equal(r->json, json), "%s answers %s", path, r->body);
+    resp_free(r);
+}
+
 long long db_count2(const char *sql, const char *p1, const char *p2)
 {
     const char *v[] = {p1, p2};

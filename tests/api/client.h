@@ -86,6 +86,15 @@ int count_errors(const resp *r, const char *field, const char *msg);
 /* A 422 validation problem with exactly one error, on field (and with message unless NULL). */
 void assert_one_error(const resp *r, const char *field, const char *message);
 
+/* Asserts a 201, frees the answer and returns the created resource's id. */
+long long created_id(resp *r);
+/* A unit of the test's own, made by the Sơn Động manager: its code, "PREFIX-" and a fresh suffix,
+ * is written into code. Returns its id. */
+long long make_test_unit(const char *prefix, const char *name, const char *type, const char *parent_code, char *code,
+                         size_t len);
+/* GET path as token answers 200 with this ETag and a body equal to json. */
+void assert_get_same(const char *path, const char *token, const char *etag, const json_t *json);
+
 /* First cell of a one-row query with two parameters as a long long. */
 long long db_count2(const char *sql, const char *p1, const char *p2);
 

@@ -28,17 +28,7 @@ static void today_and_next_month(char today[11], char next[16])
 /* A unit of the test's own under TYT-YENDINH, made by the Sơn Động manager; its code in code. */
 static long long make_unit(const char *type, char *code, size_t len)
 {
-    snprintf(code, len, "FS-%s", uniq());
-    json_t *o = json_pack("{s:s, s:s, s:s, s:s}", "code", code, "name", "Trạm Y tế kiểm thử", "type", type,
-                          "parent_code", "TYT-YENDINH");
-    char *body = json_dumps(o, JSON_COMPACT);
-    json_decref(o);
-    resp *r = http_send_json("POST", "/api/v1/units", T_SD_MANAGER, body);
-    free(body);
-    ASSERT_STATUS(r, 201);
-    long long id = jint(r, "id");
-    resp_free(r);
-    return id;
+    return make_test_unit("FS", "Trạm Y tế kiểm thử", type, "TYT-YENDINH", code, len);
 }
 
 static resp *put_service(long long unit, const char *service, const char *token, const char *body)

@@ -56,13 +56,9 @@ static const char *only_error_field(const resp *r)
 static long long fresh_unit(void)
 {
     const char *code = fmt("H8V-%s", uniq());
-    resp *r = http_send_json("POST", "/api/v1/units", T_ADMIN,
-                             fmt("{\"code\":\"%s\",\"name\":\"Đơn vị kiểm thử %s\",\"type\":\"other\","
-                                "\"parent_code\":\"TTYT-SD\",\"opened_on\":\"2025-01-01\"}", code, code));
-    ASSERT_STATUS(r, 201);
-    long long id = jint(r, "id");
-    resp_free(r);
-    return id;
+    return created_id(http_send_json("POST", "/api/v1/units", T_ADMIN,
+                                     fmt("{\"code\":\"%s\",\"name\":\"Đơn vị kiểm thử %s\",\"type\":\"other\","
+                                        "\"parent_code\":\"TTYT-SD\",\"opened_on\":\"2025-01-01\"}", code, code)));
 }
 
 static long long reports_of(long long unit)

@@ -107,31 +107,13 @@ static void assert_errors(const resp *r, int n, ...)
 /* A unit of the test's own under TYT-ANLAC, made by the Sơn Động manager. */
 static long long make_unit(char *code, size_t len)
 {
-    snprintf(code, len, "IU-%s", uniq());
-    char *body = NULL;
-    json_t *o = json_pack("{s:s, s:s, s:s, s:s}", "code", code, "name", "Tổ nhập liệu kiểm thử", "type", "other",
-                          "parent_code", "TYT-ANLAC");
-    body = json_dumps(o, JSON_COMPACT);
-    json_decref(o);
-    resp *r = http_send_json("POST", "/api/v1/units", T_SD_MANAGER, body);
-    free(body);
-    ASSERT_STATUS(r, 201);
-    long long id = jint(r, "id");
-    resp_free(r);
-    return id;
+    return make_test_unit("IU", "Tổ nhập liệu kiểm thử", "other", "TYT-ANLAC", code, len);
 }
 
 static long long make_course(const char *code)
 {
     json_t *o = json_pack("{s:s, s:s}", "code", code, "title", "Khoá nhập liệu");
-    char *body = json_dumps(o, JSON_COMPACT);
-    json_decref(o);
-    resp *r = http_send_json("POST", "/api/v1/courses", T_ADMIN, body);
-    free(body);
-    ASSERT_STATUS(r, 201);
-    long long id = jint(r, "id");
-    resp_free(r);
-    return id;
+    return created_id(send_obj("POST", "/api/v1/courses", T_ADMIN, o));
 }
 
 /* A staff member outside Sơn Động (in hospital 24001), made by the admin. */

@@ -54,45 +54,26 @@ static void assert_list(const char *token, const char *path, long long total, co
 
 static long long make_unit(const char *parent, char *code, size_t len)
 {
-    snprintf(code, len, "LU-%s", uniq());
-    json_t *o = json_pack("{s:s, s:s, s:s, s:s}", "code", code, "name", "Tổ học tập kiểm thử", "type", "other",
-                          "parent_code", parent);
-    resp *r = send_obj("POST", "/api/v1/units", T_SD_MANAGER, o);
-    ASSERT_STATUS(r, 201);
-    long long id = jint(r, "id");
-    resp_free(r);
-    return id;
+    return make_test_unit("LU", "Tổ học tập kiểm thử", "other", parent, code, len);
 }
 
 static long long make_staff(const char *token, const char *code, const char *unit_code, const char *joined_on)
 {
     json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "code", code, "full_name", "Nhân Viên Học Tập", "unit_code",
                           unit_code, "job_group", "nurse", "employment", "contract", "joined_on", joined_on);
-    resp *r = send_obj("POST", "/api/v1/staff", token, o);
-    ASSERT_STATUS(r, 201);
-    long long id = jint(r, "id");
-    resp_free(r);
-    return id;
+    return created_id(send_obj("POST", "/api/v1/staff", token, o));
 }
 
 static long long make_course(const char *code, const char *title, int counts)
 {
     json_t *o = json_pack("{s:s, s:s, s:b}", "code", code, "title", title, "counts_for_campaign", counts);
-    resp *r = send_obj("POST", "/api/v1/courses", T_ADMIN, o);
-    ASSERT_STATUS(r, 201);
-    long long id = jint(r, "id");
-    resp_free(r);
-    return id;
+    return created_id(send_obj("POST", "/api/v1/courses", T_ADMIN, o));
 }
 
 static long long make_completion(const char *token, const char *staff_code, const char *course_code, const char *on)
 {
     json_t *o = json_pack("{s:s, s:s, s:s}", "staff_code", staff_code, "course_code", course_code, "completed_on", on);
-    resp *r = send_obj("POST", "/api/v1/completions", token, o);
-    ASSERT_STATUS(r, 201);
-    long long id = jint(r, "id");
-    resp_free(r);
-    return id;
+    return created_id(send_obj("POST", "/api/v1/completions", token, o));
 }
 
 static resp *post_attestation(const char *token, const char *staff_code, const char *skill, const char *on)

@@ -33,11 +33,7 @@ static long long new_unit(const char *token, const char *code, const char *paren
         ? fmt("{\"code\":\"%s\",\"name\":\"Đơn vị %s\",\"type\":\"other\",\"parent_code\":\"%s\",\"opened_on\":\"%s\"}", code,
               code, parent_code, opened_on)
         : fmt("{\"code\":\"%s\",\"name\":\"Đơn vị %s\",\"type\":\"other\",\"parent_code\":\"%s\"}", code, code, parent_code);
-    resp *r = http_send_json("POST", "/api/v1/units", token, body);
-    ASSERT_STATUS(r, 201);
-    long long id = jint(r, "id");
-    resp_free(r);
-    return id;
+    return created_id(http_send_json("POST", "/api/v1/units", token, body));
 }
 
 static void close_unit(long long id, const char *on)
@@ -49,13 +45,9 @@ static void close_unit(long long id, const char *on)
 
 static long long new_schedule(const char *token, long long unit, const char *period_type, int month, int day)
 {
-    resp *r = http_send_json("POST", "/api/v1/schedules", token,
-                             fmt("{\"unit_id\":%lld,\"period_type\":\"%s\",\"due_month\":%d,\"due_day\":%d}", unit,
-                                 period_type, month, day));
-    ASSERT_STATUS(r, 201);
-    long long id = jint(r, "id");
-    resp_free(r);
-    return id;
+    return created_id(http_send_json("POST", "/api/v1/schedules", token,
+                                     fmt("{\"unit_id\":%lld,\"period_type\":\"%s\",\"due_month\":%d,\"due_day\":%d}", unit,
+                                         period_type, month, day)));
 }
 
 static void set_rule(long long schedule, int month, int day)

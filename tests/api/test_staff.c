@@ -22,14 +22,7 @@ static const char *staff_path(long long id)
 /* A unit of the test's own, made by the Sơn Động manager under parent; its code goes to code. */
 static long long make_unit(const char *parent, char *code, size_t len)
 {
-    snprintf(code, len, "SU-%s", uniq());
-    json_t *o = json_pack("{s:s, s:s, s:s, s:s}", "code", code, "name", "Tổ nhân sự kiểm thử", "type", "other",
-                          "parent_code", parent);
-    resp *r = send_obj("POST", "/api/v1/units", T_SD_MANAGER, o);
-    ASSERT_STATUS(r, 201);
-    long long id = jint(r, "id");
-    resp_free(r);
-    return id;
+    return make_test_unit("SU", "Tổ nhân sự kiểm thử", "other", parent, code, len);
 }
 
 /* The body of a valid new staff member: a nurse, public employee, joined 2020-01-01. */
@@ -64,11 +57,7 @@ static long long add_staff(const char *code, const char *full_name, const char *
 static long long make_course(const char *code, int counts)
 {
     json_t *o = json_pack("{s:s, s:s, s:b}", "code", code, "title", "Khoá học kiểm thử", "counts_for_campaign", counts);
-    resp *r = send_obj("POST", "/api/v1/courses", T_ADMIN, o);
-    ASSERT_STATUS(r, 201);
-    long long id = jint(r, "id");
-    resp_free(r);
-    return id;
+    return created_id(send_obj("POST", "/api/v1/courses", T_ADMIN, o));
 }
 
 static void add_completion(const char *staff_code, const char *course_code, const char *on)
@@ -146,17 +135,9 @@ START_TEST(manager_creates_staff_201_with_location_etag_and_exact_fields)
     ck_assert_str_eq(jstr(r, "vneid_source"), "VNeID");
     ck_assert_msg(is_timestamp(jstr(r, "created_at")), "created_at %s", jstr(r, "created_at"));
     ck_assert_msg(is_timestamp(jstr(r, "updated_at")), "updated_at %s", jstr(r, "updated_at"));
-    json_t *created = json_incref(r->json);
-    resp_free(r);
-
     /* The Location answers the same representation and ETag. */
-    r = http_get(loc, T_SD_MANAGER);
-    ASSERT_STATUS(r, 200);
-    char etag2[64];
-    ck_assert_str_eq(resp_header(r, "ETag", etag2, sizeof etag2), etag);
-    ck_assert(json_equal(r->json, created));
+    assert_get_same(loc, T_SD_MANAGER, etag, r->json);
     resp_free(r);
-    json_decref(created);
 
     ck_assert_int_eq(db_count("SELECT count(*) FROM staff WHERE code = $1 AND party_member AND joined_on = '2019-03-01'"
                               " AND left_on IS NULL AND vneid_source = 'VNeID'", code), 1);

@@ -10,11 +10,7 @@ static long long make_unit(const char *token, const char *code, const char *name
     char body[512];
     snprintf(body, sizeof body, "{\"code\":\"%s\",\"name\":\"%s\",\"type\":\"%s\",\"parent_code\":\"%s\"}", code, name,
              type, parent_code);
-    resp *r = http_send_json("POST", "/api/v1/units", token, body);
-    ASSERT_STATUS(r, 201);
-    long long id = jint(r, "id");
-    resp_free(r);
-    return id;
+    return created_id(http_send_json("POST", "/api/v1/units", token, body));
 }
 
 /* "/api/v1/units/ID" + rest; rest may start with "/tree" or "?". */
