@@ -387,6 +387,17 @@ long long make_test_unit(const char *prefix, const char *name, const char *type,
     return created_id(send_obj("POST", "/api/v1/units", T_SD_MANAGER, o));
 }
 
+void assert_each_400(const char *token, const char *prefix, const char *const *paths)
+{
+    for (size_t i = 0; paths[i]; i++) {
+        char path[2048]; /* not fmt: paths may be fmt's own buffers */
+        ck_assert_int_lt(snprintf(path, sizeof path, "%s%s", prefix, paths[i]), (int)sizeof path);
+        resp *r = http_get(path, token);
+        ck_assert_msg(r->status == 400, "%s gave %ld", path, r->status);
+        resp_free(r);
+    }
+}
+
 void assert_get_same(const char *path, const char *token, const char *etag, const json_t *json)
 {
     resp *r = http_get(path, token);

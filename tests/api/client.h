@@ -92,6 +92,8 @@ long long created_id(resp *r);
  * is written into code. Returns its id. */
 long long make_test_unit(const char *prefix, const char *name, const char *type, const char *parent_code, char *code,
                          size_t len);
+/* GET prefix + each of paths (NULL-terminated) as token answers 400. */
+void assert_each_400(const char *token, const char *prefix, const char *const *paths);
 /* GET path as token answers 200 with this ETag and a body equal to json. */
 void assert_get_same(const char *path, const char *token, const char *etag, const json_t *json);
 

@@ -375,11 +375,7 @@ START_TEST(schedules_list_filters_and_shows_the_rules_that_set_ones_deadlines)
     resp_free(r);
     const char *bad[] = {"/api/v1/schedules?period_type=week", "/api/v1/schedules?unit_id=abc",
                          "/api/v1/schedules?limit=0", "/api/v1/schedules?colour=red", NULL};
-    for (int k = 0; bad[k]; k++) {
-        r = http_get(bad[k], T_SD_REPORTER);
-        ck_assert_msg(r->status == 400, "%s gave %ld", bad[k], r->status);
-        resp_free(r);
-    }
+    assert_each_400(T_SD_REPORTER, "", bad);
 }
 END_TEST
 
@@ -1101,11 +1097,7 @@ START_TEST(reporting_status_counts_the_children_open_in_the_period)
     const char *bad[] = {"/api/v1/reporting-status?period=2026-06", fmt("/api/v1/reporting-status?unit_id=%lld", p),
                          fmt("/api/v1/reporting-status?unit_id=%lld&period=2026-13", p),
                          fmt("/api/v1/reporting-status?unit_id=%lld&period=2026-06&x=1", p), NULL};
-    for (int i = 0; bad[i]; i++) {
-        r = http_get(bad[i], T_SD_REPORTER);
-        ck_assert_msg(r->status == 400, "%s gave %ld", bad[i], r->status);
-        resp_free(r);
-    }
+    assert_each_400(T_SD_REPORTER, "", bad);
 }
 END_TEST
 
@@ -1260,11 +1252,7 @@ START_TEST(consolidated_form_adds_numbers_and_lists_the_rest_over_received_repor
     resp_free(r);
     const char *bad[] = {fmt("/api/v1/exports/report-form?unit_id=%lld", q), "/api/v1/exports/report-form?period=2026-06",
                          fmt("/api/v1/exports/report-form?unit_id=%lld&period=June", q), NULL};
-    for (int i = 0; bad[i]; i++) {
-        r = http_get(bad[i], T_SD_REPORTER);
-        ck_assert_msg(r->status == 400, "%s gave %ld", bad[i], r->status);
-        resp_free(r);
-    }
+    assert_each_400(T_SD_REPORTER, "", bad);
 }
 END_TEST
 
@@ -1381,11 +1369,7 @@ START_TEST(report_list_filters_sorts_and_answers_csv)
     resp_free(r);
     const char *bad[] = {"/api/v1/reports?period=2026-13", "/api/v1/reports?status=lost", "/api/v1/reports?period_type=week",
                          "/api/v1/reports?sort=values", "/api/v1/reports?under=x", NULL};
-    for (int i = 0; bad[i]; i++) {
-        r = http_get(bad[i], T_SD_REPORTER);
-        ck_assert_msg(r->status == 400, "%s gave %ld", bad[i], r->status);
-        resp_free(r);
-    }
+    assert_each_400(T_SD_REPORTER, "", bad);
 }
 END_TEST
 
