@@ -39,7 +39,9 @@ int jfield_date(json_t *obj, const char *key, char out[11], verrs *v);
 /* Like jfield_string but also accepts JSON null (returns 2). */
 int jfield_nullable_date(json_t *obj, const char *key, char out[11], verrs *v);
 
-size_t utf8_length(const char *s); /* code points; (size_t)-1 when invalid */
+/* Code points of valid UTF-8: the bytes that are not continuation bytes (the text is not checked;
+ * jansson refuses invalid UTF-8 in a body, and utf8_valid checks). */
+size_t utf8_length(const char *s);
 int utf8_valid(const char *s, size_t len);
 /* The one way to cut text for a message: the length in bytes of the longest prefix of the
  * NUL-terminated s that is at most max bytes and made of whole, valid UTF-8 characters (it

@@ -4,6 +4,7 @@
  * file covers that the file does not have are removed) and warn about rows it accepts. */
 #include "internal.h"
 #include "bdhvs/csvin.h"
+#include "bdhvs/import_cells.h"
 #include "bdhvs/period.h"
 
 #include <sodium.h>
@@ -25,16 +26,6 @@
     " SELECT s.row, 'unit_code' AS field, 'unit ' || s.unit_code || ' is unknown or not one of your units' AS message" \
     "   FROM import_stage s LEFT JOIN scoped_units($1) u ON u.code = s.unit_code"                             \
     "   WHERE s.unit_code IS NOT NULL AND u.id IS NULL"
-
-enum col_kind { K_TEXT, K_CODE, K_DATE, K_BOOL, K_MONTH, K_COUNT };
-
-typedef struct import_col {
-    const char *name;
-    int required;
-    enum col_kind kind;
-    size_t maxlen;
-    int not_future; /* dates and months */
-} import_col;
 
 typedef struct import_spec {
     const char *entity, *endpoint;
@@ -323,15 +314,6 @@ typedef struct errs {
     int broken;
 } errs;
 
-/* At most 40 bytes of v (whole characters) for quoting in a message. */
-static const char *quote40(const char *v, char out[44])
-{
-    size_t n = utf8_prefix(v, 40);
-    memcpy(out, v, n);
-    out[n] = '\0';
-    return out;
-}
-
 static void err_add(errs *e, long row, const char *field, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 static void err_add(errs *e, long row, const char *field, const char *fmt, ...)
 {
@@ -410,87 +392,15 @@ static void map_header(loader *L, const char *const *names, int n)
         if (sp->cols[k].required && !seen[k]) err_add(L->shape, 1, sp->cols[k].name, "is a required column");
 }
 
-static int code_chars_ok(const char *s)
-{
-    for (const char *p = s; *p; p++)
-        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '.' ||
-              *p == '_' || *p == '-'))
-            return 0;
-    return 1;
-}
-
-/* Normalises a boolean cell; NULL when it is not one. Case is ignored (ASCII letters; "có"/"không"
- * as written). */
-static const char *bool_cell(const char *v)
-{
-    static const char *const yes[] = {"true", "1", "yes", "x", "có", NULL};
-    static const char *const no[] = {"false", "0", "no", "không", NULL};
-    for (int i = 0; yes[i]; i++)
-        if (strcasecmp(v, yes[i]) == 0) return "true";
-    for (int i = 0; no[i]; i++)
-        if (strcasecmp(v, no[i]) == 0) return "false";
-    return NULL;
-}
-
-/* A count: digits only, at most 2147483647. */
-static int count_ok(const char *v)
-{
-    size_t n = strlen(v);
-    if (n == 0 || n > 10) return 0;
-    for (const char *p = v; *p; p++)
-        if (*p < '0' || *p > '9') return 0;
-    return n < 10 || strcmp(v, "2147483647") <= 0;
-}
-
 /* Checks the cells of one row in L->cell; a bad cell is reported and staged empty, so that the
  * database checks still see the rest of the row. month is scratch space for a month's first day. */
 static void check_row(loader *L, long row, char month[11])
 {
     const import_spec *sp = L->sp;
-    errs *e = L->e;
     for (int k = 0; k < sp->ncols; k++) {
-        const import_col *col = &sp->cols[k];
-        const char **cell = &L->cell[k];
-        const char *v = *cell;
-        if (v == NULL) {
-            if (col->required) err_add(e, row, col->name, "is required");
-            continue;
-        }
-        if (utf8_length(v) > col->maxlen && col->kind != K_BOOL && col->kind != K_MONTH && col->kind != K_COUNT) {
-            err_add(e, row, col->name, "is longer than %zu characters", col->maxlen);
-            *cell = NULL;
-            continue;
-        }
-        date_ymd d;
-        period p;
-        char q[44];
-        int bad = 0;
-        switch (col->kind) {
-        case K_CODE:
-            if ((bad = !code_chars_ok(v))) err_add(e, row, col->name, "may hold only letters A-Z, digits, '.', '_' and '-'");
-            break;
-        case K_DATE:
-            if ((bad = date_parse(v, &d) != 0)) err_add(e, row, col->name, "\"%s\" is not a date written YYYY-MM-DD", quote40(v, q));
-            else if ((bad = col->not_future && strcmp(v, L->today) > 0)) err_add(e, row, col->name, "must not be in the future");
-            break;
-        case K_BOOL:
-            if ((*cell = bool_cell(v)) == NULL) bad = 1, err_add(e, row, col->name, "\"%s\" is not true or false", quote40(v, q));
-            break;
-        case K_MONTH: /* staged as its first day, so that 2026-06 and 202606 are one month */
-            if ((bad = period_parse(v, &p) != 0 || p.type != PERIOD_MONTH)) {
-                err_add(e, row, col->name, "\"%s\" is not a month written YYYY-MM (or YYYYMM)", quote40(v, q));
-            } else {
-                date_format(&p.first, month, 11);
-                if ((bad = col->not_future && strncmp(month, L->today, 7) > 0)) err_add(e, row, col->name, "must not be in the future");
-                else *cell = month;
-            }
-            break;
-        case K_COUNT:
-            if ((bad = !count_ok(v))) err_add(e, row, col->name, "\"%s\" is not a whole number from 0 to 2147483647", quote40(v, q));
-            break;
-        case K_TEXT: break;
-        }
-        if (bad) *cell = NULL;
+        char msg[160];
+        if (import_cell_check(&sp->cols[k], L->cell[k], L->today, month, &L->cell[k], msg, sizeof msg) != 0)
+            err_add(L->e, row, sp->cols[k].name, "%s", msg);
     }
 }
 

@@ -1,5 +1,6 @@
 /* Answers: problem+json, JSON, CSV, ETags; and the request's own resources. */
 #include "bdhvs/http.h"
+#include "bdhvs/http_text.h"
 #include "bdhvs/log.h"
 
 #include <stdio.h>
@@ -188,21 +189,27 @@ void respond_empty(http_ctx *c, int status)
     c->status = status;
 }
 
+int http_if_match_allows(const char *if_match, const char *etag)
+{
+    /* If-Match is a comma-separated list of entity tags, or "*". */
+    const char *p = if_match;
+    while (*p) {
+        while (*p == ' ' || *p == ',') p++;
+        if (*p == '*') return 1;
+        if (strncmp(p, "W/", 2) == 0) p += 2; /* weak tags never match strongly */
+        else if (strncmp(p, etag, strlen(etag)) == 0) return 1;
+        while (*p && *p != ',') p++;
+    }
+    return 0;
+}
+
 int http_if_match_fails(http_ctx *c, const char *current_text)
 {
     const char *im = http_header(c, "If-Match");
     if (im == NULL) return 0;
     char etag[24];
     http_etag(current_text, strlen(current_text), etag);
-    /* If-Match is a comma-separated list of entity tags, or "*". */
-    const char *p = im;
-    while (*p) {
-        while (*p == ' ' || *p == ',') p++;
-        if (*p == '*') return 0;
-        if (strncmp(p, "W/", 2) == 0) p += 2; /* weak tags never match strongly */
-        else if (strncmp(p, etag, strlen(etag)) == 0) return 0;
-        while (*p && *p != ',') p++;
-    }
+    if (http_if_match_allows(im, etag)) return 0;
     respond_problem(c, 412, "The resource changed since you read it (If-Match did not match); read it again.");
     return 1;
 }
@@ -214,7 +221,7 @@ int http_refuse_invalid(http_ctx *c, verrs *v)
     return 1;
 }
 
-static int media_is(const char *ct, const char *want)
+int http_media_is(const char *ct, const char *want)
 {
     size_t n = strlen(want);
     if (strncasecmp(ct, want, n) != 0) return 0;
@@ -233,7 +240,7 @@ static int media_is(const char *ct, const char *want)
 json_t *http_json_body(http_ctx *c, int want_array)
 {
     const char *ct = http_header(c, "Content-Type");
-    if (ct == NULL || !media_is(ct, "application/json")) {
+    if (ct == NULL || !http_media_is(ct, "application/json")) {
         respond_problem(c, 415, "Send the body as application/json (UTF-8).");
         return NULL;
     }
@@ -258,7 +265,7 @@ json_t *http_json_body(http_ctx *c, int want_array)
 int http_content_type_is(http_ctx *c, const char *media)
 {
     const char *ct = http_header(c, "Content-Type");
-    return ct != NULL && media_is(ct, media);
+    return ct != NULL && http_media_is(ct, media);
 }
 
 int http_wants_csv(http_ctx *c)
@@ -267,14 +274,7 @@ int http_wants_csv(http_ctx *c)
     return a != NULL && strcasestr(a, "text/csv") != NULL;
 }
 
-/* Appends s to the buffer, growing it. */
-typedef struct sbuf {
-    char *p;
-    size_t len, cap;
-    int failed;
-} sbuf;
-
-static void sb_add(sbuf *b, const char *s, size_t n)
+void http_buf_add(http_buf *b, const char *s, size_t n)
 {
     if (b->failed) return;
     if (b->len + n + 1 > b->cap) {
@@ -295,7 +295,7 @@ static void sb_add(sbuf *b, const char *s, size_t n)
 
 /* A CSV cell: quoted when needed; a leading = + - @ (or tab/CR) is neutralised with a quote
  * mark so spreadsheets do not run it as a formula. */
-static void csv_cell(sbuf *b, const char *s, int is_text)
+void http_csv_cell(http_buf *b, const char *s, int is_text)
 {
     int quote = 0;
     for (const char *p = s; *p; p++)
@@ -303,50 +303,50 @@ static void csv_cell(sbuf *b, const char *s, int is_text)
     int neutralise = is_text && (s[0] == '=' || s[0] == '+' || s[0] == '-' || s[0] == '@' ||
                                  s[0] == '\t' || s[0] == '\r');
     if (neutralise) quote = 1;
-    if (quote) sb_add(b, "\"", 1);
-    if (neutralise) sb_add(b, "'", 1);
+    if (quote) http_buf_add(b, "\"", 1);
+    if (neutralise) http_buf_add(b, "'", 1);
     for (const char *p = s; *p; p++) {
-        if (*p == '"') sb_add(b, "\"", 1);
-        sb_add(b, p, 1);
+        if (*p == '"') http_buf_add(b, "\"", 1);
+        http_buf_add(b, p, 1);
     }
-    if (quote) sb_add(b, "\"", 1);
+    if (quote) http_buf_add(b, "\"", 1);
 }
 
 void respond_csv(http_ctx *c, json_t *items, const char *const *columns)
 {
-    sbuf b = {0};
+    http_buf b = {0};
     const char *bom = http_query(c, "bom");
-    if (bom != NULL && strcmp(bom, "true") == 0) sb_add(&b, "\xEF\xBB\xBF", 3);
+    if (bom != NULL && strcmp(bom, "true") == 0) http_buf_add(&b, "\xEF\xBB\xBF", 3);
     for (int i = 0; columns[i]; i++) {
-        if (i) sb_add(&b, ",", 1);
-        csv_cell(&b, columns[i], 0);
+        if (i) http_buf_add(&b, ",", 1);
+        http_csv_cell(&b, columns[i], 0);
     }
-    sb_add(&b, "\r\n", 2);
+    http_buf_add(&b, "\r\n", 2);
     size_t idx;
     json_t *row;
     json_array_foreach(items, idx, row) {
         for (int i = 0; columns[i]; i++) {
-            if (i) sb_add(&b, ",", 1);
+            if (i) http_buf_add(&b, ",", 1);
             json_t *v = json_object_get(row, columns[i]);
             char num[64];
-            if (json_is_string(v)) csv_cell(&b, json_string_value(v), 1);
+            if (json_is_string(v)) http_csv_cell(&b, json_string_value(v), 1);
             else if (json_is_integer(v)) {
                 snprintf(num, sizeof num, "%lld", (long long)json_integer_value(v));
-                sb_add(&b, num, strlen(num));
+                http_buf_add(&b, num, strlen(num));
             } else if (json_is_real(v)) {
                 snprintf(num, sizeof num, "%.10g", json_real_value(v));
-                sb_add(&b, num, strlen(num));
-            } else if (json_is_true(v)) sb_add(&b, "true", 4);
-            else if (json_is_false(v)) sb_add(&b, "false", 5);
+                http_buf_add(&b, num, strlen(num));
+            } else if (json_is_true(v)) http_buf_add(&b, "true", 4);
+            else if (json_is_false(v)) http_buf_add(&b, "false", 5);
             else if (v != NULL && !json_is_null(v)) {
                 char *t = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
                 if (t) {
-                    csv_cell(&b, t, 1);
+                    http_csv_cell(&b, t, 1);
                     free(t);
                 }
             }
         }
-        sb_add(&b, "\r\n", 2);
+        http_buf_add(&b, "\r\n", 2);
     }
     if (b.failed) respond_problem(c, 500, "Out of memory while writing CSV.");
     else respond_bytes(c, 200, "text/csv; charset=utf-8", b.p, b.len);

@@ -4,6 +4,7 @@
  * 401/403), bodies spooled to a temporary file past a threshold, deadlines for a request's head
  * and body, an optional separate listener for health, readiness and metrics, and metrics. */
 #include "bdhvs/client_addr.h"
+#include "bdhvs/cors.h"
 #include "bdhvs/http.h"
 #include "bdhvs/log.h"
 
@@ -169,24 +170,6 @@ static int request_id_ok(const char *s)
               *p == '-' || *p == '_' || *p == '.'))
             return 0;
     return 1;
-}
-
-static int origin_allowed(const char *origins, const char *origin)
-{
-    if (origins[0] == '\0' || origin == NULL) return 0;
-    size_t ol = strlen(origin);
-    const char *p = origins;
-    while (*p) {
-        while (*p == ' ' || *p == ',') p++;
-        const char *e = p;
-        while (*e && *e != ',') e++;
-        const char *t = e;
-        while (t > p && t[-1] == ' ') t--;
-        size_t len = (size_t)(t - p);
-        if ((len == 1 && *p == '*') || (len == ol && strncmp(p, origin, ol) == 0)) return 1;
-        p = e;
-    }
-    return 0;
 }
 
 static void client_ip(const struct _u_request *req, char *buf, size_t len)
@@ -644,7 +627,7 @@ static int before_body(req_state *rs, const head_scan *h)
         return 0;
     }
     const char *origin = http_header(c, "Origin");
-    int cors = origin_allowed(cfg->cors_origins, origin);
+    int cors = cors_origin_allowed(cfg->cors_origins, origin);
     if (cors) {
         http_set_header(c, "Access-Control-Allow-Origin", origin);
         http_set_header(c, "Vary", "Origin");

@@ -2,6 +2,7 @@
 
 #include <curl/curl.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -282,4 +283,137 @@ void route_concrete_path(const char *pattern, char *out, size_t len)
         }
     }
     out[n] = '\0';
+}
+
+const char *fmt(const char *f, ...)
+{
+    static char buf[16][2048];
+    static unsigned k;
+    char *b = buf[k++ % 16];
+    va_list ap;
+    va_start(ap, f);
+    int n = vsnprintf(b, sizeof buf[0], f, ap);
+    va_end(ap);
+    ck_assert_msg(n >= 0 && (size_t)n < sizeof buf[0], "fmt: %d characters do not fit", n);
+    return b;
+}
+
+const char *idstr(long long id)
+{
+    return fmt("%lld", id);
+}
+
+resp *send_obj(const char *method, const char *path, const char *token, json_t *o)
+{
+    char *text = json_dumps(o, JSON_COMPACT);
+    json_decref(o);
+    ck_assert_ptr_nonnull(text);
+    resp *r = http_send_json(method, path, token, text);
+    free(text);
+    return r;
+}
+
+int is_etag(const char *s)
+{
+    if (s == NULL || strlen(s) != 18 || s[0] != '"' || s[17] != '"') return 0;
+    for (int i = 1; i < 17; i++)
+        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f'))) return 0;
+    return 1;
+}
+
+int is_timestamp(const char *s)
+{
+    if (s == NULL || strlen(s) != 20) return 0;
+    for (int i = 0; i < 20; i++) {
+        char ch = s[i];
+        int want_digit = !(i == 4 || i == 7 || i == 10 || i == 13 || i == 16 || i == 19);
+        if (want_digit && (ch < '0' || ch > '9')) return 0;
+    }
+    return s[4] == '-' && s[7] == '-' && s[10] == 'T' && s[13] == ':' && s[16] == ':' && s[19] == 'Z';
+}
+
+size_t nerrors(const resp *r)
+{
+    return json_array_size(json_object_get(r->json, "errors"));
+}
+
+static json_t *error_at(const resp *r, size_t i)
+{
+    return json_array_get(json_object_get(r->json, "errors"), i);
+}
+
+const char *err_field(const resp *r, size_t i)
+{
+    return json_string_value(json_object_get(error_at(r, i), "field"));
+}
+
+const char *err_message(const resp *r, size_t i)
+{
+    return json_string_value(json_object_get(error_at(r, i), "message"));
+}
+
+int count_errors(const resp *r, const char *field, const char *msg)
+{
+    int n = 0;
+    for (size_t i = 0; i < nerrors(r); i++) {
+        const char *f = err_field(r, i), *m = err_message(r, i);
+        if (f && strcmp(f, field) == 0 && (msg == NULL || (m && strcmp(m, msg) == 0))) n++;
+    }
+    return n;
+}
+
+void assert_one_error(const resp *r, const char *field, const char *message)
+{
+    ASSERT_STATUS(r, 422);
+    ck_assert_str_eq(jstr(r, "type"), "urn:bdhvs:problem:validation");
+    ck_assert_msg(nerrors(r) == 1, "errors: %s", r->body);
+    ck_assert_str_eq(err_field(r, 0), field);
+    if (message) ck_assert_str_eq(err_message(r, 0), message);
+}
+
+long long created_id(resp *r)
+{
+    ASSERT_STATUS(r, 201);
+    long long id = jint(r, "id");
+    resp_free(r);
+    return id;
+}
+
+long long make_test_unit(const char *prefix, const char *name, const char *type, const char *parent_code, char *code,
+                         size_t len)
+{
+    ck_assert_int_lt(snprintf(code, len, "%s-%s", prefix, uniq()), (int)len);
+    json_t *o = json_pack("{s:s, s:s, s:s, s:s}", "code", code, "name", name, "type", type, "parent_code", parent_code);
+    return created_id(send_obj("POST", "/api/v1/units", T_SD_MANAGER, o));
+}
+
+void assert_each_400(const char *token, const char *prefix, const char *const *paths)
+{
+    for (size_t i = 0; paths[i]; i++) {
+        char path[2048]; /* not fmt: paths may be fmt's own buffers */
+        ck_assert_int_lt(snprintf(path, sizeof path, "%s%s", prefix, paths[i]), (int)sizeof path);
+        resp *r = http_get(path, token);
+        ck_assert_msg(r->status == 400, "%s gave %ld", path, r->status);
+        resp_free(r);
+    }
+}
+
+void assert_get_same(const char *path, const char *token, const char *etag, const json_t *json)
+{
+    resp *r = http_get(path, token);
+    ASSERT_STATUS(r, 200);
+    char got[64];
+    ck_assert_str_eq(resp_header(r, "ETag", got, sizeof got), etag);
+    ck_assert_msg(json_equal(r->json, json), "%s answers %s", path, r->body);
+    resp_free(r);
+}
+
+long long db_count2(const char *sql, const char *p1, const char *p2)
+{
+    const char *v[] = {p1, p2};
+    PGresult *r = PQexecParams(test_db(), sql, 2, NULL, v, NULL, NULL, 0);
+    ck_assert_msg(PQresultStatus(r) == PGRES_TUPLES_OK, "%s: %s", sql, PQresultErrorMessage(r));
+    long long n = atoll(PQgetvalue(r, 0, 0));
+    PQclear(r);
+    return n;
 }

@@ -64,6 +64,42 @@ void route_concrete_path(const char *pattern, char *out, size_t len);
 /* A fresh suffix so that tests can run again against the same database. */
 const char *uniq(void);
 
+/* printf into one of 16 rotating 2 KiB buffers: a result stays valid for the next 15 calls of
+ * fmt (idstr is one), so one expression may hold several. */
+const char *fmt(const char *f, ...) __attribute__((format(printf, 1, 2)));
+/* An id as text, from fmt's buffers. */
+const char *idstr(long long id);
+/* Sends o as a compact JSON body and takes (decrefs) it. */
+resp *send_obj(const char *method, const char *path, const char *token, json_t *o);
+
+/* A strong ETag as the API makes them: '"' + 16 lowercase hex digits + '"'. */
+int is_etag(const char *s);
+/* A timestamp as the API writes them: YYYY-MM-DDTHH:MM:SSZ. */
+int is_timestamp(const char *s);
+
+/* The "errors" of a validation problem: how many, the i-th's field and message. */
+size_t nerrors(const resp *r);
+const char *err_field(const resp *r, size_t i);
+const char *err_message(const resp *r, size_t i);
+/* How many errors name this field (and, unless msg is NULL, this message). */
+int count_errors(const resp *r, const char *field, const char *msg);
+/* A 422 validation problem with exactly one error, on field (and with message unless NULL). */
+void assert_one_error(const resp *r, const char *field, const char *message);
+
+/* Asserts a 201, frees the answer and returns the created resource's id. */
+long long created_id(resp *r);
+/* A unit of the test's own, made by the Sơn Động manager: its code, "PREFIX-" and a fresh suffix,
+ * is written into code. Returns its id. */
+long long make_test_unit(const char *prefix, const char *name, const char *type, const char *parent_code, char *code,
+                         size_t len);
+/* GET prefix + each of paths (NULL-terminated) as token answers 400. */
+void assert_each_400(const char *token, const char *prefix, const char *const *paths);
+/* GET path as token answers 200 with this ETag and a body equal to json. */
+void assert_get_same(const char *path, const char *token, const char *etag, const json_t *json);
+
+/* First cell of a one-row query with two parameters as a long long. */
+long long db_count2(const char *sql, const char *p1, const char *p2);
+
 #define ASSERT_STATUS(r, s) ck_assert_msg((r)->status == (s), "expected %d, got %ld: %.400s", (s), (r)->status, (r)->body ? (r)->body : "")
 
 Suite *ops_suite(void);

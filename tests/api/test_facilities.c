@@ -11,19 +11,6 @@
 #include <string.h>
 #include <time.h>
 
-static const char *fmt(const char *f, ...) __attribute__((format(printf, 1, 2)));
-static const char *fmt(const char *f, ...)
-{
-    static char buf[8][1024];
-    static int k;
-    k = (k + 1) % 8;
-    va_list ap;
-    va_start(ap, f);
-    vsnprintf(buf[k], sizeof buf[k], f, ap);
-    va_end(ap);
-    return buf[k];
-}
-
 /* Today (the server's Vietnamese date) and the first month after it. */
 static void today_and_next_month(char today[11], char next[16])
 {
@@ -41,32 +28,12 @@ static void today_and_next_month(char today[11], char next[16])
 /* A unit of the test's own under TYT-YENDINH, made by the Sơn Động manager; its code in code. */
 static long long make_unit(const char *type, char *code, size_t len)
 {
-    snprintf(code, len, "FS-%s", uniq());
-    json_t *o = json_pack("{s:s, s:s, s:s, s:s}", "code", code, "name", "Trạm Y tế kiểm thử", "type", type,
-                          "parent_code", "TYT-YENDINH");
-    char *body = json_dumps(o, JSON_COMPACT);
-    json_decref(o);
-    resp *r = http_send_json("POST", "/api/v1/units", T_SD_MANAGER, body);
-    free(body);
-    ASSERT_STATUS(r, 201);
-    long long id = jint(r, "id");
-    resp_free(r);
-    return id;
+    return make_test_unit("FS", "Trạm Y tế kiểm thử", type, "TYT-YENDINH", code, len);
 }
 
 static resp *put_service(long long unit, const char *service, const char *token, const char *body)
 {
     return http_send_json("PUT", fmt("/api/v1/units/%lld/services/%s", unit, service), token, body);
-}
-
-/* The single error of a 422 is (field, message). */
-static void assert_one_error(const resp *r, const char *field, const char *message)
-{
-    ck_assert_msg(r->status == 422, "expected 422, got %ld: %.400s", r->status, r->body ? r->body : "");
-    json_t *errs = json_object_get(r->json, "errors");
-    ck_assert_msg(json_array_size(errs) == 1, "want one error: %s", r->body);
-    ck_assert_str_eq(json_string_value(json_object_get(json_array_get(errs, 0), "field")), field);
-    ck_assert_str_eq(json_string_value(json_object_get(json_array_get(errs, 0), "message")), message);
 }
 
 static json_t *item(const resp *r, size_t i)
@@ -77,11 +44,6 @@ static json_t *item(const resp *r, size_t i)
 static const char *istr(const resp *r, size_t i, const char *key)
 {
     return json_string_value(json_object_get(item(r, i), key));
-}
-
-static const char *ids(long long id)
-{
-    return fmt("%lld", id);
 }
 
 /* ---- facility services -------------------------------------------------------------------- */
@@ -111,9 +73,9 @@ START_TEST(put_service_creates_201_then_200_and_keeps_every_change)
     ck_assert_str_eq(resp_header(r, "Location", loc, sizeof loc), fmt("/api/v1/units/%lld/services/emr", u));
     resp_free(r);
     ck_assert_int_eq(db_count("SELECT count(*) FROM facility_services WHERE unit_id = $1::bigint AND service = 'emr'"
-                              " AND status = 'planned' AND note = 'Kế hoạch năm 2026' AND effective_on = vn_today()", ids(u)), 1);
+                              " AND status = 'planned' AND note = 'Kế hoạch năm 2026' AND effective_on = vn_today()", idstr(u)), 1);
     ck_assert_int_eq(db_count("SELECT count(*) FROM facility_service_history WHERE unit_id = $1::bigint"
-                              " AND recorded_by = (SELECT id FROM users WHERE username = 'sondong.reporter')", ids(u)), 1);
+                              " AND recorded_by = (SELECT id FROM users WHERE username = 'sondong.reporter')", idstr(u)), 1);
     ck_assert_int_eq(db_count("SELECT count(*) FROM audit_log WHERE entity = 'facility_service' AND entity_id = $1"
                               " AND action = 'create' AND before IS NULL AND after->>'status' = 'planned'", keybuf), 1);
 
@@ -123,7 +85,7 @@ START_TEST(put_service_creates_201_then_200_and_keeps_every_change)
     ck_assert_str_eq(resp_header(r, "ETag", etag2, sizeof etag2), etag);
     ck_assert_ptr_null(resp_header(r, "Location", loc, sizeof loc));
     resp_free(r);
-    ck_assert_int_eq(db_count("SELECT count(*) FROM facility_service_history WHERE unit_id = $1::bigint", ids(u)), 1);
+    ck_assert_int_eq(db_count("SELECT count(*) FROM facility_service_history WHERE unit_id = $1::bigint", idstr(u)), 1);
 
     /* A stale If-Match is 412; the current one lets the change through. */
     req_opts stale = {.token = T_SD_REPORTER, .body = "{\"status\":\"piloting\"}", .headers = {"If-Match: \"0000000000000000\""}};
@@ -138,9 +100,9 @@ START_TEST(put_service_creates_201_then_200_and_keeps_every_change)
     ck_assert(json_is_null(json_object_get(r->json, "note")));
     ck_assert_str_eq(jstr(r, "effective_on"), today);
     resp_free(r);
-    ck_assert_int_eq(db_count("SELECT count(*) FROM facility_service_history WHERE unit_id = $1::bigint", ids(u)), 2);
+    ck_assert_int_eq(db_count("SELECT count(*) FROM facility_service_history WHERE unit_id = $1::bigint", idstr(u)), 2);
     ck_assert_int_eq(db_count("SELECT count(*) FROM facility_service_history WHERE unit_id = $1::bigint"
-                              " AND status = 'piloting' AND note IS NULL", ids(u)), 1);
+                              " AND status = 'piloting' AND note IS NULL", idstr(u)), 1);
     ck_assert_int_eq(db_count("SELECT count(*) FROM audit_log WHERE entity = 'facility_service' AND entity_id = $1"
                               " AND action = 'update' AND before->>'status' = 'planned' AND after->>'status' = 'piloting'",
                               keybuf), 1);
@@ -149,7 +111,7 @@ START_TEST(put_service_creates_201_then_200_and_keeps_every_change)
     r = http_do("PUT", fmt("/api/v1/units/%lld/services/cashless_payment", u), &none);
     ASSERT_STATUS(r, 412);
     resp_free(r);
-    ck_assert_int_eq(db_count("SELECT count(*) FROM facility_services WHERE unit_id = $1::bigint", ids(u)), 1);
+    ck_assert_int_eq(db_count("SELECT count(*) FROM facility_services WHERE unit_id = $1::bigint", idstr(u)), 1);
 }
 END_TEST
 
@@ -203,8 +165,8 @@ START_TEST(put_service_refuses_bad_states_with_422)
     r = http_send_json("PUT", "/api/v1/units/abc/services/emr", T_SD_REPORTER, "{\"status\":\"planned\"}");
     ASSERT_STATUS(r, 404);
     resp_free(r);
-    ck_assert_int_eq(db_count("SELECT count(*) FROM facility_service_history WHERE unit_id IN ($1::bigint)", ids(u)), 0);
-    ck_assert_int_eq(db_count("SELECT count(*) FROM facility_service_history WHERE unit_id IN ($1::bigint)", ids(w)), 0);
+    ck_assert_int_eq(db_count("SELECT count(*) FROM facility_service_history WHERE unit_id IN ($1::bigint)", idstr(u)), 0);
+    ck_assert_int_eq(db_count("SELECT count(*) FROM facility_service_history WHERE unit_id IN ($1::bigint)", idstr(w)), 0);
 }
 END_TEST
 
@@ -232,7 +194,7 @@ START_TEST(services_outside_scope_are_404_and_readers_403)
     r = http_get(fmt("/api/v1/facility-services?unit_id=%lld", hospital), T_INTEGRATION);
     ASSERT_STATUS(r, 200);
     ck_assert_int_eq(jint(r, "total"),
-                     db_count("SELECT count(*) FROM facility_services WHERE unit_id = $1::bigint", ids(hospital)));
+                     db_count("SELECT count(*) FROM facility_services WHERE unit_id = $1::bigint", idstr(hospital)));
     resp_free(r);
     r = http_get("/api/v1/facility-services?limit=1000", T_SD_REPORTER);
     ASSERT_STATUS(r, 200);
@@ -265,7 +227,7 @@ START_TEST(as_of_answers_from_the_history)
     r = put_service(u, "emr", T_SD_REPORTER, "{\"status\":\"planned\",\"effective_on\":\"2026-01-15\"}");
     assert_one_error(r, "effective_on", "must not be before the day the current state began (2026-02-01)");
     resp_free(r);
-    ck_assert_int_eq(db_count("SELECT count(*) FROM facility_service_history WHERE unit_id = $1::bigint", ids(u)), 3);
+    ck_assert_int_eq(db_count("SELECT count(*) FROM facility_service_history WHERE unit_id = $1::bigint", idstr(u)), 3);
 
     r = http_get(fmt("/api/v1/facility-services?unit_id=%lld&as_of=2026-01-31", u), T_SD_REPORTER);
     ASSERT_STATUS(r, 200);
@@ -346,11 +308,7 @@ START_TEST(facility_service_lists_filter_sort_and_give_csv)
     resp_free(r);
     const char *bad[] = {"as_of=2026-02-30", "status=live", "facility_type=ward", "sort=status", "unit_id=x",
                          "limit=0", "colour=red", NULL};
-    for (int i = 0; bad[i]; i++) {
-        r = http_get(fmt("/api/v1/facility-services?%s", bad[i]), T_SD_REPORTER);
-        ck_assert_msg(r->status == 400, "%s gave %ld", bad[i], r->status);
-        resp_free(r);
-    }
+    assert_each_400(T_SD_REPORTER, "/api/v1/facility-services?", bad);
 }
 END_TEST
 
@@ -390,13 +348,13 @@ START_TEST(support_count_upsert_is_201_then_200_and_validated)
     r = post_count(T_SD_REPORTER, code, "2026-06", "vneid_card", "elderly", "15");
     ASSERT_STATUS(r, 200);
     resp_free(r);
-    ck_assert_int_eq(db_count("SELECT count(*) FROM support_counts WHERE unit_id = $1::bigint", ids(u)), 1);
+    ck_assert_int_eq(db_count("SELECT count(*) FROM support_counts WHERE unit_id = $1::bigint", idstr(u)), 1);
     ck_assert_int_eq(db_count("SELECT count(*) FROM support_counts WHERE unit_id = $1::bigint AND month = '2026-06-01'"
-                              " AND count = 15", ids(u)), 1);
-    ck_assert_int_eq(db_count("SELECT count(*) FROM audit_log WHERE entity = 'support_count' AND entity_id = $1", ids(id)), 2);
+                              " AND count = 15", idstr(u)), 1);
+    ck_assert_int_eq(db_count("SELECT count(*) FROM audit_log WHERE entity = 'support_count' AND entity_id = $1", idstr(id)), 2);
     ck_assert_int_eq(db_count("SELECT count(*) FROM audit_log WHERE entity = 'support_count' AND entity_id = $1"
                               " AND action = 'update' AND (before->>'count')::int = 12 AND (after->>'count')::int = 15",
-                              ids(id)), 1);
+                              idstr(id)), 1);
 
     r = post_count(T_SD_REPORTER, code, next, "vneid_card", "elderly", "1");
     assert_one_error(r, "month", "must not be in the future");
@@ -420,7 +378,7 @@ START_TEST(support_count_upsert_is_201_then_200_and_validated)
     r = post_count(T_SYT_VIEWER, code, "2026-06", "vneid_card", "elderly", "1");
     ASSERT_STATUS(r, 403);
     resp_free(r);
-    ck_assert_int_eq(db_count("SELECT count(*) FROM support_counts WHERE unit_id = $1::bigint", ids(u)), 1);
+    ck_assert_int_eq(db_count("SELECT count(*) FROM support_counts WHERE unit_id = $1::bigint", idstr(u)), 1);
 
     /* Delete: 204, then 404; another subtree's figure is 404 too. */
     req_opts o = {.token = T_SD_REPORTER};
@@ -430,9 +388,9 @@ START_TEST(support_count_upsert_is_201_then_200_and_validated)
     r = http_do("DELETE", fmt("/api/v1/support-counts/%lld", id), &o);
     ASSERT_STATUS(r, 404);
     resp_free(r);
-    ck_assert_int_eq(db_count("SELECT count(*) FROM support_counts WHERE unit_id = $1::bigint", ids(u)), 0);
+    ck_assert_int_eq(db_count("SELECT count(*) FROM support_counts WHERE unit_id = $1::bigint", idstr(u)), 0);
     ck_assert_int_eq(db_count("SELECT count(*) FROM audit_log WHERE entity = 'support_count' AND entity_id = $1"
-                              " AND action = 'delete'", ids(id)), 1);
+                              " AND action = 'delete'", idstr(id)), 1);
     long long far = db_count("SELECT coalesce(min(s.id), 0) FROM support_counts s JOIN units u ON u.id = s.unit_id"
                              " WHERE u.code = $1", "24001");
     if (far > 0) {
@@ -490,11 +448,7 @@ START_TEST(lists_by_period_hold_exactly_its_months)
     resp_free(r);
     const char *bad[] = {"/api/v1/support-counts?period=2026Q5", "/api/v1/support-counts?period=26",
                          "/api/v1/patients-served?service=emr", "/api/v1/support-counts?sort=count", NULL};
-    for (int i = 0; bad[i]; i++) {
-        r = http_get(bad[i], T_SD_REPORTER);
-        ck_assert_msg(r->status == 400, "%s gave %ld", bad[i], r->status);
-        resp_free(r);
-    }
+    assert_each_400(T_SD_REPORTER, "", bad);
 }
 END_TEST
 
@@ -544,7 +498,7 @@ START_TEST(support_count_loads_replace_remove_and_warn)
     r = load("support-counts", "", "text/csv", csv, NULL);
     assert_result(r, 4, 4, 0, 0, 0, 0, 0);
     resp_free(r);
-    ck_assert_int_eq(db_count("SELECT count(*) FROM support_counts WHERE unit_id = $1::bigint", ids(u)), 4);
+    ck_assert_int_eq(db_count("SELECT count(*) FROM support_counts WHERE unit_id = $1::bigint", idstr(u)), 4);
 
     /* Replace March: poor and vneid_card go, April stays; online_booking now tops 100. */
     snprintf(csv, sizeof csv, "%s%s,2026-03,online_booking,elderly,60\n%s,2026-03,online_booking,general,45\n", SC_HEADER,
@@ -552,7 +506,7 @@ START_TEST(support_count_loads_replace_remove_and_warn)
     r = load("support-counts", "?mode=replace&dry_run=true", "text/csv", csv, NULL);
     assert_result(r, 2, 1, 0, 1, 2, 1, 2);
     resp_free(r);
-    ck_assert_int_eq(db_count("SELECT count(*) FROM support_counts WHERE unit_id = $1::bigint", ids(u)), 4);
+    ck_assert_int_eq(db_count("SELECT count(*) FROM support_counts WHERE unit_id = $1::bigint", idstr(u)), 4);
     snprintf(rid, sizeof rid, "fs-replace-%s", uniq());
     r = load("support-counts", "?mode=replace", "text/csv", csv, rid);
     assert_result(r, 2, 1, 0, 1, 2, 0, 2);
@@ -561,11 +515,11 @@ START_TEST(support_count_loads_replace_remove_and_warn)
     assert_warning(r, 0, 2, msg);
     assert_warning(r, 1, 3, msg);
     resp_free(r);
-    ck_assert_int_eq(db_count("SELECT count(*) FROM support_counts WHERE unit_id = $1::bigint", ids(u)), 3);
+    ck_assert_int_eq(db_count("SELECT count(*) FROM support_counts WHERE unit_id = $1::bigint", idstr(u)), 3);
     ck_assert_int_eq(db_count("SELECT count(*) FROM support_counts WHERE unit_id = $1::bigint AND month = '2026-03-01'"
-                              " AND service = 'online_booking' AND target_group IN ('elderly', 'general')", ids(u)), 2);
+                              " AND service = 'online_booking' AND target_group IN ('elderly', 'general')", idstr(u)), 2);
     ck_assert_int_eq(db_count("SELECT count(*) FROM support_counts WHERE unit_id = $1::bigint AND month = '2026-04-01'"
-                              " AND service = 'vneid_card' AND count = 7", ids(u)), 1);
+                              " AND service = 'vneid_card' AND count = 7", idstr(u)), 1);
     ck_assert_int_eq(db_count("SELECT count(*) FROM audit_log WHERE action = 'import' AND entity = 'support_count'"
                               " AND client_request_id = $1 AND (after->>'removed')::int = 2 AND (after->>'warnings')::int = 2"
                               " AND jsonb_array_length(after->'removed_keys') = 2", rid), 1);
@@ -582,7 +536,7 @@ START_TEST(support_count_loads_replace_remove_and_warn)
              NULL);
     assert_result(r, 2, 0, 1, 1, 0, 0, 0);
     resp_free(r);
-    ck_assert_int_eq(db_count("SELECT sum(count) FROM support_counts WHERE unit_id = $1::bigint AND month = '2026-03-01'", ids(u)),
+    ck_assert_int_eq(db_count("SELECT sum(count) FROM support_counts WHERE unit_id = $1::bigint AND month = '2026-03-01'", idstr(u)),
                      95);
 }
 END_TEST
@@ -619,7 +573,7 @@ START_TEST(bad_support_count_rows_are_all_named)
         ck_assert_str_eq(json_string_value(json_object_get(e, "message")), want[i].message);
     }
     resp_free(r);
-    ck_assert_int_eq(db_count("SELECT count(*) FROM support_counts WHERE unit_id = $1::bigint", ids(u)), 0);
+    ck_assert_int_eq(db_count("SELECT count(*) FROM support_counts WHERE unit_id = $1::bigint", idstr(u)), 0);
     /* mode is for these loads only, and takes merge or replace. */
     r = load("support-counts", "?mode=overwrite", "text/csv", SC_HEADER, NULL);
     ASSERT_STATUS(r, 400);
@@ -653,15 +607,15 @@ START_TEST(patients_served_loads_merge_and_warn_when_below_support)
     r = load("patients-served", "?dry_run=true", "text/csv", csv, NULL);
     assert_result(r, 2, 2, 0, 0, 0, 1, 1);
     resp_free(r);
-    ck_assert_int_eq(db_count("SELECT count(*) FROM patients_served WHERE unit_id = $1::bigint", ids(u)), 0);
+    ck_assert_int_eq(db_count("SELECT count(*) FROM patients_served WHERE unit_id = $1::bigint", idstr(u)), 0);
     r = load("patients-served", "?mode=replace", "text/csv", csv, NULL);
     assert_result(r, 2, 2, 0, 0, 0, 0, 1);
     assert_warning(r, 0, 2, "is less than the 120 people supported with cashless_payment in 2026-05 (all target groups)");
     resp_free(r);
     ck_assert_int_eq(db_count("SELECT count(*) FROM patients_served WHERE unit_id = $1::bigint AND month = '2026-05-01'"
-                              " AND count = 100", ids(u)), 1);
+                              " AND count = 100", idstr(u)), 1);
     ck_assert_int_eq(db_count("SELECT count(*) FROM patients_served WHERE unit_id = $1::bigint AND month = '2026-06-01'"
-                              " AND count = 300", ids(u)), 1);
+                              " AND count = 300", idstr(u)), 1);
     r = load("patients-served", "", "application/json",
              fmt("[{\"unit_code\":\"%s\",\"month\":\"202605\",\"count\":150},{\"unit_code\":\"%s\",\"month\":\"2026-06\",\"count\":300}]",
                  code, code),
@@ -675,7 +629,7 @@ START_TEST(patients_served_loads_merge_and_warn_when_below_support)
     ck_assert_str_eq(json_string_value(json_object_get(e, "message")), "this unit and month appear more than once (first at row 2)");
     resp_free(r);
     ck_assert_int_eq(db_count("SELECT count(*) FROM patients_served WHERE unit_id = $1::bigint AND month = '2026-05-01'"
-                              " AND count = 150", ids(u)), 1);
+                              " AND count = 150", idstr(u)), 1);
 }
 END_TEST
 

@@ -31,10 +31,7 @@ static long long make_user(const char *token, const char *prefix, const char *ro
     json_t *b = json_pack("{s:s, s:s, s:s, s:s}", "username", name, "password", PW, "full_name", "Lê Văn Tám",
                           "role", role);
     if (unit_code) json_object_set_new(b, "unit_code", json_string(unit_code));
-    char *body = json_dumps(b, 0);
-    json_decref(b);
-    resp *r = http_send_json("POST", "/api/v1/users", token ? token : T_ADMIN, body);
-    free(body);
+    resp *r = send_obj("POST", "/api/v1/users", token ? token : T_ADMIN, b);
     ck_assert_msg(r->status == expect, "creating %s (%s in %s): expected %ld, got %ld: %s", name, role,
                   unit_code ? unit_code : "-", expect, r->status, r->body ? r->body : "");
     long long id = r->status == 201 ? jint(r, "id") : 0;

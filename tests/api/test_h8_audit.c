@@ -91,11 +91,7 @@ static long long make_staff(const char *code, const char *name, const char *rid)
              "{\"code\":\"%s\",\"full_name\":\"%s\",\"unit_code\":\"TYT-ANLAC\",\"job_group\":\"nurse\","
              "\"employment\":\"public_employee\",\"joined_on\":\"2020-01-01\",\"party_member\":true}",
              code, name);
-    resp *r = with_rid("POST", "/api/v1/staff", T_SD_MANAGER, body, rid, NULL);
-    ASSERT_STATUS(r, 201);
-    long long id = jint(r, "id");
-    resp_free(r);
-    return id;
+    return created_id(with_rid("POST", "/api/v1/staff", T_SD_MANAGER, body, rid, NULL));
 }
 
 /* ---- the database refuses the server's role ---------------------------------------------- */

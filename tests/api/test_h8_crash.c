@@ -8,19 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *fmt(const char *f, ...) __attribute__((format(printf, 1, 2)));
-static const char *fmt(const char *f, ...)
-{
-    static char buf[4][512];
-    static int n;
-    char *b = buf[n++ % 4];
-    va_list ap;
-    va_start(ap, f);
-    vsnprintf(b, sizeof buf[0], f, ap);
-    va_end(ap);
-    return b;
-}
-
 /* POST /api/v1/reports/{unit}/2026-06/{action} as token, with key (or none) and body (or none). */
 static resp *act(const char *token, long long unit, const char *action, const char *key, const char *body)
 {

@@ -11,19 +11,6 @@
 
 /* ---- helpers ------------------------------------------------------------------------------ */
 
-static const char *fmt(const char *f, ...) __attribute__((format(printf, 1, 2)));
-static const char *fmt(const char *f, ...)
-{
-    static char buf[8][1024];
-    static int k;
-    k = (k + 1) % 8;
-    va_list ap;
-    va_start(ap, f);
-    vsnprintf(buf[k], sizeof buf[k], f, ap);
-    va_end(ap);
-    return buf[k];
-}
-
 static resp *post(const char *path, const char *token, const char *ct, const char *body, size_t len, const char *h1)
 {
     req_opts o = {.token = token, .content_type = ct, .body = body, .body_len = len, .headers = {h1, NULL}};
@@ -35,30 +22,10 @@ static resp *post_csv(const char *path, const char *token, const char *csv)
     return post(path, token, "text/csv", csv, strlen(csv), NULL);
 }
 
-static resp *post_obj(const char *path, const char *token, json_t *o)
-{
-    char *text = json_dumps(o, JSON_COMPACT);
-    json_decref(o);
-    resp *r = http_send_json("POST", path, token, text);
-    free(text);
-    return r;
-}
-
-static long long created_id(resp *r)
-{
-    ASSERT_STATUS(r, 201);
-    long long id = jint(r, "id");
-    resp_free(r);
-    return id;
-}
-
 /* A unit of the test's own under TYT-ANLAC (in the Sơn Động reporter's subtree). */
 static void make_unit(char *code, size_t len)
 {
-    snprintf(code, len, "H8-%s", uniq());
-    created_id(post_obj("/api/v1/units", T_SD_MANAGER,
-                        json_pack("{s:s, s:s, s:s, s:s}", "code", code, "name", "Tổ kiểm thử phạm vi", "type", "other",
-                                  "parent_code", "TYT-ANLAC")));
+    make_test_unit("H8", "Tổ kiểm thử phạm vi", "other", "TYT-ANLAC", code, len);
 }
 
 /* A staff member outside Sơn Động (hospital 24001), made by the admin; left_on may be NULL. */
@@ -67,7 +34,7 @@ static void make_far_staff(const char *code, const char *joined_on, const char *
     json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "code", code, "full_name", "Người Ở Xa", "unit_code", "24001",
                           "job_group", "doctor", "employment", "civil_servant", "joined_on", joined_on);
     if (left_on) json_object_set_new(o, "left_on", json_string(left_on));
-    created_id(post_obj("/api/v1/staff", T_ADMIN, o));
+    created_id(send_obj("POST", "/api/v1/staff", T_ADMIN, o));
 }
 
 /* Asserts a 200 ImportResult with these counts. */
@@ -256,9 +223,9 @@ START_TEST(a_completion_load_naming_staff_elsewhere_answers_like_an_unknown_code
     assert_same_answer(a, far, b, unknown);
     resp_free(a);
     resp_free(b);
-    a = post_obj("/api/v1/attestations", T_SD_REPORTER,
+    a = send_obj("POST", "/api/v1/attestations", T_SD_REPORTER,
                  json_pack("{s:s, s:s, s:s}", "staff_code", far, "skill", "emr", "attested_on", "2013-01-01"));
-    b = post_obj("/api/v1/attestations", T_SD_REPORTER,
+    b = send_obj("POST", "/api/v1/attestations", T_SD_REPORTER,
                  json_pack("{s:s, s:s, s:s}", "staff_code", unknown, "skill", "emr", "attested_on", "2013-01-01"));
     ASSERT_STATUS(a, 422);
     assert_same_answer(a, far, b, unknown);
@@ -433,18 +400,18 @@ START_TEST(deleting_a_staff_member_audits_its_completions_and_attestations)
     make_unit(unit, sizeof unit);
     snprintf(code, sizeof code, "H8D%s", uniq());
     snprintf(course, sizeof course, "H8K%s", uniq());
-    long long sid = created_id(post_obj("/api/v1/staff", T_SD_MANAGER,
+    long long sid = created_id(send_obj("POST", "/api/v1/staff", T_SD_MANAGER,
                                         json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "code", code, "full_name", "Sắp Xoá",
                                                   "unit_code", unit, "job_group", "nurse", "employment", "contract",
                                                   "joined_on", "2019-01-01")));
-    created_id(post_obj("/api/v1/courses", T_ADMIN, json_pack("{s:s, s:s}", "code", course, "title", "Khoá xoá")));
-    long long cid = created_id(post_obj("/api/v1/completions", T_SD_MANAGER,
+    created_id(send_obj("POST", "/api/v1/courses", T_ADMIN, json_pack("{s:s, s:s}", "code", course, "title", "Khoá xoá")));
+    long long cid = created_id(send_obj("POST", "/api/v1/completions", T_SD_MANAGER,
                                         json_pack("{s:s, s:s, s:s}", "staff_code", code, "course_code", course,
                                                   "completed_on", "2025-01-02")));
-    long long a1 = created_id(post_obj("/api/v1/attestations", T_SD_MANAGER,
+    long long a1 = created_id(send_obj("POST", "/api/v1/attestations", T_SD_MANAGER,
                                        json_pack("{s:s, s:s, s:s}", "staff_code", code, "skill", "emr", "attested_on",
                                                  "2025-02-03")));
-    long long a2 = created_id(post_obj("/api/v1/attestations", T_SD_MANAGER,
+    long long a2 = created_id(send_obj("POST", "/api/v1/attestations", T_SD_MANAGER,
                                        json_pack("{s:s, s:s, s:s}", "staff_code", code, "skill", "digital_signature",
                                                  "attested_on", "2025-02-04")));
     snprintf(rid, sizeof rid, "h8-del-%s", uniq());

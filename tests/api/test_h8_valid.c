@@ -10,20 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* printf into one of a few rotating buffers. */
-static const char *vf(const char *f, ...) __attribute__((format(printf, 1, 2)));
-static const char *vf(const char *f, ...)
-{
-    static char buf[8][2048];
-    static int k;
-    char *b = buf[k++ % 8];
-    va_list ap;
-    va_start(ap, f);
-    vsnprintf(b, sizeof buf[0], f, ap);
-    va_end(ap);
-    return b;
-}
-
 /* s repeated n times (malloc'd). */
 static char *repeat(const char *s, size_t n)
 {
@@ -69,19 +55,15 @@ static const char *only_error_field(const resp *r)
 /* A fresh unit of type other under TTYT-SD, made by the admin. */
 static long long fresh_unit(void)
 {
-    const char *code = vf("H8V-%s", uniq());
-    resp *r = http_send_json("POST", "/api/v1/units", T_ADMIN,
-                             vf("{\"code\":\"%s\",\"name\":\"Đơn vị kiểm thử %s\",\"type\":\"other\","
-                                "\"parent_code\":\"TTYT-SD\",\"opened_on\":\"2025-01-01\"}", code, code));
-    ASSERT_STATUS(r, 201);
-    long long id = jint(r, "id");
-    resp_free(r);
-    return id;
+    const char *code = fmt("H8V-%s", uniq());
+    return created_id(http_send_json("POST", "/api/v1/units", T_ADMIN,
+                                     fmt("{\"code\":\"%s\",\"name\":\"Đơn vị kiểm thử %s\",\"type\":\"other\","
+                                        "\"parent_code\":\"TTYT-SD\",\"opened_on\":\"2025-01-01\"}", code, code)));
 }
 
 static long long reports_of(long long unit)
 {
-    return db_count("SELECT count(*) FROM reports WHERE unit_id = $1::bigint", vf("%lld", unit));
+    return db_count("SELECT count(*) FROM reports WHERE unit_id = $1::bigint", fmt("%lld", unit));
 }
 
 /* ---- item 11: text cut on a character boundary, errors never dropped ---- */
@@ -96,17 +78,17 @@ START_TEST(report_unknown_field_with_long_non_ascii_name_is_refused)
     char *body = malloc(strlen(name) + strlen(junk) + 64);
     sprintf(body, "{\"values\":{\"%s\":{\"junk\":\"%s\"}}}", name, junk);
     for (int i = 0; i < 2; i++) { /* again on a second PUT */
-        resp *r = http_send_json("PUT", vf("/api/v1/reports/%lld/2026-01", unit), T_SD_REPORTER, body);
+        resp *r = http_send_json("PUT", fmt("/api/v1/reports/%lld/2026-01", unit), T_SD_REPORTER, body);
         assert_problem(r, 422, "unknown report field");
         /* "values." and 26 whole characters (78 bytes): the 27th would pass 80 bytes. */
         char *want = repeat("ễ", 26);
-        ck_assert_str_eq(only_error_field(r), vf("values.%s", want));
+        ck_assert_str_eq(only_error_field(r), fmt("values.%s", want));
         free(want);
         resp_free(r);
     }
     ck_assert_int_eq(reports_of(unit), 0);
     ck_assert_int_eq(db_count("SELECT count(*) FROM audit_log WHERE entity = 'report' AND after->>'unit_id' = $1",
-                              vf("%lld", unit)), 0);
+                              fmt("%lld", unit)), 0);
     free(body);
     free(junk);
     free(name);
@@ -120,13 +102,13 @@ START_TEST(repeated_long_non_ascii_query_parameter_gets_a_full_problem)
     char *tail = repeat("ễ", 100);
     sprintf(name, "a%s", tail); /* 1 + 300 bytes: 60 bytes end inside a character */
     char *enc = pct(name);
-    resp *r = http_get(vf("/api/v1/units?%s=1&%s=2", enc, enc), T_ADMIN);
+    resp *r = http_get(fmt("/api/v1/units?%s=1&%s=2", enc, enc), T_ADMIN);
     assert_problem(r, 400, "repeated parameter");
     char *cut = repeat("ễ", 19); /* 1 + 57 bytes */
-    ck_assert_str_eq(jstr(r, "detail"), vf("The query parameter \"a%s\" is given more than once.", cut));
+    ck_assert_str_eq(jstr(r, "detail"), fmt("The query parameter \"a%s\" is given more than once.", cut));
     resp_free(r);
     /* The same name once, unknown: named in full (cut to whole characters) in errors. */
-    r = http_get(vf("/api/v1/units?%s=1", enc), T_ADMIN);
+    r = http_get(fmt("/api/v1/units?%s=1", enc), T_ADMIN);
     assert_problem(r, 400, "unknown non-ASCII parameter");
     const char *field = only_error_field(r);
     ck_assert_msg(field != NULL && strncmp(field, "a", 1) == 0 && strlen(field) <= 120 && strlen(field) % 3 == 1,
@@ -151,7 +133,7 @@ START_TEST(long_non_ascii_username_is_a_wrong_sign_in)
     while ((127 - strlen(prefix)) % 3 != 1) strcat(prefix, "x");
     char *tail = repeat("ễ", 100 - strlen(prefix));
     resp *r = http_send_json("POST", "/api/v1/auth/login", NULL,
-                             vf("{\"username\":\"%s%s\",\"password\":\"not-the-password\"}", prefix, tail));
+                             fmt("{\"username\":\"%s%s\",\"password\":\"not-the-password\"}", prefix, tail));
     assert_problem(r, 401, "long non-ASCII username");
     resp_free(r);
     free(tail);
@@ -162,7 +144,7 @@ END_TEST
 START_TEST(report_values_have_a_total_size_limit)
 {
     long long unit = fresh_unit();
-    const char *path = vf("/api/v1/reports/%lld/2026-02", unit);
+    const char *path = fmt("/api/v1/reports/%lld/2026-02", unit);
     /* 200 documents with a summary of 1600 "ễ": about 970 KB, each field within its own limits. */
     char *summary = repeat("ễ", 1600);
     size_t cap = 200 * (strlen(summary) + 64) + 64, n = 0;
@@ -194,7 +176,7 @@ START_TEST(report_values_have_a_total_size_limit)
     ck_assert_str_eq(only_error_field(r), "values");
     resp_free(r);
     ck_assert_int_eq(db_count("SELECT count(*) FROM reports WHERE unit_id = $1::bigint AND \"values\" ? 's6_results'",
-                              vf("%lld", unit)), 0);
+                              fmt("%lld", unit)), 0);
     /* Clearing a field makes room again. */
     r = http_send_json("PUT", path, T_SD_REPORTER, "{\"values\":{\"s1_documents\":null}}");
     ASSERT_STATUS(r, 200);
@@ -217,7 +199,7 @@ static resp *route_request(const http_route *rt, const char *query)
     route_concrete_path(rt->path, path, sizeof path);
     int body = strcmp(rt->method, "GET") && strcmp(rt->method, "DELETE");
     req_opts o = {.token = rt->least == ROLE_NONE ? NULL : T_ADMIN, .body = body ? "{}" : NULL};
-    return http_do(rt->method, vf("%s?%s", path, query), &o);
+    return http_do(rt->method, fmt("%s?%s", path, query), &o);
 }
 
 START_TEST(every_route_refuses_an_unknown_query_parameter)
@@ -225,7 +207,7 @@ START_TEST(every_route_refuses_an_unknown_query_parameter)
     for (int i = 0; i < api_nroutes; i++) {
         const http_route *rt = &api_routes[i];
         resp *r = route_request(rt, "h8_not_a_parameter=1");
-        assert_problem(r, 400, vf("%s %s?h8_not_a_parameter=1", rt->method, rt->path));
+        assert_problem(r, 400, fmt("%s %s?h8_not_a_parameter=1", rt->method, rt->path));
         ck_assert_str_eq(only_error_field(r), "h8_not_a_parameter");
         resp_free(r);
     }
@@ -239,9 +221,9 @@ START_TEST(every_route_refuses_a_repeated_query_parameter)
         const http_route *rt = &api_routes[i];
         const char *key = rt->query ? rt->query[0] : "h8_twice";
         declared += rt->query != NULL;
-        resp *r = route_request(rt, vf("%s=1&%s=1", key, key));
-        assert_problem(r, 400, vf("%s %s with %s twice", rt->method, rt->path, key));
-        ck_assert_str_eq(jstr(r, "detail"), vf("The query parameter \"%s\" is given more than once.", key));
+        resp *r = route_request(rt, fmt("%s=1&%s=1", key, key));
+        assert_problem(r, 400, fmt("%s %s with %s twice", rt->method, rt->path, key));
+        ck_assert_str_eq(jstr(r, "detail"), fmt("The query parameter \"%s\" is given more than once.", key));
         resp_free(r);
     }
     ck_assert_int_gt(declared, 25);
@@ -256,7 +238,7 @@ START_TEST(target_put_with_unit_id_is_refused_and_the_province_target_stays)
     PGresult *before = PQexecParams(test_db(), sql, 1, NULL, (const char *[]){"2026"}, NULL, NULL, 0);
     ck_assert_int_eq(PQntuples(before), 1);
     long long audits = db_count("SELECT count(*) FROM audit_log WHERE entity = $1", "indicator_target");
-    resp *r = http_send_json("PUT", vf("/api/v1/indicators/CT2/targets/2026?unit_id=%lld", unit_id("TTYT-SD")), T_ADMIN,
+    resp *r = http_send_json("PUT", fmt("/api/v1/indicators/CT2/targets/2026?unit_id=%lld", unit_id("TTYT-SD")), T_ADMIN,
                              "{\"target\":12.5,\"note\":\"chỉ cho TTYT Sơn Động\"}");
     assert_problem(r, 400, "target with unit_id");
     ck_assert_str_eq(only_error_field(r), "unit_id");
@@ -305,8 +287,8 @@ static int walk_time_params(const char *const *params, const char *const *bad, c
             seen++;
             for (const char *const *b = bad; *b; b++) {
                 char *enc = pct(*b);
-                resp *r = route_request(rt, vf("%s=%s", *q, enc));
-                assert_problem(r, 400, vf("%s %s?%s=%s", rt->method, rt->path, *q, *b));
+                resp *r = route_request(rt, fmt("%s=%s", *q, enc));
+                assert_problem(r, 400, fmt("%s %s?%s=%s", rt->method, rt->path, *q, *b));
                 ck_assert_str_eq(only_error_field(r), *q);
                 resp_free(r);
                 free(enc);
@@ -314,7 +296,7 @@ static int walk_time_params(const char *const *params, const char *const *bad, c
             for (const char *const *g = good; g && *g; g++) {
                 char *enc = pct(*g);
                 /* one row is enough (the audit trail holds the big reports of the test above) */
-                resp *r = route_request(rt, vf("%s=%s%s", *q, enc, http_query_declared(rt, "limit") ? "&limit=1" : ""));
+                resp *r = route_request(rt, fmt("%s=%s%s", *q, enc, http_query_declared(rt, "limit") ? "&limit=1" : ""));
                 ck_assert_msg(r->status == 200, "%s %s?%s=%s gave %ld: %.300s", rt->method, rt->path, *q, *g, r->status,
                               r->body);
                 resp_free(r);

@@ -11,19 +11,6 @@
 
 /* ---- helpers ------------------------------------------------------------------------------ */
 
-static const char *fmt(const char *f, ...) __attribute__((format(printf, 1, 2)));
-static const char *fmt(const char *f, ...)
-{
-    static char buf[8][512];
-    static int k;
-    k = (k + 1) % 8;
-    va_list ap;
-    va_start(ap, f);
-    vsnprintf(buf[k], sizeof buf[k], f, ap);
-    va_end(ap);
-    return buf[k];
-}
-
 /* A growing text buffer. */
 typedef struct sbuf {
     char *p;
@@ -46,16 +33,6 @@ static void sb_addf(sbuf *b, const char *f, ...)
     vsnprintf(b->p + b->len, (size_t)n + 1, f, ap);
     va_end(ap);
     b->len += (size_t)n;
-}
-
-static long long db_count2(const char *sql, const char *p1, const char *p2)
-{
-    const char *v[] = {p1, p2};
-    PGresult *r = PQexecParams(test_db(), sql, 2, NULL, v, NULL, NULL, 0);
-    ck_assert_msg(PQresultStatus(r) == PGRES_TUPLES_OK, "%s: %s", sql, PQresultErrorMessage(r));
-    long long n = atoll(PQgetvalue(r, 0, 0));
-    PQclear(r);
-    return n;
 }
 
 /* Staff whose code starts with prefix. */
@@ -130,31 +107,13 @@ static void assert_errors(const resp *r, int n, ...)
 /* A unit of the test's own under TYT-ANLAC, made by the Sơn Động manager. */
 static long long make_unit(char *code, size_t len)
 {
-    snprintf(code, len, "IU-%s", uniq());
-    char *body = NULL;
-    json_t *o = json_pack("{s:s, s:s, s:s, s:s}", "code", code, "name", "Tổ nhập liệu kiểm thử", "type", "other",
-                          "parent_code", "TYT-ANLAC");
-    body = json_dumps(o, JSON_COMPACT);
-    json_decref(o);
-    resp *r = http_send_json("POST", "/api/v1/units", T_SD_MANAGER, body);
-    free(body);
-    ASSERT_STATUS(r, 201);
-    long long id = jint(r, "id");
-    resp_free(r);
-    return id;
+    return make_test_unit("IU", "Tổ nhập liệu kiểm thử", "other", "TYT-ANLAC", code, len);
 }
 
 static long long make_course(const char *code)
 {
     json_t *o = json_pack("{s:s, s:s}", "code", code, "title", "Khoá nhập liệu");
-    char *body = json_dumps(o, JSON_COMPACT);
-    json_decref(o);
-    resp *r = http_send_json("POST", "/api/v1/courses", T_ADMIN, body);
-    free(body);
-    ASSERT_STATUS(r, 201);
-    long long id = jint(r, "id");
-    resp_free(r);
-    return id;
+    return created_id(send_obj("POST", "/api/v1/courses", T_ADMIN, o));
 }
 
 /* A staff member outside Sơn Động (in hospital 24001), made by the admin. */

@@ -18,29 +18,6 @@
 #include <string.h>
 #include <time.h>
 
-static const char *fmt(const char *f, ...) __attribute__((format(printf, 1, 2)));
-static const char *fmt(const char *f, ...)
-{
-    static char buf[8][1024];
-    static int k;
-    k = (k + 1) % 8;
-    va_list ap;
-    va_start(ap, f);
-    vsnprintf(buf[k], sizeof buf[k], f, ap);
-    va_end(ap);
-    return buf[k];
-}
-
-/* Sends o (stolen) as the JSON body. */
-static resp *send_obj(const char *method, const char *path, const char *token, json_t *o)
-{
-    char *body = json_dumps(o, JSON_COMPACT);
-    json_decref(o);
-    resp *r = http_send_json(method, path, token, body);
-    free(body);
-    return r;
-}
-
 static void expect(resp *r, long status)
 {
     ck_assert_msg(r->status == status, "expected %ld, got %ld: %.400s", status, r->status, r->body ? r->body : "");

@@ -10,11 +10,7 @@ static long long make(const char *token, const char *code, const char *type, con
     char body[400];
     snprintf(body, sizeof body, "{\"code\":\"%s\",\"name\":\"Đơn vị %s\",\"type\":\"%s\",\"parent_code\":\"%s\","
              "\"opened_on\":\"2025-01-01\"}", code, code, type, parent);
-    resp *r = http_send_json("POST", "/api/v1/units", token, body);
-    ASSERT_STATUS(r, 201);
-    long long id = jint(r, "id");
-    resp_free(r);
-    return id;
+    return created_id(http_send_json("POST", "/api/v1/units", token, body));
 }
 
 /* The numerator and denominator of indicator i (0-based) of unit u in a depth-1 rollup of root. */

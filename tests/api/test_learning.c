@@ -10,83 +10,6 @@
 
 /* ---- helpers ------------------------------------------------------------------------------ */
 
-static resp *send_obj(const char *method, const char *path, const char *token, json_t *obj)
-{
-    char *text = json_dumps(obj, JSON_COMPACT);
-    json_decref(obj);
-    ck_assert_ptr_nonnull(text);
-    resp *r = http_send_json(method, path, token, text);
-    free(text);
-    return r;
-}
-
-static const char *fmt(const char *f, ...) __attribute__((format(printf, 1, 2)));
-static const char *fmt(const char *f, ...)
-{
-    static char buf[8][512];
-    static int k;
-    k = (k + 1) % 8;
-    va_list ap;
-    va_start(ap, f);
-    vsnprintf(buf[k], sizeof buf[k], f, ap);
-    va_end(ap);
-    return buf[k];
-}
-
-static const char *idstr(long long id)
-{
-    return fmt("%lld", id);
-}
-
-static long long db_count2(const char *sql, const char *p1, const char *p2)
-{
-    const char *v[] = {p1, p2};
-    PGresult *r = PQexecParams(test_db(), sql, 2, NULL, v, NULL, NULL, 0);
-    ck_assert_msg(PQresultStatus(r) == PGRES_TUPLES_OK, "%s: %s", sql, PQresultErrorMessage(r));
-    long long n = atoll(PQgetvalue(r, 0, 0));
-    PQclear(r);
-    return n;
-}
-
-static size_t nerrors(const resp *r)
-{
-    return json_array_size(json_object_get(r->json, "errors"));
-}
-
-static const char *err_field(const resp *r, size_t i)
-{
-    return json_string_value(json_object_get(json_array_get(json_object_get(r->json, "errors"), i), "field"));
-}
-
-static const char *err_message(const resp *r, size_t i)
-{
-    return json_string_value(json_object_get(json_array_get(json_object_get(r->json, "errors"), i), "message"));
-}
-
-/* Asserts a 422 with exactly one error, on field, with message (any message when NULL). */
-static void assert_one_error(const resp *r, const char *field, const char *message)
-{
-    ASSERT_STATUS(r, 422);
-    ck_assert_str_eq(jstr(r, "type"), "urn:bdhvs:problem:validation");
-    ck_assert_msg(nerrors(r) == 1, "errors: %s", r->body);
-    ck_assert_str_eq(err_field(r, 0), field);
-    if (message) ck_assert_str_eq(err_message(r, 0), message);
-}
-
-static int is_etag(const char *s)
-{
-    if (s == NULL || strlen(s) != 18 || s[0] != '"' || s[17] != '"') return 0;
-    for (int i = 1; i < 17; i++)
-        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f'))) return 0;
-    return 1;
-}
-
-static int is_timestamp(const char *s)
-{
-    if (s == NULL || strlen(s) != 20) return 0;
-    return s[4] == '-' && s[7] == '-' && s[10] == 'T' && s[13] == ':' && s[16] == ':' && s[19] == 'Z';
-}
-
 static resp *do_with(const char *method, const char *path, const char *token, const char *body, const char *h1)
 {
     req_opts o = {.token = token, .body = body, .headers = {h1, NULL}};
@@ -131,45 +54,26 @@ static void assert_list(const char *token, const char *path, long long total, co
 
 static long long make_unit(const char *parent, char *code, size_t len)
 {
-    snprintf(code, len, "LU-%s", uniq());
-    json_t *o = json_pack("{s:s, s:s, s:s, s:s}", "code", code, "name", "Tổ học tập kiểm thử", "type", "other",
-                          "parent_code", parent);
-    resp *r = send_obj("POST", "/api/v1/units", T_SD_MANAGER, o);
-    ASSERT_STATUS(r, 201);
-    long long id = jint(r, "id");
-    resp_free(r);
-    return id;
+    return make_test_unit("LU", "Tổ học tập kiểm thử", "other", parent, code, len);
 }
 
 static long long make_staff(const char *token, const char *code, const char *unit_code, const char *joined_on)
 {
     json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "code", code, "full_name", "Nhân Viên Học Tập", "unit_code",
                           unit_code, "job_group", "nurse", "employment", "contract", "joined_on", joined_on);
-    resp *r = send_obj("POST", "/api/v1/staff", token, o);
-    ASSERT_STATUS(r, 201);
-    long long id = jint(r, "id");
-    resp_free(r);
-    return id;
+    return created_id(send_obj("POST", "/api/v1/staff", token, o));
 }
 
 static long long make_course(const char *code, const char *title, int counts)
 {
     json_t *o = json_pack("{s:s, s:s, s:b}", "code", code, "title", title, "counts_for_campaign", counts);
-    resp *r = send_obj("POST", "/api/v1/courses", T_ADMIN, o);
-    ASSERT_STATUS(r, 201);
-    long long id = jint(r, "id");
-    resp_free(r);
-    return id;
+    return created_id(send_obj("POST", "/api/v1/courses", T_ADMIN, o));
 }
 
 static long long make_completion(const char *token, const char *staff_code, const char *course_code, const char *on)
 {
     json_t *o = json_pack("{s:s, s:s, s:s}", "staff_code", staff_code, "course_code", course_code, "completed_on", on);
-    resp *r = send_obj("POST", "/api/v1/completions", token, o);
-    ASSERT_STATUS(r, 201);
-    long long id = jint(r, "id");
-    resp_free(r);
-    return id;
+    return created_id(send_obj("POST", "/api/v1/completions", token, o));
 }
 
 static resp *post_attestation(const char *token, const char *staff_code, const char *skill, const char *on)
@@ -258,11 +162,7 @@ START_TEST(reference_lists_hold_the_seeded_codes_sorted_by_code)
     resp_free(r);
     const char *bad[] = {"/api/v1/skills?limit=0", "/api/v1/skills?offset=-1", "/api/v1/job-groups?sort=code",
                          "/api/v1/employment-types?active=true", NULL};
-    for (int k = 0; bad[k]; k++) {
-        r = http_get(bad[k], T_ADMIN);
-        ck_assert_msg(r->status == 400, "%s gave %ld", bad[k], r->status);
-        resp_free(r);
-    }
+    assert_each_400(T_ADMIN, "", bad);
     /* As CSV. */
     req_opts o = {.token = T_SYT_VIEWER, .headers = {"Accept: text/csv"}};
     r = http_do("GET", "/api/v1/employment-types?limit=1", &o);
@@ -564,11 +464,7 @@ START_TEST(course_list_filters_search_sort_and_csv)
     ck_assert_ptr_nonnull(strstr(r->body, fmt(",%sa,An toàn thông tin cho nhân viên y tế,,false,", p)));
     resp_free(r);
     const char *bad[] = {"sort=colour", "sort=completed_on", "counts_for_campaign=maybe", "updated_since=2025", "unit_id=1", NULL};
-    for (int i = 0; bad[i]; i++) {
-        r = http_get(fmt("/api/v1/courses?%s", bad[i]), T_ADMIN);
-        ck_assert_msg(r->status == 400, "%s gave %ld", bad[i], r->status);
-        resp_free(r);
-    }
+    assert_each_400(T_ADMIN, "/api/v1/courses?", bad);
 }
 END_TEST
 
@@ -741,11 +637,7 @@ START_TEST(completion_list_filters_by_subtree_dates_and_campaign)
     resp_free(r);
     const char *bad[] = {"completed_from=2025-02-30", "completed_to=tomorrow", "sort=title", "counts_for_campaign=1x",
                          "staff_id=0", "q=x", NULL};
-    for (int i = 0; bad[i]; i++) {
-        r = http_get(fmt("/api/v1/completions?%s", bad[i]), T_SD_REPORTER);
-        ck_assert_msg(r->status == 400, "%s gave %ld", bad[i], r->status);
-        resp_free(r);
-    }
+    assert_each_400(T_SD_REPORTER, "/api/v1/completions?", bad);
 }
 END_TEST
 

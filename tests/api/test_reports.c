@@ -8,24 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *fmt(const char *f, ...) __attribute__((format(printf, 1, 2)));
-static const char *fmt(const char *f, ...)
-{
-    static char buf[16][1024];
-    static int k;
-    char *b = buf[k++ % 16];
-    va_list ap;
-    va_start(ap, f);
-    vsnprintf(b, sizeof buf[0], f, ap);
-    va_end(ap);
-    return b;
-}
-
-static const char *idstr(long long id)
-{
-    return fmt("%lld", id);
-}
-
 /* The first cell of a one-row query as text, into out. */
 static void db_text(const char *sql, const char *param, char *out, size_t len)
 {
@@ -51,11 +33,7 @@ static long long new_unit(const char *token, const char *code, const char *paren
         ? fmt("{\"code\":\"%s\",\"name\":\"Đơn vị %s\",\"type\":\"other\",\"parent_code\":\"%s\",\"opened_on\":\"%s\"}", code,
               code, parent_code, opened_on)
         : fmt("{\"code\":\"%s\",\"name\":\"Đơn vị %s\",\"type\":\"other\",\"parent_code\":\"%s\"}", code, code, parent_code);
-    resp *r = http_send_json("POST", "/api/v1/units", token, body);
-    ASSERT_STATUS(r, 201);
-    long long id = jint(r, "id");
-    resp_free(r);
-    return id;
+    return created_id(http_send_json("POST", "/api/v1/units", token, body));
 }
 
 static void close_unit(long long id, const char *on)
@@ -67,13 +45,9 @@ static void close_unit(long long id, const char *on)
 
 static long long new_schedule(const char *token, long long unit, const char *period_type, int month, int day)
 {
-    resp *r = http_send_json("POST", "/api/v1/schedules", token,
-                             fmt("{\"unit_id\":%lld,\"period_type\":\"%s\",\"due_month\":%d,\"due_day\":%d}", unit,
-                                 period_type, month, day));
-    ASSERT_STATUS(r, 201);
-    long long id = jint(r, "id");
-    resp_free(r);
-    return id;
+    return created_id(http_send_json("POST", "/api/v1/schedules", token,
+                                     fmt("{\"unit_id\":%lld,\"period_type\":\"%s\",\"due_month\":%d,\"due_day\":%d}", unit,
+                                         period_type, month, day)));
 }
 
 static void set_rule(long long schedule, int month, int day)
@@ -401,11 +375,7 @@ START_TEST(schedules_list_filters_and_shows_the_rules_that_set_ones_deadlines)
     resp_free(r);
     const char *bad[] = {"/api/v1/schedules?period_type=week", "/api/v1/schedules?unit_id=abc",
                          "/api/v1/schedules?limit=0", "/api/v1/schedules?colour=red", NULL};
-    for (int k = 0; bad[k]; k++) {
-        r = http_get(bad[k], T_SD_REPORTER);
-        ck_assert_msg(r->status == 400, "%s gave %ld", bad[k], r->status);
-        resp_free(r);
-    }
+    assert_each_400(T_SD_REPORTER, "", bad);
 }
 END_TEST
 
@@ -1127,11 +1097,7 @@ START_TEST(reporting_status_counts_the_children_open_in_the_period)
     const char *bad[] = {"/api/v1/reporting-status?period=2026-06", fmt("/api/v1/reporting-status?unit_id=%lld", p),
                          fmt("/api/v1/reporting-status?unit_id=%lld&period=2026-13", p),
                          fmt("/api/v1/reporting-status?unit_id=%lld&period=2026-06&x=1", p), NULL};
-    for (int i = 0; bad[i]; i++) {
-        r = http_get(bad[i], T_SD_REPORTER);
-        ck_assert_msg(r->status == 400, "%s gave %ld", bad[i], r->status);
-        resp_free(r);
-    }
+    assert_each_400(T_SD_REPORTER, "", bad);
 }
 END_TEST
 
@@ -1286,11 +1252,7 @@ START_TEST(consolidated_form_adds_numbers_and_lists_the_rest_over_received_repor
     resp_free(r);
     const char *bad[] = {fmt("/api/v1/exports/report-form?unit_id=%lld", q), "/api/v1/exports/report-form?period=2026-06",
                          fmt("/api/v1/exports/report-form?unit_id=%lld&period=June", q), NULL};
-    for (int i = 0; bad[i]; i++) {
-        r = http_get(bad[i], T_SD_REPORTER);
-        ck_assert_msg(r->status == 400, "%s gave %ld", bad[i], r->status);
-        resp_free(r);
-    }
+    assert_each_400(T_SD_REPORTER, "", bad);
 }
 END_TEST
 
@@ -1407,11 +1369,7 @@ START_TEST(report_list_filters_sorts_and_answers_csv)
     resp_free(r);
     const char *bad[] = {"/api/v1/reports?period=2026-13", "/api/v1/reports?status=lost", "/api/v1/reports?period_type=week",
                          "/api/v1/reports?sort=values", "/api/v1/reports?under=x", NULL};
-    for (int i = 0; bad[i]; i++) {
-        r = http_get(bad[i], T_SD_REPORTER);
-        ck_assert_msg(r->status == 400, "%s gave %ld", bad[i], r->status);
-        resp_free(r);
-    }
+    assert_each_400(T_SD_REPORTER, "", bad);
 }
 END_TEST
 

@@ -14,50 +14,6 @@
 
 /* ---- helpers ------------------------------------------------------------------------------ */
 
-static resp *send_obj(const char *method, const char *path, const char *token, json_t *obj)
-{
-    char *text = json_dumps(obj, JSON_COMPACT);
-    json_decref(obj);
-    ck_assert_ptr_nonnull(text);
-    resp *r = http_send_json(method, path, token, text);
-    free(text);
-    return r;
-}
-
-static const char *idstr(long long id)
-{
-    static char buf[8][24];
-    static int k;
-    k = (k + 1) % 8;
-    snprintf(buf[k], sizeof buf[k], "%lld", id);
-    return buf[k];
-}
-
-/* printf into one of a few rotating buffers. */
-static const char *fmt(const char *f, ...) __attribute__((format(printf, 1, 2)));
-static const char *fmt(const char *f, ...)
-{
-    static char buf[8][512];
-    static int k;
-    k = (k + 1) % 8;
-    va_list ap;
-    va_start(ap, f);
-    vsnprintf(buf[k], sizeof buf[k], f, ap);
-    va_end(ap);
-    return buf[k];
-}
-
-/* db_count with two parameters. */
-static long long db_count2(const char *sql, const char *p1, const char *p2)
-{
-    const char *v[] = {p1, p2};
-    PGresult *r = PQexecParams(test_db(), sql, 2, NULL, v, NULL, NULL, 0);
-    ck_assert_msg(PQresultStatus(r) == PGRES_TUPLES_OK, "%s: %s", sql, PQresultErrorMessage(r));
-    long long n = atoll(PQgetvalue(r, 0, 0));
-    PQclear(r);
-    return n;
-}
-
 static const char *staff_path(long long id)
 {
     return fmt("/api/v1/staff/%lld", id);
@@ -66,14 +22,7 @@ static const char *staff_path(long long id)
 /* A unit of the test's own, made by the Sơn Động manager under parent; its code goes to code. */
 static long long make_unit(const char *parent, char *code, size_t len)
 {
-    snprintf(code, len, "SU-%s", uniq());
-    json_t *o = json_pack("{s:s, s:s, s:s, s:s}", "code", code, "name", "Tổ nhân sự kiểm thử", "type", "other",
-                          "parent_code", parent);
-    resp *r = send_obj("POST", "/api/v1/units", T_SD_MANAGER, o);
-    ASSERT_STATUS(r, 201);
-    long long id = jint(r, "id");
-    resp_free(r);
-    return id;
+    return make_test_unit("SU", "Tổ nhân sự kiểm thử", "other", parent, code, len);
 }
 
 /* The body of a valid new staff member: a nurse, public employee, joined 2020-01-01. */
@@ -108,11 +57,7 @@ static long long add_staff(const char *code, const char *full_name, const char *
 static long long make_course(const char *code, int counts)
 {
     json_t *o = json_pack("{s:s, s:s, s:b}", "code", code, "title", "Khoá học kiểm thử", "counts_for_campaign", counts);
-    resp *r = send_obj("POST", "/api/v1/courses", T_ADMIN, o);
-    ASSERT_STATUS(r, 201);
-    long long id = jint(r, "id");
-    resp_free(r);
-    return id;
+    return created_id(send_obj("POST", "/api/v1/courses", T_ADMIN, o));
 }
 
 static void add_completion(const char *staff_code, const char *course_code, const char *on)
@@ -121,31 +66,6 @@ static void add_completion(const char *staff_code, const char *course_code, cons
     resp *r = send_obj("POST", "/api/v1/completions", T_SD_MANAGER, o);
     ASSERT_STATUS(r, 201);
     resp_free(r);
-}
-
-static size_t nerrors(const resp *r)
-{
-    return json_array_size(json_object_get(r->json, "errors"));
-}
-
-static const char *err_field(const resp *r, size_t i)
-{
-    return json_string_value(json_object_get(json_array_get(json_object_get(r->json, "errors"), i), "field"));
-}
-
-static const char *err_message(const resp *r, size_t i)
-{
-    return json_string_value(json_object_get(json_array_get(json_object_get(r->json, "errors"), i), "message"));
-}
-
-/* Asserts a 422 with exactly one error, on field, with message (any message when NULL). */
-static void assert_one_error(const resp *r, const char *field, const char *message)
-{
-    ASSERT_STATUS(r, 422);
-    ck_assert_str_eq(jstr(r, "type"), "urn:bdhvs:problem:validation");
-    ck_assert_msg(nerrors(r) == 1, "errors: %s", r->body);
-    ck_assert_str_eq(err_field(r, 0), field);
-    if (message) ck_assert_str_eq(err_message(r, 0), message);
 }
 
 /* The codes of a list's items, in order, with the common prefix cut off, joined by ','. */
@@ -172,20 +92,6 @@ static void assert_list(const char *token, const char *path, long long total, co
     ck_assert_msg(jint(r, "total") == total, "%s: total %lld, want %lld", path, jint(r, "total"), total);
     ck_assert_msg(strcmp(item_codes(r, prefix), codes) == 0, "%s: items %s, want %s", path, item_codes(r, prefix), codes);
     resp_free(r);
-}
-
-static int is_etag(const char *s)
-{
-    if (s == NULL || strlen(s) != 18 || s[0] != '"' || s[17] != '"') return 0;
-    for (int i = 1; i < 17; i++)
-        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f'))) return 0;
-    return 1;
-}
-
-static int is_timestamp(const char *s)
-{
-    if (s == NULL || strlen(s) != 20) return 0;
-    return s[4] == '-' && s[7] == '-' && s[10] == 'T' && s[13] == ':' && s[16] == ':' && s[19] == 'Z';
 }
 
 static resp *do_with(const char *method, const char *path, const char *token, const char *body, const char *h1,
@@ -229,17 +135,9 @@ START_TEST(manager_creates_staff_201_with_location_etag_and_exact_fields)
     ck_assert_str_eq(jstr(r, "vneid_source"), "VNeID");
     ck_assert_msg(is_timestamp(jstr(r, "created_at")), "created_at %s", jstr(r, "created_at"));
     ck_assert_msg(is_timestamp(jstr(r, "updated_at")), "updated_at %s", jstr(r, "updated_at"));
-    json_t *created = json_incref(r->json);
-    resp_free(r);
-
     /* The Location answers the same representation and ETag. */
-    r = http_get(loc, T_SD_MANAGER);
-    ASSERT_STATUS(r, 200);
-    char etag2[64];
-    ck_assert_str_eq(resp_header(r, "ETag", etag2, sizeof etag2), etag);
-    ck_assert(json_equal(r->json, created));
+    assert_get_same(loc, T_SD_MANAGER, etag, r->json);
     resp_free(r);
-    json_decref(created);
 
     ck_assert_int_eq(db_count("SELECT count(*) FROM staff WHERE code = $1 AND party_member AND joined_on = '2019-03-01'"
                               " AND left_on IS NULL AND vneid_source = 'VNeID'", code), 1);

@@ -10,15 +10,6 @@
 
 /* ---- helpers ------------------------------------------------------------------------------ */
 
-static const char *idstr(long long id)
-{
-    static char buf[4][24];
-    static int k;
-    k = (k + 1) % 4;
-    snprintf(buf[k], sizeof buf[k], "%lld", id);
-    return buf[k];
-}
-
 static const char *token_path(long long id)
 {
     static char buf[4][64];
@@ -73,35 +64,6 @@ static made_token make_token(const char *token, const char *label)
     snprintf(m.secret, sizeof m.secret, "%s", jstr(r, "token"));
     resp_free(r);
     return m;
-}
-
-static int count_errors(const resp *r, const char *field, const char *msg)
-{
-    int n = 0;
-    size_t i;
-    json_t *e;
-    json_array_foreach(json_object_get(r->json, "errors"), i, e) {
-        const char *f = json_string_value(json_object_get(e, "field"));
-        const char *m = json_string_value(json_object_get(e, "message"));
-        if (f && strcmp(f, field) == 0 && (msg == NULL || (m && strcmp(m, msg) == 0))) n++;
-    }
-    return n;
-}
-
-static size_t nerrors(const resp *r)
-{
-    return json_array_size(json_object_get(r->json, "errors"));
-}
-
-static int is_timestamp(const char *s)
-{
-    if (s == NULL || strlen(s) != 20) return 0;
-    for (int i = 0; i < 20; i++) {
-        char ch = s[i];
-        int want_digit = !(i == 4 || i == 7 || i == 10 || i == 13 || i == 16 || i == 19);
-        if (want_digit && (ch < '0' || ch > '9')) return 0;
-    }
-    return s[4] == '-' && s[7] == '-' && s[10] == 'T' && s[13] == ':' && s[16] == ':' && s[19] == 'Z';
 }
 
 /* The item of the caller's token list with this id (a new reference), or NULL. */

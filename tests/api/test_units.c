@@ -10,11 +10,7 @@ static long long make_unit(const char *token, const char *code, const char *name
     char body[512];
     snprintf(body, sizeof body, "{\"code\":\"%s\",\"name\":\"%s\",\"type\":\"%s\",\"parent_code\":\"%s\"}", code, name,
              type, parent_code);
-    resp *r = http_send_json("POST", "/api/v1/units", token, body);
-    ASSERT_STATUS(r, 201);
-    long long id = jint(r, "id");
-    resp_free(r);
-    return id;
+    return created_id(http_send_json("POST", "/api/v1/units", token, body));
 }
 
 /* "/api/v1/units/ID" + rest; rest may start with "/tree" or "?". */
@@ -183,11 +179,7 @@ START_TEST(list_filters_search_sort_and_page)
     const char *bad[] = {"/api/v1/units?limit=0", "/api/v1/units?limit=1001", "/api/v1/units?offset=-1",
                          "/api/v1/units?sort=colour", "/api/v1/units?active=yes", "/api/v1/units?type=castle",
                          "/api/v1/units?parent_id=abc", "/api/v1/units?updated_since=yesterday", NULL};
-    for (int i = 0; bad[i]; i++) {
-        r = http_get(bad[i], T_ADMIN);
-        ck_assert_msg(r->status == 400, "%s gave %ld", bad[i], r->status);
-        resp_free(r);
-    }
+    assert_each_400(T_ADMIN, "", bad);
 }
 END_TEST
 

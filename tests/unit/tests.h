@@ -10,4 +10,7 @@ Suite *csvin_suite(void);
 Suite *utf8_suite(void);
 Suite *client_addr_suite(void);
 Suite *accounts_suite(void);
+Suite *http_text_suite(void);
+Suite *jfield_suite(void);
+Suite *import_cells_suite(void);
 #endif

@@ -1,0 +1,26 @@
+/* The cell rules of bulk loads (src/api/imports.c): what a CSV cell or a JSON value of each kind
+ * of column may hold, and what is staged for it. Pure: no request, no database (the checks that
+ * need the database run in SQL on the staged rows). */
+#ifndef BDHVS_IMPORT_CELLS_H
+#define BDHVS_IMPORT_CELLS_H
+
+#include <stddef.h>
+
+enum col_kind { K_TEXT, K_CODE, K_DATE, K_BOOL, K_MONTH, K_COUNT };
+
+typedef struct import_col {
+    const char *name;
+    int required;
+    enum col_kind kind;
+    size_t maxlen;  /* characters (UTF-8 code points); not checked for K_BOOL, K_MONTH, K_COUNT */
+    int not_future; /* dates and months */
+} import_col;
+
+/* Checks one cell v of column col (v NULL: absent or empty). today is YYYY-MM-DD, for not_future
+ * columns. Returns 0 and sets *staged to what is staged: v itself, "true" or "false" for a
+ * boolean, a month's first day (written into month) for a month, NULL when absent. Returns 1
+ * when the cell is refused: *staged is NULL and msg holds the error's message (cut to msglen). */
+int import_cell_check(const import_col *col, const char *v, const char *today, char month[11], const char **staged,
+                      char *msg, size_t msglen);
+
+#endif
