@@ -67,6 +67,7 @@ const char *uniq(void);
 #define ASSERT_STATUS(r, s) ck_assert_msg((r)->status == (s), "expected %d, got %ld: %.400s", (s), (r)->status, (r)->body ? (r)->body : "")
 
 Suite *ops_suite(void);
+Suite *db_suite(void);
 Suite *auth_suite(void);
 Suite *tokens_suite(void);
 Suite *units_suite(void);
