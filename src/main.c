@@ -96,8 +96,8 @@ static int app_role(const bdhvs_config *cfg, char *out, size_t len)
         fprintf(stderr, "bdhvs: cannot connect as the server's role (BDHVS_DATABASE_URL): %s\n", err);
         return -1;
     }
-    PGresult *r = PQexec(db_pg(db), "SELECT current_user");
-    int ok = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1;
+    PGresult *r = db_query(db, "SELECT current_user");
+    int ok = db_ok(r) && PQntuples(r) == 1;
     if (ok) snprintf(out, len, "%s", PQgetvalue(r, 0, 0));
     PQclear(r);
     db_close(db);
@@ -113,6 +113,9 @@ static db_conn *open_owner_db(const bdhvs_config *cfg)
     return db;
 }
 
+DB_STMT(STMT_APP_ROLE, "main_app_role",
+        "SELECT set_config('bdhvs.app_role', $1, false), current_user = $1 OR $1 = ''", 1);
+
 static int cmd_migrate(void)
 {
     bdhvs_config cfg;
@@ -121,10 +124,10 @@ static int cmd_migrate(void)
     if (app_role(&cfg, app, sizeof app) != 0) return 1;
     db_conn *db = open_owner_db(&cfg);
     if (db == NULL) return 1;
-    const char *v[] = {app};
-    PGresult *r = PQexecParams(db_pg(db), "SELECT set_config('bdhvs.app_role', $1, false), current_user = $1 OR $1 = ''",
-                               1, NULL, v, NULL, NULL, 0);
-    int set = PQresultStatus(r) == PGRES_TUPLES_OK;
+    db_args a;
+    db_args_of(&a, db_text(app));
+    PGresult *r = db_run(db, &STMT_APP_ROLE, &a);
+    int set = db_ok(r);
     if (set && strcmp(PQgetvalue(r, 0, 1), "t") == 0)
         log_msg(LOG_WARN, "one database role for migrations and the server (BDHVS_MIGRATE_DATABASE_URL and"
                           " BDHVS_DATABASE_URL): only triggers keep the audit log append-only; see docs/operations.md");

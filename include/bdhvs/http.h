@@ -117,7 +117,10 @@ int http_content_type_is(http_ctx *c, const char *media);
 /* ---- answers ---- */
 void respond_problem(http_ctx *c, int status, const char *detail);
 void respond_problem_errors(http_ctx *c, int status, const char *detail, json_t *errors);
-/* Answers for a failed database result: 503 / 409 / 422 / 500 as db_error_status says. */
+/* The HTTP status of a database error class: unavailable 503, unique 409, constraint or value
+ * 422, misuse and other 500 (DB_OK: 200). */
+int http_db_status(db_err e);
+/* Answers for a failed database result with the status http_db_status gives its class. */
 void respond_db_error(http_ctx *c, const PGresult *res, const char *what);
 void respond_json_text(http_ctx *c, int status, const char *text, size_t len);
 void respond_json(http_ctx *c, int status, json_t *body); /* does not steal body */

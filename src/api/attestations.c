@@ -8,8 +8,7 @@ static const char *const ATTESTATION_COLUMNS[] = {"id", "staff_id", "staff_code"
     " FROM attestations a JOIN staff s ON s.id = a.staff_id JOIN units u ON u.id = s.unit_id"                \
     " WHERE in_scope(u.path, $2)"
 
-static db_stmt STMT_LIST = {
-    "attestations_list",
+DB_STMT(STMT_LIST, "attestations_list",
     "WITH f AS (SELECT a.*" ATTESTATION_SCOPE
     "   AND ($1::bigint IS NULL OR a.staff_id = $1) AND ($3::bigint IS NULL OR s.unit_id = $3)"
     "   AND ($4::bigint IS NULL OR u.path <@ (SELECT x.path FROM units x WHERE x.id = $4))"
@@ -19,18 +18,15 @@ static db_stmt STMT_LIST = {
     "   CASE WHEN $7 = '-id' THEN f.id END DESC, f.id) AS rn FROM f ORDER BY rn LIMIT $8 OFFSET $9)"
     " SELECT json_build_object('items', coalesce((SELECT json_agg(attestation_json(a) ORDER BY p.rn)"
     "   FROM p JOIN attestations a ON a.id = p.id), '[]'),"
-    " 'total', (SELECT count(*) FROM f), 'limit', $8::int, 'offset', $9::int)",
-    9};
+    " 'total', (SELECT count(*) FROM f), 'limit', $8::int, 'offset', $9::int)", 9);
 
-static db_stmt STMT_LOCK = {"attestations_lock",
-                            "SELECT attestation_json(a)" ATTESTATION_SCOPE " AND a.id = $1 FOR UPDATE OF a", 2};
-static db_stmt STMT_INSERT = {
-    "attestations_insert",
+DB_STMT(STMT_LOCK, "attestations_lock",
+                            "SELECT attestation_json(a)" ATTESTATION_SCOPE " AND a.id = $1 FOR UPDATE OF a", 2);
+DB_STMT(STMT_INSERT, "attestations_insert",
     "INSERT INTO attestations (staff_id, skill, attested_on) VALUES ($1, $2, $3)"
-    " RETURNING attestations.id, attestation_json(attestations)",
-    3};
-static db_stmt STMT_SKILL_ACTIVE = {"attestations_skill_active", "SELECT 1 FROM skills WHERE code = $1 AND active", 1};
-static db_stmt STMT_DELETE = {"attestations_delete", "DELETE FROM attestations WHERE id = $1", 1};
+    " RETURNING attestations.id, attestation_json(attestations)", 3);
+DB_STMT(STMT_SKILL_ACTIVE, "attestations_skill_active", "SELECT 1 FROM skills WHERE code = $1 AND active", 1);
+DB_STMT(STMT_DELETE, "attestations_delete", "DELETE FROM attestations WHERE id = $1", 1);
 
 void attestations_list(http_ctx *c)
 {
@@ -38,22 +34,21 @@ void attestations_list(http_ctx *c)
     verrs v;
     verrs_init(&v);
     long long staff = 0, unit = 0, under = 0;
-    char sort[40], ls[24], os[24];
+    char sort[40];
+    long ls, os;
     const char *since = NULL, *skill = http_query(c, "skill");
     int hs = http_query_id(c, "staff_id", &staff, &v) == 1, hu = http_query_id(c, "unit_id", &unit, &v) == 1;
     int hn = http_query_id(c, "under", &under, &v) == 1;
     if (skill && strlen(skill) > 40) verrs_add(&v, "skill", "is too long");
     http_query_timestamp(c, "updated_since", &since, &v);
     http_query_sort(c, sorts, "id", sort, &v);
-    api_page_params(c, &v, ls, os);
+    api_page_params(c, &v, &ls, &os);
     if (!api_query_ok(c, &v)) return;
     if (http_db(c) == NULL) return;
-    char sc[24], a[24], b[24], d[24];
-    snprintf(a, sizeof a, "%lld", staff);
-    snprintf(b, sizeof b, "%lld", unit);
-    snprintf(d, sizeof d, "%lld", under);
-    const char *pv[] = {hs ? a : NULL, api_scope(c, sc), hu ? b : NULL, hn ? d : NULL, skill, since, sort, ls, os};
-    PGresult *r = api_run(c, &STMT_LIST, pv, "listing attestations");
+    db_args pv;
+    db_args_of(&pv, db_int_if(hs, staff), api_scope(c), db_int_if(hu, unit), db_int_if(hn, under),
+                    db_text(skill), db_text(since), db_text(sort), db_int(ls), db_int(os));
+    PGresult *r = api_run(c, &STMT_LIST, &pv, "listing attestations");
     if (r == NULL) return;
     api_list_answer(c, r, ATTESTATION_COLUMNS);
     PQclear(r);
@@ -80,19 +75,19 @@ void attestations_create(http_ctx *c)
     if (http_refuse_invalid(c, &v) || api_begin(c) != 0) goto out;
     long long staff = api_resolve_staff(c, sid, scode, scode ? "staff_code" : "staff_id", joined, &v);
     if (staff == -2) goto out;
-    const char *kv[] = {skill};
-    r = api_run(c, &STMT_SKILL_ACTIVE, kv, "checking the skill");
+    db_args kv;
+    db_args_of(&kv, db_text(skill));
+    r = api_run(c, &STMT_SKILL_ACTIVE, &kv, "checking the skill");
     if (r == NULL) goto out;
     if (PQntuples(r) != 1) verrs_add(&v, "skill", "is not an active skill code (see /api/v1/skills)");
     PQclear(r);
     r = NULL;
     if (http_refuse_invalid(c, &v)) goto out;
-    char ss[24];
-    snprintf(ss, sizeof ss, "%lld", staff);
-    const char *iv[] = {ss, skill, on};
-    r = db_run(c->db, &STMT_INSERT, iv);
+    db_args iv;
+    db_args_of(&iv, db_int(staff), db_text(skill), db_text(on));
+    r = db_run(c->db, &STMT_INSERT, &iv);
     if (!db_ok(r)) {
-        if (strcmp(db_sqlstate(r), "23505") == 0) {
+        if (db_error_class(c->db, r) == DB_ERR_UNIQUE) {
             respond_problem(c, 409, "This staff member already has an attestation of this skill.");
         } else if (strcmp(db_sqlstate(r), "23503") == 0) {
             json_t *e = json_pack("[{s:s, s:s}]", "field", "skill", "message", "is not a skill code (see /api/v1/skills)");
@@ -120,10 +115,9 @@ void attestations_delete(http_ctx *c)
 {
     long long id = http_path_id(c, "id");
     if (id == 0 || api_begin(c) != 0) return;
-    char ids[24], sc[24];
-    snprintf(ids, sizeof ids, "%lld", id);
-    const char *lv[] = {ids, api_scope(c, sc)};
-    PGresult *cur = api_run(c, &STMT_LOCK, lv, "reading the attestation");
+    db_args lv;
+    db_args_of(&lv, db_int(id), api_scope(c));
+    PGresult *cur = api_run(c, &STMT_LOCK, &lv, "reading the attestation");
     if (cur == NULL) return;
     if (PQntuples(cur) != 1) {
         PQclear(cur);
@@ -131,9 +125,10 @@ void attestations_delete(http_ctx *c)
         respond_problem(c, 404, "There is no such attestation.");
         return;
     }
-    const char *v[] = {ids};
-    PGresult *r = api_run(c, &STMT_DELETE, v, "deleting the attestation");
-    if (r != NULL && api_audit(c, "delete", "attestation", ids, PQgetvalue(cur, 0, 0), NULL) == 0 && api_commit(c) == 0)
+    db_args v;
+    db_args_of(&v, db_int(id));
+    PGresult *r = api_run(c, &STMT_DELETE, &v, "deleting the attestation");
+    if (r != NULL && api_audit_id(c, "delete", "attestation", id, PQgetvalue(cur, 0, 0), NULL) == 0 && api_commit(c) == 0)
         respond_empty(c, 204);
     PQclear(r);
     PQclear(cur);

@@ -5,8 +5,7 @@ static const char *const AUDIT_COLUMNS[] = {"id", "at", "user_id", "username", "
                                             "action", "entity", "entity_id", "before", "after", "pseudonymised_at",
                                             NULL};
 
-static db_stmt STMT_LIST = {
-    "audit_list",
+DB_STMT(STMT_LIST, "audit_list",
     "WITH f AS (SELECT a.* FROM audit_log a WHERE ($1::text IS NULL OR a.entity = $1)"
     "   AND ($2::text IS NULL OR a.entity_id = $2) AND ($3::bigint IS NULL OR a.user_id = $3)"
     "   AND ($4::timestamptz IS NULL OR a.at >= $4)),"
@@ -15,8 +14,7 @@ static db_stmt STMT_LIST = {
     "   'user_id', p.user_id, 'username', p.username, 'request_id', p.request_id,"
     "   'client_request_id', p.client_request_id, 'action', p.action, 'entity', p.entity, 'entity_id', p.entity_id,"
     "   'before', p.before, 'after', p.after, 'pseudonymised_at', rfc3339(p.pseudonymised_at)) ORDER BY p.id DESC)"
-    "   FROM p), '[]'), 'total', (SELECT count(*) FROM f), 'limit', $5::int, 'offset', $6::int)",
-    6};
+    "   FROM p), '[]'), 'total', (SELECT count(*) FROM f), 'limit', $5::int, 'offset', $6::int)", 6);
 
 void audit_list(http_ctx *c)
 {
@@ -33,27 +31,26 @@ void audit_list(http_ctx *c)
     if (eid && strlen(eid) > 100) verrs_add(&v, "entity_id", "is too long");
     if (!api_query_ok(c, &v)) return;
     if (http_db(c) == NULL) return;
-    char us[24], ls[24], os[24];
-    snprintf(us, sizeof us, "%lld", uid);
-    snprintf(ls, sizeof ls, "%ld", limit);
-    snprintf(os, sizeof os, "%ld", offset);
-    const char *pv[] = {entity, eid, has_uid ? us : NULL, since, ls, os};
-    PGresult *r = api_run(c, &STMT_LIST, pv, "listing the audit trail");
+    db_args pv;
+    db_args_of(&pv, db_text(entity), db_text(eid), db_int_if(has_uid, uid), db_text(since),
+                    db_int(limit), db_int(offset));
+    PGresult *r = api_run(c, &STMT_LIST, &pv, "listing the audit trail");
     if (r == NULL) return;
     api_list_answer(c, r, AUDIT_COLUMNS);
     PQclear(r);
 }
 
+DB_STMT(STMT_PSEUDONYMISE, "audit_pseudonymise", "SELECT audit_pseudonymise($1::int, 5000)", 1);
+
 int api_audit_pseudonymise(db_conn *db, int older_than_days, long long *done)
 {
     /* Batches in their own transactions (autocommit): a long first run holds no lock for long
      * and what is done stays done. */
-    char days[24];
-    snprintf(days, sizeof days, "%d", older_than_days);
-    const char *v[] = {days};
+    db_args a;
+    db_args_of(&a, db_int(older_than_days));
     for (;;) {
-        PGresult *r = PQexecParams(db_pg(db), "SELECT audit_pseudonymise($1::int, 5000)", 1, NULL, v, NULL, NULL, 0);
-        if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+        PGresult *r = db_run(db, &STMT_PSEUDONYMISE, &a);
+        if (!db_ok(r)) {
             log_msg(LOG_ERROR, "audit pseudonymise failed: %s", PQresultErrorMessage(r));
             PQclear(r);
             return -1;

@@ -8,91 +8,66 @@
 /* Sign-in throttling (see migrations/0013_accounts.sql): one attempt is reserved from the
  * account's, the account-and-address pair's and the address's budgets before the password is
  * verified, all or nothing. A failed guess keeps its reservation; anything else gives it back. */
-static db_stmt STMT_RESERVE = {
-    "auth_reserve", "SELECT auth_reserve(ARRAY[$1, $2, $3], ARRAY[$4, $5, $6]::int[], $7, $8, $9, $1)", 9};
+DB_STMT(STMT_RESERVE, "auth_reserve", "SELECT auth_reserve(ARRAY[$1, $2, $3], ARRAY[$4, $5, $6]::int[], $7, $8, $9, $1)", 9);
 
-static db_stmt STMT_RELEASE = {
-    "auth_release", "SELECT auth_release(ARRAY[$1, $2, $3], $4, $5)", 5};
+DB_STMT(STMT_RELEASE, "auth_release", "SELECT auth_release(ARRAY[$1, $2, $3], $4, $5)", 5);
 
-static db_stmt STMT_TIDY = {"auth_tidy", "SELECT auth_tidy($1, $2)", 2};
+DB_STMT(STMT_TIDY, "auth_tidy", "SELECT auth_tidy($1, $2)", 2);
 
-static db_stmt STMT_USER_BY_NAME = {
-    "auth_user_by_name",
-    "SELECT id, password_hash, role, coalesce(unit_id, 0), username, active, cred_version FROM users WHERE username = $1",
-    1};
+DB_STMT(STMT_USER_BY_NAME, "auth_user_by_name",
+    "SELECT id, password_hash, role, coalesce(unit_id, 0), username, active, cred_version FROM users WHERE username = $1", 1);
 
-static db_stmt STMT_USER_BY_ID = {
-    "auth_user_by_id",
-    "SELECT id, password_hash, role, coalesce(unit_id, 0), username, active, cred_version FROM users WHERE id = $1 AND active",
-    1};
+DB_STMT(STMT_USER_BY_ID, "auth_user_by_id",
+    "SELECT id, password_hash, role, coalesce(unit_id, 0), username, active, cred_version FROM users WHERE id = $1 AND active", 1);
 
-static db_stmt STMT_LOGIN_OK = {
-    "auth_login_ok", "UPDATE users SET last_login_at = now() WHERE id = $1", 1};
+DB_STMT(STMT_LOGIN_OK, "auth_login_ok", "UPDATE users SET last_login_at = now() WHERE id = $1", 1);
 
-static db_stmt STMT_REFRESH_INSERT = {
-    "auth_refresh_insert",
+DB_STMT(STMT_REFRESH_INSERT, "auth_refresh_insert",
     "WITH s AS (SELECT coalesce((SELECT login_at FROM refresh_tokens WHERE id = $5), now()) AS login_at)"
     " INSERT INTO refresh_tokens (user_id, family_id, token_hash, expires_at, login_at)"
     " SELECT $1, $2, $3, least(now() + make_interval(secs => $4), s.login_at + make_interval(secs => $6)), s.login_at"
-    " FROM s",
-    6};
+    " FROM s", 6);
 
-static db_stmt STMT_REFRESH_FIND = {
-    "auth_refresh_find",
+DB_STMT(STMT_REFRESH_FIND, "auth_refresh_find",
     "SELECT rt.id, rt.family_id, rt.used_at IS NOT NULL, rt.revoked_at IS NOT NULL OR rt.expires_at <= now(),"
     " u.id, u.role, coalesce(u.unit_id, 0), u.username, u.active,"
     " rt.login_at <= now() - make_interval(secs => $2),"
     " rt.used_at > now() - make_interval(secs => $3),"
     " floor(extract(epoch FROM coalesce(rt.used_at, now())))::bigint, u.cred_version"
-    " FROM refresh_tokens rt JOIN users u ON u.id = rt.user_id WHERE rt.token_hash = $1 FOR UPDATE OF rt",
-    3};
+    " FROM refresh_tokens rt JOIN users u ON u.id = rt.user_id WHERE rt.token_hash = $1 FOR UPDATE OF rt", 3);
 
-static db_stmt STMT_REFRESH_SUCCESSOR = {
-    "auth_refresh_successor",
-    "SELECT 1 FROM refresh_tokens WHERE token_hash = $1 AND family_id = $2 AND revoked_at IS NULL AND expires_at > now()",
-    2};
+DB_STMT(STMT_REFRESH_SUCCESSOR, "auth_refresh_successor",
+    "SELECT 1 FROM refresh_tokens WHERE token_hash = $1 AND family_id = $2 AND revoked_at IS NULL AND expires_at > now()", 2);
 
-static db_stmt STMT_REFRESH_USE = {
-    "auth_refresh_use", "UPDATE refresh_tokens SET used_at = now() WHERE id = $1", 1};
+DB_STMT(STMT_REFRESH_USE, "auth_refresh_use", "UPDATE refresh_tokens SET used_at = now() WHERE id = $1", 1);
 
-static db_stmt STMT_FAMILY_REVOKE = {
-    "auth_family_revoke",
-    "UPDATE refresh_tokens SET revoked_at = now() WHERE family_id = $1 AND revoked_at IS NULL", 1};
+DB_STMT(STMT_FAMILY_REVOKE, "auth_family_revoke",
+    "UPDATE refresh_tokens SET revoked_at = now() WHERE family_id = $1 AND revoked_at IS NULL", 1);
 
-static db_stmt STMT_LOGOUT = {
-    "auth_logout",
+DB_STMT(STMT_LOGOUT, "auth_logout",
     "UPDATE refresh_tokens SET revoked_at = now() WHERE revoked_at IS NULL AND family_id ="
-    " (SELECT family_id FROM refresh_tokens WHERE token_hash = $1 AND user_id = $2)",
-    2};
+    " (SELECT family_id FROM refresh_tokens WHERE token_hash = $1 AND user_id = $2)", 2);
 
-static db_stmt STMT_SET_PASSWORD = {
-    "auth_set_password",
+DB_STMT(STMT_SET_PASSWORD, "auth_set_password",
     "WITH b AS (SELECT user_json(u) AS j FROM users u WHERE u.id = $1 FOR UPDATE),"
     " r AS (UPDATE refresh_tokens SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL),"
     " t AS (UPDATE api_tokens SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL)"
     " UPDATE users u SET password_hash = $2, cred_version = u.cred_version + 1, updated_at = now() FROM b"
     " WHERE u.id = $1 AND u.active"
-    " RETURNING b.j, user_json(u), u.cred_version",
-    2};
+    " RETURNING b.j, user_json(u), u.cred_version", 2);
 
-static db_stmt STMT_API_TOKEN = {
-    "auth_api_token",
+DB_STMT(STMT_API_TOKEN, "auth_api_token",
     "SELECT u.id, u.role, coalesce(u.unit_id, 0), u.username, t.id,"
     " t.last_used_at IS NULL OR t.last_used_at < now() - interval '1 minute'"
     " FROM api_tokens t JOIN users u ON u.id = t.user_id"
-    " WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND t.expires_on >= current_date AND u.active",
-    1};
+    " WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND t.expires_on >= current_date AND u.active", 1);
 
-static db_stmt STMT_API_TOKEN_TOUCH = {
-    "auth_api_token_touch", "UPDATE api_tokens SET last_used_at = now() WHERE id = $1", 1};
+DB_STMT(STMT_API_TOKEN_TOUCH, "auth_api_token_touch", "UPDATE api_tokens SET last_used_at = now() WHERE id = $1", 1);
 
-static db_stmt STMT_USER_STATE = {
-    "auth_user_state",
-    "SELECT id, role, coalesce(unit_id, 0), username, cred_version FROM users WHERE id = $1 AND active",
-    1};
+DB_STMT(STMT_USER_STATE, "auth_user_state",
+    "SELECT id, role, coalesce(unit_id, 0), username, cred_version FROM users WHERE id = $1 AND active", 1);
 
-static db_stmt STMT_ME = {
-    "auth_me", "SELECT user_json(u) FROM users u WHERE u.id = $1 AND u.active", 1};
+DB_STMT(STMT_ME, "auth_me", "SELECT user_json(u) FROM users u WHERE u.id = $1 AND u.active", 1);
 
 int api_init(const bdhvs_config *cfg)
 {
@@ -128,14 +103,13 @@ int api_authenticate(http_ctx *c, const char *token, caller *who)
         long long cv = who->cred_version;
         if (user_cache_get(who->user_id, who)) return cv != who->cred_version ? 401 : 0;
         if (http_db(c) == NULL) return 503;
-        char uid[24];
-        snprintf(uid, sizeof uid, "%lld", who->user_id);
-        const char *v[] = {uid};
-        PGresult *r = db_run(c->db, &STMT_USER_STATE, v);
+        db_args v;
+        db_args_of(&v, db_int(who->user_id));
+        PGresult *r = db_run(c->db, &STMT_USER_STATE, &v);
         if (!db_ok(r)) {
-            int st = db_error_status(c->db, r);
+            db_err e = db_error_class(c->db, r);
             PQclear(r);
-            return st == 503 ? 503 : 401;
+            return e == DB_ERR_UNAVAILABLE ? 503 : 401;
         }
         int found = PQntuples(r) == 1;
         if (found) fill_caller(who, r, 0, 1, 2, 3, 4);
@@ -148,12 +122,13 @@ int api_authenticate(http_ctx *c, const char *token, caller *who)
     if (http_db(c) == NULL) return 503;
     char hash[65];
     token_hash(token, hash);
-    const char *v[] = {hash};
-    PGresult *r = db_run(c->db, &STMT_API_TOKEN, v);
+    db_args v;
+    db_args_of(&v, db_text(hash));
+    PGresult *r = db_run(c->db, &STMT_API_TOKEN, &v);
     if (!db_ok(r)) {
-        int st = db_error_status(c->db, r);
+        db_err e = db_error_class(c->db, r);
         PQclear(r);
-        return st == 503 ? 503 : 401;
+        return e == DB_ERR_UNAVAILABLE ? 503 : 401;
     }
     if (PQntuples(r) != 1) {
         PQclear(r);
@@ -162,8 +137,9 @@ int api_authenticate(http_ctx *c, const char *token, caller *who)
     fill_caller(who, r, 0, 1, 2, 3, -1);
     who->via_api_token = 1;
     if (strcmp(PQgetvalue(r, 0, 5), "t") == 0) {
-        const char *tv[] = {PQgetvalue(r, 0, 4)};
-        PQclear(db_run(c->db, &STMT_API_TOKEN_TOUCH, tv));
+        db_args tv;
+        db_args_of(&tv, db_text(PQgetvalue(r, 0, 4)));
+        PQclear(db_run(c->db, &STMT_API_TOKEN_TOUCH, &tv));
     }
     PQclear(r);
     if (!who->all_units && who->unit_id == 0) return 401;
@@ -197,7 +173,7 @@ static void answer_pair(http_ctx *c, const caller *who, const char *refresh, tim
 static void issue_pair(http_ctx *c, const caller *who, long long family, const char *refresh,
                        const char *parent_id, time_t now)
 {
-    char fresh[64], hash[65], uid[24], fam[24], ttl[24], max_age[24];
+    char fresh[64], hash[65];
     if (refresh == NULL) {
         token_random("bdr_", fresh, sizeof fresh);
         refresh = fresh;
@@ -207,12 +183,10 @@ static void issue_pair(http_ctx *c, const caller *who, long long family, const c
         randombytes_buf(&family, sizeof family);
         family = (family & 0x3FFFFFFFFFFFFFFFLL) | 1;
     }
-    snprintf(uid, sizeof uid, "%lld", who->user_id);
-    snprintf(fam, sizeof fam, "%lld", family);
-    snprintf(ttl, sizeof ttl, "%d", c->cfg->refresh_ttl);
-    snprintf(max_age, sizeof max_age, "%d", c->cfg->session_max_age);
-    const char *v[] = {uid, fam, hash, ttl, parent_id, max_age};
-    PGresult *r = api_run(c, &STMT_REFRESH_INSERT, v, "storing the refresh token");
+    db_args v;
+    db_args_of(&v, db_int(who->user_id), db_int(family), db_text(hash), db_int(c->cfg->refresh_ttl),
+                   db_text(parent_id), db_int(c->cfg->session_max_age));
+    PGresult *r = api_run(c, &STMT_REFRESH_INSERT, &v, "storing the refresh token");
     if (r == NULL) return;
     PQclear(r);
     if (api_commit(c) != 0) return;
@@ -261,14 +235,12 @@ static void make_keys(http_ctx *c, const char *username, throttle_keys *k)
 /* Reserves one attempt. Returns 0, or -1 after answering (429 with Retry-After, or a database error). */
 static int throttle_reserve(http_ctx *c, const throttle_keys *k)
 {
-    char ma[16], mp[16], mi[16], win[16], age[16];
-    snprintf(age, sizeof age, "%d", c->cfg->session_max_age);
-    snprintf(ma, sizeof ma, "%d", c->cfg->login_max_account);
-    snprintf(mp, sizeof mp, "%d", c->cfg->login_max_user);
-    snprintf(mi, sizeof mi, "%d", c->cfg->login_max_ip);
-    snprintf(win, sizeof win, "%d", c->cfg->login_window);
-    const char *v[] = {k->acct, k->pair, k->ip, ma, mp, mi, win, k->known, age};
-    PGresult *r = api_run(c, &STMT_RESERVE, v, "checking sign-in throttling");
+    db_args v;
+    db_args_of(&v, db_text(k->acct), db_text(k->pair), db_text(k->ip),
+                   db_int(c->cfg->login_max_account), db_int(c->cfg->login_max_user),
+                   db_int(c->cfg->login_max_ip), db_int(c->cfg->login_window), db_text(k->known),
+                   db_int(c->cfg->session_max_age));
+    PGresult *r = api_run(c, &STMT_RESERVE, &v, "checking sign-in throttling");
     if (r == NULL) return -1;
     int wait = atoi(PQgetvalue(r, 0, 0));
     PQclear(r);
@@ -287,8 +259,10 @@ static void throttle_release(http_ctx *c, const throttle_keys *k, int success)
 {
     if (c->db == NULL) c->db = pool_checkout(c->pool);
     if (c->db == NULL) return;
-    const char *v[] = {k->acct, k->pair, k->ip, success ? k->pair : NULL, success ? k->known : NULL};
-    PGresult *r = db_run(c->db, &STMT_RELEASE, v);
+    db_args v;
+    db_args_of(&v, db_text(k->acct), db_text(k->pair), db_text(k->ip),
+                   db_text(success ? k->pair : NULL), db_text(success ? k->known : NULL));
+    PGresult *r = db_run(c->db, &STMT_RELEASE, &v);
     if (!db_ok(r)) log_msg(LOG_ERROR, "could not release a sign-in reservation (request %s)", c->request_id);
     PQclear(r);
 }
@@ -297,8 +271,6 @@ static void throttle_release(http_ctx *c, const throttle_keys *k, int success)
  * "session", the account's id when known, and the address. */
 static int audit_signin(http_ctx *c, const char *action, long long user_id, const char *username)
 {
-    char id[24];
-    snprintf(id, sizeof id, "%lld", user_id);
     json_t *o = json_pack("{s:s, s:s}", "username", username, "address", c->client_ip);
     char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
     json_decref(o);
@@ -306,25 +278,24 @@ static int audit_signin(http_ctx *c, const char *action, long long user_id, cons
         respond_problem(c, 500, "Could not write the audit record.");
         return -1;
     }
-    int rc = api_audit(c, action, "session", user_id > 0 ? id : NULL, NULL, text);
+    int rc = api_audit_id(c, action, "session", user_id, NULL, text);
     free(text);
     return rc;
 }
 
 /* The throttled check of a password: reserves an attempt for the account named in k, reads the
- * account with st (param: its name or id; columns id, password_hash, role, unit, username,
+ * account with st run with args (its name or id; columns id, password_hash, role, unit, username,
  * active), gives the connection back and verifies password at the hash gate (a dummy
  * verification when there is no such active account). With next, a match also hashes next into
  * next_hash in the same turn. Returns 1 on a match (the reservation given back, who filled), 0 on
  * a wrong password or no account (the reservation kept, who->user_id the account's id or 0), -1
  * after answering (throttled, busy, database). The connection is checked out again on return. */
-static int verify_throttled(http_ctx *c, const throttle_keys *k, db_stmt *st, const char *param, const char *password,
-                            caller *who, const char *next, char next_hash[AUTH_HASH_LEN])
+static int verify_throttled(http_ctx *c, const throttle_keys *k, db_stmt *st, const db_args *args,
+                            const char *password, caller *who, const char *next, char next_hash[AUTH_HASH_LEN])
 {
     memset(who, 0, sizeof *who);
     if (http_db(c) == NULL || throttle_reserve(c, k) != 0) return -1;
-    const char *uv[] = {param};
-    PGresult *r = api_run(c, st, uv, "reading the user");
+    PGresult *r = api_run(c, st, args, "reading the user");
     if (r == NULL) {
         throttle_release(c, k, 0);
         return -1;
@@ -349,11 +320,9 @@ static int verify_throttled(http_ctx *c, const throttle_keys *k, db_stmt *st, co
     if (ok && next) hashed = password_hash(next, next_hash) == 0;
     hash_gate_leave();
     if (http_db(c) == NULL) return -1; /* the reservation stays: it counts as a failure */
-    char win[16], age[16];
-    snprintf(win, sizeof win, "%d", c->cfg->login_window);
-    snprintf(age, sizeof age, "%d", c->cfg->session_max_age);
-    const char *tv[] = {win, age};
-    PGresult *t = db_run(c->db, &STMT_TIDY, tv);
+    db_args tv;
+    db_args_of(&tv, db_int(c->cfg->login_window), db_int(c->cfg->session_max_age));
+    PGresult *t = db_run(c->db, &STMT_TIDY, &tv);
     if (!db_ok(t)) log_msg(LOG_WARN, "could not tidy sign-in throttling rows (request %s)", c->request_id);
     PQclear(t);
     if (!ok) return 0;
@@ -382,7 +351,9 @@ void auth_login(http_ctx *c)
     make_keys(c, username, &k);
     const char *lower = k.acct + 5;
     caller who;
-    int ok = verify_throttled(c, &k, &STMT_USER_BY_NAME, lower, password, &who, NULL, NULL);
+    db_args nv;
+    db_args_of(&nv, db_text(lower));
+    int ok = verify_throttled(c, &k, &STMT_USER_BY_NAME, &nv, password, &who, NULL, NULL);
     if (ok < 0) goto out;
     if (ok == 0) {
         if (audit_signin(c, "login_failed", who.user_id, lower) != 0) goto out;
@@ -394,10 +365,9 @@ void auth_login(http_ctx *c)
         respond_problem(c, 503, "The database is unavailable; try again shortly.");
         goto out;
     }
-    char uid[24];
-    snprintf(uid, sizeof uid, "%lld", who.user_id);
-    const char *ov[] = {uid};
-    PGresult *r = api_run(c, &STMT_LOGIN_OK, ov, "recording the login");
+    db_args ov;
+    db_args_of(&ov, db_int(who.user_id));
+    PGresult *r = api_run(c, &STMT_LOGIN_OK, &ov, "recording the login");
     if (r == NULL) goto out;
     PQclear(r);
     c->who = who; /* for the log line and the audit record */
@@ -431,10 +401,9 @@ static int read_refresh_body(http_ctx *c, char hash[65])
 /* Revokes family, commits and answers 401 with detail. */
 static void revoke_chain(http_ctx *c, long long family, const char *detail)
 {
-    char fam[24];
-    snprintf(fam, sizeof fam, "%lld", family);
-    const char *fv[] = {fam};
-    PGresult *r = api_run(c, &STMT_FAMILY_REVOKE, fv, "revoking a refresh token chain");
+    db_args fv;
+    db_args_of(&fv, db_int(family));
+    PGresult *r = api_run(c, &STMT_FAMILY_REVOKE, &fv, "revoking a refresh token chain");
     if (r == NULL) return;
     PQclear(r);
     if (api_commit(c) != 0) return;
@@ -450,11 +419,9 @@ void auth_refresh(http_ctx *c)
         respond_problem(c, 503, "The database is unavailable; try again shortly.");
         return;
     }
-    char max_age[24], grace[24];
-    snprintf(max_age, sizeof max_age, "%d", c->cfg->session_max_age);
-    snprintf(grace, sizeof grace, "%d", c->cfg->refresh_grace);
-    const char *v[] = {hash, max_age, grace};
-    PGresult *r = api_run(c, &STMT_REFRESH_FIND, v, "reading the refresh token");
+    db_args v;
+    db_args_of(&v, db_text(hash), db_int(c->cfg->session_max_age), db_int(c->cfg->refresh_grace));
+    PGresult *r = api_run(c, &STMT_REFRESH_FIND, &v, "reading the refresh token");
     if (r == NULL) return;
     if (PQntuples(r) != 1) {
         PQclear(r);
@@ -487,11 +454,10 @@ void auth_refresh(http_ctx *c)
     token_successor((const unsigned char *)c->cfg->jwt_secret, c->cfg->jwt_secret_len, hash, next, sizeof next);
     if (reused && in_grace) {
         /* Two tabs or a retry after a lost answer: the same new pair, if it is still good. */
-        char fam[24];
-        snprintf(fam, sizeof fam, "%lld", family);
         token_hash(next, next_hash);
-        const char *sv[] = {next_hash, fam};
-        r = api_run(c, &STMT_REFRESH_SUCCESSOR, sv, "reading the refresh token");
+        db_args sv;
+        db_args_of(&sv, db_text(next_hash), db_int(family));
+        r = api_run(c, &STMT_REFRESH_SUCCESSOR, &sv, "reading the refresh token");
         if (r == NULL) return;
         int good = PQntuples(r) == 1;
         PQclear(r);
@@ -512,8 +478,9 @@ void auth_refresh(http_ctx *c)
         revoke_chain(c, family, "The refresh token was already used; every session of this sign-in is revoked.");
         return;
     }
-    const char *uv[] = {id};
-    r = api_run(c, &STMT_REFRESH_USE, uv, "rotating the refresh token");
+    db_args uv;
+    db_args_of(&uv, db_text(id));
+    r = api_run(c, &STMT_REFRESH_USE, &uv, "rotating the refresh token");
     if (r == NULL) return;
     PQclear(r);
     c->who = who;
@@ -541,10 +508,11 @@ void auth_change_password(http_ctx *c)
 
     throttle_keys k;
     make_keys(c, c->who.username, &k);
-    char uid[24], fresh[AUTH_HASH_LEN];
-    snprintf(uid, sizeof uid, "%lld", c->who.user_id);
+    char fresh[AUTH_HASH_LEN];
     caller who;
-    int ok = verify_throttled(c, &k, &STMT_USER_BY_ID, uid, cur, &who, next, fresh);
+    db_args iv;
+    db_args_of(&iv, db_int(c->who.user_id));
+    int ok = verify_throttled(c, &k, &STMT_USER_BY_ID, &iv, cur, &who, next, fresh);
     if (ok < 0) goto out;
     if (ok == 0 && who.user_id == 0) {
         respond_problem(c, 401, "This account no longer exists or is disabled.");
@@ -556,8 +524,9 @@ void auth_change_password(http_ctx *c)
         goto out;
     }
     if (api_begin(c) != 0) goto out;
-    const char *pv[] = {uid, fresh};
-    PGresult *r = api_run(c, &STMT_SET_PASSWORD, pv, "changing the password");
+    db_args pv;
+    db_args_of(&pv, db_int(c->who.user_id), db_text(fresh));
+    PGresult *r = api_run(c, &STMT_SET_PASSWORD, &pv, "changing the password");
     if (r == NULL) goto out;
     if (PQntuples(r) != 1) {
         PQclear(r);
@@ -566,7 +535,7 @@ void auth_change_password(http_ctx *c)
         goto out;
     }
     who.cred_version = atoll(PQgetvalue(r, 0, 2));
-    int failed = api_audit(c, "password_change", "user", uid, PQgetvalue(r, 0, 0), PQgetvalue(r, 0, 1));
+    int failed = api_audit_id(c, "password_change", "user", c->who.user_id, PQgetvalue(r, 0, 0), PQgetvalue(r, 0, 1));
     PQclear(r);
     if (failed) goto out;
     user_cache_forget(who.user_id);
@@ -578,12 +547,12 @@ out:
 
 void auth_logout(http_ctx *c)
 {
-    char hash[65], uid[24];
+    char hash[65];
     if (read_refresh_body(c, hash) != 0) return;
     if (http_db(c) == NULL) return;
-    snprintf(uid, sizeof uid, "%lld", c->who.user_id);
-    const char *v[] = {hash, uid};
-    PGresult *r = api_run(c, &STMT_LOGOUT, v, "revoking the refresh token");
+    db_args v;
+    db_args_of(&v, db_text(hash), db_int(c->who.user_id));
+    PGresult *r = api_run(c, &STMT_LOGOUT, &v, "revoking the refresh token");
     if (r == NULL) return;
     PQclear(r);
     respond_empty(c, 204);
@@ -592,10 +561,9 @@ void auth_logout(http_ctx *c)
 void auth_me(http_ctx *c)
 {
     if (http_db(c) == NULL) return;
-    char uid[24];
-    snprintf(uid, sizeof uid, "%lld", c->who.user_id);
-    const char *v[] = {uid};
-    PGresult *r = api_run(c, &STMT_ME, v, "reading the current user");
+    db_args v;
+    db_args_of(&v, db_int(c->who.user_id));
+    PGresult *r = api_run(c, &STMT_ME, &v, "reading the current user");
     if (r == NULL) return;
     if (PQntuples(r) != 1) {
         http_set_header(c, "WWW-Authenticate", "Bearer realm=\"bdhvs\", error=\"invalid_token\"");

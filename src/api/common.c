@@ -1,15 +1,13 @@
 #include "internal.h"
 
-const char *api_scope(http_ctx *c, char buf[24])
+db_val api_scope(const http_ctx *c)
 {
-    if (c->who.all_units) return NULL;
-    snprintf(buf, 24, "%lld", c->who.unit_id);
-    return buf;
+    return db_int_if(!c->who.all_units, c->who.unit_id);
 }
 
-PGresult *api_run(http_ctx *c, db_stmt *st, const char *const *values, const char *what)
+PGresult *api_run(http_ctx *c, db_stmt *st, const db_args *args, const char *what)
 {
-    PGresult *r = db_run(c->db, st, values);
+    PGresult *r = db_run(c->db, st, args);
     if (!db_ok(r)) {
         respond_db_error(c, r, what);
         PQclear(r);
@@ -29,11 +27,9 @@ int api_commit(http_ctx *c)
     return 0;
 }
 
-static db_stmt STMT_AUDIT = {
-    "audit_insert",
+DB_STMT(STMT_AUDIT, "audit_insert",
     "INSERT INTO audit_log (user_id, username, request_id, client_request_id, action, entity, entity_id, before, after)"
-    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9::jsonb)",
-    9};
+    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9::jsonb)", 9);
 
 /* The client's X-Request-Id for the audit entry, or NULL when it sent none. */
 static const char *client_rid(const http_ctx *c)
@@ -41,17 +37,30 @@ static const char *client_rid(const http_ctx *c)
     return c->client_request_id[0] ? c->client_request_id : NULL;
 }
 
-int api_audit(http_ctx *c, const char *action, const char *entity, const char *entity_id,
-              const char *before, const char *after)
+/* Writes the audit record; entity_id is the entity's id as text, or a number, or NULL. */
+static int audit_write(http_ctx *c, const char *action, const char *entity, db_val entity_id, const char *before,
+                       const char *after)
 {
-    char uid[24];
-    snprintf(uid, sizeof uid, "%lld", c->who.user_id);
-    const char *v[] = {c->authed ? uid : NULL, c->authed ? c->who.username : NULL, c->request_id, client_rid(c),
-                       action, entity, entity_id, before, after};
-    PGresult *r = api_run(c, &STMT_AUDIT, v, "writing the audit record");
+    db_args v;
+    db_args_of(&v, db_int_if(c->authed, c->who.user_id), db_text(c->authed ? c->who.username : NULL),
+                   db_text(c->request_id), db_text(client_rid(c)), db_text(action), db_text(entity), entity_id,
+                   db_text(before), db_text(after));
+    PGresult *r = api_run(c, &STMT_AUDIT, &v, "writing the audit record");
     if (r == NULL) return -1;
     PQclear(r);
     return 0;
+}
+
+int api_audit(http_ctx *c, const char *action, const char *entity, const char *entity_id,
+              const char *before, const char *after)
+{
+    return audit_write(c, action, entity, db_text(entity_id), before, after);
+}
+
+int api_audit_id(http_ctx *c, const char *action, const char *entity, long long id, const char *before,
+                 const char *after)
+{
+    return audit_write(c, action, entity, db_id(id), before, after);
 }
 
 void api_list_answer(http_ctx *c, PGresult *res, const char *const *csv_columns)
@@ -73,19 +82,16 @@ void api_location(http_ctx *c, const char *prefix, const char *id)
     http_set_header(c, "Location", loc);
 }
 
-static db_stmt STMT_FIND_UNIT = {
-    "common_find_unit",
+DB_STMT(STMT_FIND_UNIT, "common_find_unit",
     "SELECT u.id, u.active FROM scoped_units($3) u WHERE ($1::bigint IS NULL OR u.id = $1)"
-    " AND ($2::text IS NULL OR u.code = $2)",
-    3};
+    " AND ($2::text IS NULL OR u.code = $2)", 3);
 
 long long api_resolve_unit(http_ctx *c, long long id, const char *code, const char *field,
                            int require_open, verrs *v)
 {
-    char ids[24], sc[24];
-    snprintf(ids, sizeof ids, "%lld", id);
-    const char *pv[] = {id > 0 ? ids : NULL, code, api_scope(c, sc)};
-    PGresult *r = db_run(c->db, &STMT_FIND_UNIT, pv);
+    db_args pv;
+    db_args_of(&pv, db_id(id), db_text(code), api_scope(c));
+    PGresult *r = db_run(c->db, &STMT_FIND_UNIT, &pv);
     if (!db_ok(r)) {
         respond_db_error(c, r, "finding a unit");
         PQclear(r);
@@ -130,29 +136,24 @@ int api_shows_party(http_ctx *c)
     return c->who.role == ROLE_ADMIN || c->who.role == ROLE_MANAGER;
 }
 
-int api_page_params(http_ctx *c, verrs *v, char limit[24], char offset[24])
+int api_page_params(http_ctx *c, verrs *v, long *limit, long *offset)
 {
-    long l, o;
-    http_query_page(c, &l, &o, v);
-    snprintf(limit, 24, "%ld", l);
-    snprintf(offset, 24, "%ld", o);
+    http_query_page(c, limit, offset, v);
     return verrs_count(v);
 }
 
-static db_stmt STMT_READ_AUDIT = {
-    "audit_read",
+DB_STMT(STMT_READ_AUDIT, "audit_read",
     "INSERT INTO audit_log (user_id, username, request_id, client_request_id, action, entity, entity_id, after)"
-    " VALUES ($1, $2, $3, $4, 'read', $5, $6, $7::jsonb)",
-    7};
+    " VALUES ($1, $2, $3, $4, 'read', $5, $6, $7::jsonb)", 7);
 
-int api_audit_read(http_ctx *c, const char *entity, const char *entity_id, json_t *what)
+static int audit_read_write(http_ctx *c, const char *entity, db_val entity_id, json_t *what)
 {
-    char uid[24];
-    snprintf(uid, sizeof uid, "%lld", c->who.user_id);
     char *text = what ? json_dumps(what, JSON_COMPACT) : NULL;
-    const char *v[] = {uid, c->who.username, c->request_id, client_rid(c), entity, entity_id, text};
+    db_args v;
+    db_args_of(&v, db_int(c->who.user_id), db_text(c->who.username), db_text(c->request_id),
+                   db_text(client_rid(c)), db_text(entity), entity_id, db_text(text));
     /* A description that could not be built is a failure too: never a read without its entry. */
-    PGresult *r = what != NULL && text == NULL ? NULL : db_run(c->db, &STMT_READ_AUDIT, v);
+    PGresult *r = what != NULL && text == NULL ? NULL : db_run(c->db, &STMT_READ_AUDIT, &v);
     int ok = r != NULL && db_ok(r);
     if (!ok) {
         log_msg(LOG_ERROR, "could not record a read of %s (request %s): %s; the data is not sent", entity,
@@ -165,19 +166,26 @@ int api_audit_read(http_ctx *c, const char *entity, const char *entity_id, json_
     return ok ? 0 : -1;
 }
 
-static db_stmt STMT_FIND_STAFF = {
-    "common_find_staff",
+int api_audit_read(http_ctx *c, const char *entity, const char *entity_id, json_t *what)
+{
+    return audit_read_write(c, entity, db_text(entity_id), what);
+}
+
+int api_audit_read_id(http_ctx *c, const char *entity, long long id, json_t *what)
+{
+    return audit_read_write(c, entity, db_id(id), what);
+}
+
+DB_STMT(STMT_FIND_STAFF, "common_find_staff",
     "SELECT s.id, s.joined_on FROM scoped_staff($3) s"
-    " WHERE ($1::bigint IS NULL OR s.id = $1) AND ($2::text IS NULL OR s.code = $2)",
-    3};
+    " WHERE ($1::bigint IS NULL OR s.id = $1) AND ($2::text IS NULL OR s.code = $2)", 3);
 
 long long api_resolve_staff(http_ctx *c, long long id, const char *code, const char *field, char joined_on[11],
                             verrs *v)
 {
-    char ids[24], sc[24];
-    snprintf(ids, sizeof ids, "%lld", id);
-    const char *pv[] = {id > 0 ? ids : NULL, code, api_scope(c, sc)};
-    PGresult *r = db_run(c->db, &STMT_FIND_STAFF, pv);
+    db_args pv;
+    db_args_of(&pv, db_id(id), db_text(code), api_scope(c));
+    PGresult *r = db_run(c->db, &STMT_FIND_STAFF, &pv);
     if (!db_ok(r)) {
         respond_db_error(c, r, "finding a staff member");
         PQclear(r);
@@ -203,9 +211,9 @@ int api_query_ok(http_ctx *c, verrs *v)
     return ok;
 }
 
-PGresult *api_lock_one(http_ctx *c, db_stmt *st, const char *const *values, const char *not_found, int if_match)
+PGresult *api_lock_one(http_ctx *c, db_stmt *st, const db_args *args, const char *not_found, int if_match)
 {
-    PGresult *r = api_run(c, st, values, "reading the record to change");
+    PGresult *r = api_run(c, st, args, "reading the record to change");
     if (r == NULL) return NULL;
     if (PQntuples(r) != 1) {
         PQclear(r);

@@ -8,8 +8,7 @@ static const char *const COMPLETION_COLUMNS[] = {"id", "staff_id", "staff_code",
     " FROM completions c JOIN staff s ON s.id = c.staff_id JOIN units u ON u.id = s.unit_id"                 \
     " WHERE in_scope(u.path, $2)"
 
-static db_stmt STMT_LIST = {
-    "completions_list",
+DB_STMT(STMT_LIST, "completions_list",
     "WITH f AS (SELECT c.*, s.code AS staff_code" COMPLETION_SCOPE
     "   AND ($1::bigint IS NULL OR c.staff_id = $1) AND ($3::bigint IS NULL OR c.course_id = $3)"
     "   AND ($4::bigint IS NULL OR s.unit_id = $4)"
@@ -23,27 +22,21 @@ static db_stmt STMT_LIST = {
     "   CASE WHEN $10 = '-id' THEN f.id END DESC, f.id) AS rn FROM f ORDER BY rn LIMIT $11 OFFSET $12)"
     " SELECT json_build_object('items', coalesce((SELECT json_agg(completion_json(c) ORDER BY p.rn)"
     "   FROM p JOIN completions c ON c.id = p.id), '[]'),"
-    " 'total', (SELECT count(*) FROM f), 'limit', $11::int, 'offset', $12::int)",
-    12};
+    " 'total', (SELECT count(*) FROM f), 'limit', $11::int, 'offset', $12::int)", 12);
 
-static db_stmt STMT_GET = {"completions_get", "SELECT completion_json(c)" COMPLETION_SCOPE " AND c.id = $1", 2};
-static db_stmt STMT_LOCK = {"completions_lock",
-                            "SELECT completion_json(c), s.joined_on" COMPLETION_SCOPE " AND c.id = $1 FOR UPDATE OF c", 2};
-static db_stmt STMT_COURSE = {
-    "completions_course",
-    "SELECT id FROM courses WHERE ($1::bigint IS NULL OR id = $1) AND ($2::text IS NULL OR code = $2)", 2};
-static db_stmt STMT_INSERT = {
-    "completions_insert",
+DB_STMT(STMT_GET, "completions_get", "SELECT completion_json(c)" COMPLETION_SCOPE " AND c.id = $1", 2);
+DB_STMT(STMT_LOCK, "completions_lock",
+                            "SELECT completion_json(c), s.joined_on" COMPLETION_SCOPE " AND c.id = $1 FOR UPDATE OF c", 2);
+DB_STMT(STMT_COURSE, "completions_course",
+    "SELECT id FROM courses WHERE ($1::bigint IS NULL OR id = $1) AND ($2::text IS NULL OR code = $2)", 2);
+DB_STMT(STMT_INSERT, "completions_insert",
     "INSERT INTO completions (staff_id, course_id, completed_on, certificate_no) VALUES ($1, $2, $3, $4)"
-    " RETURNING completions.id, completion_json(completions)",
-    4};
-static db_stmt STMT_UPDATE = {
-    "completions_update",
+    " RETURNING completions.id, completion_json(completions)", 4);
+DB_STMT(STMT_UPDATE, "completions_update",
     "UPDATE completions SET completed_on = coalesce($2::date, completed_on),"
     " certificate_no = CASE WHEN $3::bool THEN $4 ELSE certificate_no END, updated_at = now()"
-    " WHERE id = $1 RETURNING completion_json(completions)",
-    4};
-static db_stmt STMT_DELETE = {"completions_delete", "DELETE FROM completions WHERE id = $1", 1};
+    " WHERE id = $1 RETURNING completion_json(completions)", 4);
+DB_STMT(STMT_DELETE, "completions_delete", "DELETE FROM completions WHERE id = $1", 1);
 
 void completions_list(http_ctx *c)
 {
@@ -52,7 +45,8 @@ void completions_list(http_ctx *c)
     verrs_init(&v);
     long long staff = 0, course = 0, unit = 0, under = 0;
     int cfc = 0;
-    char from[11] = "", to[11] = "", sort[40], ls[24], os[24];
+    char from[11] = "", to[11] = "", sort[40];
+    long ls, os;
     const char *since = NULL;
     int hs = http_query_id(c, "staff_id", &staff, &v) == 1, hc = http_query_id(c, "course_id", &course, &v) == 1;
     int hu = http_query_id(c, "unit_id", &unit, &v) == 1, hn = http_query_id(c, "under", &under, &v) == 1;
@@ -60,17 +54,14 @@ void completions_list(http_ctx *c)
     int hb = http_query_bool(c, "counts_for_campaign", &cfc, &v) == 1;
     http_query_timestamp(c, "updated_since", &since, &v);
     http_query_sort(c, sorts, "id", sort, &v);
-    api_page_params(c, &v, ls, os);
+    api_page_params(c, &v, &ls, &os);
     if (!api_query_ok(c, &v)) return;
     if (http_db(c) == NULL) return;
-    char sc[24], a[24], b[24], d[24], e[24];
-    snprintf(a, sizeof a, "%lld", staff);
-    snprintf(b, sizeof b, "%lld", course);
-    snprintf(d, sizeof d, "%lld", unit);
-    snprintf(e, sizeof e, "%lld", under);
-    const char *pv[] = {hs ? a : NULL, api_scope(c, sc), hc ? b : NULL, hu ? d : NULL, hn ? e : NULL,
-                        hf ? from : NULL, ht ? to : NULL, hb ? (cfc ? "true" : "false") : NULL, since, sort, ls, os};
-    PGresult *r = api_run(c, &STMT_LIST, pv, "listing completions");
+    db_args pv;
+    db_args_of(&pv, db_int_if(hs, staff), api_scope(c), db_int_if(hc, course), db_int_if(hu, unit),
+                    db_int_if(hn, under), db_text(hf ? from : NULL), db_text(ht ? to : NULL),
+                    db_bool_if(hb, cfc), db_text(since), db_text(sort), db_int(ls), db_int(os));
+    PGresult *r = api_run(c, &STMT_LIST, &pv, "listing completions");
     if (r == NULL) return;
     api_list_answer(c, r, COMPLETION_COLUMNS);
     PQclear(r);
@@ -80,10 +71,9 @@ void completions_get(http_ctx *c)
 {
     long long id = http_path_id(c, "id");
     if (id == 0 || http_db(c) == NULL) return;
-    char ids[24], sc[24];
-    snprintf(ids, sizeof ids, "%lld", id);
-    const char *v[] = {ids, api_scope(c, sc)};
-    PGresult *r = api_run(c, &STMT_GET, v, "reading a completion");
+    db_args v;
+    db_args_of(&v, db_int(id), api_scope(c));
+    PGresult *r = api_run(c, &STMT_GET, &v, "reading a completion");
     if (r == NULL) return;
     if (PQntuples(r) != 1) respond_problem(c, 404, "There is no such completion.");
     else respond_resource_text(c, 200, PQgetvalue(r, 0, 0), (size_t)PQgetlength(r, 0, 0));
@@ -115,10 +105,9 @@ void completions_create(http_ctx *c)
     if (http_refuse_invalid(c, &v) || api_begin(c) != 0) goto out;
     long long staff = api_resolve_staff(c, sid, scode, scode ? "staff_code" : "staff_id", joined, &v);
     if (staff == -2) goto out;
-    char cs[24];
-    snprintf(cs, sizeof cs, "%lld", cid);
-    const char *kv[] = {cid > 0 ? cs : NULL, ccode};
-    r = api_run(c, &STMT_COURSE, kv, "finding the course");
+    db_args kv;
+    db_args_of(&kv, db_id(cid), db_text(ccode));
+    r = api_run(c, &STMT_COURSE, &kv, "finding the course");
     if (r == NULL) goto out;
     long long course = PQntuples(r) == 1 ? atoll(PQgetvalue(r, 0, 0)) : 0;
     PQclear(r);
@@ -129,13 +118,11 @@ void completions_create(http_ctx *c)
         db_rollback(c->db);
         goto out;
     }
-    char ss[24];
-    snprintf(ss, sizeof ss, "%lld", staff);
-    snprintf(cs, sizeof cs, "%lld", course);
-    const char *iv[] = {ss, cs, done, cert};
-    r = db_run(c->db, &STMT_INSERT, iv);
+    db_args iv;
+    db_args_of(&iv, db_int(staff), db_int(course), db_text(done), db_text(cert));
+    r = db_run(c->db, &STMT_INSERT, &iv);
     if (!db_ok(r)) {
-        if (strcmp(db_sqlstate(r), "23505") == 0) respond_problem(c, 409, "This staff member already has a completion of this course.");
+        if (db_error_class(c->db, r) == DB_ERR_UNIQUE) respond_problem(c, 409, "This staff member already has a completion of this course.");
         else respond_db_error(c, r, "creating a completion");
         db_rollback(c->db);
         goto out;
@@ -147,11 +134,11 @@ out:
     json_decref(body);
 }
 
-static PGresult *lock_completion(http_ctx *c, const char *ids)
+static PGresult *lock_completion(http_ctx *c, long long id)
 {
-    char sc[24];
-    const char *v[] = {ids, api_scope(c, sc)};
-    return api_lock_one(c, &STMT_LOCK, v, "There is no such completion.", 1);
+    db_args v;
+    db_args_of(&v, db_int(id), api_scope(c));
+    return api_lock_one(c, &STMT_LOCK, &v, "There is no such completion.", 1);
 }
 
 void completions_update(http_ctx *c)
@@ -174,9 +161,7 @@ void completions_update(http_ctx *c)
     api_today(today);
     if (hd && strcmp(done, today) > 0) verrs_add(&v, "completed_on", "must not be in the future");
     if (http_refuse_invalid(c, &v) || api_begin(c) != 0) goto out;
-    char ids[24];
-    snprintf(ids, sizeof ids, "%lld", id);
-    cur = lock_completion(c, ids);
+    cur = lock_completion(c, id);
     if (cur == NULL) goto out;
     if (json_object_size(body) == 0) { /* nothing to change: no write, no audit entry */
         db_rollback(c->db);
@@ -189,11 +174,12 @@ void completions_update(http_ctx *c)
         http_refuse_invalid(c, &v);
         goto out;
     }
-    const char *uv[] = {ids, hd ? done : NULL, hcert ? "true" : "false", cert};
-    r = api_run(c, &STMT_UPDATE, uv, "updating the completion");
+    db_args uv;
+    db_args_of(&uv, db_int(id), db_text(hd ? done : NULL), db_bool(hcert), db_text(cert));
+    r = api_run(c, &STMT_UPDATE, &uv, "updating the completion");
     if (r == NULL) goto out;
     const char *json = PQgetvalue(r, 0, 0);
-    if (api_audit(c, "update", "completion", ids, PQgetvalue(cur, 0, 0), json) != 0 || api_commit(c) != 0) goto out;
+    if (api_audit_id(c, "update", "completion", id, PQgetvalue(cur, 0, 0), json) != 0 || api_commit(c) != 0) goto out;
     respond_resource_text(c, 200, json, strlen(json));
 out:
     PQclear(r);
@@ -206,13 +192,12 @@ void completions_delete(http_ctx *c)
 {
     long long id = http_path_id(c, "id");
     if (id == 0 || api_begin(c) != 0) return;
-    char ids[24];
-    snprintf(ids, sizeof ids, "%lld", id);
-    PGresult *cur = lock_completion(c, ids);
+    PGresult *cur = lock_completion(c, id);
     if (cur == NULL) return;
-    const char *v[] = {ids};
-    PGresult *r = api_run(c, &STMT_DELETE, v, "deleting the completion");
-    if (r != NULL && api_audit(c, "delete", "completion", ids, PQgetvalue(cur, 0, 0), NULL) == 0 && api_commit(c) == 0)
+    db_args v;
+    db_args_of(&v, db_int(id));
+    PGresult *r = api_run(c, &STMT_DELETE, &v, "deleting the completion");
+    if (r != NULL && api_audit_id(c, "delete", "completion", id, PQgetvalue(cur, 0, 0), NULL) == 0 && api_commit(c) == 0)
         respond_empty(c, 204);
     PQclear(r);
     PQclear(cur);

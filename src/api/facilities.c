@@ -13,8 +13,7 @@ static const char *const FS_COLUMNS[] = {"unit_id", "unit_code", "unit_name", "s
                        t ".effective_on, " t ".note, " t "." at ")"
 
 /* Without as_of the current table answers; with it, the history. */
-static db_stmt STMT_LIST = {
-    "facility_services_list",
+DB_STMT(STMT_LIST, "facility_services_list",
     "WITH s AS (SELECT fs.unit_id, fs.service, fs.status, fs.deployed_on, fs.effective_on, fs.note, fs.updated_at"
     "   FROM facility_services fs WHERE $6::date IS NULL"
     "   UNION ALL SELECT h.unit_id, h.service, h.status, h.deployed_on, h.effective_on, h.note, h.recorded_at"
@@ -30,32 +29,27 @@ static db_stmt STMT_LIST = {
     "   CASE WHEN $9 = 'updated_at' THEN f.updated_at END, CASE WHEN $9 = '-updated_at' THEN f.updated_at END DESC,"
     "   f.unit_code, f.service) AS rn FROM f ORDER BY rn LIMIT $10 OFFSET $11)"
     " SELECT json_build_object('items', coalesce((SELECT json_agg(" FS_JSON("p", "updated_at") " ORDER BY p.rn)"
-    "   FROM p), '[]'), 'total', (SELECT count(*) FROM f), 'limit', $10::int, 'offset', $11::int)",
-    11};
+    "   FROM p), '[]'), 'total', (SELECT count(*) FROM f), 'limit', $10::int, 'offset', $11::int)", 11);
 
 /* The unit (locked, so that two changes of one unit's services queue up), whether it may have
  * services, the service's reference row and the current state. */
-static db_stmt STMT_LOCK = {
-    "facility_service_lock",
+DB_STMT(STMT_LOCK, "facility_service_lock",
     "SELECT is_facility(u.type), u.active, d.code IS NOT NULL, coalesce(d.active, false),"
     " fs.status, fs.deployed_on, fs.effective_on, fs.note,"
     " CASE WHEN fs.unit_id IS NOT NULL THEN " FS_JSON("fs", "updated_at") " END"
     " FROM units u LEFT JOIN digital_services d ON d.code = $3"
     " LEFT JOIN facility_services fs ON fs.unit_id = u.id AND fs.service = $3"
-    " WHERE u.id = $1 AND in_scope(u.path, $2) FOR NO KEY UPDATE OF u",
-    3};
+    " WHERE u.id = $1 AND in_scope(u.path, $2) FOR NO KEY UPDATE OF u", 3);
 
 /* Sets the current state and records it in the history, at the same instant. */
-static db_stmt STMT_WRITE = {
-    "facility_service_write",
+DB_STMT(STMT_WRITE, "facility_service_write",
     "WITH up AS (INSERT INTO facility_services AS fs (unit_id, service, status, deployed_on, effective_on, note)"
     "   VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT ON CONSTRAINT facility_services_key DO UPDATE"
     "   SET status = EXCLUDED.status, deployed_on = EXCLUDED.deployed_on, effective_on = EXCLUDED.effective_on,"
     "   note = EXCLUDED.note, updated_at = now() RETURNING fs.*),"
     " h AS (INSERT INTO facility_service_history (unit_id, service, status, deployed_on, effective_on, note,"
     "   recorded_at, recorded_by) SELECT unit_id, service, status, deployed_on, effective_on, note, updated_at, $7 FROM up)"
-    " SELECT " FS_JSON("up", "updated_at") " FROM up",
-    7};
+    " SELECT " FS_JSON("up", "updated_at") " FROM up", 7);
 
 static int one_of(const char *s, const char *const *list)
 {
@@ -70,7 +64,8 @@ void facility_services_list(http_ctx *c)
     verrs v;
     verrs_init(&v);
     long long unit = 0, under = 0;
-    char as_of[11] = "", sort[40], ls[24], os[24];
+    char as_of[11] = "", sort[40];
+    long ls, os;
     const char *since = NULL, *service = http_query(c, "service"), *status = http_query(c, "status"),
                *ftype = http_query(c, "facility_type");
     int hu = http_query_id(c, "unit_id", &unit, &v) == 1, hn = http_query_id(c, "under", &under, &v) == 1;
@@ -81,15 +76,14 @@ void facility_services_list(http_ctx *c)
         verrs_add(&v, "facility_type", "must be hospital, health_centre, cdc or commune_station");
     http_query_timestamp(c, "updated_since", &since, &v);
     http_query_sort(c, sorts, "unit_code", sort, &v);
-    api_page_params(c, &v, ls, os);
+    api_page_params(c, &v, &ls, &os);
     if (!api_query_ok(c, &v)) return;
     if (http_db(c) == NULL) return;
-    char sc[24], us[24], un[24];
-    snprintf(us, sizeof us, "%lld", unit);
-    snprintf(un, sizeof un, "%lld", under);
-    const char *pv[] = {api_scope(c, sc), hu ? us : NULL, hn ? un : NULL, service, status, ha ? as_of : NULL, ftype,
-                        since, sort, ls, os};
-    PGresult *r = api_run(c, &STMT_LIST, pv, "listing facility services");
+    db_args pv;
+    db_args_of(&pv, api_scope(c), db_int_if(hu, unit), db_int_if(hn, under), db_text(service),
+                    db_text(status), db_text(ha ? as_of : NULL), db_text(ftype), db_text(since),
+                    db_text(sort), db_int(ls), db_int(os));
+    PGresult *r = api_run(c, &STMT_LIST, &pv, "listing facility services");
     if (r == NULL) return;
     api_list_answer(c, r, FS_COLUMNS);
     PQclear(r);
@@ -150,10 +144,9 @@ void facility_service_put(http_ctx *c)
     PGresult *cur = NULL, *r = NULL;
     read_fs_body(body, &in, &v);
     if (http_refuse_invalid(c, &v) || api_begin(c) != 0) goto out;
-    char ids[24], sc[24];
-    snprintf(ids, sizeof ids, "%lld", id);
-    const char *lv[] = {ids, api_scope(c, sc), service};
-    cur = api_run(c, &STMT_LOCK, lv, "reading the facility");
+    db_args lv;
+    db_args_of(&lv, db_int(id), api_scope(c), db_text(service));
+    cur = api_run(c, &STMT_LOCK, &lv, "reading the facility");
     if (cur == NULL) goto out;
     if (PQntuples(cur) != 1 || strcmp(PQgetvalue(cur, 0, 2), "t") != 0) {
         respond_problem(c, 404, PQntuples(cur) != 1 ? "There is no such unit."
@@ -194,19 +187,19 @@ void facility_service_put(http_ctx *c)
         respond_resource_text(c, 200, cur_json, strlen(cur_json));
         goto out;
     }
-    char uid[24];
-    snprintf(uid, sizeof uid, "%lld", c->who.user_id);
-    const char *wv[] = {ids, service, in.status, deployed, effective, in.note, uid};
-    r = api_run(c, &STMT_WRITE, wv, "saving the facility service");
+    db_args wv;
+    db_args_of(&wv, db_int(id), db_text(service), db_text(in.status), db_text(deployed),
+                    db_text(effective), db_text(in.note), db_int(c->who.user_id));
+    r = api_run(c, &STMT_WRITE, &wv, "saving the facility service");
     if (r == NULL) goto out;
     const char *json = PQgetvalue(r, 0, 0);
     char key[80];
-    snprintf(key, sizeof key, "%s/%s", ids, service);
+    snprintf(key, sizeof key, "%lld/%s", id, service);
     if (api_audit(c, cur_json ? "update" : "create", "facility_service", key, cur_json, json) != 0 || api_commit(c) != 0)
         goto out;
     if (!cur_json) { /* 201 carries Location: the state's own address, the one just PUT */
         char prefix[64];
-        snprintf(prefix, sizeof prefix, "/api/v1/units/%s/services", ids);
+        snprintf(prefix, sizeof prefix, "/api/v1/units/%lld/services", id);
         api_location(c, prefix, service);
     }
     respond_resource_text(c, cur_json ? 200 : 201, json, strlen(json));

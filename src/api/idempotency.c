@@ -6,17 +6,14 @@
 
 #include <sodium.h>
 
-static db_stmt STMT_IDEM_GET = {
-    "idem_get", "SELECT body_hash, status, response FROM idempotency_keys WHERE user_id = $1 AND endpoint = $2 AND key = $3", 3};
-static db_stmt STMT_IDEM_PUT = {
-    "idem_put",
-    "INSERT INTO idempotency_keys (user_id, endpoint, key, body_hash, status, response) VALUES ($1, $2, $3, $4, $5, $6)", 6};
+DB_STMT(STMT_IDEM_GET, "idem_get", "SELECT body_hash, status, response FROM idempotency_keys WHERE user_id = $1 AND endpoint = $2 AND key = $3", 3);
+DB_STMT(STMT_IDEM_PUT, "idem_put",
+    "INSERT INTO idempotency_keys (user_id, endpoint, key, body_hash, status, response) VALUES ($1, $2, $3, $4, $5, $6)", 6);
 /* Writes under one key run one at a time: the second waits here, inside its transaction, until
  * the first commits or rolls back, then looks for the key again. Without it a concurrent retry
  * would redo the write and fail on it instead of replaying the first answer. The class number
  * keeps these locks apart from the migration runner's. */
-static db_stmt STMT_IDEM_LOCK = {
-    "idem_lock", "SELECT pg_advisory_xact_lock(20260017, hashtext($1 || '/' || $2 || '/' || $3))", 3};
+DB_STMT(STMT_IDEM_LOCK, "idem_lock", "SELECT pg_advisory_xact_lock(20260017, hashtext($1 || '/' || $2 || '/' || $3))", 3);
 
 int api_idem_key(http_ctx *c, const char **key)
 {
@@ -44,10 +41,9 @@ void api_idem_hash(http_ctx *c, const char *what, char out[65])
 /* Runs st with (caller, endpoint, key); answers and returns NULL on a database error. */
 static PGresult *run_for_key(http_ctx *c, db_stmt *st, const char *endpoint, const char *key, const char *what)
 {
-    char uid[24];
-    snprintf(uid, sizeof uid, "%lld", c->who.user_id);
-    const char *v[] = {uid, endpoint, key};
-    return api_run(c, st, v, what);
+    db_args v;
+    db_args_of(&v, db_int(c->who.user_id), db_text(endpoint), db_text(key));
+    return api_run(c, st, &v, what);
 }
 
 int api_idem_replay(http_ctx *c, const char *endpoint, const char *key, const char *hash, const char *other)
@@ -89,12 +85,11 @@ int api_idem_lock_and_replay(http_ctx *c, const char *endpoint, const char *key,
 int api_idem_store(http_ctx *c, const char *endpoint, const char *key, const char *hash, int status,
                    const char *answer, size_t len)
 {
-    char uid[24], st[8];
-    snprintf(uid, sizeof uid, "%lld", c->who.user_id);
-    snprintf(st, sizeof st, "%d", status);
     char *body = strndup(answer, len);
-    const char *v[] = {uid, endpoint, key, hash, st, body};
-    PGresult *r = db_run(c->db, &STMT_IDEM_PUT, v);
+    db_args v;
+    db_args_of(&v, db_int(c->who.user_id), db_text(endpoint), db_text(key), db_text(hash),
+                   db_int(status), db_text(body));
+    PGresult *r = db_run(c->db, &STMT_IDEM_PUT, &v);
     int ok = body != NULL && db_ok(r);
     PQclear(r);
     free(body);

@@ -32,7 +32,7 @@ typedef struct import_spec {
     const import_col *cols;
     int ncols;
     const char *stage_ddl;
-    db_stmt *checks; /* $1 scope, $2 present columns -> (row, field, message), ordered */
+    db_stmt *checks; /* $1 scope[, $2 present columns when it declares 2] -> (row, field, message), ordered */
     /* $1 present columns, $2 replace (bool), $3 scope -> created, updated,
      * unchanged, changed keys (json)[, removed, removed keys (json)] */
     db_stmt *merge;
@@ -47,8 +47,23 @@ static const import_col STAFF_COLS[] = {
     {"joined_on", 1, K_DATE, 10, 1},   {"left_on", 0, K_DATE, 10, 0},        {"vneid_confirmed_on", 0, K_DATE, 10, 1},
     {"vneid_source", 0, K_TEXT, 100, 0}};
 
-static db_stmt STAFF_CHECKS = {
-    "import_staff_checks",
+/* The staging table of each load (COPY target; dropped at commit). */
+#define STAFF_STAGE \
+    "CREATE TEMP TABLE import_stage (row integer, code text, full_name text, unit_code text, job_group text," \
+    " employment text, party_member text, joined_on text, left_on text, vneid_confirmed_on text," \
+    " vneid_source text) ON COMMIT DROP"
+#define COMPLETION_STAGE \
+    "CREATE TEMP TABLE import_stage (row integer, staff_code text, course_code text, completed_on text," \
+    " certificate_no text) ON COMMIT DROP"
+#define ATTESTATION_STAGE \
+    "CREATE TEMP TABLE import_stage (row integer, staff_code text, skill text, attested_on text) ON COMMIT DROP"
+#define SUPPORT_COUNT_STAGE \
+    "CREATE TEMP TABLE import_stage (row integer, unit_code text, month text, service text, target_group text," \
+    " count text) ON COMMIT DROP"
+#define PATIENTS_SERVED_STAGE \
+    "CREATE TEMP TABLE import_stage (row integer, unit_code text, month text, count text) ON COMMIT DROP"
+
+DB_STMT_SETUP(STAFF_CHECKS, "import_staff_checks",
     CHECKS_HEAD UNIT_REF_CHECK
     " UNION ALL SELECT s.row, 'unit_code', 'unit ' || s.unit_code || ' is closed'"
     "   FROM import_stage s JOIN scoped_units($1) u ON u.code = s.unit_code WHERE NOT u.active"
@@ -67,12 +82,10 @@ static db_stmt STAFF_CHECKS = {
     " UNION ALL SELECT s.row, 'code', 'is already in use' FROM import_stage s"
     "   WHERE EXISTS (SELECT 1 FROM staff st WHERE st.code = s.code)"
     "   AND NOT EXISTS (SELECT 1 FROM scoped_staff($1) st WHERE st.code = s.code)"
-    CHECKS_TAIL,
-    2};
+    CHECKS_TAIL, 2, STAFF_STAGE);
 
 #define PRESENT(col) "('" col "' = ANY($1::text[]))"
-static db_stmt STAFF_MERGE = {
-    "import_staff_merge",
+DB_STMT_SETUP(STAFF_MERGE, "import_staff_merge",
     "WITH src AS (SELECT s.row, s.code, s.full_name, u.id AS unit_id, s.job_group, s.employment,"
     "   s.party_member::boolean AS party_member, s.joined_on::date AS joined_on, s.left_on::date AS left_on,"
     "   s.vneid_confirmed_on::date AS vneid_confirmed_on, s.vneid_source"
@@ -100,8 +113,7 @@ static db_stmt STAFF_MERGE = {
     "   left_on = cls.left_on, vneid_confirmed_on = cls.vneid_confirmed_on, vneid_source = cls.vneid_source,"
     "   updated_at = now() FROM cls WHERE st.id = cls.existing AND NOT cls.same RETURNING st.code)"
     " SELECT (SELECT count(*) FROM ins), (SELECT count(*) FROM upd), (SELECT count(*) FROM cls WHERE same),"
-    "   (SELECT coalesce(json_agg(k), '[]') FROM (SELECT code AS k FROM ins UNION ALL SELECT code FROM upd LIMIT 1000) x)",
-    3};
+    "   (SELECT coalesce(json_agg(k), '[]') FROM (SELECT code AS k FROM ins UNION ALL SELECT code FROM upd LIMIT 1000) x)", 3, STAFF_STAGE);
 
 /* ---- completions ---- */
 static const import_col COMPLETION_COLS[] = {
@@ -113,8 +125,7 @@ static const import_col COMPLETION_COLS[] = {
     "   FROM import_stage s LEFT JOIN scoped_staff($1) st ON st.code = s.staff_code"                           \
     "   WHERE s.staff_code IS NOT NULL AND st.id IS NULL"
 
-static db_stmt COMPLETION_CHECKS = {
-    "import_completion_checks",
+DB_STMT_SETUP(COMPLETION_CHECKS, "import_completion_checks",
     CHECKS_HEAD STAFF_REF_CHECK
     " UNION ALL SELECT s.row, 'course_code', 'course ' || s.course_code || ' is unknown'"
     "   FROM import_stage s WHERE s.course_code IS NOT NULL AND NOT EXISTS (SELECT 1 FROM courses k WHERE k.code = s.course_code)"
@@ -124,11 +135,9 @@ static db_stmt COMPLETION_CHECKS = {
     "   FROM (SELECT row, min(row) OVER (PARTITION BY staff_code, course_code) AS first FROM import_stage"
     "   WHERE staff_code IS NOT NULL AND course_code IS NOT NULL) d"
     "   WHERE d.row <> d.first"
-    CHECKS_TAIL,
-    1};
+    CHECKS_TAIL, 1, COMPLETION_STAGE);
 
-static db_stmt COMPLETION_MERGE = {
-    "import_completion_merge",
+DB_STMT_SETUP(COMPLETION_MERGE, "import_completion_merge",
     "WITH src AS (SELECT st.id AS staff_id, k.id AS course_id, s.staff_code || '/' || s.course_code AS key,"
     "   s.completed_on::date AS completed_on, s.certificate_no FROM import_stage s"
     "   JOIN scoped_staff($3) st ON st.code = s.staff_code JOIN courses k ON k.code = s.course_code"
@@ -144,15 +153,13 @@ static db_stmt COMPLETION_MERGE = {
     "   FROM cls WHERE c.id = cls.existing AND NOT cls.same RETURNING cls.key)"
     " SELECT (SELECT count(*) FROM ins), (SELECT count(*) FROM upd), (SELECT count(*) FROM cls WHERE same),"
     "   (SELECT coalesce(json_agg(k), '[]') FROM (SELECT cls.key AS k FROM ins JOIN cls ON cls.staff_id = ins.staff_id"
-    "    AND cls.course_id = ins.course_id UNION ALL SELECT key FROM upd LIMIT 1000) x)",
-    3};
+    "    AND cls.course_id = ins.course_id UNION ALL SELECT key FROM upd LIMIT 1000) x)", 3, COMPLETION_STAGE);
 
 /* ---- attestations ---- */
 static const import_col ATTESTATION_COLS[] = {
     {"staff_code", 1, K_TEXT, 40, 0}, {"skill", 1, K_TEXT, 40, 0}, {"attested_on", 1, K_DATE, 10, 1}};
 
-static db_stmt ATTESTATION_CHECKS = {
-    "import_attestation_checks",
+DB_STMT_SETUP(ATTESTATION_CHECKS, "import_attestation_checks",
     CHECKS_HEAD STAFF_REF_CHECK
     " UNION ALL SELECT s.row, 'skill', '\"' || s.skill || '\" is not an active skill code'"
     "   FROM import_stage s WHERE s.skill IS NOT NULL AND NOT EXISTS (SELECT 1 FROM skills k WHERE k.code = s.skill AND k.active)"
@@ -160,11 +167,9 @@ static db_stmt ATTESTATION_CHECKS = {
     "   FROM (SELECT row, min(row) OVER (PARTITION BY staff_code, skill) AS first FROM import_stage"
     "   WHERE staff_code IS NOT NULL AND skill IS NOT NULL) d"
     "   WHERE d.row <> d.first"
-    CHECKS_TAIL,
-    1};
+    CHECKS_TAIL, 1, ATTESTATION_STAGE);
 
-static db_stmt ATTESTATION_MERGE = {
-    "import_attestation_merge",
+DB_STMT_SETUP(ATTESTATION_MERGE, "import_attestation_merge",
     "WITH src AS (SELECT st.id AS staff_id, s.skill, s.staff_code || '/' || s.skill AS key,"
     "   s.attested_on::date AS attested_on FROM import_stage s JOIN scoped_staff($3) st ON st.code = s.staff_code"
     "   WHERE $1::text[] IS NOT NULL AND $2::boolean IS NOT NULL),"
@@ -176,16 +181,14 @@ static db_stmt ATTESTATION_MERGE = {
     "   FROM cls WHERE a.id = cls.existing AND NOT cls.same RETURNING cls.key)"
     " SELECT (SELECT count(*) FROM ins), (SELECT count(*) FROM upd), (SELECT count(*) FROM cls WHERE same),"
     "   (SELECT coalesce(json_agg(k), '[]') FROM (SELECT cls.key AS k FROM ins JOIN cls ON cls.staff_id = ins.staff_id"
-    "    AND cls.skill = ins.skill UNION ALL SELECT key FROM upd LIMIT 1000) x)",
-    3};
+    "    AND cls.skill = ins.skill UNION ALL SELECT key FROM upd LIMIT 1000) x)", 3, ATTESTATION_STAGE);
 
 /* ---- support counts and patients served (monthly figures) ---- */
 static const import_col SUPPORT_COUNT_COLS[] = {
     {"unit_code", 1, K_TEXT, 32, 0}, {"month", 1, K_MONTH, 7, 1}, {"service", 1, K_TEXT, 40, 0},
     {"target_group", 1, K_TEXT, 40, 0}, {"count", 1, K_COUNT, 10, 0}};
 
-static db_stmt SUPPORT_COUNT_CHECKS = {
-    "import_support_count_checks",
+DB_STMT_SETUP(SUPPORT_COUNT_CHECKS, "import_support_count_checks",
     CHECKS_HEAD UNIT_REF_CHECK
     " UNION ALL SELECT s.row, 'service', '\"' || s.service || '\" is not an active support service code'"
     "   FROM import_stage s WHERE s.service IS NOT NULL"
@@ -198,13 +201,11 @@ static db_stmt SUPPORT_COUNT_CHECKS = {
     "   FROM (SELECT row, min(row) OVER (PARTITION BY unit_code, month, service, target_group) AS first"
     "   FROM import_stage WHERE unit_code IS NOT NULL AND month IS NOT NULL AND service IS NOT NULL"
     "   AND target_group IS NOT NULL) d WHERE d.row <> d.first"
-    CHECKS_TAIL,
-    1};
+    CHECKS_TAIL, 1, SUPPORT_COUNT_STAGE);
 
 /* Stored counts of the (unit, month) pairs in the file that the file does not have are removed
  * when $2 (replace) holds. Inserts, updates and removals touch different rows. */
-static db_stmt SUPPORT_COUNT_MERGE = {
-    "import_support_count_merge",
+DB_STMT_SETUP(SUPPORT_COUNT_MERGE, "import_support_count_merge",
     "WITH src AS (SELECT u.id AS unit_id, s.month::date AS month, s.service, s.target_group, s.count::integer AS count,"
     "   s.unit_code || '/' || left(s.month, 7) || '/' || s.service || '/' || s.target_group AS key"
     "   FROM import_stage s JOIN scoped_units($3) u ON u.code = s.unit_code WHERE $1::text[] IS NOT NULL),"
@@ -222,37 +223,31 @@ static db_stmt SUPPORT_COUNT_MERGE = {
     "   RETURNING u.code || '/' || to_char(c.month, 'YYYY-MM') || '/' || c.service || '/' || c.target_group AS key)"
     " SELECT (SELECT count(*) FROM ins), (SELECT count(*) FROM upd), (SELECT count(*) FROM cls WHERE same),"
     "   (SELECT coalesce(json_agg(k), '[]') FROM (SELECT key AS k FROM cls WHERE NOT same LIMIT 1000) x),"
-    "   (SELECT count(*) FROM del), (SELECT coalesce(json_agg(k), '[]') FROM (SELECT key AS k FROM del LIMIT 1000) x)",
-    3};
+    "   (SELECT count(*) FROM del), (SELECT coalesce(json_agg(k), '[]') FROM (SELECT key AS k FROM del LIMIT 1000) x)", 3, SUPPORT_COUNT_STAGE);
 
 /* In the data as loaded: a service's count over all target groups above the patients served. */
-static db_stmt SUPPORT_COUNT_WARNINGS = {
-    "import_support_count_warnings",
+DB_STMT_SETUP(SUPPORT_COUNT_WARNINGS, "import_support_count_warnings",
     "SELECT s.row, 'count', format('%s people supported with %s in %s (all target groups) are more than the'"
     "   || ' %s patients served by %s that month', t.total, s.service, left(s.month, 7), p.count, s.unit_code)"
     " FROM import_stage s JOIN scoped_units($1) u ON u.code = s.unit_code"
     " JOIN patients_served p ON p.unit_id = u.id AND p.month = s.month::date"
     " CROSS JOIN LATERAL (SELECT sum(c.count) AS total FROM support_counts c WHERE c.unit_id = u.id"
     "   AND c.month = s.month::date AND c.service = s.service) t"
-    " WHERE t.total > p.count ORDER BY s.row",
-    1};
+    " WHERE t.total > p.count ORDER BY s.row", 1, SUPPORT_COUNT_STAGE);
 
 static const import_col PATIENTS_SERVED_COLS[] = {
     {"unit_code", 1, K_TEXT, 32, 0}, {"month", 1, K_MONTH, 7, 1}, {"count", 1, K_COUNT, 10, 0}};
 
-static db_stmt PATIENTS_SERVED_CHECKS = {
-    "import_patients_served_checks",
+DB_STMT_SETUP(PATIENTS_SERVED_CHECKS, "import_patients_served_checks",
     CHECKS_HEAD UNIT_REF_CHECK
     " UNION ALL SELECT d.row, 'month', 'this unit and month appear more than once (first at row ' || d.first || ')'"
     "   FROM (SELECT row, min(row) OVER (PARTITION BY unit_code, month) AS first FROM import_stage"
     "   WHERE unit_code IS NOT NULL AND month IS NOT NULL) d WHERE d.row <> d.first"
-    CHECKS_TAIL,
-    1};
+    CHECKS_TAIL, 1, PATIENTS_SERVED_STAGE);
 
 /* One figure per unit and month: the file has every stored value of the months it covers, so
  * replacing removes nothing. */
-static db_stmt PATIENTS_SERVED_MERGE = {
-    "import_patients_served_merge",
+DB_STMT_SETUP(PATIENTS_SERVED_MERGE, "import_patients_served_merge",
     "WITH src AS (SELECT u.id AS unit_id, s.month::date AS month, s.count::integer AS count,"
     "   s.unit_code || '/' || left(s.month, 7) AS key"
     "   FROM import_stage s JOIN scoped_units($3) u ON u.code = s.unit_code"
@@ -264,42 +259,35 @@ static db_stmt PATIENTS_SERVED_MERGE = {
     " upd AS (UPDATE patients_served p SET count = cls.count, updated_at = now()"
     "   FROM cls WHERE p.id = cls.existing AND NOT cls.same RETURNING 1)"
     " SELECT (SELECT count(*) FROM ins), (SELECT count(*) FROM upd), (SELECT count(*) FROM cls WHERE same),"
-    "   (SELECT coalesce(json_agg(k), '[]') FROM (SELECT key AS k FROM cls WHERE NOT same LIMIT 1000) x)",
-    3};
+    "   (SELECT coalesce(json_agg(k), '[]') FROM (SELECT key AS k FROM cls WHERE NOT same LIMIT 1000) x)", 3, PATIENTS_SERVED_STAGE);
 
 /* In the data as loaded: a figure below some service's count over all target groups. */
-static db_stmt PATIENTS_SERVED_WARNINGS = {
-    "import_patients_served_warnings",
+DB_STMT_SETUP(PATIENTS_SERVED_WARNINGS, "import_patients_served_warnings",
     "SELECT s.row, 'count', format('is less than the %s people supported with %s in %s (all target groups)',"
     "   t.total, t.service, left(s.month, 7))"
     " FROM import_stage s JOIN scoped_units($1) u ON u.code = s.unit_code"
     " CROSS JOIN LATERAL (SELECT c.service, sum(c.count) AS total FROM support_counts c WHERE c.unit_id = u.id"
     "   AND c.month = s.month::date GROUP BY c.service ORDER BY 2 DESC, 1 LIMIT 1) t"
-    " WHERE t.total > s.count::integer ORDER BY s.row",
-    1};
+    " WHERE t.total > s.count::integer ORDER BY s.row", 1, PATIENTS_SERVED_STAGE);
 
 static const import_spec SPECS[] = {
     {"staff", "staff/import", STAFF_COLS, (int)(sizeof STAFF_COLS / sizeof STAFF_COLS[0]),
-     "CREATE TEMP TABLE import_stage (row integer, code text, full_name text, unit_code text, job_group text,"
-     " employment text, party_member text, joined_on text, left_on text, vneid_confirmed_on text,"
-     " vneid_source text) ON COMMIT DROP",
+     STAFF_STAGE,
      &STAFF_CHECKS, &STAFF_MERGE},
     {"completion", "completions/import", COMPLETION_COLS, (int)(sizeof COMPLETION_COLS / sizeof COMPLETION_COLS[0]),
-     "CREATE TEMP TABLE import_stage (row integer, staff_code text, course_code text, completed_on text,"
-     " certificate_no text) ON COMMIT DROP",
+     COMPLETION_STAGE,
      &COMPLETION_CHECKS, &COMPLETION_MERGE},
     {"attestation", "attestations/import", ATTESTATION_COLS,
      (int)(sizeof ATTESTATION_COLS / sizeof ATTESTATION_COLS[0]),
-     "CREATE TEMP TABLE import_stage (row integer, staff_code text, skill text, attested_on text) ON COMMIT DROP",
+     ATTESTATION_STAGE,
      &ATTESTATION_CHECKS, &ATTESTATION_MERGE},
     {"support_count", "support-counts/import", SUPPORT_COUNT_COLS,
      (int)(sizeof SUPPORT_COUNT_COLS / sizeof SUPPORT_COUNT_COLS[0]),
-     "CREATE TEMP TABLE import_stage (row integer, unit_code text, month text, service text, target_group text,"
-     " count text) ON COMMIT DROP",
+     SUPPORT_COUNT_STAGE,
      &SUPPORT_COUNT_CHECKS, &SUPPORT_COUNT_MERGE, 1, &SUPPORT_COUNT_WARNINGS},
     {"patients_served", "patients-served/import", PATIENTS_SERVED_COLS,
      (int)(sizeof PATIENTS_SERVED_COLS / sizeof PATIENTS_SERVED_COLS[0]),
-     "CREATE TEMP TABLE import_stage (row integer, unit_code text, month text, count text) ON COMMIT DROP",
+     PATIENTS_SERVED_STAGE,
      &PATIENTS_SERVED_CHECKS, &PATIENTS_SERVED_MERGE, 1, &PATIENTS_SERVED_WARNINGS},
 };
 
@@ -450,10 +438,7 @@ static int stage_open(loader *L)
         respond_problem(c, 503, "The database refused the load; try again.");
         return L->answered = 1, -1;
     }
-    PGresult *res = PQexec(db_pg(c->db), "COPY import_stage FROM STDIN");
-    int ok = PQresultStatus(res) == PGRES_COPY_IN;
-    PQclear(res);
-    if (!ok) {
+    if (db_copy_begin(c->db, "COPY import_stage FROM STDIN") != 0) {
         db_rollback(c->db);
         respond_problem(c, 503, "The database refused the load; try again.");
         return L->answered = 1, -1;
@@ -465,7 +450,7 @@ static int stage_open(loader *L)
 static int stage_flush(loader *L)
 {
     if (L->len == 0) return 0;
-    int ok = PQputCopyData(db_pg(L->c->db), L->buf, (int)L->len) == 1;
+    int ok = db_copy_put(L->c->db, L->buf, L->len) == 0;
     L->len = 0;
     return ok ? 0 : -1;
 }
@@ -477,15 +462,12 @@ static int stage_close(loader *L, int ok)
 {
     if (!L->staging) return ok ? 0 : -1;
     http_ctx *c = L->c;
-    PGconn *pg = db_pg(c->db);
     L->staging = 0;
     if (ok && stage_flush(L) != 0) ok = 0;
-    int sent = PQputCopyEnd(pg, ok ? NULL : "load abandoned") == 1;
-    PGresult *res = PQgetResult(pg);
-    int staged = ok && sent && PQresultStatus(res) == PGRES_COMMAND_OK;
+    PGresult *res = db_copy_end(c->db, ok);
+    int staged = ok && db_ok(res);
     if (ok && !staged) respond_db_error(c, res, "staging the load");
     PQclear(res);
-    while ((res = PQgetResult(pg)) != NULL) PQclear(res);
     if (!staged) {
         db_rollback(c->db);
         if (ok) L->answered = 1;
@@ -889,10 +871,10 @@ static void run_import(http_ctx *c, const import_spec *sp)
             snprintf(present + n, sizeof present - n, "%s%s", n > 1 ? "," : "", sp->cols[k].name);
         }
     strcat(present, "}");
-    char sc[24];
-    const char *scope = api_scope(c, sc);
-    const char *cv[] = {scope, present};
-    PGresult *res = api_run(c, sp->checks, cv, "checking the load");
+    db_args cv;
+    db_args_of(&cv, api_scope(c));
+    if (sp->checks->nparams > 1) db_arg_text(&cv, present); /* only checks that declare $2 */
+    PGresult *res = api_run(c, sp->checks, &cv, "checking the load");
     if (res == NULL) goto out;
     for (int i = 0; i < PQntuples(res); i++)
         err_add(&e, atol(PQgetvalue(res, i, 0)), PQgetvalue(res, i, 1), "%s", PQgetvalue(res, i, 2));
@@ -914,8 +896,9 @@ static void run_import(http_ctx *c, const import_spec *sp)
         if (answer_errors(c, &e) != 0) goto out;
         goto remember;
     }
-    const char *mv[] = {present, replace ? "true" : "false", scope};
-    res = api_run(c, sp->merge, mv, "merging the load");
+    db_args mv;
+    db_args_of(&mv, db_text(present), db_bool(replace), api_scope(c));
+    res = api_run(c, sp->merge, &mv, "merging the load");
     if (res == NULL) goto out;
     long long created = atoll(PQgetvalue(res, 0, 0)), updated = atoll(PQgetvalue(res, 0, 1)),
               unchanged = atoll(PQgetvalue(res, 0, 2)), removed = PQnfields(res) > 4 ? atoll(PQgetvalue(res, 0, 4)) : 0;
@@ -924,8 +907,9 @@ static void run_import(http_ctx *c, const import_spec *sp)
     PQclear(res);
     /* Warnings look at the data as the load leaves it, inside this transaction. */
     if (sp->warnings != NULL) {
-        const char *wv[] = {scope};
-        res = api_run(c, sp->warnings, wv, "checking the load for warnings");
+        db_args wv;
+        db_args_of(&wv, api_scope(c));
+        res = api_run(c, sp->warnings, &wv, "checking the load for warnings");
         if (res == NULL) {
             json_decref(changed);
             json_decref(removed_keys);

@@ -3,52 +3,41 @@
 #include "internal.h"
 #include "bdhvs/period.h"
 
-static db_stmt STMT_LIST = {
-    "indicators_list",
+DB_STMT(STMT_LIST, "indicators_list",
     "WITH p AS (SELECT * FROM indicators ORDER BY sort_order LIMIT $1 OFFSET $2)"
     " SELECT json_build_object('items', coalesce((SELECT json_agg(indicator_def_json(p) ORDER BY p.sort_order) FROM p),"
-    " '[]'), 'total', (SELECT count(*) FROM indicators), 'limit', $1::int, 'offset', $2::int)",
-    2};
+    " '[]'), 'total', (SELECT count(*) FROM indicators), 'limit', $1::int, 'offset', $2::int)", 2);
 
-static db_stmt STMT_TARGET_GET = {
-    "indicators_target_get",
+DB_STMT(STMT_TARGET_GET, "indicators_target_get",
     "SELECT json_build_object('indicator', indicator, 'year', year, 'target', target, 'strict', strict,"
-    " 'deadline', deadline, 'note', note) FROM indicator_targets WHERE indicator = $1 AND year = $2 FOR UPDATE",
-    2};
+    " 'deadline', deadline, 'note', note) FROM indicator_targets WHERE indicator = $1 AND year = $2 FOR UPDATE", 2);
 
-static db_stmt STMT_TARGET_PUT = {
-    "indicators_target_put",
+DB_STMT(STMT_TARGET_PUT, "indicators_target_put",
     "INSERT INTO indicator_targets AS t (indicator, year, target, strict, deadline, note)"
     " VALUES ($1, $2, $3, coalesce($4::bool, false), $5, $6)"
     " ON CONFLICT (indicator, year) DO UPDATE SET target = EXCLUDED.target,"
     " strict = coalesce($4::bool, t.strict), deadline = EXCLUDED.deadline, note = EXCLUDED.note, updated_at = now()"
     " RETURNING json_build_object('indicator', t.indicator, 'year', t.year, 'target', t.target, 'strict', t.strict,"
-    " 'deadline', t.deadline, 'note', t.note)",
-    6};
+    " 'deadline', t.deadline, 'note', t.note)", 6);
 
 /* A kept rollup, if the subtree and the epoch are still as they were when it was made. */
-static db_stmt STMT_KEPT = {
-    "indicators_kept",
+DB_STMT(STMT_KEPT, "indicators_kept",
     "WITH k AS (SELECT subtree_fingerprint($1) AS fp, (SELECT v FROM stats_epoch) AS ep)"
     " SELECT k.fp, k.ep, r.result FROM k LEFT JOIN rollup_results r ON r.root = $1 AND r.period = $2"
-    "   AND r.as_of = $3::date AND r.depth = $4 AND r.fp = k.fp AND r.epoch = k.ep",
-    4};
+    "   AND r.as_of = $3::date AND r.depth = $4 AND r.fp = k.fp AND r.epoch = k.ep", 4);
 
-static db_stmt STMT_KEEP = {
-    "indicators_keep",
+DB_STMT(STMT_KEEP, "indicators_keep",
     "INSERT INTO rollup_results (root, period, as_of, depth, fp, epoch, result) VALUES ($1, $2, $3, $4, $5, $6, $7)"
     " ON CONFLICT (root, period, as_of, depth) DO UPDATE SET fp = EXCLUDED.fp, epoch = EXCLUDED.epoch,"
-    " result = EXCLUDED.result, made_at = now()",
-    7};
+    " result = EXCLUDED.result, made_at = now()", 7);
 
-static db_stmt STMT_EXISTS = {"indicators_exists", "SELECT 1 FROM indicators WHERE code = $1", 1};
+DB_STMT(STMT_EXISTS, "indicators_exists", "SELECT 1 FROM indicators WHERE code = $1", 1);
 
-static db_stmt STMT_UNIT = {"indicators_unit", "SELECT 1 FROM units u WHERE u.id = $1 AND in_scope(u.path, $2)", 2};
+DB_STMT(STMT_UNIT, "indicators_unit", "SELECT 1 FROM units u WHERE u.id = $1 AND in_scope(u.path, $2)", 2);
 
 #define PART(n) "json_build_object('numerator', " n ", 'value', CASE WHEN x.staff > 0 THEN round(100.0 * " n " / x.staff, 1) END)"
 
-static db_stmt STMT_ROLLUP = {
-    "indicators_rollup",
+DB_STMT(STMT_ROLLUP, "indicators_rollup",
     "WITH x AS (SELECT * FROM indicator_rollup($1, $2::date, $3::date, $4, $5))"
     " SELECT json_build_object('unit_id', root.unit_id, 'unit_code', root.code, 'unit_name', root.name,"
     "   'period', $5::text, 'period_type', $6::text, 'as_of', $3::date,"
@@ -62,18 +51,18 @@ static db_stmt STMT_ROLLUP = {
     "       indicator_json('CT3', x.facilities_all, x.facilities, $7, NULL),"
     "       indicator_json('CT4', x.supported, x.served, $7, NULL),"
     "       indicator_json('CT5', x.ct5, x.staff, $7, NULL))) ORDER BY x.depth, x.code) FROM x))"
-    " FROM x root WHERE root.depth = 0",
-    7};
+    " FROM x root WHERE root.depth = 0", 7);
 
 void indicators_list(http_ctx *c)
 {
     verrs v;
     verrs_init(&v);
-    char ls[24], os[24];
-    api_page_params(c, &v, ls, os);
+    long ls, os;
+    api_page_params(c, &v, &ls, &os);
     if (!api_query_ok(c, &v) || http_db(c) == NULL) return;
-    const char *pv[] = {ls, os};
-    PGresult *r = api_run(c, &STMT_LIST, pv, "listing indicators");
+    db_args pv;
+    db_args_of(&pv, db_int(ls), db_int(os));
+    PGresult *r = api_run(c, &STMT_LIST, &pv, "listing indicators");
     if (r == NULL) return;
     api_list_answer(c, r, NULL);
     PQclear(r);
@@ -101,7 +90,7 @@ void indicators_target_put(http_ctx *c)
     verrs_init(&v);
     PGresult *cur = NULL, *r = NULL;
     int strict = 0;
-    char deadline[11] = "", ts[32], yss[8];
+    char deadline[11] = "", ts[32];
     const char *note = NULL;
     json_refuse_unknown(body, fields, &v);
     json_t *t = json_object_get(body, "target");
@@ -113,8 +102,9 @@ void indicators_target_put(http_ctx *c)
     json_t *nj = json_object_get(body, "note");
     if (nj && !json_is_null(nj)) jfield_string(body, "note", 1, 300, &note, &v);
     if (http_refuse_invalid(c, &v) || api_begin(c) != 0) goto out;
-    const char *ev[] = {codebuf};
-    PGresult *e = api_run(c, &STMT_EXISTS, ev, "finding the indicator");
+    db_args ev;
+    db_args_of(&ev, db_text(codebuf));
+    PGresult *e = api_run(c, &STMT_EXISTS, &ev, "finding the indicator");
     if (e == NULL) goto out;
     int exists = PQntuples(e) == 1;
     PQclear(e);
@@ -123,17 +113,19 @@ void indicators_target_put(http_ctx *c)
         respond_problem(c, 404, "There is no such indicator.");
         goto out;
     }
-    snprintf(yss, sizeof yss, "%ld", year);
     snprintf(ts, sizeof ts, "%.1f", json_number_value(t));
-    const char *gv[] = {codebuf, yss};
-    cur = api_run(c, &STMT_TARGET_GET, gv, "reading the target");
+    db_args gv;
+    db_args_of(&gv, db_text(codebuf), db_int(year));
+    cur = api_run(c, &STMT_TARGET_GET, &gv, "reading the target");
     if (cur == NULL) goto out;
-    const char *pv[] = {codebuf, yss, ts, hs ? (strict ? "true" : "false") : NULL, hd ? deadline : NULL, note};
-    r = api_run(c, &STMT_TARGET_PUT, pv, "saving the target");
+    db_args pv;
+    db_args_of(&pv, db_text(codebuf), db_int(year), db_text(ts), db_bool_if(hs, strict),
+                    db_text(hd ? deadline : NULL), db_text(note));
+    r = api_run(c, &STMT_TARGET_PUT, &pv, "saving the target");
     if (r == NULL) goto out;
     int existed = PQntuples(cur) == 1;
     char key[32];
-    snprintf(key, sizeof key, "%s/%s", codebuf, yss);
+    snprintf(key, sizeof key, "%s/%ld", codebuf, year);
     const char *json = PQgetvalue(r, 0, 0);
     if (api_audit(c, existed ? "update" : "create", "indicator_target", key, existed ? PQgetvalue(cur, 0, 0) : NULL,
                   json) != 0 ||
@@ -184,7 +176,7 @@ void indicators_rollup(http_ctx *c)
     else if (period_parse(ps, &p) != 0) verrs_add(&v, "period", "must be like 2026-06, 202606, 2026Q2, 2026S1 or 2026");
     http_query_int(c, "depth", 0, 10, &depth, &v);
     if (!api_query_ok(c, &v) || http_db(c) == NULL) return;
-    char first[11], last[11], today[11], pstr[12], ids[24], sc[24], ds[8], yr[8];
+    char first[11], last[11], today[11], pstr[12];
     date_format(&p.first, first, sizeof first);
     date_format(&p.last, last, sizeof last);
     period_format(&p, pstr, sizeof pstr);
@@ -195,11 +187,9 @@ void indicators_rollup(http_ctx *c)
         json_decref(e);
         return;
     }
-    snprintf(ids, sizeof ids, "%lld", id);
-    snprintf(ds, sizeof ds, "%ld", depth);
-    snprintf(yr, sizeof yr, "%d", p.last.y);
-    const char *uv[] = {ids, api_scope(c, sc)};
-    PGresult *r = api_run(c, &STMT_UNIT, uv, "finding the unit");
+    db_args uv;
+    db_args_of(&uv, db_int(id), api_scope(c));
+    PGresult *r = api_run(c, &STMT_UNIT, &uv, "finding the unit");
     if (r == NULL) return;
     int found = PQntuples(r) == 1;
     PQclear(r);
@@ -208,15 +198,18 @@ void indicators_rollup(http_ctx *c)
         return;
     }
     const char *as_of = strcmp(last, today) < 0 ? last : today; /* a running period counts up to today */
-    const char *kv[] = {ids, pstr, as_of, ds};
-    PGresult *kept = api_run(c, &STMT_KEPT, kv, "looking for a kept rollup");
+    db_args kv;
+    db_args_of(&kv, db_int(id), db_text(pstr), db_text(as_of), db_int(depth));
+    PGresult *kept = api_run(c, &STMT_KEPT, &kv, "looking for a kept rollup");
     if (kept == NULL) return;
     int hit = !PQgetisnull(kept, 0, 2);
     if (hit) {
         r = kept;
     } else {
-        const char *pv[] = {ids, first, as_of, ds, pstr, period_type_name(p.type), yr};
-        r = api_run(c, &STMT_ROLLUP, pv, "computing the rollup");
+        db_args pv;
+        db_args_of(&pv, db_int(id), db_text(first), db_text(as_of), db_int(depth), db_text(pstr),
+                        db_text(period_type_name(p.type)), db_int(p.last.y));
+        r = api_run(c, &STMT_ROLLUP, &pv, "computing the rollup");
         if (r == NULL) {
             PQclear(kept);
             return;
@@ -224,8 +217,11 @@ void indicators_rollup(http_ctx *c)
         if (PQntuples(r) == 1) {
             /* Labelled with the fingerprint read before computing: if anything changed meanwhile,
              * the next read sees another fingerprint and computes again. */
-            const char *sv[] = {ids, pstr, as_of, ds, PQgetvalue(kept, 0, 0), PQgetvalue(kept, 0, 1), PQgetvalue(r, 0, 0)};
-            PGresult *s = db_run(c->db, &STMT_KEEP, sv);
+            db_args sv;
+            db_args_of(&sv, db_int(id), db_text(pstr), db_text(as_of), db_int(depth),
+                            db_text(PQgetvalue(kept, 0, 0)), db_text(PQgetvalue(kept, 0, 1)),
+                            db_text(PQgetvalue(r, 0, 0)));
+            PGresult *s = db_run(c->db, &STMT_KEEP, &sv);
             if (!db_ok(s)) log_msg(LOG_WARN, "could not keep a rollup (request %s)", c->request_id);
             PQclear(s);
         }
@@ -241,25 +237,9 @@ void indicators_rollup(http_ctx *c)
 /* ---- DHIS2 ---- */
 
 /* A DHIS2 dataValueSet: for every unit of the subtree its own figures (DHIS2 adds them up the
- * hierarchy itself, so subtree sums would count twice), units and data elements by code. */
-static db_stmt STMT_DHIS2 = {
-    "exports_dhis2",
-    "WITH o AS (SELECT * FROM indicator_own($1, $2::date, $3::date, $4)),"
-    " vals AS ("
-    "   SELECT o.code AS ou, d.de, 'default' AS coc, d.v FROM o, LATERAL (VALUES"
-    "     ('BDHVS_STAFF_ACTIVE', o.staff), ('BDHVS_CT1_NUM', o.ct1), ('BDHVS_CT2_NUM', o.ct2),"
-    "     ('BDHVS_CT2_COURSE', o.ct2_course), ('BDHVS_CT2_VNEID', o.ct2_vneid), ('BDHVS_CT5_NUM', o.ct5),"
-    "     ('BDHVS_FACILITIES', o.facilities), ('BDHVS_FACILITIES_ALL_SERVICES', o.facilities_all),"
-    "     ('BDHVS_CT4_NUM', o.supported), ('BDHVS_PATIENTS_SERVED', o.served)) AS d(de, v)"
-    /* zeros are left out, but every unit open in the period says how many staff it has */
-    "   WHERE d.v <> 0 OR (d.de = 'BDHVS_STAFF_ACTIVE' AND o.open_in_period)"
-    "   UNION ALL SELECT o.code, 'BDHVS_SUPPORT_' || upper(sc.service), upper(sc.target_group), sum(sc.count)"
-    "     FROM support_counts sc JOIN o ON o.unit_id = sc.unit_id"
-    "     WHERE sc.month BETWEEN date_trunc('month', $2::date) AND $3::date"
-    "     GROUP BY o.code, sc.service, sc.target_group HAVING sum(sc.count) <> 0)"
-    " SELECT json_build_object('dataValues', coalesce(json_agg(json_build_object('dataElement', de, 'period', $5::text,"
-    "   'orgUnit', ou, 'categoryOptionCombo', coc, 'value', v::text) ORDER BY ou, de, coc), '[]')) FROM vals",
-    5};
+ * hierarchy itself, so subtree sums would count twice), units and data elements by code. The
+ * query is the SQL function dhis2_data_values (migrations/0014_sql_functions.sql). */
+DB_STMT(STMT_DHIS2, "exports_dhis2", "SELECT dhis2_data_values($1, $2, $3, $4, $5)", 5);
 
 /* The DHIS2 identifier of a period: 202606, 2026Q2, 2026S1, 2026. */
 static void dhis2_period(const period *p, char *buf, size_t len)
@@ -279,15 +259,15 @@ void export_dhis2(http_ctx *c)
     if (ps == NULL) verrs_add(&v, "period", "is required");
     else if (period_parse(ps, &p) != 0) verrs_add(&v, "period", "must be like 2026-06, 202606, 2026Q2, 2026S1 or 2026");
     if (!api_query_ok(c, &v) || http_db(c) == NULL) return;
-    char first[11], last[11], today[11], pstr[12], dp[12], ids[24], sc[24];
+    char first[11], last[11], today[11], pstr[12], dp[12];
     date_format(&p.first, first, sizeof first);
     date_format(&p.last, last, sizeof last);
     period_format(&p, pstr, sizeof pstr);
     dhis2_period(&p, dp, sizeof dp);
     api_today(today);
-    snprintf(ids, sizeof ids, "%lld", id);
-    const char *uv[] = {ids, api_scope(c, sc)};
-    PGresult *r = api_run(c, &STMT_UNIT, uv, "finding the unit");
+    db_args uv;
+    db_args_of(&uv, db_int(id), api_scope(c));
+    PGresult *r = api_run(c, &STMT_UNIT, &uv, "finding the unit");
     if (r == NULL) return;
     int found = PQntuples(r) == 1;
     PQclear(r);
@@ -301,8 +281,10 @@ void export_dhis2(http_ctx *c)
         json_decref(e);
         return;
     }
-    const char *pv[] = {ids, first, strcmp(last, today) < 0 ? last : today, pstr, dp};
-    r = api_run(c, &STMT_DHIS2, pv, "building the DHIS2 data values");
+    db_args pv;
+    db_args_of(&pv, db_int(id), db_text(first), db_text(strcmp(last, today) < 0 ? last : today),
+                    db_text(pstr), db_text(dp));
+    r = api_run(c, &STMT_DHIS2, &pv, "building the DHIS2 data values");
     if (r == NULL) return;
     respond_json_text(c, 200, PQgetvalue(r, 0, 0), (size_t)PQgetlength(r, 0, 0));
     PQclear(r);
@@ -313,41 +295,9 @@ void export_dhis2(http_ctx *c)
 /* For every child unit (and the unit itself) and indicator: its value at the end of each of the
  * last three months and today, a least-squares trend, the value it is heading for at the
  * target's deadline (the target of the current year; its deadline, or 31 December), and the
- * shortfall. Most at risk first. */
-static db_stmt STMT_AT_RISK = {
-    "indicators_at_risk",
-    "WITH pts AS (SELECT d::date AS as_of FROM (VALUES ((date_trunc('month', vn_today()) - interval '3 months'"
-    "   + interval '1 month - 1 day')::date), ((date_trunc('month', vn_today()) - interval '2 months' + interval '1 month - 1 day')::date),"
-    "   ((date_trunc('month', vn_today()) - interval '1 day')::date), (vn_today())) v(d)),"
-    " raw AS (SELECT p.as_of, x.* FROM pts p, LATERAL indicator_rollup($1, date_trunc('month', p.as_of)::date, p.as_of, 1, '') x),"
-    " vals AS (SELECT raw.as_of, raw.unit_id, raw.code AS unit_code, raw.name AS unit_name, raw.depth, i.ind,"
-    "   CASE i.ind WHEN 'CT1' THEN raw.ct1 WHEN 'CT2' THEN raw.ct2 WHEN 'CT3' THEN raw.facilities_all"
-    "     WHEN 'CT4' THEN raw.supported ELSE raw.ct5 END AS num,"
-    "   CASE i.ind WHEN 'CT3' THEN raw.facilities WHEN 'CT4' THEN raw.served ELSE raw.staff END AS den"
-    "   FROM raw CROSS JOIN (SELECT code AS ind FROM indicators WHERE $2::text IS NULL OR code = $2) i),"
-    " pct AS (SELECT *, CASE WHEN den > 0 THEN (100.0 * num / den)::float8 END AS value FROM vals),"
-    " tg AS (SELECT t.indicator, t.target, t.strict, coalesce(t.deadline, make_date(t.year, 12, 31)) AS deadline"
-    "   FROM indicator_targets t WHERE t.year = extract(year FROM vn_today())::int),"
-    " fit AS (SELECT unit_id, unit_code, unit_name, depth, ind,"
-    "   (max(value) FILTER (WHERE as_of = vn_today()))::numeric AS current_value,"
-    "   regr_slope(value, as_of - date '2000-01-01')::numeric AS slope,"
-    "   regr_intercept(value, as_of - date '2000-01-01')::numeric AS icpt"
-    "   FROM pct GROUP BY unit_id, unit_code, unit_name, depth, ind"
-    "   HAVING bool_or(as_of = vn_today())),"   /* units closed since are left out */
-    " proj AS (SELECT f.*, tg.target, tg.strict, tg.deadline,"
-    "   CASE WHEN f.current_value IS NULL OR tg.deadline IS NULL THEN NULL WHEN f.slope IS NULL THEN f.current_value"
-    "     ELSE least(100, greatest(0, f.icpt + f.slope * (tg.deadline - date '2000-01-01'))) END AS projected"
-    "   FROM fit f LEFT JOIN tg ON tg.indicator = f.ind)"
-    " SELECT json_build_object('unit_id', $1::bigint, 'as_of', vn_today(), 'items', coalesce(json_agg(json_build_object("
-    "   'unit_id', unit_id, 'unit_code', unit_code, 'unit_name', unit_name, 'depth', depth, 'indicator', ind,"
-    "   'current_value', round(current_value, 1), 'trend_per_month', round(slope * 30.44, 2),"
-    "   'target', target, 'deadline', deadline, 'projected_value', round(projected, 1),"
-    "   'on_track', CASE WHEN projected IS NULL OR target IS NULL THEN NULL WHEN strict THEN projected > target"
-    "     ELSE projected >= target END,"
-    "   'shortfall', CASE WHEN projected IS NULL OR target IS NULL THEN NULL ELSE round(greatest(target - projected, 0), 1) END)"
-    "   ORDER BY (target - projected) DESC NULLS LAST, unit_code, ind), '[]'))"
-    " FROM (SELECT * FROM proj ORDER BY (target - projected) DESC NULLS LAST, unit_code, ind LIMIT $3) top",
-    3};
+ * shortfall. Most at risk first. The query is the SQL function indicators_at_risk
+ * (migrations/0014_sql_functions.sql). */
+DB_STMT(STMT_AT_RISK, "indicators_at_risk", "SELECT indicators_at_risk($1, $2, $3)", 3);
 
 void indicators_at_risk(http_ctx *c)
 {
@@ -361,11 +311,9 @@ void indicators_at_risk(http_ctx *c)
         verrs_add(&v, "indicator", "must be CT1, CT2, CT3, CT4 or CT5");
     http_query_int(c, "limit", 1, 1000, &limit, &v);
     if (!api_query_ok(c, &v) || http_db(c) == NULL) return;
-    char ids[24], sc[24], ls[24];
-    snprintf(ids, sizeof ids, "%lld", id);
-    snprintf(ls, sizeof ls, "%ld", limit);
-    const char *uv[] = {ids, api_scope(c, sc)};
-    PGresult *r = api_run(c, &STMT_UNIT, uv, "finding the unit");
+    db_args uv;
+    db_args_of(&uv, db_int(id), api_scope(c));
+    PGresult *r = api_run(c, &STMT_UNIT, &uv, "finding the unit");
     if (r == NULL) return;
     int found = PQntuples(r) == 1;
     PQclear(r);
@@ -373,8 +321,9 @@ void indicators_at_risk(http_ctx *c)
         respond_problem(c, 404, "There is no such unit.");
         return;
     }
-    const char *pv[] = {ids, ind, ls};
-    r = api_run(c, &STMT_AT_RISK, pv, "projecting the indicators");
+    db_args pv;
+    db_args_of(&pv, db_int(id), db_text(ind), db_int(limit));
+    r = api_run(c, &STMT_AT_RISK, &pv, "projecting the indicators");
     if (r == NULL) return;
     respond_json_text(c, 200, PQgetvalue(r, 0, 0), (size_t)PQgetlength(r, 0, 0));
     PQclear(r);

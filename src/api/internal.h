@@ -12,14 +12,17 @@
 #include <string.h>
 #include <time.h>
 
-/* The caller's scope as a SQL parameter: NULL for every unit, else the unit id in buf. */
-const char *api_scope(http_ctx *c, char buf[24]);
+/* The caller's scope as a SQL parameter: NULL for every unit, else the caller's unit id. */
+db_val api_scope(const http_ctx *c);
 /* Writes an audit record in the caller's open transaction. before/after are JSON texts or
  * NULL. Returns 0, or -1 after answering with the database error. */
 int api_audit(http_ctx *c, const char *action, const char *entity, const char *entity_id,
               const char *before, const char *after);
+/* api_audit for an entity named by its numeric id. */
+int api_audit_id(http_ctx *c, const char *action, const char *entity, long long id, const char *before,
+                 const char *after);
 /* Runs st; on failure answers the database error (rolling back) and returns NULL. */
-PGresult *api_run(http_ctx *c, db_stmt *st, const char *const *values, const char *what);
+PGresult *api_run(http_ctx *c, db_stmt *st, const db_args *args, const char *what);
 /* Commits; on failure answers 503 and returns -1. */
 int api_commit(http_ctx *c);
 /* Answers a list built by SQL: JSON text as is, or CSV from its items. The result's single
@@ -41,7 +44,7 @@ int api_begin(http_ctx *c);
 int api_query_ok(http_ctx *c, verrs *v);
 /* Runs a locking read of one row (column 0: its JSON as the caller sees it). Answers 404 with
  * not_found when there is none, and 412 when if_match and If-Match fails; NULL then. */
-PGresult *api_lock_one(http_ctx *c, db_stmt *st, const char *const *values, const char *not_found, int if_match);
+PGresult *api_lock_one(http_ctx *c, db_stmt *st, const db_args *args, const char *not_found, int if_match);
 /* Finishes a create: r's row 0 holds the id, the JSON answer and (column audit_col) the JSON
  * to audit. Audits, commits, answers 201 with Location prefix/id. */
 void api_created(http_ctx *c, PGresult *r, const char *entity, const char *prefix, int audit_col);
@@ -51,13 +54,15 @@ void api_bad_query(http_ctx *c, verrs *v);
 void api_today(char out[11]);
 /* May the caller see party membership? (admin and manager) */
 int api_shows_party(http_ctx *c);
-/* Reads limit and offset as SQL parameter texts; returns the number of errors in v. */
-int api_page_params(http_ctx *c, verrs *v, char limit[24], char offset[24]);
+/* Reads limit and offset; returns the number of errors in v. */
+int api_page_params(http_ctx *c, verrs *v, long *limit, long *offset);
 /* Records that the caller read personal data, before any of it is sent. Outside a transaction
  * the entry is committed at once; inside one it shares the transaction's fate (so a dry run
  * that rolls back must record after its rollback). Returns 0, or -1 after answering 503 with
  * Retry-After: the caller then sends nothing of the data (fail closed). */
 int api_audit_read(http_ctx *c, const char *entity, const char *entity_id, json_t *what);
+/* api_audit_read for an entity named by its numeric id. */
+int api_audit_read_id(http_ctx *c, const char *entity, long long id, json_t *what);
 /* Sets Location to fmt % id. */
 void api_location(http_ctx *c, const char *prefix, const char *id);
 

@@ -27,6 +27,9 @@ static ref_table SKILLS = REF_TABLE("skills");
 static ref_table DIGITAL_SERVICES = REF_TABLE("digital_services");
 static ref_table SUPPORT_SERVICES = REF_TABLE("support_services");
 static ref_table TARGET_GROUPS = REF_TABLE("target_groups");
+#define REF_STMTS(t) &t.list, &t.get, &t.upsert
+DB_STMT_REGISTER(REF_TABLES, REF_STMTS(JOB_GROUPS), REF_STMTS(EMPLOYMENT), REF_STMTS(SKILLS), REF_STMTS(DIGITAL_SERVICES),
+                 REF_STMTS(SUPPORT_SERVICES), REF_STMTS(TARGET_GROUPS));
 static const char *const REF_COLUMNS[] = {"code", "label_vi", "label_en", "active", NULL};
 
 static void ref_list(http_ctx *c, ref_table *t)
@@ -37,11 +40,9 @@ static void ref_list(http_ctx *c, ref_table *t)
     http_query_page(c, &limit, &offset, &v);
     if (!api_query_ok(c, &v)) return;
     if (http_db(c) == NULL) return;
-    char ls[24], os[24];
-    snprintf(ls, sizeof ls, "%ld", limit);
-    snprintf(os, sizeof os, "%ld", offset);
-    const char *pv[] = {ls, os};
-    PGresult *r = api_run(c, &t->list, pv, "listing reference data");
+    db_args pv;
+    db_args_of(&pv, db_int(limit), db_int(offset));
+    PGresult *r = api_run(c, &t->list, &pv, "listing reference data");
     if (r == NULL) return;
     api_list_answer(c, r, REF_COLUMNS);
     PQclear(r);
@@ -77,12 +78,14 @@ static void ref_put(http_ctx *c, ref_table *t, const char *entity)
     if (jfield_string(body, "label_en", 1, 200, &en, &v) == 0) verrs_add(&v, "label_en", "is required");
     int has_active = jfield_bool(body, "active", &active, &v) == 1;
     if (http_refuse_invalid(c, &v) || api_begin(c) != 0) goto out;
-    const char *gv[] = {codebuf};
-    PGresult *before = api_run(c, &t->get, gv, "reading reference data");
+    db_args gv;
+    db_args_of(&gv, db_text(codebuf));
+    PGresult *before = api_run(c, &t->get, &gv, "reading reference data");
     if (before == NULL) goto out;
     int existed = PQntuples(before) == 1;
-    const char *uv[] = {codebuf, vi, en, has_active ? (active ? "true" : "false") : NULL};
-    PGresult *r = api_run(c, &t->upsert, uv, "saving reference data");
+    db_args uv;
+    db_args_of(&uv, db_text(codebuf), db_text(vi), db_text(en), db_bool_if(has_active, active));
+    PGresult *r = api_run(c, &t->upsert, &uv, "saving reference data");
     if (r != NULL) {
         const char *json = PQgetvalue(r, 0, 0);
         if (api_audit(c, existed ? "update" : "create", entity, codebuf, existed ? PQgetvalue(before, 0, 0) : NULL,

@@ -10,61 +10,45 @@ static const char *const REPORT_COLUMNS[] = {"id", "unit_id", "unit_code", "peri
                                              "due_on", "submitted_at", "timeliness", "approved_at", "approved_by",
                                              "returned_at", "return_reason", "created_at", "updated_at", NULL};
 
-static db_stmt STMT_FIELDS = {"reports_fields", "SELECT code, type FROM report_fields WHERE $1::bool", 1};
+DB_STMT(STMT_FIELDS, "reports_fields", "SELECT code, type FROM report_fields WHERE $1::bool", 1);
 
-static db_stmt STMT_FIELDS_LIST = {
-    "reports_fields_list",
+DB_STMT(STMT_FIELDS_LIST, "reports_fields_list",
     "WITH p AS (SELECT * FROM report_fields ORDER BY section, sort_order LIMIT $1 OFFSET $2)"
     " SELECT json_build_object('items', coalesce((SELECT json_agg(report_field_json(p) ORDER BY p.section, p.sort_order)"
-    " FROM p), '[]'), 'total', (SELECT count(*) FROM report_fields), 'limit', $1::int, 'offset', $2::int)",
-    2};
+    " FROM p), '[]'), 'total', (SELECT count(*) FROM report_fields), 'limit', $1::int, 'offset', $2::int)", 2);
 
-static db_stmt STMT_UNIT = {
-    "reports_unit", "SELECT u.id FROM units u WHERE u.id = $1 AND in_scope(u.path, $2)", 2};
+DB_STMT(STMT_UNIT, "reports_unit", "SELECT u.id FROM units u WHERE u.id = $1 AND in_scope(u.path, $2)", 2);
 
-static db_stmt STMT_GET = {
-    "reports_get",
+DB_STMT(STMT_GET, "reports_get",
     "SELECT report_json(r) FROM reports r JOIN units u ON u.id = r.unit_id"
-    " WHERE r.unit_id = $1 AND r.period = $2 AND in_scope(u.path, $3)",
-    3};
+    " WHERE r.unit_id = $1 AND r.period = $2 AND in_scope(u.path, $3)", 3);
 
-static db_stmt STMT_LOCK = {
-    "reports_lock",
+DB_STMT(STMT_LOCK, "reports_lock",
     "SELECT report_json(r), r.status, r.id, r.unit_id = $4::bigint FROM reports r JOIN units u ON u.id = r.unit_id"
-    " WHERE r.unit_id = $1 AND r.period = $2 AND in_scope(u.path, $3) FOR UPDATE OF r",
-    4};
+    " WHERE r.unit_id = $1 AND r.period = $2 AND in_scope(u.path, $3) FOR UPDATE OF r", 4);
 
-static db_stmt STMT_UPSERT = {
-    "reports_upsert",
+DB_STMT(STMT_UPSERT, "reports_upsert",
     "INSERT INTO reports AS r (unit_id, period, period_type, period_start, period_end, status, \"values\")"
     " VALUES ($1, $2, $3, $4, $5, 'draft', jsonb_strip_nulls($6::jsonb))"
     " ON CONFLICT (unit_id, period) DO UPDATE SET \"values\" = jsonb_strip_nulls(r.\"values\" || $6::jsonb),"
     " status = 'draft', updated_at = now() WHERE r.status IN ('draft', 'returned')"
-    " RETURNING report_json(r), r.id, r.xmax = 0",
-    6};
+    " RETURNING report_json(r), r.id, r.xmax = 0", 6);
 
-static db_stmt STMT_SUBMIT = {
-    "reports_submit",
+DB_STMT(STMT_SUBMIT, "reports_submit",
     "UPDATE reports r SET status = 'submitted', submitted_at = now(), updated_at = now(),"
     " timeliness = CASE WHEN report_due_on(r.unit_id, r.period_type, r.period_start) IS NULL"
     "   OR vn_today() <= report_due_on(r.unit_id, r.period_type, r.period_start) THEN 'on_time' ELSE 'late' END"
-    " WHERE r.id = $1 RETURNING report_json(r)",
-    1};
+    " WHERE r.id = $1 RETURNING report_json(r)", 1);
 
-static db_stmt STMT_APPROVE = {
-    "reports_approve",
+DB_STMT(STMT_APPROVE, "reports_approve",
     "UPDATE reports r SET status = 'approved', approved_at = now(), approved_by = $2, updated_at = now()"
-    " WHERE r.id = $1 RETURNING report_json(r)",
-    2};
+    " WHERE r.id = $1 RETURNING report_json(r)", 2);
 
-static db_stmt STMT_RETURN = {
-    "reports_return",
+DB_STMT(STMT_RETURN, "reports_return",
     "UPDATE reports r SET status = 'returned', returned_at = now(), return_reason = $2, approved_at = NULL,"
-    " approved_by = NULL, updated_at = now() WHERE r.id = $1 RETURNING report_json(r)",
-    2};
+    " approved_by = NULL, updated_at = now() WHERE r.id = $1 RETURNING report_json(r)", 2);
 
-static db_stmt STMT_LIST = {
-    "reports_list",
+DB_STMT(STMT_LIST, "reports_list",
     "WITH f AS (SELECT r.*, u.code AS unit_code FROM reports r JOIN units u ON u.id = r.unit_id"
     "   WHERE in_scope(u.path, $1) AND ($2::bigint IS NULL OR r.unit_id = $2)"
     "   AND ($3::bigint IS NULL OR u.path <@ (SELECT x.path FROM units x WHERE x.id = $3))"
@@ -77,12 +61,10 @@ static db_stmt STMT_LIST = {
     "   f.period_start DESC, f.unit_code, f.id) AS rn FROM f ORDER BY rn LIMIT $8 OFFSET $9)"
     " SELECT json_build_object('items', coalesce((SELECT json_agg(report_json(r) ORDER BY p.rn)"
     "   FROM p JOIN reports r ON r.id = p.id), '[]'),"
-    " 'total', (SELECT count(*) FROM f), 'limit', $8::int, 'offset', $9::int)",
-    10};
+    " 'total', (SELECT count(*) FROM f), 'limit', $8::int, 'offset', $9::int)", 10);
 
 /* Every direct child expected to report for the period, with its report's state. */
-static db_stmt STMT_STATUS = {
-    "reports_status",
+DB_STMT(STMT_STATUS, "reports_status",
     "WITH kids AS (SELECT u.* FROM units u WHERE u.parent_id = $1"
     "   AND (u.opened_on IS NULL OR u.opened_on <= $4::date) AND (u.closed_on IS NULL OR u.closed_on >= $3::date)),"
     " rows AS (SELECT k.id, k.code, k.name, r.status, report_due_on(k.id, $5, $3::date) AS due_on,"
@@ -100,13 +82,11 @@ static db_stmt STMT_STATUS = {
     "     'status', coalesce(status, 'missing'), 'due_on', due_on, 'submitted_at', rfc3339(submitted_at),"
     "     'timeliness', timeliness, 'overdue', coalesce(status NOT IN ('submitted', 'approved'), true)"
     "       AND due_on IS NOT NULL AND due_on < vn_today()) ORDER BY code) FROM rows), '[]'))"
-    " FROM units u, n WHERE u.id = $1 AND in_scope(u.path, $6)",
-    6};
+    " FROM units u, n WHERE u.id = $1 AND in_scope(u.path, $6)", 6);
 
 /* The form of a unit for a period: its own report for a unit without children; for a parent,
  * the submitted and approved reports of its whole subtree, numbers added up, the rest listed. */
-static db_stmt STMT_FORM = {
-    "reports_form",
+DB_STMT(STMT_FORM, "reports_form",
     "WITH root AS (SELECT u.* FROM units u WHERE u.id = $1 AND in_scope(u.path, $3)),"
     " leaf AS (SELECT NOT EXISTS (SELECT 1 FROM units k, root WHERE k.parent_id = root.id) AS yes),"
     " rep AS (SELECT r.\"values\" AS v, u.code, u.name FROM reports r JOIN units u ON u.id = r.unit_id, root, leaf"
@@ -125,12 +105,11 @@ static db_stmt STMT_FORM = {
     "   'units', coalesce((SELECT json_agg(code ORDER BY code) FROM rep), '[]'),"
     "   'sections', (SELECT json_agg(json_build_object('section', s.section, 'fields', s.fields) ORDER BY s.section)"
     "     FROM (SELECT section, json_agg(field ORDER BY sort_order) AS fields FROM vals GROUP BY section) s))"
-    " FROM root",
-    3};
+    " FROM root", 3);
 
 /* Reads :unit_id and :period from the path: the period's canonical text into pstr. Answers 404
  * and returns -1 when either is malformed. */
-static int report_key(http_ctx *c, char ids[24], period *p, char pstr[12])
+static int report_key(http_ctx *c, long long *unit_id, period *p, char pstr[12])
 {
     long long id = http_path_id(c, "unit_id");
     if (id == 0) return -1;
@@ -139,7 +118,7 @@ static int report_key(http_ctx *c, char ids[24], period *p, char pstr[12])
         respond_problem(c, 404, "There is no such report: the period must be like 2026-06, 202606, 2026Q2, 2026S1 or 2026.");
         return -1;
     }
-    snprintf(ids, 24, "%lld", id);
+    *unit_id = id;
     period_format(p, pstr, 12);
     return 0;
 }
@@ -149,11 +128,12 @@ void report_fields_list(http_ctx *c)
     static const char *const cols[] = {"code", "section", "label_vi", "type", "sums_up", "sort_order", NULL};
     verrs v;
     verrs_init(&v);
-    char ls[24], os[24];
-    api_page_params(c, &v, ls, os);
+    long ls, os;
+    api_page_params(c, &v, &ls, &os);
     if (!api_query_ok(c, &v) || http_db(c) == NULL) return;
-    const char *pv[] = {ls, os};
-    PGresult *r = api_run(c, &STMT_FIELDS_LIST, pv, "listing report fields");
+    db_args pv;
+    db_args_of(&pv, db_int(ls), db_int(os));
+    PGresult *r = api_run(c, &STMT_FIELDS_LIST, &pv, "listing report fields");
     if (r == NULL) return;
     api_list_answer(c, r, cols);
     PQclear(r);
@@ -161,11 +141,13 @@ void report_fields_list(http_ctx *c)
 
 void reports_get(http_ctx *c)
 {
-    char ids[24], pstr[12], sc[24];
+    long long unit_id = 0;
+    char pstr[12];
     period p;
-    if (report_key(c, ids, &p, pstr) != 0 || http_db(c) == NULL) return;
-    const char *v[] = {ids, pstr, api_scope(c, sc)};
-    PGresult *r = api_run(c, &STMT_GET, v, "reading a report");
+    if (report_key(c, &unit_id, &p, pstr) != 0 || http_db(c) == NULL) return;
+    db_args v;
+    db_args_of(&v, db_int(unit_id), db_text(pstr), api_scope(c));
+    PGresult *r = api_run(c, &STMT_GET, &v, "reading a report");
     if (r == NULL) return;
     if (PQntuples(r) != 1) respond_problem(c, 404, "There is no such report.");
     else respond_resource_text(c, 200, PQgetvalue(r, 0, 0), (size_t)PQgetlength(r, 0, 0));
@@ -243,9 +225,10 @@ static void check_values(json_t *values, PGresult *fields, verrs *v)
 void reports_put(http_ctx *c)
 {
     static const char *const fields[] = {"values", NULL};
-    char ids[24], pstr[12], sc[24], own[24];
+    long long unit_id = 0;
+    char pstr[12];
     period p;
-    if (report_key(c, ids, &p, pstr) != 0) return;
+    if (report_key(c, &unit_id, &p, pstr) != 0) return;
     json_t *body = http_json_body(c, 0);
     if (body == NULL) return;
     verrs v;
@@ -260,14 +243,16 @@ void reports_put(http_ctx *c)
     api_today(today);
     if (strcmp(first, today) > 0) verrs_add(&v, "period", "has not started yet");
     if (verrs_count(&v) == 0 && http_db(c) != NULL) {
-        const char *fv[] = {"true"};
-        fr = api_run(c, &STMT_FIELDS, fv, "reading the report fields");
+        db_args fv;
+        db_args_of(&fv, db_text("true"));
+        fr = api_run(c, &STMT_FIELDS, &fv, "reading the report fields");
         if (fr == NULL) goto out;
         check_values(values, fr, &v);
     }
     if (c->status || http_refuse_invalid(c, &v) || api_begin(c) != 0) goto out;
-    const char *uv[] = {ids, api_scope(c, sc)};
-    PGresult *u = api_run(c, &STMT_UNIT, uv, "finding the unit");
+    db_args uv;
+    db_args_of(&uv, db_int(unit_id), api_scope(c));
+    PGresult *u = api_run(c, &STMT_UNIT, &uv, "finding the unit");
     if (u == NULL) goto out;
     int found = PQntuples(u) == 1;
     PQclear(u);
@@ -276,9 +261,9 @@ void reports_put(http_ctx *c)
         respond_problem(c, 404, "There is no such unit.");
         goto out;
     }
-    snprintf(own, sizeof own, "%lld", c->who.unit_id);
-    const char *lv[] = {ids, pstr, api_scope(c, sc), own};
-    cur = api_run(c, &STMT_LOCK, lv, "reading the report");
+    db_args lv;
+    db_args_of(&lv, db_int(unit_id), db_text(pstr), api_scope(c), db_int(c->who.unit_id));
+    cur = api_run(c, &STMT_LOCK, &lv, "reading the report");
     if (cur == NULL) goto out;
     int exists = PQntuples(cur) == 1;
     if (exists && http_if_match_fails(c, PQgetvalue(cur, 0, 0))) {
@@ -301,8 +286,10 @@ void reports_put(http_ctx *c)
     char *vtext = json_dumps(values, JSON_COMPACT);
     char end[11];
     date_format(&p.last, end, sizeof end);
-    const char *iv[] = {ids, pstr, period_type_name(p.type), first, end, vtext};
-    r = api_run(c, &STMT_UPSERT, iv, "saving the report");
+    db_args iv;
+    db_args_of(&iv, db_int(unit_id), db_text(pstr), db_text(period_type_name(p.type)),
+                    db_text(first), db_text(end), db_text(vtext));
+    r = api_run(c, &STMT_UPSERT, &iv, "saving the report");
     free(vtext);
     if (r == NULL) goto out;
     if (PQntuples(r) != 1) { /* submitted by someone else since we looked */
@@ -319,7 +306,7 @@ void reports_put(http_ctx *c)
         goto out;
     if (!exists) { /* the report's canonical path, whichever form of the period was sent */
         char loc[64];
-        snprintf(loc, sizeof loc, "/api/v1/reports/%s/%s", ids, pstr);
+        snprintf(loc, sizeof loc, "/api/v1/reports/%lld/%s", unit_id, pstr);
         http_set_header(c, "Location", loc);
     }
     respond_resource_text(c, exists ? 200 : 201, json, strlen(json));
@@ -331,30 +318,32 @@ out:
     json_decref(body);
 }
 
-/* Moves a report from one of the states in from[] with st (params: id, extra). Managers may
+/* Moves a report from one of the states in from[] with st (params: id, then extra except for
+ * submit). Managers may
  * approve and return only reports of units below their own (parent_only). */
 #define OTHER_REQUEST "This Idempotency-Key belongs to another request."
 
 static void transition(http_ctx *c, db_stmt *st, const char *const *from, const char *action, int parent_only,
                        const char *extra)
 {
-    char ids[24], pstr[12], sc[24], own[24], hash[65] = "", endpoint[40], what[48];
+    long long unit_id = 0;
+    char pstr[12], hash[65] = "", endpoint[40], what[48];
     const char *key;
     period p;
-    if (report_key(c, ids, &p, pstr) != 0 || api_idem_key(c, &key) != 0) return;
+    if (report_key(c, &unit_id, &p, pstr) != 0 || api_idem_key(c, &key) != 0) return;
     /* With an Idempotency-Key a retry replays the first answer (the key, per user and action,
      * belongs to this report and body), stored in the transaction that changes the report. */
     snprintf(endpoint, sizeof endpoint, "report %s", action);
     if (key) {
-        snprintf(what, sizeof what, "%s/%s", ids, pstr);
+        snprintf(what, sizeof what, "%lld/%s", unit_id, pstr);
         api_idem_hash(c, what, hash);
         if (http_db(c) == NULL || api_idem_replay(c, endpoint, key, hash, OTHER_REQUEST)) return;
     }
     if (api_begin(c) != 0) return;
     if (key && api_idem_lock_and_replay(c, endpoint, key, hash, OTHER_REQUEST)) return;
-    snprintf(own, sizeof own, "%lld", c->who.unit_id);
-    const char *lv[] = {ids, pstr, api_scope(c, sc), own};
-    PGresult *cur = api_lock_one(c, &STMT_LOCK, lv, "There is no such report.", 1);
+    db_args lv;
+    db_args_of(&lv, db_int(unit_id), db_text(pstr), api_scope(c), db_int(c->who.unit_id));
+    PGresult *cur = api_lock_one(c, &STMT_LOCK, &lv, "There is no such report.", 1);
     if (cur == NULL) return;
     PGresult *r = NULL;
     if (parent_only && c->who.role != ROLE_ADMIN && strcmp(PQgetvalue(cur, 0, 3), "t") == 0) {
@@ -371,8 +360,10 @@ static void transition(http_ctx *c, db_stmt *st, const char *const *from, const 
         respond_problem(c, 409, detail);
         goto out;
     }
-    const char *uv[] = {PQgetvalue(cur, 0, 2), extra};
-    r = api_run(c, st, uv, "changing the report");
+    db_args uv;
+    db_args_of(&uv, db_text(PQgetvalue(cur, 0, 2)));
+    if (st != &STMT_SUBMIT) db_arg_text(&uv, extra); /* submit takes the id alone */
+    r = api_run(c, st, &uv, "changing the report");
     if (r == NULL) goto out;
     const char *json = PQgetvalue(r, 0, 0);
     if (api_audit(c, action, "report", PQgetvalue(cur, 0, 2), PQgetvalue(cur, 0, 0), json) != 0 ||
@@ -444,7 +435,8 @@ void reports_list(http_ctx *c)
     verrs v;
     verrs_init(&v);
     long long unit = 0, under = 0;
-    char sort[40], ls[24], os[24], pstr[12];
+    char sort[40], pstr[12];
+    long ls, os;
     int hu = http_query_id(c, "unit_id", &unit, &v) == 1, hn = http_query_id(c, "under", &under, &v) == 1;
     const char *ps = http_query(c, "period"), *pt = http_query(c, "period_type"), *st = http_query(c, "status");
     period p;
@@ -459,20 +451,20 @@ void reports_list(http_ctx *c)
     const char *since = NULL;
     http_query_timestamp(c, "updated_since", &since, &v);
     http_query_sort(c, sorts, "period", sort, &v);
-    api_page_params(c, &v, ls, os);
+    api_page_params(c, &v, &ls, &os);
     if (!api_query_ok(c, &v) || http_db(c) == NULL) return;
-    char sc[24], a[24], b[24];
-    snprintf(a, sizeof a, "%lld", unit);
-    snprintf(b, sizeof b, "%lld", under);
-    const char *pv[] = {api_scope(c, sc), hu ? a : NULL, hn ? b : NULL, ps ? pstr : NULL, pt, st, sort, ls, os, since};
-    PGresult *r = api_run(c, &STMT_LIST, pv, "listing reports");
+    db_args pv;
+    db_args_of(&pv, api_scope(c), db_int_if(hu, unit), db_int_if(hn, under),
+                    db_text(ps ? pstr : NULL), db_text(pt), db_text(st), db_text(sort), db_int(ls),
+                    db_int(os), db_text(since));
+    PGresult *r = api_run(c, &STMT_LIST, &pv, "listing reports");
     if (r == NULL) return;
     api_list_answer(c, r, REPORT_COLUMNS);
     PQclear(r);
 }
 
 /* Reads the required unit_id and period of the status and form queries. */
-static int unit_period_query(http_ctx *c, char ids[24], period *p, char pstr[12])
+static int unit_period_query(http_ctx *c, long long *unit_id, period *p, char pstr[12])
 {
     verrs v;
     verrs_init(&v);
@@ -482,20 +474,23 @@ static int unit_period_query(http_ctx *c, char ids[24], period *p, char pstr[12]
     if (ps == NULL) verrs_add(&v, "period", "is required");
     else if (period_parse(ps, p) != 0) verrs_add(&v, "period", "must be like 2026-06, 202606, 2026Q2, 2026S1 or 2026");
     if (!api_query_ok(c, &v)) return -1;
-    snprintf(ids, 24, "%lld", id);
+    *unit_id = id;
     period_format(p, pstr, 12);
     return 0;
 }
 
 void reporting_status(http_ctx *c)
 {
-    char ids[24], pstr[12], sc[24], first[11], last[11];
+    long long unit_id = 0;
+    char pstr[12], first[11], last[11];
     period p;
-    if (unit_period_query(c, ids, &p, pstr) != 0 || http_db(c) == NULL) return;
+    if (unit_period_query(c, &unit_id, &p, pstr) != 0 || http_db(c) == NULL) return;
     date_format(&p.first, first, sizeof first);
     date_format(&p.last, last, sizeof last);
-    const char *v[] = {ids, pstr, first, last, period_type_name(p.type), api_scope(c, sc)};
-    PGresult *r = api_run(c, &STMT_STATUS, v, "reading the reporting status");
+    db_args v;
+    db_args_of(&v, db_int(unit_id), db_text(pstr), db_text(first), db_text(last),
+                   db_text(period_type_name(p.type)), api_scope(c));
+    PGresult *r = api_run(c, &STMT_STATUS, &v, "reading the reporting status");
     if (r == NULL) return;
     if (PQntuples(r) != 1) respond_problem(c, 404, "There is no such unit.");
     else respond_json_text(c, 200, PQgetvalue(r, 0, 0), (size_t)PQgetlength(r, 0, 0));
@@ -544,11 +539,13 @@ static char *value_text(json_t *val)
 
 void export_report_form(http_ctx *c)
 {
-    char ids[24], pstr[12], sc[24];
+    long long unit_id = 0;
+    char pstr[12];
     period p;
-    if (unit_period_query(c, ids, &p, pstr) != 0 || http_db(c) == NULL) return;
-    const char *v[] = {ids, pstr, api_scope(c, sc)};
-    PGresult *r = api_run(c, &STMT_FORM, v, "building the report form");
+    if (unit_period_query(c, &unit_id, &p, pstr) != 0 || http_db(c) == NULL) return;
+    db_args v;
+    db_args_of(&v, db_int(unit_id), db_text(pstr), api_scope(c));
+    PGresult *r = api_run(c, &STMT_FORM, &v, "building the report form");
     if (r == NULL) return;
     if (PQntuples(r) != 1) {
         respond_problem(c, 404, "There is no such unit.");

@@ -8,8 +8,7 @@ static const char *const PERIOD_TYPES[] = {"month", "quarter", "half_year", "yea
 #define SCHEDULE_VISIBLE                                                                                       \
     " (in_scope(u.path, $2) OR u.path @> (SELECT x.path FROM units x WHERE x.id = $2))"
 
-static db_stmt STMT_LIST = {
-    "schedules_list",
+DB_STMT(STMT_LIST, "schedules_list",
     "WITH f AS (SELECT s.* FROM schedules s JOIN units u ON u.id = s.unit_id WHERE" SCHEDULE_VISIBLE
     "   AND ($1::bigint IS NULL OR s.unit_id = $1)"
     "   AND ($3::bigint IS NULL OR u.path <@ (SELECT x.path FROM units x WHERE x.id = $3))"
@@ -19,33 +18,25 @@ static db_stmt STMT_LIST = {
     " SELECT json_build_object('items', coalesce((SELECT json_agg(schedule_json(s) ORDER BY (SELECT code FROM units"
     "   WHERE id = s.unit_id), array_position(ARRAY['month','quarter','half_year','year'], s.period_type))"
     "   FROM p JOIN schedules s ON s.id = p.id), '[]'),"
-    " 'total', (SELECT count(*) FROM f), 'limit', $5::int, 'offset', $6::int)",
-    7};
+    " 'total', (SELECT count(*) FROM f), 'limit', $5::int, 'offset', $6::int)", 7);
 
-static db_stmt STMT_GET = {
-    "schedules_get",
-    "SELECT schedule_json(s) FROM schedules s JOIN units u ON u.id = s.unit_id WHERE s.id = $1 AND" SCHEDULE_VISIBLE, 2};
+DB_STMT(STMT_GET, "schedules_get",
+    "SELECT schedule_json(s) FROM schedules s JOIN units u ON u.id = s.unit_id WHERE s.id = $1 AND" SCHEDULE_VISIBLE, 2);
 
-static db_stmt STMT_LOCK = {
-    "schedules_lock",
+DB_STMT(STMT_LOCK, "schedules_lock",
     "SELECT schedule_json(s), in_scope(u.path, $2) FROM schedules s JOIN units u ON u.id = s.unit_id"
-    " WHERE s.id = $1 AND" SCHEDULE_VISIBLE " FOR UPDATE OF s",
-    2};
+    " WHERE s.id = $1 AND" SCHEDULE_VISIBLE " FOR UPDATE OF s", 2);
 
-static db_stmt STMT_INSERT = {
-    "schedules_insert",
+DB_STMT(STMT_INSERT, "schedules_insert",
     "INSERT INTO schedules (unit_id, period_type, due_month, due_day, description) VALUES ($1, $2, $3, $4, $5)"
-    " RETURNING schedules.id, schedule_json(schedules)",
-    5};
+    " RETURNING schedules.id, schedule_json(schedules)", 5);
 
-static db_stmt STMT_UPDATE = {
-    "schedules_update",
+DB_STMT(STMT_UPDATE, "schedules_update",
     "UPDATE schedules SET due_month = coalesce($2::int, due_month), due_day = coalesce($3::int, due_day),"
     " description = CASE WHEN $4::bool THEN $5 ELSE description END, updated_at = now()"
-    " WHERE id = $1 RETURNING schedule_json(schedules)",
-    5};
+    " WHERE id = $1 RETURNING schedule_json(schedules)", 5);
 
-static db_stmt STMT_DELETE = {"schedules_delete", "DELETE FROM schedules WHERE id = $1", 1};
+DB_STMT(STMT_DELETE, "schedules_delete", "DELETE FROM schedules WHERE id = $1", 1);
 
 static int period_type_ok(const char *s)
 {
@@ -59,19 +50,18 @@ void schedules_list(http_ctx *c)
     verrs v;
     verrs_init(&v);
     long long unit = 0, under = 0;
-    char ls[24], os[24];
+    long ls, os;
     int hu = http_query_id(c, "unit_id", &unit, &v) == 1, hn = http_query_id(c, "under", &under, &v) == 1;
     const char *pt = http_query(c, "period_type");
     if (pt && !period_type_ok(pt)) verrs_add(&v, "period_type", "must be month, quarter, half_year or year");
     const char *since = NULL;
     http_query_timestamp(c, "updated_since", &since, &v);
-    api_page_params(c, &v, ls, os);
+    api_page_params(c, &v, &ls, &os);
     if (!api_query_ok(c, &v) || http_db(c) == NULL) return;
-    char sc[24], a[24], b[24];
-    snprintf(a, sizeof a, "%lld", unit);
-    snprintf(b, sizeof b, "%lld", under);
-    const char *pv[] = {hu ? a : NULL, api_scope(c, sc), hn ? b : NULL, pt, ls, os, since};
-    PGresult *r = api_run(c, &STMT_LIST, pv, "listing schedules");
+    db_args pv;
+    db_args_of(&pv, db_int_if(hu, unit), api_scope(c), db_int_if(hn, under), db_text(pt),
+                    db_int(ls), db_int(os), db_text(since));
+    PGresult *r = api_run(c, &STMT_LIST, &pv, "listing schedules");
     if (r == NULL) return;
     api_list_answer(c, r, NULL);
     PQclear(r);
@@ -81,10 +71,9 @@ void schedules_get(http_ctx *c)
 {
     long long id = http_path_id(c, "id");
     if (id == 0 || http_db(c) == NULL) return;
-    char ids[24], sc[24];
-    snprintf(ids, sizeof ids, "%lld", id);
-    const char *v[] = {ids, api_scope(c, sc)};
-    PGresult *r = api_run(c, &STMT_GET, v, "reading a schedule");
+    db_args v;
+    db_args_of(&v, db_int(id), api_scope(c));
+    PGresult *r = api_run(c, &STMT_GET, &v, "reading a schedule");
     if (r == NULL) return;
     if (PQntuples(r) != 1) respond_problem(c, 404, "There is no such schedule.");
     else respond_resource_text(c, 200, PQgetvalue(r, 0, 0), (size_t)PQgetlength(r, 0, 0));
@@ -128,14 +117,11 @@ void schedules_create(http_ctx *c)
     if (http_refuse_invalid(c, &v) || api_begin(c) != 0) goto out;
     long long unit = api_resolve_unit(c, uid, ucode, ucode ? "unit_code" : "unit_id", 1, &v);
     if (unit == -2 || http_refuse_invalid(c, &v)) goto out;
-    char us[24], ms[8], ds[8];
-    snprintf(us, sizeof us, "%lld", unit);
-    snprintf(ms, sizeof ms, "%lld", month);
-    snprintf(ds, sizeof ds, "%lld", day);
-    const char *iv[] = {us, pt, ms, ds, desc};
-    r = db_run(c->db, &STMT_INSERT, iv);
+    db_args iv;
+    db_args_of(&iv, db_int(unit), db_text(pt), db_int(month), db_int(day), db_text(desc));
+    r = db_run(c->db, &STMT_INSERT, &iv);
     if (!db_ok(r)) {
-        if (strcmp(db_sqlstate(r), "23505") == 0) respond_problem(c, 409, "This unit already has a rule for that period type.");
+        if (db_error_class(c->db, r) == DB_ERR_UNIQUE) respond_problem(c, 409, "This unit already has a rule for that period type.");
         else respond_db_error(c, r, "creating a schedule");
         db_rollback(c->db);
         goto out;
@@ -148,11 +134,11 @@ out:
 }
 
 /* Locks a visible schedule; answers 404, or 403 for a rule set above the caller's subtree. */
-static PGresult *lock_schedule(http_ctx *c, const char *ids)
+static PGresult *lock_schedule(http_ctx *c, long long id)
 {
-    char sc[24];
-    const char *v[] = {ids, api_scope(c, sc)};
-    PGresult *r = api_lock_one(c, &STMT_LOCK, v, "There is no such schedule.", 1);
+    db_args v;
+    db_args_of(&v, db_int(id), api_scope(c));
+    PGresult *r = api_lock_one(c, &STMT_LOCK, &v, "There is no such schedule.", 1);
     if (r != NULL && strcmp(PQgetvalue(r, 0, 1), "t") != 0) {
         PQclear(r);
         db_rollback(c->db);
@@ -178,22 +164,20 @@ void schedules_update(http_ctx *c)
     json_refuse_unknown(body, fields, &v);
     read_rule(body, &month, &day, &desc, &desc_given, &v);
     if (http_refuse_invalid(c, &v) || api_begin(c) != 0) goto out;
-    char ids[24], ms[8], ds[8];
-    snprintf(ids, sizeof ids, "%lld", id);
-    snprintf(ms, sizeof ms, "%lld", month);
-    snprintf(ds, sizeof ds, "%lld", day);
-    cur = lock_schedule(c, ids);
+    cur = lock_schedule(c, id);
     if (cur == NULL) goto out;
     if (json_object_size(body) == 0) { /* nothing to change: no write, no audit entry */
         db_rollback(c->db);
         respond_resource_text(c, 200, PQgetvalue(cur, 0, 0), (size_t)PQgetlength(cur, 0, 0));
         goto out;
     }
-    const char *uv[] = {ids, month ? ms : NULL, day ? ds : NULL, desc_given ? "true" : "false", desc};
-    r = api_run(c, &STMT_UPDATE, uv, "updating the schedule");
+    db_args uv;
+    db_args_of(&uv, db_int(id), db_int_if(month, month), db_int_if(day, day), db_bool(desc_given),
+                    db_text(desc));
+    r = api_run(c, &STMT_UPDATE, &uv, "updating the schedule");
     if (r == NULL) goto out;
     const char *json = PQgetvalue(r, 0, 0);
-    if (api_audit(c, "update", "schedule", ids, PQgetvalue(cur, 0, 0), json) != 0 || api_commit(c) != 0) goto out;
+    if (api_audit_id(c, "update", "schedule", id, PQgetvalue(cur, 0, 0), json) != 0 || api_commit(c) != 0) goto out;
     respond_resource_text(c, 200, json, strlen(json));
 out:
     PQclear(r);
@@ -206,13 +190,12 @@ void schedules_delete(http_ctx *c)
 {
     long long id = http_path_id(c, "id");
     if (id == 0 || api_begin(c) != 0) return;
-    char ids[24];
-    snprintf(ids, sizeof ids, "%lld", id);
-    PGresult *cur = lock_schedule(c, ids);
+    PGresult *cur = lock_schedule(c, id);
     if (cur == NULL) return;
-    const char *v[] = {ids};
-    PGresult *r = api_run(c, &STMT_DELETE, v, "deleting the schedule");
-    if (r != NULL && api_audit(c, "delete", "schedule", ids, PQgetvalue(cur, 0, 0), NULL) == 0 && api_commit(c) == 0)
+    db_args v;
+    db_args_of(&v, db_int(id));
+    PGresult *r = api_run(c, &STMT_DELETE, &v, "deleting the schedule");
+    if (r != NULL && api_audit_id(c, "delete", "schedule", id, PQgetvalue(cur, 0, 0), NULL) == 0 && api_commit(c) == 0)
         respond_empty(c, 204);
     PQclear(r);
     PQclear(cur);

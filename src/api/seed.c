@@ -1,25 +1,23 @@
 /* Command-line data: bdhvs user add, bdhvs seed demo. Both are idempotent. */
 #include "internal.h"
 
-static db_stmt STMT_USER_UPSERT = {
-    "seed_user_upsert",
+DB_STMT(STMT_USER_UPSERT, "seed_user_upsert",
     "INSERT INTO users (username, full_name, password_hash, role, unit_id)"
     " VALUES ($1, $2, $3, $4, (SELECT id FROM units WHERE code = $5))"
     " ON CONFLICT (username) DO UPDATE SET full_name = EXCLUDED.full_name, password_hash = EXCLUDED.password_hash,"
     " role = EXCLUDED.role, unit_id = EXCLUDED.unit_id, active = true, updated_at = now()"
-    " RETURNING id",
-    5};
+    " RETURNING id", 5);
 
-static db_stmt STMT_DEMO_UNIT = {"seed_demo_unit", "INSERT INTO demo_units (code) VALUES ($1)", 1};
+/* The demo's own units, for the statements that spread demo data over them. */
+#define DEMO_UNITS_DDL "CREATE TEMP TABLE demo_units (code text) ON COMMIT DROP"
+DB_STMT_SETUP(STMT_DEMO_UNIT, "seed_demo_unit", "INSERT INTO demo_units (code) VALUES ($1)", 1, DEMO_UNITS_DDL);
 
-static db_stmt STMT_UNIT_EXISTS = {"seed_unit_exists", "SELECT id FROM units WHERE code = $1", 1};
+DB_STMT(STMT_UNIT_EXISTS, "seed_unit_exists", "SELECT id FROM units WHERE code = $1", 1);
 
-static db_stmt STMT_UNIT_UPSERT = {
-    "seed_unit_upsert",
+DB_STMT(STMT_UNIT_UPSERT, "seed_unit_upsert",
     "INSERT INTO units (code, name, type, parent_id, opened_on)"
     " VALUES ($1, $2, $3, (SELECT id FROM units WHERE code = $4), $5::date)"
-    " ON CONFLICT (code) DO NOTHING",
-    5};
+    " ON CONFLICT (code) DO NOTHING", 5);
 
 static int user_upsert(db_conn *db, const char *username, const char *full_name, const char *role,
                        const char *unit_code, const char *password)
@@ -29,8 +27,10 @@ static int user_upsert(db_conn *db, const char *username, const char *full_name,
         fprintf(stderr, "bdhvs: could not hash the password\n");
         return 1;
     }
-    const char *v[] = {username, full_name, hash, role, unit_code};
-    PGresult *r = db_run(db, &STMT_USER_UPSERT, v);
+    db_args v;
+    db_args_of(&v, db_text(username), db_text(full_name), db_text(hash), db_text(role),
+                   db_text(unit_code));
+    PGresult *r = db_run(db, &STMT_USER_UPSERT, &v);
     int ok = db_ok(r);
     if (!ok) fprintf(stderr, "bdhvs: cannot save user %s: %s", username, PQresultErrorMessage(r));
     PQclear(r);
@@ -54,8 +54,9 @@ int api_user_add(db_conn *db, const char *username, const char *role, const char
         return 2;
     }
     if (unit_code != NULL) {
-        const char *v[] = {unit_code};
-        PGresult *res = db_run(db, &STMT_UNIT_EXISTS, v);
+        db_args v;
+        db_args_of(&v, db_text(unit_code));
+        PGresult *res = db_run(db, &STMT_UNIT_EXISTS, &v);
         int found = db_ok(res) && PQntuples(res) == 1;
         PQclear(res);
         if (!found) {
@@ -253,18 +254,21 @@ int api_seed_demo(db_conn *db, const char *password)
     if (auth_init() != 0) return 1;
     if (db_begin(db) != 0) return 1;
     /* The demo's people go to the demo's units only, not to units someone added since. */
-    if (db_exec(db, "CREATE TEMP TABLE demo_units (code text) ON COMMIT DROP") != 0) {
+    if (db_exec(db, DEMO_UNITS_DDL) != 0) {
         db_rollback(db);
         return 1;
     }
     for (size_t i = 0; i < sizeof DEMO_UNITS / sizeof DEMO_UNITS[0]; i++) {
         const seed_unit *u = &DEMO_UNITS[i];
-        const char *v[] = {u->code, u->name, u->type, u->parent, "2025-01-01"};
-        PGresult *r = db_run(db, &STMT_UNIT_UPSERT, v);
+        db_args v;
+        db_args_of(&v, db_text(u->code), db_text(u->name), db_text(u->type), db_text(u->parent),
+                       db_text("2025-01-01"));
+        PGresult *r = db_run(db, &STMT_UNIT_UPSERT, &v);
         int ok = db_ok(r);
         PQclear(r);
-        const char *dv[] = {u->code};
-        r = db_run(db, &STMT_DEMO_UNIT, dv);
+        db_args dv;
+        db_args_of(&dv, db_text(u->code));
+        r = db_run(db, &STMT_DEMO_UNIT, &dv);
         ok = ok && db_ok(r);
         if (!ok) fprintf(stderr, "bdhvs: cannot save unit %s: %s", u->code, PQresultErrorMessage(r));
         PQclear(r);
@@ -280,16 +284,16 @@ int api_seed_demo(db_conn *db, const char *password)
             return 1;
         }
     }
-    PGresult *pr = PQexec(db_pg(db), DEMO_PEOPLE_SQL);
+    PGresult *pr = db_query(db, DEMO_PEOPLE_SQL);
     int people_ok = db_ok(pr);
     if (people_ok) {
         PQclear(pr);
-        pr = PQexec(db_pg(db), DEMO_CALENDAR_SQL);
+        pr = db_query(db, DEMO_CALENDAR_SQL);
         people_ok = db_ok(pr);
     }
     if (people_ok) {
         PQclear(pr);
-        pr = PQexec(db_pg(db), DEMO_REPORTING_SQL);
+        pr = db_query(db, DEMO_REPORTING_SQL);
         people_ok = db_ok(pr);
     }
     if (!people_ok) fprintf(stderr, "bdhvs: cannot load the demo staff: %s", PQresultErrorMessage(pr));

@@ -6,8 +6,7 @@ static const char *const STAFF_COLUMNS[] = {"id", "code", "full_name", "unit_id"
                                             "employment", "party_member", "joined_on", "left_on",
                                             "vneid_confirmed_on", "vneid_source", "created_at", "updated_at", NULL};
 
-static db_stmt STMT_LIST = {
-    "staff_list",
+DB_STMT(STMT_LIST, "staff_list",
     "WITH f AS (SELECT s.* FROM staff s JOIN units u ON u.id = s.unit_id WHERE in_scope(u.path, $1)"
     "   AND ($2::bigint IS NULL OR s.unit_id = $2)"
     "   AND ($3::bigint IS NULL OR u.path <@ (SELECT x.path FROM units x WHERE x.id = $3))"
@@ -29,27 +28,21 @@ static db_stmt STMT_LIST = {
     "   CASE WHEN $12 = '-id' THEN f.id END DESC, f.id) AS rn FROM f ORDER BY rn LIMIT $13 OFFSET $14)"
     " SELECT json_build_object('items', coalesce((SELECT json_agg(staff_json(s, $15) ORDER BY p.rn)"
     "   FROM p JOIN staff s ON s.id = p.id), '[]'),"
-    " 'total', (SELECT count(*) FROM f), 'limit', $13::int, 'offset', $14::int)",
-    15};
+    " 'total', (SELECT count(*) FROM f), 'limit', $13::int, 'offset', $14::int)", 15);
 
 #define STAFF_IN_SCOPE " AND EXISTS (SELECT 1 FROM units u WHERE u.id = s.unit_id AND in_scope(u.path, $2))"
 
-static db_stmt STMT_GET = {
-    "staff_get", "SELECT staff_json(s, $3) FROM staff s WHERE s.id = $1" STAFF_IN_SCOPE, 3};
+DB_STMT(STMT_GET, "staff_get", "SELECT staff_json(s, $3) FROM staff s WHERE s.id = $1" STAFF_IN_SCOPE, 3);
 
-static db_stmt STMT_LOCK = {
-    "staff_lock", "SELECT staff_json(s, $3), staff_json(s, true) FROM staff s WHERE s.id = $1" STAFF_IN_SCOPE
-                  " FOR UPDATE OF s", 3};
+DB_STMT(STMT_LOCK, "staff_lock", "SELECT staff_json(s, $3), staff_json(s, true) FROM staff s WHERE s.id = $1" STAFF_IN_SCOPE
+                  " FOR UPDATE OF s", 3);
 
-static db_stmt STMT_INSERT = {
-    "staff_insert",
+DB_STMT(STMT_INSERT, "staff_insert",
     "INSERT INTO staff (code, full_name, unit_id, job_group, employment, party_member, joined_on, left_on,"
     " vneid_confirmed_on, vneid_source) VALUES ($1, $2, $3, $4, $5, coalesce($6::bool, false), $7, $8, $9, $10)"
-    " RETURNING staff.id, staff_json(staff, $11), staff_json(staff, true)",
-    11};
+    " RETURNING staff.id, staff_json(staff, $11), staff_json(staff, true)", 11);
 
-static db_stmt STMT_UPDATE = {
-    "staff_update",
+DB_STMT(STMT_UPDATE, "staff_update",
     "UPDATE staff SET code = coalesce($2, code), full_name = coalesce($3, full_name),"
     " unit_id = coalesce($4::bigint, unit_id), job_group = coalesce($5, job_group),"
     " employment = coalesce($6, employment), party_member = coalesce($7::bool, party_member),"
@@ -57,31 +50,27 @@ static db_stmt STMT_UPDATE = {
     " left_on = CASE WHEN $9::bool THEN $10::date ELSE left_on END,"
     " vneid_confirmed_on = CASE WHEN $11::bool THEN $12::date ELSE vneid_confirmed_on END,"
     " vneid_source = CASE WHEN $13::bool THEN $14 ELSE vneid_source END, updated_at = now()"
-    " WHERE id = $1 RETURNING staff_json(staff, $15), staff_json(staff, true)",
-    15};
+    " WHERE id = $1 RETURNING staff_json(staff, $15), staff_json(staff, true)", 15);
 
-static db_stmt STMT_DELETE = {"staff_delete", "DELETE FROM staff WHERE id = $1", 1};
+DB_STMT(STMT_DELETE, "staff_delete", "DELETE FROM staff WHERE id = $1", 1);
 /* The rows a staff member's deletion takes with it (ON DELETE CASCADE), deleted first so that
  * each is audited as it was: (entity, id, JSON before). */
-static db_stmt STMT_DELETE_CASCADE = {
-    "staff_delete_cascade",
+DB_STMT(STMT_DELETE_CASCADE, "staff_delete_cascade",
     "WITH c AS (DELETE FROM completions WHERE staff_id = $1 RETURNING id, completion_json(completions) AS j),"
     " a AS (DELETE FROM attestations WHERE staff_id = $1 RETURNING id, attestation_json(attestations) AS j)"
-    " SELECT 'completion', id, j FROM c UNION ALL SELECT 'attestation', id, j FROM a ORDER BY 1, 2",
-    1};
+    " SELECT 'completion', id, j FROM c UNION ALL SELECT 'attestation', id, j FROM a ORDER BY 1, 2", 1);
 
-static db_stmt STMT_REFS_ACTIVE = {
-    "staff_refs_active",
+DB_STMT(STMT_REFS_ACTIVE, "staff_refs_active",
     "SELECT $1::text IS NULL OR EXISTS (SELECT 1 FROM job_groups WHERE code = $1 AND active),"
-    " $2::text IS NULL OR EXISTS (SELECT 1 FROM employment_types WHERE code = $2 AND active)",
-    2};
+    " $2::text IS NULL OR EXISTS (SELECT 1 FROM employment_types WHERE code = $2 AND active)", 2);
 
 /* Adds an error for a job group or employment type that is unknown or no longer active.
  * Returns -1 after answering a database error. */
 static int check_refs(http_ctx *c, const char *job_group, const char *employment, verrs *v)
 {
-    const char *pv[] = {job_group, employment};
-    PGresult *r = api_run(c, &STMT_REFS_ACTIVE, pv, "checking reference codes");
+    db_args pv;
+    db_args_of(&pv, db_text(job_group), db_text(employment));
+    PGresult *r = api_run(c, &STMT_REFS_ACTIVE, &pv, "checking reference codes");
     if (r == NULL) return -1;
     if (strcmp(PQgetvalue(r, 0, 0), "t") != 0) verrs_add(v, "job_group", "is not an active job group code (see /api/v1/job-groups)");
     if (strcmp(PQgetvalue(r, 0, 1), "t") != 0)
@@ -106,7 +95,8 @@ void staff_list(http_ctx *c)
     verrs_init(&v);
     long long unit = 0, under = 0;
     int active = 0, has_comp = 0, vneid = 0;
-    char active_on[11] = "", sort[40], ls[24], os[24];
+    char active_on[11] = "", sort[40];
+    long ls, os;
     const char *since = NULL;
     int has_unit = http_query_id(c, "unit_id", &unit, &v) == 1;
     int has_under = http_query_id(c, "under", &under, &v) == 1;
@@ -121,16 +111,16 @@ void staff_list(http_ctx *c)
     if (has_on && !has_active) has_active = active = 1; /* active_on alone means "active on that day" */
     http_query_timestamp(c, "updated_since", &since, &v);
     http_query_sort(c, sorts, "code", sort, &v);
-    api_page_params(c, &v, ls, os);
+    api_page_params(c, &v, &ls, &os);
     if (!api_query_ok(c, &v)) return;
     if (http_db(c) == NULL) return;
-    char sc[24], us[24], un[24];
-    snprintf(us, sizeof us, "%lld", unit);
-    snprintf(un, sizeof un, "%lld", under);
-    const char *pv[] = {api_scope(c, sc), has_unit ? us : NULL, has_under ? un : NULL, jg, emp,
-                        bool_text(has_active, active), has_on ? active_on : NULL, bool_text(has_hc, has_comp),
-                        bool_text(has_vn, vneid), q, since, sort, ls, os, api_shows_party(c) ? "true" : "false"};
-    PGresult *r = api_run(c, &STMT_LIST, pv, "listing staff");
+    db_args pv;
+    db_args_of(&pv, api_scope(c), db_int_if(has_unit, unit), db_int_if(has_under, under),
+                    db_text(jg), db_text(emp), db_text(bool_text(has_active, active)),
+                    db_text(has_on ? active_on : NULL), db_text(bool_text(has_hc, has_comp)),
+                    db_text(bool_text(has_vn, vneid)), db_text(q), db_text(since), db_text(sort),
+                    db_int(ls), db_int(os), db_bool(api_shows_party(c)));
+    PGresult *r = api_run(c, &STMT_LIST, &pv, "listing staff");
     if (r == NULL) return;
     /* Who read which units' staff, with which filters, and how many rows came back. */
     json_t *what = json_object();
@@ -151,14 +141,13 @@ void staff_get(http_ctx *c)
 {
     long long id = http_path_id(c, "id");
     if (id == 0 || http_db(c) == NULL) return;
-    char ids[24], sc[24];
-    snprintf(ids, sizeof ids, "%lld", id);
-    const char *v[] = {ids, api_scope(c, sc), api_shows_party(c) ? "true" : "false"};
-    PGresult *r = api_run(c, &STMT_GET, v, "reading a staff member");
+    db_args v;
+    db_args_of(&v, db_int(id), api_scope(c), db_bool(api_shows_party(c)));
+    PGresult *r = api_run(c, &STMT_GET, &v, "reading a staff member");
     if (r == NULL) return;
     if (PQntuples(r) != 1) {
         respond_problem(c, 404, "There is no such staff member.");
-    } else if (api_audit_read(c, "staff", ids, NULL) == 0) {
+    } else if (api_audit_read_id(c, "staff", id, NULL) == 0) {
         respond_resource_text(c, 200, PQgetvalue(r, 0, 0), (size_t)PQgetlength(r, 0, 0));
     }
     PQclear(r);
@@ -259,13 +248,14 @@ void staff_create(http_ctx *c)
     if (http_refuse_invalid(c, &v) || api_begin(c) != 0) goto out;
     long long unit = api_resolve_unit(c, in.unit_id, in.unit_code, in.unit_code ? "unit_code" : "unit_id", 1, &v);
     if (unit == -2 || check_refs(c, in.job_group, in.employment, &v) != 0 || http_refuse_invalid(c, &v)) goto out;
-    char us[24];
-    snprintf(us, sizeof us, "%lld", unit);
-    const char *iv[] = {in.code, in.full_name, us, in.job_group, in.employment, bool_text(in.party_given, in.party),
-                        in.joined_on, in.left_given && !in.left_null ? in.left_on : NULL,
-                        in.vneid_given && !in.vneid_null ? in.vneid_on : NULL, in.vneid_source,
-                        api_shows_party(c) ? "true" : "false"};
-    r = db_run(c->db, &STMT_INSERT, iv);
+    db_args iv;
+    db_args_of(&iv, db_text(in.code), db_text(in.full_name), db_int(unit), db_text(in.job_group),
+                    db_text(in.employment), db_text(bool_text(in.party_given, in.party)),
+                    db_text(in.joined_on),
+                    db_text(in.left_given && !in.left_null ? in.left_on : NULL),
+                    db_text(in.vneid_given && !in.vneid_null ? in.vneid_on : NULL),
+                    db_text(in.vneid_source), db_bool(api_shows_party(c)));
+    r = db_run(c->db, &STMT_INSERT, &iv);
     if (!db_ok(r)) {
         staff_write_error(c, r);
         goto out;
@@ -278,11 +268,11 @@ out:
 }
 
 /* Locks the staff member in scope (row: caller's view, full view); NULL after answering. */
-static PGresult *lock_staff(http_ctx *c, const char *ids)
+static PGresult *lock_staff(http_ctx *c, long long id)
 {
-    char sc[24];
-    const char *v[] = {ids, api_scope(c, sc), api_shows_party(c) ? "true" : "false"};
-    return api_lock_one(c, &STMT_LOCK, v, "There is no such staff member.", 1);
+    db_args v;
+    db_args_of(&v, db_int(id), api_scope(c), db_bool(api_shows_party(c)));
+    return api_lock_one(c, &STMT_LOCK, &v, "There is no such staff member.", 1);
 }
 
 void staff_update(http_ctx *c)
@@ -297,9 +287,7 @@ void staff_update(http_ctx *c)
     PGresult *cur = NULL, *r = NULL;
     read_staff_body(body, &in, api_shows_party(c), &v);
     if (http_refuse_invalid(c, &v) || api_begin(c) != 0) goto out;
-    char ids[24];
-    snprintf(ids, sizeof ids, "%lld", id);
-    cur = lock_staff(c, ids);
+    cur = lock_staff(c, id);
     if (cur == NULL) goto out;
     if (json_object_size(body) == 0) { /* nothing to change: no write, no audit entry */
         db_rollback(c->db);
@@ -316,20 +304,23 @@ void staff_update(http_ctx *c)
         db_rollback(c->db);
         goto out;
     }
-    char us[24];
-    snprintf(us, sizeof us, "%lld", unit);
-    const char *uv[] = {ids, in.code, in.full_name, unit > 0 ? us : NULL, in.job_group, in.employment,
-                        bool_text(in.party_given, in.party), in.joined_given ? in.joined_on : NULL,
-                        in.left_given ? "true" : "false", in.left_given && !in.left_null ? in.left_on : NULL,
-                        in.vneid_given ? "true" : "false", in.vneid_given && !in.vneid_null ? in.vneid_on : NULL,
-                        in.source_given ? "true" : "false", in.vneid_source, api_shows_party(c) ? "true" : "false"};
-    r = db_run(c->db, &STMT_UPDATE, uv);
+    db_args uv;
+    db_args_of(&uv, db_int(id), db_text(in.code), db_text(in.full_name), db_id(unit),
+                    db_text(in.job_group), db_text(in.employment),
+                    db_text(bool_text(in.party_given, in.party)),
+                    db_text(in.joined_given ? in.joined_on : NULL), db_bool(in.left_given),
+                    db_text(in.left_given && !in.left_null ? in.left_on : NULL),
+                    db_bool(in.vneid_given),
+                    db_text(in.vneid_given && !in.vneid_null ? in.vneid_on : NULL),
+                    db_bool(in.source_given), db_text(in.vneid_source),
+                    db_bool(api_shows_party(c)));
+    r = db_run(c->db, &STMT_UPDATE, &uv);
     if (!db_ok(r)) {
         staff_write_error(c, r);
         goto out;
     }
     const char *json = PQgetvalue(r, 0, 0);
-    if (api_audit(c, "update", "staff", ids, PQgetvalue(cur, 0, 1), PQgetvalue(r, 0, 1)) != 0 || api_commit(c) != 0)
+    if (api_audit_id(c, "update", "staff", id, PQgetvalue(cur, 0, 1), PQgetvalue(r, 0, 1)) != 0 || api_commit(c) != 0)
         goto out;
     respond_resource_text(c, 200, json, strlen(json));
 out:
@@ -343,19 +334,18 @@ void staff_delete(http_ctx *c)
 {
     long long id = http_path_id(c, "id");
     if (id == 0 || api_begin(c) != 0) return;
-    char ids[24];
-    snprintf(ids, sizeof ids, "%lld", id);
-    PGresult *cur = lock_staff(c, ids);
+    PGresult *cur = lock_staff(c, id);
     if (cur == NULL) return;
-    const char *v[] = {ids};
+    db_args v;
+    db_args_of(&v, db_int(id));
     /* Every row deleted is audited: one entry for the staff member and one for each of its
      * completions and attestations, all in this transaction. */
-    PGresult *gone = api_run(c, &STMT_DELETE_CASCADE, v, "deleting the staff member's learning records");
+    PGresult *gone = api_run(c, &STMT_DELETE_CASCADE, &v, "deleting the staff member's learning records");
     int failed = gone == NULL;
     for (int i = 0; !failed && i < PQntuples(gone); i++)
         failed = api_audit(c, "delete", PQgetvalue(gone, i, 0), PQgetvalue(gone, i, 1), PQgetvalue(gone, i, 2), NULL) != 0;
-    PGresult *r = failed ? NULL : api_run(c, &STMT_DELETE, v, "deleting the staff member");
-    if (r != NULL && api_audit(c, "delete", "staff", ids, PQgetvalue(cur, 0, 1), NULL) == 0 && api_commit(c) == 0)
+    PGresult *r = failed ? NULL : api_run(c, &STMT_DELETE, &v, "deleting the staff member");
+    if (r != NULL && api_audit_id(c, "delete", "staff", id, PQgetvalue(cur, 0, 1), NULL) == 0 && api_commit(c) == 0)
         respond_empty(c, 204);
     PQclear(r);
     PQclear(gone);

@@ -7,7 +7,8 @@
 /* One monthly figure: its statements and names. Statement parameters shared by both, in order:
  * list $1 scope, $2 unit_id, $3 under, $4 first day, $5 last day, $6 updated_since, $7 sort,
  * $8 limit, $9 offset[, $10 service, $11 target_group]; upsert $1 unit, $2 month, $3 count[,
- * $4 service, $5 target_group]; lock and delete $1 id, $2 scope. */
+ * $4 service, $5 target_group] (the bracketed ones only with has_groups); lock $1 id, $2 scope;
+ * delete $1 id. */
 typedef struct monthly {
     const char *entity, *prefix, *what, *not_found;
     const char *const *columns;
@@ -67,12 +68,12 @@ static monthly PATIENTS_SERVED = {
      3},
     {"patients_served_lock", "SELECT patients_served_json(p)" SCOPED("patients_served", "p") " FOR UPDATE OF p", 2},
     {"patients_served_delete", "DELETE FROM patients_served WHERE id = $1", 1}};
+DB_STMT_REGISTER(MONTHLY, &SUPPORT_COUNTS.list, &SUPPORT_COUNTS.upsert, &SUPPORT_COUNTS.lock, &SUPPORT_COUNTS.del,
+                 &PATIENTS_SERVED.list, &PATIENTS_SERVED.upsert, &PATIENTS_SERVED.lock, &PATIENTS_SERVED.del);
 
-static db_stmt STMT_GROUPS_ACTIVE = {
-    "support_groups_active",
+DB_STMT(STMT_GROUPS_ACTIVE, "support_groups_active",
     "SELECT EXISTS (SELECT 1 FROM support_services WHERE code = $1 AND active),"
-    " EXISTS (SELECT 1 FROM target_groups WHERE code = $2 AND active)",
-    2};
+    " EXISTS (SELECT 1 FROM target_groups WHERE code = $2 AND active)", 2);
 
 static void monthly_list(http_ctx *c, monthly *m)
 {
@@ -80,7 +81,8 @@ static void monthly_list(http_ctx *c, monthly *m)
     verrs v;
     verrs_init(&v);
     long long unit = 0, under = 0;
-    char sort[40], ls[24], os[24], first[11] = "", last[11] = "";
+    char sort[40], first[11] = "", last[11] = "";
+    long ls, os;
     const char *since = NULL, *service = NULL, *group = NULL, *ps = http_query(c, "period");
     int hu = http_query_id(c, "unit_id", &unit, &v) == 1, hn = http_query_id(c, "under", &under, &v) == 1;
     period p;
@@ -100,17 +102,20 @@ static void monthly_list(http_ctx *c, monthly *m)
     }
     http_query_timestamp(c, "updated_since", &since, &v);
     http_query_sort(c, sorts, "month", sort, &v);
-    api_page_params(c, &v, ls, os);
+    api_page_params(c, &v, &ls, &os);
     if (!api_query_ok(c, &v)) return;
     if (http_db(c) == NULL) return;
-    char sc[24], us[24], un[24];
-    snprintf(us, sizeof us, "%lld", unit);
-    snprintf(un, sizeof un, "%lld", under);
-    const char *pv[] = {api_scope(c, sc), hu ? us : NULL, hn ? un : NULL, first[0] ? first : NULL,
-                        last[0] ? last : NULL, since, sort, ls, os, service, group};
+    db_args pv;
+    db_args_of(&pv, api_scope(c), db_int_if(hu, unit), db_int_if(hn, under),
+                    db_text(first[0] ? first : NULL), db_text(last[0] ? last : NULL),
+                    db_text(since), db_text(sort), db_int(ls), db_int(os));
+    if (m->has_groups) {
+        db_arg_text(&pv, service);
+        db_arg_text(&pv, group);
+    }
     char what[64];
     snprintf(what, sizeof what, "listing %s", m->what);
-    PGresult *r = api_run(c, &m->list, pv, what);
+    PGresult *r = api_run(c, &m->list, &pv, what);
     if (r == NULL) return;
     api_list_answer(c, r, m->columns);
     PQclear(r);
@@ -156,17 +161,16 @@ static void monthly_upsert(http_ctx *c, monthly *m)
         if (jfield_string(body, "target_group", 1, 40, &group, &v) == 0) verrs_add(&v, "target_group", "is required");
     }
     json_t *cj = json_object_get(body, "count");
-    char count[24] = "";
     if (cj == NULL) verrs_add(&v, "count", "is required");
     else if (!json_is_integer(cj) || json_integer_value(cj) < 0 || json_integer_value(cj) > 2147483647)
         verrs_add(&v, "count", "must be a whole number from 0 to 2147483647");
-    else snprintf(count, sizeof count, "%lld", (long long)json_integer_value(cj));
     if (http_refuse_invalid(c, &v) || api_begin(c) != 0) goto out;
     long long unit = api_resolve_unit(c, uid, ucode, ucode ? "unit_code" : "unit_id", 0, &v);
     if (unit == -2) goto out;
     if (m->has_groups) {
-        const char *gv[] = {service, group};
-        r = api_run(c, &STMT_GROUPS_ACTIVE, gv, "checking reference codes");
+        db_args gv;
+        db_args_of(&gv, db_text(service), db_text(group));
+        r = api_run(c, &STMT_GROUPS_ACTIVE, &gv, "checking reference codes");
         if (r == NULL) goto out;
         if (strcmp(PQgetvalue(r, 0, 0), "t") != 0)
             verrs_add(&v, "service", "is not an active support service code (see /api/v1/support-services)");
@@ -179,11 +183,15 @@ static void monthly_upsert(http_ctx *c, monthly *m)
         db_rollback(c->db);
         goto out;
     }
-    char us[24], what[64];
-    snprintf(us, sizeof us, "%lld", unit);
+    char what[64];
     snprintf(what, sizeof what, "saving %s", m->what);
-    const char *uv[] = {us, month, count, service, group};
-    r = api_run(c, &m->upsert, uv, what);
+    db_args uv;
+    db_args_of(&uv, db_int(unit), db_text(month), db_int((long long)json_integer_value(cj)));
+    if (m->has_groups) {
+        db_arg_text(&uv, service);
+        db_arg_text(&uv, group);
+    }
+    r = api_run(c, &m->upsert, &uv, what);
     if (r == NULL) goto out;
     const char *id = PQgetvalue(r, 0, 0), *json = PQgetvalue(r, 0, 1);
     int created = strcmp(PQgetvalue(r, 0, 2), "t") == 0, changed = strcmp(PQgetvalue(r, 0, 4), "t") == 0;
@@ -206,14 +214,14 @@ static void monthly_delete(http_ctx *c, monthly *m)
 {
     long long id = http_path_id(c, "id");
     if (id == 0 || api_begin(c) != 0) return;
-    char ids[24], sc[24];
-    snprintf(ids, sizeof ids, "%lld", id);
-    const char *lv[] = {ids, api_scope(c, sc)};
-    PGresult *cur = api_lock_one(c, &m->lock, lv, m->not_found, 0);
+    db_args lv;
+    db_args_of(&lv, db_int(id), api_scope(c));
+    PGresult *cur = api_lock_one(c, &m->lock, &lv, m->not_found, 0);
     if (cur == NULL) return;
-    const char *dv[] = {ids};
-    PGresult *r = api_run(c, &m->del, dv, "deleting the figure");
-    if (r != NULL && api_audit(c, "delete", m->entity, ids, PQgetvalue(cur, 0, 0), NULL) == 0 && api_commit(c) == 0)
+    db_args dv;
+    db_args_of(&dv, db_int(id));
+    PGresult *r = api_run(c, &m->del, &dv, "deleting the figure");
+    if (r != NULL && api_audit_id(c, "delete", m->entity, id, PQgetvalue(cur, 0, 0), NULL) == 0 && api_commit(c) == 0)
         respond_empty(c, 204);
     PQclear(r);
     PQclear(cur);

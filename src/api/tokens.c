@@ -3,31 +3,24 @@
  * account is revoked when its password changes or it is disabled. Admins list and revoke anyone's. */
 #include "internal.h"
 
-static db_stmt STMT_CREATE = {
-    "tokens_create",
+DB_STMT(STMT_CREATE, "tokens_create",
     "WITH t AS (INSERT INTO api_tokens (user_id, name, prefix, token_hash, expires_on)"
     " VALUES ($1, $2, $3, $4, coalesce($5::date, current_date + 90)) RETURNING *)"
-    " SELECT t.id, api_token_json(t) FROM t",
-    5};
+    " SELECT t.id, api_token_json(t) FROM t", 5);
 
-static db_stmt STMT_CHECK_EXPIRY = {
-    "tokens_check_expiry",
-    "SELECT $1::date > current_date, $1::date <= current_date + 366", 1};
+DB_STMT(STMT_CHECK_EXPIRY, "tokens_check_expiry",
+    "SELECT $1::date > current_date, $1::date <= current_date + 366", 1);
 
-static db_stmt STMT_LIST = {
-    "tokens_list",
+DB_STMT(STMT_LIST, "tokens_list",
     "WITH f AS (SELECT * FROM api_tokens WHERE user_id = $1),"
     " p AS (SELECT * FROM f ORDER BY id DESC LIMIT $2 OFFSET $3)"
     " SELECT json_build_object('items', coalesce((SELECT json_agg(api_token_json(p) ORDER BY p.id DESC) FROM p), '[]'),"
-    " 'total', (SELECT count(*) FROM f), 'limit', $2::int, 'offset', $3::int)",
-    3};
+    " 'total', (SELECT count(*) FROM f), 'limit', $2::int, 'offset', $3::int)", 3);
 
-static db_stmt STMT_REVOKE = {
-    "tokens_revoke",
+DB_STMT(STMT_REVOKE, "tokens_revoke",
     "WITH t AS (SELECT * FROM api_tokens WHERE id = $1 AND (user_id = $2 OR $3::bool) FOR UPDATE),"
     " u AS (UPDATE api_tokens a SET revoked_at = coalesce(a.revoked_at, now()) FROM t WHERE a.id = t.id RETURNING a.*)"
-    " SELECT api_token_json(t), api_token_json(u) FROM t JOIN u ON u.id = t.id",
-    3};
+    " SELECT api_token_json(t), api_token_json(u) FROM t JOIN u ON u.id = t.id", 3);
 
 void tokens_create(http_ctx *c)
 {
@@ -47,8 +40,9 @@ void tokens_create(http_ctx *c)
     int has_exp = jfield_date(body, "expires_on", expires, &v) == 1;
     if (http_refuse_invalid(c, &v) || http_db(c) == NULL) goto out;
     if (has_exp) {
-        const char *ev[] = {expires};
-        PGresult *r = api_run(c, &STMT_CHECK_EXPIRY, ev, "checking the expiry");
+        db_args ev;
+        db_args_of(&ev, db_text(expires));
+        PGresult *r = api_run(c, &STMT_CHECK_EXPIRY, &ev, "checking the expiry");
         if (r == NULL) goto out;
         if (strcmp(PQgetvalue(r, 0, 0), "t") != 0) verrs_add(&v, "expires_on", "must be after today");
         else if (strcmp(PQgetvalue(r, 0, 1), "t") != 0)
@@ -56,17 +50,18 @@ void tokens_create(http_ctx *c)
         PQclear(r);
         if (http_refuse_invalid(c, &v)) goto out;
     }
-    char token[64], hash[65], prefix[16], uid[24];
+    char token[64], hash[65], prefix[16];
     token_random("bdh_", token, sizeof token);
     token_hash(token, hash);
     snprintf(prefix, sizeof prefix, "%.12s", token);
-    snprintf(uid, sizeof uid, "%lld", c->who.user_id);
     if (db_begin(c->db) != 0) {
         respond_problem(c, 503, "The database is unavailable; try again shortly.");
         goto out;
     }
-    const char *cv[] = {uid, name, prefix, hash, has_exp ? expires : NULL};
-    PGresult *r = api_run(c, &STMT_CREATE, cv, "creating the API token");
+    db_args cv;
+    db_args_of(&cv, db_int(c->who.user_id), db_text(name), db_text(prefix), db_text(hash),
+                    db_text(has_exp ? expires : NULL));
+    PGresult *r = api_run(c, &STMT_CREATE, &cv, "creating the API token");
     if (r == NULL) goto out;
     char id[24];
     snprintf(id, sizeof id, "%s", PQgetvalue(r, 0, 0));
@@ -101,12 +96,9 @@ void tokens_list(http_ctx *c)
         return;
     }
     if (http_db(c) == NULL) return;
-    char uid[24], l[24], o[24];
-    snprintf(uid, sizeof uid, "%lld", user);
-    snprintf(l, sizeof l, "%ld", limit);
-    snprintf(o, sizeof o, "%ld", offset);
-    const char *pv[] = {uid, l, o};
-    PGresult *r = api_run(c, &STMT_LIST, pv, "listing API tokens");
+    db_args pv;
+    db_args_of(&pv, db_int(user), db_int(limit), db_int(offset));
+    PGresult *r = api_run(c, &STMT_LIST, &pv, "listing API tokens");
     if (r == NULL) return;
     api_list_answer(c, r, NULL);
     PQclear(r);
@@ -116,15 +108,13 @@ void tokens_delete(http_ctx *c)
 {
     long long id = http_path_id(c, "id");
     if (id == 0 || http_db(c) == NULL) return;
-    char ids[24], uid[24];
-    snprintf(ids, sizeof ids, "%lld", id);
-    snprintf(uid, sizeof uid, "%lld", c->who.user_id);
     if (db_begin(c->db) != 0) {
         respond_problem(c, 503, "The database is unavailable; try again shortly.");
         return;
     }
-    const char *v[] = {ids, uid, c->who.role == ROLE_ADMIN ? "true" : "false"};
-    PGresult *r = api_run(c, &STMT_REVOKE, v, "revoking the API token");
+    db_args v;
+    db_args_of(&v, db_int(id), db_int(c->who.user_id), db_bool(c->who.role == ROLE_ADMIN));
+    PGresult *r = api_run(c, &STMT_REVOKE, &v, "revoking the API token");
     if (r == NULL) return;
     if (PQntuples(r) != 1) {
         PQclear(r);
@@ -132,7 +122,7 @@ void tokens_delete(http_ctx *c)
         respond_problem(c, 404, "There is no such API token.");
         return;
     }
-    int failed = api_audit(c, "revoke", "api_token", ids, PQgetvalue(r, 0, 0), PQgetvalue(r, 0, 1));
+    int failed = api_audit_id(c, "revoke", "api_token", id, PQgetvalue(r, 0, 0), PQgetvalue(r, 0, 1));
     PQclear(r);
     if (failed || api_commit(c) != 0) return;
     respond_empty(c, 204);

@@ -8,11 +8,9 @@ static const char *const UNIT_COLUMNS[] = {"id", "code", "name", "type", "parent
                                            "active", "opened_on", "closed_on", "created_at", "updated_at", NULL};
 
 /* bench/unit_get.sql runs this same statement through pgbench; keep them in step. */
-static db_stmt STMT_GET = {
-    "units_get", "SELECT unit_json(u) FROM units u WHERE u.id = $1 AND in_scope(u.path, $2)", 2};
+DB_STMT(STMT_GET, "units_get", "SELECT unit_json(u) FROM units u WHERE u.id = $1 AND in_scope(u.path, $2)", 2);
 
-static db_stmt STMT_LIST = {
-    "units_list",
+DB_STMT(STMT_LIST, "units_list",
     "WITH f AS (SELECT u.* FROM units u WHERE in_scope(u.path, $1)"
     "   AND ($2::bigint IS NULL OR u.parent_id = $2)"
     "   AND ($3::bigint IS NULL OR u.path <@ (SELECT s.path FROM units s WHERE s.id = $3))"
@@ -29,57 +27,44 @@ static db_stmt STMT_LIST = {
     "   CASE WHEN $8 = '-id' THEN f.id END DESC, f.id) AS rn FROM f ORDER BY rn LIMIT $9 OFFSET $10)"
     " SELECT json_build_object('items', coalesce((SELECT json_agg(unit_json(u) ORDER BY p.rn)"
     "   FROM p JOIN units u ON u.id = p.id), '[]'),"
-    " 'total', (SELECT count(*) FROM f), 'limit', $9::int, 'offset', $10::int)",
-    10};
+    " 'total', (SELECT count(*) FROM f), 'limit', $9::int, 'offset', $10::int)", 10);
 
-static db_stmt STMT_INSERT = {
-    "units_insert",
+DB_STMT(STMT_INSERT, "units_insert",
     "INSERT INTO units (code, name, type, parent_id, opened_on) VALUES ($1, $2, $3, $4, $5)"
-    " RETURNING units.id, unit_json(units)",
-    5};
+    " RETURNING units.id, unit_json(units)", 5);
 
-static db_stmt STMT_LOCK = {
-    "units_lock",
+DB_STMT(STMT_LOCK, "units_lock",
     "SELECT unit_json(u), u.active, u.parent_id, (SELECT count(*) FROM units k WHERE k.parent_id = u.id AND k.active),"
     " $3::bigint IS NOT NULL AND u.id = $3::bigint"
-    " FROM units u WHERE u.id = $1 AND in_scope(u.path, $2) FOR UPDATE",
-    3};
+    " FROM units u WHERE u.id = $1 AND in_scope(u.path, $2) FOR UPDATE", 3);
 
-static db_stmt STMT_MOVE = {"units_move", "SELECT unit_move($1, $2)", 2};
+DB_STMT(STMT_MOVE, "units_move", "SELECT unit_move($1, $2)", 2);
 
-static db_stmt STMT_UPDATE = {
-    "units_update",
+DB_STMT(STMT_UPDATE, "units_update",
     "UPDATE units SET code = coalesce($2, code), name = coalesce($3, name), type = coalesce($4, type),"
     " opened_on = CASE WHEN $6::bool THEN $5::date ELSE opened_on END, updated_at = now()"
-    " WHERE id = $1 RETURNING unit_json(units)",
-    6};
+    " WHERE id = $1 RETURNING unit_json(units)", 6);
 
-static db_stmt STMT_CLOSE = {
-    "units_close",
+DB_STMT(STMT_CLOSE, "units_close",
     "UPDATE units SET active = false, closed_on = $2::date, updated_at = now()"
-    " WHERE id = $1 RETURNING unit_json(units)",
-    2};
+    " WHERE id = $1 RETURNING unit_json(units)", 2);
 
-static db_stmt STMT_CLOSE_CHECK = {
-    "units_close_check",
-    "SELECT $2::date <= current_date, opened_on IS NULL OR $2::date >= opened_on FROM units WHERE id = $1", 2};
+DB_STMT(STMT_CLOSE_CHECK, "units_close_check",
+    "SELECT $2::date <= current_date, opened_on IS NULL OR $2::date >= opened_on FROM units WHERE id = $1", 2);
 
-static db_stmt STMT_TREE = {
-    "units_tree",
+DB_STMT(STMT_TREE, "units_tree",
     "SELECT u.id, u.parent_id, unit_json(u) FROM units r JOIN units u ON u.path <@ r.path"
     " WHERE r.id = $1 AND in_scope(r.path, $2)"
     "   AND nlevel(u.path) <= nlevel(r.path) + $3 AND (u.active OR $4::bool OR u.id = r.id)"
-    " ORDER BY nlevel(u.path), u.code",
-    4};
+    " ORDER BY nlevel(u.path), u.code", 4);
 
 void units_get(http_ctx *c)
 {
     long long id = http_path_id(c, "id");
     if (id == 0 || http_db(c) == NULL) return;
-    char ids[24], sc[24];
-    snprintf(ids, sizeof ids, "%lld", id);
-    const char *v[] = {ids, api_scope(c, sc)};
-    PGresult *r = api_run(c, &STMT_GET, v, "reading a unit");
+    db_args v;
+    db_args_of(&v, db_int(id), api_scope(c));
+    PGresult *r = api_run(c, &STMT_GET, &v, "reading a unit");
     if (r == NULL) return;
     if (PQntuples(r) != 1) respond_problem(c, 404, "There is no such unit.");
     else respond_resource_text(c, 200, PQgetvalue(r, 0, 0), (size_t)PQgetlength(r, 0, 0));
@@ -112,14 +97,11 @@ void units_list(http_ctx *c)
     http_query_page(c, &limit, &offset, &v);
     if (!api_query_ok(c, &v)) return;
     if (http_db(c) == NULL) return;
-    char sc[24], ps[24], us[24], ls[24], os[24];
-    snprintf(ps, sizeof ps, "%lld", parent);
-    snprintf(us, sizeof us, "%lld", under);
-    snprintf(ls, sizeof ls, "%ld", limit);
-    snprintf(os, sizeof os, "%ld", offset);
-    const char *pv[] = {api_scope(c, sc), has_parent ? ps : NULL, has_under ? us : NULL, type,
-                        has_active ? (active ? "true" : "false") : NULL, q, since, sort, ls, os};
-    PGresult *r = api_run(c, &STMT_LIST, pv, "listing units");
+    db_args pv;
+    db_args_of(&pv, api_scope(c), db_int_if(has_parent, parent), db_int_if(has_under, under),
+                    db_text(type), db_bool_if(has_active, active), db_text(q), db_text(since),
+                    db_text(sort), db_int(limit), db_int(offset));
+    PGresult *r = api_run(c, &STMT_LIST, &pv, "listing units");
     if (r == NULL) return;
     api_list_answer(c, r, UNIT_COLUMNS);
     PQclear(r);
@@ -184,11 +166,11 @@ static long long resolve_parent(http_ctx *c, const unit_input *in, verrs *v)
 }
 
 /* A unique violation on the code is the one 409 a unit write can meet. */
-static PGresult *run_write(http_ctx *c, db_stmt *st, const char *const *vals, const char *what)
+static PGresult *run_write(http_ctx *c, db_stmt *st, const db_args *args, const char *what)
 {
-    PGresult *r = db_run(c->db, st, vals);
+    PGresult *r = db_run(c->db, st, args);
     if (db_ok(r)) return r;
-    if (strcmp(db_sqlstate(r), "23505") == 0) {
+    if (db_error_class(c->db, r) == DB_ERR_UNIQUE) {
         respond_problem(c, 409, "Another unit already has this code.");
     } else if (strcmp(db_sqlstate(r), "23514") == 0 && strstr(PQresultErrorMessage(r), "subtree")) {
         json_t *e = json_pack("[{s:s, s:s}]", "field", "parent_id", "message", "a unit cannot move under itself or its own descendants");
@@ -223,10 +205,10 @@ void units_create(http_ctx *c)
     if (http_refuse_invalid(c, &v) || api_begin(c) != 0) goto out;
     long long parent = resolve_parent(c, &in, &v);
     if (parent == -2 || http_refuse_invalid(c, &v)) goto out;
-    char ps[24];
-    snprintf(ps, sizeof ps, "%lld", parent);
-    const char *iv[] = {in.code, in.name, in.type, parent > 0 ? ps : NULL, in.opened_given ? in.opened_on : NULL};
-    PGresult *r = run_write(c, &STMT_INSERT, iv, "creating a unit");
+    db_args iv;
+    db_args_of(&iv, db_text(in.code), db_text(in.name), db_text(in.type), db_id(parent),
+                    db_text(in.opened_given ? in.opened_on : NULL));
+    PGresult *r = run_write(c, &STMT_INSERT, &iv, "creating a unit");
     if (r == NULL) goto out;
     api_created(c, r, "unit", "/api/v1/units", 1);
     PQclear(r);
@@ -239,11 +221,9 @@ out:
  * is the caller's own unit) or NULL after answering. */
 static PGresult *lock_unit(http_ctx *c, long long id)
 {
-    char ids[24], sc[24], own[24];
-    snprintf(ids, sizeof ids, "%lld", id);
-    snprintf(own, sizeof own, "%lld", c->who.unit_id);
-    const char *v[] = {ids, api_scope(c, sc), c->who.role == ROLE_ADMIN ? NULL : own};
-    return api_lock_one(c, &STMT_LOCK, v, "There is no such unit.", 1);
+    db_args v;
+    db_args_of(&v, db_int(id), api_scope(c), db_int_if(c->who.role != ROLE_ADMIN, c->who.unit_id));
+    return api_lock_one(c, &STMT_LOCK, &v, "There is no such unit.", 1);
 }
 
 void units_update(http_ctx *c)
@@ -268,8 +248,6 @@ void units_update(http_ctx *c)
         goto out;
     }
     int own = strcmp(PQgetvalue(cur, 0, 4), "t") == 0;
-    char ids[24];
-    snprintf(ids, sizeof ids, "%lld", id);
     if (in.parent_given) {
         long long parent = resolve_parent(c, &in, &v);
         if (parent == -2) goto out;
@@ -284,20 +262,21 @@ void units_update(http_ctx *c)
                 respond_problem(c, 403, "You may not move the unit your account belongs to.");
                 goto out;
             }
-            char ps[24];
-            snprintf(ps, sizeof ps, "%lld", parent);
-            const char *mv[] = {ids, parent > 0 ? ps : NULL};
-            r = run_write(c, &STMT_MOVE, mv, "moving the unit");
+            db_args mv;
+            db_args_of(&mv, db_int(id), db_id(parent));
+            r = run_write(c, &STMT_MOVE, &mv, "moving the unit");
             if (r == NULL) goto out;
             PQclear(r);
         }
     }
-    const char *uv[] = {ids, in.code, in.name, in.type, in.opened_given && !in.opened_null ? in.opened_on : NULL,
-                        in.opened_given ? "true" : "false"};
-    r = run_write(c, &STMT_UPDATE, uv, "updating the unit");
+    db_args uv;
+    db_args_of(&uv, db_int(id), db_text(in.code), db_text(in.name), db_text(in.type),
+                    db_text(in.opened_given && !in.opened_null ? in.opened_on : NULL),
+                    db_bool(in.opened_given));
+    r = run_write(c, &STMT_UPDATE, &uv, "updating the unit");
     if (r == NULL) goto out;
     const char *json = PQgetvalue(r, 0, 0);
-    if (api_audit(c, "update", "unit", ids, PQgetvalue(cur, 0, 0), json) != 0 || api_commit(c) != 0) goto out;
+    if (api_audit_id(c, "update", "unit", id, PQgetvalue(cur, 0, 0), json) != 0 || api_commit(c) != 0) goto out;
     respond_resource_text(c, 200, json, strlen(json));
 out:
     PQclear(r);
@@ -337,16 +316,15 @@ void units_close(http_ctx *c)
         respond_problem(c, 409, "This unit still has open units under it; close or move them first.");
         goto out;
     }
-    char ids[24];
-    snprintf(ids, sizeof ids, "%lld", id);
     if (!has_date) {
         time_t now = time(NULL);
         struct tm tm;
         gmtime_r(&now, &tm);
         strftime(closed_on, sizeof closed_on, "%Y-%m-%d", &tm);
     }
-    const char *cv[] = {ids, closed_on};
-    r = api_run(c, &STMT_CLOSE_CHECK, cv, "checking the closing date");
+    db_args cv;
+    db_args_of(&cv, db_int(id), db_text(closed_on));
+    r = api_run(c, &STMT_CLOSE_CHECK, &cv, "checking the closing date");
     if (r == NULL) goto out;
     if (strcmp(PQgetvalue(r, 0, 0), "t") != 0) verrs_add(&v, "closed_on", "must not be in the future");
     else if (strcmp(PQgetvalue(r, 0, 1), "t") != 0) verrs_add(&v, "closed_on", "must not be before the unit opened");
@@ -357,9 +335,9 @@ void units_close(http_ctx *c)
         respond_problem_errors(c, 422, "The closing date is invalid; see errors.", v.list);
         goto out;
     }
-    r = api_run(c, &STMT_CLOSE, cv, "closing the unit");
+    r = api_run(c, &STMT_CLOSE, &cv, "closing the unit");
     if (r == NULL) goto out;
-    if (api_audit(c, "close", "unit", ids, PQgetvalue(cur, 0, 0), PQgetvalue(r, 0, 0)) != 0 ||
+    if (api_audit_id(c, "close", "unit", id, PQgetvalue(cur, 0, 0), PQgetvalue(r, 0, 0)) != 0 ||
         api_commit(c) != 0)
         goto out;
     respond_empty(c, 204);
@@ -381,11 +359,9 @@ void units_tree(http_ctx *c)
     http_query_bool(c, "include_closed", &closed, &v);
     if (!api_query_ok(c, &v)) return;
     if (http_db(c) == NULL) return;
-    char ids[24], sc[24], ds[24];
-    snprintf(ids, sizeof ids, "%lld", id);
-    snprintf(ds, sizeof ds, "%ld", depth);
-    const char *pv[] = {ids, api_scope(c, sc), ds, closed ? "true" : "false"};
-    PGresult *r = api_run(c, &STMT_TREE, pv, "reading the unit tree");
+    db_args pv;
+    db_args_of(&pv, db_int(id), api_scope(c), db_int(depth), db_bool(closed));
+    PGresult *r = api_run(c, &STMT_TREE, &pv, "reading the unit tree");
     if (r == NULL) return;
     if (PQntuples(r) == 0) {
         PQclear(r);

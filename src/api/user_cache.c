@@ -7,7 +7,6 @@
 
 #include <pthread.h>
 #include <stdatomic.h>
-#include <sys/select.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -75,6 +74,13 @@ static void clear_all(void)
     pthread_mutex_unlock(&UC.mu);
 }
 
+/* A notification's payload is the id of the user that changed. */
+static void forget_payload(const char *payload, void *arg)
+{
+    (void)arg;
+    user_cache_forget(atoll(payload));
+}
+
 static void *listen_loop(void *arg)
 {
     (void)arg;
@@ -83,7 +89,7 @@ static void *listen_loop(void *arg)
         if (db == NULL) {
             char err[256];
             db = db_open(UC.conninfo, err, sizeof err);
-            if (db == NULL || db_exec(db, "LISTEN bdhvs_users") != 0) {
+            if (db == NULL || db_listen(db, "bdhvs_users") != 0) {
                 db_close(db);
                 db = NULL;
                 for (int i = 0; i < 10 && !atomic_load(&UC.stop); i++) usleep(100 * 1000);
@@ -92,25 +98,12 @@ static void *listen_loop(void *arg)
             clear_all(); /* changes made while we were away were not heard */
             atomic_store(&UC.enabled, 1);
         }
-        PGconn *pg = db_pg(db);
-        int fd = PQsocket(pg);
-        fd_set rd;
-        FD_ZERO(&rd);
-        FD_SET(fd, &rd);
-        struct timeval tv = {0, 200 * 1000};
-        int n = select(fd + 1, &rd, NULL, NULL, &tv);
-        if (n < 0 || (n > 0 && PQconsumeInput(pg) == 0) || PQstatus(pg) != CONNECTION_OK) {
+        if (db_wait_notify(db, 200, forget_payload, NULL) < 0) {
             atomic_store(&UC.enabled, 0);
             clear_all();
             db_close(db);
             db = NULL;
             log_msg(LOG_WARN, "user-change listener lost its connection; user cache off until it reconnects");
-            continue;
-        }
-        PGnotify *note;
-        while ((note = PQnotifies(pg)) != NULL) {
-            user_cache_forget(atoll(note->extra));
-            PQfreemem(note);
         }
     }
     atomic_store(&UC.enabled, 0);

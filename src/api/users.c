@@ -10,15 +10,12 @@ static const char *const USER_COLUMNS[] = {"id", "username", "full_name", "role"
 
 #define USER_SCOPE " ($2::bigint IS NULL OR EXISTS (SELECT 1 FROM units x WHERE x.id = u.unit_id AND in_scope(x.path, $2)))"
 
-static db_stmt STMT_GET = {
-    "users_get", "SELECT user_json(u) FROM users u WHERE u.id = $1 AND" USER_SCOPE, 2};
+DB_STMT(STMT_GET, "users_get", "SELECT user_json(u) FROM users u WHERE u.id = $1 AND" USER_SCOPE, 2);
 
-static db_stmt STMT_LOCK = {
-    "users_lock",
-    "SELECT user_json(u), u.role, coalesce(u.unit_id, 0) FROM users u WHERE u.id = $1 AND" USER_SCOPE " FOR UPDATE", 2};
+DB_STMT(STMT_LOCK, "users_lock",
+    "SELECT user_json(u), u.role, coalesce(u.unit_id, 0) FROM users u WHERE u.id = $1 AND" USER_SCOPE " FOR UPDATE", 2);
 
-static db_stmt STMT_LIST = {
-    "users_list",
+DB_STMT(STMT_LIST, "users_list",
     "WITH f AS (SELECT u.* FROM users u WHERE"
     "   ($1::bigint IS NULL OR EXISTS (SELECT 1 FROM units x WHERE x.id = u.unit_id AND in_scope(x.path, $1)))"
     "   AND ($2::text IS NULL OR u.role = $2)"
@@ -38,38 +35,30 @@ static db_stmt STMT_LIST = {
     "   CASE WHEN $8 = '-id' THEN f.id END DESC, f.id) AS rn FROM f ORDER BY rn LIMIT $9 OFFSET $10)"
     " SELECT json_build_object('items', coalesce((SELECT json_agg(user_json(u) ORDER BY p.rn)"
     "   FROM p JOIN users u ON u.id = p.id), '[]'),"
-    " 'total', (SELECT count(*) FROM f), 'limit', $9::int, 'offset', $10::int)",
-    10};
+    " 'total', (SELECT count(*) FROM f), 'limit', $9::int, 'offset', $10::int)", 10);
 
-static db_stmt STMT_INSERT = {
-    "users_insert",
+DB_STMT(STMT_INSERT, "users_insert",
     "INSERT INTO users (username, full_name, password_hash, role, unit_id, active)"
-    " VALUES ($1, $2, $3, $4, $5, $6) RETURNING users.id, user_json(users)",
-    6};
+    " VALUES ($1, $2, $3, $4, $5, $6) RETURNING users.id, user_json(users)", 6);
 
-static db_stmt STMT_UPDATE = {
-    "users_update",
+DB_STMT(STMT_UPDATE, "users_update",
     "UPDATE users SET full_name = coalesce($2, full_name), role = coalesce($3, role),"
     " unit_id = CASE WHEN $4::bool THEN $5::bigint ELSE unit_id END, active = coalesce($6, active),"
     " password_hash = coalesce($7, password_hash),"
     " cred_version = cred_version + CASE WHEN $7 IS NULL THEN 0 ELSE 1 END, updated_at = now()"
-    " WHERE id = $1 RETURNING user_json(users)",
-    7};
+    " WHERE id = $1 RETURNING user_json(users)", 7);
 
-static db_stmt STMT_REVOKE_ALL = {
-    "users_revoke_all",
+DB_STMT(STMT_REVOKE_ALL, "users_revoke_all",
     "WITH r AS (UPDATE refresh_tokens SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL)"
-    " UPDATE api_tokens SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL AND $2::bool",
-    2};
+    " UPDATE api_tokens SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL AND $2::bool", 2);
 
 void users_get(http_ctx *c)
 {
     long long id = http_path_id(c, "id");
     if (id == 0 || http_db(c) == NULL) return;
-    char ids[24], sc[24];
-    snprintf(ids, sizeof ids, "%lld", id);
-    const char *v[] = {ids, api_scope(c, sc)};
-    PGresult *r = api_run(c, &STMT_GET, v, "reading a user");
+    db_args v;
+    db_args_of(&v, db_int(id), api_scope(c));
+    PGresult *r = api_run(c, &STMT_GET, &v, "reading a user");
     if (r == NULL) return;
     if (PQntuples(r) != 1) respond_problem(c, 404, "There is no such user.");
     else respond_resource_text(c, 200, PQgetvalue(r, 0, 0), (size_t)PQgetlength(r, 0, 0));
@@ -98,14 +87,11 @@ void users_list(http_ctx *c)
     http_query_page(c, &limit, &offset, &v);
     if (!api_query_ok(c, &v)) return;
     if (http_db(c) == NULL) return;
-    char sc[24], us[24], un[24], ls[24], os[24];
-    snprintf(us, sizeof us, "%lld", unit);
-    snprintf(un, sizeof un, "%lld", under);
-    snprintf(ls, sizeof ls, "%ld", limit);
-    snprintf(os, sizeof os, "%ld", offset);
-    const char *pv[] = {api_scope(c, sc), role, has_unit ? us : NULL, has_under ? un : NULL,
-                        has_active ? (active ? "true" : "false") : NULL, q, since, sort, ls, os};
-    PGresult *r = api_run(c, &STMT_LIST, pv, "listing users");
+    db_args pv;
+    db_args_of(&pv, api_scope(c), db_text(role), db_int_if(has_unit, unit),
+                    db_int_if(has_under, under), db_bool_if(has_active, active), db_text(q),
+                    db_text(since), db_text(sort), db_int(limit), db_int(offset));
+    PGresult *r = api_run(c, &STMT_LIST, &pv, "listing users");
     if (r == NULL) return;
     api_list_answer(c, r, USER_COLUMNS);
     PQclear(r);
@@ -215,13 +201,13 @@ void users_create(http_ctx *c)
         respond_problem(c, 403, NOT_YOURS);
         goto out;
     }
-    char us[24];
-    snprintf(us, sizeof us, "%lld", unit);
-    const char *iv[] = {in.username, in.full_name, hash, in.role_text, unit > 0 ? us : NULL,
-                        in.active_given && !in.active ? "false" : "true"};
-    r = db_run(c->db, &STMT_INSERT, iv);
+    db_args iv;
+    db_args_of(&iv, db_text(in.username), db_text(in.full_name), db_text(hash),
+                    db_text(in.role_text), db_id(unit),
+                    db_text(in.active_given && !in.active ? "false" : "true"));
+    r = db_run(c->db, &STMT_INSERT, &iv);
     if (!db_ok(r)) {
-        if (strcmp(db_sqlstate(r), "23505") == 0) respond_problem(c, 409, "This username is taken.");
+        if (db_error_class(c->db, r) == DB_ERR_UNIQUE) respond_problem(c, 409, "This username is taken.");
         else respond_db_error(c, r, "creating a user");
         db_rollback(c->db);
         goto out;
@@ -235,11 +221,11 @@ out:
 
 /* Locks the user in scope; answers 404, or 403 when the caller may not manage the user (unless
  * self is set and it is the caller), and returns NULL. */
-static PGresult *lock_user(http_ctx *c, const char *ids, int self)
+static PGresult *lock_user(http_ctx *c, long long id, int self)
 {
-    char sc[24];
-    const char *v[] = {ids, api_scope(c, sc)};
-    PGresult *r = api_lock_one(c, &STMT_LOCK, v, "There is no such user.", 1);
+    db_args v;
+    db_args_of(&v, db_int(id), api_scope(c));
+    PGresult *r = api_lock_one(c, &STMT_LOCK, &v, "There is no such user.", 1);
     if (r == NULL) return NULL;
     if (!self && !may_manage(c, role_parse(PQgetvalue(r, 0, 1)), atoll(PQgetvalue(r, 0, 2)))) {
         PQclear(r);
@@ -250,10 +236,11 @@ static PGresult *lock_user(http_ctx *c, const char *ids, int self)
     return r;
 }
 
-static int revoke_sessions(http_ctx *c, const char *ids, int api_tokens_too)
+static int revoke_sessions(http_ctx *c, long long id, int api_tokens_too)
 {
-    const char *v[] = {ids, api_tokens_too ? "true" : "false"};
-    PGresult *r = api_run(c, &STMT_REVOKE_ALL, v, "revoking sessions");
+    db_args v;
+    db_args_of(&v, db_int(id), db_bool(api_tokens_too));
+    PGresult *r = api_run(c, &STMT_REVOKE_ALL, &v, "revoking sessions");
     if (r == NULL) return -1;
     PQclear(r);
     return 0;
@@ -291,9 +278,7 @@ void users_update(http_ctx *c)
     char hash[AUTH_HASH_LEN];
     if (in.password && api_password_hash(c, in.password, hash) != 0) goto out;
     if (api_begin(c) != 0) goto out;
-    char ids[24];
-    snprintf(ids, sizeof ids, "%lld", id);
-    cur = lock_user(c, ids, self);
+    cur = lock_user(c, id, self);
     if (cur == NULL) goto out;
     if (json_object_size(body) == 0) { /* nothing to change: no write, no audit entry */
         db_rollback(c->db);
@@ -318,18 +303,18 @@ void users_update(http_ctx *c)
         respond_problem(c, 403, NOT_YOURS);
         goto out;
     }
-    char us[24];
-    snprintf(us, sizeof us, "%lld", unit);
-    const char *uv[] = {ids, in.full_name, in.role != ROLE_NONE ? in.role_text : NULL, in.unit_given ? "true" : "false",
-                        unit > 0 ? us : NULL, in.active_given ? (in.active ? "true" : "false") : NULL,
-                        in.password ? hash : NULL};
-    r = api_run(c, &STMT_UPDATE, uv, "updating the user");
+    db_args uv;
+    db_args_of(&uv, db_int(id), db_text(in.full_name),
+                    db_text(in.role != ROLE_NONE ? in.role_text : NULL), db_bool(in.unit_given),
+                    db_id(unit), db_bool_if(in.active_given, in.active),
+                    db_text(in.password ? hash : NULL));
+    r = api_run(c, &STMT_UPDATE, &uv, "updating the user");
     if (r == NULL) goto out;
     int disabled = in.active_given && !in.active;
     /* A new password or a disabled account ends every sign-in and every API token. */
-    if ((disabled || in.password) && revoke_sessions(c, ids, 1) != 0) goto out;
+    if ((disabled || in.password) && revoke_sessions(c, id, 1) != 0) goto out;
     const char *json = PQgetvalue(r, 0, 0);
-    if (api_audit(c, "update", "user", ids, PQgetvalue(cur, 0, 0), json) != 0 || api_commit(c) != 0) goto out;
+    if (api_audit_id(c, "update", "user", id, PQgetvalue(cur, 0, 0), json) != 0 || api_commit(c) != 0) goto out;
     user_cache_forget(id);
     respond_resource_text(c, 200, json, strlen(json));
 out:
@@ -348,14 +333,14 @@ void users_delete(http_ctx *c)
         return;
     }
     if (api_begin(c) != 0) return;
-    char ids[24];
-    snprintf(ids, sizeof ids, "%lld", id);
-    PGresult *cur = lock_user(c, ids, 0);
+    PGresult *cur = lock_user(c, id, 0);
     if (cur == NULL) return;
-    const char *uv[] = {ids, NULL, NULL, "false", NULL, "false", NULL};
-    PGresult *r = api_run(c, &STMT_UPDATE, uv, "disabling the user");
-    if (r != NULL && revoke_sessions(c, ids, 1) == 0 &&
-        api_audit(c, "disable", "user", ids, PQgetvalue(cur, 0, 0), PQgetvalue(r, 0, 0)) == 0 && api_commit(c) == 0) {
+    db_args uv;
+    db_args_of(&uv, db_int(id), db_null(), db_null(), db_text("false"), db_null(), db_text("false"),
+                    db_null());
+    PGresult *r = api_run(c, &STMT_UPDATE, &uv, "disabling the user");
+    if (r != NULL && revoke_sessions(c, id, 1) == 0 &&
+        api_audit_id(c, "disable", "user", id, PQgetvalue(cur, 0, 0), PQgetvalue(r, 0, 0)) == 0 && api_commit(c) == 0) {
         user_cache_forget(id);
         respond_empty(c, 204);
     }

@@ -1,5 +1,6 @@
 #include "bdhvs/migrate.h"
 #include "bdhvs/log.h"
+#include "conn.h"
 
 #include <dirent.h>
 #include <sodium.h>
@@ -112,6 +113,9 @@ static int load_files(const char *dir, mfile **out)
     return n;
 }
 
+DB_STMT(STMT_RECORD, "migrate_record",
+        "INSERT INTO schema_migrations (version, name, checksum) VALUES ($1, $2, $3)", 3);
+
 static int exec_ok(PGconn *pg, const char *sql)
 {
     PGresult *r = PQexec(pg, sql);
@@ -178,18 +182,16 @@ int migrate_run(db_conn *c, const char *dir, int *applied_now)
     for (int i = 0; i < n; i++) {
         if (is_applied[i]) continue;
         if (!exec_ok(pg, "BEGIN")) goto unlock;
-        char ver[16];
-        snprintf(ver, sizeof ver, "%d", files[i].version);
-        const char *vals[] = {ver, files[i].name, files[i].checksum};
         if (!exec_ok(pg, files[i].sql)) {
             log_msg(LOG_ERROR, "migration %s failed; nothing of it was applied", files[i].name);
             exec_ok(pg, "ROLLBACK");
             goto unlock;
         }
-        PGresult *r = PQexecParams(pg,
-                                   "INSERT INTO schema_migrations (version, name, checksum) VALUES ($1, $2, $3)",
-                                   3, NULL, vals, NULL, NULL, 0);
-        int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+        db_args a;
+        db_args_of(&a, db_int(files[i].version), db_text(files[i].name),
+                       db_text(files[i].checksum));
+        PGresult *r = db_run(c, &STMT_RECORD, &a);
+        int ok = db_ok(r);
         PQclear(r);
         if (!ok || !exec_ok(pg, "COMMIT")) {
             exec_ok(pg, "ROLLBACK");

@@ -1,7 +1,9 @@
 #include "bdhvs/db.h"
+#include "conn.h"
 #include "bdhvs/log.h"
 
 #include <errno.h>
+#include <sys/select.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -16,6 +18,7 @@ struct db_conn {
     int in_use;
     int broken;
     unsigned char prepared[DB_MAX_STMTS];
+    const PGresult *misuse; /* the last result db_run made up for a programming error */
 };
 
 struct db_pool {
@@ -229,21 +232,171 @@ static void note_failure(db_conn *c)
     if (PQstatus(c->pg) != CONNECTION_OK) c->broken = 1;
 }
 
-PGresult *db_run(db_conn *c, db_stmt *st, const char *const *values)
+void db_args_init(db_args *a)
+{
+    a->n = 0;
+    a->overflow = 0;
+}
+
+/* The next slot, or NULL (and overflow noted) when the array is full. */
+static int arg_slot(db_args *a)
+{
+    if (a->n >= DB_ARGS_MAX) {
+        a->overflow = 1;
+        return -1;
+    }
+    return a->n++;
+}
+
+void db_arg(db_args *a, db_val v)
+{
+    if (v.is_int) db_arg_int(a, v.n);
+    else db_arg_text(a, v.text);
+}
+
+void db_args_set(db_args *a, int n, const db_val *vals)
+{
+    db_args_init(a);
+    for (int i = 0; i < n; i++) db_arg(a, vals[i]);
+}
+
+void db_arg_text(db_args *a, const char *s)
+{
+    int i = arg_slot(a);
+    if (i >= 0) a->v[i] = s;
+}
+
+void db_arg_date(db_args *a, const char *yyyy_mm_dd)
+{
+    db_arg_text(a, yyyy_mm_dd);
+}
+
+void db_arg_null(db_args *a)
+{
+    db_arg_text(a, NULL);
+}
+
+void db_arg_int(db_args *a, long long n)
+{
+    int i = arg_slot(a);
+    if (i < 0) return;
+    snprintf(a->num[i], sizeof a->num[i], "%lld", n);
+    a->v[i] = a->num[i];
+}
+
+void db_arg_id(db_args *a, long long id)
+{
+    db_arg_int_if(a, id > 0, id);
+}
+
+void db_arg_bool(db_args *a, int b)
+{
+    db_arg_text(a, b ? "true" : "false");
+}
+
+void db_arg_int_if(db_args *a, int present, long long n)
+{
+    if (present) db_arg_int(a, n);
+    else db_arg_null(a);
+}
+
+void db_arg_bool_if(db_args *a, int present, int b)
+{
+    if (present) db_arg_bool(a, b);
+    else db_arg_null(a);
+}
+
+/* The statements DB_STMT put in the section bdhvs_stmts; weak, so a program without any links. */
+extern db_stmt *const __start_bdhvs_stmts[] __attribute__((weak));
+extern db_stmt *const __stop_bdhvs_stmts[] __attribute__((weak));
+
+int db_stmt_each(void (*fn)(db_stmt *st, void *arg), void *arg)
+{
+    int n = 0;
+    if (__start_bdhvs_stmts == NULL) return 0;
+    /* The compiler may align a registered array beyond a pointer: skip the padding between. */
+    for (db_stmt *const *p = __start_bdhvs_stmts; p < __stop_bdhvs_stmts; p++)
+        if (*p != NULL) {
+            fn(*p, arg);
+            n++;
+        }
+    return n;
+}
+
+/* Prepares st on c and checks that the server counts as many parameters as st declares.
+ * Returns NULL when done, else the failed result (a made-up one for a count mismatch). */
+static PGresult *prepare(db_conn *c, db_stmt *st, int slot, char *err, size_t errlen)
+{
+    PGresult *r = PQprepare(c->pg, st->name, st->sql, st->nparams, NULL);
+    if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+        note_failure(c);
+        snprintf(err, errlen, "preparing %s failed: %s", st->name, PQresultErrorMessage(r));
+        return r;
+    }
+    PQclear(r);
+    r = PQdescribePrepared(c->pg, st->name);
+    if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+        note_failure(c);
+        snprintf(err, errlen, "describing %s failed: %s", st->name, PQresultErrorMessage(r));
+        return r;
+    }
+    int server = PQnparams(r);
+    PQclear(r);
+    if (server != st->nparams) {
+        snprintf(err, errlen, "statement %s declares %d parameters but its SQL has %d", st->name, st->nparams,
+                 server);
+        char sql[160];
+        snprintf(sql, sizeof sql, "DEALLOCATE %s", st->name);
+        PQclear(PQexec(c->pg, sql));
+        r = PQmakeEmptyPGresult(c->pg, PGRES_FATAL_ERROR);
+        c->misuse = r;
+        return r;
+    }
+    c->prepared[slot] = 1;
+    return NULL;
+}
+
+int db_prepare(db_conn *c, db_stmt *st, char *err, size_t errlen)
 {
     int slot = stmt_slot(st);
+    if (c->prepared[slot]) return 0;
+    PGresult *r = prepare(c, st, slot, err, errlen);
+    if (r == NULL) return 0;
+    PQclear(r);
+    c->misuse = NULL;
+    return -1;
+}
+
+PGresult *db_run(db_conn *c, db_stmt *st, const db_args *args)
+{
+    int n = args ? args->n : 0;
+    c->misuse = NULL;
+    if (args != NULL && args->overflow) n = DB_ARGS_MAX + 1;
+    if (n != st->nparams) {
+        log_msg(LOG_ERROR, "statement %s takes %d parameters but was given %d%s; not run", st->name, st->nparams,
+                n > DB_ARGS_MAX ? DB_ARGS_MAX : n, n > DB_ARGS_MAX ? " or more" : "");
+        PGresult *r = PQmakeEmptyPGresult(c->pg, PGRES_FATAL_ERROR);
+        c->misuse = r;
+        return r;
+    }
+    int slot = stmt_slot(st);
     if (!c->prepared[slot]) {
-        PGresult *r = PQprepare(c->pg, st->name, st->sql, st->nparams, NULL);
-        if (PQresultStatus(r) != PGRES_COMMAND_OK) {
-            note_failure(c);
-            if (!c->broken)
-                log_msg(LOG_ERROR, "preparing %s failed: %s", st->name, PQresultErrorMessage(r));
+        char err[512];
+        PGresult *r = prepare(c, st, slot, err, sizeof err);
+        if (r != NULL) {
+            if (!c->broken) log_msg(LOG_ERROR, "%s", err);
             return r;
         }
-        PQclear(r);
-        c->prepared[slot] = 1;
     }
-    PGresult *r = PQexecPrepared(c->pg, st->name, st->nparams, values, NULL, NULL, 0);
+    PGresult *r = PQexecPrepared(c->pg, st->name, st->nparams, n ? args->v : NULL, NULL, NULL, 0);
+    if (!db_ok(r)) note_failure(c);
+    return r;
+}
+
+PGresult *db_query(db_conn *c, const char *sql)
+{
+    c->misuse = NULL;
+    PGresult *r = PQexec(c->pg, sql);
     if (!db_ok(r)) note_failure(c);
     return r;
 }
@@ -296,15 +449,86 @@ int db_is_broken(db_conn *c)
     return c->broken || PQstatus(c->pg) != CONNECTION_OK;
 }
 
-int db_error_status(db_conn *c, const PGresult *res)
+db_err db_error_class(db_conn *c, const PGresult *res)
 {
-    if (c != NULL && db_is_broken(c)) return 503;
+    if (res != NULL && db_ok(res)) return DB_OK;
+    if (c != NULL && db_is_broken(c)) return DB_ERR_UNAVAILABLE;
+    if (c != NULL && res != NULL && res == c->misuse) return DB_ERR_MISUSE;
     const char *st = db_sqlstate(res);
-    if (strcmp(st, "23505") == 0) return 409;
-    if (strncmp(st, "23", 2) == 0 || strncmp(st, "22", 2) == 0) return 422;
+    if (strcmp(st, "23505") == 0) return DB_ERR_UNIQUE;
+    if (strncmp(st, "23", 2) == 0) return DB_ERR_CONSTRAINT;
+    if (strncmp(st, "22", 2) == 0) return DB_ERR_VALUE;
     /* serialization failure, deadlock, timeouts, too many connections, shutting down */
     if (strcmp(st, "40001") == 0 || strcmp(st, "40P01") == 0 || strcmp(st, "57014") == 0 ||
         strncmp(st, "08", 2) == 0 || strncmp(st, "53", 2) == 0 || strncmp(st, "57P", 3) == 0)
-        return 503;
-    return 500;
+        return DB_ERR_UNAVAILABLE;
+    return DB_ERR_OTHER;
+}
+
+int db_copy_begin(db_conn *c, const char *sql)
+{
+    PGresult *r = PQexec(c->pg, sql);
+    int ok = PQresultStatus(r) == PGRES_COPY_IN;
+    if (!ok) note_failure(c);
+    PQclear(r);
+    return ok ? 0 : -1;
+}
+
+int db_copy_put(db_conn *c, const char *data, size_t len)
+{
+    while (len > 0) {
+        int part = len > (1u << 30) ? 1 << 30 : (int)len;
+        if (PQputCopyData(c->pg, data, part) != 1) {
+            note_failure(c);
+            return -1;
+        }
+        data += part;
+        len -= (size_t)part;
+    }
+    return 0;
+}
+
+PGresult *db_copy_end(db_conn *c, int ok)
+{
+    int sent = PQputCopyEnd(c->pg, ok ? NULL : "load abandoned") == 1;
+    PGresult *res = PQgetResult(c->pg);
+    PGresult *more;
+    while ((more = PQgetResult(c->pg)) != NULL) PQclear(more);
+    if (!sent && db_ok(res)) {
+        PQclear(res);
+        res = PQmakeEmptyPGresult(c->pg, PGRES_FATAL_ERROR);
+    }
+    if (res == NULL) res = PQmakeEmptyPGresult(c->pg, PGRES_FATAL_ERROR);
+    if (!db_ok(res)) note_failure(c);
+    return res;
+}
+
+int db_listen(db_conn *c, const char *channel)
+{
+    char sql[128];
+    snprintf(sql, sizeof sql, "LISTEN %s", channel);
+    return db_exec(c, sql);
+}
+
+int db_wait_notify(db_conn *c, int timeout_ms, void (*fn)(const char *payload, void *arg), void *arg)
+{
+    int fd = PQsocket(c->pg);
+    if (fd < 0) return -1;
+    fd_set rd;
+    FD_ZERO(&rd);
+    FD_SET(fd, &rd);
+    struct timeval tv = {timeout_ms / 1000, (timeout_ms % 1000) * 1000};
+    int n = select(fd + 1, &rd, NULL, NULL, &tv);
+    if (n < 0 || (n > 0 && PQconsumeInput(c->pg) == 0) || PQstatus(c->pg) != CONNECTION_OK) {
+        c->broken = 1;
+        return -1;
+    }
+    int count = 0;
+    PGnotify *note;
+    while ((note = PQnotifies(c->pg)) != NULL) {
+        fn(note->extra, arg);
+        PQfreemem(note);
+        count++;
+    }
+    return count;
 }

@@ -124,9 +124,23 @@ void respond_problem(http_ctx *c, int status, const char *detail)
     respond_problem_errors(c, status, detail, NULL);
 }
 
+int http_db_status(db_err e)
+{
+    switch (e) {
+    case DB_OK: return 200;
+    case DB_ERR_UNAVAILABLE: return 503;
+    case DB_ERR_UNIQUE: return 409;
+    case DB_ERR_CONSTRAINT:
+    case DB_ERR_VALUE: return 422;
+    case DB_ERR_MISUSE:
+    case DB_ERR_OTHER: break;
+    }
+    return 500;
+}
+
 void respond_db_error(http_ctx *c, const PGresult *res, const char *what)
 {
-    int status = db_error_status(c->db, res);
+    int status = http_db_status(db_error_class(c->db, res));
     if (status == 500 || status == 503)
         log_msg(status == 500 ? LOG_ERROR : LOG_WARN, "%s failed (request %s): %s", what,
                 c->request_id, res ? PQresultErrorMessage(res) : "no result");

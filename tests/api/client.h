@@ -103,6 +103,7 @@ long long db_count2(const char *sql, const char *p1, const char *p2);
 #define ASSERT_STATUS(r, s) ck_assert_msg((r)->status == (s), "expected %d, got %ld: %.400s", (s), (r)->status, (r)->body ? (r)->body : "")
 
 Suite *ops_suite(void);
+Suite *db_suite(void);
 Suite *auth_suite(void);
 Suite *tokens_suite(void);
 Suite *units_suite(void);

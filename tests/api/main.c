@@ -15,6 +15,7 @@ int main(void)
     T_INTEGRATION = login("provincial.system", pw);
 
     SRunner *sr = srunner_create(ops_suite());
+    srunner_add_suite(sr, db_suite());
     srunner_add_suite(sr, auth_suite());
     srunner_add_suite(sr, tokens_suite());
     srunner_add_suite(sr, units_suite());
