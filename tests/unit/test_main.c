@@ -15,6 +15,7 @@ int main(void)
     srunner_add_suite(sr, utf8_suite());
     srunner_add_suite(sr, client_addr_suite());
     srunner_add_suite(sr, accounts_suite());
+    srunner_add_suite(sr, user_cache_suite());
     srunner_run_all(sr, CK_NORMAL);
     int failed = srunner_ntests_failed(sr);
     srunner_free(sr);

@@ -10,4 +10,5 @@ Suite *csvin_suite(void);
 Suite *utf8_suite(void);
 Suite *client_addr_suite(void);
 Suite *accounts_suite(void);
+Suite *user_cache_suite(void);
 #endif
