@@ -259,14 +259,18 @@ fi
 # Framing the processes refuse (two Content-Length, Content-Length with Transfer-Encoding): nginx
 # refuses it first, and no process sees the request.
 before=$(($(requests_seen "$A_OPS" POST /api/v1/auth/login 401) + $(requests_seen "$B_OPS" POST /api/v1/auth/login 401)))
-f1=$(printf 'POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\n{}' |
-  timeout 10 bash -c "exec 3<>/dev/tcp/127.0.0.1/$NGX_PORT; cat >&3; head -n 1 <&3" 2>/dev/null | tr -d '\r' || true)
-f2=$(printf 'POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n' |
-  timeout 10 bash -c "exec 3<>/dev/tcp/127.0.0.1/$NGX_PORT; cat >&3; head -n 1 <&3" 2>/dev/null | tr -d '\r' || true)
+# raw NAME REQUEST: sends REQUEST as it is to nginx; NAME.raw holds the answer; prints its status line.
+raw() {
+  printf '%b' "$2" | timeout 10 bash -c "exec 3<>/dev/tcp/127.0.0.1/$NGX_PORT; cat >&3; cat <&3" >"$W/$1.raw" 2>/dev/null || true
+  head -n 1 "$W/$1.raw" | tr -d '\r'
+}
+f1=$(raw e-two-cl 'POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\n{}')
+f2=$(raw e-cl-te 'POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n')
 after=$(($(requests_seen "$A_OPS" POST /api/v1/auth/login 401) + $(requests_seen "$B_OPS" POST /api/v1/auth/login 401)))
 big=$(head -c 1100000 /dev/zero | tr '\0' 'x' | curl -sS -m 60 -o "$W/e-big.body" -w '%{http_code}' -X POST \
   "$N/api/v1/staff/import" -H "Authorization: Bearer $ADMIN" -H 'Content-Type: text/csv' --data-binary @- 2>>"$W/curl.log" || true)
 if [[ "$f1" == "HTTP/1.1 400 Bad Request" && "$f2" == "HTTP/1.1 400 Bad Request" && "$before" == "$after" &&
+  "$(grep -c 'urn:bdhvs:problem:bad-request' "$W/e-two-cl.raw" "$W/e-cl-te.raw" | cut -d: -f2 | tr '\n' ' ')" == "1 1 " &&
   "$big" == 413 ]] && jq -e '.status == 413 and (.request_id | length > 0)' "$W/e-big.body" >/dev/null 2>&1; then
   pass "multi e: nginx refuses two Content-Length and Content-Length with Transfer-Encoding (400) before any process, and a body over BDHVS_MAX_BODY with a problem document (413)"
 else
