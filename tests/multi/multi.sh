@@ -112,10 +112,14 @@ s4=$(req a-disable PATCH "$A/api/v1/users/$REP_ID" -H "Authorization: Bearer $AD
   -H 'Content-Type: application/json' -d '{"active": false}')
 s5=$(req a-me-b-after GET "$B/api/v1/me" -H "Authorization: Bearer $REP")
 s6=$(req a-me-a-after GET "$A/api/v1/me" -H "Authorization: Bearer $REP")
-if [[ -n "$REP" && "$s1 $s2 $s3 $s4 $s5 $s6" == "200 200 200 200 401 401" ]]; then
+# Both caches are on: each process's listener has its LISTEN session (else every request reads
+# the database and this check would prove nothing).
+listeners=$(sql -At -c "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()
+  AND query = 'LISTEN bdhvs_users'")
+if [[ -n "$REP" && "$listeners" == 2 && "$s1 $s2 $s3 $s4 $s5 $s6" == "200 200 200 200 401 401" ]]; then
   pass "multi a: a user disabled through A (PATCH active=false) is refused at once by B with a token issued before (200 200 -> 401)"
 else
-  fail "multi a: disable through A, then B: statuses $s1 $s2 $s3, PATCH $s4, then B $s5 A $s6 (want 200 200 200 200 401 401)"
+  fail "multi a: disable through A, then B: statuses $s1 $s2 $s3, PATCH $s4, then B $s5 A $s6 (want 200 200 200 200 401 401); listeners $listeners (want 2)"
 fi
 
 # ---- b. sign-in throttling across processes -------------------------------------------------
