@@ -118,6 +118,16 @@ multi_start() {
     }
     chown -R "$user:$group" "$nd"
     run_as=(setpriv --reuid="$user" --regid="$group" --clear-groups --)
+    # It must reach its folder: give the folders on the way the search bit for others (not read),
+    # as pg_ensure_traversable does for the postgres user.
+    local path="" part
+    local -a parts
+    IFS=/ read -ra parts <<<"${nd#/}"
+    for part in "${parts[@]}"; do
+      [[ -n "$part" ]] || continue
+      path="$path/$part"
+      "${run_as[@]}" test -x "$path" || chmod o+x "$path" || true
+    done
   fi
   if ! "${run_as[@]}" nginx -t -q -e stderr -p "$nd/" -c "$nd/nginx.conf" >"$nd/check.log" 2>&1; then
     warn "nginx -t refused $nd/nginx.conf:"
