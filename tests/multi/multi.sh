@@ -273,12 +273,14 @@ f2=$(raw e-cl-te 'POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\nConnection: clo
 after=$(($(requests_seen "$A_OPS" POST /api/v1/auth/login 401) + $(requests_seen "$B_OPS" POST /api/v1/auth/login 401)))
 big=$(head -c 1100000 /dev/zero | tr '\0' 'x' | curl -sS -m 60 -o "$W/e-big.body" -w '%{http_code}' -X POST \
   "$N/api/v1/staff/import" -H "Authorization: Bearer $ADMIN" -H 'Content-Type: text/csv' --data-binary @- 2>>"$W/curl.log" || true)
+metrics=$(req e-metrics GET "$N/metrics")
 if [[ "$f1" == "HTTP/1.1 400 Bad Request" && "$f2" == "HTTP/1.1 400 Bad Request" && "$before" == "$after" &&
+  "$metrics" == 404 &&
   "$(grep -c 'urn:bdhvs:problem:bad-request' "$W/e-two-cl.raw" "$W/e-cl-te.raw" | cut -d: -f2 | tr '\n' ' ')" == "1 1 " &&
   "$big" == 413 ]] && jq -e '.status == 413 and (.request_id | length > 0)' "$W/e-big.body" >/dev/null 2>&1; then
-  pass "multi e: nginx refuses two Content-Length and Content-Length with Transfer-Encoding (400) before any process, and a body over BDHVS_MAX_BODY with a problem document (413)"
+  pass "multi e: nginx refuses two Content-Length and Content-Length with Transfer-Encoding (400) before any process, and a body over BDHVS_MAX_BODY with a problem document (413); /metrics is not served through it"
 else
-  fail "multi e: framing through nginx: '$f1', '$f2' (process counters $before -> $after); body over the limit $big"
+  fail "multi e: framing through nginx: '$f1', '$f2' (process counters $before -> $after); body over the limit $big; /metrics $metrics"
 fi
 
 # ---- stop -----------------------------------------------------------------------------------
