@@ -10,6 +10,7 @@
 #   pg_conninfo PORT DBNAME           the libpq string the server uses (role bdhvs_app)
 #   pg_conninfo_owner PORT DBNAME     the libpq string migrations use (role bdhvs_owner)
 #   bdhvs_random_secret               48 random URL-safe characters
+#   bdhvs_jwt_secret                  BDHVS_JWT_SECRET, else the one kept in var/jwt-secret (made once)
 #
 # BDHVS_DATABASE_URL set by the user means: use that server, start no private cluster.
 
@@ -27,6 +28,7 @@ BDHVS_BASE_PACKAGES=(
   postgresql-15 postgresql-client-15
   curl jq ca-certificates
   clang-14 libclang-rt-14-dev # libFuzzer for tests/fuzz (scripts/fuzz, scripts/test)
+  nginx                       # in front of several processes (scripts/multi, tests/multi)
 )
 
 log() { printf '==> %s\n' "$*" >&2; }
@@ -75,6 +77,27 @@ bdhvs_deps() {
 bdhvs_random_secret() {
   # 36 random bytes are exactly 48 base64 characters (no padding); made URL-safe.
   head -c 36 /dev/urandom | base64 -w0 | tr '+/' '-_'
+}
+
+# Prints BDHVS_JWT_SECRET when set, else the secret kept in var/jwt-secret (generated the first
+# time), so that scripts/run and scripts/multi sign with the same one across restarts.
+bdhvs_jwt_secret() {
+  if [[ -n "${BDHVS_JWT_SECRET:-}" ]]; then
+    printf '%s\n' "$BDHVS_JWT_SECRET"
+    return 0
+  fi
+  local f="$BDHVS_ROOT/var/jwt-secret"
+  mkdir -p "$BDHVS_ROOT/var"
+  if [[ ! -s "$f" ]]; then
+    (
+      umask 077
+      bdhvs_random_secret >"$f.tmp"
+      mv "$f.tmp" "$f"
+    )
+    log "generated a JWT secret in var/jwt-secret"
+  fi
+  chmod 0600 "$f"
+  cat "$f"
 }
 
 # ---------------------------------------------------------------------------------------------

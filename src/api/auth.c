@@ -101,7 +101,8 @@ int api_authenticate(http_ctx *c, const char *token, caller *who)
          * disabled, demoted or moved account loses its rights at once, not when the token expires,
          * and a token issued before the last password change is void. */
         long long cv = who->cred_version;
-        if (user_cache_get(who->user_id, who)) return cv != who->cred_version ? 401 : 0;
+        unsigned long long ticket;
+        if (user_cache_get(who->user_id, who, &ticket)) return cv != who->cred_version ? 401 : 0;
         if (http_db(c) == NULL) return 503;
         db_args v;
         db_args_of(&v, db_int(who->user_id));
@@ -115,7 +116,7 @@ int api_authenticate(http_ctx *c, const char *token, caller *who)
         if (found) fill_caller(who, r, 0, 1, 2, 3, 4);
         PQclear(r);
         if (!found || (!who->all_units && who->unit_id == 0)) return 401;
-        user_cache_put(who);
+        user_cache_put(who, ticket);
         return cv != who->cred_version ? 401 : 0;
     }
     if (strlen(token) > 200) return 401;

@@ -89,8 +89,11 @@ int api_idem_commit(http_ctx *c, const char *endpoint, const char *key, const ch
 /* The signed-in users' rights cache (user_cache.c). */
 int user_cache_start(const char *conninfo);
 void user_cache_stop(void);
-int user_cache_get(long long id, caller *who); /* 1 on a fresh hit */
-void user_cache_put(const caller *who);
+int user_cache_enabled(void); /* 1 while the listener is connected */
+/* 1 on a fresh hit; on a miss, *ticket is what user_cache_put needs to keep the answer read. */
+int user_cache_get(long long id, caller *who, unsigned long long *ticket);
+/* Keeps who, unless the user (or one of its slot) was forgotten since the lookup that gave ticket. */
+void user_cache_put(const caller *who, unsigned long long ticket);
 void user_cache_forget(long long id);
 
 /* Handlers, one file each. */

@@ -2,7 +2,12 @@
  * that a JWT request needs no extra database round trip. Correctness comes from invalidation:
  * this process forgets a user as soon as it changes one, and a listener thread (LISTEN
  * bdhvs_users, fed by a trigger) forgets users that other processes changed. While the listener
- * is not connected, the cache is off and every request reads the database. */
+ * is not connected, the cache is off and every request reads the database.
+ * A lookup that misses takes a ticket (its slot's generation); forgetting a user, or clearing
+ * the cache, moves the generation on, and an answer read from the database is kept only with a
+ * ticket that is still current. Without it, a request that read a user just before another
+ * process (or thread) disabled them, and kept its answer just after the notification was heard,
+ * would keep the old rights for CACHE_TTL. */
 #include "internal.h"
 
 #include <pthread.h>
@@ -14,7 +19,8 @@
 #define CACHE_TTL 60     /* seconds: a bound on staleness should a notification be lost */
 
 typedef struct slot {
-    long long user_id; /* 0: empty */
+    long long user_id;      /* 0: empty */
+    unsigned long long gen; /* moves on whenever a user of this slot is forgotten */
     time_t loaded;
     caller who;
 } slot;
@@ -34,13 +40,18 @@ static slot *find(long long id)
     return &UC.slots[(unsigned long long)id * 0x9E3779B97F4A7C15ULL >> 52 & (CACHE_SLOTS - 1)];
 }
 
-int user_cache_get(long long id, caller *who)
+int user_cache_enabled(void)
 {
-    if (!atomic_load(&UC.enabled)) return 0;
+    return atomic_load(&UC.enabled);
+}
+
+int user_cache_get(long long id, caller *who, unsigned long long *ticket)
+{
     int hit = 0;
     pthread_mutex_lock(&UC.mu);
     slot *s = find(id);
-    if (s->user_id == id && time(NULL) - s->loaded < CACHE_TTL) {
+    *ticket = s->gen;
+    if (atomic_load(&UC.enabled) && s->user_id == id && time(NULL) - s->loaded < CACHE_TTL) {
         *who = s->who;
         hit = 1;
     }
@@ -48,14 +59,16 @@ int user_cache_get(long long id, caller *who)
     return hit;
 }
 
-void user_cache_put(const caller *who)
+void user_cache_put(const caller *who, unsigned long long ticket)
 {
     if (!atomic_load(&UC.enabled)) return;
     pthread_mutex_lock(&UC.mu);
     slot *s = find(who->user_id);
-    s->user_id = who->user_id;
-    s->loaded = time(NULL);
-    s->who = *who;
+    if (s->gen == ticket) { /* nobody of this slot was forgotten since the lookup */
+        s->user_id = who->user_id;
+        s->loaded = time(NULL);
+        s->who = *who;
+    }
     pthread_mutex_unlock(&UC.mu);
 }
 
@@ -64,13 +77,17 @@ void user_cache_forget(long long id)
     pthread_mutex_lock(&UC.mu);
     slot *s = find(id);
     if (s->user_id == id) s->user_id = 0;
+    s->gen++;
     pthread_mutex_unlock(&UC.mu);
 }
 
 static void clear_all(void)
 {
     pthread_mutex_lock(&UC.mu);
-    memset(UC.slots, 0, sizeof UC.slots);
+    for (int i = 0; i < CACHE_SLOTS; i++) {
+        UC.slots[i].user_id = 0;
+        UC.slots[i].gen++;
+    }
     pthread_mutex_unlock(&UC.mu);
 }
 

@@ -13,4 +13,5 @@ Suite *accounts_suite(void);
 Suite *http_text_suite(void);
 Suite *jfield_suite(void);
 Suite *import_cells_suite(void);
+Suite *user_cache_suite(void);
 #endif
