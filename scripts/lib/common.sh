@@ -29,6 +29,9 @@ BDHVS_BASE_PACKAGES=(
   clang-14 libclang-rt-14-dev # libFuzzer for tests/fuzz (scripts/fuzz, scripts/test)
 )
 
+# What scripts/test needs beyond that: Debian's chromium for the browser check (tests/browser).
+BDHVS_TEST_PACKAGES=(chromium)
+
 log() { printf '==> %s\n' "$*" >&2; }
 warn() { printf '!!! %s\n' "$*" >&2; }
 die() {
