@@ -85,7 +85,13 @@ try {
   await shot(page, 'console-signin.png');
   await page.type('#username', 'syt.manager');
   await page.type('#password', PASSWORD);
-  await Promise.all([page.waitForSelector('body[data-ready="tree"]', WAIT), page.click('#login button[type=submit]')]);
+  await Promise.all([
+    page.waitForSelector('body[data-ready="tree"], body[data-ready="error"]', WAIT),
+    page.click('#login button[type=submit]'),
+  ]);
+  if (await page.$('body[data-ready="error"]')) {
+    throw new Error(`the console could not load the unit tree: ${await page.$eval('#tree', (el) => el.textContent)}`);
+  }
   const who = await page.$eval('#who', (el) => el.textContent);
   check('console: syt.manager signs in', who.includes('manager'), `header shows "${who}"`);
   const stored = await page.evaluate(() => sessionStorage.getItem('bdhvs.token') !== null && localStorage.length === 0);
