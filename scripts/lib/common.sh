@@ -31,6 +31,9 @@ BDHVS_BASE_PACKAGES=(
   nginx                       # in front of several processes (scripts/multi, tests/multi)
 )
 
+# What scripts/test needs beyond that: Debian's chromium for the browser check (tests/browser).
+BDHVS_TEST_PACKAGES=(chromium)
+
 log() { printf '==> %s\n' "$*" >&2; }
 warn() { printf '!!! %s\n' "$*" >&2; }
 die() {

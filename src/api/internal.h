@@ -185,6 +185,7 @@ void ops_readyz(http_ctx *c);
 void ops_metrics(http_ctx *c);
 void ops_openapi(http_ctx *c);
 void ops_docs(http_ctx *c);
+void ops_console(http_ctx *c);
 
 /* A result cell's text, or NULL when the cell is SQL NULL (PQgetvalue gives "" then). The
  * text belongs to r. */

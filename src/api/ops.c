@@ -74,12 +74,25 @@ void ops_openapi(http_ctx *c)
     respond_bytes(c, 200, "application/yaml", (const char *)bdhvs_openapi_yaml, bdhvs_openapi_yaml_len);
 }
 
+/* The offline API reference: docs/api.html, rendered from openapi.yaml by scripts/docs (Redoc,
+ * self-contained) and embedded at build time (cmake/incbin.cmake). */
+extern const unsigned char bdhvs_docs_html[];
+extern const size_t bdhvs_docs_html_len;
+extern const unsigned char bdhvs_console_html[];
+extern const size_t bdhvs_console_html_len;
+
 void ops_docs(http_ctx *c)
 {
-    static const char page[] =
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>bdhvs API</title></head>"
-        "<body><h1>bdhvs API</h1><p>The complete contract is <a href=\"/openapi.yaml\">openapi.yaml</a> "
-        "(OpenAPI 3.1). Sign in with <code>POST /api/v1/auth/login</code> and send "
-        "<code>Authorization: Bearer &lt;token&gt;</code>.</p></body></html>";
-    respond_bytes(c, 200, "text/html; charset=utf-8", page, sizeof page - 1);
+    respond_bytes(c, 200, "text/html; charset=utf-8", (const char *)bdhvs_docs_html, bdhvs_docs_html_len);
+}
+
+/* The Department console (web/console/index.html): one static page whose script reads the public
+ * API with the token of whoever signs in there. It loads nothing from elsewhere. */
+void ops_console(http_ctx *c)
+{
+    http_set_header(c, "Content-Security-Policy",
+                    "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
+                    "connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; "
+                    "frame-ancestors 'none'");
+    respond_bytes(c, 200, "text/html; charset=utf-8", (const char *)bdhvs_console_html, bdhvs_console_html_len);
 }

@@ -47,6 +47,7 @@ const http_route api_routes[] = {
     {"GET", "/metrics", ops_metrics, ROLE_NONE},
     {"GET", "/openapi.yaml", ops_openapi, ROLE_NONE},
     {"GET", "/docs", ops_docs, ROLE_NONE},
+    {"GET", "/console", ops_console, ROLE_NONE}, /* /console/ too: empty segments are ignored */
 
     {"POST", "/api/v1/auth/login", auth_login, ROLE_NONE},
     {"POST", "/api/v1/auth/refresh", auth_refresh, ROLE_NONE},

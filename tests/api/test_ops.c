@@ -49,7 +49,21 @@ START_TEST(openapi_document_and_docs_are_served)
     r = http_get("/docs", NULL);
     ASSERT_STATUS(r, 200);
     ck_assert_ptr_nonnull(strstr(r->body, "/openapi.yaml"));
+    /* The rendered reference (docs/api.html), self-contained: Redoc inline, no CDN. */
+    ck_assert_ptr_nonnull(strstr(r->body, "<title>bdhvs API reference</title>"));
+    ck_assert_ptr_nonnull(strstr(r->body, "<meta name=\"bdhvs-openapi-sha256\""));
+    ck_assert_ptr_null(strstr(r->body, "<script src="));
     resp_free(r);
+    /* The Department console: one static page, everything it shows through the API. */
+    char ct[128], csp[512];
+    {
+        r = http_get("/console", NULL);
+        ASSERT_STATUS(r, 200);
+        ck_assert_str_eq(resp_header(r, "Content-Type", ct, sizeof ct), "text/html; charset=utf-8");
+        ck_assert_ptr_nonnull(strstr(resp_header(r, "Content-Security-Policy", csp, sizeof csp), "connect-src 'self'"));
+        ck_assert_ptr_nonnull(strstr(r->body, "/api/v1/indicators/rollup"));
+        resp_free(r);
+    }
 }
 END_TEST
 
