@@ -99,13 +99,8 @@ long long api_resolve_unit(http_ctx *c, long long id, const char *code, const ch
 {
     db_args pv;
     db_args_of(&pv, db_id(id), db_text(code), api_scope(c));
-    PGresult *r = db_run(c->db, &STMT_FIND_UNIT, &pv);
-    if (!db_ok(r)) {
-        respond_db_error(c, r, "finding a unit");
-        PQclear(r);
-        db_rollback(c->db);
-        return -2;
-    }
+    PGresult *r = api_run(c, &STMT_FIND_UNIT, &pv, "finding a unit");
+    if (r == NULL) return -2;
     long long found = -1;
     if (PQntuples(r) != 1) verrs_add(v, field, id > 0 && code ? "unit id and code do not name the same unit" : "no such unit");
     else if (require_open && strcmp(PQgetvalue(r, 0, 1), "t") != 0) verrs_add(v, field, "that unit is closed");
@@ -193,13 +188,8 @@ long long api_resolve_staff(http_ctx *c, long long id, const char *code, const c
 {
     db_args pv;
     db_args_of(&pv, db_id(id), db_text(code), api_scope(c));
-    PGresult *r = db_run(c->db, &STMT_FIND_STAFF, &pv);
-    if (!db_ok(r)) {
-        respond_db_error(c, r, "finding a staff member");
-        PQclear(r);
-        db_rollback(c->db);
-        return -2;
-    }
+    PGresult *r = api_run(c, &STMT_FIND_STAFF, &pv, "finding a staff member");
+    if (r == NULL) return -2;
     long long found = -1;
     if (PQntuples(r) != 1) {
         verrs_add(v, field, "no such staff member");

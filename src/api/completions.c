@@ -108,6 +108,8 @@ out:
     api_change_close(&w);
 }
 
+/* Locks the completion in scope (row: its JSON, the staff member's joined_on); NULL after
+ * answering 404 or 412. */
 static PGresult *lock_completion(http_ctx *c, long long id)
 {
     db_args v;

@@ -89,6 +89,7 @@ out:
     api_change_close(&w);
 }
 
+/* Locks the course (row: its JSON, its number of completions); NULL after answering 404 or 412. */
 static PGresult *lock_course(http_ctx *c, long long id)
 {
     db_args v;

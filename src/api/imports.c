@@ -744,7 +744,8 @@ static void sort_errors(errs *e)
 }
 
 /* Answers the 422 for e; if an error could not be built, refuses the load without a list that
- * would hide it. */
+ * would hide it. Always answers (a finishing helper): returns 0 after the 422, which the caller
+ * remembers under the Idempotency-Key, and -1 after the 503, which it does not. */
 static int answer_errors(http_ctx *c, errs *e)
 {
     char detail[200];

@@ -208,6 +208,8 @@ static PGresult *lock_user(http_ctx *c, long long id, int self)
     return r;
 }
 
+/* Revokes the user's refresh tokens (and API tokens when api_tokens_too) in the open
+ * transaction. Returns 0, or -1 after answering the database error. */
 static int revoke_sessions(http_ctx *c, long long id, int api_tokens_too)
 {
     db_args v;
