@@ -33,82 +33,64 @@ void attestations_list(http_ctx *c)
     static const char *const sorts[] = {"attested_on", "id", NULL};
     verrs v;
     verrs_init(&v);
+    api_list_query lq;
     long long staff = 0, unit = 0, under = 0;
-    char sort[40];
-    long ls, os;
-    const char *since = NULL, *skill = http_query(c, "skill");
+    const char *skill = http_query(c, "skill");
     int hs = http_query_id(c, "staff_id", &staff, &v) == 1, hu = http_query_id(c, "unit_id", &unit, &v) == 1;
     int hn = http_query_id(c, "under", &under, &v) == 1;
     if (skill && strlen(skill) > 40) verrs_add(&v, "skill", "is too long");
-    http_query_timestamp(c, "updated_since", &since, &v);
-    http_query_sort(c, sorts, "id", sort, &v);
-    api_page_params(c, &v, &ls, &os);
-    if (!api_query_ok(c, &v)) return;
-    if (http_db(c) == NULL) return;
+    if (api_refuse_list_query(c, &v, sorts, "id", &lq)) return;
     db_args pv;
     db_args_of(&pv, db_int_if(hs, staff), api_scope(c), db_int_if(hu, unit), db_int_if(hn, under),
-                    db_text(skill), db_text(since), db_text(sort), db_int(ls), db_int(os));
-    PGresult *r = api_run(c, &STMT_LIST, &pv, "listing attestations");
-    if (r == NULL) return;
-    api_list_answer(c, r, ATTESTATION_COLUMNS);
-    PQclear(r);
+                    db_text(skill), db_text(lq.since), db_text(lq.sort), db_int(lq.limit), db_int(lq.offset));
+    api_list(c, &STMT_LIST, &pv, "listing attestations", ATTESTATION_COLUMNS);
 }
 
 void attestations_create(http_ctx *c)
 {
     static const char *const fields[] = {"staff_id", "staff_code", "skill", "attested_on", NULL};
-    json_t *body = http_json_body(c, 0);
-    if (body == NULL) return;
-    verrs v;
-    verrs_init(&v);
-    PGresult *r = NULL;
+    api_change w;
+    if (api_change_open(c, &w, 0)) return;
     long long sid = 0;
     const char *scode = NULL, *skill = NULL;
     char on[11] = "", joined[11] = "", today[11];
-    json_refuse_unknown(body, fields, &v);
-    int hs = (jfield_id(body, "staff_id", &sid, &v) == 1) | (jfield_string(body, "staff_code", 1, 40, &scode, &v) == 1);
-    if (!hs && !json_object_get(body, "staff_id") && !json_object_get(body, "staff_code")) verrs_add(&v, "staff_id", "is required (or staff_code)");
-    if (jfield_string(body, "skill", 1, 40, &skill, &v) == 0) verrs_add(&v, "skill", "is required");
-    if (jfield_date(body, "attested_on", on, &v) == 0) verrs_add(&v, "attested_on", "is required");
+    json_refuse_unknown(w.body, fields, &w.v);
+    int hs = (jfield_id(w.body, "staff_id", &sid, &w.v) == 1) | (jfield_string(w.body, "staff_code", 1, 40, &scode, &w.v) == 1);
+    if (!hs && !json_object_get(w.body, "staff_id") && !json_object_get(w.body, "staff_code")) verrs_add(&w.v, "staff_id", "is required (or staff_code)");
+    if (jfield_string(w.body, "skill", 1, 40, &skill, &w.v) == 0) verrs_add(&w.v, "skill", "is required");
+    if (jfield_date(w.body, "attested_on", on, &w.v) == 0) verrs_add(&w.v, "attested_on", "is required");
     api_today(today);
-    if (on[0] && strcmp(on, today) > 0) verrs_add(&v, "attested_on", "must not be in the future");
-    if (http_refuse_invalid(c, &v) || api_begin(c) != 0) goto out;
-    long long staff = api_resolve_staff(c, sid, scode, scode ? "staff_code" : "staff_id", joined, &v);
+    if (on[0] && strcmp(on, today) > 0) verrs_add(&w.v, "attested_on", "must not be in the future");
+    if (http_refuse_invalid(c, &w.v) || api_begin(c) != 0) goto out;
+    long long staff = api_resolve_staff(c, sid, scode, scode ? "staff_code" : "staff_id", joined, &w.v);
     if (staff == -2) goto out;
     db_args kv;
     db_args_of(&kv, db_text(skill));
-    r = api_run(c, &STMT_SKILL_ACTIVE, &kv, "checking the skill");
-    if (r == NULL) goto out;
-    if (PQntuples(r) != 1) verrs_add(&v, "skill", "is not an active skill code (see /api/v1/skills)");
-    PQclear(r);
-    r = NULL;
-    if (http_refuse_invalid(c, &v)) goto out;
+    w.r = api_run(c, &STMT_SKILL_ACTIVE, &kv, "checking the skill");
+    if (w.r == NULL) goto out;
+    if (PQntuples(w.r) != 1) verrs_add(&w.v, "skill", "is not an active skill code (see /api/v1/skills)");
+    PQclear(w.r);
+    w.r = NULL;
+    if (http_refuse_invalid(c, &w.v)) goto out;
     db_args iv;
     db_args_of(&iv, db_int(staff), db_text(skill), db_text(on));
-    r = db_run(c->db, &STMT_INSERT, &iv);
-    if (!db_ok(r)) {
-        if (db_error_class(c->db, r) == DB_ERR_UNIQUE) {
+    w.r = db_run(c->db, &STMT_INSERT, &iv);
+    if (!db_ok(w.r)) {
+        if (db_error_class(c->db, w.r) == DB_ERR_UNIQUE) {
             respond_problem(c, 409, "This staff member already has an attestation of this skill.");
-        } else if (strcmp(db_sqlstate(r), "23503") == 0) {
+        } else if (strcmp(db_sqlstate(w.r), "23503") == 0) {
             json_t *e = json_pack("[{s:s, s:s}]", "field", "skill", "message", "is not a skill code (see /api/v1/skills)");
             respond_problem_errors(c, 422, "Some fields are invalid; see errors.", e);
             json_decref(e);
         } else {
-            respond_db_error(c, r, "creating an attestation");
+            respond_db_error(c, w.r, "creating an attestation");
         }
         db_rollback(c->db);
         goto out;
     }
-    char id[24];
-    snprintf(id, sizeof id, "%s", PQgetvalue(r, 0, 0));
-    const char *json = PQgetvalue(r, 0, 1);
-    if (api_audit(c, "create", "attestation", id, NULL, json) != 0 || api_commit(c) != 0) goto out;
-    api_location(c, "/api/v1/attestations", id);
-    respond_resource_text(c, 201, json, strlen(json));
+    api_created(c, w.r, "attestation", "/api/v1/attestations", 1);
 out:
-    PQclear(r);
-    verrs_free(&v);
-    json_decref(body);
+    api_change_close(&w);
 }
 
 void attestations_delete(http_ctx *c)
@@ -117,19 +99,6 @@ void attestations_delete(http_ctx *c)
     if (id == 0 || api_begin(c) != 0) return;
     db_args lv;
     db_args_of(&lv, db_int(id), api_scope(c));
-    PGresult *cur = api_run(c, &STMT_LOCK, &lv, "reading the attestation");
-    if (cur == NULL) return;
-    if (PQntuples(cur) != 1) {
-        PQclear(cur);
-        db_rollback(c->db);
-        respond_problem(c, 404, "There is no such attestation.");
-        return;
-    }
-    db_args v;
-    db_args_of(&v, db_int(id));
-    PGresult *r = api_run(c, &STMT_DELETE, &v, "deleting the attestation");
-    if (r != NULL && api_audit_id(c, "delete", "attestation", id, PQgetvalue(cur, 0, 0), NULL) == 0 && api_commit(c) == 0)
-        respond_empty(c, 204);
-    PQclear(r);
-    PQclear(cur);
+    PGresult *cur = api_lock_one(c, &STMT_LOCK, &lv, "There is no such attestation.", 0);
+    api_delete_locked(c, cur, 0, &STMT_DELETE, id, "deleting the attestation", "attestation");
 }

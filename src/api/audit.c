@@ -29,15 +29,12 @@ void audit_list(http_ctx *c)
     const char *entity = http_query(c, "entity"), *eid = http_query(c, "entity_id");
     if (entity && strlen(entity) > 40) verrs_add(&v, "entity", "is too long");
     if (eid && strlen(eid) > 100) verrs_add(&v, "entity_id", "is too long");
-    if (!api_query_ok(c, &v)) return;
+    if (api_refuse_bad_query(c, &v)) return;
     if (http_db(c) == NULL) return;
     db_args pv;
     db_args_of(&pv, db_text(entity), db_text(eid), db_int_if(has_uid, uid), db_text(since),
                     db_int(limit), db_int(offset));
-    PGresult *r = api_run(c, &STMT_LIST, &pv, "listing the audit trail");
-    if (r == NULL) return;
-    api_list_answer(c, r, AUDIT_COLUMNS);
-    PQclear(r);
+    api_list(c, &STMT_LIST, &pv, "listing the audit trail", AUDIT_COLUMNS);
 }
 
 DB_STMT(STMT_PSEUDONYMISE, "audit_pseudonymise", "SELECT audit_pseudonymise($1::int, 5000)", 1);

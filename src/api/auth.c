@@ -269,7 +269,7 @@ static void throttle_release(http_ctx *c, const throttle_keys *k, int success)
 }
 
 /* Audits a sign-in attempt (never the password): action "login" or "login_failed", entity
- * "session", the account's id when known, and the address. */
+ * "session", the account's id when known, and the address. Returns 0, or -1 after answering. */
 static int audit_signin(http_ctx *c, const char *action, long long user_id, const char *username)
 {
     json_t *o = json_pack("{s:s, s:s}", "username", username, "address", c->client_ip);

@@ -75,6 +75,14 @@ void api_list_answer(http_ctx *c, PGresult *res, const char *const *csv_columns)
     respond_json_text(c, 200, text, strlen(text));
 }
 
+void api_list(http_ctx *c, db_stmt *st, const db_args *args, const char *what, const char *const *csv_columns)
+{
+    PGresult *r = api_run(c, st, args, what);
+    if (r == NULL) return;
+    api_list_answer(c, r, csv_columns);
+    PQclear(r);
+}
+
 void api_location(http_ctx *c, const char *prefix, const char *id)
 {
     char loc[128];
@@ -91,13 +99,8 @@ long long api_resolve_unit(http_ctx *c, long long id, const char *code, const ch
 {
     db_args pv;
     db_args_of(&pv, db_id(id), db_text(code), api_scope(c));
-    PGresult *r = db_run(c->db, &STMT_FIND_UNIT, &pv);
-    if (!db_ok(r)) {
-        respond_db_error(c, r, "finding a unit");
-        PQclear(r);
-        db_rollback(c->db);
-        return -2;
-    }
+    PGresult *r = api_run(c, &STMT_FIND_UNIT, &pv, "finding a unit");
+    if (r == NULL) return -2;
     long long found = -1;
     if (PQntuples(r) != 1) verrs_add(v, field, id > 0 && code ? "unit id and code do not name the same unit" : "no such unit");
     else if (require_open && strcmp(PQgetvalue(r, 0, 1), "t") != 0) verrs_add(v, field, "that unit is closed");
@@ -185,13 +188,8 @@ long long api_resolve_staff(http_ctx *c, long long id, const char *code, const c
 {
     db_args pv;
     db_args_of(&pv, db_id(id), db_text(code), api_scope(c));
-    PGresult *r = db_run(c->db, &STMT_FIND_STAFF, &pv);
-    if (!db_ok(r)) {
-        respond_db_error(c, r, "finding a staff member");
-        PQclear(r);
-        db_rollback(c->db);
-        return -2;
-    }
+    PGresult *r = api_run(c, &STMT_FIND_STAFF, &pv, "finding a staff member");
+    if (r == NULL) return -2;
     long long found = -1;
     if (PQntuples(r) != 1) {
         verrs_add(v, field, "no such staff member");
@@ -203,12 +201,12 @@ long long api_resolve_staff(http_ctx *c, long long id, const char *code, const c
     return found;
 }
 
-int api_query_ok(http_ctx *c, verrs *v)
+int api_refuse_bad_query(http_ctx *c, verrs *v)
 {
-    int ok = verrs_count(v) == 0;
-    if (!ok) api_bad_query(c, v);
+    int bad = verrs_count(v) != 0;
+    if (bad) api_bad_query(c, v);
     verrs_free(v);
-    return ok;
+    return bad;
 }
 
 PGresult *api_lock_one(http_ctx *c, db_stmt *st, const db_args *args, const char *not_found, int if_match)
@@ -237,6 +235,118 @@ void api_created(http_ctx *c, PGresult *r, const char *entity, const char *prefi
     if (api_audit(c, "create", entity, id, NULL, PQgetvalue(r, 0, audit_col)) != 0 || api_commit(c) != 0) return;
     api_location(c, prefix, id);
     respond_resource_text(c, 201, json, strlen(json));
+}
+
+PGresult *api_run_unique(http_ctx *c, db_stmt *st, const db_args *args, const char *what, const char *taken)
+{
+    PGresult *r = db_run(c->db, st, args);
+    if (db_ok(r)) return r;
+    if (db_error_class(c->db, r) == DB_ERR_UNIQUE) respond_problem(c, 409, taken);
+    else respond_db_error(c, r, what);
+    db_rollback(c->db);
+    PQclear(r);
+    return NULL;
+}
+
+void api_answer_one(http_ctx *c, db_stmt *st, const db_args *args, const char *what, const char *not_found)
+{
+    PGresult *r = api_run(c, st, args, what);
+    if (r == NULL) return;
+    if (PQntuples(r) != 1) respond_problem(c, 404, not_found);
+    else respond_resource_text(c, 200, PQgetvalue(r, 0, 0), (size_t)PQgetlength(r, 0, 0));
+    PQclear(r);
+}
+
+void api_get_one(http_ctx *c, db_stmt *st, int scoped, const char *what, const char *not_found)
+{
+    long long id = http_path_id(c, "id");
+    if (id == 0 || http_db(c) == NULL) return;
+    db_args v;
+    db_args_of(&v, db_int(id));
+    if (scoped) db_arg(&v, api_scope(c));
+    api_answer_one(c, st, &v, what, not_found);
+}
+
+int api_change_open(http_ctx *c, api_change *w, int with_id)
+{
+    memset(w, 0, sizeof *w);
+    if (with_id && (w->id = http_path_id(c, "id")) == 0) return 1;
+    w->body = http_json_body(c, 0);
+    if (w->body == NULL) return 1;
+    verrs_init(&w->v);
+    return 0;
+}
+
+int api_change_lock(http_ctx *c, api_change *w, PGresult *(*lock)(http_ctx *c, long long id))
+{
+    if (http_refuse_invalid(c, &w->v) || api_begin(c) != 0) return 1;
+    w->cur = lock(c, w->id);
+    return w->cur == NULL || api_answer_unchanged(c, w->body, w->cur);
+}
+
+void api_change_close(api_change *w)
+{
+    PQclear(w->r);
+    PQclear(w->cur);
+    verrs_free(&w->v);
+    json_decref(w->body);
+}
+
+int api_answer_unchanged(http_ctx *c, json_t *body, const PGresult *cur)
+{
+    if (json_object_size(body) != 0) return 0;
+    db_rollback(c->db); /* nothing to change: no write, no audit entry */
+    respond_resource_text(c, 200, PQgetvalue(cur, 0, 0), (size_t)PQgetlength(cur, 0, 0));
+    return 1;
+}
+
+void api_updated(http_ctx *c, const PGresult *cur, const PGresult *r, const char *entity, long long id, int audit_col)
+{
+    if (api_audit_id(c, "update", entity, id, PQgetvalue(cur, 0, audit_col), PQgetvalue(r, 0, audit_col)) != 0 ||
+        api_commit(c) != 0)
+        return;
+    respond_resource_text(c, 200, PQgetvalue(r, 0, 0), (size_t)PQgetlength(r, 0, 0));
+}
+
+void api_delete_locked(http_ctx *c, PGresult *cur, int before_col, db_stmt *del, long long id, const char *what,
+                       const char *entity)
+{
+    if (cur == NULL) return;
+    db_args v;
+    db_args_of(&v, db_int(id));
+    PGresult *r = api_run(c, del, &v, what);
+    if (r != NULL && api_audit_id(c, "delete", entity, id, PQgetvalue(cur, 0, before_col), NULL) == 0 &&
+        api_commit(c) == 0)
+        respond_empty(c, 204);
+    PQclear(r);
+    PQclear(cur);
+}
+
+DB_STMT(STMT_UNIT_IN_SCOPE, "common_unit_in_scope",
+    "SELECT 1 FROM units u WHERE u.id = $1 AND in_scope(u.path, $2)", 2);
+
+int api_refuse_list_query(http_ctx *c, verrs *v, const char *const *sorts, const char *dflt_sort, api_list_query *q)
+{
+    q->since = NULL;
+    q->sort[0] = '\0';
+    http_query_timestamp(c, "updated_since", &q->since, v);
+    if (sorts != NULL) http_query_sort(c, sorts, dflt_sort, q->sort, v);
+    api_page_params(c, v, &q->limit, &q->offset);
+    return api_refuse_bad_query(c, v) || http_db(c) == NULL;
+}
+
+int api_refuse_unit_not_found(http_ctx *c, long long unit_id)
+{
+    db_args v;
+    db_args_of(&v, db_int(unit_id), api_scope(c));
+    PGresult *r = api_run(c, &STMT_UNIT_IN_SCOPE, &v, "finding the unit");
+    if (r == NULL) return 1;
+    int found = PQntuples(r) == 1;
+    PQclear(r);
+    if (found) return 0;
+    db_rollback(c->db);
+    respond_problem(c, 404, "There is no such unit.");
+    return 1;
 }
 
 const char *api_cell(const PGresult *r, int row, int col)

@@ -43,97 +43,73 @@ void completions_list(http_ctx *c)
     static const char *const sorts[] = {"completed_on", "id", "staff_code", NULL};
     verrs v;
     verrs_init(&v);
+    api_list_query lq;
     long long staff = 0, course = 0, unit = 0, under = 0;
     int cfc = 0;
-    char from[11] = "", to[11] = "", sort[40];
-    long ls, os;
-    const char *since = NULL;
+    char from[11] = "", to[11] = "";
     int hs = http_query_id(c, "staff_id", &staff, &v) == 1, hc = http_query_id(c, "course_id", &course, &v) == 1;
     int hu = http_query_id(c, "unit_id", &unit, &v) == 1, hn = http_query_id(c, "under", &under, &v) == 1;
     int hf = http_query_date(c, "completed_from", from, &v) == 1, ht = http_query_date(c, "completed_to", to, &v) == 1;
     int hb = http_query_bool(c, "counts_for_campaign", &cfc, &v) == 1;
-    http_query_timestamp(c, "updated_since", &since, &v);
-    http_query_sort(c, sorts, "id", sort, &v);
-    api_page_params(c, &v, &ls, &os);
-    if (!api_query_ok(c, &v)) return;
-    if (http_db(c) == NULL) return;
+    if (api_refuse_list_query(c, &v, sorts, "id", &lq)) return;
     db_args pv;
     db_args_of(&pv, db_int_if(hs, staff), api_scope(c), db_int_if(hc, course), db_int_if(hu, unit),
                     db_int_if(hn, under), db_text(hf ? from : NULL), db_text(ht ? to : NULL),
-                    db_bool_if(hb, cfc), db_text(since), db_text(sort), db_int(ls), db_int(os));
-    PGresult *r = api_run(c, &STMT_LIST, &pv, "listing completions");
-    if (r == NULL) return;
-    api_list_answer(c, r, COMPLETION_COLUMNS);
-    PQclear(r);
+                    db_bool_if(hb, cfc), db_text(lq.since), db_text(lq.sort), db_int(lq.limit), db_int(lq.offset));
+    api_list(c, &STMT_LIST, &pv, "listing completions", COMPLETION_COLUMNS);
 }
 
 void completions_get(http_ctx *c)
 {
-    long long id = http_path_id(c, "id");
-    if (id == 0 || http_db(c) == NULL) return;
-    db_args v;
-    db_args_of(&v, db_int(id), api_scope(c));
-    PGresult *r = api_run(c, &STMT_GET, &v, "reading a completion");
-    if (r == NULL) return;
-    if (PQntuples(r) != 1) respond_problem(c, 404, "There is no such completion.");
-    else respond_resource_text(c, 200, PQgetvalue(r, 0, 0), (size_t)PQgetlength(r, 0, 0));
-    PQclear(r);
+    api_get_one(c, &STMT_GET, 1, "reading a completion", "There is no such completion.");
 }
 
 void completions_create(http_ctx *c)
 {
     static const char *const fields[] = {"staff_id", "staff_code", "course_id", "course_code", "completed_on",
                                          "certificate_no", NULL};
-    json_t *body = http_json_body(c, 0);
-    if (body == NULL) return;
-    verrs v;
-    verrs_init(&v);
-    PGresult *r = NULL;
+    api_change w;
+    if (api_change_open(c, &w, 0)) return;
     long long sid = 0, cid = 0;
     const char *scode = NULL, *ccode = NULL, *cert = NULL;
     char done[11] = "", joined[11] = "", today[11];
-    json_refuse_unknown(body, fields, &v);
-    int hs = (jfield_id(body, "staff_id", &sid, &v) == 1) | (jfield_string(body, "staff_code", 1, 40, &scode, &v) == 1);
-    int hc = (jfield_id(body, "course_id", &cid, &v) == 1) | (jfield_string(body, "course_code", 1, 100, &ccode, &v) == 1);
-    if (!hs && !json_object_get(body, "staff_id") && !json_object_get(body, "staff_code")) verrs_add(&v, "staff_id", "is required (or staff_code)");
-    if (!hc && !json_object_get(body, "course_id") && !json_object_get(body, "course_code")) verrs_add(&v, "course_id", "is required (or course_code)");
-    if (jfield_date(body, "completed_on", done, &v) == 0) verrs_add(&v, "completed_on", "is required");
-    json_t *cj = json_object_get(body, "certificate_no");
-    if (cj == NULL || !json_is_null(cj)) jfield_string(body, "certificate_no", 1, 100, &cert, &v);
+    json_refuse_unknown(w.body, fields, &w.v);
+    int hs = (jfield_id(w.body, "staff_id", &sid, &w.v) == 1) | (jfield_string(w.body, "staff_code", 1, 40, &scode, &w.v) == 1);
+    int hc = (jfield_id(w.body, "course_id", &cid, &w.v) == 1) | (jfield_string(w.body, "course_code", 1, 100, &ccode, &w.v) == 1);
+    if (!hs && !json_object_get(w.body, "staff_id") && !json_object_get(w.body, "staff_code")) verrs_add(&w.v, "staff_id", "is required (or staff_code)");
+    if (!hc && !json_object_get(w.body, "course_id") && !json_object_get(w.body, "course_code")) verrs_add(&w.v, "course_id", "is required (or course_code)");
+    if (jfield_date(w.body, "completed_on", done, &w.v) == 0) verrs_add(&w.v, "completed_on", "is required");
+    json_t *cj = json_object_get(w.body, "certificate_no");
+    if (cj == NULL || !json_is_null(cj)) jfield_string(w.body, "certificate_no", 1, 100, &cert, &w.v);
     api_today(today);
-    if (done[0] && strcmp(done, today) > 0) verrs_add(&v, "completed_on", "must not be in the future");
-    if (http_refuse_invalid(c, &v) || api_begin(c) != 0) goto out;
-    long long staff = api_resolve_staff(c, sid, scode, scode ? "staff_code" : "staff_id", joined, &v);
+    if (done[0] && strcmp(done, today) > 0) verrs_add(&w.v, "completed_on", "must not be in the future");
+    if (http_refuse_invalid(c, &w.v) || api_begin(c) != 0) goto out;
+    long long staff = api_resolve_staff(c, sid, scode, scode ? "staff_code" : "staff_id", joined, &w.v);
     if (staff == -2) goto out;
     db_args kv;
     db_args_of(&kv, db_id(cid), db_text(ccode));
-    r = api_run(c, &STMT_COURSE, &kv, "finding the course");
-    if (r == NULL) goto out;
-    long long course = PQntuples(r) == 1 ? atoll(PQgetvalue(r, 0, 0)) : 0;
-    PQclear(r);
-    r = NULL;
-    if (course == 0) verrs_add(&v, ccode ? "course_code" : "course_id", "no such course");
-    if (staff > 0 && strcmp(done, joined) < 0) verrs_add(&v, "completed_on", "is before the staff member joined (%s)", joined);
-    if (http_refuse_invalid(c, &v)) {
+    w.r = api_run(c, &STMT_COURSE, &kv, "finding the course");
+    if (w.r == NULL) goto out;
+    long long course = PQntuples(w.r) == 1 ? atoll(PQgetvalue(w.r, 0, 0)) : 0;
+    PQclear(w.r);
+    w.r = NULL;
+    if (course == 0) verrs_add(&w.v, ccode ? "course_code" : "course_id", "no such course");
+    if (staff > 0 && strcmp(done, joined) < 0) verrs_add(&w.v, "completed_on", "is before the staff member joined (%s)", joined);
+    if (http_refuse_invalid(c, &w.v)) {
         db_rollback(c->db);
         goto out;
     }
     db_args iv;
     db_args_of(&iv, db_int(staff), db_int(course), db_text(done), db_text(cert));
-    r = db_run(c->db, &STMT_INSERT, &iv);
-    if (!db_ok(r)) {
-        if (db_error_class(c->db, r) == DB_ERR_UNIQUE) respond_problem(c, 409, "This staff member already has a completion of this course.");
-        else respond_db_error(c, r, "creating a completion");
-        db_rollback(c->db);
-        goto out;
-    }
-    api_created(c, r, "completion", "/api/v1/completions", 1);
+    w.r = api_run_unique(c, &STMT_INSERT, &iv, "creating a completion",
+                         "This staff member already has a completion of this course.");
+    if (w.r != NULL) api_created(c, w.r, "completion", "/api/v1/completions", 1);
 out:
-    PQclear(r);
-    verrs_free(&v);
-    json_decref(body);
+    api_change_close(&w);
 }
 
+/* Locks the completion in scope (row: its JSON, the staff member's joined_on); NULL after
+ * answering 404 or 412. */
 static PGresult *lock_completion(http_ctx *c, long long id)
 {
     db_args v;
@@ -144,61 +120,36 @@ static PGresult *lock_completion(http_ctx *c, long long id)
 void completions_update(http_ctx *c)
 {
     static const char *const fields[] = {"completed_on", "certificate_no", NULL};
-    long long id = http_path_id(c, "id");
-    if (id == 0) return;
-    json_t *body = http_json_body(c, 0);
-    if (body == NULL) return;
-    verrs v;
-    verrs_init(&v);
-    PGresult *cur = NULL, *r = NULL;
+    api_change w;
+    if (api_change_open(c, &w, 1)) return;
     char done[11] = "", today[11];
     const char *cert = NULL;
-    json_refuse_unknown(body, fields, &v);
-    int hd = jfield_date(body, "completed_on", done, &v) == 1;
-    json_t *cj = json_object_get(body, "certificate_no");
+    json_refuse_unknown(w.body, fields, &w.v);
+    int hd = jfield_date(w.body, "completed_on", done, &w.v) == 1;
+    json_t *cj = json_object_get(w.body, "certificate_no");
     int hcert = cj != NULL && json_is_null(cj);
-    if (!hcert) hcert = jfield_string(body, "certificate_no", 1, 100, &cert, &v) == 1;
+    if (!hcert) hcert = jfield_string(w.body, "certificate_no", 1, 100, &cert, &w.v) == 1;
     api_today(today);
-    if (hd && strcmp(done, today) > 0) verrs_add(&v, "completed_on", "must not be in the future");
-    if (http_refuse_invalid(c, &v) || api_begin(c) != 0) goto out;
-    cur = lock_completion(c, id);
-    if (cur == NULL) goto out;
-    if (json_object_size(body) == 0) { /* nothing to change: no write, no audit entry */
+    if (hd && strcmp(done, today) > 0) verrs_add(&w.v, "completed_on", "must not be in the future");
+    if (api_change_lock(c, &w, lock_completion)) goto out;
+    const char *joined = PQgetvalue(w.cur, 0, 1);
+    if (hd && strcmp(done, joined) < 0) {
+        verrs_add(&w.v, "completed_on", "is before the staff member joined (%s)", joined);
         db_rollback(c->db);
-        respond_resource_text(c, 200, PQgetvalue(cur, 0, 0), (size_t)PQgetlength(cur, 0, 0));
-        goto out;
-    }
-    if (hd && strcmp(done, PQgetvalue(cur, 0, 1)) < 0) {
-        verrs_add(&v, "completed_on", "is before the staff member joined (%s)", PQgetvalue(cur, 0, 1));
-        db_rollback(c->db);
-        http_refuse_invalid(c, &v);
+        http_refuse_invalid(c, &w.v);
         goto out;
     }
     db_args uv;
-    db_args_of(&uv, db_int(id), db_text(hd ? done : NULL), db_bool(hcert), db_text(cert));
-    r = api_run(c, &STMT_UPDATE, &uv, "updating the completion");
-    if (r == NULL) goto out;
-    const char *json = PQgetvalue(r, 0, 0);
-    if (api_audit_id(c, "update", "completion", id, PQgetvalue(cur, 0, 0), json) != 0 || api_commit(c) != 0) goto out;
-    respond_resource_text(c, 200, json, strlen(json));
+    db_args_of(&uv, db_int(w.id), db_text(hd ? done : NULL), db_bool(hcert), db_text(cert));
+    w.r = api_run(c, &STMT_UPDATE, &uv, "updating the completion");
+    if (w.r) api_updated(c, w.cur, w.r, "completion", w.id, 0);
 out:
-    PQclear(r);
-    PQclear(cur);
-    verrs_free(&v);
-    json_decref(body);
+    api_change_close(&w);
 }
 
 void completions_delete(http_ctx *c)
 {
     long long id = http_path_id(c, "id");
     if (id == 0 || api_begin(c) != 0) return;
-    PGresult *cur = lock_completion(c, id);
-    if (cur == NULL) return;
-    db_args v;
-    db_args_of(&v, db_int(id));
-    PGresult *r = api_run(c, &STMT_DELETE, &v, "deleting the completion");
-    if (r != NULL && api_audit_id(c, "delete", "completion", id, PQgetvalue(cur, 0, 0), NULL) == 0 && api_commit(c) == 0)
-        respond_empty(c, 204);
-    PQclear(r);
-    PQclear(cur);
+    api_delete_locked(c, lock_completion(c, id), 0, &STMT_DELETE, id, "deleting the completion", "completion");
 }

@@ -34,37 +34,21 @@ void courses_list(http_ctx *c)
     static const char *const sorts[] = {"code", "title", "id", NULL};
     verrs v;
     verrs_init(&v);
+    api_list_query lq;
     int cfc = 0;
     int has_cfc = http_query_bool(c, "counts_for_campaign", &cfc, &v) == 1;
-    const char *since = NULL, *q = http_query(c, "q");
-    char sort[40];
-    long ls, os;
+    const char *q = http_query(c, "q");
     if (q != NULL && (strlen(q) == 0 || utf8_length(q) > 100)) verrs_add(&v, "q", "must be 1 to 100 characters");
-    http_query_timestamp(c, "updated_since", &since, &v);
-    http_query_sort(c, sorts, "code", sort, &v);
-    api_page_params(c, &v, &ls, &os);
-    if (!api_query_ok(c, &v)) return;
-    if (http_db(c) == NULL) return;
+    if (api_refuse_list_query(c, &v, sorts, "code", &lq)) return;
     db_args pv;
-    db_args_of(&pv, db_text(q), db_bool_if(has_cfc, cfc), db_text(since), db_text(sort), db_int(ls),
-                    db_int(os));
-    PGresult *r = api_run(c, &STMT_LIST, &pv, "listing courses");
-    if (r == NULL) return;
-    api_list_answer(c, r, COURSE_COLUMNS);
-    PQclear(r);
+    db_args_of(&pv, db_text(q), db_bool_if(has_cfc, cfc), db_text(lq.since), db_text(lq.sort), db_int(lq.limit),
+                    db_int(lq.offset));
+    api_list(c, &STMT_LIST, &pv, "listing courses", COURSE_COLUMNS);
 }
 
 void courses_get(http_ctx *c)
 {
-    long long id = http_path_id(c, "id");
-    if (id == 0 || http_db(c) == NULL) return;
-    db_args v;
-    db_args_of(&v, db_int(id));
-    PGresult *r = api_run(c, &STMT_GET, &v, "reading a course");
-    if (r == NULL) return;
-    if (PQntuples(r) != 1) respond_problem(c, 404, "There is no such course.");
-    else respond_resource_text(c, 200, PQgetvalue(r, 0, 0), (size_t)PQgetlength(r, 0, 0));
-    PQclear(r);
+    api_get_one(c, &STMT_GET, 0, "reading a course", "There is no such course.");
 }
 
 typedef struct course_input {
@@ -85,40 +69,27 @@ static void read_course_body(json_t *body, course_input *in, verrs *v)
     in->cfc_given = jfield_bool(body, "counts_for_campaign", &in->cfc, v) == 1;
 }
 
-static void course_conflict_or_error(http_ctx *c, PGresult *r)
-{
-    if (db_error_class(c->db, r) == DB_ERR_UNIQUE) respond_problem(c, 409, "Another course already has this code.");
-    else respond_db_error(c, r, "writing a course");
-    db_rollback(c->db);
-}
+static const char COURSE_TAKEN[] = "Another course already has this code.";
 
 void courses_create(http_ctx *c)
 {
-    json_t *body = http_json_body(c, 0);
-    if (body == NULL) return;
-    verrs v;
-    verrs_init(&v);
+    api_change w;
+    if (api_change_open(c, &w, 0)) return;
     course_input in;
-    PGresult *r = NULL;
-    read_course_body(body, &in, &v);
-    if (!json_object_get(body, "code")) verrs_add(&v, "code", "is required");
-    if (!json_object_get(body, "title")) verrs_add(&v, "title", "is required");
-    if (http_refuse_invalid(c, &v) || api_begin(c) != 0) goto out;
+    read_course_body(w.body, &in, &w.v);
+    if (!json_object_get(w.body, "code")) verrs_add(&w.v, "code", "is required");
+    if (!json_object_get(w.body, "title")) verrs_add(&w.v, "title", "is required");
+    if (http_refuse_invalid(c, &w.v) || api_begin(c) != 0) goto out;
     db_args iv;
     db_args_of(&iv, db_text(in.code), db_text(in.title), db_text(in.provider),
                     db_bool_if(in.cfc_given, in.cfc));
-    r = db_run(c->db, &STMT_INSERT, &iv);
-    if (!db_ok(r)) {
-        course_conflict_or_error(c, r);
-        goto out;
-    }
-    api_created(c, r, "course", "/api/v1/courses", 1);
+    w.r = api_run_unique(c, &STMT_INSERT, &iv, "writing a course", COURSE_TAKEN);
+    if (w.r != NULL) api_created(c, w.r, "course", "/api/v1/courses", 1);
 out:
-    PQclear(r);
-    verrs_free(&v);
-    json_decref(body);
+    api_change_close(&w);
 }
 
+/* Locks the course (row: its JSON, its number of completions); NULL after answering 404 or 412. */
 static PGresult *lock_course(http_ctx *c, long long id)
 {
     db_args v;
@@ -128,39 +99,18 @@ static PGresult *lock_course(http_ctx *c, long long id)
 
 void courses_update(http_ctx *c)
 {
-    long long id = http_path_id(c, "id");
-    if (id == 0) return;
-    json_t *body = http_json_body(c, 0);
-    if (body == NULL) return;
-    verrs v;
-    verrs_init(&v);
+    api_change w;
     course_input in;
-    PGresult *cur = NULL, *r = NULL;
-    read_course_body(body, &in, &v);
-    if (http_refuse_invalid(c, &v) || api_begin(c) != 0) goto out;
-    cur = lock_course(c, id);
-    if (cur == NULL) goto out;
-    if (json_object_size(body) == 0) { /* nothing to change: no write, no audit entry */
-        db_rollback(c->db);
-        respond_resource_text(c, 200, PQgetvalue(cur, 0, 0), (size_t)PQgetlength(cur, 0, 0));
-        goto out;
+    if (api_change_open(c, &w, 1)) return;
+    read_course_body(w.body, &in, &w.v);
+    if (api_change_lock(c, &w, lock_course) == 0) {
+        db_args uv;
+        db_args_of(&uv, db_int(w.id), db_text(in.code), db_text(in.title), db_bool(in.provider_given),
+                        db_text(in.provider), db_bool_if(in.cfc_given, in.cfc));
+        w.r = api_run_unique(c, &STMT_UPDATE, &uv, "writing a course", COURSE_TAKEN);
+        if (w.r) api_updated(c, w.cur, w.r, "course", w.id, 0);
     }
-    db_args uv;
-    db_args_of(&uv, db_int(id), db_text(in.code), db_text(in.title), db_bool(in.provider_given),
-                    db_text(in.provider), db_bool_if(in.cfc_given, in.cfc));
-    r = db_run(c->db, &STMT_UPDATE, &uv);
-    if (!db_ok(r)) {
-        course_conflict_or_error(c, r);
-        goto out;
-    }
-    const char *json = PQgetvalue(r, 0, 0);
-    if (api_audit_id(c, "update", "course", id, PQgetvalue(cur, 0, 0), json) != 0 || api_commit(c) != 0) goto out;
-    respond_resource_text(c, 200, json, strlen(json));
-out:
-    PQclear(r);
-    PQclear(cur);
-    verrs_free(&v);
-    json_decref(body);
+    api_change_close(&w);
 }
 
 void courses_delete(http_ctx *c)
@@ -175,11 +125,5 @@ void courses_delete(http_ctx *c)
         respond_problem(c, 409, "Completions of this course exist; it cannot be deleted.");
         return;
     }
-    db_args v;
-    db_args_of(&v, db_int(id));
-    PGresult *r = api_run(c, &STMT_DELETE, &v, "deleting the course");
-    if (r != NULL && api_audit_id(c, "delete", "course", id, PQgetvalue(cur, 0, 0), NULL) == 0 && api_commit(c) == 0)
-        respond_empty(c, 204);
-    PQclear(r);
-    PQclear(cur);
+    api_delete_locked(c, cur, 0, &STMT_DELETE, id, "deleting the course", "course");
 }

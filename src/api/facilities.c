@@ -63,10 +63,10 @@ void facility_services_list(http_ctx *c)
     static const char *const sorts[] = {"unit_code", "service", "updated_at", NULL};
     verrs v;
     verrs_init(&v);
+    api_list_query lq;
     long long unit = 0, under = 0;
-    char as_of[11] = "", sort[40];
-    long ls, os;
-    const char *since = NULL, *service = http_query(c, "service"), *status = http_query(c, "status"),
+    char as_of[11] = "";
+    const char *service = http_query(c, "service"), *status = http_query(c, "status"),
                *ftype = http_query(c, "facility_type");
     int hu = http_query_id(c, "unit_id", &unit, &v) == 1, hn = http_query_id(c, "under", &under, &v) == 1;
     int ha = http_query_date(c, "as_of", as_of, &v) == 1;
@@ -74,19 +74,12 @@ void facility_services_list(http_ctx *c)
     if (status && !one_of(status, STATUSES)) verrs_add(&v, "status", "must be planned, piloting or deployed");
     if (ftype && !one_of(ftype, FACILITY_TYPES))
         verrs_add(&v, "facility_type", "must be hospital, health_centre, cdc or commune_station");
-    http_query_timestamp(c, "updated_since", &since, &v);
-    http_query_sort(c, sorts, "unit_code", sort, &v);
-    api_page_params(c, &v, &ls, &os);
-    if (!api_query_ok(c, &v)) return;
-    if (http_db(c) == NULL) return;
+    if (api_refuse_list_query(c, &v, sorts, "unit_code", &lq)) return;
     db_args pv;
     db_args_of(&pv, api_scope(c), db_int_if(hu, unit), db_int_if(hn, under), db_text(service),
-                    db_text(status), db_text(ha ? as_of : NULL), db_text(ftype), db_text(since),
-                    db_text(sort), db_int(ls), db_int(os));
-    PGresult *r = api_run(c, &STMT_LIST, &pv, "listing facility services");
-    if (r == NULL) return;
-    api_list_answer(c, r, FS_COLUMNS);
-    PQclear(r);
+                    db_text(status), db_text(ha ? as_of : NULL), db_text(ftype), db_text(lq.since),
+                    db_text(lq.sort), db_int(lq.limit), db_int(lq.offset));
+    api_list(c, &STMT_LIST, &pv, "listing facility services", FS_COLUMNS);
 }
 
 /* A new state as the body gives it; dates empty when not given. */

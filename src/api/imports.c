@@ -744,7 +744,8 @@ static void sort_errors(errs *e)
 }
 
 /* Answers the 422 for e; if an error could not be built, refuses the load without a list that
- * would hide it. */
+ * would hide it. Always answers (a finishing helper): returns 0 after the 422, which the caller
+ * remembers under the Idempotency-Key, and -1 after the 503, which it does not. */
 static int answer_errors(http_ctx *c, errs *e)
 {
     char detail[200];
@@ -818,12 +819,7 @@ static void run_import(http_ctx *c, const import_spec *sp)
     else if (mode && strcmp(mode, "merge") != 0) verrs_add(&qv, "mode", "must be merge or replace");
     const char *key = http_header(c, "Idempotency-Key");
     if (key && (strlen(key) == 0 || strlen(key) > 200)) verrs_add(&qv, "Idempotency-Key", "must be 1 to 200 characters");
-    if (verrs_count(&qv)) {
-        api_bad_query(c, &qv);
-        verrs_free(&qv);
-        return;
-    }
-    verrs_free(&qv);
+    if (api_refuse_bad_query(c, &qv)) return;
     int csv = http_content_type_is(c, "text/csv");
     if (!csv && !http_content_type_is(c, "application/json")) {
         respond_problem(c, 415, "Send the rows as text/csv or as a JSON array (application/json).");

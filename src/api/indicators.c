@@ -33,8 +33,6 @@ DB_STMT(STMT_KEEP, "indicators_keep",
 
 DB_STMT(STMT_EXISTS, "indicators_exists", "SELECT 1 FROM indicators WHERE code = $1", 1);
 
-DB_STMT(STMT_UNIT, "indicators_unit", "SELECT 1 FROM units u WHERE u.id = $1 AND in_scope(u.path, $2)", 2);
-
 #define PART(n) "json_build_object('numerator', " n ", 'value', CASE WHEN x.staff > 0 THEN round(100.0 * " n " / x.staff, 1) END)"
 
 DB_STMT(STMT_ROLLUP, "indicators_rollup",
@@ -59,13 +57,10 @@ void indicators_list(http_ctx *c)
     verrs_init(&v);
     long ls, os;
     api_page_params(c, &v, &ls, &os);
-    if (!api_query_ok(c, &v) || http_db(c) == NULL) return;
+    if (api_refuse_bad_query(c, &v) || http_db(c) == NULL) return;
     db_args pv;
     db_args_of(&pv, db_int(ls), db_int(os));
-    PGresult *r = api_run(c, &STMT_LIST, &pv, "listing indicators");
-    if (r == NULL) return;
-    api_list_answer(c, r, NULL);
-    PQclear(r);
+    api_list(c, &STMT_LIST, &pv, "listing indicators", NULL);
 }
 
 void indicators_target_put(http_ctx *c)
@@ -175,7 +170,7 @@ void indicators_rollup(http_ctx *c)
     if (ps == NULL) verrs_add(&v, "period", "is required");
     else if (period_parse(ps, &p) != 0) verrs_add(&v, "period", "must be like 2026-06, 202606, 2026Q2, 2026S1 or 2026");
     http_query_int(c, "depth", 0, 10, &depth, &v);
-    if (!api_query_ok(c, &v) || http_db(c) == NULL) return;
+    if (api_refuse_bad_query(c, &v) || http_db(c) == NULL) return;
     char first[11], last[11], today[11], pstr[12];
     date_format(&p.first, first, sizeof first);
     date_format(&p.last, last, sizeof last);
@@ -187,22 +182,14 @@ void indicators_rollup(http_ctx *c)
         json_decref(e);
         return;
     }
-    db_args uv;
-    db_args_of(&uv, db_int(id), api_scope(c));
-    PGresult *r = api_run(c, &STMT_UNIT, &uv, "finding the unit");
-    if (r == NULL) return;
-    int found = PQntuples(r) == 1;
-    PQclear(r);
-    if (!found) {
-        respond_problem(c, 404, "There is no such unit.");
-        return;
-    }
+    if (api_refuse_unit_not_found(c, id)) return;
     const char *as_of = strcmp(last, today) < 0 ? last : today; /* a running period counts up to today */
     db_args kv;
     db_args_of(&kv, db_int(id), db_text(pstr), db_text(as_of), db_int(depth));
     PGresult *kept = api_run(c, &STMT_KEPT, &kv, "looking for a kept rollup");
     if (kept == NULL) return;
     int hit = !PQgetisnull(kept, 0, 2);
+    PGresult *r;
     if (hit) {
         r = kept;
     } else {
@@ -258,23 +245,14 @@ void export_dhis2(http_ctx *c)
     const char *ps = http_query(c, "period");
     if (ps == NULL) verrs_add(&v, "period", "is required");
     else if (period_parse(ps, &p) != 0) verrs_add(&v, "period", "must be like 2026-06, 202606, 2026Q2, 2026S1 or 2026");
-    if (!api_query_ok(c, &v) || http_db(c) == NULL) return;
+    if (api_refuse_bad_query(c, &v) || http_db(c) == NULL) return;
     char first[11], last[11], today[11], pstr[12], dp[12];
     date_format(&p.first, first, sizeof first);
     date_format(&p.last, last, sizeof last);
     period_format(&p, pstr, sizeof pstr);
     dhis2_period(&p, dp, sizeof dp);
     api_today(today);
-    db_args uv;
-    db_args_of(&uv, db_int(id), api_scope(c));
-    PGresult *r = api_run(c, &STMT_UNIT, &uv, "finding the unit");
-    if (r == NULL) return;
-    int found = PQntuples(r) == 1;
-    PQclear(r);
-    if (!found) {
-        respond_problem(c, 404, "There is no such unit.");
-        return;
-    }
+    if (api_refuse_unit_not_found(c, id)) return;
     if (strcmp(first, today) > 0) {
         json_t *e = json_pack("[{s:s, s:s}]", "field", "period", "message", "has not started yet");
         respond_problem_errors(c, 422, "There is nothing to export yet.", e);
@@ -284,7 +262,7 @@ void export_dhis2(http_ctx *c)
     db_args pv;
     db_args_of(&pv, db_int(id), db_text(first), db_text(strcmp(last, today) < 0 ? last : today),
                     db_text(pstr), db_text(dp));
-    r = api_run(c, &STMT_DHIS2, &pv, "building the DHIS2 data values");
+    PGresult *r = api_run(c, &STMT_DHIS2, &pv, "building the DHIS2 data values");
     if (r == NULL) return;
     respond_json_text(c, 200, PQgetvalue(r, 0, 0), (size_t)PQgetlength(r, 0, 0));
     PQclear(r);
@@ -310,20 +288,11 @@ void indicators_at_risk(http_ctx *c)
     if (ind && !(strlen(ind) == 3 && strncmp(ind, "CT", 2) == 0 && ind[2] >= '1' && ind[2] <= '5'))
         verrs_add(&v, "indicator", "must be CT1, CT2, CT3, CT4 or CT5");
     http_query_int(c, "limit", 1, 1000, &limit, &v);
-    if (!api_query_ok(c, &v) || http_db(c) == NULL) return;
-    db_args uv;
-    db_args_of(&uv, db_int(id), api_scope(c));
-    PGresult *r = api_run(c, &STMT_UNIT, &uv, "finding the unit");
-    if (r == NULL) return;
-    int found = PQntuples(r) == 1;
-    PQclear(r);
-    if (!found) {
-        respond_problem(c, 404, "There is no such unit.");
-        return;
-    }
+    if (api_refuse_bad_query(c, &v) || http_db(c) == NULL) return;
+    if (api_refuse_unit_not_found(c, id)) return;
     db_args pv;
     db_args_of(&pv, db_int(id), db_text(ind), db_int(limit));
-    r = api_run(c, &STMT_AT_RISK, &pv, "projecting the indicators");
+    PGresult *r = api_run(c, &STMT_AT_RISK, &pv, "projecting the indicators");
     if (r == NULL) return;
     respond_json_text(c, 200, PQgetvalue(r, 0, 0), (size_t)PQgetlength(r, 0, 0));
     PQclear(r);

@@ -1,4 +1,22 @@
-/* Shared by the files of src/api only. */
+/* Shared by the files of src/api only.
+ *
+ * The answering convention. A helper that may answer the request (send a status and a body)
+ * says so by what it returns, always the same way:
+ *   - an int helper returns non-zero when it has answered, 0 when it has not and the caller
+ *     goes on (api_begin, api_commit, api_audit* return -1; api_refuse_*, api_change_open,
+ *     api_change_lock and api_answer_unchanged, like http_refuse_invalid and
+ *     http_if_match_fails, return 1);
+ *   - a helper that returns a result or a pointer returns NULL when it has answered
+ *     (api_run, api_run_unique, api_lock_one; http_json_body, http_db);
+ *   - a helper that returns an id returns a value no id takes when it has answered:
+ *     api_resolve_unit and api_resolve_staff -2 (-1 when they only added an error to v for the
+ *     caller to answer), http_path_id 0;
+ *   - a helper that finishes the request (api_created, api_updated, api_delete_locked,
+ *     api_get_one, api_answer_one, api_list, api_bad_query) is void: it always answers.
+ * A helper that answers after the open transaction went wrong has rolled it back. Names that
+ * start with api_refuse_ read as "refuse (and answer) when ...": if (api_refuse_...(...)) return;
+ * helpers that never answer say so (api_idem_store returns -1 on failure and leaves the answer
+ * to its caller). */
 #ifndef BDHVS_API_INTERNAL_H
 #define BDHVS_API_INTERNAL_H
 
@@ -25,9 +43,12 @@ int api_audit_id(http_ctx *c, const char *action, const char *entity, long long 
 PGresult *api_run(http_ctx *c, db_stmt *st, const db_args *args, const char *what);
 /* Commits; on failure answers 503 and returns -1. */
 int api_commit(http_ctx *c);
-/* Answers a list built by SQL: JSON text as is, or CSV from its items. The result's single
+/* Answers (always) a list built by SQL: JSON text as is, or CSV from its items. The result's single
  * cell holds {"items": [...], "total": N, "limit": L, "offset": O}. */
 void api_list_answer(http_ctx *c, PGresult *res, const char *const *csv_columns);
+/* Runs the list query st (its single cell as api_list_answer reads it) and answers it, or the
+ * database error. Always answers. */
+void api_list(http_ctx *c, db_stmt *st, const db_args *args, const char *what, const char *const *csv_columns);
 /* Finds a unit by id (0: not given) and/or code (NULL: not given) inside the caller's scope;
  * when both are given they must name the same unit. Returns its id; -1 after
  * adding an error for field to v (absent, out of scope, or closed when require_open); -2 after
@@ -40,15 +61,70 @@ long long api_resolve_staff(http_ctx *c, long long id, const char *code, const c
                             verrs *v);
 /* Checks out a connection and begins a transaction; -1 after answering 503. */
 int api_begin(http_ctx *c);
-/* Answers 400 when v holds errors; frees v either way. Returns 1 when the query was fine. */
-int api_query_ok(http_ctx *c, verrs *v);
+/* Answers 400 with the query's errors when v holds any; frees v either way. Returns 1 when it
+ * answered, 0 when the query was fine. */
+int api_refuse_bad_query(http_ctx *c, verrs *v);
+/* The query parameters every list reads last: updated_since, sort, limit and offset. */
+typedef struct api_list_query {
+    const char *since; /* NULL when not given */
+    char sort[40];     /* canonical ("code" or "-code"); "" when the list has no sorts */
+    long limit, offset;
+} api_list_query;
+/* Reads updated_since, sort (among sorts, default dflt_sort; none when sorts is NULL), limit and
+ * offset into q, after what the caller put in v; then answers 400 with all of v's errors (v is
+ * freed either way), or 503 when no connection is free. Returns 1 when it answered. */
+int api_refuse_list_query(http_ctx *c, verrs *v, const char *const *sorts, const char *dflt_sort, api_list_query *q);
+/* Answers 404 "There is no such unit." (rolling back any open transaction) when unit_id is not a
+ * unit in the caller's scope. Returns 1 when it answered (the database error included), 0 when
+ * the unit is there. */
+int api_refuse_unit_not_found(http_ctx *c, long long unit_id);
+/* Like api_run, but a unique violation answers 409 with taken. NULL when it answered. */
+PGresult *api_run_unique(http_ctx *c, db_stmt *st, const db_args *args, const char *what, const char *taken);
+/* Runs a read of one resource (column 0: its JSON) and answers it: 200 with its ETag, 404 with
+ * not_found when there is no row, or the database error. Always answers. */
+void api_answer_one(http_ctx *c, db_stmt *st, const db_args *args, const char *what, const char *not_found);
+/* GET of a resource named by the path's :id: api_answer_one of st with $1 the id and, when
+ * scoped, $2 the caller's scope. Always answers. */
+void api_get_one(http_ctx *c, db_stmt *st, int scoped, const char *what, const char *not_found);
+/* A write handler's state: the path's :id (updates and deletes), the JSON body, the errors found
+ * in it, the row locked before the write and the write's result. Filled by api_change_open, freed
+ * by api_change_close (whatever of it was set). */
+typedef struct api_change {
+    long long id;
+    json_t *body;
+    verrs v;
+    PGresult *cur, *r;
+} api_change;
+/* Reads the path's :id (when with_id) and the body, a JSON object. Returns 1 when it answered
+ * (404, 400, 415, 422; nothing to close then), 0 with w ready. */
+int api_change_open(http_ctx *c, api_change *w, int with_id);
+/* The start of an update, once the body is read: answers w->v's errors (422), begins, locks the
+ * row with lock (which answers 404, 412, 403...) into w->cur, and answers a PATCH {} with
+ * api_answer_unchanged. Returns 1 when it answered (any transaction rolled back), 0 with
+ * w->cur locked in the open transaction. */
+int api_change_lock(http_ctx *c, api_change *w, PGresult *(*lock)(http_ctx *c, long long id));
+/* Frees what api_change_open and the handler put in w. */
+void api_change_close(api_change *w);
+/* "PATCH {} is a no-op": when body is the empty object, rolls back and answers 200 with the
+ * locked row cur as it is (column 0), with no write and no audit entry. Returns 1 when it
+ * answered, 0 when there is something to change. */
+int api_answer_unchanged(http_ctx *c, json_t *body, const PGresult *cur);
+/* Finishes an update: audits entity id with column audit_col of the locked row cur as before
+ * and of the updated row r as after, commits, and answers 200 with r's column 0 (and its
+ * ETag). Always answers. */
+void api_updated(http_ctx *c, const PGresult *cur, const PGresult *r, const char *entity, long long id, int audit_col);
+/* Finishes a delete of the row cur locked (NULL: the lock has answered; nothing is done): runs
+ * del with $1 = id, audits the deletion of entity id with column before_col of cur as before,
+ * commits and answers 204. Frees cur. Always answers. */
+void api_delete_locked(http_ctx *c, PGresult *cur, int before_col, db_stmt *del, long long id, const char *what,
+                       const char *entity);
 /* Runs a locking read of one row (column 0: its JSON as the caller sees it). Answers 404 with
  * not_found when there is none, and 412 when if_match and If-Match fails; NULL then. */
 PGresult *api_lock_one(http_ctx *c, db_stmt *st, const db_args *args, const char *not_found, int if_match);
 /* Finishes a create: r's row 0 holds the id, the JSON answer and (column audit_col) the JSON
- * to audit. Audits, commits, answers 201 with Location prefix/id. */
+ * to audit. Audits, commits, answers 201 with Location prefix/id. Always answers. */
 void api_created(http_ctx *c, PGresult *r, const char *entity, const char *prefix, int audit_col);
-/* Answers 400 with the query's errors. */
+/* Answers 400 with the query's errors (always; v is not freed). */
 void api_bad_query(http_ctx *c, verrs *v);
 /* Today's date in Vietnam (UTC+7) as YYYY-MM-DD. */
 void api_today(char out[11]);
@@ -76,9 +152,11 @@ void api_idem_hash(http_ctx *c, const char *what, char out[65]);
  * included), 0 when the key is new. */
 int api_idem_replay(http_ctx *c, const char *endpoint, const char *key, const char *hash, const char *other);
 /* In the write's open transaction: waits for any other request with the same key to finish,
- * then api_idem_replay (rolling back when it answered). */
+ * then api_idem_replay (rolling back when it answered). Returns 1 when it answered, 0 when the
+ * key is new. */
 int api_idem_lock_and_replay(http_ctx *c, const char *endpoint, const char *key, const char *hash, const char *other);
-/* Stores an answer under the key in the open transaction; -1 on failure (no answer made). */
+/* Stores an answer under the key in the open transaction. Never answers: -1 on failure (the
+ * caller answers), 0 when stored. */
 int api_idem_store(http_ctx *c, const char *endpoint, const char *key, const char *hash, int status,
                    const char *answer, size_t len);
 /* Stores the answer under key (when key is not NULL) and commits. On failure rolls back,

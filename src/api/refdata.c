@@ -38,14 +38,11 @@ static void ref_list(http_ctx *c, ref_table *t)
     verrs_init(&v);
     long limit, offset;
     http_query_page(c, &limit, &offset, &v);
-    if (!api_query_ok(c, &v)) return;
+    if (api_refuse_bad_query(c, &v)) return;
     if (http_db(c) == NULL) return;
     db_args pv;
     db_args_of(&pv, db_int(limit), db_int(offset));
-    PGresult *r = api_run(c, &t->list, &pv, "listing reference data");
-    if (r == NULL) return;
-    api_list_answer(c, r, REF_COLUMNS);
-    PQclear(r);
+    api_list(c, &t->list, &pv, "listing reference data", REF_COLUMNS);
 }
 
 static int ref_code_ok(const char *s)

@@ -17,8 +17,6 @@ DB_STMT(STMT_FIELDS_LIST, "reports_fields_list",
     " SELECT json_build_object('items', coalesce((SELECT json_agg(report_field_json(p) ORDER BY p.section, p.sort_order)"
     " FROM p), '[]'), 'total', (SELECT count(*) FROM report_fields), 'limit', $1::int, 'offset', $2::int)", 2);
 
-DB_STMT(STMT_UNIT, "reports_unit", "SELECT u.id FROM units u WHERE u.id = $1 AND in_scope(u.path, $2)", 2);
-
 DB_STMT(STMT_GET, "reports_get",
     "SELECT report_json(r) FROM reports r JOIN units u ON u.id = r.unit_id"
     " WHERE r.unit_id = $1 AND r.period = $2 AND in_scope(u.path, $3)", 3);
@@ -130,13 +128,10 @@ void report_fields_list(http_ctx *c)
     verrs_init(&v);
     long ls, os;
     api_page_params(c, &v, &ls, &os);
-    if (!api_query_ok(c, &v) || http_db(c) == NULL) return;
+    if (api_refuse_bad_query(c, &v) || http_db(c) == NULL) return;
     db_args pv;
     db_args_of(&pv, db_int(ls), db_int(os));
-    PGresult *r = api_run(c, &STMT_FIELDS_LIST, &pv, "listing report fields");
-    if (r == NULL) return;
-    api_list_answer(c, r, cols);
-    PQclear(r);
+    api_list(c, &STMT_FIELDS_LIST, &pv, "listing report fields", cols);
 }
 
 void reports_get(http_ctx *c)
@@ -147,11 +142,7 @@ void reports_get(http_ctx *c)
     if (report_key(c, &unit_id, &p, pstr) != 0 || http_db(c) == NULL) return;
     db_args v;
     db_args_of(&v, db_int(unit_id), db_text(pstr), api_scope(c));
-    PGresult *r = api_run(c, &STMT_GET, &v, "reading a report");
-    if (r == NULL) return;
-    if (PQntuples(r) != 1) respond_problem(c, 404, "There is no such report.");
-    else respond_resource_text(c, 200, PQgetvalue(r, 0, 0), (size_t)PQgetlength(r, 0, 0));
-    PQclear(r);
+    api_answer_one(c, &STMT_GET, &v, "reading a report", "There is no such report.");
 }
 
 /* A report's values, as stored after a write, take at most this many bytes as compact JSON
@@ -250,17 +241,7 @@ void reports_put(http_ctx *c)
         check_values(values, fr, &v);
     }
     if (c->status || http_refuse_invalid(c, &v) || api_begin(c) != 0) goto out;
-    db_args uv;
-    db_args_of(&uv, db_int(unit_id), api_scope(c));
-    PGresult *u = api_run(c, &STMT_UNIT, &uv, "finding the unit");
-    if (u == NULL) goto out;
-    int found = PQntuples(u) == 1;
-    PQclear(u);
-    if (!found) {
-        db_rollback(c->db);
-        respond_problem(c, 404, "There is no such unit.");
-        goto out;
-    }
+    if (api_refuse_unit_not_found(c, unit_id)) goto out;
     db_args lv;
     db_args_of(&lv, db_int(unit_id), db_text(pstr), api_scope(c), db_int(c->who.unit_id));
     cur = api_run(c, &STMT_LOCK, &lv, "reading the report");
@@ -434,9 +415,9 @@ void reports_list(http_ctx *c)
     static const char *const types[] = {"month", "quarter", "half_year", "year", NULL};
     verrs v;
     verrs_init(&v);
+    api_list_query lq;
     long long unit = 0, under = 0;
-    char sort[40], pstr[12];
-    long ls, os;
+    char pstr[12];
     int hu = http_query_id(c, "unit_id", &unit, &v) == 1, hn = http_query_id(c, "under", &under, &v) == 1;
     const char *ps = http_query(c, "period"), *pt = http_query(c, "period_type"), *st = http_query(c, "status");
     period p;
@@ -448,19 +429,12 @@ void reports_list(http_ctx *c)
     ok = st == NULL;
     for (int i = 0; statuses[i] && !ok; i++) ok = strcmp(statuses[i], st) == 0;
     if (!ok) verrs_add(&v, "status", "must be draft, submitted, approved or returned");
-    const char *since = NULL;
-    http_query_timestamp(c, "updated_since", &since, &v);
-    http_query_sort(c, sorts, "period", sort, &v);
-    api_page_params(c, &v, &ls, &os);
-    if (!api_query_ok(c, &v) || http_db(c) == NULL) return;
+    if (api_refuse_list_query(c, &v, sorts, "period", &lq)) return;
     db_args pv;
     db_args_of(&pv, api_scope(c), db_int_if(hu, unit), db_int_if(hn, under),
-                    db_text(ps ? pstr : NULL), db_text(pt), db_text(st), db_text(sort), db_int(ls),
-                    db_int(os), db_text(since));
-    PGresult *r = api_run(c, &STMT_LIST, &pv, "listing reports");
-    if (r == NULL) return;
-    api_list_answer(c, r, REPORT_COLUMNS);
-    PQclear(r);
+                    db_text(ps ? pstr : NULL), db_text(pt), db_text(st), db_text(lq.sort), db_int(lq.limit),
+                    db_int(lq.offset), db_text(lq.since));
+    api_list(c, &STMT_LIST, &pv, "listing reports", REPORT_COLUMNS);
 }
 
 /* Reads the required unit_id and period of the status and form queries. */
@@ -473,7 +447,7 @@ static int unit_period_query(http_ctx *c, long long *unit_id, period *p, char ps
     const char *ps = http_query(c, "period");
     if (ps == NULL) verrs_add(&v, "period", "is required");
     else if (period_parse(ps, p) != 0) verrs_add(&v, "period", "must be like 2026-06, 202606, 2026Q2, 2026S1 or 2026");
-    if (!api_query_ok(c, &v)) return -1;
+    if (api_refuse_bad_query(c, &v)) return -1;
     *unit_id = id;
     period_format(p, pstr, 12);
     return 0;

@@ -49,35 +49,21 @@ void schedules_list(http_ctx *c)
 {
     verrs v;
     verrs_init(&v);
+    api_list_query lq;
     long long unit = 0, under = 0;
-    long ls, os;
     int hu = http_query_id(c, "unit_id", &unit, &v) == 1, hn = http_query_id(c, "under", &under, &v) == 1;
     const char *pt = http_query(c, "period_type");
     if (pt && !period_type_ok(pt)) verrs_add(&v, "period_type", "must be month, quarter, half_year or year");
-    const char *since = NULL;
-    http_query_timestamp(c, "updated_since", &since, &v);
-    api_page_params(c, &v, &ls, &os);
-    if (!api_query_ok(c, &v) || http_db(c) == NULL) return;
+    if (api_refuse_list_query(c, &v, NULL, NULL, &lq)) return;
     db_args pv;
     db_args_of(&pv, db_int_if(hu, unit), api_scope(c), db_int_if(hn, under), db_text(pt),
-                    db_int(ls), db_int(os), db_text(since));
-    PGresult *r = api_run(c, &STMT_LIST, &pv, "listing schedules");
-    if (r == NULL) return;
-    api_list_answer(c, r, NULL);
-    PQclear(r);
+                    db_int(lq.limit), db_int(lq.offset), db_text(lq.since));
+    api_list(c, &STMT_LIST, &pv, "listing schedules", NULL);
 }
 
 void schedules_get(http_ctx *c)
 {
-    long long id = http_path_id(c, "id");
-    if (id == 0 || http_db(c) == NULL) return;
-    db_args v;
-    db_args_of(&v, db_int(id), api_scope(c));
-    PGresult *r = api_run(c, &STMT_GET, &v, "reading a schedule");
-    if (r == NULL) return;
-    if (PQntuples(r) != 1) respond_problem(c, 404, "There is no such schedule.");
-    else respond_resource_text(c, 200, PQgetvalue(r, 0, 0), (size_t)PQgetlength(r, 0, 0));
-    PQclear(r);
+    api_get_one(c, &STMT_GET, 1, "reading a schedule", "There is no such schedule.");
 }
 
 /* Reads due_month, due_day and description (all optional) from body. */
@@ -98,39 +84,29 @@ static void read_rule(json_t *body, long long *month, long long *day, const char
 void schedules_create(http_ctx *c)
 {
     static const char *const fields[] = {"unit_id", "unit_code", "period_type", "due_month", "due_day", "description", NULL};
-    json_t *body = http_json_body(c, 0);
-    if (body == NULL) return;
-    verrs v;
-    verrs_init(&v);
-    PGresult *r = NULL;
+    api_change w;
+    if (api_change_open(c, &w, 0)) return;
     long long uid = 0, month = 0, day = 0;
     const char *ucode = NULL, *pt = NULL, *desc = NULL;
     int desc_given = 0;
-    json_refuse_unknown(body, fields, &v);
-    int hu = (jfield_id(body, "unit_id", &uid, &v) == 1) | (jfield_string(body, "unit_code", 1, 32, &ucode, &v) == 1);
-    if (!hu && !json_object_get(body, "unit_id") && !json_object_get(body, "unit_code")) verrs_add(&v, "unit_id", "is required (or unit_code)");
-    if (jfield_string(body, "period_type", 1, 20, &pt, &v) == 0) verrs_add(&v, "period_type", "is required");
-    else if (pt && !period_type_ok(pt)) verrs_add(&v, "period_type", "must be month, quarter, half_year or year");
-    read_rule(body, &month, &day, &desc, &desc_given, &v);
-    if (!json_object_get(body, "due_month")) verrs_add(&v, "due_month", "is required");
-    if (!json_object_get(body, "due_day")) verrs_add(&v, "due_day", "is required");
-    if (http_refuse_invalid(c, &v) || api_begin(c) != 0) goto out;
-    long long unit = api_resolve_unit(c, uid, ucode, ucode ? "unit_code" : "unit_id", 1, &v);
-    if (unit == -2 || http_refuse_invalid(c, &v)) goto out;
+    json_refuse_unknown(w.body, fields, &w.v);
+    int hu = (jfield_id(w.body, "unit_id", &uid, &w.v) == 1) | (jfield_string(w.body, "unit_code", 1, 32, &ucode, &w.v) == 1);
+    if (!hu && !json_object_get(w.body, "unit_id") && !json_object_get(w.body, "unit_code")) verrs_add(&w.v, "unit_id", "is required (or unit_code)");
+    if (jfield_string(w.body, "period_type", 1, 20, &pt, &w.v) == 0) verrs_add(&w.v, "period_type", "is required");
+    else if (pt && !period_type_ok(pt)) verrs_add(&w.v, "period_type", "must be month, quarter, half_year or year");
+    read_rule(w.body, &month, &day, &desc, &desc_given, &w.v);
+    if (!json_object_get(w.body, "due_month")) verrs_add(&w.v, "due_month", "is required");
+    if (!json_object_get(w.body, "due_day")) verrs_add(&w.v, "due_day", "is required");
+    if (http_refuse_invalid(c, &w.v) || api_begin(c) != 0) goto out;
+    long long unit = api_resolve_unit(c, uid, ucode, ucode ? "unit_code" : "unit_id", 1, &w.v);
+    if (unit == -2 || http_refuse_invalid(c, &w.v)) goto out;
     db_args iv;
     db_args_of(&iv, db_int(unit), db_text(pt), db_int(month), db_int(day), db_text(desc));
-    r = db_run(c->db, &STMT_INSERT, &iv);
-    if (!db_ok(r)) {
-        if (db_error_class(c->db, r) == DB_ERR_UNIQUE) respond_problem(c, 409, "This unit already has a rule for that period type.");
-        else respond_db_error(c, r, "creating a schedule");
-        db_rollback(c->db);
-        goto out;
-    }
-    api_created(c, r, "schedule", "/api/v1/schedules", 1);
+    w.r = api_run_unique(c, &STMT_INSERT, &iv, "creating a schedule",
+                         "This unit already has a rule for that period type.");
+    if (w.r != NULL) api_created(c, w.r, "schedule", "/api/v1/schedules", 1);
 out:
-    PQclear(r);
-    verrs_free(&v);
-    json_decref(body);
+    api_change_close(&w);
 }
 
 /* Locks a visible schedule; answers 404, or 403 for a rule set above the caller's subtree. */
@@ -151,52 +127,26 @@ static PGresult *lock_schedule(http_ctx *c, long long id)
 void schedules_update(http_ctx *c)
 {
     static const char *const fields[] = {"due_month", "due_day", "description", NULL};
-    long long id = http_path_id(c, "id");
-    if (id == 0) return;
-    json_t *body = http_json_body(c, 0);
-    if (body == NULL) return;
-    verrs v;
-    verrs_init(&v);
-    PGresult *cur = NULL, *r = NULL;
+    api_change w;
+    if (api_change_open(c, &w, 1)) return;
     long long month = 0, day = 0;
     const char *desc = NULL;
     int desc_given = 0;
-    json_refuse_unknown(body, fields, &v);
-    read_rule(body, &month, &day, &desc, &desc_given, &v);
-    if (http_refuse_invalid(c, &v) || api_begin(c) != 0) goto out;
-    cur = lock_schedule(c, id);
-    if (cur == NULL) goto out;
-    if (json_object_size(body) == 0) { /* nothing to change: no write, no audit entry */
-        db_rollback(c->db);
-        respond_resource_text(c, 200, PQgetvalue(cur, 0, 0), (size_t)PQgetlength(cur, 0, 0));
-        goto out;
+    json_refuse_unknown(w.body, fields, &w.v);
+    read_rule(w.body, &month, &day, &desc, &desc_given, &w.v);
+    if (api_change_lock(c, &w, lock_schedule) == 0) {
+        db_args uv;
+        db_args_of(&uv, db_int(w.id), db_int_if(month, month), db_int_if(day, day), db_bool(desc_given),
+                        db_text(desc));
+        w.r = api_run(c, &STMT_UPDATE, &uv, "updating the schedule");
+        if (w.r) api_updated(c, w.cur, w.r, "schedule", w.id, 0);
     }
-    db_args uv;
-    db_args_of(&uv, db_int(id), db_int_if(month, month), db_int_if(day, day), db_bool(desc_given),
-                    db_text(desc));
-    r = api_run(c, &STMT_UPDATE, &uv, "updating the schedule");
-    if (r == NULL) goto out;
-    const char *json = PQgetvalue(r, 0, 0);
-    if (api_audit_id(c, "update", "schedule", id, PQgetvalue(cur, 0, 0), json) != 0 || api_commit(c) != 0) goto out;
-    respond_resource_text(c, 200, json, strlen(json));
-out:
-    PQclear(r);
-    PQclear(cur);
-    verrs_free(&v);
-    json_decref(body);
+    api_change_close(&w);
 }
 
 void schedules_delete(http_ctx *c)
 {
     long long id = http_path_id(c, "id");
     if (id == 0 || api_begin(c) != 0) return;
-    PGresult *cur = lock_schedule(c, id);
-    if (cur == NULL) return;
-    db_args v;
-    db_args_of(&v, db_int(id));
-    PGresult *r = api_run(c, &STMT_DELETE, &v, "deleting the schedule");
-    if (r != NULL && api_audit_id(c, "delete", "schedule", id, PQgetvalue(cur, 0, 0), NULL) == 0 && api_commit(c) == 0)
-        respond_empty(c, 204);
-    PQclear(r);
-    PQclear(cur);
+    api_delete_locked(c, lock_schedule(c, id), 0, &STMT_DELETE, id, "deleting the schedule", "schedule");
 }

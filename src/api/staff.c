@@ -93,11 +93,10 @@ void staff_list(http_ctx *c)
     static const char *const sorts[] = {"code", "full_name", "joined_on", "updated_at", "id", NULL};
     verrs v;
     verrs_init(&v);
+    api_list_query lq;
     long long unit = 0, under = 0;
     int active = 0, has_comp = 0, vneid = 0;
-    char active_on[11] = "", sort[40];
-    long ls, os;
-    const char *since = NULL;
+    char active_on[11] = "";
     int has_unit = http_query_id(c, "unit_id", &unit, &v) == 1;
     int has_under = http_query_id(c, "under", &under, &v) == 1;
     int has_active = http_query_bool(c, "active", &active, &v) == 1;
@@ -109,17 +108,13 @@ void staff_list(http_ctx *c)
     if (emp && strlen(emp) > 40) verrs_add(&v, "employment", "is too long");
     if (q != NULL && (strlen(q) == 0 || utf8_length(q) > 100)) verrs_add(&v, "q", "must be 1 to 100 characters");
     if (has_on && !has_active) has_active = active = 1; /* active_on alone means "active on that day" */
-    http_query_timestamp(c, "updated_since", &since, &v);
-    http_query_sort(c, sorts, "code", sort, &v);
-    api_page_params(c, &v, &ls, &os);
-    if (!api_query_ok(c, &v)) return;
-    if (http_db(c) == NULL) return;
+    if (api_refuse_list_query(c, &v, sorts, "code", &lq)) return;
     db_args pv;
     db_args_of(&pv, api_scope(c), db_int_if(has_unit, unit), db_int_if(has_under, under),
                     db_text(jg), db_text(emp), db_text(bool_text(has_active, active)),
                     db_text(has_on ? active_on : NULL), db_text(bool_text(has_hc, has_comp)),
-                    db_text(bool_text(has_vn, vneid)), db_text(q), db_text(since), db_text(sort),
-                    db_int(ls), db_int(os), db_bool(api_shows_party(c)));
+                    db_text(bool_text(has_vn, vneid)), db_text(q), db_text(lq.since), db_text(lq.sort),
+                    db_int(lq.limit), db_int(lq.offset), db_bool(api_shows_party(c)));
     PGresult *r = api_run(c, &STMT_LIST, &pv, "listing staff");
     if (r == NULL) return;
     /* Who read which units' staff, with which filters, and how many rows came back. */
@@ -233,21 +228,18 @@ static void staff_write_error(http_ctx *c, PGresult *r)
 
 void staff_create(http_ctx *c)
 {
-    json_t *body = http_json_body(c, 0);
-    if (body == NULL) return;
-    verrs v;
-    verrs_init(&v);
+    api_change w;
+    if (api_change_open(c, &w, 0)) return;
     staff_input in;
-    PGresult *r = NULL;
-    read_staff_body(body, &in, api_shows_party(c), &v);
+    read_staff_body(w.body, &in, api_shows_party(c), &w.v);
     static const char *const required[] = {"code", "full_name", "job_group", "employment", "joined_on", NULL};
     for (int i = 0; required[i]; i++)
-        if (!json_object_get(body, required[i])) verrs_add(&v, required[i], "is required");
-    if (!in.unit_given && !json_object_get(body, "unit_id") && !json_object_get(body, "unit_code"))
-        verrs_add(&v, "unit_id", "is required (or unit_code)");
-    if (http_refuse_invalid(c, &v) || api_begin(c) != 0) goto out;
-    long long unit = api_resolve_unit(c, in.unit_id, in.unit_code, in.unit_code ? "unit_code" : "unit_id", 1, &v);
-    if (unit == -2 || check_refs(c, in.job_group, in.employment, &v) != 0 || http_refuse_invalid(c, &v)) goto out;
+        if (!json_object_get(w.body, required[i])) verrs_add(&w.v, required[i], "is required");
+    if (!in.unit_given && !json_object_get(w.body, "unit_id") && !json_object_get(w.body, "unit_code"))
+        verrs_add(&w.v, "unit_id", "is required (or unit_code)");
+    if (http_refuse_invalid(c, &w.v) || api_begin(c) != 0) goto out;
+    long long unit = api_resolve_unit(c, in.unit_id, in.unit_code, in.unit_code ? "unit_code" : "unit_id", 1, &w.v);
+    if (unit == -2 || check_refs(c, in.job_group, in.employment, &w.v) != 0 || http_refuse_invalid(c, &w.v)) goto out;
     db_args iv;
     db_args_of(&iv, db_text(in.code), db_text(in.full_name), db_int(unit), db_text(in.job_group),
                     db_text(in.employment), db_text(bool_text(in.party_given, in.party)),
@@ -255,16 +247,14 @@ void staff_create(http_ctx *c)
                     db_text(in.left_given && !in.left_null ? in.left_on : NULL),
                     db_text(in.vneid_given && !in.vneid_null ? in.vneid_on : NULL),
                     db_text(in.vneid_source), db_bool(api_shows_party(c)));
-    r = db_run(c->db, &STMT_INSERT, &iv);
-    if (!db_ok(r)) {
-        staff_write_error(c, r);
+    w.r = db_run(c->db, &STMT_INSERT, &iv);
+    if (!db_ok(w.r)) {
+        staff_write_error(c, w.r);
         goto out;
     }
-    api_created(c, r, "staff", "/api/v1/staff", 2);
+    api_created(c, w.r, "staff", "/api/v1/staff", 2);
 out:
-    PQclear(r);
-    verrs_free(&v);
-    json_decref(body);
+    api_change_close(&w);
 }
 
 /* Locks the staff member in scope (row: caller's view, full view); NULL after answering. */
@@ -277,35 +267,23 @@ static PGresult *lock_staff(http_ctx *c, long long id)
 
 void staff_update(http_ctx *c)
 {
-    long long id = http_path_id(c, "id");
-    if (id == 0) return;
-    json_t *body = http_json_body(c, 0);
-    if (body == NULL) return;
-    verrs v;
-    verrs_init(&v);
+    api_change w;
     staff_input in;
-    PGresult *cur = NULL, *r = NULL;
-    read_staff_body(body, &in, api_shows_party(c), &v);
-    if (http_refuse_invalid(c, &v) || api_begin(c) != 0) goto out;
-    cur = lock_staff(c, id);
-    if (cur == NULL) goto out;
-    if (json_object_size(body) == 0) { /* nothing to change: no write, no audit entry */
-        db_rollback(c->db);
-        respond_resource_text(c, 200, PQgetvalue(cur, 0, 0), (size_t)PQgetlength(cur, 0, 0));
-        goto out;
-    }
+    if (api_change_open(c, &w, 1)) return;
+    read_staff_body(w.body, &in, api_shows_party(c), &w.v);
+    if (api_change_lock(c, &w, lock_staff)) goto out;
     long long unit = 0;
     if (in.unit_given) {
-        unit = api_resolve_unit(c, in.unit_id, in.unit_code, in.unit_code ? "unit_code" : "unit_id", 1, &v);
+        unit = api_resolve_unit(c, in.unit_id, in.unit_code, in.unit_code ? "unit_code" : "unit_id", 1, &w.v);
         if (unit == -2) goto out;
     }
-    if (check_refs(c, in.job_group, in.employment, &v) != 0) goto out;
-    if (http_refuse_invalid(c, &v)) {
+    if (check_refs(c, in.job_group, in.employment, &w.v) != 0) goto out;
+    if (http_refuse_invalid(c, &w.v)) {
         db_rollback(c->db);
         goto out;
     }
     db_args uv;
-    db_args_of(&uv, db_int(id), db_text(in.code), db_text(in.full_name), db_id(unit),
+    db_args_of(&uv, db_int(w.id), db_text(in.code), db_text(in.full_name), db_id(unit),
                     db_text(in.job_group), db_text(in.employment),
                     db_text(bool_text(in.party_given, in.party)),
                     db_text(in.joined_given ? in.joined_on : NULL), db_bool(in.left_given),
@@ -314,20 +292,11 @@ void staff_update(http_ctx *c)
                     db_text(in.vneid_given && !in.vneid_null ? in.vneid_on : NULL),
                     db_bool(in.source_given), db_text(in.vneid_source),
                     db_bool(api_shows_party(c)));
-    r = db_run(c->db, &STMT_UPDATE, &uv);
-    if (!db_ok(r)) {
-        staff_write_error(c, r);
-        goto out;
-    }
-    const char *json = PQgetvalue(r, 0, 0);
-    if (api_audit_id(c, "update", "staff", id, PQgetvalue(cur, 0, 1), PQgetvalue(r, 0, 1)) != 0 || api_commit(c) != 0)
-        goto out;
-    respond_resource_text(c, 200, json, strlen(json));
+    w.r = db_run(c->db, &STMT_UPDATE, &uv);
+    if (!db_ok(w.r)) staff_write_error(c, w.r);
+    else api_updated(c, w.cur, w.r, "staff", w.id, 1);
 out:
-    PQclear(r);
-    PQclear(cur);
-    verrs_free(&v);
-    json_decref(body);
+    api_change_close(&w);
 }
 
 void staff_delete(http_ctx *c)
@@ -344,10 +313,7 @@ void staff_delete(http_ctx *c)
     int failed = gone == NULL;
     for (int i = 0; !failed && i < PQntuples(gone); i++)
         failed = api_audit(c, "delete", PQgetvalue(gone, i, 0), PQgetvalue(gone, i, 1), PQgetvalue(gone, i, 2), NULL) != 0;
-    PGresult *r = failed ? NULL : api_run(c, &STMT_DELETE, &v, "deleting the staff member");
-    if (r != NULL && api_audit_id(c, "delete", "staff", id, PQgetvalue(cur, 0, 1), NULL) == 0 && api_commit(c) == 0)
-        respond_empty(c, 204);
-    PQclear(r);
     PQclear(gone);
-    PQclear(cur);
+    if (failed) PQclear(cur);
+    else api_delete_locked(c, cur, 1, &STMT_DELETE, id, "deleting the staff member", "staff");
 }

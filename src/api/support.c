@@ -80,10 +80,10 @@ static void monthly_list(http_ctx *c, monthly *m)
     static const char *const sorts[] = {"month", "unit_code", "id", NULL};
     verrs v;
     verrs_init(&v);
+    api_list_query lq;
     long long unit = 0, under = 0;
-    char sort[40], first[11] = "", last[11] = "";
-    long ls, os;
-    const char *since = NULL, *service = NULL, *group = NULL, *ps = http_query(c, "period");
+    char first[11] = "", last[11] = "";
+    const char *service = NULL, *group = NULL, *ps = http_query(c, "period");
     int hu = http_query_id(c, "unit_id", &unit, &v) == 1, hn = http_query_id(c, "under", &under, &v) == 1;
     period p;
     if (ps != NULL) {
@@ -100,25 +100,18 @@ static void monthly_list(http_ctx *c, monthly *m)
         if (service && strlen(service) > 40) verrs_add(&v, "service", "is too long");
         if (group && strlen(group) > 40) verrs_add(&v, "target_group", "is too long");
     }
-    http_query_timestamp(c, "updated_since", &since, &v);
-    http_query_sort(c, sorts, "month", sort, &v);
-    api_page_params(c, &v, &ls, &os);
-    if (!api_query_ok(c, &v)) return;
-    if (http_db(c) == NULL) return;
+    if (api_refuse_list_query(c, &v, sorts, "month", &lq)) return;
     db_args pv;
     db_args_of(&pv, api_scope(c), db_int_if(hu, unit), db_int_if(hn, under),
                     db_text(first[0] ? first : NULL), db_text(last[0] ? last : NULL),
-                    db_text(since), db_text(sort), db_int(ls), db_int(os));
+                    db_text(lq.since), db_text(lq.sort), db_int(lq.limit), db_int(lq.offset));
     if (m->has_groups) {
         db_arg_text(&pv, service);
         db_arg_text(&pv, group);
     }
     char what[64];
     snprintf(what, sizeof what, "listing %s", m->what);
-    PGresult *r = api_run(c, &m->list, &pv, what);
-    if (r == NULL) return;
-    api_list_answer(c, r, m->columns);
-    PQclear(r);
+    api_list(c, &m->list, &pv, what, m->columns);
 }
 
 /* Reads a month written 2026-06 or 202606 into out as its first day; adds errors to v. */
@@ -217,14 +210,7 @@ static void monthly_delete(http_ctx *c, monthly *m)
     db_args lv;
     db_args_of(&lv, db_int(id), api_scope(c));
     PGresult *cur = api_lock_one(c, &m->lock, &lv, m->not_found, 0);
-    if (cur == NULL) return;
-    db_args dv;
-    db_args_of(&dv, db_int(id));
-    PGresult *r = api_run(c, &m->del, &dv, "deleting the figure");
-    if (r != NULL && api_audit_id(c, "delete", m->entity, id, PQgetvalue(cur, 0, 0), NULL) == 0 && api_commit(c) == 0)
-        respond_empty(c, 204);
-    PQclear(r);
-    PQclear(cur);
+    api_delete_locked(c, cur, 0, &m->del, id, "deleting the figure", m->entity);
 }
 
 void support_counts_list(http_ctx *c) { monthly_list(c, &SUPPORT_COUNTS); }

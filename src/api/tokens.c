@@ -90,7 +90,7 @@ void tokens_list(http_ctx *c)
     long long user = c->who.user_id;
     http_query_id(c, "user_id", &user, &v);
     http_query_page(c, &limit, &offset, &v);
-    if (!api_query_ok(c, &v)) return;
+    if (api_refuse_bad_query(c, &v)) return;
     if (user != c->who.user_id && c->who.role != ROLE_ADMIN) {
         respond_problem(c, 403, "Only an admin lists another user's API tokens.");
         return;
@@ -98,10 +98,7 @@ void tokens_list(http_ctx *c)
     if (http_db(c) == NULL) return;
     db_args pv;
     db_args_of(&pv, db_int(user), db_int(limit), db_int(offset));
-    PGresult *r = api_run(c, &STMT_LIST, &pv, "listing API tokens");
-    if (r == NULL) return;
-    api_list_answer(c, r, NULL);
-    PQclear(r);
+    api_list(c, &STMT_LIST, &pv, "listing API tokens", NULL);
 }
 
 void tokens_delete(http_ctx *c)

@@ -60,15 +60,7 @@ DB_STMT(STMT_TREE, "units_tree",
 
 void units_get(http_ctx *c)
 {
-    long long id = http_path_id(c, "id");
-    if (id == 0 || http_db(c) == NULL) return;
-    db_args v;
-    db_args_of(&v, db_int(id), api_scope(c));
-    PGresult *r = api_run(c, &STMT_GET, &v, "reading a unit");
-    if (r == NULL) return;
-    if (PQntuples(r) != 1) respond_problem(c, 404, "There is no such unit.");
-    else respond_resource_text(c, 200, PQgetvalue(r, 0, 0), (size_t)PQgetlength(r, 0, 0));
-    PQclear(r);
+    api_get_one(c, &STMT_GET, 1, "reading a unit", "There is no such unit.");
 }
 
 void units_list(http_ctx *c)
@@ -76,11 +68,9 @@ void units_list(http_ctx *c)
     static const char *const sorts[] = {"code", "name", "id", "type", "updated_at", NULL};
     verrs v;
     verrs_init(&v);
+    api_list_query lq;
     long long parent = 0, under = 0;
     int active = 0;
-    long limit, offset;
-    const char *since = NULL;
-    char sort[40];
     int has_parent = http_query_id(c, "parent_id", &parent, &v) == 1;
     int has_under = http_query_id(c, "under", &under, &v) == 1;
     int has_active = http_query_bool(c, "active", &active, &v) == 1;
@@ -92,19 +82,12 @@ void units_list(http_ctx *c)
     }
     const char *q = http_query(c, "q");
     if (q != NULL && (strlen(q) == 0 || utf8_length(q) > 100)) verrs_add(&v, "q", "must be 1 to 100 characters");
-    http_query_timestamp(c, "updated_since", &since, &v);
-    http_query_sort(c, sorts, "code", sort, &v);
-    http_query_page(c, &limit, &offset, &v);
-    if (!api_query_ok(c, &v)) return;
-    if (http_db(c) == NULL) return;
+    if (api_refuse_list_query(c, &v, sorts, "code", &lq)) return;
     db_args pv;
     db_args_of(&pv, api_scope(c), db_int_if(has_parent, parent), db_int_if(has_under, under),
-                    db_text(type), db_bool_if(has_active, active), db_text(q), db_text(since),
-                    db_text(sort), db_int(limit), db_int(offset));
-    PGresult *r = api_run(c, &STMT_LIST, &pv, "listing units");
-    if (r == NULL) return;
-    api_list_answer(c, r, UNIT_COLUMNS);
-    PQclear(r);
+                    db_text(type), db_bool_if(has_active, active), db_text(q), db_text(lq.since),
+                    db_text(lq.sort), db_int(lq.limit), db_int(lq.offset));
+    api_list(c, &STMT_LIST, &pv, "listing units", UNIT_COLUMNS);
 }
 
 static int code_ok(const char *s)
@@ -190,31 +173,26 @@ static PGresult *run_write(http_ctx *c, db_stmt *st, const db_args *args, const 
 
 void units_create(http_ctx *c)
 {
-    json_t *body = http_json_body(c, 0);
-    if (body == NULL) return;
-    verrs v;
-    verrs_init(&v);
+    api_change w;
+    if (api_change_open(c, &w, 0)) return;
     unit_input in;
-    read_unit_body(body, &in, &v);
-    if (!in.code && !json_object_get(body, "code")) verrs_add(&v, "code", "is required");
-    if (!in.name && !json_object_get(body, "name")) verrs_add(&v, "name", "is required");
-    if (!in.type && !json_object_get(body, "type")) verrs_add(&v, "type", "is required");
+    read_unit_body(w.body, &in, &w.v);
+    if (!in.code && !json_object_get(w.body, "code")) verrs_add(&w.v, "code", "is required");
+    if (!in.name && !json_object_get(w.body, "name")) verrs_add(&w.v, "name", "is required");
+    if (!in.type && !json_object_get(w.body, "type")) verrs_add(&w.v, "type", "is required");
     if (in.opened_null) in.opened_given = 0;
     if ((!in.parent_given || in.parent_null) && c->who.role != ROLE_ADMIN)
-        verrs_add(&v, "parent_id", "is required: only an administrator creates a top-level unit");
-    if (http_refuse_invalid(c, &v) || api_begin(c) != 0) goto out;
-    long long parent = resolve_parent(c, &in, &v);
-    if (parent == -2 || http_refuse_invalid(c, &v)) goto out;
+        verrs_add(&w.v, "parent_id", "is required: only an administrator creates a top-level unit");
+    if (http_refuse_invalid(c, &w.v) || api_begin(c) != 0) goto out;
+    long long parent = resolve_parent(c, &in, &w.v);
+    if (parent == -2 || http_refuse_invalid(c, &w.v)) goto out;
     db_args iv;
     db_args_of(&iv, db_text(in.code), db_text(in.name), db_text(in.type), db_id(parent),
                     db_text(in.opened_given ? in.opened_on : NULL));
-    PGresult *r = run_write(c, &STMT_INSERT, &iv, "creating a unit");
-    if (r == NULL) goto out;
-    api_created(c, r, "unit", "/api/v1/units", 1);
-    PQclear(r);
+    w.r = run_write(c, &STMT_INSERT, &iv, "creating a unit");
+    if (w.r) api_created(c, w.r, "unit", "/api/v1/units", 1);
 out:
-    verrs_free(&v);
-    json_decref(body);
+    api_change_close(&w);
 }
 
 /* Locks the unit in scope. Returns the result (row 0: json, active, parent_id, open children,
@@ -228,34 +206,22 @@ static PGresult *lock_unit(http_ctx *c, long long id)
 
 void units_update(http_ctx *c)
 {
-    long long id = http_path_id(c, "id");
-    if (id == 0) return;
-    json_t *body = http_json_body(c, 0);
-    if (body == NULL) return;
-    verrs v;
-    verrs_init(&v);
+    api_change w;
     unit_input in;
-    PGresult *cur = NULL, *r = NULL;
-    read_unit_body(body, &in, &v);
+    if (api_change_open(c, &w, 1)) return;
+    read_unit_body(w.body, &in, &w.v);
     if (in.parent_given && in.parent_null && c->who.role != ROLE_ADMIN)
-        verrs_add(&v, "parent_id", "only an administrator makes a unit top-level");
-    if (http_refuse_invalid(c, &v) || api_begin(c) != 0) goto out;
-    cur = lock_unit(c, id);
-    if (cur == NULL) goto out;
-    if (json_object_size(body) == 0) { /* nothing to change: no write, no audit entry */
-        db_rollback(c->db);
-        respond_resource_text(c, 200, PQgetvalue(cur, 0, 0), (size_t)PQgetlength(cur, 0, 0));
-        goto out;
-    }
-    int own = strcmp(PQgetvalue(cur, 0, 4), "t") == 0;
+        verrs_add(&w.v, "parent_id", "only an administrator makes a unit top-level");
+    if (api_change_lock(c, &w, lock_unit)) goto out;
+    int own = strcmp(PQgetvalue(w.cur, 0, 4), "t") == 0;
     if (in.parent_given) {
-        long long parent = resolve_parent(c, &in, &v);
+        long long parent = resolve_parent(c, &in, &w.v);
         if (parent == -2) goto out;
-        if (http_refuse_invalid(c, &v)) {
+        if (http_refuse_invalid(c, &w.v)) {
             db_rollback(c->db);
             goto out;
         }
-        long long old_parent = PQgetisnull(cur, 0, 2) ? 0 : atoll(PQgetvalue(cur, 0, 2));
+        long long old_parent = PQgetisnull(w.cur, 0, 2) ? 0 : atoll(PQgetvalue(w.cur, 0, 2));
         if (parent != old_parent) {
             if (own) {
                 db_rollback(c->db);
@@ -263,26 +229,20 @@ void units_update(http_ctx *c)
                 goto out;
             }
             db_args mv;
-            db_args_of(&mv, db_int(id), db_id(parent));
-            r = run_write(c, &STMT_MOVE, &mv, "moving the unit");
-            if (r == NULL) goto out;
-            PQclear(r);
+            db_args_of(&mv, db_int(w.id), db_id(parent));
+            PGresult *moved = run_write(c, &STMT_MOVE, &mv, "moving the unit");
+            if (moved == NULL) goto out;
+            PQclear(moved);
         }
     }
     db_args uv;
-    db_args_of(&uv, db_int(id), db_text(in.code), db_text(in.name), db_text(in.type),
+    db_args_of(&uv, db_int(w.id), db_text(in.code), db_text(in.name), db_text(in.type),
                     db_text(in.opened_given && !in.opened_null ? in.opened_on : NULL),
                     db_bool(in.opened_given));
-    r = run_write(c, &STMT_UPDATE, &uv, "updating the unit");
-    if (r == NULL) goto out;
-    const char *json = PQgetvalue(r, 0, 0);
-    if (api_audit_id(c, "update", "unit", id, PQgetvalue(cur, 0, 0), json) != 0 || api_commit(c) != 0) goto out;
-    respond_resource_text(c, 200, json, strlen(json));
+    w.r = run_write(c, &STMT_UPDATE, &uv, "updating the unit");
+    if (w.r) api_updated(c, w.cur, w.r, "unit", w.id, 0);
 out:
-    PQclear(r);
-    PQclear(cur);
-    verrs_free(&v);
-    json_decref(body);
+    api_change_close(&w);
 }
 
 void units_close(http_ctx *c)
@@ -357,7 +317,7 @@ void units_tree(http_ctx *c)
     int closed = 0;
     http_query_int(c, "depth", 0, 100, &depth, &v);
     http_query_bool(c, "include_closed", &closed, &v);
-    if (!api_query_ok(c, &v)) return;
+    if (api_refuse_bad_query(c, &v)) return;
     if (http_db(c) == NULL) return;
     db_args pv;
     db_args_of(&pv, db_int(id), api_scope(c), db_int(depth), db_bool(closed));

@@ -54,15 +54,7 @@ DB_STMT(STMT_REVOKE_ALL, "users_revoke_all",
 
 void users_get(http_ctx *c)
 {
-    long long id = http_path_id(c, "id");
-    if (id == 0 || http_db(c) == NULL) return;
-    db_args v;
-    db_args_of(&v, db_int(id), api_scope(c));
-    PGresult *r = api_run(c, &STMT_GET, &v, "reading a user");
-    if (r == NULL) return;
-    if (PQntuples(r) != 1) respond_problem(c, 404, "There is no such user.");
-    else respond_resource_text(c, 200, PQgetvalue(r, 0, 0), (size_t)PQgetlength(r, 0, 0));
-    PQclear(r);
+    api_get_one(c, &STMT_GET, 1, "reading a user", "There is no such user.");
 }
 
 void users_list(http_ctx *c)
@@ -70,11 +62,9 @@ void users_list(http_ctx *c)
     static const char *const sorts[] = {"username", "id", "full_name", "created_at", "updated_at", NULL};
     verrs v;
     verrs_init(&v);
+    api_list_query lq;
     long long unit = 0, under = 0;
     int active = 0;
-    long limit, offset;
-    const char *since = NULL;
-    char sort[40];
     const char *role = http_query(c, "role");
     if (role != NULL && role_parse(role) == ROLE_NONE) verrs_add(&v, "role", "is not a role");
     int has_unit = http_query_id(c, "unit_id", &unit, &v) == 1;
@@ -82,19 +72,12 @@ void users_list(http_ctx *c)
     int has_active = http_query_bool(c, "active", &active, &v) == 1;
     const char *q = http_query(c, "q");
     if (q != NULL && (strlen(q) == 0 || utf8_length(q) > 100)) verrs_add(&v, "q", "must be 1 to 100 characters");
-    http_query_timestamp(c, "updated_since", &since, &v);
-    http_query_sort(c, sorts, "username", sort, &v);
-    http_query_page(c, &limit, &offset, &v);
-    if (!api_query_ok(c, &v)) return;
-    if (http_db(c) == NULL) return;
+    if (api_refuse_list_query(c, &v, sorts, "username", &lq)) return;
     db_args pv;
     db_args_of(&pv, api_scope(c), db_text(role), db_int_if(has_unit, unit),
                     db_int_if(has_under, under), db_bool_if(has_active, active), db_text(q),
-                    db_text(since), db_text(sort), db_int(limit), db_int(offset));
-    PGresult *r = api_run(c, &STMT_LIST, &pv, "listing users");
-    if (r == NULL) return;
-    api_list_answer(c, r, USER_COLUMNS);
-    PQclear(r);
+                    db_text(lq.since), db_text(lq.sort), db_int(lq.limit), db_int(lq.offset));
+    api_list(c, &STMT_LIST, &pv, "listing users", USER_COLUMNS);
 }
 
 static int username_ok(const char *s)
@@ -169,21 +152,18 @@ static const char NOT_YOURS[] =
 
 void users_create(http_ctx *c)
 {
-    json_t *body = http_json_body(c, 0);
-    if (body == NULL) return;
-    verrs v;
-    verrs_init(&v);
+    api_change w;
+    if (api_change_open(c, &w, 0)) return;
     user_input in;
-    PGresult *r = NULL;
-    read_user_body(body, 1, &in, &v);
-    if (!json_object_get(body, "username")) verrs_add(&v, "username", "is required");
-    if (!json_object_get(body, "password")) verrs_add(&v, "password", "is required");
-    if (!json_object_get(body, "full_name")) verrs_add(&v, "full_name", "is required");
-    if (!json_object_get(body, "role")) verrs_add(&v, "role", "is required");
+    read_user_body(w.body, 1, &in, &w.v);
+    if (!json_object_get(w.body, "username")) verrs_add(&w.v, "username", "is required");
+    if (!json_object_get(w.body, "password")) verrs_add(&w.v, "password", "is required");
+    if (!json_object_get(w.body, "full_name")) verrs_add(&w.v, "full_name", "is required");
+    if (!json_object_get(w.body, "role")) verrs_add(&w.v, "role", "is required");
     if (in.role != ROLE_NONE && in.role != ROLE_ADMIN && in.role != ROLE_INTEGRATION &&
         (!in.unit_given || in.unit_null))
-        verrs_add(&v, "unit_id", "is required for this role");
-    if (http_refuse_invalid(c, &v)) goto out;
+        verrs_add(&w.v, "unit_id", "is required for this role");
+    if (http_refuse_invalid(c, &w.v)) goto out;
     if (!may_grant(c, in.role)) {
         respond_problem(c, 403, "You may not grant a role above your own.");
         goto out;
@@ -193,8 +173,8 @@ void users_create(http_ctx *c)
     if (api_begin(c) != 0) goto out;
     long long unit = 0;
     if (in.unit_given && !in.unit_null) {
-        unit = api_resolve_unit(c, in.unit_id, in.unit_code, in.unit_code ? "unit_code" : "unit_id", 1, &v);
-        if (unit == -2 || http_refuse_invalid(c, &v)) goto out;
+        unit = api_resolve_unit(c, in.unit_id, in.unit_code, in.unit_code ? "unit_code" : "unit_id", 1, &w.v);
+        if (unit == -2 || http_refuse_invalid(c, &w.v)) goto out;
     }
     if (!may_manage(c, in.role, unit)) {
         db_rollback(c->db);
@@ -205,18 +185,10 @@ void users_create(http_ctx *c)
     db_args_of(&iv, db_text(in.username), db_text(in.full_name), db_text(hash),
                     db_text(in.role_text), db_id(unit),
                     db_text(in.active_given && !in.active ? "false" : "true"));
-    r = db_run(c->db, &STMT_INSERT, &iv);
-    if (!db_ok(r)) {
-        if (db_error_class(c->db, r) == DB_ERR_UNIQUE) respond_problem(c, 409, "This username is taken.");
-        else respond_db_error(c, r, "creating a user");
-        db_rollback(c->db);
-        goto out;
-    }
-    api_created(c, r, "user", "/api/v1/users", 1);
+    w.r = api_run_unique(c, &STMT_INSERT, &iv, "creating a user", "This username is taken.");
+    if (w.r != NULL) api_created(c, w.r, "user", "/api/v1/users", 1);
 out:
-    PQclear(r);
-    verrs_free(&v);
-    json_decref(body);
+    api_change_close(&w);
 }
 
 /* Locks the user in scope; answers 404, or 403 when the caller may not manage the user (unless
@@ -236,6 +208,8 @@ static PGresult *lock_user(http_ctx *c, long long id, int self)
     return r;
 }
 
+/* Revokes the user's refresh tokens (and API tokens when api_tokens_too) in the open
+ * transaction. Returns 0, or -1 after answering the database error. */
 static int revoke_sessions(http_ctx *c, long long id, int api_tokens_too)
 {
     db_args v;
@@ -248,21 +222,16 @@ static int revoke_sessions(http_ctx *c, long long id, int api_tokens_too)
 
 void users_update(http_ctx *c)
 {
-    long long id = http_path_id(c, "id");
-    if (id == 0) return;
-    json_t *body = http_json_body(c, 0);
-    if (body == NULL) return;
-    verrs v;
-    verrs_init(&v);
+    api_change w;
     user_input in;
-    PGresult *cur = NULL, *r = NULL;
-    read_user_body(body, 0, &in, &v);
-    if (http_refuse_invalid(c, &v)) goto out;
+    if (api_change_open(c, &w, 1)) return;
+    read_user_body(w.body, 0, &in, &w.v);
+    if (http_refuse_invalid(c, &w.v)) goto out;
     if (in.role != ROLE_NONE && !may_grant(c, in.role)) {
         respond_problem(c, 403, "You may not grant a role above your own.");
         goto out;
     }
-    int self = id == c->who.user_id;
+    int self = w.id == c->who.user_id;
     if (self && ((in.active_given && !in.active) || (in.role != ROLE_NONE && in.role != c->who.role))) {
         respond_problem(c, 403, "You may not disable your own account or change your own role.");
         goto out;
@@ -278,50 +247,43 @@ void users_update(http_ctx *c)
     char hash[AUTH_HASH_LEN];
     if (in.password && api_password_hash(c, in.password, hash) != 0) goto out;
     if (api_begin(c) != 0) goto out;
-    cur = lock_user(c, id, self);
-    if (cur == NULL) goto out;
-    if (json_object_size(body) == 0) { /* nothing to change: no write, no audit entry */
-        db_rollback(c->db);
-        respond_resource_text(c, 200, PQgetvalue(cur, 0, 0), (size_t)PQgetlength(cur, 0, 0));
-        goto out;
-    }
-    role_t final_role = in.role != ROLE_NONE ? in.role : role_parse(PQgetvalue(cur, 0, 1));
+    w.cur = lock_user(c, w.id, self);
+    if (w.cur == NULL) goto out;
+    if (api_answer_unchanged(c, w.body, w.cur)) goto out;
+    role_t final_role = in.role != ROLE_NONE ? in.role : role_parse(PQgetvalue(w.cur, 0, 1));
     long long unit = 0;
     if (in.unit_given && !in.unit_null) {
-        unit = api_resolve_unit(c, in.unit_id, in.unit_code, in.unit_code ? "unit_code" : "unit_id", 1, &v);
+        unit = api_resolve_unit(c, in.unit_id, in.unit_code, in.unit_code ? "unit_code" : "unit_id", 1, &w.v);
         if (unit == -2) goto out;
     }
     if (in.unit_null && final_role != ROLE_ADMIN && final_role != ROLE_INTEGRATION)
-        verrs_add(&v, "unit_id", "is required for this role");
-    if (http_refuse_invalid(c, &v)) {
+        verrs_add(&w.v, "unit_id", "is required for this role");
+    if (http_refuse_invalid(c, &w.v)) {
         db_rollback(c->db);
         goto out;
     }
-    long long final_unit = in.unit_given ? unit : atoll(PQgetvalue(cur, 0, 2));
+    long long final_unit = in.unit_given ? unit : atoll(PQgetvalue(w.cur, 0, 2));
     if (!self && !may_manage(c, final_role, final_unit)) {
         db_rollback(c->db);
         respond_problem(c, 403, NOT_YOURS);
         goto out;
     }
     db_args uv;
-    db_args_of(&uv, db_int(id), db_text(in.full_name),
+    db_args_of(&uv, db_int(w.id), db_text(in.full_name),
                     db_text(in.role != ROLE_NONE ? in.role_text : NULL), db_bool(in.unit_given),
                     db_id(unit), db_bool_if(in.active_given, in.active),
                     db_text(in.password ? hash : NULL));
-    r = api_run(c, &STMT_UPDATE, &uv, "updating the user");
-    if (r == NULL) goto out;
+    w.r = api_run(c, &STMT_UPDATE, &uv, "updating the user");
+    if (w.r == NULL) goto out;
     int disabled = in.active_given && !in.active;
     /* A new password or a disabled account ends every sign-in and every API token. */
-    if ((disabled || in.password) && revoke_sessions(c, id, 1) != 0) goto out;
-    const char *json = PQgetvalue(r, 0, 0);
-    if (api_audit_id(c, "update", "user", id, PQgetvalue(cur, 0, 0), json) != 0 || api_commit(c) != 0) goto out;
-    user_cache_forget(id);
+    if ((disabled || in.password) && revoke_sessions(c, w.id, 1) != 0) goto out;
+    const char *json = PQgetvalue(w.r, 0, 0);
+    if (api_audit_id(c, "update", "user", w.id, PQgetvalue(w.cur, 0, 0), json) != 0 || api_commit(c) != 0) goto out;
+    user_cache_forget(w.id);
     respond_resource_text(c, 200, json, strlen(json));
 out:
-    PQclear(r);
-    PQclear(cur);
-    verrs_free(&v);
-    json_decref(body);
+    api_change_close(&w);
 }
 
 void users_delete(http_ctx *c)
