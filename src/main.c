@@ -22,12 +22,87 @@ static const char USAGE[] =
     "  bdhvs seed demo             load the demo data (Bac Ninh's Department of Health...)\n"
     "  bdhvs audit pseudonymise    pseudonymise personal data in audit entries older than\n"
     "                              BDHVS_AUDIT_PSEUDONYMISE_DAYS (365); run it nightly\n"
-    "  bdhvs --help | --version\n"
+    "  bdhvs help [COMMAND] | COMMAND --help | --help | --version\n";
+
+/* Every environment variable the program reads, with its default (config.c, main.c, server.c). */
+static const char ENVIRONMENT[] =
     "\n"
-    "environment: BDHVS_DATABASE_URL, BDHVS_LISTEN (127.0.0.1:8080), BDHVS_JWT_SECRET (32+ bytes),\n"
-    "BDHVS_DB_POOL, BDHVS_THREADS, BDHVS_MAX_BODY, BDHVS_CORS_ORIGINS, BDHVS_LOG_LEVEL,\n"
-    "BDHVS_MIGRATIONS_DIR, BDHVS_DEMO_PASSWORD (seed demo),\n"
-    "BDHVS_MIGRATE_DATABASE_URL (migrate, audit pseudonymise: the owner role; default BDHVS_DATABASE_URL)\n";
+    "environment (default in brackets):\n"
+    "  BDHVS_DATABASE_URL            server's role connection (serve, seed, user)\n"
+    "                                [host=127.0.0.1 port=54320 dbname=bdhvs user=bdhvs_app]\n"
+    "  BDHVS_MIGRATE_DATABASE_URL    owner role's connection (migrate, audit)\n"
+    "                                [BDHVS_DATABASE_URL if set, else ... user=bdhvs_owner]\n"
+    "  BDHVS_MIGRATIONS_DIR          migrations folder [" BDHVS_SOURCE_DIR "/migrations]\n"
+    "  BDHVS_LISTEN                  API listen address HOST:PORT [127.0.0.1:8080]\n"
+    "  BDHVS_OPS_LISTEN              /healthz, /readyz, /metrics listener [none: on BDHVS_LISTEN]\n"
+    "  BDHVS_JWT_SECRET              token signing secret, 32+ bytes (serve) [none: required]\n"
+    "  BDHVS_ACCESS_TTL              access token lifetime, s [900]\n"
+    "  BDHVS_REFRESH_TTL             refresh token lifetime, s [1209600]\n"
+    "  BDHVS_SESSION_MAX_AGE         refresh stops this long after sign-in, s [2592000]\n"
+    "  BDHVS_REFRESH_GRACE           reuse grace of a rotated refresh token, s [10]\n"
+    "  BDHVS_DB_POOL                 database connections of serve [8]\n"
+    "  BDHVS_DB_ACQUIRE_MS           wait for a pooled connection, ms [2000]\n"
+    "  BDHVS_THREADS                 workers that run the handlers [8]\n"
+    "  BDHVS_HEAVY_THREADS           workers for password hashing and bulk loads [2]\n"
+    "  BDHVS_QUEUE_MS                wait for a worker before 503, ms [15000]\n"
+    "  BDHVS_MAX_BODY                request body limit, bytes [10485760]\n"
+    "  BDHVS_IMPORT_MAX_ROWS         rows per CSV import [200000]\n"
+    "  BDHVS_CONN_TIMEOUT            idle connection timeout, s [30]\n"
+    "  BDHVS_CONN_LIMIT              open connections [1000]\n"
+    "  BDHVS_PER_IP_LIMIT            open connections per client address [200]\n"
+    "  BDHVS_HEAD_TIMEOUT            time to send the request head, s [10]\n"
+    "  BDHVS_BODY_TIMEOUT            time to send the request body, s [120]\n"
+    "  BDHVS_LOGIN_MAX_PER_USER      failed sign-ins per account and address per window [5]\n"
+    "  BDHVS_LOGIN_MAX_PER_IP        failed sign-ins per address per window [30]\n"
+    "  BDHVS_LOGIN_MAX_PER_ACCOUNT   failed sign-ins per account per window [50]\n"
+    "  BDHVS_LOGIN_WINDOW            sign-in throttling window, s [900]\n"
+    "  BDHVS_HASH_CONCURRENCY        concurrent password hashes [number of CPUs]\n"
+    "  BDHVS_HASH_QUEUE_MS           wait for a hashing slot, ms [2000]\n"
+    "  BDHVS_TRUSTED_PROXIES         proxies whose X-Forwarded-For is believed, IPs/CIDRs [none]\n"
+    "  BDHVS_CORS_ORIGINS            allowed browser origins, comma-separated, or * [none]\n"
+    "  BDHVS_LOG_LEVEL               error, warn, info or debug [info]\n"
+    "  BDHVS_AUDIT_PSEUDONYMISE_DAYS audit age for pseudonymisation, days (audit) [365]\n"
+    "  BDHVS_PASSWORD                password for user add [none: read from stdin]\n"
+    "  BDHVS_DEMO_PASSWORD           password of the demo users (seed) [demo-2026-BacNinh]\n"
+    "  TMPDIR                        where large request bodies are spooled [/tmp]\n";
+
+/* One command's synopsis for "bdhvs COMMAND --help" and "bdhvs help COMMAND". */
+static const struct {
+    const char *cmd, *text;
+} COMMAND_HELP[] = {
+    {"serve", "usage: bdhvs serve\n"
+              "  run the API on BDHVS_LISTEN (and BDHVS_OPS_LISTEN) until SIGTERM or SIGINT\n"},
+    {"migrate", "usage: bdhvs migrate\n"
+                "  apply migrations/*.sql in order, once each, as the owner role; says what it applied\n"},
+    {"user", "usage: bdhvs user add NAME --role ROLE [--unit CODE]\n"
+             "  create or update a user; the password from BDHVS_PASSWORD or the first line of stdin\n"},
+    {"seed", "usage: bdhvs seed demo\n"
+             "  load the demo data (idempotent); demo users get BDHVS_DEMO_PASSWORD\n"},
+    {"audit", "usage: bdhvs audit pseudonymise\n"
+              "  pseudonymise personal data in audit entries older than BDHVS_AUDIT_PSEUDONYMISE_DAYS\n"},
+};
+
+static int is_help(const char *a)
+{
+    return strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0;
+}
+
+/* Prints the help of cmd (NULL: the whole program) on stdout; 0, or 2 for an unknown command. */
+static int print_help(const char *cmd)
+{
+    if (cmd == NULL) {
+        printf("bdhvs %s: the Binh dan hoc vu so health-sector tracking API\n\n%s%s", BDHVS_VERSION, USAGE,
+               ENVIRONMENT);
+        return 0;
+    }
+    for (size_t i = 0; i < sizeof COMMAND_HELP / sizeof COMMAND_HELP[0]; i++)
+        if (strcmp(cmd, COMMAND_HELP[i].cmd) == 0) {
+            printf("%s%s", COMMAND_HELP[i].text, ENVIRONMENT);
+            return 0;
+        }
+    fprintf(stderr, "bdhvs: unknown command %s\n%s", cmd, USAGE);
+    return 2;
+}
 
 static int load_config(bdhvs_config *cfg, int need_secret)
 {
@@ -134,9 +209,13 @@ static int cmd_migrate(void)
     PQclear(r);
     int applied = 0;
     int rc = set ? migrate_run(db, cfg.migrations_dir, &applied) : -1;
+    int available = 0, in_all = 0;
+    if (rc == 0) rc = migrate_status(db, cfg.migrations_dir, &available, &in_all);
     db_close(db);
     if (rc != 0) return 1;
-    printf("migrations: %d applied now\n", applied);
+    /* Each migration applied now has its own "applied migration NNNN_name.sql" log line. */
+    if (applied == 0) printf("migrations: up to date (%d applied)\n", in_all);
+    else printf("migrations: %d applied now (%d applied in all)\n", applied, in_all);
     return 0;
 }
 
@@ -215,14 +294,20 @@ int main(int argc, char **argv)
         return 2;
     }
     const char *cmd = argv[1];
-    if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
-        printf("bdhvs %s: the Binh dan hoc vu so health-sector tracking API\n\n%s", BDHVS_VERSION, USAGE);
-        return 0;
+    if (is_help(cmd)) return print_help(NULL);
+    if (strcmp(cmd, "help") == 0) {
+        if (argc > 3) {
+            fprintf(stderr, "bdhvs: help takes at most one command\n%s", USAGE);
+            return 2;
+        }
+        return print_help(argc == 3 ? argv[2] : NULL);
     }
     if (strcmp(cmd, "--version") == 0) {
         printf("bdhvs %s\n", BDHVS_VERSION);
         return 0;
     }
+    for (int i = 2; i < argc; i++)
+        if (is_help(argv[i])) return print_help(cmd);
     if (strcmp(cmd, "serve") == 0 && argc == 2) return cmd_serve();
     if (strcmp(cmd, "migrate") == 0 && argc == 2) return cmd_migrate();
     if (strcmp(cmd, "user") == 0 && argc >= 3 && strcmp(argv[2], "add") == 0)
@@ -230,6 +315,11 @@ int main(int argc, char **argv)
     if (strcmp(cmd, "seed") == 0 && argc == 3 && strcmp(argv[2], "demo") == 0) return cmd_seed_demo();
     if (strcmp(cmd, "audit") == 0 && argc == 3 && strcmp(argv[2], "pseudonymise") == 0)
         return cmd_audit_pseudonymise();
-    fprintf(stderr, "bdhvs: unknown command\n%s", USAGE);
+    for (size_t i = 0; i < sizeof COMMAND_HELP / sizeof COMMAND_HELP[0]; i++)
+        if (strcmp(cmd, COMMAND_HELP[i].cmd) == 0) {
+            fprintf(stderr, "bdhvs: unexpected arguments for %s\n%s", cmd, COMMAND_HELP[i].text);
+            return 2;
+        }
+    fprintf(stderr, "bdhvs: unknown command %s\n%s", cmd, USAGE);
     return 2;
 }

@@ -64,6 +64,8 @@ struct http_ctx {
     int nq;
     char *qkeys[64];
     char *qvals[64];
+    char problem_type[64];    /* the problem answered (4xx/5xx), for the log; "" otherwise */
+    char problem_detail[160]; /* its detail, cut to fit: written by the server, never the body */
 };
 
 /* The pooled connection for this request, or NULL after answering 503. */

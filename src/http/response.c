@@ -98,6 +98,8 @@ void respond_problem_errors(http_ctx *c, int status, const char *detail, json_t 
     snprintf(type, sizeof type, "urn:bdhvs:problem:%s", slug);
     /* detail may quote client text: never let it make the document invalid. */
     utf8_copy(safe, sizeof safe, detail ? detail : title);
+    snprintf(c->problem_type, sizeof c->problem_type, "%s", type);
+    utf8_copy(c->problem_detail, sizeof c->problem_detail, safe);
     json_t *o = json_pack("{s:s, s:s, s:i, s:s, s:s}", "type", type, "title", title, "status",
                           status, "detail", safe, "request_id", c->request_id);
     if (o != NULL && errors != NULL && json_array_size(errors) > 0 &&

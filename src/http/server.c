@@ -9,6 +9,7 @@
 #include "bdhvs/log.h"
 
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <malloc.h>
@@ -48,6 +49,9 @@ typedef struct route_metric {
     const char *method, *path;
     int status[MAX_STATUSES];
     unsigned long long count[MAX_STATUSES];
+    unsigned long long buckets[NBUCKETS + 1]; /* this route's latency histogram */
+    double sum;
+    unsigned long long total;
 } route_metric;
 
 static struct {
@@ -85,15 +89,74 @@ static void metric_record(int idx, int status, double secs)
     }
     int b = 0;
     while (b < NBUCKETS && secs > BUCKETS[b]) b++;
+    m->buckets[b]++;
+    m->sum += secs;
+    m->total++;
     S.buckets[b]++;
     S.sum += secs;
     S.total++;
     pthread_mutex_unlock(&S.mu);
 }
 
+/* Process figures from /proc/self (Linux): resident bytes, open descriptors, CPU seconds and
+ * the start time in Unix seconds; -1 for what could not be read. */
+typedef struct proc_figures {
+    double rss, fds, cpu, start, max_fds;
+} proc_figures;
+
+static void proc_read(proc_figures *p)
+{
+    *p = (proc_figures){-1, -1, -1, -1, -1};
+    long page = sysconf(_SC_PAGESIZE), tck = sysconf(_SC_CLK_TCK);
+    FILE *f = fopen("/proc/self/statm", "r");
+    if (f != NULL) {
+        unsigned long size, resident;
+        if (fscanf(f, "%lu %lu", &size, &resident) == 2) p->rss = (double)resident * (double)page;
+        fclose(f);
+    }
+    DIR *d = opendir("/proc/self/fd");
+    if (d != NULL) {
+        int n = 0;
+        for (struct dirent *e; (e = readdir(d)) != NULL;)
+            if (e->d_name[0] != '.') n++;
+        closedir(d);
+        p->fds = n - 1; /* not the descriptor of the listing itself */
+    }
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY) p->max_fds = (double)rl.rlim_cur;
+    /* /proc/self/stat: the command name may hold spaces, so fields count from its last ')'. */
+    char stat[1024];
+    f = fopen("/proc/self/stat", "r");
+    size_t len = 0;
+    if (f != NULL) {
+        len = fread(stat, 1, sizeof stat - 1, f);
+        fclose(f);
+    }
+    stat[len] = '\0';
+    const char *rp = strrchr(stat, ')');
+    unsigned long long utime, stime, starttime;
+    if (rp != NULL && tck > 0 &&
+        sscanf(rp + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu %*d %*d %*d %*d %*d %*d %llu",
+               &utime, &stime, &starttime) == 3) {
+        p->cpu = (double)(utime + stime) / (double)tck;
+        /* starttime counts clock ticks since boot; btime in /proc/stat is the boot's Unix time. */
+        f = fopen("/proc/stat", "r");
+        if (f != NULL) {
+            char line[256];
+            unsigned long long btime;
+            while (fgets(line, sizeof line, f) != NULL)
+                if (sscanf(line, "btime %llu", &btime) == 1) {
+                    p->start = (double)btime + (double)starttime / (double)tck;
+                    break;
+                }
+            fclose(f);
+        }
+    }
+}
+
 char *http_metrics_text(void)
 {
-    size_t cap = 4096 + (size_t)S.nmetrics * 1024;
+    size_t cap = 8192 + (size_t)S.nmetrics * (1024 + (NBUCKETS + 3) * 160);
     char *buf = malloc(cap);
     if (buf == NULL) return NULL;
     size_t n = 0;
@@ -117,7 +180,47 @@ char *http_metrics_text(void)
     OUT("bdhvs_http_request_duration_seconds_bucket{le=\"+Inf\"} %llu\n", S.total);
     OUT("bdhvs_http_request_duration_seconds_sum %.6f\n", S.sum);
     OUT("bdhvs_http_request_duration_seconds_count %llu\n", S.total);
+    /* Per route of the route table (plus "unmatched"): bounded, whatever the clients send. */
+    OUT("# HELP bdhvs_http_route_duration_seconds Time from the request to the answer, by route.\n");
+    OUT("# TYPE bdhvs_http_route_duration_seconds histogram\n");
+    for (int i = 0; i < S.nmetrics; i++) {
+        route_metric *m = &S.metrics[i];
+        if (m->total == 0) continue;
+        unsigned long long rcum = 0;
+        for (int b = 0; b < NBUCKETS; b++) {
+            rcum += m->buckets[b];
+            OUT("bdhvs_http_route_duration_seconds_bucket{method=\"%s\",route=\"%s\",le=\"%g\"} %llu\n", m->method,
+                m->path, BUCKETS[b], rcum);
+        }
+        OUT("bdhvs_http_route_duration_seconds_bucket{method=\"%s\",route=\"%s\",le=\"+Inf\"} %llu\n", m->method,
+            m->path, m->total);
+        OUT("bdhvs_http_route_duration_seconds_sum{method=\"%s\",route=\"%s\"} %.6f\n", m->method, m->path, m->sum);
+        OUT("bdhvs_http_route_duration_seconds_count{method=\"%s\",route=\"%s\"} %llu\n", m->method, m->path,
+            m->total);
+    }
     pthread_mutex_unlock(&S.mu);
+    OUT("# HELP bdhvs_build_info The running build: its version and the libraries' versions.\n");
+    OUT("# TYPE bdhvs_build_info gauge\n");
+    OUT("bdhvs_build_info{version=\"%s\",jansson=\"%s\",microhttpd=\"%s\"} 1\n", BDHVS_VERSION,
+        JANSSON_VERSION, MHD_get_version());
+    proc_figures pf;
+    proc_read(&pf);
+    /* The Prometheus client libraries' standard process metrics; one that cannot be read is left out. */
+    const struct {
+        const char *name, *type, *help;
+        double value;
+    } proc[] = {
+        {"process_resident_memory_bytes", "gauge", "Resident memory size in bytes.", pf.rss},
+        {"process_open_fds", "gauge", "Number of open file descriptors.", pf.fds},
+        {"process_max_fds", "gauge", "Maximum number of open file descriptors.", pf.max_fds},
+        {"process_cpu_seconds_total", "counter", "Total user and system CPU time spent in seconds.", pf.cpu},
+        {"process_start_time_seconds", "gauge", "Start time of the process since the Unix epoch in seconds.",
+         pf.start},
+    };
+    for (size_t i = 0; i < sizeof proc / sizeof proc[0]; i++)
+        if (proc[i].value >= 0)
+            OUT("# HELP %s %s\n# TYPE %s %s\n%s %.2f\n", proc[i].name, proc[i].help, proc[i].name, proc[i].type,
+                proc[i].name, proc[i].value);
     OUT("# HELP bdhvs_http_requests_in_flight Requests being answered now.\n");
     OUT("# TYPE bdhvs_http_requests_in_flight gauge\n");
     OUT("bdhvs_http_requests_in_flight %d\n", atomic_load(&S.in_flight));
@@ -196,10 +299,16 @@ static void log_request(http_ctx *c, double ms)
     char path[512], method[32];
     utf8_copy(path, sizeof path, c->req->url_path ? c->req->url_path : "");
     utf8_copy(method, sizeof method, c->req->http_verb ? c->req->http_verb : "");
+    /* ms to 0.1 ms; written with 15 significant digits, so 1.2 stays "1.2". */
     json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:i, s:f, s:s, s:s}", "level", "info", "msg",
                           "request", "method", method, "path", path, "status", c->status, "ms",
-                          ms, "request_id", c->request_id, "ip", c->client_ip);
+                          (double)(long long)(ms * 10.0 + 0.5) / 10.0, "request_id", c->request_id, "ip", c->client_ip);
     if (o == NULL) return;
+    /* A refused or failed request says why: the problem's type and detail (never the body). */
+    if (c->status >= 400 && c->problem_type[0] != '\0') {
+        json_object_set_new(o, "problem", json_string(c->problem_type));
+        json_object_set_new(o, "detail", json_string(c->problem_detail));
+    }
     char ts[32];
     time_t t = time(NULL);
     struct tm tm;
@@ -210,7 +319,7 @@ static void log_request(http_ctx *c, double ms)
         json_object_set_new(o, "user_id", json_integer(c->who.user_id));
         json_object_set_new(o, "user", json_string(c->who.username));
     }
-    char *text = json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII | JSON_PRESERVE_ORDER);
+    char *text = json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15));
     json_decref(o);
     if (text) {
         log_json_line(LOG_INFO, text);

@@ -1,6 +1,8 @@
 #include "client.h"
 
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 START_TEST(healthz_answers_ok_without_a_token)
 {
@@ -24,6 +26,24 @@ START_TEST(readyz_reports_database_and_migrations)
 }
 END_TEST
 
+/* The value of the sample whose line starts with name (name may end in "{" to match any
+ * labels); fails the test when there is none. */
+static double metric_value(const char *text, const char *name)
+{
+    size_t n = strlen(name);
+    for (const char *p = text; p != NULL && *p != '\0'; p = strchr(p, '\n'), p = p ? p + 1 : NULL) {
+        if (strncmp(p, name, n) != 0) continue;
+        const char *q = p + n;
+        if (name[n - 1] != '{' && *q != ' ') continue;
+        const char *sp = strchr(q, ' ');
+        const char *nl = strchr(q, '\n');
+        if (sp == NULL || (nl != NULL && sp > nl)) continue;
+        return strtod(sp + 1, NULL);
+    }
+    ck_abort_msg("no sample %s in /metrics", name);
+    return -1;
+}
+
 START_TEST(metrics_expose_requests_latency_and_pool)
 {
     resp *warm = http_get("/api/v1/me", T_ADMIN);
@@ -36,6 +56,28 @@ START_TEST(metrics_expose_requests_latency_and_pool)
     ck_assert_ptr_nonnull(strstr(r->body, "bdhvs_http_request_duration_seconds_bucket{le=\"+Inf\"}"));
     ck_assert_ptr_nonnull(strstr(r->body, "bdhvs_db_pool_in_use "));
     ck_assert_ptr_nonnull(strstr(r->body, "bdhvs_db_pool_waiting "));
+    /* A latency histogram per route of the route table. */
+    ck_assert_ptr_nonnull(strstr(r->body, "# TYPE bdhvs_http_route_duration_seconds histogram\n"));
+    ck_assert_ptr_nonnull(
+        strstr(r->body, "bdhvs_http_route_duration_seconds_bucket{method=\"GET\",route=\"/api/v1/me\",le=\"+Inf\"} "));
+    ck_assert_double_ge(metric_value(r->body, "bdhvs_http_route_duration_seconds_count{method=\"GET\",route=\"/api/v1/me\"}"),
+                        1);
+    ck_assert_double_ge(metric_value(r->body, "bdhvs_http_route_duration_seconds_sum{method=\"GET\",route=\"/api/v1/me\"}"),
+                        0);
+    ck_assert_ptr_nonnull(strstr(r->body, "bdhvs_build_info{version=\"" BDHVS_VERSION "\",jansson=\""));
+    ck_assert_double_eq(metric_value(r->body, "bdhvs_build_info{"), 1);
+    /* Process figures from /proc/self, within sane bounds. */
+    double rss = metric_value(r->body, "process_resident_memory_bytes");
+    ck_assert_double_gt(rss, 1024.0 * 1024);
+    ck_assert_double_lt(rss, 64.0 * 1024 * 1024 * 1024);
+    double fds = metric_value(r->body, "process_open_fds");
+    ck_assert_double_ge(fds, 3);
+    ck_assert_double_le(fds, metric_value(r->body, "process_max_fds"));
+    ck_assert_double_ge(metric_value(r->body, "process_cpu_seconds_total"), 0);
+    double start = metric_value(r->body, "process_start_time_seconds");
+    double now = (double)time(NULL);
+    ck_assert_double_le(start, now + 1);
+    ck_assert_double_gt(start, now - 7 * 86400);
     resp_free(r);
 }
 END_TEST
