@@ -1,5 +1,6 @@
 /* Skill attestations: a staff member attested on a date to have a skill (one per skill). */
-#include "internal.h"
+#include "common.h"
+#include "handlers.h"
 
 static const char *const ATTESTATION_COLUMNS[] = {"id", "staff_id", "staff_code", "skill", "attested_on",
                                                   "created_at", "updated_at", NULL};

@@ -1,5 +1,6 @@
 /* The audit trail: who changed what, when, from which request, before and after. */
-#include "internal.h"
+#include "common.h"
+#include "handlers.h"
 
 static const char *const AUDIT_COLUMNS[] = {"id", "at", "user_id", "username", "request_id", "client_request_id",
                                             "action", "entity", "entity_id", "before", "after", "pseudonymised_at",

@@ -1,5 +1,7 @@
 /* Login, refresh, logout, the current user, and bearer-token verification. */
-#include "internal.h"
+#include "common.h"
+#include "handlers.h"
+#include "bdhvs/rights.h"
 #include "bdhvs/client_addr.h"
 
 #include <sodium.h>
@@ -73,12 +75,12 @@ int api_init(const bdhvs_config *cfg)
 {
     if (auth_init() != 0) return -1;
     hash_gate_init(cfg->hash_concurrency);
-    return user_cache_start(cfg->database_url);
+    return rights_start(cfg->database_url);
 }
 
 void api_shutdown(void)
 {
-    user_cache_stop();
+    rights_stop();
 }
 
 static void fill_caller(caller *who, PGresult *r, int col_id, int col_role, int col_unit, int col_name, int col_cv)
@@ -102,7 +104,7 @@ int api_authenticate(http_ctx *c, const char *token, caller *who)
          * and a token issued before the last password change is void. */
         long long cv = who->cred_version;
         unsigned long long ticket;
-        if (user_cache_get(who->user_id, who, &ticket)) return cv != who->cred_version ? 401 : 0;
+        if (rights_get(who->user_id, who, &ticket)) return cv != who->cred_version ? 401 : 0;
         if (http_db(c) == NULL) return 503;
         db_args v;
         db_args_of(&v, db_int(who->user_id));
@@ -116,7 +118,7 @@ int api_authenticate(http_ctx *c, const char *token, caller *who)
         if (found) fill_caller(who, r, 0, 1, 2, 3, 4);
         PQclear(r);
         if (!found || (!who->all_units && who->unit_id == 0)) return 401;
-        user_cache_put(who, ticket);
+        rights_put(who, ticket);
         return cv != who->cred_version ? 401 : 0;
     }
     if (strlen(token) > 200) return 401;
@@ -539,7 +541,7 @@ void auth_change_password(http_ctx *c)
     int failed = api_audit_id(c, "password_change", "user", c->who.user_id, PQgetvalue(r, 0, 0), PQgetvalue(r, 0, 1));
     PQclear(r);
     if (failed) goto out;
-    user_cache_forget(who.user_id);
+    rights_forget(who.user_id);
     issue_pair(c, &who, 0, NULL, NULL, time(NULL));
 out:
     verrs_free(&v);

@@ -1,4 +1,4 @@
-#include "internal.h"
+#include "common.h"
 
 db_val api_scope(const http_ctx *c)
 {

@@ -1,5 +1,6 @@
 /* Course completions: one per staff member and course, dated, with the certificate number. */
-#include "internal.h"
+#include "common.h"
+#include "handlers.h"
 
 static const char *const COMPLETION_COLUMNS[] = {"id", "staff_id", "staff_code", "course_id", "course_code",
                                                  "completed_on", "certificate_no", "created_at", "updated_at", NULL};

@@ -1,5 +1,6 @@
 /* Courses on the national MOOC platform; some count for the campaign target. Admins write. */
-#include "internal.h"
+#include "common.h"
+#include "handlers.h"
 
 static const char *const COURSE_COLUMNS[] = {"id", "code", "title", "provider", "counts_for_campaign",
                                              "created_at", "updated_at", NULL};

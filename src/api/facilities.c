@@ -2,7 +2,8 @@
  * each facility, and every state it has had, so that "deployed as of day D" is answered from the
  * history. The current table always equals the history's state for today: a new state may not
  * begin before the one it replaces, and never in the future. */
-#include "internal.h"
+#include "common.h"
+#include "handlers.h"
 
 static const char *const FACILITY_TYPES[] = {"hospital", "health_centre", "cdc", "commune_station", NULL};
 static const char *const STATUSES[] = {"planned", "piloting", "deployed", NULL};

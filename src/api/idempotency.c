@@ -2,7 +2,7 @@
  * The answer is stored under (user, endpoint, key) in the write's own transaction, so a write that
  * does not commit (a crash, a rollback, a 503) leaves no key and its retry runs afresh. Bulk loads
  * (imports.c) and report transitions (reports.c) use it. */
-#include "internal.h"
+#include "common.h"
 
 #include <sodium.h>
 

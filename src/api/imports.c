@@ -2,7 +2,8 @@
  * temporary table and merged on natural keys in one transaction: all or nothing. Idempotent
  * with an Idempotency-Key. A load may also replace (?mode=replace: stored rows of the groups the
  * file covers that the file does not have are removed) and warn about rows it accepts. */
-#include "internal.h"
+#include "common.h"
+#include "handlers.h"
 #include "bdhvs/csvin.h"
 #include "bdhvs/import_cells.h"
 #include "bdhvs/period.h"

@@ -1,6 +1,7 @@
 /* The campaign's indicators CT1-CT5: definitions and yearly targets, and the rollup for any unit
  * and period, down the tree, against the target. */
-#include "internal.h"
+#include "common.h"
+#include "handlers.h"
 #include "bdhvs/period.h"
 
 DB_STMT(STMT_LIST, "indicators_list",

@@ -1,5 +1,6 @@
 /* Operations endpoints: liveness, readiness, metrics, the contract, docs. */
-#include "internal.h"
+#include "common.h"
+#include "handlers.h"
 #include "bdhvs/migrate.h"
 
 extern const unsigned char bdhvs_openapi_yaml[];

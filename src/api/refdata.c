@@ -1,6 +1,7 @@
 /* Reference data: job groups, employment types, skills. Codes are English for machines,
  * labels Vietnamese for people. Read by anyone signed in, written by admins. */
-#include "internal.h"
+#include "common.h"
+#include "handlers.h"
 
 typedef struct ref_table {
     db_stmt list, get, upsert;

@@ -1,7 +1,8 @@
 /* Activity reports: the six-section form per unit and period, its life cycle (draft, submitted,
  * approved, returned), deadlines from the parent's schedule, the parent's view of who reported,
  * and the consolidated form for the provincial reporting system. */
-#include "internal.h"
+#include "common.h"
+#include "handlers.h"
 #include "bdhvs/period.h"
 
 #include <stdint.h>

@@ -1,7 +1,8 @@
 /* Reporting schedules: a parent unit's due-date rule for its direct children, per period type.
  * Anyone sees the rules of their subtree and the ones that set their own deadlines (their
  * ancestors'); managers change the rules of their subtree. */
-#include "internal.h"
+#include "common.h"
+#include "handlers.h"
 
 static const char *const PERIOD_TYPES[] = {"month", "quarter", "half_year", "year", NULL};
 

@@ -1,6 +1,7 @@
 /* Staff: the people whose training the campaign tracks. Personal data kept to the minimum (no
  * national ID number); party membership only for admins and managers; every read is audited. */
-#include "internal.h"
+#include "common.h"
+#include "handlers.h"
 
 static const char *const STAFF_COLUMNS[] = {"id", "code", "full_name", "unit_id", "unit_code", "job_group",
                                             "employment", "party_member", "joined_on", "left_on",

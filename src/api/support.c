@@ -1,7 +1,8 @@
 /* Patient-support counts (people helped to use a digital service, per month, service and target
  * group) and patients served (per month): the two monthly figures a facility reports. Both are
  * written by upsert on their natural key; bulk loads are in imports.c. */
-#include "internal.h"
+#include "common.h"
+#include "handlers.h"
 #include "bdhvs/period.h"
 
 /* One monthly figure: its statements and names. Statement parameters shared by both, in order:

@@ -1,7 +1,8 @@
 /* API tokens for scripts and other systems: shown once, stored hashed, expiring, revocable.
  * Minted only from a password sign-in's session (never with an API token); every token of an
  * account is revoked when its password changes or it is disabled. Admins list and revoke anyone's. */
-#include "internal.h"
+#include "common.h"
+#include "handlers.h"
 
 DB_STMT(STMT_CREATE, "tokens_create",
     "WITH t AS (INSERT INTO api_tokens (user_id, name, prefix, token_hash, expires_on)"

@@ -1,6 +1,7 @@
 /* Units: the tree of the health sector. Every caller but admin and integration sees its own
  * unit's subtree only; anything else answers 404, like an id that does not exist. */
-#include "internal.h"
+#include "common.h"
+#include "handlers.h"
 
 static const char *const UNIT_TYPES[] = {"department_of_health", "office", "hospital", "health_centre",
                                          "cdc", "ward", "unit_office", "commune_station", "other", NULL};

@@ -2,6 +2,7 @@
 #include "bdhvs/http.h"
 #include "bdhvs/http_text.h"
 #include "bdhvs/log.h"
+#include "internal.h"
 
 #include <stdio.h>
 #include <stdlib.h>

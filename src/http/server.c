@@ -7,6 +7,7 @@
 #include "bdhvs/cors.h"
 #include "bdhvs/http.h"
 #include "bdhvs/log.h"
+#include "internal.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -27,9 +28,6 @@
 #include <time.h>
 #include <ulfius.h>
 #include <unistd.h>
-
-int http_query_parse(http_ctx *c); /* query.c */
-void http_ctx_cleanup(http_ctx *c); /* response.c */
 
 /* What an endpoint registered with ulfius points at. */
 typedef struct endpoint {
