@@ -59,29 +59,40 @@ struct http_ctx {
     char request_id[72];        /* the server's own id: the log's, the answer's and the audit key */
     char client_request_id[72]; /* the client's X-Request-Id when sane, else "" (audit only) */
     char client_ip[64];
-    char pathbuf[256]; /* a path parameter's text */
+    char pathbuf[256]; /* the last path parameter read (http_path_param overwrites it) */
     char *qbuf;        /* decoded query string storage */
     int nq;
     char *qkeys[64];
     char *qvals[64];
 };
 
-/* The pooled connection for this request, or NULL after answering 503. */
+/* Buffer lifetimes. Every pointer the functions below return belongs to the request and stays
+ * valid until the handler returns, except http_path_param's (see there) and http_answer_body's
+ * (until the answer changes); none is to be freed.
+ * The connection http_db gives goes back to the pool after the handler (http_ctx_cleanup). */
+
+/* The pooled connection for this request, or NULL after answering 503. Checked out on the
+ * first call, the same one on later calls. */
 db_conn *http_db(http_ctx *c);
-const char *http_header(http_ctx *c, const char *name); /* any capitalisation; NULL if absent */
+/* Any capitalisation; NULL if absent. The text belongs to the request. */
+const char *http_header(http_ctx *c, const char *name);
 const char *http_method(http_ctx *c);
 const char *http_url_path(http_ctx *c);
-/* The raw request body (not NUL-terminated) and its length. */
+/* The raw request body (not NUL-terminated) and its length; it belongs to the request (in
+ * memory, or mapped from its spool file). */
 const void *http_body(http_ctx *c, size_t *len);
 /* The body of the answer made so far, and its length. */
 const void *http_answer_body(http_ctx *c, size_t *len);
 
 /* ---- path and query ---- */
-/* The positive integer in the path segment named :name. 0 after answering 404. */
+/* The positive integer in the path segment named :name. 0 after answering 404. Overwrites the
+ * text http_path_param last returned. */
 long long http_path_id(http_ctx *c, const char *name);
-/* The raw text of :name in the path (decoded), or NULL. */
+/* The raw text of :name in the path (decoded), or NULL. The text lives in c->pathbuf: the next
+ * call (http_path_id included) overwrites it, so copy it before reading another parameter. */
 const char *http_path_param(http_ctx *c, const char *name);
-/* Query parameter value; NULL when absent. A parameter given twice or with invalid UTF-8 was
+/* Query parameter value; NULL when absent. The text lives in the request's decoded query
+ * (c->qbuf) until the request ends. A parameter given twice or with invalid UTF-8 was
  * already refused with 400 before the handler ran. */
 const char *http_query(http_ctx *c, const char *key);
 /* Refuses parameters not in allowed (NULL-terminated) with errors added to v. */
@@ -96,6 +107,7 @@ int http_query_id(http_ctx *c, const char *key, long long *out, verrs *v);
 int http_query_int(http_ctx *c, const char *key, long min, long max, long *out, verrs *v);
 int http_query_bool(http_ctx *c, const char *key, int *out, verrs *v);
 int http_query_date(http_ctx *c, const char *key, char out[11], verrs *v);
+/* *out points into the request's query, like http_query's result. */
 int http_query_timestamp(http_ctx *c, const char *key, const char **out, verrs *v);
 /* sort=field or -field among allowed; writes the canonical form ("code" or "-code"). */
 int http_query_sort(http_ctx *c, const char *const *allowed, const char *dflt, char out[40],
