@@ -1,10 +1,8 @@
 /* Operations endpoints: liveness, readiness, metrics, the contract, docs. */
 #include "common.h"
 #include "handlers.h"
+#include "bdhvs/embedded.h"
 #include "bdhvs/migrate.h"
-
-extern const unsigned char bdhvs_openapi_yaml[];
-extern const size_t bdhvs_openapi_yaml_len;
 
 void ops_healthz(http_ctx *c)
 {
@@ -76,12 +74,7 @@ void ops_openapi(http_ctx *c)
 }
 
 /* The offline API reference: docs/api.html, rendered from openapi.yaml by scripts/docs (Redoc,
- * self-contained) and embedded at build time (cmake/incbin.cmake). */
-extern const unsigned char bdhvs_docs_html[];
-extern const size_t bdhvs_docs_html_len;
-extern const unsigned char bdhvs_console_html[];
-extern const size_t bdhvs_console_html_len;
-
+ * self-contained) and embedded at build time (cmake/incbin.cmake, bdhvs/embedded.h). */
 void ops_docs(http_ctx *c)
 {
     respond_bytes(c, 200, "text/html; charset=utf-8", (const char *)bdhvs_docs_html, bdhvs_docs_html_len);
