@@ -13,6 +13,6 @@ void token_hash(const char *token, char out[65]);
  * buf needs 64 bytes. */
 void token_successor(const unsigned char *key, size_t keylen, const char *parent_hash, char *buf, size_t len);
 /* Random hex string of 2*nbytes characters; out needs 2*nbytes+1. */
-void random_hex(char *out, size_t nbytes);
+void token_random_hex(char *out, size_t nbytes);
 
 #endif

@@ -14,7 +14,7 @@ int auth_init(void)
 {
     if (sodium_init() < 0) return -1;
     char pw[33];
-    random_hex(pw, 16);
+    token_random_hex(pw, 16);
     return password_hash(pw, g_dummy);
 }
 

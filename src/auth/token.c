@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
-void random_hex(char *out, size_t nbytes)
+void token_random_hex(char *out, size_t nbytes)
 {
     unsigned char buf[64];
     if (nbytes > sizeof buf) nbytes = sizeof buf;

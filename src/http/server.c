@@ -146,7 +146,7 @@ static void new_request_id(char out[33])
     static _Thread_local unsigned long long state;
     if (state == 0) {
         char seed[17];
-        random_hex(seed, 8);
+        token_random_hex(seed, 8);
         state = strtoull(seed, NULL, 16) | 1;
     }
     unsigned long long w[2];
