@@ -7,7 +7,6 @@
 #include <stddef.h>
 #include "bdhvs/auth.h"
 #include "bdhvs/config.h"
-#include "bdhvs/db.h"
 #include "bdhvs/jsonx.h"
 
 struct _u_request;
@@ -35,9 +34,16 @@ typedef struct http_server_opts {
     const bdhvs_config *cfg;
     const http_route *routes;
     int nroutes;
-    db_pool *pool;
-    db_pool *ops_pool; /* for the operations listener (BDHVS_OPS_LISTEN); NULL: pool */
+    /* The application's state for each listener, handed to its requests as c->app (the API
+     * layer: its database pool); ops_app is the operations listener's (BDHVS_OPS_LISTEN), NULL:
+     * app. The HTTP layer never looks inside. */
+    void *app;
+    void *ops_app;
     http_authenticator authenticate;
+    /* Lets go of what the application holds for the request in c->app_req (the API layer: gives
+     * its database connection back): called after authentication, while the body arrives, and
+     * after the handler, before the answer is sent. NULL: nothing to let go of. */
+    void (*release)(http_ctx *c);
 } http_server_opts;
 
 /* Serves until SIGTERM or SIGINT, then stops accepting, lets requests in flight finish and
@@ -51,8 +57,9 @@ struct http_ctx {
     struct _u_response *resp;
     const http_route *route;
     const bdhvs_config *cfg;
-    db_pool *pool;
-    db_conn *db;       /* checked out on demand by http_db, released after the handler */
+    void *app;     /* the listener's application state (http_server_opts.app) */
+    void *app_req; /* the application's state for this request, NULL until it sets one; the
+                    * server hands it to http_server_opts.release */
     caller who;
     int authed;
     int status;        /* the answer's status, for the log */
@@ -69,11 +76,8 @@ struct http_ctx {
 /* Buffer lifetimes. Every pointer the functions below return belongs to the request and stays
  * valid until the handler returns, except http_path_param's (see there) and http_answer_body's
  * (until the answer changes); none is to be freed.
- * The connection http_db gives goes back to the pool after the handler (http_ctx_cleanup). */
+ * What the application keeps in c->app_req is let go of after the handler (release). */
 
-/* The pooled connection for this request, or NULL after answering 503. Checked out on the
- * first call, the same one on later calls. */
-db_conn *http_db(http_ctx *c);
 /* Any capitalisation; NULL if absent. The text belongs to the request. */
 const char *http_header(http_ctx *c, const char *name);
 const char *http_method(http_ctx *c);
@@ -129,11 +133,6 @@ int http_content_type_is(http_ctx *c, const char *media);
 /* ---- answers ---- */
 void respond_problem(http_ctx *c, int status, const char *detail);
 void respond_problem_errors(http_ctx *c, int status, const char *detail, json_t *errors);
-/* The HTTP status of a database error class: unavailable 503, unique 409, constraint or value
- * 422, misuse and other 500 (DB_OK: 200). */
-int http_db_status(db_err e);
-/* Answers for a failed database result with the status http_db_status gives its class. */
-void respond_db_error(http_ctx *c, const PGresult *res, const char *what);
 void respond_json_text(http_ctx *c, int status, const char *text, size_t len);
 void respond_json(http_ctx *c, int status, json_t *body); /* does not steal body */
 /* A single resource: adds a strong ETag made from the body. */
@@ -153,7 +152,8 @@ int http_if_match_fails(http_ctx *c, const char *current_text);
 /* ---- metrics ---- */
 /* Prometheus text for the HTTP counters and histogram; malloc'd, caller frees. */
 char *http_metrics_text(void);
-/* The pool the API's requests use (the operations listener has its own). */
-db_pool *http_api_pool(void);
+/* The main listener's application state (http_server_opts.app; the operations listener has
+ * its own). */
+void *http_main_app(void);
 
 #endif

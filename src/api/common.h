@@ -8,7 +8,7 @@
  *     api_change_lock and api_answer_unchanged, like http_refuse_invalid and
  *     http_if_match_fails, return 1);
  *   - a helper that returns a result or a pointer returns NULL when it has answered
- *     (api_run, api_run_unique, api_lock_one; http_json_body, http_db);
+ *     (api_run, api_run_unique, api_lock_one, api_db; http_json_body);
  *   - a helper that returns an id returns a value no id takes when it has answered:
  *     api_resolve_unit and api_resolve_staff -2 (-1 when they only added an error to v for the
  *     caller to answer), http_path_id 0;
@@ -22,6 +22,7 @@
 #define BDHVS_API_COMMON_H
 
 #include "bdhvs/api.h"
+#include "bdhvs/db.h"
 #include "bdhvs/http.h"
 #include "bdhvs/jsonx.h"
 #include "bdhvs/log.h"
@@ -30,6 +31,25 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+/* The request's database connection. The API layer owns it: the HTTP layer carries it in
+ * c->app_req without knowing what it is, and the listener's pool in c->app (main.c gives the
+ * server the pools and api_release). */
+/* The listener's pool. */
+static inline db_pool *api_pool(const http_ctx *c)
+{
+    return c->app;
+}
+/* The connection checked out for this request, or NULL when none is. */
+static inline db_conn *api_conn(const http_ctx *c)
+{
+    return c->app_req;
+}
+/* The pooled connection for this request, or NULL after answering 503. Checked out on the
+ * first call, the same one on later calls; given back by api_release after the handler. */
+db_conn *api_db(http_ctx *c);
+/* Answers for a failed database result with the status api_db_status gives its class. */
+void api_db_error(http_ctx *c, const PGresult *res, const char *what);
 
 /* The caller's scope as a SQL parameter: NULL for every unit, else the caller's unit id. */
 db_val api_scope(const http_ctx *c);

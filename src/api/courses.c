@@ -122,7 +122,7 @@ void courses_delete(http_ctx *c)
     if (cur == NULL) return;
     if (atoll(PQgetvalue(cur, 0, 1)) > 0) {
         PQclear(cur);
-        db_rollback(c->db);
+        db_rollback(api_conn(c));
         respond_problem(c, 409, "Completions of this course exist; it cannot be deleted.");
         return;
     }

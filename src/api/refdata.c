@@ -40,7 +40,7 @@ static void ref_list(http_ctx *c, ref_table *t)
     long limit, offset;
     http_query_page(c, &limit, &offset, &v);
     if (api_refuse_bad_query(c, &v)) return;
-    if (http_db(c) == NULL) return;
+    if (api_db(c) == NULL) return;
     db_args pv;
     db_args_of(&pv, db_int(limit), db_int(offset));
     api_list(c, &t->list, &pv, "listing reference data", REF_COLUMNS);

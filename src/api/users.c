@@ -179,7 +179,7 @@ void users_create(http_ctx *c)
         if (unit == -2 || http_refuse_invalid(c, &w.v)) goto out;
     }
     if (!may_manage(c, in.role, unit)) {
-        db_rollback(c->db);
+        db_rollback(api_conn(c));
         respond_problem(c, 403, NOT_YOURS);
         goto out;
     }
@@ -203,7 +203,7 @@ static PGresult *lock_user(http_ctx *c, long long id, int self)
     if (r == NULL) return NULL;
     if (!self && !may_manage(c, role_parse(PQgetvalue(r, 0, 1)), atoll(PQgetvalue(r, 0, 2)))) {
         PQclear(r);
-        db_rollback(c->db);
+        db_rollback(api_conn(c));
         respond_problem(c, 403, NOT_YOURS);
         return NULL;
     }
@@ -261,12 +261,12 @@ void users_update(http_ctx *c)
     if (in.unit_null && final_role != ROLE_ADMIN && final_role != ROLE_INTEGRATION)
         verrs_add(&w.v, "unit_id", "is required for this role");
     if (http_refuse_invalid(c, &w.v)) {
-        db_rollback(c->db);
+        db_rollback(api_conn(c));
         goto out;
     }
     long long final_unit = in.unit_given ? unit : atoll(PQgetvalue(w.cur, 0, 2));
     if (!self && !may_manage(c, final_role, final_unit)) {
-        db_rollback(c->db);
+        db_rollback(api_conn(c));
         respond_problem(c, 403, NOT_YOURS);
         goto out;
     }

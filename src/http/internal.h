@@ -8,8 +8,7 @@
 /* Parses the request's query string into c (query.c). Returns 0, or -1 after answering (a
  * malformed query, or out of memory). */
 int http_query_parse(http_ctx *c);
-/* Gives the request's database connection back to the pool and frees the parsed query
- * (response.c); safe to call twice. */
+/* Frees the parsed query (response.c); safe to call twice. */
 void http_ctx_cleanup(http_ctx *c);
 
 #endif
