@@ -151,7 +151,13 @@ static int cmd_serve(void)
             return 1;
         }
     }
-    http_server_opts opts = {&cfg, api_routes, api_nroutes, pool, ops_pool, api_authenticate};
+    http_server_opts opts = {.cfg = &cfg,
+                             .routes = api_routes,
+                             .nroutes = api_nroutes,
+                             .app = pool,
+                             .ops_app = ops_pool,
+                             .authenticate = api_authenticate,
+                             .release = api_release};
     int rc = http_serve(&opts);
     pool_destroy(ops_pool);
     pool_destroy(pool);

@@ -15,6 +15,11 @@ int api_authenticate(http_ctx *c, const char *token, caller *who);
 /* Prepares what the API needs before serving (the dummy password hash). 0 on success. */
 int api_init(const bdhvs_config *cfg);
 void api_shutdown(void);
+/* Gives the request's database connection back to its pool (http_server_opts.release). */
+void api_release(http_ctx *c);
+/* The HTTP status of a database error class: unavailable 503, unique 409, constraint or value
+ * 422, misuse and other 500 (DB_OK: 200). */
+int api_db_status(db_err e);
 
 /* bdhvs user add: creates or updates a user. Returns a process exit code. */
 int api_user_add(db_conn *db, const char *username, const char *role, const char *unit_code,

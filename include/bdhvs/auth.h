@@ -1,25 +1,13 @@
-/* Passwords, JWTs, opaque tokens and roles. */
+/* The signed-in caller, passwords, the hash gate and JWTs (src/auth). Roles are in bdhvs/role.h,
+ * opaque tokens in bdhvs/token.h, the rights cache in bdhvs/rights.h. */
 #ifndef BDHVS_AUTH_H
 #define BDHVS_AUTH_H
 
+#include "bdhvs/role.h"
+#include "bdhvs/token.h"
+
 #include <stddef.h>
 #include <time.h>
-
-typedef enum {
-    ROLE_NONE = 0,     /* route table: no token needed */
-    ROLE_VIEWER = 1,   /* any signed-in user; integration reads here */
-    ROLE_REPORTER = 2, /* data entry */
-    ROLE_MANAGER = 3,
-    ROLE_ADMIN = 4,
-    ROLE_INTEGRATION = 5 /* reads everything, writes nothing */
-} role_t;
-
-role_t role_parse(const char *s); /* ROLE_NONE when unknown */
-const char *role_name(role_t r);
-/* May a caller of role r use a route whose least role is need? */
-int role_allows(role_t r, role_t need);
-/* Rank used to compare write privileges: integration ranks with viewer. */
-int role_rank(role_t r);
 
 /* The signed-in caller, taken from a verified JWT or API token. */
 typedef struct caller {
@@ -58,16 +46,5 @@ char *jwt_issue_id(const caller *who, const unsigned char *key, size_t keylen, i
 /* Verifies signature, algorithm (HS256 only), typ, exp, nbf, iat and iss. Fills who.
  * Returns 0 when the token is good, -1 otherwise. */
 int jwt_check(const char *token, const unsigned char *key, size_t keylen, time_t now, caller *who);
-
-/* A random opaque token "PREFIX" + 43 base64url characters. buf needs 64 bytes. */
-void token_random(const char *prefix, char *buf, size_t len);
-/* Hex BLAKE2b-256 of a token, for storage. out needs 65 bytes. */
-void token_hash(const char *token, char out[65]);
-/* The refresh token that succeeds the one whose hash is parent_hash: derived with a server key,
- * so that the same successor can be handed out again and is never stored in plain text.
- * buf needs 64 bytes. */
-void token_successor(const unsigned char *key, size_t keylen, const char *parent_hash, char *buf, size_t len);
-/* Random hex string of 2*nbytes characters; out needs 2*nbytes+1. */
-void random_hex(char *out, size_t nbytes);
 
 #endif

@@ -37,7 +37,7 @@ int db_stmt_each(void (*fn)(db_stmt *st, void *arg), void *arg);
  *     db_args a;
  *     db_args_of(&a, db_id(id), db_text(code), api_scope(c));
  *     if (with_note) db_arg_text(&a, note);
- *     PGresult *r = db_run(c->db, &STMT_X, &a);
+ *     PGresult *r = db_run(api_conn(c), &STMT_X, &a);
  * Numbers and booleans are turned into text inside the db_args itself (inline storage, no
  * allocation); texts are borrowed: the pointer must stay valid until db_run returns. A db_args
  * lives on the caller's stack and may be run more than once. More than DB_ARGS_MAX arguments,
@@ -130,7 +130,7 @@ void db_rollback(db_conn *c);
  * db_copy_begin starts it (sql: the COPY statement); 0, or -1 when the database refused.
  * db_copy_put sends len bytes; 0, or -1 when the connection failed.
  * db_copy_end ends it: with ok the rows are taken, else the COPY is abandoned. It returns the
- * COPY's result like db_run (success or error, for respond_db_error; the caller PQclears it;
+ * COPY's result like db_run (success or error, for api_db_error; the caller PQclears it;
  * abandoned: an error result) and leaves the connection ready for the next statement. */
 int db_copy_begin(db_conn *c, const char *sql);
 int db_copy_put(db_conn *c, const char *data, size_t len);
@@ -146,7 +146,7 @@ int db_wait_notify(db_conn *c, int timeout_ms, void (*fn)(const char *payload, v
 /* True when res is a success (tuples or command ok). */
 int db_ok(const PGresult *res);
 
-/* What kind of failure a result is; the HTTP layer maps these to statuses (respond_db_error). */
+/* What kind of failure a result is; the API layer maps these to HTTP statuses (api_db_status). */
 typedef enum db_err {
     DB_OK = 0,
     DB_ERR_UNAVAILABLE, /* unreachable, broken connection, busy: serialization, deadlock,

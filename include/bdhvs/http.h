@@ -7,7 +7,6 @@
 #include <stddef.h>
 #include "bdhvs/auth.h"
 #include "bdhvs/config.h"
-#include "bdhvs/db.h"
 #include "bdhvs/jsonx.h"
 
 struct _u_request;
@@ -35,9 +34,16 @@ typedef struct http_server_opts {
     const bdhvs_config *cfg;
     const http_route *routes;
     int nroutes;
-    db_pool *pool;
-    db_pool *ops_pool; /* for the operations listener (BDHVS_OPS_LISTEN); NULL: pool */
+    /* The application's state for each listener, handed to its requests as c->app (the API
+     * layer: its database pool); ops_app is the operations listener's (BDHVS_OPS_LISTEN), NULL:
+     * app. The HTTP layer never looks inside. */
+    void *app;
+    void *ops_app;
     http_authenticator authenticate;
+    /* Lets go of what the application holds for the request in c->app_req (the API layer: gives
+     * its database connection back): called after authentication, while the body arrives, and
+     * after the handler, before the answer is sent. NULL: nothing to let go of. */
+    void (*release)(http_ctx *c);
 } http_server_opts;
 
 /* Serves until SIGTERM or SIGINT, then stops accepting, lets requests in flight finish and
@@ -51,15 +57,16 @@ struct http_ctx {
     struct _u_response *resp;
     const http_route *route;
     const bdhvs_config *cfg;
-    db_pool *pool;
-    db_conn *db;       /* checked out on demand by http_db, released after the handler */
+    void *app;     /* the listener's application state (http_server_opts.app) */
+    void *app_req; /* the application's state for this request, NULL until it sets one; the
+                    * server hands it to http_server_opts.release */
     caller who;
     int authed;
     int status;        /* the answer's status, for the log */
     char request_id[72];        /* the server's own id: the log's, the answer's and the audit key */
     char client_request_id[72]; /* the client's X-Request-Id when sane, else "" (audit only) */
     char client_ip[64];
-    char pathbuf[256]; /* a path parameter's text */
+    char pathbuf[256]; /* the last path parameter read (http_path_param overwrites it) */
     char *qbuf;        /* decoded query string storage */
     int nq;
     char *qkeys[64];
@@ -68,22 +75,30 @@ struct http_ctx {
     char problem_detail[160]; /* its detail, cut to fit: written by the server, never the body */
 };
 
-/* The pooled connection for this request, or NULL after answering 503. */
-db_conn *http_db(http_ctx *c);
-const char *http_header(http_ctx *c, const char *name); /* any capitalisation; NULL if absent */
+/* Buffer lifetimes. Every pointer the functions below return belongs to the request and stays
+ * valid until the handler returns, except http_path_param's (see there) and http_answer_body's
+ * (until the answer changes); none is to be freed.
+ * What the application keeps in c->app_req is let go of after the handler (release). */
+
+/* Any capitalisation; NULL if absent. The text belongs to the request. */
+const char *http_header(http_ctx *c, const char *name);
 const char *http_method(http_ctx *c);
 const char *http_url_path(http_ctx *c);
-/* The raw request body (not NUL-terminated) and its length. */
+/* The raw request body (not NUL-terminated) and its length; it belongs to the request (in
+ * memory, or mapped from its spool file). */
 const void *http_body(http_ctx *c, size_t *len);
 /* The body of the answer made so far, and its length. */
 const void *http_answer_body(http_ctx *c, size_t *len);
 
 /* ---- path and query ---- */
-/* The positive integer in the path segment named :name. 0 after answering 404. */
+/* The positive integer in the path segment named :name. 0 after answering 404. Overwrites the
+ * text http_path_param last returned. */
 long long http_path_id(http_ctx *c, const char *name);
-/* The raw text of :name in the path (decoded), or NULL. */
+/* The raw text of :name in the path (decoded), or NULL. The text lives in c->pathbuf: the next
+ * call (http_path_id included) overwrites it, so copy it before reading another parameter. */
 const char *http_path_param(http_ctx *c, const char *name);
-/* Query parameter value; NULL when absent. A parameter given twice or with invalid UTF-8 was
+/* Query parameter value; NULL when absent. The text lives in the request's decoded query
+ * (c->qbuf) until the request ends. A parameter given twice or with invalid UTF-8 was
  * already refused with 400 before the handler ran. */
 const char *http_query(http_ctx *c, const char *key);
 /* Refuses parameters not in allowed (NULL-terminated) with errors added to v. */
@@ -98,6 +113,7 @@ int http_query_id(http_ctx *c, const char *key, long long *out, verrs *v);
 int http_query_int(http_ctx *c, const char *key, long min, long max, long *out, verrs *v);
 int http_query_bool(http_ctx *c, const char *key, int *out, verrs *v);
 int http_query_date(http_ctx *c, const char *key, char out[11], verrs *v);
+/* *out points into the request's query, like http_query's result. */
 int http_query_timestamp(http_ctx *c, const char *key, const char **out, verrs *v);
 /* sort=field or -field among allowed; writes the canonical form ("code" or "-code"). */
 int http_query_sort(http_ctx *c, const char *const *allowed, const char *dflt, char out[40],
@@ -119,11 +135,6 @@ int http_content_type_is(http_ctx *c, const char *media);
 /* ---- answers ---- */
 void respond_problem(http_ctx *c, int status, const char *detail);
 void respond_problem_errors(http_ctx *c, int status, const char *detail, json_t *errors);
-/* The HTTP status of a database error class: unavailable 503, unique 409, constraint or value
- * 422, misuse and other 500 (DB_OK: 200). */
-int http_db_status(db_err e);
-/* Answers for a failed database result with the status http_db_status gives its class. */
-void respond_db_error(http_ctx *c, const PGresult *res, const char *what);
 void respond_json_text(http_ctx *c, int status, const char *text, size_t len);
 void respond_json(http_ctx *c, int status, json_t *body); /* does not steal body */
 /* A single resource: adds a strong ETag made from the body. */
@@ -143,7 +154,8 @@ int http_if_match_fails(http_ctx *c, const char *current_text);
 /* ---- metrics ---- */
 /* Prometheus text for the HTTP counters and histogram; malloc'd, caller frees. */
 char *http_metrics_text(void);
-/* The pool the API's requests use (the operations listener has its own). */
-db_pool *http_api_pool(void);
+/* The main listener's application state (http_server_opts.app; the operations listener has
+ * its own). */
+void *http_main_app(void);
 
 #endif

@@ -1,5 +1,6 @@
 /* Skill attestations: a staff member attested on a date to have a skill (one per skill). */
-#include "internal.h"
+#include "common.h"
+#include "handlers.h"
 
 static const char *const ATTESTATION_COLUMNS[] = {"id", "staff_id", "staff_code", "skill", "attested_on",
                                                   "created_at", "updated_at", NULL};
@@ -74,18 +75,18 @@ void attestations_create(http_ctx *c)
     if (http_refuse_invalid(c, &w.v)) goto out;
     db_args iv;
     db_args_of(&iv, db_int(staff), db_text(skill), db_text(on));
-    w.r = db_run(c->db, &STMT_INSERT, &iv);
+    w.r = db_run(api_conn(c), &STMT_INSERT, &iv);
     if (!db_ok(w.r)) {
-        if (db_error_class(c->db, w.r) == DB_ERR_UNIQUE) {
+        if (db_error_class(api_conn(c), w.r) == DB_ERR_UNIQUE) {
             respond_problem(c, 409, "This staff member already has an attestation of this skill.");
         } else if (strcmp(db_sqlstate(w.r), "23503") == 0) {
             json_t *e = json_pack("[{s:s, s:s}]", "field", "skill", "message", "is not a skill code (see /api/v1/skills)");
             respond_problem_errors(c, 422, "Some fields are invalid; see errors.", e);
             json_decref(e);
         } else {
-            respond_db_error(c, w.r, "creating an attestation");
+            api_db_error(c, w.r, "creating an attestation");
         }
-        db_rollback(c->db);
+        db_rollback(api_conn(c));
         goto out;
     }
     api_created(c, w.r, "attestation", "/api/v1/attestations", 1);

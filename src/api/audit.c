@@ -1,5 +1,6 @@
 /* The audit trail: who changed what, when, from which request, before and after. */
-#include "internal.h"
+#include "common.h"
+#include "handlers.h"
 
 static const char *const AUDIT_COLUMNS[] = {"id", "at", "user_id", "username", "request_id", "client_request_id",
                                             "action", "entity", "entity_id", "before", "after", "pseudonymised_at",
@@ -30,7 +31,7 @@ void audit_list(http_ctx *c)
     if (entity && strlen(entity) > 40) verrs_add(&v, "entity", "is too long");
     if (eid && strlen(eid) > 100) verrs_add(&v, "entity_id", "is too long");
     if (api_refuse_bad_query(c, &v)) return;
-    if (http_db(c) == NULL) return;
+    if (api_db(c) == NULL) return;
     db_args pv;
     db_args_of(&pv, db_text(entity), db_text(eid), db_int_if(has_uid, uid), db_text(since),
                     db_int(limit), db_int(offset));

@@ -1,5 +1,7 @@
 /* Login, refresh, logout, the current user, and bearer-token verification. */
-#include "internal.h"
+#include "common.h"
+#include "handlers.h"
+#include "bdhvs/rights.h"
 #include "bdhvs/client_addr.h"
 
 #include <sodium.h>
@@ -73,12 +75,12 @@ int api_init(const bdhvs_config *cfg)
 {
     if (auth_init() != 0) return -1;
     hash_gate_init(cfg->hash_concurrency);
-    return user_cache_start(cfg->database_url);
+    return rights_start(cfg->database_url);
 }
 
 void api_shutdown(void)
 {
-    user_cache_stop();
+    rights_stop();
 }
 
 static void fill_caller(caller *who, PGresult *r, int col_id, int col_role, int col_unit, int col_name, int col_cv)
@@ -102,13 +104,13 @@ int api_authenticate(http_ctx *c, const char *token, caller *who)
          * and a token issued before the last password change is void. */
         long long cv = who->cred_version;
         unsigned long long ticket;
-        if (user_cache_get(who->user_id, who, &ticket)) return cv != who->cred_version ? 401 : 0;
-        if (http_db(c) == NULL) return 503;
+        if (rights_get(who->user_id, who, &ticket)) return cv != who->cred_version ? 401 : 0;
+        if (api_db(c) == NULL) return 503;
         db_args v;
         db_args_of(&v, db_int(who->user_id));
-        PGresult *r = db_run(c->db, &STMT_USER_STATE, &v);
+        PGresult *r = db_run(api_conn(c), &STMT_USER_STATE, &v);
         if (!db_ok(r)) {
-            db_err e = db_error_class(c->db, r);
+            db_err e = db_error_class(api_conn(c), r);
             PQclear(r);
             return e == DB_ERR_UNAVAILABLE ? 503 : 401;
         }
@@ -116,18 +118,18 @@ int api_authenticate(http_ctx *c, const char *token, caller *who)
         if (found) fill_caller(who, r, 0, 1, 2, 3, 4);
         PQclear(r);
         if (!found || (!who->all_units && who->unit_id == 0)) return 401;
-        user_cache_put(who, ticket);
+        rights_put(who, ticket);
         return cv != who->cred_version ? 401 : 0;
     }
     if (strlen(token) > 200) return 401;
-    if (http_db(c) == NULL) return 503;
+    if (api_db(c) == NULL) return 503;
     char hash[65];
     token_hash(token, hash);
     db_args v;
     db_args_of(&v, db_text(hash));
-    PGresult *r = db_run(c->db, &STMT_API_TOKEN, &v);
+    PGresult *r = db_run(api_conn(c), &STMT_API_TOKEN, &v);
     if (!db_ok(r)) {
-        db_err e = db_error_class(c->db, r);
+        db_err e = db_error_class(api_conn(c), r);
         PQclear(r);
         return e == DB_ERR_UNAVAILABLE ? 503 : 401;
     }
@@ -140,7 +142,7 @@ int api_authenticate(http_ctx *c, const char *token, caller *who)
     if (strcmp(PQgetvalue(r, 0, 5), "t") == 0) {
         db_args tv;
         db_args_of(&tv, db_text(PQgetvalue(r, 0, 4)));
-        PQclear(db_run(c->db, &STMT_API_TOKEN_TOUCH, &tv));
+        PQclear(db_run(api_conn(c), &STMT_API_TOKEN_TOUCH, &tv));
     }
     PQclear(r);
     if (!who->all_units && who->unit_id == 0) return 401;
@@ -258,12 +260,12 @@ static int throttle_reserve(http_ctx *c, const throttle_keys *k)
 /* Gives a reservation back; success also forgets the account-and-address key. */
 static void throttle_release(http_ctx *c, const throttle_keys *k, int success)
 {
-    if (c->db == NULL) c->db = pool_checkout(c->pool);
-    if (c->db == NULL) return;
+    if (c->app_req == NULL) c->app_req = pool_checkout(api_pool(c));
+    if (c->app_req == NULL) return;
     db_args v;
     db_args_of(&v, db_text(k->acct), db_text(k->pair), db_text(k->ip),
                    db_text(success ? k->pair : NULL), db_text(success ? k->known : NULL));
-    PGresult *r = db_run(c->db, &STMT_RELEASE, &v);
+    PGresult *r = db_run(api_conn(c), &STMT_RELEASE, &v);
     if (!db_ok(r)) log_msg(LOG_ERROR, "could not release a sign-in reservation (request %s)", c->request_id);
     PQclear(r);
 }
@@ -295,7 +297,7 @@ static int verify_throttled(http_ctx *c, const throttle_keys *k, db_stmt *st, co
                             const char *password, caller *who, const char *next, char next_hash[AUTH_HASH_LEN])
 {
     memset(who, 0, sizeof *who);
-    if (http_db(c) == NULL || throttle_reserve(c, k) != 0) return -1;
+    if (api_db(c) == NULL || throttle_reserve(c, k) != 0) return -1;
     PGresult *r = api_run(c, st, args, "reading the user");
     if (r == NULL) {
         throttle_release(c, k, 0);
@@ -309,8 +311,7 @@ static int verify_throttled(http_ctx *c, const throttle_keys *k, db_stmt *st, co
     }
     PQclear(r);
     /* Hashing is slow: give the connection back while it runs, and wait for a turn. */
-    pool_release(c->pool, c->db);
-    c->db = NULL;
+    api_release(c);
     if (api_hash_enter(c) != 0) {
         throttle_release(c, k, 0);
         return -1;
@@ -320,10 +321,10 @@ static int verify_throttled(http_ctx *c, const throttle_keys *k, db_stmt *st, co
     else password_dummy_verify(password);
     if (ok && next) hashed = password_hash(next, next_hash) == 0;
     hash_gate_leave();
-    if (http_db(c) == NULL) return -1; /* the reservation stays: it counts as a failure */
+    if (api_db(c) == NULL) return -1; /* the reservation stays: it counts as a failure */
     db_args tv;
     db_args_of(&tv, db_int(c->cfg->login_window), db_int(c->cfg->session_max_age));
-    PGresult *t = db_run(c->db, &STMT_TIDY, &tv);
+    PGresult *t = db_run(api_conn(c), &STMT_TIDY, &tv);
     if (!db_ok(t)) log_msg(LOG_WARN, "could not tidy sign-in throttling rows (request %s)", c->request_id);
     PQclear(t);
     if (!ok) return 0;
@@ -362,7 +363,7 @@ void auth_login(http_ctx *c)
         respond_problem(c, 401, "The username or password is wrong.");
         goto out;
     }
-    if (db_begin(c->db) != 0) {
+    if (db_begin(api_conn(c)) != 0) {
         respond_problem(c, 503, "The database is unavailable; try again shortly.");
         goto out;
     }
@@ -415,8 +416,8 @@ void auth_refresh(http_ctx *c)
 {
     char hash[65];
     if (read_refresh_body(c, hash) != 0) return;
-    if (http_db(c) == NULL) return;
-    if (db_begin(c->db) != 0) {
+    if (api_db(c) == NULL) return;
+    if (db_begin(api_conn(c)) != 0) {
         respond_problem(c, 503, "The database is unavailable; try again shortly.");
         return;
     }
@@ -426,7 +427,7 @@ void auth_refresh(http_ctx *c)
     if (r == NULL) return;
     if (PQntuples(r) != 1) {
         PQclear(r);
-        db_rollback(c->db);
+        db_rollback(api_conn(c));
         respond_problem(c, 401, "The refresh token is invalid, expired or revoked.");
         return;
     }
@@ -442,7 +443,7 @@ void auth_refresh(http_ctx *c)
     snprintf(id, sizeof id, "%s", PQgetvalue(r, 0, 0));
     PQclear(r);
     if (dead) {
-        db_rollback(c->db);
+        db_rollback(api_conn(c));
         respond_problem(c, 401, "The refresh token is invalid, expired or revoked.");
         return;
     }
@@ -462,7 +463,7 @@ void auth_refresh(http_ctx *c)
         if (r == NULL) return;
         int good = PQntuples(r) == 1;
         PQclear(r);
-        db_rollback(c->db);
+        db_rollback(api_conn(c));
         if (!good) {
             respond_problem(c, 401, "The refresh token is invalid, expired or revoked.");
             return;
@@ -531,7 +532,7 @@ void auth_change_password(http_ctx *c)
     if (r == NULL) goto out;
     if (PQntuples(r) != 1) {
         PQclear(r);
-        db_rollback(c->db);
+        db_rollback(api_conn(c));
         respond_problem(c, 401, "This account no longer exists or is disabled.");
         goto out;
     }
@@ -539,7 +540,7 @@ void auth_change_password(http_ctx *c)
     int failed = api_audit_id(c, "password_change", "user", c->who.user_id, PQgetvalue(r, 0, 0), PQgetvalue(r, 0, 1));
     PQclear(r);
     if (failed) goto out;
-    user_cache_forget(who.user_id);
+    rights_forget(who.user_id);
     issue_pair(c, &who, 0, NULL, NULL, time(NULL));
 out:
     verrs_free(&v);
@@ -550,7 +551,7 @@ void auth_logout(http_ctx *c)
 {
     char hash[65];
     if (read_refresh_body(c, hash) != 0) return;
-    if (http_db(c) == NULL) return;
+    if (api_db(c) == NULL) return;
     db_args v;
     db_args_of(&v, db_text(hash), db_int(c->who.user_id));
     PGresult *r = api_run(c, &STMT_LOGOUT, &v, "revoking the refresh token");
@@ -561,7 +562,7 @@ void auth_logout(http_ctx *c)
 
 void auth_me(http_ctx *c)
 {
-    if (http_db(c) == NULL) return;
+    if (api_db(c) == NULL) return;
     db_args v;
     db_args_of(&v, db_int(c->who.user_id));
     PGresult *r = api_run(c, &STMT_ME, &v, "reading the current user");

@@ -1,4 +1,4 @@
-#include "internal.h"
+#include "common.h"
 
 db_val api_scope(const http_ctx *c)
 {
@@ -7,11 +7,11 @@ db_val api_scope(const http_ctx *c)
 
 PGresult *api_run(http_ctx *c, db_stmt *st, const db_args *args, const char *what)
 {
-    PGresult *r = db_run(c->db, st, args);
+    PGresult *r = db_run(api_conn(c), st, args);
     if (!db_ok(r)) {
-        respond_db_error(c, r, what);
+        api_db_error(c, r, what);
         PQclear(r);
-        db_rollback(c->db);
+        db_rollback(api_conn(c));
         return NULL;
     }
     return r;
@@ -19,7 +19,7 @@ PGresult *api_run(http_ctx *c, db_stmt *st, const db_args *args, const char *wha
 
 int api_commit(http_ctx *c)
 {
-    if (db_commit(c->db) != 0) {
+    if (db_commit(api_conn(c)) != 0) {
         http_set_header(c, "Retry-After", "2");
         respond_problem(c, 503, "The change could not be committed; nothing was written. Try again.");
         return -1;
@@ -111,8 +111,8 @@ long long api_resolve_unit(http_ctx *c, long long id, const char *code, const ch
 
 int api_begin(http_ctx *c)
 {
-    if (http_db(c) == NULL) return -1;
-    if (db_begin(c->db) != 0) {
+    if (api_db(c) == NULL) return -1;
+    if (db_begin(api_conn(c)) != 0) {
         http_set_header(c, "Retry-After", "2");
         respond_problem(c, 503, "The database is unavailable; try again shortly.");
         return -1;
@@ -156,7 +156,7 @@ static int audit_read_write(http_ctx *c, const char *entity, db_val entity_id, j
     db_args_of(&v, db_int(c->who.user_id), db_text(c->who.username), db_text(c->request_id),
                    db_text(client_rid(c)), db_text(entity), entity_id, db_text(text));
     /* A description that could not be built is a failure too: never a read without its entry. */
-    PGresult *r = what != NULL && text == NULL ? NULL : db_run(c->db, &STMT_READ_AUDIT, &v);
+    PGresult *r = what != NULL && text == NULL ? NULL : db_run(api_conn(c), &STMT_READ_AUDIT, &v);
     int ok = r != NULL && db_ok(r);
     if (!ok) {
         log_msg(LOG_ERROR, "could not record a read of %s (request %s): %s; the data is not sent", entity,
@@ -215,13 +215,13 @@ PGresult *api_lock_one(http_ctx *c, db_stmt *st, const db_args *args, const char
     if (r == NULL) return NULL;
     if (PQntuples(r) != 1) {
         PQclear(r);
-        db_rollback(c->db);
+        db_rollback(api_conn(c));
         respond_problem(c, 404, not_found);
         return NULL;
     }
     if (if_match && http_if_match_fails(c, PQgetvalue(r, 0, 0))) {
         PQclear(r);
-        db_rollback(c->db);
+        db_rollback(api_conn(c));
         return NULL;
     }
     return r;
@@ -239,11 +239,13 @@ void api_created(http_ctx *c, PGresult *r, const char *entity, const char *prefi
 
 PGresult *api_run_unique(http_ctx *c, db_stmt *st, const db_args *args, const char *what, const char *taken)
 {
-    PGresult *r = db_run(c->db, st, args);
+    PGresult *r = db_run(api_conn(c), st, args);
     if (db_ok(r)) return r;
-    if (db_error_class(c->db, r) == DB_ERR_UNIQUE) respond_problem(c, 409, taken);
-    else respond_db_error(c, r, what);
-    db_rollback(c->db);
+    if (db_error_class(api_conn(c), r) == DB_ERR_UNIQUE)
+        respond_problem(c, 409, taken);
+    else
+        api_db_error(c, r, what);
+    db_rollback(api_conn(c));
     PQclear(r);
     return NULL;
 }
@@ -260,7 +262,7 @@ void api_answer_one(http_ctx *c, db_stmt *st, const db_args *args, const char *w
 void api_get_one(http_ctx *c, db_stmt *st, int scoped, const char *what, const char *not_found)
 {
     long long id = http_path_id(c, "id");
-    if (id == 0 || http_db(c) == NULL) return;
+    if (id == 0 || api_db(c) == NULL) return;
     db_args v;
     db_args_of(&v, db_int(id));
     if (scoped) db_arg(&v, api_scope(c));
@@ -295,7 +297,7 @@ void api_change_close(api_change *w)
 int api_answer_unchanged(http_ctx *c, json_t *body, const PGresult *cur)
 {
     if (json_object_size(body) != 0) return 0;
-    db_rollback(c->db); /* nothing to change: no write, no audit entry */
+    db_rollback(api_conn(c)); /* nothing to change: no write, no audit entry */
     respond_resource_text(c, 200, PQgetvalue(cur, 0, 0), (size_t)PQgetlength(cur, 0, 0));
     return 1;
 }
@@ -332,7 +334,7 @@ int api_refuse_list_query(http_ctx *c, verrs *v, const char *const *sorts, const
     http_query_timestamp(c, "updated_since", &q->since, v);
     if (sorts != NULL) http_query_sort(c, sorts, dflt_sort, q->sort, v);
     api_page_params(c, v, &q->limit, &q->offset);
-    return api_refuse_bad_query(c, v) || http_db(c) == NULL;
+    return api_refuse_bad_query(c, v) || api_db(c) == NULL;
 }
 
 int api_refuse_unit_not_found(http_ctx *c, long long unit_id)
@@ -344,7 +346,7 @@ int api_refuse_unit_not_found(http_ctx *c, long long unit_id)
     int found = PQntuples(r) == 1;
     PQclear(r);
     if (found) return 0;
-    db_rollback(c->db);
+    db_rollback(api_conn(c));
     respond_problem(c, 404, "There is no such unit.");
     return 1;
 }
@@ -352,4 +354,53 @@ int api_refuse_unit_not_found(http_ctx *c, long long unit_id)
 const char *api_cell(const PGresult *r, int row, int col)
 {
     return PQgetisnull(r, row, col) ? NULL : PQgetvalue(r, row, col);
+}
+
+void api_release(http_ctx *c)
+{
+    if (c->app_req) pool_release(api_pool(c), c->app_req);
+    c->app_req = NULL;
+}
+
+db_conn *api_db(http_ctx *c)
+{
+    if (c->app_req) return c->app_req;
+    c->app_req = pool_checkout(api_pool(c));
+    if (c->app_req == NULL) {
+        http_set_header(c, "Retry-After", "2");
+        respond_problem(c, 503, "The database is unavailable or busy; try again shortly.");
+    }
+    return c->app_req;
+}
+
+int api_db_status(db_err e)
+{
+    switch (e) {
+    case DB_OK: return 200;
+    case DB_ERR_UNAVAILABLE: return 503;
+    case DB_ERR_UNIQUE: return 409;
+    case DB_ERR_CONSTRAINT:
+    case DB_ERR_VALUE: return 422;
+    case DB_ERR_MISUSE:
+    case DB_ERR_OTHER: break;
+    }
+    return 500;
+}
+
+void api_db_error(http_ctx *c, const PGresult *res, const char *what)
+{
+    int status = api_db_status(db_error_class(api_conn(c), res));
+    if (status == 500 || status == 503)
+        log_msg(status == 500 ? LOG_ERROR : LOG_WARN, "%s failed (request %s): %s", what, c->request_id,
+                res ? PQresultErrorMessage(res) : "no result");
+    if (status == 503) {
+        http_set_header(c, "Retry-After", "2");
+        respond_problem(c, 503, "The database is unavailable or busy; try again shortly.");
+    } else if (status == 409) {
+        respond_problem(c, 409, "This conflicts with an existing record.");
+    } else if (status == 422) {
+        respond_problem(c, 422, "The data breaks a rule of the database.");
+    } else {
+        respond_problem(c, 500, "Something went wrong on our side; the request id identifies it in the log.");
+    }
 }

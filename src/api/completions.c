@@ -1,5 +1,6 @@
 /* Course completions: one per staff member and course, dated, with the certificate number. */
-#include "internal.h"
+#include "common.h"
+#include "handlers.h"
 
 static const char *const COMPLETION_COLUMNS[] = {"id", "staff_id", "staff_code", "course_id", "course_code",
                                                  "completed_on", "certificate_no", "created_at", "updated_at", NULL};
@@ -96,7 +97,7 @@ void completions_create(http_ctx *c)
     if (course == 0) verrs_add(&w.v, ccode ? "course_code" : "course_id", "no such course");
     if (staff > 0 && strcmp(done, joined) < 0) verrs_add(&w.v, "completed_on", "is before the staff member joined (%s)", joined);
     if (http_refuse_invalid(c, &w.v)) {
-        db_rollback(c->db);
+        db_rollback(api_conn(c));
         goto out;
     }
     db_args iv;
@@ -135,7 +136,7 @@ void completions_update(http_ctx *c)
     const char *joined = PQgetvalue(w.cur, 0, 1);
     if (hd && strcmp(done, joined) < 0) {
         verrs_add(&w.v, "completed_on", "is before the staff member joined (%s)", joined);
-        db_rollback(c->db);
+        db_rollback(api_conn(c));
         http_refuse_invalid(c, &w.v);
         goto out;
     }

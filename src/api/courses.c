@@ -1,5 +1,6 @@
 /* Courses on the national MOOC platform; some count for the campaign target. Admins write. */
-#include "internal.h"
+#include "common.h"
+#include "handlers.h"
 
 static const char *const COURSE_COLUMNS[] = {"id", "code", "title", "provider", "counts_for_campaign",
                                              "created_at", "updated_at", NULL};
@@ -121,7 +122,7 @@ void courses_delete(http_ctx *c)
     if (cur == NULL) return;
     if (atoll(PQgetvalue(cur, 0, 1)) > 0) {
         PQclear(cur);
-        db_rollback(c->db);
+        db_rollback(api_conn(c));
         respond_problem(c, 409, "Completions of this course exist; it cannot be deleted.");
         return;
     }

@@ -2,7 +2,8 @@
  * each facility, and every state it has had, so that "deployed as of day D" is answered from the
  * history. The current table always equals the history's state for today: a new state may not
  * begin before the one it replaces, and never in the future. */
-#include "internal.h"
+#include "common.h"
+#include "handlers.h"
 
 static const char *const FACILITY_TYPES[] = {"hospital", "health_centre", "cdc", "commune_station", NULL};
 static const char *const STATUSES[] = {"planned", "piloting", "deployed", NULL};
@@ -144,7 +145,7 @@ void facility_service_put(http_ctx *c)
     if (PQntuples(cur) != 1 || strcmp(PQgetvalue(cur, 0, 2), "t") != 0) {
         respond_problem(c, 404, PQntuples(cur) != 1 ? "There is no such unit."
                                                     : "There is no such digital service (see /api/v1/digital-services).");
-        db_rollback(c->db);
+        db_rollback(api_conn(c));
         goto out;
     }
     const char *cur_json = api_cell(cur, 0, 8), *cur_status = api_cell(cur, 0, 4), *cur_deployed = api_cell(cur, 0, 5),
@@ -152,7 +153,7 @@ void facility_service_put(http_ctx *c)
     /* No state yet: no representation, so any If-Match fails. */
     if (cur_json ? http_if_match_fails(c, cur_json) : http_header(c, "If-Match") != NULL) {
         if (!cur_json) respond_problem(c, 412, "This unit has no state for this service yet (If-Match did not match).");
-        db_rollback(c->db);
+        db_rollback(api_conn(c));
         goto out;
     }
     if (strcmp(PQgetvalue(cur, 0, 0), "t") != 0)
@@ -171,12 +172,12 @@ void facility_service_put(http_ctx *c)
     if (cur_effective && strcmp(effective, cur_effective) < 0)
         verrs_add(&v, "effective_on", "must not be before the day the current state began (%s)", cur_effective);
     if (http_refuse_invalid(c, &v)) {
-        db_rollback(c->db);
+        db_rollback(api_conn(c));
         goto out;
     }
     if (cur_json && strcmp(cur_status, in.status) == 0 && same_text(cur_deployed, deployed) &&
         strcmp(cur_effective, effective) == 0 && same_text(cur_note, in.note)) {
-        db_rollback(c->db); /* nothing changes: no new history entry */
+        db_rollback(api_conn(c)); /* nothing changes: no new history entry */
         respond_resource_text(c, 200, cur_json, strlen(cur_json));
         goto out;
     }

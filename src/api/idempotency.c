@@ -2,7 +2,7 @@
  * The answer is stored under (user, endpoint, key) in the write's own transaction, so a write that
  * does not commit (a crash, a rollback, a 503) leaves no key and its retry runs afresh. Bulk loads
  * (imports.c) and report transitions (reports.c) use it. */
-#include "internal.h"
+#include "common.h"
 
 #include <sodium.h>
 
@@ -76,7 +76,7 @@ int api_idem_lock_and_replay(http_ctx *c, const char *endpoint, const char *key,
     if (r == NULL) return 1;
     PQclear(r);
     if (api_idem_replay(c, endpoint, key, hash, other)) {
-        if (c->db) db_rollback(c->db);
+        if (api_conn(c)) db_rollback(api_conn(c));
         return 1;
     }
     return 0;
@@ -89,7 +89,7 @@ int api_idem_store(http_ctx *c, const char *endpoint, const char *key, const cha
     db_args v;
     db_args_of(&v, db_int(c->who.user_id), db_text(endpoint), db_text(key), db_text(hash),
                    db_int(status), db_text(body));
-    PGresult *r = db_run(c->db, &STMT_IDEM_PUT, &v);
+    PGresult *r = db_run(api_conn(c), &STMT_IDEM_PUT, &v);
     int ok = body != NULL && db_ok(r);
     PQclear(r);
     free(body);
@@ -103,7 +103,7 @@ int api_idem_commit(http_ctx *c, const char *endpoint, const char *key, const ch
         /* The key and the write commit together or not at all: nothing may answer 2xx for a
          * write that is rolled back. If another answer was stored under the key meanwhile, that
          * one is replayed instead. */
-        db_rollback(c->db);
+        db_rollback(api_conn(c));
         respond_problem(c, 503, "The request could not be recorded under its Idempotency-Key; nothing was written. Try again.");
         api_idem_replay(c, endpoint, key, hash, other);
         return -1;

@@ -2,7 +2,8 @@
  * temporary table and merged on natural keys in one transaction: all or nothing. Idempotent
  * with an Idempotency-Key. A load may also replace (?mode=replace: stored rows of the groups the
  * file covers that the file does not have are removed) and warn about rows it accepts. */
-#include "internal.h"
+#include "common.h"
+#include "handlers.h"
 #include "bdhvs/csvin.h"
 #include "bdhvs/import_cells.h"
 #include "bdhvs/period.h"
@@ -433,13 +434,13 @@ static int stage_open(loader *L)
     /* A second request with the same key waits here for the first, then replays its answer. */
     if (L->idem_key && api_idem_lock_and_replay(c, L->sp->endpoint, L->idem_key, L->idem_hash, OTHER_LOAD))
         return L->answered = 1, -1;
-    if (db_exec(c->db, L->sp->stage_ddl) != 0) {
-        db_rollback(c->db);
+    if (db_exec(api_conn(c), L->sp->stage_ddl) != 0) {
+        db_rollback(api_conn(c));
         respond_problem(c, 503, "The database refused the load; try again.");
         return L->answered = 1, -1;
     }
-    if (db_copy_begin(c->db, "COPY import_stage FROM STDIN") != 0) {
-        db_rollback(c->db);
+    if (db_copy_begin(api_conn(c), "COPY import_stage FROM STDIN") != 0) {
+        db_rollback(api_conn(c));
         respond_problem(c, 503, "The database refused the load; try again.");
         return L->answered = 1, -1;
     }
@@ -450,7 +451,7 @@ static int stage_open(loader *L)
 static int stage_flush(loader *L)
 {
     if (L->len == 0) return 0;
-    int ok = db_copy_put(L->c->db, L->buf, L->len) == 0;
+    int ok = db_copy_put(api_conn(L->c), L->buf, L->len) == 0;
     L->len = 0;
     return ok ? 0 : -1;
 }
@@ -464,12 +465,12 @@ static int stage_close(loader *L, int ok)
     http_ctx *c = L->c;
     L->staging = 0;
     if (ok && stage_flush(L) != 0) ok = 0;
-    PGresult *res = db_copy_end(c->db, ok);
+    PGresult *res = db_copy_end(api_conn(c), ok);
     int staged = ok && db_ok(res);
-    if (ok && !staged) respond_db_error(c, res, "staging the load");
+    if (ok && !staged) api_db_error(c, res, "staging the load");
     PQclear(res);
     if (!staged) {
-        db_rollback(c->db);
+        db_rollback(api_conn(c));
         if (ok) L->answered = 1;
         return -1;
     }
@@ -829,7 +830,7 @@ static void run_import(http_ctx *c, const import_spec *sp)
     if (key) {
         snprintf(keybuf, sizeof keybuf, "%s", key);
         body_hash(c, dry, replace, hash);
-        if (http_db(c) == NULL || idem_replay(c, sp, keybuf, hash)) return;
+        if (api_db(c) == NULL || idem_replay(c, sp, keybuf, hash)) return;
     }
 
     errs e = {json_array(), 0, 0}, shape = {json_array(), 0, 0}, w = {json_array(), 0, 0};
@@ -878,7 +879,7 @@ static void run_import(http_ctx *c, const import_spec *sp)
     PQclear(res);
     double t2 = tnow();
     if (e.count > 0) {
-        db_rollback(c->db);
+        db_rollback(api_conn(c));
         sort_errors(&e);
         if (dry) {
             /* The problems were found by comparing with stored personal data: a dry run that
@@ -930,14 +931,14 @@ static void run_import(http_ctx *c, const import_spec *sp)
     if (w.broken || result == NULL || after == NULL) {
         json_decref(result);
         json_decref(after);
-        db_rollback(c->db);
+        db_rollback(api_conn(c));
         respond_problem(c, 503, "Nothing was written: the answer could not be built. Try again.");
         goto out;
     }
     if (dry) {
         /* A dry run writes nothing but answers about stored personal data: it is audited as a
          * read, outside the rolled-back transaction. */
-        db_rollback(c->db);
+        db_rollback(api_conn(c));
         int unaudited = api_audit_read(c, sp->entity, NULL, after);
         json_decref(after);
         if (unaudited) { /* answered 503: what the dry run found is not sent */
@@ -965,7 +966,7 @@ static void run_import(http_ctx *c, const import_spec *sp)
     }
     goto out;
 remember:
-    if (key && (c->db || http_db(c) != NULL)) idem_store(c, sp, keybuf, hash);
+    if (key && (api_conn(c) || api_db(c) != NULL)) idem_store(c, sp, keybuf, hash);
 out:
     if (L.staging) stage_close(&L, 0);
     free(L.buf);

@@ -1,6 +1,7 @@
 /* The campaign's indicators CT1-CT5: definitions and yearly targets, and the rollup for any unit
  * and period, down the tree, against the target. */
-#include "internal.h"
+#include "common.h"
+#include "handlers.h"
 #include "bdhvs/period.h"
 
 DB_STMT(STMT_LIST, "indicators_list",
@@ -57,7 +58,7 @@ void indicators_list(http_ctx *c)
     verrs_init(&v);
     long ls, os;
     api_page_params(c, &v, &ls, &os);
-    if (api_refuse_bad_query(c, &v) || http_db(c) == NULL) return;
+    if (api_refuse_bad_query(c, &v) || api_db(c) == NULL) return;
     db_args pv;
     db_args_of(&pv, db_int(ls), db_int(os));
     api_list(c, &STMT_LIST, &pv, "listing indicators", NULL);
@@ -104,7 +105,7 @@ void indicators_target_put(http_ctx *c)
     int exists = PQntuples(e) == 1;
     PQclear(e);
     if (!exists) {
-        db_rollback(c->db);
+        db_rollback(api_conn(c));
         respond_problem(c, 404, "There is no such indicator.");
         goto out;
     }
@@ -170,7 +171,7 @@ void indicators_rollup(http_ctx *c)
     if (ps == NULL) verrs_add(&v, "period", "is required");
     else if (period_parse(ps, &p) != 0) verrs_add(&v, "period", "must be like 2026-06, 202606, 2026Q2, 2026S1 or 2026");
     http_query_int(c, "depth", 0, 10, &depth, &v);
-    if (api_refuse_bad_query(c, &v) || http_db(c) == NULL) return;
+    if (api_refuse_bad_query(c, &v) || api_db(c) == NULL) return;
     char first[11], last[11], today[11], pstr[12];
     date_format(&p.first, first, sizeof first);
     date_format(&p.last, last, sizeof last);
@@ -208,7 +209,7 @@ void indicators_rollup(http_ctx *c)
             db_args_of(&sv, db_int(id), db_text(pstr), db_text(as_of), db_int(depth),
                             db_text(PQgetvalue(kept, 0, 0)), db_text(PQgetvalue(kept, 0, 1)),
                             db_text(PQgetvalue(r, 0, 0)));
-            PGresult *s = db_run(c->db, &STMT_KEEP, &sv);
+            PGresult *s = db_run(api_conn(c), &STMT_KEEP, &sv);
             if (!db_ok(s)) log_msg(LOG_WARN, "could not keep a rollup (request %s)", c->request_id);
             PQclear(s);
         }
@@ -245,7 +246,7 @@ void export_dhis2(http_ctx *c)
     const char *ps = http_query(c, "period");
     if (ps == NULL) verrs_add(&v, "period", "is required");
     else if (period_parse(ps, &p) != 0) verrs_add(&v, "period", "must be like 2026-06, 202606, 2026Q2, 2026S1 or 2026");
-    if (api_refuse_bad_query(c, &v) || http_db(c) == NULL) return;
+    if (api_refuse_bad_query(c, &v) || api_db(c) == NULL) return;
     char first[11], last[11], today[11], pstr[12], dp[12];
     date_format(&p.first, first, sizeof first);
     date_format(&p.last, last, sizeof last);
@@ -288,7 +289,7 @@ void indicators_at_risk(http_ctx *c)
     if (ind && !(strlen(ind) == 3 && strncmp(ind, "CT", 2) == 0 && ind[2] >= '1' && ind[2] <= '5'))
         verrs_add(&v, "indicator", "must be CT1, CT2, CT3, CT4 or CT5");
     http_query_int(c, "limit", 1, 1000, &limit, &v);
-    if (api_refuse_bad_query(c, &v) || http_db(c) == NULL) return;
+    if (api_refuse_bad_query(c, &v) || api_db(c) == NULL) return;
     if (api_refuse_unit_not_found(c, id)) return;
     db_args pv;
     db_args_of(&pv, db_int(id), db_text(ind), db_int(limit));

@@ -1,9 +1,8 @@
 /* Operations endpoints: liveness, readiness, metrics, the contract, docs. */
-#include "internal.h"
+#include "common.h"
+#include "handlers.h"
+#include "bdhvs/embedded.h"
 #include "bdhvs/migrate.h"
-
-extern const unsigned char bdhvs_openapi_yaml[];
-extern const size_t bdhvs_openapi_yaml_len;
 
 void ops_healthz(http_ctx *c)
 {
@@ -13,13 +12,13 @@ void ops_healthz(http_ctx *c)
 
 void ops_readyz(http_ctx *c)
 {
-    db_conn *db = pool_checkout(c->pool);
+    db_conn *db = pool_checkout(api_pool(c));
     if (db == NULL) {
         http_set_header(c, "Retry-After", "5");
         respond_problem(c, 503, "The database is unreachable.");
         return;
     }
-    c->db = db;
+    c->app_req = db;
     int available = 0, applied = 0;
     if (migrate_status(db, c->cfg->migrations_dir, &available, &applied) != 0) {
         http_set_header(c, "Retry-After", "5");
@@ -43,7 +42,7 @@ void ops_metrics(http_ctx *c)
 {
     char *http = http_metrics_text();
     int size, used, waiting, open;
-    pool_stats(http_api_pool() ? http_api_pool() : c->pool, &size, &used, &waiting, &open);
+    pool_stats(http_main_app() ? (db_pool *)http_main_app() : api_pool(c), &size, &used, &waiting, &open);
     char pool[1024];
     snprintf(pool, sizeof pool,
              "# HELP bdhvs_db_pool_size Connections the pool may open.\n# TYPE bdhvs_db_pool_size gauge\n"
@@ -75,12 +74,7 @@ void ops_openapi(http_ctx *c)
 }
 
 /* The offline API reference: docs/api.html, rendered from openapi.yaml by scripts/docs (Redoc,
- * self-contained) and embedded at build time (cmake/incbin.cmake). */
-extern const unsigned char bdhvs_docs_html[];
-extern const size_t bdhvs_docs_html_len;
-extern const unsigned char bdhvs_console_html[];
-extern const size_t bdhvs_console_html_len;
-
+ * self-contained) and embedded at build time (cmake/incbin.cmake, bdhvs/embedded.h). */
 void ops_docs(http_ctx *c)
 {
     respond_bytes(c, 200, "text/html; charset=utf-8", (const char *)bdhvs_docs_html, bdhvs_docs_html_len);

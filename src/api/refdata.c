@@ -1,6 +1,7 @@
 /* Reference data: job groups, employment types, skills. Codes are English for machines,
  * labels Vietnamese for people. Read by anyone signed in, written by admins. */
-#include "internal.h"
+#include "common.h"
+#include "handlers.h"
 
 typedef struct ref_table {
     db_stmt list, get, upsert;
@@ -39,7 +40,7 @@ static void ref_list(http_ctx *c, ref_table *t)
     long limit, offset;
     http_query_page(c, &limit, &offset, &v);
     if (api_refuse_bad_query(c, &v)) return;
-    if (http_db(c) == NULL) return;
+    if (api_db(c) == NULL) return;
     db_args pv;
     db_args_of(&pv, db_int(limit), db_int(offset));
     api_list(c, &t->list, &pv, "listing reference data", REF_COLUMNS);

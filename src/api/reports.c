@@ -1,7 +1,8 @@
 /* Activity reports: the six-section form per unit and period, its life cycle (draft, submitted,
  * approved, returned), deadlines from the parent's schedule, the parent's view of who reported,
  * and the consolidated form for the provincial reporting system. */
-#include "internal.h"
+#include "common.h"
+#include "handlers.h"
 #include "bdhvs/period.h"
 
 #include <stdint.h>
@@ -128,7 +129,7 @@ void report_fields_list(http_ctx *c)
     verrs_init(&v);
     long ls, os;
     api_page_params(c, &v, &ls, &os);
-    if (api_refuse_bad_query(c, &v) || http_db(c) == NULL) return;
+    if (api_refuse_bad_query(c, &v) || api_db(c) == NULL) return;
     db_args pv;
     db_args_of(&pv, db_int(ls), db_int(os));
     api_list(c, &STMT_FIELDS_LIST, &pv, "listing report fields", cols);
@@ -139,7 +140,7 @@ void reports_get(http_ctx *c)
     long long unit_id = 0;
     char pstr[12];
     period p;
-    if (report_key(c, &unit_id, &p, pstr) != 0 || http_db(c) == NULL) return;
+    if (report_key(c, &unit_id, &p, pstr) != 0 || api_db(c) == NULL) return;
     db_args v;
     db_args_of(&v, db_int(unit_id), db_text(pstr), api_scope(c));
     api_answer_one(c, &STMT_GET, &v, "reading a report", "There is no such report.");
@@ -233,7 +234,7 @@ void reports_put(http_ctx *c)
     date_format(&p.first, first, sizeof first);
     api_today(today);
     if (strcmp(first, today) > 0) verrs_add(&v, "period", "has not started yet");
-    if (verrs_count(&v) == 0 && http_db(c) != NULL) {
+    if (verrs_count(&v) == 0 && api_db(c) != NULL) {
         db_args fv;
         db_args_of(&fv, db_text("true"));
         fr = api_run(c, &STMT_FIELDS, &fv, "reading the report fields");
@@ -248,17 +249,17 @@ void reports_put(http_ctx *c)
     if (cur == NULL) goto out;
     int exists = PQntuples(cur) == 1;
     if (exists && http_if_match_fails(c, PQgetvalue(cur, 0, 0))) {
-        db_rollback(c->db);
+        db_rollback(api_conn(c));
         goto out;
     }
     if (exists && (strcmp(PQgetvalue(cur, 0, 1), "submitted") == 0 || strcmp(PQgetvalue(cur, 0, 1), "approved") == 0)) {
-        db_rollback(c->db);
+        db_rollback(api_conn(c));
         respond_problem(c, 409, "This report is submitted or approved; it can change only after it is returned.");
         goto out;
     }
     size_t size = merged_values_size(exists ? PQgetvalue(cur, 0, 0) : NULL, values);
     if (size > REPORT_VALUES_MAX) {
-        db_rollback(c->db);
+        db_rollback(api_conn(c));
         verrs_add(&v, "values", "would take %zu bytes once saved; a report's values take at most %d bytes (as compact JSON)",
                   size == SIZE_MAX ? (size_t)0 : size, REPORT_VALUES_MAX);
         http_refuse_invalid(c, &v);
@@ -274,7 +275,7 @@ void reports_put(http_ctx *c)
     free(vtext);
     if (r == NULL) goto out;
     if (PQntuples(r) != 1) { /* submitted by someone else since we looked */
-        db_rollback(c->db);
+        db_rollback(api_conn(c));
         respond_problem(c, 409, "This report is submitted or approved; it can change only after it is returned.");
         goto out;
     }
@@ -318,7 +319,7 @@ static void transition(http_ctx *c, db_stmt *st, const char *const *from, const 
     if (key) {
         snprintf(what, sizeof what, "%lld/%s", unit_id, pstr);
         api_idem_hash(c, what, hash);
-        if (http_db(c) == NULL || api_idem_replay(c, endpoint, key, hash, OTHER_REQUEST)) return;
+        if (api_db(c) == NULL || api_idem_replay(c, endpoint, key, hash, OTHER_REQUEST)) return;
     }
     if (api_begin(c) != 0) return;
     if (key && api_idem_lock_and_replay(c, endpoint, key, hash, OTHER_REQUEST)) return;
@@ -328,7 +329,7 @@ static void transition(http_ctx *c, db_stmt *st, const char *const *from, const 
     if (cur == NULL) return;
     PGresult *r = NULL;
     if (parent_only && c->who.role != ROLE_ADMIN && strcmp(PQgetvalue(cur, 0, 3), "t") == 0) {
-        db_rollback(c->db);
+        db_rollback(api_conn(c));
         respond_problem(c, 403, "A report is approved or returned by a manager of a unit above it.");
         goto out;
     }
@@ -337,7 +338,7 @@ static void transition(http_ctx *c, db_stmt *st, const char *const *from, const 
     if (!allowed) {
         char detail[160];
         snprintf(detail, sizeof detail, "A %s report cannot be %s.", PQgetvalue(cur, 0, 1), action);
-        db_rollback(c->db);
+        db_rollback(api_conn(c));
         respond_problem(c, 409, detail);
         goto out;
     }
@@ -458,7 +459,7 @@ void reporting_status(http_ctx *c)
     long long unit_id = 0;
     char pstr[12], first[11], last[11];
     period p;
-    if (unit_period_query(c, &unit_id, &p, pstr) != 0 || http_db(c) == NULL) return;
+    if (unit_period_query(c, &unit_id, &p, pstr) != 0 || api_db(c) == NULL) return;
     date_format(&p.first, first, sizeof first);
     date_format(&p.last, last, sizeof last);
     db_args v;
@@ -516,7 +517,7 @@ void export_report_form(http_ctx *c)
     long long unit_id = 0;
     char pstr[12];
     period p;
-    if (unit_period_query(c, &unit_id, &p, pstr) != 0 || http_db(c) == NULL) return;
+    if (unit_period_query(c, &unit_id, &p, pstr) != 0 || api_db(c) == NULL) return;
     db_args v;
     db_args_of(&v, db_int(unit_id), db_text(pstr), api_scope(c));
     PGresult *r = api_run(c, &STMT_FORM, &v, "building the report form");

@@ -1,7 +1,8 @@
 /* The single inventory of the API: method, path, handler, the least role allowed, the query
  * parameters taken. The server registers it, the middleware enforces it (role, and no query
  * parameter but those declared), the tests compare it with openapi.yaml. */
-#include "internal.h"
+#include "common.h"
+#include "handlers.h"
 
 /* Query parameters, by route (bom: a byte-order mark before a CSV answer). */
 static const char *const Q_PAGE[] = {"limit", "offset", NULL};

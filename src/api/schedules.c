@@ -1,7 +1,8 @@
 /* Reporting schedules: a parent unit's due-date rule for its direct children, per period type.
  * Anyone sees the rules of their subtree and the ones that set their own deadlines (their
  * ancestors'); managers change the rules of their subtree. */
-#include "internal.h"
+#include "common.h"
+#include "handlers.h"
 
 static const char *const PERIOD_TYPES[] = {"month", "quarter", "half_year", "year", NULL};
 
@@ -117,7 +118,7 @@ static PGresult *lock_schedule(http_ctx *c, long long id)
     PGresult *r = api_lock_one(c, &STMT_LOCK, &v, "There is no such schedule.", 1);
     if (r != NULL && strcmp(PQgetvalue(r, 0, 1), "t") != 0) {
         PQclear(r);
-        db_rollback(c->db);
+        db_rollback(api_conn(c));
         respond_problem(c, 403, "This rule is set by a unit above yours.");
         return NULL;
     }

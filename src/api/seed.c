@@ -1,5 +1,5 @@
 /* Command-line data: bdhvs user add, bdhvs seed demo. Both are idempotent. */
-#include "internal.h"
+#include "common.h"
 
 DB_STMT(STMT_USER_UPSERT, "seed_user_upsert",
     "INSERT INTO users (username, full_name, password_hash, role, unit_id)"

@@ -1,6 +1,7 @@
 /* Staff: the people whose training the campaign tracks. Personal data kept to the minimum (no
  * national ID number); party membership only for admins and managers; every read is audited. */
-#include "internal.h"
+#include "common.h"
+#include "handlers.h"
 
 static const char *const STAFF_COLUMNS[] = {"id", "code", "full_name", "unit_id", "unit_code", "job_group",
                                             "employment", "party_member", "joined_on", "left_on",
@@ -135,7 +136,7 @@ void staff_list(http_ctx *c)
 void staff_get(http_ctx *c)
 {
     long long id = http_path_id(c, "id");
-    if (id == 0 || http_db(c) == NULL) return;
+    if (id == 0 || api_db(c) == NULL) return;
     db_args v;
     db_args_of(&v, db_int(id), api_scope(c), db_bool(api_shows_party(c)));
     PGresult *r = api_run(c, &STMT_GET, &v, "reading a staff member");
@@ -220,10 +221,10 @@ static void staff_write_error(http_ctx *c, PGresult *r)
             respond_problem_errors(c, 422, "Some fields are invalid; see errors.", e);
             json_decref(e);
         } else {
-            respond_db_error(c, r, "writing a staff member");
+            api_db_error(c, r, "writing a staff member");
         }
     }
-    db_rollback(c->db);
+    db_rollback(api_conn(c));
 }
 
 void staff_create(http_ctx *c)
@@ -247,7 +248,7 @@ void staff_create(http_ctx *c)
                     db_text(in.left_given && !in.left_null ? in.left_on : NULL),
                     db_text(in.vneid_given && !in.vneid_null ? in.vneid_on : NULL),
                     db_text(in.vneid_source), db_bool(api_shows_party(c)));
-    w.r = db_run(c->db, &STMT_INSERT, &iv);
+    w.r = db_run(api_conn(c), &STMT_INSERT, &iv);
     if (!db_ok(w.r)) {
         staff_write_error(c, w.r);
         goto out;
@@ -279,7 +280,7 @@ void staff_update(http_ctx *c)
     }
     if (check_refs(c, in.job_group, in.employment, &w.v) != 0) goto out;
     if (http_refuse_invalid(c, &w.v)) {
-        db_rollback(c->db);
+        db_rollback(api_conn(c));
         goto out;
     }
     db_args uv;
@@ -292,7 +293,7 @@ void staff_update(http_ctx *c)
                     db_text(in.vneid_given && !in.vneid_null ? in.vneid_on : NULL),
                     db_bool(in.source_given), db_text(in.vneid_source),
                     db_bool(api_shows_party(c)));
-    w.r = db_run(c->db, &STMT_UPDATE, &uv);
+    w.r = db_run(api_conn(c), &STMT_UPDATE, &uv);
     if (!db_ok(w.r)) staff_write_error(c, w.r);
     else api_updated(c, w.cur, w.r, "staff", w.id, 1);
 out:

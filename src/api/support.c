@@ -1,7 +1,8 @@
 /* Patient-support counts (people helped to use a digital service, per month, service and target
  * group) and patients served (per month): the two monthly figures a facility reports. Both are
  * written by upsert on their natural key; bulk loads are in imports.c. */
-#include "internal.h"
+#include "common.h"
+#include "handlers.h"
 #include "bdhvs/period.h"
 
 /* One monthly figure: its statements and names. Statement parameters shared by both, in order:
@@ -173,7 +174,7 @@ static void monthly_upsert(http_ctx *c, monthly *m)
         r = NULL;
     }
     if (http_refuse_invalid(c, &v)) {
-        db_rollback(c->db);
+        db_rollback(api_conn(c));
         goto out;
     }
     char what[64];
@@ -189,7 +190,7 @@ static void monthly_upsert(http_ctx *c, monthly *m)
     const char *id = PQgetvalue(r, 0, 0), *json = PQgetvalue(r, 0, 1);
     int created = strcmp(PQgetvalue(r, 0, 2), "t") == 0, changed = strcmp(PQgetvalue(r, 0, 4), "t") == 0;
     if (!changed) { /* the same value again: nothing to write */
-        db_rollback(c->db);
+        db_rollback(api_conn(c));
         respond_resource_text(c, 200, json, strlen(json));
         goto out;
     }

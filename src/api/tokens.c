@@ -1,7 +1,8 @@
 /* API tokens for scripts and other systems: shown once, stored hashed, expiring, revocable.
  * Minted only from a password sign-in's session (never with an API token); every token of an
  * account is revoked when its password changes or it is disabled. Admins list and revoke anyone's. */
-#include "internal.h"
+#include "common.h"
+#include "handlers.h"
 
 DB_STMT(STMT_CREATE, "tokens_create",
     "WITH t AS (INSERT INTO api_tokens (user_id, name, prefix, token_hash, expires_on)"
@@ -38,7 +39,7 @@ void tokens_create(http_ctx *c)
     json_refuse_unknown(body, fields, &v);
     if (jfield_string(body, "name", 1, 100, &name, &v) == 0) verrs_add(&v, "name", "is required");
     int has_exp = jfield_date(body, "expires_on", expires, &v) == 1;
-    if (http_refuse_invalid(c, &v) || http_db(c) == NULL) goto out;
+    if (http_refuse_invalid(c, &v) || api_db(c) == NULL) goto out;
     if (has_exp) {
         db_args ev;
         db_args_of(&ev, db_text(expires));
@@ -54,7 +55,7 @@ void tokens_create(http_ctx *c)
     token_random("bdh_", token, sizeof token);
     token_hash(token, hash);
     snprintf(prefix, sizeof prefix, "%.12s", token);
-    if (db_begin(c->db) != 0) {
+    if (db_begin(api_conn(c)) != 0) {
         respond_problem(c, 503, "The database is unavailable; try again shortly.");
         goto out;
     }
@@ -95,7 +96,7 @@ void tokens_list(http_ctx *c)
         respond_problem(c, 403, "Only an admin lists another user's API tokens.");
         return;
     }
-    if (http_db(c) == NULL) return;
+    if (api_db(c) == NULL) return;
     db_args pv;
     db_args_of(&pv, db_int(user), db_int(limit), db_int(offset));
     api_list(c, &STMT_LIST, &pv, "listing API tokens", NULL);
@@ -104,8 +105,8 @@ void tokens_list(http_ctx *c)
 void tokens_delete(http_ctx *c)
 {
     long long id = http_path_id(c, "id");
-    if (id == 0 || http_db(c) == NULL) return;
-    if (db_begin(c->db) != 0) {
+    if (id == 0 || api_db(c) == NULL) return;
+    if (db_begin(api_conn(c)) != 0) {
         respond_problem(c, 503, "The database is unavailable; try again shortly.");
         return;
     }
@@ -115,7 +116,7 @@ void tokens_delete(http_ctx *c)
     if (r == NULL) return;
     if (PQntuples(r) != 1) {
         PQclear(r);
-        db_rollback(c->db);
+        db_rollback(api_conn(c));
         respond_problem(c, 404, "There is no such API token.");
         return;
     }

@@ -1,6 +1,7 @@
 /* Units: the tree of the health sector. Every caller but admin and integration sees its own
  * unit's subtree only; anything else answers 404, like an id that does not exist. */
-#include "internal.h"
+#include "common.h"
+#include "handlers.h"
 
 static const char *const UNIT_TYPES[] = {"department_of_health", "office", "hospital", "health_centre",
                                          "cdc", "ward", "unit_office", "commune_station", "other", NULL};
@@ -151,9 +152,9 @@ static long long resolve_parent(http_ctx *c, const unit_input *in, verrs *v)
 /* A unique violation on the code is the one 409 a unit write can meet. */
 static PGresult *run_write(http_ctx *c, db_stmt *st, const db_args *args, const char *what)
 {
-    PGresult *r = db_run(c->db, st, args);
+    PGresult *r = db_run(api_conn(c), st, args);
     if (db_ok(r)) return r;
-    if (db_error_class(c->db, r) == DB_ERR_UNIQUE) {
+    if (db_error_class(api_conn(c), r) == DB_ERR_UNIQUE) {
         respond_problem(c, 409, "Another unit already has this code.");
     } else if (strcmp(db_sqlstate(r), "23514") == 0 && strstr(PQresultErrorMessage(r), "subtree")) {
         json_t *e = json_pack("[{s:s, s:s}]", "field", "parent_id", "message", "a unit cannot move under itself or its own descendants");
@@ -164,10 +165,10 @@ static PGresult *run_write(http_ctx *c, db_stmt *st, const db_args *args, const 
         respond_problem_errors(c, 422, "The dates are inconsistent.", e);
         json_decref(e);
     } else {
-        respond_db_error(c, r, what);
+        api_db_error(c, r, what);
     }
     PQclear(r);
-    db_rollback(c->db);
+    db_rollback(api_conn(c));
     return NULL;
 }
 
@@ -218,13 +219,13 @@ void units_update(http_ctx *c)
         long long parent = resolve_parent(c, &in, &w.v);
         if (parent == -2) goto out;
         if (http_refuse_invalid(c, &w.v)) {
-            db_rollback(c->db);
+            db_rollback(api_conn(c));
             goto out;
         }
         long long old_parent = PQgetisnull(w.cur, 0, 2) ? 0 : atoll(PQgetvalue(w.cur, 0, 2));
         if (parent != old_parent) {
             if (own) {
-                db_rollback(c->db);
+                db_rollback(api_conn(c));
                 respond_problem(c, 403, "You may not move the unit your account belongs to.");
                 goto out;
             }
@@ -262,17 +263,17 @@ void units_close(http_ctx *c)
     cur = lock_unit(c, id);
     if (cur == NULL) goto out;
     if (strcmp(PQgetvalue(cur, 0, 4), "t") == 0) {
-        db_rollback(c->db);
+        db_rollback(api_conn(c));
         respond_problem(c, 403, "You may not close the unit your account belongs to.");
         goto out;
     }
     if (strcmp(PQgetvalue(cur, 0, 1), "t") != 0) { /* already closed: nothing to do */
-        db_rollback(c->db);
+        db_rollback(api_conn(c));
         respond_empty(c, 204);
         goto out;
     }
     if (atoll(PQgetvalue(cur, 0, 3)) > 0) {
-        db_rollback(c->db);
+        db_rollback(api_conn(c));
         respond_problem(c, 409, "This unit still has open units under it; close or move them first.");
         goto out;
     }
@@ -291,7 +292,7 @@ void units_close(http_ctx *c)
     PQclear(r);
     r = NULL;
     if (verrs_count(&v)) {
-        db_rollback(c->db);
+        db_rollback(api_conn(c));
         respond_problem_errors(c, 422, "The closing date is invalid; see errors.", v.list);
         goto out;
     }
@@ -318,7 +319,7 @@ void units_tree(http_ctx *c)
     http_query_int(c, "depth", 0, 100, &depth, &v);
     http_query_bool(c, "include_closed", &closed, &v);
     if (api_refuse_bad_query(c, &v)) return;
-    if (http_db(c) == NULL) return;
+    if (api_db(c) == NULL) return;
     db_args pv;
     db_args_of(&pv, db_int(id), api_scope(c), db_int(depth), db_bool(closed));
     PGresult *r = api_run(c, &STMT_TREE, &pv, "reading the unit tree");

@@ -3,7 +3,9 @@
  * its subtree. Admin and integration accounts are managed by admins only. A password is set by
  * an admin here, or changed by its owner with the current one (POST /me/password). Passwords
  * never leave. */
-#include "internal.h"
+#include "common.h"
+#include "handlers.h"
+#include "bdhvs/rights.h"
 
 static const char *const USER_COLUMNS[] = {"id", "username", "full_name", "role", "unit_id", "unit_code",
                                            "active", "last_login_at", "created_at", "updated_at", NULL};
@@ -177,7 +179,7 @@ void users_create(http_ctx *c)
         if (unit == -2 || http_refuse_invalid(c, &w.v)) goto out;
     }
     if (!may_manage(c, in.role, unit)) {
-        db_rollback(c->db);
+        db_rollback(api_conn(c));
         respond_problem(c, 403, NOT_YOURS);
         goto out;
     }
@@ -201,7 +203,7 @@ static PGresult *lock_user(http_ctx *c, long long id, int self)
     if (r == NULL) return NULL;
     if (!self && !may_manage(c, role_parse(PQgetvalue(r, 0, 1)), atoll(PQgetvalue(r, 0, 2)))) {
         PQclear(r);
-        db_rollback(c->db);
+        db_rollback(api_conn(c));
         respond_problem(c, 403, NOT_YOURS);
         return NULL;
     }
@@ -259,12 +261,12 @@ void users_update(http_ctx *c)
     if (in.unit_null && final_role != ROLE_ADMIN && final_role != ROLE_INTEGRATION)
         verrs_add(&w.v, "unit_id", "is required for this role");
     if (http_refuse_invalid(c, &w.v)) {
-        db_rollback(c->db);
+        db_rollback(api_conn(c));
         goto out;
     }
     long long final_unit = in.unit_given ? unit : atoll(PQgetvalue(w.cur, 0, 2));
     if (!self && !may_manage(c, final_role, final_unit)) {
-        db_rollback(c->db);
+        db_rollback(api_conn(c));
         respond_problem(c, 403, NOT_YOURS);
         goto out;
     }
@@ -280,7 +282,7 @@ void users_update(http_ctx *c)
     if ((disabled || in.password) && revoke_sessions(c, w.id, 1) != 0) goto out;
     const char *json = PQgetvalue(w.r, 0, 0);
     if (api_audit_id(c, "update", "user", w.id, PQgetvalue(w.cur, 0, 0), json) != 0 || api_commit(c) != 0) goto out;
-    user_cache_forget(w.id);
+    rights_forget(w.id);
     respond_resource_text(c, 200, json, strlen(json));
 out:
     api_change_close(&w);
@@ -303,7 +305,7 @@ void users_delete(http_ctx *c)
     PGresult *r = api_run(c, &STMT_UPDATE, &uv, "disabling the user");
     if (r != NULL && revoke_sessions(c, id, 1) == 0 &&
         api_audit_id(c, "disable", "user", id, PQgetvalue(cur, 0, 0), PQgetvalue(r, 0, 0)) == 0 && api_commit(c) == 0) {
-        user_cache_forget(id);
+        rights_forget(id);
         respond_empty(c, 204);
     }
     PQclear(r);

@@ -12,7 +12,7 @@
 char *jwt_issue(const caller *who, const unsigned char *key, size_t keylen, int ttl, time_t now)
 {
     char jti[33];
-    random_hex(jti, 16);
+    token_random_hex(jti, 16);
     return jwt_issue_id(who, key, keylen, ttl, now, jti);
 }
 

@@ -2,6 +2,7 @@
  * dropped: a repeated key or invalid UTF-8 is a 400. */
 #include "bdhvs/http.h"
 #include "bdhvs/period.h"
+#include "internal.h"
 
 #include <stdio.h>
 #include <stdlib.h>

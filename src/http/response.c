@@ -2,6 +2,7 @@
 #include "bdhvs/http.h"
 #include "bdhvs/http_text.h"
 #include "bdhvs/log.h"
+#include "internal.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,21 +11,8 @@
 
 void http_ctx_cleanup(http_ctx *c)
 {
-    if (c->db) pool_release(c->pool, c->db);
-    c->db = NULL;
     free(c->qbuf);
     c->qbuf = NULL;
-}
-
-db_conn *http_db(http_ctx *c)
-{
-    if (c->db) return c->db;
-    c->db = pool_checkout(c->pool);
-    if (c->db == NULL) {
-        http_set_header(c, "Retry-After", "2");
-        respond_problem(c, 503, "The database is unavailable or busy; try again shortly.");
-    }
-    return c->db;
 }
 
 const char *http_header(http_ctx *c, const char *name)
@@ -124,38 +112,6 @@ void respond_problem_errors(http_ctx *c, int status, const char *detail, json_t 
 void respond_problem(http_ctx *c, int status, const char *detail)
 {
     respond_problem_errors(c, status, detail, NULL);
-}
-
-int http_db_status(db_err e)
-{
-    switch (e) {
-    case DB_OK: return 200;
-    case DB_ERR_UNAVAILABLE: return 503;
-    case DB_ERR_UNIQUE: return 409;
-    case DB_ERR_CONSTRAINT:
-    case DB_ERR_VALUE: return 422;
-    case DB_ERR_MISUSE:
-    case DB_ERR_OTHER: break;
-    }
-    return 500;
-}
-
-void respond_db_error(http_ctx *c, const PGresult *res, const char *what)
-{
-    int status = http_db_status(db_error_class(c->db, res));
-    if (status == 500 || status == 503)
-        log_msg(status == 500 ? LOG_ERROR : LOG_WARN, "%s failed (request %s): %s", what,
-                c->request_id, res ? PQresultErrorMessage(res) : "no result");
-    if (status == 503) {
-        http_set_header(c, "Retry-After", "2");
-        respond_problem(c, 503, "The database is unavailable or busy; try again shortly.");
-    } else if (status == 409) {
-        respond_problem(c, 409, "This conflicts with an existing record.");
-    } else if (status == 422) {
-        respond_problem(c, 422, "The data breaks a rule of the database.");
-    } else {
-        respond_problem(c, 500, "Something went wrong on our side; the request id identifies it in the log.");
-    }
 }
 
 void respond_bytes(http_ctx *c, int status, const char *content_type, const char *data, size_t len)

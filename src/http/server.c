@@ -7,6 +7,7 @@
 #include "bdhvs/cors.h"
 #include "bdhvs/http.h"
 #include "bdhvs/log.h"
+#include "internal.h"
 
 #include <arpa/inet.h>
 #include <dirent.h>
@@ -28,9 +29,6 @@
 #include <time.h>
 #include <ulfius.h>
 #include <unistd.h>
-
-int http_query_parse(http_ctx *c); /* query.c */
-void http_ctx_cleanup(http_ctx *c); /* response.c */
 
 /* What an endpoint registered with ulfius points at. */
 typedef struct endpoint {
@@ -239,9 +237,9 @@ char *http_metrics_text(void)
     return buf;
 }
 
-db_pool *http_api_pool(void)
+void *http_main_app(void)
 {
-    return S.opts ? S.opts->pool : NULL;
+    return S.opts ? S.opts->app : NULL;
 }
 
 /* A request id: 128 bits from a per-thread generator seeded once from the system's randomness
@@ -251,7 +249,7 @@ static void new_request_id(char out[33])
     static _Thread_local unsigned long long state;
     if (state == 0) {
         char seed[17];
-        random_hex(seed, 8);
+        token_random_hex(seed, 8);
         state = strtoull(seed, NULL, 16) | 1;
     }
     unsigned long long w[2];
@@ -464,7 +462,7 @@ static const endpoint *route_find(const char *method, const char *path, int ops_
 
 typedef struct listener {
     int ops;          /* 1: the operations listener */
-    db_pool *pool;
+    void *app;        /* the application's state (http_server_opts.app or ops_app) */
 } listener;
 
 typedef struct req_state {
@@ -624,6 +622,12 @@ static void *uri_logged(void *cls, const char *uri, struct MHD_Connection *conn)
     return rs;
 }
 
+/* Lets the application give back what it holds for the request (its database connection). */
+static void ctx_release(http_ctx *c)
+{
+    if (c->app_req != NULL && S.opts->release != NULL) S.opts->release(c);
+}
+
 static void req_free(req_state *rs)
 {
     if (rs->map != NULL) munmap(rs->map, rs->len);
@@ -631,6 +635,7 @@ static void req_free(req_state *rs)
     rs->req.binary_body_length = 0;
     if (rs->fd >= 0) close(rs->fd);
     free(rs->mem);
+    ctx_release(&rs->c);
     http_ctx_cleanup(&rs->c);
     ulfius_clean_request(&rs->req);
     ulfius_clean_response(&rs->resp);
@@ -926,7 +931,7 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn, co
         c->req = &rs->req;
         c->resp = &rs->resp;
         c->cfg = S.opts->cfg;
-        c->pool = ls->pool;
+        c->app = ls->app;
         rs->ep = route_find(method, url, ls->ops);
         c->route = rs->ep ? rs->ep->route : NULL;
         client_ip(&rs->req, c->client_ip, sizeof c->client_ip);
@@ -940,10 +945,7 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn, co
         }
         /* Authentication may have borrowed a database connection: give it back while the
          * body arrives, however slowly. */
-        if (c->db != NULL) {
-            pool_release(c->pool, c->db);
-            c->db = NULL;
-        }
+        ctx_release(c);
         set_deadline(rs->cs, 1, rs->body_expected ? S.opts->cfg->body_timeout : 0);
         return MHD_YES;
     }
@@ -991,7 +993,8 @@ static void run_handler(req_state *rs)
     } else {
         rs->ep->route->handler(c);
     }
-    http_ctx_cleanup(c); /* the database connection goes back before the answer is sent */
+    ctx_release(c); /* the database connection goes back before the answer is sent */
+    http_ctx_cleanup(c);
     rs->ran = 1;
 }
 
@@ -1115,8 +1118,8 @@ int http_serve(const http_server_opts *o)
     S.conn_limit = fit_connection_limit(cfg);
     static struct sockaddr_in addr, ops_addr; /* must outlive the daemons */
     static listener main_ls, ops_ls;
-    main_ls = (listener){.ops = 0, .pool = o->pool};
-    ops_ls = (listener){.ops = 1, .pool = o->ops_pool ? o->ops_pool : o->pool};
+    main_ls = (listener){.ops = 0, .app = o->app};
+    ops_ls = (listener){.ops = 1, .app = o->ops_app ? o->ops_app : o->app};
 
     int heavy = cfg->heavy_threads;
     if (pool_start(&POOL_API, cfg->threads, S.conn_limit) != 0 ||

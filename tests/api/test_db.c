@@ -80,7 +80,7 @@ START_TEST(wrong_argument_count_is_refused)
     PGresult *r = db_run(db, &T_SUM, &a); /* one of two */
     ck_assert(!db_ok(r));
     ck_assert_int_eq(db_error_class(db, r), DB_ERR_MISUSE);
-    ck_assert_int_eq(http_db_status(db_error_class(db, r)), 500);
+    ck_assert_int_eq(api_db_status(db_error_class(db, r)), 500);
     PQclear(r);
     db_arg_int(&a, 3);
     db_arg_int(&a, 4);
@@ -133,11 +133,11 @@ END_TEST
 
 START_TEST(error_classes)
 {
-    ck_assert_int_eq(http_db_status(DB_ERR_UNAVAILABLE), 503);
-    ck_assert_int_eq(http_db_status(DB_ERR_UNIQUE), 409);
-    ck_assert_int_eq(http_db_status(DB_ERR_CONSTRAINT), 422);
-    ck_assert_int_eq(http_db_status(DB_ERR_VALUE), 422);
-    ck_assert_int_eq(http_db_status(DB_ERR_OTHER), 500);
+    ck_assert_int_eq(api_db_status(DB_ERR_UNAVAILABLE), 503);
+    ck_assert_int_eq(api_db_status(DB_ERR_UNIQUE), 409);
+    ck_assert_int_eq(api_db_status(DB_ERR_CONSTRAINT), 422);
+    ck_assert_int_eq(api_db_status(DB_ERR_VALUE), 422);
+    ck_assert_int_eq(api_db_status(DB_ERR_OTHER), 500);
     db_conn *db = open_test_db();
     PGresult *r = db_query(db, "SELECT 'x'::int");
     ck_assert_int_eq(db_error_class(db, r), DB_ERR_VALUE);

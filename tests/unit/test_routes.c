@@ -2,13 +2,12 @@
  * its method, and every operation of the document is a route. */
 #include "tests.h"
 #include "bdhvs/api.h"
+#include "bdhvs/embedded.h"
 
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-extern const unsigned char bdhvs_openapi_yaml[];
 
 /* ":id" -> "{id}" */
 static void to_openapi(const char *route, char *out, size_t len)

@@ -1,4 +1,5 @@
-/* Shared by the files of src/api only.
+/* The helpers shared by the files of src/api (the API layer) only; the handlers are declared in
+ * handlers.h, the rights cache in bdhvs/rights.h.
  *
  * The answering convention. A helper that may answer the request (send a status and a body)
  * says so by what it returns, always the same way:
@@ -7,7 +8,7 @@
  *     api_change_lock and api_answer_unchanged, like http_refuse_invalid and
  *     http_if_match_fails, return 1);
  *   - a helper that returns a result or a pointer returns NULL when it has answered
- *     (api_run, api_run_unique, api_lock_one; http_json_body, http_db);
+ *     (api_run, api_run_unique, api_lock_one, api_db; http_json_body);
  *   - a helper that returns an id returns a value no id takes when it has answered:
  *     api_resolve_unit and api_resolve_staff -2 (-1 when they only added an error to v for the
  *     caller to answer), http_path_id 0;
@@ -17,10 +18,11 @@
  * start with api_refuse_ read as "refuse (and answer) when ...": if (api_refuse_...(...)) return;
  * helpers that never answer say so (api_idem_store returns -1 on failure and leaves the answer
  * to its caller). */
-#ifndef BDHVS_API_INTERNAL_H
-#define BDHVS_API_INTERNAL_H
+#ifndef BDHVS_API_COMMON_H
+#define BDHVS_API_COMMON_H
 
 #include "bdhvs/api.h"
+#include "bdhvs/db.h"
 #include "bdhvs/http.h"
 #include "bdhvs/jsonx.h"
 #include "bdhvs/log.h"
@@ -29,6 +31,25 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+/* The request's database connection. The API layer owns it: the HTTP layer carries it in
+ * c->app_req without knowing what it is, and the listener's pool in c->app (main.c gives the
+ * server the pools and api_release). */
+/* The listener's pool. */
+static inline db_pool *api_pool(const http_ctx *c)
+{
+    return c->app;
+}
+/* The connection checked out for this request, or NULL when none is. */
+static inline db_conn *api_conn(const http_ctx *c)
+{
+    return c->app_req;
+}
+/* The pooled connection for this request, or NULL after answering 503. Checked out on the
+ * first call, the same one on later calls; given back by api_release after the handler. */
+db_conn *api_db(http_ctx *c);
+/* Answers for a failed database result with the status api_db_status gives its class. */
+void api_db_error(http_ctx *c, const PGresult *res, const char *what);
 
 /* The caller's scope as a SQL parameter: NULL for every unit, else the caller's unit id. */
 db_val api_scope(const http_ctx *c);
@@ -164,107 +185,10 @@ int api_idem_store(http_ctx *c, const char *endpoint, const char *key, const cha
 int api_idem_commit(http_ctx *c, const char *endpoint, const char *key, const char *hash, int status,
                     const char *answer, size_t len, const char *other);
 
-/* The signed-in users' rights cache (user_cache.c). */
-int user_cache_start(const char *conninfo);
-void user_cache_stop(void);
-int user_cache_enabled(void); /* 1 while the listener is connected */
-/* 1 on a fresh hit; on a miss, *ticket is what user_cache_put needs to keep the answer read. */
-int user_cache_get(long long id, caller *who, unsigned long long *ticket);
-/* Keeps who, unless the user (or one of its slot) was forgotten since the lookup that gave ticket. */
-void user_cache_put(const caller *who, unsigned long long ticket);
-void user_cache_forget(long long id);
-
-/* Handlers, one file each. */
-void auth_login(http_ctx *c);
-void auth_refresh(http_ctx *c);
-void auth_logout(http_ctx *c);
-void auth_me(http_ctx *c);
-void auth_change_password(http_ctx *c);
 /* Password hashing takes a turn at the hash gate (BDHVS_HASH_CONCURRENCY); when none comes within
  * BDHVS_HASH_QUEUE_MS these answer 503 with Retry-After and return -1. */
 int api_hash_enter(http_ctx *c);
 int api_password_hash(http_ctx *c, const char *password, char out[AUTH_HASH_LEN]);
-void tokens_create(http_ctx *c);
-void tokens_list(http_ctx *c);
-void tokens_delete(http_ctx *c);
-void users_list(http_ctx *c);
-void users_create(http_ctx *c);
-void users_get(http_ctx *c);
-void users_update(http_ctx *c);
-void users_delete(http_ctx *c);
-void units_list(http_ctx *c);
-void units_create(http_ctx *c);
-void units_get(http_ctx *c);
-void units_update(http_ctx *c);
-void units_close(http_ctx *c);
-void units_tree(http_ctx *c);
-void audit_list(http_ctx *c);
-void ref_job_groups_list(http_ctx *c);
-void ref_employment_list(http_ctx *c);
-void ref_skills_list(http_ctx *c);
-void ref_job_groups_put(http_ctx *c);
-void ref_employment_put(http_ctx *c);
-void ref_skills_put(http_ctx *c);
-void staff_list(http_ctx *c);
-void staff_create(http_ctx *c);
-void staff_get(http_ctx *c);
-void staff_update(http_ctx *c);
-void staff_delete(http_ctx *c);
-void staff_import(http_ctx *c);
-void courses_list(http_ctx *c);
-void courses_create(http_ctx *c);
-void courses_get(http_ctx *c);
-void courses_update(http_ctx *c);
-void courses_delete(http_ctx *c);
-void completions_list(http_ctx *c);
-void completions_create(http_ctx *c);
-void completions_get(http_ctx *c);
-void completions_update(http_ctx *c);
-void completions_delete(http_ctx *c);
-void completions_import(http_ctx *c);
-void attestations_list(http_ctx *c);
-void attestations_create(http_ctx *c);
-void attestations_delete(http_ctx *c);
-void attestations_import(http_ctx *c);
-void ref_digital_services_list(http_ctx *c);
-void ref_support_services_list(http_ctx *c);
-void ref_target_groups_list(http_ctx *c);
-void report_fields_list(http_ctx *c);
-void facility_service_put(http_ctx *c);
-void facility_services_list(http_ctx *c);
-void support_counts_list(http_ctx *c);
-void support_counts_upsert(http_ctx *c);
-void support_counts_delete(http_ctx *c);
-void support_counts_import(http_ctx *c);
-void patients_served_list(http_ctx *c);
-void patients_served_upsert(http_ctx *c);
-void patients_served_delete(http_ctx *c);
-void patients_served_import(http_ctx *c);
-void schedules_list(http_ctx *c);
-void schedules_create(http_ctx *c);
-void schedules_get(http_ctx *c);
-void schedules_update(http_ctx *c);
-void schedules_delete(http_ctx *c);
-void reports_list(http_ctx *c);
-void reports_get(http_ctx *c);
-void reports_put(http_ctx *c);
-void reports_submit(http_ctx *c);
-void reports_approve(http_ctx *c);
-void reports_return(http_ctx *c);
-void reporting_status(http_ctx *c);
-void export_report_form(http_ctx *c);
-void indicators_list(http_ctx *c);
-void indicators_target_put(http_ctx *c);
-void indicators_rollup(http_ctx *c);
-void indicators_at_risk(http_ctx *c);
-void export_dhis2(http_ctx *c);
-void ops_healthz(http_ctx *c);
-void ops_readyz(http_ctx *c);
-void ops_metrics(http_ctx *c);
-void ops_openapi(http_ctx *c);
-void ops_docs(http_ctx *c);
-void ops_console(http_ctx *c);
-
 /* A result cell's text, or NULL when the cell is SQL NULL (PQgetvalue gives "" then). The
  * text belongs to r. */
 const char *api_cell(const PGresult *r, int row, int col);

@@ -8,9 +8,14 @@
  * ticket that is still current. Without it, a request that read a user just before another
  * process (or thread) disabled them, and kept its answer just after the notification was heard,
  * would keep the old rights for CACHE_TTL. */
-#include "internal.h"
+#include "bdhvs/rights.h"
+#include "bdhvs/db.h"
+#include "bdhvs/log.h"
 
 #include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <stdatomic.h>
 #include <time.h>
 #include <unistd.h>
@@ -40,12 +45,12 @@ static slot *find(long long id)
     return &UC.slots[(unsigned long long)id * 0x9E3779B97F4A7C15ULL >> 52 & (CACHE_SLOTS - 1)];
 }
 
-int user_cache_enabled(void)
+int rights_enabled(void)
 {
     return atomic_load(&UC.enabled);
 }
 
-int user_cache_get(long long id, caller *who, unsigned long long *ticket)
+int rights_get(long long id, caller *who, unsigned long long *ticket)
 {
     int hit = 0;
     pthread_mutex_lock(&UC.mu);
@@ -59,7 +64,7 @@ int user_cache_get(long long id, caller *who, unsigned long long *ticket)
     return hit;
 }
 
-void user_cache_put(const caller *who, unsigned long long ticket)
+void rights_put(const caller *who, unsigned long long ticket)
 {
     if (!atomic_load(&UC.enabled)) return;
     pthread_mutex_lock(&UC.mu);
@@ -72,7 +77,7 @@ void user_cache_put(const caller *who, unsigned long long ticket)
     pthread_mutex_unlock(&UC.mu);
 }
 
-void user_cache_forget(long long id)
+void rights_forget(long long id)
 {
     pthread_mutex_lock(&UC.mu);
     slot *s = find(id);
@@ -95,7 +100,7 @@ static void clear_all(void)
 static void forget_payload(const char *payload, void *arg)
 {
     (void)arg;
-    user_cache_forget(atoll(payload));
+    rights_forget(atoll(payload));
 }
 
 static void *listen_loop(void *arg)
@@ -128,7 +133,7 @@ static void *listen_loop(void *arg)
     return NULL;
 }
 
-int user_cache_start(const char *conninfo)
+int rights_start(const char *conninfo)
 {
     snprintf(UC.conninfo, sizeof UC.conninfo, "%s", conninfo);
     atomic_store(&UC.stop, 0);
@@ -137,7 +142,7 @@ int user_cache_start(const char *conninfo)
     return 0;
 }
 
-void user_cache_stop(void)
+void rights_stop(void)
 {
     if (!UC.started) return;
     atomic_store(&UC.stop, 1);

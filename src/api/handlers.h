@@ -1,0 +1,95 @@
+/* The request handlers of src/api, one file per resource: declared here for the route table
+ * (routes.c) and checked against their definitions by the file that defines them. Nothing else
+ * calls a handler. */
+#ifndef BDHVS_API_HANDLERS_H
+#define BDHVS_API_HANDLERS_H
+
+#include "bdhvs/http.h"
+
+void auth_login(http_ctx *c);
+void auth_refresh(http_ctx *c);
+void auth_logout(http_ctx *c);
+void auth_me(http_ctx *c);
+void auth_change_password(http_ctx *c);
+void tokens_create(http_ctx *c);
+void tokens_list(http_ctx *c);
+void tokens_delete(http_ctx *c);
+void users_list(http_ctx *c);
+void users_create(http_ctx *c);
+void users_get(http_ctx *c);
+void users_update(http_ctx *c);
+void users_delete(http_ctx *c);
+void units_list(http_ctx *c);
+void units_create(http_ctx *c);
+void units_get(http_ctx *c);
+void units_update(http_ctx *c);
+void units_close(http_ctx *c);
+void units_tree(http_ctx *c);
+void audit_list(http_ctx *c);
+void ref_job_groups_list(http_ctx *c);
+void ref_employment_list(http_ctx *c);
+void ref_skills_list(http_ctx *c);
+void ref_job_groups_put(http_ctx *c);
+void ref_employment_put(http_ctx *c);
+void ref_skills_put(http_ctx *c);
+void staff_list(http_ctx *c);
+void staff_create(http_ctx *c);
+void staff_get(http_ctx *c);
+void staff_update(http_ctx *c);
+void staff_delete(http_ctx *c);
+void staff_import(http_ctx *c);
+void courses_list(http_ctx *c);
+void courses_create(http_ctx *c);
+void courses_get(http_ctx *c);
+void courses_update(http_ctx *c);
+void courses_delete(http_ctx *c);
+void completions_list(http_ctx *c);
+void completions_create(http_ctx *c);
+void completions_get(http_ctx *c);
+void completions_update(http_ctx *c);
+void completions_delete(http_ctx *c);
+void completions_import(http_ctx *c);
+void attestations_list(http_ctx *c);
+void attestations_create(http_ctx *c);
+void attestations_delete(http_ctx *c);
+void attestations_import(http_ctx *c);
+void ref_digital_services_list(http_ctx *c);
+void ref_support_services_list(http_ctx *c);
+void ref_target_groups_list(http_ctx *c);
+void report_fields_list(http_ctx *c);
+void facility_service_put(http_ctx *c);
+void facility_services_list(http_ctx *c);
+void support_counts_list(http_ctx *c);
+void support_counts_upsert(http_ctx *c);
+void support_counts_delete(http_ctx *c);
+void support_counts_import(http_ctx *c);
+void patients_served_list(http_ctx *c);
+void patients_served_upsert(http_ctx *c);
+void patients_served_delete(http_ctx *c);
+void patients_served_import(http_ctx *c);
+void schedules_list(http_ctx *c);
+void schedules_create(http_ctx *c);
+void schedules_get(http_ctx *c);
+void schedules_update(http_ctx *c);
+void schedules_delete(http_ctx *c);
+void reports_list(http_ctx *c);
+void reports_get(http_ctx *c);
+void reports_put(http_ctx *c);
+void reports_submit(http_ctx *c);
+void reports_approve(http_ctx *c);
+void reports_return(http_ctx *c);
+void reporting_status(http_ctx *c);
+void export_report_form(http_ctx *c);
+void indicators_list(http_ctx *c);
+void indicators_target_put(http_ctx *c);
+void indicators_rollup(http_ctx *c);
+void indicators_at_risk(http_ctx *c);
+void export_dhis2(http_ctx *c);
+void ops_healthz(http_ctx *c);
+void ops_readyz(http_ctx *c);
+void ops_metrics(http_ctx *c);
+void ops_openapi(http_ctx *c);
+void ops_docs(http_ctx *c);
+void ops_console(http_ctx *c);
+
+#endif

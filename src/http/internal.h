@@ -1,0 +1,14 @@
+/* Shared by the files of src/http only: the pieces the server (server.c) calls in the request's
+ * parts that live next to the code they belong with. */
+#ifndef BDHVS_HTTP_INTERNAL_H
+#define BDHVS_HTTP_INTERNAL_H
+
+#include "bdhvs/http.h"
+
+/* Parses the request's query string into c (query.c). Returns 0, or -1 after answering (a
+ * malformed query, or out of memory). */
+int http_query_parse(http_ctx *c);
+/* Frees the parsed query (response.c); safe to call twice. */
+void http_ctx_cleanup(http_ctx *c);
+
+#endif
