@@ -173,8 +173,22 @@ server_stop_clean || fail "restore drill: the source server exits 0 on SIGTERM"
 # ---- restore into a new cluster, serve it ----
 drop_cluster
 t0=$(date +%s.%N)
-if "$ROOT/scripts/restore" --cluster "$CLUSTER" --port "$R_PORT" --db "$R_DB" --fsync off "$DUMP" \
-  >"$W/restore.log" 2>&1; then
+# The port is in the kernel's ephemeral range, so a client socket of this very run can hold it
+# for a moment: when the new cluster cannot bind, try the next free port (three times at most).
+restored=0
+for attempt in 1 2 3; do
+  if "$ROOT/scripts/restore" --cluster "$CLUSTER" --port "$R_PORT" --db "$R_DB" --fsync off "$DUMP" \
+    >"$W/restore.log" 2>&1; then
+    restored=1
+    break
+  fi
+  grep -q 'Address already in use' "$W/restore.log" "$ROOT/var/pg/$CLUSTER/log" 2>/dev/null || break
+  drop_cluster
+  R_PORT=$((R_PORT + 1))
+  while (exec 3<>"/dev/tcp/127.0.0.1/$R_PORT") 2>/dev/null; do R_PORT=$((R_PORT + 1)); done
+  echo "restore drill: the port was taken; trying $R_PORT (attempt $((attempt + 1)))" >&2
+done
+if ((restored)); then
   t1=$(date +%s.%N)
   RESTORE_SECS=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }')
   pass "restore drill: scripts/restore into a new cluster '$CLUSTER' on port $R_PORT"
