@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <sys/select.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -120,7 +121,15 @@ static int conn_ready(db_pool *p, db_conn *c)
 {
     if (c->pg != NULL && !c->broken && PQstatus(c->pg) == CONNECTION_OK) {
         PGTransactionStatusType ts = PQtransactionStatus(c->pg);
-        if (ts == PQTRANS_IDLE) return 0;
+        if (ts == PQTRANS_IDLE) {
+            /* An idle pooled connection has nothing to say (it LISTENs to nothing): if its socket
+             * is readable, the server has sent its last words and closed it (a restart, an
+             * administrator's terminate). libpq would only find out on the next query, which
+             * would fail with a 503: replace it now instead. */
+            struct pollfd pfd = {.fd = PQsocket(c->pg), .events = POLLIN};
+            if (pfd.fd >= 0 && poll(&pfd, 1, 0) == 0) return 0;
+            log_msg(LOG_WARN, "a pooled database connection was closed by the server; reconnecting");
+        }
         if (ts == PQTRANS_INTRANS || ts == PQTRANS_INERROR) {
             PGresult *r = PQexec(c->pg, "ROLLBACK");
             int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
