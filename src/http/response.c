@@ -165,11 +165,19 @@ int http_if_match_allows(const char *if_match, const char *etag)
 {
     /* If-Match is a comma-separated list of entity tags, or "*". */
     const char *p = if_match;
+    size_t n = strlen(etag);
     while (*p) {
         while (*p == ' ' || *p == ',') p++;
-        if (*p == '*') return 1;
-        if (strncmp(p, "W/", 2) == 0) p += 2; /* weak tags never match strongly */
-        else if (strncmp(p, etag, strlen(etag)) == 0) return 1;
+        /* An item matches only whole: "*" or the tag, then only spaces up to a comma or the end
+         * (so "<tag>"junk or *junk match nothing). */
+        const char *end = NULL;
+        if (*p == '*') end = p + 1;
+        else if (strncmp(p, "W/", 2) == 0) p += 2; /* weak tags never match strongly */
+        else if (strncmp(p, etag, n) == 0) end = p + n;
+        if (end != NULL) {
+            while (*end == ' ') end++;
+            if (*end == ',' || *end == '\0') return 1;
+        }
         while (*p && *p != ',') p++;
     }
     return 0;
@@ -206,7 +214,9 @@ int http_media_is(const char *ct, const char *want)
     if (cs == NULL) return 1;
     cs += 8;
     if (*cs == '"') cs++;
-    return strncasecmp(cs, "utf-8", 5) == 0;
+    if (strncasecmp(cs, "utf-8", 5) != 0) return 0;
+    cs += 5; /* utf-8 itself, not utf-8x */
+    return *cs == '\0' || *cs == '"' || *cs == ';' || *cs == ' ';
 }
 
 json_t *http_json_body(http_ctx *c, int want_array)

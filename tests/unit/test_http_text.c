@@ -125,6 +125,8 @@ static const struct {
     {"text/csv; charset=windows-1258", "text/csv", 0},
     {"application/json; charset=", "application/json", 0},
     {"application/json; charset=utf8", "application/json", 0},
+    {"application/json; charset=utf-8x", "application/json", 0},
+    {"application/json; charset=utf-8; q=1", "application/json", 1},
 };
 
 START_TEST(media_types_by_name_any_case_with_utf8_only)
@@ -148,6 +150,12 @@ START_TEST(if_match_exact_tag_or_star)
     ck_assert_int_eq(http_if_match_allows("0123456789abcdef", TAG), 0);    /* unquoted */
     ck_assert_int_eq(http_if_match_allows("", TAG), 0);
     ck_assert_int_eq(http_if_match_allows(" , ", TAG), 0);
+    /* Only whole items match. */
+    ck_assert_int_eq(http_if_match_allows(TAG "junk", TAG), 0);
+    ck_assert_int_eq(http_if_match_allows(TAG "\"", TAG), 0);
+    ck_assert_int_eq(http_if_match_allows("*junk", TAG), 0);
+    ck_assert_int_eq(http_if_match_allows(TAG "  ", TAG), 1);
+    ck_assert_int_eq(http_if_match_allows(TAG " , \"aaaaaaaaaaaaaaaa\"", TAG), 1);
 }
 END_TEST
 
