@@ -24,7 +24,14 @@ typedef struct http_route {
     /* The query parameters this route takes (NULL-terminated; NULL: none). Any other one, like
      * a repeated one, is refused with 400 before the handler runs. */
     const char *const *query;
+    unsigned flags;      /* HTTP_ROUTE_* */
 } http_route;
+
+/* HTTP_ROUTE_HEAVY: the handler hashes passwords or loads many rows: it runs on the worker pool
+ * for heavy work (BDHVS_HEAVY_THREADS), never on the one cheap reads need.
+ * HTTP_ROUTE_OPS: also served by the operations listener (BDHVS_OPS_LISTEN). */
+#define HTTP_ROUTE_HEAVY 1u
+#define HTTP_ROUTE_OPS 2u
 
 /* Turns a bearer token into a caller. Returns 0 (who filled), 401 when the token is bad,
  * or 503 when it could not be checked. */

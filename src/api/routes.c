@@ -43,27 +43,27 @@ static const char *const Q_AT_RISK[] = {"unit_id", "indicator", "limit", NULL};
 static const char *const Q_AUDIT[] = {"entity", "entity_id", "user_id", "since", "limit", "offset", "bom", NULL};
 
 const http_route api_routes[] = {
-    {"GET", "/healthz", ops_healthz, ROLE_NONE},
-    {"GET", "/readyz", ops_readyz, ROLE_NONE},
-    {"GET", "/metrics", ops_metrics, ROLE_NONE},
+    {"GET", "/healthz", ops_healthz, ROLE_NONE, NULL, HTTP_ROUTE_OPS},
+    {"GET", "/readyz", ops_readyz, ROLE_NONE, NULL, HTTP_ROUTE_OPS},
+    {"GET", "/metrics", ops_metrics, ROLE_NONE, NULL, HTTP_ROUTE_OPS},
     {"GET", "/openapi.yaml", ops_openapi, ROLE_NONE},
     {"GET", "/docs", ops_docs, ROLE_NONE},
     {"GET", "/console", ops_console, ROLE_NONE}, /* /console/ too: empty segments are ignored */
 
-    {"POST", "/api/v1/auth/login", auth_login, ROLE_NONE},
+    {"POST", "/api/v1/auth/login", auth_login, ROLE_NONE, NULL, HTTP_ROUTE_HEAVY},
     {"POST", "/api/v1/auth/refresh", auth_refresh, ROLE_NONE},
     {"POST", "/api/v1/auth/logout", auth_logout, ROLE_VIEWER},
     {"GET", "/api/v1/me", auth_me, ROLE_VIEWER},
-    {"POST", "/api/v1/me/password", auth_change_password, ROLE_VIEWER},
+    {"POST", "/api/v1/me/password", auth_change_password, ROLE_VIEWER, NULL, HTTP_ROUTE_HEAVY},
 
     {"GET", "/api/v1/tokens", tokens_list, ROLE_VIEWER, Q_TOKENS},
     {"POST", "/api/v1/tokens", tokens_create, ROLE_VIEWER},
     {"DELETE", "/api/v1/tokens/:id", tokens_delete, ROLE_VIEWER},
 
     {"GET", "/api/v1/users", users_list, ROLE_MANAGER, Q_USERS},
-    {"POST", "/api/v1/users", users_create, ROLE_MANAGER},
+    {"POST", "/api/v1/users", users_create, ROLE_MANAGER, NULL, HTTP_ROUTE_HEAVY},
     {"GET", "/api/v1/users/:id", users_get, ROLE_MANAGER},
-    {"PATCH", "/api/v1/users/:id", users_update, ROLE_MANAGER},
+    {"PATCH", "/api/v1/users/:id", users_update, ROLE_MANAGER, NULL, HTTP_ROUTE_HEAVY},
     {"DELETE", "/api/v1/users/:id", users_delete, ROLE_MANAGER},
 
     {"GET", "/api/v1/units", units_list, ROLE_VIEWER, Q_UNITS},
@@ -82,7 +82,7 @@ const http_route api_routes[] = {
 
     {"GET", "/api/v1/staff", staff_list, ROLE_VIEWER, Q_STAFF},
     {"POST", "/api/v1/staff", staff_create, ROLE_REPORTER},
-    {"POST", "/api/v1/staff/import", staff_import, ROLE_REPORTER, Q_IMPORT},
+    {"POST", "/api/v1/staff/import", staff_import, ROLE_REPORTER, Q_IMPORT, HTTP_ROUTE_HEAVY},
     {"GET", "/api/v1/staff/:id", staff_get, ROLE_VIEWER},
     {"PATCH", "/api/v1/staff/:id", staff_update, ROLE_REPORTER},
     {"DELETE", "/api/v1/staff/:id", staff_delete, ROLE_MANAGER},
@@ -95,14 +95,14 @@ const http_route api_routes[] = {
 
     {"GET", "/api/v1/completions", completions_list, ROLE_VIEWER, Q_COMPLETIONS},
     {"POST", "/api/v1/completions", completions_create, ROLE_REPORTER},
-    {"POST", "/api/v1/completions/import", completions_import, ROLE_REPORTER, Q_IMPORT},
+    {"POST", "/api/v1/completions/import", completions_import, ROLE_REPORTER, Q_IMPORT, HTTP_ROUTE_HEAVY},
     {"GET", "/api/v1/completions/:id", completions_get, ROLE_VIEWER},
     {"PATCH", "/api/v1/completions/:id", completions_update, ROLE_REPORTER},
     {"DELETE", "/api/v1/completions/:id", completions_delete, ROLE_REPORTER},
 
     {"GET", "/api/v1/attestations", attestations_list, ROLE_VIEWER, Q_ATTESTATIONS},
     {"POST", "/api/v1/attestations", attestations_create, ROLE_REPORTER},
-    {"POST", "/api/v1/attestations/import", attestations_import, ROLE_REPORTER, Q_IMPORT},
+    {"POST", "/api/v1/attestations/import", attestations_import, ROLE_REPORTER, Q_IMPORT, HTTP_ROUTE_HEAVY},
     {"DELETE", "/api/v1/attestations/:id", attestations_delete, ROLE_REPORTER},
 
     {"GET", "/api/v1/digital-services", ref_digital_services_list, ROLE_VIEWER, Q_PAGE_CSV},
@@ -115,11 +115,11 @@ const http_route api_routes[] = {
 
     {"GET", "/api/v1/support-counts", support_counts_list, ROLE_VIEWER, Q_COUNTS},
     {"POST", "/api/v1/support-counts", support_counts_upsert, ROLE_REPORTER},
-    {"POST", "/api/v1/support-counts/import", support_counts_import, ROLE_REPORTER, Q_IMPORT_REPLACE},
+    {"POST", "/api/v1/support-counts/import", support_counts_import, ROLE_REPORTER, Q_IMPORT_REPLACE, HTTP_ROUTE_HEAVY},
     {"DELETE", "/api/v1/support-counts/:id", support_counts_delete, ROLE_REPORTER},
     {"GET", "/api/v1/patients-served", patients_served_list, ROLE_VIEWER, Q_SERVED},
     {"POST", "/api/v1/patients-served", patients_served_upsert, ROLE_REPORTER},
-    {"POST", "/api/v1/patients-served/import", patients_served_import, ROLE_REPORTER, Q_IMPORT_REPLACE},
+    {"POST", "/api/v1/patients-served/import", patients_served_import, ROLE_REPORTER, Q_IMPORT_REPLACE, HTTP_ROUTE_HEAVY},
     {"DELETE", "/api/v1/patients-served/:id", patients_served_delete, ROLE_REPORTER},
 
     {"GET", "/api/v1/schedules", schedules_list, ROLE_VIEWER, Q_SCHEDULES},

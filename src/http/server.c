@@ -35,6 +35,7 @@ typedef struct endpoint {
     const http_route *route; /* NULL for a path's method fallback */
     int metric;              /* index into the metrics table */
     char allow[96];          /* methods of this path, for 405 and CORS */
+    int ops;                 /* served by the operations listener too (HTTP_ROUTE_OPS) */
     const char *path;
 } endpoint;
 
@@ -443,9 +444,7 @@ static const endpoint *route_find(const char *method, const char *path, int ops_
             const endpoint *e = &S.eps[i];
             if ((pass == 0) != (e->route != NULL)) continue;
             if (pass == 0 && strcmp(e->route->method, method) != 0) continue;
-            if (ops_only && strcmp(e->path, "/healthz") != 0 && strcmp(e->path, "/readyz") != 0 &&
-                strcmp(e->path, "/metrics") != 0)
-                continue;
+            if (ops_only && !e->ops) continue;
             int sc = path_match(e->path, path);
             if (sc > best_score) {
                 best = e;
@@ -588,16 +587,6 @@ static int pool_submit(worker_pool *wp, req_state *rs, struct MHD_Connection *co
     pthread_cond_signal(&wp->cv);
     pthread_mutex_unlock(&wp->mu);
     return 0;
-}
-
-/* Must the route's handler run on the pool for heavy work? Password hashing and bulk loads. */
-static int route_is_heavy(const http_route *r)
-{
-    size_t n = strlen(r->path);
-    return strcmp(r->path, "/api/v1/auth/login") == 0 || strcmp(r->path, "/api/v1/me/password") == 0 ||
-           (strcmp(r->method, "POST") == 0 && strcmp(r->path, "/api/v1/users") == 0) ||
-           (strcmp(r->method, "PATCH") == 0 && strcmp(r->path, "/api/v1/users/:id") == 0) ||
-           (n > 7 && strcmp(r->path + n - 7, "/import") == 0);
 }
 
 static void *uri_logged(void *cls, const char *uri, struct MHD_Connection *conn)
@@ -967,7 +956,7 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn, co
         run_handler(rs);
         return send_answer(conn, rs, 0);
     }
-    worker_pool *wp = route_is_heavy(rs->ep->route) ? &POOL_HEAVY : &POOL_API;
+    worker_pool *wp = rs->ep->route->flags & HTTP_ROUTE_HEAVY ? &POOL_HEAVY : &POOL_API;
     rs->queued = 1;
     MHD_suspend_connection(conn);
     if (pool_submit(wp, rs, conn) != 0) {
@@ -1009,6 +998,7 @@ static int build_endpoints(const http_server_opts *o)
         endpoint *e = &S.eps[S.neps++];
         e->route = &o->routes[i];
         e->path = o->routes[i].path;
+        e->ops = (o->routes[i].flags & HTTP_ROUTE_OPS) != 0;
         e->metric = S.nmetrics;
         S.metrics[S.nmetrics++] = (route_metric){.method = o->routes[i].method, .path = e->path};
     }
@@ -1023,6 +1013,7 @@ static int build_endpoints(const http_server_opts *o)
         S.metrics[S.nmetrics++] = (route_metric){.method = "other", .path = f->path};
         for (int k = 0; k < o->nroutes; k++) {
             if (strcmp(o->routes[k].path, f->path) != 0) continue;
+            if (o->routes[k].flags & HTTP_ROUTE_OPS) f->ops = 1;
             size_t n = strlen(f->allow);
             snprintf(f->allow + n, sizeof f->allow - n, "%s%s", n ? ", " : "", o->routes[k].method);
         }

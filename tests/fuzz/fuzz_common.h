@@ -10,9 +10,8 @@
 
 #include "bdhvs/http.h"
 
-/* Not in a public header: the server calls them (src/http/server.c declares them itself). */
-int http_query_parse(http_ctx *c);
-void http_ctx_cleanup(http_ctx *c);
+/* Not in a public header: src/http's own (the server calls them). */
+#include "../../src/http/internal.h"
 
 typedef struct fuzz_http {
     struct _u_request req;

@@ -166,12 +166,37 @@ START_TEST(every_route_declares_exactly_the_query_parameters_of_openapi)
 }
 END_TEST
 
+/* Bulk loads and password hashing run on the heavy workers; the operations listener serves
+ * exactly health, readiness and metrics. */
+START_TEST(heavy_and_operations_routes_are_flagged)
+{
+    int ops = 0;
+    for (int i = 0; i < api_nroutes; i++) {
+        const http_route *r = &api_routes[i];
+        size_t n = strlen(r->path);
+        int is_import = n > 7 && strcmp(r->path + n - 7, "/import") == 0;
+        int hashes = strcmp(r->path, "/api/v1/auth/login") == 0 || strcmp(r->path, "/api/v1/me/password") == 0 ||
+                     (strcmp(r->path, "/api/v1/users") == 0 && strcmp(r->method, "POST") == 0) ||
+                     (strcmp(r->path, "/api/v1/users/:id") == 0 && strcmp(r->method, "PATCH") == 0);
+        ck_assert_msg(((r->flags & HTTP_ROUTE_HEAVY) != 0) == (is_import || hashes), "%s %s", r->method, r->path);
+        if (r->flags & HTTP_ROUTE_OPS) {
+            ops++;
+            ck_assert_msg(strcmp(r->path, "/healthz") == 0 || strcmp(r->path, "/readyz") == 0 ||
+                              strcmp(r->path, "/metrics") == 0,
+                          "%s", r->path);
+        }
+    }
+    ck_assert_int_eq(ops, 3);
+}
+END_TEST
+
 Suite *routes_suite(void)
 {
     Suite *s = suite_create("routes");
     TCase *t = tcase_create("routes");
     tcase_add_test(t, every_route_is_in_openapi_and_every_operation_is_a_route);
     tcase_add_test(t, every_route_declares_exactly_the_query_parameters_of_openapi);
+    tcase_add_test(t, heavy_and_operations_routes_are_flagged);
     suite_add_tcase(s, t);
     return s;
 }
