@@ -9,7 +9,9 @@ static const char *const UNIT_COLUMNS[] = {"id", "code", "name", "type", "parent
                                            "active", "opened_on", "closed_on", "created_at", "updated_at", NULL};
 
 /* bench/unit_get.sql runs this same statement through pgbench; keep them in step. */
-DB_STMT(STMT_GET, "units_get", "SELECT unit_json(u) FROM units u WHERE u.id = $1 AND in_scope(u.path, $2)", 2);
+DB_STMT(STMT_GET, "units_get",
+    "SELECT unit_json(u, p.code) FROM units u LEFT JOIN units p ON p.id = u.parent_id"
+    " WHERE u.id = $1 AND in_scope(u.path, $2)", 2);
 
 DB_STMT(STMT_LIST, "units_list",
     "WITH f AS (SELECT u.* FROM units u WHERE in_scope(u.path, $1)"
