@@ -53,6 +53,36 @@ static int copy_str(char *dst, size_t dstlen, const char *src, const char *name,
     return 0;
 }
 
+/* NAME's value, or the text of the file NAME_FILE names (Docker and Compose secrets), without
+ * its trailing line break. Setting both is refused, as is a file that cannot be read, holds a NUL
+ * byte or does not fit; the messages name the variables and the path, never the value.
+ * Returns -1 on error (err set), 0 when neither is set, 1 when *out holds the value. */
+static int env_secret(const char *name, char *out, size_t outlen, char *err, size_t errlen)
+{
+    char fname[64];
+    snprintf(fname, sizeof fname, "%s_FILE", name);
+    const char *v = getenv(name), *path = getenv(fname);
+    if (path != NULL && *path == '\0') path = NULL;
+    if (v != NULL && *v != '\0' && path != NULL)
+        return fail(err, errlen, "set %s or %s, not both", name, fname);
+    if (path == NULL) {
+        if (v == NULL || *v == '\0') return 0;
+        return copy_str(out, outlen, v, name, err, errlen) != 0 ? -1 : 1;
+    }
+    FILE *f = fopen(path, "rb");
+    if (f == NULL) return fail(err, errlen, "%s: cannot read %s: %s", fname, path, strerror(errno));
+    size_t n = fread(out, 1, outlen, f);
+    int bad = ferror(f);
+    fclose(f);
+    if (bad) return fail(err, errlen, "%s: cannot read %s", fname, path);
+    if (n >= outlen) return fail(err, errlen, "%s: %s is too long (at most %zu bytes)", fname, path, outlen - 1);
+    if (memchr(out, '\0', n) != NULL) return fail(err, errlen, "%s: %s holds a NUL byte", fname, path);
+    while (n > 0 && (out[n - 1] == '\n' || out[n - 1] == '\r')) n--;
+    out[n] = '\0';
+    if (n == 0) return fail(err, errlen, "%s: %s is empty", fname, path);
+    return 1;
+}
+
 static int parse_listen(const char *name, const char *s, char host[64], int *port_out, char *err,
                         size_t errlen)
 {
@@ -97,11 +127,11 @@ int config_load(bdhvs_config *cfg, int need_secret, char *err, size_t errlen)
     cfg->hash_concurrency = ncpu < 1 ? 1 : ncpu > 256 ? 256 : (int)ncpu;
     cfg->hash_queue_ms = 2000;
 
-    const char *url = getenv("BDHVS_DATABASE_URL");
-    if (url == NULL || *url == '\0') url = "host=127.0.0.1 port=54320 dbname=bdhvs user=bdhvs_app";
-    if (copy_str(cfg->database_url, sizeof cfg->database_url, url, "BDHVS_DATABASE_URL", err,
-                 errlen) != 0)
-        return -1;
+    int have_url = env_secret("BDHVS_DATABASE_URL", cfg->database_url, sizeof cfg->database_url, err, errlen);
+    if (have_url < 0) return -1;
+    if (have_url == 0)
+        snprintf(cfg->database_url, sizeof cfg->database_url, "%s",
+                 "host=127.0.0.1 port=54320 dbname=bdhvs user=bdhvs_app");
 
     const char *listen = getenv("BDHVS_LISTEN");
     if (parse_listen("BDHVS_LISTEN", listen ? listen : "127.0.0.1:8080", cfg->listen_host,
@@ -115,13 +145,9 @@ int config_load(bdhvs_config *cfg, int need_secret, char *err, size_t errlen)
             return fail(err, errlen, "BDHVS_OPS_LISTEN must differ from BDHVS_LISTEN");
     }
 
-    const char *secret = getenv("BDHVS_JWT_SECRET");
-    if (secret != NULL) {
-        if (copy_str(cfg->jwt_secret, sizeof cfg->jwt_secret, secret, "BDHVS_JWT_SECRET", err,
-                     errlen) != 0)
-            return -1;
-        cfg->jwt_secret_len = strlen(secret);
-    }
+    int have_secret = env_secret("BDHVS_JWT_SECRET", cfg->jwt_secret, sizeof cfg->jwt_secret, err, errlen);
+    if (have_secret < 0) return -1;
+    cfg->jwt_secret_len = have_secret ? strlen(cfg->jwt_secret) : 0;
     if (need_secret && cfg->jwt_secret_len < 32)
         return fail(err, errlen, "BDHVS_JWT_SECRET must be set to at least 32 bytes (it has %zu)",
                     cfg->jwt_secret_len);
@@ -189,14 +215,12 @@ int config_load(bdhvs_config *cfg, int need_secret, char *err, size_t errlen)
 
     /* The owner role's connection: BDHVS_MIGRATE_DATABASE_URL, else BDHVS_DATABASE_URL when set,
      * else the owner of scripts/run's cluster. */
-    const char *murl = getenv("BDHVS_MIGRATE_DATABASE_URL");
-    if (murl == NULL || *murl == '\0') {
-        const char *app = getenv("BDHVS_DATABASE_URL");
-        murl = app && *app ? app : "host=127.0.0.1 port=54320 dbname=bdhvs user=bdhvs_owner";
-    }
-    if (copy_str(cfg->migrate_database_url, sizeof cfg->migrate_database_url, murl, "BDHVS_MIGRATE_DATABASE_URL",
-                 err, errlen) != 0)
-        return -1;
+    int have_murl = env_secret("BDHVS_MIGRATE_DATABASE_URL", cfg->migrate_database_url,
+                               sizeof cfg->migrate_database_url, err, errlen);
+    if (have_murl < 0) return -1;
+    if (have_murl == 0)
+        snprintf(cfg->migrate_database_url, sizeof cfg->migrate_database_url, "%s",
+                 have_url ? cfg->database_url : "host=127.0.0.1 port=54320 dbname=bdhvs user=bdhvs_owner");
     cfg->audit_pseudonymise_days = 365;
     if (env_int("BDHVS_AUDIT_PSEUDONYMISE_DAYS", 1, 36500, &cfg->audit_pseudonymise_days, err, errlen)) return -1;
     return 0;

@@ -1,8 +1,10 @@
 #include "tests.h"
 #include "bdhvs/config.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static const char *const VARS[] = {"BDHVS_DATABASE_URL", "BDHVS_LISTEN", "BDHVS_JWT_SECRET", "BDHVS_DB_POOL",
                                    "BDHVS_THREADS", "BDHVS_MAX_BODY", "BDHVS_CORS_ORIGINS", "BDHVS_LOG_LEVEL", NULL};
@@ -121,6 +123,61 @@ START_TEST(config_migrate_url_defaults_to_the_servers_and_the_retention_age_is_c
 }
 END_TEST
 
+/* Writes text to a fresh temporary file and returns its path (a static buffer). */
+static const char *secret_file(const char *text, size_t len)
+{
+    static char path[64];
+    snprintf(path, sizeof path, "/tmp/bdhvs-secret-XXXXXX");
+    int fd = mkstemp(path);
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(write(fd, text, len), (ssize_t)len);
+    close(fd);
+    return path;
+}
+
+START_TEST(config_reads_secrets_from_files)
+{
+    clean_env();
+    unsetenv("BDHVS_JWT_SECRET");
+    unsetenv("BDHVS_MIGRATE_DATABASE_URL");
+    bdhvs_config c;
+    char err[256];
+    /* The file's text without its trailing line break, as Docker secrets are written. */
+    const char *p = secret_file("abcdefghijabcdefghijabcdefghij-file-secret\n", 43);
+    setenv("BDHVS_JWT_SECRET_FILE", p, 1);
+    const char *q = secret_file("host=db dbname=x user=bdhvs_app password=s3cret\r\n", 49);
+    char qpath[64];
+    snprintf(qpath, sizeof qpath, "%s", q);
+    setenv("BDHVS_DATABASE_URL_FILE", qpath, 1);
+    ck_assert_int_eq(config_load(&c, 1, err, sizeof err), 0);
+    ck_assert_str_eq(c.jwt_secret, "abcdefghijabcdefghijabcdefghij-file-secret");
+    ck_assert_uint_eq(c.jwt_secret_len, 42);
+    ck_assert_str_eq(c.database_url, "host=db dbname=x user=bdhvs_app password=s3cret");
+    /* The owner's connection falls back to the server's, from the file too. */
+    ck_assert_str_eq(c.migrate_database_url, c.database_url);
+
+    /* Both a variable and its file: refused, naming both and not the value. */
+    setenv("BDHVS_JWT_SECRET", "0123456789abcdef0123456789abcdef", 1);
+    ck_assert_int_eq(config_load(&c, 1, err, sizeof err), -1);
+    ck_assert_str_eq(err, "set BDHVS_JWT_SECRET or BDHVS_JWT_SECRET_FILE, not both");
+    unsetenv("BDHVS_JWT_SECRET");
+
+    /* A file that is not there, and an empty one: refused without echoing any secret. */
+    setenv("BDHVS_DATABASE_URL_FILE", "/nonexistent/bdhvs-url", 1);
+    ck_assert_int_eq(config_load(&c, 1, err, sizeof err), -1);
+    ck_assert_ptr_nonnull(strstr(err, "BDHVS_DATABASE_URL_FILE: cannot read /nonexistent/bdhvs-url"));
+    const char *e = secret_file("\n", 1);
+    setenv("BDHVS_DATABASE_URL_FILE", e, 1);
+    ck_assert_int_eq(config_load(&c, 1, err, sizeof err), -1);
+    ck_assert_ptr_nonnull(strstr(err, "is empty"));
+    unlink(e);
+    unlink(qpath);
+    unlink(p);
+    unsetenv("BDHVS_DATABASE_URL_FILE");
+    unsetenv("BDHVS_JWT_SECRET_FILE");
+}
+END_TEST
+
 Suite *config_suite(void)
 {
     Suite *s = suite_create("config");
@@ -131,6 +188,7 @@ Suite *config_suite(void)
     tcase_add_test(t, config_refuses_bad_numbers);
     tcase_add_test(t, config_parse_int_is_strict);
     tcase_add_test(t, config_migrate_url_defaults_to_the_servers_and_the_retention_age_is_checked);
+    tcase_add_test(t, config_reads_secrets_from_files);
     suite_add_tcase(s, t);
     return s;
 }
