@@ -86,12 +86,12 @@ RETURNS TABLE (unit_id bigint) LANGUAGE sql STABLE AS $$
        AND (u.opened_on IS NULL OR u.opened_on <= plast) AND (u.closed_on IS NULL OR u.closed_on >= pfirst)
 $$;
 
--- Active staff of root's subtree on day d with a digital-transformation awareness attestation:
--- CT1's awareness part, counted as indicator_own counts staff (units open that day, staff
--- active that day), so that it shares the rollup's denominator.
-CREATE FUNCTION staff_aware(root bigint, d date) RETURNS bigint LANGUAGE sql STABLE AS $$
+-- Active staff of root's subtree (only_root: of root itself) on day d with a digital-
+-- transformation awareness attestation: CT1's awareness part, counted as indicator_own counts
+-- staff (units open that day, staff active that day), so that it shares the rollup's denominator.
+CREATE FUNCTION staff_aware(root bigint, d date, only_root boolean) RETURNS bigint LANGUAGE sql STABLE AS $$
     SELECT count(*) FROM staff s JOIN units u ON u.id = s.unit_id
-     WHERE u.path <@ (SELECT r.path FROM units r WHERE r.id = root)
+     WHERE (CASE WHEN only_root THEN u.id = root ELSE u.path <@ (SELECT r.path FROM units r WHERE r.id = root) END)
        AND (u.opened_on IS NULL OR u.opened_on <= d) AND (u.closed_on IS NULL OR u.closed_on >= d)
        AND s.joined_on <= d AND (s.left_on IS NULL OR s.left_on >= d)
        AND EXISTS (SELECT 1 FROM attestations a
@@ -123,10 +123,15 @@ LANGUAGE sql AS $fn$
     roll AS (SELECT x.staff, x.ct1, x.ct5 FROM (SELECT 1 FROM root WHERE p_as_of IS NOT NULL) g
                CROSS JOIN LATERAL indicator_rollup(p_root, p_first, p_as_of, 0, p_period) x WHERE x.depth = 0),
     comp AS (SELECT f.code, f.computed_indicator AS indicator, f.computed_part AS part,
-                    CASE WHEN f.computed_part = 'awareness' THEN staff_aware(p_root, p_as_of)
+                    CASE WHEN f.computed_part = 'awareness' THEN staff_aware(p_root, p_as_of, false)
                          WHEN f.computed_indicator = 'CT1' THEN roll.ct1 ELSE roll.ct5 END AS num,
                     roll.staff AS den
                FROM report_fields f, roll WHERE f.source = 'computed'),
+    -- Each summed field added up per branch (the child of the form's unit it is under; NULL for
+    -- the unit's own report), once.
+    sums AS (SELECT f.code, rep.branch, sum((rep.v ->> f.code)::bigint) AS n
+               FROM report_fields f JOIN rep ON rep.v ? f.code
+              WHERE f.type = 'integer' AND f.sums_up GROUP BY f.code, rep.branch),
     vals AS (SELECT f.section, f.sort_order, jsonb_build_object('code', f.code, 'label_vi', f.label_vi, 'type', f.type,
                     'source', f.source,
                     'value', CASE
@@ -134,7 +139,7 @@ LANGUAGE sql AS $fn$
                             (SELECT to_jsonb(round(100.0 * c.num / c.den, 1)) FROM comp c WHERE c.code = f.code AND c.den > 0)
                         WHEN (SELECT yes FROM leaf) THEN (SELECT rep.v -> f.code FROM rep WHERE rep.depth = 0)
                         WHEN f.type = 'integer' AND f.sums_up THEN
-                            (SELECT to_jsonb(sum((rep.v ->> f.code)::bigint)) FROM rep WHERE rep.v ? f.code)
+                            (SELECT to_jsonb(sum(sums.n)) FROM sums WHERE sums.code = f.code)
                         ELSE (SELECT jsonb_agg(jsonb_build_object('unit_code', rep.code, 'unit_name', rep.name,
                                   'status', rep.status, 'value', rep.v -> f.code) ORDER BY rep.code)
                                 FROM rep WHERE rep.v ? f.code) END)
@@ -146,9 +151,9 @@ LANGUAGE sql AS $fn$
                  || CASE WHEN NOT (f.type = 'integer' AND f.sums_up) THEN '{}'::jsonb ELSE jsonb_build_object(
                         'own', (SELECT rep.v -> f.code FROM rep WHERE rep.depth = 0),
                         'by_child', coalesce((SELECT jsonb_agg(jsonb_build_object('unit_id', n.id, 'unit_code', n.code,
-                                'unit_name', n.name, 'value', (SELECT sum((rep.v ->> f.code)::bigint) FROM rep
-                                                                WHERE rep.branch = n.id AND rep.v ? f.code))
-                                ORDER BY n.code) FROM node n WHERE n.depth = 1), '[]'::jsonb)) END AS field
+                                'unit_name', n.name, 'value', sums.n) ORDER BY n.code)
+                                FROM node n LEFT JOIN sums ON sums.code = f.code AND sums.branch = n.id
+                               WHERE n.depth = 1), '[]'::jsonb)) END AS field
                FROM report_fields f)
     SELECT json_build_object('unit_id', root.id, 'unit_code', root.code, 'unit_name', root.name, 'period', p_period,
         'period_type', p_ptype, 'as_of', p_as_of,
@@ -165,3 +170,80 @@ LANGUAGE sql AS $fn$
                    GROUP BY vals.section) s))
       FROM root
 $fn$;
+
+-- Snapshots (issue 10 §3, the storage half): what a level signs stays readable. Approval (§2)
+-- calls report_snapshot_take in its transaction; each call adds a row (an unlock and a new
+-- approval add another; the latest is the one in force). Rows are never changed or removed.
+CREATE TABLE report_snapshots (
+    id                  bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    unit_id             bigint NOT NULL REFERENCES units (id),
+    period              text NOT NULL,
+    period_type         text NOT NULL CHECK (period_type IN ('month', 'quarter', 'half_year', 'year')),
+    as_of               date NOT NULL,
+    taken_at            timestamptz NOT NULL DEFAULT now(),
+    taken_by            text NOT NULL CHECK (length(taken_by) BETWEEN 1 AND 200),
+    reason              text NOT NULL CHECK (length(reason) BETWEEN 1 AND 200),
+    definition_version  jsonb NOT NULL,
+    tree                jsonb NOT NULL,
+    own_figures         jsonb NOT NULL,
+    form                jsonb NOT NULL
+);
+CREATE INDEX report_snapshots_key ON report_snapshots (unit_id, period, id);
+
+CREATE FUNCTION report_snapshot_frozen() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION 'a report snapshot is never changed or removed' USING ERRCODE = 'restrict_violation';
+END $$;
+CREATE TRIGGER report_snapshots_frozen BEFORE UPDATE OR DELETE ON report_snapshots
+    FOR EACH ROW EXECUTE FUNCTION report_snapshot_frozen();
+CREATE TRIGGER report_snapshots_no_truncate BEFORE TRUNCATE ON report_snapshots
+    FOR EACH STATEMENT EXECUTE FUNCTION report_snapshot_frozen();
+
+-- Stores unit p_unit's figures for a period as of p_as_of and returns the snapshot's id (NULL
+-- when there is no such unit): its own figures in full — CT1-CT5 numerators and denominators
+-- (CT1's awareness part, CT2's parts, facilities, people supported and served) from
+-- indicator_own, and every data value the DHIS2 export sends for the unit itself, support
+-- counts by service and target group included (dhis2_data_values) — its consolidated form
+-- (report_form_json), the definitions they were computed with (the form version, the indicator
+-- definitions' and the year's targets' digest, the last migration) and the tree they were
+-- computed on (the unit's subtree as it stood, and the units of the form).
+CREATE FUNCTION report_snapshot_take(p_unit bigint, p_period text, p_ptype text, p_first date, p_last date,
+                                     p_as_of date, p_by text, p_reason text) RETURNS bigint
+LANGUAGE plpgsql AS $fn$
+DECLARE
+    code text := (SELECT u.code FROM units u WHERE u.id = p_unit);
+    form jsonb;
+    own jsonb;
+    dv jsonb;
+    id bigint;
+BEGIN
+    IF code IS NULL THEN
+        RETURN NULL;
+    END IF;
+    form := report_form_json(p_unit, p_period, p_ptype, p_first, p_last, p_as_of, NULL)::jsonb;
+    SELECT to_jsonb(o) - 'path' - 'lvl' - 'code' INTO own
+      FROM indicator_own(p_unit, p_first, p_as_of, p_period) o WHERE o.unit_id = p_unit;
+    own := own || jsonb_build_object('ct1_awareness', staff_aware(p_unit, p_as_of, true));
+    SELECT coalesce(jsonb_agg(d ORDER BY d ->> 'dataElement', d ->> 'categoryOptionCombo'), '[]') INTO dv
+      FROM jsonb_array_elements(dhis2_data_values(p_unit, p_first, p_as_of, p_period,
+                                                  replace(p_period, '-', ''))::jsonb -> 'dataValues') d
+     WHERE d ->> 'orgUnit' = code;
+    INSERT INTO report_snapshots (unit_id, period, period_type, as_of, taken_by, reason, definition_version, tree,
+                                  own_figures, form)
+    VALUES (p_unit, p_period, p_ptype, p_as_of, p_by, p_reason,
+        jsonb_build_object(
+            'form_plan_year', form -> 'form_version' -> 'plan_year',
+            'indicators', (SELECT md5(string_agg(i.code || ':' || i.definition, '|' ORDER BY i.code)) FROM indicators i),
+            'targets', (SELECT coalesce(jsonb_object_agg(t.indicator, jsonb_build_object('target', t.target,
+                            'strict', t.strict, 'deadline', t.deadline)), '{}')
+                          FROM indicator_targets t WHERE t.year = extract(year FROM p_last)::int),
+            'migration', (SELECT max(m.version) FROM schema_migrations m)),
+        jsonb_build_object(
+            'subtree', (SELECT jsonb_agg(jsonb_build_object('unit_id', u.id, 'code', u.code, 'parent_id', u.parent_id,
+                            'type', u.type, 'opened_on', u.opened_on, 'closed_on', u.closed_on) ORDER BY u.path)
+                          FROM units u WHERE u.path <@ (SELECT r.path FROM units r WHERE r.id = p_unit)),
+            'form_units', form -> 'reports'),
+        own || jsonb_build_object('data_values', dv), form)
+    RETURNING report_snapshots.id INTO id;
+    RETURN id;
+END $fn$;

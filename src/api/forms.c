@@ -20,7 +20,7 @@ static char *form_cell_text(json_t *val)
     size_t cap = 256, len = 0, i;
     char *out = calloc(1, cap);
     json_t *item;
-    json_array_foreach(val, i, item) {
+    json_array_foreach (val, i, item) {
         if (out == NULL) return NULL;
         char *piece;
         json_t *code = json_object_get(item, "unit_code");
@@ -68,8 +68,8 @@ static void form_csv(http_ctx *c, const char *text)
     json_t *rows = json_array();
     size_t i, j;
     json_t *sec, *f;
-    json_array_foreach(json_object_get(form, "sections"), i, sec) {
-        json_array_foreach(json_object_get(sec, "fields"), j, f) {
+    json_array_foreach (json_object_get(form, "sections"), i, sec) {
+        json_array_foreach (json_object_get(sec, "fields"), j, f) {
             char *cell = form_cell_text(json_object_get(f, "value"));
             json_array_append_new(rows, json_pack("{s:O, s:O, s:O, s:s}", "section", json_object_get(sec, "section"),
                                                   "code", json_object_get(f, "code"), "label_vi",
@@ -90,8 +90,10 @@ void export_report_form(http_ctx *c)
     period p;
     if (http_query_id(c, "unit_id", &id, &v) == 0) verrs_add(&v, "unit_id", "is required");
     const char *ps = http_query(c, "period");
-    if (ps == NULL) verrs_add(&v, "period", "is required");
-    else if (period_parse(ps, &p) != 0) verrs_add(&v, "period", "must be like 2026-06, 202606, 2026Q2, 2026S1 or 2026");
+    if (ps == NULL)
+        verrs_add(&v, "period", "is required");
+    else if (period_parse(ps, &p) != 0)
+        verrs_add(&v, "period", "must be like 2026-06, 202606, 2026Q2, 2026S1 or 2026");
     if (api_refuse_bad_query(c, &v) || api_db(c) == NULL) return;
     if (api_refuse_unit_not_found(c, id)) return;
     char first[11], last[11], today[11], pstr[12];
@@ -103,11 +105,14 @@ void export_report_form(http_ctx *c)
     const char *as_of = strcmp(first, today) > 0 ? NULL : strcmp(last, today) < 0 ? last : today;
     db_args a;
     db_args_of(&a, db_int(id), db_text(pstr), db_text(period_type_name(p.type)), db_text(first), db_text(last),
-                   db_text(as_of), api_scope(c));
+               db_text(as_of), api_scope(c));
     PGresult *r = api_run(c, &STMT_FORM, &a, "building the report form");
     if (r == NULL) return;
-    if (PQntuples(r) != 1 || PQgetisnull(r, 0, 0)) respond_problem(c, 404, "There is no such unit.");
-    else if (http_wants_csv(c)) form_csv(c, PQgetvalue(r, 0, 0));
-    else respond_json_text(c, 200, PQgetvalue(r, 0, 0), (size_t)PQgetlength(r, 0, 0));
+    if (PQntuples(r) != 1 || PQgetisnull(r, 0, 0))
+        respond_problem(c, 404, "There is no such unit.");
+    else if (http_wants_csv(c))
+        form_csv(c, PQgetvalue(r, 0, 0));
+    else
+        respond_json_text(c, 200, PQgetvalue(r, 0, 0), (size_t)PQgetlength(r, 0, 0));
     PQclear(r);
 }

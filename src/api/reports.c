@@ -12,7 +12,8 @@ static const char *const REPORT_COLUMNS[] = {"id", "unit_id", "unit_code", "peri
                                              "returned_at", "return_reason", "created_at", "updated_at", NULL};
 
 /* A field's code, type, and why a write of it is refused (NULL: it is not; see forms.c). */
-DB_STMT(STMT_FIELDS, "reports_fields", "SELECT code, type, report_field_refusal(f) FROM report_fields f WHERE $1::bool", 1);
+DB_STMT(STMT_FIELDS, "reports_fields",
+    "SELECT code, type, report_field_refusal(f) FROM report_fields f WHERE $1::bool", 1);
 
 DB_STMT(STMT_FIELDS_LIST, "reports_fields_list",
     "WITH p AS (SELECT * FROM report_fields ORDER BY section, sort_order LIMIT $1 OFFSET $2)"

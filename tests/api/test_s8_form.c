@@ -7,12 +7,39 @@
 #include "client.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* A unit of this type under parent_code; its code (prefix-unique) goes to code. */
 static long long unit_of(const char *prefix, const char *type, const char *parent_code, char code[64])
 {
     return make_test_unit(prefix, fmt("Đơn vị %s", prefix), type, parent_code, code, 64);
+}
+
+/* The three levels most tests start from: a Department-like unit under TTYT-SD, a health
+ * centre under it and a station under that (ids and codes). */
+static void three_levels(long long id[3], char code[3][64])
+{
+    id[0] = unit_of("FD", "other", "TTYT-SD", code[0]);
+    id[1] = unit_of("FH", "health_centre", code[0], code[1]);
+    id[2] = unit_of("FS1", "commune_station", code[1], code[2]);
+}
+
+/* A staff member of unit_code from 1 January 2025 (until left_on, or NULL), with up to two
+ * skills attested on attested_on. */
+static void staff_member(const char *unit_code, const char *left_on, const char *const skills[2],
+                         const char *attested_on)
+{
+    json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "code", fmt("FST-%s", uniq()), "full_name",
+                          "Nguyễn Thị Lan", "unit_code", unit_code, "job_group", "nurse", "employment",
+                          "public_employee", "joined_on", "2025-01-01");
+    if (left_on) json_object_set_new(o, "left_on", json_string(left_on));
+    long long sid = created_id(send_obj("POST", "/api/v1/staff", T_SD_MANAGER, o));
+    for (int k = 0; k < 2; k++)
+        if (skills[k])
+            created_id(send_obj("POST", "/api/v1/attestations", T_SD_MANAGER,
+                                json_pack("{s:I, s:s, s:s}", "staff_id", (json_int_t)sid, "skill", skills[k],
+                                          "attested_on", attested_on)));
 }
 
 static resp *put_values(long long unit, const char *period, const char *values)
@@ -53,8 +80,8 @@ static json_t *field(const resp *r, const char *code)
 {
     size_t i, j;
     json_t *s, *f;
-    json_array_foreach(json_object_get(r->json, "sections"), i, s)
-        json_array_foreach(json_object_get(s, "fields"), j, f)
+    json_array_foreach (json_object_get(r->json, "sections"), i, s)
+        json_array_foreach (json_object_get(s, "fields"), j, f)
             if (strcmp(json_string_value(json_object_get(f, "code")), code) == 0) return f;
     ck_abort_msg("no field %s", code);
     return NULL;
@@ -79,7 +106,7 @@ static long long child_total(const resp *r, const char *code, const char *child)
 {
     size_t i;
     json_t *it;
-    json_array_foreach(json_object_get(field(r, code), "by_child"), i, it)
+    json_array_foreach (json_object_get(field(r, code), "by_child"), i, it)
         if (strcmp(json_string_value(json_object_get(it, "unit_code")), child) == 0) {
             json_t *v = json_object_get(it, "value");
             return json_is_null(v) ? -1 : json_integer_value(v);
@@ -93,7 +120,7 @@ static void assert_report_state(const resp *r, const char *unit_code, const char
 {
     size_t i;
     json_t *it;
-    json_array_foreach(json_object_get(r->json, "reports"), i, it)
+    json_array_foreach (json_object_get(r->json, "reports"), i, it)
         if (strcmp(json_string_value(json_object_get(it, "unit_code")), unit_code) == 0) {
             ck_assert_str_eq(json_string_value(json_object_get(it, "status")), status);
             ck_assert_int_eq(json_is_true(json_object_get(it, "counted")), counted);
@@ -151,9 +178,10 @@ START_TEST(three_levels_add_up_exactly_at_each_level_over_counted_states)
     report_in(d, "2026-06", "{\"s1_documents_count\":10,\"s5_people_supported\":1000,\"s2_summary\":\"Sở\"}", "draft");
     report_in(h, "2026-06", "{\"s1_documents_count\":1,\"s5_people_supported\":100,\"s2_summary\":\"Trung tâm\"}",
               "approved");
-    report_in(a, "2026-06", "{\"s1_documents_count\":2,\"s5_people_supported\":20,\"s2_summary\":\"Trạm 1\"}", "submitted");
+    report_in(a, "2026-06", "{\"s1_documents_count\":2,\"s5_people_supported\":20,\"s2_summary\":\"Trạm 1\"}",
+              "submitted");
     report_in(b, "2026-06", "{\"s1_documents_count\":3,\"s5_people_supported\":30}", "approved");
-    report_in(c, "2026-06", "{\"s1_documents_count\":400,\"s5_people_supported\":4000}", "draft");     /* not counted */
+    report_in(c, "2026-06", "{\"s1_documents_count\":400,\"s5_people_supported\":4000}", "draft");    /* not counted */
     report_in(o, "2026-06", "{\"s1_documents_count\":500,\"s5_people_supported\":5000}", "returned"); /* not counted */
 
     /* A station: its own report. */
@@ -213,16 +241,17 @@ START_TEST(three_levels_add_up_exactly_at_each_level_over_counted_states)
     /* value = own + by_child, for every summed field. */
     size_t i, j;
     json_t *sec, *f;
-    json_array_foreach(json_object_get(r->json, "sections"), i, sec) json_array_foreach(json_object_get(sec, "fields"), j, f) {
-        json_t *kids = json_object_get(f, "by_child");
-        if (kids == NULL) continue;
-        long long sum = json_is_null(json_object_get(f, "own")) ? 0 : json_integer_value(json_object_get(f, "own"));
-        size_t k;
-        json_t *it;
-        json_array_foreach(kids, k, it) sum += json_integer_value(json_object_get(it, "value"));
-        json_t *v = json_object_get(f, "value");
-        ck_assert_int_eq(json_is_null(v) ? 0 : json_integer_value(v), sum);
-    }
+    json_array_foreach (json_object_get(r->json, "sections"), i, sec)
+        json_array_foreach (json_object_get(sec, "fields"), j, f) {
+            json_t *kids = json_object_get(f, "by_child");
+            if (kids == NULL) continue;
+            long long sum = json_is_null(json_object_get(f, "own")) ? 0 : json_integer_value(json_object_get(f, "own"));
+            size_t k;
+            json_t *it;
+            json_array_foreach (kids, k, it) sum += json_integer_value(json_object_get(it, "value"));
+            json_t *v = json_object_get(f, "value");
+            ck_assert_int_eq(json_is_null(v) ? 0 : json_integer_value(v), sum);
+        }
     resp_free(r);
 
     /* July: the health centre's own report is still a draft. Its own form shows it; the
@@ -280,46 +309,43 @@ END_TEST
  * 2-4 are typed and shown as declared. */
 START_TEST(rates_one_and_five_come_from_the_data_and_cannot_be_written)
 {
-    char dc[64], hc[64], s1[64];
-    long long d = unit_of("FD", "other", "TTYT-SD", dc);
-    long long h = unit_of("FH", "health_centre", dc, hc);
-    long long a = unit_of("FS1", "commune_station", hc, s1);
-    (void)a;
+    long long id[3];
+    char code[3][64];
+    three_levels(id, code);
+    long long d = id[0], h = id[1], a = id[2];
+    const char *hc = code[1], *s1 = code[2];
     /* Four staff active on 30 June 2026 (one more left in May): two aware, one with smart devices. */
-    struct { const char *unit, *left, *skills[2]; } staff[] = {
-        {hc, NULL, {"digital_awareness", "smart_devices"}}, {hc, NULL, {"digital_awareness", NULL}},
-        {s1, NULL, {NULL, NULL}}, {s1, NULL, {NULL, NULL}}, {s1, "2026-05-31", {"digital_awareness", "smart_devices"}}};
-    for (size_t i = 0; i < sizeof staff / sizeof staff[0]; i++) {
-        const char *code = fmt("FST-%s-%zu", uniq(), i);
-        json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "code", code, "full_name", "Nguyễn Thị Lan", "unit_code",
-                              staff[i].unit, "job_group", "nurse", "employment", "public_employee", "joined_on", "2025-01-01");
-        if (staff[i].left) json_object_set_new(o, "left_on", json_string(staff[i].left));
-        long long sid = created_id(send_obj("POST", "/api/v1/staff", T_SD_MANAGER, o));
-        for (int k = 0; k < 2; k++)
-            if (staff[i].skills[k])
-                created_id(send_obj("POST", "/api/v1/attestations", T_SD_MANAGER,
-                                    json_pack("{s:I, s:s, s:s}", "staff_id", (json_int_t)sid, "skill", staff[i].skills[k],
-                                              "attested_on", "2026-03-01")));
-    }
+    const char *const both[2] = {"digital_awareness", "smart_devices"}, *const aware[2] = {"digital_awareness", NULL},
+                      *const none[2] = {NULL, NULL};
+    staff_member(hc, NULL, both, "2026-03-01");
+    staff_member(hc, NULL, aware, "2026-03-01");
+    staff_member(s1, NULL, none, "2026-03-01");
+    staff_member(s1, NULL, none, "2026-03-01");
+    staff_member(s1, "2026-05-31", both, "2026-03-01");
     /* Writing a computed rate: 422 naming the field and the comment field; nothing written. */
-    resp *r = put_values(h, "2026-06", "{\"s1_documents_count\":1,\"s3_staff_dt_awareness_rate\":95,"
-                                       "\"s3_workers_dt_knowledge_rate\":90}");
+    resp *r = put_values(h, "2026-06",
+                         "{\"s1_documents_count\":1,\"s3_staff_dt_awareness_rate\":95,"
+                         "\"s3_workers_dt_knowledge_rate\":90}");
     ck_assert_int_eq(r->status, 422);
     char ct[64];
     ck_assert_str_eq(resp_header(r, "Content-Type", ct, sizeof ct), "application/problem+json");
     ck_assert_uint_eq(nerrors(r), 2);
     ck_assert_int_eq(count_errors(r, "values.s3_staff_dt_awareness_rate",
                                   "is computed from the data (CT1's awareness part) and cannot be written; a comment on"
-                                  " it goes in values.s3_staff_dt_awareness_comment"), 1);
+                                  " it goes in values.s3_staff_dt_awareness_comment"),
+                     1);
     ck_assert_int_eq(count_errors(r, "values.s3_workers_dt_knowledge_rate",
                                   "is computed from the data (CT5) and cannot be written; a comment on it goes in"
-                                  " values.s3_workers_dt_knowledge_comment"), 1);
+                                  " values.s3_workers_dt_knowledge_comment"),
+                     1);
     resp_free(r);
     ck_assert_int_eq(db_count("SELECT count(*) FROM reports WHERE unit_id = $1::bigint", idstr(h)), 0);
     /* The comment and the declared rates are typed. */
-    report_in(h, "2026-06", "{\"s3_staff_dt_awareness_comment\":\"Đã tập huấn toàn bộ khoa khám bệnh\","
-                            "\"s3_students_skills_rate\":40,\"s3_adults_dt_knowledge_rate\":55.5,"
-                            "\"s3_vneid_confirmed_rate\":61}", "submitted");
+    report_in(h, "2026-06",
+              "{\"s3_staff_dt_awareness_comment\":\"Đã tập huấn toàn bộ khoa khám bệnh\","
+              "\"s3_students_skills_rate\":40,\"s3_adults_dt_knowledge_rate\":55.5,"
+              "\"s3_vneid_confirmed_rate\":61}",
+              "submitted");
     r = put_values(h, "2026-07", "{\"s3_workers_dt_knowledge_rate\":null}"); /* null clears: allowed */
     ck_assert_int_eq(r->status, 201);
     resp_free(r);
@@ -354,25 +380,29 @@ START_TEST(rates_one_and_five_come_from_the_data_and_cannot_be_written)
     /* Declared rates: typed, listed per unit as before, labelled declared. */
     f = field(r, "s3_students_skills_rate");
     ck_assert_str_eq(json_string_value(json_object_get(f, "source")), "declared");
-    ck_assert_double_eq_tol(json_number_value(json_object_get(json_array_get(json_object_get(f, "value"), 0), "value")), 40,
-                            1e-9);
+    ck_assert_double_eq_tol(json_number_value(json_object_get(json_array_get(json_object_get(f, "value"), 0), "value")),
+                            40, 1e-9);
     ck_assert_str_eq(json_string_value(json_object_get(field(r, "s3_vneid_confirmed_rate"), "source")), "declared");
     ck_assert_str_eq(json_string_value(json_object_get(field(r, "s1_documents_count"), "source")), "typed");
     json_t *cm = json_object_get(field(r, "s3_staff_dt_awareness_comment"), "value");
-    ck_assert_str_eq(json_string_value(json_object_get(json_array_get(cm, 0), "value")), "Đã tập huấn toàn bộ khoa khám bệnh");
+    ck_assert_str_eq(json_string_value(json_object_get(json_array_get(cm, 0), "value")),
+                     "Đã tập huấn toàn bộ khoa khám bệnh");
     resp_free(r);
     /* The health centre's own form: 2 of 4 too (its station's staff are in its subtree). A
      * station: 0 of 2. */
     r = form_of(h, "2026-06");
-    ck_assert_double_eq_tol(json_number_value(json_object_get(field(r, "s3_staff_dt_awareness_rate"), "value")), 50.0, 1e-9);
+    ck_assert_double_eq_tol(json_number_value(json_object_get(field(r, "s3_staff_dt_awareness_rate"), "value")), 50.0,
+                            1e-9);
     cm = json_array_get(json_object_get(field(r, "s3_staff_dt_awareness_comment"), "value"), 0);
     ck_assert_str_eq(json_string_value(json_object_get(cm, "unit_code")), hc);
     ck_assert_str_eq(json_string_value(json_object_get(cm, "status")), "submitted");
     resp_free(r);
     r = form_of(a, "2026-06");
-    ck_assert_double_eq_tol(json_number_value(json_object_get(field(r, "s3_staff_dt_awareness_rate"), "value")), 0.0, 1e-9);
-    ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(field(r, "s3_staff_dt_awareness_rate"), "computed"),
-                                                        "denominator")), 2);
+    ck_assert_double_eq_tol(json_number_value(json_object_get(field(r, "s3_staff_dt_awareness_rate"), "value")), 0.0,
+                            1e-9);
+    ck_assert_int_eq(json_integer_value(json_object_get(
+                         json_object_get(field(r, "s3_staff_dt_awareness_rate"), "computed"), "denominator")),
+                     2);
     resp_free(r);
     /* The field list says where each value comes from. */
     r = http_get("/api/v1/report-fields?limit=100", T_SD_REPORTER);
@@ -380,16 +410,16 @@ START_TEST(rates_one_and_five_come_from_the_data_and_cannot_be_written)
     size_t i;
     json_t *it;
     int seen = 0;
-    json_array_foreach(json_object_get(r->json, "items"), i, it) {
-        const char *code = json_string_value(json_object_get(it, "code"));
-        if (strcmp(code, "s3_staff_dt_awareness_rate") == 0) {
+    json_array_foreach (json_object_get(r->json, "items"), i, it) {
+        const char *fc = json_string_value(json_object_get(it, "code"));
+        if (strcmp(fc, "s3_staff_dt_awareness_rate") == 0) {
             ck_assert_str_eq(json_string_value(json_object_get(it, "computed_from")), "CT1.awareness");
             ck_assert_str_eq(json_string_value(json_object_get(it, "comment_field")), "s3_staff_dt_awareness_comment");
             seen++;
-        } else if (strcmp(code, "s3_workers_dt_knowledge_rate") == 0) {
+        } else if (strcmp(fc, "s3_workers_dt_knowledge_rate") == 0) {
             ck_assert_str_eq(json_string_value(json_object_get(it, "computed_from")), "CT5");
             seen++;
-        } else if (strcmp(code, "s3_adults_dt_knowledge_rate") == 0) {
+        } else if (strcmp(fc, "s3_adults_dt_knowledge_rate") == 0) {
             ck_assert_str_eq(json_string_value(json_object_get(it, "source")), "declared");
             ck_assert(json_is_null(json_object_get(it, "computed_from")));
             seen++;
@@ -404,8 +434,10 @@ END_TEST
 START_TEST(form_version_is_the_plan_year_in_force)
 {
     long long sd = unit_id("TTYT-SD");
-    const struct { const char *period; int year; } cases[] = {
-        {"2025-10", 2025}, {"2025Q4", 2025}, {"2026-01", 2026}, {"2026S2", 2026}, {"2024-06", 2025}};
+    const struct {
+        const char *period;
+        int year;
+    } cases[] = {{"2025-10", 2025}, {"2025Q4", 2025}, {"2026-01", 2026}, {"2026S2", 2026}, {"2024-06", 2025}};
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         resp *r = form_of(sd, cases[i].period);
         json_t *v = json_object_get(r->json, "form_version");
@@ -414,8 +446,9 @@ START_TEST(form_version_is_the_plan_year_in_force)
         json_t *s3 = json_array_get(json_object_get(r->json, "sections"), 2);
         ck_assert_str_eq(json_string_value(json_object_get(s3, "heading")),
                          fmt("Kết quả thực hiện các mục tiêu năm %d", cases[i].year));
-        ck_assert_str_eq(json_string_value(json_object_get(json_array_get(json_object_get(r->json, "sections"), 1), "heading")),
-                         "Công tác tuyên truyền");
+        ck_assert_str_eq(
+            json_string_value(json_object_get(json_array_get(json_object_get(r->json, "sections"), 1), "heading")),
+            "Công tác tuyên truyền");
         resp_free(r);
     }
     /* A period that has not started: the 2026 wording still (no later version), nothing computed. */
@@ -429,6 +462,113 @@ START_TEST(form_version_is_the_plan_year_in_force)
 }
 END_TEST
 
+/* One cell of a query with up to two text parameters ($1, $2; NULL for SQL NULL), as text into out;
+ * the query's status is returned (its error message into out when it failed). */
+static ExecStatusType db_cell(const char *sql, const char *p1, const char *p2, char *out, size_t len)
+{
+    const char *v[] = {p1, p2};
+    int n = strstr(sql, "$2") ? 2 : strstr(sql, "$1") ? 1 : 0;
+    PGresult *r = PQexecParams(test_db(), sql, n, NULL, v, NULL, NULL, 0);
+    ExecStatusType st = PQresultStatus(r);
+    if (st == PGRES_TUPLES_OK && PQntuples(r) == 1)
+        snprintf(out, len, "%s", PQgetisnull(r, 0, 0) ? "(null)" : PQgetvalue(r, 0, 0));
+    else
+        snprintf(out, len, "%s", PQresultErrorMessage(r));
+    PQclear(r);
+    return st;
+}
+
+/* The storage half of §3: report_snapshot_take (for approval to call) keeps the unit's own
+ * figures in full, the DHIS2 breakdowns, its consolidated form, the definitions and the tree;
+ * a snapshot is never changed or removed. */
+START_TEST(snapshot_keeps_own_figures_breakdowns_form_definitions_and_tree)
+{
+    long long id3[3];
+    char code[3][64];
+    three_levels(id3, code);
+    long long h = id3[1], a = id3[2];
+    const char *hc = code[1], *s1 = code[2];
+    const char *const both[2] = {"digital_awareness", "smart_devices"}, *const aware[2] = {"digital_awareness", NULL},
+                      *const none[2] = {NULL, NULL};
+    staff_member(hc, NULL, both, "2026-04-01");
+    staff_member(hc, NULL, none, "2026-04-01");
+    staff_member(s1, NULL, aware, "2026-04-01");
+    created_id(http_send_json("POST", "/api/v1/support-counts", T_SD_REPORTER,
+                              fmt("{\"unit_code\":\"%s\",\"month\":\"2026-06\",\"service\":\"vneid_card\","
+                                  "\"target_group\":\"elderly\",\"count\":12}",
+                                  hc)));
+    created_id(http_send_json("POST", "/api/v1/patients-served", T_SD_REPORTER,
+                              fmt("{\"unit_code\":\"%s\",\"month\":\"2026-06\",\"count\":100}", hc)));
+    report_in(h, "2026-06", "{\"s1_documents_count\":1}", "submitted");
+    report_in(a, "2026-06", "{\"s1_documents_count\":2}", "submitted");
+
+    char id[64], got[4096];
+    ck_assert_int_eq(db_cell("SELECT report_snapshot_take($1::bigint, '2026-06', 'month', '2026-06-01', '2026-06-30',"
+                             " '2026-06-30', $2, 'approved')",
+                             idstr(h), "sondong.manager", id, sizeof id),
+                     PGRES_TUPLES_OK);
+    ck_assert_int_gt(atoll(id), 0);
+    /* The unit's own figures: its two staff (not the station's), one aware, one with smart devices. */
+    const struct {
+        const char *path, *want;
+    } own[] = {{"{staff}", "2"},      {"{ct1_awareness}", "1"}, {"{ct5}", "1"},      {"{ct2}", "0"},
+               {"{facilities}", "1"}, {"{supported}", "12"},    {"{served}", "100"}, {"{unit_id}", idstr(h)}};
+    for (size_t i = 0; i < sizeof own / sizeof own[0]; i++) {
+        db_cell("SELECT own_figures #>> $2::text[] FROM report_snapshots WHERE id = $1::bigint", id, own[i].path, got,
+                sizeof got);
+        ck_assert_msg(strcmp(got, own[i].want) == 0, "%s is %s, not %s", own[i].path, got, own[i].want);
+    }
+    /* The DHIS2 breakdown by service and target group, for the unit itself. */
+    db_cell("SELECT d ->> 'value' FROM report_snapshots, jsonb_array_elements(own_figures -> 'data_values') d"
+            " WHERE id = $1::bigint AND d ->> 'dataElement' = 'BDHVS_SUPPORT_VNEID_CARD' AND d ->> $2 = 'ELDERLY'",
+            id, "categoryOptionCombo", got, sizeof got);
+    ck_assert_str_eq(got, "12");
+    db_cell("SELECT count(*) FROM report_snapshots, jsonb_array_elements(own_figures -> 'data_values') d"
+            " WHERE id = $1::bigint AND d ->> 'orgUnit' <> $2",
+            id, hc, got, sizeof got);
+    ck_assert_str_eq(got, "0");
+    /* The consolidated form, as the API answers it. */
+    static char form[1 << 18];
+    db_cell("SELECT form FROM report_snapshots WHERE id = $1::bigint", id, NULL, form, sizeof form);
+    json_t *stored = json_loads(form, 0, NULL);
+    ck_assert_msg(stored != NULL, "not JSON: %.200s", form);
+    resp *r = form_of(h, "2026-06");
+    ck_assert_msg(json_equal(stored, r->json), "stored %s\nanswered %s", form, r->body);
+    ck_assert_int_eq(total(r, "s1_documents_count"), 3);
+    resp_free(r);
+    json_decref(stored);
+    /* Definitions and tree. */
+    db_cell("SELECT definition_version ->> 'form_plan_year' FROM report_snapshots WHERE id = $1::bigint", id, NULL, got,
+            sizeof got);
+    ck_assert_str_eq(got, "2026");
+    db_cell(
+        "SELECT (definition_version ->> 'migration')::int >= 17 AND length(definition_version ->> 'indicators') = 32"
+        " AND definition_version -> 'targets' -> 'CT1' ->> 'target' = '100.0' FROM report_snapshots WHERE id = $1::bigint",
+        id, NULL, got, sizeof got);
+    ck_assert_str_eq(got, "t");
+    db_cell("SELECT jsonb_array_length(tree -> 'subtree') || ' ' || jsonb_array_length(tree -> 'form_units')"
+            " || ' ' || (tree -> 'subtree' -> 1 ->> 'code') FROM report_snapshots WHERE id = $1::bigint",
+            id, NULL, got, sizeof got);
+    ck_assert_str_eq(got, fmt("2 2 %s", s1));
+    db_cell("SELECT taken_by || ' ' || reason || ' ' || as_of FROM report_snapshots WHERE id = $1::bigint", id, NULL,
+            got, sizeof got);
+    ck_assert_str_eq(got, "sondong.manager approved 2026-06-30");
+    /* Never changed or removed; no unit, no snapshot. */
+    ck_assert_int_eq(db_cell("UPDATE report_snapshots SET reason = 'x' WHERE id = $1::bigint RETURNING id", id, NULL,
+                             got, sizeof got),
+                     PGRES_FATAL_ERROR);
+    ck_assert_ptr_nonnull(strstr(got, "never changed or removed"));
+    ck_assert_int_eq(
+        db_cell("DELETE FROM report_snapshots WHERE id = $1::bigint RETURNING id", id, NULL, got, sizeof got),
+        PGRES_FATAL_ERROR);
+    ck_assert_int_eq(
+        db_count("SELECT count(*) FROM report_snapshots WHERE id = $1::bigint AND reason = 'approved'", id), 1);
+    db_cell("SELECT report_snapshot_take(-1, '2026-06', 'month', '2026-06-01', '2026-06-30', '2026-06-30', $1, $2)",
+            "x", "approved", got, sizeof got);
+    ck_assert_str_eq(got, "(null)");
+}
+END_TEST
+
 Suite *s8_form_suite(void)
 {
     Suite *s = suite_create("s8_form");
@@ -439,6 +579,7 @@ Suite *s8_form_suite(void)
     tcase_add_test(t, children_not_expected_in_the_period_are_not_in_the_form);
     tcase_add_test(t, rates_one_and_five_come_from_the_data_and_cannot_be_written);
     tcase_add_test(t, form_version_is_the_plan_year_in_force);
+    tcase_add_test(t, snapshot_keeps_own_figures_breakdowns_form_definitions_and_tree);
     suite_add_tcase(s, t);
     return s;
 }
