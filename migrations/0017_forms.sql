@@ -113,9 +113,14 @@ LANGUAGE sql AS $fn$
              UNION ALL
              SELECT k.unit_id, t.id, t.depth + 1, coalesce(t.branch, k.unit_id)
                FROM tree t CROSS JOIN LATERAL form_children(t.id, p_first, p_last, p_ptype) k),
-    node AS (SELECT t.id, t.parent_id, t.depth, t.branch, u.code, u.name, r.status, r."values" AS v,
+    -- (looked up unit by unit: OFFSET 0 keeps the planner, which cannot tell a station's tree from
+    -- the country's, from hashing every unit and every report of the period instead)
+    node AS (SELECT t.id, t.parent_id, t.depth, t.branch, u.code, u.name, r.status, r.v,
                     r.id IS NOT NULL AND (t.depth = 0 OR r.status IN ('submitted', 'approved', 'accepted')) AS counted
-               FROM tree t JOIN units u ON u.id = t.id LEFT JOIN reports r ON r.unit_id = t.id AND r.period = p_period),
+               FROM tree t
+               CROSS JOIN LATERAL (SELECT x.code, x.name FROM units x WHERE x.id = t.id OFFSET 0) u
+               LEFT JOIN LATERAL (SELECT x.id, x.status, x."values" AS v FROM reports x
+                                   WHERE x.unit_id = t.id AND x.period = p_period OFFSET 0) r ON true),
     rep AS (SELECT * FROM node WHERE counted),
     leaf AS (SELECT NOT EXISTS (SELECT 1 FROM node WHERE node.depth > 0) AS yes),
     ver AS (SELECT * FROM form_version_for(p_first)),
