@@ -1,6 +1,6 @@
 /* Activity reports: the six-section form per unit and period, its life cycle (draft, submitted,
- * approved, returned), deadlines from the parent's schedule, the parent's view of who reported,
- * and the consolidated form for the provincial reporting system. */
+ * approved, returned), deadlines from the parent's schedule, the parent's view of who reported.
+ * The consolidated form is in forms.c. */
 #include "common.h"
 #include "handlers.h"
 #include "bdhvs/period.h"
@@ -11,7 +11,9 @@ static const char *const REPORT_COLUMNS[] = {"id", "unit_id", "unit_code", "peri
                                              "due_on", "submitted_at", "timeliness", "approved_at", "approved_by",
                                              "returned_at", "return_reason", "created_at", "updated_at", NULL};
 
-DB_STMT(STMT_FIELDS, "reports_fields", "SELECT code, type FROM report_fields WHERE $1::bool", 1);
+/* A field's code, type, and why a write of it is refused (NULL: it is not; see forms.c). */
+DB_STMT(STMT_FIELDS, "reports_fields",
+    "SELECT code, type, report_field_refusal(f) FROM report_fields f WHERE $1::bool", 1);
 
 DB_STMT(STMT_FIELDS_LIST, "reports_fields_list",
     "WITH p AS (SELECT * FROM report_fields ORDER BY section, sort_order LIMIT $1 OFFSET $2)"
@@ -82,29 +84,6 @@ DB_STMT(STMT_STATUS, "reports_status",
     "     'timeliness', timeliness, 'overdue', coalesce(status NOT IN ('submitted', 'approved'), true)"
     "       AND due_on IS NOT NULL AND due_on < vn_today()) ORDER BY code) FROM rows), '[]'))"
     " FROM units u, n WHERE u.id = $1 AND in_scope(u.path, $6)", 6);
-
-/* The form of a unit for a period: its own report for a unit without children; for a parent,
- * the submitted and approved reports of its whole subtree, numbers added up, the rest listed. */
-DB_STMT(STMT_FORM, "reports_form",
-    "WITH root AS (SELECT u.* FROM units u WHERE u.id = $1 AND in_scope(u.path, $3)),"
-    " leaf AS (SELECT NOT EXISTS (SELECT 1 FROM units k, root WHERE k.parent_id = root.id) AS yes),"
-    " rep AS (SELECT r.\"values\" AS v, u.code, u.name FROM reports r JOIN units u ON u.id = r.unit_id, root, leaf"
-    "   WHERE r.period = $2 AND u.path <@ root.path"
-    "   AND (CASE WHEN leaf.yes THEN r.unit_id = root.id ELSE r.status IN ('submitted', 'approved') END)),"
-    " vals AS (SELECT f.section, f.sort_order, json_build_object('code', f.code, 'label_vi', f.label_vi, 'type', f.type,"
-    "   'value', CASE"
-    "     WHEN (SELECT yes FROM leaf) THEN (SELECT rep.v -> f.code FROM rep LIMIT 1)::json"
-    "     WHEN f.type = 'integer' AND f.sums_up THEN"
-    "       to_json((SELECT sum((rep.v ->> f.code)::bigint) FROM rep WHERE rep.v ? f.code))"
-    "     ELSE (SELECT json_agg(json_build_object('unit_code', rep.code, 'unit_name', rep.name, 'value', rep.v -> f.code)"
-    "       ORDER BY rep.code) FROM rep WHERE rep.v ? f.code) END) AS field"
-    "   FROM report_fields f)"
-    " SELECT json_build_object('unit_id', root.id, 'unit_code', root.code, 'unit_name', root.name, 'period', $2::text,"
-    "   'reports_included', (SELECT count(*) FROM rep),"
-    "   'units', coalesce((SELECT json_agg(code ORDER BY code) FROM rep), '[]'),"
-    "   'sections', (SELECT json_agg(json_build_object('section', s.section, 'fields', s.fields) ORDER BY s.section)"
-    "     FROM (SELECT section, json_agg(field ORDER BY sort_order) AS fields FROM vals GROUP BY section) s))"
-    " FROM root", 3);
 
 /* Reads :unit_id and :period from the path: the period's canonical text into pstr. Answers 404
  * and returns -1 when either is malformed. */
@@ -181,13 +160,18 @@ static void check_values(json_t *values, PGresult *fields, verrs *v)
     json_object_foreach(values, key, val) {
         char name[96];
         snprintf(name, sizeof name, "values.%.*s", (int)utf8_prefix(key, 80), key);
-        const char *type = NULL;
+        const char *type = NULL, *refusal = NULL;
         for (int i = 0; i < PQntuples(fields) && !type; i++)
-            if (strcmp(PQgetvalue(fields, i, 0), key) == 0) type = PQgetvalue(fields, i, 1);
+            if (strcmp(PQgetvalue(fields, i, 0), key) == 0) {
+                type = PQgetvalue(fields, i, 1);
+                refusal = api_cell(fields, i, 2);
+            }
         if (type == NULL) {
             verrs_add(v, name, "is not a field of the report form (see /api/v1/report-fields)");
         } else if (json_is_null(val)) {
             continue; /* clears the field */
+        } else if (refusal) { /* a rate computed from the data (forms.c) */
+            verrs_add(v, name, "%s", refusal);
         } else if (strcmp(type, "integer") == 0) {
             if (!json_is_integer(val) || json_integer_value(val) < 0 || json_integer_value(val) > 1000000000)
                 verrs_add(v, name, "must be a whole number from 0 to 1000000000");
@@ -469,81 +453,5 @@ void reporting_status(http_ctx *c)
     if (r == NULL) return;
     if (PQntuples(r) != 1) respond_problem(c, 404, "There is no such unit.");
     else respond_json_text(c, 200, PQgetvalue(r, 0, 0), (size_t)PQgetlength(r, 0, 0));
-    PQclear(r);
-}
-
-/* A form value as one CSV cell: numbers as they are, lists as "UNIT: value" lines. */
-static char *value_text(json_t *val)
-{
-    if (val == NULL || json_is_null(val)) return strdup("");
-    if (json_is_string(val)) return strdup(json_string_value(val));
-    if (json_is_array(val)) {
-        size_t cap = 256, len = 0, i;
-        char *out = calloc(1, cap);
-        json_t *item;
-        json_array_foreach(val, i, item) {
-            char *piece;
-            json_t *code = json_object_get(item, "unit_code");
-            if (code) { /* a parent's list of its units' values */
-                char *inner = value_text(json_object_get(item, "value"));
-                size_t n = strlen(inner) + strlen(json_string_value(code)) + 4;
-                piece = malloc(n);
-                snprintf(piece, n, "%s: %s", json_string_value(code), inner);
-                free(inner);
-            } else { /* a document */
-                const char *t = json_string_value(json_object_get(item, "title"));
-                const char *s = json_string_value(json_object_get(item, "summary"));
-                size_t n = strlen(t ? t : "") + strlen(s ? s : "") + 6;
-                piece = malloc(n);
-                snprintf(piece, n, "%s%s%s", t ? t : "", s ? " — " : "", s ? s : "");
-            }
-            size_t pl = strlen(piece);
-            if (len + pl + 2 > cap) {
-                while (len + pl + 2 > cap) cap *= 2;
-                out = realloc(out, cap);
-            }
-            if (len) out[len++] = '\n';
-            memcpy(out + len, piece, pl + 1);
-            len += pl;
-            free(piece);
-        }
-        return out;
-    }
-    return json_dumps(val, JSON_ENCODE_ANY | JSON_COMPACT);
-}
-
-void export_report_form(http_ctx *c)
-{
-    long long unit_id = 0;
-    char pstr[12];
-    period p;
-    if (unit_period_query(c, &unit_id, &p, pstr) != 0 || api_db(c) == NULL) return;
-    db_args v;
-    db_args_of(&v, db_int(unit_id), db_text(pstr), api_scope(c));
-    PGresult *r = api_run(c, &STMT_FORM, &v, "building the report form");
-    if (r == NULL) return;
-    if (PQntuples(r) != 1) {
-        respond_problem(c, 404, "There is no such unit.");
-    } else if (!http_wants_csv(c)) {
-        respond_json_text(c, 200, PQgetvalue(r, 0, 0), (size_t)PQgetlength(r, 0, 0));
-    } else {
-        static const char *const cols[] = {"section", "code", "label_vi", "value", NULL};
-        json_t *form = json_loads(PQgetvalue(r, 0, 0), 0, NULL);
-        json_t *rows = json_array();
-        size_t i, j;
-        json_t *sec, *f;
-        json_array_foreach(json_object_get(form, "sections"), i, sec) {
-            json_array_foreach(json_object_get(sec, "fields"), j, f) {
-                char *text = value_text(json_object_get(f, "value"));
-                json_array_append_new(rows, json_pack("{s:O, s:O, s:O, s:s}", "section", json_object_get(sec, "section"),
-                                                      "code", json_object_get(f, "code"), "label_vi",
-                                                      json_object_get(f, "label_vi"), "value", text ? text : ""));
-                free(text);
-            }
-        }
-        respond_csv(c, rows, cols);
-        json_decref(rows);
-        json_decref(form);
-    }
     PQclear(r);
 }

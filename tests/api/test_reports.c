@@ -636,7 +636,7 @@ START_TEST(report_life_cycle_draft_submit_return_approve_with_audit)
     snprintf(path, sizeof path, "%s", report_path(c, "2026-06"));
     resp *r = put_report(T_SD_REPORTER, c, "2026-06",
                          "{\"s1_documents_count\":2,\"s2_summary\":\"Tuyên truyền qua loa truyền thanh\","
-                         "\"s3_staff_dt_awareness_rate\":86.5,"
+                         "\"s3_adults_dt_knowledge_rate\":86.5,"
                          "\"s1_documents\":[{\"title\":\"Kế hoạch 45/KH-TTYT\",\"summary\":\"Triển khai phong trào\"},"
                          "{\"title\":\"Công văn 12\",\"summary\":null}]}");
     ASSERT_STATUS(r, 201);
@@ -656,7 +656,7 @@ START_TEST(report_life_cycle_draft_submit_return_approve_with_audit)
     ck_assert_uint_eq(json_object_size(v), 4);
     ck_assert_int_eq(json_integer_value(json_object_get(v, "s1_documents_count")), 2);
     ck_assert_str_eq(sval(v, "s2_summary"), "Tuyên truyền qua loa truyền thanh");
-    ck_assert_double_eq_tol(json_number_value(json_object_get(v, "s3_staff_dt_awareness_rate")), 86.5, 1e-9);
+    ck_assert_double_eq_tol(json_number_value(json_object_get(v, "s3_adults_dt_knowledge_rate")), 86.5, 1e-9);
     json_t *docs = json_object_get(v, "s1_documents");
     ck_assert_uint_eq(json_array_size(docs), 2);
     ck_assert_str_eq(sval(json_array_get(docs, 0), "title"), "Kế hoạch 45/KH-TTYT");
@@ -744,11 +744,11 @@ START_TEST(report_life_cycle_draft_submit_return_approve_with_audit)
     ASSERT_STATUS(r, 409);
     resp_free(r);
     /* A returned report changes again: a draft once more, the reason kept. */
-    r = put_report(T_SD_REPORTER, c, "2026-06", "{\"s3_staff_dt_awareness_rate\":90}");
+    r = put_report(T_SD_REPORTER, c, "2026-06", "{\"s3_adults_dt_knowledge_rate\":90}");
     ASSERT_STATUS(r, 200);
     ck_assert_str_eq(jstr(r, "status"), "draft");
     ck_assert_str_eq(jstr(r, "return_reason"), "Mục 3 thiếu tỷ lệ viên chức.");
-    ck_assert_double_eq_tol(json_number_value(json_object_get(json_object_get(r->json, "values"), "s3_staff_dt_awareness_rate")), 90, 1e-9);
+    ck_assert_double_eq_tol(json_number_value(json_object_get(json_object_get(r->json, "values"), "s3_adults_dt_knowledge_rate")), 90, 1e-9);
     resp_free(r);
     ck_assert_int_eq(audit_count(id, "report", "update"), 2);
     r = submit(c, "2026-06");
@@ -866,7 +866,7 @@ START_TEST(report_values_are_validated_field_by_field)
     ck_assert_int_eq(db_count("SELECT count(*) FROM reports WHERE unit_id = $1::bigint", idstr(c)), 0);
     /* Boundaries are accepted. */
     r = put_report(T_SD_REPORTER, c, "2026-06",
-                   "{\"s1_documents_count\":0,\"s3_staff_dt_awareness_rate\":100,\"s3_students_skills_rate\":0,"
+                   "{\"s1_documents_count\":0,\"s3_adults_dt_knowledge_rate\":100,\"s3_students_skills_rate\":0,"
                    "\"s2_news_items\":1000000000,\"s1_documents\":[]}");
     ASSERT_STATUS(r, 201);
     resp_free(r);
@@ -1128,7 +1128,7 @@ START_TEST(consolidated_form_adds_numbers_and_lists_the_rest_over_received_repor
     long long z = new_unit(T_SD_MANAGER, zc, qcode, NULL);
     long long w = new_unit(T_SD_MANAGER, wc, yc, NULL);
     draft(x, "2026-06", "{\"s1_documents_count\":2,\"s2_conferences\":1,\"s2_summary\":\"Tuyên truyền qua loa\","
-                        "\"s3_staff_dt_awareness_rate\":86.5,"
+                        "\"s3_adults_dt_knowledge_rate\":86.5,"
                         "\"s1_documents\":[{\"title\":\"Kế hoạch 45/KH\",\"summary\":\"Triển khai\"}]}");
     resp_free(submit(x, "2026-06"));
     draft(y, "2026-06", "{\"s1_documents_count\":3,\"s5_people_supported\":40,\"s2_summary\":\"Hội nghị trực tuyến\"}");
@@ -1184,7 +1184,7 @@ START_TEST(consolidated_form_adds_numbers_and_lists_the_rest_over_received_repor
     ck_assert_str_eq(sval(json_array_get(list, 0), "value"), "Tuyên truyền qua loa");
     ck_assert_str_eq(sval(json_array_get(list, 1), "unit_code"), yc);
     ck_assert_str_eq(sval(json_array_get(list, 1), "value"), "Hội nghị trực tuyến");
-    list = form_field(r, "s3_staff_dt_awareness_rate");
+    list = form_field(r, "s3_adults_dt_knowledge_rate");
     ck_assert_uint_eq(json_array_size(list), 1);
     ck_assert_double_eq_tol(json_number_value(json_object_get(json_array_get(list, 0), "value")), 86.5, 1e-9);
     list = form_field(r, "s1_documents");
@@ -1212,7 +1212,7 @@ START_TEST(consolidated_form_adds_numbers_and_lists_the_rest_over_received_repor
     ck_assert(json_is_null(form_field(r, "s2_conferences")));
     resp_free(r);
     r = http_get(fmt("/api/v1/exports/report-form?unit_id=%lld&period=2026-06", x), T_SD_REPORTER);
-    ck_assert_double_eq_tol(json_number_value(form_field(r, "s3_staff_dt_awareness_rate")), 86.5, 1e-9);
+    ck_assert_double_eq_tol(json_number_value(form_field(r, "s3_adults_dt_knowledge_rate")), 86.5, 1e-9);
     ck_assert_str_eq(sval(json_array_get(form_field(r, "s1_documents"), 0), "summary"), "Triển khai");
     resp_free(r);
     /* Nobody reported for May. */
