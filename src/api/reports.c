@@ -528,6 +528,7 @@ void export_report_form(http_ctx *c)
         respond_json_text(c, 200, PQgetvalue(r, 0, 0), (size_t)PQgetlength(r, 0, 0));
     } else {
         static const char *const cols[] = {"section", "code", "label_vi", "value", NULL};
+        api_csv_name(c, pstr);
         json_t *form = json_loads(PQgetvalue(r, 0, 0), 0, NULL);
         json_t *rows = json_array();
         size_t i, j;
