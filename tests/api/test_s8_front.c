@@ -492,6 +492,99 @@ START_TEST(body_tokens_work_as_before)
 }
 END_TEST
 
+/* ---- issue 13 §2: staff search by words, names in NFC ---- */
+
+static long long new_staff(const char *code, const char *full_name, const char *unit_code)
+{
+    json_t *b = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "code", code, "full_name", full_name, "unit_code",
+                          unit_code, "job_group", "nurse", "employment", "contract", "joined_on", "2020-01-01");
+    return created_id(send_obj("POST", "/api/v1/staff", T_SD_MANAGER, b));
+}
+
+/* The codes of a staff list, comma-separated, each without the test's prefix p. */
+static const char *codes_of(const resp *r, const char *p)
+{
+    static char out[512];
+    out[0] = '\0';
+    size_t i;
+    json_t *it;
+    json_array_foreach(json_object_get(r->json, "items"), i, it) {
+        const char *code = json_string_value(json_object_get(it, "code"));
+        size_t n = strlen(out);
+        snprintf(out + n, sizeof out - n, "%s%s", n ? "," : "", code + strlen(p));
+    }
+    return out;
+}
+
+/* "hoa" finds Hoa, Hoà (typed either way) and Hoàng, never Khoa; whole words first without sort. */
+START_TEST(staff_search_matches_words_and_word_starts)
+{
+    char u[48], p[40];
+    long long uid = make_test_unit("FRONT-SQ", "Tổ tìm kiếm thử", "other", "TTYT-SD", u, sizeof u);
+    snprintf(p, sizeof p, "FQ-%s-", uniq());
+    new_staff(fmt("%s1", p), "Lê Văn Hoàng", u);
+    new_staff(fmt("%s2", p), "Nguyễn Thị Hoa", u);
+    new_staff(fmt("%s3", p), "Trần Thị Hoa\xcc\x80", u); /* Hoà with a combining grave (NFD) */
+    new_staff(fmt("%s4", p), "Phạm Đăng Khoa", u);
+    new_staff(fmt("%s5", p), "Hoàng Thị Lan", u);
+
+    resp *r = http_get(fmt("/api/v1/staff?under=%lld&q=hoa", uid), T_SD_REPORTER);
+    ASSERT_STATUS(r, 200);
+    ck_assert_int_eq(jint(r, "total"), 4);
+    ck_assert_str_eq(codes_of(r, p), "2,3,1,5"); /* whole word "hoa" first, then by code */
+    resp_free(r);
+    r = http_get(fmt("/api/v1/staff?under=%lld&q=hoa&sort=code", uid), T_SD_REPORTER);
+    ck_assert_str_eq(codes_of(r, p), "1,2,3,5");
+    resp_free(r);
+    /* Inside a word: nothing. */
+    r = http_get(fmt("/api/v1/staff?under=%lld&q=oa", uid), T_SD_REPORTER);
+    ck_assert_int_eq(jint(r, "total"), 0);
+    resp_free(r);
+    r = http_get(fmt("/api/v1/staff?under=%lld&q=khoa", uid), T_SD_REPORTER);
+    ck_assert_str_eq(codes_of(r, p), "4");
+    resp_free(r);
+    /* Several words: a phrase from a word start, the last one a prefix. */
+    r = http_get(fmt("/api/v1/staff?under=%lld&q=thi%%20h", uid), T_SD_REPORTER);
+    ck_assert_str_eq(codes_of(r, p), "2,3");
+    resp_free(r);
+    r = http_get(fmt("/api/v1/staff?under=%lld&q=Ho%%C3%%A0ng%%20th", uid), T_SD_REPORTER); /* "Hoàng th" */
+    ck_assert_str_eq(codes_of(r, p), "5");
+    resp_free(r);
+    /* q with no letter or digit finds no name. */
+    r = http_get(fmt("/api/v1/staff?under=%lld&q=--", uid), T_SD_REPORTER);
+    ck_assert_int_eq(jint(r, "total"), 0);
+    resp_free(r);
+}
+END_TEST
+
+/* "Hoà" typed two ways is one name: stored in NFC, found by either spelling. */
+START_TEST(names_are_stored_in_nfc)
+{
+    char u[48], code[48];
+    make_test_unit("FRONT-NFC", "To\xcc\x82\xcc\x89 NFC", "other", "TTYT-SD", u, sizeof u); /* "Tổ NFC" decomposed */
+    snprintf(code, sizeof code, "FN-%s", uniq());
+    long long id = new_staff(code, "Đỗ Thị Hoa\xcc\x80", u);
+    resp *r = http_get(fmt("/api/v1/staff/%lld", id), T_SD_MANAGER);
+    ASSERT_STATUS(r, 200);
+    ck_assert_str_eq(jstr(r, "full_name"), "Đỗ Thị Hoà"); /* precomposed à */
+    resp_free(r);
+    ck_assert_int_eq(db_count("SELECT count(*) FROM units WHERE code = $1 AND name = 'Tổ NFC'", u), 1);
+    /* A PATCH with the decomposed spelling is stored composed too. */
+    r = http_send_json("PATCH", fmt("/api/v1/staff/%lld", id), T_SD_MANAGER, "{\"full_name\":\"\xc4\x90o\xcc\x82\xcc\x83 Thi\xcc\xa3 Hoa\xcc\x80\"}");
+    ASSERT_STATUS(r, 200);
+    ck_assert_str_eq(jstr(r, "full_name"), "Đỗ Thị Hoà");
+    resp_free(r);
+    ck_assert_int_eq(db_count("SELECT count(*) FROM staff WHERE full_name IS NOT NFC NORMALIZED", NULL), 0);
+    /* Searching with either spelling finds it. */
+    r = http_get(fmt("/api/v1/staff?q=%s", code), T_SD_MANAGER);
+    ck_assert_int_eq(jint(r, "total"), 1);
+    resp_free(r);
+    r = http_get(fmt("/api/v1/staff?unit_id=%lld&q=Ho%%61%%CC%%80", unit_id(u)), T_SD_MANAGER);
+    ck_assert_int_eq(jint(r, "total"), 1);
+    resp_free(r);
+}
+END_TEST
+
 Suite *s8_front_suite(void)
 {
     Suite *s = suite_create("s8_front");
@@ -509,5 +602,10 @@ Suite *s8_front_suite(void)
     tcase_add_test(tc, cookie_refresh_refuses_other_origins);
     tcase_add_test(tc, body_tokens_work_as_before);
     suite_add_tcase(s, tc);
+    TCase *search = tcase_create("search and names");
+    tcase_set_timeout(search, 60);
+    tcase_add_test(search, staff_search_matches_words_and_word_starts);
+    tcase_add_test(search, names_are_stored_in_nfc);
+    suite_add_tcase(s, search);
     return s;
 }
