@@ -29,11 +29,12 @@ static void set_refresh_cookie(http_ctx *c, const char *value)
 static int refuse_cookie_origin(http_ctx *c)
 {
     const char *origin = http_header(c, "Origin");
-    if (origin != NULL && (cors_same_origin(origin, http_header(c, "Host")) ||
-                           cors_origin_listed(c->cfg->cors_origins, origin)))
+    if (origin != NULL &&
+        (cors_same_origin(origin, http_header(c, "Host")) || cors_origin_listed(c->cfg->cors_origins, origin)))
         return 0;
-    respond_problem(c, 403, origin == NULL ? "The refresh cookie is used only with an Origin header (from a browser)."
-                                           : "The refresh cookie is not used from this origin.");
+    respond_problem(c, 403,
+                    origin == NULL ? "The refresh cookie is used only with an Origin header (from a browser)."
+                                   : "The refresh cookie is not used from this origin.");
     return 1;
 }
 
@@ -192,11 +193,13 @@ static void answer_pair(http_ctx *c, const caller *who, const char *refresh, tim
         respond_problem(c, 500, "Could not sign the token.");
         return;
     }
-    json_t *o = json_pack("{s:s, s:s, s:i}", "access_token", access, "token_type", "Bearer",
-                          "expires_in", c->cfg->access_ttl);
+    json_t *o =
+        json_pack("{s:s, s:s, s:i}", "access_token", access, "token_type", "Bearer", "expires_in", c->cfg->access_ttl);
     /* In the cookie, the refresh token never reaches the page's script. */
-    if (cookie) set_refresh_cookie(c, refresh);
-    else json_object_set_new(o, "refresh_token", json_string(refresh));
+    if (cookie)
+        set_refresh_cookie(c, refresh);
+    else
+        json_object_set_new(o, "refresh_token", json_string(refresh));
     http_set_header(c, "Cache-Control", "no-store");
     respond_json(c, 200, o);
     json_decref(o);
@@ -206,8 +209,8 @@ static void answer_pair(http_ctx *c, const caller *who, const char *refresh, tim
 /* Stores refresh (NULL: a new random one, a new chain) in family inside the open transaction,
  * commits and answers 200 with the pair. parent_id: the rotated token's row, whose chain's
  * sign-in time the new token keeps (NULL: the sign-in is now). */
-static void issue_pair(http_ctx *c, const caller *who, long long family, const char *refresh,
-                       const char *parent_id, time_t now, int cookie)
+static void issue_pair(http_ctx *c, const caller *who, long long family, const char *refresh, const char *parent_id,
+                       time_t now, int cookie)
 {
     char fresh[64], hash[65];
     if (refresh == NULL) {
@@ -449,8 +452,12 @@ static int read_refresh_body(http_ctx *c, char hash[65], int *from_cookie)
     const char *tok = NULL;
     if (body != NULL) json_refuse_unknown(body, fields, &v);
     if ((body == NULL || jfield_string(body, "refresh_token", 1, 200, &tok, &v) == 0) && verrs_count(&v) == 0) {
-        if (cookie != NULL) tok = cookie, *from_cookie = 1;
-        else verrs_add(&v, "refresh_token", "is required");
+        if (cookie != NULL) {
+            tok = cookie;
+            *from_cookie = 1;
+        } else {
+            verrs_add(&v, "refresh_token", "is required");
+        }
     }
     int rc = http_refuse_invalid(c, &v) || (*from_cookie && refuse_cookie_origin(c)) ? -1 : 0;
     if (rc == 0) token_hash(tok, hash);

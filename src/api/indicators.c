@@ -220,8 +220,8 @@ void indicators_rollup(http_ctx *c)
     else if (http_wants_csv(c)) {
         api_csv_name(c, pstr);
         rollup_csv(c, PQgetvalue(r, 0, col));
-    }
-    else respond_json_text(c, 200, PQgetvalue(r, 0, col), (size_t)PQgetlength(r, 0, col));
+    } else
+        respond_json_text(c, 200, PQgetvalue(r, 0, col), (size_t)PQgetlength(r, 0, col));
     PQclear(r);
 }
 

@@ -136,8 +136,8 @@ int http_if_none_match_matches(const char *if_none_match, const char *etag)
 /* Bytes a file name may keep as they are in the quoted ASCII form. */
 static int plain_name_byte(unsigned char ch)
 {
-    return (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '.' ||
-           ch == '-' || ch == '_';
+    return (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '.' || ch == '-' ||
+           ch == '_';
 }
 
 /* RFC 8187 attr-char: what filename* keeps without percent-encoding. */

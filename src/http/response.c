@@ -365,7 +365,8 @@ void respond_csv(http_ctx *c, json_t *items, const char *const *columns)
     } else {
         if (c->download[0] == '\0') http_download_name(c, NULL, NULL);
         char disp[600];
-        if (http_content_disposition(disp, sizeof disp, c->download) == 0) http_set_header(c, "Content-Disposition", disp);
+        if (http_content_disposition(disp, sizeof disp, c->download) == 0)
+            http_set_header(c, "Content-Disposition", disp);
         respond_bytes(c, 200, "text/csv; charset=utf-8", b.p, b.len);
     }
     free(b.p);
@@ -441,7 +442,8 @@ void http_finish_answer(http_ctx *c)
     struct _u_response *r = c->resp;
     const char *ct = u_map_get_case(r->map_header, "Content-Type");
     size_t len = r->binary_body != NULL ? r->binary_body_length : 0;
-    int may_gzip = len > 0 && ct != NULL && compressible(ct) && u_map_get_case(r->map_header, "Content-Encoding") == NULL;
+    int may_gzip =
+        len > 0 && ct != NULL && compressible(ct) && u_map_get_case(r->map_header, "Content-Encoding") == NULL;
     if (may_gzip) http_vary(c, "Accept-Encoding");
     /* Routes that answer CSV too choose by Accept as well as by ?format=. */
     if (c->route != NULL && http_query_declared(c->route, "format")) http_vary(c, "Accept");
@@ -451,8 +453,10 @@ void http_finish_answer(http_ctx *c)
          * the body; the gzip representation's differs (RFC 9110 8.8.3). */
         char tag[48];
         const char *have = u_map_get_case(r->map_header, "ETag");
-        if (have != NULL) snprintf(tag, sizeof tag, "%s", have);
-        else http_etag(r->binary_body, len, tag);
+        if (have != NULL)
+            snprintf(tag, sizeof tag, "%s", have);
+        else
+            http_etag(r->binary_body, len, tag);
         if (gzip) {
             char plain[48];
             snprintf(plain, sizeof plain, "%s", tag);

@@ -142,8 +142,9 @@ START_TEST(if_none_match_answers_304)
     ck_assert_str_eq(hdr(r, "Cache-Control"), "private, no-cache");
     resp_free(r);
 
-    const char *match[] = {tag, fmt("W/%s", tag), fmt("\"0000000000000000\", %s", tag), "*",
-                           fmt("  W/\"1111111111111111\" ,W/%s  ", tag), NULL};
+    const char *match[] = {
+        tag, fmt("W/%s", tag), fmt("\"0000000000000000\", %s", tag), "*", fmt("  W/\"1111111111111111\" ,W/%s  ", tag),
+        NULL};
     for (int i = 0; match[i]; i++) {
         resp *m = get_enc(path, T_SYT_VIEWER, NULL, fmt("If-None-Match: %s", match[i]));
         ck_assert_msg(m->status == 304, "If-None-Match: %s gave %ld", match[i], m->status);
@@ -196,7 +197,8 @@ START_TEST(etags_follow_changes_and_if_match_still_guards_writes)
     resp_free(r);
 
     /* If-Match with a weak tag never matches (strong comparison), nor does a tag of another state. */
-    req_opts weak = {.token = T_SD_MANAGER, .body = "{\"name\":\"Trạm Y tế thử ETag 2\"}",
+    req_opts weak = {.token = T_SD_MANAGER,
+                     .body = "{\"name\":\"Trạm Y tế thử ETag 2\"}",
                      .headers = {fmt("If-Match: W/%s", tag), NULL}};
     r = http_do("PATCH", path, &weak);
     ASSERT_STATUS(r, 412);
@@ -204,7 +206,8 @@ START_TEST(etags_follow_changes_and_if_match_still_guards_writes)
     /* The gzip representation's tag is the same state: it matches. */
     char gz[64];
     snprintf(gz, sizeof gz, "%.17s-gzip\"", tag);
-    req_opts ok = {.token = T_SD_MANAGER, .body = "{\"name\":\"Trạm Y tế thử ETag 2\"}",
+    req_opts ok = {.token = T_SD_MANAGER,
+                   .body = "{\"name\":\"Trạm Y tế thử ETag 2\"}",
                    .headers = {fmt("If-Match: %s", gz), NULL}};
     r = http_do("PATCH", path, &ok);
     ASSERT_STATUS(r, 200);
@@ -212,7 +215,8 @@ START_TEST(etags_follow_changes_and_if_match_still_guards_writes)
     snprintf(tag2, sizeof tag2, "%s", hdr(r, "ETag"));
     ck_assert_str_ne(tag2, tag);
     resp_free(r);
-    req_opts stale = {.token = T_SD_MANAGER, .body = "{\"name\":\"Trạm Y tế thử ETag 3\"}",
+    req_opts stale = {.token = T_SD_MANAGER,
+                      .body = "{\"name\":\"Trạm Y tế thử ETag 3\"}",
                       .headers = {fmt("If-Match: %s", gz), NULL}};
     r = http_do("PATCH", path, &stale);
     ASSERT_STATUS(r, 412);
@@ -258,7 +262,8 @@ START_TEST(format_csv_is_accept_text_csv)
 
     /* The rollup too. */
     long long syt = unit_id("SYT-BN");
-    resp *ru = http_get(fmt("/api/v1/indicators/rollup?unit_id=%lld&period=2026Q3&depth=0&format=csv", syt), T_SYT_VIEWER);
+    resp *ru =
+        http_get(fmt("/api/v1/indicators/rollup?unit_id=%lld&period=2026Q3&depth=0&format=csv", syt), T_SYT_VIEWER);
     ASSERT_STATUS(ru, 200);
     ck_assert_msg(strncmp(ru->body, "unit_code,unit_name,depth,indicator,", 36) == 0, "%.80s", ru->body);
     resp_free(ru);
@@ -334,8 +339,8 @@ static void cookie_of(const resp *r, char *out, size_t len)
 
 static resp *cookie_login(const char *origin)
 {
-    json_t *b = json_pack("{s:s, s:s, s:b}", "username", "sondong.reporter", "password", demo_password(),
-                          "refresh_cookie", 1);
+    json_t *b =
+        json_pack("{s:s, s:s, s:b}", "username", "sondong.reporter", "password", demo_password(), "refresh_cookie", 1);
     char *body = json_dumps(b, 0);
     json_decref(b);
     req_opts o = {.body = body, .headers = {origin ? fmt("Origin: %s", origin) : NULL, NULL}};
@@ -347,8 +352,8 @@ static resp *cookie_login(const char *origin)
 /* POST path with no body, the cookie and origin (NULL: no Origin header), as token when given. */
 static resp *cookie_post(const char *path, const char *cookie, const char *origin, const char *token)
 {
-    req_opts o = {.token = token, .headers = {fmt("Cookie: theme=dark; %s", cookie),
-                                              origin ? fmt("Origin: %s", origin) : NULL, NULL}};
+    req_opts o = {.token = token,
+                  .headers = {fmt("Cookie: theme=dark; %s", cookie), origin ? fmt("Origin: %s", origin) : NULL, NULL}};
     return http_do("POST", path, &o);
 }
 
@@ -401,11 +406,13 @@ START_TEST(cookie_sign_in_refresh_and_sign_out)
     /* Sign-out clears the cookie and revokes its chain. */
     r = cookie_post("/api/v1/auth/logout", c3, own_origin(), access);
     ASSERT_STATUS(r, 204);
-    ck_assert_str_eq(hdr(r, "Set-Cookie"), "bdhvs_refresh=; Path=/api/v1/auth; Max-Age=0; HttpOnly; SameSite=Strict; Secure");
+    ck_assert_str_eq(hdr(r, "Set-Cookie"),
+                     "bdhvs_refresh=; Path=/api/v1/auth; Max-Age=0; HttpOnly; SameSite=Strict; Secure");
     resp_free(r);
     r = cookie_post("/api/v1/auth/refresh", c3, own_origin(), NULL);
     ASSERT_STATUS(r, 401);
-    ck_assert_str_eq(hdr(r, "Set-Cookie"), "bdhvs_refresh=; Path=/api/v1/auth; Max-Age=0; HttpOnly; SameSite=Strict; Secure");
+    ck_assert_str_eq(hdr(r, "Set-Cookie"),
+                     "bdhvs_refresh=; Path=/api/v1/auth; Max-Age=0; HttpOnly; SameSite=Strict; Secure");
     resp_free(r);
     free(access);
 }
@@ -419,8 +426,13 @@ START_TEST(cookie_refresh_refuses_other_origins)
     char ck[128];
     cookie_of(r, ck, sizeof ck);
     resp_free(r);
-    const char *bad[] = {NULL, "http://evil.example", "null", "http://localhost:5173.evil.example",
-                         "https://localhost:5173", fmt("%s.evil.example", own_origin()), NULL};
+    const char *bad[] = {NULL,
+                         "http://evil.example",
+                         "null",
+                         "http://localhost:5173.evil.example",
+                         "https://localhost:5173",
+                         fmt("%s.evil.example", own_origin()),
+                         NULL};
     for (int i = 0; i < 6; i++) {
         r = cookie_post("/api/v1/auth/refresh", ck, bad[i], NULL);
         ck_assert_msg(r->status == 403, "Origin %s gave %ld", bad[i] ? bad[i] : "(none)", r->status);
@@ -508,7 +520,7 @@ static const char *codes_of(const resp *r, const char *p)
     out[0] = '\0';
     size_t i;
     json_t *it;
-    json_array_foreach(json_object_get(r->json, "items"), i, it) {
+    json_array_foreach (json_object_get(r->json, "items"), i, it) {
         const char *code = json_string_value(json_object_get(it, "code"));
         size_t n = strlen(out);
         snprintf(out + n, sizeof out - n, "%s%s", n ? "," : "", code + strlen(p));
@@ -570,7 +582,8 @@ START_TEST(names_are_stored_in_nfc)
     resp_free(r);
     ck_assert_int_eq(db_count("SELECT count(*) FROM units WHERE code = $1 AND name = 'Tổ NFC'", u), 1);
     /* A PATCH with the decomposed spelling is stored composed too. */
-    r = http_send_json("PATCH", fmt("/api/v1/staff/%lld", id), T_SD_MANAGER, "{\"full_name\":\"\xc4\x90o\xcc\x82\xcc\x83 Thi\xcc\xa3 Hoa\xcc\x80\"}");
+    r = http_send_json("PATCH", fmt("/api/v1/staff/%lld", id), T_SD_MANAGER,
+                       "{\"full_name\":\"\xc4\x90o\xcc\x82\xcc\x83 Thi\xcc\xa3 Hoa\xcc\x80\"}");
     ASSERT_STATUS(r, 200);
     ck_assert_str_eq(jstr(r, "full_name"), "Đỗ Thị Hoà");
     resp_free(r);

@@ -251,7 +251,7 @@ static const struct {
     {"br;q=1, *;q=0.1", 1},
     {"gzip;q=0.5, identity;q=0.5", 1}, /* a tie goes to the smaller answer */
     {"identity;q=0, gzip", 1},
-    {"gzip;level=9", 1},                /* another parameter is ignored */
+    {"gzip;level=9", 1}, /* another parameter is ignored */
     {NULL, 0},
     {"", 0},
     {"identity", 0},
@@ -260,11 +260,11 @@ static const struct {
     {"gzip;q=0", 0},
     {"gzip;q=0.0", 0},
     {"gzip;q=0.000", 0},
-    {"gzip;q=0, *", 0},                 /* named beats * */
+    {"gzip;q=0, *", 0}, /* named beats * */
     {"gzip;q=0.5, identity;q=1", 0},
-    {"gzip;q=0.5, *", 0},               /* * stands for identity at q=1 */
+    {"gzip;q=0.5, *", 0}, /* * stands for identity at q=1 */
     {"*;q=0", 0},
-    {"gzip;q=1.5", 0},                  /* not a q-value: the element is dropped */
+    {"gzip;q=1.5", 0}, /* not a q-value: the element is dropped */
     {"gzip;q=1.001", 0},
     {"gzip;q=0.0001", 0},
     {"gzip;q=", 0},
