@@ -63,6 +63,7 @@ static const char ENVIRONMENT[] =
     "  BDHVS_HASH_QUEUE_MS           wait for a hashing slot, ms [2000]\n"
     "  BDHVS_TRUSTED_PROXIES         proxies whose X-Forwarded-For is believed, IPs/CIDRs [none]\n"
     "  BDHVS_CORS_ORIGINS            allowed browser origins, comma-separated, or * [none]\n"
+    "  BDHVS_REFRESH_COOKIE          refresh token in an HttpOnly cookie: off, on or secure [off]\n"
     "  BDHVS_LOG_LEVEL               error, warn, info or debug [info]\n"
     "  BDHVS_AUDIT_PSEUDONYMISE_DAYS audit age for pseudonymisation, days (audit) [365]\n"
     "  BDHVS_PASSWORD                password for user add [none: read from stdin]\n"

@@ -43,6 +43,9 @@ typedef struct bdhvs_config {
     int refresh_grace;     /* seconds in which a rotated refresh token gets the same new pair again */
     int hash_concurrency;  /* password hashings at once */
     int hash_queue_ms;     /* how long a hashing waits for a turn before 503 */
+    /* issue 13: BDHVS_REFRESH_COOKIE, the refresh token in an HttpOnly, SameSite=Strict cookie
+     * for browser apps: 0 off, 1 on, 2 on with the Secure attribute (behind TLS). */
+    int refresh_cookie;
 } bdhvs_config;
 
 /* Fills cfg from the environment. Returns 0, or -1 with a message in err. For "serve"

@@ -80,6 +80,7 @@ struct http_ctx {
     char *qvals[64];
     char problem_type[64];    /* the problem answered (4xx/5xx), for the log; "" otherwise */
     char problem_detail[160]; /* its detail, cut to fit: written by the server, never the body */
+    char download[160];       /* a CSV answer's file name (http_download_name); "" until set */
 };
 
 /* Buffer lifetimes. Every pointer the functions below return belongs to the request and stays
@@ -89,6 +90,9 @@ struct http_ctx {
 
 /* Any capitalisation; NULL if absent. The text belongs to the request. */
 const char *http_header(http_ctx *c, const char *name);
+/* The value of the cookie name in the Cookie header (the first one), copied into buf (len bytes);
+ * NULL when absent or longer than buf. */
+const char *http_cookie(http_ctx *c, const char *name, char *buf, size_t len);
 const char *http_method(http_ctx *c);
 const char *http_url_path(http_ctx *c);
 /* The raw request body (not NUL-terminated) and its length; it belongs to the request (in
@@ -135,6 +139,8 @@ void http_query_page(http_ctx *c, long *limit, long *offset, verrs *v);
 json_t *http_json_body(http_ctx *c, int want_array);
 /* Answers a body's validation errors (422) when v has any; returns 1 if it answered. */
 int http_refuse_invalid(http_ctx *c, verrs *v);
+/* Does the client ask for CSV: ?format=csv (where the route declares format; format=json asks
+ * for JSON whatever Accept says), else Accept naming text/csv. */
 int http_wants_csv(http_ctx *c);
 /* Is the body of this media type (parameters allowed; a charset other than UTF-8 is not)? */
 int http_content_type_is(http_ctx *c, const char *media);
@@ -152,6 +158,14 @@ void respond_bytes(http_ctx *c, int status, const char *content_type, const char
 /* Writes items (a JSON array of objects) as CSV with the given columns. */
 void respond_csv(http_ctx *c, json_t *items, const char *const *columns);
 void http_set_header(http_ctx *c, const char *name, const char *value);
+/* Names the file of a CSV answer (Content-Disposition: attachment): the route's resource (its
+ * last literal path segment), "-" unit_code when not NULL, "-" when (a period; NULL: today's
+ * Vietnam date), ".csv". respond_csv names it so (without a unit) when the handler did not. */
+void http_download_name(http_ctx *c, const char *unit_code, const char *when);
+/* Adds a field to the answer's Vary header (once). */
+void http_vary(http_ctx *c, const char *field);
+/* The entity tag of the gzip representation of the one with tag etag ("…" → "…-gzip"). */
+void http_etag_gzip(const char *etag, char *buf, size_t len);
 /* ETag of a JSON text, as the server computes it. buf needs 24 bytes. */
 void http_etag(const char *text, size_t len, char *buf);
 /* Checks If-Match against the ETag of the current representation; answers 412 and returns

@@ -30,4 +30,26 @@ int http_media_is(const char *ct, const char *want);
  * representation with this strong entity tag go ahead. Weak tags (W/"…") never match. */
 int http_if_match_allows(const char *if_match, const char *etag);
 
+/* Content negotiation and downloads (encoding.c). */
+
+/* Whether an Accept-Encoding value (NULL: none sent) asks for gzip: gzip (or x-gzip, or "*" when
+ * gzip is not named) with a q-value above 0, and identity not preferred to it by a higher q-value
+ * (named or through "*"). A malformed element, or one with a bad q-value, is ignored. */
+int http_accepts_gzip(const char *accept_encoding);
+
+/* Whether an If-None-Match value (a comma-separated list of entity tags, or "*") names the entity
+ * tag etag by weak comparison (RFC 9110 8.8.3.2: W/ ignored on both sides, the opaque tags
+ * equal). A malformed item matches nothing. */
+int http_if_none_match_matches(const char *if_none_match, const char *etag);
+
+/* Writes `attachment; filename="NAME"` into buf for a download named name (UTF-8): bytes other
+ * than A-Z a-z 0-9 . - _ become _ (one per character) in that quoted form, and then the name is
+ * also given whole as `filename*=UTF-8''…` (RFC 6266, RFC 8187 percent-encoding; / \ and control
+ * characters become _). Returns 0, or -1 when it does not fit in len bytes. */
+int http_content_disposition(char *buf, size_t len, const char *name);
+
+/* gzip (RFC 1952) of data at zlib's level (1-9). Returns 0 with *out malloc'd (the caller frees
+ * it) and *out_len its length, or -1 (nothing to free). */
+int http_gzip(const void *data, size_t len, int level, char **out, size_t *out_len);
+
 #endif

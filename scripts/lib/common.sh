@@ -25,6 +25,7 @@ BDHVS_BASE_PACKAGES=(
   build-essential cmake pkg-config
   libulfius-dev libmicrohttpd-dev libjansson-dev libpq-dev libjwt-dev libsodium-dev libcsv-dev
   check libsubunit-dev libcurl4-gnutls-dev
+  zlib1g-dev                  # gzip answers (Content-Encoding: gzip)
   postgresql-15 postgresql-client-15
   curl jq ca-certificates
   clang-14 libclang-rt-14-dev # libFuzzer for tests/fuzz (scripts/fuzz, scripts/test)

@@ -4,8 +4,39 @@
 #include "bdhvs/rights.h"
 #include "bdhvs/client_addr.h"
 
+#include "bdhvs/cors.h"
+
 #include <sodium.h>
 #include <time.h>
+
+/* The refresh cookie (BDHVS_REFRESH_COOKIE): sent only to the auth endpoints. */
+#define REFRESH_COOKIE "bdhvs_refresh"
+#define REFRESH_COOKIE_PATH "/api/v1/auth"
+
+/* Sets the refresh cookie to value (NULL: clears it). */
+static void set_refresh_cookie(http_ctx *c, const char *value)
+{
+    char cookie[256];
+    snprintf(cookie, sizeof cookie, "%s=%s; Path=%s; Max-Age=%d; HttpOnly; SameSite=Strict%s", REFRESH_COOKIE,
+             value ? value : "", REFRESH_COOKIE_PATH, value ? c->cfg->refresh_ttl : 0,
+             c->cfg->refresh_cookie == 2 ? "; Secure" : "");
+    http_set_header(c, "Set-Cookie", cookie);
+}
+
+/* A request that sets or uses the refresh cookie must come from the server's own origin or one
+ * named in BDHVS_CORS_ORIGINS (not "*"): with SameSite=Strict, this keeps other sites' pages
+ * from using a browser's cookie (CSRF). Returns 0, or 1 after answering 403. */
+static int refuse_cookie_origin(http_ctx *c)
+{
+    const char *origin = http_header(c, "Origin");
+    if (origin != NULL &&
+        (cors_same_origin(origin, http_header(c, "Host")) || cors_origin_listed(c->cfg->cors_origins, origin)))
+        return 0;
+    respond_problem(c, 403,
+                    origin == NULL ? "The refresh cookie is used only with an Origin header (from a browser)."
+                                   : "The refresh cookie is not used from this origin.");
+    return 1;
+}
 
 /* Sign-in throttling (see migrations/0013_accounts.sql): one attempt is reserved from the
  * account's, the account-and-address pair's and the address's budgets before the password is
@@ -151,7 +182,7 @@ int api_authenticate(http_ctx *c, const char *token, caller *who)
 
 /* Answers 200 with an access token and a refresh token (no writes). The access token's time and
  * id come from the refresh token, so that the same pair can be answered again. */
-static void answer_pair(http_ctx *c, const caller *who, const char *refresh, time_t now)
+static void answer_pair(http_ctx *c, const caller *who, const char *refresh, time_t now, int cookie)
 {
     char hash[65];
     token_hash(refresh, hash);
@@ -162,8 +193,13 @@ static void answer_pair(http_ctx *c, const caller *who, const char *refresh, tim
         respond_problem(c, 500, "Could not sign the token.");
         return;
     }
-    json_t *o = json_pack("{s:s, s:s, s:i, s:s}", "access_token", access, "token_type", "Bearer",
-                          "expires_in", c->cfg->access_ttl, "refresh_token", refresh);
+    json_t *o =
+        json_pack("{s:s, s:s, s:i}", "access_token", access, "token_type", "Bearer", "expires_in", c->cfg->access_ttl);
+    /* In the cookie, the refresh token never reaches the page's script. */
+    if (cookie)
+        set_refresh_cookie(c, refresh);
+    else
+        json_object_set_new(o, "refresh_token", json_string(refresh));
     http_set_header(c, "Cache-Control", "no-store");
     respond_json(c, 200, o);
     json_decref(o);
@@ -173,8 +209,8 @@ static void answer_pair(http_ctx *c, const caller *who, const char *refresh, tim
 /* Stores refresh (NULL: a new random one, a new chain) in family inside the open transaction,
  * commits and answers 200 with the pair. parent_id: the rotated token's row, whose chain's
  * sign-in time the new token keeps (NULL: the sign-in is now). */
-static void issue_pair(http_ctx *c, const caller *who, long long family, const char *refresh,
-                       const char *parent_id, time_t now)
+static void issue_pair(http_ctx *c, const caller *who, long long family, const char *refresh, const char *parent_id,
+                       time_t now, int cookie)
 {
     char fresh[64], hash[65];
     if (refresh == NULL) {
@@ -193,7 +229,7 @@ static void issue_pair(http_ctx *c, const caller *who, long long family, const c
     if (r == NULL) return;
     PQclear(r);
     if (api_commit(c) != 0) return;
-    answer_pair(c, who, refresh, now);
+    answer_pair(c, who, refresh, now, cookie);
 }
 
 int api_hash_enter(http_ctx *c)
@@ -336,9 +372,21 @@ static int verify_throttled(http_ctx *c, const throttle_keys *k, db_stmt *st, co
     return 1;
 }
 
+/* The optional "refresh_cookie" of a sign-in body: 1 when true, 0 when absent or false; an error
+ * in v when it is not a boolean or the server has no refresh cookies. */
+static int read_cookie_choice(http_ctx *c, json_t *body, verrs *v)
+{
+    int cookie = 0;
+    if (jfield_bool(body, "refresh_cookie", &cookie, v) == 1 && cookie && !c->cfg->refresh_cookie) {
+        verrs_add(v, "refresh_cookie", "is not enabled on this server (BDHVS_REFRESH_COOKIE)");
+        cookie = 0;
+    }
+    return cookie;
+}
+
 void auth_login(http_ctx *c)
 {
-    static const char *const fields[] = {"username", "password", NULL};
+    static const char *const fields[] = {"username", "password", "refresh_cookie", NULL};
     json_t *body = http_json_body(c, 0);
     if (body == NULL) return;
     verrs v;
@@ -347,7 +395,8 @@ void auth_login(http_ctx *c)
     json_refuse_unknown(body, fields, &v);
     if (jfield_string(body, "username", 1, 100, &username, &v) == 0) verrs_add(&v, "username", "is required");
     if (jfield_string(body, "password", 1, 1024, &password, &v) == 0) verrs_add(&v, "password", "is required");
-    if (http_refuse_invalid(c, &v)) goto out;
+    int cookie = read_cookie_choice(c, body, &v);
+    if (http_refuse_invalid(c, &v) || (cookie && refuse_cookie_origin(c))) goto out;
 
     throttle_keys k;
     make_keys(c, username, &k);
@@ -375,33 +424,57 @@ void auth_login(http_ctx *c)
     c->who = who; /* for the log line and the audit record */
     c->authed = 1;
     if (audit_signin(c, "login", who.user_id, who.username) != 0) goto out;
-    issue_pair(c, &who, 0, NULL, NULL, time(NULL));
+    issue_pair(c, &who, 0, NULL, NULL, time(NULL), cookie);
 out:
     verrs_free(&v);
     json_decref(body);
 }
 
-/* Reads {"refresh_token": "..."} into hash. Returns 0, or -1 after answering. */
-static int read_refresh_body(http_ctx *c, char hash[65])
+/* Reads the refresh token into hash: {"refresh_token": "..."}, or with refresh cookies on, the
+ * cookie when the body is empty or has no refresh_token (*from_cookie set, the Origin checked).
+ * Returns 0, or -1 after answering. */
+static int read_refresh_body(http_ctx *c, char hash[65], int *from_cookie)
 {
     static const char *const fields[] = {"refresh_token", NULL};
-    json_t *body = http_json_body(c, 0);
-    if (body == NULL) return -1;
+    char jar[256];
+    const char *cookie = c->cfg->refresh_cookie ? http_cookie(c, REFRESH_COOKIE, jar, sizeof jar) : NULL;
+    if (cookie != NULL && *cookie == '\0') cookie = NULL;
+    *from_cookie = 0;
+    size_t blen;
+    http_body(c, &blen);
+    json_t *body = NULL;
+    if (blen > 0 || cookie == NULL) {
+        body = http_json_body(c, 0);
+        if (body == NULL) return -1;
+    }
     verrs v;
     verrs_init(&v);
     const char *tok = NULL;
-    json_refuse_unknown(body, fields, &v);
-    if (jfield_string(body, "refresh_token", 1, 200, &tok, &v) == 0)
-        verrs_add(&v, "refresh_token", "is required");
-    int rc = http_refuse_invalid(c, &v) ? -1 : 0;
+    if (body != NULL) json_refuse_unknown(body, fields, &v);
+    if ((body == NULL || jfield_string(body, "refresh_token", 1, 200, &tok, &v) == 0) && verrs_count(&v) == 0) {
+        if (cookie != NULL) {
+            tok = cookie;
+            *from_cookie = 1;
+        } else {
+            verrs_add(&v, "refresh_token", "is required");
+        }
+    }
+    int rc = http_refuse_invalid(c, &v) || (*from_cookie && refuse_cookie_origin(c)) ? -1 : 0;
     if (rc == 0) token_hash(tok, hash);
     verrs_free(&v);
     json_decref(body);
     return rc;
 }
 
+/* Answers 401 for a refresh token that is no good; a cookie that held it is cleared. */
+static void refuse_refresh(http_ctx *c, int cookie, const char *detail)
+{
+    if (cookie) set_refresh_cookie(c, NULL);
+    respond_problem(c, 401, detail);
+}
+
 /* Revokes family, commits and answers 401 with detail. */
-static void revoke_chain(http_ctx *c, long long family, const char *detail)
+static void revoke_chain(http_ctx *c, long long family, const char *detail, int cookie)
 {
     db_args fv;
     db_args_of(&fv, db_int(family));
@@ -409,13 +482,14 @@ static void revoke_chain(http_ctx *c, long long family, const char *detail)
     if (r == NULL) return;
     PQclear(r);
     if (api_commit(c) != 0) return;
-    respond_problem(c, 401, detail);
+    refuse_refresh(c, cookie, detail);
 }
 
 void auth_refresh(http_ctx *c)
 {
     char hash[65];
-    if (read_refresh_body(c, hash) != 0) return;
+    int cookie;
+    if (read_refresh_body(c, hash, &cookie) != 0) return;
     if (api_db(c) == NULL) return;
     if (db_begin(api_conn(c)) != 0) {
         respond_problem(c, 503, "The database is unavailable; try again shortly.");
@@ -428,7 +502,7 @@ void auth_refresh(http_ctx *c)
     if (PQntuples(r) != 1) {
         PQclear(r);
         db_rollback(api_conn(c));
-        respond_problem(c, 401, "The refresh token is invalid, expired or revoked.");
+        refuse_refresh(c, cookie, "The refresh token is invalid, expired or revoked.");
         return;
     }
     long long family = atoll(PQgetvalue(r, 0, 1));
@@ -444,11 +518,11 @@ void auth_refresh(http_ctx *c)
     PQclear(r);
     if (dead) {
         db_rollback(api_conn(c));
-        respond_problem(c, 401, "The refresh token is invalid, expired or revoked.");
+        refuse_refresh(c, cookie, "The refresh token is invalid, expired or revoked.");
         return;
     }
     if (too_old) {
-        revoke_chain(c, family, "This sign-in has reached its maximum age; sign in again.");
+        revoke_chain(c, family, "This sign-in has reached its maximum age; sign in again.", cookie);
         return;
     }
     /* The successor is derived from this token, so a retry can be answered with it again. */
@@ -465,19 +539,20 @@ void auth_refresh(http_ctx *c)
         PQclear(r);
         db_rollback(api_conn(c));
         if (!good) {
-            respond_problem(c, 401, "The refresh token is invalid, expired or revoked.");
+            refuse_refresh(c, cookie, "The refresh token is invalid, expired or revoked.");
             return;
         }
         c->who = who;
         c->authed = 1;
-        answer_pair(c, &who, next, at);
+        answer_pair(c, &who, next, at, cookie);
         return;
     }
     if (reused) {
         /* A rotated token came back after the grace period: someone holds a copy. */
         log_msg(LOG_WARN, "refresh token reuse for user %lld: chain revoked (request %s)", who.user_id,
                 c->request_id);
-        revoke_chain(c, family, "The refresh token was already used; every session of this sign-in is revoked.");
+        revoke_chain(c, family, "The refresh token was already used; every session of this sign-in is revoked.",
+                     cookie);
         return;
     }
     db_args uv;
@@ -487,14 +562,14 @@ void auth_refresh(http_ctx *c)
     PQclear(r);
     c->who = who;
     c->authed = 1;
-    issue_pair(c, &who, family, next, id, at);
+    issue_pair(c, &who, family, next, id, at, cookie);
 }
 
 /* POST /me/password: the owner changes the password with the current one. Every other sign-in
  * and every API token of the account is revoked; the answer is a new pair for this client. */
 void auth_change_password(http_ctx *c)
 {
-    static const char *const fields[] = {"current_password", "new_password", NULL};
+    static const char *const fields[] = {"current_password", "new_password", "refresh_cookie", NULL};
     json_t *body = http_json_body(c, 0);
     if (body == NULL) return;
     verrs v;
@@ -506,7 +581,8 @@ void auth_change_password(http_ctx *c)
     if (jfield_string(body, "new_password", 10, 1024, &next, &v) == 0 && json_object_get(body, "new_password") == NULL)
         verrs_add(&v, "new_password", "is required");
     if (cur && next && strcmp(cur, next) == 0) verrs_add(&v, "new_password", "must differ from the current password");
-    if (http_refuse_invalid(c, &v)) goto out;
+    int cookie = read_cookie_choice(c, body, &v);
+    if (http_refuse_invalid(c, &v) || (cookie && refuse_cookie_origin(c))) goto out;
 
     throttle_keys k;
     make_keys(c, c->who.username, &k);
@@ -541,7 +617,7 @@ void auth_change_password(http_ctx *c)
     PQclear(r);
     if (failed) goto out;
     rights_forget(who.user_id);
-    issue_pair(c, &who, 0, NULL, NULL, time(NULL));
+    issue_pair(c, &who, 0, NULL, NULL, time(NULL), cookie);
 out:
     verrs_free(&v);
     json_decref(body);
@@ -550,13 +626,15 @@ out:
 void auth_logout(http_ctx *c)
 {
     char hash[65];
-    if (read_refresh_body(c, hash) != 0) return;
+    int cookie;
+    if (read_refresh_body(c, hash, &cookie) != 0) return;
     if (api_db(c) == NULL) return;
     db_args v;
     db_args_of(&v, db_text(hash), db_int(c->who.user_id));
     PGresult *r = api_run(c, &STMT_LOGOUT, &v, "revoking the refresh token");
     if (r == NULL) return;
     PQclear(r);
+    if (cookie) set_refresh_cookie(c, NULL);
     respond_empty(c, 204);
 }
 

@@ -67,6 +67,7 @@ void api_list_answer(http_ctx *c, PGresult *res, const char *const *csv_columns)
 {
     const char *text = PQgetvalue(res, 0, 0);
     if (csv_columns != NULL && http_wants_csv(c)) {
+        api_csv_name(c, NULL);
         json_t *j = json_loads(text, 0, NULL);
         respond_csv(c, json_object_get(j, "items"), csv_columns);
         json_decref(j);

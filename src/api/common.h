@@ -193,4 +193,9 @@ int api_password_hash(http_ctx *c, const char *password, char out[AUTH_HASH_LEN]
  * text belongs to r. */
 const char *api_cell(const PGresult *r, int row, int col);
 
+/* When the request asks for CSV, names its file (downloads.c): the resource, the code of the unit
+ * of unit_id or under (or of the caller's own unit) when the caller may see it, and period (NULL:
+ * today). Never answers; call it before respond_csv. */
+void api_csv_name(http_ctx *c, const char *period);
+
 #endif

@@ -110,8 +110,10 @@ void export_report_form(http_ctx *c)
     if (r == NULL) return;
     if (PQntuples(r) != 1 || PQgetisnull(r, 0, 0))
         respond_problem(c, 404, "There is no such unit.");
-    else if (http_wants_csv(c))
+    else if (http_wants_csv(c)) {
+        api_csv_name(c, pstr);
         form_csv(c, PQgetvalue(r, 0, 0));
+    }
     else
         respond_json_text(c, 200, PQgetvalue(r, 0, 0), (size_t)PQgetlength(r, 0, 0));
     PQclear(r);

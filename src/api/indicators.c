@@ -217,8 +217,11 @@ void indicators_rollup(http_ctx *c)
     }
     int col = hit ? 2 : 0;
     if (PQntuples(r) != 1) respond_problem(c, 404, "There is no such unit.");
-    else if (http_wants_csv(c)) rollup_csv(c, PQgetvalue(r, 0, col));
-    else respond_json_text(c, 200, PQgetvalue(r, 0, col), (size_t)PQgetlength(r, 0, col));
+    else if (http_wants_csv(c)) {
+        api_csv_name(c, pstr);
+        rollup_csv(c, PQgetvalue(r, 0, col));
+    } else
+        respond_json_text(c, 200, PQgetvalue(r, 0, col), (size_t)PQgetlength(r, 0, col));
     PQclear(r);
 }
 

@@ -17,10 +17,11 @@ DB_STMT(STMT_LIST, "staff_list",
     "   AND ($8::bool IS NULL OR $8 = EXISTS (SELECT 1 FROM completions c JOIN courses k ON k.id = c.course_id"
     "        WHERE c.staff_id = s.id AND k.counts_for_campaign))"
     "   AND ($9::bool IS NULL OR $9 = (s.vneid_confirmed_on IS NOT NULL))"
-    "   AND ($10::text IS NULL OR strpos(f_unaccent(s.full_name), f_unaccent($10)) > 0"
+    "   AND ($10::text IS NULL OR name_match(s.full_name, $10) > 0" /* words and word starts (0020) */
     "        OR strpos(lower(s.code), lower($10)) > 0)"
     "   AND ($11::timestamptz IS NULL OR s.updated_at >= $11)),"
     " p AS (SELECT f.id, row_number() OVER (ORDER BY"
+    "   CASE WHEN $12 = 'match' THEN name_match(f.full_name, $10) END DESC, CASE WHEN $12 = 'match' THEN f.code END,"
     "   CASE WHEN $12 = 'code' THEN f.code END, CASE WHEN $12 = '-code' THEN f.code END DESC,"
     "   CASE WHEN $12 = 'full_name' THEN f_unaccent(f.full_name) END,"
     "   CASE WHEN $12 = '-full_name' THEN f_unaccent(f.full_name) END DESC,"
@@ -114,7 +115,8 @@ void staff_list(http_ctx *c)
     db_args_of(&pv, api_scope(c), db_int_if(has_unit, unit), db_int_if(has_under, under),
                     db_text(jg), db_text(emp), db_text(bool_text(has_active, active)),
                     db_text(has_on ? active_on : NULL), db_text(bool_text(has_hc, has_comp)),
-                    db_text(bool_text(has_vn, vneid)), db_text(q), db_text(lq.since), db_text(lq.sort),
+                    db_text(bool_text(has_vn, vneid)), db_text(q), db_text(lq.since),
+                    db_text(q != NULL && http_query(c, "sort") == NULL ? "match" : lq.sort), /* whole words first */
                     db_int(lq.limit), db_int(lq.offset), db_bool(api_shows_party(c)));
     PGresult *r = api_run(c, &STMT_LIST, &pv, "listing staff");
     if (r == NULL) return;

@@ -200,6 +200,14 @@ int config_load(bdhvs_config *cfg, int need_secret, char *err, size_t errlen)
                          err, errlen) != 0)
         return -1;
 
+    const char *rc = getenv("BDHVS_REFRESH_COOKIE");
+    if (rc != NULL && *rc != '\0') {
+        if (strcmp(rc, "off") == 0) cfg->refresh_cookie = 0;
+        else if (strcmp(rc, "on") == 0) cfg->refresh_cookie = 1;
+        else if (strcmp(rc, "secure") == 0) cfg->refresh_cookie = 2;
+        else return fail(err, errlen, "BDHVS_REFRESH_COOKIE must be off, on or secure, not \"%s\"", rc);
+    }
+
     const char *lvl = getenv("BDHVS_LOG_LEVEL");
     if (lvl != NULL) {
         cfg->log_level = log_level_parse(lvl);

@@ -10,5 +10,9 @@
 int http_query_parse(http_ctx *c);
 /* Frees the parsed query (response.c); safe to call twice. */
 void http_ctx_cleanup(http_ctx *c);
+/* The answer's last touches after the handler, on the worker (response.c): Vary, the entity tag
+ * of a GET answer and 304 for a matching If-None-Match, then gzip when the client asks for it and
+ * the body is worth it. */
+void http_finish_answer(http_ctx *c);
 
 #endif

@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <time.h>
 #include <ulfius.h>
 
 void http_ctx_cleanup(http_ctx *c)
@@ -18,6 +20,28 @@ void http_ctx_cleanup(http_ctx *c)
 const char *http_header(http_ctx *c, const char *name)
 {
     return u_map_get_case(c->req->map_header, name);
+}
+
+const char *http_cookie(http_ctx *c, const char *name, char *buf, size_t len)
+{
+    const char *p = http_header(c, "Cookie");
+    size_t nl = strlen(name);
+    while (p != NULL && *p) {
+        while (*p == ' ' || *p == ';') p++;
+        const char *end = strchr(p, ';');
+        if (end == NULL) end = p + strlen(p);
+        if ((size_t)(end - p) > nl && strncmp(p, name, nl) == 0 && p[nl] == '=') {
+            const char *v = p + nl + 1;
+            size_t vl = (size_t)(end - v);
+            while (vl > 0 && v[vl - 1] == ' ') vl--;
+            if (vl >= len) return NULL;
+            memcpy(buf, v, vl);
+            buf[vl] = '\0';
+            return buf;
+        }
+        p = end;
+    }
+    return NULL;
 }
 
 const char *http_method(http_ctx *c)
@@ -187,9 +211,11 @@ int http_if_match_fails(http_ctx *c, const char *current_text)
 {
     const char *im = http_header(c, "If-Match");
     if (im == NULL) return 0;
-    char etag[24];
+    char etag[24], gz[32];
     http_etag(current_text, strlen(current_text), etag);
-    if (http_if_match_allows(im, etag)) return 0;
+    http_etag_gzip(etag, gz, sizeof gz);
+    /* The tag of either representation, plain or gzip (both are this state of the resource). */
+    if (http_if_match_allows(im, etag) || http_if_match_allows(im, gz)) return 0;
     respond_problem(c, 412, "The resource changed since you read it (If-Match did not match); read it again.");
     return 1;
 }
@@ -252,6 +278,10 @@ int http_content_type_is(http_ctx *c, const char *media)
 
 int http_wants_csv(http_ctx *c)
 {
+    /* ?format= (declared by the routes that answer CSV, its value checked with the query) wins
+     * over the Accept header. */
+    const char *f = http_query_declared(c->route, "format") ? http_query(c, "format") : NULL;
+    if (f != NULL) return strcmp(f, "csv") == 0;
     const char *a = http_header(c, "Accept");
     return a != NULL && strcasestr(a, "text/csv") != NULL;
 }
@@ -330,7 +360,128 @@ void respond_csv(http_ctx *c, json_t *items, const char *const *columns)
         }
         http_buf_add(&b, "\r\n", 2);
     }
-    if (b.failed) respond_problem(c, 500, "Out of memory while writing CSV.");
-    else respond_bytes(c, 200, "text/csv; charset=utf-8", b.p, b.len);
+    if (b.failed) {
+        respond_problem(c, 500, "Out of memory while writing CSV.");
+    } else {
+        if (c->download[0] == '\0') http_download_name(c, NULL, NULL);
+        char disp[600];
+        if (http_content_disposition(disp, sizeof disp, c->download) == 0)
+            http_set_header(c, "Content-Disposition", disp);
+        respond_bytes(c, 200, "text/csv; charset=utf-8", b.p, b.len);
+    }
     free(b.p);
+}
+
+void http_download_name(http_ctx *c, const char *unit_code, const char *when)
+{
+    /* The resource: the route's last literal segment (/api/v1/indicators/rollup: rollup). */
+    const char *path = c->route ? c->route->path : "download", *res = "download";
+    size_t rl = 8;
+    for (const char *p = path; *p;) {
+        while (*p == '/') p++;
+        const char *e = p;
+        while (*e && *e != '/') e++;
+        if (e > p && *p != ':') {
+            res = p;
+            rl = (size_t)(e - p);
+        }
+        p = e;
+    }
+    char today[11];
+    if (when == NULL) {
+        /* Vietnam's date (UTC+7 all year), the day the file is about. */
+        time_t t = time(NULL) + 7 * 3600;
+        struct tm tm;
+        gmtime_r(&t, &tm);
+        strftime(today, sizeof today, "%Y-%m-%d", &tm);
+        when = today;
+    }
+    char code[96] = "";
+    if (unit_code != NULL && *unit_code) {
+        utf8_copy(code + 1, sizeof code - 1, unit_code);
+        code[0] = '-';
+    }
+    snprintf(c->download, sizeof c->download, "%.*s%s-%s.csv", (int)rl, res, code, when);
+}
+
+void http_vary(http_ctx *c, const char *field)
+{
+    const char *have = u_map_get_case(c->resp->map_header, "Vary");
+    if (have == NULL) {
+        u_map_put(c->resp->map_header, "Vary", field);
+        return;
+    }
+    size_t n = strlen(field);
+    for (const char *p = have; (p = strcasestr(p, field)) != NULL; p += n)
+        if ((p == have || p[-1] == ' ' || p[-1] == ',') && (p[n] == '\0' || p[n] == ',' || p[n] == ' ')) return;
+    char both[256];
+    snprintf(both, sizeof both, "%s, %s", have, field);
+    u_map_put(c->resp->map_header, "Vary", both);
+}
+
+void http_etag_gzip(const char *etag, char *buf, size_t len)
+{
+    size_t n = strlen(etag);
+    if (n < 2 || etag[n - 1] != '"') {
+        snprintf(buf, len, "%s", etag);
+        return;
+    }
+    snprintf(buf, len, "%.*s-gzip\"", (int)(n - 1), etag);
+}
+
+/* Media types worth compressing: text, JSON, YAML. */
+static int compressible(const char *ct)
+{
+    return strncasecmp(ct, "text/", 5) == 0 || strcasestr(ct, "json") != NULL || strcasestr(ct, "yaml") != NULL;
+}
+
+#define GZIP_MIN_BYTES 1024 /* below this, gzip's header and the work cost more than they save */
+
+void http_finish_answer(http_ctx *c)
+{
+    struct _u_response *r = c->resp;
+    const char *ct = u_map_get_case(r->map_header, "Content-Type");
+    size_t len = r->binary_body != NULL ? r->binary_body_length : 0;
+    int may_gzip =
+        len > 0 && ct != NULL && compressible(ct) && u_map_get_case(r->map_header, "Content-Encoding") == NULL;
+    if (may_gzip) http_vary(c, "Accept-Encoding");
+    /* Routes that answer CSV too choose by Accept as well as by ?format=. */
+    if (c->route != NULL && http_query_declared(c->route, "format")) http_vary(c, "Accept");
+    int gzip = may_gzip && len >= GZIP_MIN_BYTES && http_accepts_gzip(http_header(c, "Accept-Encoding"));
+    if (c->status == 200 && len > 0 && strcmp(http_method(c), "GET") == 0) {
+        /* Every GET answer has an entity tag: the handler's (single resources), else one made from
+         * the body; the gzip representation's differs (RFC 9110 8.8.3). */
+        char tag[48];
+        const char *have = u_map_get_case(r->map_header, "ETag");
+        if (have != NULL)
+            snprintf(tag, sizeof tag, "%s", have);
+        else
+            http_etag(r->binary_body, len, tag);
+        if (gzip) {
+            char plain[48];
+            snprintf(plain, sizeof plain, "%s", tag);
+            http_etag_gzip(plain, tag, sizeof tag);
+        }
+        u_map_put(r->map_header, "ETag", tag);
+        /* A signed-in caller's answer: a browser may keep it, but asks again each time (with
+         * If-None-Match), and no shared cache keeps it. */
+        if (c->authed && u_map_get_case(r->map_header, "Cache-Control") == NULL)
+            u_map_put(r->map_header, "Cache-Control", "private, no-cache");
+        if (http_if_none_match_matches(http_header(c, "If-None-Match"), tag)) {
+            /* 304: no body and no representation headers; ETag, Cache-Control, Vary stay. */
+            ulfius_set_empty_body_response(r, 304);
+            u_map_remove_from_key_case(r->map_header, "Content-Type");
+            u_map_remove_from_key_case(r->map_header, "Content-Disposition");
+            c->status = 304;
+            return;
+        }
+    }
+    if (!gzip) return;
+    char *z;
+    size_t zl;
+    if (http_gzip(r->binary_body, len, 6, &z, &zl) != 0) return; /* out of memory: send it plain */
+    free(r->binary_body);
+    r->binary_body = z;
+    r->binary_body_length = zl;
+    u_map_put(r->map_header, "Content-Encoding", "gzip");
 }

@@ -690,6 +690,9 @@ static enum MHD_Result send_answer(struct MHD_Connection *conn, req_state *rs, i
             r->binary_body_length = 0;
         }
     } else {
+        /* A 304 too: libmicrohttpd 0.9.75 then writes Content-Length: 0 (it adds the header to
+         * every answer; an answer of unknown size would get a chunked empty body, which a 304
+         * must not have). Caches do not take Content-Length from a 304 (RFC 9111 3.2). */
         m = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
     }
     if (m == NULL) return MHD_NO;
@@ -735,7 +738,10 @@ static int before_body(req_state *rs, const head_scan *h)
         http_set_header(c, "Access-Control-Allow-Origin", origin);
         http_set_header(c, "Vary", "Origin");
         http_set_header(c, "Access-Control-Expose-Headers",
-                        "X-Request-Id, ETag, Location, Retry-After, WWW-Authenticate");
+                        "X-Request-Id, ETag, Location, Retry-After, WWW-Authenticate, Content-Disposition");
+        /* The refresh cookie goes only to origins named in the list, never to "*". */
+        if (cfg->refresh_cookie && cors_origin_listed(cfg->cors_origins, origin))
+            http_set_header(c, "Access-Control-Allow-Credentials", "true");
     }
     if (ep == NULL) {
         respond_problem(c, 404, "There is nothing at this path.");
@@ -746,7 +752,7 @@ static int before_body(req_state *rs, const head_scan *h)
             if (cors) {
                 http_set_header(c, "Access-Control-Allow-Methods", ep->allow);
                 http_set_header(c, "Access-Control-Allow-Headers",
-                                "Authorization, Content-Type, If-Match, Idempotency-Key, X-Request-Id");
+                                "Authorization, Content-Type, If-Match, If-None-Match, Idempotency-Key, X-Request-Id");
                 http_set_header(c, "Access-Control-Max-Age", "600");
             }
             http_set_header(c, "Allow", ep->allow);
@@ -981,6 +987,7 @@ static void run_handler(req_state *rs)
         respond_problem(c, 503, "The request body could not be kept; try again shortly.");
     } else {
         rs->ep->route->handler(c);
+        http_finish_answer(c);
     }
     ctx_release(c); /* the database connection goes back before the answer is sent */
     http_ctx_cleanup(c);

@@ -9,6 +9,7 @@
 #include <strings.h>
 #include <sys/time.h>
 #include <unistd.h>
+#include <zlib.h>
 
 char *T_ADMIN, *T_SYT_MANAGER, *T_SD_MANAGER, *T_SD_REPORTER, *T_SYT_VIEWER, *T_INTEGRATION;
 
@@ -69,7 +70,7 @@ static void record(const char *method, const char *path, const resp *r)
     resp_header(r, "Content-Type", ct, sizeof ct);
     json_t *h = json_object();
     static const char *const names[] = {"X-Request-Id", "ETag", "Location", "WWW-Authenticate", "Retry-After",
-                                        "Allow", NULL};
+                                        "Allow", "Content-Disposition", "Set-Cookie", NULL};
     for (int i = 0; names[i]; i++)
         if (resp_header(r, names[i], buf, sizeof buf)) json_object_set_new(h, names[i], json_string(buf));
     json_t *o = json_pack("{s:s, s:s, s:i, s:s, s:s%, s:o}", "method", method, "path", p, "status",
@@ -88,6 +89,42 @@ static void record(const char *method, const char *path, const resp *r)
         close(fd);
     }
     free(line);
+}
+
+/* Replaces a gzip body by its decoded bytes; 0, or -1 when it is not clean gzip (body kept). */
+static int gunzip_body(resp *r)
+{
+    z_stream z;
+    memset(&z, 0, sizeof z);
+    if (inflateInit2(&z, 15 + 16) != Z_OK) return -1; /* gzip only, not zlib or raw deflate */
+    size_t cap = r->len * 4 + 1024, n = 0;
+    char *out = malloc(cap + 1);
+    z.next_in = (Bytef *)r->body;
+    z.avail_in = (uInt)r->len;
+    int rc = Z_OK;
+    while (out != NULL && rc == Z_OK) {
+        if (n == cap) {
+            char *bigger = realloc(out, cap * 2 + 1);
+            if (bigger == NULL) break;
+            out = bigger;
+            cap *= 2;
+        }
+        z.next_out = (Bytef *)out + n;
+        z.avail_out = (uInt)(cap - n);
+        rc = inflate(&z, Z_NO_FLUSH);
+        n = cap - z.avail_out;
+    }
+    int clean = rc == Z_STREAM_END && z.avail_in == 0;
+    inflateEnd(&z);
+    if (!clean || out == NULL) {
+        free(out);
+        return -1;
+    }
+    out[n] = '\0';
+    free(r->body);
+    r->body = out;
+    r->len = n;
+    return 0;
 }
 
 resp *http_do(const char *method, const char *path, const req_opts *o)
@@ -122,6 +159,11 @@ resp *http_do(const char *method, const char *path, const req_opts *o)
     curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L);
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
     if (o->source_ip) curl_easy_setopt(c, CURLOPT_INTERFACE, o->source_ip);
+    if (o->accept_encoding) {
+        snprintf(line, sizeof line, "Accept-Encoding: %s", o->accept_encoding);
+        hl = curl_slist_append(hl, line);
+        curl_easy_setopt(c, CURLOPT_HTTP_CONTENT_DECODING, 0L);
+    }
     if (o->body) {
         curl_easy_setopt(c, CURLOPT_POSTFIELDS, o->body);
         curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)(o->body_len ? o->body_len : strlen(o->body)));
@@ -132,6 +174,10 @@ resp *http_do(const char *method, const char *path, const req_opts *o)
         r->status = -1;
     } else {
         curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
+        r->wire_len = r->len;
+        char ce[64];
+        if (r->body && resp_header(r, "Content-Encoding", ce, sizeof ce) && strcmp(ce, "gzip") == 0)
+            r->gzipped = gunzip_body(r) == 0;
         char ct[256];
         if (r->body && resp_header(r, "Content-Type", ct, sizeof ct) && strstr(ct, "json"))
             r->json = json_loadb(r->body, r->len, 0, NULL);

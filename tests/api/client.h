@@ -14,6 +14,10 @@ typedef struct resp {
     size_t len;
     json_t *json;       /* parsed body when it is JSON, else NULL */
     char headers[8192]; /* raw response headers */
+    /* With req_opts.accept_encoding: the bytes on the wire (before decoding), and whether the
+     * answer was gzip that decoded cleanly (body then holds the decoded bytes). */
+    size_t wire_len;
+    int gzipped;
 } resp;
 
 typedef struct req_opts {
@@ -23,6 +27,9 @@ typedef struct req_opts {
     size_t body_len;          /* 0: strlen(body) */
     const char *headers[8];   /* extra "Name: value" lines, NULL-terminated */
     const char *source_ip;    /* bind the client to this local address */
+    /* Sent as Accept-Encoding (NULL: none, as curl sends by default). The client decodes a gzip
+     * answer itself (never a deflate or other one), so body is what the server compressed. */
+    const char *accept_encoding;
 } req_opts;
 
 /* Sends a request to BDHVS_TEST_URL + path. Free the answer with resp_free. */
@@ -126,6 +133,7 @@ Suite *h8_hash_gate_suite(void); /* only with BDHVS_TEST_HASH_GATE set (scripts/
 Suite *h8_crash_suite(void);
 Suite *h8_fuzz_suite(void);
 Suite *s8_form_suite(void);
+Suite *s8_front_suite(void);
 Suite *resilience_suite(void);
 
 #endif

@@ -16,6 +16,9 @@
 // - Path or method not in the spec: the answer must be a Problem with status 404 or 405
 //   (checked against components.responses.NotFound / MethodNotAllowed). An OPTIONS on a known
 //   path may instead be a CORS answer: 204 with no body.
+// - A 200 text/csv answer of an operation with an `x-csv-response` extension (the operations
+//   that answer CSV too, with `format=csv` or `Accept: text/csv`) is checked against the
+//   response that extension names, like any documented response.
 // - Known operation: the response for the exact status, else its `4XX`/`5XX` range, else
 //   `default` (for an error status, 400 and up, only), else a violation. The Content-Type
 //   (parameters such as charset ignored) must be one of the documented media types; a
@@ -301,6 +304,12 @@ function checkRecord(rec) {
     const name = rec.status === 404 ? 'NotFound' : 'MethodNotAllowed';
     if (!spec.components?.responses?.[name]) return { problems: [`components.responses.${name} is missing from the spec`] };
     return { problems: checkResponse(rec, ['components', 'responses', name]) };
+  }
+
+  // A CSV answer of an operation that also answers CSV (format=csv, Accept: text/csv) is checked
+  // against the response its x-csv-response names: its 200 documents JSON only.
+  if (rec.status === 200 && mediaType(rec.content_type) === 'text/csv' && op.node['x-csv-response'] !== undefined) {
+    return { problems: checkResponse(rec, [...op.tokens, 'x-csv-response']), op: `${method.toUpperCase()} ${template}` };
   }
 
   const responses = op.node.responses || {};

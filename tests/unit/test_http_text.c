@@ -5,6 +5,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <zlib.h>
 
 /* The CSV of one cell, in a static buffer. */
 static const char *cell(const char *s, int is_text)
@@ -211,6 +212,152 @@ START_TEST(cors_origins_exact_or_star)
 }
 END_TEST
 
+/* "*" never counts for credentials; the server's own origin is its Host with http or https. */
+START_TEST(cors_credentials_need_a_named_origin)
+{
+    ck_assert_int_eq(cors_origin_listed("http://localhost:5173", "http://localhost:5173"), 1);
+    ck_assert_int_eq(cors_origin_listed("*", "http://localhost:5173"), 0);
+    ck_assert_int_eq(cors_origin_listed("*, http://a.example", "http://a.example"), 1);
+    ck_assert_int_eq(cors_origin_listed("*, http://a.example", "http://b.example"), 0);
+    ck_assert_int_eq(cors_origin_listed("", "http://a.example"), 0);
+    ck_assert_int_eq(cors_same_origin("http://127.0.0.1:8080", "127.0.0.1:8080"), 1);
+    ck_assert_int_eq(cors_same_origin("https://api.example.gov.vn", "api.example.gov.vn"), 1);
+    ck_assert_int_eq(cors_same_origin("http://127.0.0.1:8080", "127.0.0.1:8081"), 0);
+    ck_assert_int_eq(cors_same_origin("http://127.0.0.1:8080.evil.example", "127.0.0.1:8080"), 0);
+    ck_assert_int_eq(cors_same_origin("ftp://127.0.0.1:8080", "127.0.0.1:8080"), 0);
+    ck_assert_int_eq(cors_same_origin("null", "null"), 0);
+    ck_assert_int_eq(cors_same_origin("http://a.example", NULL), 0);
+    ck_assert_int_eq(cors_same_origin("http://a.example", ""), 0);
+    ck_assert_int_eq(cors_same_origin(NULL, "a.example"), 0);
+}
+END_TEST
+
+/* Accept-Encoding: gzip or not, q-values honoured (RFC 9110 12.5.3). */
+static const struct {
+    const char *ae;
+    int gzip;
+} ENCODINGS[] = {
+    {"gzip", 1},
+    {"GZip", 1},
+    {"x-gzip", 1},
+    {" gzip , deflate ", 1},
+    {"deflate, gzip;q=0.5", 1},
+    {"gzip;q=1.0", 1},
+    {"gzip;q=1.000", 1},
+    {"gzip; q=0.5", 1},
+    {"gzip;Q=0.5", 1},
+    {"gzip;q=0.001", 1},
+    {"*", 1},
+    {"br;q=1, *;q=0.1", 1},
+    {"gzip;q=0.5, identity;q=0.5", 1}, /* a tie goes to the smaller answer */
+    {"identity;q=0, gzip", 1},
+    {"gzip;level=9", 1}, /* another parameter is ignored */
+    {NULL, 0},
+    {"", 0},
+    {"identity", 0},
+    {"br", 0},
+    {"deflate", 0},
+    {"gzip;q=0", 0},
+    {"gzip;q=0.0", 0},
+    {"gzip;q=0.000", 0},
+    {"gzip;q=0, *", 0}, /* named beats * */
+    {"gzip;q=0.5, identity;q=1", 0},
+    {"gzip;q=0.5, *", 0}, /* * stands for identity at q=1 */
+    {"*;q=0", 0},
+    {"gzip;q=1.5", 0}, /* not a q-value: the element is dropped */
+    {"gzip;q=1.001", 0},
+    {"gzip;q=0.0001", 0},
+    {"gzip;q=", 0},
+    {"gzip;q", 0},
+    {"gzip;q=abc", 0},
+    {"gzipper", 0},
+    {"gzip junk", 0},
+    {",,,", 0},
+};
+
+START_TEST(accept_encoding_gzip_by_q_value)
+{
+    for (size_t i = 0; i < sizeof ENCODINGS / sizeof ENCODINGS[0]; i++)
+        ck_assert_msg(http_accepts_gzip(ENCODINGS[i].ae) == ENCODINGS[i].gzip, "[%s]: want %d",
+                      ENCODINGS[i].ae ? ENCODINGS[i].ae : "(none)", ENCODINGS[i].gzip);
+}
+END_TEST
+
+/* If-None-Match: weak comparison of whole items, or *. */
+START_TEST(if_none_match_weak_comparison)
+{
+    const char *tag = "\"0123456789abcdef\"", *gz = "\"0123456789abcdef-gzip\"";
+    ck_assert_int_eq(http_if_none_match_matches(tag, tag), 1);
+    ck_assert_int_eq(http_if_none_match_matches("W/\"0123456789abcdef\"", tag), 1);
+    ck_assert_int_eq(http_if_none_match_matches(tag, "W/\"0123456789abcdef\""), 1);
+    ck_assert_int_eq(http_if_none_match_matches("*", tag), 1);
+    ck_assert_int_eq(http_if_none_match_matches(" \"x\" ,\t\"0123456789abcdef\" ", tag), 1);
+    ck_assert_int_eq(http_if_none_match_matches("\"a,b\", \"0123456789abcdef\"", tag), 1); /* a comma inside a tag */
+    ck_assert_int_eq(http_if_none_match_matches(gz, gz), 1);
+    ck_assert_int_eq(http_if_none_match_matches(tag, gz), 0);
+    ck_assert_int_eq(http_if_none_match_matches(gz, tag), 0);
+    ck_assert_int_eq(http_if_none_match_matches(NULL, tag), 0);
+    ck_assert_int_eq(http_if_none_match_matches("", tag), 0);
+    ck_assert_int_eq(http_if_none_match_matches("\"0123456789ABCDEF\"", tag), 0); /* case-sensitive */
+    ck_assert_int_eq(http_if_none_match_matches("0123456789abcdef", tag), 0);     /* unquoted */
+    ck_assert_int_eq(http_if_none_match_matches("\"0123456789abcdef\"junk", tag), 0);
+    ck_assert_int_eq(http_if_none_match_matches("*junk", tag), 0);
+    ck_assert_int_eq(http_if_none_match_matches("w/\"0123456789abcdef\"", tag), 0); /* W/ is upper case */
+    ck_assert_int_eq(http_if_none_match_matches("\"0123456789abcdef", tag), 0);
+    ck_assert_int_eq(http_if_none_match_matches("junk, \"0123456789abcdef\"", tag), 1);
+}
+END_TEST
+
+/* Content-Disposition: the ASCII name quoted, and the UTF-8 name in filename* when it differs. */
+START_TEST(content_disposition_ascii_and_utf8)
+{
+    char buf[512];
+    ck_assert_int_eq(http_content_disposition(buf, sizeof buf, "staff-TTYT-SD-2026-11-28.csv"), 0);
+    ck_assert_str_eq(buf, "attachment; filename=\"staff-TTYT-SD-2026-11-28.csv\"");
+    ck_assert_int_eq(http_content_disposition(buf, sizeof buf, "nhân viên-Hoà.csv"), 0);
+    ck_assert_str_eq(buf, "attachment; filename=\"nh_n_vi_n-Ho_.csv\"; "
+                          "filename*=UTF-8''nh%C3%A2n%20vi%C3%AAn-Ho%C3%A0.csv");
+    ck_assert_int_eq(http_content_disposition(buf, sizeof buf, "a\"b\\c/d;e.csv"), 0);
+    ck_assert_str_eq(buf, "attachment; filename=\"a_b_c_d_e.csv\"; filename*=UTF-8''a%22b_c_d%3Be.csv");
+    ck_assert_int_eq(http_content_disposition(buf, sizeof buf, "x~y!.csv"), 0);
+    ck_assert_str_eq(buf, "attachment; filename=\"x_y_.csv\"; filename*=UTF-8''x~y!.csv");
+    ck_assert_int_eq(http_content_disposition(buf, 20, "staff-TTYT-SD-2026-11-28.csv"), -1);
+}
+END_TEST
+
+/* gzip: what zlib's inflate gives back is the input, and the stream is a gzip member. */
+START_TEST(gzip_round_trip)
+{
+    size_t n = 100000;
+    char *in = malloc(n);
+    for (size_t i = 0; i < n; i++) in[i] = "Nguyễn Văn An,TTYT-SD\r\n"[i % 24];
+    char *z = NULL;
+    size_t zl = 0;
+    ck_assert_int_eq(http_gzip(in, n, 6, &z, &zl), 0);
+    ck_assert_uint_lt(zl, n / 20);
+    ck_assert_uint_eq((unsigned char)z[0], 0x1f);
+    ck_assert_uint_eq((unsigned char)z[1], 0x8b);
+    char *back = malloc(n + 1);
+    z_stream s;
+    memset(&s, 0, sizeof s);
+    ck_assert_int_eq(inflateInit2(&s, 15 + 16), Z_OK);
+    s.next_in = (Bytef *)z;
+    s.avail_in = (uInt)zl;
+    s.next_out = (Bytef *)back;
+    s.avail_out = (uInt)(n + 1);
+    ck_assert_int_eq(inflate(&s, Z_FINISH), Z_STREAM_END);
+    ck_assert_uint_eq(s.total_out, n);
+    inflateEnd(&s);
+    ck_assert_mem_eq(back, in, n);
+    free(back);
+    free(z);
+    ck_assert_int_eq(http_gzip("", 0, 6, &z, &zl), 0); /* an empty body is a valid (tiny) member */
+    ck_assert_uint_gt(zl, 0);
+    free(z);
+    free(in);
+}
+END_TEST
+
 Suite *http_text_suite(void)
 {
     Suite *s = suite_create("http_text");
@@ -221,6 +368,11 @@ Suite *http_text_suite(void)
     tcase_add_test(t, if_match_exact_tag_or_star);
     tcase_add_test(t, if_match_lists_and_weak_tags);
     tcase_add_test(t, cors_origins_exact_or_star);
+    tcase_add_test(t, cors_credentials_need_a_named_origin);
+    tcase_add_test(t, accept_encoding_gzip_by_q_value);
+    tcase_add_test(t, if_none_match_weak_comparison);
+    tcase_add_test(t, content_disposition_ascii_and_utf8);
+    tcase_add_test(t, gzip_round_trip);
     suite_add_tcase(s, t);
     return s;
 }
