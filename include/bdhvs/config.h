@@ -43,6 +43,8 @@ typedef struct bdhvs_config {
     int refresh_grace;     /* seconds in which a rotated refresh token gets the same new pair again */
     int hash_concurrency;  /* password hashings at once */
     int hash_queue_ms;     /* how long a hashing waits for a turn before 503 */
+    /* staff transfers (issue 11): how many days ahead a transfer may be dated */
+    int transfer_horizon_days; /* BDHVS_TRANSFER_HORIZON_DAYS */
 } bdhvs_config;
 
 /* Fills cfg from the environment. Returns 0, or -1 with a message in err. For "serve"
