@@ -60,11 +60,6 @@ CREATE TRIGGER staff_assignments_stats_upd AFTER UPDATE ON staff_assignments REF
 CREATE TRIGGER staff_assignments_stats_del AFTER DELETE ON staff_assignments REFERENCING OLD TABLE AS old_rows
     FOR EACH STATEMENT EXECUTE FUNCTION unit_rows_changed();
 
--- Every unit a person belongs or belonged to.
-CREATE FUNCTION staff_history_units(ids bigint[]) RETURNS bigint[] LANGUAGE sql STABLE AS $$
-    SELECT ARRAY(SELECT DISTINCT a.unit_id FROM staff_assignments a WHERE a.staff_id = ANY (ids))
-$$;
-
 -- A change to staff rows (their dates, VNeID, unit) changes the figures of every unit in their
 -- history, and of the unit they had and have.
 CREATE FUNCTION staff_rows_changed() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -72,8 +67,8 @@ BEGIN
     IF TG_OP = 'INSERT' THEN
         PERFORM stats_bump(ARRAY(SELECT unit_id FROM new_rows));
     ELSIF TG_OP = 'UPDATE' THEN
-        PERFORM stats_bump(ARRAY(SELECT unit_id FROM new_rows UNION SELECT unit_id FROM old_rows)
-                           || staff_history_units(ARRAY(SELECT id FROM new_rows)));
+        PERFORM stats_bump(ARRAY(SELECT unit_id FROM new_rows UNION SELECT unit_id FROM old_rows
+                                 UNION SELECT a.unit_id FROM staff_assignments a WHERE a.staff_id IN (SELECT id FROM new_rows)));
     ELSE
         PERFORM stats_bump(ARRAY(SELECT unit_id FROM old_rows));
     END IF;
@@ -93,11 +88,12 @@ CREATE TRIGGER staff_stats_del AFTER DELETE ON staff REFERENCING OLD TABLE AS ol
 CREATE OR REPLACE FUNCTION learning_changed() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF TG_OP = 'INSERT' THEN
-        PERFORM stats_bump(staff_history_units(ARRAY(SELECT staff_id FROM new_rows)));
+        PERFORM stats_bump(ARRAY(SELECT a.unit_id FROM staff_assignments a WHERE a.staff_id IN (SELECT staff_id FROM new_rows)));
     ELSIF TG_OP = 'UPDATE' THEN
-        PERFORM stats_bump(staff_history_units(ARRAY(SELECT staff_id FROM new_rows UNION SELECT staff_id FROM old_rows)));
+        PERFORM stats_bump(ARRAY(SELECT a.unit_id FROM staff_assignments a WHERE a.staff_id IN
+            (SELECT staff_id FROM new_rows UNION SELECT staff_id FROM old_rows)));
     ELSE
-        PERFORM stats_bump(staff_history_units(ARRAY(SELECT staff_id FROM old_rows)));
+        PERFORM stats_bump(ARRAY(SELECT a.unit_id FROM staff_assignments a WHERE a.staff_id IN (SELECT staff_id FROM old_rows)));
     END IF;
     RETURN NULL;
 END $$;
