@@ -15,6 +15,16 @@
 --   person ever belonged to, not only today's.
 -- The staff table's three statistics triggers (0007) now run staff_rows_changed, which gives a new
 -- version to every unit in the changed people's history.
+--
+-- Kept figures and a transfer. A transfer effective on day e changes the two units' figures for
+-- as-of days on or after e only. So it does not give them a new version (which would throw away
+-- their kept figures for every day): it records a dated version (unit_dated_versions: unit, e, v).
+-- A unit's figures for day d are current while both its version and the greatest dated version
+-- from a day on or before d are what they were computed with: staff_stats carries the dated one
+-- (dv), and a kept rollup's fingerprint for day d (subtree_fingerprint(root, d), used by
+-- src/api/indicators.c) includes it. Periods before e keep their kept figures; the others are
+-- computed again. Like unit versions, dated versions come from stats_seq and are read in the same
+-- snapshot as the data, so nothing stale is ever served whatever the interleaving.
 
 CREATE TABLE staff_assignments (
     id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
@@ -52,13 +62,59 @@ CREATE TRIGGER staff_assignments_ins AFTER INSERT ON staff REFERENCING NEW TABLE
 CREATE TRIGGER staff_assignments_upd AFTER UPDATE ON staff REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
     FOR EACH STATEMENT EXECUTE FUNCTION staff_assignments_sync();
 
--- A span changing, arriving or leaving changes its unit's figures (unit_rows_changed, 0007).
+CREATE TABLE unit_dated_versions (
+    unit_id   bigint NOT NULL,
+    from_day  date NOT NULL,
+    v         bigint NOT NULL,
+    PRIMARY KEY (unit_id, from_day)
+);
+ALTER TABLE staff_stats ADD COLUMN dv bigint NOT NULL DEFAULT 0;
+
+-- A change to the units' figures for the days from d on.
+CREATE FUNCTION stats_bump_from(ids bigint[], d date) RETURNS void LANGUAGE sql AS $$
+    INSERT INTO unit_dated_versions (unit_id, from_day, v)
+    SELECT u, d, nextval('stats_seq') FROM (SELECT DISTINCT unnest(ids) AS u) x WHERE u IS NOT NULL
+    ON CONFLICT (unit_id, from_day) DO UPDATE SET v = EXCLUDED.v
+$$;
+
+-- A span changing, arriving or leaving changes its unit's figures: for every day (a correction,
+-- a person added or deleted), or, inside staff_transfer (which sets bdhvs.dated_change to its
+-- effective day for its own statements), from that day on.
+CREATE FUNCTION assignments_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    dated text := nullif(current_setting('bdhvs.dated_change', true), '');
+    ids bigint[];
+BEGIN
+    IF TG_OP = 'INSERT' THEN
+        ids := ARRAY(SELECT unit_id FROM new_rows);
+    ELSIF TG_OP = 'UPDATE' THEN
+        ids := ARRAY(SELECT unit_id FROM new_rows UNION SELECT unit_id FROM old_rows);
+    ELSE
+        ids := ARRAY(SELECT unit_id FROM old_rows);
+    END IF;
+    IF dated IS NULL THEN
+        PERFORM stats_bump(ids);
+    ELSE
+        PERFORM stats_bump_from(ids, dated::date);
+    END IF;
+    RETURN NULL;
+END $$;
 CREATE TRIGGER staff_assignments_stats_ins AFTER INSERT ON staff_assignments REFERENCING NEW TABLE AS new_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION unit_rows_changed();
+    FOR EACH STATEMENT EXECUTE FUNCTION assignments_changed();
 CREATE TRIGGER staff_assignments_stats_upd AFTER UPDATE ON staff_assignments REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION unit_rows_changed();
+    FOR EACH STATEMENT EXECUTE FUNCTION assignments_changed();
 CREATE TRIGGER staff_assignments_stats_del AFTER DELETE ON staff_assignments REFERENCING OLD TABLE AS old_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION unit_rows_changed();
+    FOR EACH STATEMENT EXECUTE FUNCTION assignments_changed();
+
+-- The fingerprint of root's subtree for figures as of day d: 0008's subtree_fingerprint(root) with
+-- each unit's greatest dated version from a day on or before d (the same hash where there is none).
+CREATE FUNCTION subtree_fingerprint(root bigint, d date) RETURNS bigint LANGUAGE sql STABLE AS $$
+    SELECT coalesce(bit_xor(hashtextextended(u.id::text || ':' || coalesce(uv.v, 0)::text
+               || coalesce('/' || (SELECT max(dv.v) FROM unit_dated_versions dv WHERE dv.unit_id = u.id AND dv.from_day <= d), ''),
+               0)), 0)
+      FROM units u LEFT JOIN unit_versions uv ON uv.unit_id = u.id
+     WHERE u.path <@ (SELECT r.path FROM units r WHERE r.id = root)
+$$;
 
 -- A change to staff rows (their dates, VNeID, unit) changes the figures of every unit in their
 -- history, and of the unit they had and have.
@@ -66,6 +122,8 @@ CREATE FUNCTION staff_rows_changed() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF TG_OP = 'INSERT' THEN
         PERFORM stats_bump(ARRAY(SELECT unit_id FROM new_rows));
+    ELSIF TG_OP = 'UPDATE' AND nullif(current_setting('bdhvs.dated_change', true), '') IS NOT NULL THEN
+        NULL; -- staff_transfer moving staff.unit_id: its spans have recorded the dated change
     ELSIF TG_OP = 'UPDATE' THEN
         PERFORM stats_bump(ARRAY(SELECT unit_id FROM new_rows UNION SELECT unit_id FROM old_rows
                                  UNION SELECT a.unit_id FROM staff_assignments a WHERE a.staff_id IN (SELECT id FROM new_rows)));
@@ -126,12 +184,15 @@ BEGIN
           LEFT JOIN unit_versions uv ON uv.unit_id = u.id
           LEFT JOIN staff_stats ss ON ss.unit_id = u.id AND ss.as_of = d
          WHERE u.path <@ (SELECT r.path FROM units r WHERE r.id = root)
-           AND (ss.unit_id IS NULL OR ss.uv <> coalesce(uv.v, 0) OR ss.epoch <> ep));
+           AND (ss.unit_id IS NULL OR ss.uv <> coalesce(uv.v, 0) OR ss.epoch <> ep
+                OR ss.dv <> coalesce((SELECT max(dv.v) FROM unit_dated_versions dv WHERE dv.unit_id = u.id AND dv.from_day <= d), 0)));
     IF cardinality(todo) = 0 THEN
         RETURN;
     END IF;
-    INSERT INTO staff_stats (unit_id, as_of, uv, epoch, n, c1, cc, cv, c2, c5)
-    WITH t AS (SELECT u.id, coalesce(uv.v, 0) AS uv FROM units u LEFT JOIN unit_versions uv ON uv.unit_id = u.id
+    INSERT INTO staff_stats (unit_id, as_of, uv, epoch, dv, n, c1, cc, cv, c2, c5)
+    WITH t AS (SELECT u.id, coalesce(uv.v, 0) AS uv,
+                      coalesce((SELECT max(dv.v) FROM unit_dated_versions dv WHERE dv.unit_id = u.id AND dv.from_day <= d), 0) AS dv
+                 FROM units u LEFT JOIN unit_versions uv ON uv.unit_id = u.id
                 WHERE u.id = ANY (todo)),
     flags AS (
         SELECT sa.unit_id, p.awareness AND p.platform AS f1, p.course AS fc, p.vneid AS fv, p.smart_devices AS f5
@@ -143,10 +204,10 @@ BEGIN
                    count(*) FILTER (WHERE fv) AS cv, count(*) FILTER (WHERE fc AND fv) AS c2,
                    count(*) FILTER (WHERE f5) AS c5
               FROM flags f GROUP BY f.unit_id)
-    SELECT t.id, d, t.uv, ep, coalesce(a.n, 0), coalesce(a.c1, 0), coalesce(a.cc, 0), coalesce(a.cv, 0),
+    SELECT t.id, d, t.uv, ep, t.dv, coalesce(a.n, 0), coalesce(a.c1, 0), coalesce(a.cc, 0), coalesce(a.cv, 0),
            coalesce(a.c2, 0), coalesce(a.c5, 0)
       FROM t LEFT JOIN agg a ON a.unit_id = t.id
-    ON CONFLICT (unit_id, as_of) DO UPDATE SET uv = EXCLUDED.uv, epoch = EXCLUDED.epoch, n = EXCLUDED.n,
+    ON CONFLICT (unit_id, as_of) DO UPDATE SET uv = EXCLUDED.uv, epoch = EXCLUDED.epoch, dv = EXCLUDED.dv, n = EXCLUDED.n,
         c1 = EXCLUDED.c1, cc = EXCLUDED.cc, cv = EXCLUDED.cv, c2 = EXCLUDED.c2, c5 = EXCLUDED.c5;
 END $$;
 
@@ -182,18 +243,21 @@ LANGUAGE sql STABLE AS $$
 $$;
 
 -- Does the transfer: ends the open span on p_on, opens the next, moves staff.unit_id (access
--- follows at once). The caller has locked the staff row and checked everything.
+-- follows at once); the two units' figures change from p_on on (a dated version, see above). The
+-- caller has locked the staff row and checked everything.
 CREATE FUNCTION staff_transfer(p_staff bigint, p_unit bigint, p_on date, p_note text) RETURNS json
 LANGUAGE plpgsql AS $$
 DECLARE
     prev staff_assignments;
     made staff_assignments;
 BEGIN
+    PERFORM set_config('bdhvs.dated_change', p_on::text, true);
     UPDATE staff_assignments SET during = daterange(lower(during), p_on)
      WHERE staff_id = p_staff AND upper_inf(during) RETURNING * INTO prev;
     INSERT INTO staff_assignments (staff_id, unit_id, during, kind, note)
     VALUES (p_staff, p_unit, daterange(p_on, NULL), 'transfer', p_note) RETURNING * INTO made;
     UPDATE staff SET unit_id = p_unit, updated_at = now() WHERE id = p_staff;
+    PERFORM set_config('bdhvs.dated_change', '', true);
     RETURN json_build_object('id', made.id, 'staff_id', p_staff, 'from_unit_id', prev.unit_id,
         'from_unit_code', (SELECT u.code FROM units u WHERE u.id = prev.unit_id),
         'unit_id', p_unit, 'unit_code', (SELECT u.code FROM units u WHERE u.id = p_unit),

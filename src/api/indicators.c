@@ -23,7 +23,7 @@ DB_STMT(STMT_TARGET_PUT, "indicators_target_put",
 
 /* A kept rollup, if the subtree and the epoch are still as they were when it was made. */
 DB_STMT(STMT_KEPT, "indicators_kept",
-    "WITH k AS (SELECT subtree_fingerprint($1) AS fp, (SELECT v FROM stats_epoch) AS ep)"
+    "WITH k AS (SELECT subtree_fingerprint($1, $3::date) AS fp, (SELECT v FROM stats_epoch) AS ep)"
     " SELECT k.fp, k.ep, r.result FROM k LEFT JOIN rollup_results r ON r.root = $1 AND r.period = $2"
     "   AND r.as_of = $3::date AND r.depth = $4 AND r.fp = k.fp AND r.epoch = k.ep", 4);
 

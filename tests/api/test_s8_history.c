@@ -72,6 +72,14 @@ static void assert_ct(long long h, long long a, long long b, const char *period,
     resp_free(r);
 }
 
+/* When the kept depth-1 rollup of root for period was made (microseconds; 0: none kept). */
+static long long kept_stamp(long long root, const char *period)
+{
+    return db_count2("SELECT coalesce((SELECT (extract(epoch FROM made_at) * 1000000)::bigint FROM rollup_results"
+                     " WHERE root = $1::bigint AND period = $2 AND depth = 1), 0)",
+                     idstr(root), period);
+}
+
 static long long g_h, g_a, g_b, g_p1, g_p2, g_p3;
 static char g_hc[40], g_ac[48], g_bc[48], g_p1c[48], g_p2c[48], g_p3c[48];
 
@@ -114,6 +122,8 @@ START_TEST(a_transfer_keeps_the_past_and_moves_the_future)
     assert_ct(g_h, g_a, g_b, "2026-03", 1, 1, 2, 0, 1);
     assert_ct(g_h, g_a, g_b, "2026-07", 1, 1, 2, 0, 1);
     assert_ct(g_h, g_a, g_b, "2026Q1", 1, 1, 2, 0, 1);
+    long long m03 = kept_stamp(g_h, "2026-03"), mq1 = kept_stamp(g_h, "2026Q1"), m07 = kept_stamp(g_h, "2026-07");
+    ck_assert(m03 > 0 && mq1 > 0 && m07 > 0);
     resp *r = send_obj("POST", fmt("/api/v1/staff/%lld/transfers", g_p1), T_ADMIN,
                        json_pack("{s:I, s:s, s:s}", "unit_id", (json_int_t)g_b, "effective_on", "2026-06-01", "note",
                                  "Điều động theo Quyết định 12/QĐ-TTYT"));
@@ -128,6 +138,11 @@ START_TEST(a_transfer_keeps_the_past_and_moves_the_future)
     assert_ct(g_h, g_a, g_b, "2026-05", 1, 1, 2, 0, 1);
     assert_ct(g_h, g_a, g_b, "2026-06", 1, 0, 1, 1, 2);
     assert_ct(g_h, g_a, g_b, "2026-07", 1, 0, 1, 1, 2);
+    /* Exactly what the transfer changed was computed again: the kept rollups of periods before
+     * 1 June were served as kept (made_at unchanged), July's was made again. */
+    ck_assert_int_eq(kept_stamp(g_h, "2026-03"), m03);
+    ck_assert_int_eq(kept_stamp(g_h, "2026Q1"), mq1);
+    ck_assert(kept_stamp(g_h, "2026-07") != m07);
     /* Late data about P1 dated before the transfer changes A's past (P1 was in A then): the kept
      * March rollup is not served stale. */
     expect(send_obj("POST", "/api/v1/attestations", T_ADMIN,
@@ -136,6 +151,7 @@ START_TEST(a_transfer_keeps_the_past_and_moves_the_future)
            201);
     assert_ct(g_h, g_a, g_b, "2026-03", 4, 1, 2, 0, 1);
     assert_ct(g_h, g_a, g_b, "2026-07", 4, 0, 1, 1, 2);
+    ck_assert(kept_stamp(g_h, "2026-03") != m03);
     /* Access follows today's unit: the staff record says B. */
     r = http_get(fmt("/api/v1/staff/%lld", g_p1), T_ADMIN);
     ASSERT_STATUS(r, 200);
