@@ -173,7 +173,7 @@ int transfers_on_close(http_ctx *c, long long unit, const char *closed_on, long 
     int n = PQntuples(st), answered = 0;
     verrs v;
     verrs_init(&v);
-    if (n == 0) goto out;
+    if (n == 0 && transfer_to == 0) goto out;
     if (transfer_to == 0) {
         for (int i = 0; i < n && i < 100; i++)
             verrs_add(&v, "staff", "%s (%s) still works after %s", PQgetvalue(st, i, 1), PQgetvalue(st, i, 2),
@@ -194,6 +194,7 @@ int transfers_on_close(http_ctx *c, long long unit, const char *closed_on, long 
         goto out;
     }
     if (target == unit) verrs_add(&v, "transfer_to", "must be another unit than the one closing");
+    if (n == 0 && verrs_count(&v) == 0) goto out; /* nobody to place: transfer_to is not used */
     for (int i = 0; target > 0 && target != unit && i < n; i++) {
         char who[120];
         snprintf(who, sizeof who, "%s: ", PQgetvalue(st, i, 1));

@@ -425,6 +425,17 @@ START_TEST(a_unit_not_open_has_no_rollup_and_closing_places_its_staff)
     ASSERT_STATUS(r, 200);
     ck_assert_int_eq(jint(r, "total"), 1);
     resp_free(r);
+    /* A unit with nobody to place: transfer_to is still checked, then not used. */
+    char ec[48];
+    snprintf(ec, sizeof ec, "%s-E", g_hc);
+    long long eu = make_unit(ec, "commune_station", g_hc, "2025-01-01");
+    r = http_do("DELETE", fmt("/api/v1/units/%lld?closed_on=2026-09-30&transfer_to=999999999", eu),
+                &(req_opts){.token = T_ADMIN});
+    assert_one_error(r, "transfer_to", "no such unit");
+    resp_free(r);
+    expect(http_do("DELETE", fmt("/api/v1/units/%lld?closed_on=2026-09-30&transfer_to=%lld", eu, g_a),
+                   &(req_opts){.token = T_ADMIN}),
+           204);
     r = http_get(fmt("/api/v1/staff?missing=CT2&under=%lld&as_of=2026-10-05", g_a), T_ADMIN);
     ASSERT_STATUS(r, 200);
     int found = 0;
