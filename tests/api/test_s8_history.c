@@ -448,6 +448,55 @@ START_TEST(a_unit_not_open_has_no_rollup_and_closing_places_its_staff)
 }
 END_TEST
 
+/* The value DHIS2 gets for a unit's data element, or "" when left out. */
+static const char *dhis2_value(const resp *r, const char *unit_code, const char *element)
+{
+    size_t i;
+    json_t *v;
+    json_array_foreach(json_object_get(r->json, "dataValues"), i, v) {
+        if (strcmp(json_string_value(json_object_get(v, "orgUnit")), unit_code) == 0 &&
+            strcmp(json_string_value(json_object_get(v, "dataElement")), element) == 0)
+            return json_string_value(json_object_get(v, "value"));
+    }
+    return "";
+}
+
+/* The horizon is exact (today + BDHVS_TRANSFER_HORIZON_DAYS, 31 in the tests, is the last day
+ * allowed), and the DHIS2 export (each unit's own figures) follows the assignment history too. */
+START_TEST(the_horizon_is_exact_and_dhis2_follows_transfers)
+{
+    scenario();
+    char q[48], rr[48], ok_day[64], late_day[64];
+    snprintf(q, sizeof q, "%s-Q", g_hc);
+    snprintf(rr, sizeof rr, "%s-R", g_hc);
+    long long sq = make_staff(q, g_ac, "2025-01-01", NULL);
+    long long sr = make_staff(rr, g_ac, "2025-01-01", NULL);
+    long long d31 = db_count("SELECT to_char(vn_today() + 31, 'YYYYMMDD')::bigint", NULL);
+    long long d32 = db_count("SELECT to_char(vn_today() + 32, 'YYYYMMDD')::bigint", NULL);
+    snprintf(ok_day, sizeof ok_day, "%04lld-%02lld-%02lld", d31 / 10000, d31 / 100 % 100, d31 % 100);
+    snprintf(late_day, sizeof late_day, "%04lld-%02lld-%02lld", d32 / 10000, d32 / 100 % 100, d32 % 100);
+    assert_refused(sq, json_pack("{s:I, s:s}", "unit_id", (json_int_t)g_b, "effective_on", late_day), "effective_on",
+                   "more than 31 days ahead");
+    expect(send_obj("POST", fmt("/api/v1/staff/%lld/transfers", sq), T_ADMIN,
+                    json_pack("{s:I, s:s}", "unit_id", (json_int_t)g_b, "effective_on", ok_day)),
+           201);
+    expect(send_obj("POST", fmt("/api/v1/staff/%lld/transfers", sr), T_ADMIN,
+                    json_pack("{s:I, s:s}", "unit_id", (json_int_t)g_b, "effective_on", "2026-06-01")),
+           201);
+    /* March: A has P1, P2, Q, R; B has P3. July: R is in B. Q moves only after the horizon's day. */
+    resp *r = http_get(fmt("/api/v1/exports/dhis2?unit_id=%lld&period=2026-03", g_h), T_ADMIN);
+    ASSERT_STATUS(r, 200);
+    ck_assert_str_eq(dhis2_value(r, g_ac, "BDHVS_STAFF_ACTIVE"), "4");
+    ck_assert_str_eq(dhis2_value(r, g_bc, "BDHVS_STAFF_ACTIVE"), "1");
+    resp_free(r);
+    r = http_get(fmt("/api/v1/exports/dhis2?unit_id=%lld&period=2026-07", g_h), T_ADMIN);
+    ASSERT_STATUS(r, 200);
+    ck_assert_str_eq(dhis2_value(r, g_ac, "BDHVS_STAFF_ACTIVE"), "3");
+    ck_assert_str_eq(dhis2_value(r, g_bc, "BDHVS_STAFF_ACTIVE"), "2");
+    resp_free(r);
+}
+END_TEST
+
 Suite *s8_history_suite(void)
 {
     Suite *s = suite_create("s8_history");
@@ -459,6 +508,7 @@ Suite *s8_history_suite(void)
     tcase_add_test(t, a_transfer_across_subtrees_needs_a_manager_above_both);
     tcase_add_test(t, missing_lists_the_staff_who_do_not_count_yet);
     tcase_add_test(t, a_unit_not_open_has_no_rollup_and_closing_places_its_staff);
+    tcase_add_test(t, the_horizon_is_exact_and_dhis2_follows_transfers);
     suite_add_tcase(s, t);
     return s;
 }
