@@ -71,4 +71,4 @@ SELECT p.unit_id, p.month, s.code, 'general', (p.count * (0.1 + (abs(hashtext(s.
   FROM patients_served p, support_services s;
 COMMIT;
 -- Vacuumed now, so that autovacuum does not run during the measurements.
-VACUUM ANALYZE units, unit_versions, staff, completions, attestations, facility_service_history, support_counts, support_monthly, patients_served;
+VACUUM ANALYZE units, unit_versions, staff, staff_assignments, completions, attestations, facility_service_history, support_counts, support_monthly, patients_served;

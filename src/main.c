@@ -50,6 +50,7 @@ static const char ENVIRONMENT[] =
     "  BDHVS_QUEUE_MS                wait for a worker before 503, ms [15000]\n"
     "  BDHVS_MAX_BODY                request body limit, bytes [10485760]\n"
     "  BDHVS_IMPORT_MAX_ROWS         rows per CSV import [200000]\n"
+    "  BDHVS_TRANSFER_HORIZON_DAYS   days ahead a staff transfer may be dated [31]\n"
     "  BDHVS_CONN_TIMEOUT            idle connection timeout, s [30]\n"
     "  BDHVS_CONN_LIMIT              open connections [1000]\n"
     "  BDHVS_PER_IP_LIMIT            open connections per client address [200]\n"

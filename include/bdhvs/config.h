@@ -46,6 +46,8 @@ typedef struct bdhvs_config {
     /* issue 13: BDHVS_REFRESH_COOKIE, the refresh token in an HttpOnly, SameSite=Strict cookie
      * for browser apps: 0 off, 1 on, 2 on with the Secure attribute (behind TLS). */
     int refresh_cookie;
+    /* staff transfers (issue 11): how many days ahead a transfer may be dated */
+    int transfer_horizon_days; /* BDHVS_TRANSFER_HORIZON_DAYS */
 } bdhvs_config;
 
 /* Fills cfg from the environment. Returns 0, or -1 with a message in err. For "serve"

@@ -92,4 +92,14 @@ void ops_openapi(http_ctx *c);
 void ops_docs(http_ctx *c);
 void ops_console(http_ctx *c);
 
+/* Staff assignment history (transfers.c). */
+void staff_transfers_create(http_ctx *c);
+void staff_history(http_ctx *c);
+/* GET /api/v1/staff with ?missing=: the active staff who do not count yet (staff_list calls it). */
+void staff_missing_list(http_ctx *c);
+/* Called by units_close in its open transaction, the unit locked: the staff still working after
+ * closed_on are transferred to transfer_to on the closing day (0: none given, then 409 listing
+ * them). Returns 1 when it answered (rolled back), 0 when the closing may go on. */
+int transfers_on_close(http_ctx *c, long long unit, const char *closed_on, long long transfer_to);
+
 #endif

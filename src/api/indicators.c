@@ -23,7 +23,7 @@ DB_STMT(STMT_TARGET_PUT, "indicators_target_put",
 
 /* A kept rollup, if the subtree and the epoch are still as they were when it was made. */
 DB_STMT(STMT_KEPT, "indicators_kept",
-    "WITH k AS (SELECT subtree_fingerprint($1) AS fp, (SELECT v FROM stats_epoch) AS ep)"
+    "WITH k AS (SELECT subtree_fingerprint($1, $3::date) AS fp, (SELECT v FROM stats_epoch) AS ep)"
     " SELECT k.fp, k.ep, r.result FROM k LEFT JOIN rollup_results r ON r.root = $1 AND r.period = $2"
     "   AND r.as_of = $3::date AND r.depth = $4 AND r.fp = k.fp AND r.epoch = k.ep", 4);
 
@@ -31,6 +31,11 @@ DB_STMT(STMT_KEEP, "indicators_keep",
     "INSERT INTO rollup_results (root, period, as_of, depth, fp, epoch, result) VALUES ($1, $2, $3, $4, $5, $6, $7)"
     " ON CONFLICT (root, period, as_of, depth) DO UPDATE SET fp = EXCLUDED.fp, epoch = EXCLUDED.epoch,"
     " result = EXCLUDED.result, made_at = now()", 7);
+
+/* Is the unit open at some time in [first, as_of]? (issue 10 §5) */
+DB_STMT(STMT_OPEN_IN, "indicators_open_in",
+    "SELECT (opened_on IS NULL OR opened_on <= $3::date) AND (closed_on IS NULL OR closed_on >= $2::date)"
+    " FROM units WHERE id = $1", 3);
 
 DB_STMT(STMT_EXISTS, "indicators_exists", "SELECT 1 FROM indicators WHERE code = $1", 1);
 
@@ -185,6 +190,16 @@ void indicators_rollup(http_ctx *c)
     }
     if (api_refuse_unit_not_found(c, id)) return;
     const char *as_of = strcmp(last, today) < 0 ? last : today; /* a running period counts up to today */
+    db_args ov;
+    db_args_of(&ov, db_int(id), db_text(first), db_text(as_of));
+    PGresult *open = api_run(c, &STMT_OPEN_IN, &ov, "checking the unit's dates");
+    if (open == NULL) return;
+    int was_open = PQntuples(open) == 1 && strcmp(PQgetvalue(open, 0, 0), "t") == 0;
+    PQclear(open);
+    if (!was_open) {
+        respond_problem(c, 404, "This unit was not open during the period (see its opened_on and closed_on).");
+        return;
+    }
     db_args kv;
     db_args_of(&kv, db_int(id), db_text(pstr), db_text(as_of), db_int(depth));
     PGresult *kept = api_run(c, &STMT_KEPT, &kv, "looking for a kept rollup");

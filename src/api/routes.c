@@ -12,11 +12,11 @@ static const char *const Q_USERS[] = {"role", "unit_id", "under", "active", "q",
                                       "sort", "limit", "offset", "bom", "format", NULL};
 static const char *const Q_UNITS[] = {"parent_id", "under", "type", "active", "q", "updated_since",
                                       "sort", "limit", "offset", "bom", "format", NULL};
-static const char *const Q_UNIT_CLOSE[] = {"closed_on", NULL};
+static const char *const Q_UNIT_CLOSE[] = {"closed_on", "transfer_to", NULL};
 static const char *const Q_UNIT_TREE[] = {"depth", "include_closed", NULL};
 static const char *const Q_STAFF[] = {"unit_id", "under", "job_group", "employment", "active", "active_on",
                                       "has_completion", "vneid_confirmed", "q", "updated_since", "sort",
-                                      "limit", "offset", "bom", "format", NULL};
+                                      "limit", "offset", "bom", "format", "missing", "as_of", NULL};
 static const char *const Q_IMPORT[] = {"dry_run", NULL};
 static const char *const Q_IMPORT_REPLACE[] = {"dry_run", "mode", NULL};
 static const char *const Q_COURSES[] = {"q", "counts_for_campaign", "updated_since", "sort", "limit", "offset",
@@ -86,6 +86,8 @@ const http_route api_routes[] = {
     {"GET", "/api/v1/staff/:id", staff_get, ROLE_VIEWER},
     {"PATCH", "/api/v1/staff/:id", staff_update, ROLE_REPORTER},
     {"DELETE", "/api/v1/staff/:id", staff_delete, ROLE_MANAGER},
+    {"POST", "/api/v1/staff/:id/transfers", staff_transfers_create, ROLE_REPORTER},
+    {"GET", "/api/v1/staff/:id/history", staff_history, ROLE_VIEWER},
 
     {"GET", "/api/v1/courses", courses_list, ROLE_VIEWER, Q_COURSES},
     {"POST", "/api/v1/courses", courses_create, ROLE_ADMIN},

@@ -93,6 +93,10 @@ static const char *bool_text(int given, int value)
 void staff_list(http_ctx *c)
 {
     static const char *const sorts[] = {"code", "full_name", "joined_on", "updated_at", "id", NULL};
+    if (http_query(c, "missing") != NULL || http_query(c, "as_of") != NULL) { /* issue 11 §6, in transfers.c */
+        staff_missing_list(c);
+        return;
+    }
     verrs v;
     verrs_init(&v);
     api_list_query lq;

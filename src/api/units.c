@@ -257,6 +257,8 @@ void units_close(http_ctx *c)
     char closed_on[11] = "";
     PGresult *cur = NULL, *r = NULL;
     int has_date = http_query_date(c, "closed_on", closed_on, &v) == 1;
+    long long transfer_to = 0; /* issue 10 §5: where the unit's staff go (transfers.c) */
+    http_query_id(c, "transfer_to", &transfer_to, &v);
     if (verrs_count(&v)) {
         api_bad_query(c, &v);
         goto out;
@@ -298,6 +300,7 @@ void units_close(http_ctx *c)
         respond_problem_errors(c, 422, "The closing date is invalid; see errors.", v.list);
         goto out;
     }
+    if (transfers_on_close(c, id, closed_on, transfer_to)) goto out;
     r = api_run(c, &STMT_CLOSE, &cv, "closing the unit");
     if (r == NULL) goto out;
     if (api_audit_id(c, "close", "unit", id, PQgetvalue(cur, 0, 0), PQgetvalue(r, 0, 0)) != 0 ||
