@@ -1,4 +1,5 @@
 #include "common.h"
+#include "bdhvs/problems.h"
 
 db_val api_scope(const http_ctx *c)
 {
@@ -107,6 +108,19 @@ long long api_resolve_unit(http_ctx *c, long long id, const char *code, const ch
     else found = atoll(PQgetvalue(r, 0, 0));
     PQclear(r);
     return found;
+}
+
+int api_add_problems(http_ctx *c, db_stmt *st, const db_args *args, verrs *v)
+{
+    PGresult *r = api_run(c, st, args, "checking the rules");
+    if (r == NULL) return -1;
+    for (int i = 0; i < PQntuples(r); i++) {
+        json_t *params = PQgetisnull(r, i, 2) ? NULL : json_loads(PQgetvalue(r, i, 2), 0, NULL);
+        verrs_problem(v, PQgetvalue(r, i, 0), PQgetvalue(r, i, 1), params);
+        json_decref(params);
+    }
+    PQclear(r);
+    return 0;
 }
 
 int api_begin(http_ctx *c)

@@ -1,5 +1,6 @@
 #include "bdhvs/jsonx.h"
 #include "bdhvs/period.h"
+#include "bdhvs/problems.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -180,4 +181,38 @@ int jfield_nullable_date(json_t *obj, const char *key, char out[11], verrs *v)
     json_t *j = json_object_get(obj, key);
     if (j != NULL && json_is_null(j)) return 2;
     return jfield_date(obj, key, out, v);
+}
+
+const code_rule CODE_UNIT = {1, 32, 1, 0, "._-", "code_opaque"};
+const code_rule CODE_STAFF = {1, 40, 1, 0, "._-", "code_opaque"};
+const code_rule CODE_REF = {2, 40, 0, 1, "_", "code_ref"};
+
+int code_chars_ok(const code_rule *r, const char *s)
+{
+    for (const char *p = s; *p; p++) {
+        char ch = *p;
+        int ok = (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || (r->upper && ch >= 'A' && ch <= 'Z') ||
+                 strchr(r->punct, ch) != NULL;
+        if (!ok) return 0;
+    }
+    return 1;
+}
+
+int code_ok(const code_rule *r, const char *s)
+{
+    size_t n = strlen(s);
+    if (n < r->min || n > r->max) return 0;
+    if (r->letter_first && !(s[0] >= 'a' && s[0] <= 'z')) return 0;
+    return code_chars_ok(r, s);
+}
+
+int jfield_code(json_t *obj, const char *key, const code_rule *r, const char **out, verrs *v)
+{
+    int got = jfield_string(obj, key, r->min, r->max, out, v);
+    if (got != 1 || code_ok(r, *out)) return got;
+    json_t *params = json_pack("{s:I, s:I}", "min", (json_int_t)r->min, "max", (json_int_t)r->max);
+    verrs_problem(v, key, r->problem, params);
+    json_decref(params);
+    *out = NULL;
+    return -1;
 }

@@ -14,4 +14,5 @@ Suite *http_text_suite(void);
 Suite *jfield_suite(void);
 Suite *import_cells_suite(void);
 Suite *user_cache_suite(void);
+Suite *problems_suite(void);
 #endif
