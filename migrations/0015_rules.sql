@@ -27,8 +27,8 @@ RETURNS TABLE (rowno integer, field text, problem text, params json) LANGUAGE sq
      WHERE r.employment IS NOT NULL
        AND NOT EXISTS (SELECT 1 FROM employment_types e WHERE e.code = r.employment AND e.active)
     UNION ALL
-    SELECT r.rowno, 'left_on', 'left_before_joined', '{}'::json FROM r LEFT JOIN staff st ON st.id = r.staff
-     WHERE r.left_given AND r.left_on < coalesce(r.joined_on, st.joined_on)
+    SELECT r.rowno, 'left_on', 'left_before_joined', '{}'::json FROM r
+     WHERE r.left_given AND r.left_on < coalesce(r.joined_on, (SELECT st.joined_on FROM staff st WHERE st.id = r.staff))
     UNION ALL
     SELECT r.rowno, 'joined_on', 'joined_after_left', json_build_object('left_on', st.left_on)
       FROM r JOIN staff st ON st.id = r.staff

@@ -61,9 +61,9 @@ void attestations_create(http_ctx *c)
     char on[11] = "", today[11];
     json_refuse_unknown(w.body, fields, &w.v);
     int hs = (jfield_id(w.body, "staff_id", &sid, &w.v) == 1) | (jfield_string(w.body, "staff_code", 1, 40, &scode, &w.v) == 1);
-    if (!hs && !json_object_get(w.body, "staff_id") && !json_object_get(w.body, "staff_code")) verrs_add(&w.v, "staff_id", "is required (or staff_code)");
-    if (jfield_string(w.body, "skill", 1, 40, &skill, &w.v) == 0) verrs_add(&w.v, "skill", "is required");
-    if (jfield_date(w.body, "attested_on", on, &w.v) == 0) verrs_add(&w.v, "attested_on", "is required");
+    if (!hs && !json_object_get(w.body, "staff_id") && !json_object_get(w.body, "staff_code")) api_problem_required_or(&w.v, "staff_id", "staff_code");
+    if (jfield_string(w.body, "skill", 1, 40, &skill, &w.v) == 0) verrs_problem(&w.v, "skill", "required", NULL);
+    if (jfield_date(w.body, "attested_on", on, &w.v) == 0) verrs_problem(&w.v, "attested_on", "required", NULL);
     api_today(today);
     if (on[0] && strcmp(on, today) > 0) verrs_problem(&w.v, "attested_on", "future", NULL);
     if (http_refuse_invalid(c, &w.v) || api_begin(c) != 0) goto out;

@@ -123,6 +123,13 @@ int api_add_problems(http_ctx *c, db_stmt *st, const db_args *args, verrs *v)
     return 0;
 }
 
+void api_problem_required_or(verrs *v, const char *field, const char *other)
+{
+    json_t *params = json_pack("{s:s}", "other", other);
+    verrs_problem(v, field, "required_or", params);
+    json_decref(params);
+}
+
 int api_begin(http_ctx *c)
 {
     if (api_db(c) == NULL) return -1;

@@ -84,6 +84,8 @@ long long api_resolve_staff(http_ctx *c, long long id, const char *code, const c
  * problem it answers to v, rendered by the message catalogue. Returns 0, or -1 after answering
  * the database error. */
 int api_add_problems(http_ctx *c, db_stmt *st, const db_args *args, verrs *v);
+/* Adds "is required (or <other>)" on field: a body that names a thing by field or other gave neither. */
+void api_problem_required_or(verrs *v, const char *field, const char *other);
 /* Checks out a connection and begins a transaction; -1 after answering 503. */
 int api_begin(http_ctx *c);
 /* Answers 400 with the query's errors when v holds any; frees v either way. Returns 1 when it

@@ -82,9 +82,9 @@ void completions_create(http_ctx *c)
     json_refuse_unknown(w.body, fields, &w.v);
     int hs = (jfield_id(w.body, "staff_id", &sid, &w.v) == 1) | (jfield_string(w.body, "staff_code", 1, 40, &scode, &w.v) == 1);
     int hc = (jfield_id(w.body, "course_id", &cid, &w.v) == 1) | (jfield_string(w.body, "course_code", 1, 100, &ccode, &w.v) == 1);
-    if (!hs && !json_object_get(w.body, "staff_id") && !json_object_get(w.body, "staff_code")) verrs_add(&w.v, "staff_id", "is required (or staff_code)");
-    if (!hc && !json_object_get(w.body, "course_id") && !json_object_get(w.body, "course_code")) verrs_add(&w.v, "course_id", "is required (or course_code)");
-    if (jfield_date(w.body, "completed_on", done, &w.v) == 0) verrs_add(&w.v, "completed_on", "is required");
+    if (!hs && !json_object_get(w.body, "staff_id") && !json_object_get(w.body, "staff_code")) api_problem_required_or(&w.v, "staff_id", "staff_code");
+    if (!hc && !json_object_get(w.body, "course_id") && !json_object_get(w.body, "course_code")) api_problem_required_or(&w.v, "course_id", "course_code");
+    if (jfield_date(w.body, "completed_on", done, &w.v) == 0) verrs_problem(&w.v, "completed_on", "required", NULL);
     json_t *cj = json_object_get(w.body, "certificate_no");
     if (cj == NULL || !json_is_null(cj)) jfield_string(w.body, "certificate_no", 1, 100, &cert, &w.v);
     api_today(today);
@@ -99,7 +99,7 @@ void completions_create(http_ctx *c)
     long long course = PQntuples(w.r) == 1 ? atoll(PQgetvalue(w.r, 0, 0)) : 0;
     PQclear(w.r);
     w.r = NULL;
-    if (course == 0) verrs_add(&w.v, ccode ? "course_code" : "course_id", "no such course");
+    if (course == 0) verrs_problem(&w.v, ccode ? "course_code" : "course_id", "course_missing", NULL);
     db_args rv;
     db_args_of(&rv, db_id(staff > 0 ? staff : 0), db_text(done));
     if (api_add_problems(c, &STMT_PROBLEMS, &rv, &w.v) != 0) goto out;

@@ -173,7 +173,7 @@ static void read_staff_body(json_t *body, staff_input *in, int may_set_party, ve
     jfield_string(body, "employment", 1, 40, &in->employment, v);
     in->party_given = jfield_bool(body, "party_member", &in->party, v) == 1;
     if (in->party_given && !may_set_party) {
-        verrs_add(v, "party_member", "may be set only by admins and managers");
+        verrs_problem(v, "party_member", "party_admin_only", NULL);
         in->party_given = 0;
     }
     in->joined_given = jfield_date(body, "joined_on", in->joined_on, v) == 1;
@@ -186,9 +186,9 @@ static void read_staff_body(json_t *body, staff_input *in, int may_set_party, ve
     else in->source_given = jfield_string(body, "vneid_source", 1, 100, &in->vneid_source, v) == 1;
     char today[11];
     api_today(today);
-    if (in->joined_given && strcmp(in->joined_on, today) > 0) verrs_add(v, "joined_on", "must not be in the future");
+    if (in->joined_given && strcmp(in->joined_on, today) > 0) verrs_problem(v, "joined_on", "future", NULL);
     if (in->vneid_given && !in->vneid_null && strcmp(in->vneid_on, today) > 0)
-        verrs_add(v, "vneid_confirmed_on", "must not be in the future");
+        verrs_problem(v, "vneid_confirmed_on", "future", NULL);
 }
 
 /* Answers a failed staff write with the field it concerns. */
@@ -221,9 +221,9 @@ void staff_create(http_ctx *c)
     read_staff_body(w.body, &in, api_shows_party(c), &w.v);
     static const char *const required[] = {"code", "full_name", "job_group", "employment", "joined_on", NULL};
     for (int i = 0; required[i]; i++)
-        if (!json_object_get(w.body, required[i])) verrs_add(&w.v, required[i], "is required");
+        if (!json_object_get(w.body, required[i])) verrs_problem(&w.v, required[i], "required", NULL);
     if (!in.unit_given && !json_object_get(w.body, "unit_id") && !json_object_get(w.body, "unit_code"))
-        verrs_add(&w.v, "unit_id", "is required (or unit_code)");
+        api_problem_required_or(&w.v, "unit_id", "unit_code");
     if (http_refuse_invalid(c, &w.v) || api_begin(c) != 0) goto out;
     long long unit = api_resolve_unit(c, in.unit_id, in.unit_code, in.unit_code ? "unit_code" : "unit_id", 1, &w.v);
     if (unit == -2 || check_rules(c, 0, &in, &w.v) != 0 || http_refuse_invalid(c, &w.v)) goto out;

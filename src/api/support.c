@@ -125,9 +125,9 @@ static void read_month(json_t *body, char out[11], verrs *v)
     period p;
     out[0] = '\0';
     if (j == NULL) {
-        verrs_add(v, "month", "is required");
+        verrs_problem(v, "month", "required", NULL);
     } else if (!json_is_string(j) || period_parse(json_string_value(j), &p) != 0 || p.type != PERIOD_MONTH) {
-        verrs_add(v, "month", "must be a month written YYYY-MM (or YYYYMM)");
+        verrs_problem(v, "month", "month_format", NULL);
     } else {
         char today[11];
         api_today(today);
@@ -151,16 +151,16 @@ static void monthly_upsert(http_ctx *c, monthly *m)
     json_refuse_unknown(body, m->has_groups ? counts_fields : served_fields, &v);
     int hu = (jfield_id(body, "unit_id", &uid, &v) == 1) | (jfield_string(body, "unit_code", 1, 32, &ucode, &v) == 1);
     if (!hu && !json_object_get(body, "unit_id") && !json_object_get(body, "unit_code"))
-        verrs_add(&v, "unit_id", "is required (or unit_code)");
+        api_problem_required_or(&v, "unit_id", "unit_code");
     read_month(body, month, &v);
     if (m->has_groups) {
-        if (jfield_string(body, "service", 1, 40, &service, &v) == 0) verrs_add(&v, "service", "is required");
-        if (jfield_string(body, "target_group", 1, 40, &group, &v) == 0) verrs_add(&v, "target_group", "is required");
+        if (jfield_string(body, "service", 1, 40, &service, &v) == 0) verrs_problem(&v, "service", "required", NULL);
+        if (jfield_string(body, "target_group", 1, 40, &group, &v) == 0) verrs_problem(&v, "target_group", "required", NULL);
     }
     json_t *cj = json_object_get(body, "count");
-    if (cj == NULL) verrs_add(&v, "count", "is required");
+    if (cj == NULL) verrs_problem(&v, "count", "required", NULL);
     else if (!json_is_integer(cj) || json_integer_value(cj) < 0 || json_integer_value(cj) > 2147483647)
-        verrs_add(&v, "count", "must be a whole number from 0 to 2147483647");
+        verrs_problem(&v, "count", "count_range", NULL);
     if (http_refuse_invalid(c, &v) || api_begin(c) != 0) goto out;
     long long unit = api_resolve_unit(c, uid, ucode, ucode ? "unit_code" : "unit_id", 0, &v);
     if (unit == -2) goto out;

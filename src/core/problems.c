@@ -13,6 +13,10 @@ typedef struct problem_msg {
 static const problem_msg CATALOGUE[] = {
     /* one cell or field */
     {"required", {"is required"}},
+    {"required_or", {"is required (or {other})"}},
+    {"party_admin_only", {"may be set only by admins and managers"}},
+    {"month_format", {"must be a month written YYYY-MM (or YYYYMM)"}},
+    {"count_range", {"must be a whole number from 0 to 2147483647"}},
     {"too_long", {"is longer than {max} characters"}},
     {"code_opaque", {"may hold only letters A-Z, digits, '.', '_' and '-' ({min} to {max})"}},
     {"code_ref", {"must be {min} to {max} of a-z, 0-9 and _, starting with a letter"}},
@@ -36,6 +40,7 @@ static const problem_msg CATALOGUE[] = {
     {"unit_closed", {"unit {unit} is closed"}},
     {"staff_unknown", {"staff member {staff} is unknown or not in your units"}},
     {"course_unknown", {"course {course} is unknown"}},
+    {"course_missing", {"no such course"}},
     {"code_in_use", {"is already in use"}},
     /* reference codes (migration 0015) */
     {"job_group_inactive", {"\"{value}\" is not an active job group code (see /api/v1/job-groups)"}},
