@@ -78,21 +78,9 @@ void attestations_create(http_ctx *c)
     }
     db_args iv;
     db_args_of(&iv, db_int(staff), db_text(skill), db_text(on));
-    w.r = db_run(api_conn(c), &STMT_INSERT, &iv);
-    if (!db_ok(w.r)) {
-        if (db_error_class(api_conn(c), w.r) == DB_ERR_UNIQUE) {
-            respond_problem(c, 409, "This staff member already has an attestation of this skill.");
-        } else if (strcmp(db_sqlstate(w.r), "23503") == 0) {
-            json_t *e = json_pack("[{s:s, s:s}]", "field", "skill", "message", "is not a skill code (see /api/v1/skills)");
-            respond_problem_errors(c, 422, "Some fields are invalid; see errors.", e);
-            json_decref(e);
-        } else {
-            api_db_error(c, w.r, "creating an attestation");
-        }
-        db_rollback(api_conn(c));
-        goto out;
-    }
-    api_created(c, w.r, "attestation", "/api/v1/attestations", 1);
+    w.r = api_run_unique(c, &STMT_INSERT, &iv, "creating an attestation",
+                         "This staff member already has an attestation of this skill.");
+    if (w.r != NULL) api_created(c, w.r, "attestation", "/api/v1/attestations", 1);
 out:
     api_change_close(&w);
 }

@@ -71,6 +71,8 @@ typedef struct staff_input {
     int joined_given, left_given, left_null, vneid_given, vneid_null, source_given, source_null;
 } staff_input;
 
+#define STAFF_TAKEN "Another staff member already has this code."
+
 /* The rules of migration 0015 (staff_problems), which a bulk load checks too. */
 DB_STMT(STMT_PROBLEMS, "staff_problems",
     "SELECT field, problem, params FROM staff_problems(ARRAY[ROW(0, $1::bigint, $2::text, $3::text, $4::date,"
@@ -191,28 +193,6 @@ static void read_staff_body(json_t *body, staff_input *in, int may_set_party, ve
         verrs_problem(v, "vneid_confirmed_on", "future", NULL);
 }
 
-/* Answers a failed staff write with the field it concerns. */
-static void staff_write_error(http_ctx *c, PGresult *r)
-{
-    const char *st = db_sqlstate(r), *con = db_constraint(r);
-    const char *field = NULL, *msg = NULL;
-    if (strcmp(st, "23505") == 0) {
-        respond_problem(c, 409, "Another staff member already has this code.");
-    } else {
-        if (strstr(con, "job_group")) field = "job_group", msg = "is not a job group code (see /api/v1/job-groups)";
-        else if (strstr(con, "employment")) field = "employment", msg = "is not an employment type code (see /api/v1/employment-types)";
-        else if (strstr(con, "check") || strcmp(st, "23514") == 0) field = "left_on", msg = "is before joined_on";
-        if (field) { /* the rules were checked first: only a write racing another gets here */
-            json_t *e = json_pack("[{s:s, s:s}]", "field", field, "message", msg);
-            respond_problem_errors(c, 422, "Some fields are invalid; see errors.", e);
-            json_decref(e);
-        } else {
-            api_db_error(c, r, "writing a staff member");
-        }
-    }
-    db_rollback(api_conn(c));
-}
-
 void staff_create(http_ctx *c)
 {
     api_change w;
@@ -234,12 +214,10 @@ void staff_create(http_ctx *c)
                     db_text(in.left_given && !in.left_null ? in.left_on : NULL),
                     db_text(in.vneid_given && !in.vneid_null ? in.vneid_on : NULL),
                     db_text(in.vneid_source), db_bool(api_shows_party(c)));
-    w.r = db_run(api_conn(c), &STMT_INSERT, &iv);
-    if (!db_ok(w.r)) {
-        staff_write_error(c, w.r);
-        goto out;
-    }
-    api_created(c, w.r, "staff", "/api/v1/staff", 2);
+    /* The rules were checked above (staff_problems); the table's own constraints are their
+     * backstop only (a 422 without a field, api_db_error). */
+    w.r = api_run_unique(c, &STMT_INSERT, &iv, "creating a staff member", STAFF_TAKEN);
+    if (w.r != NULL) api_created(c, w.r, "staff", "/api/v1/staff", 2);
 out:
     api_change_close(&w);
 }
@@ -279,9 +257,8 @@ void staff_update(http_ctx *c)
                     db_text(in.vneid_given && !in.vneid_null ? in.vneid_on : NULL),
                     db_bool(in.source_given), db_text(in.vneid_source),
                     db_bool(api_shows_party(c)));
-    w.r = db_run(api_conn(c), &STMT_UPDATE, &uv);
-    if (!db_ok(w.r)) staff_write_error(c, w.r);
-    else api_updated(c, w.cur, w.r, "staff", w.id, 1);
+    w.r = api_run_unique(c, &STMT_UPDATE, &uv, "updating a staff member", STAFF_TAKEN);
+    if (w.r != NULL) api_updated(c, w.cur, w.r, "staff", w.id, 1);
 out:
     api_change_close(&w);
 }
