@@ -20,6 +20,10 @@ void problem_render(problem_lang lang, const char *code, const json_t *params, c
 /* Adds to v the problem code with params (borrowed, may be NULL) on field, in English. */
 void verrs_problem(verrs *v, const char *field, const char *code, const json_t *params);
 
+/* verrs_problem with two whole-number values (params {a: na, b: nb}). */
+void verrs_problem_n2(verrs *v, const char *field, const char *code, const char *a, long long na, const char *b,
+                      long long nb);
+
 /* Does the catalogue know code? (for the test that every code SQL answers has a message) */
 int problem_known(const char *code);
 

@@ -48,7 +48,7 @@ void json_refuse_unknown(json_t *obj, const char *const *allowed, verrs *v)
         int ok = 0;
         for (const char *const *a = allowed; *a; a++)
             if (strcmp(*a, key) == 0) ok = 1;
-        if (!ok) verrs_add(v, key, "is not a field of this resource");
+        if (!ok) verrs_problem(v, key, "not_a_field", NULL);
     }
 }
 
@@ -119,20 +119,20 @@ int jfield_string(json_t *obj, const char *key, size_t minlen, size_t maxlen, co
     json_t *j = json_object_get(obj, key);
     if (j == NULL) return 0;
     if (!json_is_string(j)) {
-        verrs_add(v, key, "must be a string");
+        verrs_problem(v, key, "not_a_string", NULL);
         return -1;
     }
     const char *s = json_string_value(j);
     if (strlen(s) != json_string_length(j)) {
-        verrs_add(v, key, "must not contain NUL characters");
+        verrs_problem(v, key, "nul_chars", NULL);
         return -1;
     }
     size_t n = utf8_length(s);
     if (n < minlen || n > maxlen) {
         if (minlen > 0 && n == 0)
-            verrs_add(v, key, "must not be empty");
+            verrs_problem(v, key, "empty", NULL);
         else
-            verrs_add(v, key, "must be %zu to %zu characters long", minlen, maxlen);
+            verrs_problem_n2(v, key, "length", "min", (long long)minlen, "max", (long long)maxlen);
         return -1;
     }
     *out = s;
@@ -144,7 +144,7 @@ int jfield_id(json_t *obj, const char *key, long long *out, verrs *v)
     json_t *j = json_object_get(obj, key);
     if (j == NULL) return 0;
     if (!json_is_integer(j) || json_integer_value(j) < 1) {
-        verrs_add(v, key, "must be a positive whole number");
+        verrs_problem(v, key, "not_an_id", NULL);
         return -1;
     }
     *out = json_integer_value(j);
@@ -156,7 +156,7 @@ int jfield_bool(json_t *obj, const char *key, int *out, verrs *v)
     json_t *j = json_object_get(obj, key);
     if (j == NULL) return 0;
     if (!json_is_boolean(j)) {
-        verrs_add(v, key, "must be true or false");
+        verrs_problem(v, key, "not_true_false", NULL);
         return -1;
     }
     *out = json_is_true(j);
@@ -169,7 +169,7 @@ int jfield_date(json_t *obj, const char *key, char out[11], verrs *v)
     if (j == NULL) return 0;
     date_ymd d;
     if (!json_is_string(j) || date_parse(json_string_value(j), &d) != 0) {
-        verrs_add(v, key, "must be a date written YYYY-MM-DD");
+        verrs_problem(v, key, "date_format", NULL);
         return -1;
     }
     date_format(&d, out, 11);
@@ -210,9 +210,7 @@ int jfield_code(json_t *obj, const char *key, const code_rule *r, const char **o
 {
     int got = jfield_string(obj, key, r->min, r->max, out, v);
     if (got != 1 || code_ok(r, *out)) return got;
-    json_t *params = json_pack("{s:I, s:I}", "min", (json_int_t)r->min, "max", (json_int_t)r->max);
-    verrs_problem(v, key, r->problem, params);
-    json_decref(params);
+    verrs_problem_n2(v, key, r->problem, "min", (long long)r->min, "max", (long long)r->max);
     *out = NULL;
     return -1;
 }

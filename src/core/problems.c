@@ -13,6 +13,13 @@ typedef struct problem_msg {
 static const problem_msg CATALOGUE[] = {
     /* one cell or field */
     {"required", {"is required"}},
+    {"not_a_field", {"is not a field of this resource"}},
+    {"not_a_string", {"must be a string"}},
+    {"empty", {"must not be empty"}},
+    {"length", {"must be {min} to {max} characters long"}},
+    {"not_an_id", {"must be a positive whole number"}},
+    {"not_true_false", {"must be true or false"}},
+    {"date_format", {"must be a date written YYYY-MM-DD"}},
     {"required_or", {"is required (or {other})"}},
     {"party_admin_only", {"may be set only by admins and managers"}},
     {"month_format", {"must be a month written YYYY-MM (or YYYYMM)"}},
@@ -125,4 +132,13 @@ void verrs_problem(verrs *v, const char *field, const char *code, const json_t *
     char msg[VERRS_MESSAGE_MAX + 1];
     problem_render(PROBLEM_EN, code, params, msg, sizeof msg);
     verrs_add(v, field, "%s", msg);
+}
+
+void verrs_problem_n2(verrs *v, const char *field, const char *code, const char *a, long long na, const char *b,
+                      long long nb)
+{
+    json_t *params = json_pack("{s:I, s:I}", a, (json_int_t)na, b, (json_int_t)nb);
+    if (params == NULL) v->lost++; /* fail closed: the request is refused all the same */
+    verrs_problem(v, field, code, params);
+    json_decref(params);
 }
