@@ -103,8 +103,8 @@ long long api_resolve_unit(http_ctx *c, long long id, const char *code, const ch
     PGresult *r = api_run(c, &STMT_FIND_UNIT, &pv, "finding a unit");
     if (r == NULL) return -2;
     long long found = -1;
-    if (PQntuples(r) != 1) verrs_add(v, field, id > 0 && code ? "unit id and code do not name the same unit" : "no such unit");
-    else if (require_open && strcmp(PQgetvalue(r, 0, 1), "t") != 0) verrs_add(v, field, "that unit is closed");
+    if (PQntuples(r) != 1) verrs_problem(v, field, id > 0 && code ? "unit_id_code_differ" : "unit_missing", NULL);
+    else if (require_open && strcmp(PQgetvalue(r, 0, 1), "t") != 0) verrs_problem(v, field, "unit_closed_here", NULL);
     else found = atoll(PQgetvalue(r, 0, 0));
     PQclear(r);
     return found;
@@ -213,7 +213,7 @@ long long api_resolve_staff(http_ctx *c, long long id, const char *code, const c
     if (r == NULL) return -2;
     long long found = -1;
     if (PQntuples(r) != 1) {
-        verrs_add(v, field, "no such staff member");
+        verrs_problem(v, field, "staff_missing", NULL);
     } else {
         found = atoll(PQgetvalue(r, 0, 0));
         if (joined_on) snprintf(joined_on, 11, "%s", PQgetvalue(r, 0, 1));

@@ -48,6 +48,10 @@ static const problem_msg CATALOGUE[] = {
     {"staff_unknown", {"staff member {staff} is unknown or not in your units"}},
     {"course_unknown", {"course {course} is unknown"}},
     {"course_missing", {"no such course"}},
+    {"unit_missing", {"no such unit"}},
+    {"unit_id_code_differ", {"unit id and code do not name the same unit"}},
+    {"unit_closed_here", {"that unit is closed"}},
+    {"staff_missing", {"no such staff member"}},
     {"code_in_use", {"is already in use"}},
     /* reference codes (migration 0015) */
     {"job_group_inactive", {"\"{value}\" is not an active job group code (see /api/v1/job-groups)"}},
