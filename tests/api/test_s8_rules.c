@@ -4,7 +4,9 @@
  * the differences that stay (a single create answers 409 for a taken code, a load updates) are
  * checked too. */
 #include "client.h"
+#include "bdhvs/problems.h"
 
+#include <libpq-fe.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -188,6 +190,42 @@ START_TEST(a_taken_code_is_409_for_a_single_create_and_an_update_for_a_load)
 }
 END_TEST
 
+/* Every problem the rule functions of migration 0015 can answer, each branch made to fire once
+ * (inactive codes that exist nowhere, dates out of order against a stored staff member), has a
+ * message in the catalogue: a rule cannot answer a code the API would show as itself. */
+START_TEST(every_problem_the_rule_functions_answer_has_a_catalogue_message)
+{
+    char code[48];
+    snprintf(code, sizeof code, "RULE-%s", uniq());
+    long long id = created_id(
+        send_obj("POST", "/api/v1/staff", T_SD_MANAGER, staff_obj(code, "TYT-ANLAC", "nurse", "2024-01-01", "2024-06-30")));
+    const char *sid = idstr(id);
+    const char *sql =
+        "SELECT field || ':' || problem, params::text FROM ("
+        " SELECT * FROM staff_problems(ARRAY[ROW(2, NULL, 'no_such_jg', 'no_such_emp', '2024-05-01', true, '2024-04-30'),"
+        "   ROW(3, $1::bigint, NULL, NULL, '2024-07-01', false, NULL)]::staff_rule_row[])"
+        " UNION ALL SELECT * FROM completion_problems(ARRAY[ROW(2, $1::bigint, '2023-12-31')]::completion_rule_row[])"
+        " UNION ALL SELECT * FROM attestation_problems(ARRAY[ROW(2, 'no_such_skill')]::attestation_rule_row[])"
+        " UNION ALL SELECT * FROM support_count_problems(ARRAY[ROW(2, 'no_such_service', 'no_such_group')]::support_count_rule_row[])"
+        ") p ORDER BY 1";
+    const char *params[1] = {sid};
+    PGresult *r = PQexecParams(test_db(), sql, 1, NULL, params, NULL, NULL, 0);
+    ck_assert_msg(PQresultStatus(r) == PGRES_TUPLES_OK, "%s", PQerrorMessage(test_db()));
+    static const char *const want[] = {
+        "completed_on:completed_before_joined", "employment:employment_inactive", "job_group:job_group_inactive",
+        "joined_on:joined_after_left",         "left_on:left_before_joined",     "service:support_service_inactive",
+        "skill:skill_inactive",                "target_group:target_group_inactive"};
+    ck_assert_int_eq(PQntuples(r), (int)(sizeof want / sizeof want[0]));
+    for (int i = 0; i < PQntuples(r); i++) {
+        const char *got = PQgetvalue(r, i, 0);
+        ck_assert_str_eq(got, want[i]);
+        ck_assert_msg(problem_known(strchr(got, ':') + 1), "%s has no message", got);
+        ck_assert_msg(PQgetvalue(r, i, 1)[0] == '{', "%s: params %s", got, PQgetvalue(r, i, 1));
+    }
+    PQclear(r);
+}
+END_TEST
+
 Suite *s8_rules_suite(void)
 {
     Suite *s = suite_create("s8_rules");
@@ -198,6 +236,7 @@ Suite *s8_rules_suite(void)
     tcase_add_test(t, a_completion_before_joining_and_an_inactive_skill_read_the_same_both_ways);
     tcase_add_test(t, one_code_validator_keeps_the_rules_openapi_pins_for_each_kind_of_code);
     tcase_add_test(t, a_taken_code_is_409_for_a_single_create_and_an_update_for_a_load);
+    tcase_add_test(t, every_problem_the_rule_functions_answer_has_a_catalogue_message);
     suite_add_tcase(s, t);
     return s;
 }
