@@ -90,10 +90,6 @@ static int check_rules(http_ctx *c, long long id, const staff_input *in, verrs *
     return api_add_problems(c, &STMT_PROBLEMS, &pv, v);
 }
 
-static const char *const STAFF_COLUMNS_NO_PARTY[] = {"id", "code", "full_name", "unit_id", "unit_code", "job_group",
-                                                     "employment", "joined_on", "left_on", "vneid_confirmed_on",
-                                                     "vneid_source", "created_at", "updated_at", NULL};
-
 static const char *bool_text(int given, int value)
 {
     return given ? (value ? "true" : "false") : NULL;
@@ -139,7 +135,13 @@ void staff_list(http_ctx *c)
     json_decref(all);
     int recorded = api_audit_read(c, "staff", NULL, meta);
     json_decref(meta);
-    if (recorded == 0) api_list_answer(c, r, api_shows_party(c) ? STAFF_COLUMNS : STAFF_COLUMNS_NO_PARTY);
+    /* The CSV columns: party_member only for those who may see it. */
+    const char *cols[sizeof STAFF_COLUMNS / sizeof STAFF_COLUMNS[0]];
+    size_t n = 0;
+    for (size_t i = 0; STAFF_COLUMNS[i]; i++)
+        if (api_shows_party(c) || strcmp(STAFF_COLUMNS[i], "party_member") != 0) cols[n++] = STAFF_COLUMNS[i];
+    cols[n] = NULL;
+    if (recorded == 0) api_list_answer(c, r, cols);
     PQclear(r);
 }
 
