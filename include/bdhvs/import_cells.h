@@ -4,6 +4,8 @@
 #ifndef BDHVS_IMPORT_CELLS_H
 #define BDHVS_IMPORT_CELLS_H
 
+#include "bdhvs/jsonx.h"
+
 #include <stddef.h>
 
 enum col_kind { K_TEXT, K_CODE, K_DATE, K_BOOL, K_MONTH, K_COUNT };
@@ -14,13 +16,15 @@ typedef struct import_col {
     enum col_kind kind;
     size_t maxlen;  /* characters (UTF-8 code points); not checked for K_BOOL, K_MONTH, K_COUNT */
     int not_future; /* dates and months */
+    const code_rule *code; /* K_CODE: the characters it may hold (its length is maxlen's) */
 } import_col;
 
 /* Checks one cell v of column col (v NULL: absent or empty). today is YYYY-MM-DD, for not_future
  * columns. Returns 0 and sets *staged to what is staged: v itself, "true" or "false" for a
  * boolean, a month's first day (written into month) for a month, NULL when absent. Returns 1
- * when the cell is refused: *staged is NULL and msg holds the error's message (cut to msglen). */
+ * when the cell is refused: *staged is NULL, *problem the catalogue's code (bdhvs/problems.h)
+ * and *params its values (a new JSON object the caller frees with json_decref, or NULL). */
 int import_cell_check(const import_col *col, const char *v, const char *today, char month[11], const char **staged,
-                      char *msg, size_t msglen);
+                      const char **problem, json_t **params);
 
 #endif

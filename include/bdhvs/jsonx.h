@@ -39,6 +39,27 @@ int jfield_date(json_t *obj, const char *key, char out[11], verrs *v);
 /* Like jfield_string but also accepts JSON null (returns 2). */
 int jfield_nullable_date(json_t *obj, const char *key, char out[11], verrs *v);
 
+/* The rules of a code (the one code validator; openapi.yaml pins each): its length in bytes,
+ * which characters it may hold, and the catalogue's problem (bdhvs/problems.h) for one that
+ * breaks them, rendered with {min} and {max}. */
+typedef struct code_rule {
+    size_t min, max;
+    int upper;           /* A-Z allowed besides a-z and 0-9 */
+    int letter_first;    /* must start with a-z */
+    const char *punct;   /* the other characters allowed */
+    const char *problem; /* "code_opaque", "code_ref" */
+} code_rule;
+extern const code_rule CODE_UNIT;  /* ^[A-Za-z0-9._-]{1,32}$ */
+extern const code_rule CODE_STAFF; /* ^[A-Za-z0-9._-]{1,40}$ */
+extern const code_rule CODE_REF;   /* ^[a-z][a-z0-9_]{1,39}$: job groups, skills, ... */
+/* Does s keep rule r? */
+int code_ok(const code_rule *r, const char *s);
+/* The characters of s alone (not its length): does each belong to r? */
+int code_chars_ok(const code_rule *r, const char *s);
+/* jfield_string of a code: present and kept (1), absent (0), or refused (-1, the rule's problem
+ * added to v). */
+int jfield_code(json_t *obj, const char *key, const code_rule *r, const char **out, verrs *v);
+
 /* Code points of valid UTF-8: the bytes that are not continuation bytes (the text is not checked;
  * jansson refuses invalid UTF-8 in a body, and utf8_valid checks). */
 size_t utf8_length(const char *s);

@@ -1,4 +1,5 @@
 #include "common.h"
+#include "bdhvs/problems.h"
 
 db_val api_scope(const http_ctx *c)
 {
@@ -103,11 +104,31 @@ long long api_resolve_unit(http_ctx *c, long long id, const char *code, const ch
     PGresult *r = api_run(c, &STMT_FIND_UNIT, &pv, "finding a unit");
     if (r == NULL) return -2;
     long long found = -1;
-    if (PQntuples(r) != 1) verrs_add(v, field, id > 0 && code ? "unit id and code do not name the same unit" : "no such unit");
-    else if (require_open && strcmp(PQgetvalue(r, 0, 1), "t") != 0) verrs_add(v, field, "that unit is closed");
+    if (PQntuples(r) != 1) verrs_problem(v, field, id > 0 && code ? "unit_id_code_differ" : "unit_missing", NULL);
+    else if (require_open && strcmp(PQgetvalue(r, 0, 1), "t") != 0) verrs_problem(v, field, "unit_closed_here", NULL);
     else found = atoll(PQgetvalue(r, 0, 0));
     PQclear(r);
     return found;
+}
+
+int api_add_problems(http_ctx *c, db_stmt *st, const db_args *args, verrs *v)
+{
+    PGresult *r = api_run(c, st, args, "checking the rules");
+    if (r == NULL) return -1;
+    for (int i = 0; i < PQntuples(r); i++) {
+        json_t *params = PQgetisnull(r, i, 2) ? NULL : json_loads(PQgetvalue(r, i, 2), 0, NULL);
+        verrs_problem(v, PQgetvalue(r, i, 0), PQgetvalue(r, i, 1), params);
+        json_decref(params);
+    }
+    PQclear(r);
+    return 0;
+}
+
+void api_problem_required_or(verrs *v, const char *field, const char *other)
+{
+    json_t *params = json_pack("{s:s}", "other", other);
+    verrs_problem(v, field, "required_or", params);
+    json_decref(params);
 }
 
 int api_begin(http_ctx *c)
@@ -193,7 +214,7 @@ long long api_resolve_staff(http_ctx *c, long long id, const char *code, const c
     if (r == NULL) return -2;
     long long found = -1;
     if (PQntuples(r) != 1) {
-        verrs_add(v, field, "no such staff member");
+        verrs_problem(v, field, "staff_missing", NULL);
     } else {
         found = atoll(PQgetvalue(r, 0, 0));
         if (joined_on) snprintf(joined_on, 11, "%s", PQgetvalue(r, 0, 1));

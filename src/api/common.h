@@ -80,6 +80,12 @@ long long api_resolve_unit(http_ctx *c, long long id, const char *code, const ch
  * joined_on when not NULL. */
 long long api_resolve_staff(http_ctx *c, long long id, const char *code, const char *field, char joined_on[11],
                             verrs *v);
+/* Runs a rules statement (migration 0015: rows of field, problem code, params JSON) and adds each
+ * problem it answers to v, rendered by the message catalogue. Returns 0, or -1 after answering
+ * the database error. */
+int api_add_problems(http_ctx *c, db_stmt *st, const db_args *args, verrs *v);
+/* Adds "is required (or <other>)" on field: a body that names a thing by field or other gave neither. */
+void api_problem_required_or(verrs *v, const char *field, const char *other);
 /* Checks out a connection and begins a transaction; -1 after answering 503. */
 int api_begin(http_ctx *c);
 /* Answers 400 with the query's errors when v holds any; frees v either way. Returns 1 when it

@@ -1,6 +1,8 @@
 /* Course completions: one per staff member and course, dated, with the certificate number. */
 #include "common.h"
 #include "handlers.h"
+#include "import.h"
+#include "bdhvs/problems.h"
 
 static const char *const COMPLETION_COLUMNS[] = {"id", "staff_id", "staff_code", "course_id", "course_code",
                                                  "completed_on", "certificate_no", "created_at", "updated_at", NULL};
@@ -27,7 +29,10 @@ DB_STMT(STMT_LIST, "completions_list",
 
 DB_STMT(STMT_GET, "completions_get", "SELECT completion_json(c)" COMPLETION_SCOPE " AND c.id = $1", 2);
 DB_STMT(STMT_LOCK, "completions_lock",
-                            "SELECT completion_json(c), s.joined_on" COMPLETION_SCOPE " AND c.id = $1 FOR UPDATE OF c", 2);
+                            "SELECT completion_json(c), c.staff_id" COMPLETION_SCOPE " AND c.id = $1 FOR UPDATE OF c", 2);
+/* The rules of migration 0015 (completion_problems), which a bulk load checks too. */
+DB_STMT(STMT_PROBLEMS, "completions_problems",
+    "SELECT field, problem, params FROM completion_problems(ARRAY[ROW(0, $1::bigint, $2::date)::completion_rule_row])", 2);
 DB_STMT(STMT_COURSE, "completions_course",
     "SELECT id FROM courses WHERE ($1::bigint IS NULL OR id = $1) AND ($2::text IS NULL OR code = $2)", 2);
 DB_STMT(STMT_INSERT, "completions_insert",
@@ -73,19 +78,19 @@ void completions_create(http_ctx *c)
     if (api_change_open(c, &w, 0)) return;
     long long sid = 0, cid = 0;
     const char *scode = NULL, *ccode = NULL, *cert = NULL;
-    char done[11] = "", joined[11] = "", today[11];
+    char done[11] = "", today[11];
     json_refuse_unknown(w.body, fields, &w.v);
     int hs = (jfield_id(w.body, "staff_id", &sid, &w.v) == 1) | (jfield_string(w.body, "staff_code", 1, 40, &scode, &w.v) == 1);
     int hc = (jfield_id(w.body, "course_id", &cid, &w.v) == 1) | (jfield_string(w.body, "course_code", 1, 100, &ccode, &w.v) == 1);
-    if (!hs && !json_object_get(w.body, "staff_id") && !json_object_get(w.body, "staff_code")) verrs_add(&w.v, "staff_id", "is required (or staff_code)");
-    if (!hc && !json_object_get(w.body, "course_id") && !json_object_get(w.body, "course_code")) verrs_add(&w.v, "course_id", "is required (or course_code)");
-    if (jfield_date(w.body, "completed_on", done, &w.v) == 0) verrs_add(&w.v, "completed_on", "is required");
+    if (!hs && !json_object_get(w.body, "staff_id") && !json_object_get(w.body, "staff_code")) api_problem_required_or(&w.v, "staff_id", "staff_code");
+    if (!hc && !json_object_get(w.body, "course_id") && !json_object_get(w.body, "course_code")) api_problem_required_or(&w.v, "course_id", "course_code");
+    if (jfield_date(w.body, "completed_on", done, &w.v) == 0) verrs_problem(&w.v, "completed_on", "required", NULL);
     json_t *cj = json_object_get(w.body, "certificate_no");
     if (cj == NULL || !json_is_null(cj)) jfield_string(w.body, "certificate_no", 1, 100, &cert, &w.v);
     api_today(today);
-    if (done[0] && strcmp(done, today) > 0) verrs_add(&w.v, "completed_on", "must not be in the future");
+    if (done[0] && strcmp(done, today) > 0) verrs_problem(&w.v, "completed_on", "future", NULL);
     if (http_refuse_invalid(c, &w.v) || api_begin(c) != 0) goto out;
-    long long staff = api_resolve_staff(c, sid, scode, scode ? "staff_code" : "staff_id", joined, &w.v);
+    long long staff = api_resolve_staff(c, sid, scode, scode ? "staff_code" : "staff_id", NULL, &w.v);
     if (staff == -2) goto out;
     db_args kv;
     db_args_of(&kv, db_id(cid), db_text(ccode));
@@ -94,8 +99,10 @@ void completions_create(http_ctx *c)
     long long course = PQntuples(w.r) == 1 ? atoll(PQgetvalue(w.r, 0, 0)) : 0;
     PQclear(w.r);
     w.r = NULL;
-    if (course == 0) verrs_add(&w.v, ccode ? "course_code" : "course_id", "no such course");
-    if (staff > 0 && strcmp(done, joined) < 0) verrs_add(&w.v, "completed_on", "is before the staff member joined (%s)", joined);
+    if (course == 0) verrs_problem(&w.v, ccode ? "course_code" : "course_id", "course_missing", NULL);
+    db_args rv;
+    db_args_of(&rv, db_id(staff > 0 ? staff : 0), db_text(done));
+    if (api_add_problems(c, &STMT_PROBLEMS, &rv, &w.v) != 0) goto out;
     if (http_refuse_invalid(c, &w.v)) {
         db_rollback(api_conn(c));
         goto out;
@@ -109,8 +116,7 @@ out:
     api_change_close(&w);
 }
 
-/* Locks the completion in scope (row: its JSON, the staff member's joined_on); NULL after
- * answering 404 or 412. */
+/* Locks the completion in scope (row: its JSON, its staff_id); NULL after answering 404 or 412. */
 static PGresult *lock_completion(http_ctx *c, long long id)
 {
     db_args v;
@@ -131,13 +137,13 @@ void completions_update(http_ctx *c)
     int hcert = cj != NULL && json_is_null(cj);
     if (!hcert) hcert = jfield_string(w.body, "certificate_no", 1, 100, &cert, &w.v) == 1;
     api_today(today);
-    if (hd && strcmp(done, today) > 0) verrs_add(&w.v, "completed_on", "must not be in the future");
+    if (hd && strcmp(done, today) > 0) verrs_problem(&w.v, "completed_on", "future", NULL);
     if (api_change_lock(c, &w, lock_completion)) goto out;
-    const char *joined = PQgetvalue(w.cur, 0, 1);
-    if (hd && strcmp(done, joined) < 0) {
-        verrs_add(&w.v, "completed_on", "is before the staff member joined (%s)", joined);
+    db_args rv;
+    db_args_of(&rv, db_id(atoll(PQgetvalue(w.cur, 0, 1))), db_text(hd ? done : NULL));
+    if (api_add_problems(c, &STMT_PROBLEMS, &rv, &w.v) != 0) goto out;
+    if (http_refuse_invalid(c, &w.v)) {
         db_rollback(api_conn(c));
-        http_refuse_invalid(c, &w.v);
         goto out;
     }
     db_args uv;
@@ -154,3 +160,51 @@ void completions_delete(http_ctx *c)
     if (id == 0 || api_begin(c) != 0) return;
     api_delete_locked(c, lock_completion(c, id), 0, &STMT_DELETE, id, "deleting the completion", "completion");
 }
+
+/* ---- bulk load (POST /api/v1/completions/import; the engine is imports.c) ---- */
+
+/* Matched on staff_code + course_code: created or updated (a single create answers 409 when the
+ * pair has a completion). */
+static const import_col COMPLETION_IMPORT_COLS[] = {
+    {"staff_code", 1, K_TEXT, 40, 0}, {"course_code", 1, K_TEXT, 100, 0},
+    {"completed_on", 1, K_DATE, 10, 1}, {"certificate_no", 0, K_TEXT, 100, 0}};
+
+#define COMPLETION_STAGE \
+    "CREATE TEMP TABLE import_stage (row integer, staff_code text, course_code text, completed_on text," \
+    " certificate_no text) ON COMMIT DROP"
+
+DB_STMT_SETUP(COMPLETION_CHECKS, "import_completion_checks",
+    IMPORT_CHECKS_HEAD IMPORT_STAFF_REF_CHECK
+    " UNION ALL SELECT s.row, 'course_code', 'course_unknown', json_build_object('course', s.course_code)"
+    "   FROM import_stage s WHERE s.course_code IS NOT NULL AND NOT EXISTS (SELECT 1 FROM courses k WHERE k.code = s.course_code)"
+    " UNION ALL SELECT p.rowno, p.field, p.problem, p.params FROM (SELECT array_agg(ROW(s.row, st.id,"
+    "   s.completed_on::date)::completion_rule_row) AS a FROM import_stage s JOIN scoped_staff($1) st"
+    "   ON st.code = s.staff_code) x, LATERAL completion_problems(x.a) p"
+    " UNION ALL" IMPORT_REPEAT_CHECK("course_code", "repeated_staff_course", "staff_code, course_code",
+                                     "staff_code IS NOT NULL AND course_code IS NOT NULL")
+    IMPORT_CHECKS_TAIL, 1, COMPLETION_STAGE);
+
+#define PRESENT IMPORT_PRESENT
+DB_STMT_SETUP(COMPLETION_MERGE, "import_completion_merge",
+    "WITH src AS (SELECT st.id AS staff_id, k.id AS course_id, s.staff_code || '/' || s.course_code AS key,"
+    "   s.completed_on::date AS completed_on, s.certificate_no FROM import_stage s"
+    "   JOIN scoped_staff($3) st ON st.code = s.staff_code JOIN courses k ON k.code = s.course_code"
+    "   WHERE $2::boolean IS NOT NULL),"
+    " cls AS (SELECT src.*, c.id AS existing,"
+    "   CASE WHEN " PRESENT("certificate_no") " THEN src.certificate_no ELSE c.certificate_no END AS cert,"
+    "   c.id IS NOT NULL AND c.completed_on = src.completed_on AND c.certificate_no IS NOT DISTINCT FROM"
+    "   CASE WHEN " PRESENT("certificate_no") " THEN src.certificate_no ELSE c.certificate_no END AS same"
+    "   FROM src LEFT JOIN completions c ON c.staff_id = src.staff_id AND c.course_id = src.course_id),"
+    " ins AS (INSERT INTO completions (staff_id, course_id, completed_on, certificate_no)"
+    "   SELECT staff_id, course_id, completed_on, cert FROM cls WHERE existing IS NULL RETURNING staff_id, course_id),"
+    " upd AS (UPDATE completions c SET completed_on = cls.completed_on, certificate_no = cls.cert, updated_at = now()"
+    "   FROM cls WHERE c.id = cls.existing AND NOT cls.same RETURNING cls.key)"
+    " SELECT (SELECT count(*) FROM ins), (SELECT count(*) FROM upd), (SELECT count(*) FROM cls WHERE same),"
+    "   (SELECT coalesce(json_agg(k), '[]') FROM (SELECT cls.key AS k FROM ins JOIN cls ON cls.staff_id = ins.staff_id"
+    "    AND cls.course_id = ins.course_id UNION ALL SELECT key FROM upd LIMIT 1000) x)", 3, COMPLETION_STAGE);
+#undef PRESENT
+
+static const import_spec COMPLETION_IMPORT = {"completion", "completions/import", IMPORT_COLS(COMPLETION_IMPORT_COLS),
+                                              COMPLETION_STAGE, &COMPLETION_CHECKS, &COMPLETION_MERGE};
+
+void completions_import(http_ctx *c) { import_run(c, &COMPLETION_IMPORT); }

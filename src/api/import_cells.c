@@ -16,15 +16,6 @@ static const char *quote40(const char *v, char out[44])
     return out;
 }
 
-static int code_chars_ok(const char *s)
-{
-    for (const char *p = s; *p; p++)
-        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '.' ||
-              *p == '_' || *p == '-'))
-            return 0;
-    return 1;
-}
-
 /* Normalises a boolean cell; NULL when it is not one. Case is ignored (ASCII letters; "có"/"không"
  * as written). */
 static const char *bool_cell(const char *v)
@@ -48,63 +39,53 @@ static int count_ok(const char *v)
     return n < 10 || strcmp(v, "2147483647") <= 0;
 }
 
+/* Refuses the cell with problem; value (when not NULL) is quoted in the message, cut to 40 bytes. */
+static int refuse(const char *problem, const char *value, const char **out_problem, json_t **params)
+{
+    char q[44];
+    *out_problem = problem;
+    *params = value ? json_pack("{s:s}", "value", quote40(value, q)) : NULL;
+    return 1;
+}
+
 int import_cell_check(const import_col *col, const char *v, const char *today, char month[11], const char **staged,
-                      char *msg, size_t msglen)
+                      const char **problem, json_t **params)
 {
     *staged = NULL;
-    if (v == NULL) {
-        if (!col->required) return 0;
-        snprintf(msg, msglen, "is required");
-        return 1;
-    }
+    *problem = NULL;
+    *params = NULL;
+    if (v == NULL) return col->required ? refuse("required", NULL, problem, params) : 0;
     if (utf8_length(v) > col->maxlen && col->kind != K_BOOL && col->kind != K_MONTH && col->kind != K_COUNT) {
-        snprintf(msg, msglen, "is longer than %zu characters", col->maxlen);
+        *problem = "too_long";
+        *params = json_pack("{s:I}", "max", (json_int_t)col->maxlen);
         return 1;
     }
     date_ymd d;
     period p;
-    char q[44];
     const char *out = v;
     switch (col->kind) {
     case K_CODE:
-        if (!code_chars_ok(v)) {
-            snprintf(msg, msglen, "may hold only letters A-Z, digits, '.', '_' and '-'");
+        if (!code_chars_ok(col->code, v)) {
+            *problem = col->code->problem;
+            *params = json_pack("{s:I, s:I}", "min", (json_int_t)col->code->min, "max", (json_int_t)col->code->max);
             return 1;
         }
         break;
     case K_DATE:
-        if (date_parse(v, &d) != 0) {
-            snprintf(msg, msglen, "\"%s\" is not a date written YYYY-MM-DD", quote40(v, q));
-            return 1;
-        }
-        if (col->not_future && strcmp(v, today) > 0) {
-            snprintf(msg, msglen, "must not be in the future");
-            return 1;
-        }
+        if (date_parse(v, &d) != 0) return refuse("not_a_date", v, problem, params);
+        if (col->not_future && strcmp(v, today) > 0) return refuse("future", NULL, problem, params);
         break;
     case K_BOOL:
-        if ((out = bool_cell(v)) == NULL) {
-            snprintf(msg, msglen, "\"%s\" is not true or false", quote40(v, q));
-            return 1;
-        }
+        if ((out = bool_cell(v)) == NULL) return refuse("not_a_bool", v, problem, params);
         break;
     case K_MONTH: /* staged as its first day, so that 2026-06 and 202606 are one month */
-        if (period_parse(v, &p) != 0 || p.type != PERIOD_MONTH) {
-            snprintf(msg, msglen, "\"%s\" is not a month written YYYY-MM (or YYYYMM)", quote40(v, q));
-            return 1;
-        }
+        if (period_parse(v, &p) != 0 || p.type != PERIOD_MONTH) return refuse("not_a_month", v, problem, params);
         date_format(&p.first, month, 11);
-        if (col->not_future && strncmp(month, today, 7) > 0) {
-            snprintf(msg, msglen, "must not be in the future");
-            return 1;
-        }
+        if (col->not_future && strncmp(month, today, 7) > 0) return refuse("future", NULL, problem, params);
         out = month;
         break;
     case K_COUNT:
-        if (!count_ok(v)) {
-            snprintf(msg, msglen, "\"%s\" is not a whole number from 0 to 2147483647", quote40(v, q));
-            return 1;
-        }
+        if (!count_ok(v)) return refuse("not_a_count", v, problem, params);
         break;
     case K_TEXT: break;
     }

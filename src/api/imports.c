@@ -1,300 +1,22 @@
-/* Bulk loads: CSV or JSON rows, checked in full (every bad row named), staged with COPY into a
- * temporary table and merged on natural keys in one transaction: all or nothing. Idempotent
- * with an Idempotency-Key. A load may also replace (?mode=replace: stored rows of the groups the
- * file covers that the file does not have are removed) and warn about rows it accepts. */
-#include "common.h"
-#include "handlers.h"
+/* The bulk-load engine (import.h): CSV or JSON rows, checked in full (every bad row named),
+ * staged with COPY into a temporary table and merged on natural keys in one transaction: all or
+ * nothing. Idempotent with an Idempotency-Key. A load may also replace (?mode=replace: stored
+ * rows of the groups the file covers that the file does not have are removed) and warn about
+ * rows it accepts. What each load holds (columns, checks, merge) is its resource's import_spec,
+ * in the resource's file. */
+#include "import.h"
 #include "bdhvs/csvin.h"
-#include "bdhvs/import_cells.h"
 #include "bdhvs/period.h"
+#include "bdhvs/problems.h"
 
 #include <sodium.h>
 #include <time.h>
-#include <stdarg.h>
 #include <strings.h>
 #include <malloc.h>
 
-#define MAX_REPORTED_ERRORS 1000 /* also in CHECKS_TAIL */
-
-/* Every check statement answers (row, field, message, number of problems found): the first
- * MAX_REPORTED_ERRORS in row order and the count of all, so that a file with a million bad rows
- * does not come back as a million result rows. Codes are resolved only through scoped_units and
- * scoped_staff (migration 0011): a code outside the caller's units is an unknown code. */
-#define CHECKS_HEAD "SELECT row, field, message, count(*) OVER () FROM ("
-#define CHECKS_TAIL ") e ORDER BY row, field LIMIT 1000"
-
-#define UNIT_REF_CHECK                                                                                         \
-    " SELECT s.row, 'unit_code' AS field, 'unit ' || s.unit_code || ' is unknown or not one of your units' AS message" \
-    "   FROM import_stage s LEFT JOIN scoped_units($1) u ON u.code = s.unit_code"                             \
-    "   WHERE s.unit_code IS NOT NULL AND u.id IS NULL"
-
-typedef struct import_spec {
-    const char *entity, *endpoint;
-    const import_col *cols;
-    int ncols;
-    const char *stage_ddl;
-    db_stmt *checks; /* $1 scope[, $2 present columns when it declares 2] -> (row, field, message), ordered */
-    /* $1 present columns, $2 replace (bool), $3 scope -> created, updated,
-     * unchanged, changed keys (json)[, removed, removed keys (json)] */
-    db_stmt *merge;
-    int replaceable;   /* takes ?mode=replace */
-    db_stmt *warnings; /* NULL, or run after the merge ($1 scope): (row, field, message) of accepted rows */
-} import_spec;
-
-/* ---- staff ---- */
-static const import_col STAFF_COLS[] = {
-    {"code", 1, K_CODE, 40, 0},        {"full_name", 1, K_TEXT, 200, 0},     {"unit_code", 1, K_TEXT, 32, 0},
-    {"job_group", 1, K_TEXT, 40, 0},   {"employment", 1, K_TEXT, 40, 0},     {"party_member", 0, K_BOOL, 5, 0},
-    {"joined_on", 1, K_DATE, 10, 1},   {"left_on", 0, K_DATE, 10, 0},        {"vneid_confirmed_on", 0, K_DATE, 10, 1},
-    {"vneid_source", 0, K_TEXT, 100, 0}};
-
-/* The staging table of each load (COPY target; dropped at commit). */
-#define STAFF_STAGE \
-    "CREATE TEMP TABLE import_stage (row integer, code text, full_name text, unit_code text, job_group text," \
-    " employment text, party_member text, joined_on text, left_on text, vneid_confirmed_on text," \
-    " vneid_source text) ON COMMIT DROP"
-#define COMPLETION_STAGE \
-    "CREATE TEMP TABLE import_stage (row integer, staff_code text, course_code text, completed_on text," \
-    " certificate_no text) ON COMMIT DROP"
-#define ATTESTATION_STAGE \
-    "CREATE TEMP TABLE import_stage (row integer, staff_code text, skill text, attested_on text) ON COMMIT DROP"
-#define SUPPORT_COUNT_STAGE \
-    "CREATE TEMP TABLE import_stage (row integer, unit_code text, month text, service text, target_group text," \
-    " count text) ON COMMIT DROP"
-#define PATIENTS_SERVED_STAGE \
-    "CREATE TEMP TABLE import_stage (row integer, unit_code text, month text, count text) ON COMMIT DROP"
-
-DB_STMT_SETUP(STAFF_CHECKS, "import_staff_checks",
-    CHECKS_HEAD UNIT_REF_CHECK
-    " UNION ALL SELECT s.row, 'unit_code', 'unit ' || s.unit_code || ' is closed'"
-    "   FROM import_stage s JOIN scoped_units($1) u ON u.code = s.unit_code WHERE NOT u.active"
-    " UNION ALL SELECT s.row, 'job_group', '\"' || s.job_group || '\" is not an active job group code'"
-    "   FROM import_stage s WHERE s.job_group IS NOT NULL AND NOT EXISTS (SELECT 1 FROM job_groups j WHERE j.code = s.job_group AND j.active)"
-    " UNION ALL SELECT s.row, 'employment', '\"' || s.employment || '\" is not an active employment type code'"
-    "   FROM import_stage s WHERE s.employment IS NOT NULL AND NOT EXISTS (SELECT 1 FROM employment_types e WHERE e.code = s.employment AND e.active)"
-    " UNION ALL SELECT s.row, 'left_on', 'is before joined_on' FROM import_stage s WHERE s.left_on::date < s.joined_on::date"
-    /* Without a left_on column the stored one stays: it must not fall before the new joined_on. */
-    " UNION ALL SELECT s.row, 'joined_on', 'is after the left_on already stored (' || st.left_on || ')'"
-    "   FROM import_stage s JOIN scoped_staff($1) st ON st.code = s.code"
-    "   WHERE NOT ('left_on' = ANY($2::text[])) AND st.left_on < s.joined_on::date"
-    " UNION ALL SELECT d.row, 'code', 'appears more than once in this load (first at row ' || d.first || ')'"
-    "   FROM (SELECT row, min(row) OVER (PARTITION BY code) AS first FROM import_stage WHERE code IS NOT NULL) d WHERE d.row <> d.first"
-    /* A code held outside the caller's units: nothing about the holder, only that it is taken. */
-    " UNION ALL SELECT s.row, 'code', 'is already in use' FROM import_stage s"
-    "   WHERE EXISTS (SELECT 1 FROM staff st WHERE st.code = s.code)"
-    "   AND NOT EXISTS (SELECT 1 FROM scoped_staff($1) st WHERE st.code = s.code)"
-    CHECKS_TAIL, 2, STAFF_STAGE);
-
-#define PRESENT(col) "('" col "' = ANY($1::text[]))"
-DB_STMT_SETUP(STAFF_MERGE, "import_staff_merge",
-    "WITH src AS (SELECT s.row, s.code, s.full_name, u.id AS unit_id, s.job_group, s.employment,"
-    "   s.party_member::boolean AS party_member, s.joined_on::date AS joined_on, s.left_on::date AS left_on,"
-    "   s.vneid_confirmed_on::date AS vneid_confirmed_on, s.vneid_source"
-    "   FROM import_stage s JOIN scoped_units($3) u ON u.code = s.unit_code WHERE $2::boolean IS NOT NULL),"
-    " cls AS (SELECT src.code, st.id AS existing, src.full_name, src.unit_id, src.job_group, src.employment,"
-    "   CASE WHEN " PRESENT("party_member") " THEN coalesce(src.party_member, false) ELSE coalesce(st.party_member, false) END AS party_member,"
-    "   src.joined_on,"
-    "   CASE WHEN " PRESENT("left_on") " THEN src.left_on ELSE st.left_on END AS left_on,"
-    "   CASE WHEN " PRESENT("vneid_confirmed_on") " THEN src.vneid_confirmed_on ELSE st.vneid_confirmed_on END AS vneid_confirmed_on,"
-    "   CASE WHEN " PRESENT("vneid_source") " THEN src.vneid_source ELSE st.vneid_source END AS vneid_source,"
-    "   st.id IS NOT NULL AND (st.full_name, st.unit_id, st.job_group, st.employment, st.party_member, st.joined_on,"
-    "     st.left_on, st.vneid_confirmed_on, st.vneid_source) IS NOT DISTINCT FROM"
-    "     (src.full_name, src.unit_id, src.job_group, src.employment,"
-    "      CASE WHEN " PRESENT("party_member") " THEN coalesce(src.party_member, false) ELSE st.party_member END,"
-    "      src.joined_on,"
-    "      CASE WHEN " PRESENT("left_on") " THEN src.left_on ELSE st.left_on END,"
-    "      CASE WHEN " PRESENT("vneid_confirmed_on") " THEN src.vneid_confirmed_on ELSE st.vneid_confirmed_on END,"
-    "      CASE WHEN " PRESENT("vneid_source") " THEN src.vneid_source ELSE st.vneid_source END) AS same"
-    "   FROM src LEFT JOIN scoped_staff($3) st ON st.code = src.code),"
-    " ins AS (INSERT INTO staff (code, full_name, unit_id, job_group, employment, party_member, joined_on, left_on,"
-    "   vneid_confirmed_on, vneid_source) SELECT code, full_name, unit_id, job_group, employment, party_member,"
-    "   joined_on, left_on, vneid_confirmed_on, vneid_source FROM cls WHERE existing IS NULL RETURNING code),"
-    " upd AS (UPDATE staff st SET full_name = cls.full_name, unit_id = cls.unit_id, job_group = cls.job_group,"
-    "   employment = cls.employment, party_member = cls.party_member, joined_on = cls.joined_on,"
-    "   left_on = cls.left_on, vneid_confirmed_on = cls.vneid_confirmed_on, vneid_source = cls.vneid_source,"
-    "   updated_at = now() FROM cls WHERE st.id = cls.existing AND NOT cls.same RETURNING st.code)"
-    " SELECT (SELECT count(*) FROM ins), (SELECT count(*) FROM upd), (SELECT count(*) FROM cls WHERE same),"
-    "   (SELECT coalesce(json_agg(k), '[]') FROM (SELECT code AS k FROM ins UNION ALL SELECT code FROM upd LIMIT 1000) x)", 3, STAFF_STAGE);
-
-/* ---- completions ---- */
-static const import_col COMPLETION_COLS[] = {
-    {"staff_code", 1, K_TEXT, 40, 0}, {"course_code", 1, K_TEXT, 100, 0},
-    {"completed_on", 1, K_DATE, 10, 1}, {"certificate_no", 0, K_TEXT, 100, 0}};
-
-#define STAFF_REF_CHECK                                                                                        \
-    " SELECT s.row, 'staff_code' AS field, 'staff member ' || s.staff_code || ' is unknown or not in your units' AS message" \
-    "   FROM import_stage s LEFT JOIN scoped_staff($1) st ON st.code = s.staff_code"                           \
-    "   WHERE s.staff_code IS NOT NULL AND st.id IS NULL"
-
-DB_STMT_SETUP(COMPLETION_CHECKS, "import_completion_checks",
-    CHECKS_HEAD STAFF_REF_CHECK
-    " UNION ALL SELECT s.row, 'course_code', 'course ' || s.course_code || ' is unknown'"
-    "   FROM import_stage s WHERE s.course_code IS NOT NULL AND NOT EXISTS (SELECT 1 FROM courses k WHERE k.code = s.course_code)"
-    " UNION ALL SELECT s.row, 'completed_on', 'is before the staff member joined (' || st.joined_on || ')'"
-    "   FROM import_stage s JOIN scoped_staff($1) st ON st.code = s.staff_code WHERE s.completed_on::date < st.joined_on"
-    " UNION ALL SELECT d.row, 'course_code', 'this staff member and course appear more than once (first at row ' || d.first || ')'"
-    "   FROM (SELECT row, min(row) OVER (PARTITION BY staff_code, course_code) AS first FROM import_stage"
-    "   WHERE staff_code IS NOT NULL AND course_code IS NOT NULL) d"
-    "   WHERE d.row <> d.first"
-    CHECKS_TAIL, 1, COMPLETION_STAGE);
-
-DB_STMT_SETUP(COMPLETION_MERGE, "import_completion_merge",
-    "WITH src AS (SELECT st.id AS staff_id, k.id AS course_id, s.staff_code || '/' || s.course_code AS key,"
-    "   s.completed_on::date AS completed_on, s.certificate_no FROM import_stage s"
-    "   JOIN scoped_staff($3) st ON st.code = s.staff_code JOIN courses k ON k.code = s.course_code"
-    "   WHERE $2::boolean IS NOT NULL),"
-    " cls AS (SELECT src.*, c.id AS existing,"
-    "   CASE WHEN " PRESENT("certificate_no") " THEN src.certificate_no ELSE c.certificate_no END AS cert,"
-    "   c.id IS NOT NULL AND c.completed_on = src.completed_on AND c.certificate_no IS NOT DISTINCT FROM"
-    "   CASE WHEN " PRESENT("certificate_no") " THEN src.certificate_no ELSE c.certificate_no END AS same"
-    "   FROM src LEFT JOIN completions c ON c.staff_id = src.staff_id AND c.course_id = src.course_id),"
-    " ins AS (INSERT INTO completions (staff_id, course_id, completed_on, certificate_no)"
-    "   SELECT staff_id, course_id, completed_on, cert FROM cls WHERE existing IS NULL RETURNING staff_id, course_id),"
-    " upd AS (UPDATE completions c SET completed_on = cls.completed_on, certificate_no = cls.cert, updated_at = now()"
-    "   FROM cls WHERE c.id = cls.existing AND NOT cls.same RETURNING cls.key)"
-    " SELECT (SELECT count(*) FROM ins), (SELECT count(*) FROM upd), (SELECT count(*) FROM cls WHERE same),"
-    "   (SELECT coalesce(json_agg(k), '[]') FROM (SELECT cls.key AS k FROM ins JOIN cls ON cls.staff_id = ins.staff_id"
-    "    AND cls.course_id = ins.course_id UNION ALL SELECT key FROM upd LIMIT 1000) x)", 3, COMPLETION_STAGE);
-
-/* ---- attestations ---- */
-static const import_col ATTESTATION_COLS[] = {
-    {"staff_code", 1, K_TEXT, 40, 0}, {"skill", 1, K_TEXT, 40, 0}, {"attested_on", 1, K_DATE, 10, 1}};
-
-DB_STMT_SETUP(ATTESTATION_CHECKS, "import_attestation_checks",
-    CHECKS_HEAD STAFF_REF_CHECK
-    " UNION ALL SELECT s.row, 'skill', '\"' || s.skill || '\" is not an active skill code'"
-    "   FROM import_stage s WHERE s.skill IS NOT NULL AND NOT EXISTS (SELECT 1 FROM skills k WHERE k.code = s.skill AND k.active)"
-    " UNION ALL SELECT d.row, 'skill', 'this staff member and skill appear more than once (first at row ' || d.first || ')'"
-    "   FROM (SELECT row, min(row) OVER (PARTITION BY staff_code, skill) AS first FROM import_stage"
-    "   WHERE staff_code IS NOT NULL AND skill IS NOT NULL) d"
-    "   WHERE d.row <> d.first"
-    CHECKS_TAIL, 1, ATTESTATION_STAGE);
-
-DB_STMT_SETUP(ATTESTATION_MERGE, "import_attestation_merge",
-    "WITH src AS (SELECT st.id AS staff_id, s.skill, s.staff_code || '/' || s.skill AS key,"
-    "   s.attested_on::date AS attested_on FROM import_stage s JOIN scoped_staff($3) st ON st.code = s.staff_code"
-    "   WHERE $1::text[] IS NOT NULL AND $2::boolean IS NOT NULL),"
-    " cls AS (SELECT src.*, a.id AS existing, a.id IS NOT NULL AND a.attested_on >= src.attested_on AS same"
-    "   FROM src LEFT JOIN attestations a ON a.staff_id = src.staff_id AND a.skill = src.skill),"
-    " ins AS (INSERT INTO attestations (staff_id, skill, attested_on)"
-    "   SELECT staff_id, skill, attested_on FROM cls WHERE existing IS NULL RETURNING staff_id, skill),"
-    " upd AS (UPDATE attestations a SET attested_on = cls.attested_on, updated_at = now()"
-    "   FROM cls WHERE a.id = cls.existing AND NOT cls.same RETURNING cls.key)"
-    " SELECT (SELECT count(*) FROM ins), (SELECT count(*) FROM upd), (SELECT count(*) FROM cls WHERE same),"
-    "   (SELECT coalesce(json_agg(k), '[]') FROM (SELECT cls.key AS k FROM ins JOIN cls ON cls.staff_id = ins.staff_id"
-    "    AND cls.skill = ins.skill UNION ALL SELECT key FROM upd LIMIT 1000) x)", 3, ATTESTATION_STAGE);
-
-/* ---- support counts and patients served (monthly figures) ---- */
-static const import_col SUPPORT_COUNT_COLS[] = {
-    {"unit_code", 1, K_TEXT, 32, 0}, {"month", 1, K_MONTH, 7, 1}, {"service", 1, K_TEXT, 40, 0},
-    {"target_group", 1, K_TEXT, 40, 0}, {"count", 1, K_COUNT, 10, 0}};
-
-DB_STMT_SETUP(SUPPORT_COUNT_CHECKS, "import_support_count_checks",
-    CHECKS_HEAD UNIT_REF_CHECK
-    " UNION ALL SELECT s.row, 'service', '\"' || s.service || '\" is not an active support service code'"
-    "   FROM import_stage s WHERE s.service IS NOT NULL"
-    "   AND NOT EXISTS (SELECT 1 FROM support_services k WHERE k.code = s.service AND k.active)"
-    " UNION ALL SELECT s.row, 'target_group', '\"' || s.target_group || '\" is not an active target group code'"
-    "   FROM import_stage s WHERE s.target_group IS NOT NULL"
-    "   AND NOT EXISTS (SELECT 1 FROM target_groups k WHERE k.code = s.target_group AND k.active)"
-    " UNION ALL SELECT d.row, 'target_group', 'this unit, month, service and target group appear more than once"
-    " (first at row ' || d.first || ')'"
-    "   FROM (SELECT row, min(row) OVER (PARTITION BY unit_code, month, service, target_group) AS first"
-    "   FROM import_stage WHERE unit_code IS NOT NULL AND month IS NOT NULL AND service IS NOT NULL"
-    "   AND target_group IS NOT NULL) d WHERE d.row <> d.first"
-    CHECKS_TAIL, 1, SUPPORT_COUNT_STAGE);
-
-/* Stored counts of the (unit, month) pairs in the file that the file does not have are removed
- * when $2 (replace) holds. Inserts, updates and removals touch different rows. */
-DB_STMT_SETUP(SUPPORT_COUNT_MERGE, "import_support_count_merge",
-    "WITH src AS (SELECT u.id AS unit_id, s.month::date AS month, s.service, s.target_group, s.count::integer AS count,"
-    "   s.unit_code || '/' || left(s.month, 7) || '/' || s.service || '/' || s.target_group AS key"
-    "   FROM import_stage s JOIN scoped_units($3) u ON u.code = s.unit_code WHERE $1::text[] IS NOT NULL),"
-    " cls AS (SELECT src.*, c.id AS existing, c.id IS NOT NULL AND c.count = src.count AS same"
-    "   FROM src LEFT JOIN support_counts c ON c.unit_id = src.unit_id AND c.month = src.month"
-    "   AND c.service = src.service AND c.target_group = src.target_group),"
-    " ins AS (INSERT INTO support_counts (unit_id, month, service, target_group, count)"
-    "   SELECT unit_id, month, service, target_group, count FROM cls WHERE existing IS NULL RETURNING 1),"
-    " upd AS (UPDATE support_counts c SET count = cls.count, updated_at = now()"
-    "   FROM cls WHERE c.id = cls.existing AND NOT cls.same RETURNING 1),"
-    " del AS (DELETE FROM support_counts c USING units u WHERE $2::boolean AND u.id = c.unit_id"
-    "   AND (c.unit_id, c.month) IN (SELECT unit_id, month FROM src)"
-    "   AND NOT EXISTS (SELECT 1 FROM src WHERE src.unit_id = c.unit_id AND src.month = c.month"
-    "     AND src.service = c.service AND src.target_group = c.target_group)"
-    "   RETURNING u.code || '/' || to_char(c.month, 'YYYY-MM') || '/' || c.service || '/' || c.target_group AS key)"
-    " SELECT (SELECT count(*) FROM ins), (SELECT count(*) FROM upd), (SELECT count(*) FROM cls WHERE same),"
-    "   (SELECT coalesce(json_agg(k), '[]') FROM (SELECT key AS k FROM cls WHERE NOT same LIMIT 1000) x),"
-    "   (SELECT count(*) FROM del), (SELECT coalesce(json_agg(k), '[]') FROM (SELECT key AS k FROM del LIMIT 1000) x)", 3, SUPPORT_COUNT_STAGE);
-
-/* In the data as loaded: a service's count over all target groups above the patients served. */
-DB_STMT_SETUP(SUPPORT_COUNT_WARNINGS, "import_support_count_warnings",
-    "SELECT s.row, 'count', format('%s people supported with %s in %s (all target groups) are more than the'"
-    "   || ' %s patients served by %s that month', t.total, s.service, left(s.month, 7), p.count, s.unit_code)"
-    " FROM import_stage s JOIN scoped_units($1) u ON u.code = s.unit_code"
-    " JOIN patients_served p ON p.unit_id = u.id AND p.month = s.month::date"
-    " CROSS JOIN LATERAL (SELECT sum(c.count) AS total FROM support_counts c WHERE c.unit_id = u.id"
-    "   AND c.month = s.month::date AND c.service = s.service) t"
-    " WHERE t.total > p.count ORDER BY s.row", 1, SUPPORT_COUNT_STAGE);
-
-static const import_col PATIENTS_SERVED_COLS[] = {
-    {"unit_code", 1, K_TEXT, 32, 0}, {"month", 1, K_MONTH, 7, 1}, {"count", 1, K_COUNT, 10, 0}};
-
-DB_STMT_SETUP(PATIENTS_SERVED_CHECKS, "import_patients_served_checks",
-    CHECKS_HEAD UNIT_REF_CHECK
-    " UNION ALL SELECT d.row, 'month', 'this unit and month appear more than once (first at row ' || d.first || ')'"
-    "   FROM (SELECT row, min(row) OVER (PARTITION BY unit_code, month) AS first FROM import_stage"
-    "   WHERE unit_code IS NOT NULL AND month IS NOT NULL) d WHERE d.row <> d.first"
-    CHECKS_TAIL, 1, PATIENTS_SERVED_STAGE);
-
-/* One figure per unit and month: the file has every stored value of the months it covers, so
- * replacing removes nothing. */
-DB_STMT_SETUP(PATIENTS_SERVED_MERGE, "import_patients_served_merge",
-    "WITH src AS (SELECT u.id AS unit_id, s.month::date AS month, s.count::integer AS count,"
-    "   s.unit_code || '/' || left(s.month, 7) AS key"
-    "   FROM import_stage s JOIN scoped_units($3) u ON u.code = s.unit_code"
-    "   WHERE $1::text[] IS NOT NULL AND $2::boolean IS NOT NULL),"
-    " cls AS (SELECT src.*, p.id AS existing, p.id IS NOT NULL AND p.count = src.count AS same"
-    "   FROM src LEFT JOIN patients_served p ON p.unit_id = src.unit_id AND p.month = src.month),"
-    " ins AS (INSERT INTO patients_served (unit_id, month, count)"
-    "   SELECT unit_id, month, count FROM cls WHERE existing IS NULL RETURNING 1),"
-    " upd AS (UPDATE patients_served p SET count = cls.count, updated_at = now()"
-    "   FROM cls WHERE p.id = cls.existing AND NOT cls.same RETURNING 1)"
-    " SELECT (SELECT count(*) FROM ins), (SELECT count(*) FROM upd), (SELECT count(*) FROM cls WHERE same),"
-    "   (SELECT coalesce(json_agg(k), '[]') FROM (SELECT key AS k FROM cls WHERE NOT same LIMIT 1000) x)", 3, PATIENTS_SERVED_STAGE);
-
-/* In the data as loaded: a figure below some service's count over all target groups. */
-DB_STMT_SETUP(PATIENTS_SERVED_WARNINGS, "import_patients_served_warnings",
-    "SELECT s.row, 'count', format('is less than the %s people supported with %s in %s (all target groups)',"
-    "   t.total, t.service, left(s.month, 7))"
-    " FROM import_stage s JOIN scoped_units($1) u ON u.code = s.unit_code"
-    " CROSS JOIN LATERAL (SELECT c.service, sum(c.count) AS total FROM support_counts c WHERE c.unit_id = u.id"
-    "   AND c.month = s.month::date GROUP BY c.service ORDER BY 2 DESC, 1 LIMIT 1) t"
-    " WHERE t.total > s.count::integer ORDER BY s.row", 1, PATIENTS_SERVED_STAGE);
-
-static const import_spec SPECS[] = {
-    {"staff", "staff/import", STAFF_COLS, (int)(sizeof STAFF_COLS / sizeof STAFF_COLS[0]),
-     STAFF_STAGE,
-     &STAFF_CHECKS, &STAFF_MERGE},
-    {"completion", "completions/import", COMPLETION_COLS, (int)(sizeof COMPLETION_COLS / sizeof COMPLETION_COLS[0]),
-     COMPLETION_STAGE,
-     &COMPLETION_CHECKS, &COMPLETION_MERGE},
-    {"attestation", "attestations/import", ATTESTATION_COLS,
-     (int)(sizeof ATTESTATION_COLS / sizeof ATTESTATION_COLS[0]),
-     ATTESTATION_STAGE,
-     &ATTESTATION_CHECKS, &ATTESTATION_MERGE},
-    {"support_count", "support-counts/import", SUPPORT_COUNT_COLS,
-     (int)(sizeof SUPPORT_COUNT_COLS / sizeof SUPPORT_COUNT_COLS[0]),
-     SUPPORT_COUNT_STAGE,
-     &SUPPORT_COUNT_CHECKS, &SUPPORT_COUNT_MERGE, 1, &SUPPORT_COUNT_WARNINGS},
-    {"patients_served", "patients-served/import", PATIENTS_SERVED_COLS,
-     (int)(sizeof PATIENTS_SERVED_COLS / sizeof PATIENTS_SERVED_COLS[0]),
-     PATIENTS_SERVED_STAGE,
-     &PATIENTS_SERVED_CHECKS, &PATIENTS_SERVED_MERGE, 1, &PATIENTS_SERVED_WARNINGS},
-};
-
 /* ---- errors ---- */
 
-/* An error collector with a cap: counts every error, keeps the first MAX_REPORTED_ERRORS. An
+/* An error collector with a cap: counts every error, keeps the first IMPORT_MAX_ERRORS. An
  * error that cannot be built (out of memory) is never dropped silently: broken is set and the
  * request is refused as a whole. */
 typedef struct errs {
@@ -303,30 +25,44 @@ typedef struct errs {
     int broken;
 } errs;
 
-static void err_add(errs *e, long row, const char *field, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-static void err_add(errs *e, long row, const char *field, const char *fmt, ...)
+/* Adds the problem code with params (borrowed, may be NULL) on row and field, rendered by the
+ * catalogue. */
+static void err_add(errs *e, long row, const char *field, const char *problem, const json_t *params)
 {
     e->count++;
-    if (json_array_size(e->list) >= MAX_REPORTED_ERRORS) return;
-    char *msg = NULL;
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vasprintf(&msg, fmt, ap);
-    va_end(ap);
-    if (n < 0) {
-        e->broken = 1;
-        return;
-    }
+    if (json_array_size(e->list) >= IMPORT_MAX_ERRORS) return;
     /* Messages and field names (a header may name a column with any text) are cut on a
      * character boundary: a cut character would make the string invalid and jansson refuse it. */
-    msg[utf8_prefix(msg, 400)] = '\0';
-    char fbuf[204];
+    char msg[401], fbuf[204];
+    problem_render(PROBLEM_EN, problem, params, msg, sizeof msg);
     size_t fl = utf8_prefix(field, 200);
     memcpy(fbuf, field, fl);
     fbuf[fl] = '\0';
     json_t *item = json_pack("{s:I, s:s, s:s}", "row", (json_int_t)row, "field", fbuf, "message", msg);
-    free(msg);
     if (item == NULL || json_array_append_new(e->list, item) != 0) e->broken = 1;
+}
+
+/* err_add of a problem whose only value is the whole number name. */
+static void err_add_n(errs *e, long row, const char *field, const char *problem, const char *name, long long n)
+{
+    json_t *params = json_pack("{s:I}", name, (json_int_t)n);
+    if (params == NULL) e->broken = 1;
+    err_add(e, row, field, problem, params);
+    json_decref(params);
+}
+
+/* Adds the problems a check statement answered: (row, field, problem, params[, count]). */
+static void err_add_rows(errs *e, PGresult *res)
+{
+    for (int i = 0; i < PQntuples(res); i++) {
+        json_t *params = NULL;
+        if (json_array_size(e->list) < IMPORT_MAX_ERRORS && !PQgetisnull(res, i, 3)) {
+            params = json_loads(PQgetvalue(res, i, 3), 0, NULL);
+            if (params == NULL) e->broken = 1;
+        }
+        err_add(e, atol(PQgetvalue(res, i, 0)), PQgetvalue(res, i, 1), PQgetvalue(res, i, 2), params);
+        json_decref(params);
+    }
 }
 
 /* ---- the streaming loader ---- */
@@ -372,13 +108,13 @@ static void map_header(loader *L, const char *const *names, int n)
     for (int i = 0; i < n; i++) {
         int k = col_index(sp, names[i]);
         L->map[i] = k == L->hidden ? -1 : k;
-        if (k < 0) err_add(L->shape, 1, names[i], "is not a column of this load");
-        else if (seen[k]) err_add(L->shape, 1, names[i], "appears twice in the header");
+        if (k < 0) err_add(L->shape, 1, names[i], "not_a_column", NULL);
+        else if (seen[k]) err_add(L->shape, 1, names[i], "header_twice", NULL);
         else seen[k] = 1;
         if (k >= 0 && k != L->hidden) L->present[k] = 1;
     }
     for (int k = 0; k < sp->ncols; k++)
-        if (sp->cols[k].required && !seen[k]) err_add(L->shape, 1, sp->cols[k].name, "is a required column");
+        if (sp->cols[k].required && !seen[k]) err_add(L->shape, 1, sp->cols[k].name, "required_column", NULL);
 }
 
 /* Checks the cells of one row in L->cell; a bad cell is reported and staged empty, so that the
@@ -387,9 +123,12 @@ static void check_row(loader *L, long row, char month[11])
 {
     const import_spec *sp = L->sp;
     for (int k = 0; k < sp->ncols; k++) {
-        char msg[160];
-        if (import_cell_check(&sp->cols[k], L->cell[k], L->today, month, &L->cell[k], msg, sizeof msg) != 0)
-            err_add(L->e, row, sp->cols[k].name, "%s", msg);
+        const char *problem;
+        json_t *params;
+        if (import_cell_check(&sp->cols[k], L->cell[k], L->today, month, &L->cell[k], &problem, &params) != 0) {
+            err_add(L->e, row, sp->cols[k].name, problem, params);
+            json_decref(params);
+        }
     }
 }
 
@@ -522,7 +261,12 @@ static int on_csv_record(const char *const *cells, int n, size_t recno, void *us
     }
     if (over_cap(L)) return 1;
     long row = (long)recno;
-    if (n != L->header_cells) err_add(L->e, row, "", "has %d cells where the header has %d", n, L->header_cells);
+    if (n != L->header_cells) {
+        json_t *params = json_pack("{s:i, s:i}", "cells", n, "header", L->header_cells);
+        if (params == NULL) L->e->broken = 1;
+        err_add(L->e, row, "", "cells_count", params);
+        json_decref(params);
+    }
     for (int k = 0; k < L->ncols_in && k < n; k++)
         if (L->map[k] >= 0 && cells[k][0]) L->cell[L->map[k]] = cells[k];
     return take_row(L, row);
@@ -598,7 +342,7 @@ static int take_json_row(loader *L, json_t *obj, long rowno)
 {
     const import_spec *sp = L->sp;
     if (!json_is_object(obj)) {
-        err_add(L->shape, rowno, "", "must be a JSON object");
+        err_add(L->shape, rowno, "", "not_an_object", NULL);
         return 0;
     }
     const char *key;
@@ -607,7 +351,7 @@ static int take_json_row(loader *L, json_t *obj, long rowno)
         int k = col_index(sp, key);
         if (k >= 0 && k == L->hidden) continue; /* not the caller's to write: ignored */
         if (k < 0) {
-            err_add(L->shape, rowno, key, "is not a field of this load");
+            err_add(L->shape, rowno, key, "not_a_load_field", NULL);
             continue;
         }
         L->present[k] = 1;
@@ -615,7 +359,7 @@ static int take_json_row(loader *L, json_t *obj, long rowno)
         if (json_is_string(val)) {
             text = json_string_value(val);
             if (strlen(text) != json_string_length(val)) {
-                err_add(L->shape, rowno, key, "must not contain NUL characters");
+                err_add(L->shape, rowno, key, "nul_chars", NULL);
                 continue;
             }
         } else if (json_is_boolean(val)) {
@@ -627,7 +371,7 @@ static int take_json_row(loader *L, json_t *obj, long rowno)
             snprintf(L->num[k], sizeof L->num[k], "%.17g", json_real_value(val));
             text = L->num[k];
         } else if (!json_is_null(val)) {
-            err_add(L->shape, rowno, key, "must be a string, a number, true, false or null");
+            err_add(L->shape, rowno, key, "not_a_scalar", NULL);
             continue;
         }
         if (text && *text) L->cell[k] = text;
@@ -670,7 +414,7 @@ static int read_json(loader *L)
                 return -1;
             }
             if (len > MAX_JSON_ROW) {
-                err_add(L->shape, rowno, "", "is longer than %d bytes", MAX_JSON_ROW);
+                err_add_n(L->shape, rowno, "", "row_too_long", "max", MAX_JSON_ROW);
             } else {
                 if (over_cap(L)) return 0;
                 json_error_t err;
@@ -721,7 +465,7 @@ static int cmp_row(const void *a, const void *b)
 }
 
 /* Errors from the cell checks and the database checks, merged in row order (ties keep the
- * order they were found in), the first MAX_REPORTED_ERRORS kept. */
+ * order they were found in), the first IMPORT_MAX_ERRORS kept. */
 static void sort_errors(errs *e)
 {
     size_t n = json_array_size(e->list);
@@ -738,7 +482,7 @@ static void sort_errors(errs *e)
     qsort(refs, n, sizeof *refs, cmp_row);
     json_array_clear(e->list);
     for (size_t i = 0; i < n; i++) {
-        if (i < MAX_REPORTED_ERRORS && json_array_append(e->list, refs[i].item) != 0) e->broken = 1;
+        if (i < IMPORT_MAX_ERRORS && json_array_append(e->list, refs[i].item) != 0) e->broken = 1;
         json_decref(refs[i].item);
     }
     free(refs);
@@ -751,14 +495,14 @@ static int answer_errors(http_ctx *c, errs *e)
 {
     char detail[200];
     size_t listed = json_array_size(e->list);
-    if (e->broken || listed == 0 || (listed < MAX_REPORTED_ERRORS && (long)listed != e->count)) {
+    if (e->broken || listed == 0 || (listed < IMPORT_MAX_ERRORS && (long)listed != e->count)) {
         http_set_header(c, "Retry-After", "2");
         respond_problem(c, 503, "Nothing was written: the load has problems, but their list could not be built. Try again.");
         return -1;
     }
-    if (e->count > MAX_REPORTED_ERRORS)
+    if (e->count > IMPORT_MAX_ERRORS)
         snprintf(detail, sizeof detail, "Nothing was written: %ld problems were found; the first %d are listed.", e->count,
-                 MAX_REPORTED_ERRORS);
+                 IMPORT_MAX_ERRORS);
     else
         snprintf(detail, sizeof detail, "Nothing was written: %ld problem%s found; see errors.", e->count,
                  e->count == 1 ? " was" : "s were");
@@ -804,7 +548,7 @@ static double tnow(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static void run_import(http_ctx *c, const import_spec *sp)
+void import_run(http_ctx *c, const import_spec *sp)
 {
     double t0 = tnow();
     /* mode means something only where a load can replace: elsewhere it is an unknown parameter. */
@@ -873,9 +617,8 @@ static void run_import(http_ctx *c, const import_spec *sp)
     if (sp->checks->nparams > 1) db_arg_text(&cv, present); /* only checks that declare $2 */
     PGresult *res = api_run(c, sp->checks, &cv, "checking the load");
     if (res == NULL) goto out;
-    for (int i = 0; i < PQntuples(res); i++)
-        err_add(&e, atol(PQgetvalue(res, i, 0)), PQgetvalue(res, i, 1), "%s", PQgetvalue(res, i, 2));
-    if (PQntuples(res) > 0) e.count += atol(PQgetvalue(res, 0, 3)) - PQntuples(res);
+    err_add_rows(&e, res);
+    if (PQntuples(res) > 0) e.count += atol(PQgetvalue(res, 0, 4)) - PQntuples(res);
     PQclear(res);
     double t2 = tnow();
     if (e.count > 0) {
@@ -912,8 +655,7 @@ static void run_import(http_ctx *c, const import_spec *sp)
             json_decref(removed_keys);
             goto out;
         }
-        for (int i = 0; i < PQntuples(res); i++)
-            err_add(&w, atol(PQgetvalue(res, i, 0)), PQgetvalue(res, i, 1), "%s", PQgetvalue(res, i, 2));
+        err_add_rows(&w, res);
         PQclear(res);
     }
     double t3 = tnow();
@@ -976,9 +718,3 @@ out:
     /* A large load leaves freed memory in this worker thread's malloc arena: give it back. */
     if (L.nrows >= 10000) malloc_trim(0);
 }
-
-void staff_import(http_ctx *c) { run_import(c, &SPECS[0]); }
-void completions_import(http_ctx *c) { run_import(c, &SPECS[1]); }
-void attestations_import(http_ctx *c) { run_import(c, &SPECS[2]); }
-void support_counts_import(http_ctx *c) { run_import(c, &SPECS[3]); }
-void patients_served_import(http_ctx *c) { run_import(c, &SPECS[4]); }

@@ -46,20 +46,11 @@ static void ref_list(http_ctx *c, ref_table *t)
     api_list(c, &t->list, &pv, "listing reference data", REF_COLUMNS);
 }
 
-static int ref_code_ok(const char *s)
-{
-    size_t n = strlen(s);
-    if (n < 2 || n > 40 || s[0] < 'a' || s[0] > 'z') return 0;
-    for (const char *p = s; *p; p++)
-        if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_')) return 0;
-    return 1;
-}
-
 static void ref_put(http_ctx *c, ref_table *t, const char *entity)
 {
     static const char *const fields[] = {"label_vi", "label_en", "active", NULL};
     const char *code = http_path_param(c, "code");
-    if (code == NULL || !ref_code_ok(code)) {
+    if (code == NULL || !code_ok(&CODE_REF, code)) {
         respond_problem(c, 404, "There is no such code; codes are 2-40 of a-z, 0-9 and _.");
         return;
     }

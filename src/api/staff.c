@@ -2,6 +2,8 @@
  * national ID number); party membership only for admins and managers; every read is audited. */
 #include "common.h"
 #include "handlers.h"
+#include "import.h"
+#include "bdhvs/problems.h"
 
 static const char *const STAFF_COLUMNS[] = {"id", "code", "full_name", "unit_id", "unit_code", "job_group",
                                             "employment", "party_member", "joined_on", "left_on",
@@ -62,28 +64,32 @@ DB_STMT(STMT_DELETE_CASCADE, "staff_delete_cascade",
     " a AS (DELETE FROM attestations WHERE staff_id = $1 RETURNING id, attestation_json(attestations) AS j)"
     " SELECT 'completion', id, j FROM c UNION ALL SELECT 'attestation', id, j FROM a ORDER BY 1, 2", 1);
 
-DB_STMT(STMT_REFS_ACTIVE, "staff_refs_active",
-    "SELECT $1::text IS NULL OR EXISTS (SELECT 1 FROM job_groups WHERE code = $1 AND active),"
-    " $2::text IS NULL OR EXISTS (SELECT 1 FROM employment_types WHERE code = $2 AND active)", 2);
+typedef struct staff_input {
+    const char *code, *full_name, *unit_code, *job_group, *employment, *vneid_source;
+    long long unit_id;
+    int unit_given, party, party_given;
+    char joined_on[11], left_on[11], vneid_on[11];
+    int joined_given, left_given, left_null, vneid_given, vneid_null, source_given, source_null;
+} staff_input;
 
-/* Adds an error for a job group or employment type that is unknown or no longer active.
- * Returns -1 after answering a database error. */
-static int check_refs(http_ctx *c, const char *job_group, const char *employment, verrs *v)
+#define STAFF_TAKEN "Another staff member already has this code."
+
+/* The rules of migration 0015 (staff_problems), which a bulk load checks too. */
+DB_STMT(STMT_PROBLEMS, "staff_problems",
+    "SELECT field, problem, params FROM staff_problems(ARRAY[ROW(0, $1::bigint, $2::text, $3::text, $4::date,"
+    " $5::boolean, $6::date)::staff_rule_row])", 6);
+
+/* Adds the problems of a staff write to v: the given job group, employment type and dates (NULL
+ * or not given: not checked) of staff member id (0: a new one). Returns -1 after answering a
+ * database error. */
+static int check_rules(http_ctx *c, long long id, const staff_input *in, verrs *v)
 {
     db_args pv;
-    db_args_of(&pv, db_text(job_group), db_text(employment));
-    PGresult *r = api_run(c, &STMT_REFS_ACTIVE, &pv, "checking reference codes");
-    if (r == NULL) return -1;
-    if (strcmp(PQgetvalue(r, 0, 0), "t") != 0) verrs_add(v, "job_group", "is not an active job group code (see /api/v1/job-groups)");
-    if (strcmp(PQgetvalue(r, 0, 1), "t") != 0)
-        verrs_add(v, "employment", "is not an active employment type code (see /api/v1/employment-types)");
-    PQclear(r);
-    return 0;
+    db_args_of(&pv, db_id(id), db_text(in->job_group), db_text(in->employment),
+                    db_text(in->joined_given ? in->joined_on : NULL), db_bool(in->left_given),
+                    db_text(in->left_given && !in->left_null ? in->left_on : NULL));
+    return api_add_problems(c, &STMT_PROBLEMS, &pv, v);
 }
-
-static const char *const STAFF_COLUMNS_NO_PARTY[] = {"id", "code", "full_name", "unit_id", "unit_code", "job_group",
-                                                     "employment", "joined_on", "left_on", "vneid_confirmed_on",
-                                                     "vneid_source", "created_at", "updated_at", NULL};
 
 static const char *bool_text(int given, int value)
 {
@@ -135,7 +141,13 @@ void staff_list(http_ctx *c)
     json_decref(all);
     int recorded = api_audit_read(c, "staff", NULL, meta);
     json_decref(meta);
-    if (recorded == 0) api_list_answer(c, r, api_shows_party(c) ? STAFF_COLUMNS : STAFF_COLUMNS_NO_PARTY);
+    /* The CSV columns: party_member only for those who may see it. */
+    const char *cols[sizeof STAFF_COLUMNS / sizeof STAFF_COLUMNS[0]];
+    size_t n = 0;
+    for (size_t i = 0; STAFF_COLUMNS[i]; i++)
+        if (api_shows_party(c) || strcmp(STAFF_COLUMNS[i], "party_member") != 0) cols[n++] = STAFF_COLUMNS[i];
+    cols[n] = NULL;
+    if (recorded == 0) api_list_answer(c, r, cols);
     PQclear(r);
 }
 
@@ -155,25 +167,6 @@ void staff_get(http_ctx *c)
     PQclear(r);
 }
 
-static int staff_code_ok(const char *s)
-{
-    size_t n = strlen(s);
-    if (n < 1 || n > 40) return 0;
-    for (const char *p = s; *p; p++)
-        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '.' ||
-              *p == '_' || *p == '-'))
-            return 0;
-    return 1;
-}
-
-typedef struct staff_input {
-    const char *code, *full_name, *unit_code, *job_group, *employment, *vneid_source;
-    long long unit_id;
-    int unit_given, party, party_given;
-    char joined_on[11], left_on[11], vneid_on[11];
-    int joined_given, left_given, left_null, vneid_given, vneid_null, source_given, source_null;
-} staff_input;
-
 /* may_set_party: the caller may see, so set, party membership (admin, manager). */
 static void read_staff_body(json_t *body, staff_input *in, int may_set_party, verrs *v)
 {
@@ -182,10 +175,7 @@ static void read_staff_body(json_t *body, staff_input *in, int may_set_party, ve
                                          "vneid_source", NULL};
     memset(in, 0, sizeof *in);
     json_refuse_unknown(body, fields, v);
-    if (jfield_string(body, "code", 1, 40, &in->code, v) == 1 && !staff_code_ok(in->code)) {
-        verrs_add(v, "code", "may hold only letters A-Z, digits, '.', '_' and '-' (1 to 40)");
-        in->code = NULL;
-    }
+    jfield_code(body, "code", &CODE_STAFF, &in->code, v);
     jfield_string(body, "full_name", 1, 200, &in->full_name, v);
     in->unit_given |= jfield_id(body, "unit_id", &in->unit_id, v) == 1;
     in->unit_given |= jfield_string(body, "unit_code", 1, 32, &in->unit_code, v) == 1;
@@ -193,7 +183,7 @@ static void read_staff_body(json_t *body, staff_input *in, int may_set_party, ve
     jfield_string(body, "employment", 1, 40, &in->employment, v);
     in->party_given = jfield_bool(body, "party_member", &in->party, v) == 1;
     if (in->party_given && !may_set_party) {
-        verrs_add(v, "party_member", "may be set only by admins and managers");
+        verrs_problem(v, "party_member", "party_admin_only", NULL);
         in->party_given = 0;
     }
     in->joined_given = jfield_date(body, "joined_on", in->joined_on, v) == 1;
@@ -206,31 +196,9 @@ static void read_staff_body(json_t *body, staff_input *in, int may_set_party, ve
     else in->source_given = jfield_string(body, "vneid_source", 1, 100, &in->vneid_source, v) == 1;
     char today[11];
     api_today(today);
-    if (in->joined_given && strcmp(in->joined_on, today) > 0) verrs_add(v, "joined_on", "must not be in the future");
+    if (in->joined_given && strcmp(in->joined_on, today) > 0) verrs_problem(v, "joined_on", "future", NULL);
     if (in->vneid_given && !in->vneid_null && strcmp(in->vneid_on, today) > 0)
-        verrs_add(v, "vneid_confirmed_on", "must not be in the future");
-}
-
-/* Answers a failed staff write with the field it concerns. */
-static void staff_write_error(http_ctx *c, PGresult *r)
-{
-    const char *st = db_sqlstate(r), *con = db_constraint(r);
-    const char *field = NULL, *msg = NULL;
-    if (strcmp(st, "23505") == 0) {
-        respond_problem(c, 409, "Another staff member already has this code.");
-    } else {
-        if (strstr(con, "job_group")) field = "job_group", msg = "is not a job group code (see /api/v1/job-groups)";
-        else if (strstr(con, "employment")) field = "employment", msg = "is not an employment type code (see /api/v1/employment-types)";
-        else if (strstr(con, "check") || strcmp(st, "23514") == 0) field = "left_on", msg = "must not be before joined_on";
-        if (field) {
-            json_t *e = json_pack("[{s:s, s:s}]", "field", field, "message", msg);
-            respond_problem_errors(c, 422, "Some fields are invalid; see errors.", e);
-            json_decref(e);
-        } else {
-            api_db_error(c, r, "writing a staff member");
-        }
-    }
-    db_rollback(api_conn(c));
+        verrs_problem(v, "vneid_confirmed_on", "future", NULL);
 }
 
 void staff_create(http_ctx *c)
@@ -241,12 +209,12 @@ void staff_create(http_ctx *c)
     read_staff_body(w.body, &in, api_shows_party(c), &w.v);
     static const char *const required[] = {"code", "full_name", "job_group", "employment", "joined_on", NULL};
     for (int i = 0; required[i]; i++)
-        if (!json_object_get(w.body, required[i])) verrs_add(&w.v, required[i], "is required");
+        if (!json_object_get(w.body, required[i])) verrs_problem(&w.v, required[i], "required", NULL);
     if (!in.unit_given && !json_object_get(w.body, "unit_id") && !json_object_get(w.body, "unit_code"))
-        verrs_add(&w.v, "unit_id", "is required (or unit_code)");
+        api_problem_required_or(&w.v, "unit_id", "unit_code");
     if (http_refuse_invalid(c, &w.v) || api_begin(c) != 0) goto out;
     long long unit = api_resolve_unit(c, in.unit_id, in.unit_code, in.unit_code ? "unit_code" : "unit_id", 1, &w.v);
-    if (unit == -2 || check_refs(c, in.job_group, in.employment, &w.v) != 0 || http_refuse_invalid(c, &w.v)) goto out;
+    if (unit == -2 || check_rules(c, 0, &in, &w.v) != 0 || http_refuse_invalid(c, &w.v)) goto out;
     db_args iv;
     db_args_of(&iv, db_text(in.code), db_text(in.full_name), db_int(unit), db_text(in.job_group),
                     db_text(in.employment), db_text(bool_text(in.party_given, in.party)),
@@ -254,12 +222,10 @@ void staff_create(http_ctx *c)
                     db_text(in.left_given && !in.left_null ? in.left_on : NULL),
                     db_text(in.vneid_given && !in.vneid_null ? in.vneid_on : NULL),
                     db_text(in.vneid_source), db_bool(api_shows_party(c)));
-    w.r = db_run(api_conn(c), &STMT_INSERT, &iv);
-    if (!db_ok(w.r)) {
-        staff_write_error(c, w.r);
-        goto out;
-    }
-    api_created(c, w.r, "staff", "/api/v1/staff", 2);
+    /* The rules were checked above (staff_problems); the table's own constraints are their
+     * backstop only (a 422 without a field, api_db_error). */
+    w.r = api_run_unique(c, &STMT_INSERT, &iv, "creating a staff member", STAFF_TAKEN);
+    if (w.r != NULL) api_created(c, w.r, "staff", "/api/v1/staff", 2);
 out:
     api_change_close(&w);
 }
@@ -284,7 +250,7 @@ void staff_update(http_ctx *c)
         unit = api_resolve_unit(c, in.unit_id, in.unit_code, in.unit_code ? "unit_code" : "unit_id", 1, &w.v);
         if (unit == -2) goto out;
     }
-    if (check_refs(c, in.job_group, in.employment, &w.v) != 0) goto out;
+    if (check_rules(c, w.id, &in, &w.v) != 0) goto out;
     if (http_refuse_invalid(c, &w.v)) {
         db_rollback(api_conn(c));
         goto out;
@@ -299,9 +265,8 @@ void staff_update(http_ctx *c)
                     db_text(in.vneid_given && !in.vneid_null ? in.vneid_on : NULL),
                     db_bool(in.source_given), db_text(in.vneid_source),
                     db_bool(api_shows_party(c)));
-    w.r = db_run(api_conn(c), &STMT_UPDATE, &uv);
-    if (!db_ok(w.r)) staff_write_error(c, w.r);
-    else api_updated(c, w.cur, w.r, "staff", w.id, 1);
+    w.r = api_run_unique(c, &STMT_UPDATE, &uv, "updating a staff member", STAFF_TAKEN);
+    if (w.r != NULL) api_updated(c, w.cur, w.r, "staff", w.id, 1);
 out:
     api_change_close(&w);
 }
@@ -324,3 +289,71 @@ void staff_delete(http_ctx *c)
     if (failed) PQclear(cur);
     else api_delete_locked(c, cur, 1, &STMT_DELETE, id, "deleting the staff member", "staff");
 }
+
+/* ---- bulk load (POST /api/v1/staff/import; the engine is imports.c) ---- */
+
+/* The rows are matched on code: a code in the caller's units is updated, a new one created, a
+ * code held outside them refused ("is already in use"), where a single create answers 409 for
+ * any taken code. */
+static const import_col STAFF_IMPORT_COLS[] = {
+    {"code", 1, K_CODE, 40, 0, &CODE_STAFF}, {"full_name", 1, K_TEXT, 200, 0},   {"unit_code", 1, K_TEXT, 32, 0},
+    {"job_group", 1, K_TEXT, 40, 0},         {"employment", 1, K_TEXT, 40, 0},   {"party_member", 0, K_BOOL, 5, 0},
+    {"joined_on", 1, K_DATE, 10, 1},         {"left_on", 0, K_DATE, 10, 0},      {"vneid_confirmed_on", 0, K_DATE, 10, 1},
+    {"vneid_source", 0, K_TEXT, 100, 0}};
+
+/* The staging table of each load (COPY target; dropped at commit). */
+#define STAFF_STAGE \
+    "CREATE TEMP TABLE import_stage (row integer, code text, full_name text, unit_code text, job_group text," \
+    " employment text, party_member text, joined_on text, left_on text, vneid_confirmed_on text," \
+    " vneid_source text) ON COMMIT DROP"
+
+DB_STMT_SETUP(STAFF_CHECKS, "import_staff_checks",
+    IMPORT_CHECKS_HEAD IMPORT_UNIT_REF_CHECK
+    " UNION ALL SELECT s.row, 'unit_code', 'unit_closed', json_build_object('unit', s.unit_code)"
+    "   FROM import_stage s JOIN scoped_units($1) u ON u.code = s.unit_code WHERE NOT u.active"
+    " UNION ALL SELECT p.rowno, p.field, p.problem, p.params FROM (SELECT array_agg(ROW(s.row, st.id, s.job_group,"
+    "   s.employment, s.joined_on::date, 'left_on' = ANY($2::text[]), s.left_on::date)::staff_rule_row) AS a"
+    "   FROM import_stage s LEFT JOIN scoped_staff($1) st ON st.code = s.code) x, LATERAL staff_problems(x.a) p"
+    " UNION ALL" IMPORT_REPEAT_CHECK("code", "repeated_code", "code", "code IS NOT NULL")
+    /* A code held outside the caller's units: nothing about the holder, only that it is taken. */
+    " UNION ALL SELECT s.row, 'code', 'code_in_use', NULL FROM import_stage s"
+    "   WHERE EXISTS (SELECT 1 FROM staff st WHERE st.code = s.code)"
+    "   AND NOT EXISTS (SELECT 1 FROM scoped_staff($1) st WHERE st.code = s.code)"
+    IMPORT_CHECKS_TAIL, 2, STAFF_STAGE);
+
+#define PRESENT IMPORT_PRESENT
+DB_STMT_SETUP(STAFF_MERGE, "import_staff_merge",
+    "WITH src AS (SELECT s.row, s.code, s.full_name, u.id AS unit_id, s.job_group, s.employment,"
+    "   s.party_member::boolean AS party_member, s.joined_on::date AS joined_on, s.left_on::date AS left_on,"
+    "   s.vneid_confirmed_on::date AS vneid_confirmed_on, s.vneid_source"
+    "   FROM import_stage s JOIN scoped_units($3) u ON u.code = s.unit_code WHERE $2::boolean IS NOT NULL),"
+    " cls AS (SELECT src.code, st.id AS existing, src.full_name, src.unit_id, src.job_group, src.employment,"
+    "   CASE WHEN " PRESENT("party_member") " THEN coalesce(src.party_member, false) ELSE coalesce(st.party_member, false) END AS party_member,"
+    "   src.joined_on,"
+    "   CASE WHEN " PRESENT("left_on") " THEN src.left_on ELSE st.left_on END AS left_on,"
+    "   CASE WHEN " PRESENT("vneid_confirmed_on") " THEN src.vneid_confirmed_on ELSE st.vneid_confirmed_on END AS vneid_confirmed_on,"
+    "   CASE WHEN " PRESENT("vneid_source") " THEN src.vneid_source ELSE st.vneid_source END AS vneid_source,"
+    "   st.id IS NOT NULL AND (st.full_name, st.unit_id, st.job_group, st.employment, st.party_member, st.joined_on,"
+    "     st.left_on, st.vneid_confirmed_on, st.vneid_source) IS NOT DISTINCT FROM"
+    "     (src.full_name, src.unit_id, src.job_group, src.employment,"
+    "      CASE WHEN " PRESENT("party_member") " THEN coalesce(src.party_member, false) ELSE st.party_member END,"
+    "      src.joined_on,"
+    "      CASE WHEN " PRESENT("left_on") " THEN src.left_on ELSE st.left_on END,"
+    "      CASE WHEN " PRESENT("vneid_confirmed_on") " THEN src.vneid_confirmed_on ELSE st.vneid_confirmed_on END,"
+    "      CASE WHEN " PRESENT("vneid_source") " THEN src.vneid_source ELSE st.vneid_source END) AS same"
+    "   FROM src LEFT JOIN scoped_staff($3) st ON st.code = src.code),"
+    " ins AS (INSERT INTO staff (code, full_name, unit_id, job_group, employment, party_member, joined_on, left_on,"
+    "   vneid_confirmed_on, vneid_source) SELECT code, full_name, unit_id, job_group, employment, party_member,"
+    "   joined_on, left_on, vneid_confirmed_on, vneid_source FROM cls WHERE existing IS NULL RETURNING code),"
+    " upd AS (UPDATE staff st SET full_name = cls.full_name, unit_id = cls.unit_id, job_group = cls.job_group,"
+    "   employment = cls.employment, party_member = cls.party_member, joined_on = cls.joined_on,"
+    "   left_on = cls.left_on, vneid_confirmed_on = cls.vneid_confirmed_on, vneid_source = cls.vneid_source,"
+    "   updated_at = now() FROM cls WHERE st.id = cls.existing AND NOT cls.same RETURNING st.code)"
+    " SELECT (SELECT count(*) FROM ins), (SELECT count(*) FROM upd), (SELECT count(*) FROM cls WHERE same),"
+    "   (SELECT coalesce(json_agg(k), '[]') FROM (SELECT code AS k FROM ins UNION ALL SELECT code FROM upd LIMIT 1000) x)", 3, STAFF_STAGE);
+#undef PRESENT
+
+static const import_spec STAFF_IMPORT = {"staff", "staff/import", IMPORT_COLS(STAFF_IMPORT_COLS), STAFF_STAGE,
+                                         &STAFF_CHECKS, &STAFF_MERGE};
+
+void staff_import(http_ctx *c) { import_run(c, &STAFF_IMPORT); }

@@ -1,9 +1,12 @@
 /* Patient-support counts (people helped to use a digital service, per month, service and target
  * group) and patients served (per month): the two monthly figures a facility reports. Both are
- * written by upsert on their natural key; bulk loads are in imports.c. */
+ * written by upsert on their natural key, one at a time or in bulk loads (at the end of this
+ * file; the engine is imports.c). */
 #include "common.h"
 #include "handlers.h"
+#include "import.h"
 #include "bdhvs/period.h"
+#include "bdhvs/problems.h"
 
 /* One monthly figure: its statements and names. Statement parameters shared by both, in order:
  * list $1 scope, $2 unit_id, $3 under, $4 first day, $5 last day, $6 updated_since, $7 sort,
@@ -72,9 +75,9 @@ static monthly PATIENTS_SERVED = {
 DB_STMT_REGISTER(MONTHLY, &SUPPORT_COUNTS.list, &SUPPORT_COUNTS.upsert, &SUPPORT_COUNTS.lock, &SUPPORT_COUNTS.del,
                  &PATIENTS_SERVED.list, &PATIENTS_SERVED.upsert, &PATIENTS_SERVED.lock, &PATIENTS_SERVED.del);
 
-DB_STMT(STMT_GROUPS_ACTIVE, "support_groups_active",
-    "SELECT EXISTS (SELECT 1 FROM support_services WHERE code = $1 AND active),"
-    " EXISTS (SELECT 1 FROM target_groups WHERE code = $2 AND active)", 2);
+/* The rules of migration 0015 (support_count_problems), which a bulk load checks too. */
+DB_STMT(STMT_PROBLEMS, "support_count_problems",
+    "SELECT field, problem, params FROM support_count_problems(ARRAY[ROW(0, $1::text, $2::text)::support_count_rule_row])", 2);
 
 static void monthly_list(http_ctx *c, monthly *m)
 {
@@ -122,14 +125,14 @@ static void read_month(json_t *body, char out[11], verrs *v)
     period p;
     out[0] = '\0';
     if (j == NULL) {
-        verrs_add(v, "month", "is required");
+        verrs_problem(v, "month", "required", NULL);
     } else if (!json_is_string(j) || period_parse(json_string_value(j), &p) != 0 || p.type != PERIOD_MONTH) {
-        verrs_add(v, "month", "must be a month written YYYY-MM (or YYYYMM)");
+        verrs_problem(v, "month", "month_format", NULL);
     } else {
         char today[11];
         api_today(today);
         date_format(&p.first, out, 11);
-        if (strncmp(out, today, 7) > 0) verrs_add(v, "month", "must not be in the future");
+        if (strncmp(out, today, 7) > 0) verrs_problem(v, "month", "future", NULL);
     }
 }
 
@@ -148,30 +151,23 @@ static void monthly_upsert(http_ctx *c, monthly *m)
     json_refuse_unknown(body, m->has_groups ? counts_fields : served_fields, &v);
     int hu = (jfield_id(body, "unit_id", &uid, &v) == 1) | (jfield_string(body, "unit_code", 1, 32, &ucode, &v) == 1);
     if (!hu && !json_object_get(body, "unit_id") && !json_object_get(body, "unit_code"))
-        verrs_add(&v, "unit_id", "is required (or unit_code)");
+        api_problem_required_or(&v, "unit_id", "unit_code");
     read_month(body, month, &v);
     if (m->has_groups) {
-        if (jfield_string(body, "service", 1, 40, &service, &v) == 0) verrs_add(&v, "service", "is required");
-        if (jfield_string(body, "target_group", 1, 40, &group, &v) == 0) verrs_add(&v, "target_group", "is required");
+        if (jfield_string(body, "service", 1, 40, &service, &v) == 0) verrs_problem(&v, "service", "required", NULL);
+        if (jfield_string(body, "target_group", 1, 40, &group, &v) == 0) verrs_problem(&v, "target_group", "required", NULL);
     }
     json_t *cj = json_object_get(body, "count");
-    if (cj == NULL) verrs_add(&v, "count", "is required");
+    if (cj == NULL) verrs_problem(&v, "count", "required", NULL);
     else if (!json_is_integer(cj) || json_integer_value(cj) < 0 || json_integer_value(cj) > 2147483647)
-        verrs_add(&v, "count", "must be a whole number from 0 to 2147483647");
+        verrs_problem(&v, "count", "count_range", NULL);
     if (http_refuse_invalid(c, &v) || api_begin(c) != 0) goto out;
     long long unit = api_resolve_unit(c, uid, ucode, ucode ? "unit_code" : "unit_id", 0, &v);
     if (unit == -2) goto out;
     if (m->has_groups) {
         db_args gv;
         db_args_of(&gv, db_text(service), db_text(group));
-        r = api_run(c, &STMT_GROUPS_ACTIVE, &gv, "checking reference codes");
-        if (r == NULL) goto out;
-        if (strcmp(PQgetvalue(r, 0, 0), "t") != 0)
-            verrs_add(&v, "service", "is not an active support service code (see /api/v1/support-services)");
-        if (strcmp(PQgetvalue(r, 0, 1), "t") != 0)
-            verrs_add(&v, "target_group", "is not an active target group code (see /api/v1/target-groups)");
-        PQclear(r);
-        r = NULL;
+        if (api_add_problems(c, &STMT_PROBLEMS, &gv, &v) != 0) goto out;
     }
     if (http_refuse_invalid(c, &v)) {
         db_rollback(api_conn(c));
@@ -220,3 +216,102 @@ void support_counts_delete(http_ctx *c) { monthly_delete(c, &SUPPORT_COUNTS); }
 void patients_served_list(http_ctx *c) { monthly_list(c, &PATIENTS_SERVED); }
 void patients_served_upsert(http_ctx *c) { monthly_upsert(c, &PATIENTS_SERVED); }
 void patients_served_delete(http_ctx *c) { monthly_delete(c, &PATIENTS_SERVED); }
+
+/* ---- bulk loads (POST /api/v1/support-counts/import, /api/v1/patients-served/import; the engine is
+ * imports.c). Matched on the natural key, like a single write; ?mode=replace also removes. ---- */
+static const import_col SUPPORT_COUNT_IMPORT_COLS[] = {
+    {"unit_code", 1, K_TEXT, 32, 0}, {"month", 1, K_MONTH, 7, 1}, {"service", 1, K_TEXT, 40, 0},
+    {"target_group", 1, K_TEXT, 40, 0}, {"count", 1, K_COUNT, 10, 0}};
+
+#define SUPPORT_COUNT_STAGE \
+    "CREATE TEMP TABLE import_stage (row integer, unit_code text, month text, service text, target_group text," \
+    " count text) ON COMMIT DROP"
+#define PATIENTS_SERVED_STAGE \
+    "CREATE TEMP TABLE import_stage (row integer, unit_code text, month text, count text) ON COMMIT DROP"
+
+DB_STMT_SETUP(SUPPORT_COUNT_CHECKS, "import_support_count_checks",
+    IMPORT_CHECKS_HEAD IMPORT_UNIT_REF_CHECK
+    " UNION ALL SELECT p.rowno, p.field, p.problem, p.params FROM (SELECT array_agg(ROW(s.row, s.service,"
+    "   s.target_group)::support_count_rule_row) AS a FROM import_stage s) x, LATERAL support_count_problems(x.a) p"
+    " UNION ALL" IMPORT_REPEAT_CHECK("target_group", "repeated_unit_month_service_group",
+                                     "unit_code, month, service, target_group",
+                                     "unit_code IS NOT NULL AND month IS NOT NULL AND service IS NOT NULL"
+                                     " AND target_group IS NOT NULL")
+    IMPORT_CHECKS_TAIL, 1, SUPPORT_COUNT_STAGE);
+
+/* Stored counts of the (unit, month) pairs in the file that the file does not have are removed
+ * when $2 (replace) holds. Inserts, updates and removals touch different rows. */
+DB_STMT_SETUP(SUPPORT_COUNT_MERGE, "import_support_count_merge",
+    "WITH src AS (SELECT u.id AS unit_id, s.month::date AS month, s.service, s.target_group, s.count::integer AS count,"
+    "   s.unit_code || '/' || left(s.month, 7) || '/' || s.service || '/' || s.target_group AS key"
+    "   FROM import_stage s JOIN scoped_units($3) u ON u.code = s.unit_code WHERE $1::text[] IS NOT NULL),"
+    " cls AS (SELECT src.*, c.id AS existing, c.id IS NOT NULL AND c.count = src.count AS same"
+    "   FROM src LEFT JOIN support_counts c ON c.unit_id = src.unit_id AND c.month = src.month"
+    "   AND c.service = src.service AND c.target_group = src.target_group),"
+    " ins AS (INSERT INTO support_counts (unit_id, month, service, target_group, count)"
+    "   SELECT unit_id, month, service, target_group, count FROM cls WHERE existing IS NULL RETURNING 1),"
+    " upd AS (UPDATE support_counts c SET count = cls.count, updated_at = now()"
+    "   FROM cls WHERE c.id = cls.existing AND NOT cls.same RETURNING 1),"
+    " del AS (DELETE FROM support_counts c USING units u WHERE $2::boolean AND u.id = c.unit_id"
+    "   AND (c.unit_id, c.month) IN (SELECT unit_id, month FROM src)"
+    "   AND NOT EXISTS (SELECT 1 FROM src WHERE src.unit_id = c.unit_id AND src.month = c.month"
+    "     AND src.service = c.service AND src.target_group = c.target_group)"
+    "   RETURNING u.code || '/' || to_char(c.month, 'YYYY-MM') || '/' || c.service || '/' || c.target_group AS key)"
+    " SELECT (SELECT count(*) FROM ins), (SELECT count(*) FROM upd), (SELECT count(*) FROM cls WHERE same),"
+    "   (SELECT coalesce(json_agg(k), '[]') FROM (SELECT key AS k FROM cls WHERE NOT same LIMIT 1000) x),"
+    "   (SELECT count(*) FROM del), (SELECT coalesce(json_agg(k), '[]') FROM (SELECT key AS k FROM del LIMIT 1000) x)", 3, SUPPORT_COUNT_STAGE);
+
+/* In the data as loaded: a service's count over all target groups above the patients served. */
+DB_STMT_SETUP(SUPPORT_COUNT_WARNINGS, "import_support_count_warnings",
+    "SELECT s.row, 'count', 'count_above_served', json_build_object('total', t.total, 'service', s.service,"
+    "   'month', left(s.month, 7), 'served', p.count, 'unit', s.unit_code)"
+    " FROM import_stage s JOIN scoped_units($1) u ON u.code = s.unit_code"
+    " JOIN patients_served p ON p.unit_id = u.id AND p.month = s.month::date"
+    " CROSS JOIN LATERAL (SELECT sum(c.count) AS total FROM support_counts c WHERE c.unit_id = u.id"
+    "   AND c.month = s.month::date AND c.service = s.service) t"
+    " WHERE t.total > p.count ORDER BY s.row", 1, SUPPORT_COUNT_STAGE);
+
+static const import_col PATIENTS_SERVED_IMPORT_COLS[] = {
+    {"unit_code", 1, K_TEXT, 32, 0}, {"month", 1, K_MONTH, 7, 1}, {"count", 1, K_COUNT, 10, 0}};
+
+DB_STMT_SETUP(PATIENTS_SERVED_CHECKS, "import_patients_served_checks",
+    IMPORT_CHECKS_HEAD IMPORT_UNIT_REF_CHECK
+    " UNION ALL" IMPORT_REPEAT_CHECK("month", "repeated_unit_month", "unit_code, month",
+                                     "unit_code IS NOT NULL AND month IS NOT NULL")
+    IMPORT_CHECKS_TAIL, 1, PATIENTS_SERVED_STAGE);
+
+/* One figure per unit and month: the file has every stored value of the months it covers, so
+ * replacing removes nothing. */
+DB_STMT_SETUP(PATIENTS_SERVED_MERGE, "import_patients_served_merge",
+    "WITH src AS (SELECT u.id AS unit_id, s.month::date AS month, s.count::integer AS count,"
+    "   s.unit_code || '/' || left(s.month, 7) AS key"
+    "   FROM import_stage s JOIN scoped_units($3) u ON u.code = s.unit_code"
+    "   WHERE $1::text[] IS NOT NULL AND $2::boolean IS NOT NULL),"
+    " cls AS (SELECT src.*, p.id AS existing, p.id IS NOT NULL AND p.count = src.count AS same"
+    "   FROM src LEFT JOIN patients_served p ON p.unit_id = src.unit_id AND p.month = src.month),"
+    " ins AS (INSERT INTO patients_served (unit_id, month, count)"
+    "   SELECT unit_id, month, count FROM cls WHERE existing IS NULL RETURNING 1),"
+    " upd AS (UPDATE patients_served p SET count = cls.count, updated_at = now()"
+    "   FROM cls WHERE p.id = cls.existing AND NOT cls.same RETURNING 1)"
+    " SELECT (SELECT count(*) FROM ins), (SELECT count(*) FROM upd), (SELECT count(*) FROM cls WHERE same),"
+    "   (SELECT coalesce(json_agg(k), '[]') FROM (SELECT key AS k FROM cls WHERE NOT same LIMIT 1000) x)", 3, PATIENTS_SERVED_STAGE);
+
+/* In the data as loaded: a figure below some service's count over all target groups. */
+DB_STMT_SETUP(PATIENTS_SERVED_WARNINGS, "import_patients_served_warnings",
+    "SELECT s.row, 'count', 'served_below_count', json_build_object('total', t.total, 'service', t.service,"
+    "   'month', left(s.month, 7))"
+    " FROM import_stage s JOIN scoped_units($1) u ON u.code = s.unit_code"
+    " CROSS JOIN LATERAL (SELECT c.service, sum(c.count) AS total FROM support_counts c WHERE c.unit_id = u.id"
+    "   AND c.month = s.month::date GROUP BY c.service ORDER BY 2 DESC, 1 LIMIT 1) t"
+    " WHERE t.total > s.count::integer ORDER BY s.row", 1, PATIENTS_SERVED_STAGE);
+
+static const import_spec SUPPORT_COUNT_IMPORT = {"support_count", "support-counts/import", IMPORT_COLS(SUPPORT_COUNT_IMPORT_COLS),
+                                                 SUPPORT_COUNT_STAGE, &SUPPORT_COUNT_CHECKS, &SUPPORT_COUNT_MERGE, 1,
+                                                 &SUPPORT_COUNT_WARNINGS};
+static const import_spec PATIENTS_SERVED_IMPORT = {"patients_served", "patients-served/import",
+                                                   IMPORT_COLS(PATIENTS_SERVED_IMPORT_COLS), PATIENTS_SERVED_STAGE,
+                                                   &PATIENTS_SERVED_CHECKS, &PATIENTS_SERVED_MERGE, 1,
+                                                   &PATIENTS_SERVED_WARNINGS};
+
+void support_counts_import(http_ctx *c) { import_run(c, &SUPPORT_COUNT_IMPORT); }
+void patients_served_import(http_ctx *c) { import_run(c, &PATIENTS_SERVED_IMPORT); }

@@ -93,17 +93,6 @@ void units_list(http_ctx *c)
     api_list(c, &STMT_LIST, &pv, "listing units", UNIT_COLUMNS);
 }
 
-static int code_ok(const char *s)
-{
-    size_t n = strlen(s);
-    if (n < 1 || n > 32) return 0;
-    for (const char *p = s; *p; p++)
-        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-              *p == '.' || *p == '_' || *p == '-'))
-            return 0;
-    return 1;
-}
-
 /* Validated fields of a create or update body. */
 typedef struct unit_input {
     const char *code, *name, *type, *parent_code;
@@ -118,10 +107,7 @@ static void read_unit_body(json_t *body, unit_input *in, verrs *v)
     static const char *const fields[] = {"code", "name", "type", "parent_id", "parent_code", "opened_on", NULL};
     memset(in, 0, sizeof *in);
     json_refuse_unknown(body, fields, v);
-    if (jfield_string(body, "code", 1, 32, &in->code, v) == 1 && !code_ok(in->code)) {
-        verrs_add(v, "code", "may hold only letters A-Z, digits, '.', '_' and '-' (1 to 32)");
-        in->code = NULL;
-    }
+    jfield_code(body, "code", &CODE_UNIT, &in->code, v);
     jfield_string(body, "name", 1, 300, &in->name, v);
     if (jfield_string(body, "type", 1, 40, &in->type, v) == 1) {
         int ok = 0;

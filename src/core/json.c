@@ -1,5 +1,6 @@
 #include "bdhvs/jsonx.h"
 #include "bdhvs/period.h"
+#include "bdhvs/problems.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -47,7 +48,7 @@ void json_refuse_unknown(json_t *obj, const char *const *allowed, verrs *v)
         int ok = 0;
         for (const char *const *a = allowed; *a; a++)
             if (strcmp(*a, key) == 0) ok = 1;
-        if (!ok) verrs_add(v, key, "is not a field of this resource");
+        if (!ok) verrs_problem(v, key, "not_a_field", NULL);
     }
 }
 
@@ -118,20 +119,20 @@ int jfield_string(json_t *obj, const char *key, size_t minlen, size_t maxlen, co
     json_t *j = json_object_get(obj, key);
     if (j == NULL) return 0;
     if (!json_is_string(j)) {
-        verrs_add(v, key, "must be a string");
+        verrs_problem(v, key, "not_a_string", NULL);
         return -1;
     }
     const char *s = json_string_value(j);
     if (strlen(s) != json_string_length(j)) {
-        verrs_add(v, key, "must not contain NUL characters");
+        verrs_problem(v, key, "nul_chars", NULL);
         return -1;
     }
     size_t n = utf8_length(s);
     if (n < minlen || n > maxlen) {
         if (minlen > 0 && n == 0)
-            verrs_add(v, key, "must not be empty");
+            verrs_problem(v, key, "empty", NULL);
         else
-            verrs_add(v, key, "must be %zu to %zu characters long", minlen, maxlen);
+            verrs_problem_n2(v, key, "length", "min", (long long)minlen, "max", (long long)maxlen);
         return -1;
     }
     *out = s;
@@ -143,7 +144,7 @@ int jfield_id(json_t *obj, const char *key, long long *out, verrs *v)
     json_t *j = json_object_get(obj, key);
     if (j == NULL) return 0;
     if (!json_is_integer(j) || json_integer_value(j) < 1) {
-        verrs_add(v, key, "must be a positive whole number");
+        verrs_problem(v, key, "not_an_id", NULL);
         return -1;
     }
     *out = json_integer_value(j);
@@ -155,7 +156,7 @@ int jfield_bool(json_t *obj, const char *key, int *out, verrs *v)
     json_t *j = json_object_get(obj, key);
     if (j == NULL) return 0;
     if (!json_is_boolean(j)) {
-        verrs_add(v, key, "must be true or false");
+        verrs_problem(v, key, "not_true_false", NULL);
         return -1;
     }
     *out = json_is_true(j);
@@ -168,7 +169,7 @@ int jfield_date(json_t *obj, const char *key, char out[11], verrs *v)
     if (j == NULL) return 0;
     date_ymd d;
     if (!json_is_string(j) || date_parse(json_string_value(j), &d) != 0) {
-        verrs_add(v, key, "must be a date written YYYY-MM-DD");
+        verrs_problem(v, key, "date_format", NULL);
         return -1;
     }
     date_format(&d, out, 11);
@@ -180,4 +181,36 @@ int jfield_nullable_date(json_t *obj, const char *key, char out[11], verrs *v)
     json_t *j = json_object_get(obj, key);
     if (j != NULL && json_is_null(j)) return 2;
     return jfield_date(obj, key, out, v);
+}
+
+const code_rule CODE_UNIT = {1, 32, 1, 0, "._-", "code_opaque"};
+const code_rule CODE_STAFF = {1, 40, 1, 0, "._-", "code_opaque"};
+const code_rule CODE_REF = {2, 40, 0, 1, "_", "code_ref"};
+
+int code_chars_ok(const code_rule *r, const char *s)
+{
+    for (const char *p = s; *p; p++) {
+        char ch = *p;
+        int ok = (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || (r->upper && ch >= 'A' && ch <= 'Z') ||
+                 strchr(r->punct, ch) != NULL;
+        if (!ok) return 0;
+    }
+    return 1;
+}
+
+int code_ok(const code_rule *r, const char *s)
+{
+    size_t n = strlen(s);
+    if (n < r->min || n > r->max) return 0;
+    if (r->letter_first && !(s[0] >= 'a' && s[0] <= 'z')) return 0;
+    return code_chars_ok(r, s);
+}
+
+int jfield_code(json_t *obj, const char *key, const code_rule *r, const char **out, verrs *v)
+{
+    int got = jfield_string(obj, key, r->min, r->max, out, v);
+    if (got != 1 || code_ok(r, *out)) return got;
+    verrs_problem_n2(v, key, r->problem, "min", (long long)r->min, "max", (long long)r->max);
+    *out = NULL;
+    return -1;
 }

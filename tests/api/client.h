@@ -135,6 +135,7 @@ Suite *h8_fuzz_suite(void);
 Suite *s8_form_suite(void);
 Suite *s8_front_suite(void);
 Suite *s8_history_suite(void);
+Suite *s8_rules_suite(void);
 Suite *resilience_suite(void);
 
 #endif

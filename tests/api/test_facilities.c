@@ -562,8 +562,8 @@ START_TEST(bad_support_count_rows_are_all_named)
         {3, "month", "must not be in the future"},
         {4, "month", "\"2026-3\" is not a month written YYYY-MM (or YYYYMM)"},
         {4, "count", "\"-1\" is not a whole number from 0 to 2147483647"},
-        {5, "service", "\"telepathy\" is not an active support service code"},
-        {5, "target_group", "\"aliens\" is not an active target group code"},
+        {5, "service", "\"telepathy\" is not an active support service code (see /api/v1/support-services)"},
+        {5, "target_group", "\"aliens\" is not an active target group code (see /api/v1/target-groups)"},
         {7, "target_group", "this unit, month, service and target group appear more than once (first at row 6)"}};
     ck_assert_msg(json_array_size(errs) == 7, "%s", r->body);
     for (size_t i = 0; i < 7; i++) {

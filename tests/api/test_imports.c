@@ -276,7 +276,7 @@ START_TEST(quoted_commas_doubled_quotes_and_newlines_are_stored_exactly)
     /* Rows count records, not lines: the bad one below is row 6 though it starts on line 7. */
     sb_addf(&b, "%s5,Bùi Văn Năm,%s,nures,contract,2020-01-01,\n", p, unit);
     resp *r = load_csv("staff", NULL, T_SD_MANAGER, b.p);
-    assert_errors(r, 1, 6, "job_group", "\"nures\" is not an active job group code");
+    assert_errors(r, 1, 6, "job_group", "\"nures\" is not an active job group code (see /api/v1/job-groups)");
     resp_free(r);
     ck_assert_int_eq(staff_with_prefix(p), 0);
 
@@ -319,7 +319,7 @@ START_TEST(three_bad_rows_far_apart_are_all_named_and_nothing_is_written)
     snprintf(hdr, sizeof hdr, "X-Request-Id: %s", rid);
     resp *r = post_body("/api/v1/staff/import", T_SD_REPORTER, "text/csv", b.p, b.len, hdr, NULL);
     assert_errors(r, 3, 5, "joined_on", "\"2024-02-30\" is not a date written YYYY-MM-DD", 50, "job_group",
-                  "\"nures\" is not an active job group code", 95, "unit_code",
+                  "\"nures\" is not an active job group code (see /api/v1/job-groups)", 95, "unit_code",
                   "unit 24001 is unknown or not one of your units");
     ck_assert_str_eq(jstr(r, "detail"), "Nothing was written: 3 problems were found; see errors.");
     char ct[64];
@@ -369,8 +369,8 @@ START_TEST(every_kind_of_bad_row_is_named_with_its_reason)
                   8, "left_on", "is before joined_on",
                   9, "joined_on", "must not be in the future",
                   10, "party_member", "\"maybe\" is not true or false",
-                  11, "employment", "\"volunteer\" is not an active employment type code",
-                  12, "code", "may hold only letters A-Z, digits, '.', '_' and '-'",
+                  11, "employment", "\"volunteer\" is not an active employment type code (see /api/v1/employment-types)",
+                  12, "code", "may hold only letters A-Z, digits, '.', '_' and '-' (1 to 40)",
                   13, "full_name", "is required",
                   14, "vneid_confirmed_on", "must not be in the future");
     ck_assert_str_eq(jstr(r, "detail"), "Nothing was written: 12 problems were found; see errors.");
@@ -500,7 +500,7 @@ START_TEST(idempotency_key_replays_the_first_answer_and_writes_once)
     snprintf(k2hdr, sizeof k2hdr, "Idempotency-Key: %s", key2);
     const char *bad = fmt("code,full_name,unit_code,job_group,employment,joined_on\n%s9,X,%s,nures,contract,2020-01-01\n", p, unit);
     resp *b1 = post_body("/api/v1/staff/import", T_SD_REPORTER, "text/csv", bad, strlen(bad), k2hdr, NULL);
-    assert_errors(b1, 1, 2, "job_group", "\"nures\" is not an active job group code");
+    assert_errors(b1, 1, 2, "job_group", "\"nures\" is not an active job group code (see /api/v1/job-groups)");
     resp *b2 = post_body("/api/v1/staff/import", T_SD_REPORTER, "text/csv", bad, strlen(bad), k2hdr, NULL);
     ASSERT_STATUS(b2, 422);
     ck_assert_str_eq(b2->body, b1->body);
@@ -557,7 +557,7 @@ START_TEST(json_array_loads_follow_the_same_rules_from_row_2)
     json_decref(rows);
     r = load_json("staff", T_SD_REPORTER, text);
     free(text);
-    assert_errors(r, 4, 3, "job_group", "\"nures\" is not an active job group code", 4, "joined_on", "is required", 5,
+    assert_errors(r, 4, 3, "job_group", "\"nures\" is not an active job group code (see /api/v1/job-groups)", 4, "joined_on", "is required", 5,
                   "joined_on", "\"2025-13-01\" is not a date written YYYY-MM-DD", 5, "unit_code",
                   "unit 24001 is unknown or not one of your units");
     resp_free(r);
@@ -875,8 +875,8 @@ START_TEST(attestation_loads_keep_the_later_date)
     r = load_csv("attestations", NULL, T_SD_REPORTER, b.p);
     free(b.p);
     assert_errors(r, 7,
-                  2, "skill", "\"telepathy\" is not an active skill code",
-                  3, "skill", fmt("\"%s\" is not an active skill code", sk),
+                  2, "skill", "\"telepathy\" is not an active skill code (see /api/v1/skills)",
+                  3, "skill", fmt("\"%s\" is not an active skill code (see /api/v1/skills)", sk),
                   4, "staff_code", fmt("staff member %s is unknown or not in your units", far),
                   6, "skill", "this staff member and skill appear more than once (first at row 5)",
                   7, "attested_on", "must not be in the future",

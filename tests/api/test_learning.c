@@ -814,10 +814,10 @@ START_TEST(attestation_of_unknown_or_inactive_skill_future_date_or_far_staff_is_
     resp_free(r);
 
     r = post_attestation(T_SD_REPORTER, a, "telepathy", "2025-01-01");
-    assert_one_error(r, "skill", "is not an active skill code (see /api/v1/skills)");
+    assert_one_error(r, "skill", "\"telepathy\" is not an active skill code (see /api/v1/skills)");
     resp_free(r);
     r = post_attestation(T_SD_REPORTER, a, sk, "2025-01-01");
-    assert_one_error(r, "skill", "is not an active skill code (see /api/v1/skills)");
+    assert_one_error(r, "skill", fmt("\"%s\" is not an active skill code (see /api/v1/skills)", sk));
     resp_free(r);
     r = post_attestation(T_SD_REPORTER, a, "emr", "2099-01-01");
     assert_one_error(r, "attested_on", "must not be in the future");

@@ -314,7 +314,7 @@ START_TEST(inactive_job_group_is_kept_but_not_given_anew)
     b = staff_body(c2, "Đỗ Thị Hằng", unit);
     json_object_set_new(b, "job_group", json_string(jg));
     r = send_obj("POST", "/api/v1/staff", T_SD_MANAGER, b);
-    assert_one_error(r, "job_group", "is not an active job group code (see /api/v1/job-groups)");
+    assert_one_error(r, "job_group", fmt("\"%s\" is not an active job group code (see /api/v1/job-groups)", jg));
     resp_free(r);
     ck_assert_int_eq(db_count("SELECT count(*) FROM staff WHERE code = $1", c2), 0);
 

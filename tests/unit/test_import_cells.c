@@ -1,7 +1,8 @@
-/* The cell rules of bulk loads: each kind of column, what it refuses (with the exact message)
- * and what it stages. */
+/* The cell rules of bulk loads: each kind of column, what it refuses (the problem code and its
+ * values, checked through the exact English message the catalogue renders) and what it stages. */
 #include "tests.h"
 #include "bdhvs/import_cells.h"
+#include "bdhvs/problems.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -16,14 +17,21 @@ static const char *staged(const import_col *col, const char *v)
     const char *out = "not set";
     g_msg[0] = '\0';
     memset(g_month, 0, sizeof g_month);
-    int bad = import_cell_check(col, v, TODAY, g_month, &out, g_msg, sizeof g_msg);
+    const char *problem = "not set";
+    json_t *params = NULL;
+    int bad = import_cell_check(col, v, TODAY, g_month, &out, &problem, &params);
     if (bad) {
+        ck_assert_ptr_nonnull(problem);
+        ck_assert(problem_known(problem));
+        problem_render(PROBLEM_EN, problem, params, g_msg, sizeof g_msg);
+        json_decref(params);
         ck_assert_int_eq(bad, 1);
         ck_assert_ptr_null(out);
         ck_assert_uint_gt(strlen(g_msg), 0);
     } else {
         ck_assert_int_eq(bad, 0);
-        ck_assert_str_eq(g_msg, "");
+        ck_assert_ptr_null(problem);
+        ck_assert_ptr_null(params);
     }
     return out;
 }
@@ -35,7 +43,7 @@ static const char *refused(const import_col *col, const char *v)
     return g_msg;
 }
 
-static const import_col CODE = {"code", 1, K_CODE, 10, 0};
+static const import_col CODE = {"code", 1, K_CODE, 10, 0, &CODE_STAFF};
 static const import_col NAME = {"full_name", 1, K_TEXT, 5, 0};
 static const import_col NOTE = {"note", 0, K_TEXT, 5, 0};
 static const import_col JOINED = {"joined_on", 1, K_DATE, 10, 1};
@@ -71,7 +79,7 @@ START_TEST(code_characters)
     ck_assert_str_eq(staged(&CODE, "NV-001.a_Z"), "NV-001.a_Z");
     const char *bad[] = {"NV 001", "NV/001", "Đ01", "NV,1", "nv'1", "\xff", "=A1"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
-        ck_assert_str_eq(refused(&CODE, bad[i]), "may hold only letters A-Z, digits, '.', '_' and '-'");
+        ck_assert_str_eq(refused(&CODE, bad[i]), "may hold only letters A-Z, digits, '.', '_' and '-' (1 to 40)");
 }
 END_TEST
 

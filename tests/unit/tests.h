@@ -15,4 +15,5 @@ Suite *jfield_suite(void);
 Suite *import_cells_suite(void);
 Suite *user_cache_suite(void);
 Suite *transfer_config_suite(void);
+Suite *problems_suite(void);
 #endif
