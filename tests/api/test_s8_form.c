@@ -27,8 +27,8 @@ static void three_levels(long long id[3], char code[3][64])
 
 /* A staff member of unit_code from 1 January 2025 (until left_on, or NULL), with up to two
  * skills attested on attested_on. */
-static void staff_member(const char *unit_code, const char *left_on, const char *const skills[2],
-                         const char *attested_on)
+static long long staff_member(const char *unit_code, const char *left_on, const char *const skills[2],
+                              const char *attested_on)
 {
     json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "code", fmt("FST-%s", uniq()), "full_name",
                           "Nguyễn Thị Lan", "unit_code", unit_code, "job_group", "nurse", "employment",
@@ -40,6 +40,7 @@ static void staff_member(const char *unit_code, const char *left_on, const char 
             created_id(send_obj("POST", "/api/v1/attestations", T_SD_MANAGER,
                                 json_pack("{s:I, s:s, s:s}", "staff_id", (json_int_t)sid, "skill", skills[k],
                                           "attested_on", attested_on)));
+    return sid;
 }
 
 static resp *put_values(long long unit, const char *period, const char *values)
@@ -431,6 +432,44 @@ START_TEST(rates_one_and_five_come_from_the_data_and_cannot_be_written)
 END_TEST
 
 /* The form's wording is the version in force on the period's first day (by plan year). */
+/* Rate 1's numerator and denominator of unit for period: {numerator, denominator}. */
+static void rate_one(long long unit, const char *period, long long out[2])
+{
+    resp *r = form_of(unit, period);
+    json_t *cp = json_object_get(field(r, "s3_staff_dt_awareness_rate"), "computed");
+    out[0] = json_integer_value(json_object_get(cp, "numerator"));
+    out[1] = json_integer_value(json_object_get(cp, "denominator"));
+    resp_free(r);
+}
+
+/* Rate 1 counts people where they were on the as-of day, as the rollup does: a transfer keeps the
+ * past (the aware nurse still counts at the station in June) and moves the future. */
+START_TEST(rate_one_follows_staff_transfers)
+{
+    long long id[3];
+    char code[3][64];
+    three_levels(id, code);
+    long long h = id[1], a = id[2];
+    const char *const aware[2] = {"digital_awareness", NULL}, *const none[2] = {NULL, NULL};
+    long long nurse = staff_member(code[2], NULL, aware, "2026-03-01");
+    staff_member(code[2], NULL, none, "2026-03-01");
+    resp *r = http_send_json("POST", fmt("/api/v1/staff/%lld/transfers", nurse), T_SD_MANAGER,
+                             fmt("{\"unit_code\":\"%s\",\"effective_on\":\"2026-07-01\"}", code[1]));
+    ck_assert_msg(r->status == 201, "transfer: %ld %s", r->status, r->body);
+    resp_free(r);
+    long long v[2];
+    rate_one(a, "2026-06", v); /* both at the station on 30 June */
+    ck_assert_int_eq(v[0], 1);
+    ck_assert_int_eq(v[1], 2);
+    rate_one(a, "2026-08", v); /* the aware nurse works at the health centre since July */
+    ck_assert_int_eq(v[0], 0);
+    ck_assert_int_eq(v[1], 1);
+    rate_one(h, "2026-08", v); /* the health centre's subtree still has both */
+    ck_assert_int_eq(v[0], 1);
+    ck_assert_int_eq(v[1], 2);
+}
+END_TEST
+
 START_TEST(form_version_is_the_plan_year_in_force)
 {
     long long sd = unit_id("TTYT-SD");
@@ -578,6 +617,7 @@ Suite *s8_form_suite(void)
     tcase_add_test(t, three_levels_add_up_exactly_at_each_level_over_counted_states);
     tcase_add_test(t, children_not_expected_in_the_period_are_not_in_the_form);
     tcase_add_test(t, rates_one_and_five_come_from_the_data_and_cannot_be_written);
+    tcase_add_test(t, rate_one_follows_staff_transfers);
     tcase_add_test(t, form_version_is_the_plan_year_in_force);
     tcase_add_test(t, snapshot_keeps_own_figures_breakdowns_form_definitions_and_tree);
     suite_add_tcase(s, t);
