@@ -43,6 +43,8 @@ typedef struct bdhvs_config {
     int refresh_grace;     /* seconds in which a rotated refresh token gets the same new pair again */
     int hash_concurrency;  /* password hashings at once */
     int hash_queue_ms;     /* how long a hashing waits for a turn before 503 */
+    /* issue 12: the change feed keeps entries this many days (BDHVS_CHANGES_RETENTION_DAYS) */
+    int changes_retention_days;
 } bdhvs_config;
 
 /* Fills cfg from the environment. Returns 0, or -1 with a message in err. For "serve"

@@ -20,12 +20,20 @@ typedef struct http_route {
     const char *method;  /* GET, POST, PUT, PATCH, DELETE */
     const char *path;    /* /api/v1/units/:id/tree */
     http_handler handler;
-    role_t least;        /* ROLE_NONE: no token needed */
+    role_t least;        /* ROLE_NONE: no token needed; else the least role (see roles) */
     /* The query parameters this route takes (NULL-terminated; NULL: none). Any other one, like
      * a repeated one, is refused with 400 before the handler runs. */
     const char *const *query;
     unsigned flags;      /* HTTP_ROUTE_* */
+    /* 0: every role role_allows lets through least may use the route. Otherwise exactly these
+     * roles may (ROLE_BIT(ROLE_ADMIN) | ...), and least must not be ROLE_NONE (a token is
+     * needed). Ask http_route_allows, never least alone. */
+    role_set roles;
 } http_route;
+
+/* May a caller of role r use the route (ROLE_NONE: no token)? The middleware answers 403 when
+ * not; the role-matrix and OpenAPI tests walk the table with it. */
+int http_route_allows(const http_route *route, role_t r);
 
 /* HTTP_ROUTE_HEAVY: the handler hashes passwords or loads many rows: it runs on the worker pool
  * for heavy work (BDHVS_HEAVY_THREADS), never on the one cheap reads need.

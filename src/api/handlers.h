@@ -92,4 +92,7 @@ void ops_openapi(http_ctx *c);
 void ops_docs(http_ctx *c);
 void ops_console(http_ctx *c);
 
+/* changes.c: the change feed (issue 12) */
+void changes_list(http_ctx *c);
+
 #endif

@@ -40,6 +40,7 @@ static const char *const Q_UNIT_PERIOD[] = {"unit_id", "period", NULL};
 static const char *const Q_UNIT_PERIOD_CSV[] = {"unit_id", "period", "bom", NULL};
 static const char *const Q_ROLLUP[] = {"unit_id", "period", "depth", "bom", NULL};
 static const char *const Q_AT_RISK[] = {"unit_id", "indicator", "limit", NULL};
+static const char *const Q_CHANGES[] = {"after", "limit", "resources", NULL};
 static const char *const Q_AUDIT[] = {"entity", "entity_id", "user_id", "since", "limit", "offset", "bom", NULL};
 
 const http_route api_routes[] = {
@@ -144,6 +145,10 @@ const http_route api_routes[] = {
     {"PUT", "/api/v1/indicators/:code/targets/:year", indicators_target_put, ROLE_ADMIN},
 
     {"GET", "/api/v1/audit", audit_list, ROLE_ADMIN, Q_AUDIT},
+
+    /* The change feed: admin and integration everything, managers their subtree. */
+    {"GET", "/api/v1/changes", changes_list, ROLE_VIEWER, Q_CHANGES, 0,
+     ROLE_BIT(ROLE_ADMIN) | ROLE_BIT(ROLE_MANAGER) | ROLE_BIT(ROLE_INTEGRATION)},
 };
 
 const int api_nroutes = (int)(sizeof api_routes / sizeof api_routes[0]);

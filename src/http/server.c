@@ -792,7 +792,7 @@ static int before_body(req_state *rs, const head_scan *h)
             return 0;
         }
         c->authed = 1;
-        if (!role_allows(c->who.role, ep->route->least)) {
+        if (!http_route_allows(ep->route, c->who.role)) {
             respond_problem(c, 403, "Your role may not do this.");
             return 0;
         }
