@@ -9,29 +9,29 @@ static const char *const Q_PAGE[] = {"limit", "offset", NULL};
 static const char *const Q_TOKENS[] = {"user_id", "limit", "offset", NULL};
 static const char *const Q_PAGE_CSV[] = {"limit", "offset", "bom", NULL};
 static const char *const Q_USERS[] = {"role", "unit_id", "under", "active", "q", "updated_since",
-                                      "sort", "limit", "offset", "bom", NULL};
+                                      "sort", "limit", "offset", "after", "bom", NULL};
 static const char *const Q_UNITS[] = {"parent_id", "under", "type", "active", "q", "updated_since",
-                                      "sort", "limit", "offset", "bom", NULL};
+                                      "sort", "limit", "offset", "after", "bom", NULL};
 static const char *const Q_UNIT_CLOSE[] = {"closed_on", NULL};
 static const char *const Q_UNIT_TREE[] = {"depth", "include_closed", NULL};
 static const char *const Q_STAFF[] = {"unit_id", "under", "job_group", "employment", "active", "active_on",
                                       "has_completion", "vneid_confirmed", "q", "updated_since", "sort",
-                                      "limit", "offset", "bom", NULL};
+                                      "limit", "offset", "after", "bom", NULL};
 static const char *const Q_IMPORT[] = {"dry_run", NULL};
 static const char *const Q_IMPORT_REPLACE[] = {"dry_run", "mode", NULL};
 static const char *const Q_COURSES[] = {"q", "counts_for_campaign", "updated_since", "sort", "limit", "offset",
-                                        "bom", NULL};
+                                        "after", "bom", NULL};
 static const char *const Q_COMPLETIONS[] = {"staff_id", "course_id", "unit_id", "under", "completed_from",
                                             "completed_to", "counts_for_campaign", "updated_since", "sort",
-                                            "limit", "offset", "bom", NULL};
+                                            "limit", "offset", "after", "bom", NULL};
 static const char *const Q_ATTESTATIONS[] = {"staff_id", "unit_id", "under", "skill", "updated_since", "sort",
-                                             "limit", "offset", "bom", NULL};
+                                             "limit", "offset", "after", "bom", NULL};
 static const char *const Q_FACILITIES[] = {"unit_id", "under", "service", "status", "as_of", "facility_type",
                                            "updated_since", "sort", "limit", "offset", "bom", NULL};
 static const char *const Q_COUNTS[] = {"unit_id", "under", "period", "service", "target_group",
-                                       "updated_since", "sort", "limit", "offset", "bom", NULL};
+                                       "updated_since", "sort", "limit", "offset", "after", "bom", NULL};
 static const char *const Q_SERVED[] = {"unit_id", "under", "period", "updated_since", "sort", "limit",
-                                       "offset", "bom", NULL};
+                                       "offset", "after", "bom", NULL};
 static const char *const Q_SCHEDULES[] = {"unit_id", "under", "period_type", "updated_since", "limit", "offset",
                                           NULL};
 static const char *const Q_REPORTS[] = {"unit_id", "under", "period", "period_type", "status", "updated_since",

@@ -291,6 +291,56 @@ START_TEST(offset_paging_skips_and_repeats_while_rows_change)
 }
 END_TEST
 
+/* The same paging with after= (keyset, in id order): rows changed on pages already read and on
+ * pages still to come, a row added meanwhile, and each row that was there throughout comes once. */
+START_TEST(keyset_paging_returns_every_row_once_while_rows_change)
+{
+    char unit[40], pfx[32];
+    long long uid = feed_unit(unit, sizeof unit);
+    snprintf(pfx, sizeof pfx, "KP%s-", uniq());
+    long long ids[30];
+    make_many_staff(unit, pfx, 30, ids);
+    int times[30] = {0};
+    char after[96] = "";
+    int pages = 0;
+    for (;;) {
+        resp *r = http_get(after[0] ? fmt("/api/v1/staff?unit_id=%lld&limit=10&after=%s", uid, after)
+                                    : fmt("/api/v1/staff?unit_id=%lld&sort=id&limit=10", uid),
+                           T_INTEGRATION);
+        ASSERT_STATUS(r, 200);
+        size_t i;
+        json_t *it;
+        json_array_foreach(json_object_get(r->json, "items"), i, it)
+        {
+            int k = index_of(ids, 30, json_integer_value(json_object_get(it, "id")));
+            if (k >= 0) times[k]++;
+        }
+        json_t *next = json_object_get(r->json, "next_cursor");
+        ck_assert_msg(next != NULL, "no next_cursor in %s", r->body);
+        pages++;
+        if (json_is_null(next)) {
+            resp_free(r);
+            break;
+        }
+        snprintf(after, sizeof after, "%s", json_string_value(next));
+        resp_free(r);
+        if (pages == 1) {
+            for (int k = 0; k < 3; k++) rename_staff(T_SD_MANAGER, ids[k], "Đã Sửa Giữa Chừng");
+            for (int k = 20; k < 23; k++) rename_staff(T_SD_MANAGER, ids[k], "Sửa Trước Khi Đọc");
+            make_staff(T_SD_MANAGER, unit, fmt("%sNEW", pfx), 0);
+        }
+        ck_assert_int_le(pages, 5);
+    }
+    for (int k = 0; k < 30; k++) ck_assert_int_eq(times[k], 1);
+    /* 30 rows and the new one: four pages, the last one short with next_cursor null. */
+    ck_assert_int_eq(pages, 4);
+    /* after pages in id order only, never with an offset; a cursor must be one a page gave. */
+    const char *const bad[] = {fmt("?after=%s&sort=code", after[0] ? after : "x"), fmt("?after=%s&offset=10", after),
+                               "?after=bm9wZQ", "?after=%%%%", NULL};
+    assert_each_400(T_INTEGRATION, "/api/v1/staff", bad);
+}
+END_TEST
+
 /* ---- the guarantee --------------------------------------------------------------------------- */
 
 /* Two long transactions overlapping each other and short writes through the API; the follower
@@ -625,6 +675,7 @@ Suite *s8_feed_suite(void)
     tcase_set_timeout(t, 600);
     tcase_add_test(t, updated_since_misses_a_long_transactions_rows_the_feed_delivers_them_once);
     tcase_add_test(t, offset_paging_skips_and_repeats_while_rows_change);
+    tcase_add_test(t, keyset_paging_returns_every_row_once_while_rows_change);
     tcase_add_test(t, overlapping_transactions_deliver_every_change_exactly_once);
     tcase_add_test(t, a_bulk_load_followed_while_it_runs_arrives_exactly_once);
     tcase_add_test(t, deletions_replace_removals_and_cascades_are_deletes);
