@@ -260,6 +260,22 @@ static int index_of(const long long *ids, int n, long long id)
     return -1;
 }
 
+/* GETs a page of a list and counts, in times, each of the n rows ids it returned (others are
+ * ignored). The answer is the caller's to free. */
+static resp *count_page(const char *path, const long long *ids, int n, int *times)
+{
+    resp *r = http_get(path, T_INTEGRATION);
+    ASSERT_STATUS(r, 200);
+    size_t i;
+    json_t *it;
+    json_array_foreach(json_object_get(r->json, "items"), i, it)
+    {
+        int k = index_of(ids, n, json_integer_value(json_object_get(it, "id")));
+        if (k >= 0) times[k]++;
+    }
+    return r;
+}
+
 /* Offset paging while rows change: rows updated after page 1 move to the end, so page 2 starts
  * three rows late (those are never returned) and page 3 returns the moved rows a second time. */
 START_TEST(offset_paging_skips_and_repeats_while_rows_change)
@@ -271,18 +287,8 @@ START_TEST(offset_paging_skips_and_repeats_while_rows_change)
     make_many_staff(unit, pfx, 30, ids);
     int times[30] = {0};
     for (int page = 0; page < 3; page++) {
-        resp *r = http_get(fmt("/api/v1/staff?unit_id=%lld&sort=updated_at&limit=10&offset=%d", uid, page * 10),
-                           T_INTEGRATION);
-        ASSERT_STATUS(r, 200);
-        size_t i;
-        json_t *it;
-        json_array_foreach(json_object_get(r->json, "items"), i, it)
-        {
-            int k = index_of(ids, 30, json_integer_value(json_object_get(it, "id")));
-            ck_assert_int_ge(k, 0);
-            times[k]++;
-        }
-        resp_free(r);
+        resp_free(count_page(fmt("/api/v1/staff?unit_id=%lld&sort=updated_at&limit=10&offset=%d", uid, page * 10),
+                             ids, 30, times));
         if (page == 0)
             for (int k = 0; k < 3; k++) rename_staff(T_SD_MANAGER, ids[k], "Đã Sửa Giữa Chừng");
     }
@@ -304,17 +310,9 @@ START_TEST(keyset_paging_returns_every_row_once_while_rows_change)
     char after[96] = "";
     int pages = 0;
     for (;;) {
-        resp *r = http_get(after[0] ? fmt("/api/v1/staff?unit_id=%lld&limit=10&after=%s", uid, after)
-                                    : fmt("/api/v1/staff?unit_id=%lld&sort=id&limit=10", uid),
-                           T_INTEGRATION);
-        ASSERT_STATUS(r, 200);
-        size_t i;
-        json_t *it;
-        json_array_foreach(json_object_get(r->json, "items"), i, it)
-        {
-            int k = index_of(ids, 30, json_integer_value(json_object_get(it, "id")));
-            if (k >= 0) times[k]++;
-        }
+        resp *r = count_page(after[0] ? fmt("/api/v1/staff?unit_id=%lld&limit=10&after=%s", uid, after)
+                                      : fmt("/api/v1/staff?unit_id=%lld&sort=id&limit=10", uid),
+                             ids, 30, times);
         json_t *next = json_object_get(r->json, "next_cursor");
         ck_assert_msg(next != NULL, "no next_cursor in %s", r->body);
         pages++;

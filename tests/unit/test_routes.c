@@ -119,26 +119,38 @@ static void query_params(const char *doc, const char *p, const char *end, char n
     }
 }
 
+/* The block of the route's operation in the document (op up to *op_end), and its path's block
+ * (*path, *path_end); fails the test when there is none. */
+static const char *route_operation(const char *doc, const http_route *rt, const char **op_end, const char **path,
+                                   const char **path_end)
+{
+    const char *doc_end = strstr(doc, "\ncomponents:");
+    char p[256], key[300], m[16];
+    to_openapi(rt->path, p, sizeof p);
+    snprintf(key, sizeof key, "\n  %s:\n", p);
+    *path = strstr(doc, key);
+    ck_assert_msg(*path != NULL, "%s", p);
+    *path_end = block_end(*path + 1, 2, doc_end);
+    size_t k = 0;
+    for (; rt->method[k] && k < sizeof m - 1; k++) m[k] = (char)tolower((unsigned char)rt->method[k]);
+    m[k] = '\0';
+    snprintf(key, sizeof key, "\n    %s:\n", m);
+    const char *op = strstr(*path, key);
+    ck_assert_msg(op != NULL && op < *path_end, "%s %s", rt->method, p);
+    *op_end = block_end(op + 1, 4, *path_end);
+    return op;
+}
+
 START_TEST(every_route_declares_exactly_the_query_parameters_of_openapi)
 {
     const char *doc = (const char *)bdhvs_openapi_yaml;
-    const char *doc_end = strstr(doc, "\ncomponents:");
     int checked = 0;
     for (int i = 0; i < api_nroutes; i++) {
         const http_route *rt = &api_routes[i];
-        char p[256], key[300], m[16];
+        char p[256];
         to_openapi(rt->path, p, sizeof p);
-        snprintf(key, sizeof key, "\n  %s:\n", p);
-        const char *path = strstr(doc, key);
-        ck_assert_ptr_nonnull(path);
-        const char *path_end = block_end(path + 1, 2, doc_end);
-        size_t k = 0;
-        for (; rt->method[k] && k < sizeof m - 1; k++) m[k] = (char)tolower((unsigned char)rt->method[k]);
-        m[k] = '\0';
-        snprintf(key, sizeof key, "\n    %s:\n", m);
-        const char *op = strstr(path, key);
-        ck_assert_msg(op != NULL && op < path_end, "%s %s", rt->method, p);
-        const char *op_end = block_end(op + 1, 4, path_end);
+        const char *op_end, *path, *path_end;
+        const char *op = route_operation(doc, rt, &op_end, &path, &path_end);
         char names[64][48];
         int n = 0;
         const char *first_op = path_end; /* path-level parameters come before the first method */
@@ -171,24 +183,14 @@ END_TEST
 START_TEST(every_operations_x_roles_are_the_roles_its_route_allows)
 {
     const char *doc = (const char *)bdhvs_openapi_yaml;
-    const char *doc_end = strstr(doc, "\ncomponents:");
     static const role_t roles[] = {ROLE_VIEWER, ROLE_REPORTER, ROLE_MANAGER, ROLE_ADMIN, ROLE_INTEGRATION};
     int checked = 0;
     for (int i = 0; i < api_nroutes; i++) {
         const http_route *rt = &api_routes[i];
-        char p[256], key[300], m[16], list[200];
+        char p[256], list[200];
         to_openapi(rt->path, p, sizeof p);
-        snprintf(key, sizeof key, "\n  %s:\n", p);
-        const char *path = strstr(doc, key);
-        ck_assert_ptr_nonnull(path);
-        const char *path_end = block_end(path + 1, 2, doc_end);
-        size_t k = 0;
-        for (; rt->method[k] && k < sizeof m - 1; k++) m[k] = (char)tolower((unsigned char)rt->method[k]);
-        m[k] = '\0';
-        snprintf(key, sizeof key, "\n    %s:\n", m);
-        const char *op = strstr(path, key);
-        ck_assert_msg(op != NULL && op < path_end, "%s %s", rt->method, p);
-        const char *op_end = block_end(op + 1, 4, path_end);
+        const char *op_end, *path, *path_end;
+        const char *op = route_operation(doc, rt, &op_end, &path, &path_end);
         ck_assert_msg(yaml_value(op, op_end, "x-roles", list, sizeof list), "%s %s has no x-roles", rt->method, p);
         int is_public = strstr(list, "public") != NULL;
         ck_assert_msg(is_public == (rt->least == ROLE_NONE), "%s %s: x-roles %s", rt->method, p, list);
