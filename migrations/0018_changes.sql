@@ -173,7 +173,12 @@ BEGIN
         p_xid := h.xid;
         p_seq := h.seq;
     ELSIF p_xid > w OR (p_xid = w AND p_seq > 0) THEN
-        problem := 'unknown';
+        -- Beyond the watermark: never issued here, unless the log holds entries of transaction
+        -- ids this cluster has not reached (restored from another cluster: scripts/restore).
+        -- Then the cursor is from before the restore and the follower must resync.
+        problem := CASE WHEN EXISTS (SELECT 1 FROM change_log l
+                                      WHERE l.xid >= pg_snapshot_xmax(pg_current_snapshot()))
+                        THEN 'expired' ELSE 'unknown' END;
         RETURN;
     ELSIF (p_xid, p_seq) < (h.xid, h.seq) THEN
         problem := 'expired';

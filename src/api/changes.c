@@ -117,7 +117,8 @@ void changes_list(http_ctx *c)
     if (problem != NULL && strcmp(problem, "expired") == 0) {
         char detail[480];
         snprintf(detail, sizeof detail,
-                 "This cursor is older than the feed keeps changes (%d days): some changes after it are gone. "
+                 "This cursor is older than what the feed keeps (changes are kept %d days; a restore from a backup "
+                 "starts the feed anew): some changes after it are gone. "
                  "Resync: take a new position with GET /api/v1/changes?after=now, reload the lists page by page "
                  "(?sort=id&after=...), then follow the feed from that position.",
                  c->cfg->changes_retention_days);
