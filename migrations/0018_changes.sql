@@ -93,49 +93,6 @@ BEGIN
     END LOOP;
 END $$;
 
--- The row of a feed entry as the caller sees it now: its JSON, or NULL when it is gone or
--- outside the caller's scope (the feed then delivers the entry as a delete).
-CREATE FUNCTION change_row_json(res text, rid bigint, scope bigint, show_party boolean) RETURNS json
-LANGUAGE plpgsql STABLE AS $$
-DECLARE
-    j json;
-BEGIN
-    CASE res
-    WHEN 'units' THEN
-        SELECT unit_json(u) INTO j FROM units u WHERE u.id = rid AND in_scope(u.path, scope);
-    WHEN 'staff' THEN
-        SELECT staff_json(s, show_party) INTO j FROM staff s JOIN units u ON u.id = s.unit_id
-         WHERE s.id = rid AND in_scope(u.path, scope);
-    WHEN 'courses' THEN
-        SELECT course_json(c) INTO j FROM courses c WHERE c.id = rid;
-    WHEN 'completions' THEN
-        SELECT completion_json(c) INTO j FROM completions c JOIN staff s ON s.id = c.staff_id
-          JOIN units u ON u.id = s.unit_id WHERE c.id = rid AND in_scope(u.path, scope);
-    WHEN 'attestations' THEN
-        SELECT attestation_json(a) INTO j FROM attestations a JOIN staff s ON s.id = a.staff_id
-          JOIN units u ON u.id = s.unit_id WHERE a.id = rid AND in_scope(u.path, scope);
-    WHEN 'facility-services' THEN
-        SELECT facility_service_json(f.unit_id, f.service, f.status, f.deployed_on, f.effective_on, f.note,
-                                     f.updated_at) INTO j
-          FROM facility_services f JOIN units u ON u.id = f.unit_id WHERE f.id = rid AND in_scope(u.path, scope);
-    WHEN 'support-counts' THEN
-        SELECT support_count_json(x) INTO j FROM support_counts x JOIN units u ON u.id = x.unit_id
-         WHERE x.id = rid AND in_scope(u.path, scope);
-    WHEN 'patients-served' THEN
-        SELECT patients_served_json(x) INTO j FROM patients_served x JOIN units u ON u.id = x.unit_id
-         WHERE x.id = rid AND in_scope(u.path, scope);
-    WHEN 'schedules' THEN
-        SELECT schedule_json(x) INTO j FROM schedules x JOIN units u ON u.id = x.unit_id
-         WHERE x.id = rid AND in_scope(u.path, scope);
-    WHEN 'reports' THEN
-        SELECT report_json(x) INTO j FROM reports x JOIN units u ON u.id = x.unit_id
-         WHERE x.id = rid AND in_scope(u.path, scope);
-    ELSE
-        j := NULL;
-    END CASE;
-    RETURN j;
-END $$;
-
 -- A feed position as the API writes it: opaque (base64url of "xid.seq").
 CREATE FUNCTION change_cursor(x xid8, s bigint) RETURNS text LANGUAGE sql IMMUTABLE AS $$
     SELECT rtrim(translate(encode(convert_to(x::text || '.' || s::text, 'UTF8'), 'base64'), '+/', '-_'), '=')
@@ -201,7 +158,33 @@ BEGIN
                  AND EXISTS (SELECT 1 FROM units u WHERE u.id = s.old_unit_id AND in_scope(u.path, p_scope)) AS old_in
           FROM scan s WHERE p_resources IS NULL OR s.resource = ANY (p_resources)),
     vis AS (SELECT * FROM seen WHERE new_in OR old_in ORDER BY xid, seq LIMIT p_limit),
-    items AS (SELECT v.*, change_row_json(v.resource, v.row_id, p_scope, p_party) AS data FROM vis v)
+    -- Each entry's row as the caller sees it now (as its GET answers it), or NULL when it is gone
+    -- or outside the caller's scope: the item is then a delete. One scalar subquery per resource,
+    -- only the matching one evaluated (a function call per item cost three times as much).
+    items AS (
+        SELECT v.*, CASE v.resource
+            WHEN 'units' THEN (SELECT unit_json(u) FROM units u WHERE u.id = v.row_id AND in_scope(u.path, p_scope))
+            WHEN 'staff' THEN (SELECT staff_json(x, p_party) FROM staff x JOIN units u ON u.id = x.unit_id
+                                WHERE x.id = v.row_id AND in_scope(u.path, p_scope))
+            WHEN 'courses' THEN (SELECT course_json(x) FROM courses x WHERE x.id = v.row_id)
+            WHEN 'completions' THEN (SELECT completion_json(x) FROM completions x JOIN staff t ON t.id = x.staff_id
+                                       JOIN units u ON u.id = t.unit_id WHERE x.id = v.row_id AND in_scope(u.path, p_scope))
+            WHEN 'attestations' THEN (SELECT attestation_json(x) FROM attestations x JOIN staff t ON t.id = x.staff_id
+                                       JOIN units u ON u.id = t.unit_id WHERE x.id = v.row_id AND in_scope(u.path, p_scope))
+            WHEN 'facility-services' THEN (SELECT facility_service_json(x.unit_id, x.service, x.status, x.deployed_on,
+                                                                        x.effective_on, x.note, x.updated_at)
+                                             FROM facility_services x JOIN units u ON u.id = x.unit_id
+                                            WHERE x.id = v.row_id AND in_scope(u.path, p_scope))
+            WHEN 'support-counts' THEN (SELECT support_count_json(x) FROM support_counts x JOIN units u ON u.id = x.unit_id
+                                         WHERE x.id = v.row_id AND in_scope(u.path, p_scope))
+            WHEN 'patients-served' THEN (SELECT patients_served_json(x) FROM patients_served x
+                                           JOIN units u ON u.id = x.unit_id WHERE x.id = v.row_id AND in_scope(u.path, p_scope))
+            WHEN 'schedules' THEN (SELECT schedule_json(x) FROM schedules x JOIN units u ON u.id = x.unit_id
+                                    WHERE x.id = v.row_id AND in_scope(u.path, p_scope))
+            WHEN 'reports' THEN (SELECT report_json(x) FROM reports x JOIN units u ON u.id = x.unit_id
+                                  WHERE x.id = v.row_id AND in_scope(u.path, p_scope))
+            END AS data
+          FROM vis v)
     SELECT (SELECT count(*) FROM items), (SELECT count(*) FROM scan),
            (SELECT count(*) FROM items i WHERE i.resource = 'staff' AND i.data IS NOT NULL),
            coalesce((SELECT json_agg(json_build_object('cursor', change_cursor(i.xid, i.seq), 'resource', i.resource,

@@ -430,8 +430,9 @@ static void *load_thread(void *arg)
     return NULL;
 }
 
-/* The issue's test, at the size the test server takes in one body: a bulk load runs while a
- * follower pulls the feed and PATCHes rows; every created row and every PATCH arrives once. */
+/* The issue's test, at the size the test server takes in one body (bench/changes runs 100,000
+ * rows): a bulk load runs while a follower pulls the feed, PATCHes rows and deletes one; every
+ * created row, every PATCH and the delete arrive once. */
 START_TEST(a_bulk_load_followed_while_it_runs_arrives_exactly_once)
 {
     char unit[40];
@@ -441,14 +442,19 @@ START_TEST(a_bulk_load_followed_while_it_runs_arrives_exactly_once)
     snprintf(job.pfx, sizeof job.pfx, "BL%s-", uniq());
     char other[40];
     feed_unit(other, sizeof other); /* the load holds its unit's rollup version row: PATCH elsewhere */
-    long long old[3];
-    for (int i = 0; i < 3; i++) old[i] = make_staff(T_SD_MANAGER, other, fmt("%sold%d", job.pfx, i), 0);
+    long long old[4];
+    for (int i = 0; i < 4; i++) old[i] = make_staff(T_SD_MANAGER, other, fmt("%sold%d", job.pfx, i), 0);
     follower f;
     follower_start(&f, T_INTEGRATION);
     pthread_t th;
     ck_assert_int_eq(pthread_create(&th, NULL, load_thread, &job), 0);
     for (int round = 0; round < 6; round++) {
         if (round < 3) rename_staff(T_SD_MANAGER, old[round], fmt("Sửa lần %d", round));
+        if (round == 3) {
+            resp *d = http_do("DELETE", fmt("/api/v1/staff/%lld", old[3]), &(req_opts){.token = T_SD_MANAGER});
+            ASSERT_STATUS(d, 204);
+            resp_free(d);
+        }
         follower_step(&f, 500, "staff");
     }
     pthread_join(th, NULL);
@@ -456,6 +462,8 @@ START_TEST(a_bulk_load_followed_while_it_runs_arrives_exactly_once)
     follower_drain(&f, 1000, "staff");
 
     for (int i = 0; i < 3; i++) ck_assert_int_eq(received(&f, "staff", old[i], "upsert"), 1);
+    ck_assert_int_eq(received(&f, "staff", old[3], "delete"), 1);
+    ck_assert_int_eq(received(&f, "staff", old[3], NULL), 1);
     PGresult *q = PQexecParams(test_db(), "SELECT id FROM staff WHERE unit_id = $1::bigint AND code LIKE $2 || '0%'", 2,
                                NULL, (const char *[]){idstr(uid), job.pfx}, NULL, NULL, 0);
     ck_assert_int_eq(PQntuples(q), job.rows);
