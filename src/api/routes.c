@@ -147,7 +147,7 @@ const http_route api_routes[] = {
     {"GET", "/api/v1/audit", audit_list, ROLE_ADMIN, Q_AUDIT},
 
     /* The change feed: admin and integration everything, managers their subtree. */
-    {"GET", "/api/v1/changes", changes_list, ROLE_VIEWER, Q_CHANGES, 0,
+    {"GET", "/api/v1/changes", changes_list, ROLE_MANAGER, Q_CHANGES, 0,
      ROLE_BIT(ROLE_ADMIN) | ROLE_BIT(ROLE_MANAGER) | ROLE_BIT(ROLE_INTEGRATION)},
 };
 

@@ -86,7 +86,7 @@ int http_query_declared(const http_route *route, const char *key)
 
 int http_route_allows(const http_route *route, role_t r)
 {
-    if (route->roles != 0) return route->least != ROLE_NONE && role_set_has(route->roles, r);
+    if (route->roles != 0) return r != ROLE_NONE && role_set_has(route->roles, r);
     return role_allows(r, route->least);
 }
 

@@ -774,7 +774,7 @@ static int before_body(req_state *rs, const head_scan *h)
             return 0;
         }
     }
-    if (ep->route->least != ROLE_NONE) {
+    if (!http_route_allows(ep->route, ROLE_NONE)) {
         const char *authz = http_header(c, "Authorization");
         if (authz == NULL || strncasecmp(authz, "Bearer ", 7) != 0 || authz[7] == '\0') {
             http_set_header(c, "WWW-Authenticate", "Bearer realm=\"bdhvs\"");

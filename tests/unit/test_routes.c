@@ -193,7 +193,7 @@ START_TEST(every_operations_x_roles_are_the_roles_its_route_allows)
         const char *op = route_operation(doc, rt, &op_end, &path, &path_end);
         ck_assert_msg(yaml_value(op, op_end, "x-roles", list, sizeof list), "%s %s has no x-roles", rt->method, p);
         int is_public = strstr(list, "public") != NULL;
-        ck_assert_msg(is_public == (rt->least == ROLE_NONE), "%s %s: x-roles %s", rt->method, p, list);
+        ck_assert_msg(is_public == http_route_allows(rt, ROLE_NONE), "%s %s: x-roles %s", rt->method, p, list);
         if (is_public) continue;
         for (size_t j = 0; j < sizeof roles / sizeof roles[0]; j++) {
             /* Names are whole words in "[a, b]": look for the name followed by , or ]. */
@@ -207,6 +207,27 @@ START_TEST(every_operations_x_roles_are_the_roles_its_route_allows)
         }
     }
     ck_assert_int_gt(checked, 300);
+}
+END_TEST
+
+/* A route with a set of roles lets exactly those through, never without a token, whatever its
+ * least role says; without a set, the least role decides as role_allows does. */
+START_TEST(a_set_of_roles_allows_exactly_its_roles_and_always_needs_a_token)
+{
+    http_route set = {"GET", "/x", NULL, ROLE_NONE, NULL, 0, ROLE_BIT(ROLE_MANAGER) | ROLE_BIT(ROLE_INTEGRATION)};
+    ck_assert(!http_route_allows(&set, ROLE_NONE));
+    ck_assert(!http_route_allows(&set, ROLE_VIEWER));
+    ck_assert(!http_route_allows(&set, ROLE_REPORTER));
+    ck_assert(http_route_allows(&set, ROLE_MANAGER));
+    ck_assert(!http_route_allows(&set, ROLE_ADMIN));
+    ck_assert(http_route_allows(&set, ROLE_INTEGRATION));
+    http_route least = {"GET", "/x", NULL, ROLE_MANAGER, NULL, 0, 0};
+    for (role_t r = ROLE_NONE; r <= ROLE_INTEGRATION; r++) {
+        ck_assert_int_eq(http_route_allows(&least, r), role_allows(r, ROLE_MANAGER));
+        ck_assert_int_eq(role_set_has(role_set_least(ROLE_VIEWER), r), role_allows(r, ROLE_VIEWER));
+    }
+    http_route pub = {"GET", "/x", NULL, ROLE_NONE, NULL, 0, 0};
+    ck_assert(http_route_allows(&pub, ROLE_NONE));
 }
 END_TEST
 
@@ -242,6 +263,7 @@ Suite *routes_suite(void)
     tcase_add_test(t, every_route_declares_exactly_the_query_parameters_of_openapi);
     tcase_add_test(t, heavy_and_operations_routes_are_flagged);
     tcase_add_test(t, every_operations_x_roles_are_the_roles_its_route_allows);
+    tcase_add_test(t, a_set_of_roles_allows_exactly_its_roles_and_always_needs_a_token);
     suite_add_tcase(s, t);
     return s;
 }
