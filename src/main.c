@@ -67,6 +67,7 @@ static const char ENVIRONMENT[] =
     "  BDHVS_REFRESH_COOKIE          refresh token in an HttpOnly cookie: off, on or secure [off]\n"
     "  BDHVS_LOG_LEVEL               error, warn, info or debug [info]\n"
     "  BDHVS_AUDIT_PSEUDONYMISE_DAYS audit age for pseudonymisation, days (audit) [365]\n"
+    "  BDHVS_CHANGES_RETENTION_DAYS  days the change feed keeps its entries [30]\n"
     "  BDHVS_PASSWORD                password for user add [none: read from stdin]\n"
     "  BDHVS_DEMO_PASSWORD           password of the demo users (seed) [demo-2026-BacNinh]\n"
     "  TMPDIR                        where large request bodies are spooled [/tmp]\n";

@@ -48,6 +48,8 @@ typedef struct bdhvs_config {
     int refresh_cookie;
     /* staff transfers (issue 11): how many days ahead a transfer may be dated */
     int transfer_horizon_days; /* BDHVS_TRANSFER_HORIZON_DAYS */
+    /* issue 12: the change feed keeps entries this many days (BDHVS_CHANGES_RETENTION_DAYS) */
+    int changes_retention_days;
 } bdhvs_config;
 
 /* Fills cfg from the environment. Returns 0, or -1 with a message in err. For "serve"

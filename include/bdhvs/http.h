@@ -20,12 +20,21 @@ typedef struct http_route {
     const char *method;  /* GET, POST, PUT, PATCH, DELETE */
     const char *path;    /* /api/v1/units/:id/tree */
     http_handler handler;
-    role_t least;        /* ROLE_NONE: no token needed */
+    role_t least;        /* ROLE_NONE: no token needed; else the least role (see roles) */
     /* The query parameters this route takes (NULL-terminated; NULL: none). Any other one, like
      * a repeated one, is refused with 400 before the handler runs. */
     const char *const *query;
     unsigned flags;      /* HTTP_ROUTE_* */
+    /* 0: every role role_allows lets through least may use the route. Otherwise exactly these
+     * roles may (ROLE_BIT(ROLE_ADMIN) | ...), always with a token, and least is not read (write
+     * the least of them there, for the reader). Ask http_route_allows, never least alone. */
+    role_set roles;
 } http_route;
+
+/* May a caller of role r use the route? r ROLE_NONE: may it be used without a token (the
+ * middleware asks for one when not)? The middleware answers 403 when a signed-in caller's role
+ * may not; the role-matrix and OpenAPI tests walk the table with it. */
+int http_route_allows(const http_route *route, role_t r);
 
 /* HTTP_ROUTE_HEAVY: the handler hashes passwords or loads many rows: it runs on the worker pool
  * for heavy work (BDHVS_HEAVY_THREADS), never on the one cheap reads need.

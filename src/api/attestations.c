@@ -18,10 +18,10 @@ DB_STMT(STMT_LIST, "attestations_list",
     "   AND ($5::text IS NULL OR a.skill = $5) AND ($6::timestamptz IS NULL OR a.updated_at >= $6)),"
     " p AS (SELECT f.id, row_number() OVER (ORDER BY"
     "   CASE WHEN $7 = 'attested_on' THEN f.attested_on END, CASE WHEN $7 = '-attested_on' THEN f.attested_on END DESC,"
-    "   CASE WHEN $7 = '-id' THEN f.id END DESC, f.id) AS rn FROM f ORDER BY rn LIMIT $8 OFFSET $9)"
+    "   CASE WHEN $7 = '-id' THEN f.id END DESC, f.id) AS rn FROM f" API_AFTER_ID(10) " ORDER BY rn LIMIT $8 OFFSET $9)"
     " SELECT json_build_object('items', coalesce((SELECT json_agg(attestation_json(a) ORDER BY p.rn)"
     "   FROM p JOIN attestations a ON a.id = p.id), '[]'),"
-    " 'total', (SELECT count(*) FROM f), 'limit', $8::int, 'offset', $9::int)", 9);
+    " 'total', (SELECT count(*) FROM f), 'limit', $8::int, 'offset', $9::int)", 10);
 
 DB_STMT(STMT_LOCK, "attestations_lock",
                             "SELECT attestation_json(a)" ATTESTATION_SCOPE " AND a.id = $1 FOR UPDATE OF a", 2);
@@ -48,6 +48,7 @@ void attestations_list(http_ctx *c)
     db_args pv;
     db_args_of(&pv, db_int_if(hs, staff), api_scope(c), db_int_if(hu, unit), db_int_if(hn, under),
                     db_text(skill), db_text(lq.since), db_text(lq.sort), db_int(lq.limit), db_int(lq.offset));
+    db_arg(&pv, api_list_after(&lq));
     api_list(c, &STMT_LIST, &pv, "listing attestations", ATTESTATION_COLUMNS);
 }
 

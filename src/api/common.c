@@ -1,6 +1,9 @@
 #include "common.h"
 #include "bdhvs/problems.h"
 
+#include <limits.h>
+#include <sodium.h>
+
 db_val api_scope(const http_ctx *c)
 {
     return db_int_if(!c->who.all_units, c->who.unit_id);
@@ -64,6 +67,41 @@ int api_audit_id(http_ctx *c, const char *action, const char *entity, long long 
     return audit_write(c, action, entity, db_id(id), before, after);
 }
 
+/* A list cursor: base64url of "id.N" (opaque to clients; distinct from the change feed's). */
+static void list_cursor(long long id, char out[64])
+{
+    char raw[32];
+    int n = snprintf(raw, sizeof raw, "id.%lld", id);
+    sodium_bin2base64(out, 64, (const unsigned char *)raw, (size_t)n, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+}
+
+/* The id a list cursor stands after; 0 when the text is not a list cursor. */
+static long long list_cursor_id(const char *cursor)
+{
+    unsigned char raw[40];
+    size_t n = 0, len = strlen(cursor);
+    if (len == 0 || len > 40 ||
+        sodium_base642bin(raw, sizeof raw - 1, cursor, len, NULL, &n, NULL, sodium_base64_VARIANT_URLSAFE_NO_PADDING) !=
+            0)
+        return 0;
+    raw[n] = '\0';
+    if (n < 4 || n > 22 || memcmp(raw, "id.", 3) != 0) return 0;
+    long long id = 0;
+    for (size_t i = 3; i < n; i++) {
+        if (raw[i] < '0' || raw[i] > '9' || id > (LLONG_MAX - 9) / 10) return 0;
+        id = id * 10 + (raw[i] - '0');
+    }
+    return id;
+}
+
+/* Is this list answer in id order on a route that pages with after=? */
+static int list_in_id_order(http_ctx *c)
+{
+    if (!http_query_declared(c->route, "after")) return 0;
+    const char *sort = http_query(c, "sort");
+    return http_query(c, "after") != NULL || (sort != NULL && strcmp(sort, "id") == 0);
+}
+
 void api_list_answer(http_ctx *c, PGresult *res, const char *const *csv_columns)
 {
     const char *text = PQgetvalue(res, 0, 0);
@@ -73,6 +111,23 @@ void api_list_answer(http_ctx *c, PGresult *res, const char *const *csv_columns)
         respond_csv(c, json_object_get(j, "items"), csv_columns);
         json_decref(j);
         return;
+    }
+    if (list_in_id_order(c)) {
+        json_t *j = json_loads(text, 0, NULL);
+        json_t *items = json_object_get(j, "items");
+        size_t n = json_array_size(items);
+        json_t *next = json_null();
+        if (n > 0 && (json_int_t)n == json_integer_value(json_object_get(j, "limit"))) {
+            char cur[64];
+            list_cursor(json_integer_value(json_object_get(json_array_get(items, n - 1), "id")), cur);
+            next = json_string(cur);
+        }
+        if (j != NULL && json_object_set_new(j, "next_cursor", next) == 0) {
+            respond_json(c, 200, j);
+            json_decref(j);
+            return;
+        }
+        json_decref(j);
     }
     respond_json_text(c, 200, text, strlen(text));
 }
@@ -353,7 +408,18 @@ int api_refuse_list_query(http_ctx *c, verrs *v, const char *const *sorts, const
 {
     q->since = NULL;
     q->sort[0] = '\0';
+    q->after = 0;
     http_query_timestamp(c, "updated_since", &q->since, v);
+    const char *after = http_query(c, "after");
+    if (after != NULL) {
+        q->after = list_cursor_id(after);
+        if (q->after == 0) verrs_add(v, "after", "is not a cursor of this list (use the next_cursor of a page)");
+        const char *sort = http_query(c, "sort");
+        if (sort != NULL && strcmp(sort, "id") != 0)
+            verrs_add(v, "sort", "must be id with after (pages follow the id order), or left out");
+        if (http_query(c, "offset") != NULL) verrs_add(v, "offset", "cannot be combined with after");
+        dflt_sort = "id";
+    }
     if (sorts != NULL) http_query_sort(c, sorts, dflt_sort, q->sort, v);
     api_page_params(c, v, &q->limit, &q->offset);
     return api_refuse_bad_query(c, v) || api_db(c) == NULL;

@@ -65,7 +65,9 @@ PGresult *api_run(http_ctx *c, db_stmt *st, const db_args *args, const char *wha
 /* Commits; on failure answers 503 and returns -1. */
 int api_commit(http_ctx *c);
 /* Answers (always) a list built by SQL: JSON text as is, or CSV from its items. The result's single
- * cell holds {"items": [...], "total": N, "limit": L, "offset": O}. */
+ * cell holds {"items": [...], "total": N, "limit": L, "offset": O}. On a route that declares
+ * ?after= and a page in id order (sort=id or after=), the JSON answer gets next_cursor: the
+ * cursor after its last item when the page is full, else null (the end). */
 void api_list_answer(http_ctx *c, PGresult *res, const char *const *csv_columns);
 /* Runs the list query st (its single cell as api_list_answer reads it) and answers it, or the
  * database error. Always answers. */
@@ -91,16 +93,27 @@ int api_begin(http_ctx *c);
 /* Answers 400 with the query's errors when v holds any; frees v either way. Returns 1 when it
  * answered, 0 when the query was fine. */
 int api_refuse_bad_query(http_ctx *c, verrs *v);
-/* The query parameters every list reads last: updated_since, sort, limit and offset. */
+/* The query parameters every list reads last: updated_since, sort, limit and offset; and after,
+ * on the lists whose route declares it (keyset pagination, issue 12). */
 typedef struct api_list_query {
     const char *since; /* NULL when not given */
     char sort[40];     /* canonical ("code" or "-code"); "" when the list has no sorts */
     long limit, offset;
+    long long after;   /* ?after=: the page starts after this id (0: not given); sort is then "id" */
 } api_list_query;
-/* Reads updated_since, sort (among sorts, default dflt_sort; none when sorts is NULL), limit and
- * offset into q, after what the caller put in v; then answers 400 with all of v's errors (v is
- * freed either way), or 503 when no connection is free. Returns 1 when it answered. */
+/* Reads updated_since, sort (among sorts, default dflt_sort; none when sorts is NULL), limit,
+ * offset and after into q, after what the caller put in v; then answers 400 with all of v's
+ * errors (v is freed either way), or 503 when no connection is free. Returns 1 when it answered.
+ * after pages in id order: with it, sort may only be id and offset is refused. */
 int api_refuse_list_query(http_ctx *c, verrs *v, const char *const *sorts, const char *dflt_sort, api_list_query *q);
+/* Keyset pagination in a list statement: the row filter of its ranked page CTE p ("FROM f"
+ * API_AFTER_ID(n) " ORDER BY rn ...") with $n the value of api_list_after. Rows that exist through
+ * the whole paging are returned once each, however others write meanwhile (an offset shifts). */
+#define API_AFTER_ID(n) " WHERE ($" #n "::bigint IS NULL OR f.id > $" #n ")"
+static inline db_val api_list_after(const api_list_query *q)
+{
+    return db_id(q->after);
+}
 /* Answers 404 "There is no such unit." (rolling back any open transaction) when unit_id is not a
  * unit in the caller's scope. Returns 1 when it answered (the database error included), 0 when
  * the unit is there. */

@@ -22,10 +22,10 @@ DB_STMT(STMT_LIST, "completions_list",
     " p AS (SELECT f.id, row_number() OVER (ORDER BY"
     "   CASE WHEN $10 = 'completed_on' THEN f.completed_on END, CASE WHEN $10 = '-completed_on' THEN f.completed_on END DESC,"
     "   CASE WHEN $10 = 'staff_code' THEN f.staff_code END, CASE WHEN $10 = '-staff_code' THEN f.staff_code END DESC,"
-    "   CASE WHEN $10 = '-id' THEN f.id END DESC, f.id) AS rn FROM f ORDER BY rn LIMIT $11 OFFSET $12)"
+    "   CASE WHEN $10 = '-id' THEN f.id END DESC, f.id) AS rn FROM f" API_AFTER_ID(13) " ORDER BY rn LIMIT $11 OFFSET $12)"
     " SELECT json_build_object('items', coalesce((SELECT json_agg(completion_json(c) ORDER BY p.rn)"
     "   FROM p JOIN completions c ON c.id = p.id), '[]'),"
-    " 'total', (SELECT count(*) FROM f), 'limit', $11::int, 'offset', $12::int)", 12);
+    " 'total', (SELECT count(*) FROM f), 'limit', $11::int, 'offset', $12::int)", 13);
 
 DB_STMT(STMT_GET, "completions_get", "SELECT completion_json(c)" COMPLETION_SCOPE " AND c.id = $1", 2);
 DB_STMT(STMT_LOCK, "completions_lock",
@@ -62,6 +62,7 @@ void completions_list(http_ctx *c)
     db_args_of(&pv, db_int_if(hs, staff), api_scope(c), db_int_if(hc, course), db_int_if(hu, unit),
                     db_int_if(hn, under), db_text(hf ? from : NULL), db_text(ht ? to : NULL),
                     db_bool_if(hb, cfc), db_text(lq.since), db_text(lq.sort), db_int(lq.limit), db_int(lq.offset));
+    db_arg(&pv, api_list_after(&lq));
     api_list(c, &STMT_LIST, &pv, "listing completions", COMPLETION_COLUMNS);
 }
 

@@ -12,10 +12,10 @@ DB_STMT(STMT_LIST, "courses_list",
     " p AS (SELECT f.id, row_number() OVER (ORDER BY"
     "   CASE WHEN $4 = 'code' THEN f.code END, CASE WHEN $4 = '-code' THEN f.code END DESC,"
     "   CASE WHEN $4 = 'title' THEN f_unaccent(f.title) END, CASE WHEN $4 = '-title' THEN f_unaccent(f.title) END DESC,"
-    "   CASE WHEN $4 = '-id' THEN f.id END DESC, f.id) AS rn FROM f ORDER BY rn LIMIT $5 OFFSET $6)"
+    "   CASE WHEN $4 = '-id' THEN f.id END DESC, f.id) AS rn FROM f" API_AFTER_ID(7) " ORDER BY rn LIMIT $5 OFFSET $6)"
     " SELECT json_build_object('items', coalesce((SELECT json_agg(course_json(k) ORDER BY p.rn)"
     "   FROM p JOIN courses k ON k.id = p.id), '[]'),"
-    " 'total', (SELECT count(*) FROM f), 'limit', $5::int, 'offset', $6::int)", 6);
+    " 'total', (SELECT count(*) FROM f), 'limit', $5::int, 'offset', $6::int)", 7);
 
 DB_STMT(STMT_GET, "courses_get", "SELECT course_json(k) FROM courses k WHERE k.id = $1", 1);
 DB_STMT(STMT_LOCK, "courses_lock", "SELECT course_json(k), (SELECT count(*) FROM completions c WHERE"
@@ -44,6 +44,7 @@ void courses_list(http_ctx *c)
     db_args pv;
     db_args_of(&pv, db_text(q), db_bool_if(has_cfc, cfc), db_text(lq.since), db_text(lq.sort), db_int(lq.limit),
                     db_int(lq.offset));
+    db_arg(&pv, api_list_after(&lq));
     api_list(c, &STMT_LIST, &pv, "listing courses", COURSE_COLUMNS);
 }
 

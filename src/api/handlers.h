@@ -101,5 +101,7 @@ void staff_missing_list(http_ctx *c);
  * closed_on are transferred to transfer_to on the closing day (0: none given, then 409 listing
  * them). Returns 1 when it answered (rolled back), 0 when the closing may go on. */
 int transfers_on_close(http_ctx *c, long long unit, const char *closed_on, long long transfer_to);
+/* changes.c: the change feed (issue 12) */
+void changes_list(http_ctx *c);
 
 #endif

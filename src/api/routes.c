@@ -9,29 +9,29 @@ static const char *const Q_PAGE[] = {"limit", "offset", NULL};
 static const char *const Q_TOKENS[] = {"user_id", "limit", "offset", NULL};
 static const char *const Q_PAGE_CSV[] = {"limit", "offset", "bom", "format", NULL};
 static const char *const Q_USERS[] = {"role", "unit_id", "under", "active", "q", "updated_since",
-                                      "sort", "limit", "offset", "bom", "format", NULL};
+                                      "sort", "limit", "offset", "after", "bom", "format", NULL};
 static const char *const Q_UNITS[] = {"parent_id", "under", "type", "active", "q", "updated_since",
-                                      "sort", "limit", "offset", "bom", "format", NULL};
+                                      "sort", "limit", "offset", "after", "bom", "format", NULL};
 static const char *const Q_UNIT_CLOSE[] = {"closed_on", "transfer_to", NULL};
 static const char *const Q_UNIT_TREE[] = {"depth", "include_closed", NULL};
 static const char *const Q_STAFF[] = {"unit_id", "under", "job_group", "employment", "active", "active_on",
                                       "has_completion", "vneid_confirmed", "q", "updated_since", "sort",
-                                      "limit", "offset", "bom", "format", "missing", "as_of", NULL};
+                                      "limit", "offset", "after", "bom", "format", "missing", "as_of", NULL};
 static const char *const Q_IMPORT[] = {"dry_run", NULL};
 static const char *const Q_IMPORT_REPLACE[] = {"dry_run", "mode", NULL};
 static const char *const Q_COURSES[] = {"q", "counts_for_campaign", "updated_since", "sort", "limit", "offset",
-                                        "bom", "format", NULL};
+                                        "after", "bom", "format", NULL};
 static const char *const Q_COMPLETIONS[] = {"staff_id", "course_id", "unit_id", "under", "completed_from",
                                             "completed_to", "counts_for_campaign", "updated_since", "sort",
-                                            "limit", "offset", "bom", "format", NULL};
+                                            "limit", "offset", "after", "bom", "format", NULL};
 static const char *const Q_ATTESTATIONS[] = {"staff_id", "unit_id", "under", "skill", "updated_since", "sort",
-                                             "limit", "offset", "bom", "format", NULL};
+                                             "limit", "offset", "after", "bom", "format", NULL};
 static const char *const Q_FACILITIES[] = {"unit_id", "under", "service", "status", "as_of", "facility_type",
                                            "updated_since", "sort", "limit", "offset", "bom", "format", NULL};
 static const char *const Q_COUNTS[] = {"unit_id", "under", "period", "service", "target_group",
-                                       "updated_since", "sort", "limit", "offset", "bom", "format", NULL};
+                                       "updated_since", "sort", "limit", "offset", "after", "bom", "format", NULL};
 static const char *const Q_SERVED[] = {"unit_id", "under", "period", "updated_since", "sort", "limit",
-                                       "offset", "bom", "format", NULL};
+                                       "offset", "after", "bom", "format", NULL};
 static const char *const Q_SCHEDULES[] = {"unit_id", "under", "period_type", "updated_since", "limit", "offset",
                                           NULL};
 static const char *const Q_REPORTS[] = {"unit_id", "under", "period", "period_type", "status", "updated_since",
@@ -40,6 +40,7 @@ static const char *const Q_UNIT_PERIOD[] = {"unit_id", "period", NULL};
 static const char *const Q_UNIT_PERIOD_CSV[] = {"unit_id", "period", "bom", "format", NULL};
 static const char *const Q_ROLLUP[] = {"unit_id", "period", "depth", "bom", "format", NULL};
 static const char *const Q_AT_RISK[] = {"unit_id", "indicator", "limit", NULL};
+static const char *const Q_CHANGES[] = {"after", "limit", "resources", NULL};
 static const char *const Q_AUDIT[] = {"entity", "entity_id", "user_id", "since", "limit", "offset", "bom", "format", NULL};
 
 const http_route api_routes[] = {
@@ -146,6 +147,10 @@ const http_route api_routes[] = {
     {"PUT", "/api/v1/indicators/:code/targets/:year", indicators_target_put, ROLE_ADMIN},
 
     {"GET", "/api/v1/audit", audit_list, ROLE_ADMIN, Q_AUDIT},
+
+    /* The change feed: admin and integration everything, managers their subtree. */
+    {"GET", "/api/v1/changes", changes_list, ROLE_MANAGER, Q_CHANGES, 0,
+     ROLE_BIT(ROLE_ADMIN) | ROLE_BIT(ROLE_MANAGER) | ROLE_BIT(ROLE_INTEGRATION)},
 };
 
 const int api_nroutes = (int)(sizeof api_routes / sizeof api_routes[0]);

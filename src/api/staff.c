@@ -29,10 +29,10 @@ DB_STMT(STMT_LIST, "staff_list",
     "   CASE WHEN $12 = '-full_name' THEN f_unaccent(f.full_name) END DESC,"
     "   CASE WHEN $12 = 'joined_on' THEN f.joined_on END, CASE WHEN $12 = '-joined_on' THEN f.joined_on END DESC,"
     "   CASE WHEN $12 = 'updated_at' THEN f.updated_at END, CASE WHEN $12 = '-updated_at' THEN f.updated_at END DESC,"
-    "   CASE WHEN $12 = '-id' THEN f.id END DESC, f.id) AS rn FROM f ORDER BY rn LIMIT $13 OFFSET $14)"
+    "   CASE WHEN $12 = '-id' THEN f.id END DESC, f.id) AS rn FROM f" API_AFTER_ID(16) " ORDER BY rn LIMIT $13 OFFSET $14)"
     " SELECT json_build_object('items', coalesce((SELECT json_agg(staff_json(s, $15) ORDER BY p.rn)"
     "   FROM p JOIN staff s ON s.id = p.id), '[]'),"
-    " 'total', (SELECT count(*) FROM f), 'limit', $13::int, 'offset', $14::int)", 15);
+    " 'total', (SELECT count(*) FROM f), 'limit', $13::int, 'offset', $14::int)", 16);
 
 #define STAFF_IN_SCOPE " AND EXISTS (SELECT 1 FROM units u WHERE u.id = s.unit_id AND in_scope(u.path, $2))"
 
@@ -128,6 +128,7 @@ void staff_list(http_ctx *c)
                     db_text(bool_text(has_vn, vneid)), db_text(q), db_text(lq.since),
                     db_text(q != NULL && http_query(c, "sort") == NULL ? "match" : lq.sort), /* whole words first */
                     db_int(lq.limit), db_int(lq.offset), db_bool(api_shows_party(c)));
+    db_arg(&pv, api_list_after(&lq));
     PGresult *r = api_run(c, &STMT_LIST, &pv, "listing staff");
     if (r == NULL) return;
     /* Who read which units' staff, with which filters, and how many rows came back. */

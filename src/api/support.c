@@ -20,7 +20,7 @@ typedef struct monthly {
     db_stmt list, upsert, lock, del;
 } monthly;
 
-#define LIST_SQL(table, alias, json, extra)                                                                \
+#define LIST_SQL(table, alias, json, extra, after)                                                          \
     "WITH f AS (SELECT " alias ".*, u.code AS unit_code FROM " table " " alias " JOIN units u ON u.id = " alias ".unit_id" \
     "   WHERE in_scope(u.path, $1) AND ($2::bigint IS NULL OR " alias ".unit_id = $2)"                     \
     "   AND ($3::bigint IS NULL OR u.path <@ (SELECT x.path FROM units x WHERE x.id = $3))"                  \
@@ -29,7 +29,7 @@ typedef struct monthly {
     " p AS (SELECT f.id, row_number() OVER (ORDER BY"                                                       \
     "   CASE WHEN $7 = 'month' THEN f.month END, CASE WHEN $7 = '-month' THEN f.month END DESC,"             \
     "   CASE WHEN $7 = 'unit_code' THEN f.unit_code END, CASE WHEN $7 = '-unit_code' THEN f.unit_code END DESC," \
-    "   CASE WHEN $7 = '-id' THEN f.id END DESC, f.id) AS rn FROM f ORDER BY rn LIMIT $8 OFFSET $9)"         \
+    "   CASE WHEN $7 = '-id' THEN f.id END DESC, f.id) AS rn FROM f" after " ORDER BY rn LIMIT $8 OFFSET $9)" \
     " SELECT json_build_object('items', coalesce((SELECT json_agg(" json "(" alias ") ORDER BY p.rn)"         \
     "   FROM p JOIN " table " " alias " ON " alias ".id = p.id), '[]'),"                                     \
     " 'total', (SELECT count(*) FROM f), 'limit', $8::int, 'offset', $9::int)"
@@ -53,8 +53,9 @@ static monthly SUPPORT_COUNTS = {
     "support_count", "/api/v1/support-counts", "support counts", "There is no such support count.", COUNT_COLUMNS, 1,
     {"support_counts_list",
      LIST_SQL("support_counts", "c", "support_count_json",
-              " AND ($10::text IS NULL OR c.service = $10) AND ($11::text IS NULL OR c.target_group = $11)"),
-     11},
+              " AND ($10::text IS NULL OR c.service = $10) AND ($11::text IS NULL OR c.target_group = $11)",
+              API_AFTER_ID(12)),
+     12},
     {"support_counts_upsert",
      UPSERT_SQL("support_counts", "t.unit_id, t.month, t.service, t.target_group", "unit_id, month, service, target_group, count",
                 "$1::bigint, $2::date, $4::text, $5::text", "support_count_json"),
@@ -65,7 +66,7 @@ static monthly SUPPORT_COUNTS = {
 static monthly PATIENTS_SERVED = {
     "patients_served", "/api/v1/patients-served", "patients served", "There is no such patients-served figure.",
     SERVED_COLUMNS, 0,
-    {"patients_served_list", LIST_SQL("patients_served", "ps", "patients_served_json", ""), 9},
+    {"patients_served_list", LIST_SQL("patients_served", "ps", "patients_served_json", "", API_AFTER_ID(10)), 10},
     {"patients_served_upsert",
      UPSERT_SQL("patients_served", "t.unit_id, t.month", "unit_id, month, count", "$1::bigint, $2::date",
                 "patients_served_json"),
@@ -113,6 +114,7 @@ static void monthly_list(http_ctx *c, monthly *m)
         db_arg_text(&pv, service);
         db_arg_text(&pv, group);
     }
+    db_arg(&pv, api_list_after(&lq));
     char what[64];
     snprintf(what, sizeof what, "listing %s", m->what);
     api_list(c, &m->list, &pv, what, m->columns);

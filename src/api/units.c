@@ -27,10 +27,10 @@ DB_STMT(STMT_LIST, "units_list",
     "   CASE WHEN $8 = 'name' THEN f_unaccent(f.name) END, CASE WHEN $8 = '-name' THEN f_unaccent(f.name) END DESC,"
     "   CASE WHEN $8 = 'type' THEN f.type END, CASE WHEN $8 = '-type' THEN f.type END DESC,"
     "   CASE WHEN $8 = 'updated_at' THEN f.updated_at END, CASE WHEN $8 = '-updated_at' THEN f.updated_at END DESC,"
-    "   CASE WHEN $8 = '-id' THEN f.id END DESC, f.id) AS rn FROM f ORDER BY rn LIMIT $9 OFFSET $10)"
+    "   CASE WHEN $8 = '-id' THEN f.id END DESC, f.id) AS rn FROM f" API_AFTER_ID(11) " ORDER BY rn LIMIT $9 OFFSET $10)"
     " SELECT json_build_object('items', coalesce((SELECT json_agg(unit_json(u) ORDER BY p.rn)"
     "   FROM p JOIN units u ON u.id = p.id), '[]'),"
-    " 'total', (SELECT count(*) FROM f), 'limit', $9::int, 'offset', $10::int)", 10);
+    " 'total', (SELECT count(*) FROM f), 'limit', $9::int, 'offset', $10::int)", 11);
 
 DB_STMT(STMT_INSERT, "units_insert",
     "INSERT INTO units (code, name, type, parent_id, opened_on) VALUES ($1, $2, $3, $4, $5)"
@@ -90,6 +90,7 @@ void units_list(http_ctx *c)
     db_args_of(&pv, api_scope(c), db_int_if(has_parent, parent), db_int_if(has_under, under),
                     db_text(type), db_bool_if(has_active, active), db_text(q), db_text(lq.since),
                     db_text(lq.sort), db_int(lq.limit), db_int(lq.offset));
+    db_arg(&pv, api_list_after(&lq));
     api_list(c, &STMT_LIST, &pv, "listing units", UNIT_COLUMNS);
 }
 

@@ -34,10 +34,10 @@ DB_STMT(STMT_LIST, "users_list",
     "   CASE WHEN $8 = '-full_name' THEN f_unaccent(f.full_name) END DESC,"
     "   CASE WHEN $8 = 'created_at' THEN f.created_at END, CASE WHEN $8 = '-created_at' THEN f.created_at END DESC,"
     "   CASE WHEN $8 = 'updated_at' THEN f.updated_at END, CASE WHEN $8 = '-updated_at' THEN f.updated_at END DESC,"
-    "   CASE WHEN $8 = '-id' THEN f.id END DESC, f.id) AS rn FROM f ORDER BY rn LIMIT $9 OFFSET $10)"
+    "   CASE WHEN $8 = '-id' THEN f.id END DESC, f.id) AS rn FROM f" API_AFTER_ID(11) " ORDER BY rn LIMIT $9 OFFSET $10)"
     " SELECT json_build_object('items', coalesce((SELECT json_agg(user_json(u) ORDER BY p.rn)"
     "   FROM p JOIN users u ON u.id = p.id), '[]'),"
-    " 'total', (SELECT count(*) FROM f), 'limit', $9::int, 'offset', $10::int)", 10);
+    " 'total', (SELECT count(*) FROM f), 'limit', $9::int, 'offset', $10::int)", 11);
 
 DB_STMT(STMT_INSERT, "users_insert",
     "INSERT INTO users (username, full_name, password_hash, role, unit_id, active)"
@@ -79,6 +79,7 @@ void users_list(http_ctx *c)
     db_args_of(&pv, api_scope(c), db_text(role), db_int_if(has_unit, unit),
                     db_int_if(has_under, under), db_bool_if(has_active, active), db_text(q),
                     db_text(lq.since), db_text(lq.sort), db_int(lq.limit), db_int(lq.offset));
+    db_arg(&pv, api_list_after(&lq));
     api_list(c, &STMT_LIST, &pv, "listing users", USER_COLUMNS);
 }
 

@@ -28,6 +28,19 @@ int role_rank(role_t r)
     return r == ROLE_INTEGRATION ? ROLE_VIEWER : (int)r;
 }
 
+role_set role_set_least(role_t need)
+{
+    role_set s = 0;
+    for (role_t r = ROLE_NONE; r <= ROLE_INTEGRATION; r++)
+        if (role_allows(r, need)) s |= ROLE_BIT(r);
+    return s;
+}
+
+int role_set_has(role_set s, role_t r)
+{
+    return r >= ROLE_NONE && r <= ROLE_INTEGRATION && (s & ROLE_BIT(r)) != 0;
+}
+
 int role_allows(role_t r, role_t need)
 {
     if (need == ROLE_NONE) return 1;

@@ -234,5 +234,7 @@ int config_load(bdhvs_config *cfg, int need_secret, char *err, size_t errlen)
                  have_url ? cfg->database_url : "host=127.0.0.1 port=54320 dbname=bdhvs user=bdhvs_owner");
     cfg->audit_pseudonymise_days = 365;
     if (env_int("BDHVS_AUDIT_PSEUDONYMISE_DAYS", 1, 36500, &cfg->audit_pseudonymise_days, err, errlen)) return -1;
+    cfg->changes_retention_days = 30;
+    if (env_int("BDHVS_CHANGES_RETENTION_DAYS", 1, 3650, &cfg->changes_retention_days, err, errlen)) return -1;
     return 0;
 }

@@ -84,6 +84,12 @@ int http_query_declared(const http_route *route, const char *key)
     return 0;
 }
 
+int http_route_allows(const http_route *route, role_t r)
+{
+    if (route->roles != 0) return r != ROLE_NONE && role_set_has(route->roles, r);
+    return role_allows(r, route->least);
+}
+
 int http_query_allowed(http_ctx *c)
 {
     verrs v;

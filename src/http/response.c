@@ -81,6 +81,7 @@ static const char *status_title(int status, const char **slug)
     case 405: *slug = "method-not-allowed"; return "Method not allowed";
     case 406: *slug = "not-acceptable"; return "Not acceptable";
     case 409: *slug = "conflict"; return "Conflict";
+    case 410: *slug = "gone"; return "Gone";
     case 412: *slug = "precondition-failed"; return "Precondition failed";
     case 413: *slug = "payload-too-large"; return "Payload too large";
     case 415: *slug = "unsupported-media-type"; return "Unsupported media type";

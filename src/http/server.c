@@ -780,7 +780,7 @@ static int before_body(req_state *rs, const head_scan *h)
             return 0;
         }
     }
-    if (ep->route->least != ROLE_NONE) {
+    if (!http_route_allows(ep->route, ROLE_NONE)) {
         const char *authz = http_header(c, "Authorization");
         if (authz == NULL || strncasecmp(authz, "Bearer ", 7) != 0 || authz[7] == '\0') {
             http_set_header(c, "WWW-Authenticate", "Bearer realm=\"bdhvs\"");
@@ -798,7 +798,7 @@ static int before_body(req_state *rs, const head_scan *h)
             return 0;
         }
         c->authed = 1;
-        if (!role_allows(c->who.role, ep->route->least)) {
+        if (!http_route_allows(ep->route, c->who.role)) {
             respond_problem(c, 403, "Your role may not do this.");
             return 0;
         }

@@ -136,6 +136,7 @@ Suite *s8_form_suite(void);
 Suite *s8_front_suite(void);
 Suite *s8_history_suite(void);
 Suite *s8_rules_suite(void);
+Suite *s8_feed_suite(void); /* issue 12: the change feed and keyset pagination */
 Suite *resilience_suite(void);
 
 #endif

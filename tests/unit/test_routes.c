@@ -119,26 +119,38 @@ static void query_params(const char *doc, const char *p, const char *end, char n
     }
 }
 
+/* The block of the route's operation in the document (op up to *op_end), and its path's block
+ * (*path, *path_end); fails the test when there is none. */
+static const char *route_operation(const char *doc, const http_route *rt, const char **op_end, const char **path,
+                                   const char **path_end)
+{
+    const char *doc_end = strstr(doc, "\ncomponents:");
+    char p[256], key[300], m[16];
+    to_openapi(rt->path, p, sizeof p);
+    snprintf(key, sizeof key, "\n  %s:\n", p);
+    *path = strstr(doc, key);
+    ck_assert_msg(*path != NULL, "%s", p);
+    *path_end = block_end(*path + 1, 2, doc_end);
+    size_t k = 0;
+    for (; rt->method[k] && k < sizeof m - 1; k++) m[k] = (char)tolower((unsigned char)rt->method[k]);
+    m[k] = '\0';
+    snprintf(key, sizeof key, "\n    %s:\n", m);
+    const char *op = strstr(*path, key);
+    ck_assert_msg(op != NULL && op < *path_end, "%s %s", rt->method, p);
+    *op_end = block_end(op + 1, 4, *path_end);
+    return op;
+}
+
 START_TEST(every_route_declares_exactly_the_query_parameters_of_openapi)
 {
     const char *doc = (const char *)bdhvs_openapi_yaml;
-    const char *doc_end = strstr(doc, "\ncomponents:");
     int checked = 0;
     for (int i = 0; i < api_nroutes; i++) {
         const http_route *rt = &api_routes[i];
-        char p[256], key[300], m[16];
+        char p[256];
         to_openapi(rt->path, p, sizeof p);
-        snprintf(key, sizeof key, "\n  %s:\n", p);
-        const char *path = strstr(doc, key);
-        ck_assert_ptr_nonnull(path);
-        const char *path_end = block_end(path + 1, 2, doc_end);
-        size_t k = 0;
-        for (; rt->method[k] && k < sizeof m - 1; k++) m[k] = (char)tolower((unsigned char)rt->method[k]);
-        m[k] = '\0';
-        snprintf(key, sizeof key, "\n    %s:\n", m);
-        const char *op = strstr(path, key);
-        ck_assert_msg(op != NULL && op < path_end, "%s %s", rt->method, p);
-        const char *op_end = block_end(op + 1, 4, path_end);
+        const char *op_end, *path, *path_end;
+        const char *op = route_operation(doc, rt, &op_end, &path, &path_end);
         char names[64][48];
         int n = 0;
         const char *first_op = path_end; /* path-level parameters come before the first method */
@@ -163,6 +175,59 @@ START_TEST(every_route_declares_exactly_the_query_parameters_of_openapi)
         checked += n;
     }
     ck_assert_int_gt(checked, 150);
+}
+END_TEST
+
+/* The roles openapi.yaml names for an operation (x-roles) are exactly those the route table lets
+ * through (http_route_allows: a least role, or a set of roles such as the change feed's). */
+START_TEST(every_operations_x_roles_are_the_roles_its_route_allows)
+{
+    const char *doc = (const char *)bdhvs_openapi_yaml;
+    static const role_t roles[] = {ROLE_VIEWER, ROLE_REPORTER, ROLE_MANAGER, ROLE_ADMIN, ROLE_INTEGRATION};
+    int checked = 0;
+    for (int i = 0; i < api_nroutes; i++) {
+        const http_route *rt = &api_routes[i];
+        char p[256], list[200];
+        to_openapi(rt->path, p, sizeof p);
+        const char *op_end, *path, *path_end;
+        const char *op = route_operation(doc, rt, &op_end, &path, &path_end);
+        ck_assert_msg(yaml_value(op, op_end, "x-roles", list, sizeof list), "%s %s has no x-roles", rt->method, p);
+        int is_public = strstr(list, "public") != NULL;
+        ck_assert_msg(is_public == http_route_allows(rt, ROLE_NONE), "%s %s: x-roles %s", rt->method, p, list);
+        if (is_public) continue;
+        for (size_t j = 0; j < sizeof roles / sizeof roles[0]; j++) {
+            /* Names are whole words in "[a, b]": look for the name followed by , or ]. */
+            char w1[32], w2[32];
+            snprintf(w1, sizeof w1, "%s,", role_name(roles[j]));
+            snprintf(w2, sizeof w2, "%s]", role_name(roles[j]));
+            int listed = strstr(list, w1) != NULL || strstr(list, w2) != NULL;
+            ck_assert_msg(listed == http_route_allows(rt, roles[j]), "%s %s: x-roles %s, but %s %s", rt->method, p,
+                          list, role_name(roles[j]), listed ? "may not use it" : "may use it");
+            checked++;
+        }
+    }
+    ck_assert_int_gt(checked, 300);
+}
+END_TEST
+
+/* A route with a set of roles lets exactly those through, never without a token, whatever its
+ * least role says; without a set, the least role decides as role_allows does. */
+START_TEST(a_set_of_roles_allows_exactly_its_roles_and_always_needs_a_token)
+{
+    http_route set = {"GET", "/x", NULL, ROLE_NONE, NULL, 0, ROLE_BIT(ROLE_MANAGER) | ROLE_BIT(ROLE_INTEGRATION)};
+    ck_assert(!http_route_allows(&set, ROLE_NONE));
+    ck_assert(!http_route_allows(&set, ROLE_VIEWER));
+    ck_assert(!http_route_allows(&set, ROLE_REPORTER));
+    ck_assert(http_route_allows(&set, ROLE_MANAGER));
+    ck_assert(!http_route_allows(&set, ROLE_ADMIN));
+    ck_assert(http_route_allows(&set, ROLE_INTEGRATION));
+    http_route least = {"GET", "/x", NULL, ROLE_MANAGER, NULL, 0, 0};
+    for (role_t r = ROLE_NONE; r <= ROLE_INTEGRATION; r++) {
+        ck_assert_int_eq(http_route_allows(&least, r), role_allows(r, ROLE_MANAGER));
+        ck_assert_int_eq(role_set_has(role_set_least(ROLE_VIEWER), r), role_allows(r, ROLE_VIEWER));
+    }
+    http_route pub = {"GET", "/x", NULL, ROLE_NONE, NULL, 0, 0};
+    ck_assert(http_route_allows(&pub, ROLE_NONE));
 }
 END_TEST
 
@@ -197,6 +262,8 @@ Suite *routes_suite(void)
     tcase_add_test(t, every_route_is_in_openapi_and_every_operation_is_a_route);
     tcase_add_test(t, every_route_declares_exactly_the_query_parameters_of_openapi);
     tcase_add_test(t, heavy_and_operations_routes_are_flagged);
+    tcase_add_test(t, every_operations_x_roles_are_the_roles_its_route_allows);
+    tcase_add_test(t, a_set_of_roles_allows_exactly_its_roles_and_always_needs_a_token);
     suite_add_tcase(s, t);
     return s;
 }
