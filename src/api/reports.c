@@ -33,9 +33,13 @@ DB_STMT(STMT_UPSERT, "reports_upsert",
     " status = 'draft', updated_at = now() WHERE r.status IN ('draft', 'returned')"
     " RETURNING report_json(r), r.id, r.xmax = 0", 6);
 
+/* A report submitted again after a return keeps its first submission time and its timeliness
+ * (decided then); submitted_at is the latest submission. */
 DB_STMT(STMT_SUBMIT, "reports_submit",
     "UPDATE reports r SET status = 'submitted', submitted_at = now(), updated_at = now(),"
-    " timeliness = CASE WHEN report_due_on(r.unit_id, r.period_type, r.period_start) IS NULL"
+    " first_submitted_at = coalesce(r.first_submitted_at, now()),"
+    " timeliness = CASE WHEN r.first_submitted_at IS NOT NULL AND r.timeliness IS NOT NULL THEN r.timeliness"
+    "   WHEN report_due_on(r.unit_id, r.period_type, r.period_start) IS NULL"
     "   OR vn_today() <= report_due_on(r.unit_id, r.period_type, r.period_start) THEN 'on_time' ELSE 'late' END"
     " WHERE r.id = $1 RETURNING report_json(r)", 1);
 
@@ -62,11 +66,13 @@ DB_STMT(STMT_LIST, "reports_list",
     "   FROM p JOIN reports r ON r.id = p.id), '[]'),"
     " 'total', (SELECT count(*) FROM f), 'limit', $8::int, 'offset', $9::int)", 10);
 
-/* Every direct child expected to report for the period, with its report's state. */
+/* Every direct child expected to report for the period (open during it and obliged by the
+ * obligation that governs it, migrations/0016_obligations.sql), with its report's state. */
 DB_STMT(STMT_STATUS, "reports_status",
-    "WITH kids AS (SELECT u.* FROM units u WHERE u.parent_id = $1"
+    "WITH kids AS (SELECT u.id, u.code, u.name, e.due_on, e.obligation_id FROM units u"
+    "   CROSS JOIN LATERAL report_expectation(u.id, $5, $3::date) e WHERE u.parent_id = $1 AND NOT e.exempt"
     "   AND (u.opened_on IS NULL OR u.opened_on <= $4::date) AND (u.closed_on IS NULL OR u.closed_on >= $3::date)),"
-    " rows AS (SELECT k.id, k.code, k.name, r.status, report_due_on(k.id, $5, $3::date) AS due_on,"
+    " rows AS (SELECT k.id, k.code, k.name, r.status, k.due_on, k.obligation_id,"
     "   r.submitted_at, CASE WHEN r.status IN ('submitted', 'approved') THEN r.timeliness END AS timeliness"
     "   FROM kids k LEFT JOIN reports r ON r.unit_id = k.id AND r.period = $2),"
     " n AS (SELECT count(*) AS expected, count(*) FILTER (WHERE status IN ('submitted', 'approved')) AS received,"
@@ -78,7 +84,8 @@ DB_STMT(STMT_STATUS, "reports_status",
     "     'received_rate', CASE WHEN n.expected > 0 THEN round(100.0 * n.received / n.expected, 1) ELSE 0.0 END,"
     "     'on_time_rate', CASE WHEN n.expected > 0 THEN round(100.0 * n.on_time / n.expected, 1) ELSE 0.0 END),"
     "   'items', coalesce((SELECT json_agg(json_build_object('unit_id', id, 'unit_code', code, 'unit_name', name,"
-    "     'status', coalesce(status, 'missing'), 'due_on', due_on, 'submitted_at', rfc3339(submitted_at),"
+    "     'status', coalesce(status, 'missing'), 'obligation_id', obligation_id, 'due_on', due_on,"
+    "     'submitted_at', rfc3339(submitted_at),"
     "     'timeliness', timeliness, 'overdue', coalesce(status NOT IN ('submitted', 'approved'), true)"
     "       AND due_on IS NOT NULL AND due_on < vn_today()) ORDER BY code) FROM rows), '[]'))"
     " FROM units u, n WHERE u.id = $1 AND in_scope(u.path, $6)", 6);

@@ -40,6 +40,9 @@ static const char *const Q_UNIT_PERIOD[] = {"unit_id", "period", NULL};
 static const char *const Q_UNIT_PERIOD_CSV[] = {"unit_id", "period", "bom", NULL};
 static const char *const Q_ROLLUP[] = {"unit_id", "period", "depth", "bom", NULL};
 static const char *const Q_AT_RISK[] = {"unit_id", "indicator", "limit", NULL};
+static const char *const Q_OBLIGATIONS[] = {"parent_id", "unit_id", "active_on", "updated_since", "limit", "offset",
+                                            NULL};
+static const char *const Q_RATES[] = {"unit_id", "from", "to", NULL};
 static const char *const Q_AUDIT[] = {"entity", "entity_id", "user_id", "since", "limit", "offset", "bom", NULL};
 
 const http_route api_routes[] = {
@@ -127,6 +130,12 @@ const http_route api_routes[] = {
     {"GET", "/api/v1/schedules/:id", schedules_get, ROLE_VIEWER},
     {"PATCH", "/api/v1/schedules/:id", schedules_update, ROLE_MANAGER},
     {"DELETE", "/api/v1/schedules/:id", schedules_delete, ROLE_MANAGER},
+
+    {"GET", "/api/v1/reporting-obligations", obligations_list, ROLE_VIEWER, Q_OBLIGATIONS},
+    {"POST", "/api/v1/reporting-obligations", obligations_create, ROLE_MANAGER},
+    {"GET", "/api/v1/reporting-obligations/:id", obligations_get, ROLE_VIEWER},
+    {"POST", "/api/v1/reporting-obligations/:id/end", obligations_end, ROLE_MANAGER},
+    {"GET", "/api/v1/reporting-rates", reporting_rates, ROLE_VIEWER, Q_RATES},
 
     {"GET", "/api/v1/reports", reports_list, ROLE_VIEWER, Q_REPORTS},
     {"GET", "/api/v1/reports/:unit_id/:period", reports_get, ROLE_VIEWER},

@@ -125,6 +125,7 @@ Suite *h8_accounts_suite(void);
 Suite *h8_hash_gate_suite(void); /* only with BDHVS_TEST_HASH_GATE set (scripts/test) */
 Suite *h8_crash_suite(void);
 Suite *h8_fuzz_suite(void);
+Suite *s8_oblig_suite(void);
 Suite *resilience_suite(void);
 
 #endif

@@ -37,6 +37,7 @@ int main(void)
     if (getenv("BDHVS_TEST_HASH_GATE")) srunner_add_suite(sr, h8_hash_gate_suite());
     srunner_add_suite(sr, h8_crash_suite());
     srunner_add_suite(sr, h8_fuzz_suite());
+    srunner_add_suite(sr, s8_oblig_suite());
     srunner_add_suite(sr, resilience_suite()); /* restarts PostgreSQL: keep it last */
     srunner_run_all(sr, CK_NORMAL);
     int failed = srunner_ntests_failed(sr);
