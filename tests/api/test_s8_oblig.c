@@ -583,6 +583,77 @@ START_TEST(demo_calendars_follow_the_two_plans)
 }
 END_TEST
 
+/* A schedule is the view of an obligation covering all children: writing one changes the
+ * obligation (ending it and adding the next), and each change is audited. */
+START_TEST(schedule_writes_end_and_add_obligations_audited)
+{
+    char code[48], today[16], yesterday[16];
+    snprintf(code, sizeof code, "OS%s", uniq());
+    sql_text("SELECT vn_today()::text", NULL, today, sizeof today);
+    sql_text("SELECT (vn_today() - 1)::text", NULL, yesterday, sizeof yesterday);
+    long long p = created_id(http_send_json("POST", "/api/v1/units", T_SD_MANAGER,
+                                            fmt("{\"code\":\"%s\",\"name\":\"Đơn vị %s\",\"type\":\"other\","
+                                                "\"parent_code\":\"TTYT-SD\"}", code, code)));
+    long long sid = created_id(http_send_json("POST", "/api/v1/schedules", T_SD_MANAGER,
+                                              fmt("{\"unit_id\":%lld,\"period_type\":\"month\",\"due_month\":1,"
+                                                  "\"due_day\":10}", p)));
+    long long o1 = db_count("SELECT obligation_id FROM schedules WHERE id = $1::bigint", idstr(sid));
+    ck_assert_int_eq(db_count("SELECT count(*) FROM audit_log WHERE entity = 'reporting_obligation' AND action = 'create'"
+                              " AND entity_id = $1 AND username = 'sondong.manager'", idstr(o1)), 1);
+    resp *r = http_get(fmt("/api/v1/reporting-obligations/%lld", o1), T_SD_REPORTER);
+    ASSERT_STATUS(r, 200);
+    ck_assert_str_eq(jstr(r, "target"), "all_children");
+    ck_assert(json_is_null(json_object_get(r->json, "valid_from"))); /* since always, as schedules were */
+    resp_free(r);
+    /* A new due day: the obligation ends yesterday, a copy starts today; the schedule keeps its id. */
+    r = http_send_json("PATCH", fmt("/api/v1/schedules/%lld", sid), T_SD_MANAGER, "{\"due_day\":12}");
+    ASSERT_STATUS(r, 200);
+    ck_assert_int_eq(jint(r, "id"), sid);
+    ck_assert_int_eq(jint(r, "due_day"), 12);
+    resp_free(r);
+    long long o2 = db_count("SELECT obligation_id FROM schedules WHERE id = $1::bigint", idstr(sid));
+    ck_assert_int_ne(o1, o2);
+    r = http_get(fmt("/api/v1/reporting-obligations/%lld", o1), T_SD_MANAGER);
+    ck_assert_str_eq(jstr(r, "valid_to"), yesterday);
+    resp_free(r);
+    r = http_get(fmt("/api/v1/reporting-obligations/%lld", o2), T_SD_MANAGER);
+    ck_assert_str_eq(jstr(r, "valid_from"), today);
+    ck_assert(json_is_null(json_object_get(r->json, "valid_to")));
+    ck_assert_int_eq(num(json_object_get(json_object_get(r->json, "calendar"), "month"), "due_day"), 12);
+    resp_free(r);
+    ck_assert_int_eq(db_count("SELECT count(*) FROM audit_log WHERE entity = 'reporting_obligation' AND action = 'end'"
+                              " AND entity_id = $1", idstr(o1)), 1);
+    ck_assert_int_eq(db_count("SELECT count(*) FROM audit_log WHERE entity = 'reporting_obligation' AND action = 'create'"
+                              " AND entity_id = $1", idstr(o2)), 1);
+    /* A description alone changes the rule in place. */
+    r = http_send_json("PATCH", fmt("/api/v1/schedules/%lld", sid), T_SD_MANAGER, "{\"description\":\"Tháng\"}");
+    ASSERT_STATUS(r, 200);
+    resp_free(r);
+    ck_assert_int_eq(db_count("SELECT obligation_id FROM schedules WHERE id = $1::bigint", idstr(sid)), o2);
+    /* Deleting the only rule ends the obligation (it began today: withdrawn, kept). */
+    r = http_do("DELETE", fmt("/api/v1/schedules/%lld", sid), &(req_opts){.token = T_SD_MANAGER});
+    ASSERT_STATUS(r, 204);
+    resp_free(r);
+    r = http_get(fmt("/api/v1/reporting-obligations?parent_id=%lld", p), T_SD_MANAGER);
+    ck_assert_int_eq(jint(r, "total"), 2);
+    resp_free(r);
+    r = http_get(fmt("/api/v1/reporting-obligations?parent_id=%lld&active_on=%s", p, today), T_SD_MANAGER);
+    ck_assert_int_eq(jint(r, "total"), 0);
+    resp_free(r);
+    ck_assert_int_eq(db_count("SELECT count(*) FROM audit_log WHERE entity = 'reporting_obligation' AND action = 'end'"
+                              " AND entity_id = $1", idstr(o2)), 1);
+    /* A manager reads the rules above it but does not end them. */
+    r = http_get(fmt("/api/v1/reporting-obligations?parent_id=%lld", unit_id("SYT-BN")), T_SD_MANAGER);
+    json_t *first = json_array_get(json_object_get(r->json, "items"), 0);
+    long long above = num(first, "id");
+    resp_free(r);
+    r = http_send_json("POST", fmt("/api/v1/reporting-obligations/%lld/end", above), T_SD_MANAGER,
+                       "{\"valid_to\":\"2030-01-01\"}");
+    ASSERT_STATUS(r, 403);
+    resp_free(r);
+}
+END_TEST
+
 Suite *s8_oblig_suite(void)
 {
     Suite *s = suite_create("s8_oblig");
@@ -590,6 +661,7 @@ Suite *s8_oblig_suite(void)
     tcase_set_timeout(t, 120);
     tcase_add_test(t, three_levels_obligations_due_dates_timeliness_rates_and_the_rollup);
     tcase_add_test(t, demo_calendars_follow_the_two_plans);
+    tcase_add_test(t, schedule_writes_end_and_add_obligations_audited);
     suite_add_tcase(s, t);
     return s;
 }
