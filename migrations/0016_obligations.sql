@@ -362,14 +362,29 @@ CREATE FUNCTION period_type_of(ptext text) RETURNS text LANGUAGE sql IMMUTABLE A
 $$;
 
 -- The expected reports of a subtree for one period: every unit strictly below root, open at some
--- point of [pstart, pend], whose expectation for the period is to send a report.
+-- point of [pstart, pend], whose expectation for the period is to send a report (as fixed, else
+-- by the rules as they are: report_expectation for a whole subtree at once).
 CREATE FUNCTION expected_below(root bigint, ptype text, pstart date, pend date)
 RETURNS TABLE (unit_id bigint, parent_id bigint, obligation_id bigint, due_on date)
 LANGUAGE sql STABLE AS $$
-    SELECT u.id, u.parent_id, e.obligation_id, e.due_on
-      FROM units u CROSS JOIN LATERAL report_expectation(u.id, ptype, pstart) e
-     WHERE u.path <@ (SELECT r.path FROM units r WHERE r.id = root) AND u.id <> root AND NOT e.exempt
-       AND (u.opened_on IS NULL OR u.opened_on <= pend) AND (u.closed_on IS NULL OR u.closed_on >= pstart)
+    WITH sub AS (SELECT u.id, u.parent_id, u.type FROM units u
+                  WHERE u.path <@ (SELECT r.path FROM units r WHERE r.id = root) AND u.id <> root
+                    AND (u.opened_on IS NULL OR u.opened_on <= pend) AND (u.closed_on IS NULL OR u.closed_on >= pstart)),
+    stored AS (SELECT e.unit_id, e.obligation_id, e.exempt, e.due_on FROM expected_reports e JOIN sub ON sub.id = e.unit_id
+                WHERE e.period_type = ptype AND e.period_start = pstart),
+    live AS (SELECT DISTINCT ON (s.id) s.id, o.id AS obligation_id, o.exempt,
+                    CASE WHEN NOT o.exempt THEN due_date(pstart, d.due_month, d.due_day) END AS due_on
+               FROM sub s JOIN reporting_obligations o ON o.parent_id = s.parent_id
+               LEFT JOIN obligation_dues d ON d.obligation_id = o.id AND d.period_type = ptype
+              WHERE obligation_in_force(o.valid_from, o.valid_to, pstart)
+                AND (o.target = 'all_children' OR (o.target = 'unit_type' AND o.unit_type = s.type) OR o.child_id = s.id)
+                AND (o.exempt OR d.obligation_id IS NOT NULL)
+                AND NOT EXISTS (SELECT 1 FROM stored x WHERE x.unit_id = s.id)
+              ORDER BY s.id, CASE o.target WHEN 'child' THEN 0 WHEN 'unit_type' THEN 1 ELSE 2 END,
+                       o.valid_from DESC NULLS LAST, o.id DESC)
+    SELECT s.id, s.parent_id, x.obligation_id, x.due_on FROM stored x JOIN sub s ON s.id = x.unit_id WHERE NOT x.exempt
+    UNION ALL
+    SELECT s.id, s.parent_id, l.obligation_id, l.due_on FROM live l JOIN sub s ON s.id = l.id WHERE NOT l.exempt
 $$;
 
 -- indicator_rollup (0007), copied whole with one change (issue 10 §1): reports_expected and
