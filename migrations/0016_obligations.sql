@@ -342,18 +342,8 @@ END $$;
 -- Reports keep their first submission time when returned and submitted again.
 ALTER TABLE reports ADD COLUMN first_submitted_at timestamptz;
 UPDATE reports SET first_submitted_at = submitted_at WHERE submitted_at IS NOT NULL;
+-- (report_json, with first_submitted_at, is redefined at the end of this file.)
 
-CREATE OR REPLACE FUNCTION report_json(r reports) RETURNS json LANGUAGE sql STABLE AS $$
-    SELECT json_build_object('id', r.id, 'unit_id', r.unit_id,
-        'unit_code', (SELECT u.code FROM units u WHERE u.id = r.unit_id),
-        'period', r.period, 'period_type', r.period_type, 'status', r.status, 'values', r."values",
-        'due_on', report_due_on(r.unit_id, r.period_type, r.period_start),
-        'submitted_at', rfc3339(r.submitted_at), 'first_submitted_at', rfc3339(r.first_submitted_at),
-        'timeliness', r.timeliness,
-        'approved_at', rfc3339(r.approved_at), 'approved_by', r.approved_by,
-        'returned_at', rfc3339(r.returned_at), 'return_reason', r.return_reason,
-        'created_at', rfc3339(r.created_at), 'updated_at', rfc3339(r.updated_at))
-$$;
 
 -- The type of a period written canonically (2026-06, 2026Q2, 2026S1, 2026); NULL for anything else.
 CREATE FUNCTION period_type_of(ptext text) RETURNS text LANGUAGE sql IMMUTABLE AS $$
@@ -450,4 +440,89 @@ CREATE FUNCTION reporting_rates(root bigint, ptype text, first date, last date) 
         'on_time_rate', CASE WHEN n.expected > 0 THEN round(100.0 * n.on_time / n.expected, 1) ELSE 0.0 END)
         ORDER BY n.pstart)
       FROM n
+$$;
+
+-- Approval locks the period (issue 10 §2, in part): while a unit's report for a period is
+-- approved, its own monthly figures of that period's months (support counts, patients served) and
+-- its facility service changes dated in the period cannot be written: SQLSTATE BL409, which the
+-- API answers 409 urn:bdhvs:problem:period-locked. Staff, completions and attestations are not
+-- frozen. A manager above the unit unlocks it with a reason (the reports above reopen with it).
+ALTER TABLE reports ADD COLUMN unlocked_at timestamptz, ADD COLUMN unlock_reason text;
+
+CREATE FUNCTION period_lock_check(keys jsonb) RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+    hit record;
+BEGIN
+    SELECT r.period, u.code INTO hit
+      FROM jsonb_array_elements(coalesce(keys, '[]')) k
+      JOIN reports r ON r.unit_id = (k ->> 0)::bigint AND r.status = 'approved'
+       AND (k ->> 1)::date BETWEEN r.period_start AND r.period_end
+      JOIN units u ON u.id = r.unit_id
+     LIMIT 1;
+    IF FOUND THEN
+        RAISE EXCEPTION 'The report of % for % is approved, so that period''s figures of the unit are locked', hit.code,
+            hit.period USING ERRCODE = 'BL409';
+    END IF;
+END $$;
+
+CREATE FUNCTION monthly_figures_locked() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP IN ('INSERT', 'UPDATE') THEN
+        PERFORM period_lock_check((SELECT jsonb_agg(jsonb_build_array(unit_id, month)) FROM new_rows));
+    END IF;
+    IF TG_OP IN ('UPDATE', 'DELETE') THEN
+        PERFORM period_lock_check((SELECT jsonb_agg(jsonb_build_array(unit_id, month)) FROM old_rows));
+    END IF;
+    RETURN NULL;
+END $$;
+CREATE TRIGGER support_counts_locked_ins AFTER INSERT ON support_counts REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION monthly_figures_locked();
+CREATE TRIGGER support_counts_locked_upd AFTER UPDATE ON support_counts REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION monthly_figures_locked();
+CREATE TRIGGER support_counts_locked_del AFTER DELETE ON support_counts REFERENCING OLD TABLE AS old_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION monthly_figures_locked();
+CREATE TRIGGER patients_served_locked_ins AFTER INSERT ON patients_served REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION monthly_figures_locked();
+CREATE TRIGGER patients_served_locked_upd AFTER UPDATE ON patients_served REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION monthly_figures_locked();
+CREATE TRIGGER patients_served_locked_del AFTER DELETE ON patients_served REFERENCING OLD TABLE AS old_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION monthly_figures_locked();
+
+CREATE FUNCTION service_changes_locked() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM period_lock_check((SELECT jsonb_agg(jsonb_build_array(unit_id, effective_on)) FROM new_rows));
+    RETURN NULL;
+END $$;
+CREATE TRIGGER facility_history_locked_ins AFTER INSERT ON facility_service_history REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION service_changes_locked();
+
+-- The reports an unlock reopens: the approved reports of the same period of the unit's ancestors.
+CREATE FUNCTION report_unlock_chain(u bigint, ptext text) RETURNS SETOF bigint LANGUAGE sql STABLE AS $$
+    SELECT r.id FROM units x JOIN units a ON a.path @> x.path AND a.id <> x.id
+      JOIN reports r ON r.unit_id = a.id AND r.period = ptext AND r.status = 'approved'
+     WHERE x.id = u ORDER BY nlevel(a.path) DESC
+$$;
+
+-- The obliged reports directly below unit u for the period that are not approved yet (approving
+-- u's report needs every one of them approved).
+CREATE FUNCTION reports_pending_below(u bigint, ptype text, pstart date, pend date, ptext text)
+RETURNS TABLE (code text, status text) LANGUAGE sql STABLE AS $$
+    SELECT k.code, coalesce(r.status, 'missing') FROM expected_below(u, ptype, pstart, pend) e
+      JOIN units k ON k.id = e.unit_id
+      LEFT JOIN reports r ON r.unit_id = e.unit_id AND r.period = ptext
+     WHERE e.parent_id = u AND coalesce(r.status, 'missing') <> 'approved'
+     ORDER BY k.code
+$$;
+
+CREATE OR REPLACE FUNCTION report_json(r reports) RETURNS json LANGUAGE sql STABLE AS $$
+    SELECT json_build_object('id', r.id, 'unit_id', r.unit_id,
+        'unit_code', (SELECT u.code FROM units u WHERE u.id = r.unit_id),
+        'period', r.period, 'period_type', r.period_type, 'status', r.status, 'values', r."values",
+        'due_on', report_due_on(r.unit_id, r.period_type, r.period_start),
+        'submitted_at', rfc3339(r.submitted_at), 'first_submitted_at', rfc3339(r.first_submitted_at),
+        'timeliness', r.timeliness,
+        'approved_at', rfc3339(r.approved_at), 'approved_by', r.approved_by,
+        'returned_at', rfc3339(r.returned_at), 'return_reason', r.return_reason,
+        'unlocked_at', rfc3339(r.unlocked_at), 'unlock_reason', r.unlock_reason,
+        'created_at', rfc3339(r.created_at), 'updated_at', rfc3339(r.updated_at))
 $$;

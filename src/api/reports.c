@@ -51,6 +51,24 @@ DB_STMT(STMT_RETURN, "reports_return",
     "UPDATE reports r SET status = 'returned', returned_at = now(), return_reason = $2, approved_at = NULL,"
     " approved_by = NULL, updated_at = now() WHERE r.id = $1 RETURNING report_json(r)", 2);
 
+/* Unlocking (issue 10 §2, in part): an approved report goes back to submitted with the reason;
+ * the approved reports of the same period above it reopen with it (STMT_REOPEN, each audited). */
+DB_STMT(STMT_UNLOCK, "reports_unlock",
+    "UPDATE reports r SET status = 'submitted', approved_at = NULL, approved_by = NULL, unlocked_at = now(),"
+    " unlock_reason = $2, updated_at = now() WHERE r.id = $1 RETURNING report_json(r)", 2);
+
+DB_STMT(STMT_REOPEN, "reports_reopen",
+    "WITH c AS (SELECT r.id, report_json(r) AS before FROM reports r WHERE r.id IN (SELECT report_unlock_chain($1, $2))"
+    "   FOR UPDATE),"
+    " u AS (UPDATE reports r SET status = 'submitted', approved_at = NULL, approved_by = NULL, unlocked_at = now(),"
+    "   unlock_reason = $3, updated_at = now() FROM c WHERE r.id = c.id RETURNING r.*)"
+    " SELECT u.id, c.before, report_json(u::reports) FROM u JOIN c ON c.id = u.id ORDER BY u.id", 3);
+
+/* The obliged reports directly below a unit for a period that are not approved yet. */
+DB_STMT(STMT_PENDING, "reports_pending",
+    "SELECT string_agg(code || ' (' || status || ')', ', ') FROM reports_pending_below($1, $2, $3::date, $4::date, $5)"
+    " HAVING count(*) > 0", 5);
+
 DB_STMT(STMT_LIST, "reports_list",
     "WITH f AS (SELECT r.*, u.code AS unit_code FROM reports r JOIN units u ON u.id = r.unit_id"
     "   WHERE in_scope(u.path, $1) AND ($2::bigint IS NULL OR r.unit_id = $2)"
@@ -259,7 +277,12 @@ void reports_put(http_ctx *c)
         db_rollback(api_conn(c));
         goto out;
     }
-    if (exists && (strcmp(PQgetvalue(cur, 0, 1), "submitted") == 0 || strcmp(PQgetvalue(cur, 0, 1), "approved") == 0)) {
+    if (exists && strcmp(PQgetvalue(cur, 0, 1), "approved") == 0) {
+        db_rollback(api_conn(c));
+        api_refuse_period_locked(c, "This report is approved, so its period is locked");
+        goto out;
+    }
+    if (exists && strcmp(PQgetvalue(cur, 0, 1), "submitted") == 0) {
         db_rollback(api_conn(c));
         respond_problem(c, 409, "This report is submitted or approved; it can change only after it is returned.");
         goto out;
@@ -349,11 +372,45 @@ static void transition(http_ctx *c, db_stmt *st, const char *const *from, const 
         respond_problem(c, 409, detail);
         goto out;
     }
+    if (st == &STMT_APPROVE) { /* every obliged report directly below approved first */
+        char first[11], last[11];
+        date_format(&p.first, first, sizeof first);
+        date_format(&p.last, last, sizeof last);
+        db_args pv;
+        db_args_of(&pv, db_int(unit_id), db_text(period_type_name(p.type)), db_text(first), db_text(last), db_text(pstr));
+        PGresult *pr = api_run(c, &STMT_PENDING, &pv, "checking the reports below");
+        if (pr == NULL) goto out;
+        if (PQntuples(pr) == 1) {
+            char detail[600];
+            snprintf(detail, sizeof detail,
+                     "The reports below it for this period must be approved first; not yet: %.*s.",
+                     (int)utf8_prefix(PQgetvalue(pr, 0, 0), 480), PQgetvalue(pr, 0, 0));
+            PQclear(pr);
+            db_rollback(api_conn(c));
+            respond_problem(c, 409, detail);
+            goto out;
+        }
+        PQclear(pr);
+    }
     db_args uv;
     db_args_of(&uv, db_text(PQgetvalue(cur, 0, 2)));
     if (st != &STMT_SUBMIT) db_arg_text(&uv, extra); /* submit takes the id alone */
     r = api_run(c, st, &uv, "changing the report");
     if (r == NULL) goto out;
+    if (st == &STMT_UNLOCK) { /* the approved reports above reopen, each audited */
+        char why[1100];
+        snprintf(why, sizeof why, "Reopened: the report of unit %lld was unlocked", unit_id);
+        db_args ov;
+        db_args_of(&ov, db_int(unit_id), db_text(pstr), db_text(why));
+        PGresult *ro = api_run(c, &STMT_REOPEN, &ov, "reopening the reports above");
+        if (ro == NULL) goto out;
+        for (int i = 0; i < PQntuples(ro); i++)
+            if (api_audit(c, "reopened", "report", PQgetvalue(ro, i, 0), PQgetvalue(ro, i, 1), PQgetvalue(ro, i, 2)) != 0) {
+                PQclear(ro);
+                goto out;
+            }
+        PQclear(ro);
+    }
     const char *json = PQgetvalue(r, 0, 0);
     if (api_audit(c, action, "report", PQgetvalue(cur, 0, 2), PQgetvalue(cur, 0, 0), json) != 0 ||
         api_idem_commit(c, endpoint, key, hash, 200, json, strlen(json), OTHER_REQUEST) != 0)
@@ -400,9 +457,10 @@ void reports_approve(http_ctx *c)
     transition(c, &STMT_APPROVE, from, "approved", 1, c->who.username);
 }
 
-void reports_return(http_ctx *c)
+/* A transition that takes {"reason"} (return, unlock). */
+static void transition_with_reason(http_ctx *c, db_stmt *st, const char *const *from, const char *action,
+                                   const char *missing)
 {
-    static const char *const from[] = {"submitted", "approved", NULL};
     static const char *const fields[] = {"reason", NULL};
     json_t *body = http_json_body(c, 0);
     if (body == NULL) return;
@@ -410,10 +468,22 @@ void reports_return(http_ctx *c)
     verrs_init(&v);
     const char *reason = NULL;
     json_refuse_unknown(body, fields, &v);
-    if (jfield_string(body, "reason", 1, 1000, &reason, &v) == 0) verrs_add(&v, "reason", "is required");
-    if (!http_refuse_invalid(c, &v)) transition(c, &STMT_RETURN, from, "returned", 1, reason);
+    if (jfield_string(body, "reason", 1, 1000, &reason, &v) == 0) verrs_add(&v, "reason", "%s", missing);
+    if (!http_refuse_invalid(c, &v)) transition(c, st, from, action, 1, reason);
     verrs_free(&v);
     json_decref(body);
+}
+
+void reports_return(http_ctx *c)
+{
+    static const char *const from[] = {"submitted", "approved", NULL};
+    transition_with_reason(c, &STMT_RETURN, from, "returned", "is required");
+}
+
+void reports_unlock(http_ctx *c)
+{
+    static const char *const from[] = {"approved", NULL};
+    transition_with_reason(c, &STMT_UNLOCK, from, "unlocked", "is required: why it is unlocked");
 }
 
 void reports_list(http_ctx *c)

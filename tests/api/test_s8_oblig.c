@@ -654,6 +654,117 @@ START_TEST(schedule_writes_end_and_add_obligations_audited)
 }
 END_TEST
 
+/* Approval in order and the period lock (issue 10 §2, in part): a health centre's report is
+ * approved only after its stations'; an approved report locks the station's figures of the
+ * period (409 period-locked, nothing written); unlocking needs a reason, reopens the report
+ * above, and is audited. */
+START_TEST(approval_in_order_locks_the_period_until_unlocked)
+{
+    const char *u = uniq();
+    char p1[16], p1_day[16], cur[16];
+    sql_text("SELECT to_char(vn_today() - interval '1 month', 'YYYY-MM')", NULL, p1, sizeof p1);
+    sql_text("SELECT (date_trunc('month', vn_today()) - interval '1 month' + interval '9 days')::date::text", NULL, p1_day,
+             sizeof p1_day);
+    sql_text("SELECT to_char(vn_today(), 'YYYY-MM')", NULL, cur, sizeof cur);
+    char hcode[40], scode[48];
+    snprintf(hcode, sizeof hcode, "AL%s", u);
+    snprintf(scode, sizeof scode, "%s-S1", hcode);
+    long long h = created_id(http_send_json("POST", "/api/v1/units", T_SD_MANAGER,
+                                            fmt("{\"code\":\"%s\",\"name\":\"Đơn vị %s\",\"type\":\"other\","
+                                                "\"parent_code\":\"TTYT-SD\",\"opened_on\":\"2025-01-01\"}", hcode, hcode)));
+    long long st = created_id(http_send_json("POST", "/api/v1/units", T_SD_MANAGER,
+                                             fmt("{\"code\":\"%s\",\"name\":\"Đơn vị %s\",\"type\":\"commune_station\","
+                                                 "\"parent_code\":\"%s\",\"opened_on\":\"2025-01-01\"}", scode, scode, hcode)));
+    created_id(post_obligation(T_SD_MANAGER, fmt("{\"parent_id\":%lld,\"target\":\"all_children\",\"calendar\":"
+                                                 "{\"month\":{\"due_day\":14}},\"valid_from\":\"2025-01-01\"}", h)));
+    resp *r;
+    const char *tok[] = {T_SD_REPORTER, T_SD_REPORTER};
+    long long units[] = {st, h};
+    for (int i = 0; i < 2; i++) {
+        r = http_send_json("PUT", rp(units[i], p1), tok[i], "{\"values\":{\"s2_conferences\":1}}");
+        ASSERT_STATUS(r, 201);
+        resp_free(r);
+        r = http_do("POST", fmt("%s/submit", rp(units[i], p1)), &(req_opts){.token = tok[i]});
+        ASSERT_STATUS(r, 200);
+        resp_free(r);
+    }
+    /* The health centre's report waits for its station's. */
+    r = http_do("POST", fmt("%s/approve", rp(h, p1)), &(req_opts){.token = T_SD_MANAGER});
+    ASSERT_STATUS(r, 409);
+    ck_assert_ptr_nonnull(strstr(jstr(r, "detail"), fmt("%s (submitted)", scode)));
+    resp_free(r);
+    r = http_do("POST", fmt("%s/approve", rp(st, p1)), &(req_opts){.token = T_SD_MANAGER});
+    ASSERT_STATUS(r, 200);
+    resp_free(r);
+    r = http_do("POST", fmt("%s/approve", rp(h, p1)), &(req_opts){.token = T_SD_MANAGER});
+    ASSERT_STATUS(r, 200);
+    ck_assert_str_eq(jstr(r, "status"), "approved");
+    resp_free(r);
+
+    /* The station's period is locked: its report, counts, patients served, service changes. */
+    long long counts = db_count("SELECT count(*) FROM support_counts WHERE unit_id = $1::bigint", idstr(st));
+    const char *count_body = fmt("{\"unit_id\":%lld,\"month\":\"%s\",\"service\":\"vneid_card\","
+                                 "\"target_group\":\"elderly\",\"count\":5}", st, p1);
+    char count_copy[200];
+    snprintf(count_copy, sizeof count_copy, "%s", count_body);
+    char served_copy[200];
+    snprintf(served_copy, sizeof served_copy, "{\"unit_id\":%lld,\"month\":\"%s\",\"count\":50}", st, p1);
+    const char *writes[][2] = {{"/api/v1/support-counts", count_copy}, {"/api/v1/patients-served", served_copy}};
+    for (int i = 0; i < 2; i++) {
+        r = http_send_json("POST", writes[i][0], T_SD_REPORTER, writes[i][1]);
+        ck_assert_msg(r->status == 409, "%s: %ld %s", writes[i][0], r->status, r->body);
+        ck_assert_str_eq(jstr(r, "type"), "urn:bdhvs:problem:period-locked");
+        ck_assert_ptr_nonnull(strstr(jstr(r, "detail"), "unlock"));
+        resp_free(r);
+    }
+    r = http_send_json("PUT", fmt("/api/v1/units/%lld/services/emr", st), T_SD_REPORTER,
+                       fmt("{\"status\":\"deployed\",\"deployed_on\":\"%s\",\"effective_on\":\"%s\"}", p1_day, p1_day));
+    ASSERT_STATUS(r, 409);
+    ck_assert_str_eq(jstr(r, "type"), "urn:bdhvs:problem:period-locked");
+    resp_free(r);
+    r = http_send_json("PUT", rp(st, p1), T_SD_REPORTER, "{\"values\":{\"s2_conferences\":2}}");
+    ASSERT_STATUS(r, 409);
+    ck_assert_str_eq(jstr(r, "type"), "urn:bdhvs:problem:period-locked");
+    resp_free(r);
+    ck_assert_int_eq(db_count("SELECT count(*) FROM support_counts WHERE unit_id = $1::bigint", idstr(st)), counts);
+    ck_assert_int_eq(db_count("SELECT count(*) FROM facility_service_history WHERE unit_id = $1::bigint", idstr(st)), 0);
+    /* Another month is not locked; staff are not frozen. */
+    r = http_send_json("POST", "/api/v1/patients-served", T_SD_REPORTER, fmt("{\"unit_id\":%lld,\"month\":\"%s\",\"count\":7}", st, cur));
+    ck_assert_msg(r->status == 201 || r->status == 200, "%ld %s", r->status, r->body);
+    resp_free(r);
+
+    /* Unlocking: a reason, a manager above the unit; the report above reopens with it. */
+    r = http_send_json("POST", fmt("%s/unlock", rp(st, p1)), T_SD_MANAGER, "{}");
+    ASSERT_STATUS(r, 422);
+    resp_free(r);
+    r = http_send_json("POST", fmt("%s/unlock", rp(st, p1)), T_SD_REPORTER, "{\"reason\":\"x\"}");
+    ASSERT_STATUS(r, 403);
+    resp_free(r);
+    r = http_send_json("POST", fmt("%s/unlock", rp(st, p1)), T_SD_MANAGER, "{\"reason\":\"Số liệu tháng nhận muộn\"}");
+    ASSERT_STATUS(r, 200);
+    ck_assert_str_eq(jstr(r, "status"), "submitted");
+    ck_assert_str_eq(jstr(r, "unlock_reason"), "Số liệu tháng nhận muộn");
+    ck_assert_ptr_nonnull(jstr(r, "unlocked_at"));
+    resp_free(r);
+    r = http_get(rp(h, p1), T_SD_MANAGER);
+    ck_assert_str_eq(jstr(r, "status"), "submitted");
+    resp_free(r);
+    r = http_send_json("POST", fmt("%s/unlock", rp(st, p1)), T_SD_MANAGER, "{\"reason\":\"again\"}");
+    ASSERT_STATUS(r, 409); /* not approved any more */
+    resp_free(r);
+    ck_assert_int_eq(db_count("SELECT count(*) FROM audit_log a JOIN reports r ON r.id::text = a.entity_id"
+                              " WHERE a.entity = 'report' AND a.action = 'unlocked' AND r.unit_id = $1::bigint"
+                              " AND a.after->>'unlock_reason' = 'Số liệu tháng nhận muộn'", idstr(st)), 1);
+    ck_assert_int_eq(db_count("SELECT count(*) FROM audit_log a JOIN reports r ON r.id::text = a.entity_id"
+                              " WHERE a.entity = 'report' AND a.action = 'reopened' AND r.unit_id = $1::bigint"
+                              " AND a.before->>'status' = 'approved'", idstr(h)), 1);
+    /* The late figures can be written now. */
+    r = http_send_json("POST", "/api/v1/support-counts", T_SD_REPORTER, count_copy);
+    ck_assert_msg(r->status == 201 || r->status == 200, "%ld %s", r->status, r->body);
+    resp_free(r);
+}
+END_TEST
+
 Suite *s8_oblig_suite(void)
 {
     Suite *s = suite_create("s8_oblig");
@@ -662,6 +773,7 @@ Suite *s8_oblig_suite(void)
     tcase_add_test(t, three_levels_obligations_due_dates_timeliness_rates_and_the_rollup);
     tcase_add_test(t, demo_calendars_follow_the_two_plans);
     tcase_add_test(t, schedule_writes_end_and_add_obligations_audited);
+    tcase_add_test(t, approval_in_order_locks_the_period_until_unlocked);
     suite_add_tcase(s, t);
     return s;
 }
