@@ -428,14 +428,16 @@ CREATE FUNCTION reporting_rates(root bigint, ptype text, first date, last date) 
                LEFT JOIN reports r ON r.unit_id = e.unit_id AND r.period_type = ptype AND r.period_start = ps.pstart),
     n AS (SELECT ps.pstart, ps.pend, count(rows.unit_id) AS expected,
                  count(*) FILTER (WHERE rows.status IN ('submitted', 'approved')) AS received,
-                 count(*) FILTER (WHERE rows.status IN ('submitted', 'approved') AND rows.timeliness = 'on_time') AS on_time
+                 count(*) FILTER (WHERE rows.status IN ('submitted', 'approved') AND rows.timeliness = 'on_time') AS on_time,
+                 count(*) FILTER (WHERE rows.status = 'waived') AS waived
             FROM ps LEFT JOIN rows ON rows.pstart = ps.pstart GROUP BY ps.pstart, ps.pend)
     SELECT json_agg(json_build_object(
         'period', CASE ptype WHEN 'month' THEN to_char(n.pstart, 'YYYY-MM') WHEN 'quarter' THEN to_char(n.pstart, 'YYYY"Q"Q')
                   WHEN 'half_year' THEN to_char(n.pstart, 'YYYY') || CASE WHEN extract(month FROM n.pstart) = 1
                   THEN 'S1' ELSE 'S2' END ELSE to_char(n.pstart, 'YYYY') END,
         'first_day', n.pstart, 'last_day', n.pend, 'expected', n.expected, 'received', n.received,
-        'on_time', n.on_time, 'late', n.received - n.on_time, 'missing', n.expected - n.received,
+        'on_time', n.on_time, 'late', n.received - n.on_time, 'waived', n.waived,
+        'missing', n.expected - n.received - n.waived,
         'received_rate', CASE WHEN n.expected > 0 THEN round(100.0 * n.received / n.expected, 1) ELSE 0.0 END,
         'on_time_rate', CASE WHEN n.expected > 0 THEN round(100.0 * n.on_time / n.expected, 1) ELSE 0.0 END)
         ORDER BY n.pstart)
@@ -448,6 +450,12 @@ $$;
 -- API answers 409 urn:bdhvs:problem:period-locked. Staff, completions and attestations are not
 -- frozen. A manager above the unit unlocks it with a reason (the reports above reopen with it).
 ALTER TABLE reports ADD COLUMN unlocked_at timestamptz, ADD COLUMN unlock_reason text;
+-- Waived: a report the level above excuses (expected, not missing); the signer of an approval.
+ALTER TABLE reports DROP CONSTRAINT reports_status_check;
+ALTER TABLE reports ADD CONSTRAINT reports_status_check
+    CHECK (status IN ('draft', 'submitted', 'approved', 'returned', 'waived'));
+ALTER TABLE reports ADD COLUMN waive_reason text, ADD COLUMN signer_name text, ADD COLUMN signer_title text,
+    ADD COLUMN document_no text;
 
 CREATE FUNCTION period_lock_check(keys jsonb) RETURNS void LANGUAGE plpgsql AS $$
 DECLARE
@@ -510,7 +518,7 @@ RETURNS TABLE (code text, status text) LANGUAGE sql STABLE AS $$
     SELECT k.code, coalesce(r.status, 'missing') FROM expected_below(u, ptype, pstart, pend) e
       JOIN units k ON k.id = e.unit_id
       LEFT JOIN reports r ON r.unit_id = e.unit_id AND r.period = ptext
-     WHERE e.parent_id = u AND coalesce(r.status, 'missing') <> 'approved'
+     WHERE e.parent_id = u AND coalesce(r.status, 'missing') NOT IN ('approved', 'waived')
      ORDER BY k.code
 $$;
 
@@ -524,5 +532,7 @@ CREATE OR REPLACE FUNCTION report_json(r reports) RETURNS json LANGUAGE sql STAB
         'approved_at', rfc3339(r.approved_at), 'approved_by', r.approved_by,
         'returned_at', rfc3339(r.returned_at), 'return_reason', r.return_reason,
         'unlocked_at', rfc3339(r.unlocked_at), 'unlock_reason', r.unlock_reason,
+        'waive_reason', r.waive_reason, 'signer_name', r.signer_name, 'signer_title', r.signer_title,
+        'document_no', r.document_no,
         'created_at', rfc3339(r.created_at), 'updated_at', rfc3339(r.updated_at))
 $$;

@@ -43,9 +43,23 @@ DB_STMT(STMT_SUBMIT, "reports_submit",
     "   OR vn_today() <= report_due_on(r.unit_id, r.period_type, r.period_start) THEN 'on_time' ELSE 'late' END"
     " WHERE r.id = $1 RETURNING report_json(r)", 1);
 
+/* $2: {"by", "signer_name", "signer_title", "document_no"} */
 DB_STMT(STMT_APPROVE, "reports_approve",
-    "UPDATE reports r SET status = 'approved', approved_at = now(), approved_by = $2, updated_at = now()"
+    "UPDATE reports r SET status = 'approved', approved_at = now(), approved_by = $2::jsonb ->> 'by', updated_at = now(),"
+    " signer_name = $2::jsonb ->> 'signer_name', signer_title = $2::jsonb ->> 'signer_title',"
+    " document_no = $2::jsonb ->> 'document_no'"
     " WHERE r.id = $1 RETURNING report_json(r)", 2);
+
+/* Waiving (issue 10 §2, in part): a report the level above excuses, expected but not missing;
+ * a missing one is made first (STMT_ENSURE, in the same transaction). */
+DB_STMT(STMT_WAIVE, "reports_waive",
+    "UPDATE reports r SET status = 'waived', waive_reason = $2, updated_at = now() WHERE r.id = $1"
+    " RETURNING report_json(r)", 2);
+
+DB_STMT(STMT_ENSURE, "reports_ensure",
+    "INSERT INTO reports (unit_id, period, period_type, period_start, period_end, status)"
+    " SELECT u.id, $2, $4, $5::date, $6::date, 'draft' FROM units u WHERE u.id = $1 AND in_scope(u.path, $3)"
+    " ON CONFLICT (unit_id, period) DO NOTHING", 6);
 
 DB_STMT(STMT_RETURN, "reports_return",
     "UPDATE reports r SET status = 'returned', returned_at = now(), return_reason = $2, approved_at = NULL,"
@@ -94,17 +108,17 @@ DB_STMT(STMT_STATUS, "reports_status",
     "   r.submitted_at, CASE WHEN r.status IN ('submitted', 'approved') THEN r.timeliness END AS timeliness"
     "   FROM kids k LEFT JOIN reports r ON r.unit_id = k.id AND r.period = $2),"
     " n AS (SELECT count(*) AS expected, count(*) FILTER (WHERE status IN ('submitted', 'approved')) AS received,"
-    "   count(*) FILTER (WHERE timeliness = 'on_time') AS on_time, count(*) FILTER (WHERE timeliness = 'late') AS late"
-    "   FROM rows)"
+    "   count(*) FILTER (WHERE timeliness = 'on_time') AS on_time, count(*) FILTER (WHERE timeliness = 'late') AS late,"
+    "   count(*) FILTER (WHERE status = 'waived') AS waived FROM rows)"
     " SELECT json_build_object('unit_id', u.id, 'unit_code', u.code, 'period', $2::text, 'period_type', $5::text,"
     "   'summary', json_build_object('expected', n.expected, 'received', n.received, 'on_time', n.on_time,"
-    "     'late', n.late, 'missing', n.expected - n.received,"
+    "     'late', n.late, 'waived', n.waived, 'missing', n.expected - n.received - n.waived,"
     "     'received_rate', CASE WHEN n.expected > 0 THEN round(100.0 * n.received / n.expected, 1) ELSE 0.0 END,"
     "     'on_time_rate', CASE WHEN n.expected > 0 THEN round(100.0 * n.on_time / n.expected, 1) ELSE 0.0 END),"
     "   'items', coalesce((SELECT json_agg(json_build_object('unit_id', id, 'unit_code', code, 'unit_name', name,"
     "     'status', coalesce(status, 'missing'), 'obligation_id', obligation_id, 'due_on', due_on,"
     "     'submitted_at', rfc3339(submitted_at),"
-    "     'timeliness', timeliness, 'overdue', coalesce(status NOT IN ('submitted', 'approved'), true)"
+    "     'timeliness', timeliness, 'overdue', coalesce(status NOT IN ('submitted', 'approved', 'waived'), true)"
     "       AND due_on IS NOT NULL AND due_on < vn_today()) ORDER BY code) FROM rows), '[]'))"
     " FROM units u, n WHERE u.id = $1 AND in_scope(u.path, $6)", 6);
 
@@ -353,6 +367,23 @@ static void transition(http_ctx *c, db_stmt *st, const char *const *from, const 
     }
     if (api_begin(c) != 0) return;
     if (key && api_idem_lock_and_replay(c, endpoint, key, hash, OTHER_REQUEST)) return;
+    if (st == &STMT_WAIVE) { /* a missing report is waived too: made here, in this transaction */
+        char first[11], last[11], today[11];
+        date_format(&p.first, first, sizeof first);
+        date_format(&p.last, last, sizeof last);
+        api_today(today);
+        if (strcmp(first, today) > 0) {
+            db_rollback(api_conn(c));
+            respond_problem(c, 409, "This period has not started yet.");
+            return;
+        }
+        db_args ev;
+        db_args_of(&ev, db_int(unit_id), db_text(pstr), api_scope(c), db_text(period_type_name(p.type)), db_text(first),
+                        db_text(last));
+        PGresult *er = api_run(c, &STMT_ENSURE, &ev, "making the report");
+        if (er == NULL) return;
+        PQclear(er);
+    }
     db_args lv;
     db_args_of(&lv, db_int(unit_id), db_text(pstr), api_scope(c), db_int(c->who.unit_id));
     PGresult *cur = api_lock_one(c, &STMT_LOCK, &lv, "There is no such report.", 1);
@@ -442,19 +473,38 @@ void reports_submit(http_ctx *c)
 void reports_approve(http_ctx *c)
 {
     static const char *const from[] = {"submitted", NULL};
+    static const char *const fields[] = {"signer_name", "signer_title", "document_no", NULL};
     size_t len;
     http_body(c, &len);
-    if (len > 0) {
+    json_t *signer = json_pack("{s:s}", "by", c->who.username);
+    if (len > 0) { /* no body, {}, or who signs: name, title, document number */
         json_t *b = http_json_body(c, 0);
-        if (b == NULL) return;
-        int extra = json_object_size(b) > 0;
+        if (b == NULL) {
+            json_decref(signer);
+            return;
+        }
+        verrs v;
+        verrs_init(&v);
+        json_refuse_unknown(b, fields, &v);
+        for (int i = 0; fields[i]; i++) {
+            const char *val = NULL;
+            if (jfield_string(b, fields[i], 1, i == 2 ? 100 : 200, &val, &v) == 1)
+                json_object_set_new(signer, fields[i], json_string(val));
+        }
         json_decref(b);
-        if (extra) {
-            respond_problem(c, 422, "Approving takes no fields.");
+        if (http_refuse_invalid(c, &v)) {
+            json_decref(signer);
             return;
         }
     }
-    transition(c, &STMT_APPROVE, from, "approved", 1, c->who.username);
+    char *text = json_dumps(signer, JSON_COMPACT);
+    json_decref(signer);
+    if (text == NULL) {
+        respond_problem(c, 503, "Out of memory; try again.");
+        return;
+    }
+    transition(c, &STMT_APPROVE, from, "approved", 1, text);
+    free(text);
 }
 
 /* A transition that takes {"reason"} (return, unlock). */
@@ -486,10 +536,16 @@ void reports_unlock(http_ctx *c)
     transition_with_reason(c, &STMT_UNLOCK, from, "unlocked", "is required: why it is unlocked");
 }
 
+void reports_waive(http_ctx *c)
+{
+    static const char *const from[] = {"draft", "returned", NULL};
+    transition_with_reason(c, &STMT_WAIVE, from, "waived", "is required: why the report is excused");
+}
+
 void reports_list(http_ctx *c)
 {
     static const char *const sorts[] = {"period", "unit_code", "submitted_at", NULL};
-    static const char *const statuses[] = {"draft", "submitted", "approved", "returned", NULL};
+    static const char *const statuses[] = {"draft", "submitted", "approved", "returned", "waived", NULL};
     static const char *const types[] = {"month", "quarter", "half_year", "year", NULL};
     verrs v;
     verrs_init(&v);
@@ -506,7 +562,7 @@ void reports_list(http_ctx *c)
     if (!ok) verrs_add(&v, "period_type", "must be month, quarter, half_year or year");
     ok = st == NULL;
     for (int i = 0; statuses[i] && !ok; i++) ok = strcmp(statuses[i], st) == 0;
-    if (!ok) verrs_add(&v, "status", "must be draft, submitted, approved or returned");
+    if (!ok) verrs_add(&v, "status", "must be draft, submitted, approved, returned or waived");
     if (api_refuse_list_query(c, &v, sorts, "period", &lq)) return;
     db_args pv;
     db_args_of(&pv, api_scope(c), db_int_if(hu, unit), db_int_if(hn, under),

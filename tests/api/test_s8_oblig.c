@@ -675,6 +675,9 @@ START_TEST(approval_in_order_locks_the_period_until_unlocked)
     long long st = created_id(http_send_json("POST", "/api/v1/units", T_SD_MANAGER,
                                              fmt("{\"code\":\"%s\",\"name\":\"Đơn vị %s\",\"type\":\"commune_station\","
                                                  "\"parent_code\":\"%s\",\"opened_on\":\"2025-01-01\"}", scode, scode, hcode)));
+    long long st2 = created_id(http_send_json("POST", "/api/v1/units", T_SD_MANAGER,
+                                              fmt("{\"code\":\"%s-S2\",\"name\":\"Đơn vị %s-S2\",\"type\":\"commune_station\","
+                                                  "\"parent_code\":\"%s\",\"opened_on\":\"2025-01-01\"}", hcode, hcode, hcode)));
     created_id(post_obligation(T_SD_MANAGER, fmt("{\"parent_id\":%lld,\"target\":\"all_children\",\"calendar\":"
                                                  "{\"month\":{\"due_day\":14}},\"valid_from\":\"2025-01-01\"}", h)));
     resp *r;
@@ -688,13 +691,43 @@ START_TEST(approval_in_order_locks_the_period_until_unlocked)
         ASSERT_STATUS(r, 200);
         resp_free(r);
     }
-    /* The health centre's report waits for its station's. */
+    /* The health centre's report waits for its stations': S1's submitted, S2's missing. */
     r = http_do("POST", fmt("%s/approve", rp(h, p1)), &(req_opts){.token = T_SD_MANAGER});
     ASSERT_STATUS(r, 409);
-    ck_assert_ptr_nonnull(strstr(jstr(r, "detail"), fmt("%s (submitted)", scode)));
+    ck_assert_ptr_nonnull(strstr(jstr(r, "detail"), fmt("%s (submitted), %s-S2 (missing)", scode, hcode)));
     resp_free(r);
-    r = http_do("POST", fmt("%s/approve", rp(st, p1)), &(req_opts){.token = T_SD_MANAGER});
+    r = http_send_json("POST", fmt("%s/approve", rp(st, p1)), T_SD_MANAGER,
+                       "{\"signer_name\":\"Hoàng Văn Dũng\",\"signer_title\":\"Giám đốc\",\"document_no\":\"45/TTYT-KHNV\"}");
     ASSERT_STATUS(r, 200);
+    ck_assert_str_eq(jstr(r, "signer_name"), "Hoàng Văn Dũng");
+    ck_assert_str_eq(jstr(r, "signer_title"), "Giám đốc");
+    ck_assert_str_eq(jstr(r, "document_no"), "45/TTYT-KHNV");
+    ck_assert_str_eq(jstr(r, "approved_by"), "sondong.manager");
+    resp_free(r);
+    r = http_do("POST", fmt("%s/approve", rp(h, p1)), &(req_opts){.token = T_SD_MANAGER});
+    ASSERT_STATUS(r, 409);
+    ck_assert_ptr_nonnull(strstr(jstr(r, "detail"), fmt("%s-S2 (missing)", hcode)));
+    resp_free(r);
+    /* S2 cannot report this month: the health centre's manager excuses it, with a reason. */
+    r = http_send_json("POST", fmt("%s/waive", rp(st2, p1)), T_SD_MANAGER, "{}");
+    ASSERT_STATUS(r, 422);
+    resp_free(r);
+    r = http_send_json("POST", fmt("%s/waive", rp(st2, p1)), T_SD_REPORTER, "{\"reason\":\"x\"}");
+    ASSERT_STATUS(r, 403);
+    resp_free(r);
+    ck_assert_int_eq(db_count("SELECT count(*) FROM reports WHERE unit_id = $1::bigint", idstr(st2)), 0);
+    r = http_send_json("POST", fmt("%s/waive", rp(st2, p1)), T_SD_MANAGER, "{\"reason\":\"Trạm đang sáp nhập\"}");
+    ASSERT_STATUS(r, 200);
+    ck_assert_str_eq(jstr(r, "status"), "waived");
+    ck_assert_str_eq(jstr(r, "waive_reason"), "Trạm đang sáp nhập");
+    resp_free(r);
+    r = http_get(fmt("/api/v1/reporting-status?unit_id=%lld&period=%s", h, p1), T_SD_REPORTER);
+    json_t *sm = json_object_get(r->json, "summary");
+    ck_assert_int_eq(num(sm, "expected"), 2);
+    ck_assert_int_eq(num(sm, "received"), 1);
+    ck_assert_int_eq(num(sm, "waived"), 1);
+    ck_assert_int_eq(num(sm, "missing"), 0);
+    ck_assert(json_is_false(json_object_get(item_of(r, "status", "waived"), "overdue")));
     resp_free(r);
     r = http_do("POST", fmt("%s/approve", rp(h, p1)), &(req_opts){.token = T_SD_MANAGER});
     ASSERT_STATUS(r, 200);
