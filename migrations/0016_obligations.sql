@@ -456,6 +456,8 @@ ALTER TABLE reports ADD CONSTRAINT reports_status_check
     CHECK (status IN ('draft', 'submitted', 'approved', 'returned', 'waived'));
 ALTER TABLE reports ADD COLUMN waive_reason text, ADD COLUMN signer_name text, ADD COLUMN signer_title text,
     ADD COLUMN document_no text;
+-- Accepted: an approved report the next level up (the level its approver reports to) accepted.
+ALTER TABLE reports ADD COLUMN accepted_at timestamptz, ADD COLUMN accepted_by text;
 
 CREATE FUNCTION period_lock_check(keys jsonb) RETURNS void LANGUAGE plpgsql AS $$
 DECLARE
@@ -533,6 +535,6 @@ CREATE OR REPLACE FUNCTION report_json(r reports) RETURNS json LANGUAGE sql STAB
         'returned_at', rfc3339(r.returned_at), 'return_reason', r.return_reason,
         'unlocked_at', rfc3339(r.unlocked_at), 'unlock_reason', r.unlock_reason,
         'waive_reason', r.waive_reason, 'signer_name', r.signer_name, 'signer_title', r.signer_title,
-        'document_no', r.document_no,
+        'document_no', r.document_no, 'accepted_at', rfc3339(r.accepted_at), 'accepted_by', r.accepted_by,
         'created_at', rfc3339(r.created_at), 'updated_at', rfc3339(r.updated_at))
 $$;

@@ -87,6 +87,7 @@ void obligations_end(http_ctx *c);
 void reporting_rates(http_ctx *c);
 void reports_unlock(http_ctx *c);
 void reports_waive(http_ctx *c);
+void reports_accept(http_ctx *c);
 void export_report_form(http_ctx *c);
 void indicators_list(http_ctx *c);
 void indicators_target_put(http_ctx *c);

@@ -63,18 +63,35 @@ DB_STMT(STMT_ENSURE, "reports_ensure",
 
 DB_STMT(STMT_RETURN, "reports_return",
     "UPDATE reports r SET status = 'returned', returned_at = now(), return_reason = $2, approved_at = NULL,"
-    " approved_by = NULL, updated_at = now() WHERE r.id = $1 RETURNING report_json(r)", 2);
+    " approved_by = NULL, accepted_at = NULL, accepted_by = NULL, updated_at = now()"
+    " WHERE r.id = $1 RETURNING report_json(r)", 2);
+
+/* Accepting (issue 10 §2, in part): the next level up accepts an approved report. $2: the
+ * caller's unit (NULL: admin). Row: already accepted; the unit's parent reports to no one for
+ * the period (approval is final at the top); the caller is not above the parent. */
+DB_STMT(STMT_ACCEPT_CHECK, "reports_accept_check",
+    "SELECT r.accepted_at IS NOT NULL,"
+    " NOT EXISTS (SELECT 1 FROM report_expectation(x.parent_id, r.period_type, r.period_start) e WHERE NOT e.exempt),"
+    " $2::bigint IS NOT NULL AND NOT EXISTS (SELECT 1 FROM units c JOIN units p ON p.id = x.parent_id"
+    "   WHERE c.id = $2 AND c.path @> p.path AND c.id <> p.id)"
+    " FROM reports r JOIN units x ON x.id = r.unit_id WHERE r.id = $1", 2);
+
+DB_STMT(STMT_ACCEPT, "reports_accept",
+    "UPDATE reports r SET accepted_at = now(), accepted_by = $2, updated_at = now() WHERE r.id = $1"
+    " RETURNING report_json(r)", 2);
 
 /* Unlocking (issue 10 §2, in part): an approved report goes back to submitted with the reason;
  * the approved reports of the same period above it reopen with it (STMT_REOPEN, each audited). */
 DB_STMT(STMT_UNLOCK, "reports_unlock",
-    "UPDATE reports r SET status = 'submitted', approved_at = NULL, approved_by = NULL, unlocked_at = now(),"
-    " unlock_reason = $2, updated_at = now() WHERE r.id = $1 RETURNING report_json(r)", 2);
+    "UPDATE reports r SET status = 'submitted', approved_at = NULL, approved_by = NULL, accepted_at = NULL,"
+    " accepted_by = NULL, unlocked_at = now(), unlock_reason = $2, updated_at = now() WHERE r.id = $1"
+    " RETURNING report_json(r)", 2);
 
 DB_STMT(STMT_REOPEN, "reports_reopen",
     "WITH c AS (SELECT r.id, report_json(r) AS before FROM reports r WHERE r.id IN (SELECT report_unlock_chain($1, $2))"
     "   FOR UPDATE),"
-    " u AS (UPDATE reports r SET status = 'submitted', approved_at = NULL, approved_by = NULL, unlocked_at = now(),"
+    " u AS (UPDATE reports r SET status = 'submitted', approved_at = NULL, approved_by = NULL, accepted_at = NULL,"
+    "   accepted_by = NULL, unlocked_at = now(),"
     "   unlock_reason = $3, updated_at = now() FROM c WHERE r.id = c.id RETURNING r.*)"
     " SELECT u.id, c.before, report_json(u::reports) FROM u JOIN c ON c.id = u.id ORDER BY u.id", 3);
 
@@ -403,6 +420,22 @@ static void transition(http_ctx *c, db_stmt *st, const char *const *from, const 
         respond_problem(c, 409, detail);
         goto out;
     }
+    if (st == &STMT_ACCEPT) {
+        db_args av;
+        db_args_of(&av, db_text(PQgetvalue(cur, 0, 2)), c->who.role == ROLE_ADMIN ? db_null() : db_int(c->who.unit_id));
+        PGresult *ar = api_run(c, &STMT_ACCEPT_CHECK, &av, "checking who accepts");
+        if (ar == NULL) goto out;
+        const char *why = strcmp(PQgetvalue(ar, 0, 0), "t") == 0 ? "This report is accepted already."
+            : strcmp(PQgetvalue(ar, 0, 1), "t") == 0 ? "Its unit's parent reports to no one for this period: approval is final."
+            : strcmp(PQgetvalue(ar, 0, 2), "t") == 0 ? "" : NULL;
+        PQclear(ar);
+        if (why != NULL) {
+            db_rollback(api_conn(c));
+            if (why[0]) respond_problem(c, 409, why);
+            else respond_problem(c, 403, "A report is accepted by a manager of a unit above the one that approved it.");
+            goto out;
+        }
+    }
     if (st == &STMT_APPROVE) { /* every obliged report directly below approved first */
         char first[11], last[11];
         date_format(&p.first, first, sizeof first);
@@ -492,7 +525,9 @@ void reports_approve(http_ctx *c)
                 json_object_set_new(signer, fields[i], json_string(val));
         }
         json_decref(b);
-        if (http_refuse_invalid(c, &v)) {
+        int refused = http_refuse_invalid(c, &v);
+        verrs_free(&v);
+        if (refused) {
             json_decref(signer);
             return;
         }
@@ -534,6 +569,24 @@ void reports_unlock(http_ctx *c)
 {
     static const char *const from[] = {"approved", NULL};
     transition_with_reason(c, &STMT_UNLOCK, from, "unlocked", "is required: why it is unlocked");
+}
+
+void reports_accept(http_ctx *c)
+{
+    static const char *const from[] = {"approved", NULL};
+    size_t len;
+    http_body(c, &len);
+    if (len > 0) {
+        json_t *b = http_json_body(c, 0);
+        if (b == NULL) return;
+        int extra = json_object_size(b) > 0;
+        json_decref(b);
+        if (extra) {
+            respond_problem(c, 422, "Accepting takes no fields.");
+            return;
+        }
+    }
+    transition(c, &STMT_ACCEPT, from, "accepted", 1, c->who.username);
 }
 
 void reports_waive(http_ctx *c)

@@ -145,6 +145,7 @@ const http_route api_routes[] = {
     {"POST", "/api/v1/reports/:unit_id/:period/return", reports_return, ROLE_MANAGER},
     {"POST", "/api/v1/reports/:unit_id/:period/unlock", reports_unlock, ROLE_MANAGER},
     {"POST", "/api/v1/reports/:unit_id/:period/waive", reports_waive, ROLE_MANAGER},
+    {"POST", "/api/v1/reports/:unit_id/:period/accept", reports_accept, ROLE_MANAGER},
     {"GET", "/api/v1/reporting-status", reporting_status, ROLE_VIEWER, Q_UNIT_PERIOD},
     {"GET", "/api/v1/exports/report-form", export_report_form, ROLE_VIEWER, Q_UNIT_PERIOD_CSV},
 

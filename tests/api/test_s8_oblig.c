@@ -733,6 +733,25 @@ START_TEST(approval_in_order_locks_the_period_until_unlocked)
     ASSERT_STATUS(r, 200);
     ck_assert_str_eq(jstr(r, "status"), "approved");
     resp_free(r);
+    /* Accepting: by the level above the approving one (the Sơn Động manager approved S1's
+     * report as the level above the health centre; it accepts S1's, not the health centre's). */
+    r = http_do("POST", fmt("%s/accept", rp(st, p1)), &(req_opts){.token = T_SD_MANAGER});
+    ASSERT_STATUS(r, 200);
+    ck_assert_str_eq(jstr(r, "status"), "approved");
+    ck_assert_str_eq(jstr(r, "accepted_by"), "sondong.manager");
+    ck_assert_ptr_nonnull(jstr(r, "accepted_at"));
+    resp_free(r);
+    r = http_do("POST", fmt("%s/accept", rp(st, p1)), &(req_opts){.token = T_SD_MANAGER});
+    ASSERT_STATUS(r, 409); /* accepted already */
+    resp_free(r);
+    r = http_do("POST", fmt("%s/accept", rp(h, p1)), &(req_opts){.token = T_SD_MANAGER});
+    ASSERT_STATUS(r, 403);
+    resp_free(r);
+    r = http_do("POST", fmt("%s/accept", rp(h, p1)), &(req_opts){.token = T_ADMIN});
+    ASSERT_STATUS(r, 200);
+    resp_free(r);
+    ck_assert_int_eq(db_count("SELECT count(*) FROM audit_log a JOIN reports r ON r.id::text = a.entity_id"
+                              " WHERE a.entity = 'report' AND a.action = 'accepted' AND r.unit_id = $1::bigint", idstr(st)), 1);
 
     /* The station's period is locked: its report, counts, patients served, service changes. */
     long long counts = db_count("SELECT count(*) FROM support_counts WHERE unit_id = $1::bigint", idstr(st));
@@ -781,6 +800,7 @@ START_TEST(approval_in_order_locks_the_period_until_unlocked)
     resp_free(r);
     r = http_get(rp(h, p1), T_SD_MANAGER);
     ck_assert_str_eq(jstr(r, "status"), "submitted");
+    ck_assert_ptr_null(jstr(r, "accepted_at")); /* the acceptance goes with it */
     resp_free(r);
     r = http_send_json("POST", fmt("%s/unlock", rp(st, p1)), T_SD_MANAGER, "{\"reason\":\"again\"}");
     ASSERT_STATUS(r, 409); /* not approved any more */
@@ -798,6 +818,28 @@ START_TEST(approval_in_order_locks_the_period_until_unlocked)
 }
 END_TEST
 
+/* At the top of the tree approval is final: there is no level to accept. */
+START_TEST(approval_is_final_at_the_top)
+{
+    char top[40], kid[48], p1[16];
+    snprintf(top, sizeof top, "AT%s", uniq());
+    snprintf(kid, sizeof kid, "%s-1", top);
+    sql_text("SELECT to_char(vn_today() - interval '1 month', 'YYYY-MM')", NULL, p1, sizeof p1);
+    long long t = mk(top, "department_of_health", NULL, "2025-01-01");
+    long long k = mk(kid, "hospital", top, "2025-01-01");
+    obligation(fmt("{\"parent_id\":%lld,\"target\":\"all_children\",\"calendar\":{\"month\":{\"due_day\":15}},"
+                   "\"valid_from\":\"2025-01-01\"}", t));
+    submit(k, p1, fmt("%s-15", p1), "late");
+    resp *r = http_do("POST", fmt("%s/approve", rp(k, p1)), &(req_opts){.token = T_ADMIN});
+    ASSERT_STATUS(r, 200);
+    resp_free(r);
+    r = http_do("POST", fmt("%s/accept", rp(k, p1)), &(req_opts){.token = T_ADMIN});
+    ASSERT_STATUS(r, 409);
+    ck_assert_ptr_nonnull(strstr(jstr(r, "detail"), "final"));
+    resp_free(r);
+}
+END_TEST
+
 Suite *s8_oblig_suite(void)
 {
     Suite *s = suite_create("s8_oblig");
@@ -807,6 +849,7 @@ Suite *s8_oblig_suite(void)
     tcase_add_test(t, demo_calendars_follow_the_two_plans);
     tcase_add_test(t, schedule_writes_end_and_add_obligations_audited);
     tcase_add_test(t, approval_in_order_locks_the_period_until_unlocked);
+    tcase_add_test(t, approval_is_final_at_the_top);
     suite_add_tcase(s, t);
     return s;
 }
