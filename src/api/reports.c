@@ -461,9 +461,10 @@ static void transition(http_ctx *c, db_stmt *st, const char *const *from, const 
     if (st != &STMT_SUBMIT) db_arg_text(&uv, extra); /* submit takes the id alone */
     r = api_run(c, st, &uv, "changing the report");
     if (r == NULL) goto out;
-    if (st == &STMT_UNLOCK) { /* the approved reports above reopen, each audited */
+    if (st == &STMT_UNLOCK || (st == &STMT_RETURN && strcmp(PQgetvalue(cur, 0, 1), "approved") == 0)) {
+        /* the approved reports above reopen, each audited: the levels above see why */
         char why[1100];
-        snprintf(why, sizeof why, "Reopened: the report of unit %lld was unlocked", unit_id);
+        snprintf(why, sizeof why, "Reopened: the report of unit %lld below was %s", unit_id, action);
         db_args ov;
         db_args_of(&ov, db_int(unit_id), db_text(pstr), db_text(why));
         PGresult *ro = api_run(c, &STMT_REOPEN, &ov, "reopening the reports above");

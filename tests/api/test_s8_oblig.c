@@ -815,6 +815,21 @@ START_TEST(approval_in_order_locks_the_period_until_unlocked)
     r = http_send_json("POST", "/api/v1/support-counts", T_SD_REPORTER, count_copy);
     ck_assert_msg(r->status == 201 || r->status == 200, "%ld %s", r->status, r->body);
     resp_free(r);
+    /* Approved again, then returned: the report above reopens too, and says why. */
+    r = http_do("POST", fmt("%s/approve", rp(st, p1)), &(req_opts){.token = T_SD_MANAGER});
+    ASSERT_STATUS(r, 200);
+    resp_free(r);
+    r = http_do("POST", fmt("%s/approve", rp(h, p1)), &(req_opts){.token = T_SD_MANAGER});
+    ASSERT_STATUS(r, 200);
+    resp_free(r);
+    r = http_send_json("POST", fmt("%s/return", rp(st, p1)), T_SD_MANAGER, "{\"reason\":\"Thiếu mục 5\"}");
+    ASSERT_STATUS(r, 200);
+    ck_assert_str_eq(jstr(r, "status"), "returned");
+    resp_free(r);
+    r = http_get(rp(h, p1), T_SD_MANAGER);
+    ck_assert_str_eq(jstr(r, "status"), "submitted");
+    ck_assert_str_eq(jstr(r, "unlock_reason"), fmt("Reopened: the report of unit %lld below was returned", st));
+    resp_free(r);
 }
 END_TEST
 
