@@ -80,7 +80,11 @@ BEGIN
             ('facility_services', 'facility-services', 'r.unit_id'),
             ('support_counts', 'support-counts', 'r.unit_id'),
             ('patients_served', 'patients-served', 'r.unit_id'),
-            ('schedules', 'schedules', 'r.unit_id'),
+            -- since 0016, /schedules is a view of the obligations of all children: its rows
+            -- are obligation_dues; the obligations themselves are a resource of their own
+            ('obligation_dues', 'schedules',
+             '(SELECT o.parent_id FROM reporting_obligations o WHERE o.id = r.obligation_id)'),
+            ('reporting_obligations', 'reporting-obligations', 'r.parent_id'),
             ('reports', 'reports', 'r.unit_id')) AS v (tbl, res, unit_of)
     LOOP
         EXECUTE format('CREATE TRIGGER change_log_ins AFTER INSERT ON %I REFERENCING NEW TABLE AS change_new'
@@ -181,6 +185,9 @@ BEGIN
                                            JOIN units u ON u.id = x.unit_id WHERE x.id = v.row_id AND in_scope(u.path, p_scope))
             WHEN 'schedules' THEN (SELECT schedule_json(x) FROM schedules x JOIN units u ON u.id = x.unit_id
                                     WHERE x.id = v.row_id AND in_scope(u.path, p_scope))
+            WHEN 'reporting-obligations' THEN (SELECT obligation_json(x) FROM reporting_obligations x
+                                                JOIN units u ON u.id = x.parent_id
+                                               WHERE x.id = v.row_id AND in_scope(u.path, p_scope))
             WHEN 'reports' THEN (SELECT report_json(x) FROM reports x JOIN units u ON u.id = x.unit_id
                                   WHERE x.id = v.row_id AND in_scope(u.path, p_scope))
             END AS data

@@ -157,6 +157,8 @@ int http_content_type_is(http_ctx *c, const char *media);
 /* ---- answers ---- */
 void respond_problem(http_ctx *c, int status, const char *detail);
 void respond_problem_errors(http_ctx *c, int status, const char *detail, json_t *errors);
+/* A problem whose type is urn:bdhvs:problem:KIND (a slug of [a-z0-9-]) with its own title. */
+void respond_problem_kind(http_ctx *c, int status, const char *kind, const char *kind_title, const char *detail);
 void respond_json_text(http_ctx *c, int status, const char *text, size_t len);
 void respond_json(http_ctx *c, int status, json_t *body); /* does not steal body */
 /* A single resource: adds a strong ETag made from the body. */

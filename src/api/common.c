@@ -461,6 +461,14 @@ db_conn *api_db(http_ctx *c)
     return c->app_req;
 }
 
+void api_refuse_period_locked(http_ctx *c, const char *why)
+{
+    char detail[400];
+    snprintf(detail, sizeof detail, "%s. A manager of a unit above it can unlock it (POST .../unlock with a reason).",
+             why ? why : "The period is locked: its report is approved");
+    respond_problem_kind(c, 409, "period-locked", "Period locked", detail);
+}
+
 int api_db_status(db_err e)
 {
     switch (e) {
@@ -477,6 +485,11 @@ int api_db_status(db_err e)
 
 void api_db_error(http_ctx *c, const PGresult *res, const char *what)
 {
+    const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+    if (state != NULL && strcmp(state, DB_STATE_PERIOD_LOCKED) == 0) { /* migrations/0016_obligations.sql */
+        api_refuse_period_locked(c, PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY));
+        return;
+    }
     int status = api_db_status(db_error_class(api_conn(c), res));
     if (status == 500 || status == 503)
         log_msg(status == 500 ? LOG_ERROR : LOG_WARN, "%s failed (request %s): %s", what, c->request_id,

@@ -79,6 +79,15 @@ void reports_submit(http_ctx *c);
 void reports_approve(http_ctx *c);
 void reports_return(http_ctx *c);
 void reporting_status(http_ctx *c);
+/* obligations.c */
+void obligations_list(http_ctx *c);
+void obligations_create(http_ctx *c);
+void obligations_get(http_ctx *c);
+void obligations_end(http_ctx *c);
+void reporting_rates(http_ctx *c);
+void reports_unlock(http_ctx *c);
+void reports_waive(http_ctx *c);
+void reports_accept(http_ctx *c);
 void export_report_form(http_ctx *c);
 void indicators_list(http_ctx *c);
 void indicators_target_put(http_ctx *c);

@@ -35,19 +35,72 @@ DB_STMT(STMT_UPSERT, "reports_upsert",
     " status = 'draft', updated_at = now() WHERE r.status IN ('draft', 'returned')"
     " RETURNING report_json(r), r.id, r.xmax = 0", 6);
 
+/* A report submitted again after a return keeps its first submission time and its timeliness
+ * (decided then); submitted_at is the latest submission. */
 DB_STMT(STMT_SUBMIT, "reports_submit",
     "UPDATE reports r SET status = 'submitted', submitted_at = now(), updated_at = now(),"
-    " timeliness = CASE WHEN report_due_on(r.unit_id, r.period_type, r.period_start) IS NULL"
+    " first_submitted_at = coalesce(r.first_submitted_at, now()),"
+    " timeliness = CASE WHEN r.first_submitted_at IS NOT NULL AND r.timeliness IS NOT NULL THEN r.timeliness"
+    "   WHEN report_due_on(r.unit_id, r.period_type, r.period_start) IS NULL"
     "   OR vn_today() <= report_due_on(r.unit_id, r.period_type, r.period_start) THEN 'on_time' ELSE 'late' END"
     " WHERE r.id = $1 RETURNING report_json(r)", 1);
 
+/* $2: {"by", "signer_name", "signer_title", "document_no"} */
 DB_STMT(STMT_APPROVE, "reports_approve",
-    "UPDATE reports r SET status = 'approved', approved_at = now(), approved_by = $2, updated_at = now()"
+    "UPDATE reports r SET status = 'approved', approved_at = now(), approved_by = $2::jsonb ->> 'by', updated_at = now(),"
+    " signer_name = $2::jsonb ->> 'signer_name', signer_title = $2::jsonb ->> 'signer_title',"
+    " document_no = $2::jsonb ->> 'document_no'"
     " WHERE r.id = $1 RETURNING report_json(r)", 2);
+
+/* Waiving (issue 10 §2, in part): a report the level above excuses, expected but not missing;
+ * a missing one is made first (STMT_ENSURE, in the same transaction). */
+DB_STMT(STMT_WAIVE, "reports_waive",
+    "UPDATE reports r SET status = 'waived', waive_reason = $2, updated_at = now() WHERE r.id = $1"
+    " RETURNING report_json(r)", 2);
+
+DB_STMT(STMT_ENSURE, "reports_ensure",
+    "INSERT INTO reports (unit_id, period, period_type, period_start, period_end, status)"
+    " SELECT u.id, $2, $4, $5::date, $6::date, 'draft' FROM units u WHERE u.id = $1 AND in_scope(u.path, $3)"
+    " ON CONFLICT (unit_id, period) DO NOTHING", 6);
 
 DB_STMT(STMT_RETURN, "reports_return",
     "UPDATE reports r SET status = 'returned', returned_at = now(), return_reason = $2, approved_at = NULL,"
-    " approved_by = NULL, updated_at = now() WHERE r.id = $1 RETURNING report_json(r)", 2);
+    " approved_by = NULL, accepted_at = NULL, accepted_by = NULL, updated_at = now()"
+    " WHERE r.id = $1 RETURNING report_json(r)", 2);
+
+/* Accepting (issue 10 §2, in part): the next level up accepts an approved report. $2: the
+ * caller's unit (NULL: admin). Row: already accepted; the unit's parent reports to no one for
+ * the period (approval is final at the top); the caller is not above the parent. */
+DB_STMT(STMT_ACCEPT_CHECK, "reports_accept_check",
+    "SELECT r.accepted_at IS NOT NULL,"
+    " NOT EXISTS (SELECT 1 FROM report_expectation(x.parent_id, r.period_type, r.period_start) e WHERE NOT e.exempt),"
+    " $2::bigint IS NOT NULL AND NOT EXISTS (SELECT 1 FROM units c JOIN units p ON p.id = x.parent_id"
+    "   WHERE c.id = $2 AND c.path @> p.path AND c.id <> p.id)"
+    " FROM reports r JOIN units x ON x.id = r.unit_id WHERE r.id = $1", 2);
+
+DB_STMT(STMT_ACCEPT, "reports_accept",
+    "UPDATE reports r SET accepted_at = now(), accepted_by = $2, updated_at = now() WHERE r.id = $1"
+    " RETURNING report_json(r)", 2);
+
+/* Unlocking (issue 10 §2, in part): an approved report goes back to submitted with the reason;
+ * the approved reports of the same period above it reopen with it (STMT_REOPEN, each audited). */
+DB_STMT(STMT_UNLOCK, "reports_unlock",
+    "UPDATE reports r SET status = 'submitted', approved_at = NULL, approved_by = NULL, accepted_at = NULL,"
+    " accepted_by = NULL, unlocked_at = now(), unlock_reason = $2, updated_at = now() WHERE r.id = $1"
+    " RETURNING report_json(r)", 2);
+
+DB_STMT(STMT_REOPEN, "reports_reopen",
+    "WITH c AS (SELECT r.id, report_json(r) AS before FROM reports r WHERE r.id IN (SELECT report_unlock_chain($1, $2))"
+    "   FOR UPDATE),"
+    " u AS (UPDATE reports r SET status = 'submitted', approved_at = NULL, approved_by = NULL, accepted_at = NULL,"
+    "   accepted_by = NULL, unlocked_at = now(),"
+    "   unlock_reason = $3, updated_at = now() FROM c WHERE r.id = c.id RETURNING r.*)"
+    " SELECT u.id, c.before, report_json(u::reports) FROM u JOIN c ON c.id = u.id ORDER BY u.id", 3);
+
+/* The obliged reports directly below a unit for a period that are not approved yet. */
+DB_STMT(STMT_PENDING, "reports_pending",
+    "SELECT string_agg(code || ' (' || status || ')', ', ') FROM reports_pending_below($1, $2, $3::date, $4::date, $5)"
+    " HAVING count(*) > 0", 5);
 
 DB_STMT(STMT_LIST, "reports_list",
     "WITH f AS (SELECT r.*, u.code AS unit_code FROM reports r JOIN units u ON u.id = r.unit_id"
@@ -64,24 +117,27 @@ DB_STMT(STMT_LIST, "reports_list",
     "   FROM p JOIN reports r ON r.id = p.id), '[]'),"
     " 'total', (SELECT count(*) FROM f), 'limit', $8::int, 'offset', $9::int)", 10);
 
-/* Every direct child expected to report for the period, with its report's state. */
+/* Every direct child expected to report for the period (open during it and obliged by the
+ * obligation that governs it, migrations/0016_obligations.sql), with its report's state. */
 DB_STMT(STMT_STATUS, "reports_status",
-    "WITH kids AS (SELECT u.* FROM units u WHERE u.parent_id = $1"
+    "WITH kids AS (SELECT u.id, u.code, u.name, e.due_on, e.obligation_id FROM units u"
+    "   CROSS JOIN LATERAL report_expectation(u.id, $5, $3::date) e WHERE u.parent_id = $1 AND NOT e.exempt"
     "   AND (u.opened_on IS NULL OR u.opened_on <= $4::date) AND (u.closed_on IS NULL OR u.closed_on >= $3::date)),"
-    " rows AS (SELECT k.id, k.code, k.name, r.status, report_due_on(k.id, $5, $3::date) AS due_on,"
+    " rows AS (SELECT k.id, k.code, k.name, r.status, k.due_on, k.obligation_id,"
     "   r.submitted_at, CASE WHEN r.status IN ('submitted', 'approved') THEN r.timeliness END AS timeliness"
     "   FROM kids k LEFT JOIN reports r ON r.unit_id = k.id AND r.period = $2),"
     " n AS (SELECT count(*) AS expected, count(*) FILTER (WHERE status IN ('submitted', 'approved')) AS received,"
-    "   count(*) FILTER (WHERE timeliness = 'on_time') AS on_time, count(*) FILTER (WHERE timeliness = 'late') AS late"
-    "   FROM rows)"
+    "   count(*) FILTER (WHERE timeliness = 'on_time') AS on_time, count(*) FILTER (WHERE timeliness = 'late') AS late,"
+    "   count(*) FILTER (WHERE status = 'waived') AS waived FROM rows)"
     " SELECT json_build_object('unit_id', u.id, 'unit_code', u.code, 'period', $2::text, 'period_type', $5::text,"
     "   'summary', json_build_object('expected', n.expected, 'received', n.received, 'on_time', n.on_time,"
-    "     'late', n.late, 'missing', n.expected - n.received,"
+    "     'late', n.late, 'waived', n.waived, 'missing', n.expected - n.received - n.waived,"
     "     'received_rate', CASE WHEN n.expected > 0 THEN round(100.0 * n.received / n.expected, 1) ELSE 0.0 END,"
     "     'on_time_rate', CASE WHEN n.expected > 0 THEN round(100.0 * n.on_time / n.expected, 1) ELSE 0.0 END),"
     "   'items', coalesce((SELECT json_agg(json_build_object('unit_id', id, 'unit_code', code, 'unit_name', name,"
-    "     'status', coalesce(status, 'missing'), 'due_on', due_on, 'submitted_at', rfc3339(submitted_at),"
-    "     'timeliness', timeliness, 'overdue', coalesce(status NOT IN ('submitted', 'approved'), true)"
+    "     'status', coalesce(status, 'missing'), 'obligation_id', obligation_id, 'due_on', due_on,"
+    "     'submitted_at', rfc3339(submitted_at),"
+    "     'timeliness', timeliness, 'overdue', coalesce(status NOT IN ('submitted', 'approved', 'waived'), true)"
     "       AND due_on IS NOT NULL AND due_on < vn_today()) ORDER BY code) FROM rows), '[]'))"
     " FROM units u, n WHERE u.id = $1 AND in_scope(u.path, $6)", 6);
 
@@ -236,7 +292,12 @@ void reports_put(http_ctx *c)
         db_rollback(api_conn(c));
         goto out;
     }
-    if (exists && (strcmp(PQgetvalue(cur, 0, 1), "submitted") == 0 || strcmp(PQgetvalue(cur, 0, 1), "approved") == 0)) {
+    if (exists && strcmp(PQgetvalue(cur, 0, 1), "approved") == 0) {
+        db_rollback(api_conn(c));
+        api_refuse_period_locked(c, "This report is approved, so its period is locked");
+        goto out;
+    }
+    if (exists && strcmp(PQgetvalue(cur, 0, 1), "submitted") == 0) {
         db_rollback(api_conn(c));
         respond_problem(c, 409, "This report is submitted or approved; it can change only after it is returned.");
         goto out;
@@ -307,6 +368,23 @@ static void transition(http_ctx *c, db_stmt *st, const char *const *from, const 
     }
     if (api_begin(c) != 0) return;
     if (key && api_idem_lock_and_replay(c, endpoint, key, hash, OTHER_REQUEST)) return;
+    if (st == &STMT_WAIVE) { /* a missing report is waived too: made here, in this transaction */
+        char first[11], last[11], today[11];
+        date_format(&p.first, first, sizeof first);
+        date_format(&p.last, last, sizeof last);
+        api_today(today);
+        if (strcmp(first, today) > 0) {
+            db_rollback(api_conn(c));
+            respond_problem(c, 409, "This period has not started yet.");
+            return;
+        }
+        db_args ev;
+        db_args_of(&ev, db_int(unit_id), db_text(pstr), api_scope(c), db_text(period_type_name(p.type)), db_text(first),
+                        db_text(last));
+        PGresult *er = api_run(c, &STMT_ENSURE, &ev, "making the report");
+        if (er == NULL) return;
+        PQclear(er);
+    }
     db_args lv;
     db_args_of(&lv, db_int(unit_id), db_text(pstr), api_scope(c), db_int(c->who.unit_id));
     PGresult *cur = api_lock_one(c, &STMT_LOCK, &lv, "There is no such report.", 1);
@@ -326,11 +404,62 @@ static void transition(http_ctx *c, db_stmt *st, const char *const *from, const 
         respond_problem(c, 409, detail);
         goto out;
     }
+    if (st == &STMT_ACCEPT) {
+        db_args av;
+        db_args_of(&av, db_text(PQgetvalue(cur, 0, 2)), c->who.role == ROLE_ADMIN ? db_null() : db_int(c->who.unit_id));
+        PGresult *ar = api_run(c, &STMT_ACCEPT_CHECK, &av, "checking who accepts");
+        if (ar == NULL) goto out;
+        const char *why = strcmp(PQgetvalue(ar, 0, 0), "t") == 0 ? "This report is accepted already."
+            : strcmp(PQgetvalue(ar, 0, 1), "t") == 0 ? "Its unit's parent reports to no one for this period: approval is final."
+            : strcmp(PQgetvalue(ar, 0, 2), "t") == 0 ? "" : NULL;
+        PQclear(ar);
+        if (why != NULL) {
+            db_rollback(api_conn(c));
+            if (why[0]) respond_problem(c, 409, why);
+            else respond_problem(c, 403, "A report is accepted by a manager of a unit above the one that approved it.");
+            goto out;
+        }
+    }
+    if (st == &STMT_APPROVE) { /* every obliged report directly below approved first */
+        char first[11], last[11];
+        date_format(&p.first, first, sizeof first);
+        date_format(&p.last, last, sizeof last);
+        db_args pv;
+        db_args_of(&pv, db_int(unit_id), db_text(period_type_name(p.type)), db_text(first), db_text(last), db_text(pstr));
+        PGresult *pr = api_run(c, &STMT_PENDING, &pv, "checking the reports below");
+        if (pr == NULL) goto out;
+        if (PQntuples(pr) == 1) {
+            char detail[600];
+            snprintf(detail, sizeof detail,
+                     "The reports below it for this period must be approved first; not yet: %.*s.",
+                     (int)utf8_prefix(PQgetvalue(pr, 0, 0), 480), PQgetvalue(pr, 0, 0));
+            PQclear(pr);
+            db_rollback(api_conn(c));
+            respond_problem(c, 409, detail);
+            goto out;
+        }
+        PQclear(pr);
+    }
     db_args uv;
     db_args_of(&uv, db_text(PQgetvalue(cur, 0, 2)));
     if (st != &STMT_SUBMIT) db_arg_text(&uv, extra); /* submit takes the id alone */
     r = api_run(c, st, &uv, "changing the report");
     if (r == NULL) goto out;
+    if (st == &STMT_UNLOCK || (st == &STMT_RETURN && strcmp(PQgetvalue(cur, 0, 1), "approved") == 0)) {
+        /* the approved reports above reopen, each audited: the levels above see why */
+        char why[1100];
+        snprintf(why, sizeof why, "Reopened: the report of unit %lld below was %s", unit_id, action);
+        db_args ov;
+        db_args_of(&ov, db_int(unit_id), db_text(pstr), db_text(why));
+        PGresult *ro = api_run(c, &STMT_REOPEN, &ov, "reopening the reports above");
+        if (ro == NULL) goto out;
+        for (int i = 0; i < PQntuples(ro); i++)
+            if (api_audit(c, "reopened", "report", PQgetvalue(ro, i, 0), PQgetvalue(ro, i, 1), PQgetvalue(ro, i, 2)) != 0) {
+                PQclear(ro);
+                goto out;
+            }
+        PQclear(ro);
+    }
     const char *json = PQgetvalue(r, 0, 0);
     if (api_audit(c, action, "report", PQgetvalue(cur, 0, 2), PQgetvalue(cur, 0, 0), json) != 0 ||
         api_idem_commit(c, endpoint, key, hash, 200, json, strlen(json), OTHER_REQUEST) != 0)
@@ -362,6 +491,74 @@ void reports_submit(http_ctx *c)
 void reports_approve(http_ctx *c)
 {
     static const char *const from[] = {"submitted", NULL};
+    static const char *const fields[] = {"signer_name", "signer_title", "document_no", NULL};
+    size_t len;
+    http_body(c, &len);
+    json_t *signer = json_pack("{s:s}", "by", c->who.username);
+    if (len > 0) { /* no body, {}, or who signs: name, title, document number */
+        json_t *b = http_json_body(c, 0);
+        if (b == NULL) {
+            json_decref(signer);
+            return;
+        }
+        verrs v;
+        verrs_init(&v);
+        json_refuse_unknown(b, fields, &v);
+        for (int i = 0; fields[i]; i++) {
+            const char *val = NULL;
+            if (jfield_string(b, fields[i], 1, i == 2 ? 100 : 200, &val, &v) == 1)
+                json_object_set_new(signer, fields[i], json_string(val));
+        }
+        json_decref(b);
+        int refused = http_refuse_invalid(c, &v);
+        verrs_free(&v);
+        if (refused) {
+            json_decref(signer);
+            return;
+        }
+    }
+    char *text = json_dumps(signer, JSON_COMPACT);
+    json_decref(signer);
+    if (text == NULL) {
+        respond_problem(c, 503, "Out of memory; try again.");
+        return;
+    }
+    transition(c, &STMT_APPROVE, from, "approved", 1, text);
+    free(text);
+}
+
+/* A transition that takes {"reason"} (return, unlock). */
+static void transition_with_reason(http_ctx *c, db_stmt *st, const char *const *from, const char *action,
+                                   const char *missing)
+{
+    static const char *const fields[] = {"reason", NULL};
+    json_t *body = http_json_body(c, 0);
+    if (body == NULL) return;
+    verrs v;
+    verrs_init(&v);
+    const char *reason = NULL;
+    json_refuse_unknown(body, fields, &v);
+    if (jfield_string(body, "reason", 1, 1000, &reason, &v) == 0) verrs_add(&v, "reason", "%s", missing);
+    if (!http_refuse_invalid(c, &v)) transition(c, st, from, action, 1, reason);
+    verrs_free(&v);
+    json_decref(body);
+}
+
+void reports_return(http_ctx *c)
+{
+    static const char *const from[] = {"submitted", "approved", NULL};
+    transition_with_reason(c, &STMT_RETURN, from, "returned", "is required");
+}
+
+void reports_unlock(http_ctx *c)
+{
+    static const char *const from[] = {"approved", NULL};
+    transition_with_reason(c, &STMT_UNLOCK, from, "unlocked", "is required: why it is unlocked");
+}
+
+void reports_accept(http_ctx *c)
+{
+    static const char *const from[] = {"approved", NULL};
     size_t len;
     http_body(c, &len);
     if (len > 0) {
@@ -370,33 +567,23 @@ void reports_approve(http_ctx *c)
         int extra = json_object_size(b) > 0;
         json_decref(b);
         if (extra) {
-            respond_problem(c, 422, "Approving takes no fields.");
+            respond_problem(c, 422, "Accepting takes no fields.");
             return;
         }
     }
-    transition(c, &STMT_APPROVE, from, "approved", 1, c->who.username);
+    transition(c, &STMT_ACCEPT, from, "accepted", 1, c->who.username);
 }
 
-void reports_return(http_ctx *c)
+void reports_waive(http_ctx *c)
 {
-    static const char *const from[] = {"submitted", "approved", NULL};
-    static const char *const fields[] = {"reason", NULL};
-    json_t *body = http_json_body(c, 0);
-    if (body == NULL) return;
-    verrs v;
-    verrs_init(&v);
-    const char *reason = NULL;
-    json_refuse_unknown(body, fields, &v);
-    if (jfield_string(body, "reason", 1, 1000, &reason, &v) == 0) verrs_add(&v, "reason", "is required");
-    if (!http_refuse_invalid(c, &v)) transition(c, &STMT_RETURN, from, "returned", 1, reason);
-    verrs_free(&v);
-    json_decref(body);
+    static const char *const from[] = {"draft", "returned", NULL};
+    transition_with_reason(c, &STMT_WAIVE, from, "waived", "is required: why the report is excused");
 }
 
 void reports_list(http_ctx *c)
 {
     static const char *const sorts[] = {"period", "unit_code", "submitted_at", NULL};
-    static const char *const statuses[] = {"draft", "submitted", "approved", "returned", NULL};
+    static const char *const statuses[] = {"draft", "submitted", "approved", "returned", "waived", NULL};
     static const char *const types[] = {"month", "quarter", "half_year", "year", NULL};
     verrs v;
     verrs_init(&v);
@@ -413,7 +600,7 @@ void reports_list(http_ctx *c)
     if (!ok) verrs_add(&v, "period_type", "must be month, quarter, half_year or year");
     ok = st == NULL;
     for (int i = 0; statuses[i] && !ok; i++) ok = strcmp(statuses[i], st) == 0;
-    if (!ok) verrs_add(&v, "status", "must be draft, submitted, approved or returned");
+    if (!ok) verrs_add(&v, "status", "must be draft, submitted, approved, returned or waived");
     if (api_refuse_list_query(c, &v, sorts, "period", &lq)) return;
     db_args pv;
     db_args_of(&pv, api_scope(c), db_int_if(hu, unit), db_int_if(hn, under),

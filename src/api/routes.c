@@ -42,6 +42,9 @@ static const char *const Q_ROLLUP[] = {"unit_id", "period", "depth", "bom", "for
 static const char *const Q_AT_RISK[] = {"unit_id", "indicator", "limit", NULL};
 static const char *const Q_CHANGES[] = {"after", "limit", "resources", NULL};
 static const char *const Q_AUDIT[] = {"entity", "entity_id", "user_id", "since", "limit", "offset", "bom", "format", NULL};
+static const char *const Q_OBLIGATIONS[] = {"parent_id", "unit_id", "active_on", "updated_since", "limit", "offset",
+                                            NULL};
+static const char *const Q_RATES[] = {"unit_id", "from", "to", NULL};
 
 const http_route api_routes[] = {
     {"GET", "/healthz", ops_healthz, ROLE_NONE, NULL, HTTP_ROUTE_OPS},
@@ -131,12 +134,21 @@ const http_route api_routes[] = {
     {"PATCH", "/api/v1/schedules/:id", schedules_update, ROLE_MANAGER},
     {"DELETE", "/api/v1/schedules/:id", schedules_delete, ROLE_MANAGER},
 
+    {"GET", "/api/v1/reporting-obligations", obligations_list, ROLE_VIEWER, Q_OBLIGATIONS},
+    {"POST", "/api/v1/reporting-obligations", obligations_create, ROLE_MANAGER},
+    {"GET", "/api/v1/reporting-obligations/:id", obligations_get, ROLE_VIEWER},
+    {"POST", "/api/v1/reporting-obligations/:id/end", obligations_end, ROLE_MANAGER},
+    {"GET", "/api/v1/reporting-rates", reporting_rates, ROLE_VIEWER, Q_RATES},
+
     {"GET", "/api/v1/reports", reports_list, ROLE_VIEWER, Q_REPORTS},
     {"GET", "/api/v1/reports/:unit_id/:period", reports_get, ROLE_VIEWER},
     {"PUT", "/api/v1/reports/:unit_id/:period", reports_put, ROLE_REPORTER},
     {"POST", "/api/v1/reports/:unit_id/:period/submit", reports_submit, ROLE_REPORTER},
     {"POST", "/api/v1/reports/:unit_id/:period/approve", reports_approve, ROLE_MANAGER},
     {"POST", "/api/v1/reports/:unit_id/:period/return", reports_return, ROLE_MANAGER},
+    {"POST", "/api/v1/reports/:unit_id/:period/unlock", reports_unlock, ROLE_MANAGER},
+    {"POST", "/api/v1/reports/:unit_id/:period/waive", reports_waive, ROLE_MANAGER},
+    {"POST", "/api/v1/reports/:unit_id/:period/accept", reports_accept, ROLE_MANAGER},
     {"GET", "/api/v1/reporting-status", reporting_status, ROLE_VIEWER, Q_UNIT_PERIOD},
     {"GET", "/api/v1/exports/report-form", export_report_form, ROLE_VIEWER, Q_UNIT_PERIOD_CSV},
 

@@ -1,8 +1,12 @@
 /* Reporting schedules: a parent unit's due-date rule for its direct children, per period type.
  * Anyone sees the rules of their subtree and the ones that set their own deadlines (their
- * ancestors'); managers change the rules of their subtree. */
+ * ancestors'); managers change the rules of their subtree. A schedule is the view of a reporting
+ * obligation covering all children of its unit (migrations/0016_obligations.sql): adding one adds
+ * a period type to that obligation, changing or deleting one ends the obligation and starts a
+ * copy from today (the schedule keeps its id), so the periods already open keep their rule. */
 #include "common.h"
 #include "handlers.h"
+#include "obligations.h"
 
 static const char *const PERIOD_TYPES[] = {"month", "quarter", "half_year", "year", NULL};
 
@@ -26,18 +30,15 @@ DB_STMT(STMT_GET, "schedules_get",
 
 DB_STMT(STMT_LOCK, "schedules_lock",
     "SELECT schedule_json(s), in_scope(u.path, $2) FROM schedules s JOIN units u ON u.id = s.unit_id"
-    " WHERE s.id = $1 AND" SCHEDULE_VISIBLE " FOR UPDATE OF s", 2);
+    " WHERE s.id = $1 AND" SCHEDULE_VISIBLE " FOR UPDATE OF u", 2);
 
-DB_STMT(STMT_INSERT, "schedules_insert",
-    "INSERT INTO schedules (unit_id, period_type, due_month, due_day, description) VALUES ($1, $2, $3, $4, $5)"
-    " RETURNING schedules.id, schedule_json(schedules)", 5);
+DB_STMT(STMT_LOCK_UNIT, "schedules_lock_unit", "SELECT id FROM units WHERE id = $1 FOR UPDATE", 1);
 
-DB_STMT(STMT_UPDATE, "schedules_update",
-    "UPDATE schedules SET due_month = coalesce($2::int, due_month), due_day = coalesce($3::int, due_day),"
-    " description = CASE WHEN $4::bool THEN $5 ELSE description END, updated_at = now()"
-    " WHERE id = $1 RETURNING schedule_json(schedules)", 5);
+DB_STMT(STMT_INSERT, "schedules_insert", "SELECT schedule_id, changes FROM schedule_add($1, $2, $3, $4, $5)", 5);
 
-DB_STMT(STMT_DELETE, "schedules_delete", "DELETE FROM schedules WHERE id = $1", 1);
+DB_STMT(STMT_READ, "schedules_read", "SELECT s.id, schedule_json(s) FROM schedules s WHERE s.id = $1", 1);
+
+DB_STMT(STMT_UPDATE, "schedules_update", "SELECT schedule_change($1, $2, $3, $4, $5, $6)", 6);
 
 static int period_type_ok(const char *s)
 {
@@ -101,10 +102,23 @@ void schedules_create(http_ctx *c)
     if (http_refuse_invalid(c, &w.v) || api_begin(c) != 0) goto out;
     long long unit = api_resolve_unit(c, uid, ucode, ucode ? "unit_code" : "unit_id", 1, &w.v);
     if (unit == -2 || http_refuse_invalid(c, &w.v)) goto out;
+    db_args lv;
+    db_args_of(&lv, db_int(unit));
+    PGresult *lr = api_run(c, &STMT_LOCK_UNIT, &lv, "locking the unit");
+    if (lr == NULL) goto out;
+    PQclear(lr);
     db_args iv;
     db_args_of(&iv, db_int(unit), db_text(pt), db_int(month), db_int(day), db_text(desc));
-    w.r = api_run_unique(c, &STMT_INSERT, &iv, "creating a schedule",
-                         "This unit already has a rule for that period type.");
+    PGresult *ar = api_run_unique(c, &STMT_INSERT, &iv, "creating a schedule",
+                                  "This unit already has a rule for that period type.");
+    if (ar == NULL) goto out;
+    long long sid = atoll(PQgetvalue(ar, 0, 0));
+    db_args rv;
+    db_args_of(&rv, db_int(sid));
+    int audited = obligations_audit_changes(c, PQgetvalue(ar, 0, 1));
+    PQclear(ar);
+    if (audited != 0) goto out;
+    w.r = api_run(c, &STMT_READ, &rv, "reading the schedule");
     if (w.r != NULL) api_created(c, w.r, "schedule", "/api/v1/schedules", 1);
 out:
     api_change_close(&w);
@@ -138,9 +152,21 @@ void schedules_update(http_ctx *c)
     if (api_change_lock(c, &w, lock_schedule) == 0) {
         db_args uv;
         db_args_of(&uv, db_int(w.id), db_int_if(month, month), db_int_if(day, day), db_bool(desc_given),
-                        db_text(desc));
-        w.r = api_run(c, &STMT_UPDATE, &uv, "updating the schedule");
-        if (w.r) api_updated(c, w.cur, w.r, "schedule", w.id, 0);
+                        db_text(desc), db_bool(0));
+        PGresult *ch = api_run(c, &STMT_UPDATE, &uv, "updating the schedule");
+        if (ch != NULL) {
+            int audited = obligations_audit_changes(c, PQgetvalue(ch, 0, 0));
+            PQclear(ch);
+            db_args rv;
+            db_args_of(&rv, db_int(w.id));
+            if (audited == 0) w.r = api_run(c, &STMT_READ, &rv, "reading the schedule");
+            if (w.r) {
+                /* api_updated answers column 0 and audits audit_col of both rows: the JSON is column 1 here */
+                if (api_audit_id(c, "update", "schedule", w.id, PQgetvalue(w.cur, 0, 0), PQgetvalue(w.r, 0, 1)) == 0 &&
+                    api_commit(c) == 0)
+                    respond_resource_text(c, 200, PQgetvalue(w.r, 0, 1), (size_t)PQgetlength(w.r, 0, 1));
+            }
+        }
     }
     api_change_close(&w);
 }
@@ -149,5 +175,14 @@ void schedules_delete(http_ctx *c)
 {
     long long id = http_path_id(c, "id");
     if (id == 0 || api_begin(c) != 0) return;
-    api_delete_locked(c, lock_schedule(c, id), 0, &STMT_DELETE, id, "deleting the schedule", "schedule");
+    PGresult *cur = lock_schedule(c, id);
+    if (cur == NULL) return;
+    db_args uv;
+    db_args_of(&uv, db_int(id), db_int_if(0, 0), db_int_if(0, 0), db_bool(0), db_text(NULL), db_bool(1));
+    PGresult *ch = api_run(c, &STMT_UPDATE, &uv, "deleting the schedule");
+    if (ch != NULL && obligations_audit_changes(c, PQgetvalue(ch, 0, 0)) == 0 &&
+        api_audit_id(c, "delete", "schedule", id, PQgetvalue(cur, 0, 0), NULL) == 0 && api_commit(c) == 0)
+        respond_empty(c, 204);
+    PQclear(ch);
+    PQclear(cur);
 }

@@ -171,20 +171,36 @@ static const char DEMO_PEOPLE_SQL[] =
     "   AND (k.skill <> 'emr' OR d.job_group IN ('doctor', 'nurse', 'midwife'))"
     " ON CONFLICT DO NOTHING;";
 
-/* The two plans' reporting calendars (plan 2948/KH-SYT and plan 19/KH-TTYT). */
+/* The two plans' reporting obligations (plan 2948/KH-SYT part VII, plan 19/KH-TTYT VII.1 and
+ * VII.5), in force from 1 July 2025 (the merged Department): SYT-BN's children report by the 15th
+ * monthly, the 10th of the quarter's last month, 5 June and 5 December, compiled by its KHTH
+ * office; its own offices send nothing; TTYT Sơn Động reports to it by the 18th (of the month, of
+ * the period's last month); TTYT Sơn Động's wards, offices and stations report to it by the 14th,
+ * compiled by its planning office. Only when the demo parents have no obligation yet. */
 static const char DEMO_CALENDAR_SQL[] =
-    "INSERT INTO schedules (unit_id, period_type, due_month, due_day, description)"
-    " SELECT u.id, r.period_type, r.due_month, r.due_day, r.description FROM units u JOIN (VALUES"
-    " ('SYT-BN', 'month', 1, 15, 'Kế hoạch 2948/KH-SYT: báo cáo tháng trước ngày 15 hằng tháng'),"
-    " ('SYT-BN', 'quarter', 3, 10, 'Kế hoạch 2948/KH-SYT: báo cáo quý trước ngày 10 tháng cuối quý'),"
-    " ('SYT-BN', 'half_year', 6, 5, 'Kế hoạch 2948/KH-SYT: báo cáo 6 tháng trước ngày 05/6'),"
-    " ('SYT-BN', 'year', 12, 5, 'Kế hoạch 2948/KH-SYT: báo cáo năm trước ngày 05/12'),"
-    " ('TTYT-SD', 'month', 1, 14, 'Kế hoạch 19/KH-TTYT: khoa, phòng, trạm y tế báo cáo trước ngày 14 hằng tháng'),"
-    " ('TTYT-SD', 'quarter', 3, 14, 'Kế hoạch 19/KH-TTYT: báo cáo quý trước ngày 14 tháng cuối quý'),"
-    " ('TTYT-SD', 'half_year', 6, 14, 'Kế hoạch 19/KH-TTYT: báo cáo 6 tháng trước ngày 14/6'),"
-    " ('TTYT-SD', 'year', 12, 14, 'Kế hoạch 19/KH-TTYT: báo cáo năm trước ngày 14/12')"
-    " ) AS r(code, period_type, due_month, due_day, description) ON r.code = u.code"
-    " ON CONFLICT (unit_id, period_type) DO NOTHING;";
+    "CREATE TEMP TABLE demo_obl ON COMMIT DROP AS"
+    " SELECT * FROM (VALUES"
+    " (2, 'SYT-BN', 'all_children', NULL, NULL, false, 'SYT-KHTH', '{\"month\": {\"due_month\": 1, \"due_day\": 15},"
+    "   \"quarter\": {\"due_month\": 3, \"due_day\": 10}, \"half_year\": {\"due_month\": 6, \"due_day\": 5},"
+    "   \"year\": {\"due_month\": 12, \"due_day\": 5}}',"
+    "   'Kế hoạch 2948/KH-SYT: hằng tháng trước ngày 15; quý trước ngày 10 tháng cuối quý; 6 tháng trước 05/6; năm trước 05/12'),"
+    " (3, 'SYT-BN', 'unit_type', NULL, 'office', true, 'SYT-BN', NULL,"
+    "   'Các phòng thuộc Sở chủ trì nhiệm vụ, không gửi báo cáo'),"
+    " (4, 'SYT-BN', 'child', 'TTYT-SD', NULL, false, 'SYT-KHTH', '{\"month\": {\"due_month\": 1, \"due_day\": 18},"
+    "   \"quarter\": {\"due_month\": 3, \"due_day\": 18}, \"half_year\": {\"due_month\": 6, \"due_day\": 18},"
+    "   \"year\": {\"due_month\": 12, \"due_day\": 18}}',"
+    "   'Kế hoạch 19/KH-TTYT: TTYT Sơn Động báo cáo Sở Y tế trước ngày 18'),"
+    " (1, 'TTYT-SD', 'all_children', NULL, NULL, false, 'TTYT-SD-KHNV', '{\"month\": {\"due_month\": 1, \"due_day\": 14},"
+    "   \"quarter\": {\"due_month\": 3, \"due_day\": 14}, \"half_year\": {\"due_month\": 6, \"due_day\": 14},"
+    "   \"year\": {\"due_month\": 12, \"due_day\": 14}}',"
+    "   'Kế hoạch 19/KH-TTYT: khoa, phòng, trạm y tế báo cáo trước ngày 14')"
+    " ) AS o(n, parent, target, child, unit_type, exempt, approver, calendar, description);"
+    "SELECT obligation_add(p.id, o.target, c.id, o.unit_type, o.exempt, a.id, date '2025-07-01', NULL, o.description,"
+    "   o.calendar::jsonb)"
+    " FROM demo_obl o JOIN units p ON p.code = o.parent LEFT JOIN units c ON c.code = o.child"
+    " JOIN units a ON a.code = o.approver"
+    " WHERE NOT EXISTS (SELECT 1 FROM reporting_obligations x WHERE x.parent_id = p.id)"
+    " ORDER BY o.n DESC;"; /* the most specific first: each addition fixes the periods open under the rules before it */
 
 /* A year of the campaign for the demo: facility services deployed over time, monthly patients
  * served and supported, and activity reports — most on time, some late, some missing. */
@@ -229,7 +245,8 @@ static const char DEMO_REPORTING_SQL[] =
     " FROM units u JOIN demo_units d ON d.code = u.code"
     " CROSS JOIN generate_series(date '2025-12-01', date_trunc('month', current_date) - interval '1 month',"
     "   interval '1 month') AS m(month)"
-    " WHERE u.parent_id IS NOT NULL;"
+    " WHERE u.parent_id IS NOT NULL"
+    "   AND EXISTS (SELECT 1 FROM report_expectation(u.id, 'month', m.month::date) e WHERE NOT e.exempt);"
     "INSERT INTO reports (unit_id, period, period_type, period_start, period_end, status, \"values\", submitted_at,"
     "   timeliness, approved_at, approved_by)"
     " SELECT r.id, r.period, 'month', r.month, (r.month + interval '1 month - 1 day')::date,"
@@ -247,7 +264,9 @@ static const char DEMO_REPORTING_SQL[] =
     "   CASE WHEN r.h % 10 <> 1 AND r.month < date_trunc('month', current_date) - interval '2 months'"
     "     THEN 'demo' END"
     " FROM demo_rep r WHERE r.h % 10 <> 0"
-    " ON CONFLICT (unit_id, period) DO NOTHING;";
+    " ON CONFLICT (unit_id, period) DO NOTHING;"
+    "UPDATE reports r SET first_submitted_at = r.submitted_at FROM demo_rep d"
+    " WHERE d.id = r.unit_id AND d.period = r.period AND r.first_submitted_at IS NULL AND r.submitted_at IS NOT NULL;";
 
 int api_seed_demo(db_conn *db, const char *password)
 {

@@ -103,10 +103,27 @@ static void minimal_problem(char *buf, size_t len, int status, const char *slug,
              slug, title, status, request_id[0] ? request_id : "-");
 }
 
+static void respond_problem_as(http_ctx *c, int status, const char *kind, const char *kind_title, const char *detail,
+                               json_t *errors);
+
 void respond_problem_errors(http_ctx *c, int status, const char *detail, json_t *errors)
+{
+    respond_problem_as(c, status, NULL, NULL, detail, errors);
+}
+
+void respond_problem_kind(http_ctx *c, int status, const char *kind, const char *kind_title, const char *detail)
+{
+    respond_problem_as(c, status, kind, kind_title, detail, NULL);
+}
+
+/* A problem of the status's own kind, or (kind, kind_title: a slug of [a-z0-9-] and its title)
+ * of a kind of its own, such as period-locked. */
+static void respond_problem_as(http_ctx *c, int status, const char *kind, const char *kind_title, const char *detail,
+                               json_t *errors)
 {
     const char *slug;
     const char *title = status_title(status, &slug);
+    if (kind != NULL) slug = kind, title = kind_title;
     char type[64], safe[512];
     snprintf(type, sizeof type, "urn:bdhvs:problem:%s", slug);
     /* detail may quote client text: never let it make the document invalid. */

@@ -265,6 +265,15 @@ static void scenario_setup(void)
         g_unit[i] = jint(r, "id");
         resp_free(r);
     }
+    /* H's children are obliged to report every period type (issue 10 §1: a child with no
+     * obligation is not expected to report). */
+    resp *ob = send_obj("POST", "/api/v1/reporting-obligations", T_ADMIN,
+                        json_pack("{s:I, s:s, s:s, s:{s:{s:i}, s:{s:i}, s:{s:i}, s:{s:i}}}", "parent_id",
+                                  (json_int_t)g_unit[H], "target", "all_children", "valid_from", "2025-01-01",
+                                  "calendar", "month", "due_day", 15, "quarter", "due_day", 10, "half_year", "due_day",
+                                  5, "year", "due_day", 5));
+    ck_assert_msg(ob->status == 201, "obligation: %ld %s", ob->status, ob->body);
+    resp_free(ob);
     /* Courses */
     snprintf(g_campaign_course, sizeof g_campaign_course, "course-v1:BDHVS+CT%s+2025-1", u);
     snprintf(g_other_course, sizeof g_other_course, "course-v1:BDHVS+NC%s+2025-1", u);

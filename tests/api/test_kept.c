@@ -45,6 +45,11 @@ START_TEST(a_kept_rollup_follows_every_kind_of_change)
     long long H = make(T_ADMIN, h, "health_centre", "SYT-BN");
     long long S1 = make(T_ADMIN, s1, "commune_station", h);
     long long S2 = make(T_ADMIN, s2, "commune_station", h);
+    /* S1 and S2 are obliged to report monthly (issue 10 §1). */
+    resp *ob = http_send_json("POST", "/api/v1/schedules", T_ADMIN,
+                              fmt("{\"unit_id\":%lld,\"period_type\":\"month\",\"due_month\":1,\"due_day\":15}", H));
+    ASSERT_STATUS(ob, 201);
+    resp_free(ob);
     long long num, den, exp, rec;
 
     /* CT3 (index 2): facilities H, S1, S2, none with all five services. */

@@ -60,6 +60,14 @@ static void set_rule(long long schedule, int month, int day)
     resp_free(r);
 }
 
+/* A reporting obligation of parent made by the manager of TTYT-SD (body: the fields after
+ * parent_id); returns its id. */
+static long long new_obligation(long long parent, const char *fields)
+{
+    return created_id(http_send_json("POST", "/api/v1/reporting-obligations", T_SD_MANAGER,
+                                     fmt("{\"parent_id\":%lld,%s}", parent, fields)));
+}
+
 static const char *report_path(long long unit, const char *period)
 {
     return fmt("/api/v1/reports/%lld/%s", unit, period);
@@ -513,19 +521,23 @@ START_TEST(due_dates_follow_the_parents_rule)
         resp_free(r);
         assert_due(c, periods[i], dues[i]);
     }
-    /* "By the 5th of the next month". */
+    /* A rule changed later changes only the periods that begin later (issue 10 §1): June keeps
+     * its due date. */
     set_rule(month, 2, 5);
-    assert_due(c, "2026-06", "2026-07-05");
-    /* Day 31 in a 30-day month is its last day; in February the 28th. */
-    set_rule(month, 1, 31);
-    assert_due(c, "2026-06", "2026-06-30");
-    draft(c, "2026-02", "{}");
-    assert_due(c, "2026-02", "2026-02-28");
-    /* Across a month end: (2, 31) for January is the end of February. */
-    set_rule(month, 2, 31);
-    draft(c, "2026-01", "{}");
-    assert_due(c, "2026-01", "2026-02-28");
-    assert_due(c, "2026-06", "2026-07-31");
+    assert_due(c, "2026-06", "2026-06-15");
+    /* Each rule under a parent of its own, set before any of its periods is looked at:
+     * "by the 5th of the next month"; day 31 in a 30-day month is its last day; in February
+     * the 28th; across a month end, (2, 31) for January is the end of February. */
+    static const struct { int m, d; const char *period, *due; } rules[] = {
+        {2, 5, "2026-06", "2026-07-05"}, {1, 31, "2026-06", "2026-06-30"}, {1, 31, "2026-02", "2026-02-28"},
+        {2, 31, "2026-01", "2026-02-28"}, {2, 31, "2026-06", "2026-07-31"}};
+    for (int i = 0; i < 5; i++) {
+        long long rp = new_unit(T_SD_MANAGER, fmt("RD%s-P%d", u, i), "TTYT-SD", NULL);
+        long long rc = new_unit(T_SD_MANAGER, fmt("RD%s-P%d-1", u, i), fmt("RD%s-P%d", u, i), NULL);
+        new_schedule(T_SD_MANAGER, rp, "month", rules[i].m, rules[i].d);
+        draft(rc, rules[i].period, "{}");
+        assert_due(rc, rules[i].period, rules[i].due);
+    }
     char d[16];
     db_text("SELECT due_date(date '2024-01-01', 2, 31)::text", NULL, d, sizeof d);
     ck_assert_str_eq(d, "2024-02-29");
@@ -534,11 +546,11 @@ START_TEST(due_dates_follow_the_parents_rule)
     /* The parent's own report follows TTYT-SD's rule (1, 14). */
     draft(p, "2026-06", "{}");
     assert_due(p, "2026-06", "2026-06-14");
-    /* Without the rule, no due date again. */
+    /* Without the rule from today on, the periods that began keep their due dates. */
     r = http_do("DELETE", fmt("/api/v1/schedules/%lld", month), &(req_opts){.token = T_SD_MANAGER});
     ASSERT_STATUS(r, 204);
     resp_free(r);
-    assert_due(c, "2026-06", NULL);
+    assert_due(c, "2026-06", "2026-06-15");
     assert_due(c, "2026Q2", "2026-06-10");
     /* The list says the same. */
     r = http_get(fmt("/api/v1/reports?unit_id=%lld&period_type=quarter", c), T_SD_REPORTER);
@@ -548,12 +560,15 @@ START_TEST(due_dates_follow_the_parents_rule)
 }
 END_TEST
 
-/* Submits unit's report for period under the month rule (month, day) and checks the due date
- * and timeliness it gets. */
-static void submit_under(long long rule, long long unit, const char *period, int month, int day, const char *due,
-                         const char *timeliness)
+/* Submits the report for period of a new unit under a new parent whose month rule is (month,
+ * day) and checks the due date and timeliness it gets (a rule changed later would change only
+ * later periods, so each case has a parent of its own). Returns the new unit. */
+static long long submit_under(const char *u, int i, const char *period, int month, int day, const char *due,
+                              const char *timeliness)
 {
-    set_rule(rule, month, day);
+    long long rp = new_unit(T_SD_MANAGER, fmt("RT%s-P%d", u, i), "TTYT-SD", NULL);
+    long long unit = new_unit(T_SD_MANAGER, fmt("RT%s-P%d-1", u, i), fmt("RT%s-P%d", u, i), NULL);
+    new_schedule(T_SD_MANAGER, rp, "month", month, day);
     draft(unit, period, "{\"s1_documents_count\":1}");
     resp *r = submit(unit, period);
     ck_assert_msg(strcmp(jstr(r, "due_on"), due) == 0, "(%d, %d) for %s: due %s, want %s", month, day, period,
@@ -566,16 +581,13 @@ static void submit_under(long long rule, long long unit, const char *period, int
     ck_assert_str_eq(jstr(r, "due_on"), due);
     ck_assert_str_eq(jstr(r, "timeliness"), timeliness);
     resp_free(r);
+    return unit;
 }
 
 START_TEST(timeliness_is_decided_by_the_vietnam_date_of_submission)
 {
     const char *u = uniq();
-    char pcode[48];
-    snprintf(pcode, sizeof pcode, "RT%s", u);
-    long long p = new_unit(T_SD_MANAGER, pcode, "TTYT-SD", NULL);
-    long long kids[6];
-    for (int i = 0; i < 6; i++) kids[i] = new_unit(T_SD_MANAGER, fmt("RT%s-%d", u, i + 1), pcode, NULL);
+    long long kid0;
     /* Today as the server counts deadlines (Vietnam), and the months around it. */
     char today[16], yesterday[16], prev[16], cur[16], prev_last[16], cur_last[16], started[8];
     db_text("SELECT vn_today()::text", NULL, today, sizeof today);
@@ -587,34 +599,35 @@ START_TEST(timeliness_is_decided_by_the_vietnam_date_of_submission)
     /* The server refuses a period that has not started by the UTC date (see the report). */
     db_text("SELECT date_trunc('month', vn_today())::date <= (now() AT TIME ZONE 'UTC')::date", NULL, started, sizeof started);
     int day = atoi(today + 8);
-    long long rule = new_schedule(T_SD_MANAGER, p, "month", 1, 1);
     /* Last month's report due today (next month, today's day): on time. */
-    submit_under(rule, kids[0], prev, 2, day, today, "on_time");
+    kid0 = submit_under(u, 0, prev, 2, day, today, "on_time");
     /* Due on last month's last day, which is before today: late. */
-    submit_under(rule, kids[1], prev, 1, 31, prev_last, "late");
+    submit_under(u, 1, prev, 1, 31, prev_last, "late");
     /* (2, 31) for last month is this month's last day: on time. */
-    submit_under(rule, kids[2], prev, 2, 31, cur_last, "on_time");
+    submit_under(u, 2, prev, 2, 31, cur_last, "on_time");
     if (day > 1) {
         /* Due yesterday: late. */
-        submit_under(rule, kids[3], prev, 2, day - 1, yesterday, "late");
+        submit_under(u, 3, prev, 2, day - 1, yesterday, "late");
         if (strcmp(started, "t") == 0) {
             /* This month's report: due today is on time, due yesterday is late. */
-            submit_under(rule, kids[4], cur, 1, day, today, "on_time");
-            submit_under(rule, kids[5], cur, 1, day - 1, yesterday, "late");
+            submit_under(u, 4, cur, 1, day, today, "on_time");
+            submit_under(u, 5, cur, 1, day - 1, yesterday, "late");
         }
     }
-    /* Timeliness stays as it was decided; due_on follows the rule as it is now. */
-    set_rule(rule, 1, 1);
-    resp *r = http_get(report_path(kids[0], prev), T_SD_REPORTER);
+    /* Timeliness stays as it was decided, and so does the due date of a period that began
+     * before the rule changed (issue 10 §1). */
+    long long rule0 = db_count("SELECT s.id FROM schedules s JOIN units u ON u.id = s.unit_id WHERE u.code = $1",
+                               fmt("RT%s-P0", u));
+    set_rule(rule0, 1, 1);
+    resp *r = http_get(report_path(kid0, prev), T_SD_REPORTER);
     ck_assert_str_eq(jstr(r, "timeliness"), "on_time");
-    ck_assert_str_eq(jstr(r, "due_on"), fmt("%s-01", prev));
+    ck_assert_str_eq(jstr(r, "due_on"), today);
     resp_free(r);
     /* Without any rule a report is on time. */
-    r = http_do("DELETE", fmt("/api/v1/schedules/%lld", rule), &(req_opts){.token = T_SD_MANAGER});
-    ASSERT_STATUS(r, 204);
-    resp_free(r);
-    draft(kids[0], "2026-01", "{}");
-    r = submit(kids[0], "2026-01");
+    new_unit(T_SD_MANAGER, fmt("RT%s-N", u), fmt("RT%s-P0", u), NULL);
+    long long lone_kid = new_unit(T_SD_MANAGER, fmt("RT%s-N-1", u), fmt("RT%s-N", u), NULL);
+    draft(lone_kid, "2026-01", "{}");
+    r = submit(lone_kid, "2026-01");
     ck_assert(is_null(r, "due_on"));
     ck_assert_str_eq(jstr(r, "timeliness"), "on_time");
     resp_free(r);
@@ -1007,7 +1020,15 @@ START_TEST(reporting_status_counts_the_children_open_in_the_period)
     long long c = new_unit(T_SD_MANAGER, cc, pcode, NULL);                 /* closed during June */
     long long d = new_unit(T_SD_MANAGER, cd, pcode, "2026-01-01");         /* closed before June */
     long long f = new_unit(T_SD_MANAGER, cf, pcode, "2026-07-01");         /* opened after June */
-    long long rule = new_schedule(T_SD_MANAGER, p, "month", 24, 1);        /* due far ahead: on time */
+    /* B reports monthly by the 15th from June (an obligation of its own); the others by day 1
+     * of the 24th month (due far ahead: on time) until the end of June, by the 15th from July.
+     * The most specific first: each addition fixes the periods begun under the rules before it. */
+    new_obligation(p, fmt("\"target\":\"child\",\"child_id\":%lld,\"calendar\":{\"month\":{\"due_day\":15}},"
+                          "\"valid_from\":\"2026-06-01\"", b));
+    new_obligation(p, "\"target\":\"all_children\",\"calendar\":{\"month\":{\"due_month\":24,\"due_day\":1}},"
+                      "\"valid_from\":\"2025-01-01\",\"valid_to\":\"2026-06-30\"");
+    new_obligation(p, "\"target\":\"all_children\",\"calendar\":{\"month\":{\"due_month\":1,\"due_day\":15}},"
+                      "\"valid_from\":\"2026-07-01\"");
     draft(a, "2026-06", "{\"s1_documents_count\":1}");
     resp *r = submit(a, "2026-06");
     ck_assert_str_eq(jstr(r, "timeliness"), "on_time");
@@ -1018,7 +1039,6 @@ START_TEST(reporting_status_counts_the_children_open_in_the_period)
     draft(d, "2026-06", "{}");
     resp_free(submit(d, "2026-06"));
     draft(c, "2026-06", "{}");
-    set_rule(rule, 1, 15); /* due 2026-06-15 from now on: late */
     draft(b, "2026-06", "{}");
     r = submit(b, "2026-06");
     ck_assert_str_eq(jstr(r, "timeliness"), "late");
@@ -1044,9 +1064,9 @@ START_TEST(reporting_status_counts_the_children_open_in_the_period)
     ck_assert_str_eq(sval(json_array_get(items, 1), "unit_code"), cb);
     ck_assert_str_eq(sval(json_array_get(items, 2), "unit_code"), cc);
     ck_assert_int_eq(json_integer_value(json_object_get(json_array_get(items, 0), "unit_id")), a);
-    assert_item(r, ca, "approved", "2026-06-15", "on_time", 1, 0);
+    assert_item(r, ca, "approved", "2028-05-01", "on_time", 1, 0);
     assert_item(r, cb, "submitted", "2026-06-15", "late", 1, 0);
-    assert_item(r, cc, "draft", "2026-06-15", NULL, 0, 1);
+    assert_item(r, cc, "draft", "2028-05-01", NULL, 0, 0);
     resp_free(r);
     /* The compact period is the same question. */
     r = http_get(fmt("/api/v1/reporting-status?unit_id=%lld&period=202606", p), T_SD_MANAGER);
@@ -1070,14 +1090,11 @@ START_TEST(reporting_status_counts_the_children_open_in_the_period)
     assert_summary(r, 3, 1, 1, 0, 33.3, 33.3);
     assert_item(r, cb, "returned", "2026-06-15", NULL, 1, 1); /* timeliness only while received */
     resp_free(r);
-    /* The second quarter: A, B, C and D (closed on 31 May); no quarterly rule, so nothing is
-     * due and nothing overdue. */
+    /* The second quarter: no quarterly rule, so no child is obliged to report (issue 10 §1). */
     r = http_get(fmt("/api/v1/reporting-status?unit_id=%lld&period=2026Q2", p), T_SD_REPORTER);
     ASSERT_STATUS(r, 200);
     ck_assert_str_eq(jstr(r, "period_type"), "quarter");
-    assert_summary(r, 4, 0, 0, 0, 0, 0);
-    assert_item(r, cd, "missing", NULL, NULL, 0, 0);
-    assert_item(r, ca, "missing", NULL, NULL, 0, 0);
+    assert_summary(r, 0, 0, 0, 0, 0, 0);
     resp_free(r);
     /* A future month's reports are not overdue yet. */
     char next[16];

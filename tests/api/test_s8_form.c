@@ -11,9 +11,21 @@
 #include <string.h>
 
 /* A unit of this type under parent_code; its code (prefix-unique) goes to code. */
+/* A test unit; a Department-like unit or a health centre also obliges all its children to
+ * report every period type (issue 10 §1: the form takes the children obliged to report). */
 static long long unit_of(const char *prefix, const char *type, const char *parent_code, char code[64])
 {
-    return make_test_unit(prefix, fmt("Đơn vị %s", prefix), type, parent_code, code, 64);
+    long long id = make_test_unit(prefix, fmt("Đơn vị %s", prefix), type, parent_code, code, 64);
+    if (strcmp(type, "other") == 0 || strcmp(type, "health_centre") == 0) {
+        resp *ob = send_obj("POST", "/api/v1/reporting-obligations", T_ADMIN,
+                            json_pack("{s:I, s:s, s:s, s:{s:{s:i}, s:{s:i}, s:{s:i}, s:{s:i}}}", "parent_id",
+                                      (json_int_t)id, "target", "all_children", "valid_from", "2025-01-01",
+                                      "calendar", "month", "due_day", 15, "quarter", "due_day", 10, "half_year",
+                                      "due_day", 5, "year", "due_day", 5));
+        ck_assert_msg(ob->status == 201, "obligation: %ld %s", ob->status, ob->body);
+        resp_free(ob);
+    }
+    return id;
 }
 
 /* The three levels most tests start from: a Department-like unit under TTYT-SD, a health

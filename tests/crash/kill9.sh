@@ -203,8 +203,9 @@ else
 fi
 
 # 6. a report approval killed after its UPDATE, while its audit entry waits for a lock.
+# (a unit with no children: a parent's report waits for its children's approvals, issue 10 §2)
 read -r RID UNIT PERIOD < <(sql -At -F ' ' -c "SELECT id, unit_id, period FROM reports WHERE status = 'submitted'
-  ORDER BY id LIMIT 1")
+  AND NOT EXISTS (SELECT 1 FROM units k WHERE k.parent_id = reports.unit_id) ORDER BY id LIMIT 1")
 approvals() {
   sql -At -c "SELECT r.status || ' ' || (r.approved_at IS NOT NULL) || ' ' ||
     (SELECT count(*) FROM audit_log a WHERE a.entity = 'report' AND a.entity_id = '$RID' AND a.action = 'approved')

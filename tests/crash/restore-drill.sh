@@ -94,8 +94,9 @@ load() {
 # approve_one: approves the first submitted report (as admin).
 approve_one() {
   local unit period
+  # a unit with no children: a parent's report waits for its children's approvals (issue 10 §2)
   read -r _ unit period < <(sql -At -F ' ' -c "SELECT id, unit_id, period FROM reports WHERE status = 'submitted'
-    ORDER BY id LIMIT 1")
+    AND NOT EXISTS (SELECT 1 FROM units k WHERE k.parent_id = reports.unit_id) ORDER BY id LIMIT 1")
   [[ "$(curl -sS -m 60 -o /dev/null -w '%{http_code}' -X POST "$API/api/v1/reports/$unit/$period/approve" \
     -H "Authorization: Bearer $TOKEN")" == 200 ]]
 }
