@@ -1144,17 +1144,24 @@ START_TEST(consolidated_form_adds_numbers_and_lists_the_rest_over_received_repor
     long long y = new_unit(T_SD_MANAGER, yc, qcode, NULL);
     long long z = new_unit(T_SD_MANAGER, zc, qcode, NULL);
     long long w = new_unit(T_SD_MANAGER, wc, yc, NULL);
+    /* Q's and Y's children report monthly (issue 10 §1: the form takes the obliged children). */
+    new_obligation(q, "\"target\":\"all_children\",\"valid_from\":\"2025-01-01\",\"calendar\":{\"month\":{\"due_day\":15}}");
+    new_obligation(y, "\"target\":\"all_children\",\"valid_from\":\"2025-01-01\",\"calendar\":{\"month\":{\"due_day\":15}}");
     draft(x, "2026-06", "{\"s1_documents_count\":2,\"s2_conferences\":1,\"s2_summary\":\"Tuyên truyền qua loa\","
                         "\"s3_adults_dt_knowledge_rate\":86.5,"
                         "\"s1_documents\":[{\"title\":\"Kế hoạch 45/KH\",\"summary\":\"Triển khai\"}]}");
     resp_free(submit(x, "2026-06"));
     draft(y, "2026-06", "{\"s1_documents_count\":3,\"s5_people_supported\":40,\"s2_summary\":\"Hội nghị trực tuyến\"}");
     resp_free(submit(y, "2026-06"));
-    resp *r = act(T_SD_MANAGER, y, "2026-06", "approve", NULL);
-    ASSERT_STATUS(r, 200);
-    resp_free(r);
     draft(w, "2026-06", "{\"s1_documents_count\":4,\"s5_people_supported\":10}");
     resp_free(submit(w, "2026-06"));
+    /* Y is approved once W, obliged to it, is (issue 10 §2). */
+    resp *r = act(T_SD_MANAGER, w, "2026-06", "approve", NULL);
+    ASSERT_STATUS(r, 200);
+    resp_free(r);
+    r = act(T_SD_MANAGER, y, "2026-06", "approve", NULL);
+    ASSERT_STATUS(r, 200);
+    resp_free(r);
     draft(z, "2026-06", "{\"s1_documents_count\":100,\"s2_summary\":\"Bản nháp\",\"s2_news_items\":7}");
 
     r = http_get(fmt("/api/v1/exports/report-form?unit_id=%lld&period=2026-06", q), T_SD_REPORTER);
