@@ -18,9 +18,17 @@ typedef struct db_stmt {
     int slot;          /* assigned on first use; 0 means not yet */
     const char *setup; /* NULL, or SQL the statement needs run first in its transaction (a temp
                           table it reads): for the test that prepares every statement */
+    int plan_each_run; /* 1: planned for each run's values (DB_STMT_PLANNED), never from a cached
+                          generic plan */
 } db_stmt;
 
 #define DB_STMT(var, name, sql, nparams) DB_STMT_SETUP(var, name, sql, nparams, NULL)
+/* A statement whose best plan depends on its values (filters that are NULL or not, an ORDER BY an
+ * index serves or not): PostgreSQL plans it for each run's values, as a cached generic plan of
+ * such a statement can cost a hundred times more (the staff list: a page of 100 out of 100,000). */
+#define DB_STMT_PLANNED(var, name, sql, nparams)                                               \
+    static db_stmt var = {name, sql, nparams, 0, NULL, 1};                                    \
+    DB_STMT_REGISTER(var, &var)
 #define DB_STMT_SETUP(var, name, sql, nparams, setup)                                          \
     static db_stmt var = {name, sql, nparams, 0, setup};                                      \
     DB_STMT_REGISTER(var, &var)

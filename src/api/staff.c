@@ -9,30 +9,59 @@ static const char *const STAFF_COLUMNS[] = {"id", "code", "full_name", "unit_id"
                                             "employment", "party_member", "joined_on", "left_on",
                                             "vneid_confirmed_on", "vneid_source", "created_at", "updated_at", NULL};
 
-DB_STMT(STMT_LIST, "staff_list",
-    "WITH f AS (SELECT s.* FROM staff s JOIN units u ON u.id = s.unit_id WHERE in_scope(u.path, $1)"
-    "   AND ($2::bigint IS NULL OR s.unit_id = $2)"
-    "   AND ($3::bigint IS NULL OR u.path <@ (SELECT x.path FROM units x WHERE x.id = $3))"
-    "   AND ($4::text IS NULL OR s.job_group = $4) AND ($5::text IS NULL OR s.employment = $5)"
-    "   AND ($6::bool IS NULL OR $6 = (s.joined_on <= coalesce($7::date, current_date)"
-    "        AND (s.left_on IS NULL OR s.left_on >= coalesce($7::date, current_date))))"
-    "   AND ($8::bool IS NULL OR $8 = EXISTS (SELECT 1 FROM completions c JOIN courses k ON k.id = c.course_id"
-    "        WHERE c.staff_id = s.id AND k.counts_for_campaign))"
-    "   AND ($9::bool IS NULL OR $9 = (s.vneid_confirmed_on IS NOT NULL))"
-    "   AND ($10::text IS NULL OR name_match(s.full_name, $10) > 0" /* words and word starts (0020) */
-    "        OR strpos(lower(s.code), lower($10)) > 0)"
-    "   AND ($11::timestamptz IS NULL OR s.updated_at >= $11)),"
-    " p AS (SELECT f.id, row_number() OVER (ORDER BY"
-    "   CASE WHEN $12 = 'match' THEN name_match(f.full_name, $10) END DESC, CASE WHEN $12 = 'match' THEN f.code END,"
-    "   CASE WHEN $12 = 'code' THEN f.code END, CASE WHEN $12 = '-code' THEN f.code END DESC,"
-    "   CASE WHEN $12 = 'full_name' THEN f_unaccent(f.full_name) END,"
-    "   CASE WHEN $12 = '-full_name' THEN f_unaccent(f.full_name) END DESC,"
-    "   CASE WHEN $12 = 'joined_on' THEN f.joined_on END, CASE WHEN $12 = '-joined_on' THEN f.joined_on END DESC,"
-    "   CASE WHEN $12 = 'updated_at' THEN f.updated_at END, CASE WHEN $12 = '-updated_at' THEN f.updated_at END DESC,"
-    "   CASE WHEN $12 = '-id' THEN f.id END DESC, f.id) AS rn FROM f" API_AFTER_ID(16) " ORDER BY rn LIMIT $13 OFFSET $14)"
-    " SELECT json_build_object('items', coalesce((SELECT json_agg(staff_json(s, $15) ORDER BY p.rn)"
-    "   FROM p JOIN staff s ON s.id = p.id), '[]'),"
-    " 'total', (SELECT count(*) FROM f), 'limit', $13::int, 'offset', $14::int)", 16);
+/* The staff a list may show: the caller's scope ($1) and the filters ($2..$11). */
+#define STAFF_LISTED                                                                                     \
+    " FROM staff s JOIN units u ON u.id = s.unit_id WHERE in_scope(u.path, $1)"                          \
+    "   AND ($2::bigint IS NULL OR s.unit_id = $2)"                                                      \
+    "   AND ($3::bigint IS NULL OR u.path <@ (SELECT x.path FROM units x WHERE x.id = $3))"              \
+    "   AND ($4::text IS NULL OR s.job_group = $4) AND ($5::text IS NULL OR s.employment = $5)"          \
+    "   AND ($6::bool IS NULL OR $6 = (s.joined_on <= coalesce($7::date, current_date)"                  \
+    "        AND (s.left_on IS NULL OR s.left_on >= coalesce($7::date, current_date))))"                 \
+    "   AND ($8::bool IS NULL OR $8 = EXISTS (SELECT 1 FROM completions c JOIN courses k ON k.id = c.course_id" \
+    "        WHERE c.staff_id = s.id AND k.counts_for_campaign))"                                        \
+    "   AND ($9::bool IS NULL OR $9 = (s.vneid_confirmed_on IS NOT NULL))"                               \
+    "   AND ($10::text IS NULL OR name_match(s.full_name, $10) > 0" /* words and word starts (0020) */   \
+    "        OR strpos(lower(s.code), lower($10)) > 0)"                                                  \
+    "   AND ($11::timestamptz IS NULL OR s.updated_at >= $11)"
+
+/* One statement per order, so that PostgreSQL cuts the page where it reads the rows (an index on
+ * code or id stops after limit + offset rows) instead of ranking every listed row first: the page
+ * costs what the page holds, plus the count. $12 is the order's name (checked, not used in the
+ * SQL), $13/$14 limit and offset, $15 whether party membership shows, $16 the keyset cursor. */
+#define STAFF_LIST(var, name, order)                                                                     \
+    DB_STMT_PLANNED(var, "staff_list_" name,                                                                     \
+        "SELECT json_build_object('items', coalesce((SELECT json_agg(staff_json(s, $15) ORDER BY " order ")" \
+        "   FROM (SELECT s.id" STAFF_LISTED " AND ($16::bigint IS NULL OR s.id > $16) AND $12::text IS NOT NULL" \
+        "   ORDER BY " order " LIMIT $13 OFFSET $14) p JOIN staff s ON s.id = p.id), '[]'),"              \
+        " 'total', (SELECT count(*)" STAFF_LISTED "), 'limit', $13::int, 'offset', $14::int)", 16)
+
+STAFF_LIST(STMT_LIST_CODE, "code", "s.code, s.id");
+STAFF_LIST(STMT_LIST_CODE_DESC, "code_desc", "s.code DESC, s.id");
+STAFF_LIST(STMT_LIST_NAME, "full_name", "f_unaccent(s.full_name), s.id");
+STAFF_LIST(STMT_LIST_NAME_DESC, "full_name_desc", "f_unaccent(s.full_name) DESC, s.id");
+STAFF_LIST(STMT_LIST_JOINED, "joined_on", "s.joined_on, s.id");
+STAFF_LIST(STMT_LIST_JOINED_DESC, "joined_on_desc", "s.joined_on DESC, s.id");
+STAFF_LIST(STMT_LIST_UPDATED, "updated_at", "s.updated_at, s.id");
+STAFF_LIST(STMT_LIST_UPDATED_DESC, "updated_at_desc", "s.updated_at DESC, s.id");
+STAFF_LIST(STMT_LIST_ID, "id", "s.id");
+STAFF_LIST(STMT_LIST_ID_DESC, "id_desc", "s.id DESC");
+STAFF_LIST(STMT_LIST_MATCH, "match", "name_match(s.full_name, $10) DESC, s.code, s.id");
+
+/* The list statement of an order named as the query's sort is ("-code": by code, descending). */
+static db_stmt *staff_list_stmt(const char *sort)
+{
+    static const struct {
+        const char *sort;
+        db_stmt *st;
+    } BY[] = {{"code", &STMT_LIST_CODE}, {"-code", &STMT_LIST_CODE_DESC}, {"full_name", &STMT_LIST_NAME},
+              {"-full_name", &STMT_LIST_NAME_DESC}, {"joined_on", &STMT_LIST_JOINED},
+              {"-joined_on", &STMT_LIST_JOINED_DESC}, {"updated_at", &STMT_LIST_UPDATED},
+              {"-updated_at", &STMT_LIST_UPDATED_DESC}, {"id", &STMT_LIST_ID}, {"-id", &STMT_LIST_ID_DESC},
+              {"match", &STMT_LIST_MATCH}};
+    for (size_t i = 0; i < sizeof BY / sizeof BY[0]; i++)
+        if (strcmp(BY[i].sort, sort) == 0) return BY[i].st;
+    return &STMT_LIST_CODE;
+}
 
 #define STAFF_IN_SCOPE " AND EXISTS (SELECT 1 FROM units u WHERE u.id = s.unit_id AND in_scope(u.path, $2))"
 
@@ -122,14 +151,14 @@ void staff_list(http_ctx *c)
     if (has_on && !has_active) has_active = active = 1; /* active_on alone means "active on that day" */
     if (api_refuse_list_query(c, &v, sorts, "code", &lq)) return;
     db_args pv;
+    const char *order = q != NULL && http_query(c, "sort") == NULL ? "match" : lq.sort; /* whole words first */
     db_args_of(&pv, api_scope(c), db_int_if(has_unit, unit), db_int_if(has_under, under),
                     db_text(jg), db_text(emp), db_text(bool_text(has_active, active)),
                     db_text(has_on ? active_on : NULL), db_text(bool_text(has_hc, has_comp)),
-                    db_text(bool_text(has_vn, vneid)), db_text(q), db_text(lq.since),
-                    db_text(q != NULL && http_query(c, "sort") == NULL ? "match" : lq.sort), /* whole words first */
+                    db_text(bool_text(has_vn, vneid)), db_text(q), db_text(lq.since), db_text(order),
                     db_int(lq.limit), db_int(lq.offset), db_bool(api_shows_party(c)));
     db_arg(&pv, api_list_after(&lq));
-    PGresult *r = api_run(c, &STMT_LIST, &pv, "listing staff");
+    PGresult *r = api_run(c, staff_list_stmt(order), &pv, "listing staff");
     if (r == NULL) return;
     /* Who read which units' staff, with which filters, and how many rows came back. */
     json_t *what = json_object();

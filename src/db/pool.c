@@ -47,7 +47,7 @@ static PGconn *connect_to(const char *conninfo)
     const char *keys[] = {"connect_timeout", "keepalives", "keepalives_idle", "application_name",
                           "options", "dbname", NULL};
     const char *vals[] = {"5", "1", "30", "bdhvs",
-                          "-c statement_timeout=30000 -c TimeZone=UTC -c idle_in_transaction_session_timeout=60000",
+                          "-c statement_timeout=30000 -c TimeZone=UTC -c idle_in_transaction_session_timeout=60000 -c jit=off",
                           conninfo, NULL};
     return PQconnectdbParams(keys, vals, 1);
 }
@@ -386,6 +386,11 @@ PGresult *db_run(db_conn *c, db_stmt *st, const db_args *args)
                 n > DB_ARGS_MAX ? DB_ARGS_MAX : n, n > DB_ARGS_MAX ? " or more" : "");
         PGresult *r = PQmakeEmptyPGresult(c->pg, PGRES_FATAL_ERROR);
         c->misuse = r;
+        return r;
+    }
+    if (st->plan_each_run) { /* the unnamed statement: planned with these values */
+        PGresult *r = PQexecParams(c->pg, st->sql, st->nparams, NULL, n ? args->v : NULL, NULL, NULL, 0);
+        if (!db_ok(r)) note_failure(c);
         return r;
     }
     int slot = stmt_slot(st);
