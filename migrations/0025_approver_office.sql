@@ -140,3 +140,47 @@ RETURNS TABLE (code text, status text) LANGUAGE sql STABLE AS $$
      WHERE e.parent_id = u AND coalesce(r.status, 'missing') NOT IN ('approved', 'accepted', 'waived')
      ORDER BY k.code
 $$;
+
+-- A staff import moves people by transfer (issue 11 §1): a row whose unit differs from the stored
+-- one is a transfer effective on its effective_on column (today, Vietnam date, when the column is
+-- absent or the cell empty), checked as POST /staff/{id}/transfers checks one
+-- (staff_transfer_check, 0019) and made with staff_transfer after the merge. Each row gives at
+-- most one problem, in the handler's order: before joining, after leaving, beyond the horizon
+-- (BDHVS_TRANSFER_HORIZON_DAYS, p_horizon), not after the last transfer (overlap), target not
+-- open, already in that unit; then, unless p_may_cross (a manager or an admin loads), a transfer
+-- across subtrees (the target outside the subtree of the current unit's parent), which the single
+-- transfer answers 403. joined_on and left_on are the row's where it gives them.
+CREATE TYPE staff_transfer_rule_row AS (rowno integer, staff bigint, unit bigint, unit_code text,
+                                        effective_on date, joined_on date, left_given boolean, left_on date);
+
+CREATE FUNCTION staff_transfer_problems(p_rows staff_transfer_rule_row[], p_horizon integer, p_may_cross boolean)
+RETURNS TABLE (rowno integer, field text, problem text, params json) LANGUAGE sql STABLE AS $$
+    WITH r AS MATERIALIZED (
+        SELECT x.rowno, x.unit, x.unit_code, k.*, d.d,
+               coalesce(x.joined_on, st.joined_on) AS joined, CASE WHEN x.left_given THEN x.left_on ELSE st.left_on END AS left_day,
+               NOT (t.path <@ coalesce(p.path, su.path)) AS across
+          FROM unnest(p_rows) x JOIN staff st ON st.id = x.staff AND st.unit_id <> x.unit
+          JOIN units su ON su.id = st.unit_id LEFT JOIN units p ON p.id = su.parent_id JOIN units t ON t.id = x.unit
+         CROSS JOIN LATERAL (SELECT coalesce(x.effective_on, vn_today()) AS d) d
+         CROSS JOIN LATERAL staff_transfer_check(x.staff, x.unit, d.d) k),
+    f AS (SELECT r.*, CASE WHEN r.d < r.joined THEN 'transfer_before_joined'
+                           WHEN r.d > r.left_day THEN 'transfer_after_left'
+                           WHEN r.d > r.today + p_horizon THEN 'transfer_beyond_horizon'
+                           WHEN r.d <= r.last_from THEN 'transfer_overlaps'
+                           WHEN NOT coalesce(r.target_open, false) THEN 'transfer_unit_not_open'
+                           WHEN r.unit_on = r.unit THEN 'transfer_same_unit'
+                           WHEN r.across AND NOT p_may_cross THEN 'transfer_across_subtrees' END AS problem
+            FROM r)
+    SELECT f.rowno, CASE WHEN f.problem IN ('transfer_unit_not_open', 'transfer_same_unit', 'transfer_across_subtrees')
+                         THEN 'unit_code'
+                         ELSE 'effective_on' END,
+           f.problem,
+           CASE f.problem WHEN 'transfer_before_joined' THEN json_build_object('day', f.d, 'joined_on', f.joined)
+                          WHEN 'transfer_after_left' THEN json_build_object('day', f.d, 'left_on', f.left_day)
+                          WHEN 'transfer_beyond_horizon' THEN json_build_object('day', f.d, 'days', p_horizon,
+                                                                                 'last_day', f.today + p_horizon)
+                          WHEN 'transfer_overlaps' THEN json_build_object('day', f.d, 'unit', f.last_unit_code,
+                                                                           'from', f.last_from)
+                          ELSE json_build_object('unit', f.unit_code, 'day', f.d) END
+      FROM f WHERE f.problem IS NOT NULL
+$$;

@@ -345,6 +345,178 @@ START_TEST(accepted_is_a_state_of_its_own)
 }
 END_TEST
 
+/* ---- a staff import moves people by transfer (issue 11 §1) ---- */
+
+static long long staff_at(const char *code, const char *unit_code)
+{
+    return created_id(http_send_json("POST", "/api/v1/staff", T_ADMIN,
+                                     fmt("{\"code\":\"%s\",\"full_name\":\"Đặng Văn Chuyển\",\"unit_code\":\"%s\","
+                                         "\"job_group\":\"nurse\",\"employment\":\"public_employee\","
+                                         "\"joined_on\":\"2025-01-01\"}", code, unit_code)));
+}
+
+static resp *load(const char *csv)
+{
+    req_opts o = {.token = T_ADMIN, .content_type = "text/csv", .body = csv, .body_len = strlen(csv)};
+    return http_do("POST", "/api/v1/staff/import", &o);
+}
+
+/* CT5's denominator (staff counted) of unit u in the depth-1 rollup of root for period. */
+static long long staff_counted(long long root, long long u, const char *period)
+{
+    resp *r = http_get(fmt("/api/v1/indicators/rollup?unit_id=%lld&period=%s&depth=1", root, period), T_ADMIN);
+    ASSERT_STATUS(r, 200);
+    long long n = -1;
+    size_t i;
+    json_t *row;
+    json_array_foreach(json_object_get(r->json, "units"), i, row) {
+        if (json_integer_value(json_object_get(row, "unit_id")) == u)
+            n = json_integer_value(json_object_get(json_array_get(json_object_get(row, "indicators"), 4), "denominator"));
+    }
+    resp_free(r);
+    return n;
+}
+
+static long long kept_made(long long root, const char *period)
+{
+    return db_count2("SELECT coalesce((SELECT (extract(epoch FROM made_at) * 1000000)::bigint FROM rollup_results"
+                     " WHERE root = $1::bigint AND period = $2 AND depth = 1), 0)",
+                     idstr(root), period);
+}
+
+/* The error of row, field in a 422 load answer: its message (NULL: none). */
+static const char *load_error(const resp *r, int row, const char *field)
+{
+    size_t i;
+    json_t *e;
+    json_array_foreach(json_object_get(r->json, "errors"), i, e) {
+        if (json_integer_value(json_object_get(e, "row")) == row &&
+            strcmp(json_string_value(json_object_get(e, "field")), field) == 0)
+            return json_string_value(json_object_get(e, "message"));
+    }
+    return NULL;
+}
+
+START_TEST(a_staff_import_moves_people_by_transfer)
+{
+    char hc[40], ac[48], bc[48], p1[56], p2[56], p3[56];
+    snprintf(hc, sizeof hc, "API%s", uniq());
+    snprintf(ac, sizeof ac, "%s-A", hc);
+    snprintf(bc, sizeof bc, "%s-B", hc);
+    long long h = mk(hc, "health_centre", "SYT-BN"), a = mk(ac, "commune_station", hc), b = mk(bc, "commune_station", hc);
+    snprintf(p1, sizeof p1, "%s-P1", hc);
+    snprintf(p2, sizeof p2, "%s-P2", hc);
+    snprintf(p3, sizeof p3, "%s-P3", hc);
+    long long s1 = staff_at(p1, ac), s2 = staff_at(p2, ac);
+    staff_at(p3, bc);
+    /* Kept before the load: March 2026 (A 2, B 1); July the same. */
+    ck_assert_int_eq(staff_counted(h, a, "2026-03"), 2);
+    ck_assert_int_eq(staff_counted(h, b, "2026-03"), 1);
+    ck_assert_int_eq(staff_counted(h, b, "2026-07"), 1);
+    long long m03 = kept_made(h, "2026-03");
+    ck_assert(m03 > 0);
+    const char *head = "code,full_name,unit_code,job_group,employment,joined_on,effective_on\n";
+
+    /* Bad effective_on rows: before joining, beyond the horizon, and (after P1's transfer below)
+     * overlapping it; a 422 listing them, nothing written. */
+    resp *r = load(fmt("%s%s,Đặng Văn Chuyển,%s,nurse,public_employee,2025-01-01,2024-12-31\n"
+                       "%s,Đặng Văn Đổi,%s,nurse,public_employee,2025-01-01,\n"
+                       "%s,Đặng Văn Chuyển,%s,nurse,public_employee,2025-01-01,2099-01-01\n",
+                       head, p1, bc, p2, ac, p3, ac));
+    ASSERT_STATUS(r, 422);
+    ck_assert_uint_eq(json_array_size(json_object_get(r->json, "errors")), 2);
+    ck_assert_str_eq(load_error(r, 2, "effective_on"),
+                     "the transfer effective 2024-12-31 is before the staff member joined (2025-01-01)");
+    ck_assert_ptr_nonnull(strstr(load_error(r, 4, "effective_on"), "the transfer effective 2099-01-01 is more than"));
+    ck_assert_ptr_nonnull(strstr(load_error(r, 4, "effective_on"), "BDHVS_TRANSFER_HORIZON_DAYS"));
+    resp_free(r);
+    ck_assert_int_eq(db_count("SELECT count(*) FROM staff_assignments WHERE staff_id = $1::bigint", idstr(s1)), 1);
+    ck_assert_int_eq(db_count("SELECT count(*) FROM staff WHERE id = $1::bigint AND full_name = 'Đặng Văn Chuyển'",
+                              idstr(s2)), 1);
+
+    /* P1 moves to B from 1 June 2026 (a transfer, not a correction); P2 stays as stored. */
+    r = load(fmt("%s%s,Đặng Văn Chuyển,%s,nurse,public_employee,2025-01-01,2026-06-01\n"
+                 "%s,Đặng Văn Chuyển,%s,nurse,public_employee,2025-01-01,2026-06-01\n",
+                 head, p1, bc, p2, ac));
+    ASSERT_STATUS(r, 200);
+    ck_assert_int_eq(jint(r, "updated"), 1);
+    ck_assert_int_eq(jint(r, "unchanged"), 1);
+    resp_free(r);
+    /* The past keeps its figures (the kept March rollup served as kept), the future follows. */
+    ck_assert_int_eq(staff_counted(h, a, "2026-03"), 2);
+    ck_assert_int_eq(staff_counted(h, b, "2026-03"), 1);
+    ck_assert_int_eq(kept_made(h, "2026-03"), m03);
+    ck_assert_int_eq(staff_counted(h, a, "2026-07"), 1);
+    ck_assert_int_eq(staff_counted(h, b, "2026-07"), 2);
+    r = http_get(fmt("/api/v1/staff/%lld/history", s1), T_ADMIN);
+    ASSERT_STATUS(r, 200);
+    json_t *items = json_object_get(r->json, "items");
+    ck_assert_uint_eq(json_array_size(items), 2);
+    ck_assert_str_eq(json_string_value(json_object_get(json_array_get(items, 1), "from")), "2026-06-01");
+    ck_assert_str_eq(json_string_value(json_object_get(json_array_get(items, 1), "kind")), "transfer");
+    ck_assert_str_eq(json_string_value(json_object_get(json_array_get(items, 1), "unit_code")), bc);
+    ck_assert_str_eq(json_string_value(json_object_get(json_array_get(items, 0), "to")), "2026-05-31");
+    resp_free(r);
+    /* The load's audit entry keeps the transfer. */
+    ck_assert_int_eq(db_count("SELECT count(*) FROM audit_log WHERE action = 'import' AND entity = 'staff'"
+                              " AND after->'transfers'->0->>'unit_code' = $1", bc), 1);
+
+    /* Back to A before that transfer: overlaps it; nothing written. */
+    r = load(fmt("%s%s,Đặng Văn Chuyển,%s,nurse,public_employee,2025-01-01,2026-05-01\n", head, p1, ac));
+    ASSERT_STATUS(r, 422);
+    ck_assert_str_eq(load_error(r, 2, "effective_on"),
+                     fmt("the transfer effective 2026-05-01 overlaps the transfer to %s effective 2026-06-01: transfers "
+                         "are recorded in date order, so a new one must be dated after 2026-06-01", bc));
+    resp_free(r);
+    /* Without the column: effective today. */
+    char today[11];
+    server_today(today);
+    r = load(fmt("code,full_name,unit_code,job_group,employment,joined_on\n"
+                 "%s,Đặng Văn Đổi,%s,nurse,public_employee,2025-01-01\n", p2, bc));
+    ASSERT_STATUS(r, 200);
+    resp_free(r);
+    ck_assert_int_eq(db_count2("SELECT count(*) FROM staff_assignments WHERE staff_id = $1::bigint"
+                               " AND lower(during) = $2::date AND kind = 'transfer'", idstr(s2), today), 1);
+    ck_assert_int_eq(staff_counted(h, a, "2026-03"), 2);
+}
+END_TEST
+
+/* Across subtrees (outside the subtree of the current unit's parent): a manager's load moves
+ * the person, a reporter's is refused on the row, as the single transfer answers 403. */
+START_TEST(a_reporters_staff_import_does_not_transfer_across_subtrees)
+{
+    char x1[40], x2[40], xa[48], xb[48], pc[56];
+    const char *u = uniq();
+    snprintf(x1, sizeof x1, "APX%s-1", u);
+    snprintf(x2, sizeof x2, "APX%s-2", u);
+    snprintf(xa, sizeof xa, "%s-A", x1);
+    snprintf(xb, sizeof xb, "%s-B", x2);
+    mk(x1, "other", "TTYT-SD");
+    mk(x2, "other", "TTYT-SD");
+    mk(xa, "commune_station", x1);
+    mk(xb, "commune_station", x2);
+    snprintf(pc, sizeof pc, "%s-P", x1);
+    long long p = staff_at(pc, xa);
+    const char *csv = fmt("code,full_name,unit_code,job_group,employment,joined_on\n"
+                          "%s,Đặng Văn Chuyển,%s,nurse,public_employee,2025-01-01\n", pc, xb);
+    char body[400];
+    snprintf(body, sizeof body, "%s", csv);
+    req_opts o = {.token = T_SD_REPORTER, .content_type = "text/csv", .body = body, .body_len = strlen(body)};
+    resp *r = http_do("POST", "/api/v1/staff/import", &o);
+    ASSERT_STATUS(r, 422);
+    ck_assert_ptr_nonnull(strstr(load_error(r, 2, "unit_code"), "a transfer across subtrees"));
+    resp_free(r);
+    ck_assert_int_eq(db_count("SELECT count(*) FROM staff_assignments WHERE staff_id = $1::bigint", idstr(p)), 1);
+    o.token = T_SD_MANAGER;
+    r = http_do("POST", "/api/v1/staff/import", &o);
+    ASSERT_STATUS(r, 200);
+    ck_assert_int_eq(jint(r, "updated"), 1);
+    resp_free(r);
+    ck_assert_int_eq(db_count("SELECT count(*) FROM staff_assignments WHERE staff_id = $1::bigint AND kind = 'transfer'",
+                              idstr(p)), 1);
+}
+END_TEST
+
 Suite *s8_appr_suite(void)
 {
     Suite *s = suite_create("s8_appr");
@@ -354,6 +526,8 @@ Suite *s8_appr_suite(void)
     tcase_add_test(t, demo_khth_office_approves_the_departments_children);
     tcase_add_test(t, obligation_names_the_approver_office);
     tcase_add_test(t, accepted_is_a_state_of_its_own);
+    tcase_add_test(t, a_staff_import_moves_people_by_transfer);
+    tcase_add_test(t, a_reporters_staff_import_does_not_transfer_across_subtrees);
     suite_add_tcase(s, t);
     return s;
 }
