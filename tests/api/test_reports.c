@@ -1144,17 +1144,28 @@ START_TEST(consolidated_form_adds_numbers_and_lists_the_rest_over_received_repor
     long long y = new_unit(T_SD_MANAGER, yc, qcode, NULL);
     long long z = new_unit(T_SD_MANAGER, zc, qcode, NULL);
     long long w = new_unit(T_SD_MANAGER, wc, yc, NULL);
+    /* The form takes the children obliged to report (migration 0023): Q's and Y's are. */
+    for (int i = 0; i < 2; i++) {
+        resp *ob = http_send_json("POST", "/api/v1/reporting-obligations", T_ADMIN,
+                                  fmt("{\"parent_id\":%lld,\"target\":\"all_children\",\"calendar\":{\"month\":"
+                                      "{\"due_day\":15}},\"valid_from\":\"2025-01-01\"}", i == 0 ? q : y));
+        ASSERT_STATUS(ob, 201);
+        resp_free(ob);
+    }
     draft(x, "2026-06", "{\"s1_documents_count\":2,\"s2_conferences\":1,\"s2_summary\":\"Tuyên truyền qua loa\","
                         "\"s3_adults_dt_knowledge_rate\":86.5,"
                         "\"s1_documents\":[{\"title\":\"Kế hoạch 45/KH\",\"summary\":\"Triển khai\"}]}");
     resp_free(submit(x, "2026-06"));
     draft(y, "2026-06", "{\"s1_documents_count\":3,\"s5_people_supported\":40,\"s2_summary\":\"Hội nghị trực tuyến\"}");
     resp_free(submit(y, "2026-06"));
-    resp *r = act(T_SD_MANAGER, y, "2026-06", "approve", NULL);
-    ASSERT_STATUS(r, 200);
-    resp_free(r);
     draft(w, "2026-06", "{\"s1_documents_count\":4,\"s5_people_supported\":10}");
     resp_free(submit(w, "2026-06"));
+    resp *r = act(T_SD_MANAGER, w, "2026-06", "approve", NULL); /* Y approves after the reports below it */
+    ASSERT_STATUS(r, 200);
+    resp_free(r);
+    r = act(T_SD_MANAGER, y, "2026-06", "approve", NULL);
+    ASSERT_STATUS(r, 200);
+    resp_free(r);
     draft(z, "2026-06", "{\"s1_documents_count\":100,\"s2_summary\":\"Bản nháp\",\"s2_news_items\":7}");
 
     r = http_get(fmt("/api/v1/exports/report-form?unit_id=%lld&period=2026-06", q), T_SD_REPORTER);

@@ -190,7 +190,7 @@ START_TEST(three_levels_add_up_exactly_at_each_level_over_counted_states)
     /* June: the Department-like unit and the health centre report their own activities. */
     report_in(d, "2026-06", "{\"s1_documents_count\":10,\"s5_people_supported\":1000,\"s2_summary\":\"Sở\"}", "draft");
     report_in(h, "2026-06", "{\"s1_documents_count\":1,\"s5_people_supported\":100,\"s2_summary\":\"Trung tâm\"}",
-              "approved");
+              "submitted"); /* approving it waits for the reports below (issue 10 §2) */
     report_in(a, "2026-06", "{\"s1_documents_count\":2,\"s5_people_supported\":20,\"s2_summary\":\"Trạm 1\"}",
               "submitted");
     report_in(b, "2026-06", "{\"s1_documents_count\":3,\"s5_people_supported\":30}", "approved");
@@ -222,7 +222,7 @@ START_TEST(three_levels_add_up_exactly_at_each_level_over_counted_states)
     ck_assert_int_eq(child_total(r, "s1_documents_count", oc), -1);
     ck_assert_int_eq(jint(r, "reports_included"), 3);
     ck_assert_uint_eq(json_array_size(json_object_get(r->json, "reports")), 5);
-    assert_report_state(r, hc, "approved", 1, 0);
+    assert_report_state(r, hc, "submitted", 1, 0);
     assert_report_state(r, s1, "submitted", 1, 1);
     assert_report_state(r, s2, "approved", 1, 1);
     assert_report_state(r, s3, "draft", 0, 1);
@@ -231,7 +231,7 @@ START_TEST(three_levels_add_up_exactly_at_each_level_over_counted_states)
     json_t *list = json_object_get(field(r, "s2_summary"), "value");
     ck_assert_uint_eq(json_array_size(list), 2);
     ck_assert_str_eq(json_string_value(json_object_get(json_array_get(list, 0), "unit_code")), hc);
-    ck_assert_str_eq(json_string_value(json_object_get(json_array_get(list, 0), "status")), "approved");
+    ck_assert_str_eq(json_string_value(json_object_get(json_array_get(list, 0), "status")), "submitted");
     ck_assert_str_eq(json_string_value(json_object_get(json_array_get(list, 1), "unit_code")), s1);
     ck_assert_str_eq(json_string_value(json_object_get(json_array_get(list, 1), "status")), "submitted");
     resp_free(r);
@@ -248,7 +248,7 @@ START_TEST(three_levels_add_up_exactly_at_each_level_over_counted_states)
     ck_assert_uint_eq(json_array_size(units), 4);
     ck_assert_uint_eq(json_array_size(json_object_get(r->json, "reports")), 6);
     assert_report_state(r, dc, "draft", 1, 0);
-    assert_report_state(r, hc, "approved", 1, 1);
+    assert_report_state(r, hc, "submitted", 1, 1);
     assert_report_state(r, s1, "submitted", 1, 2);
     assert_report_state(r, s3, "draft", 0, 2);
     /* value = own + by_child, for every summed field. */
