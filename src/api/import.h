@@ -25,6 +25,9 @@ typedef struct import_spec {
     db_stmt *merge;
     int replaceable;   /* takes ?mode=replace */
     db_stmt *warnings; /* NULL, or run after the merge ($1 scope): (row, field, problem, params) of accepted rows */
+    /* NULL, or run right after the merge in its transaction ($1 scope): the load's dated changes
+     * (staff: transfers), one JSON array the audit keeps as "transfers" */
+    db_stmt *after_merge;
 } import_spec;
 
 #define IMPORT_COLS(cols) cols, (int)(sizeof cols / sizeof cols[0])

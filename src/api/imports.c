@@ -645,6 +645,19 @@ void import_run(http_ctx *c, const import_spec *sp)
     json_t *changed = json_loads(PQgetvalue(res, 0, 3), 0, NULL),
            *removed_keys = PQnfields(res) > 5 ? json_loads(PQgetvalue(res, 0, 5), 0, NULL) : NULL;
     PQclear(res);
+    json_t *dated = NULL; /* what after_merge did (staff: the transfers), for the audit */
+    if (sp->after_merge != NULL) {
+        db_args av;
+        db_args_of(&av, api_scope(c));
+        res = api_run(c, sp->after_merge, &av, "making the load's dated changes");
+        if (res == NULL) {
+            json_decref(changed);
+            json_decref(removed_keys);
+            goto out;
+        }
+        dated = json_loads(PQgetvalue(res, 0, 0), 0, NULL);
+        PQclear(res);
+    }
     /* Warnings look at the data as the load leaves it, inside this transaction. */
     if (sp->warnings != NULL) {
         db_args wv;
@@ -653,6 +666,7 @@ void import_run(http_ctx *c, const import_spec *sp)
         if (res == NULL) {
             json_decref(changed);
             json_decref(removed_keys);
+            json_decref(dated);
             goto out;
         }
         err_add_rows(&w, res);
@@ -670,6 +684,7 @@ void import_run(http_ctx *c, const import_spec *sp)
     if (sp->replaceable) json_object_set_new(after, "mode", json_string(replace ? "replace" : "merge"));
     json_object_set_new(after, "changed_keys", changed);
     if (removed_keys) json_object_set_new(after, "removed_keys", removed_keys);
+    if (dated) json_object_set_new(after, "transfers", dated);
     if (w.broken || result == NULL || after == NULL) {
         json_decref(result);
         json_decref(after);

@@ -22,11 +22,23 @@ DB_STMT(STMT_FIELDS_LIST, "reports_fields_list",
 
 DB_STMT(STMT_GET, "reports_get",
     "SELECT report_json(r) FROM reports r JOIN units u ON u.id = r.unit_id"
-    " WHERE r.unit_id = $1 AND r.period = $2 AND in_scope(u.path, $3)", 3);
+    " WHERE r.unit_id = $1 AND r.period = $2 AND (in_scope(u.path, $3)"
+    "   OR ($5::bool AND report_approver_is(r.unit_id, r.period_type, r.period_start, $4::bigint)))", 5);
 
 DB_STMT(STMT_LOCK, "reports_lock",
     "SELECT report_json(r), r.status, r.id, r.unit_id = $4::bigint FROM reports r JOIN units u ON u.id = r.unit_id"
     " WHERE r.unit_id = $1 AND r.period = $2 AND in_scope(u.path, $3) FOR UPDATE OF r", 4);
+
+/* Approving, returning, waiving and unlocking (issue 10 §2): the report is in the caller's scope
+ * (a manager above it), or its obligation names the caller's unit as approver (a designated
+ * office of the parent: report_approver_is, migration 0025) — rights on those reports only.
+ * $5: the caller may sign as an office (a manager). Last column: found through the office. */
+DB_STMT(STMT_LOCK_SIGN, "reports_lock_sign",
+    "SELECT report_json(r), r.status, r.id, r.unit_id = $4::bigint, NOT in_scope(u.path, $3)"
+    " FROM reports r JOIN units u ON u.id = r.unit_id"
+    " WHERE r.unit_id = $1 AND r.period = $2 AND (in_scope(u.path, $3)"
+    "   OR ($5::bool AND report_approver_is(r.unit_id, r.period_type, r.period_start, $4::bigint)))"
+    " FOR UPDATE OF r", 5);
 
 DB_STMT(STMT_UPSERT, "reports_upsert",
     "INSERT INTO reports AS r (unit_id, period, period_type, period_start, period_end, status, \"values\")"
@@ -60,15 +72,16 @@ DB_STMT(STMT_WAIVE, "reports_waive",
 
 DB_STMT(STMT_ENSURE, "reports_ensure",
     "INSERT INTO reports (unit_id, period, period_type, period_start, period_end, status)"
-    " SELECT u.id, $2, $4, $5::date, $6::date, 'draft' FROM units u WHERE u.id = $1 AND in_scope(u.path, $3)"
-    " ON CONFLICT (unit_id, period) DO NOTHING", 6);
+    " SELECT u.id, $2, $4, $5::date, $6::date, 'draft' FROM units u WHERE u.id = $1 AND (in_scope(u.path, $3)"
+    "   OR ($8::bool AND report_approver_is(u.id, $4, $5::date, $7::bigint)))"
+    " ON CONFLICT (unit_id, period) DO NOTHING", 8);
 
 DB_STMT(STMT_RETURN, "reports_return",
     "UPDATE reports r SET status = 'returned', returned_at = now(), return_reason = $2, approved_at = NULL,"
     " approved_by = NULL, accepted_at = NULL, accepted_by = NULL, updated_at = now()"
     " WHERE r.id = $1 RETURNING report_json(r)", 2);
 
-/* Accepting (issue 10 §2, in part): the next level up accepts an approved report. $2: the
+/* Accepting (issue 10 §2): the next level up accepts an approved report (status accepted). $2: the
  * caller's unit (NULL: admin). Row: already accepted; the unit's parent reports to no one for
  * the period (approval is final at the top); the caller is not above the parent. */
 DB_STMT(STMT_ACCEPT_CHECK, "reports_accept_check",
@@ -79,7 +92,7 @@ DB_STMT(STMT_ACCEPT_CHECK, "reports_accept_check",
     " FROM reports r JOIN units x ON x.id = r.unit_id WHERE r.id = $1", 2);
 
 DB_STMT(STMT_ACCEPT, "reports_accept",
-    "UPDATE reports r SET accepted_at = now(), accepted_by = $2, updated_at = now() WHERE r.id = $1"
+    "UPDATE reports r SET status = 'accepted', accepted_at = now(), accepted_by = $2, updated_at = now() WHERE r.id = $1"
     " RETURNING report_json(r)", 2);
 
 /* Unlocking (issue 10 §2, in part): an approved report goes back to submitted with the reason;
@@ -124,9 +137,9 @@ DB_STMT(STMT_STATUS, "reports_status",
     "   CROSS JOIN LATERAL report_expectation(u.id, $5, $3::date) e WHERE u.parent_id = $1 AND NOT e.exempt"
     "   AND (u.opened_on IS NULL OR u.opened_on <= $4::date) AND (u.closed_on IS NULL OR u.closed_on >= $3::date)),"
     " rows AS (SELECT k.id, k.code, k.name, r.status, k.due_on, k.obligation_id,"
-    "   r.submitted_at, CASE WHEN r.status IN ('submitted', 'approved') THEN r.timeliness END AS timeliness"
+    "   r.submitted_at, CASE WHEN r.status IN ('submitted', 'approved', 'accepted') THEN r.timeliness END AS timeliness"
     "   FROM kids k LEFT JOIN reports r ON r.unit_id = k.id AND r.period = $2),"
-    " n AS (SELECT count(*) AS expected, count(*) FILTER (WHERE status IN ('submitted', 'approved')) AS received,"
+    " n AS (SELECT count(*) AS expected, count(*) FILTER (WHERE status IN ('submitted', 'approved', 'accepted')) AS received,"
     "   count(*) FILTER (WHERE timeliness = 'on_time') AS on_time, count(*) FILTER (WHERE timeliness = 'late') AS late,"
     "   count(*) FILTER (WHERE status = 'waived') AS waived FROM rows)"
     " SELECT json_build_object('unit_id', u.id, 'unit_code', u.code, 'period', $2::text, 'period_type', $5::text,"
@@ -137,7 +150,7 @@ DB_STMT(STMT_STATUS, "reports_status",
     "   'items', coalesce((SELECT json_agg(json_build_object('unit_id', id, 'unit_code', code, 'unit_name', name,"
     "     'status', coalesce(status, 'missing'), 'obligation_id', obligation_id, 'due_on', due_on,"
     "     'submitted_at', rfc3339(submitted_at),"
-    "     'timeliness', timeliness, 'overdue', coalesce(status NOT IN ('submitted', 'approved', 'waived'), true)"
+    "     'timeliness', timeliness, 'overdue', coalesce(status NOT IN ('submitted', 'approved', 'accepted', 'waived'), true)"
     "       AND due_on IS NOT NULL AND due_on < vn_today()) ORDER BY code) FROM rows), '[]'))"
     " FROM units u, n WHERE u.id = $1 AND in_scope(u.path, $6)", 6);
 
@@ -177,7 +190,9 @@ void reports_get(http_ctx *c)
     period p;
     if (report_key(c, &unit_id, &p, pstr) != 0 || api_db(c) == NULL) return;
     db_args v;
-    db_args_of(&v, db_int(unit_id), db_text(pstr), api_scope(c));
+    /* a manager of the approver office reads the reports it signs (STMT_LOCK_SIGN) */
+    db_args_of(&v, db_int(unit_id), db_text(pstr), api_scope(c), db_int(c->who.unit_id),
+               db_bool(c->who.role == ROLE_MANAGER));
     api_answer_one(c, &STMT_GET, &v, "reading a report", "There is no such report.");
 }
 
@@ -292,9 +307,11 @@ void reports_put(http_ctx *c)
         db_rollback(api_conn(c));
         goto out;
     }
-    if (exists && strcmp(PQgetvalue(cur, 0, 1), "approved") == 0) {
+    if (exists && (strcmp(PQgetvalue(cur, 0, 1), "approved") == 0 || strcmp(PQgetvalue(cur, 0, 1), "accepted") == 0)) {
         db_rollback(api_conn(c));
-        api_refuse_period_locked(c, "This report is approved, so its period is locked");
+        api_refuse_period_locked(c, strcmp(PQgetvalue(cur, 0, 1), "approved") == 0
+                                        ? "This report is approved, so its period is locked"
+                                        : "This report is accepted, so its period is locked");
         goto out;
     }
     if (exists && strcmp(PQgetvalue(cur, 0, 1), "submitted") == 0) {
@@ -380,19 +397,23 @@ static void transition(http_ctx *c, db_stmt *st, const char *const *from, const 
         }
         db_args ev;
         db_args_of(&ev, db_int(unit_id), db_text(pstr), api_scope(c), db_text(period_type_name(p.type)), db_text(first),
-                        db_text(last));
+                        db_text(last), db_int(c->who.unit_id), db_bool(c->who.role == ROLE_MANAGER));
         PGresult *er = api_run(c, &STMT_ENSURE, &ev, "making the report");
         if (er == NULL) return;
         PQclear(er);
     }
+    /* approve, return, waive, unlock: also a manager of the approver office the obligation names */
+    int signs = st == &STMT_APPROVE || st == &STMT_RETURN || st == &STMT_WAIVE || st == &STMT_UNLOCK;
     db_args lv;
     db_args_of(&lv, db_int(unit_id), db_text(pstr), api_scope(c), db_int(c->who.unit_id));
-    PGresult *cur = api_lock_one(c, &STMT_LOCK, &lv, "There is no such report.", 1);
+    if (signs) db_arg(&lv, db_bool(c->who.role == ROLE_MANAGER));
+    PGresult *cur = api_lock_one(c, signs ? &STMT_LOCK_SIGN : &STMT_LOCK, &lv, "There is no such report.", 1);
     if (cur == NULL) return;
     PGresult *r = NULL;
     if (parent_only && c->who.role != ROLE_ADMIN && strcmp(PQgetvalue(cur, 0, 3), "t") == 0) {
         db_rollback(api_conn(c));
-        respond_problem(c, 403, "A report is approved or returned by a manager of a unit above it.");
+        respond_problem(c, 403, "A unit does not approve, return, waive or unlock its own report: a manager of a unit"
+                                " above it, or of the approver office its obligation names, does.");
         goto out;
     }
     int allowed = 0;
@@ -445,7 +466,8 @@ static void transition(http_ctx *c, db_stmt *st, const char *const *from, const 
     if (st != &STMT_SUBMIT) db_arg_text(&uv, extra); /* submit takes the id alone */
     r = api_run(c, st, &uv, "changing the report");
     if (r == NULL) goto out;
-    if (st == &STMT_UNLOCK || (st == &STMT_RETURN && strcmp(PQgetvalue(cur, 0, 1), "approved") == 0)) {
+    if (st == &STMT_UNLOCK || (st == &STMT_RETURN && (strcmp(PQgetvalue(cur, 0, 1), "approved") == 0 ||
+                                                      strcmp(PQgetvalue(cur, 0, 1), "accepted") == 0))) {
         /* the approved reports above reopen, each audited: the levels above see why */
         char why[1100];
         snprintf(why, sizeof why, "Reopened: the report of unit %lld below was %s", unit_id, action);
@@ -546,19 +568,19 @@ static void transition_with_reason(http_ctx *c, db_stmt *st, const char *const *
 
 void reports_return(http_ctx *c)
 {
-    static const char *const from[] = {"submitted", "approved", NULL};
+    static const char *const from[] = {"submitted", "approved", "accepted", NULL};
     transition_with_reason(c, &STMT_RETURN, from, "returned", "is required");
 }
 
 void reports_unlock(http_ctx *c)
 {
-    static const char *const from[] = {"approved", NULL};
+    static const char *const from[] = {"approved", "accepted", NULL};
     transition_with_reason(c, &STMT_UNLOCK, from, "unlocked", "is required: why it is unlocked");
 }
 
 void reports_accept(http_ctx *c)
 {
-    static const char *const from[] = {"approved", NULL};
+    static const char *const from[] = {"approved", "accepted", NULL}; /* accepted: 409 "already" below */
     size_t len;
     http_body(c, &len);
     if (len > 0) {
@@ -583,7 +605,7 @@ void reports_waive(http_ctx *c)
 void reports_list(http_ctx *c)
 {
     static const char *const sorts[] = {"period", "unit_code", "submitted_at", NULL};
-    static const char *const statuses[] = {"draft", "submitted", "approved", "returned", "waived", NULL};
+    static const char *const statuses[] = {"draft", "submitted", "approved", "accepted", "returned", "waived", NULL};
     static const char *const types[] = {"month", "quarter", "half_year", "year", NULL};
     verrs v;
     verrs_init(&v);
@@ -600,7 +622,7 @@ void reports_list(http_ctx *c)
     if (!ok) verrs_add(&v, "period_type", "must be month, quarter, half_year or year");
     ok = st == NULL;
     for (int i = 0; statuses[i] && !ok; i++) ok = strcmp(statuses[i], st) == 0;
-    if (!ok) verrs_add(&v, "status", "must be draft, submitted, approved, returned or waived");
+    if (!ok) verrs_add(&v, "status", "must be draft, submitted, approved, accepted, returned or waived");
     if (api_refuse_list_query(c, &v, sorts, "period", &lq)) return;
     db_args pv;
     db_args_of(&pv, api_scope(c), db_int_if(hu, unit), db_int_if(hn, under),

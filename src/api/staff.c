@@ -329,13 +329,13 @@ static const import_col STAFF_IMPORT_COLS[] = {
     {"code", 1, K_CODE, 40, 0, &CODE_STAFF}, {"full_name", 1, K_TEXT, 200, 0},   {"unit_code", 1, K_TEXT, 32, 0},
     {"job_group", 1, K_TEXT, 40, 0},         {"employment", 1, K_TEXT, 40, 0},   {"party_member", 0, K_BOOL, 5, 0},
     {"joined_on", 1, K_DATE, 10, 1},         {"left_on", 0, K_DATE, 10, 0},      {"vneid_confirmed_on", 0, K_DATE, 10, 1},
-    {"vneid_source", 0, K_TEXT, 100, 0}};
+    {"vneid_source", 0, K_TEXT, 100, 0},     {"effective_on", 0, K_DATE, 10, 0}};
 
 /* The staging table of each load (COPY target; dropped at commit). */
 #define STAFF_STAGE \
     "CREATE TEMP TABLE import_stage (row integer, code text, full_name text, unit_code text, job_group text," \
     " employment text, party_member text, joined_on text, left_on text, vneid_confirmed_on text," \
-    " vneid_source text) ON COMMIT DROP"
+    " vneid_source text, effective_on text) ON COMMIT DROP"
 
 DB_STMT_SETUP(STAFF_CHECKS, "import_staff_checks",
     IMPORT_CHECKS_HEAD IMPORT_UNIT_REF_CHECK
@@ -349,6 +349,14 @@ DB_STMT_SETUP(STAFF_CHECKS, "import_staff_checks",
     " UNION ALL SELECT s.row, 'code', 'code_in_use', NULL FROM import_stage s"
     "   WHERE EXISTS (SELECT 1 FROM staff st WHERE st.code = s.code)"
     "   AND NOT EXISTS (SELECT 1 FROM scoped_staff($1) st WHERE st.code = s.code)"
+    /* A row that moves a stored staff member to another unit is a transfer (migration 0025); the
+     * horizon is the server's BDHVS_TRANSFER_HORIZON_DAYS (staff_import sets it). */
+    " UNION ALL SELECT p.rowno, p.field, p.problem, p.params FROM (SELECT array_agg(ROW(s.row, st.id, u.id,"
+    "   s.unit_code, s.effective_on::date, s.joined_on::date, 'left_on' = ANY($2::text[]),"
+    "   s.left_on::date)::staff_transfer_rule_row) AS a"
+    "   FROM import_stage s JOIN scoped_staff($1) st ON st.code = s.code JOIN scoped_units($1) u ON u.code = s.unit_code) x,"
+    "   LATERAL staff_transfer_problems(x.a, coalesce(nullif(current_setting('bdhvs.transfer_horizon_days', true), ''), '31')::int,"
+    "     coalesce(current_setting('bdhvs.import_may_cross', true), '') = 'on') p"
     IMPORT_CHECKS_TAIL, 2, STAFF_STAGE);
 
 #define PRESENT IMPORT_PRESENT
@@ -363,9 +371,11 @@ DB_STMT_SETUP(STAFF_MERGE, "import_staff_merge",
     "   CASE WHEN " PRESENT("left_on") " THEN src.left_on ELSE st.left_on END AS left_on,"
     "   CASE WHEN " PRESENT("vneid_confirmed_on") " THEN src.vneid_confirmed_on ELSE st.vneid_confirmed_on END AS vneid_confirmed_on,"
     "   CASE WHEN " PRESENT("vneid_source") " THEN src.vneid_source ELSE st.vneid_source END AS vneid_source,"
-    "   st.id IS NOT NULL AND (st.full_name, st.unit_id, st.job_group, st.employment, st.party_member, st.joined_on,"
+    /* a stored staff member's unit is not compared: another unit is a transfer (STAFF_TRANSFERS) */
+    "   st.id IS NOT NULL AND st.unit_id <> src.unit_id AS moved,"
+    "   st.id IS NOT NULL AND (st.full_name, st.job_group, st.employment, st.party_member, st.joined_on,"
     "     st.left_on, st.vneid_confirmed_on, st.vneid_source) IS NOT DISTINCT FROM"
-    "     (src.full_name, src.unit_id, src.job_group, src.employment,"
+    "     (src.full_name, src.job_group, src.employment,"
     "      CASE WHEN " PRESENT("party_member") " THEN coalesce(src.party_member, false) ELSE st.party_member END,"
     "      src.joined_on,"
     "      CASE WHEN " PRESENT("left_on") " THEN src.left_on ELSE st.left_on END,"
@@ -375,15 +385,41 @@ DB_STMT_SETUP(STAFF_MERGE, "import_staff_merge",
     " ins AS (INSERT INTO staff (code, full_name, unit_id, job_group, employment, party_member, joined_on, left_on,"
     "   vneid_confirmed_on, vneid_source) SELECT code, full_name, unit_id, job_group, employment, party_member,"
     "   joined_on, left_on, vneid_confirmed_on, vneid_source FROM cls WHERE existing IS NULL RETURNING code),"
-    " upd AS (UPDATE staff st SET full_name = cls.full_name, unit_id = cls.unit_id, job_group = cls.job_group,"
+    " upd AS (UPDATE staff st SET full_name = cls.full_name, job_group = cls.job_group,"
     "   employment = cls.employment, party_member = cls.party_member, joined_on = cls.joined_on,"
     "   left_on = cls.left_on, vneid_confirmed_on = cls.vneid_confirmed_on, vneid_source = cls.vneid_source,"
     "   updated_at = now() FROM cls WHERE st.id = cls.existing AND NOT cls.same RETURNING st.code)"
-    " SELECT (SELECT count(*) FROM ins), (SELECT count(*) FROM upd), (SELECT count(*) FROM cls WHERE same),"
-    "   (SELECT coalesce(json_agg(k), '[]') FROM (SELECT code AS k FROM ins UNION ALL SELECT code FROM upd LIMIT 1000) x)", 3, STAFF_STAGE);
+    " SELECT (SELECT count(*) FROM ins), (SELECT count(*) FROM upd) + (SELECT count(*) FROM cls WHERE same AND moved),"
+    "   (SELECT count(*) FROM cls WHERE same AND NOT moved),"
+    "   (SELECT coalesce(json_agg(k), '[]') FROM (SELECT code AS k FROM ins UNION ALL SELECT code FROM upd"
+    "     UNION ALL SELECT code FROM cls WHERE same AND moved LIMIT 1000) x)", 3, STAFF_STAGE);
 #undef PRESENT
 
-static const import_spec STAFF_IMPORT = {"staff", "staff/import", IMPORT_COLS(STAFF_IMPORT_COLS), STAFF_STAGE,
-                                         &STAFF_CHECKS, &STAFF_MERGE};
+/* After the merge: the rows whose unit differs from the stored one move by transfer, effective on
+ * their effective_on (today when absent), with the row in the note; the transfers, for the audit. */
+DB_STMT_SETUP(STAFF_TRANSFERS, "import_staff_transfers",
+    "SELECT coalesce(json_agg(staff_transfer(st.id, u.id, coalesce(s.effective_on::date, vn_today()),"
+    "   'staff import, row ' || s.row) ORDER BY s.row), '[]')"
+    " FROM import_stage s JOIN scoped_staff($1) st ON st.code = s.code JOIN scoped_units($1) u ON u.code = s.unit_code"
+    " WHERE st.unit_id <> u.id", 1, STAFF_STAGE);
 
-void staff_import(http_ctx *c) { import_run(c, &STAFF_IMPORT); }
+static const import_spec STAFF_IMPORT = {"staff", "staff/import", IMPORT_COLS(STAFF_IMPORT_COLS), STAFF_STAGE,
+                                         &STAFF_CHECKS, &STAFF_MERGE, .after_merge = &STAFF_TRANSFERS};
+
+DB_STMT(STMT_HORIZON, "import_staff_horizon",
+    "SELECT set_config('bdhvs.transfer_horizon_days', $1, false), set_config('bdhvs.import_may_cross', $2, false)", 2);
+
+void staff_import(http_ctx *c)
+{
+    /* The transfer checks read the horizon (a server setting) and whether the caller may transfer
+     * across subtrees (a manager or an admin) from the session, set here before every load. */
+    char horizon[12];
+    snprintf(horizon, sizeof horizon, "%d", c->cfg ? c->cfg->transfer_horizon_days : 31);
+    db_args a;
+    db_args_of(&a, db_text(horizon), db_text(c->who.role == ROLE_ADMIN || c->who.role == ROLE_MANAGER ? "on" : "off"));
+    if (api_db(c) == NULL) return;
+    PGresult *r = api_run(c, &STMT_HORIZON, &a, "preparing the load");
+    if (r == NULL) return;
+    PQclear(r);
+    import_run(c, &STAFF_IMPORT);
+}

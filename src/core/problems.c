@@ -64,6 +64,19 @@ static const problem_msg CATALOGUE[] = {
     {"left_before_joined", {"is before joined_on"}},
     {"joined_after_left", {"is after the left_on already stored ({left_on})"}},
     {"completed_before_joined", {"is before the staff member joined ({joined_on})"}},
+    /* a staff import row that moves someone: a transfer (migration 0025, as transfers.c checks one) */
+    {"transfer_before_joined", {"the transfer effective {day} is before the staff member joined ({joined_on})"}},
+    {"transfer_after_left", {"the transfer effective {day} is after the staff member's last working day ({left_on})"}},
+    {"transfer_beyond_horizon",
+     {"the transfer effective {day} is more than {days} days ahead (after {last_day}; BDHVS_TRANSFER_HORIZON_DAYS)"}},
+    {"transfer_overlaps",
+     {"the transfer effective {day} overlaps the transfer to {unit} effective {from}: transfers are recorded in date "
+      "order, so a new one must be dated after {from}"}},
+    {"transfer_unit_not_open", {"{unit} is not open on {day}, the day the transfer takes effect"}},
+    {"transfer_same_unit", {"the staff member already belongs to {unit} on {day}"}},
+    {"transfer_across_subtrees",
+     {"moving the staff member to {unit} is a transfer across subtrees (outside the subtree of their unit's parent): "
+      "it needs a manager of a unit above both units, or an administrator"}},
     /* a key twice in one load */
     {"repeated_code", {"appears more than once in this load (first at row {first})"}},
     {"repeated_staff_course", {"this staff member and course appear more than once (first at row {first})"}},

@@ -138,6 +138,7 @@ Suite *s8_history_suite(void);
 Suite *s8_rules_suite(void);
 Suite *s8_feed_suite(void); /* issue 12: the change feed and keyset pagination */
 Suite *s8_oblig_suite(void);
+Suite *s8_appr_suite(void);
 Suite *resilience_suite(void);
 
 #endif

@@ -737,7 +737,7 @@ START_TEST(approval_in_order_locks_the_period_until_unlocked)
      * report as the level above the health centre; it accepts S1's, not the health centre's). */
     r = http_do("POST", fmt("%s/accept", rp(st, p1)), &(req_opts){.token = T_SD_MANAGER});
     ASSERT_STATUS(r, 200);
-    ck_assert_str_eq(jstr(r, "status"), "approved");
+    ck_assert_str_eq(jstr(r, "status"), "accepted"); /* a state of its own (test_s8_appr.c) */
     ck_assert_str_eq(jstr(r, "accepted_by"), "sondong.manager");
     ck_assert_ptr_nonnull(jstr(r, "accepted_at"));
     resp_free(r);
@@ -810,7 +810,7 @@ START_TEST(approval_in_order_locks_the_period_until_unlocked)
                               " AND a.after->>'unlock_reason' = 'Số liệu tháng nhận muộn'", idstr(st)), 1);
     ck_assert_int_eq(db_count("SELECT count(*) FROM audit_log a JOIN reports r ON r.id::text = a.entity_id"
                               " WHERE a.entity = 'report' AND a.action = 'reopened' AND r.unit_id = $1::bigint"
-                              " AND a.before->>'status' = 'approved'", idstr(h)), 1);
+                              " AND a.before->>'status' = 'accepted'", idstr(h)), 1);
     /* The late figures can be written now. */
     r = http_send_json("POST", "/api/v1/support-counts", T_SD_REPORTER, count_copy);
     ck_assert_msg(r->status == 201 || r->status == 200, "%ld %s", r->status, r->body);
