@@ -38,7 +38,7 @@ static const char *const Q_REPORTS[] = {"unit_id", "under", "period", "period_ty
                                         "sort", "limit", "offset", "bom", "format", NULL};
 static const char *const Q_UNIT_PERIOD[] = {"unit_id", "period", NULL};
 static const char *const Q_UNIT_PERIOD_CSV[] = {"unit_id", "period", "bom", "format", NULL};
-static const char *const Q_ROLLUP[] = {"unit_id", "period", "depth", "bom", "format", NULL};
+static const char *const Q_ROLLUP[] = {"unit_id", "period", "depth", "basis", "bom", "format", NULL};
 static const char *const Q_AT_RISK[] = {"unit_id", "indicator", "limit", NULL};
 static const char *const Q_CHANGES[] = {"after", "limit", "resources", NULL};
 static const char *const Q_AUDIT[] = {"entity", "entity_id", "user_id", "since", "limit", "offset", "bom", "format", NULL};
@@ -149,6 +149,7 @@ const http_route api_routes[] = {
     {"POST", "/api/v1/reports/:unit_id/:period/unlock", reports_unlock, ROLE_MANAGER},
     {"POST", "/api/v1/reports/:unit_id/:period/waive", reports_waive, ROLE_MANAGER},
     {"POST", "/api/v1/reports/:unit_id/:period/accept", reports_accept, ROLE_MANAGER},
+    {"GET", "/api/v1/reports/:unit_id/:period/revisions", reports_revisions, ROLE_VIEWER},
     {"GET", "/api/v1/reporting-status", reporting_status, ROLE_VIEWER, Q_UNIT_PERIOD},
     {"GET", "/api/v1/exports/report-form", export_report_form, ROLE_VIEWER, Q_UNIT_PERIOD_CSV},
 
