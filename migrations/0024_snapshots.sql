@@ -31,6 +31,9 @@ CREATE TRIGGER reports_supersede_snapshots AFTER UPDATE OF status ON reports
     FOR EACH ROW WHEN (OLD.status = 'approved' AND NEW.status <> 'approved')
     EXECUTE FUNCTION report_snapshot_supersede();
 
+-- The snapshots of a period (the rollup's basis and the DHIS2 export look them up by period).
+CREATE INDEX report_snapshots_period ON report_snapshots (period, unit_id, id);
+
 -- The snapshot in force for a unit and period: the latest one not superseded, of a report that
 -- is approved now.
 CREATE VIEW report_snapshots_in_force AS
@@ -195,4 +198,17 @@ RETURNS json LANGUAGE sql STABLE AS $$
                 'new', json_build_object('numerator', ch.new_num, 'denominator', ch.new_den))
                 ORDER BY ch.code, ch.indicator, ch.part NULLS FIRST) FROM ch), '[]'))
       FROM snap JOIN units u ON u.id = snap.unit_id
+$$;
+
+-- The DHIS2 data value set on the approved basis (GET /exports/dhis2?basis=approved): for every
+-- unit of root's subtree whose report for the period has a snapshot in force, the data values
+-- its approval stored (own_figures -> data_values, as the export sent them then); the units not
+-- approved send nothing, so what leaves the province is what was signed. Sorted as the live
+-- export (unit code, data element, category option combo).
+CREATE FUNCTION dhis2_approved_values(p_root bigint, p_period text) RETURNS json LANGUAGE sql STABLE AS $$
+    SELECT json_build_object('dataValues', coalesce(json_agg(d ORDER BY d ->> 'orgUnit', d ->> 'dataElement',
+                                                             d ->> 'categoryOptionCombo'), '[]'))
+      FROM report_snapshots_in_force s JOIN units u ON u.id = s.unit_id
+     CROSS JOIN LATERAL jsonb_array_elements(s.own_figures -> 'data_values') d
+     WHERE s.period = p_period AND u.path <@ (SELECT r.path FROM units r WHERE r.id = p_root)
 $$;

@@ -267,6 +267,10 @@ void indicators_rollup(http_ctx *c)
  * query is the SQL function dhis2_data_values (migrations/0014_sql_functions.sql). */
 DB_STMT(STMT_DHIS2, "exports_dhis2", "SELECT dhis2_data_values($1, $2, $3, $4, $5)", 5);
 
+/* basis=approved: the data values the approvals of the subtree's units stored (issue 10 §3;
+ * dhis2_approved_values, migrations/0024_snapshots.sql). */
+DB_STMT(STMT_DHIS2_APPROVED, "exports_dhis2_approved", "SELECT dhis2_approved_values($1, $2)", 2);
+
 /* The DHIS2 identifier of a period: 202606, 2026Q2, 2026S1, 2026. */
 static void dhis2_period(const period *p, char *buf, size_t len)
 {
@@ -284,6 +288,9 @@ void export_dhis2(http_ctx *c)
     const char *ps = http_query(c, "period");
     if (ps == NULL) verrs_add(&v, "period", "is required");
     else if (period_parse(ps, &p) != 0) verrs_add(&v, "period", "must be like 2026-06, 202606, 2026Q2, 2026S1 or 2026");
+    const char *basis = http_query(c, "basis");
+    int approved = basis != NULL && strcmp(basis, "approved") == 0;
+    if (basis != NULL && !approved && strcmp(basis, "current") != 0) verrs_add(&v, "basis", "must be current or approved");
     if (api_refuse_bad_query(c, &v) || api_db(c) == NULL) return;
     char first[11], last[11], today[11], pstr[12], dp[12];
     date_format(&p.first, first, sizeof first);
@@ -299,9 +306,11 @@ void export_dhis2(http_ctx *c)
         return;
     }
     db_args pv;
-    db_args_of(&pv, db_int(id), db_text(first), db_text(strcmp(last, today) < 0 ? last : today),
-                    db_text(pstr), db_text(dp));
-    PGresult *r = api_run(c, &STMT_DHIS2, &pv, "building the DHIS2 data values");
+    if (approved) db_args_of(&pv, db_int(id), db_text(pstr));
+    else
+        db_args_of(&pv, db_int(id), db_text(first), db_text(strcmp(last, today) < 0 ? last : today), db_text(pstr),
+                        db_text(dp));
+    PGresult *r = api_run(c, approved ? &STMT_DHIS2_APPROVED : &STMT_DHIS2, &pv, "building the DHIS2 data values");
     if (r == NULL) return;
     respond_json_text(c, 200, PQgetvalue(r, 0, 0), (size_t)PQgetlength(r, 0, 0));
     PQclear(r);

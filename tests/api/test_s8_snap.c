@@ -120,6 +120,27 @@ static void cell(const resp *r, long long unit, int ind, long long *num, long lo
                       ind, (long long)(unit), n_, d_, f_, (int)(n), (int)(d), (int)(diff));                       \
     } while (0)
 
+static resp *dhis2(long long unit, const char *basis)
+{
+    resp *r = http_get(fmt("/api/v1/exports/dhis2?unit_id=%lld&period=%s%s%s", unit, PERIOD, basis ? "&basis=" : "",
+                           basis ? basis : ""),
+                       T_SD_REPORTER);
+    ck_assert_msg(r->status == 200, "DHIS2 of %lld: %ld %s", unit, r->status, r->body);
+    return r;
+}
+
+/* The value of a data element (category option combo default) of a unit; "(none)" when absent. */
+static const char *data_value(const resp *r, const char *org_unit, const char *element)
+{
+    size_t i;
+    json_t *d;
+    json_array_foreach (json_object_get(r->json, "dataValues"), i, d)
+        if (strcmp(json_string_value(json_object_get(d, "orgUnit")), org_unit) == 0 &&
+            strcmp(json_string_value(json_object_get(d, "dataElement")), element) == 0)
+            return json_string_value(json_object_get(d, "value"));
+    return "(none)";
+}
+
 static const char *basis_of(const resp *r, long long unit)
 {
     return json_string_value(json_object_get(unit_in(r, unit), "basis"));
@@ -249,6 +270,22 @@ START_TEST(approval_snapshot_and_rollup_on_both_bases)
     ck_assert_int_eq(json_array_size(na), 1);
     ck_assert_str_eq(json_string_value(json_array_get(na, 0)), t.dc);
     resp_free(d);
+    /* The DHIS2 export on the approved basis: the values the approvals stored, only for the
+     * approved units; live, the late data. */
+    resp *x = dhis2(t.h, "approved");
+    ck_assert_str_eq(data_value(x, t.s1c, "BDHVS_STAFF_ACTIVE"), "2");
+    ck_assert_str_eq(data_value(x, t.s1c, "BDHVS_CT5_NUM"), "1");
+    ck_assert_str_eq(data_value(x, t.s2c, "BDHVS_CT5_NUM"), "1");
+    ck_assert_str_eq(data_value(x, t.hc, "BDHVS_STAFF_ACTIVE"), "1");
+    resp_free(x);
+    x = dhis2(t.h, NULL);
+    ck_assert_str_eq(data_value(x, t.s1c, "BDHVS_STAFF_ACTIVE"), "3");
+    ck_assert_str_eq(data_value(x, t.s1c, "BDHVS_CT5_NUM"), "2");
+    resp_free(x);
+    x = dhis2(t.d, "approved");
+    ck_assert_str_eq(data_value(x, t.dc, "BDHVS_STAFF_ACTIVE"), "(none)");
+    ck_assert_str_eq(data_value(x, t.s1c, "BDHVS_CT5_NUM"), "1");
+    resp_free(x);
     /* CSV on the approved basis carries the approved figures. */
     resp *csv = http_get(fmt("/api/v1/indicators/rollup?unit_id=%lld&period=%s&depth=0&basis=approved&format=csv",
                              t.h, PERIOD),
@@ -359,6 +396,10 @@ START_TEST(bad_input_is_a_clear_problem)
     resp *r = http_get(fmt("/api/v1/indicators/rollup?unit_id=%lld&period=%s&basis=signed", t.h, PERIOD), T_SD_REPORTER);
     ASSERT_STATUS(r, 400);
     ck_assert_ptr_nonnull(strstr(r->headers, "application/problem+json"));
+    ck_assert_int_eq(count_errors(r, "basis", "must be current or approved"), 1);
+    resp_free(r);
+    r = http_get(fmt("/api/v1/exports/dhis2?unit_id=%lld&period=%s&basis=live", t.h, PERIOD), T_SD_REPORTER);
+    ASSERT_STATUS(r, 400);
     ck_assert_int_eq(count_errors(r, "basis", "must be current or approved"), 1);
     resp_free(r);
     /* No report, a malformed period, an unknown unit: 404. */
