@@ -88,6 +88,7 @@ void reporting_rates(http_ctx *c);
 void reports_unlock(http_ctx *c);
 void reports_waive(http_ctx *c);
 void reports_accept(http_ctx *c);
+void reports_revisions(http_ctx *c); /* snapshots.c */
 void export_report_form(http_ctx *c);
 void indicators_list(http_ctx *c);
 void indicators_target_put(http_ctx *c);

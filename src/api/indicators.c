@@ -57,6 +57,12 @@ DB_STMT(STMT_ROLLUP, "indicators_rollup",
     "       indicator_json('CT5', x.ct5, x.staff, $7, NULL))) ORDER BY x.depth, x.code) FROM x))"
     " FROM x root WHERE root.depth = 0", 7);
 
+/* The rollup on a basis (issue 10 §3, migrations/0024_snapshots.sql): the answer computed or
+ * kept above, with each unit's basis and each cell's differs_from_approved, and on basis
+ * 'approved' the snapshot figures of the approved units and the list of those not approved. */
+DB_STMT(STMT_BASIS, "indicators_basis",
+    "SELECT rollup_on_basis($1::json, $2, $3::date, $4::date, $5, $6, $7, $8)", 8);
+
 void indicators_list(http_ctx *c)
 {
     verrs v;
@@ -176,6 +182,10 @@ void indicators_rollup(http_ctx *c)
     if (ps == NULL) verrs_add(&v, "period", "is required");
     else if (period_parse(ps, &p) != 0) verrs_add(&v, "period", "must be like 2026-06, 202606, 2026Q2, 2026S1 or 2026");
     http_query_int(c, "depth", 0, 10, &depth, &v);
+    const char *basis = http_query(c, "basis");
+    if (basis == NULL) basis = "current";
+    else if (strcmp(basis, "current") != 0 && strcmp(basis, "approved") != 0)
+        verrs_add(&v, "basis", "must be current or approved");
     if (api_refuse_bad_query(c, &v) || api_db(c) == NULL) return;
     char first[11], last[11], today[11], pstr[12];
     date_format(&p.first, first, sizeof first);
@@ -231,13 +241,23 @@ void indicators_rollup(http_ctx *c)
         PQclear(kept);
     }
     int col = hit ? 2 : 0;
-    if (PQntuples(r) != 1) respond_problem(c, 404, "There is no such unit.");
-    else if (http_wants_csv(c)) {
-        api_csv_name(c, pstr);
-        rollup_csv(c, PQgetvalue(r, 0, col));
-    } else
-        respond_json_text(c, 200, PQgetvalue(r, 0, col), (size_t)PQgetlength(r, 0, col));
+    if (PQntuples(r) != 1) {
+        respond_problem(c, 404, "There is no such unit.");
+        PQclear(r);
+        return;
+    }
+    db_args bv;
+    db_args_of(&bv, db_text(PQgetvalue(r, 0, col)), db_int(id), db_text(first), db_text(as_of), db_int(depth),
+                    db_text(pstr), db_int(p.last.y), db_text(basis));
+    PGresult *b = api_run(c, &STMT_BASIS, &bv, "reading the approved figures");
     PQclear(r);
+    if (b == NULL) return;
+    if (http_wants_csv(c)) {
+        api_csv_name(c, pstr);
+        rollup_csv(c, PQgetvalue(b, 0, 0));
+    } else
+        respond_json_text(c, 200, PQgetvalue(b, 0, 0), (size_t)PQgetlength(b, 0, 0));
+    PQclear(b);
 }
 
 /* ---- DHIS2 ---- */
@@ -246,6 +266,10 @@ void indicators_rollup(http_ctx *c)
  * hierarchy itself, so subtree sums would count twice), units and data elements by code. The
  * query is the SQL function dhis2_data_values (migrations/0014_sql_functions.sql). */
 DB_STMT(STMT_DHIS2, "exports_dhis2", "SELECT dhis2_data_values($1, $2, $3, $4, $5)", 5);
+
+/* basis=approved: the data values the approvals of the subtree's units stored (issue 10 §3;
+ * dhis2_approved_values, migrations/0024_snapshots.sql). */
+DB_STMT(STMT_DHIS2_APPROVED, "exports_dhis2_approved", "SELECT dhis2_approved_values($1, $2)", 2);
 
 /* The DHIS2 identifier of a period: 202606, 2026Q2, 2026S1, 2026. */
 static void dhis2_period(const period *p, char *buf, size_t len)
@@ -264,6 +288,9 @@ void export_dhis2(http_ctx *c)
     const char *ps = http_query(c, "period");
     if (ps == NULL) verrs_add(&v, "period", "is required");
     else if (period_parse(ps, &p) != 0) verrs_add(&v, "period", "must be like 2026-06, 202606, 2026Q2, 2026S1 or 2026");
+    const char *basis = http_query(c, "basis");
+    int approved = basis != NULL && strcmp(basis, "approved") == 0;
+    if (basis != NULL && !approved && strcmp(basis, "current") != 0) verrs_add(&v, "basis", "must be current or approved");
     if (api_refuse_bad_query(c, &v) || api_db(c) == NULL) return;
     char first[11], last[11], today[11], pstr[12], dp[12];
     date_format(&p.first, first, sizeof first);
@@ -279,9 +306,11 @@ void export_dhis2(http_ctx *c)
         return;
     }
     db_args pv;
-    db_args_of(&pv, db_int(id), db_text(first), db_text(strcmp(last, today) < 0 ? last : today),
-                    db_text(pstr), db_text(dp));
-    PGresult *r = api_run(c, &STMT_DHIS2, &pv, "building the DHIS2 data values");
+    if (approved) db_args_of(&pv, db_int(id), db_text(pstr));
+    else
+        db_args_of(&pv, db_int(id), db_text(first), db_text(strcmp(last, today) < 0 ? last : today), db_text(pstr),
+                        db_text(dp));
+    PGresult *r = api_run(c, approved ? &STMT_DHIS2_APPROVED : &STMT_DHIS2, &pv, "building the DHIS2 data values");
     if (r == NULL) return;
     respond_json_text(c, 200, PQgetvalue(r, 0, 0), (size_t)PQgetlength(r, 0, 0));
     PQclear(r);

@@ -64,6 +64,11 @@ DB_STMT(STMT_APPROVE, "reports_approve",
     " document_no = $2::jsonb ->> 'document_no'"
     " WHERE r.id = $1 RETURNING report_json(r)", 2);
 
+/* Approval takes the snapshot of what is signed (issue 10 §3; report_snapshot_take, migration
+ * 0017) in its transaction: $1 unit, $2 period, $3 its type, $4/$5 its first/last day, $6 who. */
+DB_STMT(STMT_SNAPSHOT, "reports_snapshot",
+    "SELECT report_snapshot_take($1, $2, $3, $4::date, $5::date, least($5::date, vn_today()), $6, 'approved')", 6);
+
 /* Waiving (issue 10 §2, in part): a report the level above excuses, expected but not missing;
  * a missing one is made first (STMT_ENSURE, in the same transaction). */
 DB_STMT(STMT_WAIVE, "reports_waive",
@@ -466,6 +471,17 @@ static void transition(http_ctx *c, db_stmt *st, const char *const *from, const 
     if (st != &STMT_SUBMIT) db_arg_text(&uv, extra); /* submit takes the id alone */
     r = api_run(c, st, &uv, "changing the report");
     if (r == NULL) goto out;
+    if (st == &STMT_APPROVE) { /* the snapshot of what is signed (issue 10 §3), committed with it */
+        char first[11], last[11];
+        date_format(&p.first, first, sizeof first);
+        date_format(&p.last, last, sizeof last);
+        db_args sv;
+        db_args_of(&sv, db_int(unit_id), db_text(pstr), db_text(period_type_name(p.type)), db_text(first),
+                        db_text(last), db_text(c->who.username));
+        PGresult *sr = api_run(c, &STMT_SNAPSHOT, &sv, "taking the snapshot");
+        if (sr == NULL) goto out;
+        PQclear(sr);
+    }
     if (st == &STMT_UNLOCK || (st == &STMT_RETURN && (strcmp(PQgetvalue(cur, 0, 1), "approved") == 0 ||
                                                       strcmp(PQgetvalue(cur, 0, 1), "accepted") == 0))) {
         /* the approved reports above reopen, each audited: the levels above see why */

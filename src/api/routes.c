@@ -38,7 +38,8 @@ static const char *const Q_REPORTS[] = {"unit_id", "under", "period", "period_ty
                                         "sort", "limit", "offset", "bom", "format", NULL};
 static const char *const Q_UNIT_PERIOD[] = {"unit_id", "period", NULL};
 static const char *const Q_UNIT_PERIOD_CSV[] = {"unit_id", "period", "bom", "format", NULL};
-static const char *const Q_ROLLUP[] = {"unit_id", "period", "depth", "bom", "format", NULL};
+static const char *const Q_DHIS2[] = {"unit_id", "period", "basis", NULL};
+static const char *const Q_ROLLUP[] = {"unit_id", "period", "depth", "basis", "bom", "format", NULL};
 static const char *const Q_AT_RISK[] = {"unit_id", "indicator", "limit", NULL};
 static const char *const Q_CHANGES[] = {"after", "limit", "resources", NULL};
 static const char *const Q_AUDIT[] = {"entity", "entity_id", "user_id", "since", "limit", "offset", "bom", "format", NULL};
@@ -149,13 +150,14 @@ const http_route api_routes[] = {
     {"POST", "/api/v1/reports/:unit_id/:period/unlock", reports_unlock, ROLE_MANAGER},
     {"POST", "/api/v1/reports/:unit_id/:period/waive", reports_waive, ROLE_MANAGER},
     {"POST", "/api/v1/reports/:unit_id/:period/accept", reports_accept, ROLE_MANAGER},
+    {"GET", "/api/v1/reports/:unit_id/:period/revisions", reports_revisions, ROLE_VIEWER},
     {"GET", "/api/v1/reporting-status", reporting_status, ROLE_VIEWER, Q_UNIT_PERIOD},
     {"GET", "/api/v1/exports/report-form", export_report_form, ROLE_VIEWER, Q_UNIT_PERIOD_CSV},
 
     {"GET", "/api/v1/indicators", indicators_list, ROLE_VIEWER, Q_PAGE},
     {"GET", "/api/v1/indicators/rollup", indicators_rollup, ROLE_VIEWER, Q_ROLLUP},
     {"GET", "/api/v1/indicators/at-risk", indicators_at_risk, ROLE_VIEWER, Q_AT_RISK},
-    {"GET", "/api/v1/exports/dhis2", export_dhis2, ROLE_VIEWER, Q_UNIT_PERIOD},
+    {"GET", "/api/v1/exports/dhis2", export_dhis2, ROLE_VIEWER, Q_DHIS2},
     {"PUT", "/api/v1/indicators/:code/targets/:year", indicators_target_put, ROLE_ADMIN},
 
     {"GET", "/api/v1/audit", audit_list, ROLE_ADMIN, Q_AUDIT},

@@ -433,6 +433,19 @@ long long make_test_unit(const char *prefix, const char *name, const char *type,
     return created_id(send_obj("POST", "/api/v1/units", T_SD_MANAGER, o));
 }
 
+void oblige_every_child(long long parent_id)
+{
+    json_t *cal = json_object();
+    static const char *const types[] = {"month", "quarter", "half_year", "year"};
+    static const int days[] = {15, 10, 5, 5};
+    for (int i = 0; i < 4; i++) json_object_set_new(cal, types[i], json_pack("{s:i}", "due_day", days[i]));
+    resp *r = send_obj("POST", "/api/v1/reporting-obligations", T_ADMIN,
+                       json_pack("{s:I, s:s, s:s, s:o}", "parent_id", (json_int_t)parent_id, "target", "all_children",
+                                 "valid_from", "2025-01-01", "calendar", cal));
+    ck_assert_msg(r->status == 201, "obligation of %lld: %ld %s", parent_id, r->status, r->body);
+    resp_free(r);
+}
+
 void assert_each_400(const char *token, const char *prefix, const char *const *paths)
 {
     for (size_t i = 0; paths[i]; i++) {

@@ -99,6 +99,9 @@ long long created_id(resp *r);
  * is written into code. Returns its id. */
 long long make_test_unit(const char *prefix, const char *name, const char *type, const char *parent_code, char *code,
                          size_t len);
+/* An obligation (as admin) for every child of parent_id to report every period type from 2025
+ * on: monthly by the 15th, quarterly by the 10th, half-yearly and yearly by the 5th. */
+void oblige_every_child(long long parent_id);
 /* GET prefix + each of paths (NULL-terminated) as token answers 400. */
 void assert_each_400(const char *token, const char *prefix, const char *const *paths);
 /* GET path as token answers 200 with this ETag and a body equal to json. */
@@ -139,6 +142,7 @@ Suite *s8_rules_suite(void);
 Suite *s8_feed_suite(void); /* issue 12: the change feed and keyset pagination */
 Suite *s8_oblig_suite(void);
 Suite *s8_appr_suite(void);
+Suite *s8_snap_suite(void); /* issue 10 §3: snapshots, basis=approved, revisions */
 Suite *resilience_suite(void);
 
 #endif

@@ -289,6 +289,10 @@ START_TEST(accepted_is_a_state_of_its_own)
     ck_assert_str_eq(jstr(r, "detail"), "This report is accepted already.");
     resp_free(r);
     resp_free(act(T_ADMIN, st, p1, "approve", NULL, 409));
+    /* The snapshot taken at approval stays in force once accepted (0026): revisions answer. */
+    r = http_get(fmt("%s/revisions", rp(st, p1)), T_ADMIN);
+    ck_assert_msg(r->status == 200, "revisions of an accepted report: %ld %s", r->status, r->body);
+    resp_free(r);
     /* Locked as an approved report is. */
     r = http_send_json("PUT", rp(st, p1), T_ADMIN, "{\"values\":{\"s2_conferences\":2}}");
     ASSERT_STATUS(r, 409);
@@ -327,6 +331,11 @@ START_TEST(accepted_is_a_state_of_its_own)
     ck_assert_str_eq(jstr(r, "status"), "submitted");
     ck_assert_ptr_null(jstr(r, "accepted_at"));
     resp_free(r);
+    /* ... and leaving "accepted" supersedes its snapshot, as leaving "approved" does. */
+    ck_assert_int_eq(db_count("SELECT count(*) FROM report_snapshot_supersessions x JOIN report_snapshots s"
+                              " ON s.id = x.snapshot_id WHERE s.unit_id = $1::bigint AND x.action = 'unlocked'",
+                              idstr(st)),
+                     1);
     r = http_get(rp(hc, p1), T_ADMIN);
     ck_assert_str_eq(jstr(r, "status"), "submitted");
     resp_free(r);
