@@ -59,14 +59,12 @@ void attestations_create(http_ctx *c)
     if (api_change_open(c, &w, 0)) return;
     long long sid = 0;
     const char *scode = NULL, *skill = NULL;
-    char on[11] = "", today[11];
+    char on[11] = "";
     json_refuse_unknown(w.body, fields, &w.v);
     int hs = (jfield_id(w.body, "staff_id", &sid, &w.v) == 1) | (jfield_string(w.body, "staff_code", 1, 40, &scode, &w.v) == 1);
     if (!hs && !json_object_get(w.body, "staff_id") && !json_object_get(w.body, "staff_code")) api_problem_required_or(&w.v, "staff_id", "staff_code");
     if (jfield_string(w.body, "skill", 1, 40, &skill, &w.v) == 0) verrs_problem(&w.v, "skill", "required", NULL);
-    if (jfield_date(w.body, "attested_on", on, &w.v) == 0) verrs_problem(&w.v, "attested_on", "required", NULL);
-    api_today(today);
-    if (on[0] && strcmp(on, today) > 0) verrs_problem(&w.v, "attested_on", "future", NULL);
+    api_past_date(w.body, "attested_on", on, &w.v);
     if (http_refuse_invalid(c, &w.v) || api_begin(c) != 0) goto out;
     long long staff = api_resolve_staff(c, sid, scode, scode ? "staff_code" : "staff_id", NULL, &w.v);
     if (staff == -2) goto out;

@@ -216,6 +216,48 @@ int api_shows_party(http_ctx *c)
     return c->who.role == ROLE_ADMIN || c->who.role == ROLE_MANAGER;
 }
 
+void api_past_date(json_t *body, const char *field, char out[11], verrs *v)
+{
+    char today[11];
+    if (jfield_date(body, field, out, v) == 0) verrs_problem(v, field, "required", NULL);
+    api_today(today);
+    if (out[0] && strcmp(out, today) > 0) verrs_problem(v, field, "future", NULL);
+}
+
+int api_audit_staff_page(http_ctx *c, const char *page, const char *format)
+{
+    json_t *what = json_object();
+    for (int i = 0; i < c->nq; i++) json_object_set_new(what, c->qkeys[i], json_string(c->qvals[i]));
+    json_t *all = json_loads(page, 0, NULL);
+    json_t *meta = json_pack("{s:o, s:I, s:I, s:s}", "query", what, "returned",
+                             (json_int_t)json_array_size(json_object_get(all, "items")), "total",
+                             json_integer_value(json_object_get(all, "total")), "format", format);
+    json_decref(all);
+    int recorded = api_audit_read(c, "staff", NULL, meta);
+    json_decref(meta);
+    return recorded;
+}
+
+void api_list_paged(http_ctx *c, db_stmt *st, const char *what, const char *const *cols)
+{
+    verrs v;
+    verrs_init(&v);
+    long ls, os;
+    api_page_params(c, &v, &ls, &os);
+    if (api_refuse_bad_query(c, &v) || api_db(c) == NULL) return;
+    db_args pv;
+    db_args_of(&pv, db_int(ls), db_int(os));
+    api_list(c, st, &pv, what, cols);
+}
+
+void api_query_unit_period(http_ctx *c, verrs *v, long long *unit_id, period *p)
+{
+    if (http_query_id(c, "unit_id", unit_id, v) == 0) verrs_add(v, "unit_id", "is required");
+    const char *ps = http_query(c, "period");
+    if (ps == NULL) verrs_add(v, "period", "is required");
+    else if (period_parse(ps, p) != 0) verrs_add(v, "period", "must be like 2026-06, 202606, 2026Q2, 2026S1 or 2026");
+}
+
 int api_page_params(http_ctx *c, verrs *v, long *limit, long *offset)
 {
     http_query_page(c, limit, offset, v);

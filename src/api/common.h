@@ -26,6 +26,7 @@
 #include "bdhvs/http.h"
 #include "bdhvs/jsonx.h"
 #include "bdhvs/log.h"
+#include "bdhvs/period.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -175,7 +176,20 @@ void api_today(char out[11]);
 /* May the caller see party membership? (admin and manager) */
 int api_shows_party(http_ctx *c);
 /* Reads limit and offset; returns the number of errors in v. */
+/* Records the read of a page of staff (page: the list's JSON text, {items, total, ...}): who read
+ * which units' staff, with which query, how many rows came back and in which format. Returns
+ * what api_audit_read returns. */
+int api_audit_staff_page(http_ctx *c, const char *page, const char *format);
+/* Reads the required date field of body into out: "required" when absent, "future" when after
+ * today (Vietnam's date); errors go to v. */
+void api_past_date(json_t *body, const char *field, char out[11], verrs *v);
 int api_page_params(http_ctx *c, verrs *v, long *limit, long *offset);
+/* A list that takes only limit and offset: reads them (400 for bad ones) and answers st run with
+ * ($1 limit, $2 offset) through api_list. */
+void api_list_paged(http_ctx *c, db_stmt *st, const char *what, const char *const *cols);
+/* Reads the required unit_id and period query parameters (errors go to v; *p is set when the
+ * period is valid). */
+void api_query_unit_period(http_ctx *c, verrs *v, long long *unit_id, period *p);
 /* Records that the caller read personal data, before any of it is sent. Outside a transaction
  * the entry is committed at once; inside one it shares the transaction's fate (so a dry run
  * that rolls back must record after its rollback). Returns 0, or -1 after answering 503 with
@@ -219,6 +233,6 @@ const char *api_cell(const PGresult *r, int row, int col);
 /* When the request asks for CSV, names its file (downloads.c): the resource, the code of the unit
  * of unit_id or under (or of the caller's own unit) when the caller may see it, and period (NULL:
  * today). Never answers; call it before respond_csv. */
-void api_csv_name(http_ctx *c, const char *period);
+void api_csv_name(http_ctx *c, const char *period_text);
 
 #endif

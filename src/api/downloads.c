@@ -4,7 +4,7 @@
 
 DB_STMT(STMT_UNIT_CODE, "download_unit_code", "SELECT code FROM scoped_units($2) WHERE id = $1", 2);
 
-void api_csv_name(http_ctx *c, const char *period)
+void api_csv_name(http_ctx *c, const char *period_text)
 {
     if (!http_wants_csv(c)) return;
     /* unit_id, else under (both already checked by the handler), else the caller's own unit for
@@ -22,5 +22,5 @@ void api_csv_name(http_ctx *c, const char *period)
         if (db_ok(r) && PQntuples(r) == 1) utf8_copy(code, sizeof code, PQgetvalue(r, 0, 0));
         PQclear(r);
     }
-    http_download_name(c, code[0] ? code : NULL, period);
+    http_download_name(c, code[0] ? code : NULL, period_text);
 }

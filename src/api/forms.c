@@ -88,12 +88,7 @@ void export_report_form(http_ctx *c)
     verrs_init(&v);
     long long id = 0;
     period p;
-    if (http_query_id(c, "unit_id", &id, &v) == 0) verrs_add(&v, "unit_id", "is required");
-    const char *ps = http_query(c, "period");
-    if (ps == NULL)
-        verrs_add(&v, "period", "is required");
-    else if (period_parse(ps, &p) != 0)
-        verrs_add(&v, "period", "must be like 2026-06, 202606, 2026Q2, 2026S1 or 2026");
+    api_query_unit_period(c, &v, &id, &p);
     if (api_refuse_bad_query(c, &v) || api_db(c) == NULL) return;
     if (api_refuse_unit_not_found(c, id)) return;
     char first[11], last[11], today[11], pstr[12];

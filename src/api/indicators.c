@@ -65,14 +65,7 @@ DB_STMT(STMT_BASIS, "indicators_basis",
 
 void indicators_list(http_ctx *c)
 {
-    verrs v;
-    verrs_init(&v);
-    long ls, os;
-    api_page_params(c, &v, &ls, &os);
-    if (api_refuse_bad_query(c, &v) || api_db(c) == NULL) return;
-    db_args pv;
-    db_args_of(&pv, db_int(ls), db_int(os));
-    api_list(c, &STMT_LIST, &pv, "listing indicators", NULL);
+    api_list_paged(c, &STMT_LIST, "listing indicators", NULL);
 }
 
 void indicators_target_put(http_ctx *c)
@@ -177,10 +170,7 @@ void indicators_rollup(http_ctx *c)
     long long id = 0;
     long depth = 1;
     period p;
-    if (http_query_id(c, "unit_id", &id, &v) == 0) verrs_add(&v, "unit_id", "is required");
-    const char *ps = http_query(c, "period");
-    if (ps == NULL) verrs_add(&v, "period", "is required");
-    else if (period_parse(ps, &p) != 0) verrs_add(&v, "period", "must be like 2026-06, 202606, 2026Q2, 2026S1 or 2026");
+    api_query_unit_period(c, &v, &id, &p);
     http_query_int(c, "depth", 0, 10, &depth, &v);
     const char *basis = http_query(c, "basis");
     if (basis == NULL) basis = "current";
@@ -284,10 +274,7 @@ void export_dhis2(http_ctx *c)
     verrs_init(&v);
     long long id = 0;
     period p;
-    if (http_query_id(c, "unit_id", &id, &v) == 0) verrs_add(&v, "unit_id", "is required");
-    const char *ps = http_query(c, "period");
-    if (ps == NULL) verrs_add(&v, "period", "is required");
-    else if (period_parse(ps, &p) != 0) verrs_add(&v, "period", "must be like 2026-06, 202606, 2026Q2, 2026S1 or 2026");
+    api_query_unit_period(c, &v, &id, &p);
     const char *basis = http_query(c, "basis");
     int approved = basis != NULL && strcmp(basis, "approved") == 0;
     if (basis != NULL && !approved && strcmp(basis, "current") != 0) verrs_add(&v, "basis", "must be current or approved");

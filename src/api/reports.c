@@ -178,14 +178,7 @@ static int report_key(http_ctx *c, long long *unit_id, period *p, char pstr[12])
 void report_fields_list(http_ctx *c)
 {
     static const char *const cols[] = {"code", "section", "label_vi", "type", "sums_up", "sort_order", NULL};
-    verrs v;
-    verrs_init(&v);
-    long ls, os;
-    api_page_params(c, &v, &ls, &os);
-    if (api_refuse_bad_query(c, &v) || api_db(c) == NULL) return;
-    db_args pv;
-    db_args_of(&pv, db_int(ls), db_int(os));
-    api_list(c, &STMT_FIELDS_LIST, &pv, "listing report fields", cols);
+    api_list_paged(c, &STMT_FIELDS_LIST, "listing report fields", cols);
 }
 
 void reports_get(http_ctx *c)
@@ -653,10 +646,7 @@ static int unit_period_query(http_ctx *c, long long *unit_id, period *p, char ps
     verrs v;
     verrs_init(&v);
     long long id = 0;
-    if (http_query_id(c, "unit_id", &id, &v) == 0) verrs_add(&v, "unit_id", "is required");
-    const char *ps = http_query(c, "period");
-    if (ps == NULL) verrs_add(&v, "period", "is required");
-    else if (period_parse(ps, p) != 0) verrs_add(&v, "period", "must be like 2026-06, 202606, 2026Q2, 2026S1 or 2026");
+    api_query_unit_period(c, &v, &id, p);
     if (api_refuse_bad_query(c, &v)) return -1;
     *unit_id = id;
     period_format(p, pstr, 12);

@@ -160,17 +160,7 @@ void staff_list(http_ctx *c)
     db_arg(&pv, api_list_after(&lq));
     PGresult *r = api_run(c, staff_list_stmt(order), &pv, "listing staff");
     if (r == NULL) return;
-    /* Who read which units' staff, with which filters, and how many rows came back. */
-    json_t *what = json_object();
-    for (int i = 0; i < c->nq; i++) json_object_set_new(what, c->qkeys[i], json_string(c->qvals[i]));
-    json_t *all = json_loads(PQgetvalue(r, 0, 0), 0, NULL);
-    json_t *meta = json_pack("{s:o, s:I, s:I, s:s}", "query", what, "returned",
-                             (json_int_t)json_array_size(json_object_get(all, "items")), "total",
-                             json_integer_value(json_object_get(all, "total")), "format",
-                             http_wants_csv(c) ? "csv" : "json");
-    json_decref(all);
-    int recorded = api_audit_read(c, "staff", NULL, meta);
-    json_decref(meta);
+    int recorded = api_audit_staff_page(c, PQgetvalue(r, 0, 0), http_wants_csv(c) ? "csv" : "json");
     /* The CSV columns: party_member only for those who may see it. */
     const char *cols[sizeof STAFF_COLUMNS / sizeof STAFF_COLUMNS[0]];
     size_t n = 0;

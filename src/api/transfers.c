@@ -257,15 +257,7 @@ void staff_missing_list(http_ctx *c)
                     db_int(offset), db_bool(api_shows_party(c)));
     PGresult *r = api_run(c, &STMT_MISSING, &pv, "listing the staff who do not count yet");
     if (r == NULL) return;
-    json_t *what = json_object();
-    for (int i = 0; i < c->nq; i++) json_object_set_new(what, c->qkeys[i], json_string(c->qvals[i]));
-    json_t *all = json_loads(PQgetvalue(r, 0, 0), 0, NULL);
-    json_t *meta = json_pack("{s:o, s:I, s:I, s:s}", "query", what, "returned",
-                             (json_int_t)json_array_size(json_object_get(all, "items")), "total",
-                             json_integer_value(json_object_get(all, "total")), "format", "json");
-    json_decref(all);
-    int recorded = api_audit_read(c, "staff", NULL, meta);
-    json_decref(meta);
+    int recorded = api_audit_staff_page(c, PQgetvalue(r, 0, 0), "json");
     if (recorded == 0) respond_json_text(c, 200, PQgetvalue(r, 0, 0), (size_t)PQgetlength(r, 0, 0));
     PQclear(r);
 }
