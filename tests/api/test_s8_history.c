@@ -497,6 +497,40 @@ START_TEST(the_horizon_is_exact_and_dhis2_follows_transfers)
 }
 END_TEST
 
+/* Issue 11's rule for dated changes once sign-off exists: a transfer effective inside a period
+ * whose report is approved, for the unit the person leaves, is 409 period-locked and writes
+ * nothing; after that period it goes through. */
+START_TEST(a_transfer_inside_an_approved_period_is_locked)
+{
+    const char *u = uniq();
+    char hc[40], ac[48], bc[48];
+    snprintf(hc, sizeof hc, "TL%s", u);
+    snprintf(ac, sizeof ac, "TL%s-A", u);
+    snprintf(bc, sizeof bc, "TL%s-B", u);
+    long long h = make_unit(hc, "health_centre", "TTYT-SD", "2025-01-01");
+    oblige_every_child(h);
+    long long a = make_unit(ac, "commune_station", hc, "2025-01-01");
+    make_unit(bc, "commune_station", hc, "2025-01-01");
+    long long s = make_staff(fmt("TLS%s", u), ac, "2025-01-01", NULL);
+    resp *r = http_send_json("PUT", fmt("/api/v1/reports/%lld/2026-06", a), T_SD_REPORTER,
+                             "{\"values\":{\"s1_documents_count\":1}}");
+    ck_assert_msg(r->status == 200 || r->status == 201, "report: %ld %s", r->status, r->body);
+    resp_free(r);
+    expect(http_send_json("POST", fmt("/api/v1/reports/%lld/2026-06/submit", a), T_SD_REPORTER, "{}"), 200);
+    expect(http_send_json("POST", fmt("/api/v1/reports/%lld/2026-06/approve", a), T_SD_MANAGER, "{}"), 200);
+    r = http_send_json("POST", fmt("/api/v1/staff/%lld/transfers", s), T_SD_MANAGER,
+                       fmt("{\"unit_code\":\"%s\",\"effective_on\":\"2026-06-10\"}", bc));
+    ASSERT_STATUS(r, 409);
+    ck_assert_str_eq(jstr(r, "type"), "urn:bdhvs:problem:period-locked");
+    resp_free(r);
+    ck_assert_int_eq(db_count("SELECT count(*) FROM staff_assignments WHERE staff_id = $1::bigint", idstr(s)), 1);
+    expect(http_send_json("POST", fmt("/api/v1/staff/%lld/transfers", s), T_SD_MANAGER,
+                          fmt("{\"unit_code\":\"%s\",\"effective_on\":\"2026-07-01\"}", bc)),
+           201);
+    ck_assert_int_eq(db_count("SELECT count(*) FROM staff_assignments WHERE staff_id = $1::bigint", idstr(s)), 2);
+}
+END_TEST
+
 Suite *s8_history_suite(void)
 {
     Suite *s = suite_create("s8_history");
@@ -509,6 +543,7 @@ Suite *s8_history_suite(void)
     tcase_add_test(t, missing_lists_the_staff_who_do_not_count_yet);
     tcase_add_test(t, a_unit_not_open_has_no_rollup_and_closing_places_its_staff);
     tcase_add_test(t, the_horizon_is_exact_and_dhis2_follows_transfers);
+    tcase_add_test(t, a_transfer_inside_an_approved_period_is_locked);
     suite_add_tcase(s, t);
     return s;
 }
