@@ -178,7 +178,7 @@ BEGIN
                         dhis2_id = CASE WHEN has_dhis2 THEN s.dhis2_id ELSE u.dhis2_id END, updated_at = now()
                    FROM import_stage s
                   WHERE u.code = s.code AND (u.name, u.type, u.dhis2_id) IS DISTINCT FROM
-                        (s.name, s.type, CASE WHEN has_dhis2 THEN s.dhis2_id ELSE u.dhis2_id END)
+                        (normalize(s.name, NFC), s.type, CASE WHEN has_dhis2 THEN s.dhis2_id ELSE u.dhis2_id END)
                   RETURNING u.code, s.row)
     INSERT INTO units_load_keys SELECT * FROM upd;
     GET DIAGNOSTICS n_upd = ROW_COUNT;

@@ -535,6 +535,21 @@ START_TEST(bad_input_is_a_clear_problem)
     ASSERT_STATUS(r, 422);
     resp_free(r);
     ck_assert_int_eq(db_count("SELECT count(*) FROM units WHERE id = $1::bigint AND dhis2_id IS NULL", idstr(t.s1)), 1);
+    /* Created mapped by an admin; a manager may not. */
+    char nc[40], nou[12];
+    snprintf(nc, sizeof nc, "DHN-%s", uniq());
+    r = send_obj("POST", "/api/v1/units", T_ADMIN,
+                 json_pack("{s:s, s:s, s:s, s:s, s:s}", "code", nc, "name", "Trạm mới", "type", "commune_station",
+                           "parent_code", t.dc, "dhis2_id", new_ou(nou)));
+    ASSERT_STATUS(r, 201);
+    ck_assert_str_eq(jstr(r, "dhis2_id"), nou);
+    resp_free(r);
+    r = send_obj("POST", "/api/v1/units", T_SD_MANAGER,
+                 json_pack("{s:s, s:s, s:s, s:s, s:s}", "code", fmt("DHM-%s", uniq()), "name", "Trạm", "type",
+                           "commune_station", "parent_code", t.dc, "dhis2_id", "OuManager01"));
+    ASSERT_STATUS(r, 422);
+    assert_one_error(r, "dhis2_id", "only an administrator maps a unit to DHIS2");
+    resp_free(r);
     /* A code (not a UID's shape) anywhere switches the org units to codes; cleared, back to UIDs. */
     char code[40];
     snprintf(code, sizeof code, "VN-%s", uniq());
@@ -597,6 +612,11 @@ START_TEST(units_import_maps_and_refuses_bad_rows)
     r = load(T_ADMIN, csv, 0);
     ASSERT_STATUS(r, 200);
     ck_assert_int_eq(jint(r, "unchanged"), 3);
+    resp_free(r);
+    /* The same name written decomposed (e + combining marks) is the same name. */
+    r = load(T_ADMIN, fmt("code,name,type,parent_code\r\n%s,Trung ta\xcc\x82m A,health_centre,%s\r\n", a, d), 0);
+    ASSERT_STATUS(r, 200);
+    ck_assert_int_eq(jint(r, "unchanged"), 1);
     resp_free(r);
     /* The new units export at once: B's figures go to A. */
     staff_of(b, 2);
