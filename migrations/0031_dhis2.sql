@@ -10,7 +10,7 @@
 
 ALTER TABLE units ADD COLUMN dhis2_id text
     CONSTRAINT units_dhis2_id_format CHECK (dhis2_id ~ '^[A-Za-z0-9][A-Za-z0-9_.-]{0,49}$'),
-    ADD CONSTRAINT units_dhis2_id_key UNIQUE (dhis2_id);
+    ADD CONSTRAINT units_dhis2_id_key UNIQUE (dhis2_id) DEFERRABLE INITIALLY IMMEDIATE;
 
 CREATE OR REPLACE FUNCTION unit_json(u units, parent_code text) RETURNS json LANGUAGE sql STABLE AS $$
     SELECT json_build_object(
@@ -174,6 +174,8 @@ DECLARE
     n bigint;
 BEGIN
     CREATE TEMP TABLE units_load_keys (code text, row integer) ON COMMIT DROP;
+    -- a load may swap two units' dhis2_id: checked once every row is written
+    SET CONSTRAINTS units_dhis2_id_key DEFERRED;
     WITH upd AS (UPDATE units u SET name = s.name, type = s.type,
                         dhis2_id = CASE WHEN has_dhis2 THEN s.dhis2_id ELSE u.dhis2_id END, updated_at = now()
                    FROM import_stage s
@@ -198,6 +200,7 @@ BEGIN
         EXIT WHEN n = 0;
         n_new := n_new + n;
     END LOOP;
+    SET CONSTRAINTS units_dhis2_id_key IMMEDIATE;
     RETURN QUERY SELECT n_new, n_upd, n_same,
         (SELECT coalesce(json_agg(k.code ORDER BY k.row), '[]') FROM (SELECT * FROM units_load_keys ORDER BY row LIMIT 1000) k);
     DROP TABLE units_load_keys;

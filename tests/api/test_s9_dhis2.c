@@ -618,6 +618,20 @@ START_TEST(units_import_maps_and_refuses_bad_rows)
     ASSERT_STATUS(r, 200);
     ck_assert_int_eq(jint(r, "unchanged"), 1);
     resp_free(r);
+    /* Two units swap their DHIS2 org units in one load. */
+    r = load(T_ADMIN, fmt("code,name,type,dhis2_id\r\n%s,Trung tâm A,health_centre,%s\r\n%s,Đơn vị nạp,other,%s\r\n", a,
+                          od, d, oa),
+             0);
+    ASSERT_STATUS(r, 200);
+    ck_assert_int_eq(jint(r, "updated"), 2);
+    resp_free(r);
+    ck_assert_int_eq(db_count2("SELECT count(*) FROM units WHERE code = $1 AND dhis2_id = $2", a, od), 1);
+    r = load(T_ADMIN, fmt("code,name,type,dhis2_id\r\n%s,Trung tâm A,health_centre,%s\r\n%s,Đơn vị nạp,other,%s\r\n", a,
+                          oa, d, od),
+             0);
+    ASSERT_STATUS(r, 200);
+    ck_assert_int_eq(jint(r, "updated"), 2);
+    resp_free(r);
     /* The new units export at once: B's figures go to A. */
     staff_of(b, 2);
     r = export(T_SD_REPORTER, dd, PERIOD, NULL);
