@@ -95,6 +95,8 @@ void indicators_target_put(http_ctx *c);
 void indicators_rollup(http_ctx *c);
 void indicators_at_risk(http_ctx *c);
 void export_dhis2(http_ctx *c);
+void export_dhis2_metadata(http_ctx *c);
+void units_import(http_ctx *c);
 void ops_healthz(http_ctx *c);
 void ops_readyz(http_ctx *c);
 void ops_metrics(http_ctx *c);

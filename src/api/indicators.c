@@ -252,20 +252,61 @@ void indicators_rollup(http_ctx *c)
 
 /* ---- DHIS2 ---- */
 
-/* A DHIS2 dataValueSet: for every unit of the subtree its own figures (DHIS2 adds them up the
- * hierarchy itself, so subtree sums would count twice), units and data elements by code. The
- * query is the SQL function dhis2_data_values (migrations/0014_sql_functions.sql). */
+/* view=units: for every unit of the subtree its own figures (DHIS2 adds them up the hierarchy
+ * itself, so subtree sums would count twice), units and data elements by our codes: the per-unit
+ * view, for checking. The query is the SQL function dhis2_data_values
+ * (migrations/0014_sql_functions.sql). */
 DB_STMT(STMT_DHIS2, "exports_dhis2", "SELECT dhis2_data_values($1, $2, $3, $4, $5)", 5);
 
 /* basis=approved: the data values the approvals of the subtree's units stored (issue 10 §3;
  * dhis2_approved_values, migrations/0024_snapshots.sql). */
 DB_STMT(STMT_DHIS2_APPROVED, "exports_dhis2_approved", "SELECT dhis2_approved_values($1, $2)", 2);
 
+/* The default view (issue 12 §2): what DHIS2 imports, the per-unit values sent as the units'
+ * nearest mapped units, one data set (dhis2_send, migrations/0031_dhis2.sql). */
+DB_STMT(STMT_DHIS2_SEND, "exports_dhis2_send",
+    "SELECT dhis2_send($1, $4, $5, $6, dhis2_data_values($1, $2, $3, $4, $5)::jsonb)", 6);
+DB_STMT(STMT_DHIS2_SEND_APPROVED, "exports_dhis2_send_approved",
+    "SELECT dhis2_send($1, $2, $3, $4, dhis2_approved_values($1, $2)::jsonb)", 4);
+
+/* Is the unit mapped, and if not, its nearest mapped ancestor's code. */
+DB_STMT(STMT_DHIS2_ROOT, "exports_dhis2_root",
+    "SELECT u.dhis2_id IS NOT NULL, (SELECT a.code FROM units a WHERE a.path @> u.path AND a.id <> u.id"
+    " AND a.dhis2_id IS NOT NULL ORDER BY nlevel(a.path) DESC LIMIT 1) FROM units u WHERE u.id = $1", 1);
+
+DB_STMT(STMT_DHIS2_METADATA, "exports_dhis2_metadata", "SELECT dhis2_metadata()", 0);
+
 /* The DHIS2 identifier of a period: 202606, 2026Q2, 2026S1, 2026. */
 static void dhis2_period(const period *p, char *buf, size_t len)
 {
     if (p->type == PERIOD_MONTH) snprintf(buf, len, "%04d%02d", p->year, p->index);
     else period_format(p, buf, (int)len);
+}
+
+/* Our period types (reports.period_type) and DHIS2's, by period_type. */
+static const char *const PTYPES[] = {"month", "quarter", "half_year", "year"};
+static const char *const DHIS2_PTYPES[] = {"Monthly", "Quarterly", "SixMonthly", "Yearly"};
+
+/* A unit that is not mapped while an ancestor is: its figures belong to that ancestor's, which
+ * this export would send in part (DHIS2 would replace the ancestor's values with a part).
+ * Returns 1 after answering. */
+static int dhis2_refuse_partial(http_ctx *c, long long id)
+{
+    db_args a;
+    db_args_of(&a, db_int(id));
+    PGresult *r = api_run(c, &STMT_DHIS2_ROOT, &a, "reading the unit's DHIS2 mapping");
+    if (r == NULL) return 1;
+    int refuse = strcmp(PQgetvalue(r, 0, 0), "t") != 0 && !PQgetisnull(r, 0, 1);
+    if (refuse) {
+        char msg[160];
+        snprintf(msg, sizeof msg, "is not mapped to DHIS2 (no dhis2_id): its figures are sent as unit %s's; export %s",
+                 PQgetvalue(r, 0, 1), PQgetvalue(r, 0, 1));
+        json_t *e = json_pack("[{s:s, s:s}]", "field", "unit_id", "message", msg);
+        respond_problem_errors(c, 422, "This export would send part of a DHIS2 org unit's figures.", e);
+        json_decref(e);
+    }
+    PQclear(r);
+    return refuse;
 }
 
 void export_dhis2(http_ctx *c)
@@ -275,9 +316,15 @@ void export_dhis2(http_ctx *c)
     long long id = 0;
     period p;
     api_query_unit_period(c, &v, &id, &p);
-    const char *basis = http_query(c, "basis");
+    const char *basis = http_query(c, "basis"), *view = http_query(c, "view"), *pt = http_query(c, "period_type");
     int approved = basis != NULL && strcmp(basis, "approved") == 0;
     if (basis != NULL && !approved && strcmp(basis, "current") != 0) verrs_add(&v, "basis", "must be current or approved");
+    int units_view = view != NULL && strcmp(view, "units") == 0;
+    if (view != NULL && !units_view && strcmp(view, "dhis2") != 0) verrs_add(&v, "view", "must be dhis2 or units");
+    int want = -1;
+    for (int i = 0; pt != NULL && i < 4; i++)
+        if (strcmp(pt, DHIS2_PTYPES[i]) == 0) want = i;
+    if (pt != NULL && want < 0) verrs_add(&v, "period_type", "must be Monthly, Quarterly, SixMonthly or Yearly");
     if (api_refuse_bad_query(c, &v) || api_db(c) == NULL) return;
     char first[11], last[11], today[11], pstr[12], dp[12];
     date_format(&p.first, first, sizeof first);
@@ -285,6 +332,15 @@ void export_dhis2(http_ctx *c)
     period_format(&p, pstr, sizeof pstr);
     dhis2_period(&p, dp, sizeof dp);
     api_today(today);
+    if (want >= 0 && want != (int)p.type) {
+        char msg[160];
+        snprintf(msg, sizeof msg, "is %s but period_type is %s: one export holds one period type, that of its data set",
+                 DHIS2_PTYPES[p.type], pt);
+        json_t *e = json_pack("[{s:s, s:s}]", "field", "period", "message", msg);
+        respond_problem_errors(c, 422, "The period is not of the data set's period type.", e);
+        json_decref(e);
+        return;
+    }
     if (api_refuse_unit_not_found(c, id)) return;
     if (strcmp(first, today) > 0) {
         json_t *e = json_pack("[{s:s, s:s}]", "field", "period", "message", "has not started yet");
@@ -292,12 +348,36 @@ void export_dhis2(http_ctx *c)
         json_decref(e);
         return;
     }
+    if (!units_view && dhis2_refuse_partial(c, id)) return;
+    const char *upto = strcmp(last, today) < 0 ? last : today;
     db_args pv;
-    if (approved) db_args_of(&pv, db_int(id), db_text(pstr));
-    else
-        db_args_of(&pv, db_int(id), db_text(first), db_text(strcmp(last, today) < 0 ? last : today), db_text(pstr),
-                        db_text(dp));
-    PGresult *r = api_run(c, approved ? &STMT_DHIS2_APPROVED : &STMT_DHIS2, &pv, "building the DHIS2 data values");
+    db_stmt *st;
+    if (units_view && approved) {
+        db_args_of(&pv, db_int(id), db_text(pstr));
+        st = &STMT_DHIS2_APPROVED;
+    } else if (units_view) {
+        db_args_of(&pv, db_int(id), db_text(first), db_text(upto), db_text(pstr), db_text(dp));
+        st = &STMT_DHIS2;
+    } else if (approved) {
+        db_args_of(&pv, db_int(id), db_text(pstr), db_text(dp), db_text(PTYPES[p.type]));
+        st = &STMT_DHIS2_SEND_APPROVED;
+    } else {
+        db_args_of(&pv, db_int(id), db_text(first), db_text(upto), db_text(pstr), db_text(dp), db_text(PTYPES[p.type]));
+        st = &STMT_DHIS2_SEND;
+    }
+    PGresult *r = api_run(c, st, &pv, "building the DHIS2 data values");
+    if (r == NULL) return;
+    respond_json_text(c, 200, PQgetvalue(r, 0, 0), (size_t)PQgetlength(r, 0, 0));
+    PQclear(r);
+}
+
+/* GET /api/v1/exports/dhis2/metadata: the package a DHIS2 administrator imports once. */
+void export_dhis2_metadata(http_ctx *c)
+{
+    if (api_db(c) == NULL) return;
+    db_args a;
+    db_args_init(&a);
+    PGresult *r = api_run(c, &STMT_DHIS2_METADATA, &a, "building the DHIS2 metadata");
     if (r == NULL) return;
     respond_json_text(c, 200, PQgetvalue(r, 0, 0), (size_t)PQgetlength(r, 0, 0));
     PQclear(r);

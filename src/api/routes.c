@@ -38,7 +38,7 @@ static const char *const Q_REPORTS[] = {"unit_id", "under", "period", "period_ty
                                         "sort", "limit", "offset", "bom", "format", NULL};
 static const char *const Q_UNIT_PERIOD[] = {"unit_id", "period", NULL};
 static const char *const Q_UNIT_PERIOD_CSV[] = {"unit_id", "period", "bom", "format", NULL};
-static const char *const Q_DHIS2[] = {"unit_id", "period", "basis", NULL};
+static const char *const Q_DHIS2[] = {"unit_id", "period", "basis", "view", "period_type", NULL};
 static const char *const Q_ROLLUP[] = {"unit_id", "period", "depth", "basis", "bom", "format", NULL};
 static const char *const Q_AT_RISK[] = {"unit_id", "indicator", "limit", NULL};
 static const char *const Q_CHANGES[] = {"after", "limit", "resources", NULL};
@@ -165,6 +165,10 @@ const http_route api_routes[] = {
     /* The change feed: admin and integration everything, managers their subtree. */
     {"GET", "/api/v1/changes", changes_list, ROLE_MANAGER, Q_CHANGES, 0,
      ROLE_BIT(ROLE_ADMIN) | ROLE_BIT(ROLE_MANAGER) | ROLE_BIT(ROLE_INTEGRATION)},
+
+    /* DHIS2 out of the box (issue 12 §2): the metadata package, and the units load that maps units. */
+    {"GET", "/api/v1/exports/dhis2/metadata", export_dhis2_metadata, ROLE_VIEWER},
+    {"POST", "/api/v1/units/import", units_import, ROLE_ADMIN, Q_IMPORT, HTTP_ROUTE_HEAVY},
 };
 
 const int api_nroutes = (int)(sizeof api_routes / sizeof api_routes[0]);

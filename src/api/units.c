@@ -2,11 +2,14 @@
  * unit's subtree only; anything else answers 404, like an id that does not exist. */
 #include "common.h"
 #include "handlers.h"
+#include "import.h"
+
+#include <ctype.h>
 
 static const char *const UNIT_TYPES[] = {"department_of_health", "office", "hospital", "health_centre",
                                          "cdc", "ward", "unit_office", "commune_station", "other", NULL};
 static const char *const UNIT_COLUMNS[] = {"id", "code", "name", "type", "parent_id", "parent_code", "depth",
-                                           "active", "opened_on", "closed_on", "created_at", "updated_at", NULL};
+                                           "active", "opened_on", "closed_on", "created_at", "updated_at", "dhis2_id", NULL};
 
 /* bench/unit_get.sql runs this same statement through pgbench; keep them in step. */
 DB_STMT(STMT_GET, "units_get",
@@ -33,8 +36,8 @@ DB_STMT(STMT_LIST, "units_list",
     " 'total', (SELECT count(*) FROM f), 'limit', $9::int, 'offset', $10::int)", 11);
 
 DB_STMT(STMT_INSERT, "units_insert",
-    "INSERT INTO units (code, name, type, parent_id, opened_on) VALUES ($1, $2, $3, $4, $5)"
-    " RETURNING units.id, unit_json(units)", 5);
+    "INSERT INTO units (code, name, type, parent_id, opened_on, dhis2_id) VALUES ($1, $2, $3, $4, $5, $6)"
+    " RETURNING units.id, unit_json(units)", 6);
 
 DB_STMT(STMT_LOCK, "units_lock",
     "SELECT unit_json(u), u.active, u.parent_id, (SELECT count(*) FROM units k WHERE k.parent_id = u.id AND k.active),"
@@ -45,8 +48,9 @@ DB_STMT(STMT_MOVE, "units_move", "SELECT unit_move($1, $2)", 2);
 
 DB_STMT(STMT_UPDATE, "units_update",
     "UPDATE units SET code = coalesce($2, code), name = coalesce($3, name), type = coalesce($4, type),"
-    " opened_on = CASE WHEN $6::bool THEN $5::date ELSE opened_on END, updated_at = now()"
-    " WHERE id = $1 RETURNING unit_json(units)", 6);
+    " opened_on = CASE WHEN $6::bool THEN $5::date ELSE opened_on END,"
+    " dhis2_id = CASE WHEN $7::bool THEN $8::text ELSE dhis2_id END, updated_at = now()"
+    " WHERE id = $1 RETURNING unit_json(units)", 8);
 
 DB_STMT(STMT_CLOSE, "units_close",
     "UPDATE units SET active = false, closed_on = $2::date, updated_at = now()"
@@ -101,11 +105,42 @@ typedef struct unit_input {
     int parent_given, parent_null;
     char opened_on[11];
     int opened_given, opened_null;
+    const char *dhis2_id; /* issue 12 §2: NULL with dhis2_given clears it */
+    int dhis2_given;
 } unit_input;
 
-static void read_unit_body(json_t *body, unit_input *in, verrs *v)
+/* ---- DHIS2 mapping (issue 12 §2): dhis2_id, the DHIS2 org unit's UID or code ---- */
+
+/* A DHIS2 UID (a letter, then 10 letters or digits) or code: 1 to 50 of A-Z, a-z, 0-9, '_', '.',
+ * '-', starting with a letter or digit (units_dhis2_id_format, migration 0031). */
+static int dhis2_id_ok(const char *s)
 {
-    static const char *const fields[] = {"code", "name", "type", "parent_id", "parent_code", "opened_on", NULL};
+    size_t n = strlen(s);
+    if (n < 1 || n > 50 || !isalnum((unsigned char)s[0])) return 0;
+    for (size_t i = 0; i < n; i++)
+        if (!isalnum((unsigned char)s[i]) && !strchr("_.-", s[i])) return 0;
+    return 1;
+}
+
+/* Reads dhis2_id (a string or null) into in; only an administrator maps units. */
+static void read_dhis2_id(json_t *body, unit_input *in, int admin, verrs *v)
+{
+    json_t *d = json_object_get(body, "dhis2_id");
+    if (d == NULL) return;
+    if (!admin) {
+        verrs_add(v, "dhis2_id", "only an administrator maps a unit to DHIS2");
+        return;
+    }
+    in->dhis2_given = 1;
+    if (json_is_null(d)) return;
+    if (jfield_string(body, "dhis2_id", 1, 50, &in->dhis2_id, v) == 1 && !dhis2_id_ok(in->dhis2_id))
+        verrs_add(v, "dhis2_id", "must be a DHIS2 UID or code: 1 to 50 of A-Z, a-z, 0-9, '_', '.' and '-', starting with a letter or digit");
+}
+
+
+static void read_unit_body(json_t *body, unit_input *in, int admin, verrs *v)
+{
+    static const char *const fields[] = {"code", "name", "type", "parent_id", "parent_code", "opened_on", "dhis2_id", NULL};
     memset(in, 0, sizeof *in);
     json_refuse_unknown(body, fields, v);
     jfield_code(body, "code", &CODE_UNIT, &in->code, v);
@@ -128,6 +163,7 @@ static void read_unit_body(json_t *body, unit_input *in, verrs *v)
     int od = jfield_nullable_date(body, "opened_on", in->opened_on, v);
     in->opened_given = od > 0;
     in->opened_null = od == 2;
+    read_dhis2_id(body, in, admin, v);
 }
 
 /* Resolves the parent named by in within the caller's scope. Returns the id (0: none), -1
@@ -143,7 +179,9 @@ static PGresult *run_write(http_ctx *c, db_stmt *st, const db_args *args, const 
 {
     PGresult *r = db_run(api_conn(c), st, args);
     if (db_ok(r)) return r;
-    if (db_error_class(api_conn(c), r) == DB_ERR_UNIQUE) {
+    if (db_error_class(api_conn(c), r) == DB_ERR_UNIQUE && strstr(PQresultErrorMessage(r), "units_dhis2_id_key")) {
+        respond_problem(c, 409, "Another unit is already mapped to this DHIS2 org unit (dhis2_id).");
+    } else if (db_error_class(api_conn(c), r) == DB_ERR_UNIQUE) {
         respond_problem(c, 409, "Another unit already has this code.");
     } else if (strcmp(db_sqlstate(r), "23514") == 0 && strstr(PQresultErrorMessage(r), "subtree")) {
         json_t *e = json_pack("[{s:s, s:s}]", "field", "parent_id", "message", "a unit cannot move under itself or its own descendants");
@@ -166,7 +204,7 @@ void units_create(http_ctx *c)
     api_change w;
     if (api_change_open(c, &w, 0)) return;
     unit_input in;
-    read_unit_body(w.body, &in, &w.v);
+    read_unit_body(w.body, &in, c->who.role == ROLE_ADMIN, &w.v);
     if (!in.code && !json_object_get(w.body, "code")) verrs_add(&w.v, "code", "is required");
     if (!in.name && !json_object_get(w.body, "name")) verrs_add(&w.v, "name", "is required");
     if (!in.type && !json_object_get(w.body, "type")) verrs_add(&w.v, "type", "is required");
@@ -178,7 +216,7 @@ void units_create(http_ctx *c)
     if (parent == -2 || http_refuse_invalid(c, &w.v)) goto out;
     db_args iv;
     db_args_of(&iv, db_text(in.code), db_text(in.name), db_text(in.type), db_id(parent),
-                    db_text(in.opened_given ? in.opened_on : NULL));
+                    db_text(in.opened_given ? in.opened_on : NULL), db_text(in.dhis2_id));
     w.r = run_write(c, &STMT_INSERT, &iv, "creating a unit");
     if (w.r) api_created(c, w.r, "unit", "/api/v1/units", 1);
 out:
@@ -199,7 +237,7 @@ void units_update(http_ctx *c)
     api_change w;
     unit_input in;
     if (api_change_open(c, &w, 1)) return;
-    read_unit_body(w.body, &in, &w.v);
+    read_unit_body(w.body, &in, c->who.role == ROLE_ADMIN, &w.v);
     if (in.parent_given && in.parent_null && c->who.role != ROLE_ADMIN)
         verrs_add(&w.v, "parent_id", "only an administrator makes a unit top-level");
     if (api_change_lock(c, &w, lock_unit)) goto out;
@@ -228,7 +266,7 @@ void units_update(http_ctx *c)
     db_args uv;
     db_args_of(&uv, db_int(w.id), db_text(in.code), db_text(in.name), db_text(in.type),
                     db_text(in.opened_given && !in.opened_null ? in.opened_on : NULL),
-                    db_bool(in.opened_given));
+                    db_bool(in.opened_given), db_bool(in.dhis2_given), db_text(in.dhis2_id));
     w.r = run_write(c, &STMT_UPDATE, &uv, "updating the unit");
     if (w.r) api_updated(c, w.cur, w.r, "unit", w.id, 0);
 out:
@@ -338,4 +376,62 @@ void units_tree(http_ctx *c)
     respond_json(c, 200, root);
     json_decref(root);
     json_decref(index);
+}
+
+/* ---- bulk load (POST /api/v1/units/import; the engine is imports.c; issue 12 §2) ---- */
+
+/* Rows are matched on code: a stored unit takes the row's name and type (and dhis2_id when the
+ * load has that column); a new one is created under parent_code, which may be a unit of the same
+ * load. A load does not move units: a stored unit whose parent_code differs is refused (moves
+ * are dated, PATCH or the moves routes). Administrators only (routes.c). */
+static const import_col UNITS_IMPORT_COLS[] = {
+    {"code", 1, K_CODE, 32, 0, &CODE_UNIT}, {"name", 1, K_TEXT, 300, 0}, {"type", 1, K_TEXT, 40, 0},
+    {"parent_code", 0, K_TEXT, 32, 0},      {"dhis2_id", 0, K_TEXT, 50, 0}};
+
+#define UNITS_STAGE \
+    "CREATE TEMP TABLE import_stage (row integer, code text, name text, type text, parent_code text," \
+    " dhis2_id text) ON COMMIT DROP"
+
+DB_STMT_SETUP(UNITS_CHECKS, "import_units_checks",
+    IMPORT_CHECKS_HEAD
+    " SELECT s.row, 'type' AS field, 'unit_type' AS problem, json_build_object('value', s.type) AS params"
+    "   FROM import_stage s WHERE s.type NOT IN ('department_of_health', 'office', 'hospital', 'health_centre',"
+    "   'cdc', 'ward', 'unit_office', 'commune_station', 'other')"
+    " UNION ALL SELECT s.row, 'parent_code', 'unit_unknown', json_build_object('unit', s.parent_code)"
+    "   FROM import_stage s WHERE s.parent_code IS NOT NULL"
+    "   AND NOT EXISTS (SELECT 1 FROM scoped_units($1) u WHERE u.code = s.parent_code)"
+    "   AND NOT EXISTS (SELECT 1 FROM import_stage p WHERE p.code = s.parent_code)"
+    " UNION ALL SELECT s.row, 'parent_code', 'unit_closed', json_build_object('unit', s.parent_code)"
+    "   FROM import_stage s JOIN scoped_units($1) u ON u.code = s.parent_code WHERE NOT u.active"
+    " UNION ALL SELECT s.row, 'parent_code', 'parent_differs', json_build_object('parent', coalesce(p.code, ''))"
+    "   FROM import_stage s JOIN units u ON u.code = s.code LEFT JOIN units p ON p.id = u.parent_id"
+    "   WHERE 'parent_code' = ANY($2::text[]) AND s.parent_code IS DISTINCT FROM p.code"
+    /* new units whose parents (new units of the load) lead back to themselves */
+    " UNION ALL SELECT c.row, 'parent_code', 'parent_cycle', NULL FROM (WITH RECURSIVE up(row, code, at, n) AS ("
+    "   SELECT s.row, s.code, s.parent_code, 1 FROM import_stage s WHERE NOT EXISTS (SELECT 1 FROM units u WHERE u.code = s.code)"
+    "   UNION ALL SELECT up.row, up.code, p.parent_code, up.n + 1 FROM up JOIN import_stage p ON p.code = up.at"
+    "   WHERE up.at <> up.code AND up.n <= (SELECT count(*) FROM import_stage)"
+    "     AND NOT EXISTS (SELECT 1 FROM units u WHERE u.code = p.code))"
+    "   SELECT DISTINCT up.row FROM up WHERE up.at = up.code) c"
+    " UNION ALL SELECT s.row, 'dhis2_id', 'dhis2_id_format', json_build_object('value', s.dhis2_id)"
+    "   FROM import_stage s WHERE s.dhis2_id !~ '^[A-Za-z0-9][A-Za-z0-9_.-]{0,49}$'"
+    " UNION ALL" IMPORT_REPEAT_CHECK("code", "repeated_code", "code", "code IS NOT NULL")
+    " UNION ALL" IMPORT_REPEAT_CHECK("dhis2_id", "repeated_dhis2_id", "dhis2_id", "dhis2_id IS NOT NULL")
+    /* held by a unit the load does not remap */
+    " UNION ALL SELECT s.row, 'dhis2_id', 'dhis2_id_in_use', json_build_object('unit', u.code)"
+    "   FROM import_stage s JOIN units u ON u.dhis2_id = s.dhis2_id AND u.code <> s.code"
+    "   WHERE NOT ('dhis2_id' = ANY($2::text[]) AND EXISTS (SELECT 1 FROM import_stage o WHERE o.code = u.code"
+    "     AND o.dhis2_id IS DISTINCT FROM u.dhis2_id))"
+    IMPORT_CHECKS_TAIL, 2, UNITS_STAGE);
+
+DB_STMT_SETUP(UNITS_MERGE, "import_units_merge",
+    "SELECT m.* FROM (SELECT $2::boolean AS replace, $3::bigint AS scope) unused, units_load_merge($1::text[]) m",
+    3, UNITS_STAGE);
+
+static const import_spec UNITS_IMPORT = {"unit", "units/import", IMPORT_COLS(UNITS_IMPORT_COLS), UNITS_STAGE,
+                                         &UNITS_CHECKS, &UNITS_MERGE};
+
+void units_import(http_ctx *c)
+{
+    import_run(c, &UNITS_IMPORT);
 }

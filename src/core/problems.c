@@ -89,6 +89,15 @@ static const problem_msg CATALOGUE[] = {
      {"{total} people supported with {service} in {month} (all target groups) are more than the {served} patients "
       "served by {unit} that month"}},
     {"served_below_count", {"is less than the {total} people supported with {service} in {month} (all target groups)"}},
+    /* the units load (issue 12 §2) */
+    {"unit_type", {"\"{value}\" is not a unit type (department_of_health, office, hospital, health_centre, cdc, ward, "
+                   "unit_office, commune_station, other)"}},
+    {"parent_differs", {"differs from the unit's stored parent ({parent}): a load does not move units"}},
+    {"parent_cycle", {"the new units' parents lead back to this unit"}},
+    {"dhis2_id_format",
+     {"\"{value}\" is not a DHIS2 UID or code (1 to 50 of A-Z, a-z, 0-9, '_', '.' and '-', starting with a letter or digit)"}},
+    {"repeated_dhis2_id", {"this dhis2_id appears more than once in this load (first at row {first})"}},
+    {"dhis2_id_in_use", {"is already the dhis2_id of unit {unit}"}},
 };
 
 static const problem_msg *find(const char *code)

@@ -143,6 +143,7 @@ Suite *s8_feed_suite(void); /* issue 12: the change feed and keyset pagination *
 Suite *s8_oblig_suite(void);
 Suite *s8_appr_suite(void);
 Suite *s8_snap_suite(void); /* issue 10 §3: snapshots, basis=approved, revisions */
+Suite *s9_dhis2_suite(void); /* issue 12 §2: DHIS2 metadata, mapping, export rules */
 Suite *resilience_suite(void);
 
 #endif

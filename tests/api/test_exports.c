@@ -316,7 +316,7 @@ static const dv Q1[] = {
 
 static resp *dhis2(const char *token, long long unit, const char *period)
 {
-    return http_get(fmt("/api/v1/exports/dhis2?unit_id=%lld&period=%s", unit, period), token);
+    return http_get(fmt("/api/v1/exports/dhis2?unit_id=%lld&period=%s&view=units", unit, period), token);
 }
 
 static const char *sget(json_t *o, const char *k)

@@ -484,12 +484,12 @@ START_TEST(the_horizon_is_exact_and_dhis2_follows_transfers)
                     json_pack("{s:I, s:s}", "unit_id", (json_int_t)g_b, "effective_on", "2026-06-01")),
            201);
     /* March: A has P1, P2, Q, R; B has P3. July: R is in B. Q moves only after the horizon's day. */
-    resp *r = http_get(fmt("/api/v1/exports/dhis2?unit_id=%lld&period=2026-03", g_h), T_ADMIN);
+    resp *r = http_get(fmt("/api/v1/exports/dhis2?unit_id=%lld&period=2026-03&view=units", g_h), T_ADMIN);
     ASSERT_STATUS(r, 200);
     ck_assert_str_eq(dhis2_value(r, g_ac, "BDHVS_STAFF_ACTIVE"), "4");
     ck_assert_str_eq(dhis2_value(r, g_bc, "BDHVS_STAFF_ACTIVE"), "1");
     resp_free(r);
-    r = http_get(fmt("/api/v1/exports/dhis2?unit_id=%lld&period=2026-07", g_h), T_ADMIN);
+    r = http_get(fmt("/api/v1/exports/dhis2?unit_id=%lld&period=2026-07&view=units", g_h), T_ADMIN);
     ASSERT_STATUS(r, 200);
     ck_assert_str_eq(dhis2_value(r, g_ac, "BDHVS_STAFF_ACTIVE"), "3");
     ck_assert_str_eq(dhis2_value(r, g_bc, "BDHVS_STAFF_ACTIVE"), "2");

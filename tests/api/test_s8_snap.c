@@ -122,7 +122,7 @@ static void cell(const resp *r, long long unit, int ind, long long *num, long lo
 
 static resp *dhis2(long long unit, const char *basis)
 {
-    resp *r = http_get(fmt("/api/v1/exports/dhis2?unit_id=%lld&period=%s%s%s", unit, PERIOD, basis ? "&basis=" : "",
+    resp *r = http_get(fmt("/api/v1/exports/dhis2?view=units&unit_id=%lld&period=%s%s%s", unit, PERIOD, basis ? "&basis=" : "",
                            basis ? basis : ""),
                        T_SD_REPORTER);
     ck_assert_msg(r->status == 200, "DHIS2 of %lld: %ld %s", unit, r->status, r->body);

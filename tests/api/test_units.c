@@ -196,7 +196,7 @@ START_TEST(csv_lists_keep_vietnamese_and_neutralise_formulas)
     char ct[64];
     ck_assert_str_eq(resp_header(r, "Content-Type", ct, sizeof ct), "text/csv; charset=utf-8");
     ck_assert_int_eq(memcmp(r->body, "\xEF\xBB\xBF", 3), 0);
-    const char *header = "id,code,name,type,parent_id,parent_code,depth,active,opened_on,closed_on,created_at,updated_at\r\n";
+    const char *header = "id,code,name,type,parent_id,parent_code,depth,active,opened_on,closed_on,created_at,updated_at,dhis2_id\r\n";
     ck_assert_int_eq(strncmp(r->body + 3, header, strlen(header)), 0);
     char want[256];
     snprintf(want, sizeof want, ",%s,\"'=HYPERLINK(\"\"x\"\"), Đội \"\"số\"\"\",other,", code);
