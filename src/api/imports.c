@@ -7,6 +7,7 @@
 #include "import.h"
 #include "bdhvs/csvin.h"
 #include "bdhvs/period.h"
+#include "bdhvs/http_text.h"
 #include "bdhvs/problems.h"
 
 #include <sodium.h>
@@ -23,6 +24,7 @@ typedef struct errs {
     json_t *list;
     long count;
     int broken;
+    problem_lang lang; /* the request's (Accept-Language) */
 } errs;
 
 /* Adds the problem code with params (borrowed, may be NULL) on row and field, rendered by the
@@ -34,7 +36,7 @@ static void err_add(errs *e, long row, const char *field, const char *problem, c
     /* Messages and field names (a header may name a column with any text) are cut on a
      * character boundary: a cut character would make the string invalid and jansson refuse it. */
     char msg[401], fbuf[204];
-    problem_render(PROBLEM_EN, problem, params, msg, sizeof msg);
+    problem_render(e->lang, problem, params, msg, sizeof msg);
     size_t fl = utf8_prefix(field, 200);
     memcpy(fbuf, field, fl);
     fbuf[fl] = '\0';
@@ -283,7 +285,9 @@ static int read_csv(loader *L)
     if (rc < 0) {
         stage_close(L, 0);
         char detail[400];
-        snprintf(detail, sizeof detail, "The CSV cannot be read: %s.", err);
+        json_t *params = json_pack("{s:s}", "reason", err);
+        problem_render(L->e->lang, "csv_unreadable", params, detail, sizeof detail);
+        json_decref(params);
         respond_problem(L->c, 400, detail);
         return -1;
     }
@@ -493,19 +497,20 @@ static void sort_errors(errs *e)
  * remembers under the Idempotency-Key, and -1 after the 503, which it does not. */
 static int answer_errors(http_ctx *c, errs *e)
 {
-    char detail[200];
+    char detail[400];
     size_t listed = json_array_size(e->list);
     if (e->broken || listed == 0 || (listed < IMPORT_MAX_ERRORS && (long)listed != e->count)) {
         http_set_header(c, "Retry-After", "2");
         respond_problem(c, 503, "Nothing was written: the load has problems, but their list could not be built. Try again.");
         return -1;
     }
-    if (e->count > IMPORT_MAX_ERRORS)
-        snprintf(detail, sizeof detail, "Nothing was written: %ld problems were found; the first %d are listed.", e->count,
-                 IMPORT_MAX_ERRORS);
-    else
-        snprintf(detail, sizeof detail, "Nothing was written: %ld problem%s found; see errors.", e->count,
-                 e->count == 1 ? " was" : "s were");
+    json_t *params = json_pack("{s:I, s:i}", "count", (json_int_t)e->count, "listed", IMPORT_MAX_ERRORS);
+    problem_render(e->lang,
+                   e->count > IMPORT_MAX_ERRORS ? "import_problems_capped"
+                   : e->count == 1              ? "import_problem_one"
+                                                : "import_problems",
+                   params, detail, sizeof detail);
+    json_decref(params);
     respond_problem_errors(c, 422, detail, e->list);
     return 0;
 }
@@ -577,7 +582,8 @@ void import_run(http_ctx *c, const import_spec *sp)
         if (api_db(c) == NULL || idem_replay(c, sp, keybuf, hash)) return;
     }
 
-    errs e = {json_array(), 0, 0}, shape = {json_array(), 0, 0}, w = {json_array(), 0, 0};
+    problem_lang lang = http_language(http_header(c, "Accept-Language"));
+    errs e = {json_array(), 0, 0, lang}, shape = {json_array(), 0, 0, lang}, w = {json_array(), 0, 0, lang};
     loader L = {.c = c, .sp = sp, .e = &e, .shape = &shape, .hidden = -1,
                 .max_rows = c->cfg && c->cfg->import_max_rows > 0 ? c->cfg->import_max_rows : 200000};
     /* Party membership is not the caller's to see, so not to write, compare or count either. */
@@ -590,10 +596,10 @@ void import_run(http_ctx *c, const import_spec *sp)
     if ((csv ? read_csv(&L) : read_json(&L)) != 0) goto out;
     if (L.over_cap) {
         stage_close(&L, 0);
-        char detail[200];
-        snprintf(detail, sizeof detail,
-                 "Nothing was written: a load may have at most %ld rows; split the file into loads of at most %ld rows.",
-                 L.max_rows, L.max_rows);
+        char detail[400];
+        json_t *mp = json_pack("{s:I}", "max", (json_int_t)L.max_rows);
+        problem_render(lang, "import_too_many_rows", mp, detail, sizeof detail);
+        json_decref(mp);
         respond_problem(c, 413, detail);
         goto remember;
     }
@@ -714,6 +720,8 @@ void import_run(http_ctx *c, const import_spec *sp)
     }
     respond_json(c, 200, result);
     json_decref(result);
+    http_vary(c, "Accept-Language"); /* the warnings' language */
+    http_set_header(c, "Content-Language", problem_lang_tag(lang));
     if (!dry) { /* a dry run was rolled back above */
         /* The key and the rows commit together, or nothing does and no 200 goes out. */
         size_t alen;

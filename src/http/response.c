@@ -2,6 +2,7 @@
 #include "bdhvs/http.h"
 #include "bdhvs/http_text.h"
 #include "bdhvs/log.h"
+#include "bdhvs/problems.h"
 #include "internal.h"
 
 #include <stdio.h>
@@ -129,7 +130,14 @@ static void respond_problem_as(http_ctx *c, int status, const char *kind, const 
     /* detail may quote client text: never let it make the document invalid. */
     utf8_copy(safe, sizeof safe, detail ? detail : title);
     snprintf(c->problem_type, sizeof c->problem_type, "%s", type);
-    utf8_copy(c->problem_detail, sizeof c->problem_detail, safe);
+    utf8_copy(c->problem_detail, sizeof c->problem_detail, safe); /* the log keeps English */
+    /* The client reads title, detail and messages in the language it asks for (issue 13). */
+    problem_lang lang = http_language(c->req ? http_header(c, "Accept-Language") : NULL);
+    title = problem_phrase(lang, title);
+    utf8_copy(safe, sizeof safe, problem_phrase(lang, safe));
+    problem_localize_errors(lang, errors);
+    http_vary(c, "Accept-Language");
+    http_set_header(c, "Content-Language", problem_lang_tag(lang));
     json_t *o = json_pack("{s:s, s:s, s:i, s:s, s:s}", "type", type, "title", title, "status",
                           status, "detail", safe, "request_id", c->request_id);
     if (o != NULL && errors != NULL && json_array_size(errors) > 0 &&

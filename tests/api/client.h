@@ -143,6 +143,7 @@ Suite *s8_feed_suite(void); /* issue 12: the change feed and keyset pagination *
 Suite *s8_oblig_suite(void);
 Suite *s8_appr_suite(void);
 Suite *s8_snap_suite(void); /* issue 10 §3: snapshots, basis=approved, revisions */
+Suite *s9_vi_suite(void); /* issue 13 §2: Vietnamese answers, imports a clerk fixes in one pass */
 Suite *resilience_suite(void);
 
 #endif
