@@ -102,7 +102,22 @@ static int col_index(const import_spec *sp, const char *name)
     return -1;
 }
 
-/* Maps a header (names) to the spec's columns; reports unknown, repeated and missing columns. */
+/* Columns and keys that the CSV and JSON answers of lists add and no load writes (ids, times):
+ * ignored when a load does not take them, so that an exported file edited in a spreadsheet loads
+ * back as it is. */
+static const char *const READ_ONLY[] = {"id",        "unit_id", "staff_id",   "course_id",
+                                        "parent_id", "depth",   "created_at", "updated_at"};
+
+static int read_only(const char *name)
+{
+    for (size_t i = 0; i < sizeof READ_ONLY / sizeof READ_ONLY[0]; i++)
+        if (strcmp(READ_ONLY[i], name) == 0) return 1;
+    return 0;
+}
+
+/* Maps a header (names) to the spec's columns; reports unknown, repeated and missing columns.
+ * An unknown column is ignored and reported with the rows' errors (the clerk fixes the file in one
+ * pass); a repeated or missing one makes the rows unreadable (L->shape). */
 static void map_header(loader *L, const char *const *names, int n)
 {
     const import_spec *sp = L->sp;
@@ -110,8 +125,9 @@ static void map_header(loader *L, const char *const *names, int n)
     for (int i = 0; i < n; i++) {
         int k = col_index(sp, names[i]);
         L->map[i] = k == L->hidden ? -1 : k;
-        if (k < 0) err_add(L->shape, 1, names[i], "not_a_column", NULL);
-        else if (seen[k]) err_add(L->shape, 1, names[i], "header_twice", NULL);
+        if (k < 0) {
+            if (!read_only(names[i])) err_add(L->e, 1, names[i], "not_a_column", NULL);
+        } else if (seen[k]) err_add(L->shape, 1, names[i], "header_twice", NULL);
         else seen[k] = 1;
         if (k >= 0 && k != L->hidden) L->present[k] = 1;
     }
@@ -251,6 +267,14 @@ static int over_cap(loader *L)
     return 1;
 }
 
+/* A cell as the CSV answers wrote it against formula injection ("'=x" for "=x", see
+ * http_csv_cell) is read back without the quote; any other cell is taken as it is. */
+static const char *unguard(const char *cell)
+{
+    if (cell[0] == '\'' && cell[1] != '\0' && strchr("=+-@\t\r", cell[1]) != NULL) return cell + 1;
+    return cell;
+}
+
 static int on_csv_record(const char *const *cells, int n, size_t recno, void *user)
 {
     loader *L = user;
@@ -270,7 +294,7 @@ static int on_csv_record(const char *const *cells, int n, size_t recno, void *us
         json_decref(params);
     }
     for (int k = 0; k < L->ncols_in && k < n; k++)
-        if (L->map[k] >= 0 && cells[k][0]) L->cell[L->map[k]] = cells[k];
+        if (L->map[k] >= 0 && cells[k][0]) L->cell[L->map[k]] = unguard(cells[k]);
     return take_row(L, row);
 }
 
@@ -283,12 +307,14 @@ static int read_csv(loader *L)
     int rc = csvin_each(body, blen, on_csv_record, L, err, sizeof err);
     if (L->answered) return -1;
     if (rc < 0) {
+        /* A file that is not UTF-8 is the usual ANSI/Windows-1258 save: say how to save it. */
+        int ansi = rc == CSVIN_NOT_UTF8;
         stage_close(L, 0);
-        char detail[400];
-        json_t *params = json_pack("{s:s}", "reason", err);
-        problem_render(L->e->lang, "csv_unreadable", params, detail, sizeof detail);
+        char detail[600];
+        json_t *params = json_pack("{s:s}", ansi ? "where" : "reason", err);
+        problem_render(L->e->lang, ansi ? "csv_not_utf8" : "csv_unreadable", params, detail, sizeof detail);
         json_decref(params);
-        respond_problem(L->c, 400, detail);
+        respond_problem(L->c, ansi ? 422 : 400, detail);
         return -1;
     }
     if (!L->header_done) {
@@ -354,8 +380,8 @@ static int take_json_row(loader *L, json_t *obj, long rowno)
     json_object_foreach(obj, key, val) {
         int k = col_index(sp, key);
         if (k >= 0 && k == L->hidden) continue; /* not the caller's to write: ignored */
-        if (k < 0) {
-            err_add(L->shape, rowno, key, "not_a_load_field", NULL);
+        if (k < 0) { /* ignored, and reported with the rows' errors */
+            if (!read_only(key)) err_add(L->e, rowno, key, "not_a_load_field", NULL);
             continue;
         }
         L->present[k] = 1;
@@ -605,6 +631,13 @@ void import_run(http_ctx *c, const import_spec *sp)
     }
     if (shape.count > 0) { /* the header or the JSON shape is wrong: the rows cannot be read */
         stage_close(&L, 0);
+        /* ... but what was found in the rows' cells is listed with it, for one pass of fixes. */
+        size_t i;
+        json_t *item;
+        json_array_foreach(e.list, i, item) if (json_array_append(shape.list, item) != 0) shape.broken = 1;
+        shape.count += e.count;
+        shape.broken |= e.broken;
+        sort_errors(&shape);
         if (answer_errors(c, &shape) != 0) goto out;
         goto remember;
     }

@@ -105,6 +105,11 @@ static const problem_msg CATALOGUE[] = {
     {"import_too_many_rows",
      {"Nothing was written: a load may have at most {max} rows; split the file into loads of at most {max} rows.",
       "Chưa ghi dữ liệu nào: mỗi lần nhập tối đa {max} dòng; hãy chia tệp thành nhiều lần nhập, mỗi lần tối đa {max} dòng."}},
+    {"csv_not_utf8",
+     {"The file is not UTF-8 text ({where}): it was probably saved as ANSI or Windows-1258. In Excel choose "
+      "File > Save As > \"CSV UTF-8 (Comma delimited) (*.csv)\" and send that file.",
+      "Tệp không phải là văn bản UTF-8 ({where}): có thể tệp đã được lưu dạng ANSI hoặc Windows-1258. Trong Excel "
+      "hãy chọn Tệp > Lưu thành > \"CSV UTF-8 (Comma delimited) (*.csv)\" rồi gửi lại tệp đó."}},
     {"csv_unreadable", {"The CSV cannot be read: {reason}.", "Không đọc được tệp CSV: {reason}."}},
 };
 

@@ -155,6 +155,159 @@ START_TEST(import_row_errors_are_in_vietnamese)
 }
 END_TEST
 
+/* ---- imports a clerk can fix in one pass --------------------------------------------------- */
+
+static resp *import_csv(const char *token, const char *csv, size_t len)
+{
+    req_opts o = {.token = token, .content_type = "text/csv", .body = csv, .body_len = len};
+    return http_do("POST", "/api/v1/staff/import", &o);
+}
+
+/* The counts of an import's 200. */
+static void assert_counts(const resp *r, long long received, long long created, long long updated, long long unchanged)
+{
+    ck_assert_msg(r->status == 200, "%ld %s", r->status, r->body);
+    ck_assert_int_eq(jint(r, "received"), received);
+    ck_assert_int_eq(jint(r, "created"), created);
+    ck_assert_int_eq(jint(r, "updated"), updated);
+    ck_assert_int_eq(jint(r, "unchanged"), unchanged);
+}
+
+/* A misspelt column comes back with every row's problems at once, not alone first; the column is
+ * ignored meanwhile. A JSON load's unknown key likewise. */
+START_TEST(an_unknown_column_is_reported_with_every_row_error)
+{
+    const char *p = fmt("VU%s-", uniq());
+    char csv[1024];
+    snprintf(csv, sizeof csv,
+             "code,full_name,unit_code,job_group,employment,joined_on,ghi_chu\n"
+             "%s1,Nguyễn Thị Hoa,TYT-ANLAC,nurse,contract,2024-02-30,x\n"
+             "%s2,Trần Văn Bình,KHONG-CO,nurse,contract,2020-01-01,y\n",
+             p, p);
+    resp *r = import_csv(T_SD_MANAGER, csv, 0);
+    ASSERT_STATUS(r, 422);
+    ck_assert_str_eq(jstr(r, "detail"), "Nothing was written: 3 problems were found; see errors.");
+    ck_assert_uint_eq(nerrors(r), 3);
+    ck_assert_str_eq(err_field(r, 0), "ghi_chu");
+    ck_assert_str_eq(err_message(r, 0), "is not a column of this load");
+    ck_assert_int_eq(count_errors(r, "joined_on", "\"2024-02-30\" is not a date written YYYY-MM-DD"), 1);
+    ck_assert_int_eq(count_errors(r, "unit_code", "unit KHONG-CO is unknown or not one of your units"), 1);
+    resp_free(r);
+
+    const char *json = fmt("[{\"code\": \"%s1\", \"full_name\": \"Hoa\", \"unit_code\": \"TYT-ANLAC\", \"job_group\":"
+                           " \"nurse\", \"employment\": \"contract\", \"joined_on\": \"2024-02-30\", \"ghi_chu\": 1},"
+                           " {\"code\": \"%s2\", \"full_name\": \"\", \"unit_code\": \"TYT-ANLAC\", \"job_group\":"
+                           " \"nurse\", \"employment\": \"contract\", \"joined_on\": \"2020-01-01\"}]",
+                           p, p);
+    r = http_send_json("POST", "/api/v1/staff/import", T_SD_MANAGER, json);
+    ASSERT_STATUS(r, 422);
+    ck_assert_uint_eq(nerrors(r), 3);
+    ck_assert_int_eq(count_errors(r, "ghi_chu", "is not a field of this load"), 1);
+    ck_assert_int_eq(count_errors(r, "joined_on", NULL), 1);
+    ck_assert_int_eq(count_errors(r, "full_name", "is required"), 1);
+    resp_free(r);
+    ck_assert_int_eq(db_count("SELECT count(*) FROM staff WHERE starts_with(code, $1)", p), 0);
+}
+END_TEST
+
+/* What Excel writes: rows of empty cells below the data, and under Vietnamese regional settings
+ * ';' between cells. */
+START_TEST(excel_empty_rows_are_skipped_and_semicolons_are_read)
+{
+    const char *p = fmt("VE%s-", uniq());
+    char csv[1024];
+    snprintf(csv, sizeof csv,
+             "\xEF\xBB\xBF"
+             "code;full_name;unit_code;job_group;employment;joined_on\r\n"
+             "%s1;\"Nguyễn; Thị Hoa\";TYT-ANLAC;nurse;contract;2024-02-01\r\n"
+             "%s2;Trần Văn Bình;TYT-ANLAC;doctor;civil_servant;2020-01-01\r\n"
+             ";;;;;\r\n;;;;;\r\n",
+             p, p);
+    resp *r = import_csv(T_SD_MANAGER, csv, 0);
+    assert_counts(r, 2, 2, 0, 0);
+    resp_free(r);
+    ck_assert_int_eq(db_count2("SELECT count(*) FROM staff WHERE code = $1 || '1' AND full_name = $2", p, "Nguyễn; Thị Hoa"),
+                     1);
+
+    snprintf(csv, sizeof csv,
+             "code,full_name,unit_code,job_group,employment,joined_on\n"
+             "%s3,Lê Thị Cúc,TYT-ANLAC,nurse,contract,2024-02-01\n"
+             ",,,,,\n,,,,,\n\"\",,,,,\n",
+             p);
+    r = import_csv(T_SD_MANAGER, csv, 0);
+    assert_counts(r, 1, 1, 0, 0);
+    resp_free(r);
+}
+END_TEST
+
+/* An ANSI (Windows-1258) file: a clear 422 that says how to save it, in either language. */
+START_TEST(an_ansi_file_is_told_to_be_saved_as_csv_utf8)
+{
+    static const char ANSI[] = "code,full_name,unit_code,job_group,employment,joined_on\n"
+                               "VA-1,Nguy\xea\x6e Th\xd2 Hoa,TYT-ANLAC,nurse,contract,2024-02-01\n";
+    resp *r = import_csv(T_SD_MANAGER, ANSI, sizeof ANSI - 1);
+    ASSERT_STATUS(r, 422);
+    ck_assert_str_eq(jstr(r, "detail"),
+                     "The file is not UTF-8 text (record 2, column 2: is not valid UTF-8): it was probably saved as ANSI or "
+                     "Windows-1258. In Excel choose File > Save As > \"CSV UTF-8 (Comma delimited) (*.csv)\" and send that "
+                     "file.");
+    resp_free(r);
+    req_opts o = {.token = T_SD_MANAGER, .content_type = "text/csv", .body = ANSI, .body_len = sizeof ANSI - 1,
+                  .headers = {"Accept-Language: vi", NULL}};
+    r = http_do("POST", "/api/v1/staff/import", &o);
+    ASSERT_STATUS(r, 422);
+    ck_assert_ptr_nonnull(strstr(jstr(r, "detail"), "Tệp không phải là văn bản UTF-8"));
+    ck_assert_ptr_nonnull(strstr(jstr(r, "detail"), "\"CSV UTF-8 (Comma delimited) (*.csv)\""));
+    resp_free(r);
+}
+END_TEST
+
+/* Export -> edit in a spreadsheet -> import: the export's read-only columns (id, unit_id,
+ * created_at, updated_at) are ignored, the leading ' the export adds against formula injection is
+ * taken off, codes with leading zeros stay as they are, and a name written decomposed (NFD) is
+ * the stored name, unchanged. */
+START_TEST(an_exported_csv_loads_back_unchanged)
+{
+    char unit[40];
+    long long uid = make_test_unit("VX", "Tổ xuất nhập", "other", "TYT-ANLAC", unit, sizeof unit);
+    const char *p = fmt("00%s", uniq());
+    char csv[1024];
+    snprintf(csv, sizeof csv,
+             "code,full_name,unit_code,job_group,employment,joined_on,vneid_source\n"
+             "%s1,Nguyễn Thị Hoà,%s,nurse,contract,2024-02-01,+84 912 345 678\n"
+             "%s2,Trần Văn Bình,%s,doctor,civil_servant,2020-01-01,=Công an xã\n",
+             p, unit, p, unit);
+    resp *r = import_csv(T_SD_MANAGER, csv, 0);
+    assert_counts(r, 2, 2, 0, 0);
+    resp_free(r);
+
+    r = http_get(fmt("/api/v1/staff?unit_id=%lld&format=csv&sort=code", uid), T_SD_MANAGER);
+    ASSERT_STATUS(r, 200);
+    ck_assert_ptr_nonnull(strstr(r->body, "'+84 912 345 678"));
+    ck_assert_ptr_nonnull(strstr(r->body, "'=Công an xã"));
+    ck_assert(strncmp(r->body, "id,code,full_name,unit_id,", 26) == 0);
+    resp *again = import_csv(T_SD_MANAGER, r->body, r->len);
+    assert_counts(again, 2, 0, 0, 2);
+    resp_free(again);
+    resp_free(r);
+    ck_assert_int_eq(db_count2("SELECT count(*) FROM staff WHERE code = $1 || '1' AND vneid_source = $2", p,
+                               "+84 912 345 678"),
+                     1);
+    ck_assert_int_eq(db_count2("SELECT count(*) FROM staff WHERE code = $1 || '2' AND vneid_source = $2", p,
+                               "=Công an xã"),
+                     1);
+
+    /* "Hoà" typed with a combining grave accent (NFD: a + U+0300) is the same name. */
+    snprintf(csv, sizeof csv,
+             "code,full_name,unit_code,job_group,employment,joined_on,vneid_source\n"
+             "%s1,Nguyê\xcc\x83n Thi\xcc\xa3 Hoa\xcc\x80,%s,nurse,contract,2024-02-01,+84 912 345 678\n",
+             p, unit);
+    r = import_csv(T_SD_MANAGER, csv, 0);
+    assert_counts(r, 1, 0, 0, 1);
+    resp_free(r);
+}
+END_TEST
+
 Suite *s9_vi_suite(void)
 {
     Suite *s = suite_create("s9_vi");
@@ -163,6 +316,10 @@ Suite *s9_vi_suite(void)
     tcase_add_test(t, accept_language_q_values_choose_the_language);
     tcase_add_test(t, generic_problems_have_vietnamese_titles_and_details);
     tcase_add_test(t, import_row_errors_are_in_vietnamese);
+    tcase_add_test(t, an_unknown_column_is_reported_with_every_row_error);
+    tcase_add_test(t, excel_empty_rows_are_skipped_and_semicolons_are_read);
+    tcase_add_test(t, an_ansi_file_is_told_to_be_saved_as_csv_utf8);
+    tcase_add_test(t, an_exported_csv_loads_back_unchanged);
     suite_add_tcase(s, t);
     return s;
 }
