@@ -53,18 +53,22 @@ static void err_add_n(errs *e, long row, const char *field, const char *problem,
     json_decref(params);
 }
 
-/* Adds the problems a check statement answered: (row, field, problem, params[, count]). */
-static void err_add_rows(errs *e, PGresult *res)
+/* Adds the problems a check statement answered: (row, field, problem, params[, count]); a code
+ * that is not an active reference code comes with the valid ones (api_problem_valid_codes). */
+static void err_add_rows(http_ctx *c, errs *e, PGresult *res)
 {
+    json_t *valid = json_object(); /* the lists asked for so far, by problem */
     for (int i = 0; i < PQntuples(res); i++) {
         json_t *params = NULL;
         if (json_array_size(e->list) < IMPORT_MAX_ERRORS && !PQgetisnull(res, i, 3)) {
             params = json_loads(PQgetvalue(res, i, 3), 0, NULL);
             if (params == NULL) e->broken = 1;
+            else api_problem_valid_codes(c, PQgetvalue(res, i, 2), params, valid);
         }
         err_add(e, atol(PQgetvalue(res, i, 0)), PQgetvalue(res, i, 1), PQgetvalue(res, i, 2), params);
         json_decref(params);
     }
+    json_decref(valid);
 }
 
 /* ---- the streaming loader ---- */
@@ -81,6 +85,7 @@ typedef struct loader {
     errs *shape;      /* problems that make the rows unreadable: header, JSON shape */
     int present[16];  /* columns the input has */
     int hidden;       /* column ignored for this caller (party_member below manager), or -1 */
+    int labelled[16]; /* reference columns with a cell that is not a code (a label, or wrong) */
     int map[64], ncols_in, header_cells; /* CSV: header cell -> column (-1: ignored), first 64 */
     int header_done;
     const char *cell[16];
@@ -146,6 +151,8 @@ static void check_row(loader *L, long row, char month[11])
         if (import_cell_check(&sp->cols[k], L->cell[k], L->today, month, &L->cell[k], &problem, &params) != 0) {
             err_add(L->e, row, sp->cols[k].name, problem, params);
             json_decref(params);
+        } else if (sp->cols[k].ref && L->cell[k] && !code_ok(&CODE_REF, L->cell[k])) {
+            L->labelled[k] = 1;
         }
     }
 }
@@ -572,6 +579,31 @@ static int idem_store(http_ctx *c, const import_spec *sp, const char *key, const
     return api_idem_store(c, sp->endpoint, key, hash, c->status, answer, alen);
 }
 
+/* Reference columns where some cell is not a code: a cell that is a label of the column's table
+ * (Vietnamese or English, case and Unicode form ignored) becomes its code, in the staged rows,
+ * before the checks (anything else stays, and the checks answer it with the valid codes). The
+ * statement is made of the spec's own names only. Returns -1 after answering. */
+static int relabel(loader *L)
+{
+    for (int k = 0; k < L->sp->ncols; k++) {
+        if (!L->labelled[k]) continue;
+        const char *col = L->sp->cols[k].name, *tbl = L->sp->cols[k].ref;
+        char sql[768];
+        snprintf(sql, sizeof sql,
+                 "UPDATE import_stage s SET %s = r.code FROM %s r WHERE s.%s !~ '^[a-z][a-z0-9_]{1,39}$'"
+                 /* ICU's lower case: the database's own may be C's, which leaves "Á" as it is */
+                 " AND lower(normalize(s.%s, NFC) COLLATE \"und-x-icu\") IN"
+                 " (lower(normalize(r.label_vi, NFC) COLLATE \"und-x-icu\"), lower(r.label_en COLLATE \"und-x-icu\"))",
+                 col, tbl, col, col);
+        if (db_exec(api_conn(L->c), sql) != 0) {
+            db_rollback(api_conn(L->c));
+            respond_problem(L->c, 503, "The database refused the load; try again.");
+            return -1;
+        }
+    }
+    return 0;
+}
+
 static double tnow(void)
 {
     struct timespec ts;
@@ -643,6 +675,7 @@ void import_run(http_ctx *c, const import_spec *sp)
     }
     double t1 = tnow();
     if (stage_open(&L) != 0 || stage_close(&L, 1) != 0) goto out; /* an empty load opens it here */
+    if (relabel(&L) != 0) goto out;
     /* The columns the input has, as a SQL array: absent optional columns keep stored values. */
     char present[512] = "{";
     for (int k = 0; k < sp->ncols; k++)
@@ -656,7 +689,7 @@ void import_run(http_ctx *c, const import_spec *sp)
     if (sp->checks->nparams > 1) db_arg_text(&cv, present); /* only checks that declare $2 */
     PGresult *res = api_run(c, sp->checks, &cv, "checking the load");
     if (res == NULL) goto out;
-    err_add_rows(&e, res);
+    err_add_rows(c, &e, res);
     if (PQntuples(res) > 0) e.count += atol(PQgetvalue(res, 0, 4)) - PQntuples(res);
     PQclear(res);
     double t2 = tnow();
@@ -708,7 +741,7 @@ void import_run(http_ctx *c, const import_spec *sp)
             json_decref(dated);
             goto out;
         }
-        err_add_rows(&w, res);
+        err_add_rows(c, &w, res);
         PQclear(res);
     }
     double t3 = tnow();

@@ -317,7 +317,7 @@ void staff_delete(http_ctx *c)
  * any taken code. */
 static const import_col STAFF_IMPORT_COLS[] = {
     {"code", 1, K_CODE, 40, 0, &CODE_STAFF}, {"full_name", 1, K_TEXT, 200, 0},   {"unit_code", 1, K_TEXT, 32, 0},
-    {"job_group", 1, K_TEXT, 40, 0},         {"employment", 1, K_TEXT, 40, 0},   {"party_member", 0, K_BOOL, 5, 0},
+    {"job_group", 1, K_TEXT, 200, 0, NULL, "job_groups"}, {"employment", 1, K_TEXT, 200, 0, NULL, "employment_types"},   {"party_member", 0, K_BOOL, 5, 0},
     {"joined_on", 1, K_DATE, 10, 1},         {"left_on", 0, K_DATE, 10, 0},      {"vneid_confirmed_on", 0, K_DATE, 10, 1},
     {"vneid_source", 0, K_TEXT, 100, 0},     {"effective_on", 0, K_DATE, 10, 0}};
 

@@ -105,6 +105,8 @@ static const problem_msg CATALOGUE[] = {
     {"import_too_many_rows",
      {"Nothing was written: a load may have at most {max} rows; split the file into loads of at most {max} rows.",
       "Chưa ghi dữ liệu nào: mỗi lần nhập tối đa {max} dòng; hãy chia tệp thành nhiều lần nhập, mỗi lần tối đa {max} dòng."}},
+    /* after a *_inactive message, when the answer found the list (api_problem_valid_codes) */
+    {"valid_codes", {"valid codes: {valid}", "các mã hợp lệ: {valid_vi}"}},
     {"csv_not_utf8",
      {"The file is not UTF-8 text ({where}): it was probably saved as ANSI or Windows-1258. In Excel choose "
       "File > Save As > \"CSV UTF-8 (Comma delimited) (*.csv)\" and send that file.",
@@ -514,6 +516,19 @@ static void put_param(const json_t *params, const char *name, size_t nlen, char 
 void problem_render(problem_lang lang, const char *code, const json_t *params, char *out, size_t cap)
 {
     if (cap == 0) return;
+    /* A list of the valid codes follows the message: "...; valid codes: doctor (Doctor), ..." */
+    if (json_is_string(json_object_get(params, "valid")) && strcmp(code, "valid_codes") != 0 && cap > 2) {
+        json_t *only = json_deep_copy(params);
+        json_object_del(only, "valid");
+        problem_render(lang, code, only, out, cap);
+        json_decref(only);
+        size_t n = strlen(out);
+        if (n + 2 < cap) {
+            memcpy(out + n, "; ", 2);
+            problem_render(lang, "valid_codes", params, out + n + 2, cap - n - 2);
+        }
+        return;
+    }
     const problem_msg *m = find(code);
     const char *t = m ? m->text[lang] : code;
     if (t == NULL) t = m->text[PROBLEM_EN];

@@ -98,7 +98,7 @@ static void assert_errors(const resp *r, int n, ...)
         ck_assert_msg(json_integer_value(json_object_get(e, "row")) == row, "error %d: want row %d in %s", i, row, r->body);
         ck_assert_msg(strcmp(json_string_value(json_object_get(e, "field")), field) == 0, "error %d: want field %s in %s",
                       i, field, r->body);
-        ck_assert_msg(strcmp(json_string_value(json_object_get(e, "message")), msg) == 0, "error %d: want \"%s\" in %s", i,
+        ck_assert_msg(message_is(json_string_value(json_object_get(e, "message")), msg), "error %d: want \"%s\" in %s", i,
                       msg, r->body);
     }
     va_end(ap);

@@ -262,18 +262,22 @@ START_TEST(an_ansi_file_is_told_to_be_saved_as_csv_utf8)
 }
 END_TEST
 
+/* A unit of the test's own under TYT-ANLAC; its code is written into unit. */
+static long long new_unit(const char *tag, char *unit, size_t len)
+{
+    return make_test_unit(tag, "Tổ kiểm thử nhập liệu", "other", "TYT-ANLAC", unit, len);
+}
+
 /* Export -> edit in a spreadsheet -> import: the export's read-only columns (id, unit_id,
  * created_at, updated_at) are ignored, the leading ' the export adds against formula injection is
  * taken off, codes with leading zeros stay as they are, and a name written decomposed (NFD) is
  * the stored name, unchanged. */
 START_TEST(an_exported_csv_loads_back_unchanged)
 {
-    char unit[40];
-    long long uid = make_test_unit("VX", "Tổ xuất nhập", "other", "TYT-ANLAC", unit, sizeof unit);
+    char unit[40], csv[1024];
+    long long uid = new_unit("VX", unit, sizeof unit);
     const char *p = fmt("00%s", uniq());
-    char csv[1024];
-    snprintf(csv, sizeof csv,
-             "code,full_name,unit_code,job_group,employment,joined_on,vneid_source\n"
+    snprintf(csv, sizeof csv, "code,full_name,unit_code,job_group,employment,joined_on,vneid_source\n"
              "%s1,Nguyễn Thị Hoà,%s,nurse,contract,2024-02-01,+84 912 345 678\n"
              "%s2,Trần Văn Bình,%s,doctor,civil_servant,2020-01-01,=Công an xã\n",
              p, unit, p, unit);
@@ -308,6 +312,62 @@ START_TEST(an_exported_csv_loads_back_unchanged)
 }
 END_TEST
 
+/* Reference codes by their labels: "Bác sĩ" (any case, either Unicode form) or "Doctor" for
+ * doctor; a value that is neither is answered with the valid codes and their labels. */
+START_TEST(imports_take_reference_labels_and_a_bad_code_lists_the_valid_ones)
+{
+    char unit[40], csv[1024];
+    long long uid = new_unit("VL", unit, sizeof unit);
+    const char *p = fmt("VL%s-", uniq());
+    snprintf(csv, sizeof csv,
+             "%s"
+             "%s1,Nguyễn Thị Hoa,%s,Bác sĩ,Công chức,2024-02-01\n"
+             "%s2,Trần Văn Bình,%s,BÁC SĨ,Người lao động (hợp đồng),2020-01-01\n"
+             "%s3,Lê Thị Cúc,%s,Điê\xcc\x80u dươ\xcc\x83ng,Contract worker,2020-01-01\n"
+             "%s4,Phạm Văn Dũng,%s,nurse,viên chức,2020-01-01\n",
+             STAFF_HEADER, p, unit, p, unit, p, unit, p, unit);
+    resp *r = import_csv(T_SD_MANAGER, csv, 0);
+    assert_counts(r, 4, 4, 0, 0);
+    resp_free(r);
+    ck_assert_int_eq(db_count("SELECT count(*) FROM staff s WHERE s.unit_id = $1::bigint AND (s.code, s.job_group,"
+                              " s.employment) IN ((s.code, 'doctor', 'civil_servant'), (s.code, 'doctor', 'contract'),"
+                              " (s.code, 'nurse', 'contract'), (s.code, 'nurse', 'public_employee'))",
+                              idstr(uid)),
+                     4);
+    ck_assert_int_eq(db_count2("SELECT count(*) FROM staff WHERE code = $1 || '3' AND job_group = $2", p, "nurse"), 1);
+
+    snprintf(csv, sizeof csv,
+             "code,full_name,unit_code,job_group,employment,joined_on\n"
+             "%s5,Hoàng Thị Én,%s,Y tá,contract,2020-01-01\n",
+             p, unit);
+    r = send_lang("POST", "/api/v1/staff/import", T_SD_MANAGER, "text/csv", csv, "vi");
+    ASSERT_STATUS(r, 422);
+    ck_assert_uint_eq(nerrors(r), 1);
+    ck_assert_str_eq(err_field(r, 0), "job_group");
+    const char *m = err_message(r, 0);
+    ck_assert_msg(strncmp(m, "\"Y tá\" không phải là mã nhóm chức danh đang dùng (xem /api/v1/job-groups); các mã hợp lệ: ",
+                          strlen("\"Y tá\" không phải là mã nhóm chức danh đang dùng (xem /api/v1/job-groups); các mã hợp lệ: ")) == 0,
+                  "%s", m);
+    ck_assert_ptr_nonnull(strstr(m, "doctor (Bác sĩ), "));
+    ck_assert_ptr_nonnull(strstr(m, "nurse (Điều dưỡng)"));
+    resp_free(r);
+
+    /* A single write says the same, in English by default. */
+    r = http_send_json("POST", "/api/v1/staff", T_SD_MANAGER,
+                       fmt("{\"code\": \"%s6\", \"full_name\": \"Hoa\", \"unit_code\": \"%s\", \"job_group\": \"y_ta\","
+                           " \"employment\": \"contract\", \"joined_on\": \"2020-01-01\"}",
+                           p, unit));
+    ASSERT_STATUS(r, 422);
+    ck_assert_uint_eq(nerrors(r), 1);
+    m = err_message(r, 0);
+    ck_assert_msg(strncmp(m, "\"y_ta\" is not an active job group code (see /api/v1/job-groups); valid codes: ",
+                          strlen("\"y_ta\" is not an active job group code (see /api/v1/job-groups); valid codes: ")) == 0,
+                  "%s", m);
+    ck_assert_ptr_nonnull(strstr(m, "doctor (Doctor), "));
+    resp_free(r);
+}
+END_TEST
+
 Suite *s9_vi_suite(void)
 {
     Suite *s = suite_create("s9_vi");
@@ -320,6 +380,7 @@ Suite *s9_vi_suite(void)
     tcase_add_test(t, excel_empty_rows_are_skipped_and_semicolons_are_read);
     tcase_add_test(t, an_ansi_file_is_told_to_be_saved_as_csv_utf8);
     tcase_add_test(t, an_exported_csv_loads_back_unchanged);
+    tcase_add_test(t, imports_take_reference_labels_and_a_bad_code_lists_the_valid_ones);
     suite_add_tcase(s, t);
     return s;
 }
