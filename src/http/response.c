@@ -3,6 +3,7 @@
 #include "bdhvs/http_text.h"
 #include "bdhvs/log.h"
 #include "bdhvs/problems.h"
+#include "bdhvs/xlsx.h"
 #include "internal.h"
 
 #include <stdio.h>
@@ -307,9 +308,36 @@ int http_wants_csv(http_ctx *c)
     /* ?format= (declared by the routes that answer CSV, its value checked with the query) wins
      * over the Accept header. */
     const char *f = http_query_declared(c->route, "format") ? http_query(c, "format") : NULL;
-    if (f != NULL) return strcmp(f, "csv") == 0;
+    if (f != NULL) return strcmp(f, "csv") == 0 || strcmp(f, "xlsx") == 0;
     const char *a = http_header(c, "Accept");
-    return a != NULL && strcasestr(a, "text/csv") != NULL;
+    return a != NULL && (strcasestr(a, "text/csv") != NULL || http_wants_xlsx(c));
+}
+
+int http_wants_xlsx(http_ctx *c)
+{
+    const char *f = http_query_declared(c->route, "format") ? http_query(c, "format") : NULL;
+    if (f != NULL) return strcmp(f, "xlsx") == 0;
+    const char *a = http_header(c, "Accept");
+    return a != NULL && strcasestr(a, XLSX_MEDIA_TYPE) != NULL;
+}
+
+/* The table of respond_csv as an .xlsx workbook (bdhvs/xlsx.h), named like the CSV. */
+static void respond_xlsx(http_ctx *c, json_t *items, const char *const *columns)
+{
+    char *data;
+    size_t len;
+    if (xlsx_table(items, columns, &data, &len) != 0) {
+        respond_problem(c, 500, "Out of memory while writing the workbook.");
+        return;
+    }
+    if (c->download[0] == '\0') http_download_name(c, NULL, NULL);
+    size_t n = strlen(c->download);
+    if (n >= 4 && strcmp(c->download + n - 4, ".csv") == 0 && n + 1 < sizeof c->download)
+        memcpy(c->download + n - 4, ".xlsx", 6);
+    char disp[600];
+    if (http_content_disposition(disp, sizeof disp, c->download) == 0) http_set_header(c, "Content-Disposition", disp);
+    respond_bytes(c, 200, XLSX_MEDIA_TYPE, data, len);
+    free(data);
 }
 
 void http_buf_add(http_buf *b, const char *s, size_t n)
@@ -352,6 +380,10 @@ void http_csv_cell(http_buf *b, const char *s, int is_text)
 
 void respond_csv(http_ctx *c, json_t *items, const char *const *columns)
 {
+    if (http_wants_xlsx(c)) {
+        respond_xlsx(c, items, columns);
+        return;
+    }
     http_buf b = {0};
     const char *bom = http_query(c, "bom");
     if (bom != NULL && strcmp(bom, "true") == 0) http_buf_add(&b, "\xEF\xBB\xBF", 3);

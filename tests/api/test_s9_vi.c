@@ -3,8 +3,10 @@
  * one pass. */
 #include "client.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static const char *hdr(const resp *r, const char *name)
 {
@@ -368,6 +370,117 @@ START_TEST(imports_take_reference_labels_and_a_bad_code_lists_the_valid_ones)
 }
 END_TEST
 
+/* A load of csv that creates every row. */
+static void load_created(const char *csv, long long rows)
+{
+    resp *r = import_csv(T_SD_MANAGER, csv, 0);
+    assert_counts(r, rows, rows, 0, 0);
+    resp_free(r);
+}
+
+/* ---- .xlsx downloads ------------------------------------------------------------------------ */
+
+/* Opens an .xlsx answer as a spreadsheet program would (python3: zipfile, every part's XML
+ * parsed, the relationships followed from _rels/.rels to the sheet) and writes its cells into
+ * out, one row a line, cells separated by '|', each "s:" (text), "n:" (number) or "b:" (boolean)
+ * and its value. Returns 0, or -1 with python's complaint in out. */
+static int read_xlsx(const resp *r, char *out, size_t len)
+{
+    char path[] = "/tmp/bdhvs-xlsx-XXXXXX";
+    int fd = mkstemp(path);
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(write(fd, r->body, r->len), (ssize_t)r->len);
+    close(fd);
+    static const char PY[] =
+        "import sys, zipfile, xml.etree.ElementTree as ET\n"
+        "z = zipfile.ZipFile(sys.argv[1])\n"
+        "assert z.testzip() is None\n"
+        "for n in z.namelist(): ET.fromstring(z.read(n))\n"
+        "R = '{http://schemas.openxmlformats.org/package/2006/relationships}Relationship'\n"
+        "ct = ET.fromstring(z.read('[Content_Types].xml'))\n"
+        "wb = [x.get('Target') for x in ET.fromstring(z.read('_rels/.rels')).iter(R)][0]\n"
+        "ws = [x.get('Target') for x in ET.fromstring(z.read('xl/_rels/workbook.xml.rels')).iter(R)][0]\n"
+        "assert wb == 'xl/workbook.xml' and any(o.get('PartName') == '/xl/' + ws for o in ct)\n"
+        "M = '{http://schemas.openxmlformats.org/spreadsheetml/2006/main}'\n"
+        "for row in ET.fromstring(z.read('xl/' + ws)).iter(M + 'row'):\n"
+        "    cells = []\n"
+        "    for c in row.iter(M + 'c'):\n"
+        "        t = c.get('t')\n"
+        "        if t == 'inlineStr': cells.append('s:' + ''.join(c.find(M + 'is').itertext()))\n"
+        "        elif t == 'b': cells.append('b:' + c.find(M + 'v').text)\n"
+        "        else: cells.append('n:' + c.find(M + 'v').text)\n"
+        "    print('|'.join(cells))\n";
+    char *full = malloc(strlen(PY) + 256);
+    snprintf(full, strlen(PY) + 256, "python3 - %s 2>&1 <<'PYEOF'\n%sPYEOF\n", path, PY);
+    FILE *p = popen(full, "r");
+    free(full);
+    ck_assert_ptr_nonnull(p);
+    size_t n = fread(out, 1, len - 1, p);
+    out[n] = '\0';
+    int rc = pclose(p);
+    unlink(path);
+    return rc == 0 ? 0 : -1;
+}
+
+/* A list as .xlsx (?format=xlsx or by Accept): a workbook that opens, text cells as text (codes
+ * with leading zeros stay "00..."), counts as numbers, named like the CSV with .xlsx. */
+START_TEST(lists_and_the_form_download_as_xlsx)
+{
+    char unit[40], csv[1024];
+    long long uid = new_unit("VW", unit, sizeof unit);
+    const char *p = fmt("00%s", uniq());
+    snprintf(csv, sizeof csv,
+             "%s"
+             "%s1,Nguyễn Thị Hoà & <Lan>,%s,nurse,contract,2024-02-01\n"
+             "%s2,Trần Văn Bình,%s,doctor,civil_servant,2020-01-01\n",
+             STAFF_HEADER, p, unit, p, unit);
+    load_created(csv, 2);
+
+    resp *r = http_get(fmt("/api/v1/staff?unit_id=%lld&sort=code&format=xlsx", uid), T_SD_MANAGER);
+    ASSERT_STATUS(r, 200);
+    ck_assert_str_eq(hdr(r, "Content-Type"), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet");
+    ck_assert_ptr_nonnull(strstr(hdr(r, "Content-Disposition"), fmt("filename=\"staff-%s-", unit)));
+    ck_assert_ptr_nonnull(strstr(hdr(r, "Content-Disposition"), ".xlsx\""));
+    ck_assert_mem_eq(r->body, "PK\x03\x04", 4);
+    char cells[8192];
+    ck_assert_msg(read_xlsx(r, cells, sizeof cells) == 0, "%s", cells);
+    ck_assert_msg(strncmp(cells, "s:id|s:code|s:full_name|s:unit_id|s:unit_code|s:job_group|s:employment|"
+                                 "s:party_member|s:joined_on|s:left_on",
+                          90) == 0,
+                  "%s", cells);
+    ck_assert_ptr_nonnull(strstr(cells, fmt("|s:%s1|s:Nguyễn Thị Hoà & <Lan>|n:%lld|s:%s|s:nurse|s:contract|b:0|"
+                                            "s:2024-02-01|",
+                                            p, uid, unit)));
+    ck_assert_ptr_nonnull(strstr(cells, fmt("|s:%s2|s:Trần Văn Bình|", p)));
+    resp_free(r);
+
+    /* The same by Accept; a reporter never sees party_member there either. */
+    req_opts o = {.token = T_SD_REPORTER,
+                  .headers = {"Accept: application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", NULL}};
+    r = http_do("GET", fmt("/api/v1/staff?unit_id=%lld&sort=code", uid), &o);
+    ASSERT_STATUS(r, 200);
+    ck_assert_str_eq(hdr(r, "Content-Type"), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet");
+    ck_assert_msg(read_xlsx(r, cells, sizeof cells) == 0, "%s", cells);
+    ck_assert_ptr_null(strstr(cells, "party_member"));
+    ck_assert_ptr_nonnull(strstr(cells, fmt("|s:%s1|", p)));
+    resp_free(r);
+
+    /* The consolidated form of a unit and period. */
+    r = http_get(fmt("/api/v1/exports/report-form?unit_id=%lld&period=2026-06&format=xlsx", unit_id("TTYT-SD")),
+                 T_SD_MANAGER);
+    ASSERT_STATUS(r, 200);
+    ck_assert_ptr_nonnull(strstr(hdr(r, "Content-Disposition"), ".xlsx\""));
+    ck_assert_msg(read_xlsx(r, cells, sizeof cells) == 0, "%s", cells);
+    ck_assert_msg(strncmp(cells, "s:", 2) == 0 && strchr(cells, '\n') != NULL, "%s", cells);
+    resp_free(r);
+
+    r = http_get(fmt("/api/v1/staff?unit_id=%lld&format=pdf", uid), T_SD_MANAGER);
+    ASSERT_STATUS(r, 400);
+    ck_assert_int_eq(count_errors(r, "format", "must be json, csv or xlsx"), 1);
+    resp_free(r);
+}
+END_TEST
+
 Suite *s9_vi_suite(void)
 {
     Suite *s = suite_create("s9_vi");
@@ -381,6 +494,7 @@ Suite *s9_vi_suite(void)
     tcase_add_test(t, an_ansi_file_is_told_to_be_saved_as_csv_utf8);
     tcase_add_test(t, an_exported_csv_loads_back_unchanged);
     tcase_add_test(t, imports_take_reference_labels_and_a_bad_code_lists_the_valid_ones);
+    tcase_add_test(t, lists_and_the_form_download_as_xlsx);
     suite_add_tcase(s, t);
     return s;
 }
