@@ -20,8 +20,8 @@ typedef struct csvin_doc {
 
 /* Parses data (len bytes; data may be NULL when len is 0) into doc, which need not be
  * initialised. Strips a UTF-8 byte-order mark; accepts CRLF, LF and CR line ends and RFC 4180
- * quoting (commas, doubled quotes and line ends inside quoted cells); skips empty and blank
- * lines; trims spaces and tabs around unquoted cells and outside quotes, keeps them inside
+ * quoting (commas, doubled quotes and line ends inside quoted cells); reads ';'-separated data
+ * too (csvin_delimiter); skips empty and blank lines and records of empty cells only; trims spaces and tabs around unquoted cells and outside quotes, keeps them inside
  * quotes; checks that every cell is valid UTF-8 and has no NUL byte.
  * Returns 0, or -1 with doc zeroed and a message in err (when err is not NULL) naming the record
  * number, counting the header as 1 and skipped lines not at all: a quote inside an unquoted cell,
@@ -36,8 +36,15 @@ typedef int (*csvin_record_fn)(const char *const *cells, int ncells, size_t recn
 
 /* Reads data as csvin_parse does (same rules, same messages) but hands each record to fn as soon
  * as it is read and keeps only that record in memory. Returns 0 when every record was read, 1
- * when fn asked to stop, -1 with a message in err on malformed data. */
+ * when fn asked to stop, -1 with a message in err on malformed data, CSVIN_NOT_UTF8 (with the
+ * message) when a cell is not valid UTF-8 (an ANSI or Windows-1258 file). */
+#define CSVIN_NOT_UTF8 (-2)
 int csvin_each(const char *data, size_t len, csvin_record_fn fn, void *user, char *err, size_t errlen);
+
+/* The separator of data: ';' when the first line with a separator outside quotes has more
+ * semicolons than commas (what Excel writes under Vietnamese and other regional settings whose
+ * decimal mark is a comma), else ','. csvin_each and csvin_parse read with it. */
+char csvin_delimiter(const char *data, size_t len);
 
 /* Cell col (from 0) of record rec (from 0, the header), or NULL when there is no such record or
  * the record has fewer cells. The text belongs to doc. */

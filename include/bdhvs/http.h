@@ -151,6 +151,10 @@ int http_refuse_invalid(http_ctx *c, verrs *v);
 /* Does the client ask for CSV: ?format=csv (where the route declares format; format=json asks
  * for JSON whatever Accept says), else Accept naming text/csv. */
 int http_wants_csv(http_ctx *c);
+/* Does it ask for the table as .xlsx: ?format=xlsx, else Accept naming
+ * application/vnd.openxmlformats-officedocument.spreadsheetml.sheet? (http_wants_csv is then
+ * true too: the table is made the same way, and respond_csv writes the workbook.) */
+int http_wants_xlsx(http_ctx *c);
 /* Is the body of this media type (parameters allowed; a charset other than UTF-8 is not)? */
 int http_content_type_is(http_ctx *c, const char *media);
 

@@ -3,6 +3,8 @@
 #ifndef BDHVS_HTTP_TEXT_H
 #define BDHVS_HTTP_TEXT_H
 
+#include "bdhvs/problems.h"
+
 #include <stddef.h>
 
 /* A growing text buffer (NUL-terminated once anything is added). failed: out of memory, from then
@@ -51,5 +53,14 @@ int http_content_disposition(char *buf, size_t len, const char *name);
 /* gzip (RFC 1952) of data at zlib's level (1-9). Returns 0 with *out malloc'd (the caller frees
  * it) and *out_len its length, or -1 (nothing to free). */
 int http_gzip(const void *data, size_t len, int level, char **out, size_t *out_len);
+
+/* A qvalue as RFC 9110 12.4.2 writes it: "0" [ "." up to 3 digits ] or "1" [ "." up to 3 zeros ].
+ * Returns it in thousandths, or -1 when s[0..n) is not one (encoding.c). */
+int http_qvalue(const char *s, size_t n);
+
+/* The language of an answer's texts (language.c) from the request's Accept-Language (NULL: none):
+ * Vietnamese (PROBLEM_VI of bdhvs/problems.h) when "vi" (or "vi-VN") has a q-value above 0 and at
+ * least English's (the range listed first wins a tie), otherwise English, the default. */
+problem_lang http_language(const char *accept_language);
 
 #endif

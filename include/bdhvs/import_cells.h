@@ -17,6 +17,10 @@ typedef struct import_col {
     size_t maxlen;  /* characters (UTF-8 code points); not checked for K_BOOL, K_MONTH, K_COUNT */
     int not_future; /* dates and months */
     const code_rule *code; /* K_CODE: the characters it may hold (its length is maxlen's) */
+    /* A column of reference codes: the table they come from ("job_groups"). A cell may also name
+     * the code by its Vietnamese or English label ("Bác sĩ" for doctor, any case), which the
+     * load replaces by the code (imports.c); maxlen is then a label's. */
+    const char *ref;
 } import_col;
 
 /* Checks one cell v of column col (v NULL: absent or empty). today is YYYY-MM-DD, for not_future

@@ -10,7 +10,7 @@
 
 #include <stddef.h>
 
-typedef enum problem_lang { PROBLEM_EN, PROBLEM_LANGS } problem_lang;
+typedef enum problem_lang { PROBLEM_EN, PROBLEM_VI, PROBLEM_LANGS } problem_lang;
 
 /* Renders problem code with params (a JSON object or NULL; borrowed) into out (cap bytes, cut on
  * a character boundary): each {name} of the template is replaced by params' name (a string as
@@ -26,5 +26,19 @@ void verrs_problem_n2(verrs *v, const char *field, const char *code, const char 
 
 /* Does the catalogue know code? (for the test that every code SQL answers has a message) */
 int problem_known(const char *code);
+
+/* "en" or "vi", for Content-Language. */
+const char *problem_lang_tag(problem_lang lang);
+/* The translation of one of the answers' fixed English sentences (a status title, a detail, an
+ * error message written without a code), or en itself when there is none or lang is English. */
+const char *problem_phrase(problem_lang lang, const char *en);
+/* Is the table of fixed sentences sorted (it is searched by bsearch)? For a unit test. */
+int problem_phrases_sorted(void);
+/* Has every code of the catalogue a text in every language? For a unit test. */
+int problem_catalogue_complete(void);
+/* Renders each item of an errors array in lang: an item that verrs_problem made carries its code
+ * and values ("_problem", "_params"), rendered again from the catalogue; another item's message
+ * is looked up by problem_phrase. Drops "_problem" and "_params" in every language. */
+void problem_localize_errors(problem_lang lang, json_t *errors);
 
 #endif

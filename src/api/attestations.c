@@ -99,7 +99,7 @@ void attestations_delete(http_ctx *c)
 /* Matched on staff_code + skill: created, or moved to a later attested_on (an earlier date than
  * the stored one leaves it); a single create answers 409 when the pair has an attestation. */
 static const import_col ATTESTATION_IMPORT_COLS[] = {
-    {"staff_code", 1, K_TEXT, 40, 0}, {"skill", 1, K_TEXT, 40, 0}, {"attested_on", 1, K_DATE, 10, 1}};
+    {"staff_code", 1, K_TEXT, 40, 0}, {"skill", 1, K_TEXT, 200, 0, NULL, "skills"}, {"attested_on", 1, K_DATE, 10, 1}};
 
 #define ATTESTATION_STAGE \
     "CREATE TEMP TABLE import_stage (row integer, staff_code text, skill text, attested_on text) ON COMMIT DROP"

@@ -172,11 +172,46 @@ int api_add_problems(http_ctx *c, db_stmt *st, const db_args *args, verrs *v)
     if (r == NULL) return -1;
     for (int i = 0; i < PQntuples(r); i++) {
         json_t *params = PQgetisnull(r, i, 2) ? NULL : json_loads(PQgetvalue(r, i, 2), 0, NULL);
+        api_problem_valid_codes(c, PQgetvalue(r, i, 1), params, NULL);
         verrs_problem(v, PQgetvalue(r, i, 0), PQgetvalue(r, i, 1), params);
         json_decref(params);
     }
     PQclear(r);
     return 0;
+}
+
+/* The active codes of each reference table with their labels, for a problem that names a code
+ * that is not one of them (a clerk fixes it from the message alone). */
+DB_STMT(STMT_VALID_CODES, "common_valid_codes",
+    "SELECT string_agg(code || ' (' || label_en || ')', ', ' ORDER BY code),"
+    " string_agg(code || ' (' || label_vi || ')', ', ' ORDER BY code) FROM ("
+    " SELECT 'job_group_inactive' AS p, code, label_vi, label_en, active FROM job_groups"
+    " UNION ALL SELECT 'employment_inactive', code, label_vi, label_en, active FROM employment_types"
+    " UNION ALL SELECT 'skill_inactive', code, label_vi, label_en, active FROM skills"
+    " UNION ALL SELECT 'support_service_inactive', code, label_vi, label_en, active FROM support_services"
+    " UNION ALL SELECT 'target_group_inactive', code, label_vi, label_en, active FROM target_groups) r"
+    " WHERE p = $1 AND active HAVING count(*) > 0", 1);
+
+void api_problem_valid_codes(http_ctx *c, const char *problem, json_t *params, json_t *cache)
+{
+    size_t n = strlen(problem);
+    if (params == NULL || n < 9 || strcmp(problem + n - 9, "_inactive") != 0) return;
+    json_t *pair = cache ? json_incref(json_object_get(cache, problem)) : NULL;
+    if (pair == NULL) {
+        db_args a;
+        db_args_of(&a, db_text(problem));
+        PGresult *r = db_run(api_conn(c), &STMT_VALID_CODES, &a);
+        /* Without the list the message is still whole: it names where the codes are listed. */
+        pair = db_ok(r) && PQntuples(r) == 1 ? json_pack("[s, s]", PQgetvalue(r, 0, 0), PQgetvalue(r, 0, 1)) : NULL;
+        PQclear(r);
+        if (pair == NULL) pair = json_array();
+        if (cache != NULL) json_object_set(cache, problem, pair);
+    }
+    if (json_array_size(pair) == 2) {
+        json_object_set(params, "valid", json_array_get(pair, 0));
+        json_object_set(params, "valid_vi", json_array_get(pair, 1));
+    }
+    json_decref(pair);
 }
 
 void api_problem_required_or(verrs *v, const char *field, const char *other)

@@ -93,6 +93,11 @@ long long api_resolve_staff(http_ctx *c, long long id, const char *code, const c
 int api_add_problems(http_ctx *c, db_stmt *st, const db_args *args, verrs *v);
 /* Adds "is required (or <other>)" on field: a body that names a thing by field or other gave neither. */
 void api_problem_required_or(verrs *v, const char *field, const char *other);
+/* For a problem "*_inactive" (a code that is not an active reference code): adds to params the
+ * table's active codes with their labels, "valid" (English labels) and "valid_vi", which the
+ * catalogue renders after the message. cache (a JSON object, or NULL) keeps the lists already
+ * read during one answer. Any other problem is left as it is. */
+void api_problem_valid_codes(http_ctx *c, const char *problem, json_t *params, json_t *cache);
 /* Checks out a connection and begins a transaction; -1 after answering 503. */
 int api_begin(http_ctx *c);
 /* Answers 400 with the query's errors when v holds any; frees v either way. Returns 1 when it

@@ -7,6 +7,7 @@
 #include "import.h"
 #include "bdhvs/csvin.h"
 #include "bdhvs/period.h"
+#include "bdhvs/http_text.h"
 #include "bdhvs/problems.h"
 
 #include <sodium.h>
@@ -23,6 +24,7 @@ typedef struct errs {
     json_t *list;
     long count;
     int broken;
+    problem_lang lang; /* the request's (Accept-Language) */
 } errs;
 
 /* Adds the problem code with params (borrowed, may be NULL) on row and field, rendered by the
@@ -34,7 +36,7 @@ static void err_add(errs *e, long row, const char *field, const char *problem, c
     /* Messages and field names (a header may name a column with any text) are cut on a
      * character boundary: a cut character would make the string invalid and jansson refuse it. */
     char msg[401], fbuf[204];
-    problem_render(PROBLEM_EN, problem, params, msg, sizeof msg);
+    problem_render(e->lang, problem, params, msg, sizeof msg);
     size_t fl = utf8_prefix(field, 200);
     memcpy(fbuf, field, fl);
     fbuf[fl] = '\0';
@@ -51,18 +53,22 @@ static void err_add_n(errs *e, long row, const char *field, const char *problem,
     json_decref(params);
 }
 
-/* Adds the problems a check statement answered: (row, field, problem, params[, count]). */
-static void err_add_rows(errs *e, PGresult *res)
+/* Adds the problems a check statement answered: (row, field, problem, params[, count]); a code
+ * that is not an active reference code comes with the valid ones (api_problem_valid_codes). */
+static void err_add_rows(http_ctx *c, errs *e, PGresult *res)
 {
+    json_t *valid = json_object(); /* the lists asked for so far, by problem */
     for (int i = 0; i < PQntuples(res); i++) {
         json_t *params = NULL;
         if (json_array_size(e->list) < IMPORT_MAX_ERRORS && !PQgetisnull(res, i, 3)) {
             params = json_loads(PQgetvalue(res, i, 3), 0, NULL);
             if (params == NULL) e->broken = 1;
+            else api_problem_valid_codes(c, PQgetvalue(res, i, 2), params, valid);
         }
         err_add(e, atol(PQgetvalue(res, i, 0)), PQgetvalue(res, i, 1), PQgetvalue(res, i, 2), params);
         json_decref(params);
     }
+    json_decref(valid);
 }
 
 /* ---- the streaming loader ---- */
@@ -79,6 +85,7 @@ typedef struct loader {
     errs *shape;      /* problems that make the rows unreadable: header, JSON shape */
     int present[16];  /* columns the input has */
     int hidden;       /* column ignored for this caller (party_member below manager), or -1 */
+    int labelled[16]; /* reference columns with a cell that is not a code (a label, or wrong) */
     int map[64], ncols_in, header_cells; /* CSV: header cell -> column (-1: ignored), first 64 */
     int header_done;
     const char *cell[16];
@@ -100,7 +107,22 @@ static int col_index(const import_spec *sp, const char *name)
     return -1;
 }
 
-/* Maps a header (names) to the spec's columns; reports unknown, repeated and missing columns. */
+/* Columns and keys that the CSV and JSON answers of lists add and no load writes (ids, times):
+ * ignored when a load does not take them, so that an exported file edited in a spreadsheet loads
+ * back as it is. */
+static const char *const READ_ONLY[] = {"id",        "unit_id", "staff_id",   "course_id",
+                                        "parent_id", "depth",   "created_at", "updated_at"};
+
+static int read_only(const char *name)
+{
+    for (size_t i = 0; i < sizeof READ_ONLY / sizeof READ_ONLY[0]; i++)
+        if (strcmp(READ_ONLY[i], name) == 0) return 1;
+    return 0;
+}
+
+/* Maps a header (names) to the spec's columns; reports unknown, repeated and missing columns.
+ * An unknown column is ignored and reported with the rows' errors (the clerk fixes the file in one
+ * pass); a repeated or missing one makes the rows unreadable (L->shape). */
 static void map_header(loader *L, const char *const *names, int n)
 {
     const import_spec *sp = L->sp;
@@ -108,8 +130,9 @@ static void map_header(loader *L, const char *const *names, int n)
     for (int i = 0; i < n; i++) {
         int k = col_index(sp, names[i]);
         L->map[i] = k == L->hidden ? -1 : k;
-        if (k < 0) err_add(L->shape, 1, names[i], "not_a_column", NULL);
-        else if (seen[k]) err_add(L->shape, 1, names[i], "header_twice", NULL);
+        if (k < 0) {
+            if (!read_only(names[i])) err_add(L->e, 1, names[i], "not_a_column", NULL);
+        } else if (seen[k]) err_add(L->shape, 1, names[i], "header_twice", NULL);
         else seen[k] = 1;
         if (k >= 0 && k != L->hidden) L->present[k] = 1;
     }
@@ -128,6 +151,8 @@ static void check_row(loader *L, long row, char month[11])
         if (import_cell_check(&sp->cols[k], L->cell[k], L->today, month, &L->cell[k], &problem, &params) != 0) {
             err_add(L->e, row, sp->cols[k].name, problem, params);
             json_decref(params);
+        } else if (sp->cols[k].ref && L->cell[k] && !code_ok(&CODE_REF, L->cell[k])) {
+            L->labelled[k] = 1;
         }
     }
 }
@@ -249,6 +274,14 @@ static int over_cap(loader *L)
     return 1;
 }
 
+/* A cell as the CSV answers wrote it against formula injection ("'=x" for "=x", see
+ * http_csv_cell) is read back without the quote; any other cell is taken as it is. */
+static const char *unguard(const char *cell)
+{
+    if (cell[0] == '\'' && cell[1] != '\0' && strchr("=+-@\t\r", cell[1]) != NULL) return cell + 1;
+    return cell;
+}
+
 static int on_csv_record(const char *const *cells, int n, size_t recno, void *user)
 {
     loader *L = user;
@@ -268,7 +301,7 @@ static int on_csv_record(const char *const *cells, int n, size_t recno, void *us
         json_decref(params);
     }
     for (int k = 0; k < L->ncols_in && k < n; k++)
-        if (L->map[k] >= 0 && cells[k][0]) L->cell[L->map[k]] = cells[k];
+        if (L->map[k] >= 0 && cells[k][0]) L->cell[L->map[k]] = unguard(cells[k]);
     return take_row(L, row);
 }
 
@@ -281,10 +314,14 @@ static int read_csv(loader *L)
     int rc = csvin_each(body, blen, on_csv_record, L, err, sizeof err);
     if (L->answered) return -1;
     if (rc < 0) {
+        /* A file that is not UTF-8 is the usual ANSI/Windows-1258 save: say how to save it. */
+        int ansi = rc == CSVIN_NOT_UTF8;
         stage_close(L, 0);
-        char detail[400];
-        snprintf(detail, sizeof detail, "The CSV cannot be read: %s.", err);
-        respond_problem(L->c, 400, detail);
+        char detail[600];
+        json_t *params = json_pack("{s:s}", ansi ? "where" : "reason", err);
+        problem_render(L->e->lang, ansi ? "csv_not_utf8" : "csv_unreadable", params, detail, sizeof detail);
+        json_decref(params);
+        respond_problem(L->c, ansi ? 422 : 400, detail);
         return -1;
     }
     if (!L->header_done) {
@@ -350,8 +387,8 @@ static int take_json_row(loader *L, json_t *obj, long rowno)
     json_object_foreach(obj, key, val) {
         int k = col_index(sp, key);
         if (k >= 0 && k == L->hidden) continue; /* not the caller's to write: ignored */
-        if (k < 0) {
-            err_add(L->shape, rowno, key, "not_a_load_field", NULL);
+        if (k < 0) { /* ignored, and reported with the rows' errors */
+            if (!read_only(key)) err_add(L->e, rowno, key, "not_a_load_field", NULL);
             continue;
         }
         L->present[k] = 1;
@@ -493,19 +530,20 @@ static void sort_errors(errs *e)
  * remembers under the Idempotency-Key, and -1 after the 503, which it does not. */
 static int answer_errors(http_ctx *c, errs *e)
 {
-    char detail[200];
+    char detail[400];
     size_t listed = json_array_size(e->list);
     if (e->broken || listed == 0 || (listed < IMPORT_MAX_ERRORS && (long)listed != e->count)) {
         http_set_header(c, "Retry-After", "2");
         respond_problem(c, 503, "Nothing was written: the load has problems, but their list could not be built. Try again.");
         return -1;
     }
-    if (e->count > IMPORT_MAX_ERRORS)
-        snprintf(detail, sizeof detail, "Nothing was written: %ld problems were found; the first %d are listed.", e->count,
-                 IMPORT_MAX_ERRORS);
-    else
-        snprintf(detail, sizeof detail, "Nothing was written: %ld problem%s found; see errors.", e->count,
-                 e->count == 1 ? " was" : "s were");
+    json_t *params = json_pack("{s:I, s:i}", "count", (json_int_t)e->count, "listed", IMPORT_MAX_ERRORS);
+    problem_render(e->lang,
+                   e->count > IMPORT_MAX_ERRORS ? "import_problems_capped"
+                   : e->count == 1              ? "import_problem_one"
+                                                : "import_problems",
+                   params, detail, sizeof detail);
+    json_decref(params);
     respond_problem_errors(c, 422, detail, e->list);
     return 0;
 }
@@ -539,6 +577,31 @@ static int idem_store(http_ctx *c, const import_spec *sp, const char *key, const
     size_t alen;
     const char *answer = http_answer_body(c, &alen);
     return api_idem_store(c, sp->endpoint, key, hash, c->status, answer, alen);
+}
+
+/* Reference columns where some cell is not a code: a cell that is a label of the column's table
+ * (Vietnamese or English, case and Unicode form ignored) becomes its code, in the staged rows,
+ * before the checks (anything else stays, and the checks answer it with the valid codes). The
+ * statement is made of the spec's own names only. Returns -1 after answering. */
+static int relabel(loader *L)
+{
+    for (int k = 0; k < L->sp->ncols; k++) {
+        if (!L->labelled[k]) continue;
+        const char *col = L->sp->cols[k].name, *tbl = L->sp->cols[k].ref;
+        char sql[768];
+        snprintf(sql, sizeof sql,
+                 "UPDATE import_stage s SET %s = r.code FROM %s r WHERE s.%s !~ '^[a-z][a-z0-9_]{1,39}$'"
+                 /* ICU's lower case: the database's own may be C's, which leaves "Á" as it is */
+                 " AND lower(normalize(s.%s, NFC) COLLATE \"und-x-icu\") IN"
+                 " (lower(normalize(r.label_vi, NFC) COLLATE \"und-x-icu\"), lower(r.label_en COLLATE \"und-x-icu\"))",
+                 col, tbl, col, col);
+        if (db_exec(api_conn(L->c), sql) != 0) {
+            db_rollback(api_conn(L->c));
+            respond_problem(L->c, 503, "The database refused the load; try again.");
+            return -1;
+        }
+    }
+    return 0;
 }
 
 static double tnow(void)
@@ -577,7 +640,8 @@ void import_run(http_ctx *c, const import_spec *sp)
         if (api_db(c) == NULL || idem_replay(c, sp, keybuf, hash)) return;
     }
 
-    errs e = {json_array(), 0, 0}, shape = {json_array(), 0, 0}, w = {json_array(), 0, 0};
+    problem_lang lang = http_language(http_header(c, "Accept-Language"));
+    errs e = {json_array(), 0, 0, lang}, shape = {json_array(), 0, 0, lang}, w = {json_array(), 0, 0, lang};
     loader L = {.c = c, .sp = sp, .e = &e, .shape = &shape, .hidden = -1,
                 .max_rows = c->cfg && c->cfg->import_max_rows > 0 ? c->cfg->import_max_rows : 200000};
     /* Party membership is not the caller's to see, so not to write, compare or count either. */
@@ -590,20 +654,28 @@ void import_run(http_ctx *c, const import_spec *sp)
     if ((csv ? read_csv(&L) : read_json(&L)) != 0) goto out;
     if (L.over_cap) {
         stage_close(&L, 0);
-        char detail[200];
-        snprintf(detail, sizeof detail,
-                 "Nothing was written: a load may have at most %ld rows; split the file into loads of at most %ld rows.",
-                 L.max_rows, L.max_rows);
+        char detail[400];
+        json_t *mp = json_pack("{s:I}", "max", (json_int_t)L.max_rows);
+        problem_render(lang, "import_too_many_rows", mp, detail, sizeof detail);
+        json_decref(mp);
         respond_problem(c, 413, detail);
         goto remember;
     }
     if (shape.count > 0) { /* the header or the JSON shape is wrong: the rows cannot be read */
         stage_close(&L, 0);
+        /* ... but what was found in the rows' cells is listed with it, for one pass of fixes. */
+        size_t i;
+        json_t *item;
+        json_array_foreach(e.list, i, item) if (json_array_append(shape.list, item) != 0) shape.broken = 1;
+        shape.count += e.count;
+        shape.broken |= e.broken;
+        sort_errors(&shape);
         if (answer_errors(c, &shape) != 0) goto out;
         goto remember;
     }
     double t1 = tnow();
     if (stage_open(&L) != 0 || stage_close(&L, 1) != 0) goto out; /* an empty load opens it here */
+    if (relabel(&L) != 0) goto out;
     /* The columns the input has, as a SQL array: absent optional columns keep stored values. */
     char present[512] = "{";
     for (int k = 0; k < sp->ncols; k++)
@@ -617,7 +689,7 @@ void import_run(http_ctx *c, const import_spec *sp)
     if (sp->checks->nparams > 1) db_arg_text(&cv, present); /* only checks that declare $2 */
     PGresult *res = api_run(c, sp->checks, &cv, "checking the load");
     if (res == NULL) goto out;
-    err_add_rows(&e, res);
+    err_add_rows(c, &e, res);
     if (PQntuples(res) > 0) e.count += atol(PQgetvalue(res, 0, 4)) - PQntuples(res);
     PQclear(res);
     double t2 = tnow();
@@ -669,7 +741,7 @@ void import_run(http_ctx *c, const import_spec *sp)
             json_decref(dated);
             goto out;
         }
-        err_add_rows(&w, res);
+        err_add_rows(c, &w, res);
         PQclear(res);
     }
     double t3 = tnow();
@@ -714,6 +786,8 @@ void import_run(http_ctx *c, const import_spec *sp)
     }
     respond_json(c, 200, result);
     json_decref(result);
+    http_vary(c, "Accept-Language"); /* the warnings' language */
+    http_set_header(c, "Content-Language", problem_lang_tag(lang));
     if (!dry) { /* a dry run was rolled back above */
         /* The key and the rows commit together, or nothing does and no 200 goes out. */
         size_t alen;

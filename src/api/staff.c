@@ -317,7 +317,7 @@ void staff_delete(http_ctx *c)
  * any taken code. */
 static const import_col STAFF_IMPORT_COLS[] = {
     {"code", 1, K_CODE, 40, 0, &CODE_STAFF}, {"full_name", 1, K_TEXT, 200, 0},   {"unit_code", 1, K_TEXT, 32, 0},
-    {"job_group", 1, K_TEXT, 40, 0},         {"employment", 1, K_TEXT, 40, 0},   {"party_member", 0, K_BOOL, 5, 0},
+    {"job_group", 1, K_TEXT, 200, 0, NULL, "job_groups"}, {"employment", 1, K_TEXT, 200, 0, NULL, "employment_types"},   {"party_member", 0, K_BOOL, 5, 0},
     {"joined_on", 1, K_DATE, 10, 1},         {"left_on", 0, K_DATE, 10, 0},      {"vneid_confirmed_on", 0, K_DATE, 10, 1},
     {"vneid_source", 0, K_TEXT, 100, 0},     {"effective_on", 0, K_DATE, 10, 0}};
 
@@ -351,7 +351,9 @@ DB_STMT_SETUP(STAFF_CHECKS, "import_staff_checks",
 
 #define PRESENT IMPORT_PRESENT
 DB_STMT_SETUP(STAFF_MERGE, "import_staff_merge",
-    "WITH src AS (SELECT s.row, s.code, s.full_name, u.id AS unit_id, s.job_group, s.employment,"
+    /* full_name in NFC, as the trigger of migration 0020 stores it: a name typed decomposed is
+     * compared as stored, so reloading it is "unchanged" (issue 13) */
+    "WITH src AS (SELECT s.row, s.code, normalize(s.full_name, NFC) AS full_name, u.id AS unit_id, s.job_group, s.employment,"
     "   s.party_member::boolean AS party_member, s.joined_on::date AS joined_on, s.left_on::date AS left_on,"
     "   s.vneid_confirmed_on::date AS vneid_confirmed_on, s.vneid_source"
     "   FROM import_stage s JOIN scoped_units($3) u ON u.code = s.unit_code WHERE $2::boolean IS NOT NULL),"

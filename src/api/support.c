@@ -222,8 +222,8 @@ void patients_served_delete(http_ctx *c) { monthly_delete(c, &PATIENTS_SERVED); 
 /* ---- bulk loads (POST /api/v1/support-counts/import, /api/v1/patients-served/import; the engine is
  * imports.c). Matched on the natural key, like a single write; ?mode=replace also removes. ---- */
 static const import_col SUPPORT_COUNT_IMPORT_COLS[] = {
-    {"unit_code", 1, K_TEXT, 32, 0}, {"month", 1, K_MONTH, 7, 1}, {"service", 1, K_TEXT, 40, 0},
-    {"target_group", 1, K_TEXT, 40, 0}, {"count", 1, K_COUNT, 10, 0}};
+    {"unit_code", 1, K_TEXT, 32, 0}, {"month", 1, K_MONTH, 7, 1}, {"service", 1, K_TEXT, 200, 0, NULL, "support_services"},
+    {"target_group", 1, K_TEXT, 200, 0, NULL, "target_groups"}, {"count", 1, K_COUNT, 10, 0}};
 
 #define SUPPORT_COUNT_STAGE \
     "CREATE TEMP TABLE import_stage (row integer, unit_code text, month text, service text, target_group text," \

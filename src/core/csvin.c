@@ -23,7 +23,7 @@ typedef struct csvin_loader {
     const char **ptr; /* the cells as handed to fn */
     size_t ncells, off_cap, ptr_cap;
     size_t recno;     /* records handed over so far */
-    int failed, stopped;
+    int failed, stopped, not_utf8;
     char *err;
     size_t errlen;
 } csvin_loader;
@@ -69,6 +69,7 @@ static void on_cell(void *text, size_t len, void *data)
     }
     if (!utf8_valid(text, len)) {
         loader_fail(l, "record %zu, column %zu: is not valid UTF-8", recno, colno);
+        l->not_utf8 = 1;
         return;
     }
     if (l->ncells >= INT_MAX) {
@@ -106,6 +107,15 @@ static void on_record(int term, void *data)
         return;
     }
     l->ptr = ptr;
+    /* A record of empty cells only (",,,,": the rows a spreadsheet leaves below the data) is
+     * skipped like an empty line. */
+    size_t filled = 0;
+    for (size_t i = 0; i < l->ncells && !filled; i++) filled = l->text[l->off[i]] != '\0';
+    if (!filled) {
+        l->ncells = 0;
+        l->text_len = 0;
+        return;
+    }
     for (size_t i = 0; i < l->ncells; i++) ptr[i] = l->text + l->off[i];
     ptr[l->ncells] = NULL;
     l->recno++;
@@ -124,6 +134,21 @@ static void parser_fail(csvin_loader *l, struct csv_parser *p, const char *what)
         loader_fail(l, "record %zu: %s", recno, csv_strerror(csv_error(p)));
 }
 
+char csvin_delimiter(const char *data, size_t len)
+{
+    size_t commas = 0, semicolons = 0;
+    int quoted = 0;
+    for (size_t i = 0; i < len; i++) {
+        char ch = data[i];
+        if (ch == '"') quoted = !quoted;
+        else if (!quoted && (ch == '\n' || ch == '\r')) {
+            if (commas + semicolons > 0) break; /* the first line that names columns */
+        } else if (!quoted && ch == ',') commas++;
+        else if (!quoted && ch == ';') semicolons++;
+    }
+    return semicolons > commas ? ';' : ',';
+}
+
 int csvin_each(const char *data, size_t len, csvin_record_fn fn, void *user, char *err, size_t errlen)
 {
     if (err != NULL && errlen > 0) err[0] = '\0';
@@ -139,6 +164,7 @@ int csvin_each(const char *data, size_t len, csvin_record_fn fn, void *user, cha
         loader_fail(&l, "out of memory");
         return -1;
     }
+    csv_set_delim(&p, csvin_delimiter(data, len));
     /* libcsv's default space test (space and tab) is kept: Excel and HR exports pad cells. The
      * data goes in slices so that a stop asked for by fn takes effect soon. */
     const size_t slice = 64 * 1024;
@@ -163,7 +189,7 @@ int csvin_each(const char *data, size_t len, csvin_record_fn fn, void *user, cha
     free(l.text);
     free(l.off);
     free(l.ptr);
-    if (l.failed) return -1;
+    if (l.failed) return l.not_utf8 ? CSVIN_NOT_UTF8 : -1;
     return l.stopped ? 1 : 0;
 }
 

@@ -16,9 +16,7 @@ static const char *skip_ows(const char *p)
     return p;
 }
 
-/* A qvalue as RFC 9110 12.4.2 writes it: "0" [ "." up to 3 digits ] or "1" [ "." up to 3 zeros ].
- * Returns it in thousandths, or -1 when s[0..n) is not one. */
-static int parse_qvalue(const char *s, size_t n)
+int http_qvalue(const char *s, size_t n)
 {
     if (n == 0 || (s[0] != '0' && s[0] != '1')) return -1;
     int v = (s[0] - '0') * 1000;
@@ -58,7 +56,7 @@ int http_accepts_gzip(const char *accept_encoding)
             const char *v = ++p;
             while (*p && *p != ',' && *p != ';' && *p != ' ' && *p != '\t') p++;
             if (kl == 1 && (k[0] == 'q' || k[0] == 'Q')) {
-                q = parse_qvalue(v, (size_t)(p - v));
+                q = http_qvalue(v, (size_t)(p - v));
                 if (q < 0) bad = 1;
             }
         }

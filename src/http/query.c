@@ -99,8 +99,8 @@ int http_query_allowed(http_ctx *c)
             verrs_add(&v, c->qkeys[i], "is not a parameter of this request");
         /* format (on the routes that answer CSV too) is the same on all of them. */
         else if (strcmp(c->qkeys[i], "format") == 0 && strcmp(c->qvals[i], "json") != 0 &&
-                 strcmp(c->qvals[i], "csv") != 0)
-            verrs_add(&v, "format", "must be json or csv");
+                 strcmp(c->qvals[i], "csv") != 0 && strcmp(c->qvals[i], "xlsx") != 0)
+            verrs_add(&v, "format", "must be json, csv or xlsx");
     int ok = verrs_count(&v) == 0;
     if (!ok) respond_problem_errors(c, 400, "Some query parameters are invalid; see errors.", v.list);
     verrs_free(&v);

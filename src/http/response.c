@@ -2,6 +2,8 @@
 #include "bdhvs/http.h"
 #include "bdhvs/http_text.h"
 #include "bdhvs/log.h"
+#include "bdhvs/problems.h"
+#include "bdhvs/xlsx.h"
 #include "internal.h"
 
 #include <stdio.h>
@@ -129,7 +131,14 @@ static void respond_problem_as(http_ctx *c, int status, const char *kind, const 
     /* detail may quote client text: never let it make the document invalid. */
     utf8_copy(safe, sizeof safe, detail ? detail : title);
     snprintf(c->problem_type, sizeof c->problem_type, "%s", type);
-    utf8_copy(c->problem_detail, sizeof c->problem_detail, safe);
+    utf8_copy(c->problem_detail, sizeof c->problem_detail, safe); /* the log keeps English */
+    /* The client reads title, detail and messages in the language it asks for (issue 13). */
+    problem_lang lang = http_language(c->req ? http_header(c, "Accept-Language") : NULL);
+    title = problem_phrase(lang, title);
+    utf8_copy(safe, sizeof safe, problem_phrase(lang, safe));
+    problem_localize_errors(lang, errors);
+    http_vary(c, "Accept-Language");
+    http_set_header(c, "Content-Language", problem_lang_tag(lang));
     json_t *o = json_pack("{s:s, s:s, s:i, s:s, s:s}", "type", type, "title", title, "status",
                           status, "detail", safe, "request_id", c->request_id);
     if (o != NULL && errors != NULL && json_array_size(errors) > 0 &&
@@ -299,9 +308,36 @@ int http_wants_csv(http_ctx *c)
     /* ?format= (declared by the routes that answer CSV, its value checked with the query) wins
      * over the Accept header. */
     const char *f = http_query_declared(c->route, "format") ? http_query(c, "format") : NULL;
-    if (f != NULL) return strcmp(f, "csv") == 0;
+    if (f != NULL) return strcmp(f, "csv") == 0 || strcmp(f, "xlsx") == 0;
     const char *a = http_header(c, "Accept");
-    return a != NULL && strcasestr(a, "text/csv") != NULL;
+    return a != NULL && (strcasestr(a, "text/csv") != NULL || http_wants_xlsx(c));
+}
+
+int http_wants_xlsx(http_ctx *c)
+{
+    const char *f = http_query_declared(c->route, "format") ? http_query(c, "format") : NULL;
+    if (f != NULL) return strcmp(f, "xlsx") == 0;
+    const char *a = http_header(c, "Accept");
+    return a != NULL && strcasestr(a, XLSX_MEDIA_TYPE) != NULL;
+}
+
+/* The table of respond_csv as an .xlsx workbook (bdhvs/xlsx.h), named like the CSV. */
+static void respond_xlsx(http_ctx *c, json_t *items, const char *const *columns)
+{
+    char *data;
+    size_t len;
+    if (xlsx_table(items, columns, &data, &len) != 0) {
+        respond_problem(c, 500, "Out of memory while writing the workbook.");
+        return;
+    }
+    if (c->download[0] == '\0') http_download_name(c, NULL, NULL);
+    size_t n = strlen(c->download);
+    if (n >= 4 && strcmp(c->download + n - 4, ".csv") == 0 && n + 1 < sizeof c->download)
+        memcpy(c->download + n - 4, ".xlsx", 6);
+    char disp[600];
+    if (http_content_disposition(disp, sizeof disp, c->download) == 0) http_set_header(c, "Content-Disposition", disp);
+    respond_bytes(c, 200, XLSX_MEDIA_TYPE, data, len);
+    free(data);
 }
 
 void http_buf_add(http_buf *b, const char *s, size_t n)
@@ -344,6 +380,10 @@ void http_csv_cell(http_buf *b, const char *s, int is_text)
 
 void respond_csv(http_ctx *c, json_t *items, const char *const *columns)
 {
+    if (http_wants_xlsx(c)) {
+        respond_xlsx(c, items, columns);
+        return;
+    }
     http_buf b = {0};
     const char *bom = http_query(c, "bom");
     if (bom != NULL && strcmp(bom, "true") == 0) http_buf_add(&b, "\xEF\xBB\xBF", 3);

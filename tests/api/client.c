@@ -1,4 +1,5 @@
 #include "client.h"
+#include "bdhvs/jsonx.h"
 
 #include <curl/curl.h>
 #include <fcntl.h>
@@ -73,8 +74,12 @@ static void record(const char *method, const char *path, const resp *r)
                                         "Allow", "Content-Disposition", "Set-Cookie", NULL};
     for (int i = 0; names[i]; i++)
         if (resp_header(r, names[i], buf, sizeof buf)) json_object_set_new(h, names[i], json_string(buf));
+    /* A binary answer (an .xlsx download) is recorded with an empty body: its media type and
+     * headers are still checked; tests read the workbook itself. */
+    int text = r->body != NULL && utf8_valid(r->body, r->len) && memchr(r->body, '\0', r->len) == NULL;
     json_t *o = json_pack("{s:s, s:s, s:i, s:s, s:s%, s:o}", "method", method, "path", p, "status",
-                          (int)r->status, "content_type", ct, "body", r->body ? r->body : "", r->len, "headers", h);
+                          (int)r->status, "content_type", ct, "body", text ? r->body : "", text ? r->len : 0,
+                          "headers", h);
     if (o == NULL) return;
     char *line = json_dumps(o, JSON_COMPACT);
     json_decref(o);
@@ -403,7 +408,7 @@ int count_errors(const resp *r, const char *field, const char *msg)
     int n = 0;
     for (size_t i = 0; i < nerrors(r); i++) {
         const char *f = err_field(r, i), *m = err_message(r, i);
-        if (f && strcmp(f, field) == 0 && (msg == NULL || (m && strcmp(m, msg) == 0))) n++;
+        if (f && strcmp(f, field) == 0 && (msg == NULL || (m && message_is(m, msg)))) n++;
     }
     return n;
 }
@@ -414,7 +419,7 @@ void assert_one_error(const resp *r, const char *field, const char *message)
     ck_assert_str_eq(jstr(r, "type"), "urn:bdhvs:problem:validation");
     ck_assert_msg(nerrors(r) == 1, "errors: %s", r->body);
     ck_assert_str_eq(err_field(r, 0), field);
-    if (message) ck_assert_str_eq(err_message(r, 0), message);
+    if (message) ck_assert_msg(message_is(err_message(r, 0), message), "want \"%s\" in %s", message, r->body);
 }
 
 long long created_id(resp *r)
@@ -475,4 +480,14 @@ long long db_count2(const char *sql, const char *p1, const char *p2)
     long long n = atoll(PQgetvalue(r, 0, 0));
     PQclear(r);
     return n;
+}
+
+int message_is(const char *got, const char *want)
+{
+    if (got == NULL) return 0;
+    size_t n = strlen(want);
+    if (strncmp(got, want, n) != 0) return 0;
+    if (got[n] == '\0') return 1;
+    /* the list of valid codes a message about a reference code ends with (issue 13) */
+    return strstr(want, "; valid codes: ") == NULL && strncmp(got + n, "; valid codes: ", 15) == 0;
 }

@@ -110,6 +110,10 @@ void assert_get_same(const char *path, const char *token, const char *etag, cons
 /* First cell of a one-row query with two parameters as a long long. */
 long long db_count2(const char *sql, const char *p1, const char *p2);
 
+/* Is got the message want, or want followed by the list of valid codes that a message about a
+ * reference code that is not active ends with ("; valid codes: doctor (Doctor), ...")? */
+int message_is(const char *got, const char *want);
+
 #define ASSERT_STATUS(r, s) ck_assert_msg((r)->status == (s), "expected %d, got %ld: %.400s", (s), (r)->status, (r)->body ? (r)->body : "")
 
 Suite *ops_suite(void);
@@ -144,6 +148,7 @@ Suite *s8_oblig_suite(void);
 Suite *s8_appr_suite(void);
 Suite *s8_snap_suite(void); /* issue 10 §3: snapshots, basis=approved, revisions */
 Suite *s9_dhis2_suite(void); /* issue 12 §2: DHIS2 metadata, mapping, export rules */
+Suite *s9_vi_suite(void); /* issue 13 §2: Vietnamese answers, imports a clerk fixes in one pass */
 Suite *resilience_suite(void);
 
 #endif

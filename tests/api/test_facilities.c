@@ -570,7 +570,7 @@ START_TEST(bad_support_count_rows_are_all_named)
         json_t *e = json_array_get(errs, i);
         ck_assert_int_eq(json_integer_value(json_object_get(e, "row")), want[i].row);
         ck_assert_str_eq(json_string_value(json_object_get(e, "field")), want[i].field);
-        ck_assert_str_eq(json_string_value(json_object_get(e, "message")), want[i].message);
+        ck_assert_msg(message_is(json_string_value(json_object_get(e, "message")), want[i].message), "%s", r->body);
     }
     resp_free(r);
     ck_assert_int_eq(db_count("SELECT count(*) FROM support_counts WHERE unit_id = $1::bigint", idstr(u)), 0);

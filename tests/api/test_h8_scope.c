@@ -308,10 +308,10 @@ END_TEST
 
 /* ---- item 8: rows per load ----------------------------------------------------------------- */
 
-/* A body of a header and n rows of three empty cells (3 bytes a row), or a JSON array of n {}. */
+/* A body of a header and n rows of two empty cells and an "x" (4 bytes a row), or a JSON array of n {}. */
 static char *empty_rows(long n, int json)
 {
-    char *b = malloc((size_t)n * 3 + 64), *w = b;
+    char *b = malloc((size_t)n * 4 + 64), *w = b;
     if (json) {
         *w++ = '[';
         for (long i = 0; i < n; i++) w += sprintf(w, "%s{}", i ? "," : "");
@@ -319,7 +319,8 @@ static char *empty_rows(long n, int json)
         *w = '\0';
     } else {
         w += sprintf(w, "staff_code,skill,attested_on\n");
-        for (long i = 0; i < n; i++) w += sprintf(w, ",,\n");
+        /* not ",,": a record of empty cells only is skipped like an empty line (issue 13) */
+        for (long i = 0; i < n; i++) w += sprintf(w, ",,x\n");
     }
     return b;
 }
@@ -372,10 +373,17 @@ START_TEST(a_json_load_is_read_one_bounded_element_at_a_time)
              code, unit, name);
     resp *r = post("/api/v1/staff/import", T_SD_MANAGER, "application/json", body, strlen(body), NULL);
     ASSERT_STATUS(r, 422);
-    ck_assert_str_eq(jstr(r, "detail"), "Nothing was written: 2 problems were found; see errors.");
+    /* The unknown key comes with the rest of its row's problems (issue 13: one pass of fixes). */
+    ck_assert_str_eq(jstr(r, "detail"), "Nothing was written: 8 problems were found; see errors.");
     char *e = errors_without(r, code);
     ck_assert_str_eq(e, "[{\"row\":3,\"field\":\"\",\"message\":\"is longer than 65536 bytes\"},"
-                        "{\"row\":4,\"field\":\"nickname\",\"message\":\"is not a field of this load\"}]");
+                        "{\"row\":4,\"field\":\"nickname\",\"message\":\"is not a field of this load\"},"
+                        "{\"row\":4,\"field\":\"code\",\"message\":\"is required\"},"
+                        "{\"row\":4,\"field\":\"full_name\",\"message\":\"is required\"},"
+                        "{\"row\":4,\"field\":\"unit_code\",\"message\":\"is required\"},"
+                        "{\"row\":4,\"field\":\"job_group\",\"message\":\"is required\"},"
+                        "{\"row\":4,\"field\":\"employment\",\"message\":\"is required\"},"
+                        "{\"row\":4,\"field\":\"joined_on\",\"message\":\"is required\"}]");
     free(e);
     resp_free(r);
     free(body);

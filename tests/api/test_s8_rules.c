@@ -25,7 +25,7 @@ static void assert_load_error(resp *r, const char *field, const char *message)
     json_t *e = json_array_get(errors, 0);
     ck_assert_int_eq(json_integer_value(json_object_get(e, "row")), 2);
     ck_assert_str_eq(json_string_value(json_object_get(e, "field")), field);
-    ck_assert_str_eq(json_string_value(json_object_get(e, "message")), message);
+    ck_assert_msg(message_is(json_string_value(json_object_get(e, "message")), message), "%s", r->body);
     resp_free(r);
 }
 

@@ -308,7 +308,8 @@ function checkRecord(rec) {
 
   // A CSV answer of an operation that also answers CSV (format=csv, Accept: text/csv) is checked
   // against the response its x-csv-response names: its 200 documents JSON only.
-  if (rec.status === 200 && mediaType(rec.content_type) === 'text/csv' && op.node['x-csv-response'] !== undefined) {
+  const table = ['text/csv', 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet'];
+  if (rec.status === 200 && table.includes(mediaType(rec.content_type)) && op.node['x-csv-response'] !== undefined) {
     return { problems: checkResponse(rec, [...op.tokens, 'x-csv-response']), op: `${method.toUpperCase()} ${template}` };
   }
 

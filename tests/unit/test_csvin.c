@@ -136,11 +136,48 @@ START_TEST(csvin_skips_empty_lines)
     EXPECT(&d, 1, "c", "d");
     csvin_doc_free(&d);
 
-    /* A line of delimiters is not empty: it is a record of empty cells. */
-    PARSE_OK("a,b\n,\n", &d);
-    ck_assert_uint_eq(d.nrecords, 2);
-    EXPECT(&d, 1, "", "");
+    /* A line of delimiters (or of empty quoted cells) is a record of empty cells only: the rows
+     * Excel leaves below the data (",,,,,,"). It is skipped like an empty line (issue 13). */
+    PARSE_OK("a,b\n,\nc,d\n,,,,,,\n\"\",\n,,,,,,\r\n,x\n", &d);
+    ck_assert_uint_eq(d.nrecords, 3);
+    EXPECT(&d, 1, "c", "d");
+    EXPECT(&d, 2, "", "x"); /* one empty cell among others is kept */
     csvin_doc_free(&d);
+}
+END_TEST
+
+/* Excel under Vietnamese regional settings separates with ';' (the decimal mark is ','). */
+START_TEST(csvin_reads_semicolon_separated_files)
+{
+    ck_assert_int_eq(csvin_delimiter("a;b;c\n1,5;2;3\n", 15), ';');
+    ck_assert_int_eq(csvin_delimiter("a,b,c\n1;2,3,4\n", 15), ',');
+    ck_assert_int_eq(csvin_delimiter("\"x,y\";b\n", 8), ';'); /* commas inside quotes do not count */
+    ck_assert_int_eq(csvin_delimiter("\n\nabc\n", 7), ',');  /* one column: the comma, as before */
+    ck_assert_int_eq(csvin_delimiter("", 0), ',');
+    csvin_doc d;
+    PARSE_OK("code;full_name;note\nNV-01;\"Nguyễn; Thị Hoa\";1,5\n;;\n", &d);
+    ck_assert_uint_eq(d.nrecords, 2);
+    EXPECT(&d, 0, "code", "full_name", "note");
+    EXPECT(&d, 1, "NV-01", "Nguyễn; Thị Hoa", "1,5");
+    csvin_doc_free(&d);
+}
+END_TEST
+
+static int go_on(const char *const *cells, int ncells, size_t recno, void *user)
+{
+    (void)cells, (void)ncells, (void)recno, (void)user;
+    return 0;
+}
+
+/* An ANSI (Windows-1258) file is told apart from malformed CSV: the caller says "save as UTF-8". */
+START_TEST(csvin_tells_a_file_that_is_not_utf8)
+{
+    char err[128];
+    const char ansi[] = "code,full_name\nNV-01,Nguy\xean Th\xd2 Hoa\n"; /* 0xEA 0xD2: Windows-1258 */
+    ck_assert_int_eq(csvin_each(ansi, sizeof ansi - 1, go_on, NULL, err, sizeof err), CSVIN_NOT_UTF8);
+    ck_assert_str_eq(err, "record 2, column 2: is not valid UTF-8");
+    csvin_doc d;
+    ck_assert_int_eq(csvin_parse(ansi, sizeof ansi - 1, &d, err, sizeof err), -1);
 }
 END_TEST
 
@@ -294,6 +331,8 @@ Suite *csvin_suite(void)
     tcase_add_test(t, csvin_keeps_vietnamese_diacritics_byte_for_byte);
     tcase_add_test(t, csvin_reads_the_same_with_or_without_a_final_newline);
     tcase_add_test(t, csvin_skips_empty_lines);
+    tcase_add_test(t, csvin_reads_semicolon_separated_files);
+    tcase_add_test(t, csvin_tells_a_file_that_is_not_utf8);
     tcase_add_test(t, csvin_cell_is_null_past_a_short_record);
     tcase_add_test(t, csvin_trims_spaces_around_unquoted_cells_but_not_inside_quotes);
     tcase_add_test(t, csvin_refuses_invalid_utf8_naming_the_record);

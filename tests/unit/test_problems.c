@@ -3,6 +3,7 @@
  * and each kind of code against the pattern openapi.yaml pins for it. */
 #include "tests.h"
 #include "bdhvs/jsonx.h"
+#include "bdhvs/http_text.h"
 #include "bdhvs/problems.h"
 
 #include <string.h>
@@ -91,6 +92,77 @@ START_TEST(jfield_code_adds_the_rules_problem_once)
 }
 END_TEST
 
+/* Issue 13: every message in Vietnamese too, and the language an Accept-Language asks for. */
+START_TEST(every_problem_has_a_vietnamese_text_and_accept_language_chooses_it)
+{
+    ck_assert(problem_catalogue_complete());
+    ck_assert(problem_phrases_sorted());
+    json_t *p = json_pack("{s:s}", "value", "y_ta");
+    char out[300];
+    problem_render(PROBLEM_VI, "job_group_inactive", p, out, sizeof out);
+    json_decref(p);
+    ck_assert_str_eq(out, "\"y_ta\" không phải là mã nhóm chức danh đang dùng (xem /api/v1/job-groups)");
+    ck_assert_str_eq(problem_phrase(PROBLEM_VI, "Validation failed"), "Dữ liệu không hợp lệ");
+    ck_assert_str_eq(problem_phrase(PROBLEM_EN, "Validation failed"), "Validation failed");
+    ck_assert_str_eq(problem_phrase(PROBLEM_VI, "no such sentence"), "no such sentence");
+    static const struct {
+        const char *header;
+        problem_lang want;
+    } CASES[] = {
+        {NULL, PROBLEM_EN},
+        {"", PROBLEM_EN},
+        {"vi", PROBLEM_VI},
+        {"VI-vn", PROBLEM_VI},
+        {"vi-VN,vi;q=0.9,en-US;q=0.8,en;q=0.7", PROBLEM_VI},
+        {"en-US,en;q=0.9,vi;q=0.8", PROBLEM_EN},
+        {"en;q=0.5, vi", PROBLEM_VI},
+        {"vi;q=0.5, en", PROBLEM_EN},
+        {"vi, en", PROBLEM_VI},
+        {"en, vi", PROBLEM_EN},
+        {"vi;q=0", PROBLEM_EN},
+        {"vi;q=0.000", PROBLEM_EN},
+        {"fr, vi;q=0.1", PROBLEM_VI},
+        {"*", PROBLEM_EN},
+        {"vie", PROBLEM_EN},
+        {"vi;q=2", PROBLEM_EN},
+        {"vi;q=abc", PROBLEM_EN},
+        {"vi ; q=0.8 , en;q=0.7", PROBLEM_VI},
+        {",,;", PROBLEM_EN},
+    };
+    for (size_t i = 0; i < sizeof CASES / sizeof CASES[0]; i++)
+        ck_assert_msg(http_language(CASES[i].header) == CASES[i].want, "Accept-Language: %s", CASES[i].header);
+    ck_assert_str_eq(problem_lang_tag(PROBLEM_VI), "vi");
+}
+END_TEST
+
+/* An error verrs_problem added carries its code to the answer, which renders it in the request's
+ * language and drops the code; an error without a code is looked up as a sentence. */
+START_TEST(errors_are_rendered_again_in_the_answers_language)
+{
+    verrs v;
+    verrs_init(&v);
+    verrs_problem(&v, "joined_on", "date_format", NULL);
+    verrs_add(&v, "mode", "must be merge or replace");
+    verrs_add(&v, "x", "a sentence the table lacks");
+    json_t *vi = json_deep_copy(v.list), *en = json_deep_copy(v.list);
+    problem_localize_errors(PROBLEM_VI, vi);
+    problem_localize_errors(PROBLEM_EN, en);
+    ck_assert_str_eq(json_string_value(json_object_get(json_array_get(vi, 0), "message")),
+                     "phải là ngày viết theo dạng YYYY-MM-DD (năm-tháng-ngày)");
+    ck_assert_str_eq(json_string_value(json_object_get(json_array_get(vi, 1), "message")), "phải là merge hoặc replace");
+    ck_assert_str_eq(json_string_value(json_object_get(json_array_get(vi, 2), "message")), "a sentence the table lacks");
+    ck_assert_str_eq(json_string_value(json_object_get(json_array_get(en, 0), "message")),
+                     "must be a date written YYYY-MM-DD");
+    for (size_t i = 0; i < 3; i++) {
+        ck_assert_uint_eq(json_object_size(json_array_get(vi, i)), 2);
+        ck_assert_uint_eq(json_object_size(json_array_get(en, i)), 2);
+    }
+    json_decref(vi);
+    json_decref(en);
+    verrs_free(&v);
+}
+END_TEST
+
 Suite *problems_suite(void)
 {
     Suite *s = suite_create("problems");
@@ -99,6 +171,8 @@ Suite *problems_suite(void)
     tcase_add_test(t, an_unknown_code_renders_as_itself_and_a_long_value_is_cut_on_a_character);
     tcase_add_test(t, each_kind_of_code_keeps_its_openapi_pattern);
     tcase_add_test(t, jfield_code_adds_the_rules_problem_once);
+    tcase_add_test(t, every_problem_has_a_vietnamese_text_and_accept_language_chooses_it);
+    tcase_add_test(t, errors_are_rendered_again_in_the_answers_language);
     suite_add_tcase(s, t);
     return s;
 }
