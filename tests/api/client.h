@@ -143,6 +143,8 @@ Suite *s8_feed_suite(void); /* issue 12: the change feed and keyset pagination *
 Suite *s8_oblig_suite(void);
 Suite *s8_appr_suite(void);
 Suite *s8_snap_suite(void); /* issue 10 §3: snapshots, basis=approved, revisions */
+Suite *s9_hooks_suite(void);         /* issue 12 §3: signed webhooks */
+Suite *s9_hooks_restart_suite(void); /* run alone by scripts/test: its own server, killed mid-delivery */
 Suite *resilience_suite(void);
 
 #endif
