@@ -179,13 +179,16 @@ CREATE FUNCTION webhook_record(p_id bigint, p_owner text, p_ok boolean, p_status
     RETURNING d.status
 $$;
 
--- How long the delivery threads may sleep: until the next pending delivery is due or its lease
--- ends (ms, at most p_max).
+-- How long the delivery threads may sleep: until the next delivery that heads its line is due or
+-- its lease ends (ms, at most p_max; 0: one can be claimed now).
 CREATE FUNCTION webhook_next_due_ms(p_max integer) RETURNS integer LANGUAGE sql STABLE AS $$
     SELECT greatest(0, least(p_max, coalesce(ceil(extract(epoch FROM
                min(greatest(d.next_attempt_at, coalesce(d.lease_until, d.next_attempt_at))) - clock_timestamp()) * 1000),
                p_max)))::int
-      FROM webhook_deliveries d WHERE d.status = 'pending'
+      FROM webhook_deliveries d
+     WHERE d.status = 'pending'
+       AND NOT EXISTS (SELECT 1 FROM webhook_deliveries y WHERE y.webhook_id = d.webhook_id
+                          AND y.unit_key = d.unit_key AND y.status = 'pending' AND y.id < d.id)
 $$;
 
 -- The period's canonical text (2026-06, 2026Q2, 2026S1, 2026) from its type and first day.

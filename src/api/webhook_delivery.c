@@ -451,9 +451,14 @@ static void *delivery_loop(void *arg)
             if (db_ok(r) && PQntuples(r) == 1 && !PQgetisnull(r, 0, 0)) wait = atoi(PQgetvalue(r, 0, 0));
             else rc = -1;
             PQclear(r);
-            if (wait < 50) wait = 50; /* due, but held by another thread or behind its line's head */
+            /* 0: one is claimable, but another thread is claiming it (SKIP LOCKED): a short pause */
+            if (wait < 5) wait = 5;
         }
-        if (rc < 0 || (wait > 0 && db_wait_notify(db, wait, ignore_payload, NULL) < 0)) {
+        /* notifications that arrived while a statement ran wait in libpq's queue: a zero wait
+         * drains them first, and one among them means there may be work at once */
+        int queued = rc < 0 ? 0 : db_wait_notify(db, 0, ignore_payload, NULL);
+        if (queued > 0) continue;
+        if (rc < 0 || queued < 0 || db_wait_notify(db, wait, ignore_payload, NULL) < 0) {
             log_msg(LOG_WARN, "webhook delivery thread lost its database connection; reconnecting");
             db_close(db);
             db = NULL;
