@@ -629,6 +629,33 @@ START_TEST(report_overdue_is_emitted_once_when_a_due_date_passes_without_a_submi
     pthread_mutex_lock(&RX.mu);
     for (int i = 0; i < RX.n; i++) ck_assert(RX.g[i].sig_ok);
     pthread_mutex_unlock(&RX.mu);
+
+    /* one leader at a time: while another session holds the scan's advisory lock (as a scanning
+     * process does), a scan answers -1 and announces nothing */
+    PGconn *other = test_db();
+    PGresult *x = PQexec(other, "BEGIN; SELECT pg_advisory_xact_lock(30030, -1)");
+    ck_assert_int_eq(PQresultStatus(x), PGRES_TUPLES_OK);
+    PQclear(x);
+    PGconn *mine = PQconnectdb(getenv("BDHVS_TEST_DB"));
+    ck_assert_int_eq(PQstatus(mine), CONNECTION_OK);
+    x = PQexec(mine, "SELECT webhook_overdue_scan(62)");
+    ck_assert_int_eq(PQresultStatus(x), PGRES_TUPLES_OK);
+    ck_assert_str_eq(PQgetvalue(x, 0, 0), "-1");
+    PQclear(x);
+    x = PQexec(other, "ROLLBACK");
+    PQclear(x);
+    /* then it leads (unless the server's own scan holds the lock at that moment: again) and finds
+     * nothing left to announce */
+    char got_scan[16] = "-1";
+    for (int i = 0; i < 50 && strcmp(got_scan, "-1") == 0; i++) {
+        x = PQexec(mine, "SELECT webhook_overdue_scan(62)");
+        ck_assert_int_eq(PQresultStatus(x), PGRES_TUPLES_OK);
+        snprintf(got_scan, sizeof got_scan, "%s", PQgetvalue(x, 0, 0));
+        PQclear(x);
+        if (strcmp(got_scan, "-1") == 0) usleep(20 * 1000);
+    }
+    ck_assert_str_eq(got_scan, "0");
+    PQfinish(mine);
     drop_hook(hook);
     rx_stop();
 }
