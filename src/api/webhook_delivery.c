@@ -279,7 +279,7 @@ static void printable(char *s)
 
 /* Sends body to url signed with secret. Returns the HTTP status (0 when none came) and fills err
  * with what went wrong ("" on 2xx). */
-static long send_one(const bdhvs_config *cfg, const char *url, const unsigned char *secret, size_t slen,
+static long send_one(CURL *h, const bdhvs_config *cfg, const char *url, const unsigned char *secret, size_t slen,
                      const char *body, const char *type, const char *event_uuid, long long delivery_id,
                      char *err, size_t errlen)
 {
@@ -303,11 +303,8 @@ static long send_one(const bdhvs_config *cfg, const char *url, const unsigned ch
     snprintf(idh, sizeof idh, "X-Bdhvs-Event-Id: %s", event_uuid);
     snprintf(delh, sizeof delh, "X-Bdhvs-Delivery: %lld", delivery_id);
 
-    CURL *h = curl_easy_init();
-    if (h == NULL) {
-        snprintf(err, errlen, "out of memory");
-        return 0;
-    }
+    /* the thread's handle, reset: its connections stay open for the next delivery (keep-alive) */
+    curl_easy_reset(h);
     struct curl_slist *hd = NULL;
     hd = curl_slist_append(hd, "Content-Type: application/json");
     hd = curl_slist_append(hd, sig);
@@ -334,7 +331,6 @@ static long send_one(const bdhvs_config *cfg, const char *url, const unsigned ch
     long status = 0;
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
     curl_slist_free_all(hd);
-    curl_easy_cleanup(h);
     printable(s.answer);
     if (status >= 200 && status < 300 && (rc == CURLE_OK || (rc == CURLE_WRITE_ERROR && s.cut))) return status;
     if (s.refused_addr) snprintf(err, errlen, "the host resolved to an internal address: not connected");
@@ -383,7 +379,7 @@ static void nap(int ms)
 }
 
 /* Claims and sends one delivery. 1 when one was sent, 0 when none is due, -1 on a database error. */
-static int deliver_one(db_conn *db)
+static int deliver_one(db_conn *db, CURL *h)
 {
     db_args a;
     /* the lease outlives an attempt (its timeout) by a margin */
@@ -404,7 +400,7 @@ static int deliver_one(db_conn *db)
     long status = 0;
     if (slen < 0) snprintf(err, sizeof err, "the secret cannot be opened (BDHVS_JWT_SECRET changed?): re-create the webhook");
     else
-        status = send_one(WH.cfg, PQgetvalue(r, 0, 1), secret, (size_t)slen, PQgetvalue(r, 0, 3), PQgetvalue(r, 0, 4),
+        status = send_one(h, WH.cfg, PQgetvalue(r, 0, 1), secret, (size_t)slen, PQgetvalue(r, 0, 3), PQgetvalue(r, 0, 4),
                           PQgetvalue(r, 0, 5), id, err, sizeof err);
     sodium_memzero(secret, sizeof secret);
     int ok = err[0] == '\0';
@@ -438,10 +434,15 @@ static db_conn *connect_or_nap(int listen)
 static void *delivery_loop(void *arg)
 {
     (void)arg;
+    CURL *h = curl_easy_init();
+    if (h == NULL) {
+        log_msg(LOG_ERROR, "webhook delivery thread: out of memory; no deliveries from this thread");
+        return NULL;
+    }
     db_conn *db = NULL;
     while (!atomic_load(&WH.stop)) {
         if (db == NULL && (db = connect_or_nap(1)) == NULL) continue;
-        int rc = deliver_one(db);
+        int rc = deliver_one(db, h);
         if (rc == 1) continue;
         int wait = 1000;
         if (rc == 0) {
@@ -466,6 +467,7 @@ static void *delivery_loop(void *arg)
         }
     }
     db_close(db);
+    curl_easy_cleanup(h);
     return NULL;
 }
 
