@@ -68,6 +68,14 @@ static const char ENVIRONMENT[] =
     "  BDHVS_LOG_LEVEL               error, warn, info or debug [info]\n"
     "  BDHVS_AUDIT_PSEUDONYMISE_DAYS audit age for pseudonymisation, days (audit) [365]\n"
     "  BDHVS_CHANGES_RETENTION_DAYS  days the change feed keeps its entries [30]\n"
+    "  BDHVS_WEBHOOK_HOSTS           hosts webhook URLs may name: names, *.domain or IPs,\n"
+    "                                comma-separated [none: no webhook can be created]\n"
+    "  BDHVS_WEBHOOK_TIMEOUT_MS      one delivery attempt: connect, send, answer, ms [10000]\n"
+    "  BDHVS_WEBHOOK_RETRY_BASE_MS   first retry delay, doubled each attempt (max 1 h), ms [10000]\n"
+    "  BDHVS_WEBHOOK_GIVE_UP_SECONDS a delivery failing this long is parked, s [86400]\n"
+    "  BDHVS_WEBHOOK_THREADS         delivery threads per process [2]\n"
+    "  BDHVS_WEBHOOK_OVERDUE_SECONDS how often report.overdue is looked for, s [300]\n"
+    "  BDHVS_WEBHOOK_OVERDUE_DAYS    due dates passed this recently are announced, days [7]\n"
     "  BDHVS_PASSWORD                password for user add [none: read from stdin]\n"
     "  BDHVS_DEMO_PASSWORD           password of the demo users (seed) [demo-2026-BacNinh]\n"
     "  TMPDIR                        where large request bodies are spooled [/tmp]\n";
@@ -164,7 +172,15 @@ static int cmd_serve(void)
                              .ops_app = ops_pool,
                              .authenticate = api_authenticate,
                              .release = api_release};
+    if (api_webhooks_start(&cfg) != 0) {
+        fprintf(stderr, "bdhvs: cannot start the webhook delivery threads\n");
+        api_webhooks_stop();
+        pool_destroy(ops_pool);
+        pool_destroy(pool);
+        return 1;
+    }
     int rc = http_serve(&opts);
+    api_webhooks_stop();
     pool_destroy(ops_pool);
     pool_destroy(pool);
     api_shutdown();

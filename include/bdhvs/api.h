@@ -15,6 +15,11 @@ int api_authenticate(http_ctx *c, const char *token, caller *who);
 /* Prepares what the API needs before serving (the dummy password hash). 0 on success. */
 int api_init(const bdhvs_config *cfg);
 void api_shutdown(void);
+/* Starts the webhook delivery threads and the overdue scheduler (src/api/webhook_delivery.c);
+ * cfg must outlive them. 0, or -1. api_webhooks_stop joins them (at most about a second plus an
+ * attempt's timeout). */
+int api_webhooks_start(const bdhvs_config *cfg);
+void api_webhooks_stop(void);
 /* Gives the request's database connection back to its pool (http_server_opts.release). */
 void api_release(http_ctx *c);
 /* The HTTP status of a database error class: unavailable 503, unique 409, constraint or value

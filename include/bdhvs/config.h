@@ -50,6 +50,14 @@ typedef struct bdhvs_config {
     int transfer_horizon_days; /* BDHVS_TRANSFER_HORIZON_DAYS */
     /* issue 12: the change feed keeps entries this many days (BDHVS_CHANGES_RETENTION_DAYS) */
     int changes_retention_days;
+    /* issue 12 §3: signed webhooks (src/api/webhook_delivery.c, docs/integration.md) */
+    char webhook_hosts[1024];      /* BDHVS_WEBHOOK_HOSTS: host names (or *.domain, or IPs) receivers may have */
+    int webhook_retry_base_ms;     /* BDHVS_WEBHOOK_RETRY_BASE_MS: first retry delay, doubled each time */
+    int webhook_give_up_seconds;   /* BDHVS_WEBHOOK_GIVE_UP_SECONDS: a delivery failing this long is parked */
+    int webhook_timeout_ms;        /* BDHVS_WEBHOOK_TIMEOUT_MS: connect + request + answer, per attempt */
+    int webhook_threads;           /* BDHVS_WEBHOOK_THREADS: delivery threads per process */
+    int webhook_overdue_seconds;   /* BDHVS_WEBHOOK_OVERDUE_SECONDS: how often the overdue scan runs */
+    int webhook_overdue_days;      /* BDHVS_WEBHOOK_OVERDUE_DAYS: due dates passed this recently are announced */
 } bdhvs_config;
 
 /* Fills cfg from the environment. Returns 0, or -1 with a message in err. For "serve"

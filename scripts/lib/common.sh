@@ -20,7 +20,7 @@ PG_BIN="${PG_BIN:-/usr/lib/postgresql/15/bin}"
 export BDHVS_DEMO_PASSWORD="${BDHVS_DEMO_PASSWORD:-demo-2026-BacNinh}"
 
 # The packages every script needs. libcurl4-gnutls-dev, not -openssl-dev: the latter conflicts
-# with libulfius-dev. postgresql-15 carries the contrib extensions (ltree, unaccent) itself.
+# with libulfius-dev; the server links it for webhook delivery (https receivers) and the tests. postgresql-15 carries the contrib extensions (ltree, unaccent) itself.
 BDHVS_BASE_PACKAGES=(
   build-essential cmake pkg-config
   libulfius-dev libmicrohttpd-dev libjansson-dev libpq-dev libjwt-dev libsodium-dev libcsv-dev

@@ -115,5 +115,11 @@ void staff_missing_list(http_ctx *c);
 int transfers_on_close(http_ctx *c, long long unit, const char *closed_on, long long transfer_to);
 /* changes.c: the change feed (issue 12) */
 void changes_list(http_ctx *c);
+/* webhooks.c (issue 12 §3) */
+void webhooks_create(http_ctx *c);
+void webhooks_list(http_ctx *c);
+void webhooks_get(http_ctx *c);
+void webhooks_delete(http_ctx *c);
+void webhooks_deliveries(http_ctx *c);
 
 #endif

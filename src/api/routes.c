@@ -46,6 +46,7 @@ static const char *const Q_AUDIT[] = {"entity", "entity_id", "user_id", "since",
 static const char *const Q_OBLIGATIONS[] = {"parent_id", "unit_id", "active_on", "updated_since", "limit", "offset",
                                             NULL};
 static const char *const Q_RATES[] = {"unit_id", "from", "to", NULL};
+static const char *const Q_WEBHOOK_DELIVERIES[] = {"status", "limit", "offset", NULL};
 
 const http_route api_routes[] = {
     {"GET", "/healthz", ops_healthz, ROLE_NONE, NULL, HTTP_ROUTE_OPS},
@@ -169,6 +170,14 @@ const http_route api_routes[] = {
     /* DHIS2 out of the box (issue 12 §2): the metadata package, and the units load that maps units. */
     {"GET", "/api/v1/exports/dhis2/metadata", export_dhis2_metadata, ROLE_VIEWER},
     {"POST", "/api/v1/units/import", units_import, ROLE_ADMIN, Q_IMPORT, HTTP_ROUTE_HEAVY},
+    /* Signed webhooks (issue 12 §3): admins every webhook, integration accounts their own. */
+    {"POST", "/api/v1/webhooks", webhooks_create, ROLE_ADMIN, NULL, 0, ROLE_BIT(ROLE_ADMIN) | ROLE_BIT(ROLE_INTEGRATION)},
+    {"GET", "/api/v1/webhooks", webhooks_list, ROLE_ADMIN, Q_PAGE, 0, ROLE_BIT(ROLE_ADMIN) | ROLE_BIT(ROLE_INTEGRATION)},
+    {"GET", "/api/v1/webhooks/:id", webhooks_get, ROLE_ADMIN, NULL, 0, ROLE_BIT(ROLE_ADMIN) | ROLE_BIT(ROLE_INTEGRATION)},
+    {"DELETE", "/api/v1/webhooks/:id", webhooks_delete, ROLE_ADMIN, NULL, 0,
+     ROLE_BIT(ROLE_ADMIN) | ROLE_BIT(ROLE_INTEGRATION)},
+    {"GET", "/api/v1/webhooks/:id/deliveries", webhooks_deliveries, ROLE_ADMIN, Q_WEBHOOK_DELIVERIES, 0,
+     ROLE_BIT(ROLE_ADMIN) | ROLE_BIT(ROLE_INTEGRATION)},
 };
 
 const int api_nroutes = (int)(sizeof api_routes / sizeof api_routes[0]);

@@ -236,5 +236,21 @@ int config_load(bdhvs_config *cfg, int need_secret, char *err, size_t errlen)
     if (env_int("BDHVS_AUDIT_PSEUDONYMISE_DAYS", 1, 36500, &cfg->audit_pseudonymise_days, err, errlen)) return -1;
     cfg->changes_retention_days = 30;
     if (env_int("BDHVS_CHANGES_RETENTION_DAYS", 1, 3650, &cfg->changes_retention_days, err, errlen)) return -1;
+    cfg->webhook_retry_base_ms = 10000;
+    cfg->webhook_give_up_seconds = 86400;
+    cfg->webhook_timeout_ms = 10000;
+    cfg->webhook_threads = 2;
+    cfg->webhook_overdue_seconds = 300;
+    cfg->webhook_overdue_days = 7;
+    if (env_int("BDHVS_WEBHOOK_RETRY_BASE_MS", 10, 3600000, &cfg->webhook_retry_base_ms, err, errlen) ||
+        env_int("BDHVS_WEBHOOK_GIVE_UP_SECONDS", 1, 30 * 86400, &cfg->webhook_give_up_seconds, err, errlen) ||
+        env_int("BDHVS_WEBHOOK_TIMEOUT_MS", 100, 120000, &cfg->webhook_timeout_ms, err, errlen) ||
+        env_int("BDHVS_WEBHOOK_THREADS", 0, 64, &cfg->webhook_threads, err, errlen) ||
+        env_int("BDHVS_WEBHOOK_OVERDUE_SECONDS", 1, 86400, &cfg->webhook_overdue_seconds, err, errlen) ||
+        env_int("BDHVS_WEBHOOK_OVERDUE_DAYS", 1, 366, &cfg->webhook_overdue_days, err, errlen))
+        return -1;
+    const char *hooks = getenv("BDHVS_WEBHOOK_HOSTS");
+    if (hooks && copy_str(cfg->webhook_hosts, sizeof cfg->webhook_hosts, hooks, "BDHVS_WEBHOOK_HOSTS", err, errlen) != 0)
+        return -1;
     return 0;
 }

@@ -149,6 +149,8 @@ Suite *s8_appr_suite(void);
 Suite *s8_snap_suite(void); /* issue 10 §3: snapshots, basis=approved, revisions */
 Suite *s9_dhis2_suite(void); /* issue 12 §2: DHIS2 metadata, mapping, export rules */
 Suite *s9_vi_suite(void); /* issue 13 §2: Vietnamese answers, imports a clerk fixes in one pass */
+Suite *s9_hooks_suite(void);         /* issue 12 §3: signed webhooks */
+Suite *s9_hooks_restart_suite(void); /* run alone by scripts/test: its own server, killed mid-delivery */
 Suite *resilience_suite(void);
 
 #endif

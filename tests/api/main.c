@@ -47,6 +47,9 @@ int main(void)
     srunner_add_suite(sr, s8_snap_suite());
     srunner_add_suite(sr, s9_dhis2_suite()); /* issue 12 §2: DHIS2 metadata, mapping, export rules */
     srunner_add_suite(sr, s9_vi_suite()); /* issue 13 §2: Vietnamese, imports fixable in one pass */
+    srunner_add_suite(sr, s9_hooks_suite()); /* issue 12 §3: signed webhooks */
+    /* only when scripts/test runs it alone (CK_RUN_SUITE=s9_hooks_restart): it kills its server */
+    if (getenv("BDHVS_TEST_SERVER_PIDFILE")) srunner_add_suite(sr, s9_hooks_restart_suite());
     srunner_add_suite(sr, resilience_suite()); /* restarts PostgreSQL: keep it last */
     srunner_run_all(sr, CK_NORMAL);
     int failed = srunner_ntests_failed(sr);
