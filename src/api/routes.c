@@ -46,6 +46,7 @@ static const char *const Q_AUDIT[] = {"entity", "entity_id", "user_id", "since",
 static const char *const Q_OBLIGATIONS[] = {"parent_id", "unit_id", "active_on", "updated_since", "limit", "offset",
                                             NULL};
 static const char *const Q_RATES[] = {"unit_id", "from", "to", NULL};
+static const char *const Q_UNIT_TARGETS[] = {"year", NULL};
 
 const http_route api_routes[] = {
     {"GET", "/healthz", ops_healthz, ROLE_NONE, NULL, HTTP_ROUTE_OPS},
@@ -159,6 +160,9 @@ const http_route api_routes[] = {
     {"GET", "/api/v1/indicators/at-risk", indicators_at_risk, ROLE_VIEWER, Q_AT_RISK},
     {"GET", "/api/v1/exports/dhis2", export_dhis2, ROLE_VIEWER, Q_DHIS2},
     {"PUT", "/api/v1/indicators/:code/targets/:year", indicators_target_put, ROLE_ADMIN},
+    {"GET", "/api/v1/units/:id/targets", unit_targets_list, ROLE_VIEWER, Q_UNIT_TARGETS},
+    {"PUT", "/api/v1/units/:id/targets/:code/:year", unit_target_put, ROLE_MANAGER},
+    {"DELETE", "/api/v1/units/:id/targets/:code/:year", unit_target_delete, ROLE_MANAGER},
 
     {"GET", "/api/v1/audit", audit_list, ROLE_ADMIN, Q_AUDIT},
 

@@ -1,0 +1,168 @@
+-- Issue 11 §5: targets per unit. A unit may set its own target for an indicator and a year (plan
+-- 19/KH-TTYT sets TTYT Sơn Động's for 2025); a unit without one takes the nearest one set above
+-- it, and a unit with none above it the Department-wide target of indicator_targets. The rollup's
+-- target, gap and met, and /indicators/at-risk, use that nearest target.
+--
+-- Functions added: unit_target (the one statement of "the nearest target"), targets_fingerprint
+-- (what a kept rollup depends on besides its subtree), indicator_json with a sixth argument
+-- (the unit), rollup_cells with a twelfth (the unit).
+-- Functions redefined, copied whole with the change said at each: rollup_bases (0024: the cells
+-- of a unit use its targets), indicators_at_risk (0014: each unit's nearest target).
+
+CREATE TABLE unit_targets (
+    unit_id     bigint NOT NULL REFERENCES units (id) ON DELETE CASCADE,
+    indicator   text NOT NULL REFERENCES indicators (code),
+    year        integer NOT NULL CHECK (year BETWEEN 2000 AND 2100),
+    target      numeric(4, 1) NOT NULL CHECK (target BETWEEN 0 AND 100),
+    strict      boolean NOT NULL DEFAULT false,
+    deadline    date,
+    note        text CHECK (length(note) <= 300),
+    updated_at  timestamptz NOT NULL DEFAULT now(),
+    updated_by  bigint,
+    PRIMARY KEY (unit_id, indicator, year)
+);
+CREATE INDEX unit_targets_year ON unit_targets (year, indicator);
+
+-- The target of indicator p_ind for year p_yr that applies to unit p_unit: its own, else the one
+-- of its nearest ancestor that set one (the tree of today: units.path), else the Department-wide
+-- one; no row when there is none. set_by: the unit whose target it is (null: Department-wide).
+CREATE FUNCTION unit_target(p_unit bigint, p_ind text, p_yr integer)
+RETURNS TABLE (target numeric, strict boolean, deadline date, note text, set_by bigint)
+LANGUAGE sql STABLE AS $$
+    SELECT x.target, x.strict, x.deadline, x.note, x.set_by FROM (
+        SELECT t.target, t.strict, t.deadline, t.note, t.unit_id AS set_by, nlevel(a.path) AS lv
+          FROM unit_targets t JOIN units a ON a.id = t.unit_id
+         WHERE t.indicator = p_ind AND t.year = p_yr
+           AND a.path @> (SELECT u.path FROM units u WHERE u.id = p_unit)
+        UNION ALL
+        SELECT g.target, g.strict, g.deadline, g.note, NULL::bigint, 0
+          FROM indicator_targets g WHERE g.indicator = p_ind AND g.year = p_yr) x
+     ORDER BY x.lv DESC LIMIT 1
+$$;
+
+-- What the cells of a rollup of root for a period of year yr depend on among the units' own
+-- targets: those of root's subtree and of its ancestors (inherited), by content. A kept rollup
+-- is labelled with subtree_fingerprint XOR this, so setting, changing or removing a target
+-- invalidates exactly the kept rollups of that year whose units it applies to (or may apply
+-- to). The Department-wide targets change the epoch (0008).
+CREATE FUNCTION targets_fingerprint(root bigint, yr integer) RETURNS bigint LANGUAGE sql STABLE AS $$
+    SELECT coalesce(bit_xor(hashtextextended(concat_ws(':', t.unit_id, t.indicator, t.target, t.strict, t.deadline),
+                                             0)), 0)
+      FROM unit_targets t JOIN units u ON u.id = t.unit_id, (SELECT r.path FROM units r WHERE r.id = root) r
+     WHERE t.year = yr AND (u.path <@ r.path OR u.path @> r.path)
+$$;
+
+-- One indicator's figures of unit's subtree against the target that applies to unit for the
+-- year (indicator_json of 0006 with the unit, and target_unit_id: whose target it is).
+CREATE FUNCTION indicator_json(ind text, num bigint, den bigint, yr integer, parts json, unit bigint) RETURNS json
+LANGUAGE sql STABLE AS $$
+    WITH v AS (SELECT CASE WHEN den > 0 THEN round(100.0 * num / den, 1) END AS value),
+    t AS (SELECT * FROM unit_target(unit, ind, yr))
+    SELECT (CASE WHEN parts IS NULL THEN '{}'::jsonb ELSE jsonb_build_object('parts', parts) END) || jsonb_build_object(
+        'code', ind, 'numerator', num, 'denominator', den, 'value', v.value,
+        'target', t.target, 'deadline', t.deadline, 'target_unit_id', t.set_by,
+        'gap', CASE WHEN v.value IS NOT NULL AND t.target IS NOT NULL THEN greatest(t.target - v.value, 0) END,
+        'met', CASE WHEN v.value IS NULL OR t.target IS NULL THEN NULL WHEN t.strict THEN v.value > t.target
+                    ELSE v.value >= t.target END)
+    FROM v LEFT JOIN t ON true
+$$;
+
+-- The five cells of unit's subtree (rollup_cells of 0024 with the unit, for its targets).
+CREATE FUNCTION rollup_cells(staff bigint, ct1 bigint, ct2_course bigint, ct2_vneid bigint, ct2 bigint, ct5 bigint,
+                             facilities bigint, facilities_all bigint, supported bigint, served bigint, yr integer,
+                             unit bigint)
+RETURNS jsonb LANGUAGE sql STABLE AS $$
+    SELECT jsonb_build_array(indicator_json('CT1', ct1, staff, yr, NULL, unit),
+        indicator_json('CT2', ct2, staff, yr, json_build_object('course', rollup_part(ct2_course, staff),
+                                                                'vneid', rollup_part(ct2_vneid, staff)), unit),
+        indicator_json('CT3', facilities_all, facilities, yr, NULL, unit),
+        indicator_json('CT4', supported, served, yr, NULL, unit),
+        indicator_json('CT5', ct5, staff, yr, NULL, unit))
+$$;
+
+-- Copied whole from 0024; changed: rollup_cells gets the unit (s.anc), for its targets.
+CREATE OR REPLACE FUNCTION rollup_bases(root bigint, pstart date, as_of date, max_depth integer, ptext text, yr integer)
+RETURNS TABLE (unit_id bigint, basis text, n_units bigint, n_approved bigint, cells jsonb, not_approved jsonb)
+LANGUAGE sql STABLE AS $$
+    WITH rl AS (SELECT nlevel(u.path) AS v FROM units u WHERE u.id = root),
+    b AS (SELECT * FROM indicator_own_bases(root, pstart, as_of, ptext)),
+    per AS (SELECT ltree2text(subpath(b.path, rl.v + k - 1, 1))::bigint AS anc, b.*
+              FROM b, rl, generate_series(0, least(max_depth, b.lvl)) k),
+    sums AS (SELECT per.anc, per.basis, count(*) AS n, count(*) FILTER (WHERE per.approved) AS na,
+                    sum(per.staff)::bigint AS staff, sum(per.ct1)::bigint AS ct1, sum(per.ct2_course)::bigint AS cc,
+                    sum(per.ct2_vneid)::bigint AS cv, sum(per.ct2)::bigint AS ct2, sum(per.ct5)::bigint AS ct5,
+                    sum(per.facilities)::bigint AS fn, sum(per.facilities_all)::bigint AS fa,
+                    sum(per.supported)::bigint AS sn, sum(per.served)::bigint AS vn,
+                    jsonb_agg(per.code ORDER BY per.code)
+                        FILTER (WHERE per.anc = root AND per.basis = 'approved' AND NOT per.approved AND per.open_in_period)
+                        AS na_codes
+               FROM per GROUP BY per.anc, per.basis)
+    SELECT s.anc, s.basis, s.n, s.na, rollup_cells(s.staff, s.ct1, s.cc, s.cv, s.ct2, s.ct5, s.fn, s.fa, s.sn, s.vn, yr, s.anc),
+           CASE WHEN s.anc = root AND s.basis = 'approved' THEN coalesce(s.na_codes, '[]') END
+      FROM sums s
+$$;
+
+-- Copied whole from 0014; changed: the target of each unit and indicator is the nearest one
+-- (unit_target), not the Department-wide one (tg is a lateral lookup per unit and indicator).
+CREATE OR REPLACE FUNCTION indicators_at_risk(p_root bigint, p_only_indicator text, p_max_items bigint) RETURNS json
+LANGUAGE sql AS $fn$
+    WITH pts AS (SELECT d::date AS as_of FROM (VALUES ((date_trunc('month', vn_today()) - interval '3 months'
+      + interval '1 month - 1 day')::date), ((date_trunc('month', vn_today()) - interval '2 months' + interval '1 month - 1 day')::date),
+      ((date_trunc('month', vn_today()) - interval '1 day')::date), (vn_today())) v(d)),
+    raw AS (SELECT p.as_of, x.* FROM pts p, LATERAL indicator_rollup($1, date_trunc('month', p.as_of)::date, p.as_of, 1, '') x),
+    vals AS (SELECT raw.as_of, raw.unit_id, raw.code AS unit_code, raw.name AS unit_name, raw.depth, i.ind,
+      CASE i.ind WHEN 'CT1' THEN raw.ct1 WHEN 'CT2' THEN raw.ct2 WHEN 'CT3' THEN raw.facilities_all
+        WHEN 'CT4' THEN raw.supported ELSE raw.ct5 END AS num,
+      CASE i.ind WHEN 'CT3' THEN raw.facilities WHEN 'CT4' THEN raw.served ELSE raw.staff END AS den
+      FROM raw CROSS JOIN (SELECT code AS ind FROM indicators WHERE $2::text IS NULL OR code = $2) i),
+    pct AS (SELECT *, CASE WHEN den > 0 THEN (100.0 * num / den)::float8 END AS value FROM vals),
+    fit AS (SELECT unit_id, unit_code, unit_name, depth, ind,
+      (max(value) FILTER (WHERE as_of = vn_today()))::numeric AS current_value,
+      regr_slope(value, as_of - date '2000-01-01')::numeric AS slope,
+      regr_intercept(value, as_of - date '2000-01-01')::numeric AS icpt
+      FROM pct GROUP BY unit_id, unit_code, unit_name, depth, ind
+      HAVING bool_or(as_of = vn_today())),  -- units closed since are left out
+    proj AS (SELECT f.*, tg.target, tg.strict, tg.deadline,
+      CASE WHEN f.current_value IS NULL OR tg.deadline IS NULL THEN NULL WHEN f.slope IS NULL THEN f.current_value
+        ELSE least(100, greatest(0, f.icpt + f.slope * (tg.deadline - date '2000-01-01'))) END AS projected
+      FROM fit f LEFT JOIN LATERAL (
+        SELECT t.target, t.strict, coalesce(t.deadline, make_date(extract(year FROM vn_today())::int, 12, 31)) AS deadline
+          FROM unit_target(f.unit_id, f.ind, extract(year FROM vn_today())::int) t) tg ON true)
+    SELECT json_build_object('unit_id', $1::bigint, 'as_of', vn_today(), 'items', coalesce(json_agg(json_build_object(
+      'unit_id', unit_id, 'unit_code', unit_code, 'unit_name', unit_name, 'depth', depth, 'indicator', ind,
+      'current_value', round(current_value, 1), 'trend_per_month', round(slope * 30.44, 2),
+      'target', target, 'deadline', deadline, 'projected_value', round(projected, 1),
+      'on_track', CASE WHEN projected IS NULL OR target IS NULL THEN NULL WHEN strict THEN projected > target
+        ELSE projected >= target END,
+      'shortfall', CASE WHEN projected IS NULL OR target IS NULL THEN NULL ELSE round(greatest(target - projected, 0), 1) END)
+      ORDER BY (target - projected) DESC NULLS LAST, unit_code, ind), '[]'))
+    FROM (SELECT * FROM proj ORDER BY (target - projected) DESC NULLS LAST, unit_code, ind LIMIT $3) top
+$fn$;
+
+-- A unit's targets as GET /units/{id}/targets lists them: for each indicator and year that has
+-- a target applying to the unit, the one that applies, and whether it is the unit's own, one set
+-- above it, or the Department's.
+CREATE FUNCTION unit_targets_json(p_unit bigint, p_year integer) RETURNS json LANGUAGE sql STABLE AS $$
+    WITH k AS (SELECT DISTINCT t.indicator, t.year FROM unit_targets t JOIN units a ON a.id = t.unit_id
+                WHERE a.path @> (SELECT u.path FROM units u WHERE u.id = p_unit) AND (p_year IS NULL OR t.year = p_year)
+               UNION
+               SELECT g.indicator, g.year FROM indicator_targets g WHERE p_year IS NULL OR g.year = p_year),
+    e AS (SELECT k.indicator, k.year, x.* FROM k CROSS JOIN LATERAL unit_target(p_unit, k.indicator, k.year) x)
+    SELECT json_build_object('unit_id', p_unit, 'items', coalesce(json_agg(json_build_object(
+        'indicator', e.indicator, 'year', e.year, 'target', e.target, 'strict', e.strict, 'deadline', e.deadline,
+        'note', e.note,
+        'source', CASE WHEN e.set_by IS NULL THEN 'department' WHEN e.set_by = p_unit THEN 'own' ELSE 'inherited' END,
+        'set_by_unit_id', e.set_by, 'set_by_unit_code', (SELECT u.code FROM units u WHERE u.id = e.set_by))
+        ORDER BY e.year, e.indicator), '[]'))
+      FROM e
+$$;
+
+-- One unit's own target as the API answers it.
+CREATE FUNCTION unit_target_json(t unit_targets) RETURNS json LANGUAGE sql STABLE AS $$
+    SELECT json_build_object('unit_id', t.unit_id, 'unit_code', (SELECT u.code FROM units u WHERE u.id = t.unit_id),
+        'indicator', t.indicator, 'year', t.year, 'target', t.target, 'strict', t.strict, 'deadline', t.deadline,
+        'note', t.note, 'updated_at', rfc3339(t.updated_at))
+$$;
+
+-- Kept rollups were made without target_unit_id: make them again.
+UPDATE stats_epoch SET v = nextval('stats_seq');
