@@ -166,3 +166,66 @@ $$;
 
 -- Kept rollups were made without target_unit_id: make them again.
 UPDATE stats_epoch SET v = nextval('stats_seq');
+
+-- Issue 11 §4, CT4: the plans count PEOPLE supported (patients and their relatives, 19/KH-TTYT;
+-- "người dân", 2948/KH-SYT), a person helped with two services once. A unit records them per month
+-- beside the people it served (people_supported, null: not recorded). The month's CT4 numerator
+-- is people_supported when recorded, else, as before, the busiest support service's count (a
+-- lower bound of the people supported); the per-service counts stay for the breakdown. A month
+-- whose people supported exceed the people served is stored, with a warning naming it, and the
+-- rollup flags the cell.
+ALTER TABLE patients_served ADD COLUMN people_supported integer CHECK (people_supported >= 0);
+CREATE INDEX patients_served_overflow ON patients_served (month) WHERE people_supported > count;
+
+CREATE OR REPLACE FUNCTION patients_served_json(p patients_served) RETURNS json LANGUAGE sql STABLE AS $$
+    SELECT json_build_object('id', p.id, 'unit_id', p.unit_id,
+        'unit_code', (SELECT u.code FROM units u WHERE u.id = p.unit_id),
+        'month', to_char(p.month, 'YYYY-MM'), 'count', p.count, 'people_supported', p.people_supported,
+        'warnings', CASE WHEN p.people_supported > p.count THEN json_build_array(json_build_object(
+            'code', 'people_supported_above_served', 'month', to_char(p.month, 'YYYY-MM'),
+            'message', format('In %s, %s people supported exceed the %s people served.', to_char(p.month, 'YYYY-MM'),
+                              p.people_supported, p.count)))
+            ELSE '[]'::json END,
+        'updated_at', rfc3339(p.updated_at))
+$$;
+
+-- Copied from 0007; changed: a month's figure is the people supported when the unit recorded
+-- them (patients_served.people_supported), else the busiest service's count as before.
+CREATE OR REPLACE FUNCTION support_monthly_refresh(keys jsonb) RETURNS void LANGUAGE sql AS $$
+    WITH k AS (SELECT DISTINCT (e->>0)::bigint AS unit_id, (e->>1)::date AS month FROM jsonb_array_elements(keys) e),
+    svc AS (SELECT t.unit_id, t.month, max(t.total) AS top FROM (
+                SELECT sc.unit_id, sc.month, sc.service, sum(sc.count) AS total
+                  FROM support_counts sc JOIN k ON k.unit_id = sc.unit_id AND k.month = sc.month
+                 GROUP BY sc.unit_id, sc.month, sc.service) t
+             GROUP BY t.unit_id, t.month),
+    agg AS (SELECT k.unit_id, k.month, coalesce(ps.people_supported, svc.top) AS top
+              FROM k LEFT JOIN svc ON svc.unit_id = k.unit_id AND svc.month = k.month
+              LEFT JOIN patients_served ps ON ps.unit_id = k.unit_id AND ps.month = k.month
+             WHERE coalesce(ps.people_supported, svc.top) IS NOT NULL),
+    gone AS (DELETE FROM support_monthly m USING k
+              WHERE m.unit_id = k.unit_id AND m.month = k.month
+                AND NOT EXISTS (SELECT 1 FROM agg WHERE agg.unit_id = k.unit_id AND agg.month = k.month))
+    INSERT INTO support_monthly (unit_id, month, top) SELECT unit_id, month, top FROM agg
+    ON CONFLICT (unit_id, month) DO UPDATE SET top = EXCLUDED.top
+$$;
+
+-- The people supported are a column of patients_served: its changes refresh the month too.
+CREATE TRIGGER patients_served_monthly_ins AFTER INSERT ON patients_served REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION support_counts_changed();
+CREATE TRIGGER patients_served_monthly_upd AFTER UPDATE ON patients_served REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION support_counts_changed();
+CREATE TRIGGER patients_served_monthly_del AFTER DELETE ON patients_served REFERENCING OLD TABLE AS old_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION support_counts_changed();
+
+-- The months of root's subtree in [pstart, as_of] whose people supported exceed the people
+-- served, as the rollup's CT4 cell names them ('{}' when none): {supported_above_served: [{unit_id,
+-- unit_code, month, people_supported, served}]}.
+CREATE FUNCTION ct4_flags(root bigint, pstart date, as_of date) RETURNS jsonb LANGUAGE sql STABLE AS $$
+    SELECT CASE WHEN count(*) = 0 THEN '{}'::jsonb ELSE jsonb_build_object('supported_above_served',
+        jsonb_agg(jsonb_build_object('unit_id', u.id, 'unit_code', u.code, 'month', to_char(ps.month, 'YYYY-MM'),
+                                     'people_supported', ps.people_supported, 'served', ps.count)
+                  ORDER BY u.code, ps.month)) END
+      FROM patients_served ps JOIN units u ON u.id = ps.unit_id
+     WHERE ps.people_supported > ps.count AND ps.month BETWEEN date_trunc('month', pstart) AND as_of
+       AND u.path <@ (SELECT r.path FROM units r WHERE r.id = root)
+$$;

@@ -55,7 +55,7 @@ DB_STMT(STMT_ROLLUP, "indicators_rollup",
     "       indicator_json('CT2', x.ct2, x.staff, $7, json_build_object('course', " PART("x.ct2_course") ","
     "         'vneid', " PART("x.ct2_vneid") "), x.unit_id),"
     "       indicator_json('CT3', x.facilities_all, x.facilities, $7, NULL, x.unit_id),"
-    "       indicator_json('CT4', x.supported, x.served, $7, NULL, x.unit_id),"
+    "       (indicator_json('CT4', x.supported, x.served, $7, NULL, x.unit_id)::jsonb || ct4_flags(x.unit_id, $2::date, $3::date)),"
     "       indicator_json('CT5', x.ct5, x.staff, $7, NULL, x.unit_id))) ORDER BY x.depth, x.code) FROM x))"
     " FROM x root WHERE root.depth = 0", 7);
 

@@ -316,6 +316,107 @@ START_TEST(son_dong_has_its_own_2025_targets)
 }
 END_TEST
 
+
+/* CT4 counts people (issue 11 §4). Station S of health centre H4 in March 2026: 100 people served;
+ * 40 helped with cashless payment and 30 with record lookup. Without people_supported the month
+ * counts its busiest service, 40 (never 70); recording 70 distinct people counts 70; 120 (more than
+ * served) is stored with a warning naming the month, and the rollup flags the CT4 cell of S and H4.
+ * Per-service counts stay. */
+START_TEST(ct4_counts_people_supported)
+{
+    const char *u = uniq();
+    char hc[40], sc[48];
+    snprintf(hc, sizeof hc, "P4-%s", u);
+    snprintf(sc, sizeof sc, "%s-S", hc);
+    long long h = make_unit(hc, "health_centre", "SYT-BN"), st = make_unit(sc, "commune_station", hc);
+    expect(send_obj("POST", "/api/v1/support-counts", T_ADMIN,
+                    json_pack("{s:s, s:s, s:s, s:s, s:i}", "unit_code", sc, "month", "2026-03", "service",
+                              "cashless_payment", "target_group", "general", "count", 40)),
+           201);
+    expect(send_obj("POST", "/api/v1/support-counts", T_ADMIN,
+                    json_pack("{s:s, s:s, s:s, s:s, s:i}", "unit_code", sc, "month", "2026-03", "service", "ehr_lookup",
+                              "target_group", "general", "count", 30)),
+           201);
+    resp *r = send_obj("POST", "/api/v1/patients-served", T_ADMIN,
+                       json_pack("{s:s, s:s, s:i}", "unit_code", sc, "month", "2026-03", "count", 100));
+    ASSERT_STATUS(r, 201);
+    ck_assert(json_is_null(json_object_get(r->json, "people_supported")));
+    ck_assert_int_eq(json_array_size(json_object_get(r->json, "warnings")), 0);
+    resp_free(r);
+    r = rollup(h, "2026-03");
+    ck_assert_int_eq(json_integer_value(json_object_get(cell(r, st, 3), "numerator")), 40);
+    ck_assert_int_eq(json_integer_value(json_object_get(cell(r, st, 3), "denominator")), 100);
+    ck_assert_ptr_null(json_object_get(cell(r, st, 3), "supported_above_served"));
+    resp_free(r);
+
+    r = send_obj("POST", "/api/v1/patients-served", T_SYT_MANAGER,
+                 json_pack("{s:s, s:s, s:i, s:i}", "unit_code", sc, "month", "2026-03", "count", 100, "people_supported", 70));
+    ASSERT_STATUS(r, 200);
+    ck_assert_int_eq(jint(r, "people_supported"), 70);
+    resp_free(r);
+    r = rollup(h, "2026-03");
+    assert_cell(r, st, 3, 70, 100, 30, 0, 0);
+    assert_cell(r, h, 3, 70, 100, 30, 0, 0);
+    resp_free(r);
+    /* The count changed without people_supported: the people supported stay. */
+    r = send_obj("POST", "/api/v1/patients-served", T_ADMIN,
+                 json_pack("{s:s, s:s, s:i}", "unit_code", sc, "month", "2026-03", "count", 140));
+    ASSERT_STATUS(r, 200);
+    ck_assert_int_eq(jint(r, "people_supported"), 70);
+    resp_free(r);
+    r = rollup(h, "2026-03");
+    assert_cell(r, h, 3, 50, 100, 50, 0, 0);
+    resp_free(r);
+
+    /* More people supported than served: stored, with a warning naming the month. */
+    r = send_obj("POST", "/api/v1/patients-served", T_ADMIN,
+                 json_pack("{s:s, s:s, s:i, s:i}", "unit_code", sc, "month", "2026-03", "count", 100, "people_supported", 120));
+    ASSERT_STATUS(r, 200);
+    json_t *w = json_array_get(json_object_get(r->json, "warnings"), 0);
+    ck_assert_str_eq(json_string_value(json_object_get(w, "code")), "people_supported_above_served");
+    ck_assert_str_eq(json_string_value(json_object_get(w, "month")), "2026-03");
+    ck_assert_str_eq(json_string_value(json_object_get(w, "message")),
+                     "In 2026-03, 120 people supported exceed the 100 people served.");
+    resp_free(r);
+    r = rollup(h, "2026-03");
+    for (int k = 0; k < 2; k++) {
+        json_t *c = cell(r, k ? h : st, 3);
+        ck_assert_int_eq(json_integer_value(json_object_get(c, "numerator")), 120);
+        json_t *f = json_array_get(json_object_get(c, "supported_above_served"), 0);
+        ck_assert_ptr_nonnull(f);
+        ck_assert_str_eq(json_string_value(json_object_get(f, "unit_code")), sc);
+        ck_assert_str_eq(json_string_value(json_object_get(f, "month")), "2026-03");
+        ck_assert_int_eq(json_integer_value(json_object_get(f, "people_supported")), 120);
+        ck_assert_int_eq(json_integer_value(json_object_get(f, "served")), 100);
+    }
+    resp_free(r);
+    r = rollup(h, "2026-04"); /* another month: no flag */
+    ck_assert_ptr_null(json_object_get(cell(r, h, 3), "supported_above_served"));
+    resp_free(r);
+    /* The per-service counts stay for the breakdown. */
+    ck_assert_int_eq(db_count("SELECT sum(count) FROM support_counts WHERE unit_id = $1::bigint", idstr(st)), 70);
+
+    /* Bad input: 422, nothing written; null clears it (the busiest service again). */
+    r = send_obj("POST", "/api/v1/patients-served", T_ADMIN,
+                 json_pack("{s:s, s:s, s:i, s:i}", "unit_code", sc, "month", "2026-03", "count", 100, "people_supported", -1));
+    ASSERT_STATUS(r, 422);
+    assert_one_error(r, "people_supported", NULL);
+    resp_free(r);
+    r = send_obj("POST", "/api/v1/patients-served", T_ADMIN,
+                 json_pack("{s:s, s:s, s:i, s:s}", "unit_code", sc, "month", "2026-03", "count", 100, "people_supported", "70"));
+    ASSERT_STATUS(r, 422);
+    resp_free(r);
+    ck_assert_int_eq(db_count("SELECT people_supported FROM patients_served WHERE unit_id = $1::bigint", idstr(st)), 120);
+    r = send_obj("POST", "/api/v1/patients-served", T_ADMIN,
+                 json_pack("{s:s, s:s, s:i, s:n}", "unit_code", sc, "month", "2026-03", "count", 100, "people_supported"));
+    ASSERT_STATUS(r, 200);
+    resp_free(r);
+    r = rollup(h, "2026-03");
+    assert_cell(r, h, 3, 40, 100, 60, 0, 0);
+    resp_free(r);
+}
+END_TEST
+
 Suite *s9_defs_suite(void)
 {
     Suite *s = suite_create("s9_defs");
@@ -325,5 +426,8 @@ Suite *s9_defs_suite(void)
     tcase_add_test(t, bad_targets_are_refused_and_write_nothing);
     tcase_add_test(t, son_dong_has_its_own_2025_targets);
     suite_add_tcase(s, t);
+    TCase *d = tcase_create("definitions");
+    tcase_add_test(d, ct4_counts_people_supported);
+    suite_add_tcase(s, d);
     return s;
 }
