@@ -229,3 +229,124 @@ CREATE FUNCTION ct4_flags(root bigint, pstart date, as_of date) RETURNS jsonb LA
      WHERE ps.people_supported > ps.count AND ps.month BETWEEN date_trunc('month', pstart) AND as_of
        AND u.path <@ (SELECT r.path FROM units r WHERE r.id = root)
 $$;
+
+-- Issue 11 §4: each indicator's definition for a year is data (GET /api/v1/indicators/definitions):
+-- the numerator and denominator rules in words (vi, en) and as parameters, in force from a year
+-- until the next row of the same indicator. A period uses the definition of its year (the year of
+-- its as-of day). The plans differ on CT1: plan 19/KH-TTYT (2025) asks staff to "use the digital
+-- platforms and services of their work" (sử dụng được các nền tảng, dịch vụ số phục vụ công việc):
+-- any one platform; plan 2948/KH-SYT (2026) asks them to use FLUENTLY the platforms of their
+-- professional work (sử dụng thành thạo ... phục vụ công việc chuyên môn: EMR, e-prescription,
+-- e-Hospital, station software, digital signature ...): by job group (a doctor both the EMR and
+-- e-prescription; at a commune station, the station software and e-prescription), any one for
+-- the others. CT4's wording moves from patients and relatives (2025) to people using health
+-- services (2026); both count distinct people.
+CREATE TABLE indicator_definitions (
+    indicator       text NOT NULL REFERENCES indicators (code),
+    from_year       integer NOT NULL CHECK (from_year BETWEEN 2000 AND 2100),
+    plan            text NOT NULL,
+    numerator_vi    text NOT NULL,
+    numerator_en    text NOT NULL,
+    denominator_vi  text NOT NULL,
+    denominator_en  text NOT NULL,
+    params          jsonb NOT NULL DEFAULT '{}',
+    PRIMARY KEY (indicator, from_year)
+);
+
+INSERT INTO indicator_definitions VALUES
+    ('CT1', 2025, 'Kế hoạch 19/KH-TTYT',
+     'Số NVYT đang công tác có hiểu biết về chuyển đổi số (đã xác nhận) và sử dụng được ít nhất một nền tảng số phục vụ công việc (bệnh án điện tử, đơn thuốc điện tử, e-Hospital, phần mềm quản lý trạm y tế, chữ ký số)',
+     'Active staff with the digital-awareness attestation and at least one work-platform attestation (EMR, e-prescription, e-Hospital, station software, digital signature), dated on or before the as-of day',
+     'Tổng số NVYT đang công tác', 'Staff active on the as-of day',
+     '{"awareness": "digital_awareness", "default": {"any_of": ["emr", "e_prescription", "e_hospital", "station_software", "digital_signature"]}, "rules": []}'),
+    ('CT1', 2026, 'Kế hoạch 2948/KH-SYT',
+     'Số NVYT đang công tác có hiểu biết về chuyển đổi số (đã xác nhận) và sử dụng thành thạo các nền tảng số phục vụ công việc chuyên môn của mình: bác sĩ — bệnh án điện tử và đơn thuốc điện tử (tại trạm y tế: phần mềm quản lý trạm y tế và đơn thuốc điện tử); người khác — ít nhất một nền tảng',
+     'Active staff with the digital-awareness attestation and the platform attestations their work requires: a doctor both EMR and e-prescription (at a commune station: station software and e-prescription); anyone else at least one of EMR, e-prescription, e-Hospital, station software, digital signature; all dated on or before the as-of day',
+     'Tổng số NVYT đang công tác', 'Staff active on the as-of day',
+     '{"awareness": "digital_awareness", "default": {"any_of": ["emr", "e_prescription", "e_hospital", "station_software", "digital_signature"]}, "rules": [{"job_group": "doctor", "all_of": ["emr", "e_prescription"]}, {"job_group": "doctor", "facility_type": "commune_station", "all_of": ["station_software", "e_prescription"]}]}'),
+    ('CT2', 2025, 'Kế hoạch 19/KH-TTYT; Kế hoạch 2948/KH-SYT',
+     'Số NVYT đang công tác đã hoàn thành ít nhất 01 khóa học tính cho phong trào trên nền tảng MOOCs "Bình dân học vụ số" và được xác nhận trên VNeID',
+     'Active staff with a completion of a course that counts for the campaign and a VNeID confirmation, both on or before the as-of day (shown also in its two parts)',
+     'Tổng số NVYT đang công tác', 'Staff active on the as-of day',
+     '{"course": "counts_for_campaign", "vneid": true}'),
+    ('CT3', 2025, 'Kế hoạch 2948/KH-SYT',
+     'Số cơ sở y tế (bệnh viện, trung tâm y tế, CDC, trạm y tế) mở cửa vào ngày chốt số liệu đã triển khai đủ các dịch vụ số đang áp dụng',
+     'Facilities (hospital, health centre, CDC, commune station) open on the as-of day with every active digital service deployed that day',
+     'Tổng số cơ sở y tế mở cửa vào ngày chốt số liệu', 'Those facilities',
+     '{"facility_types": ["hospital", "health_centre", "cdc", "commune_station"], "services": "all_active"}'),
+    ('CT4', 2025, 'Kế hoạch 19/KH-TTYT',
+     'Số người bệnh và thân nhân người bệnh được hỗ trợ, hướng dẫn sử dụng dịch vụ số (mỗi người tính một lần) trong các tháng của kỳ; tháng chưa ghi số người thì lấy dịch vụ có nhiều người được hỗ trợ nhất',
+     'Distinct people (patients and their relatives) supported in the period''s months (people_supported of each unit and month; a month without it counts its busiest support service)',
+     'Tổng số người bệnh được phục vụ trong các tháng đó', 'People served in the same months',
+     '{"numerator": "people_supported", "when_not_recorded": "busiest_service", "people": ["patients", "relatives"], "denominator": "patients_served"}'),
+    ('CT4', 2026, 'Kế hoạch 2948/KH-SYT',
+     'Số người dân sử dụng dịch vụ y tế được hỗ trợ, hướng dẫn sử dụng VNeID thay thẻ BHYT giấy, đăng ký khám trực tuyến, tra cứu hồ sơ sức khỏe điện tử, thanh toán không dùng tiền mặt (mỗi người tính một lần) trong các tháng của kỳ; tháng chưa ghi số người thì lấy dịch vụ có nhiều người được hỗ trợ nhất',
+     'Distinct people using the health services who were supported (VNeID instead of the paper insurance card, online booking, health-record lookup, cashless payment) in the period''s months (people_supported; a month without it counts its busiest support service)',
+     'Tổng số người được phục vụ trong các tháng đó', 'People served in the same months',
+     '{"numerator": "people_supported", "when_not_recorded": "busiest_service", "people": ["people_served"], "denominator": "patients_served"}'),
+    ('CT5', 2025, 'Kế hoạch 2948/KH-SYT',
+     'Số NVYT đang công tác đã được xác nhận sử dụng thành thạo thiết bị thông minh',
+     'Active staff with a smart-devices attestation on or before the as-of day',
+     'Tổng số NVYT đang công tác', 'Staff active on the as-of day',
+     '{"skill": "smart_devices"}');
+
+-- The definition of indicator ind in force in year yr: the latest from a year not after yr (the
+-- first one for earlier years).
+CREATE FUNCTION indicator_definition(ind text, yr integer) RETURNS indicator_definitions LANGUAGE sql STABLE AS $$
+    SELECT d.* FROM indicator_definitions d WHERE d.indicator = ind
+     ORDER BY d.from_year <= yr DESC, CASE WHEN d.from_year <= yr THEN -d.from_year ELSE d.from_year END LIMIT 1
+$$;
+
+-- A definition changed (a migration's doing; there is no route that writes them): every kept
+-- figure is computed again.
+CREATE TRIGGER definitions_epoch AFTER INSERT OR UPDATE OR DELETE ON indicator_definitions
+    FOR EACH STATEMENT EXECUTE FUNCTION epoch_changed();
+
+-- The definitions in force in year yr, as GET /api/v1/indicators/definitions answers them.
+CREATE FUNCTION indicator_definitions_json(yr integer) RETURNS json LANGUAGE sql STABLE AS $$
+    SELECT json_build_object('year', yr, 'items', json_agg(json_build_object(
+        'code', i.code, 'in_force_from', d.from_year, 'plan', d.plan,
+        'numerator', json_build_object('vi', d.numerator_vi, 'en', d.numerator_en),
+        'denominator', json_build_object('vi', d.denominator_vi, 'en', d.denominator_en),
+        'parameters', d.params) ORDER BY i.sort_order))
+      FROM indicators i CROSS JOIN LATERAL indicator_definition(i.code, yr) d
+$$;
+
+-- CT1's platform part for person p_staff on day d, by the definition of d's year: the most
+-- specific rule matching their job group and the type of the unit they belonged to on d, else
+-- the default; a rule asks for all_of or any_of the platform skills.
+CREATE FUNCTION ct1_platform_ok(p_staff bigint, d date) RETURNS boolean LANGUAGE sql STABLE AS $$
+    WITH def AS (SELECT x.params FROM indicator_definition('CT1', extract(year FROM d)::int) x),
+    who AS (SELECT s.job_group,
+                   (SELECT u.type FROM staff_assignments a JOIN units u ON u.id = a.unit_id
+                     WHERE a.staff_id = s.id AND a.during @> d) AS ftype
+              FROM staff s WHERE s.id = p_staff),
+    req AS (SELECT coalesce((SELECT r FROM def, who, jsonb_array_elements(def.params -> 'rules') r
+                              WHERE (NOT r ? 'job_group' OR r ->> 'job_group' = who.job_group)
+                                AND (NOT r ? 'facility_type' OR r ->> 'facility_type' = who.ftype)
+                              ORDER BY (r ? 'job_group')::int + (r ? 'facility_type')::int DESC LIMIT 1),
+                            (SELECT def.params -> 'default' FROM def)) AS r)
+    SELECT CASE WHEN req.r ? 'all_of' THEN
+                (SELECT count(DISTINCT a.skill) FROM attestations a
+                  WHERE a.staff_id = p_staff AND a.attested_on <= d
+                    AND a.skill IN (SELECT jsonb_array_elements_text(req.r -> 'all_of')))
+                = jsonb_array_length(req.r -> 'all_of')
+           ELSE EXISTS (SELECT 1 FROM attestations a WHERE a.staff_id = p_staff AND a.attested_on <= d
+                          AND a.skill IN (SELECT jsonb_array_elements_text(req.r -> 'any_of'))) END
+      FROM req
+$$;
+
+-- Copied from 0019; changed: the platform part is CT1's definition of d's year (ct1_platform_ok).
+CREATE OR REPLACE FUNCTION staff_parts(p_staff bigint, p_vneid date, d date)
+RETURNS TABLE (awareness boolean, platform boolean, course boolean, vneid boolean, smart_devices boolean)
+LANGUAGE sql STABLE AS $$
+    SELECT EXISTS (SELECT 1 FROM attestations a WHERE a.staff_id = p_staff AND a.skill = 'digital_awareness' AND a.attested_on <= d),
+           coalesce(ct1_platform_ok(p_staff, d), false),
+           EXISTS (SELECT 1 FROM completions c JOIN courses k ON k.id = c.course_id
+                    WHERE c.staff_id = p_staff AND k.counts_for_campaign AND c.completed_on <= d),
+           coalesce(p_vneid <= d, false),
+           EXISTS (SELECT 1 FROM attestations a WHERE a.staff_id = p_staff AND a.skill = 'smart_devices' AND a.attested_on <= d)
+$$;
+
+-- Kept staff figures were counted by one CT1 rule for every year: count them again.
+UPDATE stats_epoch SET v = nextval('stats_seq');

@@ -94,6 +94,7 @@ void indicators_list(http_ctx *c);
 void indicators_target_put(http_ctx *c);
 /* targets.c: targets per unit (issue 11 §5) */
 void unit_targets_list(http_ctx *c);
+void indicators_definitions(http_ctx *c);
 void unit_target_put(http_ctx *c);
 void unit_target_delete(http_ctx *c);
 void indicators_rollup(http_ctx *c);

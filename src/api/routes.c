@@ -47,6 +47,7 @@ static const char *const Q_OBLIGATIONS[] = {"parent_id", "unit_id", "active_on",
                                             NULL};
 static const char *const Q_RATES[] = {"unit_id", "from", "to", NULL};
 static const char *const Q_UNIT_TARGETS[] = {"year", NULL};
+static const char *const Q_DEFINITIONS[] = {"year", NULL};
 
 const http_route api_routes[] = {
     {"GET", "/healthz", ops_healthz, ROLE_NONE, NULL, HTTP_ROUTE_OPS},
@@ -161,6 +162,7 @@ const http_route api_routes[] = {
     {"GET", "/api/v1/exports/dhis2", export_dhis2, ROLE_VIEWER, Q_DHIS2},
     {"PUT", "/api/v1/indicators/:code/targets/:year", indicators_target_put, ROLE_ADMIN},
     {"GET", "/api/v1/units/:id/targets", unit_targets_list, ROLE_VIEWER, Q_UNIT_TARGETS},
+    {"GET", "/api/v1/indicators/definitions", indicators_definitions, ROLE_VIEWER, Q_DEFINITIONS},
     {"PUT", "/api/v1/units/:id/targets/:code/:year", unit_target_put, ROLE_MANAGER},
     {"DELETE", "/api/v1/units/:id/targets/:code/:year", unit_target_delete, ROLE_MANAGER},
 

@@ -1,4 +1,4 @@
-/* Targets per unit (issue 11 §5): a unit's own target for an indicator and a year, inherited by
+/* Indicator definitions by year (issue 11 §4) and targets per unit (issue 11 §5). Targets per unit: a unit's own target for an indicator and a year, inherited by
  * the units below it unless they set their own (plan 19/KH-TTYT sets TTYT Sơn Động's for 2025);
  * without one above, the Department-wide target applies (/indicators/{code}/targets/{year}).
  * The nearest target is looked up by unit_target (migrations/0029_targets_definitions.sql), for
@@ -30,6 +30,24 @@ void target_body_read(json_t *body, long year, target_body *tb, verrs *v)
 }
 
 DB_STMT(STMT_LIST, "unit_targets_list", "SELECT unit_targets_json($1, $2)", 2);
+
+/* The indicators' definitions in force in a year (issue 11 §4; indicator_definitions_json, migration 0029). */
+DB_STMT(STMT_DEFINITIONS, "indicator_definitions", "SELECT indicator_definitions_json($1)", 1);
+
+void indicators_definitions(http_ctx *c)
+{
+    verrs v;
+    verrs_init(&v);
+    char today[11];
+    api_today(today);
+    long year = atol(today);
+    const char *ys = http_query(c, "year");
+    if (ys != NULL && config_parse_int(ys, 2000, 2100, &year) != 0) verrs_add(&v, "year", "must be a year from 2000 to 2100");
+    if (api_refuse_bad_query(c, &v) || api_db(c) == NULL) return;
+    db_args pv;
+    db_args_of(&pv, db_int(year));
+    api_answer_one(c, &STMT_DEFINITIONS, &pv, "reading the definitions", "There are no definitions.");
+}
 
 /* The unit, locked against a concurrent change of its targets: in the caller's scope, and not the
  * caller's own unit ($3, null for those who may set any unit's). */

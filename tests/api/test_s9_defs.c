@@ -22,12 +22,17 @@ static long long make_unit(const char *code, const char *type, const char *paren
     return created_id(r);
 }
 
-static void make_staff(const char *code, const char *unit_code)
+static void make_staff_as(const char *code, const char *unit_code, const char *job_group)
 {
     json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "code", code, "full_name", "Nguyễn Thị Chỉ Tiêu",
-                          "unit_code", unit_code, "job_group", "nurse", "employment", "public_employee", "joined_on",
+                          "unit_code", unit_code, "job_group", job_group, "employment", "public_employee", "joined_on",
                           "2025-01-01");
     expect(send_obj("POST", "/api/v1/staff", T_ADMIN, o), 201);
+}
+
+static void make_staff(const char *code, const char *unit_code)
+{
+    make_staff_as(code, unit_code, "nurse");
 }
 
 static void attest(const char *staff_code, const char *skill)
@@ -417,6 +422,106 @@ START_TEST(ct4_counts_people_supported)
 }
 END_TEST
 
+/* The definitions are data, chosen by the year: CT1's 2025 definition (plan 19/KH-TTYT) asks any one
+ * work platform, 2026's (plan 2948/KH-SYT) the platforms of one's work by job group. */
+START_TEST(definitions_are_stated_by_year)
+{
+    resp *r = http_get("/api/v1/indicators/definitions?year=2025", T_SD_REPORTER);
+    ASSERT_STATUS(r, 200);
+    ck_assert_int_eq(jint(r, "year"), 2025);
+    json_t *items = json_object_get(r->json, "items");
+    ck_assert_uint_eq(json_array_size(items), 5);
+    json_t *ct1 = json_array_get(items, 0), *ct4 = json_array_get(items, 3);
+    ck_assert_str_eq(json_string_value(json_object_get(ct1, "code")), "CT1");
+    ck_assert_int_eq(json_integer_value(json_object_get(ct1, "in_force_from")), 2025);
+    ck_assert_str_eq(json_string_value(json_object_get(ct1, "plan")), "Kế hoạch 19/KH-TTYT");
+    ck_assert_uint_eq(json_array_size(json_object_get(json_object_get(ct1, "parameters"), "rules")), 0);
+    ck_assert_uint_eq(json_array_size(json_object_get(json_object_get(json_object_get(ct1, "parameters"), "default"),
+                                                      "any_of")), 5);
+    ck_assert_str_eq(json_string_value(json_object_get(json_object_get(ct4, "parameters"), "numerator")),
+                     "people_supported");
+    ck_assert_ptr_nonnull(json_string_value(json_object_get(json_object_get(ct4, "numerator"), "vi")));
+    ck_assert_ptr_nonnull(json_string_value(json_object_get(json_object_get(ct4, "denominator"), "en")));
+    resp_free(r);
+    const int years[] = {2026, 2030};
+    for (int i = 0; i < 2; i++) {
+        r = http_get(fmt("/api/v1/indicators/definitions?year=%d", years[i]), T_ADMIN);
+        ASSERT_STATUS(r, 200);
+        ct1 = json_array_get(json_object_get(r->json, "items"), 0);
+        ck_assert_int_eq(json_integer_value(json_object_get(ct1, "in_force_from")), 2026);
+        json_t *rule = json_array_get(json_object_get(json_object_get(ct1, "parameters"), "rules"), 0);
+        ck_assert_str_eq(json_string_value(json_object_get(rule, "job_group")), "doctor");
+        ck_assert_uint_eq(json_array_size(json_object_get(rule, "all_of")), 2);
+        resp_free(r);
+    }
+    r = http_get("/api/v1/indicators/definitions?year=2000", T_ADMIN); /* before the first: the first */
+    ASSERT_STATUS(r, 200);
+    ck_assert_int_eq(json_integer_value(json_object_get(json_array_get(json_object_get(r->json, "items"), 0),
+                                                        "in_force_from")), 2025);
+    resp_free(r);
+    const char *bad[] = {"?year=1999", "?year=2101", "?year=x", "?colour=red", NULL};
+    assert_each_400(T_ADMIN, "/api/v1/indicators/definitions", bad);
+}
+END_TEST
+
+/* A definition change between 2025 and 2026, counted by hand. Health centre H6 with station S:
+ * doctor D1 at H6 with the awareness and EMR attestations; nurse N at H6 with the awareness and
+ * e-Hospital; doctor D2 at S with the awareness, station software and e-prescription (all attested
+ * 1 February 2025). December 2025 (any one platform): 3/3. March 2026 (a doctor: EMR and
+ * e-prescription; at a station: station software and e-prescription): D1 lacks e-prescription,
+ * 2/3, and the list behind the number names D1 only. */
+START_TEST(ct1_definition_changes_between_2025_and_2026)
+{
+    const char *u = uniq();
+    char hc[40], sc[48], d1[64], d2[64], n[64];
+    snprintf(hc, sizeof hc, "D6-%s", u);
+    snprintf(sc, sizeof sc, "%s-S", hc);
+    snprintf(d1, sizeof d1, "%s-D1", hc);
+    snprintf(d2, sizeof d2, "%s-D2", hc);
+    snprintf(n, sizeof n, "%s-N", hc);
+    long long h = make_unit(hc, "health_centre", "SYT-BN"), st = make_unit(sc, "commune_station", hc);
+    make_staff_as(d1, hc, "doctor");
+    make_staff_as(n, hc, "nurse");
+    make_staff_as(d2, sc, "doctor");
+    attest(d1, "digital_awareness");
+    attest(d1, "emr");
+    attest(n, "digital_awareness");
+    attest(n, "e_hospital");
+    attest(d2, "digital_awareness");
+    attest(d2, "station_software");
+    attest(d2, "e_prescription");
+    resp *r = rollup(h, "2025-12");
+    json_t *c = cell(r, h, 0), *cs = cell(r, st, 0);
+    ck_assert_int_eq(json_integer_value(json_object_get(c, "numerator")), 3);
+    ck_assert_int_eq(json_integer_value(json_object_get(c, "denominator")), 3);
+    ck_assert_int_eq(json_integer_value(json_object_get(cs, "numerator")), 1);
+    resp_free(r);
+    r = rollup(h, "2026-03");
+    c = cell(r, h, 0);
+    cs = cell(r, st, 0);
+    ck_assert_int_eq(json_integer_value(json_object_get(c, "numerator")), 2);
+    ck_assert_int_eq(json_integer_value(json_object_get(c, "denominator")), 3);
+    ck_assert_int_eq(json_integer_value(json_object_get(cs, "numerator")), 1);
+    resp_free(r);
+    r = http_get(fmt("/api/v1/staff?missing=CT1&as_of=2026-03-31&under=%lld", h), T_ADMIN);
+    ASSERT_STATUS(r, 200);
+    ck_assert_int_eq(jint(r, "total"), 1);
+    json_t *it = json_array_get(json_object_get(r->json, "items"), 0);
+    ck_assert_str_eq(json_string_value(json_object_get(it, "code")), d1);
+    ck_assert_str_eq(json_string_value(json_array_get(json_object_get(it, "lacks"), 0)), "platform");
+    resp_free(r);
+    r = http_get(fmt("/api/v1/staff?missing=CT1&as_of=2025-12-31&under=%lld", h), T_ADMIN);
+    ASSERT_STATUS(r, 200);
+    ck_assert_int_eq(jint(r, "total"), 0);
+    resp_free(r);
+    /* The e-prescription makes D1 count in 2026. */
+    attest(d1, "e_prescription");
+    r = rollup(h, "2026-03");
+    ck_assert_int_eq(json_integer_value(json_object_get(cell(r, h, 0), "numerator")), 3);
+    resp_free(r);
+}
+END_TEST
+
 Suite *s9_defs_suite(void)
 {
     Suite *s = suite_create("s9_defs");
@@ -428,6 +533,8 @@ Suite *s9_defs_suite(void)
     suite_add_tcase(s, t);
     TCase *d = tcase_create("definitions");
     tcase_add_test(d, ct4_counts_people_supported);
+    tcase_add_test(d, definitions_are_stated_by_year);
+    tcase_add_test(d, ct1_definition_changes_between_2025_and_2026);
     suite_add_tcase(s, d);
     return s;
 }
