@@ -144,7 +144,7 @@ START_TEST(put_service_refuses_bad_states_with_422)
     assert_one_error(r, "effective_on", "must not be before deployed_on");
     resp_free(r);
     r = put_service(u, "emr", T_SD_REPORTER, "{\"status\":\"live\"}");
-    assert_one_error(r, "status", "must be planned, piloting or deployed");
+    assert_one_error(r, "status", "must be planned, piloting, deployed or not_applicable");
     resp_free(r);
     r = put_service(u, "emr", T_SD_REPORTER, "{\"note\":\"x\"}");
     assert_one_error(r, "status", "is required");

@@ -522,6 +522,69 @@ START_TEST(ct1_definition_changes_between_2025_and_2026)
 }
 END_TEST
 
+/* CT3 counts only the services that apply (issue 11 §3). CDC C under health centre H8: every active
+ * digital service deployed on 1 June 2025 except the EMR and e-prescription (no curative care),
+ * which are marked not applicable from 1 February 2026 with the reason. H8 itself has none. CT3 of
+ * H8: January 2026 0/2 (C lacks two services), March 2026 1/2; C alone 1/1. A not-applicable state
+ * without a reason is 422 and writes nothing. */
+START_TEST(ct3_counts_only_applicable_services)
+{
+    const char *u = uniq();
+    char hc[40], cc[48];
+    snprintf(hc, sizeof hc, "A8-%s", u);
+    snprintf(cc, sizeof cc, "%s-CDC", hc);
+    long long h = make_unit(hc, "health_centre", "SYT-BN"), c = make_unit(cc, "cdc", hc);
+    resp *r = http_get("/api/v1/digital-services?limit=100", T_ADMIN);
+    ASSERT_STATUS(r, 200);
+    size_t i;
+    json_t *it;
+    json_array_foreach(json_object_get(r->json, "items"), i, it) {
+        const char *code = json_string_value(json_object_get(it, "code"));
+        if (!json_is_true(json_object_get(it, "active")) || strcmp(code, "emr") == 0 || strcmp(code, "e_prescription") == 0)
+            continue;
+        expect(send_obj("PUT", fmt("/api/v1/units/%lld/services/%s", c, code), T_ADMIN,
+                        json_pack("{s:s, s:s}", "status", "deployed", "deployed_on", "2025-06-01")),
+               201);
+    }
+    resp_free(r);
+    r = send_obj("PUT", fmt("/api/v1/units/%lld/services/emr", c), T_ADMIN,
+                 json_pack("{s:s, s:s}", "status", "not_applicable", "effective_on", "2026-02-01"));
+    ASSERT_STATUS(r, 422);
+    assert_one_error(r, "note", "is required when the status is not_applicable: the reason the service does not apply");
+    resp_free(r);
+    ck_assert_int_eq(db_count2("SELECT count(*) FROM facility_service_history WHERE unit_id = $1::bigint AND service = $2",
+                               idstr(c), "emr"), 0);
+    r = rollup(h, "2026-01");
+    json_t *ct3 = cell(r, h, 2);
+    ck_assert_int_eq(json_integer_value(json_object_get(ct3, "numerator")), 0);
+    ck_assert_int_eq(json_integer_value(json_object_get(ct3, "denominator")), 2);
+    resp_free(r);
+    const char *na[] = {"emr", "e_prescription"};
+    for (int k = 0; k < 2; k++) {
+        r = send_obj("PUT", fmt("/api/v1/units/%lld/services/%s", c, na[k]), T_ADMIN,
+                     json_pack("{s:s, s:s, s:s}", "status", "not_applicable", "effective_on", "2026-02-01", "note",
+                               "Trung tâm Kiểm soát bệnh tật không khám chữa bệnh"));
+        ASSERT_STATUS(r, 201);
+        ck_assert_str_eq(jstr(r, "status"), "not_applicable");
+        resp_free(r);
+    }
+    r = rollup(h, "2026-01"); /* before the day it stopped applying: unchanged */
+    ck_assert_int_eq(json_integer_value(json_object_get(cell(r, h, 2), "numerator")), 0);
+    resp_free(r);
+    r = rollup(h, "2026-03");
+    ct3 = cell(r, h, 2);
+    ck_assert_int_eq(json_integer_value(json_object_get(ct3, "numerator")), 1);
+    ck_assert_int_eq(json_integer_value(json_object_get(ct3, "denominator")), 2);
+    ck_assert_int_eq(json_integer_value(json_object_get(cell(r, c, 2), "numerator")), 1);
+    ck_assert_int_eq(json_integer_value(json_object_get(cell(r, c, 2), "denominator")), 1);
+    resp_free(r);
+    r = http_get(fmt("/api/v1/facility-services?unit_id=%lld&status=not_applicable", c), T_ADMIN);
+    ASSERT_STATUS(r, 200);
+    ck_assert_int_eq(jint(r, "total"), 2);
+    resp_free(r);
+}
+END_TEST
+
 Suite *s9_defs_suite(void)
 {
     Suite *s = suite_create("s9_defs");
@@ -535,6 +598,7 @@ Suite *s9_defs_suite(void)
     tcase_add_test(d, ct4_counts_people_supported);
     tcase_add_test(d, definitions_are_stated_by_year);
     tcase_add_test(d, ct1_definition_changes_between_2025_and_2026);
+    tcase_add_test(d, ct3_counts_only_applicable_services);
     suite_add_tcase(s, d);
     return s;
 }
