@@ -417,3 +417,60 @@ BEGIN
       FROM own;
 END $fn$;
 ALTER FUNCTION indicator_own(bigint, date, date, text) SET plan_cache_mode = force_custom_plan;
+
+-- Issue 11 §3, unit groups: units carry groups — public service unit (đơn vị sự nghiệp y tế) or
+-- state management body (cơ quan quản lý nhà nước: the Department and its offices), curative
+-- facility (hospital, health centre, commune station: not the CDC), and groups an administrator
+-- adds (GET/PUT /api/v1/unit-groups, reference data like the job groups). A new unit takes the
+-- default groups of its type; an administrator changes a unit's groups
+-- (PUT/DELETE /api/v1/units/{id}/groups/{code}). A unit is a public service unit or a state
+-- management body, not both. A membership change gives the unit a new version (kept figures).
+CREATE TABLE unit_groups (
+    code      text PRIMARY KEY CHECK (code ~ '^[a-z][a-z0-9_]{1,39}$'),
+    label_vi  text NOT NULL CHECK (length(label_vi) BETWEEN 1 AND 200),
+    label_en  text NOT NULL CHECK (length(label_en) BETWEEN 1 AND 200),
+    active    boolean NOT NULL DEFAULT true
+);
+INSERT INTO unit_groups (code, label_vi, label_en) VALUES
+    ('public_service_unit', 'Đơn vị sự nghiệp y tế', 'Public service unit'),
+    ('state_management', 'Cơ quan quản lý nhà nước', 'State management body'),
+    ('curative', 'Cơ sở khám bệnh, chữa bệnh', 'Curative facility');
+
+CREATE TABLE unit_group_members (
+    unit_id     bigint NOT NULL REFERENCES units (id) ON DELETE CASCADE,
+    group_code  text NOT NULL REFERENCES unit_groups (code),
+    added_at    timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (unit_id, group_code)
+);
+CREATE INDEX unit_group_members_group ON unit_group_members (group_code);
+
+-- The groups a unit of type t starts with.
+CREATE FUNCTION unit_default_groups(t text) RETURNS text[] LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE WHEN t IN ('department_of_health', 'office') THEN ARRAY['state_management']
+                ELSE ARRAY['public_service_unit'] END
+        || CASE WHEN t IN ('hospital', 'health_centre', 'commune_station') THEN ARRAY['curative'] ELSE '{}'::text[] END
+$$;
+
+INSERT INTO unit_group_members (unit_id, group_code)
+SELECT u.id, g FROM units u CROSS JOIN LATERAL unnest(unit_default_groups(u.type)) g;
+
+CREATE FUNCTION units_default_groups() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO unit_group_members (unit_id, group_code)
+    SELECT n.id, g FROM new_rows n CROSS JOIN LATERAL unnest(unit_default_groups(n.type)) g
+    ON CONFLICT DO NOTHING;
+    RETURN NULL;
+END $$;
+CREATE TRIGGER units_groups_ins AFTER INSERT ON units REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION units_default_groups();
+CREATE TRIGGER unit_group_members_stats_ins AFTER INSERT ON unit_group_members REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION unit_rows_changed();
+CREATE TRIGGER unit_group_members_stats_del AFTER DELETE ON unit_group_members REFERENCING OLD TABLE AS old_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION unit_rows_changed();
+
+-- A unit's groups as GET /api/v1/units/{id}/groups answers them.
+CREATE FUNCTION unit_groups_json(p_unit bigint) RETURNS json LANGUAGE sql STABLE AS $$
+    SELECT json_build_object('unit_id', p_unit, 'items', coalesce(json_agg(json_build_object(
+        'code', g.code, 'label_vi', g.label_vi, 'label_en', g.label_en, 'active', g.active) ORDER BY g.code), '[]'))
+      FROM unit_group_members m JOIN unit_groups g ON g.code = m.group_code WHERE m.unit_id = p_unit
+$$;

@@ -585,6 +585,71 @@ START_TEST(ct3_counts_only_applicable_services)
 }
 END_TEST
 
+/* Units carry groups (issue 11 §3): the defaults by type, the groups an administrator adds, a unit
+ * is a public service unit or a state management body (not both), who may change them. */
+START_TEST(units_carry_groups)
+{
+    const char *u = uniq();
+    char hc[40], cc[48], grp[48];
+    snprintf(hc, sizeof hc, "G9-%s", u);
+    snprintf(cc, sizeof cc, "%s-CDC", hc);
+    snprintf(grp, sizeof grp, "remote_%s", u);
+    for (char *p = grp; *p; p++)
+        if (*p >= 'A' && *p <= 'Z') *p = (char)(*p - 'A' + 'a');
+        else if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_')) *p = '_';
+    long long h = make_unit(hc, "health_centre", "SYT-BN"), c = make_unit(cc, "cdc", hc);
+    const char *want[3][3] = {{"curative", "public_service_unit", NULL}, {"public_service_unit", NULL, NULL},
+                              {"state_management", NULL, NULL}};
+    long long units[3] = {h, c, unit_id("SYT-BN")};
+    for (int i = 0; i < 3; i++) {
+        resp *r = http_get(fmt("/api/v1/units/%lld/groups", units[i]), T_ADMIN);
+        ASSERT_STATUS(r, 200);
+        json_t *items = json_object_get(r->json, "items");
+        size_t n = 0;
+        while (n < 3 && want[i][n]) n++;
+        ck_assert_uint_eq(json_array_size(items), n);
+        for (size_t k = 0; k < n; k++)
+            ck_assert_str_eq(json_string_value(json_object_get(json_array_get(items, k), "code")), want[i][k]);
+        resp_free(r);
+    }
+    /* An administrator adds a group and puts H in it. */
+    expect(send_obj("PUT", fmt("/api/v1/unit-groups/%s", grp), T_ADMIN,
+                    json_pack("{s:s, s:s}", "label_vi", "Vùng khó khăn", "label_en", "Remote area")),
+           201);
+    req_opts o = {.token = T_ADMIN};
+    resp *r = http_do("PUT", fmt("/api/v1/units/%lld/groups/%s", h, grp), &o);
+    ASSERT_STATUS(r, 201);
+    ck_assert_uint_eq(json_array_size(json_object_get(r->json, "items")), 3);
+    resp_free(r);
+    expect(http_do("PUT", fmt("/api/v1/units/%lld/groups/%s", h, grp), &o), 200);
+    ck_assert_int_eq(db_count("SELECT count(*) FROM audit_log WHERE entity = 'unit_group_member' AND entity_id = $1",
+                              fmt("%lld/%s", h, grp)), 1);
+    /* Not both legal statuses; an unknown group; a manager may not. */
+    r = http_do("PUT", fmt("/api/v1/units/%lld/groups/state_management", h), &o);
+    ASSERT_STATUS(r, 422);
+    assert_one_error(r, "code", NULL);
+    resp_free(r);
+    r = http_do("PUT", fmt("/api/v1/units/%lld/groups/no_such_group", h), &o);
+    assert_one_error(r, "code", "must be a unit group (see /api/v1/unit-groups)");
+    resp_free(r);
+    req_opts m = {.token = T_SYT_MANAGER};
+    expect(http_do("PUT", fmt("/api/v1/units/%lld/groups/%s", c, grp), &m), 403);
+    ck_assert_int_eq(db_count("SELECT count(*) FROM unit_group_members WHERE unit_id = $1::bigint", idstr(h)), 3);
+    /* Removing: 204, then 404; the CDC becomes a state body only once it is no public service unit. */
+    expect(del(fmt("/api/v1/units/%lld/groups/%s", h, grp), T_ADMIN), 204);
+    expect(del(fmt("/api/v1/units/%lld/groups/%s", h, grp), T_ADMIN), 404);
+    expect(del(fmt("/api/v1/units/%lld/groups/public_service_unit", c), T_ADMIN), 204);
+    expect(http_do("PUT", fmt("/api/v1/units/%lld/groups/state_management", c), &o), 201);
+    r = http_get(fmt("/api/v1/units/%lld/groups", c), T_SD_MANAGER);
+    ASSERT_STATUS(r, 404); /* outside Sơn Động */
+    resp_free(r);
+    r = http_get("/api/v1/unit-groups?limit=1000", T_SD_REPORTER);
+    ASSERT_STATUS(r, 200);
+    ck_assert_int_ge(jint(r, "total"), 4);
+    resp_free(r);
+}
+END_TEST
+
 Suite *s9_defs_suite(void)
 {
     Suite *s = suite_create("s9_defs");
@@ -599,6 +664,7 @@ Suite *s9_defs_suite(void)
     tcase_add_test(d, definitions_are_stated_by_year);
     tcase_add_test(d, ct1_definition_changes_between_2025_and_2026);
     tcase_add_test(d, ct3_counts_only_applicable_services);
+    tcase_add_test(d, units_carry_groups);
     suite_add_tcase(s, d);
     return s;
 }
