@@ -6,7 +6,9 @@
 #include "handlers.h"
 
 static const char *const FACILITY_TYPES[] = {"hospital", "health_centre", "cdc", "commune_station", NULL};
-static const char *const STATUSES[] = {"planned", "piloting", "deployed", NULL};
+/* not_applicable (issue 11 §3): the service does not apply to the facility from effective_on (the
+ * CDC has no curative care), with the reason in note; CT3 then does not ask it of the facility. */
+static const char *const STATUSES[] = {"planned", "piloting", "deployed", "not_applicable", NULL};
 static const char *const FS_COLUMNS[] = {"unit_id", "unit_code", "unit_name", "service", "status", "deployed_on",
                                          "note", "effective_on", "updated_at", NULL};
 
@@ -72,7 +74,7 @@ void facility_services_list(http_ctx *c)
     int hu = http_query_id(c, "unit_id", &unit, &v) == 1, hn = http_query_id(c, "under", &under, &v) == 1;
     int ha = http_query_date(c, "as_of", as_of, &v) == 1;
     if (service && strlen(service) > 40) verrs_add(&v, "service", "is too long");
-    if (status && !one_of(status, STATUSES)) verrs_add(&v, "status", "must be planned, piloting or deployed");
+    if (status && !one_of(status, STATUSES)) verrs_add(&v, "status", "must be planned, piloting, deployed or not_applicable");
     if (ftype && !one_of(ftype, FACILITY_TYPES))
         verrs_add(&v, "facility_type", "must be hospital, health_centre, cdc or commune_station");
     if (api_refuse_list_query(c, &v, sorts, "unit_code", &lq)) return;
@@ -97,7 +99,7 @@ static void read_fs_body(json_t *body, fs_input *in, verrs *v)
     int hs = jfield_string(body, "status", 1, 20, &in->status, v);
     if (hs == 0) verrs_add(v, "status", "is required");
     else if (hs == 1 && !one_of(in->status, STATUSES)) {
-        verrs_add(v, "status", "must be planned, piloting or deployed");
+        verrs_add(v, "status", "must be planned, piloting, deployed or not_applicable");
         in->status = NULL;
     }
     if (jfield_nullable_date(body, "deployed_on", in->deployed_on, v) != 1) in->deployed_on[0] = '\0';
@@ -106,6 +108,8 @@ static void read_fs_body(json_t *body, fs_input *in, verrs *v)
     if (note != NULL && !json_is_null(note)) jfield_string(body, "note", 0, 500, &in->note, v);
     char today[11];
     api_today(today);
+    if (in->status && strcmp(in->status, "not_applicable") == 0 && (in->note == NULL || !in->note[0]))
+        verrs_add(v, "note", "is required when the status is not_applicable: the reason the service does not apply");
     int deployed = in->status && strcmp(in->status, "deployed") == 0;
     if (deployed && !in->deployed_on[0] && !json_is_string(json_object_get(body, "deployed_on")))
         verrs_add(v, "deployed_on", "is required when the status is deployed");

@@ -92,6 +92,17 @@ void reports_revisions(http_ctx *c); /* snapshots.c */
 void export_report_form(http_ctx *c);
 void indicators_list(http_ctx *c);
 void indicators_target_put(http_ctx *c);
+/* targets.c: targets per unit (issue 11 §5) */
+void unit_targets_list(http_ctx *c);
+void indicators_definitions(http_ctx *c);
+/* unit groups (issue 11 §3): refdata.c (the groups), unit_groups.c (a unit's) */
+void ref_unit_groups_list(http_ctx *c);
+void ref_unit_groups_put(http_ctx *c);
+void unit_groups_list(http_ctx *c);
+void unit_group_put(http_ctx *c);
+void unit_group_delete(http_ctx *c);
+void unit_target_put(http_ctx *c);
+void unit_target_delete(http_ctx *c);
 void indicators_rollup(http_ctx *c);
 void indicators_at_risk(http_ctx *c);
 void export_dhis2(http_ctx *c);

@@ -3,6 +3,7 @@
 #include "common.h"
 #include "handlers.h"
 #include "bdhvs/period.h"
+#include "targets.h"
 
 DB_STMT(STMT_LIST, "indicators_list",
     "WITH p AS (SELECT * FROM indicators ORDER BY sort_order LIMIT $1 OFFSET $2)"
@@ -23,9 +24,10 @@ DB_STMT(STMT_TARGET_PUT, "indicators_target_put",
 
 /* A kept rollup, if the subtree and the epoch are still as they were when it was made. */
 DB_STMT(STMT_KEPT, "indicators_kept",
-    "WITH k AS (SELECT subtree_fingerprint($1, $3::date) AS fp, (SELECT v FROM stats_epoch) AS ep)"
+    "WITH k AS (SELECT subtree_fingerprint($1, $3::date) # targets_fingerprint($1, $5) AS fp,"
+    " (SELECT v FROM stats_epoch) AS ep)"
     " SELECT k.fp, k.ep, r.result FROM k LEFT JOIN rollup_results r ON r.root = $1 AND r.period = $2"
-    "   AND r.as_of = $3::date AND r.depth = $4 AND r.fp = k.fp AND r.epoch = k.ep", 4);
+    "   AND r.as_of = $3::date AND r.depth = $4 AND r.fp = k.fp AND r.epoch = k.ep", 5);
 
 DB_STMT(STMT_KEEP, "indicators_keep",
     "INSERT INTO rollup_results (root, period, as_of, depth, fp, epoch, result) VALUES ($1, $2, $3, $4, $5, $6, $7)"
@@ -49,12 +51,12 @@ DB_STMT(STMT_ROLLUP, "indicators_rollup",
     "   'units', (SELECT json_agg(json_build_object('unit_id', x.unit_id, 'unit_code', x.code, 'unit_name', x.name,"
     "     'parent_id', x.parent_id, 'depth', x.depth, 'reports_expected', x.reports_expected,"
     "     'reports_received', x.reports_received, 'indicators', json_build_array("
-    "       indicator_json('CT1', x.ct1, x.staff, $7, NULL),"
+    "       indicator_json('CT1', x.ct1, x.staff, $7, NULL, x.unit_id),"
     "       indicator_json('CT2', x.ct2, x.staff, $7, json_build_object('course', " PART("x.ct2_course") ","
-    "         'vneid', " PART("x.ct2_vneid") ")),"
-    "       indicator_json('CT3', x.facilities_all, x.facilities, $7, NULL),"
-    "       indicator_json('CT4', x.supported, x.served, $7, NULL),"
-    "       indicator_json('CT5', x.ct5, x.staff, $7, NULL))) ORDER BY x.depth, x.code) FROM x))"
+    "         'vneid', " PART("x.ct2_vneid") "), x.unit_id),"
+    "       indicator_json('CT3', x.facilities_all, x.facilities, $7, NULL, x.unit_id),"
+    "       (indicator_json('CT4', x.supported, x.served, $7, NULL, x.unit_id)::jsonb || ct4_flags(x.unit_id, $2::date, $3::date)),"
+    "       indicator_json('CT5', x.ct5, x.staff, $7, NULL, x.unit_id))) ORDER BY x.depth, x.code) FROM x))"
     " FROM x root WHERE root.depth = 0", 7);
 
 /* The rollup on a basis (issue 10 §3, migrations/0024_snapshots.sql): the answer computed or
@@ -70,7 +72,6 @@ void indicators_list(http_ctx *c)
 
 void indicators_target_put(http_ctx *c)
 {
-    static const char *const fields[] = {"target", "strict", "deadline", "note", NULL};
     const char *code = http_path_param(c, "code");
     char codebuf[16];
     if (code == NULL || strlen(code) > 10) {
@@ -89,18 +90,8 @@ void indicators_target_put(http_ctx *c)
     verrs v;
     verrs_init(&v);
     PGresult *cur = NULL, *r = NULL;
-    int strict = 0;
-    char deadline[11] = "", ts[32];
-    const char *note = NULL;
-    json_refuse_unknown(body, fields, &v);
-    json_t *t = json_object_get(body, "target");
-    if (t == NULL) verrs_add(&v, "target", "is required");
-    else if (!json_is_number(t) || json_number_value(t) < 0 || json_number_value(t) > 100)
-        verrs_add(&v, "target", "must be a percentage from 0 to 100");
-    int hs = jfield_bool(body, "strict", &strict, &v) == 1;
-    int hd = jfield_nullable_date(body, "deadline", deadline, &v) == 1;
-    json_t *nj = json_object_get(body, "note");
-    if (nj && !json_is_null(nj)) jfield_string(body, "note", 1, 300, &note, &v);
+    target_body tb;
+    target_body_read(body, 0, &tb, &v);
     if (http_refuse_invalid(c, &v) || api_begin(c) != 0) goto out;
     db_args ev;
     db_args_of(&ev, db_text(codebuf));
@@ -113,14 +104,13 @@ void indicators_target_put(http_ctx *c)
         respond_problem(c, 404, "There is no such indicator.");
         goto out;
     }
-    snprintf(ts, sizeof ts, "%.1f", json_number_value(t));
     db_args gv;
     db_args_of(&gv, db_text(codebuf), db_int(year));
     cur = api_run(c, &STMT_TARGET_GET, &gv, "reading the target");
     if (cur == NULL) goto out;
     db_args pv;
-    db_args_of(&pv, db_text(codebuf), db_int(year), db_text(ts), db_bool_if(hs, strict),
-                    db_text(hd ? deadline : NULL), db_text(note));
+    db_args_of(&pv, db_text(codebuf), db_int(year), db_text(tb.target), db_bool_if(tb.has_strict, tb.strict),
+                    db_text(tb.has_deadline ? tb.deadline : NULL), db_text(tb.note));
     r = api_run(c, &STMT_TARGET_PUT, &pv, "saving the target");
     if (r == NULL) goto out;
     int existed = PQntuples(cur) == 1;
@@ -201,7 +191,7 @@ void indicators_rollup(http_ctx *c)
         return;
     }
     db_args kv;
-    db_args_of(&kv, db_int(id), db_text(pstr), db_text(as_of), db_int(depth));
+    db_args_of(&kv, db_int(id), db_text(pstr), db_text(as_of), db_int(depth), db_int(p.last.y));
     PGresult *kept = api_run(c, &STMT_KEPT, &kv, "looking for a kept rollup");
     if (kept == NULL) return;
     int hit = !PQgetisnull(kept, 0, 2);

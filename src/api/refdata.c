@@ -94,6 +94,12 @@ out:
     json_decref(body);
 }
 
+/* Unit groups (issue 11 §3; memberships in unit_groups.c): reference data like the job groups. */
+static ref_table UNIT_GROUPS = REF_TABLE("unit_groups");
+DB_STMT_REGISTER(REF_UNIT_GROUPS, REF_STMTS(UNIT_GROUPS));
+void ref_unit_groups_list(http_ctx *c) { ref_list(c, &UNIT_GROUPS); }
+void ref_unit_groups_put(http_ctx *c) { ref_put(c, &UNIT_GROUPS, "unit_group"); }
+
 void ref_job_groups_list(http_ctx *c) { ref_list(c, &JOB_GROUPS); }
 void ref_employment_list(http_ctx *c) { ref_list(c, &EMPLOYMENT); }
 void ref_skills_list(http_ctx *c) { ref_list(c, &SKILLS); }

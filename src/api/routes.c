@@ -47,6 +47,8 @@ static const char *const Q_OBLIGATIONS[] = {"parent_id", "unit_id", "active_on",
                                             NULL};
 static const char *const Q_RATES[] = {"unit_id", "from", "to", NULL};
 static const char *const Q_WEBHOOK_DELIVERIES[] = {"status", "limit", "offset", NULL};
+static const char *const Q_UNIT_TARGETS[] = {"year", NULL};
+static const char *const Q_DEFINITIONS[] = {"year", NULL};
 
 const http_route api_routes[] = {
     {"GET", "/healthz", ops_healthz, ROLE_NONE, NULL, HTTP_ROUTE_OPS},
@@ -160,6 +162,15 @@ const http_route api_routes[] = {
     {"GET", "/api/v1/indicators/at-risk", indicators_at_risk, ROLE_VIEWER, Q_AT_RISK},
     {"GET", "/api/v1/exports/dhis2", export_dhis2, ROLE_VIEWER, Q_DHIS2},
     {"PUT", "/api/v1/indicators/:code/targets/:year", indicators_target_put, ROLE_ADMIN},
+    {"GET", "/api/v1/units/:id/targets", unit_targets_list, ROLE_VIEWER, Q_UNIT_TARGETS},
+    {"GET", "/api/v1/indicators/definitions", indicators_definitions, ROLE_VIEWER, Q_DEFINITIONS},
+    {"GET", "/api/v1/unit-groups", ref_unit_groups_list, ROLE_VIEWER, Q_PAGE_CSV},
+    {"PUT", "/api/v1/unit-groups/:code", ref_unit_groups_put, ROLE_ADMIN},
+    {"GET", "/api/v1/units/:id/groups", unit_groups_list, ROLE_VIEWER},
+    {"PUT", "/api/v1/units/:id/groups/:code", unit_group_put, ROLE_ADMIN},
+    {"DELETE", "/api/v1/units/:id/groups/:code", unit_group_delete, ROLE_ADMIN},
+    {"PUT", "/api/v1/units/:id/targets/:code/:year", unit_target_put, ROLE_MANAGER},
+    {"DELETE", "/api/v1/units/:id/targets/:code/:year", unit_target_delete, ROLE_MANAGER},
 
     {"GET", "/api/v1/audit", audit_list, ROLE_ADMIN, Q_AUDIT},
 

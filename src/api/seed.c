@@ -202,6 +202,17 @@ static const char DEMO_CALENDAR_SQL[] =
     " WHERE NOT EXISTS (SELECT 1 FROM reporting_obligations x WHERE x.parent_id = p.id)"
     " ORDER BY o.n DESC;"; /* the most specific first: each addition fixes the periods open under the rules before it */
 
+/* Plan 19/KH-TTYT's own 2025 targets for TTYT Sơn Động (issue 11 §5), inherited by its wards,
+ * offices and stations: over 80 % of staff using the work platforms (CT1), over 60 % of patients
+ * and relatives supported (CT4). Only when the unit has none of its own yet. */
+static const char DEMO_TARGETS_SQL[] =
+    "INSERT INTO unit_targets (unit_id, indicator, year, target, strict, deadline, note)"
+    " SELECT u.id, t.indicator, 2025, t.target, true, NULL, t.note FROM units u CROSS JOIN (VALUES"
+    "   ('CT1', 80, 'Kế hoạch 19/KH-TTYT: trên 80% CBCCVC, NLĐ sử dụng thành thạo các nền tảng số'),"
+    "   ('CT4', 60, 'Kế hoạch 19/KH-TTYT: trên 60% người bệnh, người nhà người bệnh được hỗ trợ, hướng dẫn'))"
+    "   AS t(indicator, target, note)"
+    " WHERE u.code = 'TTYT-SD' ON CONFLICT (unit_id, indicator, year) DO NOTHING;";
+
 /* A year of the campaign for the demo: facility services deployed over time, monthly patients
  * served and supported, and activity reports — most on time, some late, some missing. */
 static const char DEMO_REPORTING_SQL[] =
@@ -313,6 +324,11 @@ int api_seed_demo(db_conn *db, const char *password)
     if (people_ok) {
         PQclear(pr);
         pr = db_query(db, DEMO_REPORTING_SQL);
+        people_ok = db_ok(pr);
+    }
+    if (people_ok) {
+        PQclear(pr);
+        pr = db_query(db, DEMO_TARGETS_SQL);
         people_ok = db_ok(pr);
     }
     if (!people_ok) fprintf(stderr, "bdhvs: cannot load the demo staff: %s", PQresultErrorMessage(pr));

@@ -45,7 +45,8 @@ typedef struct monthly {
 
 static const char *const COUNT_COLUMNS[] = {"id", "unit_id", "unit_code", "month", "service", "target_group",
                                             "count", "updated_at", NULL};
-static const char *const SERVED_COLUMNS[] = {"id", "unit_id", "unit_code", "month", "count", "updated_at", NULL};
+static const char *const SERVED_COLUMNS[] = {"id", "unit_id", "unit_code", "month", "count", "people_supported",
+                                             "updated_at", NULL};
 
 #define SCOPED(table, alias) " FROM " table " " alias " JOIN units u ON u.id = " alias ".unit_id WHERE " alias ".id = $1 AND in_scope(u.path, $2)"
 
@@ -67,10 +68,17 @@ static monthly PATIENTS_SERVED = {
     "patients_served", "/api/v1/patients-served", "patients served", "There is no such patients-served figure.",
     SERVED_COLUMNS, 0,
     {"patients_served_list", LIST_SQL("patients_served", "ps", "patients_served_json", "", API_AFTER_ID(10)), 10},
+    /* UPSERT_SQL with people_supported ($4; $5: given, else an existing value stays). */
     {"patients_served_upsert",
-     UPSERT_SQL("patients_served", "t.unit_id, t.month", "unit_id, month, count", "$1::bigint, $2::date",
-                "patients_served_json"),
-     3},
+     "WITH old AS (SELECT t.id, patients_served_json(t) AS j FROM patients_served t WHERE (t.unit_id, t.month) = ($1::bigint, $2::date)),"
+     " up AS (INSERT INTO patients_served AS t (unit_id, month, count, people_supported) VALUES ($1::bigint, $2::date, $3, $4::integer)"
+     "   ON CONFLICT ON CONSTRAINT patients_served_key DO UPDATE SET count = EXCLUDED.count,"
+     "   people_supported = CASE WHEN $5::boolean THEN EXCLUDED.people_supported ELSE t.people_supported END, updated_at = now()"
+     "   WHERE t.count <> EXCLUDED.count OR ($5::boolean AND t.people_supported IS DISTINCT FROM EXCLUDED.people_supported)"
+     "   RETURNING t.id, patients_served_json(t) AS j, t.xmax = 0 AS created)"
+     " SELECT coalesce(up.id, old.id), coalesce(up.j, old.j), coalesce(up.created, false), old.j,"
+     "   up.id IS NOT NULL FROM (SELECT 1) one LEFT JOIN up ON true LEFT JOIN old ON true",
+     5},
     {"patients_served_lock", "SELECT patients_served_json(p)" SCOPED("patients_served", "p") " FOR UPDATE OF p", 2},
     {"patients_served_delete", "DELETE FROM patients_served WHERE id = $1", 1}};
 DB_STMT_REGISTER(MONTHLY, &SUPPORT_COUNTS.list, &SUPPORT_COUNTS.upsert, &SUPPORT_COUNTS.lock, &SUPPORT_COUNTS.del,
@@ -141,7 +149,7 @@ static void read_month(json_t *body, char out[11], verrs *v)
 static void monthly_upsert(http_ctx *c, monthly *m)
 {
     static const char *const counts_fields[] = {"unit_id", "unit_code", "month", "service", "target_group", "count", NULL};
-    static const char *const served_fields[] = {"unit_id", "unit_code", "month", "count", NULL};
+    static const char *const served_fields[] = {"unit_id", "unit_code", "month", "count", "people_supported", NULL};
     json_t *body = http_json_body(c, 0);
     if (body == NULL) return;
     verrs v;
@@ -163,6 +171,11 @@ static void monthly_upsert(http_ctx *c, monthly *m)
     if (cj == NULL) verrs_problem(&v, "count", "required", NULL);
     else if (!json_is_integer(cj) || json_integer_value(cj) < 0 || json_integer_value(cj) > 2147483647)
         verrs_problem(&v, "count", "count_range", NULL);
+    /* Patients served: the distinct people supported that month (issue 11 §4), optional. */
+    json_t *pj = m->has_groups ? NULL : json_object_get(body, "people_supported");
+    if (pj && !json_is_null(pj) &&
+        (!json_is_integer(pj) || json_integer_value(pj) < 0 || json_integer_value(pj) > 2147483647))
+        verrs_problem(&v, "people_supported", "count_range", NULL);
     if (http_refuse_invalid(c, &v) || api_begin(c) != 0) goto out;
     long long unit = api_resolve_unit(c, uid, ucode, ucode ? "unit_code" : "unit_id", 0, &v);
     if (unit == -2) goto out;
@@ -182,6 +195,9 @@ static void monthly_upsert(http_ctx *c, monthly *m)
     if (m->has_groups) {
         db_arg_text(&uv, service);
         db_arg_text(&uv, group);
+    } else {
+        db_arg(&uv, pj && !json_is_null(pj) ? db_int((long long)json_integer_value(pj)) : db_null());
+        db_arg(&uv, db_bool(pj != NULL));
     }
     r = api_run(c, &m->upsert, &uv, what);
     if (r == NULL) goto out;

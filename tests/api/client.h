@@ -151,6 +151,7 @@ Suite *s9_dhis2_suite(void); /* issue 12 §2: DHIS2 metadata, mapping, export ru
 Suite *s9_vi_suite(void); /* issue 13 §2: Vietnamese answers, imports a clerk fixes in one pass */
 Suite *s9_hooks_suite(void);         /* issue 12 §3: signed webhooks */
 Suite *s9_hooks_restart_suite(void); /* run alone by scripts/test: its own server, killed mid-delivery */
+Suite *s9_defs_suite(void); /* issue 11 §3-§5: targets per unit, definitions by year, groups */
 Suite *resilience_suite(void);
 
 #endif

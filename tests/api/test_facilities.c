@@ -144,7 +144,7 @@ START_TEST(put_service_refuses_bad_states_with_422)
     assert_one_error(r, "effective_on", "must not be before deployed_on");
     resp_free(r);
     r = put_service(u, "emr", T_SD_REPORTER, "{\"status\":\"live\"}");
-    assert_one_error(r, "status", "must be planned, piloting or deployed");
+    assert_one_error(r, "status", "must be planned, piloting, deployed or not_applicable");
     resp_free(r);
     r = put_service(u, "emr", T_SD_REPORTER, "{\"note\":\"x\"}");
     assert_one_error(r, "status", "is required");
@@ -437,12 +437,12 @@ START_TEST(lists_by_period_hold_exactly_its_months)
     ck_assert_int_eq(jint(r, "total"), 4);
     ck_assert_str_eq(istr(r, 0, "month"), "2026-01");
     ck_assert_int_eq(json_integer_value(json_object_get(item(r, 0), "count")), 101);
-    ck_assert_uint_eq(json_object_size(item(r, 0)), 6);
+    ck_assert_uint_eq(json_object_size(item(r, 0)), 8); /* people_supported and warnings since issue 11 §4 */
     resp_free(r);
     req_opts o = {.token = T_SD_REPORTER, .headers = {"Accept: text/csv"}};
     r = http_do("GET", fmt("/api/v1/patients-served?unit_id=%lld&period=2025-12", u), &o);
     ASSERT_STATUS(r, 200);
-    const char *header = "id,unit_id,unit_code,month,count,updated_at\r\n";
+    const char *header = "id,unit_id,unit_code,month,count,people_supported,updated_at\r\n";
     ck_assert_int_eq(strncmp(r->body, header, strlen(header)), 0);
     ck_assert_ptr_nonnull(strstr(r->body, fmt(",%lld,%s,2025-12,100,", u, code)));
     resp_free(r);

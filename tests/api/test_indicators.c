@@ -612,7 +612,15 @@ START_TEST(every_write_shows_in_the_next_rollup)
     staff_figures(id[0], id[1], 2, 0, 0, 0, 0, 1, "awareness alone");
     expect(send_obj("POST", "/api/v1/attestations", T_ADMIN,
                     json_pack("{s:s, s:s, s:s}", "staff_code", x1, "skill", "emr", "attested_on", "2026-02-01")), 201);
-    staff_figures(id[0], id[1], 2, 1, 0, 0, 0, 1, "awareness and emr");
+    /* CT1's 2026 definition (plan 2948/KH-SYT, issue 11 §4): a doctor at a commune station uses
+     * both the station software and e-prescription; the EMR alone counted under the 2025 wording. */
+    staff_figures(id[0], id[1], 2, 0, 0, 0, 0, 1, "awareness and emr, a station doctor in 2026");
+    expect(send_obj("POST", "/api/v1/attestations", T_ADMIN,
+                    json_pack("{s:s, s:s, s:s}", "staff_code", x1, "skill", "e_prescription", "attested_on", "2026-02-01")), 201);
+    staff_figures(id[0], id[1], 2, 0, 0, 0, 0, 1, "and e-prescription, no station software");
+    expect(send_obj("POST", "/api/v1/attestations", T_ADMIN,
+                    json_pack("{s:s, s:s, s:s}", "staff_code", x1, "skill", "station_software", "attested_on", "2026-02-01")), 201);
+    staff_figures(id[0], id[1], 2, 1, 0, 0, 0, 1, "awareness, station software and e-prescription");
     /* a completion, then the VNeID confirmation */
     expect(send_obj("POST", "/api/v1/completions", T_ADMIN,
                     json_pack("{s:s, s:s, s:s}", "staff_code", x1, "course_code", course, "completed_on", "2026-01-10")), 201);
