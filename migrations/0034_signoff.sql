@@ -117,4 +117,105 @@ END $$;
 CREATE TRIGGER report_snapshots_stats_ins AFTER INSERT ON report_snapshots REFERENCING NEW TABLE AS new_rows
     FOR EACH STATEMENT EXECUTE FUNCTION unit_rows_changed();
 
+-- The consolidated form's rates 1 and 5 (0017) take the unit's subtree figures (active staff, CT1,
+-- CT5) from the rollup: from a rollup GET /indicators/rollup keeps (rollup_results, any depth: the
+-- root's figures are the same) while the subtree's fingerprint and the epoch still match, so the
+-- form of a unit whose rollup was read costs no second pass over the subtree; else computed
+-- (indicator_rollup at depth 0, as before). report_form_json is copied whole from 0017 with its
+-- roll CTE reading this function instead of indicator_rollup.
+CREATE FUNCTION form_rollup_figures(p_root bigint, p_first date, p_as_of date, p_period text)
+RETURNS TABLE (staff bigint, ct1 bigint, ct5 bigint) LANGUAGE plpgsql AS $fn$
+DECLARE
+    kept json := (SELECT r.result::json -> 'units' -> 0 -> 'indicators' FROM rollup_results r
+                   WHERE r.root = p_root AND r.period = p_period AND r.as_of = p_as_of
+                     AND r.fp = subtree_fingerprint(p_root, p_as_of) AND r.epoch = (SELECT v FROM stats_epoch)
+                   ORDER BY r.depth LIMIT 1);
+BEGIN
+    IF kept IS NOT NULL THEN
+        RETURN QUERY SELECT (kept -> 0 ->> 'denominator')::bigint, (kept -> 0 ->> 'numerator')::bigint,
+                            (kept -> 4 ->> 'numerator')::bigint;
+    ELSE
+        RETURN QUERY SELECT x.staff, x.ct1, x.ct5 FROM indicator_rollup(p_root, p_first, p_as_of, 0, p_period) x
+                      WHERE x.depth = 0;
+    END IF;
+END $fn$;
+
+-- The consolidated form of unit p_root for a period (p_period, its type, first and last day),
+-- with the computed rates as of p_as_of (NULL: the period has not started), or NULL when the
+-- unit is not in the scope p_scope. The tree of the form: the unit, then form_children of
+-- each unit in it. Counted: the unit's own report whatever its status, and below it the
+-- reports that are submitted, approved or accepted. Each unit appears once in the tree, so each
+-- report is added once: a parent's figure is its own report plus its children's consolidated
+-- figures (by_child), never a child's compiled total on top of the reports it was compiled from.
+CREATE OR REPLACE FUNCTION report_form_json(p_root bigint, p_period text, p_ptype text, p_first date, p_last date,
+                                 p_as_of date, p_scope bigint) RETURNS json
+LANGUAGE sql AS $fn$
+    WITH RECURSIVE root AS (SELECT u.id, u.code, u.name FROM units u WHERE u.id = p_root AND in_scope(u.path, p_scope)),
+    tree AS (SELECT root.id, NULL::bigint AS parent_id, 0 AS depth, NULL::bigint AS branch FROM root
+             UNION ALL
+             SELECT k.unit_id, t.id, t.depth + 1, coalesce(t.branch, k.unit_id)
+               FROM tree t CROSS JOIN LATERAL form_children(t.id, p_first, p_last, p_ptype) k),
+    -- (looked up unit by unit: OFFSET 0 keeps the planner, which cannot tell a station's tree from
+    -- the country's, from hashing every unit and every report of the period instead)
+    node AS (SELECT t.id, t.parent_id, t.depth, t.branch, u.code, u.name, r.status, r.v,
+                    r.id IS NOT NULL AND (t.depth = 0 OR r.status IN ('submitted', 'approved', 'accepted')) AS counted
+               FROM tree t
+               CROSS JOIN LATERAL (SELECT x.code, x.name FROM units x WHERE x.id = t.id OFFSET 0) u
+               LEFT JOIN LATERAL (SELECT x.id, x.status, x."values" AS v FROM reports x
+                                   WHERE x.unit_id = t.id AND x.period = p_period OFFSET 0) r ON true),
+    rep AS (SELECT * FROM node WHERE counted),
+    leaf AS (SELECT NOT EXISTS (SELECT 1 FROM node WHERE node.depth > 0) AS yes),
+    ver AS (SELECT * FROM form_version_for(p_first)),
+    -- (the outer row is there only when the period has started, so nothing is computed before)
+    roll AS (SELECT x.staff, x.ct1, x.ct5 FROM (SELECT 1 FROM root WHERE p_as_of IS NOT NULL) g
+               CROSS JOIN LATERAL form_rollup_figures(p_root, p_first, p_as_of, p_period) x),
+    comp AS (SELECT f.code, f.computed_indicator AS indicator, f.computed_part AS part,
+                    CASE WHEN f.computed_part = 'awareness' THEN staff_aware(p_root, p_as_of, false)
+                         WHEN f.computed_indicator = 'CT1' THEN roll.ct1 ELSE roll.ct5 END AS num,
+                    roll.staff AS den
+               FROM report_fields f, roll WHERE f.source = 'computed'),
+    -- Each summed field added up per branch (the child of the form's unit it is under; NULL for
+    -- the unit's own report), once.
+    sums AS (SELECT f.code, rep.branch, sum((rep.v ->> f.code)::bigint) AS n
+               FROM report_fields f JOIN rep ON rep.v ? f.code
+              WHERE f.type = 'integer' AND f.sums_up GROUP BY f.code, rep.branch),
+    vals AS (SELECT f.section, f.sort_order, jsonb_build_object('code', f.code, 'label_vi', f.label_vi, 'type', f.type,
+                    'source', f.source,
+                    'value', CASE
+                        WHEN f.source = 'computed' THEN
+                            (SELECT to_jsonb(round(100.0 * c.num / c.den, 1)) FROM comp c WHERE c.code = f.code AND c.den > 0)
+                        WHEN (SELECT yes FROM leaf) THEN (SELECT rep.v -> f.code FROM rep WHERE rep.depth = 0)
+                        WHEN f.type = 'integer' AND f.sums_up THEN
+                            (SELECT to_jsonb(sum(sums.n)) FROM sums WHERE sums.code = f.code)
+                        ELSE (SELECT jsonb_agg(jsonb_build_object('unit_code', rep.code, 'unit_name', rep.name,
+                                  'status', rep.status, 'value', rep.v -> f.code) ORDER BY rep.code)
+                                FROM rep WHERE rep.v ? f.code) END)
+                 || CASE WHEN f.source <> 'computed' THEN '{}'::jsonb ELSE jsonb_build_object('computed', coalesce(
+                        (SELECT jsonb_build_object('indicator', c.indicator, 'part', c.part, 'numerator', c.num,
+                                'denominator', c.den, 'as_of', p_as_of) FROM comp c WHERE c.code = f.code),
+                        jsonb_build_object('indicator', f.computed_indicator, 'part', f.computed_part,
+                                'numerator', NULL, 'denominator', NULL, 'as_of', NULL))) END
+                 || CASE WHEN NOT (f.type = 'integer' AND f.sums_up) THEN '{}'::jsonb ELSE jsonb_build_object(
+                        'own', (SELECT rep.v -> f.code FROM rep WHERE rep.depth = 0),
+                        'by_child', coalesce((SELECT jsonb_agg(jsonb_build_object('unit_id', n.id, 'unit_code', n.code,
+                                'unit_name', n.name, 'value', sums.n) ORDER BY n.code)
+                                FROM node n LEFT JOIN sums ON sums.code = f.code AND sums.branch = n.id
+                               WHERE n.depth = 1), '[]'::jsonb)) END AS field
+               FROM report_fields f)
+    SELECT json_build_object('unit_id', root.id, 'unit_code', root.code, 'unit_name', root.name, 'period', p_period,
+        'period_type', p_ptype, 'as_of', p_as_of,
+        'form_version', (SELECT json_build_object('plan_year', ver.plan_year, 'in_force_from', ver.in_force_from,
+            'plan', ver.plan, 'title_vi', ver.title_vi) FROM ver),
+        'reports_included', (SELECT count(*) FROM rep),
+        'units', coalesce((SELECT json_agg(rep.code ORDER BY rep.code) FROM rep), '[]'),
+        'reports', coalesce((SELECT json_agg(json_build_object('unit_id', n.id, 'unit_code', n.code, 'unit_name', n.name,
+            'parent_id', n.parent_id, 'depth', n.depth, 'status', coalesce(n.status, 'missing'), 'counted', n.counted)
+            ORDER BY n.depth, n.code) FROM node n), '[]'),
+        'sections', (SELECT json_agg(json_build_object('section', s.section,
+            'heading', (SELECT ver.section_headings ->> s.section::text FROM ver), 'fields', s.fields) ORDER BY s.section)
+            FROM (SELECT vals.section, json_agg(vals.field ORDER BY vals.sort_order) AS fields FROM vals
+                   GROUP BY vals.section) s))
+      FROM root
+$fn$;
+
 SELECT report_snapshots_backfill(NULL);

@@ -356,6 +356,66 @@ START_TEST(reports_approved_before_snapshots_get_one)
 }
 END_TEST
 
+/* The CT5 computed figures (numerator/denominator) of the form of unit for the tree's period. */
+static void form_ct5(const tree *t, long long unit, long long *num, long long *den)
+{
+    resp *r = http_get(fmt("/api/v1/exports/report-form?unit_id=%lld&period=%s", unit, t->p1), T_ADMIN);
+    ASSERT_STATUS(r, 200);
+    size_t i, j;
+    json_t *sec, *f, *cp = NULL;
+    json_array_foreach (json_object_get(r->json, "sections"), i, sec)
+        json_array_foreach (json_object_get(sec, "fields"), j, f)
+            if (strcmp(json_string_value(json_object_get(f, "code")), "s3_workers_dt_knowledge_rate") == 0)
+                cp = json_object_get(f, "computed");
+    ck_assert_ptr_nonnull(cp);
+    *num = json_integer_value(json_object_get(cp, "numerator"));
+    *den = json_integer_value(json_object_get(cp, "denominator"));
+    resp_free(r);
+}
+
+/* The form's rates take the subtree's figures from the rollup kept for the unit (form_rollup_figures):
+ * with a kept rollup it reads it (a marked CT5 shows), after any change of the subtree it computes
+ * them again, and without one it computes them as before. */
+START_TEST(the_form_reuses_the_kept_rollup)
+{
+    tree t;
+    tree_make(&t);
+    resp *r = send_obj("POST", "/api/v1/staff", T_ADMIN,
+                       json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "code", fmt("SOS-%s", uniq()), "full_name",
+                                 "Phạm Văn Lực", "unit_code", t.k1, "job_group", "nurse", "employment",
+                                 "public_employee", "joined_on", "2025-01-01"));
+    ASSERT_STATUS(r, 201);
+    resp_free(r);
+    long long num, den;
+    form_ct5(&t, t.tid, &num, &den); /* nothing kept: computed */
+    ck_assert_int_eq(num, 0);
+    ck_assert_int_eq(den, 1);
+    resp_free(rollup(&t, t.tid, "current"));
+    ck_assert_int_eq(db_count2(fmt("SELECT count(*) FROM rollup_results WHERE root = $1::bigint AND period = '%s'"
+                                   " AND depth = 2 AND $2::text IS NULL", t.p1), idstr(t.tid), NULL), 1);
+    PGresult *x = PQexecParams(test_db(),
+                               "UPDATE rollup_results SET result = jsonb_set(result::jsonb, '{units,0,indicators,4,numerator}',"
+                               " '777')::text WHERE root = $1::bigint AND depth = 2",
+                               1, NULL, (const char *const[]){idstr(t.tid)}, NULL, NULL, 0);
+    ck_assert_str_eq(PQcmdTuples(x), "1");
+    PQclear(x);
+    form_ct5(&t, t.tid, &num, &den);
+    ck_assert_int_eq(num, 777);
+    ck_assert_int_eq(den, 1);
+    /* A second member of the subtree: the kept rollup no longer matches, the form counts again. */
+    r = send_obj("POST", "/api/v1/staff", T_ADMIN,
+                 json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "code", fmt("SOS-%s", uniq()), "full_name", "Vũ Thị Hoa",
+                           "unit_code", t.k2, "job_group", "nurse", "employment", "public_employee", "joined_on",
+                           "2025-01-01"));
+    ASSERT_STATUS(r, 201);
+    resp_free(r);
+    form_ct5(&t, t.tid, &num, &den);
+    ck_assert_int_eq(num, 0);
+    ck_assert_int_eq(den, 2);
+    tree_free(&t);
+}
+END_TEST
+
 Suite *s9_signoff_suite(void)
 {
     Suite *s = suite_create("s9_signoff");
@@ -365,6 +425,7 @@ Suite *s9_signoff_suite(void)
     tcase_add_test(tc, the_locked_period_names_who_can_unlock_it);
     tcase_add_test(tc, the_rollup_on_a_basis_is_kept_until_sign_off_changes);
     tcase_add_test(tc, reports_approved_before_snapshots_get_one);
+    tcase_add_test(tc, the_form_reuses_the_kept_rollup);
     suite_add_tcase(s, tc);
     return s;
 }
