@@ -24,15 +24,17 @@ LANGUAGE sql STABLE AS $$
 $$;
 
 -- Who can unlock a unit's locked period and how (the 409 period-locked's hint): a manager of the
--- approver its obligation names (an office of the parent, or the parent itself) or of a unit above
--- it; the approved or accepted report of unit u for period ptext is unlocked with a reason (POST
+-- approver its obligation names (an office of the parent, or the parent itself; the parent when no
+-- obligation names one) or of a unit above it, an administrator for a unit at the top. The
+-- approved or accepted report of unit u for period ptext is unlocked with a reason (POST
 -- /api/v1/reports/{unit_id}/{period}/unlock), or returned (p_return: the report's own values, which
 -- change only once it is returned).
 CREATE FUNCTION report_unlock_hint(u bigint, ptext text, p_return boolean) RETURNS text
 LANGUAGE sql STABLE AS $$
     SELECT format('%s can %s it with a reason (POST /api/v1/reports/%s/%s/%s), after which %s',
-        CASE WHEN a.code IS NULL OR a.id = x.parent_id
-             THEN format('A manager of %s (its approver) or of a unit above it', coalesce(a.code, p.code, 'a unit above it'))
+        CASE WHEN p.code IS NULL THEN 'An administrator'
+             WHEN a.code IS NULL OR a.id = x.parent_id
+             THEN format('A manager of %s (its approver) or of a unit above it', p.code)
              ELSE format('A manager of %s (the approver office its obligation names) or of %s or a unit above it',
                          a.code, p.code) END,
         CASE WHEN p_return THEN 'return' ELSE 'unlock' END, x.id, ptext,

@@ -211,6 +211,15 @@ START_TEST(the_locked_period_names_who_can_unlock_it)
                                  fmt("locked. A manager of %s (its approver) or of a unit above it can unlock it with a "
                                      "reason (POST /api/v1/reports/%lld/%s/unlock)", t.r, t.tid, t.p1)));
     resp_free(r);
+    /* The Department's own report (the top of the tree): an administrator unlocks it. */
+    submitted(&t, t.rid);
+    resp_free(act(&t, T_ADMIN, t.rid, "approve", NULL, 200));
+    r = http_send_json("POST", "/api/v1/patients-served", T_ADMIN,
+                       fmt("{\"unit_id\":%lld,\"month\":\"%s\",\"count\":50}", t.rid, t.p1));
+    ASSERT_STATUS(r, 409);
+    ck_assert_ptr_nonnull(strstr(jstr(r, "detail"), fmt("locked. An administrator can unlock it with a reason (POST "
+                                                        "/api/v1/reports/%lld/%s/unlock)", t.rid, t.p1)));
+    resp_free(r);
     /* Unlocked by the office as the message says: the write goes through. */
     resp_free(act(&t, t.q_mgr, t.k1id, "unlock", "{\"reason\":\"Bổ sung số liệu\"}", 200));
     r = http_send_json("POST", "/api/v1/patients-served", T_ADMIN,
