@@ -538,11 +538,11 @@ db_conn *api_db(http_ctx *c)
     return c->app_req;
 }
 
-void api_refuse_period_locked(http_ctx *c, const char *why)
+void api_refuse_period_locked(http_ctx *c, const char *why, const char *how)
 {
-    char detail[400];
-    snprintf(detail, sizeof detail, "%s. A manager of a unit above it can unlock it (POST .../unlock with a reason).",
-             why ? why : "The period is locked: its report is approved");
+    char detail[1000];
+    snprintf(detail, sizeof detail, "%s. %s.", why ? why : "The period is locked: its report is approved",
+             how && how[0] ? how : "A manager of a unit above it can unlock it (POST .../unlock with a reason)");
     respond_problem_kind(c, 409, "period-locked", "Period locked", detail);
 }
 
@@ -564,7 +564,8 @@ void api_db_error(http_ctx *c, const PGresult *res, const char *what)
 {
     const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
     if (state != NULL && strcmp(state, DB_STATE_PERIOD_LOCKED) == 0) { /* migrations/0016_obligations.sql */
-        api_refuse_period_locked(c, PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY));
+        api_refuse_period_locked(c, PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY),
+                                 PQresultErrorField(res, PG_DIAG_MESSAGE_HINT));
         return;
     }
     int status = api_db_status(db_error_class(api_conn(c), res));

@@ -63,8 +63,10 @@ int api_audit_id(http_ctx *c, const char *action, const char *entity, long long 
                  const char *after);
 /* SQLSTATE of a write into a period whose report is approved (migrations/0016_obligations.sql). */
 #define DB_STATE_PERIOD_LOCKED "BL409"
-/* Answers 409 urn:bdhvs:problem:period-locked with why (the database's message) and how to unlock. */
-void api_refuse_period_locked(http_ctx *c, const char *why);
+/* Answers 409 urn:bdhvs:problem:period-locked with why (the database's message) and how: who can
+ * unlock it and what makes the write possible (the database's hint, report_unlock_hint in
+ * migrations/0034_signoff.sql; NULL: a general sentence). */
+void api_refuse_period_locked(http_ctx *c, const char *why, const char *how);
 /* Runs st; on failure answers the database error (rolling back) and returns NULL. */
 PGresult *api_run(http_ctx *c, db_stmt *st, const db_args *args, const char *what);
 /* Commits; on failure answers 503 and returns -1. */

@@ -22,12 +22,21 @@ DB_STMT(STMT_TARGET_PUT, "indicators_target_put",
     " RETURNING json_build_object('indicator', t.indicator, 'year', t.year, 'target', t.target, 'strict', t.strict,"
     " 'deadline', t.deadline, 'note', t.note)", 6);
 
-/* A kept rollup, if the subtree and the epoch are still as they were when it was made. */
+/* A kept rollup, if the subtree and the epoch are still as they were when it was made; and the kept
+ * answer on basis $5 (rollup_basis_results, migrations/0034_signoff.sql) under the same labels. */
 DB_STMT(STMT_KEPT, "indicators_kept",
     "WITH k AS (SELECT subtree_fingerprint($1, $3::date) # targets_fingerprint($1, $5) AS fp,"
     " (SELECT v FROM stats_epoch) AS ep)"
-    " SELECT k.fp, k.ep, r.result FROM k LEFT JOIN rollup_results r ON r.root = $1 AND r.period = $2"
-    "   AND r.as_of = $3::date AND r.depth = $4 AND r.fp = k.fp AND r.epoch = k.ep", 5);
+    " SELECT k.fp, k.ep, r.result, b.result FROM k LEFT JOIN rollup_results r ON r.root = $1 AND r.period = $2"
+    "   AND r.as_of = $3::date AND r.depth = $4 AND r.fp = k.fp AND r.epoch = k.ep"
+    " LEFT JOIN rollup_basis_results b ON b.root = $1 AND b.period = $2 AND b.as_of = $3::date AND b.depth = $4"
+    "   AND b.basis = $6 AND b.fp = k.fp AND b.epoch = k.ep", 6);
+
+DB_STMT(STMT_KEEP_BASIS, "indicators_keep_basis",
+    "INSERT INTO rollup_basis_results (root, period, as_of, depth, basis, fp, epoch, result)"
+    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+    " ON CONFLICT (root, period, as_of, depth, basis) DO UPDATE SET fp = EXCLUDED.fp, epoch = EXCLUDED.epoch,"
+    " result = EXCLUDED.result, made_at = now()", 8);
 
 DB_STMT(STMT_KEEP, "indicators_keep",
     "INSERT INTO rollup_results (root, period, as_of, depth, fp, epoch, result) VALUES ($1, $2, $3, $4, $5, $6, $7)"
@@ -153,6 +162,16 @@ static void rollup_csv(http_ctx *c, const char *text)
     json_decref(all);
 }
 
+/* The rollup's answer, JSON or CSV. */
+static void rollup_answer(http_ctx *c, const char *pstr, const char *text, size_t len)
+{
+    if (http_wants_csv(c)) {
+        api_csv_name(c, pstr);
+        rollup_csv(c, text);
+    } else
+        respond_json_text(c, 200, text, len);
+}
+
 void indicators_rollup(http_ctx *c)
 {
     verrs v;
@@ -191,9 +210,17 @@ void indicators_rollup(http_ctx *c)
         return;
     }
     db_args kv;
-    db_args_of(&kv, db_int(id), db_text(pstr), db_text(as_of), db_int(depth), db_int(p.last.y));
+    db_args_of(&kv, db_int(id), db_text(pstr), db_text(as_of), db_int(depth), db_int(p.last.y), db_text(basis));
     PGresult *kept = api_run(c, &STMT_KEPT, &kv, "looking for a kept rollup");
     if (kept == NULL) return;
+    if (!PQgetisnull(kept, 0, 3)) { /* the answer on this basis, kept */
+        rollup_answer(c, pstr, PQgetvalue(kept, 0, 3), (size_t)PQgetlength(kept, 0, 3));
+        PQclear(kept);
+        return;
+    }
+    char fp[24], ep[24];
+    snprintf(fp, sizeof fp, "%s", PQgetvalue(kept, 0, 0));
+    snprintf(ep, sizeof ep, "%s", PQgetvalue(kept, 0, 1));
     int hit = !PQgetisnull(kept, 0, 2);
     PGresult *r;
     if (hit) {
@@ -232,11 +259,14 @@ void indicators_rollup(http_ctx *c)
     PGresult *b = api_run(c, &STMT_BASIS, &bv, "reading the approved figures");
     PQclear(r);
     if (b == NULL) return;
-    if (http_wants_csv(c)) {
-        api_csv_name(c, pstr);
-        rollup_csv(c, PQgetvalue(b, 0, 0));
-    } else
-        respond_json_text(c, 200, PQgetvalue(b, 0, 0), (size_t)PQgetlength(b, 0, 0));
+    /* Kept under the fingerprint read before computing, as the current rollup is. */
+    db_args sb;
+    db_args_of(&sb, db_int(id), db_text(pstr), db_text(as_of), db_int(depth), db_text(basis), db_text(fp), db_text(ep),
+                    db_text(PQgetvalue(b, 0, 0)));
+    PGresult *s = db_run(api_conn(c), &STMT_KEEP_BASIS, &sb);
+    if (!db_ok(s)) log_msg(LOG_WARN, "could not keep a rollup on a basis (request %s)", c->request_id);
+    PQclear(s);
+    rollup_answer(c, pstr, PQgetvalue(b, 0, 0), (size_t)PQgetlength(b, 0, 0));
     PQclear(b);
 }
 

@@ -25,8 +25,11 @@ DB_STMT(STMT_GET, "reports_get",
     " WHERE r.unit_id = $1 AND r.period = $2 AND (in_scope(u.path, $3)"
     "   OR ($5::bool AND report_approver_is(r.unit_id, r.period_type, r.period_start, $4::bigint)))", 5);
 
+/* Last column: who can return an approved or accepted report and what then (its 409 period-locked). */
 DB_STMT(STMT_LOCK, "reports_lock",
-    "SELECT report_json(r), r.status, r.id, r.unit_id = $4::bigint FROM reports r JOIN units u ON u.id = r.unit_id"
+    "SELECT report_json(r), r.status, r.id, r.unit_id = $4::bigint,"
+    " CASE WHEN r.status IN ('approved', 'accepted') THEN report_unlock_hint(r.unit_id, r.period, true) END"
+    " FROM reports r JOIN units u ON u.id = r.unit_id"
     " WHERE r.unit_id = $1 AND r.period = $2 AND in_scope(u.path, $3) FOR UPDATE OF r", 4);
 
 /* Approving, returning, waiving and unlocking (issue 10 §2): the report is in the caller's scope
@@ -120,9 +123,14 @@ DB_STMT(STMT_PENDING, "reports_pending",
     "SELECT string_agg(code || ' (' || status || ')', ', ') FROM reports_pending_below($1, $2, $3::date, $4::date, $5)"
     " HAVING count(*) > 0", 5);
 
+/* $11 awaiting (approval, acceptance or NULL), $12 the caller's unit (NULL: all units), $13 the caller
+ * is a manager: with awaiting=approval a manager of an approver office also lists the reports it
+ * signs outside its own subtree (report_awaiting, migrations/0034_signoff.sql), those only. */
 DB_STMT(STMT_LIST, "reports_list",
     "WITH f AS (SELECT r.*, u.code AS unit_code FROM reports r JOIN units u ON u.id = r.unit_id"
-    "   WHERE in_scope(u.path, $1) AND ($2::bigint IS NULL OR r.unit_id = $2)"
+    "   WHERE (in_scope(u.path, $1) OR ($11::text = 'approval' AND $13::bool))"
+    "   AND ($11::text IS NULL OR report_awaiting($11, r.unit_id, r.status, r.period_type, r.period_start, $12::bigint))"
+    "   AND ($2::bigint IS NULL OR r.unit_id = $2)"
     "   AND ($3::bigint IS NULL OR u.path <@ (SELECT x.path FROM units x WHERE x.id = $3))"
     "   AND ($4::text IS NULL OR r.period = $4) AND ($5::text IS NULL OR r.period_type = $5)"
     "   AND ($6::text IS NULL OR r.status = $6) AND ($10::timestamptz IS NULL OR r.updated_at >= $10)),"
@@ -133,7 +141,7 @@ DB_STMT(STMT_LIST, "reports_list",
     "   f.period_start DESC, f.unit_code, f.id) AS rn FROM f ORDER BY rn LIMIT $8 OFFSET $9)"
     " SELECT json_build_object('items', coalesce((SELECT json_agg(report_json(r) ORDER BY p.rn)"
     "   FROM p JOIN reports r ON r.id = p.id), '[]'),"
-    " 'total', (SELECT count(*) FROM f), 'limit', $8::int, 'offset', $9::int)", 10);
+    " 'total', (SELECT count(*) FROM f), 'limit', $8::int, 'offset', $9::int)", 13);
 
 /* Every direct child expected to report for the period (open during it and obliged by the
  * obligation that governs it, migrations/0016_obligations.sql), with its report's state. */
@@ -309,7 +317,8 @@ void reports_put(http_ctx *c)
         db_rollback(api_conn(c));
         api_refuse_period_locked(c, strcmp(PQgetvalue(cur, 0, 1), "approved") == 0
                                         ? "This report is approved, so its period is locked"
-                                        : "This report is accepted, so its period is locked");
+                                        : "This report is accepted, so its period is locked",
+                                 PQgetvalue(cur, 0, 4));
         goto out;
     }
     if (exists && strcmp(PQgetvalue(cur, 0, 1), "submitted") == 0) {
@@ -632,11 +641,17 @@ void reports_list(http_ctx *c)
     ok = st == NULL;
     for (int i = 0; statuses[i] && !ok; i++) ok = strcmp(statuses[i], st) == 0;
     if (!ok) verrs_add(&v, "status", "must be draft, submitted, approved, accepted, returned or waived");
+    const char *aw = http_query(c, "awaiting");
+    if (aw && strcmp(aw, "approval") != 0 && strcmp(aw, "acceptance") != 0)
+        verrs_add(&v, "awaiting", "must be approval or acceptance");
     if (api_refuse_list_query(c, &v, sorts, "period", &lq)) return;
     db_args pv;
     db_args_of(&pv, api_scope(c), db_int_if(hu, unit), db_int_if(hn, under),
                     db_text(ps ? pstr : NULL), db_text(pt), db_text(st), db_text(lq.sort), db_int(lq.limit),
                     db_int(lq.offset), db_text(lq.since));
+    db_arg(&pv, db_text(aw));
+    db_arg(&pv, api_scope(c));
+    db_arg(&pv, db_bool(c->who.role == ROLE_MANAGER));
     api_list(c, &STMT_LIST, &pv, "listing reports", REPORT_COLUMNS);
 }
 

@@ -35,7 +35,7 @@ static const char *const Q_SERVED[] = {"unit_id", "under", "period", "updated_si
 static const char *const Q_SCHEDULES[] = {"unit_id", "under", "period_type", "updated_since", "limit", "offset",
                                           NULL};
 static const char *const Q_REPORTS[] = {"unit_id", "under", "period", "period_type", "status", "updated_since",
-                                        "sort", "limit", "offset", "bom", "format", NULL};
+                                        "sort", "limit", "offset", "bom", "format", "awaiting", NULL};
 static const char *const Q_UNIT_PERIOD[] = {"unit_id", "period", NULL};
 static const char *const Q_UNIT_PERIOD_CSV[] = {"unit_id", "period", "bom", "format", NULL};
 static const char *const Q_DHIS2[] = {"unit_id", "period", "basis", "view", "period_type", NULL};

@@ -491,3 +491,27 @@ int message_is(const char *got, const char *want)
     /* the list of valid codes a message about a reference code ends with (issue 13) */
     return strstr(want, "; valid codes: ") == NULL && strncmp(got + n, "; valid codes: ", 15) == 0;
 }
+
+char *user_token_at(const char *prefix, const char *role, const char *unit_code)
+{
+    char name[64];
+    snprintf(name, sizeof name, "%s.%s.%s", prefix, role, uniq());
+    for (char *p = name; *p; p++)
+        if (*p >= 'A' && *p <= 'Z') *p = (char)(*p - 'A' + 'a');
+    json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s}", "username", name, "password", "approver-office-1",
+                          "full_name", "Lê Văn Phê Duyệt", "role", role, "unit_code", unit_code);
+    resp *r = send_obj("POST", "/api/v1/users", T_ADMIN, o);
+    ASSERT_STATUS(r, 201);
+    resp_free(r);
+    char *t = login(name, "approver-office-1");
+    ck_assert_ptr_nonnull(t);
+    return t;
+}
+
+long long unit_made(const char *code, const char *type, const char *parent_code)
+{
+    json_t *o = json_pack("{s:s, s:s, s:s, s:s}", "code", code, "name", fmt("Đơn vị %s", code), "type", type,
+                          "opened_on", "2025-01-01");
+    if (parent_code) json_object_set_new(o, "parent_code", json_string(parent_code));
+    return created_id(send_obj("POST", "/api/v1/units", T_ADMIN, o));
+}

@@ -154,4 +154,10 @@ Suite *s9_hooks_restart_suite(void); /* run alone by scripts/test: its own serve
 Suite *s9_defs_suite(void); /* issue 11 §3-§5: targets per unit, definitions by year, groups */
 Suite *resilience_suite(void);
 
+/* A user of role at the unit with this code, named PREFIX.ROLE.UNIQUE; returns a signed-in token
+ * (the caller frees it). */
+char *user_token_at(const char *prefix, const char *role, const char *unit_code);
+/* A unit made by the admin, open from 1 January 2025, named "Đơn vị CODE"; returns its id. */
+long long unit_made(const char *code, const char *type, const char *parent_code);
+Suite *s9_signoff_suite(void); /* issue 10 leftovers: awaiting lists, lock hint, kept basis, snapshot backfill */
 #endif

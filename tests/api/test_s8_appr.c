@@ -13,26 +13,12 @@
 /* A user of role at the unit with this code; returns a signed-in token (caller frees). */
 static char *user_at(const char *role, const char *unit_code)
 {
-    char name[64];
-    snprintf(name, sizeof name, "ap.%s.%s", role, uniq());
-    for (char *p = name; *p; p++)
-        if (*p >= 'A' && *p <= 'Z') *p = (char)(*p - 'A' + 'a');
-    json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s}", "username", name, "password", "approver-office-1",
-                          "full_name", "Lê Văn Phê Duyệt", "role", role, "unit_code", unit_code);
-    resp *r = send_obj("POST", "/api/v1/users", T_ADMIN, o);
-    ASSERT_STATUS(r, 201);
-    resp_free(r);
-    char *t = login(name, "approver-office-1");
-    ck_assert_ptr_nonnull(t);
-    return t;
+    return user_token_at("ap", role, unit_code);
 }
 
 static long long mk(const char *code, const char *type, const char *parent)
 {
-    json_t *o = json_pack("{s:s, s:s, s:s, s:s}", "code", code, "name", fmt("Đơn vị %s", code), "type", type,
-                          "opened_on", "2025-01-01");
-    if (parent) json_object_set_new(o, "parent_code", json_string(parent));
-    return created_id(send_obj("POST", "/api/v1/units", T_ADMIN, o));
+    return unit_made(code, type, parent);
 }
 
 static void prev_month(char out[16])
