@@ -67,6 +67,15 @@ int api_audit_id(http_ctx *c, const char *action, const char *entity, long long 
     return audit_write(c, action, entity, db_id(id), before, after);
 }
 
+int api_answer_put(http_ctx *c, const char *entity, const char *key, const char *before, const char *json,
+                   const char *location)
+{
+    if (api_audit(c, before ? "update" : "create", entity, key, before, json) != 0 || api_commit(c) != 0) return -1;
+    if (before == NULL) http_set_header(c, "Location", location ? location : http_url_path(c));
+    respond_json_text(c, before ? 200 : 201, json, strlen(json));
+    return 0;
+}
+
 /* A list cursor: base64url of "id.N" (opaque to clients; distinct from the change feed's). */
 static void list_cursor(long long id, char out[64])
 {

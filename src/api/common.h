@@ -61,6 +61,11 @@ int api_audit(http_ctx *c, const char *action, const char *entity, const char *e
 /* api_audit for an entity named by its numeric id. */
 int api_audit_id(http_ctx *c, const char *action, const char *entity, long long id, const char *before,
                  const char *after);
+/* The end of a PUT that creates or replaces a resource: audits it (create when before is NULL,
+ * else update, with entity_id key), commits, and answers json with 201 and Location (location,
+ * or the request's own path when NULL) or 200. Returns 0, or -1 after answering the failure. */
+int api_answer_put(http_ctx *c, const char *entity, const char *key, const char *before, const char *json,
+                   const char *location);
 /* SQLSTATE of a write into a period whose report is approved (migrations/0016_obligations.sql). */
 #define DB_STATE_PERIOD_LOCKED "BL409"
 /* Answers 409 urn:bdhvs:problem:period-locked with why (the database's message) and how: who can

@@ -125,13 +125,7 @@ void indicators_target_put(http_ctx *c)
     int existed = PQntuples(cur) == 1;
     char key[32];
     snprintf(key, sizeof key, "%s/%ld", codebuf, year);
-    const char *json = PQgetvalue(r, 0, 0);
-    if (api_audit(c, existed ? "update" : "create", "indicator_target", key, existed ? PQgetvalue(cur, 0, 0) : NULL,
-                  json) != 0 ||
-        api_commit(c) != 0)
-        goto out;
-    if (!existed) http_set_header(c, "Location", http_url_path(c));
-    respond_json_text(c, existed ? 200 : 201, json, strlen(json));
+    api_answer_put(c, "indicator_target", key, existed ? PQgetvalue(cur, 0, 0) : NULL, PQgetvalue(r, 0, 0), NULL);
 out:
     PQclear(r);
     PQclear(cur);

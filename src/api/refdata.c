@@ -76,16 +76,7 @@ static void ref_put(http_ctx *c, ref_table *t, const char *entity)
     db_args_of(&uv, db_text(codebuf), db_text(vi), db_text(en), db_bool_if(has_active, active));
     PGresult *r = api_run(c, &t->upsert, &uv, "saving reference data");
     if (r != NULL) {
-        const char *json = PQgetvalue(r, 0, 0);
-        if (api_audit(c, existed ? "update" : "create", entity, codebuf, existed ? PQgetvalue(before, 0, 0) : NULL,
-                      json) == 0 &&
-            api_commit(c) == 0)
-            respond_json_text(c, existed ? 200 : 201, json, strlen(json));
-        if (!existed && c->status == 201) {
-            char loc[128];
-            snprintf(loc, sizeof loc, "%s", http_url_path(c));
-            http_set_header(c, "Location", loc);
-        }
+        api_answer_put(c, entity, codebuf, existed ? PQgetvalue(before, 0, 0) : NULL, PQgetvalue(r, 0, 0), NULL);
         PQclear(r);
     }
     PQclear(before);

@@ -171,13 +171,7 @@ void unit_target_put(http_ctx *c)
     if (r == NULL) goto out;
     int existed = PQntuples(cur) == 1;
     snprintf(key, sizeof key, "%lld/%s/%ld", id, code, year);
-    const char *json = PQgetvalue(r, 0, 0);
-    if (api_audit(c, existed ? "update" : "create", "unit_target", key, existed ? PQgetvalue(cur, 0, 0) : NULL,
-                  json) != 0 ||
-        api_commit(c) != 0)
-        goto out;
-    if (!existed) http_set_header(c, "Location", http_url_path(c));
-    respond_json_text(c, existed ? 200 : 201, json, strlen(json));
+    api_answer_put(c, "unit_target", key, existed ? PQgetvalue(cur, 0, 0) : NULL, PQgetvalue(r, 0, 0), NULL);
 out:
     PQclear(r);
     PQclear(cur);
