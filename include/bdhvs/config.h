@@ -50,6 +50,9 @@ typedef struct bdhvs_config {
     int transfer_horizon_days; /* BDHVS_TRANSFER_HORIZON_DAYS */
     /* issue 12: the change feed keeps entries this many days (BDHVS_CHANGES_RETENTION_DAYS) */
     int changes_retention_days;
+    /* issue 14: libmicrohttpd's threads (BDHVS_IO_THREADS), which read and write the sockets and
+     * answer single-row reads (HTTP_ROUTE_INLINE) when a database connection is free at once */
+    int io_threads;
 } bdhvs_config;
 
 /* Fills cfg from the environment. Returns 0, or -1 with a message in err. For "serve"

@@ -9,11 +9,14 @@ static const char *const STAFF_COLUMNS[] = {"id", "code", "full_name", "unit_id"
                                             "employment", "party_member", "joined_on", "left_on",
                                             "vneid_confirmed_on", "vneid_source", "created_at", "updated_at", NULL};
 
-/* The staff a list may show: the caller's scope ($1) and the filters ($2..$11). */
+/* The staff a list may show: the caller's scope ($1) and the filters ($2..$11). The unit is
+ * looked at only when the scope or "under" needs it: an admin's unfiltered list (every staff row
+ * has a unit) counts the staff table alone, as the statements are planned for each run's values. */
 #define STAFF_LISTED                                                                                     \
-    " FROM staff s JOIN units u ON u.id = s.unit_id WHERE in_scope(u.path, $1)"                          \
+    " FROM staff s WHERE ($1::bigint IS NULL AND $3::bigint IS NULL OR EXISTS (SELECT 1 FROM units u"   \
+    "   WHERE u.id = s.unit_id AND in_scope(u.path, $1)"                                                 \
+    "   AND ($3::bigint IS NULL OR u.path <@ (SELECT x.path FROM units x WHERE x.id = $3))))"            \
     "   AND ($2::bigint IS NULL OR s.unit_id = $2)"                                                      \
-    "   AND ($3::bigint IS NULL OR u.path <@ (SELECT x.path FROM units x WHERE x.id = $3))"              \
     "   AND ($4::text IS NULL OR s.job_group = $4) AND ($5::text IS NULL OR s.employment = $5)"          \
     "   AND ($6::bool IS NULL OR $6 = (s.joined_on <= coalesce($7::date, current_date)"                  \
     "        AND (s.left_on IS NULL OR s.left_on >= coalesce($7::date, current_date))))"                 \
@@ -27,13 +30,17 @@ static const char *const STAFF_COLUMNS[] = {"id", "code", "full_name", "unit_id"
 /* One statement per order, so that PostgreSQL cuts the page where it reads the rows (an index on
  * code or id stops after limit + offset rows) instead of ranking every listed row first: the page
  * costs what the page holds, plus the count. $12 is the order's name (checked, not used in the
- * SQL), $13/$14 limit and offset, $15 whether party membership shows, $16 the keyset cursor. */
+ * SQL), $13/$14 limit and offset, $15 whether party membership shows, $16 the keyset cursor.
+ * The page's rows are shaped by staff_page_json (0033) with the unit joined once; columns 2 and 3
+ * are the rows returned and the total, for the audit entry. */
 #define STAFF_LIST(var, name, order)                                                                     \
     DB_STMT_PLANNED(var, "staff_list_" name,                                                                     \
-        "SELECT json_build_object('items', coalesce((SELECT json_agg(staff_json(s, $15) ORDER BY " order ")" \
-        "   FROM (SELECT s.id" STAFF_LISTED " AND ($16::bigint IS NULL OR s.id > $16) AND $12::text IS NOT NULL" \
-        "   ORDER BY " order " LIMIT $13 OFFSET $14) p JOIN staff s ON s.id = p.id), '[]'),"              \
-        " 'total', (SELECT count(*)" STAFF_LISTED "), 'limit', $13::int, 'offset', $14::int)", 16)
+        "WITH p AS (SELECT s.id" STAFF_LISTED " AND ($16::bigint IS NULL OR s.id > $16) AND $12::text IS NOT NULL" \
+        "   ORDER BY " order " LIMIT $13 OFFSET $14),"                                                  \
+        " t AS (SELECT count(*) AS n" STAFF_LISTED ")"                                                   \
+        " SELECT json_build_object('items', coalesce((SELECT json_agg(staff_page_json(s, u.code, $15) ORDER BY " order ")" \
+        "   FROM p JOIN staff s ON s.id = p.id JOIN units u ON u.id = s.unit_id), '[]'),"              \
+        " 'total', t.n, 'limit', $13::int, 'offset', $14::int), (SELECT count(*) FROM p), t.n FROM t", 16)
 
 STAFF_LIST(STMT_LIST_CODE, "code", "s.code, s.id");
 STAFF_LIST(STMT_LIST_CODE_DESC, "code_desc", "s.code DESC, s.id");
@@ -160,7 +167,8 @@ void staff_list(http_ctx *c)
     db_arg(&pv, api_list_after(&lq));
     PGresult *r = api_run(c, staff_list_stmt(order), &pv, "listing staff");
     if (r == NULL) return;
-    int recorded = api_audit_staff_page(c, PQgetvalue(r, 0, 0), http_wants_csv(c) ? "csv" : "json");
+    int recorded = api_audit_staff_counts(c, atoll(PQgetvalue(r, 0, 1)), atoll(PQgetvalue(r, 0, 2)),
+                                          http_wants_csv(c) ? "csv" : "json");
     /* The CSV columns: party_member only for those who may see it. */
     const char *cols[sizeof STAFF_COLUMNS / sizeof STAFF_COLUMNS[0]];
     size_t n = 0;

@@ -188,6 +188,23 @@ db_conn *pool_checkout(db_pool *p)
     return c;
 }
 
+db_conn *pool_try_checkout(db_pool *p)
+{
+    db_conn *c = NULL;
+    pthread_mutex_lock(&p->mu);
+    for (int i = 0; i < p->size && c == NULL; i++)
+        if (!p->conns[i].in_use && p->conns[i].pg != NULL && !p->conns[i].broken) c = &p->conns[i];
+    if (c != NULL) c->in_use = 1;
+    pthread_mutex_unlock(&p->mu);
+    /* An open, idle connection: conn_ready only polls its socket (it reconnects only when the
+     * server closed it, which is rare and then costs what a checkout would). */
+    if (c != NULL && conn_ready(p, c) != 0) {
+        pool_release(p, c);
+        return NULL;
+    }
+    return c;
+}
+
 void pool_release(db_pool *p, db_conn *c)
 {
     if (c == NULL) return;

@@ -143,6 +143,7 @@ Suite *s8_feed_suite(void); /* issue 12: the change feed and keyset pagination *
 Suite *s8_oblig_suite(void);
 Suite *s8_appr_suite(void);
 Suite *s8_snap_suite(void); /* issue 10 §3: snapshots, basis=approved, revisions */
+Suite *s9_perf_suite(void); /* issue 14 goal 1: the cheaper staff page, inline reads, kept tokens */
 Suite *resilience_suite(void);
 
 #endif
