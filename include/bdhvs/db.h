@@ -111,6 +111,10 @@ void pool_destroy(db_pool *p); /* accepts NULL */
  * be had (pool exhausted or database down): answer 503. Give it back with pool_release. */
 db_conn *pool_checkout(db_pool *p);
 void pool_release(db_pool *p, db_conn *c); /* rolls back an open transaction; accepts NULL */
+/* An open, idle connection if one is free right now, else NULL at once (never waits, never
+ * connects or reconnects): for work that must not block its thread. Give it back with
+ * pool_release. */
+db_conn *pool_try_checkout(db_pool *p);
 void pool_stats(db_pool *p, int *size, int *in_use, int *waiting, int *open);
 
 /* Opens a single connection outside any pool (command-line tools). NULL on failure, with the

@@ -41,6 +41,11 @@ int http_route_allows(const http_route *route, role_t r);
  * HTTP_ROUTE_OPS: also served by the operations listener (BDHVS_OPS_LISTEN). */
 #define HTTP_ROUTE_HEAVY 1u
 #define HTTP_ROUTE_OPS 2u
+/* HTTP_ROUTE_INLINE: a read without a body that costs one short statement (a single row by key,
+ * no write): it is answered on the libmicrohttpd thread that read it, without the hand-off to a
+ * worker and back, when the application can reserve what it needs at once (reserve: a free open
+ * database connection); otherwise it goes to the workers like any other request. */
+#define HTTP_ROUTE_INLINE 4u
 
 /* Turns a bearer token into a caller. Returns 0 (who filled), 401 when the token is bad,
  * or 503 when it could not be checked. */
@@ -60,6 +65,10 @@ typedef struct http_server_opts {
      * its database connection back): called after authentication, while the body arrives, and
      * after the handler, before the answer is sent. NULL: nothing to let go of. */
     void (*release)(http_ctx *c);
+    /* For HTTP_ROUTE_INLINE routes: takes what the handler needs without waiting (the API
+     * layer: a free open database connection into c->app_req). Returns 0 when it did; the
+     * request then runs on the thread that read it. NULL: such routes always go to a worker. */
+    int (*reserve)(http_ctx *c);
 } http_server_opts;
 
 /* Serves until SIGTERM or SIGINT, then stops accepting, lets requests in flight finish and

@@ -268,17 +268,23 @@ void api_past_date(json_t *body, const char *field, char out[11], verrs *v)
     if (out[0] && strcmp(out, today) > 0) verrs_problem(v, field, "future", NULL);
 }
 
-int api_audit_staff_page(http_ctx *c, const char *page, const char *format)
+int api_audit_staff_counts(http_ctx *c, long long returned, long long total, const char *format)
 {
     json_t *what = json_object();
     for (int i = 0; i < c->nq; i++) json_object_set_new(what, c->qkeys[i], json_string(c->qvals[i]));
-    json_t *all = json_loads(page, 0, NULL);
-    json_t *meta = json_pack("{s:o, s:I, s:I, s:s}", "query", what, "returned",
-                             (json_int_t)json_array_size(json_object_get(all, "items")), "total",
-                             json_integer_value(json_object_get(all, "total")), "format", format);
-    json_decref(all);
+    json_t *meta = json_pack("{s:o, s:I, s:I, s:s}", "query", what, "returned", (json_int_t)returned, "total",
+                             (json_int_t)total, "format", format);
     int recorded = api_audit_read(c, "staff", NULL, meta);
     json_decref(meta);
+    return recorded;
+}
+
+int api_audit_staff_page(http_ctx *c, const char *page, const char *format)
+{
+    json_t *all = json_loads(page, 0, NULL);
+    int recorded = api_audit_staff_counts(c, (long long)json_array_size(json_object_get(all, "items")),
+                                          json_integer_value(json_object_get(all, "total")), format);
+    json_decref(all);
     return recorded;
 }
 
@@ -534,6 +540,12 @@ void api_release(http_ctx *c)
 {
     if (c->app_req) pool_release(api_pool(c), c->app_req);
     c->app_req = NULL;
+}
+
+int api_reserve(http_ctx *c)
+{
+    if (c->app_req == NULL) c->app_req = pool_try_checkout(api_pool(c));
+    return c->app_req != NULL ? 0 : -1;
 }
 
 db_conn *api_db(http_ctx *c)

@@ -192,6 +192,8 @@ int api_shows_party(http_ctx *c);
  * which units' staff, with which query, how many rows came back and in which format. Returns
  * what api_audit_read returns. */
 int api_audit_staff_page(http_ctx *c, const char *page, const char *format);
+/* The same from the page's counts (a list statement that returns them beside the page). */
+int api_audit_staff_counts(http_ctx *c, long long returned, long long total, const char *format);
 /* Reads the required date field of body into out: "required" when absent, "future" when after
  * today (Vietnam's date); errors go to v. */
 void api_past_date(json_t *body, const char *field, char out[11], verrs *v);

@@ -26,7 +26,8 @@ typedef struct import_spec {
     int replaceable;   /* takes ?mode=replace */
     db_stmt *warnings; /* NULL, or run after the merge ($1 scope): (row, field, problem, params) of accepted rows */
     /* NULL, or run right after the merge in its transaction ($1 scope): the load's dated changes
-     * (staff: transfers), one JSON array the audit keeps as "transfers" */
+     * (staff: transfers), one JSON array the audit keeps as "transfers". Not run when every row
+     * was created (none matched a stored row): the array is then empty. */
     db_stmt *after_merge;
 } import_spec;
 

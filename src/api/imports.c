@@ -718,7 +718,12 @@ void import_run(http_ctx *c, const import_spec *sp)
            *removed_keys = PQnfields(res) > 5 ? json_loads(PQgetvalue(res, 0, 5), 0, NULL) : NULL;
     PQclear(res);
     json_t *dated = NULL; /* what after_merge did (staff: the transfers), for the audit */
-    if (sp->after_merge != NULL) {
+    if (sp->after_merge != NULL && created >= L.nrows) {
+        /* Every row was new: none matched a stored one, so there is nothing dated to change
+         * (a staff load's transfers move stored staff). The statement would still join the
+         * whole load with the stored rows to find that out. */
+        dated = json_array();
+    } else if (sp->after_merge != NULL) {
         db_args av;
         db_args_of(&av, api_scope(c));
         res = api_run(c, sp->after_merge, &av, "making the load's dated changes");

@@ -9,11 +9,9 @@ static const char *const STAFF_COLUMNS[] = {"id", "code", "full_name", "unit_id"
                                             "employment", "party_member", "joined_on", "left_on",
                                             "vneid_confirmed_on", "vneid_source", "created_at", "updated_at", NULL};
 
-/* The staff a list may show: the caller's scope ($1) and the filters ($2..$11). */
-#define STAFF_LISTED                                                                                     \
-    " FROM staff s JOIN units u ON u.id = s.unit_id WHERE in_scope(u.path, $1)"                          \
+/* The filters of a staff list ($2, $4..$11); the caller's scope is $1 and "under" $3. */
+#define STAFF_FILTERS                                                                                    \
     "   AND ($2::bigint IS NULL OR s.unit_id = $2)"                                                      \
-    "   AND ($3::bigint IS NULL OR u.path <@ (SELECT x.path FROM units x WHERE x.id = $3))"              \
     "   AND ($4::text IS NULL OR s.job_group = $4) AND ($5::text IS NULL OR s.employment = $5)"          \
     "   AND ($6::bool IS NULL OR $6 = (s.joined_on <= coalesce($7::date, current_date)"                  \
     "        AND (s.left_on IS NULL OR s.left_on >= coalesce($7::date, current_date))))"                 \
@@ -24,16 +22,32 @@ static const char *const STAFF_COLUMNS[] = {"id", "code", "full_name", "unit_id"
     "        OR strpos(lower(s.code), lower($10)) > 0)"                                                  \
     "   AND ($11::timestamptz IS NULL OR s.updated_at >= $11)"
 
+/* The staff a list may show: within the caller's scope and under $3, through their units (the
+ * planner walks the subtree's units into staff by staff_unit) ... */
+#define STAFF_LISTED_UNITS                                                                               \
+    " FROM staff s JOIN units u ON u.id = s.unit_id WHERE in_scope(u.path, $1)"                          \
+    "   AND ($3::bigint IS NULL OR u.path <@ (SELECT x.path FROM units x WHERE x.id = $3))" STAFF_FILTERS
+/* ... or, for a caller who sees every unit and no "under" (every staff member has a unit), from
+ * the staff table alone: the count of an admin's unfiltered list reads no unit. */
+#define STAFF_LISTED_ALL " FROM staff s WHERE $1::bigint IS NULL AND $3::bigint IS NULL" STAFF_FILTERS
+
 /* One statement per order, so that PostgreSQL cuts the page where it reads the rows (an index on
  * code or id stops after limit + offset rows) instead of ranking every listed row first: the page
  * costs what the page holds, plus the count. $12 is the order's name (checked, not used in the
- * SQL), $13/$14 limit and offset, $15 whether party membership shows, $16 the keyset cursor. */
+ * SQL), $13/$14 limit and offset, $15 whether party membership shows, $16 the keyset cursor.
+ * The page's rows are shaped by staff_page_json (0033) with the unit joined once; columns 2 and 3
+ * are the rows returned and the total, for the audit entry. Each order has the two forms above:
+ * var (through units) and var_ALL (staff alone). */
+#define STAFF_LIST_SQL(listed, order)                                                                    \
+    "WITH p AS (SELECT s.id" listed " AND ($16::bigint IS NULL OR s.id > $16) AND $12::text IS NOT NULL" \
+    "   ORDER BY " order " LIMIT $13 OFFSET $14),"                                                      \
+    " t AS (SELECT count(*) AS n" listed ")"                                                             \
+    " SELECT json_build_object('items', coalesce((SELECT json_agg(staff_page_json(s, u.code, $15) ORDER BY " order ")" \
+    "   FROM p JOIN staff s ON s.id = p.id JOIN units u ON u.id = s.unit_id), '[]'),"                  \
+    " 'total', t.n, 'limit', $13::int, 'offset', $14::int), (SELECT count(*) FROM p), t.n FROM t"
 #define STAFF_LIST(var, name, order)                                                                     \
-    DB_STMT_PLANNED(var, "staff_list_" name,                                                                     \
-        "SELECT json_build_object('items', coalesce((SELECT json_agg(staff_json(s, $15) ORDER BY " order ")" \
-        "   FROM (SELECT s.id" STAFF_LISTED " AND ($16::bigint IS NULL OR s.id > $16) AND $12::text IS NOT NULL" \
-        "   ORDER BY " order " LIMIT $13 OFFSET $14) p JOIN staff s ON s.id = p.id), '[]'),"              \
-        " 'total', (SELECT count(*)" STAFF_LISTED "), 'limit', $13::int, 'offset', $14::int)", 16)
+    DB_STMT_PLANNED(var, "staff_list_" name, STAFF_LIST_SQL(STAFF_LISTED_UNITS, order), 16);            \
+    DB_STMT_PLANNED(var##_ALL, "staff_list_all_" name, STAFF_LIST_SQL(STAFF_LISTED_ALL, order), 16)
 
 STAFF_LIST(STMT_LIST_CODE, "code", "s.code, s.id");
 STAFF_LIST(STMT_LIST_CODE_DESC, "code_desc", "s.code DESC, s.id");
@@ -47,20 +61,27 @@ STAFF_LIST(STMT_LIST_ID, "id", "s.id");
 STAFF_LIST(STMT_LIST_ID_DESC, "id_desc", "s.id DESC");
 STAFF_LIST(STMT_LIST_MATCH, "match", "name_match(s.full_name, $10) DESC, s.code, s.id");
 
-/* The list statement of an order named as the query's sort is ("-code": by code, descending). */
-static db_stmt *staff_list_stmt(const char *sort)
+/* The list statement of an order named as the query's sort is ("-code": by code, descending);
+ * all: the caller sees every unit and gave no "under". */
+static db_stmt *staff_list_stmt(const char *sort, int all)
 {
     static const struct {
         const char *sort;
-        db_stmt *st;
-    } BY[] = {{"code", &STMT_LIST_CODE}, {"-code", &STMT_LIST_CODE_DESC}, {"full_name", &STMT_LIST_NAME},
-              {"-full_name", &STMT_LIST_NAME_DESC}, {"joined_on", &STMT_LIST_JOINED},
-              {"-joined_on", &STMT_LIST_JOINED_DESC}, {"updated_at", &STMT_LIST_UPDATED},
-              {"-updated_at", &STMT_LIST_UPDATED_DESC}, {"id", &STMT_LIST_ID}, {"-id", &STMT_LIST_ID_DESC},
-              {"match", &STMT_LIST_MATCH}};
+        db_stmt *st, *st_all;
+    } BY[] = {{"code", &STMT_LIST_CODE, &STMT_LIST_CODE_ALL},
+              {"-code", &STMT_LIST_CODE_DESC, &STMT_LIST_CODE_DESC_ALL},
+              {"full_name", &STMT_LIST_NAME, &STMT_LIST_NAME_ALL},
+              {"-full_name", &STMT_LIST_NAME_DESC, &STMT_LIST_NAME_DESC_ALL},
+              {"joined_on", &STMT_LIST_JOINED, &STMT_LIST_JOINED_ALL},
+              {"-joined_on", &STMT_LIST_JOINED_DESC, &STMT_LIST_JOINED_DESC_ALL},
+              {"updated_at", &STMT_LIST_UPDATED, &STMT_LIST_UPDATED_ALL},
+              {"-updated_at", &STMT_LIST_UPDATED_DESC, &STMT_LIST_UPDATED_DESC_ALL},
+              {"id", &STMT_LIST_ID, &STMT_LIST_ID_ALL},
+              {"-id", &STMT_LIST_ID_DESC, &STMT_LIST_ID_DESC_ALL},
+              {"match", &STMT_LIST_MATCH, &STMT_LIST_MATCH_ALL}};
     for (size_t i = 0; i < sizeof BY / sizeof BY[0]; i++)
-        if (strcmp(BY[i].sort, sort) == 0) return BY[i].st;
-    return &STMT_LIST_CODE;
+        if (strcmp(BY[i].sort, sort) == 0) return all ? BY[i].st_all : BY[i].st;
+    return all ? &STMT_LIST_CODE_ALL : &STMT_LIST_CODE;
 }
 
 #define STAFF_IN_SCOPE " AND EXISTS (SELECT 1 FROM units u WHERE u.id = s.unit_id AND in_scope(u.path, $2))"
@@ -158,9 +179,10 @@ void staff_list(http_ctx *c)
                     db_text(bool_text(has_vn, vneid)), db_text(q), db_text(lq.since), db_text(order),
                     db_int(lq.limit), db_int(lq.offset), db_bool(api_shows_party(c)));
     db_arg(&pv, api_list_after(&lq));
-    PGresult *r = api_run(c, staff_list_stmt(order), &pv, "listing staff");
+    PGresult *r = api_run(c, staff_list_stmt(order, c->who.all_units && !has_under), &pv, "listing staff");
     if (r == NULL) return;
-    int recorded = api_audit_staff_page(c, PQgetvalue(r, 0, 0), http_wants_csv(c) ? "csv" : "json");
+    int recorded = api_audit_staff_counts(c, atoll(PQgetvalue(r, 0, 1)), atoll(PQgetvalue(r, 0, 2)),
+                                          http_wants_csv(c) ? "csv" : "json");
     /* The CSV columns: party_member only for those who may see it. */
     const char *cols[sizeof STAFF_COLUMNS / sizeof STAFF_COLUMNS[0]];
     size_t n = 0;

@@ -190,6 +190,9 @@ int config_load(bdhvs_config *cfg, int need_secret, char *err, size_t errlen)
             return fail(err, errlen, "BDHVS_TRUSTED_PROXIES must list IP addresses or CIDRs separated by commas; \"%s\" is not one", bad);
     }
 
+    cfg->io_threads = 4;
+    if (env_int("BDHVS_IO_THREADS", 2, 64, &cfg->io_threads, err, errlen)) return -1;
+
     cfg->transfer_horizon_days = 31;
     if (env_int("BDHVS_TRANSFER_HORIZON_DAYS", 0, 3660, &cfg->transfer_horizon_days, err, errlen)) return -1;
 

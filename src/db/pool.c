@@ -188,6 +188,29 @@ db_conn *pool_checkout(db_pool *p)
     return c;
 }
 
+db_conn *pool_try_checkout(db_pool *p)
+{
+    db_conn *c = NULL;
+    pthread_mutex_lock(&p->mu);
+    for (int i = 0; i < p->size && c == NULL; i++)
+        if (!p->conns[i].in_use && p->conns[i].pg != NULL && !p->conns[i].broken) c = &p->conns[i];
+    if (c != NULL) c->in_use = 1;
+    pthread_mutex_unlock(&p->mu);
+    if (c == NULL) return NULL;
+    /* Only an open, idle connection with nothing to read (see conn_ready) is taken: anything
+     * else (a server that closed it, a transaction left open) is left for pool_checkout to mend,
+     * which may reconnect, so this caller's thread never waits on the network here. */
+    struct pollfd pfd = {.fd = PQsocket(c->pg), .events = POLLIN};
+    if (PQstatus(c->pg) == CONNECTION_OK && PQtransactionStatus(c->pg) == PQTRANS_IDLE && pfd.fd >= 0 &&
+        poll(&pfd, 1, 0) == 0)
+        return c;
+    pthread_mutex_lock(&p->mu);
+    c->in_use = 0;
+    pthread_cond_signal(&p->cv);
+    pthread_mutex_unlock(&p->mu);
+    return NULL;
+}
+
 void pool_release(db_pool *p, db_conn *c)
 {
     if (c == NULL) return;

@@ -190,11 +190,24 @@ void respond_json(http_ctx *c, int status, json_t *body)
 
 void http_etag(const char *text, size_t len, char *buf)
 {
-    unsigned long long h = 1469598103934665603ULL; /* FNV-1a 64 */
-    for (size_t i = 0; i < len; i++) {
+    /* FNV-1a 64 taken eight bytes at a time, the tail byte by byte, then a final mix: each step is
+     * a bijection of the state, so answers that differ in one word never share a tag. Byte by byte
+     * it was a seventh of the server's time on a page of 100 staff (~45 KB). */
+    unsigned long long h = 1469598103934665603ULL;
+    size_t i = 0;
+    for (; i + 8 <= len; i += 8) {
+        unsigned long long w;
+        memcpy(&w, text + i, sizeof w);
+        h ^= w;
+        h *= 1099511628211ULL;
+    }
+    for (; i < len; i++) {
         h ^= (unsigned char)text[i];
         h *= 1099511628211ULL;
     }
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdULL;
+    h ^= h >> 33;
     snprintf(buf, 24, "\"%016llx\"", h);
 }
 

@@ -485,8 +485,9 @@ typedef struct req_state {
 } req_state;
 
 /* ---------------------------------------------------------------------------------------------
- * Handlers run on worker threads, never on libmicrohttpd's: its threads only read and write
- * sockets, so a slow handler cannot stall the reading of other requests' heads (whose deadline
+ * Handlers run on worker threads, not on libmicrohttpd's (except the single-row reads of
+ * HTTP_ROUTE_INLINE routes that find a database connection free: see access_handler), so a
+ * slow handler cannot stall the reading of other requests' heads (whose deadline
  * would then cut them) nor the operations listener. The connection is suspended while its
  * handler runs. Password hashing and bulk loads have a pool of their own, so a flood of
  * sign-ins or loads cannot occupy every worker that cheap reads need. */
@@ -962,6 +963,15 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn, co
         run_handler(rs);
         return send_answer(conn, rs, 0);
     }
+    /* A single-row read runs here when a database connection is free at once: the hand-off to
+     * a worker and back (two thread wake-ups and the pool's lock) cost more than the read. It
+     * never waits for a connection, so it holds this thread only for its one short statement;
+     * when none is free it queues like any other request. */
+    if ((rs->ep->route->flags & HTTP_ROUTE_INLINE) && !rs->body_expected && !rs->too_large &&
+        S.opts->reserve != NULL && S.opts->reserve(&rs->c) == 0) {
+        run_handler(rs);
+        return send_answer(conn, rs, 0);
+    }
     worker_pool *wp = rs->ep->route->flags & HTTP_ROUTE_HEAVY ? &POOL_HEAVY : &POOL_API;
     rs->queued = 1;
     MHD_suspend_connection(conn);
@@ -1135,8 +1145,9 @@ int http_serve(const http_server_opts *o)
         return -1;
     }
     int per_ip = cfg->per_ip_limit < S.conn_limit ? cfg->per_ip_limit : S.conn_limit;
-    /* libmicrohttpd's threads only move bytes: two are plenty; handlers have their pools. */
-    struct MHD_Daemon *d = start_daemon(cfg->listen_host, cfg->listen_port, 2,
+    /* libmicrohttpd's threads move bytes and answer single-row reads (HTTP_ROUTE_INLINE) that
+     * find a database connection free; everything else runs on the pools. */
+    struct MHD_Daemon *d = start_daemon(cfg->listen_host, cfg->listen_port, (unsigned)cfg->io_threads,
                                         S.conn_limit, per_ip, &main_ls, &addr);
     struct MHD_Daemon *ops = NULL;
     if (d != NULL && cfg->ops_port != 0) {

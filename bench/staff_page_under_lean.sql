@@ -1,0 +1,5 @@
+-- The lean SQL for the page GET /api/v1/staff?limit=100&under=:under answers an admin (bench/run):
+-- the staff of one unit's subtree, json_agg over ORDER BY code LIMIT 100 joined to units, plus the
+-- subtree's count(*), as PostgreSQL would shape it with nothing else to do (no scope, no
+-- party-membership rule, no audit entry).
+SELECT json_build_object('items', (SELECT json_agg(x.j) FROM (SELECT json_build_object('id', s.id, 'code', s.code, 'full_name', s.full_name, 'unit_id', s.unit_id, 'unit_code', u.code, 'job_group', s.job_group, 'employment', s.employment, 'party_member', s.party_member, 'joined_on', s.joined_on, 'left_on', s.left_on, 'vneid_confirmed_on', s.vneid_confirmed_on, 'vneid_source', s.vneid_source, 'created_at', s.created_at, 'updated_at', s.updated_at) AS j FROM staff s JOIN units u ON u.id = s.unit_id WHERE u.path <@ (SELECT t.path FROM units t WHERE t.id = :under) ORDER BY s.code LIMIT 100) x), 'total', (SELECT count(*) FROM staff s JOIN units u ON u.id = s.unit_id WHERE u.path <@ (SELECT t.path FROM units t WHERE t.id = :under)));
