@@ -197,7 +197,8 @@ BEGIN
 END $$;
 
 -- Copied from 0019; changed: the units are root's subtree of day d, and the units moved out of it
--- within the year before d (a period's earlier months count their flows where they stood then).
+-- within the year before d (a period's earlier months count their flows where they stood then),
+-- except those opened after d (a unit a merge creates does not touch the figures of the days before).
 CREATE OR REPLACE FUNCTION subtree_fingerprint(root bigint, d date) RETURNS bigint LANGUAGE sql STABLE AS $$
     WITH s AS (SELECT b.id FROM units_below_on(root, d) b
                UNION
@@ -209,6 +210,7 @@ CREATE OR REPLACE FUNCTION subtree_fingerprint(root bigint, d date) RETURNS bigi
                0)), 0)
       FROM s JOIN units u ON u.id = s.id LEFT JOIN unit_versions uv ON uv.unit_id = u.id
       LEFT JOIN unit_dated_on(d) x ON x.unit_id = u.id
+     WHERE u.opened_on IS NULL OR u.opened_on <= d
 $$;
 
 -- Copied from 0019; changed (tree part only): the units filled are root's subtree of day d.

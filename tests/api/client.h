@@ -143,6 +143,7 @@ Suite *s8_feed_suite(void); /* issue 12: the change feed and keyset pagination *
 Suite *s8_oblig_suite(void);
 Suite *s8_appr_suite(void);
 Suite *s8_snap_suite(void); /* issue 10 §3: snapshots, basis=approved, revisions */
+Suite *s9_moves_suite(void); /* issue 11 §2: dated unit moves, merges, the tree of a day */
 Suite *resilience_suite(void);
 
 #endif

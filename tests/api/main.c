@@ -45,6 +45,7 @@ int main(void)
     srunner_add_suite(sr, s8_oblig_suite());
     srunner_add_suite(sr, s8_appr_suite());
     srunner_add_suite(sr, s8_snap_suite());
+    srunner_add_suite(sr, s9_moves_suite());
     srunner_add_suite(sr, resilience_suite()); /* restarts PostgreSQL: keep it last */
     srunner_run_all(sr, CK_NORMAL);
     int failed = srunner_ntests_failed(sr);
