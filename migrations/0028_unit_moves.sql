@@ -483,3 +483,11 @@ BEGIN
     VALUES (p_into, p_on, p_merged, p_created, n, p_note) RETURNING * INTO made;
     RETURN unit_merge_json(made);
 END $$;
+
+-- The indicators' definitions say the tree rule.
+UPDATE indicators SET definition = definition
+    || ' Units count in the tree of the as-of day (dated moves and merges: GET /api/v1/units/{id}/tree?as_of=); a unit closed before the period''s end reports up to its closing day.'
+ WHERE code IN ('CT1', 'CT2', 'CT3', 'CT5');
+UPDATE indicators SET definition = definition
+    || ' Each month''s counts go to the units above the unit on that month''s last day (dated moves and merges: GET /api/v1/units/{id}/tree?as_of=); a unit closed before the period''s end reports up to its closing day.'
+ WHERE code = 'CT4';
