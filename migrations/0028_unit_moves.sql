@@ -45,7 +45,10 @@
 --   staff_stats_fill (0019): the units filled are root's subtree of day d (the `todo` line only);
 --   indicator_own (0025): root_level, ids and the `sub` CTE come from the tree of the as-of day;
 --   indicator_rollup (0016): root_level of the as-of day, the flow shifts added to `own`, each
---     unit's parent and depth of the as-of day.
+--     unit's parent and depth of the as-of day;
+--   staff_missing (0019): `under` is its subtree of day d (one line);
+--   unit_move (0009): after moving today's tree, the tree of the day before each dated move is
+--     walked (a PATCH correcting a parent must not close a cycle with a past parent: 422).
 
 CREATE TABLE unit_moves (
     id              bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
@@ -96,7 +99,8 @@ BEGIN
         acc := x::text::ltree || acc;
         steps := steps + 1;
         IF steps > 64 THEN
-            RAISE check_violation USING MESSAGE = 'the tree of ' || d || ' has a cycle through unit ' || u;
+            RAISE check_violation USING MESSAGE = 'a unit cannot move under its own subtree: the tree of ' || d
+                || ' would have a cycle through unit ' || u;
         END IF;
     END LOOP;
     RETURN acc;
@@ -353,6 +357,34 @@ BEGIN
      WHERE u.id = root OR ((u.opened_on IS NULL OR u.opened_on <= as_of) AND (u.closed_on IS NULL OR u.closed_on >= pstart));
 END $fn$;
 
+-- Copied from 0009; changed where marked "moves (0028)": the past trees are checked.
+CREATE OR REPLACE FUNCTION unit_move(unit bigint, new_parent bigint) RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+    old_path ltree;
+    new_path ltree;
+BEGIN
+    SELECT path INTO old_path FROM units WHERE id = unit;
+    IF new_parent IS NULL THEN
+        new_path := unit::text::ltree;
+    ELSE
+        SELECT path || unit::text INTO new_path FROM units WHERE id = new_parent;
+        IF new_path IS NULL THEN
+            RAISE foreign_key_violation USING MESSAGE = 'parent unit does not exist';
+        END IF;
+        IF new_path <@ old_path THEN
+            RAISE check_violation USING MESSAGE = 'a unit cannot move under its own subtree';
+        END IF;
+    END IF;
+    UPDATE units SET parent_id = CASE WHEN id = unit THEN new_parent ELSE parent_id END,
+                     path = CASE WHEN nlevel(path) > nlevel(old_path)
+                                 THEN new_path || subpath(path, nlevel(old_path)) ELSE new_path END,
+                     updated_at = now()
+     WHERE path <@ old_path;
+    -- moves (0028): the trees of the days before each dated move stay trees (a correction of
+    -- today's parent must not close a cycle with a past parent; unit_path_on raises then).
+    PERFORM unit_path_on(m.unit_id, m.effective_on - 1) FROM unit_moves m;
+END $$;
+
 -- A move as the API shows it.
 CREATE FUNCTION unit_move_json(m unit_moves) RETURNS json LANGUAGE sql STABLE AS $$
     SELECT json_build_object('id', m.id, 'unit_id', m.unit_id, 'unit_code', unit_code_of(m.unit_id),
@@ -491,3 +523,33 @@ UPDATE indicators SET definition = definition
 UPDATE indicators SET definition = definition
     || ' Each month''s counts go to the units above the unit on that month''s last day (dated moves and merges: GET /api/v1/units/{id}/tree?as_of=); a unit closed before the period''s end reports up to its closing day.'
  WHERE code = 'CT4';
+
+-- Copied from 0019; changed where marked "moves (0028)": `under` is its subtree of day d, as the
+-- rollup's denominator counts it (the list's total stays the denominator minus the numerator).
+CREATE OR REPLACE FUNCTION staff_missing(p_scope bigint, p_under bigint, d date, ind text, p_limit bigint, p_offset bigint,
+                              show_party boolean) RETURNS json
+LANGUAGE sql STABLE AS $fn$
+    WITH f AS (
+        SELECT s, CASE ind
+                    WHEN 'CT1' THEN array_remove(ARRAY[CASE WHEN NOT p.awareness THEN 'digital_awareness' END,
+                                                       CASE WHEN NOT p.platform THEN 'platform' END], NULL)
+                    WHEN 'CT2' THEN array_remove(ARRAY[CASE WHEN NOT p.course THEN 'course' END,
+                                                       CASE WHEN NOT p.vneid THEN 'vneid' END], NULL)
+                    ELSE array_remove(ARRAY[CASE WHEN NOT p.smart_devices THEN 'smart_devices' END], NULL)
+                  END AS lacks, au.id AS on_unit, au.code AS on_unit_code
+          FROM staff s
+          JOIN units cu ON cu.id = s.unit_id AND in_scope(cu.path, p_scope)
+          JOIN staff_assignments sa ON sa.staff_id = s.id AND sa.during @> d
+          JOIN units au ON au.id = sa.unit_id
+           AND (p_under IS NULL OR au.id IN (SELECT b.id FROM units_below_on(p_under, d) b)) -- moves (0028): under's subtree of day d
+          CROSS JOIN LATERAL staff_parts(s.id, s.vneid_confirmed_on, d) p
+         WHERE s.joined_on <= d AND (s.left_on IS NULL OR s.left_on >= d)
+           AND (au.opened_on IS NULL OR au.opened_on <= d) AND (au.closed_on IS NULL OR au.closed_on >= d)),
+    m AS (SELECT * FROM f WHERE cardinality(lacks) > 0),
+    pg AS (SELECT * FROM m ORDER BY (m.s).code LIMIT p_limit OFFSET p_offset)
+    SELECT json_build_object('indicator', ind, 'as_of', d,
+        'items', coalesce((SELECT json_agg((staff_json(pg.s, show_party)::jsonb
+            || jsonb_build_object('lacks', pg.lacks, 'unit_on_as_of_id', pg.on_unit,
+                                  'unit_on_as_of_code', pg.on_unit_code)) ORDER BY (pg.s).code) FROM pg), '[]'),
+        'total', (SELECT count(*) FROM m), 'limit', p_limit, 'offset', p_offset)
+$fn$;

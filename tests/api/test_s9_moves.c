@@ -268,6 +268,21 @@ START_TEST(a_move_keeps_the_past_and_moves_the_future)
     ck_assert_int_ge(db_count("SELECT count(*) FROM change_log WHERE resource = 'units' AND row_id = $1::bigint",
                               idstr(s)),
                      2);
+    /* The list behind a number follows the tree of its day: nobody has the smart-devices
+     * attestation, so CT5's missing under H2 are its own member and S's until January, its own
+     * only from February. */
+    r = http_get(fmt("/api/v1/staff?missing=CT5&under=%lld&as_of=2026-01-31", h2), T_ADMIN);
+    ASSERT_STATUS(r, 200);
+    ck_assert_int_eq(jint(r, "total"), 2);
+    resp_free(r);
+    r = http_get(fmt("/api/v1/staff?missing=CT5&under=%lld&as_of=2026-02-28", h2), T_ADMIN);
+    ASSERT_STATUS(r, 200);
+    ck_assert_int_eq(jint(r, "total"), 1);
+    resp_free(r);
+    /* A correction may not close a cycle with a past parent: H2 under S (S was under H2 in January). */
+    r = send_obj("PATCH", fmt("/api/v1/units/%lld", h2), T_ADMIN, json_pack("{s:s}", "parent_code", sc));
+    ASSERT_STATUS(r, 422);
+    resp_free(r);
     /* A PATCH of parent_id is a correction: back under H2 since the move, so February follows it. */
     expect(send_obj("PATCH", fmt("/api/v1/units/%lld", s), T_ADMIN, json_pack("{s:s}", "parent_code", h2c)), 200);
     r = rollup(r_, "2026-02", 1);
