@@ -156,20 +156,28 @@ RETURNS TABLE (unit_id bigint, code text, path ltree, lvl integer, open_in_perio
 LANGUAGE sql STABLE AS $$
     WITH months AS (SELECT g::date AS month, least((g + interval '1 month - 1 day')::date, as_of) AS d
                       FROM generate_series(date_trunc('month', pstart), as_of::timestamp, interval '1 month') g),
-    hot AS (SELECT ms.month, ms.d, mv.unit_id AS moved FROM months ms
-              JOIN unit_moves mv ON mv.effective_on > ms.d AND mv.effective_on <= as_of),
-    xs AS (SELECT DISTINCT h.month, h.d, b.id AS x FROM hot h
-             CROSS JOIN LATERAL (SELECT s.id FROM units_below_on(h.moved, as_of) s
-                                 UNION SELECT s.id FROM units_below_on(h.moved, h.d) s) b),
-    fl AS (SELECT xs.*, f.supported AS sn, f.served AS vn FROM xs CROSS JOIN LATERAL unit_month_flows(xs.x, xs.month) f),
-    fl2 AS (SELECT fl.*, unit_path_on(fl.x, fl.d) AS pm, unit_path_on(fl.x, as_of) AS pa, unit_path_on(root, fl.d) AS rm
-              FROM fl WHERE fl.sn <> 0 OR fl.vn <> 0),
-    ra AS (SELECT unit_path_on(root, as_of) AS p),
-    moved AS (SELECT fl2.x, fl2.pa AS p, -fl2.sn AS sn, -fl2.vn AS vn FROM fl2, ra WHERE fl2.pm <> fl2.pa AND fl2.pa <@ ra.p
+    hot AS (SELECT ms.* FROM months ms
+             WHERE EXISTS (SELECT 1 FROM unit_moves mv WHERE mv.effective_on > ms.d AND mv.effective_on <= as_of)),
+    pa AS MATERIALIZED (SELECT p.unit_id, p.path FROM unit_paths_on(as_of) p WHERE EXISTS (SELECT 1 FROM hot)),
+    pd AS MATERIALIZED (SELECT h.month, h.d, p.unit_id, p.path FROM hot h CROSS JOIN LATERAL unit_paths_on(h.d) p),
+    -- The units standing elsewhere on a hot month's last day than on the as-of day: those whose
+    -- path of either day differs from today's (the others stand where they stand today on both).
+    xs AS (SELECT pd.month, pd.d, pd.unit_id AS x, pd.path AS pm, coalesce(pa.path, u.path) AS pa
+             FROM pd JOIN units u ON u.id = pd.unit_id LEFT JOIN pa ON pa.unit_id = pd.unit_id
+           UNION ALL
+           SELECT h.month, h.d, pa.unit_id, u.path, pa.path FROM hot h CROSS JOIN pa JOIN units u ON u.id = pa.unit_id
+            WHERE NOT EXISTS (SELECT 1 FROM pd WHERE pd.month = h.month AND pd.unit_id = pa.unit_id)),
+    ra AS (SELECT coalesce((SELECT pa.path FROM pa WHERE pa.unit_id = root), r.path) AS p FROM units r WHERE r.id = root),
+    fl AS (SELECT xs.*, f.supported AS sn, f.served AS vn,
+                  coalesce((SELECT pd.path FROM pd WHERE pd.month = xs.month AND pd.unit_id = root),
+                           (SELECT r.path FROM units r WHERE r.id = root)) AS rm
+             FROM xs CROSS JOIN LATERAL unit_month_flows(xs.x, xs.month) f
+            WHERE xs.pm <> xs.pa AND (f.supported <> 0 OR f.served <> 0)),
+    moved AS (SELECT fl.x, fl.pa AS p, -fl.sn AS sn, -fl.vn AS vn FROM fl, ra WHERE fl.pa <@ ra.p
               UNION ALL
-              SELECT fl2.x, CASE WHEN nlevel(fl2.pm) > nlevel(fl2.rm) THEN ra.p || subpath(fl2.pm, nlevel(fl2.rm)) ELSE ra.p END,
-                     fl2.sn, fl2.vn
-                FROM fl2, ra WHERE fl2.pm <> fl2.pa AND fl2.pm <@ fl2.rm)
+              SELECT fl.x, CASE WHEN nlevel(fl.pm) > nlevel(fl.rm) THEN ra.p || subpath(fl.pm, nlevel(fl.rm)) ELSE ra.p END,
+                     fl.sn, fl.vn
+                FROM fl, ra WHERE fl.pm <@ fl.rm)
     SELECT moved.x, NULL::text, moved.p, nlevel(moved.p) - nlevel(ra.p),
            false, false, 0::bigint, 0::bigint, 0::bigint, 0::bigint, 0::bigint, 0::bigint, 0::bigint, 0::bigint,
            moved.sn, moved.vn
@@ -204,12 +212,17 @@ END $$;
 -- within the year before d (a period's earlier months count their flows where they stood then),
 -- except those opened after d (a unit a merge creates does not touch the figures of the days before).
 CREATE OR REPLACE FUNCTION subtree_fingerprint(root bigint, d date) RETURNS bigint LANGUAGE sql STABLE AS $$
-    WITH s AS (SELECT b.id FROM units_below_on(root, d) b
-               UNION
-               SELECT o.id FROM unit_moves mv
-                 CROSS JOIN LATERAL units_below_on(mv.unit_id, mv.effective_on - 1) o
-                WHERE mv.effective_on <= d AND mv.effective_on > d - 366
-                  AND unit_path_on(mv.unit_id, mv.effective_on - 1) <@ unit_path_on(root, mv.effective_on - 1))
+    WITH win AS (SELECT mv.unit_id AS m, mv.effective_on - 1 AS d0 FROM unit_moves mv
+                  WHERE mv.effective_on <= d AND mv.effective_on > d - 366),
+    dp AS MATERIALIZED (SELECT x.d0, p.unit_id, p.path FROM (SELECT DISTINCT win.d0 FROM win) x
+                          CROSS JOIN LATERAL unit_paths_on(x.d0) p),
+    wm AS (SELECT win.d0, (SELECT dp.path FROM dp WHERE dp.d0 = win.d0 AND dp.unit_id = win.m) AS mp,
+                  coalesce((SELECT dp.path FROM dp WHERE dp.d0 = win.d0 AND dp.unit_id = root),
+                           (SELECT r.path FROM units r WHERE r.id = root)) AS rp
+             FROM win),
+    s AS (SELECT b.id FROM units_below_on(root, d) b
+          UNION
+          SELECT dp.unit_id FROM wm JOIN dp ON dp.d0 = wm.d0 AND dp.path <@ wm.mp WHERE wm.mp <@ wm.rp)
     SELECT coalesce(bit_xor(hashtextextended(u.id::text || ':' || coalesce(uv.v, 0)::text || coalesce('/' || x.v, ''),
                0)), 0)
       FROM s JOIN units u ON u.id = s.id LEFT JOIN unit_versions uv ON uv.unit_id = u.id
@@ -348,9 +361,12 @@ BEGIN
                FROM per GROUP BY per.anc)
     SELECT u.id, u.code, u.name,
            -- moves (0028): the parent and depth of the as-of day
+           -- (a unit below root only on some month's last day: its parent then, from its flow row)
            coalesce((SELECT CASE WHEN nlevel(o.path) > 1 THEN ltree2text(subpath(o.path, nlevel(o.path) - 2, 1))::bigint END
-                       FROM own o WHERE o.unit_id = u.id AND o.code IS NOT NULL), u.parent_id),
-           coalesce((SELECT o.lvl FROM own o WHERE o.unit_id = u.id AND o.code IS NOT NULL), nlevel(u.path) - root_level),
+                       FROM own o WHERE o.unit_id = u.id ORDER BY o.code IS NULL, o.supported + o.served DESC LIMIT 1),
+                    u.parent_id),
+           coalesce((SELECT o.lvl FROM own o WHERE o.unit_id = u.id ORDER BY o.code IS NULL, o.supported + o.served DESC LIMIT 1),
+                    nlevel(u.path) - root_level),
            s.n::bigint, s.c1::bigint, s.cc::bigint, s.cv::bigint, s.c2::bigint, s.c5::bigint,
            s.fn::bigint, s.fa::bigint, s.sn::bigint, s.vn::bigint, s.expected::bigint, s.received::bigint
       FROM sums s JOIN units u ON u.id = s.anc

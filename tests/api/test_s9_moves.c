@@ -234,6 +234,15 @@ START_TEST(a_move_keeps_the_past_and_moves_the_future)
     assert_fig(r, h2, 3, 40, 100, "2026Q1 H2");
     assert_fig(r, r_, 3, 240, 600, "2026Q1 R");
     resp_free(r);
+    /* H2's own rollup counts S's January although S is no longer below it on 31 March: S is a row
+     * under H2 with its January (and no staff: they count under H1 on 31 March). */
+    r = rollup(h2, "2026Q1", 1);
+    assert_fig(r, h2, 3, 40, 100, "2026Q1 rollup of H2");
+    assert_fig(r, s, 3, 40, 100, "2026Q1 rollup of H2, S");
+    assert_fig(r, s, 1, 0, 0, "2026Q1 rollup of H2, S");
+    assert_fig(r, h2, 1, 0, 1, "2026Q1 rollup of H2");
+    ck_assert_int_eq(rollup_parent(r, s), h2);
+    resp_free(r);
     /* Late January data of S changes H2's January (S was there): not served stale. */
     expect(send_obj("POST", "/api/v1/patients-served", T_ADMIN,
                     json_pack("{s:I, s:s, s:i}", "unit_id", (json_int_t)s, "month", "2026-01", "count", 150)),
@@ -241,6 +250,9 @@ START_TEST(a_move_keeps_the_past_and_moves_the_future)
     r = rollup(r_, "2026Q1", 1);
     assert_fig(r, h2, 3, 40, 150, "2026Q1 H2 after late data");
     assert_fig(r, r_, 3, 240, 650, "2026Q1 R after late data");
+    resp_free(r);
+    r = rollup(h2, "2026Q1", 1); /* kept before the late data: computed again, S moved out of it */
+    assert_fig(r, h2, 3, 40, 150, "2026Q1 rollup of H2 after late data");
     resp_free(r);
 
     /* The tree of a day. */
