@@ -117,15 +117,10 @@ CREATE FUNCTION unit_paths_on(d date) RETURNS TABLE (unit_id bigint, path ltree)
      ORDER BY x.id, nlevel(mp.cur) DESC
 $$;
 
--- Root's subtree on day d, each unit with its path of that day (root's own included).
-CREATE FUNCTION units_below_on(root bigint, d date)
+-- Root's subtree on day d when a move is effective after d (units_below_on's dated branch).
+CREATE FUNCTION units_below_on_dated(root bigint, d date)
 RETURNS TABLE (id bigint, path ltree, type text, opened_on date, closed_on date) LANGUAGE plpgsql STABLE AS $$
 BEGIN
-    IF NOT EXISTS (SELECT 1 FROM unit_moves m WHERE m.effective_on > d) THEN
-        RETURN QUERY SELECT u.id, u.path, u.type, u.opened_on, u.closed_on FROM units u
-                      WHERE u.path <@ (SELECT r.path FROM units r WHERE r.id = root);
-        RETURN;
-    END IF;
     RETURN QUERY
     WITH x AS MATERIALIZED (SELECT * FROM unit_paths_on(d)),
     rp AS (SELECT coalesce((SELECT x.path FROM x WHERE x.unit_id = root), (SELECT r.path FROM units r WHERE r.id = root)) AS p)
@@ -135,6 +130,19 @@ BEGIN
     SELECT u.id, x.path, u.type, u.opened_on, u.closed_on FROM x JOIN units u ON u.id = x.unit_id
      WHERE x.path <@ (SELECT rp.p FROM rp);
 END $$;
+
+-- Root's subtree on day d, each unit with its path of that day (root's own included). A plain SQL
+-- function, inlined into its callers: when no move is effective after d (the usual case) it is
+-- today's subtree read through the path index, and the dated branch is not run.
+CREATE FUNCTION units_below_on(root bigint, d date)
+RETURNS TABLE (id bigint, path ltree, type text, opened_on date, closed_on date) LANGUAGE sql STABLE AS $$
+    SELECT u.id, u.path, u.type, u.opened_on, u.closed_on FROM units u
+     WHERE u.path <@ (SELECT r.path FROM units r WHERE r.id = root)
+       AND NOT EXISTS (SELECT 1 FROM unit_moves m WHERE m.effective_on > d)
+    UNION ALL
+    SELECT b.id, b.path, b.type, b.opened_on, b.closed_on FROM units_below_on_dated(root, d) b
+     WHERE EXISTS (SELECT 1 FROM unit_moves m WHERE m.effective_on > d)
+$$;
 
 -- One unit's monthly flows (the CT4 numerator and denominator of a month), as indicator_own's
 -- `sup` and `srv` count them: the one place rollup_flow_shifts reads them.
@@ -208,10 +216,23 @@ BEGIN
     RETURN NULL;
 END $$;
 
--- Copied from 0019; changed: the units are root's subtree of day d, and the units moved out of it
+-- Copied from 0019 (its query is the first branch, taken when no move is effective within the year
+-- before d or after it); changed: the units are root's subtree of day d, and the units moved out of it
 -- within the year before d (a period's earlier months count their flows where they stood then),
 -- except those opened after d (a unit a merge creates does not touch the figures of the days before).
-CREATE OR REPLACE FUNCTION subtree_fingerprint(root bigint, d date) RETURNS bigint LANGUAGE sql STABLE AS $$
+CREATE OR REPLACE FUNCTION subtree_fingerprint(root bigint, d date) RETURNS bigint LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM unit_moves m WHERE m.effective_on > d - 366) THEN
+        -- No move effective within the year before d or after it: 0019's fingerprint.
+        RETURN (
+        SELECT coalesce(bit_xor(hashtextextended(u.id::text || ':' || coalesce(uv.v, 0)::text || coalesce('/' || x.v, ''),
+                   0)), 0)
+          FROM units u LEFT JOIN unit_versions uv ON uv.unit_id = u.id
+          LEFT JOIN unit_dated_on(d) x ON x.unit_id = u.id
+         WHERE u.path <@ (SELECT r.path FROM units r WHERE r.id = root)
+           AND (u.opened_on IS NULL OR u.opened_on <= d));
+    END IF;
+    RETURN (
     WITH win AS (SELECT mv.unit_id AS m, mv.effective_on - 1 AS d0 FROM unit_moves mv
                   WHERE mv.effective_on <= d AND mv.effective_on > d - 366),
     dp AS MATERIALIZED (SELECT x.d0, p.unit_id, p.path FROM (SELECT DISTINCT win.d0 FROM win) x
@@ -227,8 +248,8 @@ CREATE OR REPLACE FUNCTION subtree_fingerprint(root bigint, d date) RETURNS bigi
                0)), 0)
       FROM s JOIN units u ON u.id = s.id LEFT JOIN unit_versions uv ON uv.unit_id = u.id
       LEFT JOIN unit_dated_on(d) x ON x.unit_id = u.id
-     WHERE u.opened_on IS NULL OR u.opened_on <= d
-$$;
+     WHERE (u.opened_on IS NULL OR u.opened_on <= d));
+END $$;
 
 -- Copied from 0019; changed (tree part only): the units filled are root's subtree of day d.
 CREATE OR REPLACE FUNCTION staff_stats_fill(root bigint, d date) RETURNS void LANGUAGE plpgsql AS $$
