@@ -391,11 +391,11 @@ RETURNS TABLE (unit_id bigint, code text, path ltree, lvl integer, open_in_perio
                facilities bigint, facilities_all bigint, supported bigint, served bigint)
 LANGUAGE plpgsql AS $fn$
 DECLARE
-    root_level integer := (SELECT nlevel(u.path) FROM units u WHERE u.id = root);
+    root_level integer := nlevel(unit_path_on(root, as_of)); -- moves (0028): root's level on the as-of day
     services integer := (SELECT count(*) FROM digital_services WHERE active);
     -- A small subtree (a province, a district) filters the big tables by its ids; the whole
     -- country scans them once instead (filtering by 25,000 ids costs more than it saves).
-    ids bigint[] := ARRAY(SELECT u.id FROM units u WHERE u.path <@ (SELECT r.path FROM units r WHERE r.id = root));
+    ids bigint[] := ARRAY(SELECT b.id FROM units_below_on(root, as_of) b); -- moves (0028): the subtree of the as-of day
     whole boolean := cardinality(ids) > 5000;
 BEGIN
     PERFORM staff_stats_fill(root, as_of);
@@ -403,7 +403,7 @@ BEGIN
     WITH sub AS (SELECT u.id, u.path, u.type, u.opened_on, u.closed_on,
                         (u.opened_on IS NULL OR u.opened_on <= as_of) AND (u.closed_on IS NULL OR u.closed_on >= as_of) AS live,
                         (u.opened_on IS NULL OR u.opened_on <= as_of) AND (u.closed_on IS NULL OR u.closed_on >= pstart) AS open_in_period
-                   FROM units u WHERE u.path <@ (SELECT r.path FROM units r WHERE r.id = root)),
+                   FROM units_below_on(root, as_of) u), -- moves (0028): the tree of the as-of day
     state AS (SELECT DISTINCT ON (h.unit_id, h.service) h.unit_id, h.service, h.status
                 FROM facility_service_history h
                WHERE (whole OR h.unit_id = ANY (ids)) AND h.effective_on <= as_of

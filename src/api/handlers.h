@@ -25,6 +25,10 @@ void units_get(http_ctx *c);
 void units_update(http_ctx *c);
 void units_close(http_ctx *c);
 void units_tree(http_ctx *c);
+/* restructure.c: dated moves and merges (issue 11 §2) */
+void units_moves_create(http_ctx *c);
+void units_moves_list(http_ctx *c);
+void units_merges_create(http_ctx *c);
 void audit_list(http_ctx *c);
 void ref_job_groups_list(http_ctx *c);
 void ref_employment_list(http_ctx *c);

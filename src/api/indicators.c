@@ -45,7 +45,8 @@ DB_STMT(STMT_KEEP, "indicators_keep",
 
 /* Is the unit open at some time in [first, as_of]? (issue 10 §5) */
 DB_STMT(STMT_OPEN_IN, "indicators_open_in",
-    "SELECT (opened_on IS NULL OR opened_on <= $3::date) AND (closed_on IS NULL OR closed_on >= $2::date)"
+    "SELECT (opened_on IS NULL OR opened_on <= $3::date) AND (closed_on IS NULL OR closed_on >= $2::date),"
+    " least($3::date, closed_on)::text" /* moves (issue 11 §2): a closed unit reports up to its closing day */
     " FROM units WHERE id = $1", 3);
 
 DB_STMT(STMT_EXISTS, "indicators_exists", "SELECT 1 FROM indicators WHERE code = $1", 1);
@@ -192,12 +193,14 @@ void indicators_rollup(http_ctx *c)
         return;
     }
     if (api_refuse_unit_not_found(c, id)) return;
-    const char *as_of = strcmp(last, today) < 0 ? last : today; /* a running period counts up to today */
+    char as_of[11];
+    snprintf(as_of, sizeof as_of, "%s", strcmp(last, today) < 0 ? last : today); /* a running period counts up to today */
     db_args ov;
     db_args_of(&ov, db_int(id), db_text(first), db_text(as_of));
     PGresult *open = api_run(c, &STMT_OPEN_IN, &ov, "checking the unit's dates");
     if (open == NULL) return;
     int was_open = PQntuples(open) == 1 && strcmp(PQgetvalue(open, 0, 0), "t") == 0;
+    if (was_open) snprintf(as_of, sizeof as_of, "%s", PQgetvalue(open, 0, 1)); /* up to its closing day */
     PQclear(open);
     if (!was_open) {
         respond_problem(c, 404, "This unit was not open during the period (see its opened_on and closed_on).");

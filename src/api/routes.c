@@ -13,7 +13,7 @@ static const char *const Q_USERS[] = {"role", "unit_id", "under", "active", "q",
 static const char *const Q_UNITS[] = {"parent_id", "under", "type", "active", "q", "updated_since",
                                       "sort", "limit", "offset", "after", "bom", "format", NULL};
 static const char *const Q_UNIT_CLOSE[] = {"closed_on", "transfer_to", NULL};
-static const char *const Q_UNIT_TREE[] = {"depth", "include_closed", NULL};
+static const char *const Q_UNIT_TREE[] = {"depth", "include_closed", "as_of", NULL};
 static const char *const Q_STAFF[] = {"unit_id", "under", "job_group", "employment", "active", "active_on",
                                       "has_completion", "vneid_confirmed", "q", "updated_since", "sort",
                                       "limit", "offset", "after", "bom", "format", "missing", "as_of", NULL};
@@ -80,6 +80,9 @@ const http_route api_routes[] = {
     {"PATCH", "/api/v1/units/:id", units_update, ROLE_MANAGER},
     {"DELETE", "/api/v1/units/:id", units_close, ROLE_MANAGER, Q_UNIT_CLOSE},
     {"GET", "/api/v1/units/:id/tree", units_tree, ROLE_VIEWER, Q_UNIT_TREE},
+    {"POST", "/api/v1/units/:id/moves", units_moves_create, ROLE_MANAGER},
+    {"GET", "/api/v1/units/:id/moves", units_moves_list, ROLE_VIEWER},
+    {"POST", "/api/v1/units/merges", units_merges_create, ROLE_MANAGER},
 
     {"GET", "/api/v1/job-groups", ref_job_groups_list, ROLE_VIEWER, Q_PAGE_CSV},
     {"PUT", "/api/v1/job-groups/:code", ref_job_groups_put, ROLE_ADMIN},

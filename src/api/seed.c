@@ -100,6 +100,9 @@ static const seed_unit DEMO_UNITS[] = {
     {"TYT-YENDINH", "Trạm Y tế xã Yên Định", "commune_station", "TTYT-SD"},
     {"TYT-ANLAC", "Trạm Y tế xã An Lạc", "commune_station", "TTYT-SD"},
     {"TYT-VANSON", "Trạm Y tế xã Vân Sơn", "commune_station", "TTYT-SD"},
+    /* Two stations merged into Trạm Y tế xã Yên Định on 1 July 2025 (DEMO_RESTRUCTURE_SQL). */
+    {"TYT-CAMDAN", "Trạm Y tế xã Cẩm Đàn", "commune_station", "TTYT-SD"},
+    {"TYT-CHIENSON", "Trạm Y tế xã Chiên Sơn", "commune_station", "TTYT-SD"},
 };
 
 typedef struct seed_user {
@@ -171,6 +174,28 @@ static const char DEMO_PEOPLE_SQL[] =
     "   AND (k.skill <> 'emr' OR d.job_group IN ('doctor', 'nurse', 'midwife'))"
     " ON CONFLICT DO NOTHING;";
 
+/* The 2025 restructuring in the demo (issue 11 §2, migrations/0028_unit_moves.sql): Bắc Giang's
+ * Department of Health closed on 30 June 2025 (its province merged into Bắc Ninh on 1 July); TTYT
+ * Sơn Động answered to it until then and to SYT-BN from 1 July 2025 (a dated move: today's tree
+ * has it under SYT-BN, the tree of any day before 1 July under SYT-BG); the stations of Cẩm Đàn and
+ * Chiên Sơn merged into Yên Định's on 1 July 2025 (closed on 30 June, their staff transferred).
+ * Each step only once: running the seed again changes nothing. */
+static const char DEMO_RESTRUCTURE_SQL[] =
+    "INSERT INTO units (code, name, type, parent_id, opened_on, closed_on, active)"
+    " VALUES ('SYT-BG', 'Sở Y tế tỉnh Bắc Giang', 'department_of_health', NULL, date '2025-01-01', date '2025-06-30', false)"
+    " ON CONFLICT (code) DO NOTHING;"
+    "WITH ins AS (INSERT INTO unit_moves (unit_id, effective_on, from_parent_id, to_parent_id, note)"
+    "   SELECT sd.id, date '2025-07-01', bg.id, bn.id, 'Hợp nhất tỉnh Bắc Giang và tỉnh Bắc Ninh (Nghị quyết 202/2025/QH15)'"
+    "     FROM units sd, units bg, units bn"
+    "    WHERE sd.code = 'TTYT-SD' AND bg.code = 'SYT-BG' AND bn.code = 'SYT-BN' AND sd.parent_id = bn.id"
+    "      AND NOT EXISTS (SELECT 1 FROM unit_moves m WHERE m.unit_id = sd.id)"
+    "   RETURNING unit_id, from_parent_id, to_parent_id)"
+    " SELECT stats_bump(ARRAY[ins.unit_id, ins.from_parent_id, ins.to_parent_id]) FROM ins;"
+    "SELECT unit_merge(ARRAY[a.id, b.id], y.id, date '2025-07-01', false,"
+    "   'Sáp nhập xã Cẩm Đàn, Chiên Sơn vào xã Yên Định')"
+    " FROM units a, units b, units y"
+    " WHERE a.code = 'TYT-CAMDAN' AND b.code = 'TYT-CHIENSON' AND y.code = 'TYT-YENDINH' AND a.active AND b.active;";
+
 /* The two plans' reporting obligations (plan 2948/KH-SYT part VII, plan 19/KH-TTYT VII.1 and
  * VII.5), in force from 1 July 2025 (the merged Department): SYT-BN's children report by the 15th
  * monthly, the 10th of the quarter's last month, 5 June and 5 December, compiled by its KHTH
@@ -218,7 +243,7 @@ static const char DEMO_TARGETS_SQL[] =
 static const char DEMO_REPORTING_SQL[] =
     "CREATE TEMP TABLE demo_fac ON COMMIT DROP AS"
     " SELECT u.id, u.code, u.type, 0.3 + (abs(hashtext(u.code || 'fac')) % 65) / 100.0 AS pace"
-    " FROM units u JOIN demo_units d ON d.code = u.code WHERE is_facility(u.type);"
+    " FROM units u JOIN demo_units d ON d.code = u.code WHERE is_facility(u.type) AND u.closed_on IS NULL;"
     "INSERT INTO facility_service_history (unit_id, service, status, deployed_on, effective_on, note)"
     " SELECT f.id, s.code, 'deployed', date '2025-01-15' + (abs(hashtext(f.code || s.code)) % 620)::int,"
     "   date '2025-01-15' + (abs(hashtext(f.code || s.code)) % 620)::int, NULL"
@@ -316,6 +341,11 @@ int api_seed_demo(db_conn *db, const char *password)
     }
     PGresult *pr = db_query(db, DEMO_PEOPLE_SQL);
     int people_ok = db_ok(pr);
+    if (people_ok) {
+        PQclear(pr);
+        pr = db_query(db, DEMO_RESTRUCTURE_SQL);
+        people_ok = db_ok(pr);
+    }
     if (people_ok) {
         PQclear(pr);
         pr = db_query(db, DEMO_CALENDAR_SQL);

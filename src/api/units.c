@@ -65,6 +65,25 @@ DB_STMT(STMT_TREE, "units_tree",
     "   AND nlevel(u.path) <= nlevel(r.path) + $3 AND (u.active OR $4::bool OR u.id = r.id)"
     " ORDER BY nlevel(u.path), u.code", 4);
 
+/* The tree as it stood on a day (issue 11 §2, migrations/0028_unit_moves.sql): root's subtree of
+ * that day, each unit with its parent and depth of that day; units not open that day only with
+ * include_closed. Access follows today's tree: the root and every unit shown are in the caller's
+ * scope today. */
+DB_STMT(STMT_TREE_ON, "units_tree_on",
+    "WITH b AS (SELECT * FROM units_below_on($1, $5::date)),"
+    " rl AS (SELECT nlevel(b.path) AS l FROM b WHERE b.id = $1)"
+    " SELECT u.id, CASE WHEN nlevel(b.path) > 1 THEN ltree2text(subpath(b.path, nlevel(b.path) - 2, 1)) END,"
+    "   (unit_json(u)::jsonb || jsonb_build_object('parent_id',"
+    "     CASE WHEN nlevel(b.path) > 1 THEN ltree2text(subpath(b.path, nlevel(b.path) - 2, 1))::bigint END,"
+    "     'parent_code', CASE WHEN nlevel(b.path) > 1 THEN unit_code_of(ltree2text(subpath(b.path, nlevel(b.path) - 2, 1))::bigint) END,"
+    "     'depth', nlevel(b.path) - 1))::json"
+    " FROM b JOIN units u ON u.id = b.id, rl, units r"
+    " WHERE r.id = $1 AND in_scope(r.path, $2) AND in_scope(u.path, $2)"
+    "   AND nlevel(b.path) <= rl.l + $3"
+    "   AND (((u.opened_on IS NULL OR u.opened_on <= $5::date) AND (u.closed_on IS NULL OR u.closed_on >= $5::date))"
+    "        OR $4::bool OR u.id = r.id)"
+    " ORDER BY nlevel(b.path), u.code", 5);
+
 void units_get(http_ctx *c)
 {
     api_get_one(c, &STMT_GET, 1, "reading a unit", "There is no such unit.");
@@ -348,11 +367,14 @@ void units_tree(http_ctx *c)
     int closed = 0;
     http_query_int(c, "depth", 0, 100, &depth, &v);
     http_query_bool(c, "include_closed", &closed, &v);
+    char as_of[11] = "";
+    int dated = http_query_date(c, "as_of", as_of, &v) == 1;
     if (api_refuse_bad_query(c, &v)) return;
     if (api_db(c) == NULL) return;
     db_args pv;
     db_args_of(&pv, db_int(id), api_scope(c), db_int(depth), db_bool(closed));
-    PGresult *r = api_run(c, &STMT_TREE, &pv, "reading the unit tree");
+    if (dated) db_arg(&pv, db_text(as_of));
+    PGresult *r = api_run(c, dated ? &STMT_TREE_ON : &STMT_TREE, &pv, "reading the unit tree");
     if (r == NULL) return;
     if (PQntuples(r) == 0) {
         PQclear(r);
