@@ -515,18 +515,7 @@ out:
 void reports_submit(http_ctx *c)
 {
     static const char *const from[] = {"draft", "returned", NULL};
-    size_t len;
-    http_body(c, &len);
-    if (len > 0) { /* an empty body, or {} */
-        json_t *b = http_json_body(c, 0);
-        if (b == NULL) return;
-        int extra = json_object_size(b) > 0;
-        json_decref(b);
-        if (extra) {
-            respond_problem(c, 422, "Submitting takes no fields.");
-            return;
-        }
-    }
+    if (api_refuse_body_fields(c, "Submitting takes no fields.")) return; /* an empty body, or {} */
     transition(c, &STMT_SUBMIT, from, "submitted", 0, NULL);
 }
 
@@ -601,18 +590,7 @@ void reports_unlock(http_ctx *c)
 void reports_accept(http_ctx *c)
 {
     static const char *const from[] = {"approved", "accepted", NULL}; /* accepted: 409 "already" below */
-    size_t len;
-    http_body(c, &len);
-    if (len > 0) {
-        json_t *b = http_json_body(c, 0);
-        if (b == NULL) return;
-        int extra = json_object_size(b) > 0;
-        json_decref(b);
-        if (extra) {
-            respond_problem(c, 422, "Accepting takes no fields.");
-            return;
-        }
-    }
+    if (api_refuse_body_fields(c, "Accepting takes no fields.")) return; /* an empty body, or {} */
     transition(c, &STMT_ACCEPT, from, "accepted", 1, c->who.username);
 }
 

@@ -189,6 +189,10 @@ const http_route api_routes[] = {
      ROLE_BIT(ROLE_ADMIN) | ROLE_BIT(ROLE_INTEGRATION)},
     {"GET", "/api/v1/webhooks/:id/deliveries", webhooks_deliveries, ROLE_ADMIN, Q_WEBHOOK_DELIVERIES, 0,
      ROLE_BIT(ROLE_ADMIN) | ROLE_BIT(ROLE_INTEGRATION)},
+    /* issue 12 leftovers: change a webhook, send a parked delivery again (same roles) */
+    {"PATCH", "/api/v1/webhooks/:id", webhooks_update, ROLE_ADMIN, NULL, 0, ROLE_BIT(ROLE_ADMIN) | ROLE_BIT(ROLE_INTEGRATION)},
+    {"POST", "/api/v1/webhooks/:id/deliveries/:delivery_id/redeliver", webhooks_redeliver, ROLE_ADMIN, NULL, 0,
+     ROLE_BIT(ROLE_ADMIN) | ROLE_BIT(ROLE_INTEGRATION)},
 };
 
 const int api_nroutes = (int)(sizeof api_routes / sizeof api_routes[0]);
