@@ -604,3 +604,16 @@ void api_db_error(http_ctx *c, const PGresult *res, const char *what)
         respond_problem(c, 500, "Something went wrong on our side; the request id identifies it in the log.");
     }
 }
+
+int api_refuse_body_fields(http_ctx *c, const char *detail)
+{
+    size_t len;
+    http_body(c, &len);
+    if (len == 0) return 0;
+    json_t *b = http_json_body(c, 0);
+    if (b == NULL) return 1;
+    int extra = json_object_size(b) > 0;
+    json_decref(b);
+    if (extra) respond_problem(c, 422, detail);
+    return extra;
+}

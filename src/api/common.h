@@ -249,4 +249,7 @@ const char *api_cell(const PGresult *r, int row, int col);
  * today). Never answers; call it before respond_csv. */
 void api_csv_name(http_ctx *c, const char *period_text);
 
+/* An action that takes no body, or {}: answers (the bad JSON, or 422 with detail when the object
+ * has fields) and returns 1; 0 when there is nothing in the body. */
+int api_refuse_body_fields(http_ctx *c, const char *detail);
 #endif

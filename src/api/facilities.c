@@ -15,11 +15,14 @@ static const char *const FS_COLUMNS[] = {"unit_id", "unit_code", "unit_name", "s
 #define FS_JSON(t, at) "facility_service_json(" t ".unit_id, " t ".service, " t ".status, " t ".deployed_on, " \
                        t ".effective_on, " t ".note, " t "." at ")"
 
-/* Without as_of the current table answers; with it, the history. */
+/* Without as_of the current table answers; with it, the history. Each item carries the id of its
+ * (unit, service) row (kept for good: states change, rows are never deleted), the key of the
+ * keyset pages (after=, $12). */
 DB_STMT(STMT_LIST, "facility_services_list",
-    "WITH s AS (SELECT fs.unit_id, fs.service, fs.status, fs.deployed_on, fs.effective_on, fs.note, fs.updated_at"
+    "WITH s AS (SELECT fs.id, fs.unit_id, fs.service, fs.status, fs.deployed_on, fs.effective_on, fs.note, fs.updated_at"
     "   FROM facility_services fs WHERE $6::date IS NULL"
-    "   UNION ALL SELECT h.unit_id, h.service, h.status, h.deployed_on, h.effective_on, h.note, h.recorded_at"
+    "   UNION ALL SELECT (SELECT x.id FROM facility_services x WHERE x.unit_id = h.unit_id AND x.service = h.service),"
+    "   h.unit_id, h.service, h.status, h.deployed_on, h.effective_on, h.note, h.recorded_at"
     "   FROM facility_services_on($6::date) h WHERE $6::date IS NOT NULL),"
     " f AS (SELECT s.*, u.code AS unit_code FROM s JOIN units u ON u.id = s.unit_id WHERE in_scope(u.path, $1)"
     "   AND ($2::bigint IS NULL OR s.unit_id = $2)"
@@ -30,9 +33,11 @@ DB_STMT(STMT_LIST, "facility_services_list",
     "   CASE WHEN $9 = 'unit_code' THEN f.unit_code END, CASE WHEN $9 = '-unit_code' THEN f.unit_code END DESC,"
     "   CASE WHEN $9 = 'service' THEN f.service END, CASE WHEN $9 = '-service' THEN f.service END DESC,"
     "   CASE WHEN $9 = 'updated_at' THEN f.updated_at END, CASE WHEN $9 = '-updated_at' THEN f.updated_at END DESC,"
-    "   f.unit_code, f.service) AS rn FROM f ORDER BY rn LIMIT $10 OFFSET $11)"
-    " SELECT json_build_object('items', coalesce((SELECT json_agg(" FS_JSON("p", "updated_at") " ORDER BY p.rn)"
-    "   FROM p), '[]'), 'total', (SELECT count(*) FROM f), 'limit', $10::int, 'offset', $11::int)", 11);
+    "   CASE WHEN $9 = 'id' THEN f.id END, CASE WHEN $9 = '-id' THEN f.id END DESC,"
+    "   f.unit_code, f.service) AS rn FROM f" API_AFTER_ID(12) " ORDER BY rn LIMIT $10 OFFSET $11)"
+    " SELECT json_build_object('items', coalesce((SELECT json_agg(jsonb_build_object('id', p.id)"
+    "   || " FS_JSON("p", "updated_at") "::jsonb ORDER BY p.rn)"
+    "   FROM p), '[]'), 'total', (SELECT count(*) FROM f), 'limit', $10::int, 'offset', $11::int)", 12);
 
 /* The unit (locked, so that two changes of one unit's services queue up), whether it may have
  * services, the service's reference row and the current state. */
@@ -63,7 +68,7 @@ static int one_of(const char *s, const char *const *list)
 
 void facility_services_list(http_ctx *c)
 {
-    static const char *const sorts[] = {"unit_code", "service", "updated_at", NULL};
+    static const char *const sorts[] = {"unit_code", "service", "updated_at", "id", NULL};
     verrs v;
     verrs_init(&v);
     api_list_query lq;
@@ -82,6 +87,7 @@ void facility_services_list(http_ctx *c)
     db_args_of(&pv, api_scope(c), db_int_if(hu, unit), db_int_if(hn, under), db_text(service),
                     db_text(status), db_text(ha ? as_of : NULL), db_text(ftype), db_text(lq.since),
                     db_text(lq.sort), db_int(lq.limit), db_int(lq.offset));
+    db_arg(&pv, api_list_after(&lq));
     api_list(c, &STMT_LIST, &pv, "listing facility services", FS_COLUMNS);
 }
 

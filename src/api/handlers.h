@@ -136,5 +136,7 @@ void webhooks_list(http_ctx *c);
 void webhooks_get(http_ctx *c);
 void webhooks_delete(http_ctx *c);
 void webhooks_deliveries(http_ctx *c);
+void webhooks_update(http_ctx *c);    /* issue 12 leftovers (migration 0035) */
+void webhooks_redeliver(http_ctx *c);
 
 #endif

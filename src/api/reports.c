@@ -123,7 +123,8 @@ DB_STMT(STMT_PENDING, "reports_pending",
     "SELECT string_agg(code || ' (' || status || ')', ', ') FROM reports_pending_below($1, $2, $3::date, $4::date, $5)"
     " HAVING count(*) > 0", 5);
 
-/* $11 awaiting (approval, acceptance or NULL), $12 the caller's unit (NULL: all units), $13 the caller
+/* $14 after (keyset pagination, issue 12: the page starts after this id, in id order).
+ * $11 awaiting (approval, acceptance or NULL), $12 the caller's unit (NULL: all units), $13 the caller
  * is a manager: with awaiting=approval a manager of an approver office also lists the reports it
  * signs outside its own subtree (report_awaiting, migrations/0034_signoff.sql), those only. */
 DB_STMT(STMT_LIST, "reports_list",
@@ -138,10 +139,11 @@ DB_STMT(STMT_LIST, "reports_list",
     "   CASE WHEN $7 = 'period' THEN f.period_start END, CASE WHEN $7 = '-period' THEN f.period_start END DESC,"
     "   CASE WHEN $7 = 'unit_code' THEN f.unit_code END, CASE WHEN $7 = '-unit_code' THEN f.unit_code END DESC,"
     "   CASE WHEN $7 = 'submitted_at' THEN f.submitted_at END, CASE WHEN $7 = '-submitted_at' THEN f.submitted_at END DESC,"
-    "   f.period_start DESC, f.unit_code, f.id) AS rn FROM f ORDER BY rn LIMIT $8 OFFSET $9)"
+    "   CASE WHEN $7 = 'id' THEN f.id END, CASE WHEN $7 = '-id' THEN f.id END DESC,"
+    "   f.period_start DESC, f.unit_code, f.id) AS rn FROM f" API_AFTER_ID(14) " ORDER BY rn LIMIT $8 OFFSET $9)"
     " SELECT json_build_object('items', coalesce((SELECT json_agg(report_json(r) ORDER BY p.rn)"
     "   FROM p JOIN reports r ON r.id = p.id), '[]'),"
-    " 'total', (SELECT count(*) FROM f), 'limit', $8::int, 'offset', $9::int)", 13);
+    " 'total', (SELECT count(*) FROM f), 'limit', $8::int, 'offset', $9::int)", 14);
 
 /* Every direct child expected to report for the period (open during it and obliged by the
  * obligation that governs it, migrations/0016_obligations.sql), with its report's state. */
@@ -513,18 +515,7 @@ out:
 void reports_submit(http_ctx *c)
 {
     static const char *const from[] = {"draft", "returned", NULL};
-    size_t len;
-    http_body(c, &len);
-    if (len > 0) { /* an empty body, or {} */
-        json_t *b = http_json_body(c, 0);
-        if (b == NULL) return;
-        int extra = json_object_size(b) > 0;
-        json_decref(b);
-        if (extra) {
-            respond_problem(c, 422, "Submitting takes no fields.");
-            return;
-        }
-    }
+    if (api_refuse_body_fields(c, "Submitting takes no fields.")) return; /* an empty body, or {} */
     transition(c, &STMT_SUBMIT, from, "submitted", 0, NULL);
 }
 
@@ -599,18 +590,7 @@ void reports_unlock(http_ctx *c)
 void reports_accept(http_ctx *c)
 {
     static const char *const from[] = {"approved", "accepted", NULL}; /* accepted: 409 "already" below */
-    size_t len;
-    http_body(c, &len);
-    if (len > 0) {
-        json_t *b = http_json_body(c, 0);
-        if (b == NULL) return;
-        int extra = json_object_size(b) > 0;
-        json_decref(b);
-        if (extra) {
-            respond_problem(c, 422, "Accepting takes no fields.");
-            return;
-        }
-    }
+    if (api_refuse_body_fields(c, "Accepting takes no fields.")) return; /* an empty body, or {} */
     transition(c, &STMT_ACCEPT, from, "accepted", 1, c->who.username);
 }
 
@@ -622,7 +602,7 @@ void reports_waive(http_ctx *c)
 
 void reports_list(http_ctx *c)
 {
-    static const char *const sorts[] = {"period", "unit_code", "submitted_at", NULL};
+    static const char *const sorts[] = {"period", "unit_code", "submitted_at", "id", NULL};
     static const char *const statuses[] = {"draft", "submitted", "approved", "accepted", "returned", "waived", NULL};
     static const char *const types[] = {"month", "quarter", "half_year", "year", NULL};
     verrs v;
@@ -652,6 +632,7 @@ void reports_list(http_ctx *c)
     db_arg(&pv, db_text(aw));
     db_arg(&pv, api_scope(c));
     db_arg(&pv, db_bool(c->who.role == ROLE_MANAGER));
+    db_arg(&pv, api_list_after(&lq));
     api_list(c, &STMT_LIST, &pv, "listing reports", REPORT_COLUMNS);
 }
 

@@ -27,15 +27,15 @@ static const char *const Q_COMPLETIONS[] = {"staff_id", "course_id", "unit_id", 
 static const char *const Q_ATTESTATIONS[] = {"staff_id", "unit_id", "under", "skill", "updated_since", "sort",
                                              "limit", "offset", "after", "bom", "format", NULL};
 static const char *const Q_FACILITIES[] = {"unit_id", "under", "service", "status", "as_of", "facility_type",
-                                           "updated_since", "sort", "limit", "offset", "bom", "format", NULL};
+                                           "updated_since", "sort", "limit", "offset", "after", "bom", "format", NULL};
 static const char *const Q_COUNTS[] = {"unit_id", "under", "period", "service", "target_group",
                                        "updated_since", "sort", "limit", "offset", "after", "bom", "format", NULL};
 static const char *const Q_SERVED[] = {"unit_id", "under", "period", "updated_since", "sort", "limit",
                                        "offset", "after", "bom", "format", NULL};
 static const char *const Q_SCHEDULES[] = {"unit_id", "under", "period_type", "updated_since", "limit", "offset",
-                                          NULL};
+                                          "sort", "after", NULL};
 static const char *const Q_REPORTS[] = {"unit_id", "under", "period", "period_type", "status", "updated_since",
-                                        "sort", "limit", "offset", "bom", "format", "awaiting", NULL};
+                                        "sort", "limit", "offset", "bom", "format", "awaiting", "after", NULL};
 static const char *const Q_UNIT_PERIOD[] = {"unit_id", "period", NULL};
 static const char *const Q_UNIT_PERIOD_CSV[] = {"unit_id", "period", "bom", "format", NULL};
 static const char *const Q_DHIS2[] = {"unit_id", "period", "basis", "view", "period_type", NULL};
@@ -191,6 +191,10 @@ const http_route api_routes[] = {
     {"DELETE", "/api/v1/webhooks/:id", webhooks_delete, ROLE_ADMIN, NULL, 0,
      ROLE_BIT(ROLE_ADMIN) | ROLE_BIT(ROLE_INTEGRATION)},
     {"GET", "/api/v1/webhooks/:id/deliveries", webhooks_deliveries, ROLE_ADMIN, Q_WEBHOOK_DELIVERIES, 0,
+     ROLE_BIT(ROLE_ADMIN) | ROLE_BIT(ROLE_INTEGRATION)},
+    /* issue 12 leftovers: change a webhook, send a parked delivery again (same roles) */
+    {"PATCH", "/api/v1/webhooks/:id", webhooks_update, ROLE_ADMIN, NULL, 0, ROLE_BIT(ROLE_ADMIN) | ROLE_BIT(ROLE_INTEGRATION)},
+    {"POST", "/api/v1/webhooks/:id/deliveries/:delivery_id/redeliver", webhooks_redeliver, ROLE_ADMIN, NULL, 0,
      ROLE_BIT(ROLE_ADMIN) | ROLE_BIT(ROLE_INTEGRATION)},
 };
 

@@ -18,12 +18,13 @@ DB_STMT(STMT_LIST, "schedules_list",
     "   AND ($1::bigint IS NULL OR s.unit_id = $1)"
     "   AND ($3::bigint IS NULL OR u.path <@ (SELECT x.path FROM units x WHERE x.id = $3))"
     "   AND ($4::text IS NULL OR s.period_type = $4) AND ($7::timestamptz IS NULL OR s.updated_at >= $7)),"
-    " p AS (SELECT f.id FROM f JOIN units u ON u.id = f.unit_id ORDER BY u.code, array_position(ARRAY['month','quarter',"
-    "   'half_year','year'], f.period_type) LIMIT $5 OFFSET $6)"
-    " SELECT json_build_object('items', coalesce((SELECT json_agg(schedule_json(s) ORDER BY (SELECT code FROM units"
-    "   WHERE id = s.unit_id), array_position(ARRAY['month','quarter','half_year','year'], s.period_type))"
+    " p AS (SELECT f.id, row_number() OVER (ORDER BY CASE WHEN $8 = 'id' THEN f.id END,"
+    "   CASE WHEN $8 = '-id' THEN f.id END DESC, CASE WHEN $8 = '-unit_code' THEN u.code END DESC, u.code, array_position(ARRAY['month','quarter',"
+    "   'half_year','year'], f.period_type), f.id) AS rn FROM f JOIN units u ON u.id = f.unit_id" API_AFTER_ID(9)
+    "   ORDER BY rn LIMIT $5 OFFSET $6)"
+    " SELECT json_build_object('items', coalesce((SELECT json_agg(schedule_json(s) ORDER BY p.rn)"
     "   FROM p JOIN schedules s ON s.id = p.id), '[]'),"
-    " 'total', (SELECT count(*) FROM f), 'limit', $5::int, 'offset', $6::int)", 7);
+    " 'total', (SELECT count(*) FROM f), 'limit', $5::int, 'offset', $6::int)", 9);
 
 DB_STMT(STMT_GET, "schedules_get",
     "SELECT schedule_json(s) FROM schedules s JOIN units u ON u.id = s.unit_id WHERE s.id = $1 AND" SCHEDULE_VISIBLE, 2);
@@ -49,6 +50,9 @@ static int period_type_ok(const char *s)
 
 void schedules_list(http_ctx *c)
 {
+    /* unit_code: the unit's code, then the period type from month to year (the order before sort
+     * existed); id: the order of keyset pages (after=). */
+    static const char *const sorts[] = {"unit_code", "id", NULL};
     verrs v;
     verrs_init(&v);
     api_list_query lq;
@@ -56,10 +60,11 @@ void schedules_list(http_ctx *c)
     int hu = http_query_id(c, "unit_id", &unit, &v) == 1, hn = http_query_id(c, "under", &under, &v) == 1;
     const char *pt = http_query(c, "period_type");
     if (pt && !period_type_ok(pt)) verrs_add(&v, "period_type", "must be month, quarter, half_year or year");
-    if (api_refuse_list_query(c, &v, NULL, NULL, &lq)) return;
+    if (api_refuse_list_query(c, &v, sorts, "unit_code", &lq)) return;
     db_args pv;
     db_args_of(&pv, db_int_if(hu, unit), api_scope(c), db_int_if(hn, under), db_text(pt),
-                    db_int(lq.limit), db_int(lq.offset), db_text(lq.since));
+                    db_int(lq.limit), db_int(lq.offset), db_text(lq.since), db_text(lq.sort));
+    db_arg(&pv, api_list_after(&lq));
     api_list(c, &STMT_LIST, &pv, "listing schedules", NULL);
 }
 
