@@ -172,6 +172,11 @@ void respond_problem(http_ctx *c, int status, const char *detail);
 void respond_problem_errors(http_ctx *c, int status, const char *detail, json_t *errors);
 /* A problem whose type is urn:bdhvs:problem:KIND (a slug of [a-z0-9-]) with its own title. */
 void respond_problem_kind(http_ctx *c, int status, const char *kind, const char *kind_title, const char *detail);
+/* A problem whose detail is the catalogue's code with params (bdhvs/problems.h; params and errors
+ * borrowed, may be NULL), rendered in the request's language like the rest of the answer. */
+void respond_problem_msg(http_ctx *c, int status, const char *code, const json_t *params, json_t *errors);
+void respond_problem_kind_msg(http_ctx *c, int status, const char *kind, const char *kind_title, const char *code,
+                              const json_t *params);
 void respond_json_text(http_ctx *c, int status, const char *text, size_t len);
 void respond_json(http_ctx *c, int status, json_t *body); /* does not steal body */
 /* A single resource: adds a strong ETag made from the body. */

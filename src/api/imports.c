@@ -369,9 +369,11 @@ static size_t skip_ws(const char *p, size_t i, size_t n)
 static void json_syntax_error(loader *L, const char *what, size_t at)
 {
     stage_close(L, 0);
-    char detail[300];
-    snprintf(detail, sizeof detail, "The body is not valid JSON: %s (at byte %zu).", what, at);
-    respond_problem(L->c, 400, detail);
+    char reason[201];
+    utf8_copy(reason, sizeof reason, what);
+    json_t *pm = json_pack("{s:s, s:I}", "reason", reason, "at", (json_int_t)at);
+    respond_problem_msg(L->c, 400, "json_invalid", pm, NULL);
+    json_decref(pm);
 }
 
 /* Takes one JSON row (an element of the body's array). Returns -1 after answering. */

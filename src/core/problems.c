@@ -128,6 +128,119 @@ static const problem_msg CATALOGUE[] = {
       "Tệp không phải là văn bản UTF-8 ({where}): có thể tệp đã được lưu dạng ANSI hoặc Windows-1258. Trong Excel "
       "hãy chọn Tệp > Lưu thành > \"CSV UTF-8 (Comma delimited) (*.csv)\" rồi gửi lại tệp đó."}},
     {"csv_unreadable", {"The CSV cannot be read: {reason}.", "Không đọc được tệp CSV: {reason}."}},
+    /* the 409 period-locked answer (api_refuse_period_locked_parts, migration 0036) */
+    {"period_locked", {"{why}. {how}.", "{why}. {how}."}},
+    {"locked_report", {"The report of {unit} for {period} is {status}, so that period's figures of the unit are locked",
+                       "Báo cáo của {unit} kỳ {period} {status}, nên số liệu kỳ đó của đơn vị đã bị khóa"}},
+    {"locked_this_approved", {"This report is approved, so its period is locked",
+                              "Báo cáo này đã được phê duyệt nên kỳ báo cáo đã bị khóa"}},
+    {"locked_this_accepted", {"This report is accepted, so its period is locked",
+                              "Báo cáo này đã được tiếp nhận nên kỳ báo cáo đã bị khóa"}},
+    {"status_approved", {"approved", "đã được phê duyệt"}},
+    {"status_accepted", {"accepted", "đã được tiếp nhận"}},
+    {"unlocker_admin", {"An administrator", "Quản trị viên"}},
+    {"unlocker_parent", {"A manager of {parent} (its approver) or of a unit above it",
+                         "Người quản lý của {parent} (đơn vị phê duyệt) hoặc của một đơn vị cấp trên"}},
+    {"unlocker_office", {"A manager of {office} (the approver office its obligation names) or of {parent} or a unit above it",
+                         "Người quản lý của {office} (phòng phê duyệt được ghi trong nghĩa vụ báo cáo), của {parent} "
+                         "hoặc của một đơn vị cấp trên"}},
+    {"unlock_how", {"{who} can unlock it with a reason (POST /api/v1/reports/{unit_id}/{period}/unlock), after which this "
+                    "write is possible (the reports above it reopen with it)",
+                    "{who} có thể mở khóa báo cáo, kèm lý do (POST /api/v1/reports/{unit_id}/{period}/unlock); sau đó "
+                    "mới ghi được thay đổi này (các báo cáo cấp trên cũng được mở lại theo)"}},
+    {"return_how", {"{who} can return it with a reason (POST /api/v1/reports/{unit_id}/{period}/return), after which its "
+                    "values can change and it is submitted again",
+                    "{who} có thể trả lại báo cáo, kèm lý do (POST /api/v1/reports/{unit_id}/{period}/return); sau đó "
+                    "số liệu của báo cáo mới sửa được và báo cáo được gửi lại"}},
+    {"unlock_default", {"A manager of a unit above it can unlock it (POST .../unlock with a reason)",
+                        "Người quản lý của một đơn vị cấp trên có thể mở khóa (POST .../unlock kèm lý do)"}},
+    /* a report's status and the actions on it, as parts of other messages */
+    {"report_draft", {"draft", "nháp"}},
+    {"report_submitted", {"submitted", "đã gửi"}},
+    {"report_approved", {"approved", "đã phê duyệt"}},
+    {"report_accepted", {"accepted", "đã tiếp nhận"}},
+    {"report_returned", {"returned", "bị trả lại"}},
+    {"report_waived", {"waived", "được miễn"}},
+    {"action_submitted", {"submitted", "gửi"}},
+    {"action_approved", {"approved", "phê duyệt"}},
+    {"action_accepted", {"accepted", "tiếp nhận"}},
+    {"action_returned", {"returned", "trả lại"}},
+    {"action_waived", {"waived", "miễn"}},
+    {"action_unlocked", {"unlocked", "mở khóa"}},
+    /* details of answers with values in them */
+    {"report_cannot_be", {"A {status} report cannot be {action}.", "Không thể {action} một báo cáo {status}."}},
+    {"reports_below_pending", {"The reports below it for this period must be approved first; not yet: {list}.",
+                               "Các báo cáo cấp dưới của kỳ này phải được phê duyệt trước; còn chưa phê duyệt: {list}."}},
+    {"report_no_snapshot", {"This report is {status}, not approved: it has no snapshot to compare with (revisions are "
+                            "listed once it is approved).",
+                            "Báo cáo này {status}, chưa được phê duyệt: chưa có bản chụp số liệu để so sánh (các lần "
+                            "sửa đổi được liệt kê khi báo cáo đã được phê duyệt)."}},
+    {"values_too_large", {"would take {bytes} bytes once saved; a report's values take at most {max} bytes (as compact JSON)",
+                          "sẽ chiếm {bytes} byte khi lưu; số liệu của một báo cáo tối đa {max} byte (dạng JSON thu gọn)"}},
+    {"obligation_ends_already", {"This obligation already ends on {day}; an end can only move earlier (add a new "
+                                 "obligation to go on).",
+                                 "Nghĩa vụ báo cáo này đã kết thúc vào ngày {day}; ngày kết thúc chỉ có thể dời sớm hơn "
+                                 "(hãy thêm một nghĩa vụ mới để tiếp tục)."}},
+    {"valid_to_before_start", {"must be on or after {day}, the day before the obligation begins",
+                               "phải bằng hoặc sau ngày {day}, ngày trước khi nghĩa vụ báo cáo bắt đầu"}},
+    {"series_too_long", {"is {count} periods after from; a series has at most {max}",
+                         "cách from {count} kỳ; một chuỗi có tối đa {max} kỳ"}},
+    {"changes_cursor_expired",
+     {"This cursor is older than what the feed keeps (changes are kept {days} days; a restore from a backup starts the feed "
+      "anew): some changes after it are gone. Resync: take a new position with GET /api/v1/changes?after=now, reload the "
+      "lists page by page (?sort=id&after=...), then follow the feed from that position.",
+      "Con trỏ này cũ hơn khoảng thời gian luồng thay đổi còn lưu (các thay đổi được lưu {days} ngày; khôi phục từ bản sao "
+      "lưu sẽ bắt đầu lại luồng): một số thay đổi sau con trỏ đã mất. Đồng bộ lại: lấy vị trí mới bằng GET "
+      "/api/v1/changes?after=now, tải lại các danh sách từng trang (?sort=id&after=...), rồi theo dõi luồng từ vị trí đó."}},
+    {"state_began", {"must not be before the day the current state began ({day})",
+                     "không được sớm hơn ngày trạng thái hiện tại bắt đầu ({day})"}},
+    {"deadline_year", {"must be a day of {year}", "phải là một ngày trong năm {year}"}},
+    {"group_other_kind", {"cannot be added: the unit is a {other} (a unit is a public service unit or a state management "
+                          "body); remove that group first",
+                          "không thêm được: đơn vị đang thuộc nhóm {other} (một đơn vị là đơn vị sự nghiệp công lập hoặc "
+                          "cơ quan quản lý nhà nước); hãy gỡ nhóm đó trước"}},
+    {"dhis2_unmapped", {"is not mapped to DHIS2 (no dhis2_id): its figures are sent as unit {unit}'s; export {unit}",
+                        "chưa được ánh xạ sang DHIS2 (không có dhis2_id): số liệu của đơn vị được gửi như của đơn vị "
+                        "{unit}; hãy xuất {unit}"}},
+    {"dhis2_period_type", {"is {type} but period_type is {want}: one export holds one period type, that of its data set",
+                           "là kỳ {type} nhưng period_type là {want}: mỗi lần xuất chỉ gồm một loại kỳ, loại kỳ của tập "
+                           "dữ liệu"}},
+    {"whole_number_range", {"must be a whole number from {min} to {max}", "phải là số nguyên từ {min} đến {max}"}},
+    {"sort_one_of", {"must be one of {list}, optionally with a leading -", "phải là một trong {list}, có thể thêm dấu - ở đầu"}},
+    {"method_not_allowed", {"{method} is not allowed here; use {allow}.",
+                            "Không dùng được phương thức {method} ở đây; hãy dùng {allow}."}},
+    {"body_too_large", {"The body is larger than the limit of {max} bytes.",
+                        "Nội dung gửi lên lớn hơn giới hạn {max} byte."}},
+    {"query_twice", {"The query parameter \"{name}\" is given more than once.",
+                     "Tham số truy vấn \"{name}\" được truyền nhiều lần."}},
+    {"json_invalid", {"The body is not valid JSON: {reason} (at byte {at}).",
+                      "Nội dung không phải JSON hợp lệ: {reason} (tại byte {at})."}},
+    /* closing a unit whose staff still work there (transfers.c) */
+    {"staff_still_work_one", {"1 staff member of this unit still works after the closing day: give transfer_to (a unit id) "
+                              "to transfer them there on the closing day, or transfer them first; see errors.",
+                              "1 nhân viên của đơn vị này vẫn làm việc sau ngày đóng: hãy truyền transfer_to (id của một "
+                              "đơn vị) để điều chuyển họ sang đó vào ngày đóng, hoặc điều chuyển họ trước; xem danh sách "
+                              "lỗi (errors)."}},
+    {"staff_still_work", {"{count} staff members of this unit still work after the closing day: give transfer_to (a unit id) "
+                          "to transfer them there on the closing day, or transfer them first; see errors.",
+                          "{count} nhân viên của đơn vị này vẫn làm việc sau ngày đóng: hãy truyền transfer_to (id của "
+                          "một đơn vị) để điều chuyển họ sang đó vào ngày đóng, hoặc điều chuyển họ trước; xem danh sách "
+                          "lỗi (errors)."}},
+    {"still_works_after", {"{name} ({code}) still works after {day}", "{name} ({code}) vẫn làm việc sau ngày {day}"}},
+    /* a transfer (transfers.c's check; {who}: "" or "Name: " when closing a unit moves several) */
+    {"moved_before_joined", {"{who}is before the staff member joined (joined_on {joined_on})",
+                             "{who}sớm hơn ngày nhân viên vào làm (joined_on {joined_on})"}},
+    {"moved_after_left", {"{who}is after the staff member's last working day (left_on {left_on})",
+                          "{who}muộn hơn ngày làm việc cuối cùng của nhân viên (left_on {left_on})"}},
+    {"moved_beyond_horizon", {"{who}is more than {days} days ahead (after {last_day}; BDHVS_TRANSFER_HORIZON_DAYS)",
+                              "{who}xa hơn {days} ngày kể từ hôm nay (sau {last_day}; BDHVS_TRANSFER_HORIZON_DAYS)"}},
+    {"moved_overlaps", {"{who}overlaps the transfer to {unit} effective {from}: transfers are recorded in date order, so a "
+                        "new one must be dated after {from}",
+                        "{who}trùng với lần điều chuyển đến {unit} có hiệu lực từ {from}: các lần điều chuyển được ghi "
+                        "theo thứ tự ngày, nên lần mới phải sau {from}"}},
+    {"moved_unit_not_open", {"{who}that unit is not open on {day}", "{who}đơn vị đó không hoạt động vào ngày {day}"}},
+    {"moved_same_unit", {"{who}the staff member already belongs to that unit on {day}",
+                         "{who}nhân viên đã thuộc đơn vị đó vào ngày {day}"}},
 };
 
 /* Fixed English sentences of the answers (titles, details, error messages written without a
@@ -507,8 +620,11 @@ int problem_known(const char *code)
     return find(code) != NULL;
 }
 
-/* Appends the text of params' value name to out at *len. */
-static void put_param(const json_t *params, const char *name, size_t nlen, char *out, size_t cap, size_t *len)
+/* Appends the text of params' value name to out at *len: a string as it is, a whole number in
+ * decimal, an object {"_problem": code, "_params": {...}} rendered from the catalogue in lang (a
+ * part of a message that has its own words in each language, such as a report's status). */
+static void put_param(problem_lang lang, const json_t *params, const char *name, size_t nlen, char *out, size_t cap,
+                      size_t *len)
 {
     char key[64], num[32];
     if (nlen >= sizeof key) nlen = sizeof key - 1;
@@ -521,6 +637,11 @@ static void put_param(const json_t *params, const char *name, size_t nlen, char 
     } else if (json_is_integer(v)) {
         snprintf(num, sizeof num, "%lld", (long long)json_integer_value(v));
         s = num;
+    } else if (json_is_string(json_object_get(v, "_problem")) && *len < cap - 1) {
+        problem_render(lang, json_string_value(json_object_get(v, "_problem")), json_object_get(v, "_params"),
+                       out + *len, cap - *len);
+        *len += strlen(out + *len);
+        return;
     }
     size_t n = strlen(s);
     if (n > cap - 1 - *len) n = cap - 1 - *len;
@@ -551,7 +672,7 @@ void problem_render(problem_lang lang, const char *code, const json_t *params, c
     for (const char *p = t; *p && len < cap - 1;) {
         const char *end = *p == '{' ? strchr(p, '}') : NULL;
         if (end != NULL) {
-            put_param(params, p + 1, (size_t)(end - p - 1), out, cap, &len);
+            put_param(lang, params, p + 1, (size_t)(end - p - 1), out, cap, &len);
             p = end + 1;
         } else {
             out[len++] = *p++;
@@ -602,6 +723,14 @@ int problem_phrases_sorted(void)
     for (size_t i = 1; i < sizeof PHRASES / sizeof PHRASES[0]; i++)
         if (strcmp(PHRASES[i - 1].en, PHRASES[i].en) >= 0) return 0;
     return 1;
+}
+
+json_t *problem_part(const char *code, json_t *params)
+{
+    json_t *o = json_pack("{s:s}", "_problem", code);
+    if (o != NULL && params != NULL) json_object_set(o, "_params", params);
+    json_decref(params);
+    return o;
 }
 
 const char *problem_lang_tag(problem_lang lang)

@@ -107,6 +107,8 @@ static void minimal_problem(char *buf, size_t len, int status, const char *slug,
 
 static void respond_problem_as(http_ctx *c, int status, const char *kind, const char *kind_title, const char *detail,
                                json_t *errors);
+static void respond_problem_full(http_ctx *c, int status, const char *kind, const char *kind_title, const char *detail,
+                                 const char *code, const json_t *params, json_t *errors);
 
 void respond_problem_errors(http_ctx *c, int status, const char *detail, json_t *errors)
 {
@@ -123,19 +125,44 @@ void respond_problem_kind(http_ctx *c, int status, const char *kind, const char 
 static void respond_problem_as(http_ctx *c, int status, const char *kind, const char *kind_title, const char *detail,
                                json_t *errors)
 {
+    respond_problem_full(c, status, kind, kind_title, detail, NULL, NULL, errors);
+}
+
+void respond_problem_msg(http_ctx *c, int status, const char *code, const json_t *params, json_t *errors)
+{
+    respond_problem_full(c, status, NULL, NULL, NULL, code, params, errors);
+}
+
+void respond_problem_kind_msg(http_ctx *c, int status, const char *kind, const char *kind_title, const char *code,
+                              const json_t *params)
+{
+    respond_problem_full(c, status, kind, kind_title, NULL, code, params, NULL);
+}
+
+/* detail: a fixed English sentence (translated by problem_phrase), or NULL and code with params:
+ * a catalogue entry rendered in the request's language (the log keeps the English). */
+static void respond_problem_full(http_ctx *c, int status, const char *kind, const char *kind_title, const char *detail,
+                                 const char *code, const json_t *params, json_t *errors)
+{
     const char *slug;
     const char *title = status_title(status, &slug);
     if (kind != NULL) slug = kind, title = kind_title;
-    char type[64], safe[512];
+    char type[64], safe[1200];
     snprintf(type, sizeof type, "urn:bdhvs:problem:%s", slug);
     /* detail may quote client text: never let it make the document invalid. */
-    utf8_copy(safe, sizeof safe, detail ? detail : title);
+    if (code != NULL)
+        problem_render(PROBLEM_EN, code, params, safe, sizeof safe);
+    else
+        utf8_copy(safe, 512, detail ? detail : title); /* a sentence: cut as it always was */
     snprintf(c->problem_type, sizeof c->problem_type, "%s", type);
     utf8_copy(c->problem_detail, sizeof c->problem_detail, safe); /* the log keeps English */
     /* The client reads title, detail and messages in the language it asks for (issue 13). */
     problem_lang lang = http_language(c->req ? http_header(c, "Accept-Language") : NULL);
     title = problem_phrase(lang, title);
-    utf8_copy(safe, sizeof safe, problem_phrase(lang, safe));
+    if (code != NULL)
+        problem_render(lang, code, params, safe, sizeof safe);
+    else
+        utf8_copy(safe, 512, problem_phrase(lang, safe));
     problem_localize_errors(lang, errors);
     http_vary(c, "Accept-Language");
     http_set_header(c, "Content-Language", problem_lang_tag(lang));
@@ -296,10 +323,11 @@ json_t *http_json_body(http_ctx *c, int want_array)
     json_t *j = json_loadb(c->req->binary_body ? c->req->binary_body : "",
                            c->req->binary_body_length, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &err);
     if (j == NULL) {
-        char detail[300]; /* jansson's text may quote the body, cut anywhere: keep whole characters */
-        snprintf(detail, sizeof detail, "The body is not valid JSON: %.*s (at byte %d).",
-                 (int)utf8_prefix(err.text, 200), err.text, err.position);
-        respond_problem(c, 400, detail);
+        char reason[201]; /* jansson's text may quote the body, cut anywhere: keep whole characters */
+        utf8_copy(reason, sizeof reason, err.text);
+        json_t *pm = json_pack("{s:s, s:i}", "reason", reason, "at", err.position);
+        respond_problem_msg(c, 400, "json_invalid", pm, NULL);
+        json_decref(pm);
         return NULL;
     }
     if (want_array ? !json_is_array(j) : !json_is_object(j)) {
