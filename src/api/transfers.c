@@ -188,7 +188,7 @@ int transfers_on_close(http_ctx *c, long long unit, const char *closed_on, long 
     if (n == 0 && transfer_to == 0) goto out;
     if (transfer_to == 0) {
         for (int i = 0; i < n && i < 100; i++) {
-            json_t *pm = json_pack("{s:s, s:s, s:s}", "name", PQgetvalue(st, i, 1), "code", PQgetvalue(st, i, 2), "day",
+            json_t *pm = json_pack("{s:s, s:s, s:s}", "code", PQgetvalue(st, i, 1), "name", PQgetvalue(st, i, 2), "day",
                                    closed_on);
             if (pm == NULL) v.lost++;
             verrs_problem(&v, "staff", "still_works_after", pm);

@@ -168,12 +168,12 @@ static const problem_msg CATALOGUE[] = {
     {"action_waived", {"waived", "miễn"}},
     {"action_unlocked", {"unlocked", "mở khóa"}},
     /* details of answers with values in them */
-    {"report_cannot_be", {"A {status} report cannot be {action}.", "Không thể {action} một báo cáo {status}."}},
+    {"report_cannot_be", {"A {status} report cannot be {action}.", "Không thể {action} báo cáo đang ở trạng thái {status}."}},
     {"reports_below_pending", {"The reports below it for this period must be approved first; not yet: {list}.",
                                "Các báo cáo cấp dưới của kỳ này phải được phê duyệt trước; còn chưa phê duyệt: {list}."}},
     {"report_no_snapshot", {"This report is {status}, not approved: it has no snapshot to compare with (revisions are "
                             "listed once it is approved).",
-                            "Báo cáo này {status}, chưa được phê duyệt: chưa có bản chụp số liệu để so sánh (các lần "
+                            "Báo cáo này đang ở trạng thái {status}, chưa được phê duyệt: chưa có bản chụp số liệu để so sánh (các lần "
                             "sửa đổi được liệt kê khi báo cáo đã được phê duyệt)."}},
     {"values_too_large", {"would take {bytes} bytes once saved; a report's values take at most {max} bytes (as compact JSON)",
                           "sẽ chiếm {bytes} byte khi lưu; số liệu của một báo cáo tối đa {max} byte (dạng JSON thu gọn)"}},
@@ -226,7 +226,7 @@ static const problem_msg CATALOGUE[] = {
                           "{count} nhân viên của đơn vị này vẫn làm việc sau ngày đóng: hãy truyền transfer_to (id của "
                           "một đơn vị) để điều chuyển họ sang đó vào ngày đóng, hoặc điều chuyển họ trước; xem danh sách "
                           "lỗi (errors)."}},
-    {"still_works_after", {"{name} ({code}) still works after {day}", "{name} ({code}) vẫn làm việc sau ngày {day}"}},
+    {"still_works_after", {"{code} ({name}) still works after {day}", "{code} ({name}) vẫn làm việc sau ngày {day}"}},
     /* a transfer (transfers.c's check; {who}: "" or "Name: " when closing a unit moves several) */
     {"moved_before_joined", {"{who}is before the staff member joined (joined_on {joined_on})",
                              "{who}sớm hơn ngày nhân viên vào làm (joined_on {joined_on})"}},

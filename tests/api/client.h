@@ -161,4 +161,5 @@ char *user_token_at(const char *prefix, const char *role, const char *unit_code)
 /* A unit made by the admin, open from 1 January 2025, named "Đơn vị CODE"; returns its id. */
 long long unit_made(const char *code, const char *type, const char *parent_code);
 Suite *s9_signoff_suite(void); /* issue 10 leftovers: awaiting lists, lock hint, kept basis, snapshot backfill */
+Suite *s9_vi2_suite(void); /* issue 13 leftovers: Vietnamese for details and messages with values */
 #endif
