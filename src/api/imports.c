@@ -305,6 +305,32 @@ static int on_csv_record(const char *const *cells, int n, size_t recno, void *us
     return take_row(L, row);
 }
 
+/* The reason csvin gives (its fixed sentences, src/core/csvin.c: "record N[, column M]: ...") as
+ * a part of the answer rendered in its language; a reason of another shape (libcsv's own words,
+ * out of memory) as it is. */
+static json_t *csv_reason(const char *err)
+{
+    static const struct {
+        const char *tail, *code;
+    } KNOWN[] = {
+        {"contains a NUL byte", "csv_nul_byte"},
+        {"is not valid UTF-8", "csv_cell_not_utf8"},
+        {"has too many cells", "csv_too_many_cells"},
+        {"malformed quoting (a quote inside an unquoted cell, or text after a closing quote)", "csv_bad_quoting"},
+        {"a quoted cell is not closed", "csv_quote_open"},
+    };
+    unsigned long long rec = 0, col = 0;
+    int n = 0;
+    if (sscanf(err, "record %llu, column %llu: %n", &rec, &col, &n) < 2 || n == 0) {
+        n = 0;
+        if (sscanf(err, "record %llu: %n", &rec, &n) < 1 || n == 0) return json_string(err);
+    }
+    for (size_t i = 0; i < sizeof KNOWN / sizeof KNOWN[0]; i++)
+        if (strcmp(err + n, KNOWN[i].tail) == 0)
+            return problem_part(KNOWN[i].code, json_pack("{s:I, s:I}", "record", (json_int_t)rec, "column", (json_int_t)col));
+    return json_string(err);
+}
+
 /* Reads a CSV body. Returns 0, or -1 after answering. */
 static int read_csv(loader *L)
 {
@@ -317,11 +343,9 @@ static int read_csv(loader *L)
         /* A file that is not UTF-8 is the usual ANSI/Windows-1258 save: say how to save it. */
         int ansi = rc == CSVIN_NOT_UTF8;
         stage_close(L, 0);
-        char detail[600];
-        json_t *params = json_pack("{s:s}", ansi ? "where" : "reason", err);
-        problem_render(L->e->lang, ansi ? "csv_not_utf8" : "csv_unreadable", params, detail, sizeof detail);
+        json_t *params = json_pack("{s:o}", ansi ? "where" : "reason", csv_reason(err));
+        respond_problem_msg(L->c, ansi ? 422 : 400, ansi ? "csv_not_utf8" : "csv_unreadable", params, NULL);
         json_decref(params);
-        respond_problem(L->c, ansi ? 422 : 400, detail);
         return -1;
     }
     if (!L->header_done) {

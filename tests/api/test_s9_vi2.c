@@ -227,6 +227,53 @@ START_TEST(rules_and_targets_in_both_languages)
 }
 END_TEST
 
+/* A staff load's header and the first cells of its one row, up to the name. */
+#define ROW_HEAD "code,unit_code,job_group,employment,joined_on,full_name\nNV1,TYT-ANLAC,doctor,contract,2025-01-01,"
+
+/* POSTs csv to the staff import with Accept-Language: lang (NULL: none); asserts status and detail. */
+static void csv_detail(const char *csv, size_t len, const char *lang, int status, const char *detail)
+{
+    char al[64];
+    snprintf(al, sizeof al, "Accept-Language: %s", lang ? lang : "");
+    req_opts o = {.token = T_SD_MANAGER, .content_type = "text/csv", .body = csv, .body_len = len,
+                  .headers = {lang ? al : NULL, NULL}};
+    resp *r = http_do("POST", "/api/v1/staff/import", &o);
+    ASSERT_STATUS(r, status);
+    ck_assert_str_eq(jstr(r, "detail"), detail);
+    resp_free(r);
+}
+
+/* The CSV reader's reasons, and fixed sentences of the newer routes. */
+START_TEST(csv_reasons_and_fixed_sentences_in_both_languages)
+{
+    static const char OPEN[] = ROW_HEAD "\"Hoà\n";
+    csv_detail(OPEN, sizeof OPEN - 1, NULL, 400, "The CSV cannot be read: record 2: a quoted cell is not closed.");
+    csv_detail(OPEN, sizeof OPEN - 1, "vi", 400,
+               "Không đọc được tệp CSV: dòng 2: một ô mở dấu ngoặc kép nhưng không đóng lại.");
+    static const char QUOTE[] = ROW_HEAD "Ho\"a\"\n";
+    csv_detail(QUOTE, sizeof QUOTE - 1, NULL, 400,
+               "The CSV cannot be read: record 2: malformed quoting (a quote inside an unquoted cell, or text after a "
+               "closing quote).");
+    csv_detail(QUOTE, sizeof QUOTE - 1, "vi", 400,
+               "Không đọc được tệp CSV: dòng 2: dấu ngoặc kép đặt sai (dấu ngoặc kép nằm giữa một ô không đặt trong "
+               "ngoặc kép, hoặc có chữ sau dấu ngoặc kép đóng).");
+    static const char ANSI[] = ROW_HEAD "Ho\xe0\n"; /* "Hoà" in Windows-1258 */
+    csv_detail(ANSI, sizeof ANSI - 1, "vi", 422,
+               "Tệp không phải là văn bản UTF-8 (dòng 2, cột 6: không phải văn bản UTF-8 hợp lệ): có thể tệp đã được "
+               "lưu dạng ANSI hoặc Windows-1258. Trong Excel hãy chọn Tệp > Lưu thành > \"CSV UTF-8 (Comma delimited) "
+               "(*.csv)\" rồi gửi lại tệp đó.");
+    tree t;
+    tree_make(&t);
+    step(&t, t.k1id, NULL);
+    both("POST", rpath(&t, t.k1id, "unlock"), T_ADMIN, "{}", 422, "reason", "is required: why it is unlocked",
+         "là bắt buộc: lý do mở khóa");
+    both("DELETE", fmt("/api/v1/units/%lld/groups/state_management", t.k1id), T_ADMIN, NULL, 404, NULL,
+         "The unit is not in this group.", "Đơn vị không thuộc nhóm này.");
+    both("GET", "/api/v1/exports/dhis2?unit_id=1&period=2026-01&view=tree", T_ADMIN, NULL, 400, "view",
+         "must be dhis2 or units", "phải là dhis2 hoặc units");
+}
+END_TEST
+
 Suite *s9_vi2_suite(void)
 {
     Suite *s = suite_create("s9_vi2");
@@ -237,6 +284,7 @@ Suite *s9_vi2_suite(void)
     tcase_add_test(tc, staff_that_block_a_closing_or_a_transfer_in_both_languages);
     tcase_add_test(tc, request_limits_in_both_languages);
     tcase_add_test(tc, rules_and_targets_in_both_languages);
+    tcase_add_test(tc, csv_reasons_and_fixed_sentences_in_both_languages);
     suite_add_tcase(s, tc);
     return s;
 }
