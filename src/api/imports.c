@@ -40,7 +40,10 @@ static void err_add(errs *e, long row, const char *field, const char *problem, c
     size_t fl = utf8_prefix(field, 200);
     memcpy(fbuf, field, fl);
     fbuf[fl] = '\0';
-    json_t *item = json_pack("{s:I, s:s, s:s}", "row", (json_int_t)row, "field", fbuf, "message", msg);
+    /* With its code and values, as verrs_problem's: the answer drops them, and a retry with the
+     * same Idempotency-Key renders them in its own language (respond_problem_again). */
+    json_t *item = json_pack("{s:I, s:s, s:s, s:s, s:O?}", "row", (json_int_t)row, "field", fbuf, "message", msg,
+                             "_problem", problem, "_params", (json_t *)params);
     if (item == NULL || json_array_append_new(e->list, item) != 0) e->broken = 1;
 }
 
@@ -556,7 +559,6 @@ static void sort_errors(errs *e)
  * remembers under the Idempotency-Key, and -1 after the 503, which it does not. */
 static int answer_errors(http_ctx *c, errs *e)
 {
-    char detail[400];
     size_t listed = json_array_size(e->list);
     if (e->broken || listed == 0 || (listed < IMPORT_MAX_ERRORS && (long)listed != e->count)) {
         http_set_header(c, "Retry-After", "2");
@@ -564,13 +566,12 @@ static int answer_errors(http_ctx *c, errs *e)
         return -1;
     }
     json_t *params = json_pack("{s:I, s:i}", "count", (json_int_t)e->count, "listed", IMPORT_MAX_ERRORS);
-    problem_render(e->lang,
-                   e->count > IMPORT_MAX_ERRORS ? "import_problems_capped"
-                   : e->count == 1              ? "import_problem_one"
-                                                : "import_problems",
-                   params, detail, sizeof detail);
+    respond_problem_msg(c, 422,
+                        e->count > IMPORT_MAX_ERRORS ? "import_problems_capped"
+                        : e->count == 1              ? "import_problem_one"
+                                                     : "import_problems",
+                        params, e->list);
     json_decref(params);
-    respond_problem_errors(c, 422, detail, e->list);
     return 0;
 }
 
@@ -680,11 +681,9 @@ void import_run(http_ctx *c, const import_spec *sp)
     if ((csv ? read_csv(&L) : read_json(&L)) != 0) goto out;
     if (L.over_cap) {
         stage_close(&L, 0);
-        char detail[400];
         json_t *mp = json_pack("{s:I}", "max", (json_int_t)L.max_rows);
-        problem_render(lang, "import_too_many_rows", mp, detail, sizeof detail);
+        respond_problem_msg(c, 413, "import_too_many_rows", mp, NULL);
         json_decref(mp);
-        respond_problem(c, 413, detail);
         goto remember;
     }
     if (shape.count > 0) { /* the header or the JSON shape is wrong: the rows cannot be read */
@@ -778,6 +777,7 @@ void import_run(http_ctx *c, const import_spec *sp)
     double t3 = tnow();
     log_msg(LOG_DEBUG, "import %s: %ld rows; read and stage %.3f s, check %.3f s, merge %.3f s", sp->entity, L.nrows,
             t1 - t0, t2 - t1, t3 - t2);
+    problem_localize_errors(lang, w.list); /* rendered in lang already: drops the codes */
     json_t *result = json_pack("{s:I, s:I, s:I, s:I, s:I, s:b, s:O}", "received", (json_int_t)L.nrows, "created",
                                (json_int_t)created, "updated", (json_int_t)updated, "unchanged",
                                (json_int_t)unchanged, "removed", (json_int_t)removed, "dry_run", dry, "warnings", w.list);

@@ -17,6 +17,8 @@ void http_ctx_cleanup(http_ctx *c)
 {
     free(c->qbuf);
     c->qbuf = NULL;
+    json_decref(c->problem_again);
+    c->problem_again = NULL;
 }
 
 const char *http_header(http_ctx *c, const char *name)
@@ -156,6 +158,14 @@ static void respond_problem_full(http_ctx *c, int status, const char *kind, cons
         utf8_copy(safe, 512, detail ? detail : title); /* a sentence: cut as it always was */
     snprintf(c->problem_type, sizeof c->problem_type, "%s", type);
     utf8_copy(c->problem_detail, sizeof c->problem_detail, safe); /* the log keeps English */
+    /* A retry with the same Idempotency-Key answers this again, in the retry's language. */
+    if (c->req != NULL && http_header(c, "Idempotency-Key") != NULL) {
+        json_decref(c->problem_again);
+        c->problem_again = json_pack("{s:i, s:s?, s:s?, s:s?, s:s?, s:O?, s:o?, s:s}", "status", status, "kind", kind,
+                                     "kind_title", kind_title, "detail", code ? NULL : detail, "code", code, "params",
+                                     (json_t *)params, "errors", errors ? json_deep_copy(errors) : NULL, "request_id",
+                                     c->request_id);
+    }
     /* The client reads title, detail and messages in the language it asks for (issue 13). */
     problem_lang lang = http_language(c->req ? http_header(c, "Accept-Language") : NULL);
     title = problem_phrase(lang, title);
@@ -185,6 +195,38 @@ static void respond_problem_full(http_ctx *c, int status, const char *kind, cons
     free(text);
     u_map_put(c->resp->map_header, "Content-Type", "application/problem+json");
     c->status = status;
+}
+
+char *http_problem_again(http_ctx *c)
+{
+    if (c->problem_again == NULL) return NULL;
+    json_t *o = json_pack("{s:O}", "problem_again", c->problem_again);
+    char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
+    json_decref(o);
+    return text;
+}
+
+int respond_problem_again(http_ctx *c, const char *stored, size_t len)
+{
+    json_t *o = json_loadb(stored, len, 0, NULL);
+    json_t *p = json_object_get(o, "problem_again");
+    const char *rid = json_string_value(json_object_get(p, "request_id"));
+    if (!json_is_integer(json_object_get(p, "status")) || rid == NULL) {
+        json_decref(o);
+        return -1;
+    }
+    json_t *errors = json_object_get(p, "errors");
+    /* The first answer's request id, as the first answer had it; the log keeps this request's. */
+    char mine[sizeof c->request_id];
+    snprintf(mine, sizeof mine, "%s", c->request_id);
+    snprintf(c->request_id, sizeof c->request_id, "%s", rid);
+    respond_problem_full(c, (int)json_integer_value(json_object_get(p, "status")),
+                         json_string_value(json_object_get(p, "kind")), json_string_value(json_object_get(p, "kind_title")),
+                         json_string_value(json_object_get(p, "detail")), json_string_value(json_object_get(p, "code")),
+                         json_object_get(p, "params"), json_is_array(errors) ? errors : NULL);
+    snprintf(c->request_id, sizeof c->request_id, "%s", mine);
+    json_decref(o);
+    return 0;
 }
 
 void respond_problem(http_ctx *c, int status, const char *detail)

@@ -274,6 +274,48 @@ START_TEST(csv_reasons_and_fixed_sentences_in_both_languages)
 }
 END_TEST
 
+/* A refused load retried with its Idempotency-Key answers the first answer again (nothing is
+ * checked again: the first request's id, the same problems) in the language the retry asks for. */
+START_TEST(a_replayed_refusal_answers_in_the_language_asked_now)
+{
+    char key[64], khdr[96];
+    snprintf(key, sizeof key, "vi2-%s", uniq());
+    snprintf(khdr, sizeof khdr, "Idempotency-Key: %s", key);
+    const char *csv = ROW_HEAD "Trần Văn Nam\nNV2,TYT-ANLAC,nures,contract,2025-01-01,Lê Thị Hoa\n";
+    char body[300];
+    snprintf(body, sizeof body, "%s", csv);
+    const char *langs[] = {NULL, "Accept-Language: vi", "Accept-Language: en"};
+    char first_id[80] = "";
+    for (int i = 0; i < 3; i++) {
+        req_opts o = {.token = T_SD_MANAGER, .content_type = "text/csv", .body = body, .body_len = strlen(body),
+                      .headers = {khdr, langs[i], NULL}};
+        resp *r = http_do("POST", "/api/v1/staff/import", &o);
+        ASSERT_STATUS(r, 422);
+        char rep[16], cl[8];
+        if (i == 0) {
+            ck_assert_ptr_null(resp_header(r, "Idempotent-Replayed", rep, sizeof rep));
+            snprintf(first_id, sizeof first_id, "%s", jstr(r, "request_id"));
+        } else {
+            ck_assert_str_eq(resp_header(r, "Idempotent-Replayed", rep, sizeof rep), "true");
+            ck_assert_str_eq(jstr(r, "request_id"), first_id);
+        }
+        int vi = i == 1;
+        ck_assert_str_eq(resp_header(r, "Content-Language", cl, sizeof cl), vi ? "vi" : "en");
+        ck_assert_str_eq(jstr(r, "title"), vi ? "Dữ liệu không hợp lệ" : "Validation failed");
+        ck_assert_str_eq(jstr(r, "detail"), vi ? "Chưa ghi dữ liệu nào: có 1 lỗi; xem danh sách lỗi (errors)."
+                                               : "Nothing was written: 1 problem was found; see errors.");
+        ck_assert_uint_eq(nerrors(r), 1);
+        ck_assert_str_eq(err_field(r, 0), "job_group");
+        const char *want = vi ? "\"nures\" không phải là mã nhóm chức danh đang dùng (xem /api/v1/job-groups); các mã "
+                                "hợp lệ: "
+                              : "\"nures\" is not an active job group code (see /api/v1/job-groups); valid codes: ";
+        ck_assert_int_eq(strncmp(err_message(r, 0), want, strlen(want)), 0);
+        resp_free(r);
+    }
+    ck_assert_int_eq(db_count("SELECT count(*) FROM staff WHERE full_name = $1", "Trần Văn Nam"), 0);
+}
+END_TEST
+
 Suite *s9_vi2_suite(void)
 {
     Suite *s = suite_create("s9_vi2");
@@ -285,6 +327,7 @@ Suite *s9_vi2_suite(void)
     tcase_add_test(tc, request_limits_in_both_languages);
     tcase_add_test(tc, rules_and_targets_in_both_languages);
     tcase_add_test(tc, csv_reasons_and_fixed_sentences_in_both_languages);
+    tcase_add_test(tc, a_replayed_refusal_answers_in_the_language_asked_now);
     suite_add_tcase(s, tc);
     return s;
 }
