@@ -99,6 +99,8 @@ struct http_ctx {
     char problem_type[64];    /* the problem answered (4xx/5xx), for the log; "" otherwise */
     char problem_detail[160]; /* its detail, cut to fit: written by the server, never the body */
     char download[160];       /* a CSV answer's file name (http_download_name); "" until set */
+    json_t *problem_again;    /* the problem answered, before its texts took a language: kept
+                               * only for a request with an Idempotency-Key (http_problem_again) */
 };
 
 /* Buffer lifetimes. Every pointer the functions below return belongs to the request and stays
@@ -172,6 +174,18 @@ void respond_problem(http_ctx *c, int status, const char *detail);
 void respond_problem_errors(http_ctx *c, int status, const char *detail, json_t *errors);
 /* A problem whose type is urn:bdhvs:problem:KIND (a slug of [a-z0-9-]) with its own title. */
 void respond_problem_kind(http_ctx *c, int status, const char *kind, const char *kind_title, const char *detail);
+/* A problem whose detail is the catalogue's code with params (bdhvs/problems.h; params and errors
+ * borrowed, may be NULL), rendered in the request's language like the rest of the answer. */
+void respond_problem_msg(http_ctx *c, int status, const char *code, const json_t *params, json_t *errors);
+void respond_problem_kind_msg(http_ctx *c, int status, const char *kind, const char *kind_title, const char *code,
+                              const json_t *params);
+/* The problem just answered to a request with an Idempotency-Key, as a text that
+ * respond_problem_again renders again in another request's language (the English sentences,
+ * the catalogue's codes and values, the request id); NULL when there is none. Free it. */
+char *http_problem_again(http_ctx *c);
+/* Answers again the problem stored by http_problem_again (with its first request id) in the
+ * language this request asks for. Returns -1 when stored is not such a text (answers nothing). */
+int respond_problem_again(http_ctx *c, const char *stored, size_t len);
 void respond_json_text(http_ctx *c, int status, const char *text, size_t len);
 void respond_json(http_ctx *c, int status, json_t *body); /* does not steal body */
 /* A single resource: adds a strong ETag made from the body. */

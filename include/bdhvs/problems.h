@@ -17,6 +17,11 @@ typedef enum problem_lang { PROBLEM_EN, PROBLEM_VI, PROBLEM_LANGS } problem_lang
  * it is, a number in decimal). An unknown code renders as the code itself. */
 void problem_render(problem_lang lang, const char *code, const json_t *params, char *out, size_t cap);
 
+/* A part of a message for a parameter of another: {"_problem": code, "_params": params}, rendered
+ * in the same language as the message it is put in. Steals params (may be NULL); NULL when out of
+ * memory. */
+json_t *problem_part(const char *code, json_t *params);
+
 /* Adds to v the problem code with params (borrowed, may be NULL) on field, in English. */
 void verrs_problem(verrs *v, const char *field, const char *code, const json_t *params);
 

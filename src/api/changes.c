@@ -115,14 +115,9 @@ void changes_list(http_ctx *c)
     if (r == NULL) return;
     const char *problem = api_cell(r, 0, 0);
     if (problem != NULL && strcmp(problem, "expired") == 0) {
-        char detail[480];
-        snprintf(detail, sizeof detail,
-                 "This cursor is older than what the feed keeps (changes are kept %d days; a restore from a backup "
-                 "starts the feed anew): some changes after it are gone. "
-                 "Resync: take a new position with GET /api/v1/changes?after=now, reload the lists page by page "
-                 "(?sort=id&after=...), then follow the feed from that position.",
-                 c->cfg->changes_retention_days);
-        respond_problem(c, 410, detail);
+        json_t *pm = json_pack("{s:i}", "days", c->cfg->changes_retention_days);
+        respond_problem_msg(c, 410, "changes_cursor_expired", pm, NULL);
+        json_decref(pm);
     } else if (problem != NULL) {
         verrs_init(&v);
         verrs_add(&v, "after", "is not a cursor this feed issued (use the next_cursor of an answer, or now)");

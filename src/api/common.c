@@ -567,6 +567,61 @@ void api_refuse_period_locked(http_ctx *c, const char *why, const char *how)
     respond_problem_kind(c, 409, "period-locked", "Period locked", detail);
 }
 
+/* The "who can unlock it and how" part of a period-locked answer from report_unlock_params' JSON
+ * (migrations/0036_locked_words.sql), or NULL when there is none or it cannot be read. */
+static json_t *unlock_part(const char *params_json)
+{
+    json_t *p = params_json != NULL ? json_loads(params_json, 0, NULL) : NULL;
+    const char *who = json_string_value(json_object_get(p, "who"));
+    const char *action = json_string_value(json_object_get(p, "action"));
+    if (who == NULL || action == NULL || !json_is_integer(json_object_get(p, "unit_id"))) {
+        json_decref(p);
+        return NULL;
+    }
+    char code[32];
+    snprintf(code, sizeof code, "unlocker_%s", who);
+    json_t *whom = problem_part(code, json_deep_copy(p));
+    json_object_set_new(p, "who", whom);
+    return problem_part(strcmp(action, "return") == 0 ? "return_how" : "unlock_how", p);
+}
+
+void api_refuse_period_locked_parts(http_ctx *c, json_t *why, const char *unlock_json, const char *why_text,
+                                    const char *how_text)
+{
+    json_t *how = unlock_part(unlock_json);
+    if (how == NULL && unlock_json == NULL && (how_text == NULL || how_text[0] == '\0'))
+        how = problem_part("unlock_default", NULL);
+    json_t *params = why != NULL && how != NULL ? json_pack("{s:O, s:O}", "why", why, "how", how) : NULL;
+    if (params != NULL)
+        respond_problem_kind_msg(c, 409, "period-locked", "Period locked", "period_locked", params);
+    else
+        api_refuse_period_locked(c, why_text, how_text);
+    json_decref(params);
+    json_decref(why);
+    json_decref(how);
+}
+
+/* The locked report that the database names (period_lock_check's DETAIL, migration 0036). */
+static void refuse_locked_by_db(http_ctx *c, const PGresult *res)
+{
+    const char *d = PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL);
+    json_t *facts = d != NULL ? json_loads(d, 0, NULL) : NULL;
+    const char *status = json_string_value(json_object_get(facts, "status"));
+    json_t *why = NULL;
+    char *unlock = NULL;
+    if (status != NULL && json_is_string(json_object_get(facts, "unit")) && json_is_string(json_object_get(facts, "period"))) {
+        char word[40];
+        snprintf(word, sizeof word, "status_%s", status);
+        why = problem_part("locked_report", json_pack("{s:O, s:O, s:o}", "unit", json_object_get(facts, "unit"), "period",
+                                                      json_object_get(facts, "period"), "status", problem_part(word, NULL)));
+        unlock = json_dumps(json_object_get(facts, "unlock"), JSON_COMPACT);
+    }
+    api_refuse_period_locked_parts(c, why, unlock ? unlock : "", PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY),
+                                   PQresultErrorField(res, PG_DIAG_MESSAGE_HINT));
+    free(unlock);
+    json_decref(facts);
+}
+
 int api_db_status(db_err e)
 {
     switch (e) {
@@ -585,8 +640,7 @@ void api_db_error(http_ctx *c, const PGresult *res, const char *what)
 {
     const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
     if (state != NULL && strcmp(state, DB_STATE_PERIOD_LOCKED) == 0) { /* migrations/0016_obligations.sql */
-        api_refuse_period_locked(c, PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY),
-                                 PQresultErrorField(res, PG_DIAG_MESSAGE_HINT));
+        refuse_locked_by_db(c, res);
         return;
     }
     int status = api_db_status(db_error_class(api_conn(c), res));

@@ -27,6 +27,7 @@
 #include "bdhvs/jsonx.h"
 #include "bdhvs/log.h"
 #include "bdhvs/period.h"
+#include "bdhvs/problems.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -72,6 +73,11 @@ int api_answer_put(http_ctx *c, const char *entity, const char *key, const char 
  * unlock it and what makes the write possible (the database's hint, report_unlock_hint in
  * migrations/0034_signoff.sql; NULL: a general sentence). */
 void api_refuse_period_locked(http_ctx *c, const char *why, const char *how);
+/* The same in the request's language: why (stolen; a problem_part, e.g. locked_this with the
+ * report's status) and who can unlock it from report_unlock_params' JSON text (migration 0036).
+ * When either cannot be read, answers why_text and how_text as api_refuse_period_locked does. */
+void api_refuse_period_locked_parts(http_ctx *c, json_t *why, const char *unlock_json, const char *why_text,
+                                    const char *how_text);
 /* Runs st; on failure answers the database error (rolling back) and returns NULL. */
 PGresult *api_run(http_ctx *c, db_stmt *st, const db_args *args, const char *what);
 /* Commits; on failure answers 503 and returns -1. */

@@ -179,8 +179,11 @@ void facility_service_put(http_ctx *c)
         snprintf(effective, sizeof effective, "%s", cur_effective);
     else if (deployed) snprintf(effective, sizeof effective, "%s", deployed);
     else api_today(effective);
-    if (cur_effective && strcmp(effective, cur_effective) < 0)
-        verrs_add(&v, "effective_on", "must not be before the day the current state began (%s)", cur_effective);
+    if (cur_effective && strcmp(effective, cur_effective) < 0) {
+        json_t *pm = json_pack("{s:s}", "day", cur_effective);
+        verrs_problem(&v, "effective_on", "state_began", pm);
+        json_decref(pm);
+    }
     if (http_refuse_invalid(c, &v)) {
         db_rollback(api_conn(c));
         goto out;

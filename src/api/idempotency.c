@@ -62,7 +62,8 @@ int api_idem_replay(http_ctx *c, const char *endpoint, const char *key, const ch
             http_set_header(c, "Idempotent-Replayed", "true");
             if (status < 300) /* with the ETag the first answer had, where it had one */
                 respond_resource_text(c, status, PQgetvalue(r, 0, 2), (size_t)PQgetlength(r, 0, 2));
-            else
+            /* a problem: in the language this retry asks for (stored by api_idem_store) */
+            else if (respond_problem_again(c, PQgetvalue(r, 0, 2), (size_t)PQgetlength(r, 0, 2)) != 0)
                 respond_bytes(c, status, "application/problem+json", PQgetvalue(r, 0, 2), (size_t)PQgetlength(r, 0, 2));
         }
     }
@@ -85,7 +86,9 @@ int api_idem_lock_and_replay(http_ctx *c, const char *endpoint, const char *key,
 int api_idem_store(http_ctx *c, const char *endpoint, const char *key, const char *hash, int status,
                    const char *answer, size_t len)
 {
-    char *body = strndup(answer, len);
+    /* A problem is kept before its texts took a language, for a retry that asks another one. */
+    char *again = status >= 300 ? http_problem_again(c) : NULL;
+    char *body = again ? again : strndup(answer, len);
     db_args v;
     db_args_of(&v, db_int(c->who.user_id), db_text(endpoint), db_text(key), db_text(hash),
                    db_int(status), db_text(body));

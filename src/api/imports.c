@@ -40,7 +40,10 @@ static void err_add(errs *e, long row, const char *field, const char *problem, c
     size_t fl = utf8_prefix(field, 200);
     memcpy(fbuf, field, fl);
     fbuf[fl] = '\0';
-    json_t *item = json_pack("{s:I, s:s, s:s}", "row", (json_int_t)row, "field", fbuf, "message", msg);
+    /* With its code and values, as verrs_problem's: the answer drops them, and a retry with the
+     * same Idempotency-Key renders them in its own language (respond_problem_again). */
+    json_t *item = json_pack("{s:I, s:s, s:s, s:s, s:O?}", "row", (json_int_t)row, "field", fbuf, "message", msg,
+                             "_problem", problem, "_params", (json_t *)params);
     if (item == NULL || json_array_append_new(e->list, item) != 0) e->broken = 1;
 }
 
@@ -305,6 +308,32 @@ static int on_csv_record(const char *const *cells, int n, size_t recno, void *us
     return take_row(L, row);
 }
 
+/* The reason csvin gives (its fixed sentences, src/core/csvin.c: "record N[, column M]: ...") as
+ * a part of the answer rendered in its language; a reason of another shape (libcsv's own words,
+ * out of memory) as it is. */
+static json_t *csv_reason(const char *err)
+{
+    static const struct {
+        const char *tail, *code;
+    } KNOWN[] = {
+        {"contains a NUL byte", "csv_nul_byte"},
+        {"is not valid UTF-8", "csv_cell_not_utf8"},
+        {"has too many cells", "csv_too_many_cells"},
+        {"malformed quoting (a quote inside an unquoted cell, or text after a closing quote)", "csv_bad_quoting"},
+        {"a quoted cell is not closed", "csv_quote_open"},
+    };
+    unsigned long long rec = 0, col = 0;
+    int n = 0;
+    if (sscanf(err, "record %llu, column %llu: %n", &rec, &col, &n) < 2 || n == 0) {
+        n = 0;
+        if (sscanf(err, "record %llu: %n", &rec, &n) < 1 || n == 0) return json_string(err);
+    }
+    for (size_t i = 0; i < sizeof KNOWN / sizeof KNOWN[0]; i++)
+        if (strcmp(err + n, KNOWN[i].tail) == 0)
+            return problem_part(KNOWN[i].code, json_pack("{s:I, s:I}", "record", (json_int_t)rec, "column", (json_int_t)col));
+    return json_string(err);
+}
+
 /* Reads a CSV body. Returns 0, or -1 after answering. */
 static int read_csv(loader *L)
 {
@@ -317,11 +346,9 @@ static int read_csv(loader *L)
         /* A file that is not UTF-8 is the usual ANSI/Windows-1258 save: say how to save it. */
         int ansi = rc == CSVIN_NOT_UTF8;
         stage_close(L, 0);
-        char detail[600];
-        json_t *params = json_pack("{s:s}", ansi ? "where" : "reason", err);
-        problem_render(L->e->lang, ansi ? "csv_not_utf8" : "csv_unreadable", params, detail, sizeof detail);
+        json_t *params = json_pack("{s:o}", ansi ? "where" : "reason", csv_reason(err));
+        respond_problem_msg(L->c, ansi ? 422 : 400, ansi ? "csv_not_utf8" : "csv_unreadable", params, NULL);
         json_decref(params);
-        respond_problem(L->c, ansi ? 422 : 400, detail);
         return -1;
     }
     if (!L->header_done) {
@@ -369,9 +396,11 @@ static size_t skip_ws(const char *p, size_t i, size_t n)
 static void json_syntax_error(loader *L, const char *what, size_t at)
 {
     stage_close(L, 0);
-    char detail[300];
-    snprintf(detail, sizeof detail, "The body is not valid JSON: %s (at byte %zu).", what, at);
-    respond_problem(L->c, 400, detail);
+    char reason[201];
+    utf8_copy(reason, sizeof reason, what);
+    json_t *pm = json_pack("{s:s, s:I}", "reason", reason, "at", (json_int_t)at);
+    respond_problem_msg(L->c, 400, "json_invalid", pm, NULL);
+    json_decref(pm);
 }
 
 /* Takes one JSON row (an element of the body's array). Returns -1 after answering. */
@@ -530,7 +559,6 @@ static void sort_errors(errs *e)
  * remembers under the Idempotency-Key, and -1 after the 503, which it does not. */
 static int answer_errors(http_ctx *c, errs *e)
 {
-    char detail[400];
     size_t listed = json_array_size(e->list);
     if (e->broken || listed == 0 || (listed < IMPORT_MAX_ERRORS && (long)listed != e->count)) {
         http_set_header(c, "Retry-After", "2");
@@ -538,13 +566,12 @@ static int answer_errors(http_ctx *c, errs *e)
         return -1;
     }
     json_t *params = json_pack("{s:I, s:i}", "count", (json_int_t)e->count, "listed", IMPORT_MAX_ERRORS);
-    problem_render(e->lang,
-                   e->count > IMPORT_MAX_ERRORS ? "import_problems_capped"
-                   : e->count == 1              ? "import_problem_one"
-                                                : "import_problems",
-                   params, detail, sizeof detail);
+    respond_problem_msg(c, 422,
+                        e->count > IMPORT_MAX_ERRORS ? "import_problems_capped"
+                        : e->count == 1              ? "import_problem_one"
+                                                     : "import_problems",
+                        params, e->list);
     json_decref(params);
-    respond_problem_errors(c, 422, detail, e->list);
     return 0;
 }
 
@@ -654,11 +681,9 @@ void import_run(http_ctx *c, const import_spec *sp)
     if ((csv ? read_csv(&L) : read_json(&L)) != 0) goto out;
     if (L.over_cap) {
         stage_close(&L, 0);
-        char detail[400];
         json_t *mp = json_pack("{s:I}", "max", (json_int_t)L.max_rows);
-        problem_render(lang, "import_too_many_rows", mp, detail, sizeof detail);
+        respond_problem_msg(c, 413, "import_too_many_rows", mp, NULL);
         json_decref(mp);
-        respond_problem(c, 413, detail);
         goto remember;
     }
     if (shape.count > 0) { /* the header or the JSON shape is wrong: the rows cannot be read */
@@ -752,6 +777,7 @@ void import_run(http_ctx *c, const import_spec *sp)
     double t3 = tnow();
     log_msg(LOG_DEBUG, "import %s: %ld rows; read and stage %.3f s, check %.3f s, merge %.3f s", sp->entity, L.nrows,
             t1 - t0, t2 - t1, t3 - t2);
+    problem_localize_errors(lang, w.list); /* rendered in lang already: drops the codes */
     json_t *result = json_pack("{s:I, s:I, s:I, s:I, s:I, s:b, s:O}", "received", (json_int_t)L.nrows, "created",
                                (json_int_t)created, "updated", (json_int_t)updated, "unchanged",
                                (json_int_t)unchanged, "removed", (json_int_t)removed, "dry_run", dry, "warnings", w.list);

@@ -315,12 +315,14 @@ static int dhis2_refuse_partial(http_ctx *c, long long id)
     if (r == NULL) return 1;
     int refuse = strcmp(PQgetvalue(r, 0, 0), "t") != 0 && !PQgetisnull(r, 0, 1);
     if (refuse) {
-        char msg[160];
-        snprintf(msg, sizeof msg, "is not mapped to DHIS2 (no dhis2_id): its figures are sent as unit %s's; export %s",
-                 PQgetvalue(r, 0, 1), PQgetvalue(r, 0, 1));
-        json_t *e = json_pack("[{s:s, s:s}]", "field", "unit_id", "message", msg);
-        respond_problem_errors(c, 422, "This export would send part of a DHIS2 org unit's figures.", e);
-        json_decref(e);
+        verrs v;
+        verrs_init(&v);
+        json_t *pm = json_pack("{s:s}", "unit", PQgetvalue(r, 0, 1));
+        if (pm == NULL) v.lost++;
+        verrs_problem(&v, "unit_id", "dhis2_unmapped", pm);
+        json_decref(pm);
+        respond_problem_errors(c, 422, "This export would send part of a DHIS2 org unit's figures.", v.list);
+        verrs_free(&v);
     }
     PQclear(r);
     return refuse;
@@ -350,12 +352,13 @@ void export_dhis2(http_ctx *c)
     dhis2_period(&p, dp, sizeof dp);
     api_today(today);
     if (want >= 0 && want != (int)p.type) {
-        char msg[160];
-        snprintf(msg, sizeof msg, "is %s but period_type is %s: one export holds one period type, that of its data set",
-                 DHIS2_PTYPES[p.type], pt);
-        json_t *e = json_pack("[{s:s, s:s}]", "field", "period", "message", msg);
-        respond_problem_errors(c, 422, "The period is not of the data set's period type.", e);
-        json_decref(e);
+        verrs_init(&v); /* emptied by api_refuse_bad_query */
+        json_t *pm = json_pack("{s:s, s:s}", "type", DHIS2_PTYPES[p.type], "want", pt);
+        if (pm == NULL) v.lost++;
+        verrs_problem(&v, "period", "dhis2_period_type", pm);
+        json_decref(pm);
+        respond_problem_errors(c, 422, "The period is not of the data set's period type.", v.list);
+        verrs_free(&v);
         return;
     }
     if (api_refuse_unit_not_found(c, id)) return;

@@ -328,10 +328,10 @@ void obligations_end(http_ctx *c)
     }
     const char *vf = PQgetvalue(w.cur, 0, 2), *vt = PQgetvalue(w.cur, 0, 3);
     if (!PQgetisnull(w.cur, 0, 3) && strcmp(to, vt) >= 0) {
-        char d[200];
-        snprintf(d, sizeof d, "This obligation already ends on %s; an end can only move earlier (add a new obligation to go on).", vt);
+        json_t *pm = json_pack("{s:s}", "day", vt);
         db_rollback(api_conn(c));
-        respond_problem(c, 409, d);
+        respond_problem_msg(c, 409, "obligation_ends_already", pm, NULL);
+        json_decref(pm);
         goto out;
     }
     if (!PQgetisnull(w.cur, 0, 2)) {
@@ -345,7 +345,9 @@ void obligations_end(http_ctx *c)
         }
         date_format(&f, before, sizeof before);
         if (strcmp(to, before) < 0) {
-            verrs_add(&w.v, "valid_to", "must be on or after %s, the day before the obligation begins", before);
+            json_t *pm = json_pack("{s:s}", "day", before);
+            verrs_problem(&w.v, "valid_to", "valid_to_before_start", pm);
+            json_decref(pm);
             db_rollback(api_conn(c));
             http_refuse_invalid(c, &w.v);
             goto out;
@@ -392,7 +394,7 @@ void reporting_rates(http_ctx *c)
                  (pt.index - pf.index) + 1;
         if (pf.type != pt.type) verrs_add(&v, "to", "must be a period of the same type as from");
         else if (strcmp(last, first) < 0) verrs_add(&v, "to", "must not be before from");
-        else if (n > RATES_MAX_PERIODS) verrs_add(&v, "to", "is %ld periods after from; a series has at most %d", n, RATES_MAX_PERIODS);
+        else if (n > RATES_MAX_PERIODS) verrs_problem_n2(&v, "to", "series_too_long", "count", n, "max", RATES_MAX_PERIODS);
         period_format(&pf, fstr, sizeof fstr);
         period_format(&pt, tstr, sizeof tstr);
     }

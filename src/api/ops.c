@@ -3,6 +3,9 @@
 #include "handlers.h"
 #include "bdhvs/embedded.h"
 #include "bdhvs/migrate.h"
+#include "bdhvs/http_text.h"
+
+#include <pthread.h>
 
 void ops_healthz(http_ctx *c)
 {
@@ -68,16 +71,64 @@ void ops_metrics(http_ctx *c)
     free(http);
 }
 
+/* An embedded file never changes while the server runs: its gzip bytes and both entity tags are
+ * made once, on the first request (the reference page is 4 MB: compressing it took ~60 ms each time). */
+typedef struct kept_file {
+    const unsigned char *data;
+    size_t len;
+    char *gz; /* NULL: could not be compressed (out of memory): answered plain */
+    size_t gz_len;
+    char tag[48], gz_tag[48];
+} kept_file;
+
+static kept_file kept_docs, kept_openapi;
+static pthread_once_t docs_once = PTHREAD_ONCE_INIT, openapi_once = PTHREAD_ONCE_INIT;
+
+static void keep_file(kept_file *k, const unsigned char *data, size_t len)
+{
+    k->data = data;
+    k->len = len;
+    http_etag((const char *)data, len, k->tag);
+    http_etag_gzip(k->tag, k->gz_tag, sizeof k->gz_tag);
+    if (http_gzip(data, len, 6, &k->gz, &k->gz_len) != 0) k->gz = NULL;
+}
+
+static void keep_docs(void)
+{
+    keep_file(&kept_docs, bdhvs_docs_html, bdhvs_docs_html_len);
+}
+
+static void keep_openapi(void)
+{
+    keep_file(&kept_openapi, bdhvs_openapi_yaml, bdhvs_openapi_yaml_len);
+}
+
+/* The answer http_finish_answer would make of the file (gzip when asked, the same tags), kept. */
+static void respond_kept(http_ctx *c, const kept_file *k, const char *content_type)
+{
+    http_vary(c, "Accept-Encoding");
+    if (k->gz != NULL && http_accepts_gzip(http_header(c, "Accept-Encoding"))) {
+        respond_bytes(c, 200, content_type, k->gz, k->gz_len);
+        http_set_header(c, "Content-Encoding", "gzip");
+        http_set_header(c, "ETag", k->gz_tag);
+    } else {
+        respond_bytes(c, 200, content_type, (const char *)k->data, k->len);
+        http_set_header(c, "ETag", k->tag);
+    }
+}
+
 void ops_openapi(http_ctx *c)
 {
-    respond_bytes(c, 200, "application/yaml", (const char *)bdhvs_openapi_yaml, bdhvs_openapi_yaml_len);
+    pthread_once(&openapi_once, keep_openapi);
+    respond_kept(c, &kept_openapi, "application/yaml");
 }
 
 /* The offline API reference: docs/api.html, rendered from openapi.yaml by scripts/docs (Redoc,
  * self-contained) and embedded at build time (cmake/incbin.cmake, bdhvs/embedded.h). */
 void ops_docs(http_ctx *c)
 {
-    respond_bytes(c, 200, "text/html; charset=utf-8", (const char *)bdhvs_docs_html, bdhvs_docs_html_len);
+    pthread_once(&docs_once, keep_docs);
+    respond_kept(c, &kept_docs, "text/html; charset=utf-8");
 }
 
 /* The Department console (web/console/index.html): one static page whose script reads the public

@@ -28,7 +28,8 @@ DB_STMT(STMT_GET, "reports_get",
 /* Last column: who can return an approved or accepted report and what then (its 409 period-locked). */
 DB_STMT(STMT_LOCK, "reports_lock",
     "SELECT report_json(r), r.status, r.id, r.unit_id = $4::bigint,"
-    " CASE WHEN r.status IN ('approved', 'accepted') THEN report_unlock_hint(r.unit_id, r.period, true) END"
+    " CASE WHEN r.status IN ('approved', 'accepted') THEN report_unlock_hint(r.unit_id, r.period, true) END,"
+    " CASE WHEN r.status IN ('approved', 'accepted') THEN report_unlock_params(r.unit_id, r.period, true) END"
     " FROM reports r JOIN units u ON u.id = r.unit_id"
     " WHERE r.unit_id = $1 AND r.period = $2 AND in_scope(u.path, $3) FOR UPDATE OF r", 4);
 
@@ -317,10 +318,12 @@ void reports_put(http_ctx *c)
     }
     if (exists && (strcmp(PQgetvalue(cur, 0, 1), "approved") == 0 || strcmp(PQgetvalue(cur, 0, 1), "accepted") == 0)) {
         db_rollback(api_conn(c));
-        api_refuse_period_locked(c, strcmp(PQgetvalue(cur, 0, 1), "approved") == 0
-                                        ? "This report is approved, so its period is locked"
-                                        : "This report is accepted, so its period is locked",
-                                 PQgetvalue(cur, 0, 4));
+        int approved = strcmp(PQgetvalue(cur, 0, 1), "approved") == 0;
+        api_refuse_period_locked_parts(c, problem_part(approved ? "locked_this_approved" : "locked_this_accepted", NULL),
+                                       PQgetvalue(cur, 0, 5),
+                                       approved ? "This report is approved, so its period is locked"
+                                                : "This report is accepted, so its period is locked",
+                                       PQgetvalue(cur, 0, 4));
         goto out;
     }
     if (exists && strcmp(PQgetvalue(cur, 0, 1), "submitted") == 0) {
@@ -331,8 +334,8 @@ void reports_put(http_ctx *c)
     size_t size = merged_values_size(exists ? PQgetvalue(cur, 0, 0) : NULL, values);
     if (size > REPORT_VALUES_MAX) {
         db_rollback(api_conn(c));
-        verrs_add(&v, "values", "would take %zu bytes once saved; a report's values take at most %d bytes (as compact JSON)",
-                  size == SIZE_MAX ? (size_t)0 : size, REPORT_VALUES_MAX);
+        verrs_problem_n2(&v, "values", "values_too_large", "bytes", size == SIZE_MAX ? 0 : (long long)size, "max",
+                         REPORT_VALUES_MAX);
         http_refuse_invalid(c, &v);
         goto out;
     }
@@ -428,10 +431,13 @@ static void transition(http_ctx *c, db_stmt *st, const char *const *from, const 
     int allowed = 0;
     for (int i = 0; from[i]; i++) allowed |= strcmp(from[i], PQgetvalue(cur, 0, 1)) == 0;
     if (!allowed) {
-        char detail[160];
-        snprintf(detail, sizeof detail, "A %s report cannot be %s.", PQgetvalue(cur, 0, 1), action);
+        char sw[40], aw[40];
+        snprintf(sw, sizeof sw, "report_%s", PQgetvalue(cur, 0, 1));
+        snprintf(aw, sizeof aw, "action_%s", action);
+        json_t *pm = json_pack("{s:o, s:o}", "status", problem_part(sw, NULL), "action", problem_part(aw, NULL));
         db_rollback(api_conn(c));
-        respond_problem(c, 409, detail);
+        respond_problem_msg(c, 409, "report_cannot_be", pm, NULL);
+        json_decref(pm);
         goto out;
     }
     if (st == &STMT_ACCEPT) {
@@ -459,13 +465,13 @@ static void transition(http_ctx *c, db_stmt *st, const char *const *from, const 
         PGresult *pr = api_run(c, &STMT_PENDING, &pv, "checking the reports below");
         if (pr == NULL) goto out;
         if (PQntuples(pr) == 1) {
-            char detail[600];
-            snprintf(detail, sizeof detail,
-                     "The reports below it for this period must be approved first; not yet: %.*s.",
-                     (int)utf8_prefix(PQgetvalue(pr, 0, 0), 480), PQgetvalue(pr, 0, 0));
+            char list[481];
+            utf8_copy(list, sizeof list, PQgetvalue(pr, 0, 0));
+            json_t *pm = json_pack("{s:s}", "list", list);
             PQclear(pr);
             db_rollback(api_conn(c));
-            respond_problem(c, 409, detail);
+            respond_problem_msg(c, 409, "reports_below_pending", pm, NULL);
+            json_decref(pm);
             goto out;
         }
         PQclear(pr);

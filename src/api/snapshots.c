@@ -40,13 +40,12 @@ void reports_revisions(http_ctx *c)
         return;
     }
     if (strcmp(PQgetvalue(k, 0, 1), "t") != 0) {
-        char detail[200];
-        snprintf(detail, sizeof detail,
-                 "This report is %s, not approved: it has no snapshot to compare with (revisions are listed once it "
-                 "is approved).",
-                 PQgetvalue(k, 0, 0));
+        char sw[40];
+        snprintf(sw, sizeof sw, "report_%s", PQgetvalue(k, 0, 0));
+        json_t *pm = json_pack("{s:o}", "status", problem_part(sw, NULL));
         PQclear(k);
-        respond_problem(c, 409, detail);
+        respond_problem_msg(c, 409, "report_no_snapshot", pm, NULL);
+        json_decref(pm);
         return;
     }
     PQclear(k);

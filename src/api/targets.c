@@ -25,7 +25,11 @@ void target_body_read(json_t *body, long year, target_body *tb, verrs *v)
     if (year && tb->has_deadline && tb->deadline[0]) {
         char ystr[8];
         snprintf(ystr, sizeof ystr, "%04ld", year);
-        if (strncmp(tb->deadline, ystr, 4) != 0) verrs_add(v, "deadline", "must be a day of %ld", year);
+        if (strncmp(tb->deadline, ystr, 4) != 0) {
+            json_t *pm = json_pack("{s:I}", "year", (json_int_t)year);
+            verrs_problem(v, "deadline", "deadline_year", pm);
+            json_decref(pm);
+        }
     }
 }
 

@@ -56,22 +56,34 @@ static int check_transfer(http_ctx *c, long long staff, long long unit, const ch
     if (r == NULL) return -1;
     const char *joined = api_cell(r, 0, 0), *left = api_cell(r, 0, 1), *last = api_cell(r, 0, 2);
     const char *last_code = api_cell(r, 0, 3), *unit_on = api_cell(r, 0, 4), *open = api_cell(r, 0, 5);
-    if (joined && strcmp(on, joined) < 0)
-        verrs_add(v, field_on, "%sis before the staff member joined (joined_on %s)", who, joined);
-    else if (left && strcmp(on, left) > 0)
-        verrs_add(v, field_on, "%sis after the staff member's last working day (left_on %s)", who, left);
-    else if (strcmp(api_cell(r, 0, 6) ? api_cell(r, 0, 6) : "f", "t") == 0)
-        verrs_add(v, field_on, "%sis more than %d days ahead (after %s; BDHVS_TRANSFER_HORIZON_DAYS)", who,
-                  horizon_days(c), api_cell(r, 0, 7));
-    else if (last && strcmp(on, last) <= 0)
-        verrs_add(v, field_on,
-                  "%soverlaps the transfer to %s effective %s: transfers are recorded in date order, so a new one must "
-                  "be dated after %s",
-                  who, last_code ? last_code : "?", last, last);
-    else if (open == NULL || strcmp(open, "t") != 0)
-        verrs_add(v, field_unit, "%sthat unit is not open on %s", who, on);
-    else if (unit_on && atoll(unit_on) == unit)
-        verrs_add(v, field_unit, "%sthe staff member already belongs to that unit on %s", who, on);
+    const char *field = field_on, *code = NULL;
+    json_t *pm = json_pack("{s:s}", "who", who);
+    if (joined && strcmp(on, joined) < 0) {
+        code = "moved_before_joined";
+        json_object_set_new(pm, "joined_on", json_string(joined));
+    } else if (left && strcmp(on, left) > 0) {
+        code = "moved_after_left";
+        json_object_set_new(pm, "left_on", json_string(left));
+    } else if (strcmp(api_cell(r, 0, 6) ? api_cell(r, 0, 6) : "f", "t") == 0) {
+        code = "moved_beyond_horizon";
+        json_object_set_new(pm, "days", json_integer(horizon_days(c)));
+        json_object_set_new(pm, "last_day", json_string(api_cell(r, 0, 7) ? api_cell(r, 0, 7) : ""));
+    } else if (last && strcmp(on, last) <= 0) {
+        code = "moved_overlaps";
+        json_object_set_new(pm, "unit", json_string(last_code ? last_code : "?"));
+        json_object_set_new(pm, "from", json_string(last));
+    } else if (open == NULL || strcmp(open, "t") != 0) {
+        code = "moved_unit_not_open", field = field_unit;
+        json_object_set_new(pm, "day", json_string(on));
+    } else if (unit_on && atoll(unit_on) == unit) {
+        code = "moved_same_unit", field = field_unit;
+        json_object_set_new(pm, "day", json_string(on));
+    }
+    if (code != NULL) {
+        if (pm == NULL) v->lost++; /* fail closed: refused all the same */
+        verrs_problem(v, field, code, pm);
+    }
+    json_decref(pm);
     *across = api_cell(r, 0, 8) == NULL || strcmp(api_cell(r, 0, 8), "t") != 0;
     PQclear(r);
     return 0;
@@ -175,16 +187,17 @@ int transfers_on_close(http_ctx *c, long long unit, const char *closed_on, long 
     verrs_init(&v);
     if (n == 0 && transfer_to == 0) goto out;
     if (transfer_to == 0) {
-        for (int i = 0; i < n && i < 100; i++)
-            verrs_add(&v, "staff", "%s (%s) still works after %s", PQgetvalue(st, i, 1), PQgetvalue(st, i, 2),
-                      closed_on);
-        char detail[300];
-        snprintf(detail, sizeof detail,
-                 "%d staff member%s of this unit still work%s after the closing day: give transfer_to (a unit id) to "
-                 "transfer them there on the closing day, or transfer them first; see errors.",
-                 n, n == 1 ? "" : "s", n == 1 ? "s" : "");
+        for (int i = 0; i < n && i < 100; i++) {
+            json_t *pm = json_pack("{s:s, s:s, s:s}", "code", PQgetvalue(st, i, 1), "name", PQgetvalue(st, i, 2), "day",
+                                   closed_on);
+            if (pm == NULL) v.lost++;
+            verrs_problem(&v, "staff", "still_works_after", pm);
+            json_decref(pm);
+        }
+        json_t *cm = json_pack("{s:i}", "count", n);
         db_rollback(api_conn(c));
-        respond_problem_errors(c, 409, detail, v.list);
+        respond_problem_msg(c, 409, n == 1 ? "staff_still_work_one" : "staff_still_work", cm, v.list);
+        json_decref(cm);
         answered = 1;
         goto out;
     }

@@ -56,9 +56,11 @@ static void change_group(http_ctx *c, int add)
     verrs v;
     verrs_init(&v);
     if (problem) verrs_add(&v, "code", "%s", problem);
-    else if (add && !member && other[0])
-        verrs_add(&v, "code", "cannot be added: the unit is a %s (a unit is a public service unit or a state management"
-                              " body); remove that group first", other);
+    else if (add && !member && other[0]) {
+        json_t *pm = json_pack("{s:s}", "other", other);
+        verrs_problem(&v, "code", "group_other_kind", pm);
+        json_decref(pm);
+    }
     if (http_refuse_invalid(c, &v)) {
         db_rollback(api_conn(c));
         verrs_free(&v);

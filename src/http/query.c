@@ -1,6 +1,7 @@
 /* Query strings and path parameters, parsed from the raw URL so that nothing is silently
  * dropped: a repeated key or invalid UTF-8 is a 400. */
 #include "bdhvs/http.h"
+#include "bdhvs/problems.h"
 #include "bdhvs/period.h"
 #include "internal.h"
 
@@ -62,10 +63,11 @@ int http_query_parse(http_ctx *c)
         }
         for (int i = 0; i < c->nq; i++) {
             if (strcmp(c->qkeys[i], part) == 0) {
-                char detail[160];
-                snprintf(detail, sizeof detail, "The query parameter \"%.*s\" is given more than once.",
-                         (int)utf8_prefix(part, 60), part);
-                respond_problem(c, 400, detail);
+                char name[61];
+                utf8_copy(name, sizeof name, part);
+                json_t *pm = json_pack("{s:s}", "name", name);
+                respond_problem_msg(c, 400, "query_twice", pm, NULL);
+                json_decref(pm);
                 return -1;
             }
         }
@@ -162,7 +164,7 @@ int http_query_int(http_ctx *c, const char *key, long min, long max, long *out, 
     if (s == NULL) return 0;
     long long n;
     if (parse_ll(s, &n) != 0 || n < min || n > max) {
-        verrs_add(v, key, "must be a whole number from %ld to %ld", min, max);
+        verrs_problem_n2(v, key, "whole_number_range", "min", min, "max", max);
         return -1;
     }
     *out = (long)n;
@@ -263,7 +265,10 @@ int http_query_sort(http_ctx *c, const char *const *allowed, const char *dflt, c
         size_t n = strlen(list);
         snprintf(list + n, sizeof list - n, "%s%s", n ? ", " : "", *a);
     }
-    verrs_add(v, "sort", "must be one of %s, optionally with a leading -", list);
+    json_t *pm = json_pack("{s:s}", "list", list);
+    if (pm == NULL) v->lost++;
+    verrs_problem(v, "sort", "sort_one_of", pm);
+    json_decref(pm);
     return -1;
 }
 

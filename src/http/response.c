@@ -17,6 +17,8 @@ void http_ctx_cleanup(http_ctx *c)
 {
     free(c->qbuf);
     c->qbuf = NULL;
+    json_decref(c->problem_again);
+    c->problem_again = NULL;
 }
 
 const char *http_header(http_ctx *c, const char *name)
@@ -107,6 +109,8 @@ static void minimal_problem(char *buf, size_t len, int status, const char *slug,
 
 static void respond_problem_as(http_ctx *c, int status, const char *kind, const char *kind_title, const char *detail,
                                json_t *errors);
+static void respond_problem_full(http_ctx *c, int status, const char *kind, const char *kind_title, const char *detail,
+                                 const char *code, const json_t *params, json_t *errors);
 
 void respond_problem_errors(http_ctx *c, int status, const char *detail, json_t *errors)
 {
@@ -123,19 +127,52 @@ void respond_problem_kind(http_ctx *c, int status, const char *kind, const char 
 static void respond_problem_as(http_ctx *c, int status, const char *kind, const char *kind_title, const char *detail,
                                json_t *errors)
 {
+    respond_problem_full(c, status, kind, kind_title, detail, NULL, NULL, errors);
+}
+
+void respond_problem_msg(http_ctx *c, int status, const char *code, const json_t *params, json_t *errors)
+{
+    respond_problem_full(c, status, NULL, NULL, NULL, code, params, errors);
+}
+
+void respond_problem_kind_msg(http_ctx *c, int status, const char *kind, const char *kind_title, const char *code,
+                              const json_t *params)
+{
+    respond_problem_full(c, status, kind, kind_title, NULL, code, params, NULL);
+}
+
+/* detail: a fixed English sentence (translated by problem_phrase), or NULL and code with params:
+ * a catalogue entry rendered in the request's language (the log keeps the English). */
+static void respond_problem_full(http_ctx *c, int status, const char *kind, const char *kind_title, const char *detail,
+                                 const char *code, const json_t *params, json_t *errors)
+{
     const char *slug;
     const char *title = status_title(status, &slug);
     if (kind != NULL) slug = kind, title = kind_title;
-    char type[64], safe[512];
+    char type[64], safe[1200];
     snprintf(type, sizeof type, "urn:bdhvs:problem:%s", slug);
     /* detail may quote client text: never let it make the document invalid. */
-    utf8_copy(safe, sizeof safe, detail ? detail : title);
+    if (code != NULL)
+        problem_render(PROBLEM_EN, code, params, safe, sizeof safe);
+    else
+        utf8_copy(safe, 512, detail ? detail : title); /* a sentence: cut as it always was */
     snprintf(c->problem_type, sizeof c->problem_type, "%s", type);
     utf8_copy(c->problem_detail, sizeof c->problem_detail, safe); /* the log keeps English */
+    /* A retry with the same Idempotency-Key answers this again, in the retry's language. */
+    if (c->req != NULL && http_header(c, "Idempotency-Key") != NULL) {
+        json_decref(c->problem_again);
+        c->problem_again = json_pack("{s:i, s:s?, s:s?, s:s?, s:s?, s:O?, s:o?, s:s}", "status", status, "kind", kind,
+                                     "kind_title", kind_title, "detail", code ? NULL : detail, "code", code, "params",
+                                     (json_t *)params, "errors", errors ? json_deep_copy(errors) : NULL, "request_id",
+                                     c->request_id);
+    }
     /* The client reads title, detail and messages in the language it asks for (issue 13). */
     problem_lang lang = http_language(c->req ? http_header(c, "Accept-Language") : NULL);
     title = problem_phrase(lang, title);
-    utf8_copy(safe, sizeof safe, problem_phrase(lang, safe));
+    if (code != NULL)
+        problem_render(lang, code, params, safe, sizeof safe);
+    else
+        utf8_copy(safe, 512, problem_phrase(lang, safe));
     problem_localize_errors(lang, errors);
     http_vary(c, "Accept-Language");
     http_set_header(c, "Content-Language", problem_lang_tag(lang));
@@ -158,6 +195,38 @@ static void respond_problem_as(http_ctx *c, int status, const char *kind, const 
     free(text);
     u_map_put(c->resp->map_header, "Content-Type", "application/problem+json");
     c->status = status;
+}
+
+char *http_problem_again(http_ctx *c)
+{
+    if (c->problem_again == NULL) return NULL;
+    json_t *o = json_pack("{s:O}", "problem_again", c->problem_again);
+    char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
+    json_decref(o);
+    return text;
+}
+
+int respond_problem_again(http_ctx *c, const char *stored, size_t len)
+{
+    json_t *o = json_loadb(stored, len, 0, NULL);
+    json_t *p = json_object_get(o, "problem_again");
+    const char *rid = json_string_value(json_object_get(p, "request_id"));
+    if (!json_is_integer(json_object_get(p, "status")) || rid == NULL) {
+        json_decref(o);
+        return -1;
+    }
+    json_t *errors = json_object_get(p, "errors");
+    /* The first answer's request id, as the first answer had it; the log keeps this request's. */
+    char mine[sizeof c->request_id];
+    snprintf(mine, sizeof mine, "%s", c->request_id);
+    snprintf(c->request_id, sizeof c->request_id, "%s", rid);
+    respond_problem_full(c, (int)json_integer_value(json_object_get(p, "status")),
+                         json_string_value(json_object_get(p, "kind")), json_string_value(json_object_get(p, "kind_title")),
+                         json_string_value(json_object_get(p, "detail")), json_string_value(json_object_get(p, "code")),
+                         json_object_get(p, "params"), json_is_array(errors) ? errors : NULL);
+    snprintf(c->request_id, sizeof c->request_id, "%s", mine);
+    json_decref(o);
+    return 0;
 }
 
 void respond_problem(http_ctx *c, int status, const char *detail)
@@ -296,10 +365,11 @@ json_t *http_json_body(http_ctx *c, int want_array)
     json_t *j = json_loadb(c->req->binary_body ? c->req->binary_body : "",
                            c->req->binary_body_length, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &err);
     if (j == NULL) {
-        char detail[300]; /* jansson's text may quote the body, cut anywhere: keep whole characters */
-        snprintf(detail, sizeof detail, "The body is not valid JSON: %.*s (at byte %d).",
-                 (int)utf8_prefix(err.text, 200), err.text, err.position);
-        respond_problem(c, 400, detail);
+        char reason[201]; /* jansson's text may quote the body, cut anywhere: keep whole characters */
+        utf8_copy(reason, sizeof reason, err.text);
+        json_t *pm = json_pack("{s:s, s:i}", "reason", reason, "at", err.position);
+        respond_problem_msg(c, 400, "json_invalid", pm, NULL);
+        json_decref(pm);
         return NULL;
     }
     if (want_array ? !json_is_array(j) : !json_is_object(j)) {

@@ -761,9 +761,9 @@ static int before_body(req_state *rs, const head_scan *h)
             return 0;
         }
         http_set_header(c, "Allow", ep->allow);
-        char detail[160];
-        snprintf(detail, sizeof detail, "%s is not allowed here; use %s.", http_method(c), ep->allow);
-        respond_problem(c, 405, detail);
+        json_t *pm = json_pack("{s:s, s:s}", "method", http_method(c), "allow", ep->allow);
+        respond_problem_msg(c, 405, "method_not_allowed", pm, NULL);
+        json_decref(pm);
         return 0;
     }
     if (h->content_lengths == 1) {
@@ -775,9 +775,9 @@ static int before_body(req_state *rs, const head_scan *h)
             return 0;
         }
         if (n > cfg->max_body) {
-            char detail[128];
-            snprintf(detail, sizeof detail, "The body is larger than the limit of %zu bytes.", cfg->max_body);
-            respond_problem(c, 413, detail);
+            json_t *pm = json_pack("{s:I}", "max", (json_int_t)cfg->max_body);
+            respond_problem_msg(c, 413, "body_too_large", pm, NULL);
+            json_decref(pm);
             return 0;
         }
     }
@@ -989,9 +989,9 @@ static void run_handler(req_state *rs)
 {
     http_ctx *c = &rs->c;
     if (rs->too_large) {
-        char detail[128];
-        snprintf(detail, sizeof detail, "The body is larger than the limit of %zu bytes.", c->cfg->max_body);
-        respond_problem(c, 413, detail);
+        json_t *pm = json_pack("{s:I}", "max", (json_int_t)c->cfg->max_body);
+        respond_problem_msg(c, 413, "body_too_large", pm, NULL);
+        json_decref(pm);
     } else if (body_finish(rs) != 0) {
         http_set_header(c, "Retry-After", "5");
         respond_problem(c, 503, "The request body could not be kept; try again shortly.");

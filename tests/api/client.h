@@ -163,4 +163,5 @@ char *user_token_at(const char *prefix, const char *role, const char *unit_code)
 long long unit_made(const char *code, const char *type, const char *parent_code);
 Suite *s9_signoff_suite(void); /* issue 10 leftovers: awaiting lists, lock hint, kept basis, snapshot backfill */
 Suite *s9_feed2_suite(void);   /* issue 12 leftovers: keyset pages on reports, schedules, facility services */
+Suite *s9_vi2_suite(void); /* issue 13 leftovers: Vietnamese for details and messages with values */
 #endif
