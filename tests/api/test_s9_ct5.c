@@ -208,6 +208,26 @@ START_TEST(group_change_moves_staff_in_and_out_of_ct5)
     r = rollup(t.p, NULL);
     assert_cell(r, t.p, 5, 1, 2);
     resp_free(r);
+    /* /indicators/at-risk measures the same CT5 today: P 1/2 = 50 % (counting everyone it would be
+     * 4/6), H none (no staff of a public service unit). */
+    r = http_get(fmt("/api/v1/indicators/at-risk?unit_id=%lld&indicator=CT5&limit=100", t.p), T_SD_REPORTER);
+    ASSERT_STATUS(r, 200);
+    int seen = 0;
+    size_t i;
+    json_t *it;
+    json_array_foreach (json_object_get(r->json, "items"), i, it) {
+        const char *code = json_string_value(json_object_get(it, "unit_code"));
+        json_t *v = json_object_get(it, "current_value");
+        if (strcmp(code, t.pc) == 0) {
+            ck_assert_msg(json_is_number(v) && json_number_value(v) == 50.0, "P's CT5 today: %s", r->body);
+            seen++;
+        } else if (strcmp(code, t.hc) == 0) {
+            ck_assert_msg(json_is_null(v), "H's CT5 today: %s", r->body);
+            seen++;
+        }
+    }
+    ck_assert_int_eq(seen, 2);
+    resp_free(r);
 }
 END_TEST
 
