@@ -66,7 +66,7 @@ DB_STMT(STMT_ROLLUP, "indicators_rollup",
     "         'vneid', " PART("x.ct2_vneid") "), x.unit_id),"
     "       indicator_json('CT3', x.facilities_all, x.facilities, $7, NULL, x.unit_id),"
     "       (indicator_json('CT4', x.supported, x.served, $7, NULL, x.unit_id)::jsonb || ct4_flags(x.unit_id, $2::date, $3::date)),"
-    "       indicator_json('CT5', x.ct5, x.staff, $7, NULL, x.unit_id))) ORDER BY x.depth, x.code) FROM x))"
+    "       indicator_json('CT5', x.ct5, x.staff5, $7, NULL, x.unit_id))) ORDER BY x.depth, x.code) FROM x))"
     " FROM x root WHERE root.depth = 0", 7);
 
 /* The rollup on a basis (issue 10 §3, migrations/0024_snapshots.sql): the answer computed or

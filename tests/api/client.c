@@ -515,3 +515,16 @@ long long unit_made(const char *code, const char *type, const char *parent_code)
     if (parent_code) json_object_set_new(o, "parent_code", json_string(parent_code));
     return created_id(send_obj("POST", "/api/v1/units", T_ADMIN, o));
 }
+
+/* The value of a DHIS2 data element (category option combo default) of an org unit in a
+ * dataValueSet answer; "(none)" when absent. */
+const char *dhis2_default_value(const resp *r, const char *org_unit, const char *element)
+{
+    size_t i;
+    json_t *d;
+    json_array_foreach (json_object_get(r->json, "dataValues"), i, d)
+        if (strcmp(json_string_value(json_object_get(d, "orgUnit")), org_unit) == 0 &&
+            strcmp(json_string_value(json_object_get(d, "dataElement")), element) == 0)
+            return json_string_value(json_object_get(d, "value"));
+    return "(none)";
+}

@@ -154,6 +154,7 @@ Suite *s9_hooks_restart_suite(void); /* run alone by scripts/test: its own serve
 Suite *s9_defs_suite(void); /* issue 11 §3-§5: targets per unit, definitions by year, groups */
 Suite *s9_perf_suite(void); /* issue 14 goal 1: the cheaper staff page, inline reads, kept tokens */
 Suite *s9_moves_suite(void); /* issue 11 §2: dated unit moves, merges, the tree of a day */
+Suite *s9_ct5_suite(void); /* issue 11 §3: CT5 over the staff of public service units */
 Suite *resilience_suite(void);
 
 /* A user of role at the unit with this code, named PREFIX.ROLE.UNIQUE; returns a signed-in token
@@ -164,4 +165,6 @@ long long unit_made(const char *code, const char *type, const char *parent_code)
 Suite *s9_signoff_suite(void); /* issue 10 leftovers: awaiting lists, lock hint, kept basis, snapshot backfill */
 Suite *s9_feed2_suite(void);   /* issue 12 leftovers: keyset pages on reports, schedules, facility services */
 Suite *s9_vi2_suite(void); /* issue 13 leftovers: Vietnamese for details and messages with values */
+/* The value of a DHIS2 data element (option combo default) of an org unit; "(none)" when absent. */
+const char *dhis2_default_value(const resp *r, const char *org_unit, const char *element);
 #endif

@@ -258,6 +258,7 @@ static const dv MARCH[] = {
     {H, "BDHVS_CT2_NUM", "default", "1"},
     {H, "BDHVS_CT2_VNEID", "default", "1"},
     {H, "BDHVS_CT4_NUM", "default", "12"},
+    {H, "BDHVS_CT5_DEN", "default", "2"},
     {H, "BDHVS_CT5_NUM", "default", "1"},
     {H, "BDHVS_FACILITIES", "default", "1"},
     {H, "BDHVS_PATIENTS_SERVED", "default", "300"},
@@ -268,6 +269,7 @@ static const dv MARCH[] = {
     {S, "BDHVS_CT2_NUM", "default", "1"},
     {S, "BDHVS_CT2_VNEID", "default", "1"},
     {S, "BDHVS_CT4_NUM", "default", "50"},
+    {S, "BDHVS_CT5_DEN", "default", "2"},
     {S, "BDHVS_FACILITIES", "default", "1"},
     {S, "BDHVS_FACILITIES_ALL_SERVICES", "default", "1"},
     {S, "BDHVS_PATIENTS_SERVED", "default", "100"},
@@ -276,6 +278,7 @@ static const dv MARCH[] = {
     {S, "BDHVS_SUPPORT_VNEID_CARD", "ELDERLY", "30"},
     {S, "BDHVS_SUPPORT_VNEID_CARD", "GENERAL", "20"},
     {W, "BDHVS_CT2_VNEID", "default", "1"},
+    {W, "BDHVS_CT5_DEN", "default", "2"},
     {W, "BDHVS_CT5_NUM", "default", "2"},
     {W, "BDHVS_STAFF_ACTIVE", "default", "2"},
 };
@@ -290,6 +293,7 @@ static const dv Q1[] = {
     {H, "BDHVS_CT2_NUM", "default", "1"},
     {H, "BDHVS_CT2_VNEID", "default", "1"},
     {H, "BDHVS_CT4_NUM", "default", "37"},
+    {H, "BDHVS_CT5_DEN", "default", "2"},
     {H, "BDHVS_CT5_NUM", "default", "1"},
     {H, "BDHVS_FACILITIES", "default", "1"},
     {H, "BDHVS_PATIENTS_SERVED", "default", "500"},
@@ -301,6 +305,7 @@ static const dv Q1[] = {
     {S, "BDHVS_CT2_NUM", "default", "1"},
     {S, "BDHVS_CT2_VNEID", "default", "1"},
     {S, "BDHVS_CT4_NUM", "default", "110"},
+    {S, "BDHVS_CT5_DEN", "default", "2"},
     {S, "BDHVS_FACILITIES", "default", "1"},
     {S, "BDHVS_FACILITIES_ALL_SERVICES", "default", "1"},
     {S, "BDHVS_PATIENTS_SERVED", "default", "180"},
@@ -310,6 +315,7 @@ static const dv Q1[] = {
     {S, "BDHVS_SUPPORT_VNEID_CARD", "ELDERLY", "40"},
     {S, "BDHVS_SUPPORT_VNEID_CARD", "GENERAL", "20"},
     {W, "BDHVS_CT2_VNEID", "default", "1"},
+    {W, "BDHVS_CT5_DEN", "default", "2"},
     {W, "BDHVS_CT5_NUM", "default", "2"},
     {W, "BDHVS_STAFF_ACTIVE", "default", "2"},
 };
@@ -441,6 +447,7 @@ START_TEST(dhis2_own_figures_add_up_to_the_rollups_subtree_figures)
                 {"BDHVS_CT2_NUM", "CT2", "numerator"},       {"BDHVS_CT5_NUM", "CT5", "numerator"},
                 {"BDHVS_FACILITIES", "CT3", "denominator"},  {"BDHVS_FACILITIES_ALL_SERVICES", "CT3", "numerator"},
                 {"BDHVS_CT4_NUM", "CT4", "numerator"},       {"BDHVS_PATIENTS_SERVED", "CT4", "denominator"},
+                {"BDHVS_CT5_DEN", "CT5", "denominator"},
             };
             for (size_t m = 0; m < sizeof M / sizeof M[0]; m++) {
                 long long want = json_integer_value(json_object_get(rollup_ind(row, M[m].ind), M[m].field));
@@ -1037,11 +1044,11 @@ START_TEST(at_risk_without_a_trend_projects_todays_value)
     snprintf(dp, sizeof dp, "%.4s%.2s", g_today, g_today + 5);
     const struct {
         const char *ou, *de, *value;
-    } want[] = {{p, "BDHVS_FACILITIES", "1"}, {p, "BDHVS_STAFF_ACTIVE", "0"}, {n, "BDHVS_CT5_NUM", "1"},
-                {n, "BDHVS_FACILITIES", "1"}, {n, "BDHVS_STAFF_ACTIVE", "2"}};
+    } want[] = {{p, "BDHVS_FACILITIES", "1"}, {p, "BDHVS_STAFF_ACTIVE", "0"}, {n, "BDHVS_CT5_DEN", "2"},
+                {n, "BDHVS_CT5_NUM", "1"}, {n, "BDHVS_FACILITIES", "1"}, {n, "BDHVS_STAFF_ACTIVE", "2"}};
     json_t *vals = json_object_get(r->json, "dataValues");
-    ck_assert_msg(json_array_size(vals) == 5, "%zu values: %.600s", json_array_size(vals), r->body);
-    for (size_t k = 0; k < 5; k++) {
+    ck_assert_msg(json_array_size(vals) == 6, "%zu values: %.600s", json_array_size(vals), r->body);
+    for (size_t k = 0; k < 6; k++) {
         json_t *v = json_array_get(vals, k);
         ck_assert_str_eq(sget(v, "orgUnit"), want[k].ou);
         ck_assert_str_eq(sget(v, "dataElement"), want[k].de);

@@ -129,18 +129,6 @@ static resp *dhis2(long long unit, const char *basis)
     return r;
 }
 
-/* The value of a data element (category option combo default) of a unit; "(none)" when absent. */
-static const char *data_value(const resp *r, const char *org_unit, const char *element)
-{
-    size_t i;
-    json_t *d;
-    json_array_foreach (json_object_get(r->json, "dataValues"), i, d)
-        if (strcmp(json_string_value(json_object_get(d, "orgUnit")), org_unit) == 0 &&
-            strcmp(json_string_value(json_object_get(d, "dataElement")), element) == 0)
-            return json_string_value(json_object_get(d, "value"));
-    return "(none)";
-}
-
 static const char *basis_of(const resp *r, long long unit)
 {
     return json_string_value(json_object_get(unit_in(r, unit), "basis"));
@@ -273,18 +261,18 @@ START_TEST(approval_snapshot_and_rollup_on_both_bases)
     /* The DHIS2 export on the approved basis: the values the approvals stored, only for the
      * approved units; live, the late data. */
     resp *x = dhis2(t.h, "approved");
-    ck_assert_str_eq(data_value(x, t.s1c, "BDHVS_STAFF_ACTIVE"), "2");
-    ck_assert_str_eq(data_value(x, t.s1c, "BDHVS_CT5_NUM"), "1");
-    ck_assert_str_eq(data_value(x, t.s2c, "BDHVS_CT5_NUM"), "1");
-    ck_assert_str_eq(data_value(x, t.hc, "BDHVS_STAFF_ACTIVE"), "1");
+    ck_assert_str_eq(dhis2_default_value(x, t.s1c, "BDHVS_STAFF_ACTIVE"), "2");
+    ck_assert_str_eq(dhis2_default_value(x, t.s1c, "BDHVS_CT5_NUM"), "1");
+    ck_assert_str_eq(dhis2_default_value(x, t.s2c, "BDHVS_CT5_NUM"), "1");
+    ck_assert_str_eq(dhis2_default_value(x, t.hc, "BDHVS_STAFF_ACTIVE"), "1");
     resp_free(x);
     x = dhis2(t.h, NULL);
-    ck_assert_str_eq(data_value(x, t.s1c, "BDHVS_STAFF_ACTIVE"), "3");
-    ck_assert_str_eq(data_value(x, t.s1c, "BDHVS_CT5_NUM"), "2");
+    ck_assert_str_eq(dhis2_default_value(x, t.s1c, "BDHVS_STAFF_ACTIVE"), "3");
+    ck_assert_str_eq(dhis2_default_value(x, t.s1c, "BDHVS_CT5_NUM"), "2");
     resp_free(x);
     x = dhis2(t.d, "approved");
-    ck_assert_str_eq(data_value(x, t.dc, "BDHVS_STAFF_ACTIVE"), "(none)");
-    ck_assert_str_eq(data_value(x, t.s1c, "BDHVS_CT5_NUM"), "1");
+    ck_assert_str_eq(dhis2_default_value(x, t.dc, "BDHVS_STAFF_ACTIVE"), "(none)");
+    ck_assert_str_eq(dhis2_default_value(x, t.s1c, "BDHVS_CT5_NUM"), "1");
     resp_free(x);
     /* CSV on the approved basis carries the approved figures. */
     resp *csv = http_get(fmt("/api/v1/indicators/rollup?unit_id=%lld&period=%s&depth=0&basis=approved&format=csv",

@@ -329,7 +329,7 @@ START_TEST(metadata_package_is_complete_and_stable)
     ck_assert_str_eq(uid_of("dataSets", "BDHVS_MONTHLY"), "ywmlC4n7jfQ");
     static const char *const last[] = {"BDHVS_STAFF_ACTIVE", "BDHVS_CT1_NUM", "BDHVS_CT2_NUM", "BDHVS_CT2_COURSE",
                                        "BDHVS_CT2_VNEID", "BDHVS_CT5_NUM", "BDHVS_FACILITIES",
-                                       "BDHVS_FACILITIES_ALL_SERVICES"};
+                                       "BDHVS_FACILITIES_ALL_SERVICES", "BDHVS_CT5_DEN"};
     static const char *const sum[] = {"BDHVS_CT4_NUM", "BDHVS_PATIENTS_SERVED", "BDHVS_SUPPORT_VNEID_CARD"};
     for (size_t i = 0; i < sizeof last / sizeof last[0]; i++)
         ck_assert_str_eq(sget(by_id(json_object_get(m, "dataElements"), uid_of("dataElements", last[i])),
@@ -340,7 +340,7 @@ START_TEST(metadata_package_is_complete_and_stable)
     /* One data element per support service, broken down by target group; the others by default. */
     long long services = db_count("SELECT count(*) FROM support_services WHERE $1 = $1", "x");
     long long groups = db_count("SELECT count(*) FROM target_groups WHERE $1 = $1", "x");
-    ck_assert_int_eq((long long)json_array_size(json_object_get(m, "dataElements")), 10 + services);
+    ck_assert_int_eq((long long)json_array_size(json_object_get(m, "dataElements")), 11 + services); /* 11: BDHVS_CT5_DEN (0037) */
     ck_assert_int_eq((long long)json_array_size(json_object_get(m, "categoryOptionCombos")), groups);
     ck_assert_int_eq((long long)json_array_size(json_object_get(m, "categoryOptions")), groups);
     json_t *vn = by_id(json_object_get(m, "dataElements"), uid_of("dataElements", "BDHVS_SUPPORT_VNEID_CARD"));
