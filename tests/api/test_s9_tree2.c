@@ -253,6 +253,23 @@ START_TEST(a_unit_moved_after_an_approved_period_stays_under_its_old_parent_ther
     ck_assert_ptr_null(t2_row(r, t.s));
     t2_assert_row(r, t.h2, 0, 1, -1, "current", t.r, 0, 0);
     resp_free(r);
+
+    /* S moves again, up to R itself from 1 October: asked alone, S is still one level deeper in
+     * June than today, and its June rollup is still its own approved snapshot. */
+    m = send_obj("POST", fmt("/api/v1/units/%lld/moves", t.s), T_SD_MANAGER,
+                 json_pack("{s:s, s:s}", "parent_code", t.rc, "effective_on", "2026-10-01"));
+    ck_assert_msg(m->status == 201, "second move: %ld %s", m->status, m->body);
+    resp_free(m);
+    r = t2_rollup(t.s, "2026-06", 0, "approved");
+    t2_assert_row(r, t.s, 1, 1, 1, "approved", t.h2, 0, 0);
+    resp_free(r);
+    r = t2_rollup(t.s, "2026-06", 0, "current");
+    t2_assert_row(r, t.s, 1, 2, 1, "approved", t.h2, 0, 0);
+    resp_free(r);
+    r = t2_rollup(t.r, "2026-06", 2, "approved");
+    t2_assert_row(r, t.h2, 1, 2, 1, "mixed", t.r, 1, 1);
+    t2_assert_row(r, t.r, 2, 3, 1, "mixed", t.sd, 3, 1);
+    resp_free(r);
 }
 END_TEST
 
