@@ -147,10 +147,12 @@ DB_STMT(STMT_LIST, "reports_list",
     " 'total', (SELECT count(*) FROM f), 'limit', $8::int, 'offset', $9::int)", 14);
 
 /* Every direct child expected to report for the period (open during it and obliged by the
- * obligation that governs it, migrations/0016_obligations.sql), with its report's state. */
+ * obligation that governs it, migrations/0016_obligations.sql), with its report's state. The
+ * children are those of the period's tree (unit_children_on, migrations/0038_period_trees.sql). */
 DB_STMT(STMT_STATUS, "reports_status",
     "WITH kids AS (SELECT u.id, u.code, u.name, e.due_on, e.obligation_id FROM units u"
-    "   CROSS JOIN LATERAL report_expectation(u.id, $5, $3::date) e WHERE u.parent_id = $1 AND NOT e.exempt"
+    "   CROSS JOIN LATERAL report_expectation(u.id, $5, $3::date) e"
+    "   WHERE u.id IN (SELECT k.id FROM unit_children_on($1, period_tree_day($5, $3::date)) k) AND NOT e.exempt"
     "   AND (u.opened_on IS NULL OR u.opened_on <= $4::date) AND (u.closed_on IS NULL OR u.closed_on >= $3::date)),"
     " rows AS (SELECT k.id, k.code, k.name, r.status, k.due_on, k.obligation_id,"
     "   r.submitted_at, CASE WHEN r.status IN ('submitted', 'approved', 'accepted') THEN r.timeliness END AS timeliness"
