@@ -154,6 +154,7 @@ Suite *s9_hooks_restart_suite(void); /* run alone by scripts/test: its own serve
 Suite *s9_defs_suite(void); /* issue 11 §3-§5: targets per unit, definitions by year, groups */
 Suite *s9_perf_suite(void); /* issue 14 goal 1: the cheaper staff page, inline reads, kept tokens */
 Suite *s9_moves_suite(void); /* issue 11 §2: dated unit moves, merges, the tree of a day */
+Suite *s9_fp_suite(void); /* issue 14 goal 2: kept rollups checked at the cost of what changed */
 Suite *resilience_suite(void);
 
 /* A user of role at the unit with this code, named PREFIX.ROLE.UNIQUE; returns a signed-in token

@@ -54,6 +54,7 @@ int main(void)
     srunner_add_suite(sr, s9_signoff_suite());
     srunner_add_suite(sr, s9_perf_suite());
     srunner_add_suite(sr, s9_moves_suite());
+    srunner_add_suite(sr, s9_fp_suite()); /* issue 14 goal 2: kept rollups checked at the cost of what changed */
     srunner_add_suite(sr, resilience_suite()); /* restarts PostgreSQL: keep it last */
     srunner_run_all(sr, CK_NORMAL);
     int failed = srunner_ntests_failed(sr);
