@@ -42,6 +42,11 @@ CREATE TABLE stats_changes (
 );
 CREATE INDEX stats_changes_xid ON stats_changes (xid);
 
+-- Change rows older than floor are pruned (stats_changes_prune below): a kept result whose
+-- snapshot's xmin is older than floor can no longer be checked and is computed again.
+CREATE TABLE stats_changes_floor (one boolean PRIMARY KEY DEFAULT true CHECK (one), xid xid8 NOT NULL);
+INSERT INTO stats_changes_floor (xid) VALUES ('0');
+
 ALTER TABLE rollup_results ADD COLUMN snap pg_snapshot;
 ALTER TABLE rollup_basis_results ADD COLUMN snap pg_snapshot;
 TRUNCATE rollup_results, rollup_basis_results;
@@ -120,7 +125,7 @@ DECLARE
     rp_now ltree;
     win date[];
 BEGIN
-    IF p_snap IS NULL THEN
+    IF p_snap IS NULL OR pg_snapshot_xmin(p_snap) < (SELECT f.xid FROM stats_changes_floor f) THEN
         RETURN true;
     END IF;
     IF NOT EXISTS (SELECT 1 FROM stats_changes c WHERE c.xid >= pg_snapshot_xmin(p_snap)
@@ -144,6 +149,32 @@ BEGIN
                            OR EXISTS (SELECT 1 FROM unnest(win) w
                                        WHERE unit_path_on(c.unit_id, w) <@ unit_path_on(p_root, w))))
                END);
+END $$;
+
+-- Drops the change rows no kept result made within p_keep needs (those from transactions older
+-- than the oldest such result's snapshot, and than every transaction still running), raising the
+-- floor to match in the same transaction; returns how many went. Called after a rollup is kept
+-- (src/api/indicators.c), so the table holds what changed since the oldest recent kept result.
+-- The floor row is written only when there is something to drop, by readers, never by writers.
+CREATE FUNCTION stats_changes_prune(p_keep interval) RETURNS bigint LANGUAGE plpgsql AS $$
+DECLARE
+    f xid8 := least(pg_snapshot_xmin(pg_current_snapshot()),
+                    (SELECT min(pg_snapshot_xmin(k.snap)) FROM (
+                         SELECT r.snap FROM rollup_results r WHERE r.made_at > now() - p_keep
+                         UNION ALL
+                         SELECT b.snap FROM rollup_basis_results b WHERE b.made_at > now() - p_keep) k));
+    n bigint;
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM stats_changes c WHERE c.xid < f) THEN
+        RETURN 0;
+    END IF;
+    UPDATE stats_changes_floor SET xid = f WHERE xid < f;
+    IF NOT FOUND THEN
+        RETURN 0;
+    END IF;
+    DELETE FROM stats_changes c WHERE c.xid < f;
+    GET DIAGNOSTICS n = ROW_COUNT;
+    RETURN n;
 END $$;
 
 -- Copied from 0034; changed (0039): the kept rollup is checked with kept_changed.

@@ -45,6 +45,9 @@ DB_STMT(STMT_KEEP, "indicators_keep",
     " ON CONFLICT (root, period, as_of, depth) DO UPDATE SET fp = 0, snap = EXCLUDED.snap, epoch = EXCLUDED.epoch,"
     " result = EXCLUDED.result, made_at = now()", 7);
 
+/* The change rows no kept result of the last day needs go (migrations/0039_kept_changes.sql). */
+DB_STMT(STMT_PRUNE, "indicators_prune_changes", "SELECT stats_changes_prune('1 day')", 0);
+
 /* Is the unit open at some time in [first, as_of]? (issue 10 §5) */
 DB_STMT(STMT_OPEN_IN, "indicators_open_in",
     "SELECT (opened_on IS NULL OR opened_on <= $3::date) AND (closed_on IS NULL OR closed_on >= $2::date),"
@@ -264,6 +267,11 @@ void indicators_rollup(http_ctx *c)
     PGresult *s = db_run(api_conn(c), &STMT_KEEP_BASIS, &sb);
     if (!db_ok(s)) log_msg(LOG_WARN, "could not keep a rollup on a basis (request %s)", c->request_id);
     PQclear(s);
+    if (!hit) { /* computed: what the kept results no longer need goes */
+        s = db_run(api_conn(c), &STMT_PRUNE, NULL);
+        if (!db_ok(s)) log_msg(LOG_WARN, "could not prune the change rows (request %s)", c->request_id);
+        PQclear(s);
+    }
     PQclear(kept);
     rollup_answer(c, pstr, PQgetvalue(b, 0, 0), (size_t)PQgetlength(b, 0, 0));
     PQclear(b);

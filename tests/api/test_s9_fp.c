@@ -288,6 +288,28 @@ START_TEST(a_tree_correction_renews_every_kept_rollup)
 }
 END_TEST
 
+/* Change rows are pruned (stats_changes_prune, also run after every computed rollup): the floor
+ * rises with them, and a kept rollup older than the floor, which can no longer be checked, is made
+ * again (even though only another subtree changed); then kept again. */
+START_TEST(pruned_changes_renew_the_kept_rollups_they_would_have_checked)
+{
+    two t;
+    two_centres(&t, "FP");
+    assert_cell(t.h1, "2026-03", t.h1, 4, "0/2");
+    long long m = kept_stamp(t.h1, "2026-03");
+    ck_assert(m > 0);
+    attest(fmt("%s-0", t.bc), "2026-02-15"); /* elsewhere: alone, H1's kept rollup would stay */
+    ck_assert_int_gt(db_count("SELECT stats_changes_prune($1::interval)", "0"), 0);
+    ck_assert_int_eq(db_count("SELECT count(*) FROM stats_changes WHERE xid < (SELECT xid FROM stats_changes_floor)", NULL),
+                     0);
+    assert_cell(t.h1, "2026-03", t.h1, 4, "0/2");
+    long long m2 = kept_stamp(t.h1, "2026-03");
+    ck_assert(m2 != m);
+    assert_cell(t.h1, "2026-03", t.h1, 4, "0/2");
+    ck_assert_int_eq(kept_stamp(t.h1, "2026-03"), m2);
+}
+END_TEST
+
 Suite *s9_fp_suite(void)
 {
     Suite *s = suite_create("s9_fp");
@@ -298,6 +320,7 @@ Suite *s9_fp_suite(void)
     tcase_add_test(t, a_target_renews_only_the_rollups_it_applies_to);
     tcase_add_test(t, a_report_submitted_or_approved_renews_its_subtree_only);
     tcase_add_test(t, a_tree_correction_renews_every_kept_rollup);
+    tcase_add_test(t, pruned_changes_renew_the_kept_rollups_they_would_have_checked);
     suite_add_tcase(s, t);
     return s;
 }
