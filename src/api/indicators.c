@@ -22,26 +22,31 @@ DB_STMT(STMT_TARGET_PUT, "indicators_target_put",
     " RETURNING json_build_object('indicator', t.indicator, 'year', t.year, 'target', t.target, 'strict', t.strict,"
     " 'deadline', t.deadline, 'note', t.note)", 6);
 
-/* A kept rollup, if the subtree and the epoch are still as they were when it was made; and the kept
- * answer on basis $5 (rollup_basis_results, migrations/0034_signoff.sql) under the same labels. */
+/* A kept rollup, if nothing it depends on changed since the snapshot it was looked up in and the
+ * epoch is as it was (kept_changed reads only the changes since: migrations/0039_kept_changes.sql);
+ * and the kept answer on basis $6 (rollup_basis_results, migrations/0034_signoff.sql) likewise.
+ * Returns the snapshot and epoch to label a new result with. */
 DB_STMT(STMT_KEPT, "indicators_kept",
-    "WITH k AS (SELECT subtree_fingerprint($1, $3::date) # targets_fingerprint($1, $5) AS fp,"
-    " (SELECT v FROM stats_epoch) AS ep)"
-    " SELECT k.fp, k.ep, r.result, b.result FROM k LEFT JOIN rollup_results r ON r.root = $1 AND r.period = $2"
-    "   AND r.as_of = $3::date AND r.depth = $4 AND r.fp = k.fp AND r.epoch = k.ep"
+    "WITH k AS (SELECT pg_current_snapshot() AS snap, (SELECT v FROM stats_epoch) AS ep)"
+    " SELECT k.snap, k.ep, r.result, b.result FROM k LEFT JOIN rollup_results r ON r.root = $1 AND r.period = $2"
+    "   AND r.as_of = $3::date AND r.depth = $4 AND r.epoch = k.ep AND NOT kept_changed($1, $3::date, $5, r.snap)"
     " LEFT JOIN rollup_basis_results b ON b.root = $1 AND b.period = $2 AND b.as_of = $3::date AND b.depth = $4"
-    "   AND b.basis = $6 AND b.fp = k.fp AND b.epoch = k.ep", 6);
+    "   AND b.basis = $6 AND b.epoch = k.ep AND NOT kept_changed($1, $3::date, $5, b.snap)", 6);
 
 DB_STMT(STMT_KEEP_BASIS, "indicators_keep_basis",
-    "INSERT INTO rollup_basis_results (root, period, as_of, depth, basis, fp, epoch, result)"
-    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
-    " ON CONFLICT (root, period, as_of, depth, basis) DO UPDATE SET fp = EXCLUDED.fp, epoch = EXCLUDED.epoch,"
-    " result = EXCLUDED.result, made_at = now()", 8);
+    "INSERT INTO rollup_basis_results (root, period, as_of, depth, basis, fp, snap, epoch, result)"
+    " VALUES ($1, $2, $3, $4, $5, 0, $6::pg_snapshot, $7, $8)"
+    " ON CONFLICT (root, period, as_of, depth, basis) DO UPDATE SET fp = 0, snap = EXCLUDED.snap,"
+    " epoch = EXCLUDED.epoch, result = EXCLUDED.result, made_at = now()", 8);
 
 DB_STMT(STMT_KEEP, "indicators_keep",
-    "INSERT INTO rollup_results (root, period, as_of, depth, fp, epoch, result) VALUES ($1, $2, $3, $4, $5, $6, $7)"
-    " ON CONFLICT (root, period, as_of, depth) DO UPDATE SET fp = EXCLUDED.fp, epoch = EXCLUDED.epoch,"
+    "INSERT INTO rollup_results (root, period, as_of, depth, fp, snap, epoch, result)"
+    " VALUES ($1, $2, $3, $4, 0, $5::pg_snapshot, $6, $7)"
+    " ON CONFLICT (root, period, as_of, depth) DO UPDATE SET fp = 0, snap = EXCLUDED.snap, epoch = EXCLUDED.epoch,"
     " result = EXCLUDED.result, made_at = now()", 7);
+
+/* The change rows no kept result of the last day needs go (migrations/0039_kept_changes.sql). */
+DB_STMT(STMT_PRUNE, "indicators_prune_changes", "SELECT stats_changes_prune('1 day')", 0);
 
 /* Is the unit open at some time in [first, as_of]? (issue 10 §5) */
 DB_STMT(STMT_OPEN_IN, "indicators_open_in",
@@ -215,14 +220,11 @@ void indicators_rollup(http_ctx *c)
         PQclear(kept);
         return;
     }
-    char fp[24], ep[24];
-    snprintf(fp, sizeof fp, "%s", PQgetvalue(kept, 0, 0));
-    snprintf(ep, sizeof ep, "%s", PQgetvalue(kept, 0, 1));
+    /* kept stays until the end: its snapshot (xmin:xmax:running xids) and epoch label what is
+     * kept below. */
     int hit = !PQgetisnull(kept, 0, 2);
-    PGresult *r;
-    if (hit) {
-        r = kept;
-    } else {
+    PGresult *r = NULL;
+    if (!hit) {
         db_args pv;
         db_args_of(&pv, db_int(id), db_text(first), db_text(as_of), db_int(depth), db_text(pstr),
                         db_text(period_type_name(p.type)), db_int(p.last.y));
@@ -232,8 +234,8 @@ void indicators_rollup(http_ctx *c)
             return;
         }
         if (PQntuples(r) == 1) {
-            /* Labelled with the fingerprint read before computing: if anything changed meanwhile,
-             * the next read sees another fingerprint and computes again. */
+            /* Labelled with the snapshot of the lookup, taken before computing: whatever changed
+             * meanwhile is invisible to it, so the next read computes again. */
             db_args sv;
             db_args_of(&sv, db_int(id), db_text(pstr), db_text(as_of), db_int(depth),
                             db_text(PQgetvalue(kept, 0, 0)), db_text(PQgetvalue(kept, 0, 1)),
@@ -242,27 +244,35 @@ void indicators_rollup(http_ctx *c)
             if (!db_ok(s)) log_msg(LOG_WARN, "could not keep a rollup (request %s)", c->request_id);
             PQclear(s);
         }
-        PQclear(kept);
-    }
-    int col = hit ? 2 : 0;
-    if (PQntuples(r) != 1) {
-        respond_problem(c, 404, "There is no such unit.");
-        PQclear(r);
-        return;
+        if (PQntuples(r) != 1) {
+            respond_problem(c, 404, "There is no such unit.");
+            PQclear(r);
+            PQclear(kept);
+            return;
+        }
     }
     db_args bv;
-    db_args_of(&bv, db_text(PQgetvalue(r, 0, col)), db_int(id), db_text(first), db_text(as_of), db_int(depth),
-                    db_text(pstr), db_int(p.last.y), db_text(basis));
+    db_args_of(&bv, db_text(hit ? PQgetvalue(kept, 0, 2) : PQgetvalue(r, 0, 0)), db_int(id), db_text(first),
+                    db_text(as_of), db_int(depth), db_text(pstr), db_int(p.last.y), db_text(basis));
     PGresult *b = api_run(c, &STMT_BASIS, &bv, "reading the approved figures");
     PQclear(r);
-    if (b == NULL) return;
-    /* Kept under the fingerprint read before computing, as the current rollup is. */
+    if (b == NULL) {
+        PQclear(kept);
+        return;
+    }
+    /* Kept under the lookup's snapshot, as the current rollup is. */
     db_args sb;
-    db_args_of(&sb, db_int(id), db_text(pstr), db_text(as_of), db_int(depth), db_text(basis), db_text(fp), db_text(ep),
-                    db_text(PQgetvalue(b, 0, 0)));
+    db_args_of(&sb, db_int(id), db_text(pstr), db_text(as_of), db_int(depth), db_text(basis),
+                    db_text(PQgetvalue(kept, 0, 0)), db_text(PQgetvalue(kept, 0, 1)), db_text(PQgetvalue(b, 0, 0)));
     PGresult *s = db_run(api_conn(c), &STMT_KEEP_BASIS, &sb);
     if (!db_ok(s)) log_msg(LOG_WARN, "could not keep a rollup on a basis (request %s)", c->request_id);
     PQclear(s);
+    if (!hit) { /* computed: what the kept results no longer need goes */
+        s = db_run(api_conn(c), &STMT_PRUNE, NULL);
+        if (!db_ok(s)) log_msg(LOG_WARN, "could not prune the change rows (request %s)", c->request_id);
+        PQclear(s);
+    }
+    PQclear(kept);
     rollup_answer(c, pstr, PQgetvalue(b, 0, 0), (size_t)PQgetlength(b, 0, 0));
     PQclear(b);
 }
