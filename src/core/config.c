@@ -3,6 +3,7 @@
 #include "bdhvs/log.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,6 +44,50 @@ static int env_int(const char *name, long min, long max, int *out, char *err, si
     *out = (int)v;
     return 0;
 }
+
+/* The whole-number settings: name, range, default and field. A new one is one line here (and
+ * one in serve --help and the README). hash_concurrency's default (-1 here) is the number of
+ * processors, set in config_load. */
+typedef struct int_setting {
+    const char *name;
+    long min, max;
+    int def;
+    size_t field;
+} int_setting;
+
+#define INT_SETTING(name, min, max, def, field) {name, min, max, def, offsetof(bdhvs_config, field)}
+static const int_setting INT_SETTINGS[] = {
+    INT_SETTING("BDHVS_DB_POOL", 1, 512, 8, db_pool),
+    INT_SETTING("BDHVS_DB_ACQUIRE_MS", 1, 600000, 2000, db_acquire_ms),
+    INT_SETTING("BDHVS_THREADS", 1, 1024, 8, threads),
+    INT_SETTING("BDHVS_ACCESS_TTL", 30, 86400, 900, access_ttl),
+    INT_SETTING("BDHVS_REFRESH_TTL", 60, 90 * 86400, 14 * 24 * 3600, refresh_ttl),
+    INT_SETTING("BDHVS_CONN_TIMEOUT", 1, 3600, 30, conn_timeout),
+    INT_SETTING("BDHVS_CONN_LIMIT", 1, 100000, 1000, conn_limit),
+    INT_SETTING("BDHVS_PER_IP_LIMIT", 1, 100000, 200, per_ip_limit),
+    INT_SETTING("BDHVS_LOGIN_MAX_PER_USER", 1, 1000, 5, login_max_user),
+    INT_SETTING("BDHVS_LOGIN_MAX_PER_IP", 1, 100000, 30, login_max_ip),
+    INT_SETTING("BDHVS_LOGIN_WINDOW", 1, 86400, 900, login_window),
+    INT_SETTING("BDHVS_HEAD_TIMEOUT", 1, 3600, 10, head_timeout),
+    INT_SETTING("BDHVS_BODY_TIMEOUT", 1, 86400, 120, body_timeout),
+    INT_SETTING("BDHVS_HEAVY_THREADS", 1, 256, 2, heavy_threads),
+    INT_SETTING("BDHVS_QUEUE_MS", 100, 600000, 15000, queue_ms),
+    INT_SETTING("BDHVS_LOGIN_MAX_PER_ACCOUNT", 1, 100000, 50, login_max_account),
+    INT_SETTING("BDHVS_SESSION_MAX_AGE", 60, 366 * 86400, 30 * 24 * 3600, session_max_age),
+    INT_SETTING("BDHVS_REFRESH_GRACE", 0, 300, 10, refresh_grace),
+    INT_SETTING("BDHVS_HASH_CONCURRENCY", 1, 256, -1, hash_concurrency),
+    INT_SETTING("BDHVS_HASH_QUEUE_MS", 0, 600000, 2000, hash_queue_ms),
+    INT_SETTING("BDHVS_IO_THREADS", 2, 64, 4, io_threads),
+    INT_SETTING("BDHVS_TRANSFER_HORIZON_DAYS", 0, 3660, 31, transfer_horizon_days),
+    INT_SETTING("BDHVS_AUDIT_PSEUDONYMISE_DAYS", 1, 36500, 365, audit_pseudonymise_days),
+    INT_SETTING("BDHVS_CHANGES_RETENTION_DAYS", 1, 3650, 30, changes_retention_days),
+    INT_SETTING("BDHVS_WEBHOOK_RETRY_BASE_MS", 10, 3600000, 10000, webhook_retry_base_ms),
+    INT_SETTING("BDHVS_WEBHOOK_GIVE_UP_SECONDS", 1, 30 * 86400, 86400, webhook_give_up_seconds),
+    INT_SETTING("BDHVS_WEBHOOK_TIMEOUT_MS", 100, 120000, 10000, webhook_timeout_ms),
+    INT_SETTING("BDHVS_WEBHOOK_THREADS", 0, 64, 2, webhook_threads),
+    INT_SETTING("BDHVS_WEBHOOK_OVERDUE_SECONDS", 1, 86400, 300, webhook_overdue_seconds),
+    INT_SETTING("BDHVS_WEBHOOK_OVERDUE_DAYS", 1, 366, 7, webhook_overdue_days),
+};
 
 static int copy_str(char *dst, size_t dstlen, const char *src, const char *name, char *err,
                     size_t errlen)
@@ -103,29 +148,12 @@ static int parse_listen(const char *name, const char *s, char host[64], int *por
 int config_load(bdhvs_config *cfg, int need_secret, char *err, size_t errlen)
 {
     memset(cfg, 0, sizeof *cfg);
-    cfg->db_pool = 8;
-    cfg->db_acquire_ms = 2000;
-    cfg->threads = 8;
+    for (size_t i = 0; i < sizeof INT_SETTINGS / sizeof INT_SETTINGS[0]; i++)
+        *(int *)((char *)cfg + INT_SETTINGS[i].field) = INT_SETTINGS[i].def;
     cfg->max_body = 10 * 1024 * 1024;
     cfg->log_level = LOG_INFO;
-    cfg->access_ttl = 900;
-    cfg->refresh_ttl = 14 * 24 * 3600;
-    cfg->conn_timeout = 30;
-    cfg->conn_limit = 1000;
-    cfg->per_ip_limit = 200;
-    cfg->login_max_user = 5;
-    cfg->login_max_ip = 30;
-    cfg->login_window = 900;
-    cfg->head_timeout = 10;
-    cfg->body_timeout = 120;
-    cfg->heavy_threads = 2;
-    cfg->queue_ms = 15000;
-    cfg->login_max_account = 50;
-    cfg->session_max_age = 30 * 24 * 3600;
-    cfg->refresh_grace = 10;
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     cfg->hash_concurrency = ncpu < 1 ? 1 : ncpu > 256 ? 256 : (int)ncpu;
-    cfg->hash_queue_ms = 2000;
 
     int have_url = env_secret("BDHVS_DATABASE_URL", cfg->database_url, sizeof cfg->database_url, err, errlen);
     if (have_url < 0) return -1;
@@ -158,28 +186,10 @@ int config_load(bdhvs_config *cfg, int need_secret, char *err, size_t errlen)
         return fail(err, errlen, "BDHVS_MAX_BODY must be a byte count from 1024 to 1073741824, not \"%s\"", mb);
     cfg->max_body = (size_t)body;
 
-    if (env_int("BDHVS_DB_POOL", 1, 512, &cfg->db_pool, err, errlen) ||
-        env_int("BDHVS_DB_ACQUIRE_MS", 1, 600000, &cfg->db_acquire_ms, err, errlen) ||
-        env_int("BDHVS_THREADS", 1, 1024, &cfg->threads, err, errlen) ||
-        env_int("BDHVS_ACCESS_TTL", 30, 86400, &cfg->access_ttl, err, errlen) ||
-        env_int("BDHVS_REFRESH_TTL", 60, 90 * 86400, &cfg->refresh_ttl, err, errlen) ||
-        env_int("BDHVS_CONN_TIMEOUT", 1, 3600, &cfg->conn_timeout, err, errlen) ||
-        env_int("BDHVS_CONN_LIMIT", 1, 100000, &cfg->conn_limit, err, errlen) ||
-        env_int("BDHVS_PER_IP_LIMIT", 1, 100000, &cfg->per_ip_limit, err, errlen) ||
-        env_int("BDHVS_LOGIN_MAX_PER_USER", 1, 1000, &cfg->login_max_user, err, errlen) ||
-        env_int("BDHVS_LOGIN_MAX_PER_IP", 1, 100000, &cfg->login_max_ip, err, errlen) ||
-        env_int("BDHVS_LOGIN_WINDOW", 1, 86400, &cfg->login_window, err, errlen) ||
-        env_int("BDHVS_HEAD_TIMEOUT", 1, 3600, &cfg->head_timeout, err, errlen) ||
-        env_int("BDHVS_BODY_TIMEOUT", 1, 86400, &cfg->body_timeout, err, errlen) ||
-        env_int("BDHVS_HEAVY_THREADS", 1, 256, &cfg->heavy_threads, err, errlen) ||
-        env_int("BDHVS_QUEUE_MS", 100, 600000, &cfg->queue_ms, err, errlen))
-        return -1;
-    if (env_int("BDHVS_LOGIN_MAX_PER_ACCOUNT", 1, 100000, &cfg->login_max_account, err, errlen) ||
-        env_int("BDHVS_SESSION_MAX_AGE", 60, 366 * 86400, &cfg->session_max_age, err, errlen) ||
-        env_int("BDHVS_REFRESH_GRACE", 0, 300, &cfg->refresh_grace, err, errlen) ||
-        env_int("BDHVS_HASH_CONCURRENCY", 1, 256, &cfg->hash_concurrency, err, errlen) ||
-        env_int("BDHVS_HASH_QUEUE_MS", 0, 600000, &cfg->hash_queue_ms, err, errlen))
-        return -1;
+    for (size_t i = 0; i < sizeof INT_SETTINGS / sizeof INT_SETTINGS[0]; i++) {
+        const int_setting *t = &INT_SETTINGS[i];
+        if (env_int(t->name, t->min, t->max, (int *)((char *)cfg + t->field), err, errlen)) return -1;
+    }
     const char *proxies = getenv("BDHVS_TRUSTED_PROXIES");
     if (proxies != NULL) {
         if (copy_str(cfg->trusted_proxies, sizeof cfg->trusted_proxies, proxies, "BDHVS_TRUSTED_PROXIES", err,
@@ -189,12 +199,6 @@ int config_load(bdhvs_config *cfg, int need_secret, char *err, size_t errlen)
         if (client_addr_check_list(cfg->trusted_proxies, bad, sizeof bad) != 0)
             return fail(err, errlen, "BDHVS_TRUSTED_PROXIES must list IP addresses or CIDRs separated by commas; \"%s\" is not one", bad);
     }
-
-    cfg->io_threads = 4;
-    if (env_int("BDHVS_IO_THREADS", 2, 64, &cfg->io_threads, err, errlen)) return -1;
-
-    cfg->transfer_horizon_days = 31;
-    if (env_int("BDHVS_TRANSFER_HORIZON_DAYS", 0, 3660, &cfg->transfer_horizon_days, err, errlen)) return -1;
 
     cfg->import_max_rows = 200000;
     const char *imr = getenv("BDHVS_IMPORT_MAX_ROWS");
@@ -235,23 +239,6 @@ int config_load(bdhvs_config *cfg, int need_secret, char *err, size_t errlen)
     if (have_murl == 0)
         snprintf(cfg->migrate_database_url, sizeof cfg->migrate_database_url, "%s",
                  have_url ? cfg->database_url : "host=127.0.0.1 port=54320 dbname=bdhvs user=bdhvs_owner");
-    cfg->audit_pseudonymise_days = 365;
-    if (env_int("BDHVS_AUDIT_PSEUDONYMISE_DAYS", 1, 36500, &cfg->audit_pseudonymise_days, err, errlen)) return -1;
-    cfg->changes_retention_days = 30;
-    if (env_int("BDHVS_CHANGES_RETENTION_DAYS", 1, 3650, &cfg->changes_retention_days, err, errlen)) return -1;
-    cfg->webhook_retry_base_ms = 10000;
-    cfg->webhook_give_up_seconds = 86400;
-    cfg->webhook_timeout_ms = 10000;
-    cfg->webhook_threads = 2;
-    cfg->webhook_overdue_seconds = 300;
-    cfg->webhook_overdue_days = 7;
-    if (env_int("BDHVS_WEBHOOK_RETRY_BASE_MS", 10, 3600000, &cfg->webhook_retry_base_ms, err, errlen) ||
-        env_int("BDHVS_WEBHOOK_GIVE_UP_SECONDS", 1, 30 * 86400, &cfg->webhook_give_up_seconds, err, errlen) ||
-        env_int("BDHVS_WEBHOOK_TIMEOUT_MS", 100, 120000, &cfg->webhook_timeout_ms, err, errlen) ||
-        env_int("BDHVS_WEBHOOK_THREADS", 0, 64, &cfg->webhook_threads, err, errlen) ||
-        env_int("BDHVS_WEBHOOK_OVERDUE_SECONDS", 1, 86400, &cfg->webhook_overdue_seconds, err, errlen) ||
-        env_int("BDHVS_WEBHOOK_OVERDUE_DAYS", 1, 366, &cfg->webhook_overdue_days, err, errlen))
-        return -1;
     const char *hooks = getenv("BDHVS_WEBHOOK_HOSTS");
     if (hooks && copy_str(cfg->webhook_hosts, sizeof cfg->webhook_hosts, hooks, "BDHVS_WEBHOOK_HOSTS", err, errlen) != 0)
         return -1;

@@ -1,6 +1,7 @@
 #include "tests.h"
 #include "bdhvs/config.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -78,6 +79,49 @@ START_TEST(config_refuses_bad_numbers)
         setenv(vars[i][0], vars[i][1], 1);
         ck_assert_msg(config_load(&c, 1, err, sizeof err) == -1, "accepted %s=%s", vars[i][0], vars[i][1]);
         ck_assert_ptr_nonnull(strstr(err, vars[i][0]));
+    }
+}
+END_TEST
+
+/* The whole-number settings read from one table (src/core/config.c INT_SETTINGS): each default,
+ * and each bound refused with the variable named and accepted at its edge. */
+START_TEST(config_whole_number_settings_have_their_defaults_and_bounds)
+{
+    static const struct {
+        const char *name;
+        long min, max;
+        int def;
+        size_t field;
+    } cases[] = {
+        {"BDHVS_DB_ACQUIRE_MS", 1, 600000, 2000, offsetof(bdhvs_config, db_acquire_ms)},
+        {"BDHVS_ACCESS_TTL", 30, 86400, 900, offsetof(bdhvs_config, access_ttl)},
+        {"BDHVS_QUEUE_MS", 100, 600000, 15000, offsetof(bdhvs_config, queue_ms)},
+        {"BDHVS_REFRESH_GRACE", 0, 300, 10, offsetof(bdhvs_config, refresh_grace)},
+        {"BDHVS_IO_THREADS", 2, 64, 4, offsetof(bdhvs_config, io_threads)},
+        {"BDHVS_TRANSFER_HORIZON_DAYS", 0, 3660, 31, offsetof(bdhvs_config, transfer_horizon_days)},
+        {"BDHVS_CHANGES_RETENTION_DAYS", 1, 3650, 30, offsetof(bdhvs_config, changes_retention_days)},
+        {"BDHVS_WEBHOOK_THREADS", 0, 64, 2, offsetof(bdhvs_config, webhook_threads)},
+        {"BDHVS_WEBHOOK_OVERDUE_DAYS", 1, 366, 7, offsetof(bdhvs_config, webhook_overdue_days)},
+    };
+    bdhvs_config c;
+    char err[256], v[32];
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        clean_env();
+        unsetenv(cases[i].name);
+        ck_assert_int_eq(config_load(&c, 1, err, sizeof err), 0);
+        ck_assert_int_eq(*(int *)((char *)&c + cases[i].field), cases[i].def);
+        snprintf(v, sizeof v, "%ld", cases[i].max);
+        setenv(cases[i].name, v, 1);
+        ck_assert_int_eq(config_load(&c, 1, err, sizeof err), 0);
+        ck_assert_int_eq(*(int *)((char *)&c + cases[i].field), (int)cases[i].max);
+        snprintf(v, sizeof v, "%ld", cases[i].max + 1);
+        setenv(cases[i].name, v, 1);
+        ck_assert_int_eq(config_load(&c, 1, err, sizeof err), -1);
+        ck_assert_msg(strstr(err, cases[i].name) != NULL, "%s", err);
+        snprintf(v, sizeof v, "%ld", cases[i].min - 1);
+        setenv(cases[i].name, v, 1);
+        ck_assert_int_eq(config_load(&c, 1, err, sizeof err), -1);
+        unsetenv(cases[i].name);
     }
 }
 END_TEST
@@ -187,6 +231,7 @@ Suite *config_suite(void)
     tcase_add_test(t, config_refuses_bad_ports);
     tcase_add_test(t, config_refuses_bad_numbers);
     tcase_add_test(t, config_parse_int_is_strict);
+    tcase_add_test(t, config_whole_number_settings_have_their_defaults_and_bounds);
     tcase_add_test(t, config_migrate_url_defaults_to_the_servers_and_the_retention_age_is_checked);
     tcase_add_test(t, config_reads_secrets_from_files);
     suite_add_tcase(s, t);
