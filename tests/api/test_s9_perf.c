@@ -204,6 +204,83 @@ START_TEST(a_recognised_token_is_still_refused_when_disabled_or_altered)
 }
 END_TEST
 
+/* Every order of the staff list (11 statements, each in its two forms: through the units of a
+ * scope or under=, and over the whole table for an admin without under=) lists five people of a
+ * station of the test's own exactly in that order: names with Vietnamese marks sort without
+ * them (Ấu between An and Bình, Đặng before Dũng). */
+static char *staff_order_ids(const char *path, const char *token)
+{
+    resp *r = http_get(path, token);
+    ASSERT_STATUS(r, 200);
+    json_t *items = json_object_get(r->json, "items");
+    static char out[128];
+    out[0] = '\0';
+    size_t i;
+    json_t *it;
+    json_array_foreach(items, i, it)
+    {
+        const char *code = json_string_value(json_object_get(it, "code"));
+        const char *dash = strrchr(code, '-');
+        strncat(out, dash ? dash + 1 : code, sizeof out - strlen(out) - 1);
+    }
+    resp_free(r);
+    return out;
+}
+
+START_TEST(every_staff_order_lists_exactly_in_that_order)
+{
+    char unit[40];
+    long long uid = make_test_unit("SO", "Trạm sắp xếp", "commune_station", "TTYT-SD", unit, sizeof unit);
+    const char *u = uniq();
+    char word[24];
+    snprintf(word, sizeof word, "Kw%s", u);
+    static const struct {
+        const char *letter, *num, *given, *joined;
+    } P[] = {{"A", "3", "Đặng", "2021-05-01"}, {"B", "1", "An", "2023-01-01"}, {"C", "5", "Bình", "2020-01-01"},
+             {"D", "2", "Ấu", "2022-07-01"}, {"E", "4", "Dũng", "2019-03-01"}};
+    long long ids[5];
+    for (int i = 0; i < 5; i++) {
+        json_t *b = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "code", fmt("SO%s-%s%s", u, P[i].num, P[i].letter),
+                              "full_name", fmt("%s %s", P[i].given, word), "unit_code", unit, "job_group", "nurse",
+                              "employment", "contract", "joined_on", P[i].joined);
+        ids[i] = created_id(send_obj("POST", "/api/v1/staff", T_SD_MANAGER, b));
+    }
+    /* updated_at in the order C, A, E, B, D: one PATCH each, one after the other */
+    static const int upd[] = {2, 0, 4, 1, 3};
+    for (int k = 0; k < 5; k++) {
+        resp *r = http_send_json("PATCH", fmt("/api/v1/staff/%lld", ids[upd[k]]), T_SD_MANAGER,
+                                 fmt("{\"full_name\": \"%s %s\"}", P[upd[k]].given, word));
+        ck_assert_int_eq(r->status, 200);
+        resp_free(r);
+        ck_assert_int_eq(db_count2("UPDATE staff SET updated_at = now() + make_interval(secs => $2::int) WHERE id = $1"
+                                   " RETURNING 1",
+                                   idstr(ids[upd[k]]), fmt("%d", k + 1)),
+                         1);
+    }
+    static const struct {
+        const char *sort, *want;
+    } W[] = {{"code", "1B2D3A4E5C"},       {"-code", "5C4E3A2D1B"},       {"full_name", "1B2D5C3A4E"},
+             {"-full_name", "4E3A5C2D1B"}, {"joined_on", "4E5C3A2D1B"},  {"-joined_on", "1B2D3A5C4E"},
+             {"updated_at", "5C3A4E1B2D"}, {"-updated_at", "2D1B4E3A5C"}, {"id", "3A1B5C2D4E"},
+             {"-id", "4E2D5C1B3A"},        {"match", "1B2D3A4E5C"}};
+    for (size_t i = 0; i < sizeof W / sizeof W[0]; i++) {
+        /* "match" is the order of q without sort: whole-word matches first (all five here), then code */
+        int match = strcmp(W[i].sort, "match") == 0;
+        const char *sort = match ? "" : fmt("&sort=%s", W[i].sort);
+        /* through the units: the manager's scope and under=; over the whole table: an admin with q */
+        ck_assert_msg(strcmp(staff_order_ids(fmt("/api/v1/staff?under=%lld%s&q=%s", uid, sort, word), T_SD_MANAGER),
+                             W[i].want) == 0,
+                      "manager, sort=%s", W[i].sort);
+        ck_assert_msg(strcmp(staff_order_ids(fmt("/api/v1/staff?q=%s%s", word, sort), T_ADMIN), W[i].want) == 0,
+                      "admin, sort=%s", W[i].sort);
+        if (!match)
+            ck_assert_msg(strcmp(staff_order_ids(fmt("/api/v1/staff?unit_id=%lld%s", uid, sort), T_ADMIN),
+                                 W[i].want) == 0,
+                          "admin by unit, sort=%s", W[i].sort);
+    }
+}
+END_TEST
+
 Suite *s9_perf_suite(void)
 {
     Suite *s = suite_create("s9_perf");
@@ -213,6 +290,7 @@ Suite *s9_perf_suite(void)
     tcase_add_test(tc, an_admins_unfiltered_page_counts_every_staff_member);
     tcase_add_test(tc, a_managers_and_a_reporters_page_stay_in_their_scope);
     tcase_add_test(tc, a_unit_read_answers_the_same_on_either_thread);
+    tcase_add_test(tc, every_staff_order_lists_exactly_in_that_order);
     tcase_add_test(tc, a_recognised_token_is_still_refused_when_disabled_or_altered);
     suite_add_tcase(s, tc);
     return s;
