@@ -528,3 +528,17 @@ const char *dhis2_default_value(const resp *r, const char *org_unit, const char 
             return json_string_value(json_object_get(d, "value"));
     return "(none)";
 }
+
+fig figure(const resp *r, long long u, int k)
+{
+    size_t i;
+    json_t *row;
+    fig f = {-1, -1};
+    json_array_foreach(json_object_get(r->json, "units"), i, row) {
+        if (json_integer_value(json_object_get(row, "unit_id")) != u) continue;
+        json_t *ind = json_array_get(json_object_get(row, "indicators"), (size_t)k);
+        f.num = json_integer_value(json_object_get(ind, "numerator"));
+        f.den = json_integer_value(json_object_get(ind, "denominator"));
+    }
+    return f;
+}

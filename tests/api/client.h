@@ -169,4 +169,11 @@ Suite *s9_feed2_suite(void);   /* issue 12 leftovers: keyset pages on reports, s
 Suite *s9_vi2_suite(void); /* issue 13 leftovers: Vietnamese for details and messages with values */
 /* The value of a DHIS2 data element (option combo default) of an org unit; "(none)" when absent. */
 const char *dhis2_default_value(const resp *r, const char *org_unit, const char *element);
+/* Numerator and denominator of indicator k (0: CT1 ... 4: CT5) of unit u in a rollup answer;
+ * {-1, -1} when u is not one of its rows. */
+typedef struct fig {
+    long long num, den;
+} fig;
+fig figure(const resp *r, long long u, int k);
+
 #endif

@@ -32,25 +32,6 @@ static long long make_staff(const char *code, const char *unit_code, const char 
     return created_id(send_obj("POST", "/api/v1/staff", T_ADMIN, o));
 }
 
-/* Numerator and denominator of indicator k (0: CT1 ... 4: CT5) for unit u in a depth-1 rollup of root. */
-typedef struct fig {
-    long long num, den;
-} fig;
-
-static fig figure(const resp *r, long long u, int k)
-{
-    size_t i;
-    json_t *row;
-    fig f = {-1, -1};
-    json_array_foreach(json_object_get(r->json, "units"), i, row) {
-        if (json_integer_value(json_object_get(row, "unit_id")) != u) continue;
-        json_t *ind = json_array_get(json_object_get(row, "indicators"), (size_t)k);
-        f.num = json_integer_value(json_object_get(ind, "numerator"));
-        f.den = json_integer_value(json_object_get(ind, "denominator"));
-    }
-    return f;
-}
-
 static resp *rollup(long long root, const char *period)
 {
     resp *r = http_get(fmt("/api/v1/indicators/rollup?unit_id=%lld&period=%s&depth=1", root, period), T_ADMIN);

@@ -61,25 +61,6 @@ static void flows(long long unit, const char *month, int served, int supported)
            201);
 }
 
-typedef struct fig {
-    long long num, den;
-} fig;
-
-/* Indicator k (0: CT1 ... 4: CT5) of unit u in a rollup answer; {-1, -1} when u is not a row. */
-static fig figure(const resp *r, long long u, int k)
-{
-    size_t i;
-    json_t *row;
-    fig f = {-1, -1};
-    json_array_foreach(json_object_get(r->json, "units"), i, row) {
-        if (json_integer_value(json_object_get(row, "unit_id")) != u) continue;
-        json_t *ind = json_array_get(json_object_get(row, "indicators"), (size_t)k);
-        f.num = json_integer_value(json_object_get(ind, "numerator"));
-        f.den = json_integer_value(json_object_get(ind, "denominator"));
-    }
-    return f;
-}
-
 /* The parent_id a rollup shows for u (0: null, -1: no row). */
 static long long rollup_parent(const resp *r, long long u)
 {
