@@ -1,0 +1,420 @@
+-- Every unit's own figures kept per period and as-of day, brought up to date by what changed
+-- (issue 14 goal 2: rollups that stay fast while the country writes).
+--
+-- Until now every rollup that was not kept whole (rollup_results) ran indicator_own over its whole
+-- subtree: for the national root ~25,000 units, each joined to the facility-service history, the
+-- monthly support and served counts, the reports and staff_stats, and staff_stats_fill checked all
+-- of them. One staff row changed anywhere and the next national rollup paid all of it again
+-- (about 0.5 s at a tenth of the national staff, several seconds at full scale).
+--
+-- Now the own figures of every unit (what indicator_own returned for it: its as-of path, whether it
+-- was open in the period and reported, its staff, CT1/CT2/CT5 counts, facility, support and served
+-- figures) are kept for a period and as-of day in rollup_own_rows, the whole country at once, under
+-- a set row (rollup_own_sets) that remembers the snapshot and epoch the rows were brought up to
+-- date in. indicator_own first brings the set up to date (rollup_own_refresh) and then reads the
+-- subtree's rows from it. Bringing it up to date reads the change rows its snapshot did not see
+-- (stats_changes, 0039, the same rows kept_changed reads) and computes again only the units they
+-- name: a unit whose figures changed ('d', from its day on), a unit whose own row changed ('u':
+-- with every unit below it on the as-of day and every kept row whose path ran through it, since
+-- their paths may have changed); a correction of today's tree outside a dated move ('a'), a new
+-- epoch, or a snapshot older than the prune floor computes the whole set again. Target changes
+-- ('t') change no own figure. So a rollup after a write costs the changed units plus summing the
+-- kept rows, whatever the size of the country.
+--
+-- One refresh at a time per set (the set row is locked while it runs); readers of a set that is up
+-- to date take no lock. The rows are unlogged, like the other caches: after a crash they are empty
+-- and the first rollup builds them again. Sets unused for two days go.
+--
+-- Functions added: staff_stats_fill_ids (staff_stats_fill's body over a list of units; staff_stats_fill
+-- now calls it), rollup_own_compute (indicator_own's figures for a list of units), rollup_own_refresh.
+-- Functions redefined: staff_stats_fill (0037: now the subtree's ids given to staff_stats_fill_ids),
+-- indicator_own (0037: reads the kept rows), indicator_rollup (0037: reads each shown unit's parent
+-- and depth with one pass over the rows instead of two sub-selects per unit), stats_changes_prune
+-- (0039: the sets' snapshots hold the floor too).
+
+CREATE UNLOGGED TABLE rollup_own_sets (
+    period   text NOT NULL,
+    pstart   date NOT NULL,
+    as_of    date NOT NULL,
+    epoch    bigint NOT NULL,
+    snap     pg_snapshot NOT NULL,
+    made_at  timestamptz NOT NULL DEFAULT now(),
+    used_at  timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (period, pstart, as_of)
+);
+
+CREATE UNLOGGED TABLE rollup_own_rows (
+    period          text NOT NULL,
+    pstart          date NOT NULL,
+    as_of           date NOT NULL,
+    unit_id         bigint NOT NULL,
+    code            text NOT NULL,
+    path            ltree NOT NULL,
+    open_in_period  boolean NOT NULL,
+    received        boolean NOT NULL,
+    staff           bigint NOT NULL,
+    ct1             bigint NOT NULL,
+    ct2_course      bigint NOT NULL,
+    ct2_vneid       bigint NOT NULL,
+    ct2             bigint NOT NULL,
+    ct5             bigint NOT NULL,
+    facilities      bigint NOT NULL,
+    facilities_all  bigint NOT NULL,
+    supported       bigint NOT NULL,
+    served          bigint NOT NULL,
+    staff5          bigint NOT NULL,
+    PRIMARY KEY (period, pstart, as_of, unit_id) -- a set's rows; no foreign key (it cost 150 ms per set built)
+);
+-- The sums of the own figures of every unit's subtree on the as-of day (the unit included), kept
+-- with the set and changed by the differences of the units counted again: a rollup reads its shown
+-- units' sums here instead of adding up their subtrees (rollup_own_refresh keeps them; a row of a
+-- unit no longer on the tree is left, with what is left in it, and never read).
+CREATE UNLOGGED TABLE rollup_sub_rows (
+    period          text NOT NULL,
+    pstart          date NOT NULL,
+    as_of           date NOT NULL,
+    unit_id         bigint NOT NULL,
+    staff           bigint NOT NULL,
+    ct1             bigint NOT NULL,
+    ct2_course      bigint NOT NULL,
+    ct2_vneid       bigint NOT NULL,
+    ct2             bigint NOT NULL,
+    ct5             bigint NOT NULL,
+    facilities      bigint NOT NULL,
+    facilities_all  bigint NOT NULL,
+    supported       bigint NOT NULL,
+    served          bigint NOT NULL,
+    staff5          bigint NOT NULL,
+    PRIMARY KEY (period, pstart, as_of, unit_id) -- a set's rows; no foreign key (it cost 150 ms per set built)
+);
+
+-- The sums the kept own rows of the units ids (all of them when ids is NULL) add to each of their
+-- ancestors of the as-of day (themselves included).
+CREATE FUNCTION rollup_own_sums(ptext text, p_start date, p_as_of date, ids bigint[])
+RETURNS TABLE (anc bigint, staff bigint, ct1 bigint, ct2_course bigint, ct2_vneid bigint, ct2 bigint, ct5 bigint,
+               facilities bigint, facilities_all bigint, supported bigint, served bigint, staff5 bigint)
+LANGUAGE sql STABLE AS $$
+    SELECT ltree2text(subpath(o.path, k.k, 1))::bigint, sum(o.staff)::bigint, sum(o.ct1)::bigint,
+           sum(o.ct2_course)::bigint, sum(o.ct2_vneid)::bigint, sum(o.ct2)::bigint, sum(o.ct5)::bigint,
+           sum(o.facilities)::bigint, sum(o.facilities_all)::bigint, sum(o.supported)::bigint, sum(o.served)::bigint,
+           sum(o.staff5)::bigint
+      FROM rollup_own_rows o CROSS JOIN LATERAL generate_series(0, nlevel(o.path) - 1) k
+     WHERE o.period = ptext AND o.pstart = p_start AND o.as_of = p_as_of AND (ids IS NULL OR o.unit_id = ANY (ids))
+     GROUP BY 1
+$$;
+
+-- No index on path: a subtree is read as the set's rows filtered by path (about 8 ms for the whole
+-- country, and a GiST scan would cost ten times that for it).
+
+-- staff_stats_fill (0037) over a list of units instead of a subtree: the units among ids whose
+-- figures of day d are missing or older than their versions are counted again.
+CREATE FUNCTION staff_stats_fill_ids(ids bigint[], d date) RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+    ep bigint := (SELECT v FROM stats_epoch);
+    todo bigint[];
+BEGIN
+    todo := ARRAY(
+        SELECT u.id FROM units u
+          LEFT JOIN unit_versions uv ON uv.unit_id = u.id
+          LEFT JOIN staff_stats ss ON ss.unit_id = u.id AND ss.as_of = d
+          LEFT JOIN unit_dated_on(d) x ON x.unit_id = u.id
+         WHERE u.id = ANY (ids)
+           AND (ss.unit_id IS NULL OR ss.uv <> coalesce(uv.v, 0) OR ss.epoch <> ep OR ss.dv <> coalesce(x.v, 0)));
+    IF cardinality(todo) = 0 THEN
+        RETURN;
+    END IF;
+    INSERT INTO staff_stats (unit_id, as_of, uv, epoch, dv, n, c1, cc, cv, c2, c5, n5)
+    WITH t AS (SELECT u.id, coalesce(uv.v, 0) AS uv, coalesce(x.v, 0) AS dv,
+                      unit_in_ct5(u.id) AS psu -- a public service unit (0037)
+                 FROM units u LEFT JOIN unit_versions uv ON uv.unit_id = u.id
+                 LEFT JOIN unit_dated_on(d) x ON x.unit_id = u.id
+                WHERE u.id = ANY (todo)),
+    flags AS (
+        SELECT sa.unit_id, p.awareness AND p.platform AS f1, p.course AS fc, p.vneid AS fv, p.smart_devices AS f5
+          FROM staff_assignments sa JOIN staff s ON s.id = sa.staff_id
+         CROSS JOIN LATERAL staff_parts(s.id, s.vneid_confirmed_on, d) p
+         WHERE sa.unit_id = ANY (todo) AND sa.during @> d
+           AND s.joined_on <= d AND (s.left_on IS NULL OR s.left_on >= d)),
+    agg AS (SELECT f.unit_id, count(*) AS n, count(*) FILTER (WHERE f1) AS c1, count(*) FILTER (WHERE fc) AS cc,
+                   count(*) FILTER (WHERE fv) AS cv, count(*) FILTER (WHERE fc AND fv) AS c2,
+                   count(*) FILTER (WHERE f5) AS c5
+              FROM flags f GROUP BY f.unit_id)
+    SELECT t.id, d, t.uv, ep, t.dv, coalesce(a.n, 0), coalesce(a.c1, 0), coalesce(a.cc, 0), coalesce(a.cv, 0),
+           coalesce(a.c2, 0),
+           CASE WHEN t.psu THEN coalesce(a.c5, 0) ELSE 0 END, CASE WHEN t.psu THEN coalesce(a.n, 0) ELSE 0 END
+      FROM t LEFT JOIN agg a ON a.unit_id = t.id
+    ON CONFLICT (unit_id, as_of) DO UPDATE SET uv = EXCLUDED.uv, epoch = EXCLUDED.epoch, dv = EXCLUDED.dv, n = EXCLUDED.n,
+        c1 = EXCLUDED.c1, cc = EXCLUDED.cc, cv = EXCLUDED.cv, c2 = EXCLUDED.c2, c5 = EXCLUDED.c5, n5 = EXCLUDED.n5;
+END $$;
+
+-- The subtree of day d counted by staff_stats_fill_ids (its body was here until 0040).
+CREATE OR REPLACE FUNCTION staff_stats_fill(root bigint, d date) RETURNS void LANGUAGE sql AS $$
+    SELECT staff_stats_fill_ids(ARRAY(SELECT b.id FROM units_below_on(root, d) b), d)
+$$;
+
+-- The own figures of the units ids for the period ptext (first day pstart) as of as_of: what
+-- indicator_own (0037) computed for each unit of its subtree, with the unit's path of the as-of day
+-- (its depth below a root is computed by the reader).
+CREATE FUNCTION rollup_own_compute(ids bigint[], pstart date, as_of date, ptext text)
+RETURNS TABLE (unit_id bigint, code text, path ltree, open_in_period boolean, received boolean,
+               staff bigint, ct1 bigint, ct2_course bigint, ct2_vneid bigint, ct2 bigint, ct5 bigint,
+               facilities bigint, facilities_all bigint, supported bigint, served bigint, staff5 bigint)
+LANGUAGE plpgsql AS $fn$
+DECLARE
+    services integer := (SELECT count(*) FROM digital_services WHERE active);
+    -- Many units scan the big tables once; a few filter them by id.
+    whole boolean := cardinality(ids) > 5000;
+BEGIN
+    PERFORM staff_stats_fill_ids(ids, as_of);
+    RETURN QUERY
+    WITH sub AS (SELECT u.id, u.code, coalesce(x.path, u.path) AS path, u.type,
+                        (u.opened_on IS NULL OR u.opened_on <= as_of) AND (u.closed_on IS NULL OR u.closed_on >= as_of) AS live,
+                        (u.opened_on IS NULL OR u.opened_on <= as_of) AND (u.closed_on IS NULL OR u.closed_on >= pstart) AS open_in_period
+                   FROM units u LEFT JOIN unit_paths_on(as_of) x ON x.unit_id = u.id -- the tree of the as-of day
+                  WHERE u.id = ANY (ids)),
+    state AS (SELECT DISTINCT ON (h.unit_id, h.service) h.unit_id, h.service, h.status
+                FROM facility_service_history h
+               WHERE (whole OR h.unit_id = ANY (ids)) AND h.effective_on <= as_of
+               ORDER BY h.unit_id, h.service, h.effective_on DESC, h.id DESC),
+    deployed AS (SELECT st.unit_id, count(*) AS n FROM state st
+                  JOIN digital_services d ON d.code = st.service AND d.active
+                 WHERE st.status IN ('deployed', 'not_applicable') GROUP BY st.unit_id),
+    sup AS (SELECT sm.unit_id, sum(sm.top) AS n FROM support_monthly sm
+             WHERE (whole OR sm.unit_id = ANY (ids)) AND sm.month BETWEEN date_trunc('month', pstart) AND as_of GROUP BY sm.unit_id),
+    srv AS (SELECT ps.unit_id, sum(ps.count) AS n FROM patients_served ps
+             WHERE (whole OR ps.unit_id = ANY (ids)) AND ps.month BETWEEN date_trunc('month', pstart) AND as_of GROUP BY ps.unit_id),
+    rec AS (SELECT DISTINCT rp.unit_id FROM reports rp
+             WHERE (whole OR rp.unit_id = ANY (ids)) AND rp.period = ptext AND rp.status IN ('submitted', 'approved', 'accepted')),
+    ss AS (SELECT * FROM staff_stats s WHERE (whole OR s.unit_id = ANY (ids)) AND s.as_of = rollup_own_compute.as_of)
+    SELECT sub.id, sub.code, sub.path, sub.open_in_period, rec.unit_id IS NOT NULL AND sub.open_in_period,
+           CASE WHEN sub.live THEN coalesce(ss.n, 0) ELSE 0 END,
+           CASE WHEN sub.live THEN coalesce(ss.c1, 0) ELSE 0 END,
+           CASE WHEN sub.live THEN coalesce(ss.cc, 0) ELSE 0 END,
+           CASE WHEN sub.live THEN coalesce(ss.cv, 0) ELSE 0 END,
+           CASE WHEN sub.live THEN coalesce(ss.c2, 0) ELSE 0 END,
+           CASE WHEN sub.live THEN coalesce(ss.c5, 0) ELSE 0 END,
+           (CASE WHEN sub.live AND is_facility(sub.type) THEN 1 ELSE 0 END)::bigint,
+           (CASE WHEN sub.live AND is_facility(sub.type) AND coalesce(dp.n, 0) >= services THEN 1 ELSE 0 END)::bigint,
+           coalesce(sup.n, 0)::bigint, coalesce(srv.n, 0)::bigint,
+           CASE WHEN sub.live THEN coalesce(ss.n5, 0) ELSE 0 END
+      FROM sub LEFT JOIN ss ON ss.unit_id = sub.id
+      LEFT JOIN deployed dp ON dp.unit_id = sub.id
+      LEFT JOIN sup ON sup.unit_id = sub.id LEFT JOIN srv ON srv.unit_id = sub.id
+      LEFT JOIN rec ON rec.unit_id = sub.id;
+END $fn$;
+ALTER FUNCTION rollup_own_compute(bigint[], date, date, text) SET plan_cache_mode = force_custom_plan;
+
+-- Brings the kept own figures of (ptext, pstart, as_of) up to date; see the top of this file.
+-- Returns how many units were counted again (every unit when the whole set was).
+CREATE FUNCTION rollup_own_refresh(ptext text, p_start date, p_as_of date) RETURNS integer
+LANGUAGE plpgsql AS $fn$
+DECLARE
+    s rollup_own_sets;
+    ep bigint;
+    new_snap pg_snapshot;
+    whole boolean;
+    ids bigint[];
+BEGIN
+    SELECT * INTO s FROM rollup_own_sets k WHERE k.period = ptext AND k.pstart = p_start AND k.as_of = p_as_of;
+    ep := (SELECT v FROM stats_epoch);
+    -- Up to date: nothing its snapshot did not see (the common case reads one index range and
+    -- takes no lock).
+    IF FOUND AND s.epoch = ep AND pg_snapshot_xmin(s.snap) >= (SELECT f.xid FROM stats_changes_floor f)
+       AND NOT EXISTS (SELECT 1 FROM stats_changes c WHERE c.xid >= pg_snapshot_xmin(s.snap)
+                        AND NOT pg_visible_in_snapshot(c.xid, s.snap)) THEN
+        IF s.used_at < now() - interval '1 hour' THEN
+            UPDATE rollup_own_sets k SET used_at = now() WHERE k.period = ptext AND k.pstart = p_start AND k.as_of = p_as_of;
+        END IF;
+        RETURN 0;
+    END IF;
+    -- One refresh at a time per set: the others wait here and then find little or nothing to do.
+    INSERT INTO rollup_own_sets (period, pstart, as_of, epoch, snap) VALUES (ptext, p_start, p_as_of, -1, '1:1:')
+        ON CONFLICT DO NOTHING;
+    SELECT * INTO s FROM rollup_own_sets k WHERE k.period = ptext AND k.pstart = p_start AND k.as_of = p_as_of FOR UPDATE;
+    -- Taken after the lock: what later statements count includes at least what this snapshot sees,
+    -- and whatever it does not see is read as a change next time.
+    new_snap := pg_current_snapshot();
+    ep := (SELECT v FROM stats_epoch);
+    whole := s.epoch <> ep OR pg_snapshot_xmin(s.snap) < (SELECT f.xid FROM stats_changes_floor f)
+             OR EXISTS (SELECT 1 FROM stats_changes c WHERE c.xid >= pg_snapshot_xmin(s.snap)
+                         AND NOT pg_visible_in_snapshot(c.xid, s.snap) AND c.kind = 'a');
+    IF whole THEN
+        DELETE FROM rollup_own_rows o WHERE o.period = ptext AND o.pstart = p_start AND o.as_of = p_as_of;
+        DELETE FROM rollup_sub_rows o WHERE o.period = ptext AND o.pstart = p_start AND o.as_of = p_as_of;
+        ids := ARRAY(SELECT u.id FROM units u);
+    ELSE
+        ids := ARRAY(
+            WITH c AS (SELECT c.kind, c.unit_id FROM stats_changes c
+                        WHERE c.xid >= pg_snapshot_xmin(s.snap) AND NOT pg_visible_in_snapshot(c.xid, s.snap)
+                          AND c.kind IN ('d', 'u') AND c.unit_id IS NOT NULL
+                          AND (c.from_day IS NULL OR c.from_day <= p_as_of)),
+            cu AS (SELECT DISTINCT c.unit_id FROM c WHERE c.kind = 'u')
+            SELECT c.unit_id FROM c
+            UNION
+            SELECT b.id FROM cu CROSS JOIN LATERAL units_below_on(cu.unit_id, p_as_of) b
+            UNION
+            SELECT o.unit_id FROM rollup_own_rows o JOIN cu ON o.path ~ ('*.' || cu.unit_id || '.*')::lquery
+             WHERE o.period = ptext AND o.pstart = p_start AND o.as_of = p_as_of);
+        -- The old figures of the units counted again come off their ancestors' sums.
+        UPDATE rollup_sub_rows r SET staff = r.staff - d.staff, ct1 = r.ct1 - d.ct1, ct2_course = r.ct2_course - d.ct2_course,
+               ct2_vneid = r.ct2_vneid - d.ct2_vneid, ct2 = r.ct2 - d.ct2, ct5 = r.ct5 - d.ct5,
+               facilities = r.facilities - d.facilities, facilities_all = r.facilities_all - d.facilities_all,
+               supported = r.supported - d.supported, served = r.served - d.served, staff5 = r.staff5 - d.staff5
+          FROM rollup_own_sums(ptext, p_start, p_as_of, ids) d
+         WHERE r.period = ptext AND r.pstart = p_start AND r.as_of = p_as_of AND r.unit_id = d.anc;
+        DELETE FROM rollup_own_rows o
+         WHERE o.period = ptext AND o.pstart = p_start AND o.as_of = p_as_of AND o.unit_id = ANY (ids);
+    END IF;
+    INSERT INTO rollup_own_rows (period, pstart, as_of, unit_id, code, path, open_in_period, received, staff, ct1, ct2_course,
+                                 ct2_vneid, ct2, ct5, facilities, facilities_all, supported, served, staff5)
+    SELECT ptext, p_start, p_as_of, r.* FROM rollup_own_compute(ids, p_start, p_as_of, ptext) r;
+    -- Their new figures go on (the ancestors of their new paths).
+    INSERT INTO rollup_sub_rows AS r (period, pstart, as_of, unit_id, staff, ct1, ct2_course, ct2_vneid, ct2, ct5,
+                                      facilities, facilities_all, supported, served, staff5)
+    SELECT ptext, p_start, p_as_of, d.* FROM rollup_own_sums(ptext, p_start, p_as_of, CASE WHEN NOT whole THEN ids END) d
+    ON CONFLICT (period, pstart, as_of, unit_id) DO UPDATE
+       SET staff = r.staff + EXCLUDED.staff, ct1 = r.ct1 + EXCLUDED.ct1, ct2_course = r.ct2_course + EXCLUDED.ct2_course,
+           ct2_vneid = r.ct2_vneid + EXCLUDED.ct2_vneid, ct2 = r.ct2 + EXCLUDED.ct2, ct5 = r.ct5 + EXCLUDED.ct5,
+           facilities = r.facilities + EXCLUDED.facilities, facilities_all = r.facilities_all + EXCLUDED.facilities_all,
+           supported = r.supported + EXCLUDED.supported, served = r.served + EXCLUDED.served,
+           staff5 = r.staff5 + EXCLUDED.staff5;
+    UPDATE rollup_own_sets k SET epoch = ep, snap = new_snap, made_at = now(), used_at = now()
+     WHERE k.period = ptext AND k.pstart = p_start AND k.as_of = p_as_of;
+    IF whole THEN -- the sets unused for two days go
+        WITH gone AS (DELETE FROM rollup_own_sets k WHERE k.used_at < now() - interval '2 days'
+                      RETURNING k.period, k.pstart, k.as_of),
+        o AS (DELETE FROM rollup_own_rows o USING gone g
+               WHERE o.period = g.period AND o.pstart = g.pstart AND o.as_of = g.as_of)
+        DELETE FROM rollup_sub_rows r USING gone g WHERE r.period = g.period AND r.pstart = g.pstart AND r.as_of = g.as_of;
+    END IF;
+    RETURN cardinality(ids);
+END $fn$;
+
+-- Copied from 0037; changed (0040): the subtree's rows are read from the kept own figures, brought
+-- up to date first. Same columns, same rows.
+DROP FUNCTION indicator_own(bigint, date, date, text);
+CREATE FUNCTION indicator_own(root bigint, pstart date, as_of date, ptext text)
+RETURNS TABLE (unit_id bigint, code text, path ltree, lvl integer, open_in_period boolean, received boolean,
+               staff bigint, ct1 bigint, ct2_course bigint, ct2_vneid bigint, ct2 bigint, ct5 bigint,
+               facilities bigint, facilities_all bigint, supported bigint, served bigint,
+               staff5 bigint)
+LANGUAGE plpgsql AS $fn$
+DECLARE
+    rp ltree := unit_path_on(root, as_of); -- root's path on the as-of day
+BEGIN
+    PERFORM rollup_own_refresh(ptext, pstart, as_of);
+    RETURN QUERY
+    SELECT o.unit_id, o.code, o.path, nlevel(o.path) - nlevel(rp), o.open_in_period, o.received,
+           o.staff, o.ct1, o.ct2_course, o.ct2_vneid, o.ct2, o.ct5, o.facilities, o.facilities_all,
+           o.supported, o.served, o.staff5
+      FROM rollup_own_rows o
+     WHERE o.period = ptext AND o.pstart = indicator_own.pstart AND o.as_of = indicator_own.as_of AND o.path <@ rp;
+END $fn$;
+ALTER FUNCTION indicator_own(bigint, date, date, text) SET plan_cache_mode = force_custom_plan;
+
+-- Copied from 0037; changed (0040): when no move falls inside the period (rollup_flow_shifts would
+-- return nothing), the shown units' figures are read from the kept subtree sums (rollup_sub_rows)
+-- and only the expected and received reports are counted; otherwise as before, with each shown
+-- unit's parent and depth of the as-of day from one pass over the rows (its own row, else its flow
+-- row with the largest figures, as before) instead of two sub-selects over all of them per unit.
+CREATE OR REPLACE FUNCTION indicator_rollup(root bigint, pstart date, as_of date, max_depth integer, ptext text)
+RETURNS TABLE (unit_id bigint, code text, name text, parent_id bigint, depth integer,
+               staff bigint, ct1 bigint, ct2_course bigint, ct2_vneid bigint, ct2 bigint, ct5 bigint,
+               facilities bigint, facilities_all bigint, supported bigint, served bigint,
+               reports_expected bigint, reports_received bigint, staff5 bigint)
+LANGUAGE plpgsql AS $fn$
+DECLARE
+    root_level integer := nlevel(unit_path_on(root, as_of)); -- root's level on the as-of day
+    ptype text := period_type_of(ptext);
+    pend date := CASE ptype WHEN 'month' THEN pstart + interval '1 month - 1 day'
+                            WHEN 'quarter' THEN pstart + interval '3 months - 1 day'
+                            WHEN 'half_year' THEN pstart + interval '6 months - 1 day'
+                            ELSE pstart + interval '1 year - 1 day' END;
+    rp ltree := unit_path_on(root, as_of);
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM unit_moves mv WHERE mv.effective_on > pstart AND mv.effective_on <= as_of) THEN
+        -- No move inside the period: every month counts on the as-of day's tree, so a shown unit's
+        -- figures are its kept subtree sums, and only the expected reports are counted here.
+        PERFORM rollup_own_refresh(ptext, pstart, as_of);
+        RETURN QUERY
+        WITH shown AS (SELECT o.unit_id, o.path FROM rollup_own_rows o
+                        WHERE o.period = ptext AND o.pstart = indicator_rollup.pstart AND o.as_of = indicator_rollup.as_of
+                          AND o.path <@ rp AND nlevel(o.path) - root_level <= max_depth),
+        obliged AS (SELECT e.unit_id FROM expected_below(root, ptype, pstart, pend) e WHERE ptype IS NOT NULL),
+        ks AS MATERIALIZED (SELECT k FROM generate_series(0, max_depth) k),
+        cnt AS (SELECT ltree2text(subpath(o.path, root_level + ks.k - 1, 1))::bigint AS anc,
+                       count(*) FILTER (WHERE o.open_in_period) AS expected, count(*) FILTER (WHERE o.received) AS received
+                  FROM rollup_own_rows o JOIN obliged b ON b.unit_id = o.unit_id
+                  JOIN ks ON ks.k < nlevel(o.path) - root_level -- strictly below the shown unit
+                 WHERE o.period = ptext AND o.pstart = indicator_rollup.pstart AND o.as_of = indicator_rollup.as_of
+                   AND o.path <@ rp
+                 GROUP BY 1)
+        SELECT u.id, u.code, u.name,
+               coalesce(CASE WHEN nlevel(sh.path) > 1 THEN ltree2text(subpath(sh.path, nlevel(sh.path) - 2, 1))::bigint END,
+                        u.parent_id),
+               nlevel(sh.path) - root_level,
+               r.staff, r.ct1, r.ct2_course, r.ct2_vneid, r.ct2, r.ct5, r.facilities, r.facilities_all, r.supported,
+               r.served, coalesce(c.expected, 0), coalesce(c.received, 0), r.staff5
+          FROM shown sh JOIN units u ON u.id = sh.unit_id
+          JOIN rollup_sub_rows r ON r.period = ptext AND r.pstart = indicator_rollup.pstart
+                                AND r.as_of = indicator_rollup.as_of AND r.unit_id = sh.unit_id
+          LEFT JOIN cnt c ON c.anc = sh.unit_id
+         WHERE u.id = root OR ((u.opened_on IS NULL OR u.opened_on <= indicator_rollup.as_of)
+                               AND (u.closed_on IS NULL OR u.closed_on >= indicator_rollup.pstart));
+        RETURN;
+    END IF;
+    RETURN QUERY
+    WITH own AS (SELECT * FROM indicator_own(root, pstart, as_of, ptext)
+                 UNION ALL SELECT * FROM rollup_flow_shifts(root, pstart, as_of)), -- flows by each month's tree
+    obliged AS (SELECT e.unit_id FROM expected_below(root, ptype, pstart, pend) e WHERE ptype IS NOT NULL),
+    -- Each unit's figures go to every shown ancestor: the path's label at that level is the
+    -- ancestor's id (paths are chains of ids), so the sums group on a number.
+    own2 AS (SELECT o.*, b.unit_id IS NOT NULL AS obliged FROM own o LEFT JOIN obliged b ON b.unit_id = o.unit_id),
+    ks AS MATERIALIZED (SELECT k FROM generate_series(0, max_depth) k),
+    per AS (SELECT ltree2text(subpath(o.path, root_level + ks.k - 1, 1))::bigint AS anc, o.*, (ks.k < o.lvl) AS below
+              FROM own2 o JOIN ks ON ks.k <= o.lvl),
+    sums AS (SELECT per.anc, sum(per.staff) n, sum(per.ct1) c1, sum(per.ct2_course) cc, sum(per.ct2_vneid) cv,
+                    sum(per.ct2) c2, sum(per.ct5) c5, sum(per.facilities) fn, sum(per.facilities_all) fa,
+                    sum(per.supported) sn, sum(per.served) vn, sum(per.staff5) n5,
+                    count(*) FILTER (WHERE per.below AND per.open_in_period AND per.obliged) AS expected,
+                    count(*) FILTER (WHERE per.below AND per.received AND per.obliged) AS received
+               FROM per GROUP BY per.anc),
+    -- The parent and depth of the as-of day (a unit below root only on some month's last day: its
+    -- parent then, from its flow row).
+    place AS (SELECT DISTINCT ON (o.unit_id) o.unit_id,
+                     CASE WHEN nlevel(o.path) > 1 THEN ltree2text(subpath(o.path, nlevel(o.path) - 2, 1))::bigint END AS parent,
+                     o.lvl
+                FROM own o WHERE o.unit_id IN (SELECT s.anc FROM sums s)
+               ORDER BY o.unit_id, o.code IS NULL, o.supported + o.served DESC)
+    SELECT u.id, u.code, u.name, coalesce(pl.parent, u.parent_id), coalesce(pl.lvl, nlevel(u.path) - root_level),
+           s.n::bigint, s.c1::bigint, s.cc::bigint, s.cv::bigint, s.c2::bigint, s.c5::bigint,
+           s.fn::bigint, s.fa::bigint, s.sn::bigint, s.vn::bigint, s.expected::bigint, s.received::bigint,
+           s.n5::bigint
+      FROM sums s JOIN units u ON u.id = s.anc LEFT JOIN place pl ON pl.unit_id = s.anc
+     WHERE u.id = root OR ((u.opened_on IS NULL OR u.opened_on <= as_of) AND (u.closed_on IS NULL OR u.closed_on >= pstart));
+END $fn$;
+
+-- Copied from 0039; changed (0040): a set of kept own figures used within p_keep holds the floor
+-- too, so pruning never makes it count the whole country again.
+CREATE OR REPLACE FUNCTION stats_changes_prune(p_keep interval) RETURNS bigint LANGUAGE plpgsql AS $$
+DECLARE
+    f xid8 := least(pg_snapshot_xmin(pg_current_snapshot()),
+                    (SELECT min(pg_snapshot_xmin(k.snap)) FROM (
+                         SELECT r.snap FROM rollup_results r WHERE r.made_at > now() - p_keep
+                         UNION ALL
+                         SELECT b.snap FROM rollup_basis_results b WHERE b.made_at > now() - p_keep
+                         UNION ALL
+                         SELECT o.snap FROM rollup_own_sets o WHERE o.used_at > now() - p_keep AND o.epoch >= 0) k));
+    n bigint;
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM stats_changes c WHERE c.xid < f) THEN
+        RETURN 0;
+    END IF;
+    UPDATE stats_changes_floor SET xid = f WHERE xid < f;
+    IF NOT FOUND THEN
+        RETURN 0;
+    END IF;
+    DELETE FROM stats_changes c WHERE c.xid < f;
+    GET DIAGNOSTICS n = ROW_COUNT;
+    RETURN n;
+END $$;

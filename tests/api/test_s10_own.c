@@ -1,0 +1,207 @@
+/* Issue 14 goal 2: every unit's own figures are kept per period and as-of day, with the sums of
+ * every subtree, and brought up to date by what changed (rollup_own_rows, rollup_sub_rows,
+ * rollup_own_refresh: migrations/0040_rollup_own.sql). Two things are proved here:
+ *  - after every kind of write (a new staff member, a completion, an attestation, monthly flows, a
+ *    facility service, a transfer, a dated move, a correction of the tree), the rollups computed
+ *    from the figures brought up to date are exactly those computed from nothing (a new epoch
+ *    makes every unit count again), and every kept subtree sum is the sum of its units' rows;
+ *  - the work done after a write is the units it changed: one staff member's change counts one
+ *    unit again, not the country. */
+#include "client.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static void expect(resp *r, long status)
+{
+    ck_assert_msg(r->status == status, "expected %ld, got %ld: %.500s", status, r->status, r->body ? r->body : "");
+    resp_free(r);
+}
+
+static void db_exec(const char *sql)
+{
+    PGresult *r = PQexec(test_db(), sql);
+    ck_assert_msg(PQresultStatus(r) == PGRES_COMMAND_OK, "%s: %s", sql, PQerrorMessage(test_db()));
+    PQclear(r);
+}
+
+/* The units of a rollup answer, as text (the kept JSON of the request). */
+static char *rollup_units(long long root, const char *period, int depth)
+{
+    resp *r = http_get(fmt("/api/v1/indicators/rollup?unit_id=%lld&period=%s&depth=%d", root, period, depth), T_ADMIN);
+    ASSERT_STATUS(r, 200);
+    char *s = json_dumps(json_object_get(r->json, "units"), JSON_SORT_KEYS | JSON_COMPACT);
+    resp_free(r);
+    return s;
+}
+
+/* Kept subtree sums of the period's sets that differ from the sum of their units' kept rows. */
+static long long sums_astray(const char *period)
+{
+    return db_count(
+        "SELECT count(*) FROM rollup_sub_rows r JOIN rollup_own_rows u USING (period, pstart, as_of, unit_id)"
+        " WHERE r.period = $1 AND ROW(r.staff, r.ct1, r.ct2_course, r.ct2_vneid, r.ct2, r.ct5, r.facilities,"
+        "   r.facilities_all, r.supported, r.served, r.staff5)::text IS DISTINCT FROM (SELECT ROW(sum(o.staff),"
+        "   sum(o.ct1), sum(o.ct2_course), sum(o.ct2_vneid), sum(o.ct2), sum(o.ct5), sum(o.facilities),"
+        "   sum(o.facilities_all), sum(o.supported), sum(o.served), sum(o.staff5))::text"
+        "   FROM rollup_own_rows o WHERE o.period = r.period"
+        "   AND o.pstart = r.pstart AND o.as_of = r.as_of AND o.path <@ u.path)",
+        period);
+}
+
+/* The rollups of the roots for the periods, as brought up to date, equal the ones counted from
+ * nothing; step names the write before. */
+static void assert_as_from_nothing(const long long *roots, const char *const *periods, const char *step)
+{
+    char *kept[2][2];
+    for (int i = 0; i < 2; i++)
+        for (int j = 0; j < 2; j++) kept[i][j] = rollup_units(roots[i], periods[j], 2);
+    for (int j = 0; j < 2; j++)
+        ck_assert_msg(sums_astray(periods[j]) == 0, "%s: kept subtree sums of %s astray", step, periods[j]);
+    db_exec("UPDATE stats_epoch SET v = nextval('stats_seq')");
+    for (int i = 0; i < 2; i++)
+        for (int j = 0; j < 2; j++) {
+            char *fresh = rollup_units(roots[i], periods[j], 2);
+            ck_assert_msg(strcmp(kept[i][j], fresh) == 0, "%s: %s under %lld\nkept:  %s\nfresh: %s", step, periods[j],
+                          roots[i], kept[i][j], fresh);
+            free(fresh);
+            free(kept[i][j]);
+        }
+}
+
+START_TEST(kept_own_figures_equal_figures_counted_from_nothing_after_every_kind_of_write)
+{
+    const char *u = uniq();
+    char hc[40], h2c[40], ac[40], bc[40];
+    snprintf(hc, sizeof hc, "OWN-H-%s", u);
+    snprintf(h2c, sizeof h2c, "OWN-H2-%s", u);
+    snprintf(ac, sizeof ac, "OWN-A-%s", u);
+    snprintf(bc, sizeof bc, "OWN-B-%s", u);
+    long long h = unit_made(hc, "health_centre", "SYT-BN");
+    long long h2 = unit_made(h2c, "health_centre", "SYT-BN");
+    long long a = unit_made(ac, "commune_station", hc);
+    long long b = unit_made(bc, "commune_station", hc);
+    (void)h2;
+    /* October is over (as of its last day); November runs (as of today). The dated move below
+     * falls inside October, so October is summed the long way and November from the kept sums. */
+    const long long roots[2] = {h, unit_id("SYT-BN")};
+    const char *const periods[2] = {"2026-10", "2026-11"};
+    assert_as_from_nothing(roots, periods, "start");
+
+    char p1[40], p2[40];
+    snprintf(p1, sizeof p1, "OWN-P1-%s", u);
+    snprintf(p2, sizeof p2, "OWN-P2-%s", u);
+    const char *units[2] = {ac, bc};
+    const char *codes[2] = {p1, p2};
+    long long ids[2];
+    for (int i = 0; i < 2; i++)
+        ids[i] = created_id(send_obj("POST", "/api/v1/staff", T_ADMIN,
+                                     json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "code", codes[i], "full_name",
+                                               "Lương Thị Hạnh", "unit_code", units[i], "job_group", "nurse",
+                                               "employment", "public_employee", "joined_on", "2025-01-01",
+                                               "vneid_confirmed_on", "2025-03-01", "vneid_source", "VNeID")));
+    assert_as_from_nothing(roots, periods, "new staff");
+
+    char course[96];
+    snprintf(course, sizeof course, "course-v1:BDHVS+OWN%s+2026-1", u);
+    expect(send_obj("POST", "/api/v1/courses", T_ADMIN,
+                    json_pack("{s:s, s:s, s:b}", "code", course, "title", "Kỹ năng số", "counts_for_campaign", 1)),
+           201);
+    expect(send_obj("POST", "/api/v1/completions", T_ADMIN,
+                    json_pack("{s:s, s:s, s:s}", "staff_code", p1, "course_code", course, "completed_on", "2026-10-05")),
+           201);
+    assert_as_from_nothing(roots, periods, "completion");
+
+    expect(send_obj("POST", "/api/v1/attestations", T_ADMIN,
+                    json_pack("{s:s, s:s, s:s}", "staff_code", p2, "skill", "smart_devices", "attested_on", "2026-10-20")),
+           201);
+    assert_as_from_nothing(roots, periods, "attestation");
+
+    expect(send_obj("POST", "/api/v1/patients-served", T_ADMIN,
+                    json_pack("{s:I, s:s, s:i}", "unit_id", (json_int_t)a, "month", "2026-10", "count", 120)),
+           201);
+    expect(send_obj("POST", "/api/v1/support-counts", T_ADMIN,
+                    json_pack("{s:I, s:s, s:s, s:s, s:i}", "unit_id", (json_int_t)a, "month", "2026-10", "service",
+                              "vneid_card", "target_group", "general", "count", 45)),
+           201);
+    expect(send_obj("POST", "/api/v1/patients-served", T_ADMIN,
+                    json_pack("{s:I, s:s, s:i}", "unit_id", (json_int_t)b, "month", "2026-11", "count", 80)),
+           201);
+    assert_as_from_nothing(roots, periods, "monthly flows");
+
+    expect(send_obj("PUT", fmt("/api/v1/units/%lld/services/emr", a), T_ADMIN,
+                    json_pack("{s:s, s:s}", "status", "deployed", "deployed_on", "2026-10-12")),
+           201);
+    assert_as_from_nothing(roots, periods, "facility service");
+
+    expect(send_obj("POST", fmt("/api/v1/staff/%lld/transfers", ids[1]), T_ADMIN,
+                    json_pack("{s:I, s:s, s:s}", "unit_id", (json_int_t)a, "effective_on", "2026-10-15", "note",
+                              "Điều động")),
+           201);
+    assert_as_from_nothing(roots, periods, "transfer");
+
+    expect(send_obj("POST", fmt("/api/v1/units/%lld/moves", b), T_ADMIN,
+                    json_pack("{s:s, s:s, s:s}", "parent_code", h2c, "effective_on", "2026-10-10", "note",
+                              "Quyết định sáp nhập")),
+           201);
+    assert_as_from_nothing(roots, periods, "dated move");
+
+    expect(send_obj("PATCH", fmt("/api/v1/units/%lld", a), T_ADMIN, json_pack("{s:s}", "parent_code", h2c)), 200);
+    assert_as_from_nothing(roots, periods, "tree corrected");
+}
+END_TEST
+
+/* Rows of the period's set rewritten by its last refresh: those of unit u, and all of them. */
+static long long recounted(const char *period, long long u, int only_u)
+{
+    return db_count2(
+        only_u ? "SELECT count(*) FROM rollup_own_rows o JOIN rollup_own_sets s USING (period, pstart, as_of)"
+                 " WHERE o.period = $1 AND o.xmin = s.xmin AND o.unit_id = $2::bigint"
+               : "SELECT count(*) FROM rollup_own_rows o JOIN rollup_own_sets s USING (period, pstart, as_of)"
+                 " WHERE o.period = $1 AND o.xmin = s.xmin AND $2::bigint IS NOT NULL",
+        period, idstr(u));
+}
+
+START_TEST(one_staff_change_counts_one_unit_again)
+{
+    const char *u = uniq();
+    char hc[40], ac[40], pc[40];
+    snprintf(hc, sizeof hc, "OWN1-H-%s", u);
+    snprintf(ac, sizeof ac, "OWN1-A-%s", u);
+    snprintf(pc, sizeof pc, "OWN1-P-%s", u);
+    unit_made(hc, "health_centre", "SYT-BN");
+    long long a = unit_made(ac, "commune_station", hc);
+    long long p = created_id(send_obj("POST", "/api/v1/staff", T_ADMIN,
+                                      json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "code", pc, "full_name", "Vi Văn Tùng",
+                                                "unit_code", ac, "job_group", "nurse", "employment", "public_employee",
+                                                "joined_on", "2025-01-01")));
+    long long vn = unit_id("SYT-BN");
+    free(rollup_units(vn, "2026-09", 1));
+    long long all = db_count("SELECT count(*) FROM units WHERE $1::text IS NOT NULL", "x");
+    ck_assert_int_gt(all, 10);
+    /* A change in the station's staff: the next rollup counts the station again, and only it. */
+    expect(send_obj("PATCH", fmt("/api/v1/staff/%lld", p), T_ADMIN, json_pack("{s:s}", "full_name", "Vi Văn Tùng Lâm")),
+           200);
+    char *after = rollup_units(vn, "2026-09", 1);
+    ck_assert_int_eq(recounted("2026-09", a, 1), 1);
+    ck_assert_int_eq(recounted("2026-09", a, 0), 1);
+    free(after);
+    /* A target changes no unit's figures: the next rollup (made again for its new target) counts
+     * no unit again. */
+    expect(send_obj("PUT", fmt("/api/v1/units/%lld/targets/CT1/2026", a), T_ADMIN, json_pack("{s:f}", "target", 90.0)),
+           201);
+    free(rollup_units(vn, "2026-09", 1));
+    ck_assert_int_eq(recounted("2026-09", a, 0), 0);
+}
+END_TEST
+
+Suite *s10_own_suite(void)
+{
+    Suite *s = suite_create("s10_own");
+    TCase *t = tcase_create("own");
+    tcase_set_timeout(t, 300);
+    tcase_add_test(t, kept_own_figures_equal_figures_counted_from_nothing_after_every_kind_of_write);
+    tcase_add_test(t, one_staff_change_counts_one_unit_again);
+    suite_add_tcase(s, t);
+    return s;
+}
