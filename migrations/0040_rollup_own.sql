@@ -184,8 +184,7 @@ BEGIN
     srv AS (SELECT ps.unit_id, sum(ps.count) AS n FROM patients_served ps
              WHERE (whole OR ps.unit_id = ANY (ids)) AND ps.month BETWEEN date_trunc('month', pstart) AND as_of GROUP BY ps.unit_id),
     rec AS (SELECT DISTINCT rp.unit_id FROM reports rp
-             WHERE (whole OR rp.unit_id = ANY (ids)) AND rp.period = ptext AND rp.status IN ('submitted', 'approved', 'accepted')),
-    ss AS (SELECT * FROM staff_stats s WHERE (whole OR s.unit_id = ANY (ids)) AND s.as_of = rollup_own_compute.as_of)
+             WHERE (whole OR rp.unit_id = ANY (ids)) AND rp.period = ptext AND rp.status IN ('submitted', 'approved', 'accepted'))
     SELECT sub.id, sub.code, sub.path, sub.open_in_period, rec.unit_id IS NOT NULL AND sub.open_in_period,
            CASE WHEN sub.live THEN coalesce(ss.n, 0) ELSE 0 END,
            CASE WHEN sub.live THEN coalesce(ss.c1, 0) ELSE 0 END,
@@ -197,12 +196,49 @@ BEGIN
            (CASE WHEN sub.live AND is_facility(sub.type) AND coalesce(dp.n, 0) >= services THEN 1 ELSE 0 END)::bigint,
            coalesce(sup.n, 0)::bigint, coalesce(srv.n, 0)::bigint,
            CASE WHEN sub.live THEN coalesce(ss.n5, 0) ELSE 0 END
-      FROM sub LEFT JOIN ss ON ss.unit_id = sub.id
+      -- Each unit's staff figures by its key: the rows of a new day were just written, and the
+      -- planner, counting on none, would otherwise compare every unit with every one of them.
+      FROM sub LEFT JOIN LATERAL (SELECT s.* FROM staff_stats s WHERE s.unit_id = sub.id AND s.as_of = rollup_own_compute.as_of
+                                 LIMIT 1) ss ON true
       LEFT JOIN deployed dp ON dp.unit_id = sub.id
       LEFT JOIN sup ON sup.unit_id = sub.id LEFT JOIN srv ON srv.unit_id = sub.id
       LEFT JOIN rec ON rec.unit_id = sub.id;
 END $fn$;
 ALTER FUNCTION rollup_own_compute(bigint[], date, date, text) SET plan_cache_mode = force_custom_plan;
+
+-- The units whose own figures of day d1 may differ from those of day d0 (d0 < d1, the same year)
+-- with nothing else changed: every dated fact falling in (d0, d1] — a staff member's joining,
+-- leaving (counted through their leaving day), VNeID confirmation, completion, attestation or
+-- assignment boundary (each unit they belong to in [d0, d1]), a unit opening or closing, a
+-- facility service's change, a month's flows starting to count, a dated move (moved: the unit's
+-- subtree changes paths). A new day of a running period counts only these again.
+CREATE FUNCTION rollup_day_changes(d0 date, d1 date) RETURNS TABLE (unit_id bigint, moved boolean)
+LANGUAGE sql STABLE AS $$
+    WITH st AS (SELECT s.id FROM staff s WHERE s.joined_on > d0 AND s.joined_on <= d1
+                UNION SELECT s.id FROM staff s WHERE s.left_on >= d0 AND s.left_on < d1
+                UNION SELECT s.id FROM staff s WHERE s.vneid_confirmed_on > d0 AND s.vneid_confirmed_on <= d1
+                UNION SELECT c.staff_id FROM completions c WHERE c.completed_on > d0 AND c.completed_on <= d1
+                UNION SELECT a.staff_id FROM attestations a WHERE a.attested_on > d0 AND a.attested_on <= d1
+                UNION SELECT sa.staff_id FROM staff_assignments sa WHERE lower(sa.during) > d0 AND lower(sa.during) <= d1
+                UNION SELECT sa.staff_id FROM staff_assignments sa WHERE upper(sa.during) > d0 AND upper(sa.during) <= d1)
+    SELECT sa.unit_id, false FROM staff_assignments sa JOIN st ON st.id = sa.staff_id
+     WHERE sa.during && daterange(d0, d1, '[]')
+    UNION SELECT u.id, false FROM units u
+     WHERE (u.opened_on > d0 AND u.opened_on <= d1) OR (u.closed_on >= d0 AND u.closed_on < d1)
+    UNION SELECT h.unit_id, false FROM facility_service_history h WHERE h.effective_on > d0 AND h.effective_on <= d1
+    UNION SELECT m.unit_id, false FROM support_monthly m WHERE m.month > d0 AND m.month <= d1
+    UNION SELECT p.unit_id, false FROM patients_served p WHERE p.month > d0 AND p.month <= d1
+    UNION SELECT mv.unit_id, true FROM unit_moves mv WHERE mv.effective_on > d0 AND mv.effective_on <= d1
+$$;
+CREATE INDEX completions_completed_on ON completions (completed_on);
+CREATE INDEX attestations_attested_on ON attestations (attested_on);
+CREATE INDEX staff_joined_on ON staff (joined_on);
+CREATE INDEX staff_left_on ON staff (left_on) WHERE left_on IS NOT NULL;
+CREATE INDEX staff_vneid_confirmed_on ON staff (vneid_confirmed_on) WHERE vneid_confirmed_on IS NOT NULL;
+CREATE INDEX staff_assignments_from ON staff_assignments (lower(during));
+CREATE INDEX staff_assignments_to ON staff_assignments (upper(during));
+CREATE INDEX facility_service_history_on ON facility_service_history (effective_on);
+CREATE INDEX patients_served_month ON patients_served (month);
 
 -- Brings the kept own figures of (ptext, pstart, as_of) up to date; see the top of this file.
 -- Returns how many units were counted again (every unit when the whole set was).
@@ -214,6 +250,8 @@ DECLARE
     new_snap pg_snapshot;
     whole boolean;
     ids bigint[];
+    base rollup_own_sets;
+    d0 date; -- the day of the set this one starts from (a new day of the period)
 BEGIN
     SELECT * INTO s FROM rollup_own_sets k WHERE k.period = ptext AND k.pstart = p_start AND k.as_of = p_as_of;
     ep := (SELECT v FROM stats_epoch);
@@ -235,6 +273,31 @@ BEGIN
     -- and whatever it does not see is read as a change next time.
     new_snap := pg_current_snapshot();
     ep := (SELECT v FROM stats_epoch);
+    IF s.epoch = -1 THEN
+        -- A new set (the first rollup of a new day, say): it starts from the latest current set of
+        -- the same period counted on an earlier day of the same year, and counts again what changed
+        -- since that set's snapshot and what the days between changed (rollup_day_changes).
+        SELECT * INTO base FROM rollup_own_sets k
+         WHERE k.period = ptext AND k.pstart = p_start AND k.as_of < p_as_of AND k.epoch = ep
+           AND extract(year FROM k.as_of) = extract(year FROM p_as_of)
+           AND pg_snapshot_xmin(k.snap) >= (SELECT f.xid FROM stats_changes_floor f)
+         ORDER BY k.as_of DESC LIMIT 1;
+        IF FOUND THEN
+            d0 := base.as_of;
+            INSERT INTO rollup_own_rows (period, pstart, as_of, unit_id, code, path, open_in_period, received, staff, ct1,
+                                         ct2_course, ct2_vneid, ct2, ct5, facilities, facilities_all, supported, served, staff5)
+            SELECT o.period, o.pstart, p_as_of, o.unit_id, o.code, o.path, o.open_in_period, o.received, o.staff, o.ct1,
+                   o.ct2_course, o.ct2_vneid, o.ct2, o.ct5, o.facilities, o.facilities_all, o.supported, o.served, o.staff5
+              FROM rollup_own_rows o WHERE o.period = ptext AND o.pstart = p_start AND o.as_of = d0;
+            INSERT INTO rollup_sub_rows (period, pstart, as_of, unit_id, staff, ct1, ct2_course, ct2_vneid, ct2, ct5,
+                                         facilities, facilities_all, supported, served, staff5)
+            SELECT o.period, o.pstart, p_as_of, o.unit_id, o.staff, o.ct1, o.ct2_course, o.ct2_vneid, o.ct2, o.ct5,
+                   o.facilities, o.facilities_all, o.supported, o.served, o.staff5
+              FROM rollup_sub_rows o WHERE o.period = ptext AND o.pstart = p_start AND o.as_of = d0;
+            s.epoch := base.epoch;
+            s.snap := base.snap;
+        END IF;
+    END IF;
     whole := s.epoch <> ep OR pg_snapshot_xmin(s.snap) < (SELECT f.xid FROM stats_changes_floor f)
              OR EXISTS (SELECT 1 FROM stats_changes c WHERE c.xid >= pg_snapshot_xmin(s.snap)
                          AND NOT pg_visible_in_snapshot(c.xid, s.snap) AND c.kind = 'a');
@@ -248,8 +311,11 @@ BEGIN
                         WHERE c.xid >= pg_snapshot_xmin(s.snap) AND NOT pg_visible_in_snapshot(c.xid, s.snap)
                           AND c.kind IN ('d', 'u') AND c.unit_id IS NOT NULL
                           AND (c.from_day IS NULL OR c.from_day <= p_as_of)),
-            cu AS (SELECT DISTINCT c.unit_id FROM c WHERE c.kind = 'u')
+            dc AS (SELECT x.unit_id, x.moved FROM rollup_day_changes(d0, p_as_of) x WHERE d0 IS NOT NULL),
+            cu AS (SELECT c.unit_id FROM c WHERE c.kind = 'u' UNION SELECT dc.unit_id FROM dc WHERE dc.moved)
             SELECT c.unit_id FROM c
+            UNION
+            SELECT dc.unit_id FROM dc
             UNION
             SELECT b.id FROM cu CROSS JOIN LATERAL units_below_on(cu.unit_id, p_as_of) b
             UNION

@@ -49,6 +49,16 @@ static long long sums_astray(const char *period)
         period);
 }
 
+/* kept and fresh are the same text; where they first differ is shown otherwise. */
+static void assert_same(const char *kept, const char *fresh, const char *what)
+{
+    size_t i = 0;
+    while (kept[i] && kept[i] == fresh[i]) i++;
+    size_t from = i > 120 ? i - 120 : 0;
+    ck_assert_msg(kept[i] == fresh[i], "%s: differs at %zu\nkept:  ...%.240s\nfresh: ...%.240s", what, i, kept + from,
+                  fresh + from);
+}
+
 /* The rollups of the roots for the periods, as brought up to date, equal the ones counted from
  * nothing; step names the write before. */
 static void assert_as_from_nothing(const long long *roots, const char *const *periods, const char *step)
@@ -62,8 +72,7 @@ static void assert_as_from_nothing(const long long *roots, const char *const *pe
     for (int i = 0; i < 2; i++)
         for (int j = 0; j < 2; j++) {
             char *fresh = rollup_units(roots[i], periods[j], 2);
-            ck_assert_msg(strcmp(kept[i][j], fresh) == 0, "%s: %s under %lld\nkept:  %s\nfresh: %s", step, periods[j],
-                          roots[i], kept[i][j], fresh);
+            assert_same(kept[i][j], fresh, fmt("%s: %s under %lld", step, periods[j], roots[i]));
             free(fresh);
             free(kept[i][j]);
         }
@@ -195,6 +204,133 @@ START_TEST(one_staff_change_counts_one_unit_again)
 }
 END_TEST
 
+/* A unit opened on 1 January 2024 under parent (NULL: none), closed on closed_on when given. */
+static long long unit_2024(const char *code, const char *type, const char *parent, const char *closed_on)
+{
+    json_t *o = json_pack("{s:s, s:s, s:s, s:s}", "code", code, "name", fmt("Đơn vị %s", code), "type", type,
+                          "opened_on", "2024-01-01");
+    if (parent) json_object_set_new(o, "parent_code", json_string(parent));
+    long long id = created_id(send_obj("POST", "/api/v1/units", T_ADMIN, o));
+    if (closed_on) {
+        resp *r = http_do("DELETE", fmt("/api/v1/units/%lld?closed_on=%s", id, closed_on), &(req_opts){.token = T_ADMIN});
+        ASSERT_STATUS(r, 204);
+        resp_free(r);
+    }
+    return id;
+}
+
+static long long staff_2024(const char *code, const char *unit, const char *joined, const char *left, const char *vneid)
+{
+    json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "code", code, "full_name", "Đinh Thị Mến", "unit_code", unit,
+                          "job_group", "nurse", "employment", "public_employee", "joined_on", joined);
+    if (left) json_object_set_new(o, "left_on", json_string(left));
+    if (vneid) {
+        json_object_set_new(o, "vneid_confirmed_on", json_string(vneid));
+        json_object_set_new(o, "vneid_source", json_string("VNeID"));
+    }
+    return created_id(send_obj("POST", "/api/v1/staff", T_ADMIN, o));
+}
+
+/* The figures of a new as-of day of a period start from those of an earlier day and count again
+ * only the units whose dated facts fall between the two days (rollup_day_changes). Here the as-of
+ * days of the year 2024 are the closing days of two units (31 May, 30 September) and the year's
+ * last day, and each kind of dated fact falls between the last two, each on a station of its own
+ * (so that a rule left out would leave that station's figures as of 30 September). */
+START_TEST(a_new_as_of_day_counts_again_only_what_its_days_changed)
+{
+    const char *u = uniq();
+    enum { X, Y, Z, Z2, JOIN, LEAVE, VNEID, DONE, ATTEST, FROM, TO, OPEN, CLOSE, SERVICE, SERVED, SUPPORT, MOVE, N };
+    char c[N][48];
+    for (int i = 0; i < N; i++) snprintf(c[i], sizeof c[i], "OWN24-%d-%s", i, u);
+    long long id[N];
+    id[X] = unit_2024(c[X], "health_centre", "SYT-BN", "2024-05-31");
+    id[Y] = unit_2024(c[Y], "health_centre", "SYT-BN", "2024-09-30");
+    id[Z] = unit_2024(c[Z], "health_centre", "SYT-BN", NULL);
+    id[Z2] = unit_2024(c[Z2], "health_centre", "SYT-BN", NULL);
+    for (int i = JOIN; i < N; i++)
+        if (i != OPEN) id[i] = unit_2024(c[i], "commune_station", c[Z], i == CLOSE ? "2024-11-30" : NULL);
+    id[OPEN] = created_id(send_obj("POST", "/api/v1/units", T_ADMIN,
+                                   json_pack("{s:s, s:s, s:s, s:s, s:s}", "code", c[OPEN], "name", "Trạm mới", "type",
+                                             "commune_station", "parent_code", c[Z], "opened_on", "2024-10-01")));
+    /* One staff member everywhere from the start (none in the closing or opening station). */
+    char q[N][48];
+    for (int i = JOIN; i < N; i++) {
+        snprintf(q[i], sizeof q[i], "OWN24-Q%d-%s", i, u);
+        if (i == OPEN || i == CLOSE) continue;
+        staff_2024(q[i], c[i], i == JOIN ? "2024-10-15" : "2024-01-01", i == LEAVE ? "2024-11-15" : NULL,
+                   i == VNEID ? "2024-10-01" : NULL);
+    }
+    char course[96];
+    snprintf(course, sizeof course, "course-v1:BDHVS+OWN24%s+2024-1", u);
+    expect(send_obj("POST", "/api/v1/courses", T_ADMIN,
+                    json_pack("{s:s, s:s, s:b}", "code", course, "title", "Kỹ năng số", "counts_for_campaign", 1)),
+           201);
+    expect(send_obj("POST", "/api/v1/completions", T_ADMIN,
+                    json_pack("{s:s, s:s, s:s}", "staff_code", q[DONE], "course_code", course, "completed_on", "2024-10-10")),
+           201);
+    expect(send_obj("POST", "/api/v1/attestations", T_ADMIN,
+                    json_pack("{s:s, s:s, s:s}", "staff_code", q[ATTEST], "skill", "smart_devices", "attested_on",
+                              "2024-11-05")),
+           201);
+    long long mover = db_count("SELECT id FROM staff WHERE code = $1", q[FROM]);
+    expect(send_obj("POST", fmt("/api/v1/staff/%lld/transfers", mover), T_ADMIN,
+                    json_pack("{s:I, s:s, s:s}", "unit_id", (json_int_t)id[TO], "effective_on", "2024-10-20", "note",
+                              "Điều động")),
+           201);
+    /* Every active service deployed, the last one on 10 October: complete from then on (CT3). */
+    resp *ds = http_get("/api/v1/digital-services", T_ADMIN);
+    ASSERT_STATUS(ds, 200);
+    size_t k;
+    int deployed = 0;
+    json_t *svc;
+    json_array_foreach(json_object_get(ds->json, "items"), k, svc) {
+        if (!json_is_true(json_object_get(svc, "active"))) continue;
+        const char *code = json_string_value(json_object_get(svc, "code"));
+        expect(send_obj("PUT", fmt("/api/v1/units/%lld/services/%s", id[SERVICE], code), T_ADMIN,
+                        json_pack("{s:s, s:s}", "status", "deployed", "deployed_on",
+                                  strcmp(code, "emr") == 0 ? "2024-10-10" : "2024-02-01")),
+               201);
+        deployed++;
+    }
+    resp_free(ds);
+    ck_assert_int_ge(deployed, 5);
+    expect(send_obj("POST", "/api/v1/patients-served", T_ADMIN,
+                    json_pack("{s:I, s:s, s:i}", "unit_id", (json_int_t)id[SERVED], "month", "2024-11", "count", 30)),
+           201);
+    expect(send_obj("POST", "/api/v1/support-counts", T_ADMIN,
+                    json_pack("{s:I, s:s, s:s, s:s, s:i}", "unit_id", (json_int_t)id[SUPPORT], "month", "2024-11", "service",
+                              "vneid_card", "target_group", "general", "count", 10)),
+           201);
+    expect(send_obj("POST", fmt("/api/v1/units/%lld/moves", id[MOVE]), T_ADMIN,
+                    json_pack("{s:s, s:s, s:s}", "parent_code", c[Z2], "effective_on", "2024-11-01", "note", "Sáp nhập")),
+           201);
+
+    /* The year 2024 as of X's closing day, then of Y's (from X's figures), then of its last day
+     * (from Y's), which counts again exactly the stations where something happened in between. */
+    free(rollup_units(id[X], "2024", 0));
+    char *y_kept = rollup_units(id[Y], "2024", 0);
+    long long all = db_count("SELECT count(*) FROM units WHERE $1::text IS NOT NULL", "x");
+    long long n = db_count2("SELECT rollup_own_refresh($1, '2024-01-01', $2::date)", "2024", "2024-12-31");
+    ck_assert_msg(n >= JOIN && n < all, "units counted again for 31 December: %lld of %lld", n, all);
+    char *z_kept = rollup_units(id[Z], "2024", 1), *z2_kept = rollup_units(id[Z2], "2024", 1);
+    ck_assert_int_eq(sums_astray("2024"), 0);
+
+    /* The same as counted from nothing. */
+    db_exec("UPDATE stats_epoch SET v = nextval('stats_seq')");
+    char *z_fresh = rollup_units(id[Z], "2024", 1), *z2_fresh = rollup_units(id[Z2], "2024", 1);
+    char *y_fresh = rollup_units(id[Y], "2024", 0);
+    assert_same(z_kept, z_fresh, "Z as of 31 December");
+    assert_same(z2_kept, z2_fresh, "Z2 as of 31 December");
+    assert_same(y_kept, y_fresh, "Y as of 30 September");
+    free(z_kept);
+    free(z_fresh);
+    free(z2_kept);
+    free(z2_fresh);
+    free(y_kept);
+    free(y_fresh);
+}
+END_TEST
+
 Suite *s10_own_suite(void)
 {
     Suite *s = suite_create("s10_own");
@@ -202,6 +338,7 @@ Suite *s10_own_suite(void)
     tcase_set_timeout(t, 300);
     tcase_add_test(t, kept_own_figures_equal_figures_counted_from_nothing_after_every_kind_of_write);
     tcase_add_test(t, one_staff_change_counts_one_unit_again);
+    tcase_add_test(t, a_new_as_of_day_counts_again_only_what_its_days_changed);
     suite_add_tcase(s, t);
     return s;
 }
