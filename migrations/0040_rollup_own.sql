@@ -33,6 +33,7 @@
 -- (0039: the sets' snapshots hold the floor too).
 
 CREATE UNLOGGED TABLE rollup_own_sets (
+    id       bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     period   text NOT NULL,
     pstart   date NOT NULL,
     as_of    date NOT NULL,
@@ -40,13 +41,13 @@ CREATE UNLOGGED TABLE rollup_own_sets (
     snap     pg_snapshot NOT NULL,
     made_at  timestamptz NOT NULL DEFAULT now(),
     used_at  timestamptz NOT NULL DEFAULT now(),
-    PRIMARY KEY (period, pstart, as_of)
+    UNIQUE (period, pstart, as_of)
 );
 
+-- The rows of a set are keyed by its id (one column: a new set's rows are planned well before the
+-- table's statistics know them).
 CREATE UNLOGGED TABLE rollup_own_rows (
-    period          text NOT NULL,
-    pstart          date NOT NULL,
-    as_of           date NOT NULL,
+    set_id          bigint NOT NULL,
     unit_id         bigint NOT NULL,
     code            text NOT NULL,
     path            ltree NOT NULL,
@@ -63,16 +64,14 @@ CREATE UNLOGGED TABLE rollup_own_rows (
     supported       bigint NOT NULL,
     served          bigint NOT NULL,
     staff5          bigint NOT NULL,
-    PRIMARY KEY (period, pstart, as_of, unit_id) -- a set's rows; no foreign key (it cost 150 ms per set built)
+    PRIMARY KEY (set_id, unit_id) -- no foreign key to the set (it cost 150 ms per set built)
 );
 -- The sums of the own figures of every unit's subtree on the as-of day (the unit included), kept
 -- with the set and changed by the differences of the units counted again: a rollup reads its shown
 -- units' sums here instead of adding up their subtrees (rollup_own_refresh keeps them; a row of a
 -- unit no longer on the tree is left, with what is left in it, and never read).
 CREATE UNLOGGED TABLE rollup_sub_rows (
-    period          text NOT NULL,
-    pstart          date NOT NULL,
-    as_of           date NOT NULL,
+    set_id          bigint NOT NULL,
     unit_id         bigint NOT NULL,
     staff           bigint NOT NULL,
     ct1             bigint NOT NULL,
@@ -85,12 +84,12 @@ CREATE UNLOGGED TABLE rollup_sub_rows (
     supported       bigint NOT NULL,
     served          bigint NOT NULL,
     staff5          bigint NOT NULL,
-    PRIMARY KEY (period, pstart, as_of, unit_id) -- a set's rows; no foreign key (it cost 150 ms per set built)
+    PRIMARY KEY (set_id, unit_id) -- no foreign key to the set (it cost 150 ms per set built)
 );
 
 -- The sums the kept own rows of the units ids (all of them when ids is NULL) add to each of their
 -- ancestors of the as-of day (themselves included).
-CREATE FUNCTION rollup_own_sums(ptext text, p_start date, p_as_of date, ids bigint[])
+CREATE FUNCTION rollup_own_sums(p_set bigint, ids bigint[])
 RETURNS TABLE (anc bigint, staff bigint, ct1 bigint, ct2_course bigint, ct2_vneid bigint, ct2 bigint, ct5 bigint,
                facilities bigint, facilities_all bigint, supported bigint, served bigint, staff5 bigint)
 LANGUAGE sql STABLE AS $$
@@ -99,7 +98,7 @@ LANGUAGE sql STABLE AS $$
            sum(o.facilities)::bigint, sum(o.facilities_all)::bigint, sum(o.supported)::bigint, sum(o.served)::bigint,
            sum(o.staff5)::bigint
       FROM rollup_own_rows o CROSS JOIN LATERAL generate_series(0, nlevel(o.path) - 1) k
-     WHERE o.period = ptext AND o.pstart = p_start AND o.as_of = p_as_of AND (ids IS NULL OR o.unit_id = ANY (ids))
+     WHERE o.set_id = p_set AND (ids IS NULL OR o.unit_id = ANY (ids))
      GROUP BY 1
 $$;
 
@@ -261,7 +260,7 @@ BEGIN
        AND NOT EXISTS (SELECT 1 FROM stats_changes c WHERE c.xid >= pg_snapshot_xmin(s.snap)
                         AND NOT pg_visible_in_snapshot(c.xid, s.snap)) THEN
         IF s.used_at < now() - interval '1 hour' THEN
-            UPDATE rollup_own_sets k SET used_at = now() WHERE k.period = ptext AND k.pstart = p_start AND k.as_of = p_as_of;
+            UPDATE rollup_own_sets k SET used_at = now() WHERE k.id = s.id;
         END IF;
         RETURN 0;
     END IF;
@@ -284,16 +283,16 @@ BEGIN
          ORDER BY k.as_of DESC LIMIT 1;
         IF FOUND THEN
             d0 := base.as_of;
-            INSERT INTO rollup_own_rows (period, pstart, as_of, unit_id, code, path, open_in_period, received, staff, ct1,
+            INSERT INTO rollup_own_rows (set_id, unit_id, code, path, open_in_period, received, staff, ct1,
                                          ct2_course, ct2_vneid, ct2, ct5, facilities, facilities_all, supported, served, staff5)
-            SELECT o.period, o.pstart, p_as_of, o.unit_id, o.code, o.path, o.open_in_period, o.received, o.staff, o.ct1,
+            SELECT s.id, o.unit_id, o.code, o.path, o.open_in_period, o.received, o.staff, o.ct1,
                    o.ct2_course, o.ct2_vneid, o.ct2, o.ct5, o.facilities, o.facilities_all, o.supported, o.served, o.staff5
-              FROM rollup_own_rows o WHERE o.period = ptext AND o.pstart = p_start AND o.as_of = d0;
-            INSERT INTO rollup_sub_rows (period, pstart, as_of, unit_id, staff, ct1, ct2_course, ct2_vneid, ct2, ct5,
+              FROM rollup_own_rows o WHERE o.set_id = base.id;
+            INSERT INTO rollup_sub_rows (set_id, unit_id, staff, ct1, ct2_course, ct2_vneid, ct2, ct5,
                                          facilities, facilities_all, supported, served, staff5)
-            SELECT o.period, o.pstart, p_as_of, o.unit_id, o.staff, o.ct1, o.ct2_course, o.ct2_vneid, o.ct2, o.ct5,
+            SELECT s.id, o.unit_id, o.staff, o.ct1, o.ct2_course, o.ct2_vneid, o.ct2, o.ct5,
                    o.facilities, o.facilities_all, o.supported, o.served, o.staff5
-              FROM rollup_sub_rows o WHERE o.period = ptext AND o.pstart = p_start AND o.as_of = d0;
+              FROM rollup_sub_rows o WHERE o.set_id = base.id;
             s.epoch := base.epoch;
             s.snap := base.snap;
         END IF;
@@ -302,8 +301,8 @@ BEGIN
              OR EXISTS (SELECT 1 FROM stats_changes c WHERE c.xid >= pg_snapshot_xmin(s.snap)
                          AND NOT pg_visible_in_snapshot(c.xid, s.snap) AND c.kind = 'a');
     IF whole THEN
-        DELETE FROM rollup_own_rows o WHERE o.period = ptext AND o.pstart = p_start AND o.as_of = p_as_of;
-        DELETE FROM rollup_sub_rows o WHERE o.period = ptext AND o.pstart = p_start AND o.as_of = p_as_of;
+        DELETE FROM rollup_own_rows o WHERE o.set_id = s.id;
+        DELETE FROM rollup_sub_rows o WHERE o.set_id = s.id;
         ids := ARRAY(SELECT u.id FROM units u);
     ELSE
         ids := ARRAY(
@@ -320,38 +319,35 @@ BEGIN
             SELECT b.id FROM cu CROSS JOIN LATERAL units_below_on(cu.unit_id, p_as_of) b
             UNION
             SELECT o.unit_id FROM rollup_own_rows o JOIN cu ON o.path ~ ('*.' || cu.unit_id || '.*')::lquery
-             WHERE o.period = ptext AND o.pstart = p_start AND o.as_of = p_as_of);
+             WHERE o.set_id = s.id);
         -- The old figures of the units counted again come off their ancestors' sums.
         UPDATE rollup_sub_rows r SET staff = r.staff - d.staff, ct1 = r.ct1 - d.ct1, ct2_course = r.ct2_course - d.ct2_course,
                ct2_vneid = r.ct2_vneid - d.ct2_vneid, ct2 = r.ct2 - d.ct2, ct5 = r.ct5 - d.ct5,
                facilities = r.facilities - d.facilities, facilities_all = r.facilities_all - d.facilities_all,
                supported = r.supported - d.supported, served = r.served - d.served, staff5 = r.staff5 - d.staff5
-          FROM rollup_own_sums(ptext, p_start, p_as_of, ids) d
-         WHERE r.period = ptext AND r.pstart = p_start AND r.as_of = p_as_of AND r.unit_id = d.anc;
+          FROM rollup_own_sums(s.id, ids) d
+         WHERE r.set_id = s.id AND r.unit_id = d.anc;
         DELETE FROM rollup_own_rows o
-         WHERE o.period = ptext AND o.pstart = p_start AND o.as_of = p_as_of AND o.unit_id = ANY (ids);
+         WHERE o.set_id = s.id AND o.unit_id = ANY (ids);
     END IF;
-    INSERT INTO rollup_own_rows (period, pstart, as_of, unit_id, code, path, open_in_period, received, staff, ct1, ct2_course,
+    INSERT INTO rollup_own_rows (set_id, unit_id, code, path, open_in_period, received, staff, ct1, ct2_course,
                                  ct2_vneid, ct2, ct5, facilities, facilities_all, supported, served, staff5)
-    SELECT ptext, p_start, p_as_of, r.* FROM rollup_own_compute(ids, p_start, p_as_of, ptext) r;
+    SELECT s.id, r.* FROM rollup_own_compute(ids, p_start, p_as_of, ptext) r;
     -- Their new figures go on (the ancestors of their new paths).
-    INSERT INTO rollup_sub_rows AS r (period, pstart, as_of, unit_id, staff, ct1, ct2_course, ct2_vneid, ct2, ct5,
+    INSERT INTO rollup_sub_rows AS r (set_id, unit_id, staff, ct1, ct2_course, ct2_vneid, ct2, ct5,
                                       facilities, facilities_all, supported, served, staff5)
-    SELECT ptext, p_start, p_as_of, d.* FROM rollup_own_sums(ptext, p_start, p_as_of, CASE WHEN NOT whole THEN ids END) d
-    ON CONFLICT (period, pstart, as_of, unit_id) DO UPDATE
+    SELECT s.id, d.* FROM rollup_own_sums(s.id, CASE WHEN NOT whole THEN ids END) d
+    ON CONFLICT (set_id, unit_id) DO UPDATE
        SET staff = r.staff + EXCLUDED.staff, ct1 = r.ct1 + EXCLUDED.ct1, ct2_course = r.ct2_course + EXCLUDED.ct2_course,
            ct2_vneid = r.ct2_vneid + EXCLUDED.ct2_vneid, ct2 = r.ct2 + EXCLUDED.ct2, ct5 = r.ct5 + EXCLUDED.ct5,
            facilities = r.facilities + EXCLUDED.facilities, facilities_all = r.facilities_all + EXCLUDED.facilities_all,
            supported = r.supported + EXCLUDED.supported, served = r.served + EXCLUDED.served,
            staff5 = r.staff5 + EXCLUDED.staff5;
-    UPDATE rollup_own_sets k SET epoch = ep, snap = new_snap, made_at = now(), used_at = now()
-     WHERE k.period = ptext AND k.pstart = p_start AND k.as_of = p_as_of;
-    IF whole THEN -- the sets unused for two days go
-        WITH gone AS (DELETE FROM rollup_own_sets k WHERE k.used_at < now() - interval '2 days'
-                      RETURNING k.period, k.pstart, k.as_of),
-        o AS (DELETE FROM rollup_own_rows o USING gone g
-               WHERE o.period = g.period AND o.pstart = g.pstart AND o.as_of = g.as_of)
-        DELETE FROM rollup_sub_rows r USING gone g WHERE r.period = g.period AND r.pstart = g.pstart AND r.as_of = g.as_of;
+    UPDATE rollup_own_sets k SET epoch = ep, snap = new_snap, made_at = now(), used_at = now() WHERE k.id = s.id;
+    IF whole OR d0 IS NOT NULL THEN -- a set was made: the sets unused for two days go
+        WITH gone AS (DELETE FROM rollup_own_sets k WHERE k.used_at < now() - interval '2 days' RETURNING k.id),
+        o AS (DELETE FROM rollup_own_rows o USING gone g WHERE o.set_id = g.id)
+        DELETE FROM rollup_sub_rows r USING gone g WHERE r.set_id = g.id;
     END IF;
     RETURN cardinality(ids);
 END $fn$;
@@ -367,14 +363,17 @@ RETURNS TABLE (unit_id bigint, code text, path ltree, lvl integer, open_in_perio
 LANGUAGE plpgsql AS $fn$
 DECLARE
     rp ltree := unit_path_on(root, as_of); -- root's path on the as-of day
+    sid bigint;
 BEGIN
     PERFORM rollup_own_refresh(ptext, pstart, as_of);
+    sid := (SELECT k.id FROM rollup_own_sets k WHERE k.period = ptext AND k.pstart = indicator_own.pstart
+                                                AND k.as_of = indicator_own.as_of);
     RETURN QUERY
     SELECT o.unit_id, o.code, o.path, nlevel(o.path) - nlevel(rp), o.open_in_period, o.received,
            o.staff, o.ct1, o.ct2_course, o.ct2_vneid, o.ct2, o.ct5, o.facilities, o.facilities_all,
            o.supported, o.served, o.staff5
       FROM rollup_own_rows o
-     WHERE o.period = ptext AND o.pstart = indicator_own.pstart AND o.as_of = indicator_own.as_of AND o.path <@ rp;
+     WHERE o.set_id = sid AND o.path <@ rp;
 END $fn$;
 ALTER FUNCTION indicator_own(bigint, date, date, text) SET plan_cache_mode = force_custom_plan;
 
@@ -397,23 +396,24 @@ DECLARE
                             WHEN 'half_year' THEN pstart + interval '6 months - 1 day'
                             ELSE pstart + interval '1 year - 1 day' END;
     rp ltree := unit_path_on(root, as_of);
+    sid bigint;
 BEGIN
     IF NOT EXISTS (SELECT 1 FROM unit_moves mv WHERE mv.effective_on > pstart AND mv.effective_on <= as_of) THEN
         -- No move inside the period: every month counts on the as-of day's tree, so a shown unit's
         -- figures are its kept subtree sums, and only the expected reports are counted here.
         PERFORM rollup_own_refresh(ptext, pstart, as_of);
+        sid := (SELECT k.id FROM rollup_own_sets k WHERE k.period = ptext AND k.pstart = indicator_rollup.pstart
+                                                    AND k.as_of = indicator_rollup.as_of);
         RETURN QUERY
         WITH shown AS (SELECT o.unit_id, o.path FROM rollup_own_rows o
-                        WHERE o.period = ptext AND o.pstart = indicator_rollup.pstart AND o.as_of = indicator_rollup.as_of
-                          AND o.path <@ rp AND nlevel(o.path) - root_level <= max_depth),
+                        WHERE o.set_id = sid AND o.path <@ rp AND nlevel(o.path) - root_level <= max_depth),
         obliged AS (SELECT e.unit_id FROM expected_below(root, ptype, pstart, pend) e WHERE ptype IS NOT NULL),
         ks AS MATERIALIZED (SELECT k FROM generate_series(0, max_depth) k),
         cnt AS (SELECT ltree2text(subpath(o.path, root_level + ks.k - 1, 1))::bigint AS anc,
                        count(*) FILTER (WHERE o.open_in_period) AS expected, count(*) FILTER (WHERE o.received) AS received
                   FROM rollup_own_rows o JOIN obliged b ON b.unit_id = o.unit_id
                   JOIN ks ON ks.k < nlevel(o.path) - root_level -- strictly below the shown unit
-                 WHERE o.period = ptext AND o.pstart = indicator_rollup.pstart AND o.as_of = indicator_rollup.as_of
-                   AND o.path <@ rp
+                 WHERE o.set_id = sid AND o.path <@ rp
                  GROUP BY 1)
         SELECT u.id, u.code, u.name,
                coalesce(CASE WHEN nlevel(sh.path) > 1 THEN ltree2text(subpath(sh.path, nlevel(sh.path) - 2, 1))::bigint END,
@@ -422,8 +422,7 @@ BEGIN
                r.staff, r.ct1, r.ct2_course, r.ct2_vneid, r.ct2, r.ct5, r.facilities, r.facilities_all, r.supported,
                r.served, coalesce(c.expected, 0), coalesce(c.received, 0), r.staff5
           FROM shown sh JOIN units u ON u.id = sh.unit_id
-          JOIN rollup_sub_rows r ON r.period = ptext AND r.pstart = indicator_rollup.pstart
-                                AND r.as_of = indicator_rollup.as_of AND r.unit_id = sh.unit_id
+          JOIN rollup_sub_rows r ON r.set_id = sid AND r.unit_id = sh.unit_id
           LEFT JOIN cnt c ON c.anc = sh.unit_id
          WHERE u.id = root OR ((u.opened_on IS NULL OR u.opened_on <= indicator_rollup.as_of)
                                AND (u.closed_on IS NULL OR u.closed_on >= indicator_rollup.pstart));

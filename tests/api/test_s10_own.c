@@ -39,13 +39,13 @@ static char *rollup_units(long long root, const char *period, int depth)
 static long long sums_astray(const char *period)
 {
     return db_count(
-        "SELECT count(*) FROM rollup_sub_rows r JOIN rollup_own_rows u USING (period, pstart, as_of, unit_id)"
-        " WHERE r.period = $1 AND ROW(r.staff, r.ct1, r.ct2_course, r.ct2_vneid, r.ct2, r.ct5, r.facilities,"
+        "SELECT count(*) FROM rollup_sub_rows r JOIN rollup_own_rows u USING (set_id, unit_id)"
+        " JOIN rollup_own_sets k ON k.id = r.set_id"
+        " WHERE k.period = $1 AND ROW(r.staff, r.ct1, r.ct2_course, r.ct2_vneid, r.ct2, r.ct5, r.facilities,"
         "   r.facilities_all, r.supported, r.served, r.staff5)::text IS DISTINCT FROM (SELECT ROW(sum(o.staff),"
         "   sum(o.ct1), sum(o.ct2_course), sum(o.ct2_vneid), sum(o.ct2), sum(o.ct5), sum(o.facilities),"
         "   sum(o.facilities_all), sum(o.supported), sum(o.served), sum(o.staff5))::text"
-        "   FROM rollup_own_rows o WHERE o.period = r.period"
-        "   AND o.pstart = r.pstart AND o.as_of = r.as_of AND o.path <@ u.path)",
+        "   FROM rollup_own_rows o WHERE o.set_id = r.set_id AND o.path <@ u.path)",
         period);
 }
 
@@ -164,10 +164,10 @@ END_TEST
 static long long recounted(const char *period, long long u, int only_u)
 {
     return db_count2(
-        only_u ? "SELECT count(*) FROM rollup_own_rows o JOIN rollup_own_sets s USING (period, pstart, as_of)"
-                 " WHERE o.period = $1 AND o.xmin = s.xmin AND o.unit_id = $2::bigint"
-               : "SELECT count(*) FROM rollup_own_rows o JOIN rollup_own_sets s USING (period, pstart, as_of)"
-                 " WHERE o.period = $1 AND o.xmin = s.xmin AND $2::bigint IS NOT NULL",
+        only_u ? "SELECT count(*) FROM rollup_own_rows o JOIN rollup_own_sets s ON s.id = o.set_id"
+                 " WHERE s.period = $1 AND o.xmin = s.xmin AND o.unit_id = $2::bigint"
+               : "SELECT count(*) FROM rollup_own_rows o JOIN rollup_own_sets s ON s.id = o.set_id"
+                 " WHERE s.period = $1 AND o.xmin = s.xmin AND $2::bigint IS NOT NULL",
         period, idstr(u));
 }
 
