@@ -407,13 +407,17 @@ BEGIN
         RETURN QUERY
         WITH shown AS (SELECT o.unit_id, o.path FROM rollup_own_rows o
                         WHERE o.set_id = sid AND o.path <@ rp AND nlevel(o.path) - root_level <= max_depth),
-        obliged AS (SELECT e.unit_id FROM expected_below(root, ptype, pstart, pend) e WHERE ptype IS NOT NULL),
+        -- The units obliged to report, each looked up by key (computed first: joined into the
+        -- scan of the rows, its subtree walk would run for every row).
+        obliged AS MATERIALIZED (SELECT DISTINCT e.unit_id FROM expected_below(root, ptype, pstart, pend) e
+                                  WHERE ptype IS NOT NULL),
         ks AS MATERIALIZED (SELECT k FROM generate_series(0, max_depth) k),
         cnt AS (SELECT ltree2text(subpath(o.path, root_level + ks.k - 1, 1))::bigint AS anc,
                        count(*) FILTER (WHERE o.open_in_period) AS expected, count(*) FILTER (WHERE o.received) AS received
-                  FROM rollup_own_rows o JOIN obliged b ON b.unit_id = o.unit_id
+                  FROM obliged b
+                  CROSS JOIN LATERAL (SELECT x.path, x.open_in_period, x.received FROM rollup_own_rows x
+                                       WHERE x.set_id = sid AND x.unit_id = b.unit_id AND x.path <@ rp LIMIT 1) o
                   JOIN ks ON ks.k < nlevel(o.path) - root_level -- strictly below the shown unit
-                 WHERE o.set_id = sid AND o.path <@ rp
                  GROUP BY 1)
         SELECT u.id, u.code, u.name,
                coalesce(CASE WHEN nlevel(sh.path) > 1 THEN ltree2text(subpath(sh.path, nlevel(sh.path) - 2, 1))::bigint END,
