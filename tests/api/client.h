@@ -157,6 +157,7 @@ Suite *s9_moves_suite(void); /* issue 11 §2: dated unit moves, merges, the tree
 Suite *s9_ct5_suite(void); /* issue 11 §3: CT5 over the staff of public service units */
 Suite *s9_tree2_suite(void); /* the approved basis, expected reports and the form on the period's tree */
 Suite *s9_fp_suite(void); /* issue 14 goal 2: kept rollups checked at the cost of what changed */
+Suite *s10_i11_suite(void); /* issue 11/10 leftovers outside the rollup core */
 Suite *resilience_suite(void);
 
 /* A user of role at the unit with this code, named PREFIX.ROLE.UNIQUE; returns a signed-in token

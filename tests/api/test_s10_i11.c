@@ -1,0 +1,329 @@
+/* Session 10, issue 11 and 10 leftovers outside the rollup core: indicator definitions written
+ * through the API (issue 11 §4), with hand counts of a rollup before and after. */
+#include "client.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static void expect(resp *r, long status)
+{
+    ck_assert_msg(r->status == status, "expected %ld, got %ld: %.500s", status, r->status, r->body ? r->body : "");
+    resp_free(r);
+}
+
+static resp *del(const char *path, const char *token)
+{
+    req_opts o = {.token = token};
+    return http_do("DELETE", path, &o);
+}
+
+/* ---- definitions (issue 11 §4) ---------------------------------------------------------------- */
+
+static resp *put_definition(const char *code, int year, const char *token, json_t *params)
+{
+    json_t *b = json_pack("{s:s, s:{s:s, s:s}, s:{s:s, s:s}, s:o}", "plan", "Kế hoạch thử 01/KH-TEST",
+                          "numerator", "vi", "Số NVYT có EMR", "en", "Staff with the EMR", "denominator", "vi",
+                          "Tổng số NVYT", "en", "Staff", "parameters", params);
+    return send_obj("PUT", fmt("/api/v1/indicators/definitions/%s/%d", code, year), token, b);
+}
+
+static json_t *definition_of(int year, const char *code)
+{
+    resp *r = http_get(fmt("/api/v1/indicators/definitions?year=%d", year), T_SYT_VIEWER);
+    ASSERT_STATUS(r, 200);
+    size_t i;
+    json_t *it, *found = NULL;
+    json_array_foreach(json_object_get(r->json, "items"), i, it) {
+        if (strcmp(json_string_value(json_object_get(it, "code")), code) == 0) found = json_deep_copy(it);
+    }
+    resp_free(r);
+    ck_assert_ptr_nonnull(found);
+    return found;
+}
+
+/* CT1 of unit u in root's rollup of period is num/den. */
+static void assert_ct1(long long root, long long u, const char *period, long long num, long long den)
+{
+    resp *r = http_get(fmt("/api/v1/indicators/rollup?unit_id=%lld&period=%s&depth=1", root, period), T_ADMIN);
+    ASSERT_STATUS(r, 200);
+    fig f = figure(r, u, 0);
+    resp_free(r);
+    ck_assert_msg(f.num == num && f.den == den, "CT1 of %lld in %s: %lld/%lld, want %lld/%lld", u, period, f.num,
+                  f.den, num, den);
+}
+
+static void staff_at(const char *code, const char *unit_code, const char *job_group)
+{
+    expect(send_obj("POST", "/api/v1/staff", T_ADMIN,
+                    json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "code", code, "full_name", "Trần Văn Định Nghĩa",
+                              "unit_code", unit_code, "job_group", job_group, "employment", "public_employee",
+                              "joined_on", "2024-01-01")),
+           201);
+}
+
+static void attest_on(const char *staff_code, const char *skill, const char *day)
+{
+    expect(send_obj("POST", "/api/v1/attestations", T_ADMIN,
+                    json_pack("{s:s, s:s, s:s}", "staff_code", staff_code, "skill", skill, "attested_on", day)),
+           201);
+}
+
+/* Station A (opened 1 January 2024) under health centre H, both under SYT-BN. Its four staff on
+ * 31 March 2024, each with the awareness attestation but P4:
+ *   P1 nurse, EMR            P2 nurse, e-Hospital
+ *   P3 doctor, EMR           P4 nurse, EMR, no awareness
+ * 2024 has no definition of its own: the first one (2025, plan 19/KH-TTYT: awareness and any one
+ * platform) serves it, so CT1 = P1, P2, P3 = 3/4 at A and at H (no staff of its own).
+ * An administrator states a 2024 definition: the EMR is the one platform that counts, and a doctor
+ * needs both the EMR and e-prescription. By hand: P1 yes (EMR); P2 no (e-Hospital no longer
+ * counts); P3 no (a doctor without e-prescription); P4 no (no awareness) = 1/4. Then P3 gets
+ * e-prescription on 2024-03-10: 2/4. 2025 keeps its own definition: 2025-03 stays 3/4 (P3 and P1 and
+ * P2), whatever 2024 says. Removing the 2024 definition gives 2024 back to the first one: 3/4. */
+START_TEST(a_definition_written_through_the_api_changes_the_rollup_exactly)
+{
+    const char *u = uniq();
+    char hc[40], ac[48];
+    snprintf(hc, sizeof hc, "DF-%s", u);
+    snprintf(ac, sizeof ac, "%s-A", hc);
+    long long h = created_id(send_obj("POST", "/api/v1/units", T_ADMIN,
+                                      json_pack("{s:s, s:s, s:s, s:s, s:s}", "code", hc, "name", "TTYT Định Nghĩa",
+                                                "type", "health_centre", "parent_code", "SYT-BN", "opened_on",
+                                                "2024-01-01")));
+    long long a = created_id(send_obj("POST", "/api/v1/units", T_ADMIN,
+                                      json_pack("{s:s, s:s, s:s, s:s, s:s}", "code", ac, "name", "TYT Định Nghĩa",
+                                                "type", "commune_station", "parent_code", hc, "opened_on",
+                                                "2024-01-01")));
+    const char *jobs[] = {"nurse", "nurse", "doctor", "nurse"};
+    const char *platform[] = {"emr", "e_hospital", "emr", "emr"};
+    char p[4][64];
+    for (int i = 0; i < 4; i++) {
+        snprintf(p[i], sizeof p[i], "%s-P%d", hc, i + 1);
+        staff_at(p[i], ac, jobs[i]);
+        if (i < 3) attest_on(p[i], "digital_awareness", "2024-02-01");
+        attest_on(p[i], platform[i], "2024-02-01");
+    }
+    assert_ct1(h, a, "2024-03", 3, 4);
+    assert_ct1(h, h, "2024-03", 3, 4);
+    assert_ct1(h, h, "2025-03", 3, 4);
+    json_t *d2025 = definition_of(2025, "CT1");
+    json_t *d2024 = definition_of(2024, "CT1");
+    ck_assert_int_eq(json_integer_value(json_object_get(d2024, "in_force_from")), 2025);
+    json_decref(d2024);
+
+    json_t *rule = json_pack("{s:s, s:{s:[s]}, s:[{s:s, s:[s, s]}]}", "awareness", "digital_awareness", "default",
+                             "any_of", "emr", "rules", "job_group", "doctor", "all_of", "emr", "e_prescription");
+    resp *r = put_definition("CT1", 2024, T_ADMIN, json_incref(rule));
+    ASSERT_STATUS(r, 201);
+    char loc[128];
+    ck_assert_str_eq(resp_header(r, "Location", loc, sizeof loc), "/api/v1/indicators/definitions/CT1/2024");
+    ck_assert_str_eq(jstr(r, "code"), "CT1");
+    ck_assert_int_eq(jint(r, "in_force_from"), 2024);
+    ck_assert_str_eq(jstr(r, "plan"), "Kế hoạch thử 01/KH-TEST");
+    ck_assert(json_equal(json_object_get(r->json, "parameters"), rule));
+    resp_free(r);
+    ck_assert_int_eq(db_count("SELECT count(*) FROM audit_log WHERE entity = 'indicator_definition' AND entity_id = $1"
+                              " AND action = 'create' AND after -> 'parameters' -> 'default' = '{\"any_of\": [\"emr\"]}'",
+                              "CT1/2024"),
+                     1);
+    /* The year's definitions as read: 2024 its own, 2025 untouched. */
+    d2024 = definition_of(2024, "CT1");
+    ck_assert_int_eq(json_integer_value(json_object_get(d2024, "in_force_from")), 2024);
+    ck_assert(json_equal(json_object_get(d2024, "parameters"), rule));
+    json_decref(d2024);
+    json_t *again = definition_of(2025, "CT1");
+    ck_assert(json_equal(again, d2025));
+    json_decref(again);
+
+    assert_ct1(h, a, "2024-03", 1, 4);
+    assert_ct1(h, h, "2024-03", 1, 4);
+    assert_ct1(h, h, "2025-03", 3, 4);
+    attest_on(p[2], "e_prescription", "2024-03-10");
+    assert_ct1(h, h, "2024-03", 2, 4);
+    assert_ct1(h, h, "2024-02", 1, 4); /* on 29 February P3 had no e-prescription yet */
+
+    /* Replacing it (200): any one of EMR and e-Hospital again, doctors as the rule said: P1, P2, P3. */
+    json_t *rule2 = json_pack("{s:s, s:{s:[s, s]}, s:[{s:s, s:[s, s]}]}", "awareness", "digital_awareness", "default",
+                              "any_of", "emr", "e_hospital", "rules", "job_group", "doctor", "all_of", "emr",
+                              "e_prescription");
+    r = put_definition("CT1", 2024, T_ADMIN, rule2);
+    ASSERT_STATUS(r, 200);
+    resp_free(r);
+    ck_assert_int_eq(db_count("SELECT count(*) FROM audit_log WHERE entity = 'indicator_definition' AND entity_id = $1"
+                              " AND action = 'update' AND before -> 'parameters' -> 'default' = '{\"any_of\": [\"emr\"]}'",
+                              "CT1/2024"),
+                     1);
+    assert_ct1(h, h, "2024-03", 3, 4);
+    assert_ct1(h, h, "2024-02", 2, 4);
+
+    /* Removed: 2024 is the first definition's again (3/4 on 29 February as on 31 March). */
+    expect(del("/api/v1/indicators/definitions/CT1/2024", T_ADMIN), 204);
+    ck_assert_int_eq(db_count("SELECT count(*) FROM audit_log WHERE entity = 'indicator_definition' AND entity_id = $1"
+                              " AND action = 'delete'",
+                              "CT1/2024"),
+                     1);
+    expect(del("/api/v1/indicators/definitions/CT1/2024", T_ADMIN), 404);
+    assert_ct1(h, h, "2024-02", 3, 4);
+    d2024 = definition_of(2024, "CT1");
+    ck_assert_int_eq(json_integer_value(json_object_get(d2024, "in_force_from")), 2025);
+    json_decref(d2024);
+    json_decref(d2025);
+    json_decref(rule);
+}
+END_TEST
+
+/* 2026 holds approved reports (the demo's): a change of 2026's definition, or of the first one
+ * (which also serves 2025 and earlier), answers 409 period-locked naming the earliest approved
+ * report and who can unlock it; nothing is written. */
+START_TEST(a_definition_of_a_year_with_approved_reports_is_locked)
+{
+    json_t *before = definition_of(2026, "CT1");
+    json_t *params = json_pack("{s:s, s:{s:[s]}, s:[]}", "awareness", "digital_awareness", "default", "any_of", "emr",
+                               "rules");
+    PGresult *q = PQexec(test_db(), "SELECT u.code || ' for ' || r.period FROM reports r JOIN units u ON u.id = r.unit_id"
+                                    " WHERE r.status IN ('approved', 'accepted') AND r.period_end >= date '2026-01-01'"
+                                    " ORDER BY r.period_end, u.code LIMIT 1");
+    ck_assert_int_eq(PQntuples(q), 1);
+    char first[64];
+    snprintf(first, sizeof first, "%s", PQgetvalue(q, 0, 0));
+    PQclear(q);
+    resp *r = put_definition("CT1", 2026, T_ADMIN, json_incref(params));
+    ASSERT_STATUS(r, 409);
+    ck_assert_str_eq(jstr(r, "type"), "urn:bdhvs:problem:period-locked");
+    ck_assert_ptr_nonnull(strstr(jstr(r, "detail"), fmt("The report of %s is ", first)));
+    ck_assert_ptr_nonnull(strstr(jstr(r, "detail"), "can unlock it with a reason"));
+    resp_free(r);
+    /* A new row for 2027 changes 2027 on (no approved report there yet): 201, then removed. */
+    r = put_definition("CT5", 2027, T_ADMIN,
+                       json_pack("{s:s, s:s}", "skill", "smart_devices", "unit_group", "public_service_unit"));
+    ASSERT_STATUS(r, 201);
+    resp_free(r);
+    expect(del("/api/v1/indicators/definitions/CT5/2027", T_ADMIN), 204);
+    /* The first definition of CT2 serves every year: removing it is refused first as the only one. */
+    r = del("/api/v1/indicators/definitions/CT2/2025", T_ADMIN);
+    ASSERT_STATUS(r, 409);
+    ck_assert_str_eq(jstr(r, "detail"), "This is the indicator's only definition: replace it (PUT) instead of removing it.");
+    resp_free(r);
+    r = del("/api/v1/indicators/definitions/CT1/2026", T_ADMIN);
+    ASSERT_STATUS(r, 409);
+    ck_assert_str_eq(jstr(r, "type"), "urn:bdhvs:problem:period-locked");
+    resp_free(r);
+    json_t *after = definition_of(2026, "CT1");
+    ck_assert(json_equal(before, after));
+    ck_assert_int_eq(db_count("SELECT count(*) FROM audit_log WHERE entity = 'indicator_definition' AND entity_id = $1",
+                              "CT1/2026"),
+                     0);
+    json_decref(before);
+    json_decref(after);
+    json_decref(params);
+}
+END_TEST
+
+/* Each bad part is named, all in one 422 (in Vietnamese when asked); only administrators write;
+ * nothing is written. */
+START_TEST(a_bad_definition_names_every_bad_field)
+{
+    long long n = db_count("SELECT count(*) FROM indicator_definitions", NULL);
+    json_t *b = json_pack(
+        "{s:s, s:{s:s, s:s}, s:{s:s, s:s}, s:{s:s, s:i, s:{s:[s, s], s:[]}, s:[{s:s}, {s:s, s:[s]}, {s:s, s:[s]}, i,"
+        " {s:s, s:[s], s:s}]}}",
+        "plan", "", "numerator", "vi", "Số", "fr", "Nombre", "denominator", "vi", "Tổng", "en", "Staff", "parameters",
+        "awareness", "any", "colour", 1, "default", "any_of", "emr", "flying", "all_of", "rules", "job_group", "doctor",
+        "job_group", "doctor", "all_of", "emr", "facility_type", "moon", "any_of", "emr", 5, "job_group", "chef",
+        "all_of", "emr", "when", "always");
+    resp *r = send_obj("PUT", "/api/v1/indicators/definitions/CT1/2024", T_ADMIN, b);
+    ASSERT_STATUS(r, 422);
+    const char *want[][2] = {
+        {"plan", "must not be empty"},
+        {"numerator.fr", "is not a field of this resource"},
+        {"numerator.en", "is required"},
+        {"parameters.colour", "is not a parameter of CT1's rule (it takes awareness, default, rules)"},
+        {"parameters.awareness", "must be \"digital_awareness\": CT1 is computed only this way"},
+        {"parameters.default", "must hold all_of (every skill listed) or any_of (one of them), not both"},
+        {"parameters.rules[0]", "must hold all_of (every skill listed) or any_of (one of them), not both"},
+        {"parameters.rules[1]", "has the job group and facility type of rules[0] already"},
+        {"parameters.rules[2].facility_type",
+         "\"moon\" is not a unit type (department_of_health, office, hospital, health_centre, cdc, ward, unit_office, "
+         "commune_station, other)"},
+        {"parameters.rules[3]", "must be a JSON object"},
+        {"parameters.rules[4].when",
+         "is not a parameter of CT1's rule (it takes all_of, any_of, facility_type, job_group)"},
+        {"parameters.rules[4].job_group", NULL},
+    };
+    size_t nw = sizeof want / sizeof want[0];
+    ck_assert_msg(nerrors(r) == nw, "%.3000s", r->body);
+    for (size_t i = 0; i < nw; i++) {
+        ck_assert_str_eq(err_field(r, i), want[i][0]);
+        if (want[i][1]) ck_assert_str_eq(err_message(r, i), want[i][1]);
+    }
+    ck_assert_ptr_nonnull(strstr(err_message(r, nw - 1), "\"chef\" is not an active job group code"));
+    resp_free(r);
+    /* A skill that is not one; a list that is not distinct; CT4's people; in Vietnamese. */
+    r = put_definition("CT1", 2024, T_ADMIN,
+                       json_pack("{s:s, s:{s:[s, s]}, s:[{s:s, s:[s, s]}]}", "awareness", "digital_awareness", "default",
+                                 "any_of", "emr", "telepathy", "rules", "facility_type", "cdc", "all_of", "emr", "emr"));
+    ASSERT_STATUS(r, 422);
+    ck_assert_uint_eq(nerrors(r), 2);
+    ck_assert_str_eq(err_field(r, 0), "parameters.default.any_of[1]");
+    ck_assert_ptr_nonnull(strstr(err_message(r, 0), "\"telepathy\" is not an active skill code"));
+    ck_assert_str_eq(err_field(r, 1), "parameters.rules[0].all_of");
+    ck_assert_str_eq(err_message(r, 1), "must be a list of one or more distinct skill codes");
+    resp_free(r);
+    req_opts o = {.token = T_ADMIN,
+                  .body = "{\"plan\":\"P\",\"numerator\":{\"vi\":\"a\",\"en\":\"b\"},\"denominator\":{\"vi\":\"a\","
+                          "\"en\":\"b\"},\"parameters\":{\"numerator\":\"people_supported\",\"when_not_recorded\":"
+                          "\"busiest_service\",\"denominator\":\"patients_served\",\"people\":[\"patients\",\"pets\"]}}",
+                  .headers = {"Accept-Language: vi", NULL}};
+    r = http_do("PUT", "/api/v1/indicators/definitions/CT4/2024", &o);
+    ASSERT_STATUS(r, 422);
+    assert_one_error(r, "parameters.people",
+                     "phải là danh sách gồm một hoặc nhiều giá trị khác nhau trong patients, relatives, people_served");
+    resp_free(r);
+    /* The path: no such indicator, no such year; the body missing its parts. */
+    r = put_definition("CT9", 2024, T_ADMIN, json_object());
+    ASSERT_STATUS(r, 422);
+    assert_one_error(r, "code", "must be an indicator code (see /api/v1/indicators)");
+    resp_free(r);
+    r = put_definition("CT1", 1999, T_ADMIN, json_object());
+    ASSERT_STATUS(r, 422);
+    ck_assert_str_eq(err_field(r, 0), "year");
+    resp_free(r);
+    r = send_obj("PUT", "/api/v1/indicators/definitions/CT2/2024", T_ADMIN, json_object());
+    ASSERT_STATUS(r, 422);
+    ck_assert_uint_eq(nerrors(r), 4);
+    ck_assert_str_eq(err_field(r, 0), "plan");
+    ck_assert_str_eq(err_field(r, 1), "numerator");
+    ck_assert_str_eq(err_field(r, 2), "denominator");
+    ck_assert_str_eq(err_field(r, 3), "parameters");
+    resp_free(r);
+    r = put_definition("CT3", 2024, T_ADMIN, json_pack("[i]", 1));
+    ASSERT_STATUS(r, 422);
+    assert_one_error(r, "parameters", "must be a JSON object");
+    resp_free(r);
+    /* Only administrators. */
+    json_t *ok = json_pack("{s:s, s:b}", "course", "counts_for_campaign", "vneid", 1);
+    r = put_definition("CT2", 2024, T_SYT_MANAGER, json_incref(ok));
+    ASSERT_STATUS(r, 403);
+    resp_free(r);
+    r = del("/api/v1/indicators/definitions/CT1/2025", T_SYT_MANAGER);
+    ASSERT_STATUS(r, 403);
+    resp_free(r);
+    json_decref(ok);
+    ck_assert_int_eq(db_count("SELECT count(*) FROM indicator_definitions", NULL), n);
+    ck_assert_int_eq(db_count("SELECT count(*) FROM audit_log WHERE entity = 'indicator_definition' AND entity_id LIKE $1",
+                              "%/2024"),
+                     db_count("SELECT count(*) FROM audit_log WHERE entity = 'indicator_definition' AND entity_id = $1",
+                              "CT1/2024"));
+}
+END_TEST
+
+Suite *s10_i11_suite(void)
+{
+    Suite *s = suite_create("s10_i11");
+    TCase *t = tcase_create("definitions");
+    tcase_set_timeout(t, 120);
+    tcase_add_test(t, a_definition_written_through_the_api_changes_the_rollup_exactly);
+    tcase_add_test(t, a_definition_of_a_year_with_approved_reports_is_locked);
+    tcase_add_test(t, a_bad_definition_names_every_bad_field);
+    suite_add_tcase(s, t);
+    return s;
+}
