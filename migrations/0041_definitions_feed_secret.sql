@@ -178,3 +178,154 @@ BEGIN
                                   AND r.period_end BETWEEN make_date(s.first_year, 1, 1) AND make_date(s.last_year, 12, 31)
                                 ORDER BY r.period_end, u.code LIMIT 1));
 END $$;
+
+-- 2. Restructuring in the change feed (issue 11 §2 with issue 12's feed): dated moves
+--    (unit_moves, resource unit-moves, its unit the moved unit) and merges (unit_merges, resource
+--    unit-merges, its unit the result), so that an integrator following /changes sees a
+--    restructuring as such, not only as the unit updates it makes. The same capture as 0018's.
+DO $$
+DECLARE
+    t record;
+BEGIN
+    FOR t IN SELECT * FROM (VALUES ('unit_moves', 'unit-moves', 'r.unit_id'),
+                                   ('unit_merges', 'unit-merges', 'r.into_unit_id')) AS v (tbl, res, unit_of)
+    LOOP
+        EXECUTE format('CREATE TRIGGER change_log_ins AFTER INSERT ON %I REFERENCING NEW TABLE AS change_new'
+                       ' FOR EACH STATEMENT EXECUTE FUNCTION change_log_capture(%L, %L)', t.tbl, t.res, t.unit_of);
+        EXECUTE format('CREATE TRIGGER change_log_upd AFTER UPDATE ON %I'
+                       ' REFERENCING OLD TABLE AS change_old NEW TABLE AS change_new'
+                       ' FOR EACH STATEMENT EXECUTE FUNCTION change_log_capture(%L, %L)', t.tbl, t.res, t.unit_of);
+        EXECUTE format('CREATE TRIGGER change_log_del AFTER DELETE ON %I REFERENCING OLD TABLE AS change_old'
+                       ' FOR EACH STATEMENT EXECUTE FUNCTION change_log_capture(%L, %L)', t.tbl, t.res, t.unit_of);
+    END LOOP;
+END $$;
+
+-- Copied whole from 0018; changed: the items of unit-moves (unit_move_json, seen when the moved
+-- unit is in the caller's scope) and unit-merges (unit_merge_json, seen when the result is).
+CREATE OR REPLACE FUNCTION changes_page(p_xid xid8, p_seq bigint, p_limit int, p_scan int, p_scope bigint,
+                             p_party boolean, p_resources text[], p_now boolean,
+                             OUT problem text, OUT page json, OUT staff_rows int)
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    w xid8 := pg_snapshot_xmin(pg_current_snapshot());
+    h change_log_horizon;
+    n_items int;
+    n_scan int;
+    items_json json;
+    last_x xid8;
+    last_s bigint;
+    scan_x xid8;
+    scan_s bigint;
+BEGIN
+    SELECT * INTO h FROM change_log_horizon;
+    IF p_now THEN
+        page := json_build_object('items', '[]'::json, 'next_cursor', change_cursor(w, 0), 'has_more', false);
+        staff_rows := 0;
+        RETURN;
+    END IF;
+    IF p_xid IS NULL THEN
+        p_xid := h.xid;
+        p_seq := h.seq;
+    ELSIF p_xid > w OR (p_xid = w AND p_seq > 0) THEN
+        -- Beyond the watermark: never issued here, unless the log holds entries of transaction
+        -- ids this cluster has not reached (restored from another cluster: scripts/restore).
+        -- Then the cursor is from before the restore and the follower must resync.
+        problem := CASE WHEN EXISTS (SELECT 1 FROM change_log l
+                                      WHERE l.xid >= pg_snapshot_xmax(pg_current_snapshot()))
+                        THEN 'expired' ELSE 'unknown' END;
+        RETURN;
+    ELSIF (p_xid, p_seq) < (h.xid, h.seq) THEN
+        problem := 'expired';
+        RETURN;
+    ELSIF p_seq > 0 AND (p_xid, p_seq) <> (h.xid, h.seq)
+          AND NOT EXISTS (SELECT 1 FROM change_log l WHERE l.xid = p_xid AND l.seq = p_seq) THEN
+        problem := 'unknown';
+        RETURN;
+    END IF;
+
+    WITH scan AS (
+        SELECT l.* FROM change_log l
+         WHERE (l.xid, l.seq) > (p_xid, p_seq) AND l.xid < w
+         ORDER BY l.xid, l.seq LIMIT p_scan),
+    seen AS (
+        SELECT s.*,
+               p_scope IS NULL OR s.resource = 'courses'
+                 OR EXISTS (SELECT 1 FROM units u WHERE u.id = s.unit_id AND in_scope(u.path, p_scope)) AS new_in,
+               p_scope IS NOT NULL AND s.old_unit_id IS NOT NULL
+                 AND EXISTS (SELECT 1 FROM units u WHERE u.id = s.old_unit_id AND in_scope(u.path, p_scope)) AS old_in
+          FROM scan s WHERE p_resources IS NULL OR s.resource = ANY (p_resources)),
+    vis AS (SELECT * FROM seen WHERE new_in OR old_in ORDER BY xid, seq LIMIT p_limit),
+    -- Each entry's row as the caller sees it now (as its GET answers it), or NULL when it is gone
+    -- or outside the caller's scope: the item is then a delete. One scalar subquery per resource,
+    -- only the matching one evaluated (a function call per item cost three times as much).
+    items AS (
+        SELECT v.*, CASE v.resource
+            WHEN 'units' THEN (SELECT unit_json(u) FROM units u WHERE u.id = v.row_id AND in_scope(u.path, p_scope))
+            WHEN 'staff' THEN (SELECT staff_json(x, p_party) FROM staff x JOIN units u ON u.id = x.unit_id
+                                WHERE x.id = v.row_id AND in_scope(u.path, p_scope))
+            WHEN 'courses' THEN (SELECT course_json(x) FROM courses x WHERE x.id = v.row_id)
+            WHEN 'completions' THEN (SELECT completion_json(x) FROM completions x JOIN staff t ON t.id = x.staff_id
+                                       JOIN units u ON u.id = t.unit_id WHERE x.id = v.row_id AND in_scope(u.path, p_scope))
+            WHEN 'attestations' THEN (SELECT attestation_json(x) FROM attestations x JOIN staff t ON t.id = x.staff_id
+                                       JOIN units u ON u.id = t.unit_id WHERE x.id = v.row_id AND in_scope(u.path, p_scope))
+            WHEN 'facility-services' THEN (SELECT facility_service_json(x.unit_id, x.service, x.status, x.deployed_on,
+                                                                        x.effective_on, x.note, x.updated_at)
+                                             FROM facility_services x JOIN units u ON u.id = x.unit_id
+                                            WHERE x.id = v.row_id AND in_scope(u.path, p_scope))
+            WHEN 'support-counts' THEN (SELECT support_count_json(x) FROM support_counts x JOIN units u ON u.id = x.unit_id
+                                         WHERE x.id = v.row_id AND in_scope(u.path, p_scope))
+            WHEN 'patients-served' THEN (SELECT patients_served_json(x) FROM patients_served x
+                                           JOIN units u ON u.id = x.unit_id WHERE x.id = v.row_id AND in_scope(u.path, p_scope))
+            WHEN 'schedules' THEN (SELECT schedule_json(x) FROM schedules x JOIN units u ON u.id = x.unit_id
+                                    WHERE x.id = v.row_id AND in_scope(u.path, p_scope))
+            WHEN 'reporting-obligations' THEN (SELECT obligation_json(x) FROM reporting_obligations x
+                                                JOIN units u ON u.id = x.parent_id
+                                               WHERE x.id = v.row_id AND in_scope(u.path, p_scope))
+            WHEN 'reports' THEN (SELECT report_json(x) FROM reports x JOIN units u ON u.id = x.unit_id
+                                  WHERE x.id = v.row_id AND in_scope(u.path, p_scope))
+            WHEN 'unit-moves' THEN (SELECT unit_move_json(x) FROM unit_moves x JOIN units u ON u.id = x.unit_id
+                                     WHERE x.id = v.row_id AND in_scope(u.path, p_scope))
+            WHEN 'unit-merges' THEN (SELECT unit_merge_json(x) FROM unit_merges x JOIN units u ON u.id = x.into_unit_id
+                                      WHERE x.id = v.row_id AND in_scope(u.path, p_scope))
+            END AS data
+          FROM vis v)
+    SELECT (SELECT count(*) FROM items), (SELECT count(*) FROM scan),
+           (SELECT count(*) FROM items i WHERE i.resource = 'staff' AND i.data IS NOT NULL),
+           coalesce((SELECT json_agg(json_build_object('cursor', change_cursor(i.xid, i.seq), 'resource', i.resource,
+                   'id', i.row_id, 'op', CASE WHEN i.data IS NULL THEN 'delete' ELSE 'upsert' END,
+                   'unit_id', CASE WHEN i.new_in THEN i.unit_id ELSE i.old_unit_id END,
+                   'changed_at', rfc3339(i.changed_at), 'data', i.data) ORDER BY i.xid, i.seq) FROM items i), '[]'),
+           (SELECT i.xid FROM items i ORDER BY i.xid DESC, i.seq DESC LIMIT 1),
+           (SELECT i.seq FROM items i ORDER BY i.xid DESC, i.seq DESC LIMIT 1),
+           (SELECT s.xid FROM scan s ORDER BY s.xid DESC, s.seq DESC LIMIT 1),
+           (SELECT s.seq FROM scan s ORDER BY s.xid DESC, s.seq DESC LIMIT 1)
+      INTO n_items, n_scan, staff_rows, items_json, last_x, last_s, scan_x, scan_s;
+    IF n_items >= p_limit THEN
+        page := json_build_object('items', items_json, 'next_cursor', change_cursor(last_x, last_s), 'has_more', true);
+    ELSIF n_scan >= p_scan THEN
+        page := json_build_object('items', items_json, 'next_cursor', change_cursor(scan_x, scan_s), 'has_more', true);
+    ELSE
+        -- Everything below the watermark after the cursor was examined: the next page starts at W.
+        page := json_build_object('items', items_json, 'next_cursor', change_cursor(w, 0), 'has_more', false);
+    END IF;
+END $$;
+
+-- ... and as webhook events: unit.moved (a dated move; its unit the moved unit, data as
+-- GET /units/{id}/moves lists it) and unit.merged (a merge; its unit the result, data as
+-- POST /units/merges answers it), written in the move's or merge's transaction like every event.
+ALTER TABLE webhooks DROP CONSTRAINT webhooks_events_check;
+ALTER TABLE webhooks ADD CONSTRAINT webhooks_events_check CHECK (cardinality(events) >= 1 AND events <@ ARRAY[
+    'report.submitted', 'report.returned', 'report.approved', 'report.overdue', 'import.completed', 'unit.moved',
+    'unit.merged']);
+
+CREATE FUNCTION webhook_restructured() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_TABLE_NAME = 'unit_moves' THEN
+        PERFORM webhook_emit('unit.moved', NEW.unit_id, unit_move_json(NEW)::jsonb);
+    ELSE
+        PERFORM webhook_emit('unit.merged', NEW.into_unit_id, unit_merge_json(NEW)::jsonb);
+    END IF;
+    RETURN NULL;
+END $$;
+CREATE TRIGGER webhook_unit_moved AFTER INSERT ON unit_moves FOR EACH ROW EXECUTE FUNCTION webhook_restructured();
+CREATE TRIGGER webhook_unit_merged AFTER INSERT ON unit_merges FOR EACH ROW EXECUTE FUNCTION webhook_restructured();

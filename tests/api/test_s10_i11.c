@@ -3,6 +3,7 @@
 #include "client.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static void expect(resp *r, long status)
@@ -316,6 +317,156 @@ START_TEST(a_bad_definition_names_every_bad_field)
 }
 END_TEST
 
+/* ---- restructuring in the change feed (issue 11 §2, issue 12's feed) --------------------------- */
+
+/* Every item of the feed from cursor on (as token, resources filter or NULL), drained. */
+static json_t *feed_from(const char *token, const char *cursor, const char *resources)
+{
+    json_t *all = json_array();
+    char at[128];
+    snprintf(at, sizeof at, "%s", cursor);
+    for (;;) {
+        resp *r = http_get(fmt("/api/v1/changes?limit=50&after=%s%s%s", at, resources ? "&resources=" : "",
+                               resources ? resources : ""),
+                           token);
+        ASSERT_STATUS(r, 200);
+        json_array_extend(all, json_object_get(r->json, "items"));
+        snprintf(at, sizeof at, "%s", jstr(r, "next_cursor"));
+        int more = json_is_true(json_object_get(r->json, "has_more"));
+        resp_free(r);
+        if (!more) break;
+    }
+    return all;
+}
+
+static void feed_now(const char *token, char *cursor, size_t len)
+{
+    resp *r = http_get("/api/v1/changes?after=now", token);
+    ASSERT_STATUS(r, 200);
+    snprintf(cursor, len, "%s", jstr(r, "next_cursor"));
+    resp_free(r);
+}
+
+/* How many items of resource there are, and the last one. */
+static size_t items_of(json_t *items, const char *resource, json_t **last)
+{
+    size_t i, n = 0;
+    json_t *it;
+    *last = NULL;
+    json_array_foreach(items, i, it) {
+        if (strcmp(json_string_value(json_object_get(it, "resource")), resource) != 0) continue;
+        n++;
+        *last = it;
+    }
+    return n;
+}
+
+/* Under SYT-BN: health centres H1 and H2, station S under H1, stations M1 and M2 under H2. S moves
+ * under H2 from 1 February 2026; M1 and M2 merge into a new station N under H2 from 1 March 2026
+ * (one staff member of M1 transferred). A follower of the feed sees exactly one unit-moves item
+ * (the move, unit S) and one unit-merges item (the merge, unit N), with the records as the API
+ * answers them; the Department's manager (above all of them) sees both; Sơn Động's manager (none of
+ * these units is below TTYT-SD) neither; the resources filter keeps only what it names. */
+START_TEST(moves_and_merges_are_resources_of_the_change_feed)
+{
+    char admin_at[128], syt_at[128], sd_at[128];
+    /* A webhook listening to the restructuring (its receiver need not answer: the outbox is what
+     * is checked here; test_s9_hooks.c proves delivery of whatever the outbox holds). */
+    resp *r = http_send_json("POST", "/api/v1/webhooks", T_ADMIN,
+                             "{\"url\":\"http://127.0.0.1:9/restructured\",\"events\":[\"unit.moved\",\"unit.merged\"],"
+                             "\"secret\":\"s10-i11-restructuring-secret\"}");
+    ASSERT_STATUS(r, 201);
+    long long hook = jint(r, "id");
+    resp_free(r);
+    feed_now(T_ADMIN, admin_at, sizeof admin_at);
+    feed_now(T_SYT_MANAGER, syt_at, sizeof syt_at);
+    feed_now(T_SD_MANAGER, sd_at, sizeof sd_at);
+    const char *u = uniq();
+    const char *suffix[] = {"", "-H2", "-S", "-M1", "-M2", "-N"};
+    char code[6][48];
+    for (int i = 0; i < 6; i++) snprintf(code[i], sizeof code[i], "RS%s%s", u, suffix[i]);
+    const char *h1c = code[0], *h2c = code[1], *sc = code[2], *m1c = code[3], *nc = code[5];
+    long long h1 = unit_made(h1c, "health_centre", "SYT-BN"), h2 = unit_made(h2c, "health_centre", "SYT-BN");
+    long long s = unit_made(sc, "commune_station", h1c);
+    long long m1 = unit_made(m1c, "commune_station", h2c), m2 = unit_made(code[4], "commune_station", h2c);
+    staff_at(fmt("%s-P1", m1c), m1c, "nurse");
+
+    r = send_obj("POST", fmt("/api/v1/units/%lld/moves", s), T_ADMIN,
+                       json_pack("{s:I, s:s, s:s}", "parent_id", (json_int_t)h2, "effective_on", "2026-02-01", "note",
+                                 "Quyết định sáp nhập 01/QĐ"));
+    ASSERT_STATUS(r, 201);
+    long long move_id = jint(r, "id");
+    resp_free(r);
+    r = send_obj("POST", "/api/v1/units/merges", T_ADMIN,
+                 json_pack("{s:[I,I], s:{s:s, s:s, s:s, s:s}, s:s}", "unit_ids", (json_int_t)m1, (json_int_t)m2, "into",
+                           "code", nc, "name", "Trạm Y tế xã hợp nhất", "type", "commune_station", "parent_code", h2c,
+                           "effective_on", "2026-03-01"));
+    ASSERT_STATUS(r, 201);
+    long long merge_id = jint(r, "id"), n = jint(r, "into_id");
+    json_t *merge_answer = json_incref(r->json);
+    resp_free(r);
+
+    json_t *items = feed_from(T_ADMIN, admin_at, NULL), *it;
+    ck_assert_uint_eq(items_of(items, "unit-moves", &it), 1);
+    ck_assert_int_eq(json_integer_value(json_object_get(it, "id")), move_id);
+    ck_assert_str_eq(json_string_value(json_object_get(it, "op")), "upsert");
+    ck_assert_int_eq(json_integer_value(json_object_get(it, "unit_id")), s);
+    json_t *d = json_object_get(it, "data");
+    ck_assert_int_eq(json_integer_value(json_object_get(d, "from_parent_id")), h1);
+    ck_assert_int_eq(json_integer_value(json_object_get(d, "parent_id")), h2);
+    ck_assert_str_eq(json_string_value(json_object_get(d, "effective_on")), "2026-02-01");
+    ck_assert_str_eq(json_string_value(json_object_get(d, "unit_code")), sc);
+    /* The same record as the unit's list of moves answers it. */
+    r = http_get(fmt("/api/v1/units/%lld/moves", s), T_ADMIN);
+    ASSERT_STATUS(r, 200);
+    ck_assert(json_equal(json_array_get(json_object_get(r->json, "items"), 0), d));
+    resp_free(r);
+    ck_assert_uint_eq(items_of(items, "unit-merges", &it), 1);
+    ck_assert_int_eq(json_integer_value(json_object_get(it, "id")), merge_id);
+    ck_assert_int_eq(json_integer_value(json_object_get(it, "unit_id")), n);
+    ck_assert(json_equal(json_object_get(it, "data"), merge_answer));
+    d = json_object_get(it, "data");
+    ck_assert_str_eq(json_string_value(json_object_get(d, "closed_on")), "2026-02-28");
+    ck_assert_int_eq(json_integer_value(json_object_get(d, "staff_transferred")), 1);
+    ck_assert_int_eq(json_integer_value(json_object_get(json_array_get(json_object_get(d, "merged"), 1), "id")), m2);
+    json_decref(items);
+
+    items = feed_from(T_ADMIN, admin_at, "unit-moves");
+    ck_assert_uint_eq(json_array_size(items), 1);
+    ck_assert_uint_eq(items_of(items, "unit-moves", &it), 1);
+    json_decref(items);
+    items = feed_from(T_SYT_MANAGER, syt_at, "unit-moves,unit-merges");
+    ck_assert_uint_eq(json_array_size(items), 2);
+    ck_assert_uint_eq(items_of(items, "unit-moves", &it), 1);
+    ck_assert_uint_eq(items_of(items, "unit-merges", &it), 1);
+    json_decref(items);
+    items = feed_from(T_SD_MANAGER, sd_at, NULL);
+    ck_assert_uint_eq(items_of(items, "unit-moves", &it), 0);
+    ck_assert_uint_eq(items_of(items, "unit-merges", &it), 0);
+    json_decref(items);
+
+    /* The outbox: one unit.moved event for S, one unit.merged for N, each with the record as the
+     * feed has it, one delivery each to the webhook. */
+    ck_assert_int_eq(db_count2("SELECT count(*) FROM webhook_events e WHERE e.type = 'unit.moved' AND e.unit_id = $1::bigint"
+                               " AND (e.body::jsonb -> 'data' ->> 'id')::bigint = $2::bigint"
+                               " AND e.body::jsonb -> 'data' ->> 'effective_on' = '2026-02-01'",
+                               idstr(s), fmt("%lld", move_id)),
+                     1);
+    char *merged = json_dumps(merge_answer, JSON_COMPACT);
+    ck_assert_int_eq(db_count2("SELECT count(*) FROM webhook_events e WHERE e.type = 'unit.merged' AND e.unit_id = $1::bigint"
+                               " AND e.body::jsonb -> 'data' = $2::jsonb",
+                               idstr(n), merged),
+                     1);
+    free(merged);
+    ck_assert_int_eq(db_count("SELECT count(*) FROM webhook_deliveries d JOIN webhook_events e ON e.id = d.event_id"
+                              " WHERE d.webhook_id = $1::bigint",
+                              idstr(hook)),
+                     2);
+    expect(del(fmt("/api/v1/webhooks/%lld", hook), T_ADMIN), 204);
+    json_decref(merge_answer);
+}
+END_TEST
+
 Suite *s10_i11_suite(void)
 {
     Suite *s = suite_create("s10_i11");
@@ -324,6 +475,10 @@ Suite *s10_i11_suite(void)
     tcase_add_test(t, a_definition_written_through_the_api_changes_the_rollup_exactly);
     tcase_add_test(t, a_definition_of_a_year_with_approved_reports_is_locked);
     tcase_add_test(t, a_bad_definition_names_every_bad_field);
+    suite_add_tcase(s, t);
+    t = tcase_create("restructuring");
+    tcase_set_timeout(t, 120);
+    tcase_add_test(t, moves_and_merges_are_resources_of_the_change_feed);
     suite_add_tcase(s, t);
     return s;
 }
