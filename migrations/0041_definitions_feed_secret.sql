@@ -329,3 +329,31 @@ BEGIN
 END $$;
 CREATE TRIGGER webhook_unit_moved AFTER INSERT ON unit_moves FOR EACH ROW EXECUTE FUNCTION webhook_restructured();
 CREATE TRIGGER webhook_unit_merged AFTER INSERT ON unit_merges FOR EACH ROW EXECUTE FUNCTION webhook_restructured();
+
+-- 3. What waits for a level, on the tree of the period (issue 10 leftovers).
+-- Copied whole from 0034; changed where marked: 'acceptance' asks the unit's parent in the
+-- period's tree (period_tree_day, 0038), not today's: a station moved after its period was
+-- approved is accepted by the level its old parent reports to, as the approved basis counts it.
+CREATE OR REPLACE FUNCTION report_awaiting(p_what text, p_unit bigint, p_status text, p_ptype text, p_pstart date,
+                                           p_caller bigint) RETURNS boolean
+LANGUAGE sql STABLE AS $$
+    SELECT CASE p_what
+        WHEN 'approval' THEN p_status = 'submitted' AND EXISTS (
+            SELECT 1 FROM report_expectation(p_unit, p_ptype, p_pstart) e
+             WHERE NOT e.exempt AND (p_caller IS NULL OR e.approver_unit_id = p_caller))
+        WHEN 'acceptance' THEN p_status = 'approved' AND EXISTS (
+            SELECT 1 FROM report_expectation(unit_parent_on(p_unit, period_tree_day(p_ptype, p_pstart)), p_ptype,
+                                             p_pstart) e -- 0041: the parent of the period's tree
+             WHERE NOT e.exempt AND (p_caller IS NULL OR e.parent_id = p_caller))
+        ELSE false END
+$$;
+
+-- Unit caller's is the level that accepts unit u's approved report of the period (the parent its
+-- parent of the period's tree reports to): its managers may accept it (POST .../accept) even when
+-- u has moved out of their subtree since, that report only.
+CREATE FUNCTION report_acceptor_is(u bigint, ptype text, pstart date, caller bigint) RETURNS boolean
+LANGUAGE sql STABLE AS $$
+    SELECT caller IS NOT NULL AND EXISTS (
+        SELECT 1 FROM report_expectation(unit_parent_on(u, period_tree_day(ptype, pstart)), ptype, pstart) e
+         WHERE NOT e.exempt AND e.parent_id = caller)
+$$;

@@ -467,6 +467,152 @@ START_TEST(moves_and_merges_are_resources_of_the_change_feed)
 }
 END_TEST
 
+/* ---- what waits for a level: the approver office's status, acceptance on the period's tree ---- */
+
+static void oblige(long long parent, const char *extra)
+{
+    resp *r = http_send_json("POST", "/api/v1/reporting-obligations", T_ADMIN,
+                             fmt("{\"parent_id\":%lld,\"valid_from\":\"2025-01-01\",%s}", parent, extra));
+    ASSERT_STATUS(r, 201);
+    resp_free(r);
+}
+
+/* GET /reporting-status of unit for period as token: the status and, for a 200, the expected
+ * count and the items' unit codes in order (separated by spaces). */
+static long status_of(const char *token, long long unit, const char *period, long long *expected, char *codes,
+                      size_t len)
+{
+    resp *r = http_get(fmt("/api/v1/reporting-status?unit_id=%lld&period=%s", unit, period), token);
+    long st = r->status;
+    codes[0] = '\0';
+    *expected = -1;
+    if (st == 200) {
+        *expected = json_integer_value(json_object_get(json_object_get(r->json, "summary"), "expected"));
+        size_t i, n = 0;
+        json_t *it;
+        json_array_foreach(json_object_get(r->json, "items"), i, it) {
+            n += (size_t)snprintf(codes + n, len - n, "%s%s", n ? " " : "",
+                                  json_string_value(json_object_get(it, "unit_code")));
+        }
+    }
+    resp_free(r);
+    return st;
+}
+
+/* The codes GET /reports?awaiting=what&period= lists for token, in unit code order. */
+static void awaiting_codes(const char *token, const char *what, const char *period, const char *under, char *codes,
+                           size_t len)
+{
+    resp *r = http_get(fmt("/api/v1/reports?awaiting=%s&period=%s&sort=unit_code%s", what, period, under), token);
+    ASSERT_STATUS(r, 200);
+    size_t i, n = 0;
+    json_t *it;
+    codes[0] = '\0';
+    json_array_foreach(json_object_get(r->json, "items"), i, it) {
+        n += (size_t)snprintf(codes + n, len - n, "%s%s", n ? " " : "", json_string_value(json_object_get(it, "unit_code")));
+    }
+    resp_free(r);
+}
+
+static void report_step(long long unit, const char *period, const char *action, const char *token)
+{
+    const char *path = fmt("/api/v1/reports/%lld/%s", unit, period);
+    resp *r = action == NULL ? http_send_json("PUT", path, token, "{\"values\":{\"s1_documents_count\":3}}")
+                             : http_do("POST", fmt("%s/%s", path, action), &(req_opts){.token = token});
+    ck_assert_msg(r->status == 200 || r->status == 201, "%s %s: %ld %s", path, action ? action : "PUT", r->status,
+                  r->body);
+    resp_free(r);
+}
+
+/* A Department R with a health centre T; T's planning office Q approves the reports of T's stations
+ * K1 and K2 (T's obligation names it); T's ward W has an obligation of its own that names no
+ * approver (T approves it); Q is exempt. A second Department R2 with a health centre T2.
+ * GET /reporting-status of T for last month:
+ *   R's manager (T in their subtree): K1, K2, W, 3 expected;
+ *   Q's manager (T is not below Q, but Q approves K1's and K2's reports): K1, K2, 2 expected, W
+ *     not shown (Q does not sign it);
+ *   Q's reporter (signs nothing), K1's manager (approves nothing): 404, as before.
+ * Then Q approves K1's report, and K1 moves under T2 from the first day of this month (after the
+ * period): on the period's tree K1 is still T's, so R (the level T reports to) has K1's report to
+ * accept, and R2 (T2's level, today's tree) has nothing; T's status for the period still lists K1. */
+START_TEST(the_approver_office_sees_its_status_and_acceptance_follows_the_period_tree)
+{
+    PGresult *q = PQexec(test_db(), "SELECT to_char(vn_today() - interval '1 month', 'YYYY-MM'),"
+                                    " date_trunc('month', vn_today())::date::text");
+    ck_assert_int_eq(PQresultStatus(q), PGRES_TUPLES_OK);
+    char p1[16], first_day[11];
+    snprintf(p1, sizeof p1, "%s", PQgetvalue(q, 0, 0));
+    snprintf(first_day, sizeof first_day, "%s", PQgetvalue(q, 0, 1));
+    PQclear(q);
+    const char *u = uniq();
+    const char *suffix[] = {"", "-T", "-TQ", "-K1", "-K2", "-W", "-R2", "-T2"};
+    char code[8][48];
+    for (int i = 0; i < 8; i++) snprintf(code[i], sizeof code[i], "AW%s%s", u, suffix[i]);
+    long long r = unit_made(code[0], "department_of_health", NULL), t = unit_made(code[1], "health_centre", code[0]);
+    unit_made(code[2], "office", code[1]);
+    long long k1 = unit_made(code[3], "commune_station", code[1]);
+    unit_made(code[4], "commune_station", code[1]);
+    long long w = unit_made(code[5], "ward", code[1]);
+    long long r2 = unit_made(code[6], "department_of_health", NULL), t2 = unit_made(code[7], "health_centre", code[6]);
+    oblige(r, "\"target\":\"all_children\",\"calendar\":{\"month\":{\"due_day\":28}}");
+    oblige(r2, "\"target\":\"all_children\",\"calendar\":{\"month\":{\"due_day\":28}}");
+    oblige(t, "\"target\":\"unit_type\",\"unit_type\":\"office\",\"exempt\":true");
+    oblige(t, fmt("\"target\":\"child\",\"child_id\":%lld,\"calendar\":{\"month\":{\"due_day\":20}}", w));
+    oblige(t, fmt("\"target\":\"all_children\",\"calendar\":{\"month\":{\"due_day\":20}},\"approver_unit_code\":\"%s\"",
+                  code[2]));
+    oblige(t2, "\"target\":\"all_children\",\"calendar\":{\"month\":{\"due_day\":20}}");
+    char *r_mgr = user_token_at("aw", "manager", code[0]), *r2_mgr = user_token_at("aw", "manager", code[6]);
+    char *q_mgr = user_token_at("aw", "manager", code[2]), *q_rep = user_token_at("aw", "reporter", code[2]);
+    char *k1_mgr = user_token_at("aw", "manager", code[3]);
+
+    long long expected;
+    char got[200];
+    ck_assert_int_eq(status_of(r_mgr, t, p1, &expected, got, sizeof got), 200);
+    ck_assert_int_eq(expected, 3);
+    ck_assert_str_eq(got, fmt("%s %s %s", code[3], code[4], code[5]));
+    ck_assert_int_eq(status_of(q_mgr, t, p1, &expected, got, sizeof got), 200);
+    ck_assert_int_eq(expected, 2);
+    ck_assert_str_eq(got, fmt("%s %s", code[3], code[4]));
+    ck_assert_int_eq(status_of(q_rep, t, p1, &expected, got, sizeof got), 404);
+    ck_assert_int_eq(status_of(k1_mgr, t, p1, &expected, got, sizeof got), 404);
+    ck_assert_int_eq(status_of(q_mgr, r, p1, &expected, got, sizeof got), 404); /* Q signs nothing of R's children */
+
+    /* K1 submitted, approved by the office; then moved under T2 after the period. */
+    report_step(k1, p1, NULL, T_ADMIN);
+    report_step(k1, p1, "submit", T_ADMIN);
+    ck_assert_int_eq(status_of(q_mgr, t, p1, &expected, got, sizeof got), 200);
+    ck_assert_int_eq(expected, 2);
+    awaiting_codes(q_mgr, "approval", p1, "", got, sizeof got);
+    ck_assert_str_eq(got, code[3]);
+    report_step(k1, p1, "approve", q_mgr);
+    resp *m = send_obj("POST", fmt("/api/v1/units/%lld/moves", k1), T_ADMIN,
+                       json_pack("{s:I, s:s}", "parent_id", (json_int_t)t2, "effective_on", first_day));
+    ASSERT_STATUS(m, 201);
+    resp_free(m);
+    awaiting_codes(r_mgr, "acceptance", p1, "", got, sizeof got);
+    ck_assert_str_eq(got, code[3]);
+    awaiting_codes(r2_mgr, "acceptance", p1, "", got, sizeof got);
+    ck_assert_str_eq(got, "");
+    awaiting_codes(T_ADMIN, "acceptance", p1, fmt("&unit_id=%lld", k1), got, sizeof got);
+    ck_assert_str_eq(got, code[3]);
+    /* R2's manager (today's tree has K1 under T2, below R2) may not accept it: R accepts. */
+    resp *no = http_do("POST", fmt("/api/v1/reports/%lld/%s/accept", k1, p1), &(req_opts){.token = r2_mgr});
+    ASSERT_STATUS(no, 403);
+    resp_free(no);
+    ck_assert_int_eq(status_of(r_mgr, t, p1, &expected, got, sizeof got), 200);
+    ck_assert_str_eq(got, fmt("%s %s %s", code[3], code[4], code[5]));
+    /* R accepts it. */
+    report_step(k1, p1, "accept", r_mgr);
+    awaiting_codes(r_mgr, "acceptance", p1, "", got, sizeof got);
+    ck_assert_str_eq(got, "");
+    free(r_mgr);
+    free(r2_mgr);
+    free(q_mgr);
+    free(q_rep);
+    free(k1_mgr);
+}
+END_TEST
+
 Suite *s10_i11_suite(void)
 {
     Suite *s = suite_create("s10_i11");
@@ -479,6 +625,7 @@ Suite *s10_i11_suite(void)
     t = tcase_create("restructuring");
     tcase_set_timeout(t, 120);
     tcase_add_test(t, moves_and_merges_are_resources_of_the_change_feed);
+    tcase_add_test(t, the_approver_office_sees_its_status_and_acceptance_follows_the_period_tree);
     suite_add_tcase(s, t);
     return s;
 }
