@@ -1,7 +1,7 @@
 -- Issue 11 and 10 leftovers outside the rollup core.
 --
 -- 1. Indicator definitions written through the API (issue 11 §4: definitions that can be stated
---    and versioned): PUT/DELETE /api/v1/indicators/definitions/{code}/{year}, admins only. The
+--    and versioned): PUT/DELETE /api/v1/indicators/{code}/definitions/{year}, admins only. The
 --    parameters each indicator's rule takes are checked here (indicator_definition_problems), and
 --    a change that would alter a year holding an approved or accepted report answers 409
 --    period-locked (indicator_definition_lock_check: the one rule of every dated change). The

@@ -25,7 +25,7 @@ static resp *put_definition(const char *code, int year, const char *token, json_
     json_t *b = json_pack("{s:s, s:{s:s, s:s}, s:{s:s, s:s}, s:o}", "plan", "Kế hoạch thử 01/KH-TEST",
                           "numerator", "vi", "Số NVYT có EMR", "en", "Staff with the EMR", "denominator", "vi",
                           "Tổng số NVYT", "en", "Staff", "parameters", params);
-    return send_obj("PUT", fmt("/api/v1/indicators/definitions/%s/%d", code, year), token, b);
+    return send_obj("PUT", fmt("/api/v1/indicators/%s/definitions/%d", code, year), token, b);
 }
 
 static json_t *definition_of(int year, const char *code)
@@ -116,7 +116,7 @@ START_TEST(a_definition_written_through_the_api_changes_the_rollup_exactly)
     resp *r = put_definition("CT1", 2024, T_ADMIN, json_incref(rule));
     ASSERT_STATUS(r, 201);
     char loc[128];
-    ck_assert_str_eq(resp_header(r, "Location", loc, sizeof loc), "/api/v1/indicators/definitions/CT1/2024");
+    ck_assert_str_eq(resp_header(r, "Location", loc, sizeof loc), "/api/v1/indicators/CT1/definitions/2024");
     ck_assert_str_eq(jstr(r, "code"), "CT1");
     ck_assert_int_eq(jint(r, "in_force_from"), 2024);
     ck_assert_str_eq(jstr(r, "plan"), "Kế hoạch thử 01/KH-TEST");
@@ -157,12 +157,12 @@ START_TEST(a_definition_written_through_the_api_changes_the_rollup_exactly)
     assert_ct1(h, h, "2024-02", 2, 4);
 
     /* Removed: 2024 is the first definition's again (3/4 on 29 February as on 31 March). */
-    expect(del("/api/v1/indicators/definitions/CT1/2024", T_ADMIN), 204);
+    expect(del("/api/v1/indicators/CT1/definitions/2024", T_ADMIN), 204);
     ck_assert_int_eq(db_count("SELECT count(*) FROM audit_log WHERE entity = 'indicator_definition' AND entity_id = $1"
                               " AND action = 'delete'",
                               "CT1/2024"),
                      1);
-    expect(del("/api/v1/indicators/definitions/CT1/2024", T_ADMIN), 404);
+    expect(del("/api/v1/indicators/CT1/definitions/2024", T_ADMIN), 404);
     assert_ct1(h, h, "2024-02", 3, 4);
     d2024 = definition_of(2024, "CT1");
     ck_assert_int_eq(json_integer_value(json_object_get(d2024, "in_force_from")), 2025);
@@ -198,13 +198,13 @@ START_TEST(a_definition_of_a_year_with_approved_reports_is_locked)
                        json_pack("{s:s, s:s}", "skill", "smart_devices", "unit_group", "public_service_unit"));
     ASSERT_STATUS(r, 201);
     resp_free(r);
-    expect(del("/api/v1/indicators/definitions/CT5/2027", T_ADMIN), 204);
+    expect(del("/api/v1/indicators/CT5/definitions/2027", T_ADMIN), 204);
     /* The first definition of CT2 serves every year: removing it is refused first as the only one. */
-    r = del("/api/v1/indicators/definitions/CT2/2025", T_ADMIN);
+    r = del("/api/v1/indicators/CT2/definitions/2025", T_ADMIN);
     ASSERT_STATUS(r, 409);
     ck_assert_str_eq(jstr(r, "detail"), "This is the indicator's only definition: replace it (PUT) instead of removing it.");
     resp_free(r);
-    r = del("/api/v1/indicators/definitions/CT1/2026", T_ADMIN);
+    r = del("/api/v1/indicators/CT1/definitions/2026", T_ADMIN);
     ASSERT_STATUS(r, 409);
     ck_assert_str_eq(jstr(r, "type"), "urn:bdhvs:problem:period-locked");
     resp_free(r);
@@ -231,7 +231,7 @@ START_TEST(a_bad_definition_names_every_bad_field)
         "awareness", "any", "colour", 1, "default", "any_of", "emr", "flying", "all_of", "rules", "job_group", "doctor",
         "job_group", "doctor", "all_of", "emr", "facility_type", "moon", "any_of", "emr", 5, "job_group", "chef",
         "all_of", "emr", "when", "always");
-    resp *r = send_obj("PUT", "/api/v1/indicators/definitions/CT1/2024", T_ADMIN, b);
+    resp *r = send_obj("PUT", "/api/v1/indicators/CT1/definitions/2024", T_ADMIN, b);
     ASSERT_STATUS(r, 422);
     const char *want[][2] = {
         {"plan", "must not be empty"},
@@ -274,7 +274,7 @@ START_TEST(a_bad_definition_names_every_bad_field)
                           "\"en\":\"b\"},\"parameters\":{\"numerator\":\"people_supported\",\"when_not_recorded\":"
                           "\"busiest_service\",\"denominator\":\"patients_served\",\"people\":[\"patients\",\"pets\"]}}",
                   .headers = {"Accept-Language: vi", NULL}};
-    r = http_do("PUT", "/api/v1/indicators/definitions/CT4/2024", &o);
+    r = http_do("PUT", "/api/v1/indicators/CT4/definitions/2024", &o);
     ASSERT_STATUS(r, 422);
     assert_one_error(r, "parameters.people",
                      "phải là danh sách gồm một hoặc nhiều giá trị khác nhau trong patients, relatives, people_served");
@@ -288,7 +288,7 @@ START_TEST(a_bad_definition_names_every_bad_field)
     ASSERT_STATUS(r, 422);
     ck_assert_str_eq(err_field(r, 0), "year");
     resp_free(r);
-    r = send_obj("PUT", "/api/v1/indicators/definitions/CT2/2024", T_ADMIN, json_object());
+    r = send_obj("PUT", "/api/v1/indicators/CT2/definitions/2024", T_ADMIN, json_object());
     ASSERT_STATUS(r, 422);
     ck_assert_uint_eq(nerrors(r), 4);
     ck_assert_str_eq(err_field(r, 0), "plan");
@@ -305,7 +305,7 @@ START_TEST(a_bad_definition_names_every_bad_field)
     r = put_definition("CT2", 2024, T_SYT_MANAGER, json_incref(ok));
     ASSERT_STATUS(r, 403);
     resp_free(r);
-    r = del("/api/v1/indicators/definitions/CT1/2025", T_SYT_MANAGER);
+    r = del("/api/v1/indicators/CT1/definitions/2025", T_SYT_MANAGER);
     ASSERT_STATUS(r, 403);
     resp_free(r);
     json_decref(ok);
