@@ -10,6 +10,8 @@ typedef struct bdhvs_config {
     int listen_port;
     char jwt_secret[512];
     size_t jwt_secret_len;
+    char webhook_secret[512]; /* BDHVS_WEBHOOK_SECRET: seals webhook secrets; unset (len 0): the JWT secret does */
+    size_t webhook_secret_len;
     int db_pool;          /* connections in the pool */
     int db_acquire_ms;    /* how long a request waits for a connection before 503 */
     int threads;          /* HTTP worker threads */

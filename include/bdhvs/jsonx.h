@@ -33,6 +33,9 @@ void json_refuse_unknown(json_t *obj, const char *const *allowed, verrs *v);
  * Strings are checked for length in characters (UTF-8 code points). */
 int jfield_string(json_t *obj, const char *key, size_t minlen, size_t maxlen, const char **out,
                   verrs *v);
+/* jfield_string naming the error's field field (a nested key: "numerator.vi"). */
+int jfield_string_as(json_t *obj, const char *key, const char *field, size_t minlen, size_t maxlen, const char **out,
+                     verrs *v);
 int jfield_id(json_t *obj, const char *key, long long *out, verrs *v); /* positive integer */
 int jfield_bool(json_t *obj, const char *key, int *out, verrs *v);
 int jfield_date(json_t *obj, const char *key, char out[11], verrs *v);

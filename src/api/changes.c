@@ -11,7 +11,7 @@
 /* The names a caller may list in ?resources=, as change_log.resource spells them. */
 static const char *const RESOURCES[] = {"units", "staff", "courses", "completions", "attestations",
                                         "facility-services", "support-counts", "patients-served", "schedules",
-                                        "reporting-obligations", "reports", NULL};
+                                        "reporting-obligations", "reports", "unit-moves", "unit-merges", NULL};
 
 /* Entries examined per request at most, whatever the caller may see of them. */
 #define CHANGES_SCAN_MAX 5000
@@ -71,7 +71,8 @@ static void read_resources(http_ctx *c, char *out, size_t len, verrs *v)
         if (!known || used + l + 3 > len) {
             verrs_add(v, "resources",
                       "must be a comma-separated list of units, staff, courses, completions, attestations, "
-                      "facility-services, support-counts, patients-served, schedules, reporting-obligations, reports");
+                      "facility-services, support-counts, patients-served, schedules, reporting-obligations, reports, "
+                      "unit-moves, unit-merges");
             out[0] = '\0';
             return;
         }

@@ -99,6 +99,8 @@ void indicators_target_put(http_ctx *c);
 /* targets.c: targets per unit (issue 11 §5) */
 void unit_targets_list(http_ctx *c);
 void indicators_definitions(http_ctx *c);
+void indicator_definition_put(http_ctx *c);
+void indicator_definition_delete(http_ctx *c);
 /* unit groups (issue 11 §3): refdata.c (the groups), unit_groups.c (a unit's) */
 void ref_unit_groups_list(http_ctx *c);
 void ref_unit_groups_put(http_ctx *c);

@@ -44,6 +44,16 @@ DB_STMT(STMT_LOCK_SIGN, "reports_lock_sign",
     "   OR ($5::bool AND report_approver_is(r.unit_id, r.period_type, r.period_start, $4::bigint)))"
     " FOR UPDATE OF r", 5);
 
+/* Accepting: the report is in the caller's scope, or the caller's unit is the level that accepts
+ * it on the period's tree (report_acceptor_is, migration 0041: the level the unit's parent of that
+ * period reports to; a station moved since stays accepted there) — that report only. */
+DB_STMT(STMT_LOCK_ACCEPT, "reports_lock_accept",
+    "SELECT report_json(r), r.status, r.id, r.unit_id = $4::bigint, NOT in_scope(u.path, $3)"
+    " FROM reports r JOIN units u ON u.id = r.unit_id"
+    " WHERE r.unit_id = $1 AND r.period = $2 AND (in_scope(u.path, $3)"
+    "   OR ($5::bool AND report_acceptor_is(r.unit_id, r.period_type, r.period_start, $4::bigint)))"
+    " FOR UPDATE OF r", 5);
+
 DB_STMT(STMT_UPSERT, "reports_upsert",
     "INSERT INTO reports AS r (unit_id, period, period_type, period_start, period_end, status, \"values\")"
     " VALUES ($1, $2, $3, $4, $5, 'draft', jsonb_strip_nulls($6::jsonb))"
@@ -98,7 +108,8 @@ DB_STMT(STMT_ACCEPT_CHECK, "reports_accept_check",
     " NOT EXISTS (SELECT 1 FROM report_expectation(x.parent_id, r.period_type, r.period_start) e WHERE NOT e.exempt),"
     " $2::bigint IS NOT NULL AND NOT EXISTS (SELECT 1 FROM units c JOIN units p ON p.id = x.parent_id"
     "   WHERE c.id = $2 AND c.path @> p.path AND c.id <> p.id)"
-    " FROM reports r JOIN units x ON x.id = r.unit_id WHERE r.id = $1", 2);
+    " FROM reports r CROSS JOIN LATERAL (SELECT unit_parent_on(r.unit_id, period_tree_day(r.period_type, r.period_start))"
+    "   AS parent_id) x WHERE r.id = $1", 2);
 
 DB_STMT(STMT_ACCEPT, "reports_accept",
     "UPDATE reports r SET status = 'accepted', accepted_at = now(), accepted_by = $2, updated_at = now() WHERE r.id = $1"
@@ -127,10 +138,12 @@ DB_STMT(STMT_PENDING, "reports_pending",
 /* $14 after (keyset pagination, issue 12: the page starts after this id, in id order).
  * $11 awaiting (approval, acceptance or NULL), $12 the caller's unit (NULL: all units), $13 the caller
  * is a manager: with awaiting=approval a manager of an approver office also lists the reports it
- * signs outside its own subtree (report_awaiting, migrations/0034_signoff.sql), those only. */
+ * signs outside its own subtree (report_awaiting, migrations/0034_signoff.sql), those only; with
+ * awaiting=acceptance a manager of the accepting level those it accepts on the period's tree (a
+ * station moved away since, 0041), those only. */
 DB_STMT(STMT_LIST, "reports_list",
     "WITH f AS (SELECT r.*, u.code AS unit_code FROM reports r JOIN units u ON u.id = r.unit_id"
-    "   WHERE (in_scope(u.path, $1) OR ($11::text = 'approval' AND $13::bool))"
+    "   WHERE (in_scope(u.path, $1) OR ($11::text IN ('approval', 'acceptance') AND $13::bool))"
     "   AND ($11::text IS NULL OR report_awaiting($11, r.unit_id, r.status, r.period_type, r.period_start, $12::bigint))"
     "   AND ($2::bigint IS NULL OR r.unit_id = $2)"
     "   AND ($3::bigint IS NULL OR u.path <@ (SELECT x.path FROM units x WHERE x.id = $3))"
@@ -148,12 +161,17 @@ DB_STMT(STMT_LIST, "reports_list",
 
 /* Every direct child expected to report for the period (open during it and obliged by the
  * obligation that governs it, migrations/0016_obligations.sql), with its report's state. The
- * children are those of the period's tree (unit_children_on, migrations/0038_period_trees.sql). */
+ * children are those of the period's tree (unit_children_on, migrations/0038_period_trees.sql).
+ * $7: the caller is a manager. A manager of an approver office (SYT-KHTH, TTYT-SD-KHNV) asking
+ * for a unit outside their subtree gets the children whose reports their office approves, those
+ * only, as GET /reports?awaiting=approval lists them (report_awaiting, 0034); 404 when there are none. */
 DB_STMT(STMT_STATUS, "reports_status",
     "WITH kids AS (SELECT u.id, u.code, u.name, e.due_on, e.obligation_id FROM units u"
     "   CROSS JOIN LATERAL report_expectation(u.id, $5, $3::date) e"
     "   WHERE u.id IN (SELECT k.id FROM unit_children_on($1, period_tree_day($5, $3::date)) k) AND NOT e.exempt"
-    "   AND (u.opened_on IS NULL OR u.opened_on <= $4::date) AND (u.closed_on IS NULL OR u.closed_on >= $3::date)),"
+    "   AND (u.opened_on IS NULL OR u.opened_on <= $4::date) AND (u.closed_on IS NULL OR u.closed_on >= $3::date)"
+    "   AND (EXISTS (SELECT 1 FROM units p WHERE p.id = $1 AND in_scope(p.path, $6))"
+    "        OR ($7::bool AND e.approver_unit_id = $6::bigint))),"
     " rows AS (SELECT k.id, k.code, k.name, r.status, k.due_on, k.obligation_id,"
     "   r.submitted_at, CASE WHEN r.status IN ('submitted', 'approved', 'accepted') THEN r.timeliness END AS timeliness"
     "   FROM kids k LEFT JOIN reports r ON r.unit_id = k.id AND r.period = $2),"
@@ -170,7 +188,7 @@ DB_STMT(STMT_STATUS, "reports_status",
     "     'submitted_at', rfc3339(submitted_at),"
     "     'timeliness', timeliness, 'overdue', coalesce(status NOT IN ('submitted', 'approved', 'accepted', 'waived'), true)"
     "       AND due_on IS NOT NULL AND due_on < vn_today()) ORDER BY code) FROM rows), '[]'))"
-    " FROM units u, n WHERE u.id = $1 AND in_scope(u.path, $6)", 6);
+    " FROM units u, n WHERE u.id = $1 AND (in_scope(u.path, $6) OR ($7::bool AND n.expected > 0))", 7);
 
 /* Reads :unit_id and :period from the path: the period's canonical text into pstr. Answers 404
  * and returns -1 when either is malformed. */
@@ -417,11 +435,13 @@ static void transition(http_ctx *c, db_stmt *st, const char *const *from, const 
         PQclear(er);
     }
     /* approve, return, waive, unlock: also a manager of the approver office the obligation names */
+    /* accept: also a manager of the level that accepts it on the period's tree */
     int signs = st == &STMT_APPROVE || st == &STMT_RETURN || st == &STMT_WAIVE || st == &STMT_UNLOCK;
     db_args lv;
     db_args_of(&lv, db_int(unit_id), db_text(pstr), api_scope(c), db_int(c->who.unit_id));
-    if (signs) db_arg(&lv, db_bool(c->who.role == ROLE_MANAGER));
-    PGresult *cur = api_lock_one(c, signs ? &STMT_LOCK_SIGN : &STMT_LOCK, &lv, "There is no such report.", 1);
+    if (signs || st == &STMT_ACCEPT) db_arg(&lv, db_bool(c->who.role == ROLE_MANAGER));
+    PGresult *cur = api_lock_one(c, signs ? &STMT_LOCK_SIGN : st == &STMT_ACCEPT ? &STMT_LOCK_ACCEPT : &STMT_LOCK, &lv,
+                                 "There is no such report.", 1);
     if (cur == NULL) return;
     PGresult *r = NULL;
     if (parent_only && c->who.role != ROLE_ADMIN && strcmp(PQgetvalue(cur, 0, 3), "t") == 0) {
@@ -667,7 +687,7 @@ void reporting_status(http_ctx *c)
     date_format(&p.last, last, sizeof last);
     db_args v;
     db_args_of(&v, db_int(unit_id), db_text(pstr), db_text(first), db_text(last),
-                   db_text(period_type_name(p.type)), api_scope(c));
+                   db_text(period_type_name(p.type)), api_scope(c), db_bool(c->who.role == ROLE_MANAGER));
     PGresult *r = api_run(c, &STMT_STATUS, &v, "reading the reporting status");
     if (r == NULL) return;
     if (PQntuples(r) != 1) respond_problem(c, 404, "There is no such unit.");

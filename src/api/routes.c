@@ -167,6 +167,8 @@ const http_route api_routes[] = {
     {"PUT", "/api/v1/indicators/:code/targets/:year", indicators_target_put, ROLE_ADMIN},
     {"GET", "/api/v1/units/:id/targets", unit_targets_list, ROLE_VIEWER, Q_UNIT_TARGETS},
     {"GET", "/api/v1/indicators/definitions", indicators_definitions, ROLE_VIEWER, Q_DEFINITIONS},
+    {"PUT", "/api/v1/indicators/:code/definitions/:year", indicator_definition_put, ROLE_ADMIN},
+    {"DELETE", "/api/v1/indicators/:code/definitions/:year", indicator_definition_delete, ROLE_ADMIN},
     {"GET", "/api/v1/unit-groups", ref_unit_groups_list, ROLE_VIEWER, Q_PAGE_CSV},
     {"PUT", "/api/v1/unit-groups/:code", ref_unit_groups_put, ROLE_ADMIN},
     {"GET", "/api/v1/units/:id/groups", unit_groups_list, ROLE_VIEWER},

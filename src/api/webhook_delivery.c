@@ -36,12 +36,16 @@
 
 /* ---- sealing secrets ------------------------------------------------------------------------ */
 
-/* The sealing key: BLAKE2b of the server's JWT secret, keyed with this purpose. */
-static void sealing_key(const bdhvs_config *cfg, unsigned char key[crypto_secretbox_KEYBYTES])
+/* The sealing key: BLAKE2b, keyed with this purpose, of BDHVS_WEBHOOK_SECRET, or of the server's
+ * JWT secret when that is unset (or when jwt is set: the key of the secrets sealed before
+ * BDHVS_WEBHOOK_SECRET was). */
+static void sealing_key(const bdhvs_config *cfg, int jwt, unsigned char key[crypto_secretbox_KEYBYTES])
 {
     static const unsigned char purpose[] = "bdhvs webhook secrets v1";
-    crypto_generichash(key, crypto_secretbox_KEYBYTES, (const unsigned char *)cfg->jwt_secret, cfg->jwt_secret_len,
-                       purpose, sizeof purpose - 1);
+    int own = !jwt && cfg->webhook_secret_len > 0;
+    crypto_generichash(key, crypto_secretbox_KEYBYTES,
+                       (const unsigned char *)(own ? cfg->webhook_secret : cfg->jwt_secret),
+                       own ? cfg->webhook_secret_len : cfg->jwt_secret_len, purpose, sizeof purpose - 1);
 }
 
 int webhook_secret_seal(const bdhvs_config *cfg, const char *secret, size_t len, char *out, size_t outlen)
@@ -50,7 +54,7 @@ int webhook_secret_seal(const bdhvs_config *cfg, const char *secret, size_t len,
     if (outlen < 2 * blen + 3 || len > 4096) return -1;
     unsigned char *buf = malloc(blen), key[crypto_secretbox_KEYBYTES];
     if (buf == NULL) return -1;
-    sealing_key(cfg, key);
+    sealing_key(cfg, 0, key);
     randombytes_buf(buf, crypto_secretbox_NONCEBYTES);
     crypto_secretbox_easy(buf + crypto_secretbox_NONCEBYTES, (const unsigned char *)secret, len, buf, key);
     sodium_memzero(key, sizeof key);
@@ -60,9 +64,7 @@ int webhook_secret_seal(const bdhvs_config *cfg, const char *secret, size_t len,
     return 0;
 }
 
-/* Opens a sealed secret as PostgreSQL answers a bytea ("\x" and hex). Returns its length, or -1
- * when it cannot be opened (the JWT secret changed since it was sealed). */
-static int secret_open(const bdhvs_config *cfg, const char *hex, unsigned char *out, size_t outlen)
+int webhook_secret_open(const bdhvs_config *cfg, const char *hex, unsigned char *out, size_t outlen, int *old_key)
 {
     if (strncmp(hex, "\\x", 2) != 0) return -1;
     unsigned char box[crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES + 4096];
@@ -73,9 +75,15 @@ static int secret_open(const bdhvs_config *cfg, const char *hex, unsigned char *
     size_t mlen = blen - crypto_secretbox_NONCEBYTES - crypto_secretbox_MACBYTES;
     if (mlen > outlen) return -1;
     unsigned char key[crypto_secretbox_KEYBYTES];
-    sealing_key(cfg, key);
-    int rc = crypto_secretbox_open_easy(out, box + crypto_secretbox_NONCEBYTES, blen - crypto_secretbox_NONCEBYTES,
+    int rc = -1;
+    /* BDHVS_WEBHOOK_SECRET's key (or the JWT secret's when it is unset); then, when it is set, the
+     * JWT secret's: a secret sealed before BDHVS_WEBHOOK_SECRET was set. */
+    for (int jwt = 0; rc != 0 && jwt <= (cfg->webhook_secret_len > 0); jwt++) {
+        sealing_key(cfg, jwt, key);
+        rc = crypto_secretbox_open_easy(out, box + crypto_secretbox_NONCEBYTES, blen - crypto_secretbox_NONCEBYTES,
                                         box, key);
+        if (rc == 0 && old_key != NULL) *old_key = jwt;
+    }
     sodium_memzero(key, sizeof key);
     return rc == 0 ? (int)mlen : -1;
 }
@@ -395,10 +403,12 @@ static int deliver_one(db_conn *db, CURL *h)
     }
     long long id = atoll(PQgetvalue(r, 0, 0));
     unsigned char secret[4096];
-    int slen = secret_open(WH.cfg, PQgetvalue(r, 0, 2), secret, sizeof secret);
+    int slen = webhook_secret_open(WH.cfg, PQgetvalue(r, 0, 2), secret, sizeof secret, NULL);
     char err[300];
     long status = 0;
-    if (slen < 0) snprintf(err, sizeof err, "the secret cannot be opened (BDHVS_JWT_SECRET changed?): re-create the webhook");
+    if (slen < 0)
+        snprintf(err, sizeof err, "the secret cannot be opened (BDHVS_WEBHOOK_SECRET, or BDHVS_JWT_SECRET when it is unset,"
+                                  " changed?): give the webhook a new secret (PATCH) or re-create it");
     else
         status = send_one(h, WH.cfg, PQgetvalue(r, 0, 1), secret, (size_t)slen, PQgetvalue(r, 0, 3), PQgetvalue(r, 0, 4),
                           PQgetvalue(r, 0, 5), id, err, sizeof err);
@@ -471,14 +481,50 @@ static void *delivery_loop(void *arg)
     return NULL;
 }
 
+/* With BDHVS_WEBHOOK_SECRET set, the webhook secrets still sealed with the JWT secret's key (made
+ * before it was set) are sealed again with its key, once at start; each row only if it has not
+ * changed meanwhile (another process, a PATCH). Afterwards the JWT secret can be rotated alone. */
+DB_STMT(STMT_SEALED, "webhook_sealed", "SELECT id, secret_box FROM webhooks ORDER BY id", 0);
+DB_STMT(STMT_RESEAL, "webhook_reseal",
+        "UPDATE webhooks SET secret_box = $2::bytea WHERE id = $1 AND secret_box = $3::bytea", 3);
+
+static int reseal_old_secrets(db_conn *db)
+{
+    PGresult *r = db_run(db, &STMT_SEALED, NULL);
+    if (!db_ok(r)) {
+        PQclear(r);
+        return -1;
+    }
+    int n = 0, failed = 0;
+    for (int i = 0; i < PQntuples(r) && !failed; i++) {
+        unsigned char secret[4096];
+        char sealed[2 * (crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES + sizeof secret) + 3];
+        int old = 0, slen = webhook_secret_open(WH.cfg, PQgetvalue(r, i, 1), secret, sizeof secret, &old);
+        if (slen >= 0 && old && webhook_secret_seal(WH.cfg, (const char *)secret, (size_t)slen, sealed, sizeof sealed) == 0) {
+            db_args a;
+            db_args_of(&a, db_int(atoll(PQgetvalue(r, i, 0))), db_text(sealed), db_text(PQgetvalue(r, i, 1)));
+            PGresult *u = db_run(db, &STMT_RESEAL, &a);
+            failed = !db_ok(u);
+            n += !failed && atoi(PQcmdTuples(u)) == 1;
+            PQclear(u);
+        }
+        sodium_memzero(secret, sizeof secret);
+    }
+    PQclear(r);
+    if (n > 0) log_msg(LOG_INFO, "webhooks: %d secret(s) sealed again with BDHVS_WEBHOOK_SECRET's key", n);
+    return failed ? -1 : 0;
+}
+
 /* The scheduler: every BDHVS_WEBHOOK_OVERDUE_SECONDS, the overdue scan (only the process that
  * gets the advisory lock scans) and the removal of old delivered deliveries. */
 static void *scheduler_loop(void *arg)
 {
     (void)arg;
     db_conn *db = NULL;
+    int resealed = WH.cfg->webhook_secret_len == 0;
     while (!atomic_load(&WH.stop)) {
         if (db == NULL && (db = connect_or_nap(0)) == NULL) continue;
+        if (!resealed) resealed = reseal_old_secrets(db) == 0;
         db_args a;
         db_args_of(&a, db_int(WH.cfg->webhook_overdue_days));
         PGresult *r = db_run(db, &STMT_OVERDUE, &a);

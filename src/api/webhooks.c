@@ -48,7 +48,7 @@ DB_STMT(STMT_DELIVERY_STATUS, "webhooks_delivery_status",
         "SELECT status FROM webhook_deliveries WHERE id = $2 AND webhook_id = $1", 2);
 
 static const char *const EVENTS[] = {"report.submitted", "report.returned", "report.approved", "report.overdue",
-                                     "import.completed", NULL};
+                                     "import.completed", "unit.moved", "unit.merged", NULL};
 
 /* The owner filter: NULL (every webhook) for an admin, else the caller's own. */
 static db_val owner_scope(const http_ctx *c)
@@ -59,8 +59,8 @@ static db_val owner_scope(const http_ctx *c)
 /* Checks a list of event names (events of a create or a change). */
 static void read_event_list(json_t *ev, verrs *v)
 {
-    if (!json_is_array(ev) || json_array_size(ev) == 0 || json_array_size(ev) > 5) {
-        verrs_add(v, "events", "must be a list of 1 to 5 event names");
+    if (!json_is_array(ev) || json_array_size(ev) == 0 || json_array_size(ev) > 7) {
+        verrs_add(v, "events", "must be a list of 1 to 7 event names");
         return;
     }
     size_t i;
@@ -69,8 +69,8 @@ static void read_event_list(json_t *ev, verrs *v)
         int known = 0;
         for (int k = 0; json_is_string(e) && EVENTS[k]; k++) known |= strcmp(json_string_value(e), EVENTS[k]) == 0;
         if (!known) {
-            verrs_add(v, "events", "must hold only report.submitted, report.returned, report.approved, report.overdue"
-                                   " and import.completed");
+            verrs_add(v, "events", "must hold only report.submitted, report.returned, report.approved, report.overdue,"
+                                   " import.completed, unit.moved and unit.merged");
             return;
         }
     }

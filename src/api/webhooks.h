@@ -21,4 +21,10 @@ int webhook_url_check(const char *hosts, const char *url, webhook_url_verdict *o
  * least 2 * (24 + 16 + len) + 3 bytes). 0, or -1. */
 int webhook_secret_seal(const bdhvs_config *cfg, const char *secret, size_t len, char *out, size_t outlen);
 
+/* Opens a sealed secret as PostgreSQL answers a bytea ("\x" and hex) into out. Returns its length,
+ * or -1 when it cannot be opened (the sealing secret changed since). With BDHVS_WEBHOOK_SECRET set,
+ * a secret sealed before (with the JWT secret's key) opens too: *old_key (when not NULL) is then 1,
+ * else 0. */
+int webhook_secret_open(const bdhvs_config *cfg, const char *hex, unsigned char *out, size_t outlen, int *old_key);
+
 #endif

@@ -179,6 +179,14 @@ int config_load(bdhvs_config *cfg, int need_secret, char *err, size_t errlen)
     if (need_secret && cfg->jwt_secret_len < 32)
         return fail(err, errlen, "BDHVS_JWT_SECRET must be set to at least 32 bytes (it has %zu)",
                     cfg->jwt_secret_len);
+    /* The key that seals webhook secrets, apart from the JWT secret (so that either can be
+     * rotated alone); unset, the JWT secret serves as before. */
+    int have_hook = env_secret("BDHVS_WEBHOOK_SECRET", cfg->webhook_secret, sizeof cfg->webhook_secret, err, errlen);
+    if (have_hook < 0) return -1;
+    cfg->webhook_secret_len = have_hook ? strlen(cfg->webhook_secret) : 0;
+    if (have_hook && cfg->webhook_secret_len < 32)
+        return fail(err, errlen, "BDHVS_WEBHOOK_SECRET must be at least 32 bytes (it has %zu), or unset",
+                    cfg->webhook_secret_len);
 
     long body = (long)cfg->max_body;
     const char *mb = getenv("BDHVS_MAX_BODY");

@@ -116,23 +116,29 @@ size_t utf8_length(const char *s)
 int jfield_string(json_t *obj, const char *key, size_t minlen, size_t maxlen, const char **out,
                   verrs *v)
 {
+    return jfield_string_as(obj, key, key, minlen, maxlen, out, v);
+}
+
+int jfield_string_as(json_t *obj, const char *key, const char *field, size_t minlen, size_t maxlen, const char **out,
+                     verrs *v)
+{
     json_t *j = json_object_get(obj, key);
     if (j == NULL) return 0;
     if (!json_is_string(j)) {
-        verrs_problem(v, key, "not_a_string", NULL);
+        verrs_problem(v, field, "not_a_string", NULL);
         return -1;
     }
     const char *s = json_string_value(j);
     if (strlen(s) != json_string_length(j)) {
-        verrs_problem(v, key, "nul_chars", NULL);
+        verrs_problem(v, field, "nul_chars", NULL);
         return -1;
     }
     size_t n = utf8_length(s);
     if (n < minlen || n > maxlen) {
         if (minlen > 0 && n == 0)
-            verrs_problem(v, key, "empty", NULL);
+            verrs_problem(v, field, "empty", NULL);
         else
-            verrs_problem_n2(v, key, "length", "min", (long long)minlen, "max", (long long)maxlen);
+            verrs_problem_n2(v, field, "length", "min", (long long)minlen, "max", (long long)maxlen);
         return -1;
     }
     *out = s;

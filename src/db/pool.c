@@ -12,7 +12,7 @@
 #include <string.h>
 #include <time.h>
 
-#define DB_MAX_STMTS 256
+#define DB_MAX_STMTS 384
 
 struct db_conn {
     PGconn *pg;

@@ -16,4 +16,5 @@ Suite *import_cells_suite(void);
 Suite *user_cache_suite(void);
 Suite *transfer_config_suite(void);
 Suite *problems_suite(void);
+Suite *webhook_secret_suite(void);
 #endif
