@@ -18,12 +18,6 @@
 #include <string.h>
 #include <time.h>
 
-static void expect(resp *r, long status)
-{
-    ck_assert_msg(r->status == status, "expected %ld, got %ld: %.400s", status, r->status, r->body ? r->body : "");
-    resp_free(r);
-}
-
 /* ---- The tree ---------------------------------------------------------------------------- */
 
 enum { H, W1, W2, S1, S2, S3, NU };

@@ -10,25 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* A user of role at the unit with this code; returns a signed-in token (caller frees). */
-static char *user_at(const char *role, const char *unit_code)
-{
-    return user_token_at("ap", role, unit_code);
-}
-
-static long long mk(const char *code, const char *type, const char *parent)
-{
-    return unit_made(code, type, parent);
-}
-
-static void prev_month(char out[16])
-{
-    PGresult *r = PQexec(test_db(), "SELECT to_char(vn_today() - interval '1 month', 'YYYY-MM')");
-    ck_assert_int_eq(PQresultStatus(r), PGRES_TUPLES_OK);
-    snprintf(out, 16, "%s", PQgetvalue(r, 0, 0));
-    PQclear(r);
-}
-
 static const char *rp(long long unit, const char *period)
 {
     return fmt("/api/v1/reports/%lld/%s", unit, period);
@@ -61,21 +42,11 @@ static long long audited(long long unit, const char *cond)
                     idstr(unit));
 }
 
-/* An obligation of parent for all its children (or, with extra, as extra says), from 2025. */
-static void oblige(long long parent, const char *extra)
-{
-    resp *r = http_send_json("POST", "/api/v1/reporting-obligations", T_ADMIN,
-                             fmt("{\"parent_id\":%lld,\"valid_from\":\"2025-01-01\",%s}", parent,
-                                 extra ? extra : "\"target\":\"all_children\",\"calendar\":{\"month\":{\"due_day\":28}}"));
-    ASSERT_STATUS(r, 201);
-    resp_free(r);
-}
-
 /* A fresh top unit (a Department) with this code prefix; its code into top. */
 static long long top_unit(const char *prefix, char top[40])
 {
     snprintf(top, 40, "%s%s", prefix, uniq());
-    return mk(top, "department_of_health", NULL);
+    return unit_made(top, "department_of_health", NULL);
 }
 
 /* How many audit rows of this action on the unit's reports were written by users like pattern. */
@@ -115,12 +86,12 @@ static void no_staff_seen(const char *token, long long unit, long long member)
 START_TEST(demo_khnv_office_signs_the_stations_reports_only)
 {
     char p1[16], s1[48], s2[48];
-    prev_month(p1);
+    last_month(p1, sizeof p1);
     const char *u = uniq();
     snprintf(s1, sizeof s1, "APS%s-1", u);
     snprintf(s2, sizeof s2, "APS%s-2", u);
-    long long st1 = mk(s1, "commune_station", "TTYT-SD"), st2 = mk(s2, "commune_station", "TTYT-SD");
-    char *mgr = user_at("manager", "TTYT-SD-KHNV"), *rep = user_at("reporter", "TTYT-SD-KHNV");
+    long long st1 = unit_made(s1, "commune_station", "TTYT-SD"), st2 = unit_made(s2, "commune_station", "TTYT-SD");
+    char *mgr = user_token_at("ap", "manager", "TTYT-SD-KHNV"), *rep = user_token_at("ap", "reporter", "TTYT-SD-KHNV");
     submitted(st1, p1);
 
     /* The office's manager reads the report it signs, not the station's other data. */
@@ -177,8 +148,8 @@ START_TEST(demo_khnv_office_signs_the_stations_reports_only)
      * manager's scope, but no unit signs its own; the health centre's manager signs it. */
     char own[48];
     snprintf(own, sizeof own, "APS%s-KH", u);
-    long long office = mk(own, "office", "TTYT-SD");
-    char *own_mgr = user_at("manager", own);
+    long long office = unit_made(own, "office", "TTYT-SD");
+    char *own_mgr = user_token_at("ap", "manager", own);
     submitted(office, p1);
     r = act(own_mgr, office, p1, "approve", NULL, 403);
     ck_assert_ptr_nonnull(strstr(jstr(r, "detail"), "its own report"));
@@ -196,10 +167,10 @@ END_TEST
 START_TEST(demo_khth_office_approves_the_departments_children)
 {
     char p1[16], h[40];
-    prev_month(p1);
+    last_month(p1, sizeof p1);
     snprintf(h, sizeof h, "APH%s", uniq());
-    long long hos = mk(h, "hospital", "SYT-BN");
-    char *mgr = user_at("manager", "SYT-KHTH"), *other = user_at("manager", "SYT-TCCB");
+    long long hos = unit_made(h, "hospital", "SYT-BN");
+    char *mgr = user_token_at("ap", "manager", "SYT-KHTH"), *other = user_token_at("ap", "manager", "SYT-TCCB");
     submitted(hos, p1);
     resp_free(act(other, hos, p1, "approve", NULL, 404)); /* another office of the Department */
     resp *r = act(mgr, hos, p1, "approve", "{\"document_no\":\"12/SYT-KHTH\"}", 200);
@@ -219,17 +190,17 @@ END_TEST
 START_TEST(obligation_names_the_approver_office)
 {
     char p1[16], top[40];
-    prev_month(p1);
+    last_month(p1, sizeof p1);
     long long t = top_unit("APT", top);
-    long long o = mk(fmt("%s-Q", top), "office", top);
-    mk(fmt("%s-X", top), "office", top);
-    long long k = mk(fmt("%s-K", top), "hospital", top);
+    long long o = unit_made(fmt("%s-Q", top), "office", top);
+    unit_made(fmt("%s-X", top), "office", top);
+    long long k = unit_made(fmt("%s-K", top), "hospital", top);
     oblige(t, "\"target\":\"unit_type\",\"unit_type\":\"office\",\"exempt\":true");
     oblige(t, fmt("\"target\":\"all_children\",\"calendar\":{\"month\":{\"due_day\":15}},"
                   "\"approver_unit_code\":\"%s-Q\"", top));
     resp *r;
-    char *q = user_at("manager", fmt("%s-Q", top)), *x = user_at("manager", fmt("%s-X", top));
-    char *qr = user_at("reporter", fmt("%s-Q", top));
+    char *q = user_token_at("ap", "manager", fmt("%s-Q", top)), *x = user_token_at("ap", "manager", fmt("%s-X", top));
+    char *qr = user_token_at("ap", "reporter", fmt("%s-Q", top));
     submitted(k, p1);
     resp_free(act(x, k, p1, "approve", NULL, 404));
     resp_free(act(qr, k, p1, "approve", NULL, 403));
@@ -256,10 +227,10 @@ END_TEST
 START_TEST(accepted_is_a_state_of_its_own)
 {
     char p1[16], top[40];
-    prev_month(p1);
+    last_month(p1, sizeof p1);
     long long t = top_unit("APA", top);
-    long long hc = mk(fmt("%s-H", top), "other", top);
-    long long st = mk(fmt("%s-H-S", top), "commune_station", fmt("%s-H", top));
+    long long hc = unit_made(fmt("%s-H", top), "other", top);
+    long long st = unit_made(fmt("%s-H-S", top), "commune_station", fmt("%s-H", top));
     oblige(t, NULL);
     oblige(hc, NULL);
     submitted(st, p1);
@@ -398,7 +369,8 @@ START_TEST(a_staff_import_moves_people_by_transfer)
     snprintf(hc, sizeof hc, "API%s", uniq());
     snprintf(ac, sizeof ac, "%s-A", hc);
     snprintf(bc, sizeof bc, "%s-B", hc);
-    long long h = mk(hc, "health_centre", "SYT-BN"), a = mk(ac, "commune_station", hc), b = mk(bc, "commune_station", hc);
+    long long h = unit_made(hc, "health_centre", "SYT-BN"), a = unit_made(ac, "commune_station", hc),
+              b = unit_made(bc, "commune_station", hc);
     snprintf(p1, sizeof p1, "%s-P1", hc);
     snprintf(p2, sizeof p2, "%s-P2", hc);
     snprintf(p3, sizeof p3, "%s-P3", hc);
@@ -486,10 +458,10 @@ START_TEST(a_reporters_staff_import_does_not_transfer_across_subtrees)
     snprintf(x2, sizeof x2, "APX%s-2", u);
     snprintf(xa, sizeof xa, "%s-A", x1);
     snprintf(xb, sizeof xb, "%s-B", x2);
-    mk(x1, "other", "TTYT-SD");
-    mk(x2, "other", "TTYT-SD");
-    mk(xa, "commune_station", x1);
-    mk(xb, "commune_station", x2);
+    unit_made(x1, "other", "TTYT-SD");
+    unit_made(x2, "other", "TTYT-SD");
+    unit_made(xa, "commune_station", x1);
+    unit_made(xb, "commune_station", x2);
     snprintf(pc, sizeof pc, "%s-P", x1);
     long long p = staff_at(pc, xa);
     const char *csv = fmt("code,full_name,unit_code,job_group,employment,joined_on\n"

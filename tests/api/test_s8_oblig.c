@@ -10,24 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* One text cell of a query with at most one parameter. */
-static void sql_text(const char *sql, const char *param, char *out, size_t len)
-{
-    const char *v[] = {param};
-    PGresult *r = PQexecParams(test_db(), sql, param ? 1 : 0, NULL, v, NULL, NULL, 0);
-    ck_assert_msg(PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1, "%s: %s", sql, PQresultErrorMessage(r));
-    snprintf(out, len, "%s", PQgetisnull(r, 0, 0) ? "" : PQgetvalue(r, 0, 0));
-    PQclear(r);
-}
-
-static long long mk(const char *code, const char *type, const char *parent, const char *opened_on)
-{
-    json_t *o = json_pack("{s:s, s:s, s:s}", "code", code, "name", fmt("Đơn vị %s", code), "type", type);
-    if (parent) json_object_set_new(o, "parent_code", json_string(parent));
-    if (opened_on) json_object_set_new(o, "opened_on", json_string(opened_on));
-    return created_id(send_obj("POST", "/api/v1/units", T_ADMIN, o));
-}
-
 static resp *post_obligation(const char *token, const char *body)
 {
     return http_send_json("POST", "/api/v1/reporting-obligations", token, body);
@@ -132,17 +114,19 @@ START_TEST(three_levels_obligations_due_dates_timeliness_rates_and_the_rollup)
 {
     const char *u = uniq();
     char pp[16], p1[16], pp_first[16], pp_last[16], p1_first[16], cur_last[16], today[16];
-    sql_text("SELECT to_char(vn_today() - interval '2 months', 'YYYY-MM')", NULL, pp, sizeof pp);
-    sql_text("SELECT to_char(vn_today() - interval '1 month', 'YYYY-MM')", NULL, p1, sizeof p1);
-    sql_text("SELECT (date_trunc('month', vn_today()) - interval '2 months')::date::text", NULL, pp_first, sizeof pp_first);
-    sql_text("SELECT (date_trunc('month', vn_today()) - interval '1 month' - interval '1 day')::date::text", NULL, pp_last,
-             sizeof pp_last);
-    sql_text("SELECT (date_trunc('month', vn_today()) - interval '1 month')::date::text", NULL, p1_first, sizeof p1_first);
-    sql_text("SELECT (date_trunc('month', vn_today()) + interval '1 month - 1 day')::date::text", NULL, cur_last,
+    db_value("SELECT to_char(vn_today() - interval '2 months', 'YYYY-MM')", NULL, pp, sizeof pp);
+    last_month(p1, sizeof p1);
+    db_value("SELECT (date_trunc('month', vn_today()) - interval '2 months')::date::text", NULL, pp_first,
+             sizeof pp_first);
+    db_value("SELECT (date_trunc('month', vn_today()) - interval '1 month' - interval '1 day')::date::text", NULL,
+             pp_last, sizeof pp_last);
+    db_value("SELECT (date_trunc('month', vn_today()) - interval '1 month')::date::text", NULL, p1_first,
+             sizeof p1_first);
+    db_value("SELECT (date_trunc('month', vn_today()) + interval '1 month - 1 day')::date::text", NULL, cur_last,
              sizeof cur_last);
-    sql_text("SELECT vn_today()::text", NULL, today, sizeof today);
+    db_value("SELECT vn_today()::text", NULL, today, sizeof today);
     char p1_last[16];
-    sql_text("SELECT (date_trunc('month', vn_today()) - interval '1 day')::date::text", NULL, p1_last, sizeof p1_last);
+    db_value("SELECT (date_trunc('month', vn_today()) - interval '1 day')::date::text", NULL, p1_last, sizeof p1_last);
 
     /* The tree: a Department with two offices, a hospital and a health centre; the health
      * centre with its quality office, a ward and four stations (one opened in the second
@@ -150,17 +134,17 @@ START_TEST(three_levels_obligations_due_dates_timeliness_rates_and_the_rollup)
     char D[40], HC[48];
     snprintf(D, sizeof D, "OB%s", u);
     snprintf(HC, sizeof HC, "%s-HC", D);
-    long long dep = mk(D, "department_of_health", NULL, "2025-01-01");
-    long long khth = mk(fmt("%s-KHTH", D), "office", D, "2025-01-01");
-    mk(fmt("%s-VP", D), "office", D, "2025-01-01");
-    long long hos = mk(fmt("%s-BV", D), "hospital", D, "2025-01-01");
-    long long hc = mk(HC, "health_centre", D, "2025-01-01");
-    long long ql = mk(fmt("%s-QL", HC), "unit_office", HC, "2025-01-01");
-    long long w1 = mk(fmt("%s-W1", HC), "ward", HC, "2025-01-01");
-    long long st1 = mk(fmt("%s-S1", HC), "commune_station", HC, "2025-01-01");
-    long long st2 = mk(fmt("%s-S2", HC), "commune_station", HC, "2025-01-01");
-    long long st3 = mk(fmt("%s-S3", HC), "commune_station", HC, p1_first);
-    long long st4 = mk(fmt("%s-S4", HC), "commune_station", HC, "2025-01-01");
+    long long dep = unit_made(D, "department_of_health", NULL);
+    long long khth = unit_made(fmt("%s-KHTH", D), "office", D);
+    unit_made(fmt("%s-VP", D), "office", D);
+    long long hos = unit_made(fmt("%s-BV", D), "hospital", D);
+    long long hc = unit_made(HC, "health_centre", D);
+    long long ql = unit_made(fmt("%s-QL", HC), "unit_office", HC);
+    long long w1 = unit_made(fmt("%s-W1", HC), "ward", HC);
+    long long st1 = unit_made(fmt("%s-S1", HC), "commune_station", HC);
+    long long st2 = unit_made(fmt("%s-S2", HC), "commune_station", HC);
+    long long st3 = unit_made_on(fmt("%s-S3", HC), "commune_station", HC, p1_first);
+    long long st4 = unit_made(fmt("%s-S4", HC), "commune_station", HC);
     resp *r = http_do("DELETE", fmt("/api/v1/units/%lld?closed_on=%s", st4, pp_last), &(req_opts){.token = T_ADMIN});
     ASSERT_STATUS(r, 204);
     resp_free(r);
@@ -376,7 +360,8 @@ START_TEST(three_levels_obligations_due_dates_timeliness_rates_and_the_rollup)
     ASSERT_STATUS(r, 200);
     resp_free(r);
     char next_first[16];
-    sql_text("SELECT (date_trunc('month', vn_today()) + interval '1 month')::date::text", NULL, next_first, sizeof next_first);
+    db_value("SELECT (date_trunc('month', vn_today()) + interval '1 month')::date::text", NULL, next_first,
+             sizeof next_first);
     long long ohc2 = obligation(fmt("{\"parent_id\":%lld,\"target\":\"all_children\",\"calendar\":{\"month\":{\"due_day\":20}},"
                                     "\"valid_from\":\"%s\"}", hc, next_first));
     r = http_get(fmt("/api/v1/reporting-obligations?parent_id=%lld", hc), T_ADMIN);
@@ -589,8 +574,8 @@ START_TEST(schedule_writes_end_and_add_obligations_audited)
 {
     char code[48], today[16], yesterday[16];
     snprintf(code, sizeof code, "OS%s", uniq());
-    sql_text("SELECT vn_today()::text", NULL, today, sizeof today);
-    sql_text("SELECT (vn_today() - 1)::text", NULL, yesterday, sizeof yesterday);
+    db_value("SELECT vn_today()::text", NULL, today, sizeof today);
+    db_value("SELECT (vn_today() - 1)::text", NULL, yesterday, sizeof yesterday);
     long long p = created_id(http_send_json("POST", "/api/v1/units", T_SD_MANAGER,
                                             fmt("{\"code\":\"%s\",\"name\":\"Đơn vị %s\",\"type\":\"other\","
                                                 "\"parent_code\":\"TTYT-SD\"}", code, code)));
@@ -662,10 +647,10 @@ START_TEST(approval_in_order_locks_the_period_until_unlocked)
 {
     const char *u = uniq();
     char p1[16], p1_day[16], cur[16];
-    sql_text("SELECT to_char(vn_today() - interval '1 month', 'YYYY-MM')", NULL, p1, sizeof p1);
-    sql_text("SELECT (date_trunc('month', vn_today()) - interval '1 month' + interval '9 days')::date::text", NULL, p1_day,
-             sizeof p1_day);
-    sql_text("SELECT to_char(vn_today(), 'YYYY-MM')", NULL, cur, sizeof cur);
+    last_month(p1, sizeof p1);
+    db_value("SELECT (date_trunc('month', vn_today()) - interval '1 month' + interval '9 days')::date::text", NULL,
+             p1_day, sizeof p1_day);
+    db_value("SELECT to_char(vn_today(), 'YYYY-MM')", NULL, cur, sizeof cur);
     char hcode[40], scode[48];
     snprintf(hcode, sizeof hcode, "AL%s", u);
     snprintf(scode, sizeof scode, "%s-S1", hcode);
@@ -839,9 +824,9 @@ START_TEST(approval_is_final_at_the_top)
     char top[40], kid[48], p1[16];
     snprintf(top, sizeof top, "AT%s", uniq());
     snprintf(kid, sizeof kid, "%s-1", top);
-    sql_text("SELECT to_char(vn_today() - interval '1 month', 'YYYY-MM')", NULL, p1, sizeof p1);
-    long long t = mk(top, "department_of_health", NULL, "2025-01-01");
-    long long k = mk(kid, "hospital", top, "2025-01-01");
+    last_month(p1, sizeof p1);
+    long long t = unit_made(top, "department_of_health", NULL);
+    long long k = unit_made(kid, "hospital", top);
     obligation(fmt("{\"parent_id\":%lld,\"target\":\"all_children\",\"calendar\":{\"month\":{\"due_day\":15}},"
                    "\"valid_from\":\"2025-01-01\"}", t));
     submit(k, p1, fmt("%s-15", p1), "late");

@@ -17,20 +17,9 @@ typedef struct {
     char *r_mgr, *q_mgr, *q_rep;
 } tree;
 
-static void oblige(long long parent, const char *extra)
-{
-    resp *r = http_send_json("POST", "/api/v1/reporting-obligations", T_ADMIN,
-                             fmt("{\"parent_id\":%lld,\"valid_from\":\"2025-01-01\",%s}", parent, extra));
-    ASSERT_STATUS(r, 201);
-    resp_free(r);
-}
-
 static void tree_make(tree *t)
 {
-    PGresult *d = PQexec(test_db(), "SELECT to_char(vn_today() - interval '1 month', 'YYYY-MM')");
-    ck_assert_int_eq(PQresultStatus(d), PGRES_TUPLES_OK);
-    snprintf(t->p1, sizeof t->p1, "%s", PQgetvalue(d, 0, 0));
-    PQclear(d);
+    last_month(t->p1, sizeof t->p1);
     snprintf(t->r, sizeof t->r, "SOR%s", uniq());
     snprintf(t->t, sizeof t->t, "%s-T", t->r);
     snprintf(t->q, sizeof t->q, "%s-TQ", t->r);

@@ -8,12 +8,6 @@
 #include <stdio.h>
 #include <string.h>
 
-static void expect(resp *r, long status)
-{
-    ck_assert_msg(r->status == status, "expected %ld, got %ld: %.500s", status, r->status, r->body ? r->body : "");
-    resp_free(r);
-}
-
 /* A unit of the test under parent; every unit but a station obliges all its children to report. */
 static long long t2_unit(const char *prefix, const char *type, const char *parent_code, char code[64])
 {
