@@ -528,15 +528,12 @@ const char *dhis2_default_value(const resp *r, const char *org_unit, const char 
 
 fig figure(const resp *r, long long u, int k)
 {
-    size_t i;
-    json_t *row;
     fig f = {-1, -1};
-    json_array_foreach(json_object_get(r->json, "units"), i, row) {
-        if (json_integer_value(json_object_get(row, "unit_id")) != u) continue;
-        json_t *ind = json_array_get(json_object_get(row, "indicators"), (size_t)k);
-        f.num = json_integer_value(json_object_get(ind, "numerator"));
-        f.den = json_integer_value(json_object_get(ind, "denominator"));
-    }
+    json_t *row = rollup_row(r, u);
+    if (row == NULL) return f;
+    json_t *ind = json_array_get(json_object_get(row, "indicators"), (size_t)k);
+    f.num = json_integer_value(json_object_get(ind, "numerator"));
+    f.den = json_integer_value(json_object_get(ind, "denominator"));
     return f;
 }
 
@@ -616,4 +613,21 @@ long long kept_stamp(long long root, const char *period)
     return db_count2("SELECT coalesce((SELECT (extract(epoch FROM made_at) * 1000000)::bigint FROM rollup_results"
                      " WHERE root = $1::bigint AND period = $2 AND depth = 1), 0)",
                      idstr(root), period);
+}
+
+json_t *rollup_row(const resp *r, long long u)
+{
+    size_t i;
+    json_t *row;
+    json_array_foreach (json_object_get(r->json, "units"), i, row) {
+        if (json_integer_value(json_object_get(row, "unit_id")) == u) return row;
+    }
+    return NULL;
+}
+
+json_t *rollup_cell(const resp *r, long long u, int k)
+{
+    json_t *row = rollup_row(r, u);
+    if (row == NULL) ck_abort_msg("unit %lld is not in the rollup", u);
+    return json_array_get(json_object_get(row, "indicators"), (size_t)k);
 }

@@ -202,5 +202,10 @@ resp *rollup_at(const char *token, long long unit, const char *period, int depth
 /* When the kept rollup of root for period at depth 1 was made, in microseconds since 1970; 0 when
  * none is kept. */
 long long kept_stamp(long long root, const char *period);
+/* The row of unit u in a rollup answer's "units"; NULL when u has none. */
+json_t *rollup_row(const resp *r, long long u);
+/* Indicator k (0: CT1 ... 4: CT5) of unit u's row in a rollup answer; the test fails when u has
+ * no row. */
+json_t *rollup_cell(const resp *r, long long u, int k);
 
 #endif

@@ -395,15 +395,6 @@ START_TEST(dhis2_of_a_child_unit_holds_only_that_units_rows)
 }
 END_TEST
 
-static json_t *unit_row(const resp *r, long long id)
-{
-    size_t i;
-    json_t *u;
-    json_array_foreach(json_object_get(r->json, "units"), i, u)
-        if (json_integer_value(json_object_get(u, "unit_id")) == id) return u;
-    return NULL;
-}
-
 static json_t *rollup_ind(json_t *unit, const char *code)
 {
     size_t i;
@@ -434,11 +425,10 @@ START_TEST(dhis2_own_figures_add_up_to_the_rollups_subtree_figures)
     for (int p = 0; p < 2; p++) {
         resp *d = dhis2(T_ADMIN, g_unit[H], periods[p]);
         ASSERT_STATUS(d, 200);
-        resp *r = http_get(fmt("/api/v1/indicators/rollup?unit_id=%lld&period=%s&depth=1", g_unit[H], periods[p]), T_ADMIN);
-        ASSERT_STATUS(r, 200);
+        resp *r = rollup_at(T_ADMIN, g_unit[H], periods[p], 1, NULL);
         for (int u = 0; u < NU; u++) {
             unsigned mask = u == H ? ALL : 1u << u;
-            json_t *row = unit_row(r, g_unit[u]);
+            json_t *row = rollup_row(r, g_unit[u]);
             ck_assert_msg(row != NULL, "%s: %s not in the rollup", periods[p], UKEY[u]);
             static const struct {
                 const char *de, *ind, *field;
@@ -853,7 +843,7 @@ START_TEST(at_risk_current_values_are_the_running_months_rollup)
             json_t *it = find_item(a, g_unit[u], codes[k]);
             ck_assert_msg(it != NULL, "no item for %s %s", UKEY[u], codes[k]);
             check_shape(it, u, u == H ? 0 : 1, codes[k]);
-            json_t *want = json_object_get(rollup_ind(unit_row(r, g_unit[u]), codes[k]), "value");
+            json_t *want = json_object_get(rollup_ind(rollup_row(r, g_unit[u]), codes[k]), "value");
             json_t *got = json_object_get(it, "current_value");
             if (json_is_null(want)) ck_assert_msg(json_is_null(got), "%s %s: current_value should be null", UKEY[u], codes[k]);
             else ck_assert_msg(json_is_number(got) && as_tenths(got) == as_tenths(want), "%s %s: current_value %g, rollup %g",

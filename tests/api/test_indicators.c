@@ -360,15 +360,6 @@ static resp *rollup(const char *token, long long unit, const char *period, int d
     return http_get(fmt("/api/v1/indicators/rollup?unit_id=%lld&period=%s&depth=%d", unit, period, depth), token);
 }
 
-static json_t *unit_row(const resp *r, long long id)
-{
-    size_t i;
-    json_t *u;
-    json_array_foreach(json_object_get(r->json, "units"), i, u)
-        if (json_integer_value(json_object_get(u, "unit_id")) == id) return u;
-    return NULL;
-}
-
 static json_t *ind_of(json_t *unit, int k)
 {
     return json_array_get(json_object_get(unit, "indicators"), (size_t)k);
@@ -504,10 +495,10 @@ static void check_period(const period_case *pc)
     for (int i = 0; i < NU; i++) {
         if (i == H) continue;
         snprintf(what, sizeof what, "%s %s", pc->period, UKEY[i]);
-        check_unit(unit_row(r, g_unit[i]), &pc->u[i], pc->year, what);
+        check_unit(rollup_row(r, g_unit[i]), &pc->u[i], pc->year, what);
     }
     snprintf(what, sizeof what, "%s H (subtree)", pc->period);
-    json_t *h = unit_row(r, g_unit[H]);
+    json_t *h = rollup_row(r, g_unit[H]);
     check_unit(h, &pc->total, pc->year, what);
     /* H's values as counted by hand. */
     for (int k = 0; k < 5; k++) {
@@ -526,7 +517,7 @@ static void check_period(const period_case *pc)
     ASSERT_STATUS(r, 200);
     ck_assert_uint_eq(json_array_size(json_object_get(r->json, "units")), 1);
     snprintf(what, sizeof what, "%s H depth 0", pc->period);
-    check_unit(unit_row(r, g_unit[H]), &pc->total, pc->year, what);
+    check_unit(rollup_row(r, g_unit[H]), &pc->total, pc->year, what);
     ck_assert_int_eq(jint(r, "reports_expected"), pc->expected);
     ck_assert_int_eq(jint(r, "reports_received"), pc->received);
     resp_free(r);
@@ -540,7 +531,7 @@ static void staff_figures(long long root, long long unit, int staff, int ct1, in
 {
     resp *r = rollup(T_ADMIN, root, "2026-02", 1);
     ck_assert_msg(r->status == 200, "%s: %ld", step, r->status);
-    json_t *u = unit_row(r, unit);
+    json_t *u = rollup_row(r, unit);
     ck_assert_msg(u != NULL, "%s: unit not listed", step);
     own o = {staff, ct1, course, vneid, ct2, ct5, 1, 0, 0, 0};
     if (unit == root) o.fac = 3; /* P, X and Y are facilities with no service */
@@ -698,21 +689,21 @@ START_TEST(parent_figures_are_children_sums_plus_its_own_never_averages)
         const period_case *pc = &CASES[c];
         resp *r = rollup(T_SYT_VIEWER, g_unit[H], pc->asked, 1);
         ASSERT_STATUS(r, 200);
-        json_t *h = unit_row(r, g_unit[H]);
+        json_t *h = rollup_row(r, g_unit[H]);
         const own *o = &pc->u[H];
         long long own_num[5] = {o->ct1, o->ct2, o->fac_all, o->sup, o->ct5};
         long long own_den[5] = {o->staff, o->staff, o->fac, o->served, o->staff};
         for (int k = 0; k < 5; k++) {
             long long sn = own_num[k], sd = own_den[k];
             for (int i = 0; i < NU; i++)
-                if (i != H) sn += num(unit_row(r, g_unit[i]), k), sd += den(unit_row(r, g_unit[i]), k);
+                if (i != H) sn += num(rollup_row(r, g_unit[i]), k), sd += den(rollup_row(r, g_unit[i]), k);
             ck_assert_msg(num(h, k) == sn, "%s CT%d: H numerator %lld, children + own %lld", pc->period, k + 1, num(h, k), sn);
             ck_assert_msg(den(h, k) == sd, "%s CT%d: H denominator %lld, children + own %lld", pc->period, k + 1, den(h, k), sd);
         }
         long long sc = o->course, sv = o->vneid;
         for (int i = 0; i < NU; i++) {
             if (i == H) continue;
-            json_t *p = json_object_get(ind_of(unit_row(r, g_unit[i]), 1), "parts");
+            json_t *p = json_object_get(ind_of(rollup_row(r, g_unit[i]), 1), "parts");
             sc += json_integer_value(json_object_get(json_object_get(p, "course"), "numerator"));
             sv += json_integer_value(json_object_get(json_object_get(p, "vneid"), "numerator"));
         }
@@ -723,7 +714,7 @@ START_TEST(parent_figures_are_children_sums_plus_its_own_never_averages)
     }
     /* 2026-02, CT1: 4 of 11, 36.4 - not the mean of the rows' values (100, 0, 0, 33.3, 50, 50). */
     resp *r = rollup(T_ADMIN, g_unit[H], "2026-02", 1);
-    ck_assert_int_eq(as_tenths(json_object_get(ind_of(unit_row(r, g_unit[H]), 0), "value")), 364);
+    ck_assert_int_eq(as_tenths(json_object_get(ind_of(rollup_row(r, g_unit[H]), 0), "value")), 364);
     resp_free(r);
 }
 END_TEST
@@ -736,21 +727,21 @@ START_TEST(ct4_counts_the_largest_service_per_unit_and_month_summed_over_months)
      * 200; S2 served 40 and supported nobody: 0.0, not null. */
     resp *r = rollup(T_ADMIN, g_unit[H], "2026-01", 1);
     ASSERT_STATUS(r, 200);
-    check_indicator(ind_of(unit_row(r, g_unit[H]), 3), 3, 50, 240, 2026, "2026-01 H");
-    check_indicator(ind_of(unit_row(r, g_unit[S2]), 3), 3, 0, 40, 2026, "2026-01 S2");
-    ck_assert_int_eq(as_tenths(json_object_get(ind_of(unit_row(r, g_unit[H]), 3), "value")), 208);
-    ck_assert_int_eq(as_tenths(json_object_get(ind_of(unit_row(r, g_unit[S2]), 3), "value")), 0);
-    check_indicator(ind_of(unit_row(r, g_unit[W2]), 3), 3, 0, 0, 2026, "2026-01 W2"); /* nothing: null */
+    check_indicator(ind_of(rollup_row(r, g_unit[H]), 3), 3, 50, 240, 2026, "2026-01 H");
+    check_indicator(ind_of(rollup_row(r, g_unit[S2]), 3), 3, 0, 40, 2026, "2026-01 S2");
+    ck_assert_int_eq(as_tenths(json_object_get(ind_of(rollup_row(r, g_unit[H]), 3), "value")), 208);
+    ck_assert_int_eq(as_tenths(json_object_get(ind_of(rollup_row(r, g_unit[S2]), 3), "value")), 0);
+    check_indicator(ind_of(rollup_row(r, g_unit[W2]), 3), 3, 0, 0, 2026, "2026-01 W2"); /* nothing: null */
     resp_free(r);
     /* 2026-02 at S1: a tie (50 and 50) counts 50. At H alone: 40 (cashless 25 + 15) of 150. */
     r = rollup(T_ADMIN, g_unit[S1], "2026-02", 0);
     ASSERT_STATUS(r, 200);
-    check_indicator(ind_of(unit_row(r, g_unit[S1]), 3), 3, 50, 80, 2026, "2026-02 S1 alone");
-    ck_assert_int_eq(as_tenths(json_object_get(ind_of(unit_row(r, g_unit[S1]), 3), "value")), 625);
+    check_indicator(ind_of(rollup_row(r, g_unit[S1]), 3), 3, 50, 80, 2026, "2026-02 S1 alone");
+    ck_assert_int_eq(as_tenths(json_object_get(ind_of(rollup_row(r, g_unit[S1]), 3), "value")), 625);
     resp_free(r);
     /* 2026S1 at S1: Feb 50 + Mar 5 + Jun 12 (12 and 12: once) of 80 + 90 + 60. */
     r = rollup(T_ADMIN, g_unit[S1], "2026S1", 0);
-    check_indicator(ind_of(unit_row(r, g_unit[S1]), 3), 3, 67, 230, 2026, "2026S1 S1 alone");
+    check_indicator(ind_of(rollup_row(r, g_unit[S1]), 3), 3, 67, 230, 2026, "2026S1 S1 alone");
     resp_free(r);
     /* The stored rows add up to more than CT4 counts: 30 + 20 + 45 for H in 2026-01. */
     r = http_get(fmt("/api/v1/support-counts?unit_id=%lld&period=2026-01&limit=100", g_unit[H]), T_ADMIN);
@@ -764,7 +755,7 @@ START_TEST(ct4_counts_the_largest_service_per_unit_and_month_summed_over_months)
     resp_free(r);
     /* 2025: 60 of 100 is exactly the strict target (>60 %): gap 0.0 but not met. */
     r = rollup(T_ADMIN, g_unit[H], "2025", 0);
-    json_t *ct4 = ind_of(unit_row(r, g_unit[H]), 3);
+    json_t *ct4 = ind_of(rollup_row(r, g_unit[H]), 3);
     ck_assert_int_eq(as_tenths(json_object_get(ct4, "value")), 600);
     ck_assert_int_eq(as_tenths(json_object_get(ct4, "target")), 600);
     ck_assert_int_eq(as_tenths(json_object_get(ct4, "gap")), 0);
@@ -785,13 +776,13 @@ START_TEST(a_running_year_counts_as_of_today)
     ck_assert_str_eq(jstr(r, "as_of"), today);
     ck_assert_str_eq(jstr(r, "period_type"), "year");
     own h = {10, 4, 5, 5, 4, 5, 3, 3, 280, 820}; /* as in 2026S1, with S2 now complete */
-    check_unit(unit_row(r, g_unit[H]), &h, 2026, "2026 H");
-    json_t *ct3 = ind_of(unit_row(r, g_unit[H]), 2);
+    check_unit(rollup_row(r, g_unit[H]), &h, 2026, "2026 H");
+    json_t *ct3 = ind_of(rollup_row(r, g_unit[H]), 2);
     ck_assert_int_eq(as_tenths(json_object_get(ct3, "value")), 1000);
     ck_assert_int_eq(as_tenths(json_object_get(ct3, "gap")), 0);
     ck_assert(json_is_true(json_object_get(ct3, "met")));
     own s2 = {2, 1, 1, 1, 1, 1, 1, 1, 8, 70};
-    check_unit(unit_row(r, g_unit[S2]), &s2, 2026, "2026 S2");
+    check_unit(rollup_row(r, g_unit[S2]), &s2, 2026, "2026 S2");
     resp_free(r);
 }
 END_TEST
@@ -823,9 +814,9 @@ START_TEST(reports_expected_and_received_count_units_below_for_exactly_the_perio
     ck_assert_int_eq(jint(r, "reports_expected"), 4);
     ck_assert_int_eq(jint(r, "reports_received"), 0);
     ck_assert_uint_eq(json_array_size(json_object_get(r->json, "units")), 5);
-    ck_assert_ptr_null(unit_row(r, g_unit[S3]));
+    ck_assert_ptr_null(rollup_row(r, g_unit[S3]));
     /* ... and in June only S1 reported counts: 12 (12 and 12 once) of 60. */
-    check_indicator(ind_of(unit_row(r, g_unit[H]), 3), 3, 12, 60, 2026, "2026-06 H");
+    check_indicator(ind_of(rollup_row(r, g_unit[H]), 3), 3, 12, 60, 2026, "2026-06 H");
     resp_free(r);
     /* The reporting status agrees for 2026-02. */
     r = http_get(fmt("/api/v1/reporting-status?unit_id=%lld&period=2026-02", g_unit[H]), T_ADMIN);
@@ -875,11 +866,11 @@ START_TEST(scope_hides_units_outside_the_callers_subtree_as_404)
     resp_free(r);
     r = rollup(T_SYT_VIEWER, g_unit[H], "2026-02", 1);
     ASSERT_STATUS(r, 200);
-    check_unit(unit_row(r, g_unit[H]), &CASES[1].total, 2026, "viewer 2026-02 H");
+    check_unit(rollup_row(r, g_unit[H]), &CASES[1].total, 2026, "viewer 2026-02 H");
     resp_free(r);
     r = rollup(T_INTEGRATION, g_unit[S1], "2026-02", 0);
     ASSERT_STATUS(r, 200);
-    check_unit(unit_row(r, g_unit[S1]), &CASES[1].u[S1], 2026, "integration 2026-02 S1");
+    check_unit(rollup_row(r, g_unit[S1]), &CASES[1].u[S1], 2026, "integration 2026-02 S1");
     resp_free(r);
     r = http_get(fmt("/api/v1/indicators/rollup?unit_id=%lld&period=2026-02", g_unit[H]), NULL);
     ASSERT_STATUS(r, 401);

@@ -273,8 +273,7 @@ START_TEST(accepted_is_a_state_of_its_own)
     ASSERT_STATUS(r, 200);
     ck_assert_int_eq(json_integer_value(json_object_get(json_array_get(json_object_get(r->json, "items"), 0), "received")), 1);
     resp_free(r);
-    r = http_get(fmt("/api/v1/indicators/rollup?unit_id=%lld&period=%s&depth=1", hc, p1), T_ADMIN);
-    ASSERT_STATUS(r, 200);
+    r = rollup_at(T_ADMIN, hc, p1, 1, NULL);
     ck_assert_int_eq(jint(r, "reports_received"), 1);
     resp_free(r);
     r = http_get(fmt("/api/v1/reports?unit_id=%lld&status=accepted", st), T_ADMIN);
@@ -330,15 +329,8 @@ static resp *load(const char *csv)
 /* CT5's denominator (staff counted) of unit u in the depth-1 rollup of root for period. */
 static long long staff_counted(long long root, long long u, const char *period)
 {
-    resp *r = http_get(fmt("/api/v1/indicators/rollup?unit_id=%lld&period=%s&depth=1", root, period), T_ADMIN);
-    ASSERT_STATUS(r, 200);
-    long long n = -1;
-    size_t i;
-    json_t *row;
-    json_array_foreach(json_object_get(r->json, "units"), i, row) {
-        if (json_integer_value(json_object_get(row, "unit_id")) == u)
-            n = json_integer_value(json_object_get(json_array_get(json_object_get(row, "indicators"), 4), "denominator"));
-    }
+    resp *r = rollup_at(T_ADMIN, root, period, 1, NULL);
+    long long n = figure(r, u, 4).den;
     resp_free(r);
     return n;
 }

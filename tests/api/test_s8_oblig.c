@@ -85,8 +85,7 @@ static void status_is(long long unit, const char *period, int expected, int rece
 
 static void rollup_is(long long unit, const char *period, int expected, int received)
 {
-    resp *r = http_get(fmt("/api/v1/indicators/rollup?unit_id=%lld&period=%s&depth=1", unit, period), T_ADMIN);
-    ASSERT_STATUS(r, 200);
+    resp *r = rollup_at(T_ADMIN, unit, period, 1, NULL);
     ck_assert_msg(jint(r, "reports_expected") == expected && jint(r, "reports_received") == received,
                   "rollup of %lld for %s: %lld/%lld, want %d/%d", unit, period, jint(r, "reports_expected"),
                   jint(r, "reports_received"), expected, received);

@@ -17,24 +17,11 @@ static void attest(const char *staff_code, const char *skill)
            201);
 }
 
-/* The cell of indicator k (0: CT1 ... 4: CT5) of unit u in a rollup answer. */
-static json_t *cell(const resp *r, long long u, int k)
-{
-    size_t i;
-    json_t *row;
-    json_array_foreach(json_object_get(r->json, "units"), i, row) {
-        if (json_integer_value(json_object_get(row, "unit_id")) == u)
-            return json_array_get(json_object_get(row, "indicators"), (size_t)k);
-    }
-    ck_abort_msg("unit %lld is not in the rollup", u);
-    return NULL;
-}
-
 /* Asserts a cell's value, target, gap, met (-1: null) and target_unit_id (0: null). */
 static void assert_cell(const resp *r, long long u, int k, double value, double target, double gap, int met,
                         long long set_by)
 {
-    json_t *c = cell(r, u, k);
+    json_t *c = rollup_cell(r, u, k);
     double v = json_number_value(json_object_get(c, "value")), t = json_number_value(json_object_get(c, "target")),
            g = json_number_value(json_object_get(c, "gap"));
     json_t *m = json_object_get(c, "met"), *s = json_object_get(c, "target_unit_id");
@@ -310,9 +297,9 @@ START_TEST(ct4_counts_people_supported)
     ck_assert_int_eq(json_array_size(json_object_get(r->json, "warnings")), 0);
     resp_free(r);
     r = rollup_at(T_ADMIN, h, "2026-03", 1, NULL);
-    ck_assert_int_eq(json_integer_value(json_object_get(cell(r, st, 3), "numerator")), 40);
-    ck_assert_int_eq(json_integer_value(json_object_get(cell(r, st, 3), "denominator")), 100);
-    ck_assert_ptr_null(json_object_get(cell(r, st, 3), "supported_above_served"));
+    ck_assert_int_eq(json_integer_value(json_object_get(rollup_cell(r, st, 3), "numerator")), 40);
+    ck_assert_int_eq(json_integer_value(json_object_get(rollup_cell(r, st, 3), "denominator")), 100);
+    ck_assert_ptr_null(json_object_get(rollup_cell(r, st, 3), "supported_above_served"));
     resp_free(r);
 
     r = send_obj("POST", "/api/v1/patients-served", T_SYT_MANAGER,
@@ -346,7 +333,7 @@ START_TEST(ct4_counts_people_supported)
     resp_free(r);
     r = rollup_at(T_ADMIN, h, "2026-03", 1, NULL);
     for (int k = 0; k < 2; k++) {
-        json_t *c = cell(r, k ? h : st, 3);
+        json_t *c = rollup_cell(r, k ? h : st, 3);
         ck_assert_int_eq(json_integer_value(json_object_get(c, "numerator")), 120);
         json_t *f = json_array_get(json_object_get(c, "supported_above_served"), 0);
         ck_assert_ptr_nonnull(f);
@@ -357,7 +344,7 @@ START_TEST(ct4_counts_people_supported)
     }
     resp_free(r);
     r = rollup_at(T_ADMIN, h, "2026-04", 1, NULL); /* another month: no flag */
-    ck_assert_ptr_null(json_object_get(cell(r, h, 3), "supported_above_served"));
+    ck_assert_ptr_null(json_object_get(rollup_cell(r, h, 3), "supported_above_served"));
     resp_free(r);
     /* The per-service counts stay for the breakdown. */
     ck_assert_int_eq(db_count("SELECT sum(count) FROM support_counts WHERE unit_id = $1::bigint", idstr(st)), 70);
@@ -452,14 +439,14 @@ START_TEST(ct1_definition_changes_between_2025_and_2026)
     attest(d2, "station_software");
     attest(d2, "e_prescription");
     resp *r = rollup_at(T_ADMIN, h, "2025-12", 1, NULL);
-    json_t *c = cell(r, h, 0), *cs = cell(r, st, 0);
+    json_t *c = rollup_cell(r, h, 0), *cs = rollup_cell(r, st, 0);
     ck_assert_int_eq(json_integer_value(json_object_get(c, "numerator")), 3);
     ck_assert_int_eq(json_integer_value(json_object_get(c, "denominator")), 3);
     ck_assert_int_eq(json_integer_value(json_object_get(cs, "numerator")), 1);
     resp_free(r);
     r = rollup_at(T_ADMIN, h, "2026-03", 1, NULL);
-    c = cell(r, h, 0);
-    cs = cell(r, st, 0);
+    c = rollup_cell(r, h, 0);
+    cs = rollup_cell(r, st, 0);
     ck_assert_int_eq(json_integer_value(json_object_get(c, "numerator")), 2);
     ck_assert_int_eq(json_integer_value(json_object_get(c, "denominator")), 3);
     ck_assert_int_eq(json_integer_value(json_object_get(cs, "numerator")), 1);
@@ -478,7 +465,7 @@ START_TEST(ct1_definition_changes_between_2025_and_2026)
     /* The e-prescription makes D1 count in 2026. */
     attest(d1, "e_prescription");
     r = rollup_at(T_ADMIN, h, "2026-03", 1, NULL);
-    ck_assert_int_eq(json_integer_value(json_object_get(cell(r, h, 0), "numerator")), 3);
+    ck_assert_int_eq(json_integer_value(json_object_get(rollup_cell(r, h, 0), "numerator")), 3);
     resp_free(r);
 }
 END_TEST
@@ -516,7 +503,7 @@ START_TEST(ct3_counts_only_applicable_services)
     ck_assert_int_eq(db_count2("SELECT count(*) FROM facility_service_history WHERE unit_id = $1::bigint AND service = $2",
                                idstr(c), "emr"), 0);
     r = rollup_at(T_ADMIN, h, "2026-01", 1, NULL);
-    json_t *ct3 = cell(r, h, 2);
+    json_t *ct3 = rollup_cell(r, h, 2);
     ck_assert_int_eq(json_integer_value(json_object_get(ct3, "numerator")), 0);
     ck_assert_int_eq(json_integer_value(json_object_get(ct3, "denominator")), 2);
     resp_free(r);
@@ -530,14 +517,14 @@ START_TEST(ct3_counts_only_applicable_services)
         resp_free(r);
     }
     r = rollup_at(T_ADMIN, h, "2026-01", 1, NULL); /* before the day it stopped applying: unchanged */
-    ck_assert_int_eq(json_integer_value(json_object_get(cell(r, h, 2), "numerator")), 0);
+    ck_assert_int_eq(json_integer_value(json_object_get(rollup_cell(r, h, 2), "numerator")), 0);
     resp_free(r);
     r = rollup_at(T_ADMIN, h, "2026-03", 1, NULL);
-    ct3 = cell(r, h, 2);
+    ct3 = rollup_cell(r, h, 2);
     ck_assert_int_eq(json_integer_value(json_object_get(ct3, "numerator")), 1);
     ck_assert_int_eq(json_integer_value(json_object_get(ct3, "denominator")), 2);
-    ck_assert_int_eq(json_integer_value(json_object_get(cell(r, c, 2), "numerator")), 1);
-    ck_assert_int_eq(json_integer_value(json_object_get(cell(r, c, 2), "denominator")), 1);
+    ck_assert_int_eq(json_integer_value(json_object_get(rollup_cell(r, c, 2), "numerator")), 1);
+    ck_assert_int_eq(json_integer_value(json_object_get(rollup_cell(r, c, 2), "denominator")), 1);
     resp_free(r);
     r = http_get(fmt("/api/v1/facility-services?unit_id=%lld&status=not_applicable", c), T_ADMIN);
     ASSERT_STATUS(r, 200);

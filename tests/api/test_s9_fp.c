@@ -21,15 +21,8 @@ static void attest(const char *staff_code, const char *day)
 /* Indicator k (0: CT1 ... 4: CT5) of unit u in a rollup answer: "num/den" ("-" when u is no row). */
 static const char *cell(const resp *r, long long u, int k)
 {
-    size_t i;
-    json_t *row;
-    json_array_foreach(json_object_get(r->json, "units"), i, row) {
-        if (json_integer_value(json_object_get(row, "unit_id")) != u) continue;
-        json_t *ind = json_array_get(json_object_get(row, "indicators"), (size_t)k);
-        return fmt("%lld/%lld", (long long)json_integer_value(json_object_get(ind, "numerator")),
-                   (long long)json_integer_value(json_object_get(ind, "denominator")));
-    }
-    return "-";
+    fig f = figure(r, u, k);
+    return f.den < 0 ? "-" : fmt("%lld/%lld", f.num, f.den);
 }
 
 static void assert_cell(long long root, const char *period, long long u, int k, const char *want)
@@ -164,13 +157,7 @@ START_TEST(a_target_renews_only_the_rollups_it_applies_to)
     expect(send_obj("PUT", fmt("/api/v1/units/%lld/targets/CT1/2026", t.a), T_ADMIN, json_pack("{s:f}", "target", 65.0)),
            201);
     r = rollup_at(T_ADMIN, t.h1, "2026-03", 1, NULL);
-    size_t i;
-    json_t *row;
-    double target = -1;
-    json_array_foreach(json_object_get(r->json, "units"), i, row) {
-        if (json_integer_value(json_object_get(row, "unit_id")) == t.a)
-            target = json_number_value(json_object_get(json_array_get(json_object_get(row, "indicators"), 0), "target"));
-    }
+    double target = json_number_value(json_object_get(rollup_cell(r, t.a, 0), "target"));
     resp_free(r);
     ck_assert(target == 65.0);
     ck_assert(kept_stamp(t.h1, "2026-03") != m26);

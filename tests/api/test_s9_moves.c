@@ -39,14 +39,10 @@ static void flows(long long unit, const char *month, int served, int supported)
 /* The parent_id a rollup shows for u (0: null, -1: no row). */
 static long long rollup_parent(const resp *r, long long u)
 {
-    size_t i;
-    json_t *row;
-    json_array_foreach(json_object_get(r->json, "units"), i, row) {
-        if (json_integer_value(json_object_get(row, "unit_id")) != u) continue;
-        json_t *p = json_object_get(row, "parent_id");
-        return json_is_null(p) ? 0 : json_integer_value(p);
-    }
-    return -1;
+    json_t *row = rollup_row(r, u);
+    if (row == NULL) return -1;
+    json_t *p = json_object_get(row, "parent_id");
+    return json_is_null(p) ? 0 : json_integer_value(p);
 }
 
 static void assert_fig(const resp *r, long long u, int k, long long num, long long den, const char *what)

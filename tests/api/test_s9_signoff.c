@@ -219,14 +219,6 @@ START_TEST(the_locked_period_names_who_can_unlock_it)
 }
 END_TEST
 
-static resp *rollup(const tree *t, long long unit, const char *basis)
-{
-    resp *r = http_get(fmt("/api/v1/indicators/rollup?unit_id=%lld&period=%s&depth=2&basis=%s", unit, t->p1, basis),
-                       T_ADMIN);
-    ASSERT_STATUS(r, 200);
-    return r;
-}
-
 /* The basis (approved, mixed, current) the rollup answer gives unit. */
 static const char *unit_basis(const resp *r, long long unit)
 {
@@ -265,28 +257,28 @@ START_TEST(the_rollup_on_a_basis_is_kept_until_sign_off_changes)
     tree t;
     tree_make(&t);
     submitted(&t, t.k1id);
-    resp *r = rollup(&t, t.rid, "approved");
+    resp *r = rollup_at(T_ADMIN, t.rid, t.p1, 2, "approved");
     ck_assert_str_eq(unit_basis(r, t.k1id), "current");
     resp_free(r);
-    resp_free(rollup(&t, t.rid, "current"));
+    resp_free(rollup_at(T_ADMIN, t.rid, t.p1, 2, "current"));
     ck_assert_int_eq(kept(&t, "approved"), 1);
     ck_assert_int_eq(kept(&t, "current"), 1);
     mark_kept(&t, "approved");
     mark_kept(&t, "current");
-    r = rollup(&t, t.rid, "approved");
+    r = rollup_at(T_ADMIN, t.rid, t.p1, 2, "approved");
     ck_assert_str_eq(jstr(r, "unit_name"), "KEPT");
     resp_free(r);
-    r = rollup(&t, t.rid, "current");
+    r = rollup_at(T_ADMIN, t.rid, t.p1, 2, "current");
     ck_assert_str_eq(jstr(r, "unit_name"), "KEPT");
     resp_free(r);
 
     /* Approving K1 renews both. */
     resp_free(act(&t, t.q_mgr, t.k1id, "approve", NULL, 200));
-    r = rollup(&t, t.rid, "approved");
+    r = rollup_at(T_ADMIN, t.rid, t.p1, 2, "approved");
     ck_assert_str_eq(jstr(r, "unit_name"), fmt("Đơn vị %s", t.r));
     ck_assert_str_eq(unit_basis(r, t.k1id), "approved");
     resp_free(r);
-    r = rollup(&t, t.rid, "current");
+    r = rollup_at(T_ADMIN, t.rid, t.p1, 2, "current");
     ck_assert_str_eq(jstr(r, "unit_name"), fmt("Đơn vị %s", t.r));
     ck_assert_str_eq(unit_basis(r, t.k1id), "approved");
     resp_free(r);
@@ -295,19 +287,19 @@ START_TEST(the_rollup_on_a_basis_is_kept_until_sign_off_changes)
     /* Unlocking renews it. */
     mark_kept(&t, "approved");
     resp_free(act(&t, t.q_mgr, t.k1id, "unlock", "{\"reason\":\"Bổ sung số liệu\"}", 200));
-    r = rollup(&t, t.rid, "approved");
+    r = rollup_at(T_ADMIN, t.rid, t.p1, 2, "approved");
     ck_assert_str_eq(jstr(r, "unit_name"), fmt("Đơn vị %s", t.r));
     ck_assert_str_eq(unit_basis(r, t.k1id), "current");
     resp_free(r);
 
     /* Approving again, then returning, renews it too. */
     resp_free(act(&t, t.q_mgr, t.k1id, "approve", NULL, 200));
-    r = rollup(&t, t.rid, "approved");
+    r = rollup_at(T_ADMIN, t.rid, t.p1, 2, "approved");
     ck_assert_str_eq(unit_basis(r, t.k1id), "approved");
     resp_free(r);
     mark_kept(&t, "approved");
     resp_free(act(&t, t.q_mgr, t.k1id, "return", "{\"reason\":\"Sai số liệu\"}", 200));
-    r = rollup(&t, t.rid, "approved");
+    r = rollup_at(T_ADMIN, t.rid, t.p1, 2, "approved");
     ck_assert_str_eq(jstr(r, "unit_name"), fmt("Đơn vị %s", t.r));
     ck_assert_str_eq(unit_basis(r, t.k1id), "current");
     ck_assert_int_eq(json_array_size(json_object_get(r->json, "not_approved")), 5);
@@ -332,7 +324,7 @@ START_TEST(reports_approved_before_snapshots_get_one)
     ck_assert_int_eq(PQresultStatus(x), PGRES_COMMAND_OK);
     PQclear(x);
     ck_assert_int_eq(db_count("SELECT count(*) FROM report_snapshots WHERE unit_id = $1::bigint", idstr(t.k1id)), 0);
-    resp *r = rollup(&t, t.rid, "approved");
+    resp *r = rollup_at(T_ADMIN, t.rid, t.p1, 2, "approved");
     ck_assert_str_eq(unit_basis(r, t.k1id), "current");
     resp_free(r);
     ck_assert_int_eq(db_count("SELECT report_snapshots_backfill($1::bigint)", idstr(t.rid)), 1);
@@ -341,7 +333,7 @@ START_TEST(reports_approved_before_snapshots_get_one)
                                " AND reason = 'approved before snapshots existed: figures as of this migration'",
                                idstr(t.k1id), t.p1), 1);
     ck_assert_int_eq(db_count("SELECT report_snapshots_backfill($1::bigint)", idstr(t.rid)), 0);
-    r = rollup(&t, t.rid, "approved");
+    r = rollup_at(T_ADMIN, t.rid, t.p1, 2, "approved");
     ck_assert_str_eq(unit_basis(r, t.k1id), "approved");
     resp_free(r);
     r = http_get(fmt("%s/revisions", rp(&t, t.k1id)), T_ADMIN);
@@ -388,7 +380,7 @@ START_TEST(the_form_reuses_the_kept_rollup)
     form_ct5(&t, t.tid, &num, &den); /* nothing kept: computed */
     ck_assert_int_eq(num, 0);
     ck_assert_int_eq(den, 1);
-    resp_free(rollup(&t, t.tid, "current"));
+    resp_free(rollup_at(T_ADMIN, t.tid, t.p1, 2, "current"));
     ck_assert_int_eq(db_count2(fmt("SELECT count(*) FROM rollup_results WHERE root = $1::bigint AND period = '%s'"
                                    " AND depth = 2 AND $2::text IS NULL", t.p1), idstr(t.tid), NULL), 1);
     PGresult *x = PQexecParams(test_db(),
