@@ -631,3 +631,22 @@ json_t *rollup_cell(const resp *r, long long u, int k)
     if (row == NULL) ck_abort_msg("unit %lld is not in the rollup", u);
     return json_array_get(json_object_get(row, "indicators"), (size_t)k);
 }
+
+resp *post_csv(const char *path, const char *token, const char *csv)
+{
+    req_opts o = {.token = token, .content_type = "text/csv", .body = csv, .body_len = strlen(csv)};
+    return http_do("POST", path, &o);
+}
+
+resp *http_delete(const char *path, const char *token)
+{
+    req_opts o = {.token = token};
+    return http_do("DELETE", path, &o);
+}
+
+resp *post_refresh(const char *refresh_token)
+{
+    char body[256];
+    snprintf(body, sizeof body, "{\"refresh_token\":\"%s\"}", refresh_token);
+    return http_send_json("POST", "/api/v1/auth/refresh", NULL, body);
+}

@@ -207,5 +207,11 @@ json_t *rollup_row(const resp *r, long long u);
 /* Indicator k (0: CT1 ... 4: CT5) of unit u's row in a rollup answer; the test fails when u has
  * no row. */
 json_t *rollup_cell(const resp *r, long long u, int k);
+/* POST csv (text/csv) to path as token. */
+resp *post_csv(const char *path, const char *token, const char *csv);
+/* DELETE path as token. */
+resp *http_delete(const char *path, const char *token);
+/* POST /api/v1/auth/refresh with this refresh token. */
+resp *post_refresh(const char *refresh_token);
 
 #endif

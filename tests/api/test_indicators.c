@@ -539,12 +539,6 @@ static void staff_figures(long long root, long long unit, int staff, int ct1, in
     resp_free(r);
 }
 
-static resp *import_csv(const char *path, const char *csv)
-{
-    req_opts o = {.token = T_ADMIN, .content_type = "text/csv", .body = csv};
-    return http_do("POST", path, &o);
-}
-
 /* The rollup may keep figures between requests: each kind of write must show in the next answer. */
 START_TEST(every_write_shows_in_the_next_rollup)
 {
@@ -618,7 +612,8 @@ START_TEST(every_write_shows_in_the_next_rollup)
     expect(http_send_json("PATCH", fmt("/api/v1/courses/%lld", course_id), T_ADMIN, "{\"counts_for_campaign\":true}"), 200);
     staff_figures(id[0], id[1], 2, 1, 1, 1, 1, 1, "course counts again");
     /* a bulk load of attestations */
-    r = import_csv("/api/v1/attestations/import", fmt("staff_code,skill,attested_on\r\n%s,smart_devices,2026-02-15\r\n", x2));
+    r = post_csv("/api/v1/attestations/import", T_ADMIN,
+                 fmt("staff_code,skill,attested_on\r\n%s,smart_devices,2026-02-15\r\n", x2));
     ASSERT_STATUS(r, 200);
     ck_assert_int_eq(jint(r, "created"), 1);
     resp_free(r);
@@ -629,9 +624,10 @@ START_TEST(every_write_shows_in_the_next_rollup)
     staff_figures(id[0], id[2], 2, 0, 0, 0, 0, 1, "moved in, Y");
     staff_figures(id[0], id[0], 3, 1, 1, 1, 1, 2, "moved, P");
     /* a bulk load of staff: x3 at X, confirmed on VNeID */
-    r = import_csv("/api/v1/staff/import",
-                   fmt("code,full_name,unit_code,job_group,employment,joined_on,vneid_confirmed_on\r\n"
-                       "%s,Lê Thị Nhập,%s,nurse,contract,2020-01-01,2026-01-01\r\n", x3, x));
+    r = post_csv("/api/v1/staff/import", T_ADMIN,
+                 fmt("code,full_name,unit_code,job_group,employment,joined_on,vneid_confirmed_on\r\n"
+                     "%s,Lê Thị Nhập,%s,nurse,contract,2020-01-01,2026-01-01\r\n",
+                     x3, x));
     ASSERT_STATUS(r, 200);
     ck_assert_int_eq(jint(r, "created"), 1);
     resp_free(r);

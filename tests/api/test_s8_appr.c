@@ -58,15 +58,6 @@ static long long audits(const char *action, long long unit, const char *pattern)
                      action, idstr(unit));
 }
 
-/* A staff member of the unit, made by the admin; returns its id. */
-static long long staff_in(const char *unit_code)
-{
-    return created_id(http_send_json("POST", "/api/v1/staff", T_ADMIN,
-                                     fmt("{\"code\":\"APST%s\",\"full_name\":\"Trần Thị Mai\",\"unit_code\":\"%s\","
-                                         "\"job_group\":\"nurse\",\"employment\":\"public_employee\","
-                                         "\"joined_on\":\"2020-01-01\"}", uniq(), unit_code)));
-}
-
 /* The manager of the office sees none of the unit's staff (the admin sees one), nor the member. */
 static void no_staff_seen(const char *token, long long unit, long long member)
 {
@@ -99,7 +90,7 @@ START_TEST(demo_khnv_office_signs_the_stations_reports_only)
     ASSERT_STATUS(r, 200);
     ck_assert_str_eq(jstr(r, "status"), "submitted");
     resp_free(r);
-    no_staff_seen(mgr, st1, staff_in(s1));
+    no_staff_seen(mgr, st1, staff_made(fmt("APST%s", uniq()), "Trần Thị Mai", s1, "nurse", "2020-01-01", NULL));
     r = http_get(fmt("/api/v1/units/%lld", st1), mgr);
     ASSERT_STATUS(r, 404);
     resp_free(r);
@@ -177,7 +168,7 @@ START_TEST(demo_khth_office_approves_the_departments_children)
     ck_assert_str_eq(jstr(r, "status"), "approved");
     ck_assert_str_eq(jstr(r, "document_no"), "12/SYT-KHTH");
     resp_free(r);
-    no_staff_seen(mgr, hos, staff_in(h));
+    no_staff_seen(mgr, hos, staff_made(fmt("APST%s", uniq()), "Trần Thị Mai", h, "nurse", "2020-01-01", NULL));
     r = http_get(rp(hos, p1), other);
     ASSERT_STATUS(r, 404);
     resp_free(r);
@@ -312,20 +303,6 @@ END_TEST
 
 /* ---- a staff import moves people by transfer (issue 11 §1) ---- */
 
-static long long staff_at(const char *code, const char *unit_code)
-{
-    return created_id(http_send_json("POST", "/api/v1/staff", T_ADMIN,
-                                     fmt("{\"code\":\"%s\",\"full_name\":\"Đặng Văn Chuyển\",\"unit_code\":\"%s\","
-                                         "\"job_group\":\"nurse\",\"employment\":\"public_employee\","
-                                         "\"joined_on\":\"2025-01-01\"}", code, unit_code)));
-}
-
-static resp *load(const char *csv)
-{
-    req_opts o = {.token = T_ADMIN, .content_type = "text/csv", .body = csv, .body_len = strlen(csv)};
-    return http_do("POST", "/api/v1/staff/import", &o);
-}
-
 /* CT5's denominator (staff counted) of unit u in the depth-1 rollup of root for period. */
 static long long staff_counted(long long root, long long u, const char *period)
 {
@@ -366,8 +343,9 @@ START_TEST(a_staff_import_moves_people_by_transfer)
     snprintf(p1, sizeof p1, "%s-P1", hc);
     snprintf(p2, sizeof p2, "%s-P2", hc);
     snprintf(p3, sizeof p3, "%s-P3", hc);
-    long long s1 = staff_at(p1, ac), s2 = staff_at(p2, ac);
-    staff_at(p3, bc);
+    long long s1 = staff_made(p1, "Đặng Văn Chuyển", ac, "nurse", "2025-01-01", NULL),
+              s2 = staff_made(p2, "Đặng Văn Chuyển", ac, "nurse", "2025-01-01", NULL);
+    staff_made(p3, "Đặng Văn Chuyển", bc, "nurse", "2025-01-01", NULL);
     /* Kept before the load: March 2026 (A 2, B 1); July the same. */
     ck_assert_int_eq(staff_counted(h, a, "2026-03"), 2);
     ck_assert_int_eq(staff_counted(h, b, "2026-03"), 1);
@@ -378,10 +356,11 @@ START_TEST(a_staff_import_moves_people_by_transfer)
 
     /* Bad effective_on rows: before joining, beyond the horizon, and (after P1's transfer below)
      * overlapping it; a 422 listing them, nothing written. */
-    resp *r = load(fmt("%s%s,Đặng Văn Chuyển,%s,nurse,public_employee,2025-01-01,2024-12-31\n"
-                       "%s,Đặng Văn Đổi,%s,nurse,public_employee,2025-01-01,\n"
-                       "%s,Đặng Văn Chuyển,%s,nurse,public_employee,2025-01-01,2099-01-01\n",
-                       head, p1, bc, p2, ac, p3, ac));
+    resp *r = post_csv("/api/v1/staff/import", T_ADMIN,
+                       fmt("%s%s,Đặng Văn Chuyển,%s,nurse,public_employee,2025-01-01,2024-12-31\n"
+                           "%s,Đặng Văn Đổi,%s,nurse,public_employee,2025-01-01,\n"
+                           "%s,Đặng Văn Chuyển,%s,nurse,public_employee,2025-01-01,2099-01-01\n",
+                           head, p1, bc, p2, ac, p3, ac));
     ASSERT_STATUS(r, 422);
     ck_assert_uint_eq(json_array_size(json_object_get(r->json, "errors")), 2);
     ck_assert_str_eq(load_error(r, 2, "effective_on"),
@@ -394,9 +373,10 @@ START_TEST(a_staff_import_moves_people_by_transfer)
                               idstr(s2)), 1);
 
     /* P1 moves to B from 1 June 2026 (a transfer, not a correction); P2 stays as stored. */
-    r = load(fmt("%s%s,Đặng Văn Chuyển,%s,nurse,public_employee,2025-01-01,2026-06-01\n"
-                 "%s,Đặng Văn Chuyển,%s,nurse,public_employee,2025-01-01,2026-06-01\n",
-                 head, p1, bc, p2, ac));
+    r = post_csv("/api/v1/staff/import", T_ADMIN,
+                 fmt("%s%s,Đặng Văn Chuyển,%s,nurse,public_employee,2025-01-01,2026-06-01\n"
+                     "%s,Đặng Văn Chuyển,%s,nurse,public_employee,2025-01-01,2026-06-01\n",
+                     head, p1, bc, p2, ac));
     ASSERT_STATUS(r, 200);
     ck_assert_int_eq(jint(r, "updated"), 1);
     ck_assert_int_eq(jint(r, "unchanged"), 1);
@@ -421,7 +401,8 @@ START_TEST(a_staff_import_moves_people_by_transfer)
                               " AND after->'transfers'->0->>'unit_code' = $1", bc), 1);
 
     /* Back to A before that transfer: overlaps it; nothing written. */
-    r = load(fmt("%s%s,Đặng Văn Chuyển,%s,nurse,public_employee,2025-01-01,2026-05-01\n", head, p1, ac));
+    r = post_csv("/api/v1/staff/import", T_ADMIN,
+                 fmt("%s%s,Đặng Văn Chuyển,%s,nurse,public_employee,2025-01-01,2026-05-01\n", head, p1, ac));
     ASSERT_STATUS(r, 422);
     ck_assert_str_eq(load_error(r, 2, "effective_on"),
                      fmt("the transfer effective 2026-05-01 overlaps the transfer to %s effective 2026-06-01: transfers "
@@ -430,8 +411,10 @@ START_TEST(a_staff_import_moves_people_by_transfer)
     /* Without the column: effective today. */
     char today[11];
     server_today(today);
-    r = load(fmt("code,full_name,unit_code,job_group,employment,joined_on\n"
-                 "%s,Đặng Văn Đổi,%s,nurse,public_employee,2025-01-01\n", p2, bc));
+    r = post_csv("/api/v1/staff/import", T_ADMIN,
+                 fmt("code,full_name,unit_code,job_group,employment,joined_on\n"
+                     "%s,Đặng Văn Đổi,%s,nurse,public_employee,2025-01-01\n",
+                     p2, bc));
     ASSERT_STATUS(r, 200);
     resp_free(r);
     ck_assert_int_eq(db_count2("SELECT count(*) FROM staff_assignments WHERE staff_id = $1::bigint"
@@ -455,19 +438,17 @@ START_TEST(a_reporters_staff_import_does_not_transfer_across_subtrees)
     unit_made(xa, "commune_station", x1);
     unit_made(xb, "commune_station", x2);
     snprintf(pc, sizeof pc, "%s-P", x1);
-    long long p = staff_at(pc, xa);
+    long long p = staff_made(pc, "Đặng Văn Chuyển", xa, "nurse", "2025-01-01", NULL);
     const char *csv = fmt("code,full_name,unit_code,job_group,employment,joined_on\n"
                           "%s,Đặng Văn Chuyển,%s,nurse,public_employee,2025-01-01\n", pc, xb);
     char body[400];
     snprintf(body, sizeof body, "%s", csv);
-    req_opts o = {.token = T_SD_REPORTER, .content_type = "text/csv", .body = body, .body_len = strlen(body)};
-    resp *r = http_do("POST", "/api/v1/staff/import", &o);
+    resp *r = post_csv("/api/v1/staff/import", T_SD_REPORTER, body);
     ASSERT_STATUS(r, 422);
     ck_assert_ptr_nonnull(strstr(load_error(r, 2, "unit_code"), "a transfer across subtrees"));
     resp_free(r);
     ck_assert_int_eq(db_count("SELECT count(*) FROM staff_assignments WHERE staff_id = $1::bigint", idstr(p)), 1);
-    o.token = T_SD_MANAGER;
-    r = http_do("POST", "/api/v1/staff/import", &o);
+    r = post_csv("/api/v1/staff/import", T_SD_MANAGER, body);
     ASSERT_STATUS(r, 200);
     ck_assert_int_eq(jint(r, "updated"), 1);
     resp_free(r);

@@ -511,8 +511,7 @@ START_TEST(deletions_replace_removals_and_cascades_are_deletes)
     const char *csv2 = fmt("unit_code,month,service,target_group,count\n%s,2026-10,vneid_card,elderly,5\n"
                            "%s,2026-10,vneid_card,general,7\n",
                            unit, unit);
-    req_opts lo = {.token = T_SD_MANAGER, .content_type = "text/csv", .body = csv2};
-    resp *r = http_do("POST", "/api/v1/support-counts/import", &lo);
+    resp *r = post_csv("/api/v1/support-counts/import", T_SD_MANAGER, csv2);
     ASSERT_STATUS(r, 200);
     resp_free(r);
     long long general = db_count2("SELECT id FROM support_counts WHERE unit_id = $1::bigint AND target_group = $2",
@@ -521,8 +520,7 @@ START_TEST(deletions_replace_removals_and_cascades_are_deletes)
     follower_start(&f, T_SD_MANAGER);
 
     const char *csv1 = fmt("unit_code,month,service,target_group,count\n%s,2026-10,vneid_card,elderly,6\n", unit);
-    req_opts ro = {.token = T_SD_MANAGER, .content_type = "text/csv", .body = csv1};
-    r = http_do("POST", "/api/v1/support-counts/import?mode=replace", &ro);
+    r = post_csv("/api/v1/support-counts/import?mode=replace", T_SD_MANAGER, csv1);
     ASSERT_STATUS(r, 200);
     resp_free(r);
     r = http_do("DELETE", fmt("/api/v1/staff/%lld", s), &(req_opts){.token = T_SD_MANAGER});

@@ -33,12 +33,6 @@ static void assert_cell(const resp *r, long long u, int k, double value, double 
                   "unit %lld CT%d: target_unit_id is not %lld", u, k + 1, set_by);
 }
 
-static resp *del(const char *path, const char *token)
-{
-    req_opts o = {.token = token};
-    return http_do("DELETE", path, &o);
-}
-
 static resp *put_target(long long unit, const char *code, int year, const char *token, json_t *body)
 {
     return send_obj("PUT", fmt("/api/v1/units/%lld/targets/%s/%d", unit, code, year), token, body);
@@ -147,10 +141,10 @@ START_TEST(targets_are_inherited_and_overridden)
     resp_free(r);
 
     /* Removing A's own: A falls back to H's. */
-    expect(del(fmt("/api/v1/units/%lld/targets/CT1/2026", g_a), T_SYT_MANAGER), 204);
+    expect(http_delete(fmt("/api/v1/units/%lld/targets/CT1/2026", g_a), T_SYT_MANAGER), 204);
     ck_assert_int_eq(db_count("SELECT count(*) FROM audit_log WHERE entity = 'unit_target' AND entity_id = $1"
                               " AND action = 'delete'", fmt("%lld/CT1/2026", g_a)), 1);
-    expect(del(fmt("/api/v1/units/%lld/targets/CT1/2026", g_a), T_SYT_MANAGER), 404);
+    expect(http_delete(fmt("/api/v1/units/%lld/targets/CT1/2026", g_a), T_SYT_MANAGER), 404);
     r = rollup_at(T_ADMIN, g_h, "2026-03", 1, NULL);
     assert_cell(r, g_a, 0, 50, 50, 0, 1, g_h);
     resp_free(r);
@@ -193,7 +187,7 @@ START_TEST(at_risk_uses_the_nearest_target)
     }
     ck_assert_int_eq(seen, 3);
     resp_free(r);
-    expect(del(fmt("/api/v1/units/%lld/targets/CT1/%d", g_a, year), T_ADMIN), 204);
+    expect(http_delete(fmt("/api/v1/units/%lld/targets/CT1/%d", g_a, year), T_ADMIN), 204);
 }
 END_TEST
 
@@ -236,8 +230,7 @@ START_TEST(bad_targets_are_refused_and_write_nothing)
     r = put_target(unit_id("TYT-DAISON"), "CT1", 2026, T_SD_REPORTER, json_pack("{s:i}", "target", 50));
     ASSERT_STATUS(r, 403);
     resp_free(r);
-    expect(del(fmt("/api/v1/units/%lld/targets/CT1/2026", unit_id("TTYT-SD")), T_SD_MANAGER),
-           403);
+    expect(http_delete(fmt("/api/v1/units/%lld/targets/CT1/2026", unit_id("TTYT-SD")), T_SD_MANAGER), 403);
     r = http_get(fmt("/api/v1/units/%lld/targets?year=20x6", g_b), T_ADMIN);
     ASSERT_STATUS(r, 400);
     resp_free(r);
@@ -584,9 +577,9 @@ START_TEST(units_carry_groups)
     expect(http_do("PUT", fmt("/api/v1/units/%lld/groups/%s", c, grp), &m), 403);
     ck_assert_int_eq(db_count("SELECT count(*) FROM unit_group_members WHERE unit_id = $1::bigint", idstr(h)), 3);
     /* Removing: 204, then 404; the CDC becomes a state body only once it is no public service unit. */
-    expect(del(fmt("/api/v1/units/%lld/groups/%s", h, grp), T_ADMIN), 204);
-    expect(del(fmt("/api/v1/units/%lld/groups/%s", h, grp), T_ADMIN), 404);
-    expect(del(fmt("/api/v1/units/%lld/groups/public_service_unit", c), T_ADMIN), 204);
+    expect(http_delete(fmt("/api/v1/units/%lld/groups/%s", h, grp), T_ADMIN), 204);
+    expect(http_delete(fmt("/api/v1/units/%lld/groups/%s", h, grp), T_ADMIN), 404);
+    expect(http_delete(fmt("/api/v1/units/%lld/groups/public_service_unit", c), T_ADMIN), 204);
     expect(http_do("PUT", fmt("/api/v1/units/%lld/groups/state_management", c), &o), 201);
     r = http_get(fmt("/api/v1/units/%lld/groups", c), T_SD_MANAGER);
     ASSERT_STATUS(r, 404); /* outside Sơn Động */

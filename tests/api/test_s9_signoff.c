@@ -370,12 +370,7 @@ START_TEST(the_form_reuses_the_kept_rollup)
 {
     tree t;
     tree_make(&t);
-    resp *r = send_obj("POST", "/api/v1/staff", T_ADMIN,
-                       json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "code", fmt("SOS-%s", uniq()), "full_name",
-                                 "Phạm Văn Lực", "unit_code", t.k1, "job_group", "nurse", "employment",
-                                 "public_employee", "joined_on", "2025-01-01"));
-    ASSERT_STATUS(r, 201);
-    resp_free(r);
+    staff_made(fmt("SOS-%s", uniq()), "Phạm Văn Lực", t.k1, "nurse", "2025-01-01", NULL);
     long long num, den;
     form_ct5(&t, t.tid, &num, &den); /* nothing kept: computed */
     ck_assert_int_eq(num, 0);
@@ -393,12 +388,7 @@ START_TEST(the_form_reuses_the_kept_rollup)
     ck_assert_int_eq(num, 777);
     ck_assert_int_eq(den, 1);
     /* A second member of the subtree: the kept rollup no longer matches, the form counts again. */
-    r = send_obj("POST", "/api/v1/staff", T_ADMIN,
-                 json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "code", fmt("SOS-%s", uniq()), "full_name", "Vũ Thị Hoa",
-                           "unit_code", t.k2, "job_group", "nurse", "employment", "public_employee", "joined_on",
-                           "2025-01-01"));
-    ASSERT_STATUS(r, 201);
-    resp_free(r);
+    staff_made(fmt("SOS-%s", uniq()), "Vũ Thị Hoa", t.k2, "nurse", "2025-01-01", NULL);
     form_ct5(&t, t.tid, &num, &den);
     ck_assert_int_eq(num, 0);
     ck_assert_int_eq(den, 2);

@@ -22,18 +22,8 @@ static void t2_staff(const char *unit_code, const char *course)
 {
     char code[48];
     snprintf(code, sizeof code, "T2S-%s", uniq());
-    json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "code", code, "full_name", "Lò Văn Páo", "unit_code",
-                          unit_code, "job_group", "nurse", "employment", "public_employee", "joined_on", "2025-01-01");
-    if (course) {
-        json_object_set_new(o, "vneid_confirmed_on", json_string("2025-03-01"));
-        json_object_set_new(o, "vneid_source", json_string("VNeID"));
-    }
-    created_id(send_obj("POST", "/api/v1/staff", T_ADMIN, o));
-    if (course)
-        expect(send_obj("POST", "/api/v1/completions", T_ADMIN,
-                        json_pack("{s:s, s:s, s:s}", "staff_code", code, "course_code", course, "completed_on",
-                                  "2025-03-01")),
-               201);
+    staff_made(code, "Lò Văn Páo", unit_code, "nurse", "2025-01-01", course ? "2025-03-01" : NULL);
+    if (course) completion_made(T_ADMIN, code, course, "2025-03-01");
 }
 
 static const char *t2_course(void)
