@@ -650,3 +650,49 @@ resp *post_refresh(const char *refresh_token)
     snprintf(body, sizeof body, "{\"refresh_token\":\"%s\"}", refresh_token);
     return http_send_json("POST", "/api/v1/auth/refresh", NULL, body);
 }
+
+long rate_tenths(long n, long d)
+{
+    return (2000 * n + d) / (2 * d);
+}
+
+long json_tenths(const json_t *v)
+{
+    double x = json_number_value(v) * 10.0;
+    return (long)(x < 0 ? x - 0.5 : x + 0.5);
+}
+
+long long user_id_of(const char *username)
+{
+    return db_count("SELECT coalesce((SELECT id FROM users WHERE username = $1), 0)", username);
+}
+
+int id_index(const long long *ids, int n, long long id)
+{
+    for (int i = 0; i < n; i++)
+        if (ids[i] == id) return i;
+    return -1;
+}
+
+const char *header_of(const resp *r, const char *name)
+{
+    static char buf[4][1024];
+    static int k;
+    char *b = buf[k++ % 4];
+    return resp_header(r, name, b, sizeof buf[0]);
+}
+
+const char *report_path(long long unit, const char *period)
+{
+    return fmt("/api/v1/reports/%lld/%s", unit, period);
+}
+
+void report_submitted(long long unit, const char *period)
+{
+    resp *r =
+        http_send_json("PUT", report_path(unit, period), T_SD_REPORTER, "{\"values\":{\"s1_documents_count\":1}}");
+    ck_assert_msg(r->status == 201, "PUT %lld %s: %ld %s", unit, period, r->status, r->body);
+    resp_free(r);
+    req_opts o = {.token = T_SD_REPORTER};
+    expect(http_do("POST", fmt("%s/submit", report_path(unit, period)), &o), 200);
+}

@@ -213,5 +213,20 @@ resp *post_csv(const char *path, const char *token, const char *csv);
 resp *http_delete(const char *path, const char *token);
 /* POST /api/v1/auth/refresh with this refresh token. */
 resp *post_refresh(const char *refresh_token);
+/* round(100 n / d, 1) in tenths, half away from zero (d > 0). */
+long rate_tenths(long n, long d);
+/* A JSON number in tenths, rounded half away from zero. */
+long json_tenths(const json_t *v);
+/* The id of the user with this username; 0 when there is none. */
+long long user_id_of(const char *username);
+/* Where id stands in ids (n of them); -1 when absent. */
+int id_index(const long long *ids, int n, long long id);
+/* A response header's value (resp_header) in one of 4 rotating 1 KiB buffers; NULL when absent. */
+const char *header_of(const resp *r, const char *name);
+/* The path of unit's report for period: /api/v1/reports/UNIT/PERIOD (from fmt's buffers). */
+const char *report_path(long long unit, const char *period);
+/* unit's report for period drafted ({"s1_documents_count":1}, 201) and submitted (200) by the
+ * Sơn Động reporter. */
+void report_submitted(long long unit, const char *period);
 
 #endif

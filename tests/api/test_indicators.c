@@ -218,18 +218,6 @@ static int target_tenths(int year, int ind, int *strict, const char **deadline)
     return -1;
 }
 
-/* round(100 * n / d, 1) in tenths, half away from zero. */
-static long tenths(long n, long d)
-{
-    return (2000 * n + d) / (2 * d);
-}
-
-static long as_tenths(json_t *v)
-{
-    double x = json_number_value(v) * 10.0;
-    return (long)(x < 0 ? x - 0.5 : x + 0.5);
-}
-
 /* ---- Building the scenario ---------------------------------------------------------------- */
 
 static const char *staff_code(const char *key)
@@ -383,9 +371,9 @@ static void check_value(json_t *v, long n, long d, const char *what)
         return;
     }
     ck_assert_msg(json_is_number(v), "%s: value should be a number", what);
-    ck_assert_msg(as_tenths(v) == tenths(n, d), "%s: value %g, want %ld/%ld = %.1f", what, json_number_value(v), n, d,
-                  tenths(n, d) / 10.0);
-    double off = json_number_value(v) * 10.0 - (double)as_tenths(v);
+    ck_assert_msg(json_tenths(v) == rate_tenths(n, d), "%s: value %g, want %ld/%ld = %.1f", what, json_number_value(v),
+                  n, d, rate_tenths(n, d) / 10.0);
+    double off = json_number_value(v) * 10.0 - (double)json_tenths(v);
     ck_assert_msg(off < 1e-6 && off > -1e-6, "%s: %g has more than one decimal", what, json_number_value(v));
 }
 
@@ -408,15 +396,18 @@ static void check_indicator(json_t *ind, int k, long n, long d, int year, const 
     json_t *tj = json_object_get(ind, "target"), *gap = json_object_get(ind, "gap"), *met = json_object_get(ind, "met");
     json_t *dl = json_object_get(ind, "deadline");
     if (t < 0) ck_assert_msg(json_is_null(tj), "%s: target should be null", w);
-    else ck_assert_msg(json_is_number(tj) && as_tenths(tj) == t, "%s: target %g, want %.1f", w, json_number_value(tj), t / 10.0);
+    else
+        ck_assert_msg(json_is_number(tj) && json_tenths(tj) == t, "%s: target %g, want %.1f", w, json_number_value(tj),
+                      t / 10.0);
     if (deadline) ck_assert_msg(json_is_string(dl) && strcmp(json_string_value(dl), deadline) == 0, "%s: deadline", w);
     else ck_assert_msg(json_is_null(dl), "%s: deadline should be null", w);
     if (t < 0 || d == 0) {
         ck_assert_msg(json_is_null(gap), "%s: gap should be null", w);
         ck_assert_msg(json_is_null(met), "%s: met should be null", w);
     } else {
-        long v = tenths(n, d), g = t - v > 0 ? t - v : 0;
-        ck_assert_msg(json_is_number(gap) && as_tenths(gap) == g, "%s: gap %g, want %.1f", w, json_number_value(gap), g / 10.0);
+        long v = rate_tenths(n, d), g = t - v > 0 ? t - v : 0;
+        ck_assert_msg(json_is_number(gap) && json_tenths(gap) == g, "%s: gap %g, want %.1f", w, json_number_value(gap),
+                      g / 10.0);
         int want_met = strict ? v > t : v >= t;
         ck_assert_msg(json_is_boolean(met) && json_is_true(met) == want_met, "%s: met should be %s", w,
                       want_met ? "true" : "false");
@@ -504,12 +495,15 @@ static void check_period(const period_case *pc)
     for (int k = 0; k < 5; k++) {
         json_t *v = json_object_get(ind_of(h, k), "value");
         if (pc->h_value[k] < 0) ck_assert_msg(json_is_null(v), "%s CT%d value", pc->period, k + 1);
-        else ck_assert_msg(as_tenths(v) == (long)(pc->h_value[k] * 10 + 0.5), "%s H CT%d: value %g, want %.1f",
-                           pc->period, k + 1, json_number_value(v), pc->h_value[k]);
+        else
+            ck_assert_msg(json_tenths(v) == (long)(pc->h_value[k] * 10 + 0.5), "%s H CT%d: value %g, want %.1f",
+                          pc->period, k + 1, json_number_value(v), pc->h_value[k]);
     }
     json_t *parts = json_object_get(ind_of(h, 1), "parts");
-    ck_assert_int_eq(as_tenths(json_object_get(json_object_get(parts, "course"), "value")), (long)(pc->h_course * 10 + 0.5));
-    ck_assert_int_eq(as_tenths(json_object_get(json_object_get(parts, "vneid"), "value")), (long)(pc->h_vneid * 10 + 0.5));
+    ck_assert_int_eq(json_tenths(json_object_get(json_object_get(parts, "course"), "value")),
+                     (long)(pc->h_course * 10 + 0.5));
+    ck_assert_int_eq(json_tenths(json_object_get(json_object_get(parts, "vneid"), "value")),
+                     (long)(pc->h_vneid * 10 + 0.5));
     resp_free(r);
 
     /* depth=0: H alone, with the same figures. */
@@ -710,7 +704,7 @@ START_TEST(parent_figures_are_children_sums_plus_its_own_never_averages)
     }
     /* 2026-02, CT1: 4 of 11, 36.4 - not the mean of the rows' values (100, 0, 0, 33.3, 50, 50). */
     resp *r = rollup(T_ADMIN, g_unit[H], "2026-02", 1);
-    ck_assert_int_eq(as_tenths(json_object_get(ind_of(rollup_row(r, g_unit[H]), 0), "value")), 364);
+    ck_assert_int_eq(json_tenths(json_object_get(ind_of(rollup_row(r, g_unit[H]), 0), "value")), 364);
     resp_free(r);
 }
 END_TEST
@@ -725,15 +719,15 @@ START_TEST(ct4_counts_the_largest_service_per_unit_and_month_summed_over_months)
     ASSERT_STATUS(r, 200);
     check_indicator(ind_of(rollup_row(r, g_unit[H]), 3), 3, 50, 240, 2026, "2026-01 H");
     check_indicator(ind_of(rollup_row(r, g_unit[S2]), 3), 3, 0, 40, 2026, "2026-01 S2");
-    ck_assert_int_eq(as_tenths(json_object_get(ind_of(rollup_row(r, g_unit[H]), 3), "value")), 208);
-    ck_assert_int_eq(as_tenths(json_object_get(ind_of(rollup_row(r, g_unit[S2]), 3), "value")), 0);
+    ck_assert_int_eq(json_tenths(json_object_get(ind_of(rollup_row(r, g_unit[H]), 3), "value")), 208);
+    ck_assert_int_eq(json_tenths(json_object_get(ind_of(rollup_row(r, g_unit[S2]), 3), "value")), 0);
     check_indicator(ind_of(rollup_row(r, g_unit[W2]), 3), 3, 0, 0, 2026, "2026-01 W2"); /* nothing: null */
     resp_free(r);
     /* 2026-02 at S1: a tie (50 and 50) counts 50. At H alone: 40 (cashless 25 + 15) of 150. */
     r = rollup(T_ADMIN, g_unit[S1], "2026-02", 0);
     ASSERT_STATUS(r, 200);
     check_indicator(ind_of(rollup_row(r, g_unit[S1]), 3), 3, 50, 80, 2026, "2026-02 S1 alone");
-    ck_assert_int_eq(as_tenths(json_object_get(ind_of(rollup_row(r, g_unit[S1]), 3), "value")), 625);
+    ck_assert_int_eq(json_tenths(json_object_get(ind_of(rollup_row(r, g_unit[S1]), 3), "value")), 625);
     resp_free(r);
     /* 2026S1 at S1: Feb 50 + Mar 5 + Jun 12 (12 and 12: once) of 80 + 90 + 60. */
     r = rollup(T_ADMIN, g_unit[S1], "2026S1", 0);
@@ -752,9 +746,9 @@ START_TEST(ct4_counts_the_largest_service_per_unit_and_month_summed_over_months)
     /* 2025: 60 of 100 is exactly the strict target (>60 %): gap 0.0 but not met. */
     r = rollup(T_ADMIN, g_unit[H], "2025", 0);
     json_t *ct4 = ind_of(rollup_row(r, g_unit[H]), 3);
-    ck_assert_int_eq(as_tenths(json_object_get(ct4, "value")), 600);
-    ck_assert_int_eq(as_tenths(json_object_get(ct4, "target")), 600);
-    ck_assert_int_eq(as_tenths(json_object_get(ct4, "gap")), 0);
+    ck_assert_int_eq(json_tenths(json_object_get(ct4, "value")), 600);
+    ck_assert_int_eq(json_tenths(json_object_get(ct4, "target")), 600);
+    ck_assert_int_eq(json_tenths(json_object_get(ct4, "gap")), 0);
     ck_assert(json_is_false(json_object_get(ct4, "met")));
     resp_free(r);
 }
@@ -774,8 +768,8 @@ START_TEST(a_running_year_counts_as_of_today)
     own h = {10, 4, 5, 5, 4, 5, 3, 3, 280, 820}; /* as in 2026S1, with S2 now complete */
     check_unit(rollup_row(r, g_unit[H]), &h, 2026, "2026 H");
     json_t *ct3 = ind_of(rollup_row(r, g_unit[H]), 2);
-    ck_assert_int_eq(as_tenths(json_object_get(ct3, "value")), 1000);
-    ck_assert_int_eq(as_tenths(json_object_get(ct3, "gap")), 0);
+    ck_assert_int_eq(json_tenths(json_object_get(ct3, "value")), 1000);
+    ck_assert_int_eq(json_tenths(json_object_get(ct3, "gap")), 0);
     ck_assert(json_is_true(json_object_get(ct3, "met")));
     own s2 = {2, 1, 1, 1, 1, 1, 1, 1, 8, 70};
     check_unit(rollup_row(r, g_unit[S2]), &s2, 2026, "2026 S2");
@@ -940,22 +934,22 @@ START_TEST(indicators_list_ct1_to_ct5_with_their_seeded_targets)
                      "Staff who understand digital transformation and use the work platforms fluently");
     json_t *t = target_of(ct1, 2025);
     ck_assert_ptr_nonnull(t);
-    ck_assert_int_eq(as_tenths(json_object_get(t, "target")), 800);
+    ck_assert_int_eq(json_tenths(json_object_get(t, "target")), 800);
     ck_assert(json_is_true(json_object_get(t, "strict")));
     ck_assert(json_is_null(json_object_get(t, "deadline")));
     ck_assert_str_eq(json_string_value(json_object_get(t, "note")), "Kế hoạch 19/KH-TTYT: trên 80%");
     t = target_of(ct1, 2026);
-    ck_assert_int_eq(as_tenths(json_object_get(t, "target")), 1000);
+    ck_assert_int_eq(json_tenths(json_object_get(t, "target")), 1000);
     ck_assert(json_is_false(json_object_get(t, "strict")));
     t = target_of(ct2, 2026);
     ck_assert_ptr_nonnull(t);
-    ck_assert_int_eq(as_tenths(json_object_get(t, "target")), 1000);
+    ck_assert_int_eq(json_tenths(json_object_get(t, "target")), 1000);
     ck_assert(json_is_false(json_object_get(t, "strict")));
     ck_assert_str_eq(json_string_value(json_object_get(t, "deadline")), "2026-06-30");
     ck_assert_str_eq(json_string_value(json_object_get(t, "note")), "Kế hoạch 2948/KH-SYT: hoàn thành trước 30/6/2026");
     ck_assert_ptr_null(target_of(ct2, 2025));
     t = target_of(ct4, 2025);
-    ck_assert_int_eq(as_tenths(json_object_get(t, "target")), 600);
+    ck_assert_int_eq(json_tenths(json_object_get(t, "target")), 600);
     ck_assert(json_is_true(json_object_get(t, "strict")));
     /* targets are in year order */
     ck_assert_int_eq(json_integer_value(json_object_get(json_array_get(json_object_get(ct1, "targets"), 0), "year")), 2025);
@@ -990,14 +984,14 @@ START_TEST(admin_sets_a_yearly_target_201_then_200_others_403_unknown_404)
     ck_assert_str_eq(resp_header(r, "Location", loc, sizeof loc), path);
     ck_assert_str_eq(jstr(r, "indicator"), "CT5");
     ck_assert_int_eq(jint(r, "year"), 2027);
-    ck_assert_int_eq(as_tenths(json_object_get(r->json, "target")), 955);
+    ck_assert_int_eq(json_tenths(json_object_get(r->json, "target")), 955);
     ck_assert(json_is_true(json_object_get(r->json, "strict")));
     ck_assert_str_eq(jstr(r, "deadline"), "2027-06-30");
     ck_assert_str_eq(jstr(r, "note"), "Dự thảo kế hoạch 2027");
     resp_free(r);
     r = http_send_json("PUT", path, T_ADMIN, "{\"target\":100,\"strict\":false,\"deadline\":null,\"note\":null}");
     ASSERT_STATUS(r, 200);
-    ck_assert_int_eq(as_tenths(json_object_get(r->json, "target")), 1000);
+    ck_assert_int_eq(json_tenths(json_object_get(r->json, "target")), 1000);
     ck_assert(json_is_false(json_object_get(r->json, "strict")));
     ck_assert(json_is_null(json_object_get(r->json, "deadline")));
     ck_assert(json_is_null(json_object_get(r->json, "note")));
@@ -1008,7 +1002,7 @@ START_TEST(admin_sets_a_yearly_target_201_then_200_others_403_unknown_404)
     r = http_get("/api/v1/indicators", T_SYT_VIEWER);
     json_t *t = target_of(json_array_get(json_object_get(r->json, "items"), 4), 2027);
     ck_assert_ptr_nonnull(t);
-    ck_assert_int_eq(as_tenths(json_object_get(t, "target")), 1000);
+    ck_assert_int_eq(json_tenths(json_object_get(t, "target")), 1000);
     resp_free(r);
     /* Only the admin sets targets. */
     const char *tokens[] = {T_SYT_MANAGER, T_SD_MANAGER, T_SD_REPORTER, T_SYT_VIEWER, T_INTEGRATION};

@@ -58,11 +58,6 @@ static long long new_obligation(long long parent, const char *fields)
                                      fmt("{\"parent_id\":%lld,%s}", parent, fields)));
 }
 
-static const char *report_path(long long unit, const char *period)
-{
-    return fmt("/api/v1/reports/%lld/%s", unit, period);
-}
-
 static resp *put_report(const char *token, long long unit, const char *period, const char *values)
 {
     return http_send_json("PUT", report_path(unit, period), token, fmt("{\"values\":%s}", values));

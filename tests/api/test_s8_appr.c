@@ -10,17 +10,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *rp(long long unit, const char *period)
-{
-    return fmt("/api/v1/reports/%lld/%s", unit, period);
-}
-
 static void submitted(long long unit, const char *period)
 {
-    resp *r = http_send_json("PUT", rp(unit, period), T_ADMIN, "{\"values\":{\"s1_documents_count\":2}}");
+    resp *r = http_send_json("PUT", report_path(unit, period), T_ADMIN, "{\"values\":{\"s1_documents_count\":2}}");
     ck_assert_msg(r->status == 200 || r->status == 201, "draft: %ld %s", r->status, r->body);
     resp_free(r);
-    r = http_do("POST", fmt("%s/submit", rp(unit, period)), &(req_opts){.token = T_ADMIN});
+    r = http_do("POST", fmt("%s/submit", report_path(unit, period)), &(req_opts){.token = T_ADMIN});
     ASSERT_STATUS(r, 200);
     resp_free(r);
 }
@@ -28,7 +23,7 @@ static void submitted(long long unit, const char *period)
 /* POST path/action as token with body (NULL: none); checks the status, returns the answer. */
 static resp *act(const char *token, long long unit, const char *period, const char *action, const char *body, int status)
 {
-    const char *path = fmt("%s/%s", rp(unit, period), action);
+    const char *path = fmt("%s/%s", report_path(unit, period), action);
     resp *r = body ? http_send_json("POST", path, token, body) : http_do("POST", path, &(req_opts){.token = token});
     ASSERT_STATUS(r, status);
     return r;
@@ -86,7 +81,7 @@ START_TEST(demo_khnv_office_signs_the_stations_reports_only)
     submitted(st1, p1);
 
     /* The office's manager reads the report it signs, not the station's other data. */
-    resp *r = http_get(rp(st1, p1), mgr);
+    resp *r = http_get(report_path(st1, p1), mgr);
     ASSERT_STATUS(r, 200);
     ck_assert_str_eq(jstr(r, "status"), "submitted");
     resp_free(r);
@@ -169,7 +164,7 @@ START_TEST(demo_khth_office_approves_the_departments_children)
     ck_assert_str_eq(jstr(r, "document_no"), "12/SYT-KHTH");
     resp_free(r);
     no_staff_seen(mgr, hos, staff_made(fmt("APST%s", uniq()), "Trần Thị Mai", h, "nurse", "2020-01-01", NULL));
-    r = http_get(rp(hos, p1), other);
+    r = http_get(report_path(hos, p1), other);
     ASSERT_STATUS(r, 404);
     resp_free(r);
     free(mgr);
@@ -199,7 +194,7 @@ START_TEST(obligation_names_the_approver_office)
     ck_assert_str_eq(jstr(r, "status"), "approved");
     resp_free(r);
     /* The office's own report is not expected (exempt) and names no approver. */
-    r = http_send_json("PUT", rp(o, p1), T_ADMIN, "{\"values\":{\"s1_documents_count\":1}}");
+    r = http_send_json("PUT", report_path(o, p1), T_ADMIN, "{\"values\":{\"s1_documents_count\":1}}");
     ck_assert_int_le(r->status, 201);
     resp_free(r);
     resp_free(act(x, o, p1, "waive", "{\"reason\":\"x\"}", 404));
@@ -238,11 +233,11 @@ START_TEST(accepted_is_a_state_of_its_own)
     resp_free(r);
     resp_free(act(T_ADMIN, st, p1, "approve", NULL, 409));
     /* The snapshot taken at approval stays in force once accepted (0026): revisions answer. */
-    r = http_get(fmt("%s/revisions", rp(st, p1)), T_ADMIN);
+    r = http_get(fmt("%s/revisions", report_path(st, p1)), T_ADMIN);
     ck_assert_msg(r->status == 200, "revisions of an accepted report: %ld %s", r->status, r->body);
     resp_free(r);
     /* Locked as an approved report is. */
-    r = http_send_json("PUT", rp(st, p1), T_ADMIN, "{\"values\":{\"s2_conferences\":2}}");
+    r = http_send_json("PUT", report_path(st, p1), T_ADMIN, "{\"values\":{\"s2_conferences\":2}}");
     ASSERT_STATUS(r, 409);
     ck_assert_str_eq(jstr(r, "type"), "urn:bdhvs:problem:period-locked");
     resp_free(r);
@@ -283,7 +278,7 @@ START_TEST(accepted_is_a_state_of_its_own)
                               " ON s.id = x.snapshot_id WHERE s.unit_id = $1::bigint AND x.action = 'unlocked'",
                               idstr(st)),
                      1);
-    r = http_get(rp(hc, p1), T_ADMIN);
+    r = http_get(report_path(hc, p1), T_ADMIN);
     ck_assert_str_eq(jstr(r, "status"), "submitted");
     resp_free(r);
     /* Accepted again, then returned: returned, the acceptance cleared. */

@@ -253,13 +253,6 @@ static void make_many_staff(const char *unit, const char *pfx, int n, long long 
     PQclear(q);
 }
 
-static int index_of(const long long *ids, int n, long long id)
-{
-    for (int i = 0; i < n; i++)
-        if (ids[i] == id) return i;
-    return -1;
-}
-
 /* GETs a page of a list and counts, in times, each of the n rows ids it returned (others are
  * ignored). The answer is the caller's to free. */
 static resp *count_page(const char *path, const long long *ids, int n, int *times)
@@ -270,7 +263,7 @@ static resp *count_page(const char *path, const long long *ids, int n, int *time
     json_t *it;
     json_array_foreach(json_object_get(r->json, "items"), i, it)
     {
-        int k = index_of(ids, n, json_integer_value(json_object_get(it, "id")));
+        int k = id_index(ids, n, json_integer_value(json_object_get(it, "id")));
         if (k >= 0) times[k]++;
     }
     return r;

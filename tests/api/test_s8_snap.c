@@ -52,16 +52,6 @@ static void act_ok(const char *token, long long unit, const char *action, const 
     resp_free(r);
 }
 
-/* A submitted report of unit. */
-static void submitted(long long unit)
-{
-    resp *r = http_send_json("PUT", fmt("/api/v1/reports/%lld/%s", unit, PERIOD), T_SD_REPORTER,
-                             "{\"values\":{\"s1_documents_count\":1}}");
-    ck_assert_msg(r->status == 201, "PUT %lld: %ld %s", unit, r->status, r->body);
-    resp_free(r);
-    act_ok(T_SD_REPORTER, unit, "submit", NULL);
-}
-
 static long long snapshots_of(long long unit)
 {
     return db_count2("SELECT count(*) FROM report_snapshots WHERE unit_id = $1::bigint AND period = $2", idstr(unit),
@@ -169,8 +159,8 @@ START_TEST(approval_snapshot_and_rollup_on_both_bases)
 {
     tree t;
     build(&t);
-    submitted(t.s1);
-    submitted(t.h);
+    report_submitted(t.s1, PERIOD);
+    report_submitted(t.h, PERIOD);
     /* Refused (S2 not approved): 409, nothing written. */
     resp *no = act(T_SD_MANAGER, t.h, "approve", NULL);
     ASSERT_STATUS(no, 409);
@@ -231,7 +221,7 @@ START_TEST(approval_snapshot_and_rollup_on_both_bases)
 
     /* The whole chain approved: the parent is the sum of its children (and its own) on the
      * approved basis; only D, not approved, is live. */
-    submitted(t.s2);
+    report_submitted(t.s2, PERIOD);
     act_ok(T_SD_MANAGER, t.s2, "approve", NULL);
     act_ok(T_SD_MANAGER, t.h, "approve", NULL);
     ck_assert_int_eq(snapshots_of(t.h), 1);
@@ -278,11 +268,11 @@ START_TEST(revisions_unlock_and_return_supersede)
 {
     tree t;
     build(&t);
-    submitted(t.s1);
-    submitted(t.s2);
+    report_submitted(t.s1, PERIOD);
+    report_submitted(t.s2, PERIOD);
     act_ok(T_SD_MANAGER, t.s1, "approve", NULL);
     act_ok(T_SD_MANAGER, t.s2, "approve", NULL);
-    submitted(t.h);
+    report_submitted(t.h, PERIOD);
     act_ok(T_SD_MANAGER, t.h, "approve", NULL);
     resp *r0 = http_get(fmt("/api/v1/reports/%lld/%s/revisions", t.s1, PERIOD), T_SD_REPORTER);
     ASSERT_STATUS(r0, 200);
@@ -388,7 +378,7 @@ START_TEST(bad_input_is_a_clear_problem)
         resp_free(r);
     }
     /* Submitted, not approved: 409. */
-    submitted(t.s1);
+    report_submitted(t.s1, PERIOD);
     r = http_get(fmt("/api/v1/reports/%lld/%s/revisions", t.s1, PERIOD), T_SD_REPORTER);
     ASSERT_STATUS(r, 409);
     ck_assert_ptr_nonnull(strstr(jstr(r, "detail"), "submitted, not approved"));

@@ -202,16 +202,6 @@ START_TEST(group_change_moves_staff_in_and_out_of_ct5)
 }
 END_TEST
 
-static void submit(long long unit)
-{
-    resp *r = http_send_json("PUT", fmt("/api/v1/reports/%lld/%s", unit, PERIOD), T_SD_REPORTER,
-                             "{\"values\":{\"s1_documents_count\":1}}");
-    ck_assert_msg(r->status == 201, "PUT %lld: %ld %s", unit, r->status, r->body);
-    resp_free(r);
-    req_opts o = {.token = T_SD_REPORTER};
-    expect(http_do("POST", fmt("/api/v1/reports/%lld/%s/submit", unit, PERIOD), &o), 200);
-}
-
 static void approve(long long unit)
 {
     req_opts o = {.token = T_SD_MANAGER};
@@ -245,9 +235,9 @@ START_TEST(approved_basis_and_dhis2_carry_ct5_denominator)
     resp *live = dhis2(t.p, NULL);
     assert_dhis2(live, &t);
     resp_free(live);
-    submit(t.o);
-    submit(t.h);
-    submit(t.p);
+    report_submitted(t.o, PERIOD);
+    report_submitted(t.h, PERIOD);
+    report_submitted(t.p, PERIOD);
     approve(t.o);
     approve(t.h);
     approve(t.p);

@@ -463,16 +463,9 @@ START_TEST(an_approved_period_carries_complete_date)
     static const char *const units[] = {"s1", "h"};
     for (int k = 0; k < 2; k++) {
         long long unit = k == 0 ? t.s1 : t.h;
-        resp *r = http_send_json("PUT", fmt("/api/v1/reports/%lld/%s", unit, PERIOD), T_SD_REPORTER,
-                                 "{\"values\":{\"s1_documents_count\":1}}");
-        ck_assert_msg(r->status == 201, "PUT %s: %ld %s", units[k], r->status, r->body);
-        resp_free(r);
-        req_opts o = {.token = T_SD_REPORTER};
-        r = http_do("POST", fmt("/api/v1/reports/%lld/%s/submit", unit, PERIOD), &o);
-        ck_assert_msg(r->status == 200, "submit %s: %ld %s", units[k], r->status, r->body);
-        resp_free(r);
-        o.token = T_SD_MANAGER;
-        r = http_do("POST", fmt("/api/v1/reports/%lld/%s/approve", unit, PERIOD), &o);
+        report_submitted(unit, PERIOD);
+        req_opts o = {.token = T_SD_MANAGER};
+        resp *r = http_do("POST", fmt("/api/v1/reports/%lld/%s/approve", unit, PERIOD), &o);
         ck_assert_msg(r->status == 200, "approve %s: %ld %s", units[k], r->status, r->body);
         resp_free(r);
     }

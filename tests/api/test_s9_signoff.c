@@ -46,14 +46,9 @@ static void tree_free(tree *t)
     free(t->q_rep);
 }
 
-static const char *rp(const tree *t, long long unit)
-{
-    return fmt("/api/v1/reports/%lld/%s", unit, t->p1);
-}
-
 static void draft(const tree *t, long long unit)
 {
-    resp *r = http_send_json("PUT", rp(t, unit), T_ADMIN, "{\"values\":{\"s1_documents_count\":2}}");
+    resp *r = http_send_json("PUT", report_path(unit, t->p1), T_ADMIN, "{\"values\":{\"s1_documents_count\":2}}");
     ck_assert_msg(r->status == 200 || r->status == 201, "draft: %ld %s", r->status, r->body);
     resp_free(r);
 }
@@ -61,14 +56,14 @@ static void draft(const tree *t, long long unit)
 static void submitted(const tree *t, long long unit)
 {
     draft(t, unit);
-    resp *r = http_do("POST", fmt("%s/submit", rp(t, unit)), &(req_opts){.token = T_ADMIN});
+    resp *r = http_do("POST", fmt("%s/submit", report_path(unit, t->p1)), &(req_opts){.token = T_ADMIN});
     ASSERT_STATUS(r, 200);
     resp_free(r);
 }
 
 static resp *act(const tree *t, const char *token, long long unit, const char *action, const char *body, int status)
 {
-    const char *path = fmt("%s/%s", rp(t, unit), action);
+    const char *path = fmt("%s/%s", report_path(unit, t->p1), action);
     resp *r = body ? http_send_json("POST", path, token, body) : http_do("POST", path, &(req_opts){.token = token});
     ASSERT_STATUS(r, status);
     return r;
@@ -172,7 +167,7 @@ START_TEST(the_locked_period_names_who_can_unlock_it)
     resp_free(r);
     ck_assert_int_eq(db_count("SELECT count(*) FROM support_counts WHERE unit_id = $1::bigint", idstr(t.k1id)), counts);
     /* The report's own values: returned first. */
-    r = http_send_json("PUT", rp(&t, t.k1id), T_ADMIN, "{\"values\":{\"s2_conferences\":2}}");
+    r = http_send_json("PUT", report_path(t.k1id, t.p1), T_ADMIN, "{\"values\":{\"s2_conferences\":2}}");
     ASSERT_STATUS(r, 409);
     ck_assert_str_eq(jstr(r, "type"), "urn:bdhvs:problem:period-locked");
     ck_assert_str_eq(jstr(r, "detail"),
@@ -336,7 +331,7 @@ START_TEST(reports_approved_before_snapshots_get_one)
     r = rollup_at(T_ADMIN, t.rid, t.p1, 2, "approved");
     ck_assert_str_eq(unit_basis(r, t.k1id), "approved");
     resp_free(r);
-    r = http_get(fmt("%s/revisions", rp(&t, t.k1id)), T_ADMIN);
+    r = http_get(fmt("%s/revisions", report_path(t.k1id, t.p1)), T_ADMIN);
     ASSERT_STATUS(r, 200);
     ck_assert(json_is_false(json_object_get(r->json, "changed")));
     ck_assert_str_eq(json_string_value(json_object_get(json_object_get(r->json, "snapshot"), "taken_by")),

@@ -39,11 +39,7 @@ static const char *t2_course(void)
 /* unit's report for period, submitted (and approved when approve). */
 static void t2_report(long long unit, const char *period, int approve)
 {
-    resp *r = http_send_json("PUT", fmt("/api/v1/reports/%lld/%s", unit, period), T_SD_REPORTER,
-                             "{\"values\":{\"s1_documents_count\":1}}");
-    ck_assert_msg(r->status == 201, "PUT %lld %s: %ld %s", unit, period, r->status, r->body);
-    resp_free(r);
-    expect(http_send_json("POST", fmt("/api/v1/reports/%lld/%s/submit", unit, period), T_SD_REPORTER, "{}"), 200);
+    report_submitted(unit, period);
     if (approve)
         expect(http_send_json("POST", fmt("/api/v1/reports/%lld/%s/approve", unit, period), T_SD_MANAGER, "{}"), 200);
 }
