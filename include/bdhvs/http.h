@@ -101,6 +101,7 @@ struct http_ctx {
     char download[160];       /* a CSV answer's file name (http_download_name); "" until set */
     json_t *problem_again;    /* the problem answered, before its texts took a language: kept
                                * only for a request with an Idempotency-Key (http_problem_again) */
+    int trim_after;           /* give freed memory back once the request is done (http_trim_after) */
 };
 
 /* Buffer lifetimes. Every pointer the functions below return belongs to the request and stays
@@ -200,6 +201,9 @@ void http_set_header(http_ctx *c, const char *name, const char *value);
  * last literal path segment), "-" unit_code when not NULL, "-" when (a period; NULL: today's
  * Vietnam date), ".csv". respond_csv names it so (without a unit) when the handler did not. */
 void http_download_name(http_ctx *c, const char *unit_code, const char *when);
+/* The request left much freed memory in the malloc arenas (a large load): the server gives it
+ * back to the system (malloc_trim) once the request is done, as it does after any body over 4 MiB. */
+void http_trim_after(http_ctx *c);
 /* Adds a field to the answer's Vary header (once). */
 void http_vary(http_ctx *c, const char *field);
 /* The entity tag of the gzip representation of the one with tag etag ("…" → "…-gzip"). */

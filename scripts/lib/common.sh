@@ -11,6 +11,9 @@
 #   pg_conninfo_owner PORT DBNAME     the libpq string migrations use (role bdhvs_owner)
 #   bdhvs_random_secret               48 random URL-safe characters
 #   bdhvs_jwt_secret                  BDHVS_JWT_SECRET, else the one kept in var/jwt-secret (made once)
+#   stop_pid PID [TENTHS]             SIGTERM to that one process, SIGKILL after TENTHS tenths of a
+#                                     second (default 100); 1 when it had to be killed
+#   wait_url URL PID SECONDS          until URL answers 2xx; fails early when PID is gone
 #
 # BDHVS_DATABASE_URL set by the user means: use that server, start no private cluster.
 
@@ -40,6 +43,33 @@ warn() { printf '!!! %s\n' "$*" >&2; }
 die() {
   printf 'error: %s\n' "$*" >&2
   exit 1
+}
+
+# stop_pid PID [TENTHS]: SIGTERM to the one process PID (never a name or a group), up to TENTHS
+# tenths of a second (default 100) for it to end, then SIGKILL. Returns 0 when it ended (or was
+# gone already), 1 when it had to be killed: under set -e call it as `stop_pid ... || true` or in
+# an if. It does not reap the process: when it is the caller's child, `wait PID` gives its status.
+stop_pid() {
+  local pid=$1 tenths=${2:-100} i
+  kill -TERM "$pid" 2>/dev/null || return 0
+  for ((i = 0; i < tenths; i++)); do
+    kill -0 "$pid" 2>/dev/null || return 0
+    sleep 0.1
+  done
+  kill -0 "$pid" 2>/dev/null || return 0
+  kill -KILL "$pid" 2>/dev/null || true
+  return 1
+}
+
+# wait_url URL PID SECONDS: until URL answers 2xx (0); 1 when PID is gone or SECONDS have passed.
+wait_url() {
+  local url=$1 pid=$2 secs=$3 i
+  for ((i = 0; i < secs * 5; i++)); do
+    curl -fsS -m 2 -o /dev/null "$url" 2>/dev/null && return 0
+    kill -0 "$pid" 2>/dev/null || return 1
+    sleep 0.2
+  done
+  return 1
 }
 
 bdhvs_pkg_installed() {

@@ -26,17 +26,6 @@ MULTI_NGINX_PID=""
 MULTI_NGINX_URL=""
 MULTI_STOP_REPORT=""
 
-# multi_wait_url URL PID SECONDS: until URL answers 2xx; fails early when PID is gone.
-multi_wait_url() {
-  local url=$1 pid=$2 secs=$3 i
-  for ((i = 0; i < secs * 5; i++)); do
-    curl -fsS -m 2 -o /dev/null "$url" 2>/dev/null && return 0
-    kill -0 "$pid" 2>/dev/null || return 1
-    sleep 0.2
-  done
-  return 1
-}
-
 # multi_render_nginx DIR LISTEN_PORT "API..." MAX_BODY > DIR/nginx/nginx.conf
 multi_render_nginx() {
   local dir=$1 listen=$2 ports=$3 max_body=$4 p ups=""
@@ -96,7 +85,7 @@ multi_start() {
   }
   local i=0
   for pair in $pairs; do
-    if ! multi_wait_url "http://127.0.0.1:${pair#*:}/readyz" "${MULTI_PIDS[$i]}" 60; then
+    if ! wait_url "http://127.0.0.1:${pair#*:}/readyz" "${MULTI_PIDS[$i]}" 60; then
       warn "process $((i + 1)) (127.0.0.1:${pair%%:*}) is not ready; its log:"
       tail -n 20 "$dir/server-$((i + 1)).log" >&2 || true
       multi_stop || true
@@ -137,7 +126,7 @@ multi_start() {
   fi
   "${run_as[@]}" nginx -e "$nd/error.log" -p "$nd/" -c "$nd/nginx.conf" >>"$nd/stdout.log" 2>&1 </dev/null &
   MULTI_NGINX_PID=$!
-  if ! multi_wait_url "$MULTI_NGINX_URL/healthz" "$MULTI_NGINX_PID" 30; then
+  if ! wait_url "$MULTI_NGINX_URL/healthz" "$MULTI_NGINX_PID" 30; then
     warn "nginx does not answer $MULTI_NGINX_URL/healthz; its log:"
     tail -n 20 "$nd/error.log" >&2 || true
     multi_stop || true
@@ -154,15 +143,7 @@ multi_stop_pid() {
     MULTI_STOP_REPORT+="$name had already exited ($rc); "
     return "$rc"
   }
-  kill -TERM "$pid" 2>/dev/null || true
-  for _ in $(seq 1 200); do
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  if kill -0 "$pid" 2>/dev/null; then
-    kill -KILL "$pid" 2>/dev/null || true
-    MULTI_STOP_REPORT+="$name killed after 20 s; "
-  fi
+  stop_pid "$pid" 200 || MULTI_STOP_REPORT+="$name killed after 20 s; "
   wait "$pid" 2>/dev/null || rc=$?
   ((rc == 0)) || MULTI_STOP_REPORT+="$name exited $rc; "
   return "$rc"

@@ -671,3 +671,12 @@ int api_refuse_body_fields(http_ctx *c, const char *detail)
     if (extra) respond_problem(c, 422, detail);
     return extra;
 }
+
+int api_change_dated(http_ctx *c, api_change *w, char on[11], const char **note)
+{
+    if (!json_object_get(w->body, "effective_on")) verrs_add(&w->v, "effective_on", "is required");
+    else jfield_date(w->body, "effective_on", on, &w->v);
+    json_t *nj = json_object_get(w->body, "note");
+    if (nj && !json_is_null(nj)) jfield_string(w->body, "note", 1, 300, note, &w->v);
+    return http_refuse_invalid(c, &w->v) || api_begin(c) != 0;
+}

@@ -258,4 +258,9 @@ void api_csv_name(http_ctx *c, const char *period_text);
 /* An action that takes no body, or {}: answers (the bad JSON, or 422 with detail when the object
  * has fields) and returns 1; 0 when there is nothing in the body. */
 int api_refuse_body_fields(http_ctx *c, const char *detail);
+/* The end of a dated change's body, read alike by transfers, moves and merges: effective_on
+ * (required, a date) into on and the optional note (1 to 300 characters, or null); then every
+ * error of w->v at once (422), or the transaction begun. Returns 1 when it answered, 0 with the
+ * transaction open. */
+int api_change_dated(http_ctx *c, api_change *w, char on[11], const char **note);
 #endif

@@ -13,7 +13,6 @@
 #include <sodium.h>
 #include <time.h>
 #include <strings.h>
-#include <malloc.h>
 
 /* ---- errors ---- */
 
@@ -835,6 +834,7 @@ out:
     json_decref(e.list);
     json_decref(shape.list);
     json_decref(w.list);
-    /* A large load leaves freed memory in this worker thread's malloc arena: give it back. */
-    if (L.nrows >= 10000) malloc_trim(0);
+    /* A large load leaves freed memory in this worker thread's malloc arena: the server gives it
+     * back once the request is done. */
+    if (L.nrows >= 10000) http_trim_after(c);
 }

@@ -90,11 +90,7 @@ void units_moves_create(http_ctx *c)
     given |= jfield_string(w.body, "parent_code", 1, 32, &parent_code, &w.v) == 1;
     if (!given && !json_object_get(w.body, "parent_id") && !json_object_get(w.body, "parent_code"))
         verrs_add(&w.v, "parent_id", "is required (or parent_code): the unit the moved unit answers to from effective_on");
-    if (!json_object_get(w.body, "effective_on")) verrs_add(&w.v, "effective_on", "is required");
-    else jfield_date(w.body, "effective_on", on, &w.v);
-    json_t *nj = json_object_get(w.body, "note");
-    if (nj && !json_is_null(nj)) jfield_string(w.body, "note", 1, 300, &note, &w.v);
-    if (http_refuse_invalid(c, &w.v) || api_begin(c) != 0) goto out;
+    if (api_change_dated(c, &w, on, &note)) goto out;
     /* Who may: the unit and its new parent both in the caller's subtree, the unit not the caller's
      * own (so the caller's unit is above the old parent and the new one), or an administrator. */
     int failed = 0;
@@ -256,11 +252,7 @@ void units_merges_create(http_ctx *c)
     if (into_new == NULL && !has_id && !has_code && !json_object_get(w.body, "into_id") &&
         !json_object_get(w.body, "into_code"))
         verrs_add(&w.v, "into_id", "is required (or into_code, or into: a new unit)");
-    if (!json_object_get(w.body, "effective_on")) verrs_add(&w.v, "effective_on", "is required");
-    else jfield_date(w.body, "effective_on", on, &w.v);
-    json_t *nj = json_object_get(w.body, "note");
-    if (nj && !json_is_null(nj)) jfield_string(w.body, "note", 1, 300, &note, &w.v);
-    if (http_refuse_invalid(c, &w.v) || api_begin(c) != 0) goto out;
+    if (api_change_dated(c, &w, on, &note)) goto out;
     int failed = 0;
     for (size_t k = 0; k < n && !failed; k++) befores[k] = lock_in_scope(c, ids[k], "unit_ids", &w.v, &failed);
     if (failed) goto out;

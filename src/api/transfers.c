@@ -124,11 +124,7 @@ void staff_transfers_create(http_ctx *c)
     given |= jfield_string(w.body, "unit_code", 1, 32, &unit_code, &w.v) == 1;
     if (!given && !json_object_get(w.body, "unit_id") && !json_object_get(w.body, "unit_code"))
         verrs_add(&w.v, "unit_id", "is required (or unit_code)");
-    if (!json_object_get(w.body, "effective_on")) verrs_add(&w.v, "effective_on", "is required");
-    else jfield_date(w.body, "effective_on", on, &w.v);
-    json_t *nj = json_object_get(w.body, "note");
-    if (nj && !json_is_null(nj)) jfield_string(w.body, "note", 1, 300, &note, &w.v);
-    if (http_refuse_invalid(c, &w.v) || api_begin(c) != 0) goto out;
+    if (api_change_dated(c, &w, on, &note)) goto out;
     db_args lv;
     db_args_of(&lv, db_int(w.id), api_scope(c));
     w.cur = api_lock_one(c, &STMT_LOCK, &lv, "There is no such staff member.", 0);

@@ -513,6 +513,11 @@ void respond_csv(http_ctx *c, json_t *items, const char *const *columns)
     free(b.p);
 }
 
+void http_trim_after(http_ctx *c)
+{
+    c->trim_after = 1;
+}
+
 void http_download_name(http_ctx *c, const char *unit_code, const char *when)
 {
     /* The resource: the route's last literal segment (/api/v1/indicators/rollup: rollup). */

@@ -629,11 +629,12 @@ static void req_free(req_state *rs)
     http_ctx_cleanup(&rs->c);
     ulfius_clean_request(&rs->req);
     ulfius_clean_response(&rs->resp);
-    size_t big = rs->len;
+    /* A big request (or one that said so: http_trim_after) leaves its thread's malloc arena
+     * swollen: give the memory back. The one place the server trims. */
+    int trim = rs->len > 4 * 1024 * 1024 || rs->c.trim_after;
     free(rs);
     atomic_fetch_sub(&S.in_flight, 1);
-    /* A big request leaves its thread's malloc arena swollen: give the memory back. */
-    if (big > 4 * 1024 * 1024) malloc_trim(0);
+    if (trim) malloc_trim(0);
 }
 
 static void request_completed(void *cls, struct MHD_Connection *conn, void **con_cls,

@@ -510,10 +510,7 @@ char *user_token_at(const char *prefix, const char *role, const char *unit_code)
 
 long long unit_made(const char *code, const char *type, const char *parent_code)
 {
-    json_t *o = json_pack("{s:s, s:s, s:s, s:s}", "code", code, "name", fmt("Đơn vị %s", code), "type", type,
-                          "opened_on", "2025-01-01");
-    if (parent_code) json_object_set_new(o, "parent_code", json_string(parent_code));
-    return created_id(send_obj("POST", "/api/v1/units", T_ADMIN, o));
+    return unit_made_on(code, type, parent_code, "2025-01-01");
 }
 
 /* The value of a DHIS2 data element (category option combo default) of an org unit in a
@@ -531,14 +528,171 @@ const char *dhis2_default_value(const resp *r, const char *org_unit, const char 
 
 fig figure(const resp *r, long long u, int k)
 {
+    fig f = {-1, -1};
+    json_t *row = rollup_row(r, u);
+    if (row == NULL) return f;
+    json_t *ind = json_array_get(json_object_get(row, "indicators"), (size_t)k);
+    f.num = json_integer_value(json_object_get(ind, "numerator"));
+    f.den = json_integer_value(json_object_get(ind, "denominator"));
+    return f;
+}
+
+void expect(resp *r, long status)
+{
+    ck_assert_msg(r->status == status, "expected %ld, got %ld: %.500s", status, r->status, r->body ? r->body : "");
+    resp_free(r);
+}
+
+void db_value(const char *sql, const char *param, char *out, size_t len)
+{
+    const char *v[] = {param};
+    PGresult *r = PQexecParams(test_db(), sql, param ? 1 : 0, NULL, v, NULL, NULL, 0);
+    ck_assert_msg(PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1, "%s: %s", sql, PQresultErrorMessage(r));
+    snprintf(out, len, "%s", PQgetisnull(r, 0, 0) ? "" : PQgetvalue(r, 0, 0));
+    PQclear(r);
+}
+
+void last_month(char *out, size_t len)
+{
+    db_value("SELECT to_char(vn_today() - interval '1 month', 'YYYY-MM')", NULL, out, len);
+}
+
+long long unit_made_on(const char *code, const char *type, const char *parent_code, const char *opened_on)
+{
+    json_t *o = json_pack("{s:s, s:s, s:s}", "code", code, "name", fmt("Đơn vị %s", code), "type", type);
+    if (parent_code) json_object_set_new(o, "parent_code", json_string(parent_code));
+    if (opened_on) json_object_set_new(o, "opened_on", json_string(opened_on));
+    return created_id(send_obj("POST", "/api/v1/units", T_ADMIN, o));
+}
+
+long long staff_made(const char *code, const char *full_name, const char *unit_code, const char *job_group,
+                     const char *joined_on, const char *vneid_on)
+{
+    json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "code", code, "full_name", full_name, "unit_code",
+                          unit_code, "job_group", job_group, "employment", "public_employee", "joined_on", joined_on);
+    if (vneid_on) {
+        json_object_set_new(o, "vneid_confirmed_on", json_string(vneid_on));
+        json_object_set_new(o, "vneid_source", json_string("VNeID"));
+    }
+    return created_id(send_obj("POST", "/api/v1/staff", T_ADMIN, o));
+}
+
+long long course_made(const char *code, const char *title, int counts)
+{
+    json_t *o = json_pack("{s:s, s:s, s:b}", "code", code, "title", title, "counts_for_campaign", counts);
+    return created_id(send_obj("POST", "/api/v1/courses", T_ADMIN, o));
+}
+
+long long completion_made(const char *token, const char *staff_code, const char *course_code, const char *on)
+{
+    json_t *o = json_pack("{s:s, s:s, s:s}", "staff_code", staff_code, "course_code", course_code, "completed_on", on);
+    return created_id(send_obj("POST", "/api/v1/completions", token, o));
+}
+
+void oblige(long long parent, const char *extra)
+{
+    resp *r =
+        http_send_json("POST", "/api/v1/reporting-obligations", T_ADMIN,
+                       fmt("{\"parent_id\":%lld,\"valid_from\":\"2025-01-01\",%s}", parent,
+                           extra ? extra : "\"target\":\"all_children\",\"calendar\":{\"month\":{\"due_day\":28}}"));
+    ASSERT_STATUS(r, 201);
+    resp_free(r);
+}
+
+resp *rollup_at(const char *token, long long unit, const char *period, int depth, const char *basis)
+{
+    resp *r = http_get(fmt("/api/v1/indicators/rollup?unit_id=%lld&period=%s&depth=%d%s%s", unit, period, depth,
+                           basis ? "&basis=" : "", basis ? basis : ""),
+                       token);
+    ASSERT_STATUS(r, 200);
+    return r;
+}
+
+long long kept_stamp(long long root, const char *period)
+{
+    return db_count2("SELECT coalesce((SELECT (extract(epoch FROM made_at) * 1000000)::bigint FROM rollup_results"
+                     " WHERE root = $1::bigint AND period = $2 AND depth = 1), 0)",
+                     idstr(root), period);
+}
+
+json_t *rollup_row(const resp *r, long long u)
+{
     size_t i;
     json_t *row;
-    fig f = {-1, -1};
-    json_array_foreach(json_object_get(r->json, "units"), i, row) {
-        if (json_integer_value(json_object_get(row, "unit_id")) != u) continue;
-        json_t *ind = json_array_get(json_object_get(row, "indicators"), (size_t)k);
-        f.num = json_integer_value(json_object_get(ind, "numerator"));
-        f.den = json_integer_value(json_object_get(ind, "denominator"));
+    json_array_foreach (json_object_get(r->json, "units"), i, row) {
+        if (json_integer_value(json_object_get(row, "unit_id")) == u) return row;
     }
-    return f;
+    return NULL;
+}
+
+json_t *rollup_cell(const resp *r, long long u, int k)
+{
+    json_t *row = rollup_row(r, u);
+    if (row == NULL) ck_abort_msg("unit %lld is not in the rollup", u);
+    return json_array_get(json_object_get(row, "indicators"), (size_t)k);
+}
+
+resp *post_csv(const char *path, const char *token, const char *csv)
+{
+    req_opts o = {.token = token, .content_type = "text/csv", .body = csv, .body_len = strlen(csv)};
+    return http_do("POST", path, &o);
+}
+
+resp *http_delete(const char *path, const char *token)
+{
+    req_opts o = {.token = token};
+    return http_do("DELETE", path, &o);
+}
+
+resp *post_refresh(const char *refresh_token)
+{
+    char body[256];
+    snprintf(body, sizeof body, "{\"refresh_token\":\"%s\"}", refresh_token);
+    return http_send_json("POST", "/api/v1/auth/refresh", NULL, body);
+}
+
+long rate_tenths(long n, long d)
+{
+    return (2000 * n + d) / (2 * d);
+}
+
+long json_tenths(const json_t *v)
+{
+    double x = json_number_value(v) * 10.0;
+    return (long)(x < 0 ? x - 0.5 : x + 0.5);
+}
+
+long long user_id_of(const char *username)
+{
+    return db_count("SELECT coalesce((SELECT id FROM users WHERE username = $1), 0)", username);
+}
+
+int id_index(const long long *ids, int n, long long id)
+{
+    for (int i = 0; i < n; i++)
+        if (ids[i] == id) return i;
+    return -1;
+}
+
+const char *header_of(const resp *r, const char *name)
+{
+    static char buf[4][1024];
+    static int k;
+    char *b = buf[k++ % 4];
+    return resp_header(r, name, b, sizeof buf[0]);
+}
+
+const char *report_path(long long unit, const char *period)
+{
+    return fmt("/api/v1/reports/%lld/%s", unit, period);
+}
+
+void report_submitted(long long unit, const char *period)
+{
+    resp *r =
+        http_send_json("PUT", report_path(unit, period), T_SD_REPORTER, "{\"values\":{\"s1_documents_count\":1}}");
+    ck_assert_msg(r->status == 201, "PUT %lld %s: %ld %s", unit, period, r->status, r->body);
+    resp_free(r);
+    req_opts o = {.token = T_SD_REPORTER};
+    expect(http_do("POST", fmt("%s/submit", report_path(unit, period)), &o), 200);
 }

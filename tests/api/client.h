@@ -178,4 +178,57 @@ typedef struct fig {
 } fig;
 fig figure(const resp *r, long long u, int k);
 
+/* Asserts r's status and frees r. */
+void expect(resp *r, long status);
+/* First cell of a one-row query (with one parameter unless param is NULL) as text into out; ""
+ * for SQL NULL. */
+void db_value(const char *sql, const char *param, char *out, size_t len);
+/* The month before the server's today, as YYYY-MM. */
+void last_month(char *out, size_t len);
+/* Like unit_made, opened on opened_on (NULL: not given). */
+long long unit_made_on(const char *code, const char *type, const char *parent_code, const char *opened_on);
+/* A staff member made by the admin: a public employee of job_group at the unit with this code,
+ * joined on joined_on, confirmed on VNeID on vneid_on (source VNeID) unless it is NULL. Returns
+ * the id. */
+long long staff_made(const char *code, const char *full_name, const char *unit_code, const char *job_group,
+                     const char *joined_on, const char *vneid_on);
+/* A course made by the admin, counting for the campaign or not; returns its id. */
+long long course_made(const char *code, const char *title, int counts);
+/* A completion of the course by the staff member on that day, made as token; returns its id. */
+long long completion_made(const char *token, const char *staff_code, const char *course_code, const char *on);
+/* An obligation of parent (made by the admin) valid from 1 January 2025: extra is the rest of its
+ * JSON object; NULL: all children, monthly, due on the 28th. */
+void oblige(long long parent, const char *extra);
+/* GET the rollup of unit for period to depth (with basis unless NULL) as token; asserts 200. */
+resp *rollup_at(const char *token, long long unit, const char *period, int depth, const char *basis);
+/* When the kept rollup of root for period at depth 1 was made, in microseconds since 1970; 0 when
+ * none is kept. */
+long long kept_stamp(long long root, const char *period);
+/* The row of unit u in a rollup answer's "units"; NULL when u has none. */
+json_t *rollup_row(const resp *r, long long u);
+/* Indicator k (0: CT1 ... 4: CT5) of unit u's row in a rollup answer; the test fails when u has
+ * no row. */
+json_t *rollup_cell(const resp *r, long long u, int k);
+/* POST csv (text/csv) to path as token. */
+resp *post_csv(const char *path, const char *token, const char *csv);
+/* DELETE path as token. */
+resp *http_delete(const char *path, const char *token);
+/* POST /api/v1/auth/refresh with this refresh token. */
+resp *post_refresh(const char *refresh_token);
+/* round(100 n / d, 1) in tenths, half away from zero (d > 0). */
+long rate_tenths(long n, long d);
+/* A JSON number in tenths, rounded half away from zero. */
+long json_tenths(const json_t *v);
+/* The id of the user with this username; 0 when there is none. */
+long long user_id_of(const char *username);
+/* Where id stands in ids (n of them); -1 when absent. */
+int id_index(const long long *ids, int n, long long id);
+/* A response header's value (resp_header) in one of 4 rotating 1 KiB buffers; NULL when absent. */
+const char *header_of(const resp *r, const char *name);
+/* The path of unit's report for period: /api/v1/reports/UNIT/PERIOD (from fmt's buffers). */
+const char *report_path(long long unit, const char *period);
+/* unit's report for period drafted ({"s1_documents_count":1}, 201) and submitted (200) by the
+ * Sơn Động reporter. */
+void report_submitted(long long unit, const char *period);
+
 #endif

@@ -161,18 +161,11 @@ START_TEST(jwt_attacks_are_401)
 }
 END_TEST
 
-static resp *refresh(const char *token)
-{
-    char body[256];
-    snprintf(body, sizeof body, "{\"refresh_token\":\"%s\"}", token);
-    return http_send_json("POST", "/api/v1/auth/refresh", NULL, body);
-}
-
 START_TEST(refresh_rotates_and_reuse_revokes_the_chain)
 {
     char *access = NULL, *r1 = NULL;
     ck_assert_int_eq(login_pair("syt.viewer", demo_password(), &access, &r1), 200);
-    resp *a = refresh(r1);
+    resp *a = post_refresh(r1);
     ASSERT_STATUS(a, 200);
     char *r2 = strdup(jstr(a, "refresh_token"));
     ck_assert_str_ne(r1, r2);
@@ -186,10 +179,10 @@ START_TEST(refresh_rotates_and_reuse_revokes_the_chain)
                                  1, NULL, (const char *const[]){h1}, NULL, NULL, 0);
     ck_assert_int_eq(PQresultStatus(res), PGRES_COMMAND_OK);
     PQclear(res);
-    resp *b = refresh(r1);
+    resp *b = post_refresh(r1);
     ASSERT_STATUS(b, 401);
     resp_free(b);
-    resp *c = refresh(r2);
+    resp *c = post_refresh(r2);
     ASSERT_STATUS(c, 401);
     resp_free(c);
     char hash[65];
@@ -204,7 +197,7 @@ END_TEST
 
 START_TEST(refresh_bodies_are_checked)
 {
-    resp *r = refresh("bdr_never-issued");
+    resp *r = post_refresh("bdr_never-issued");
     ASSERT_STATUS(r, 401);
     resp_free(r);
     r = http_send_json("POST", "/api/v1/auth/refresh", NULL, "{}");
@@ -223,7 +216,7 @@ START_TEST(logout_revokes_the_refresh_token)
     ASSERT_STATUS(r, 204);
     ck_assert_uint_eq(r->len, 0);
     resp_free(r);
-    r = refresh(rt);
+    r = post_refresh(rt);
     ASSERT_STATUS(r, 401);
     resp_free(r);
     r = http_send_json("POST", "/api/v1/auth/logout", NULL, body);

@@ -395,15 +395,6 @@ START_TEST(dhis2_of_a_child_unit_holds_only_that_units_rows)
 }
 END_TEST
 
-static json_t *unit_row(const resp *r, long long id)
-{
-    size_t i;
-    json_t *u;
-    json_array_foreach(json_object_get(r->json, "units"), i, u)
-        if (json_integer_value(json_object_get(u, "unit_id")) == id) return u;
-    return NULL;
-}
-
 static json_t *rollup_ind(json_t *unit, const char *code)
 {
     size_t i;
@@ -434,11 +425,10 @@ START_TEST(dhis2_own_figures_add_up_to_the_rollups_subtree_figures)
     for (int p = 0; p < 2; p++) {
         resp *d = dhis2(T_ADMIN, g_unit[H], periods[p]);
         ASSERT_STATUS(d, 200);
-        resp *r = http_get(fmt("/api/v1/indicators/rollup?unit_id=%lld&period=%s&depth=1", g_unit[H], periods[p]), T_ADMIN);
-        ASSERT_STATUS(r, 200);
+        resp *r = rollup_at(T_ADMIN, g_unit[H], periods[p], 1, NULL);
         for (int u = 0; u < NU; u++) {
             unsigned mask = u == H ? ALL : 1u << u;
-            json_t *row = unit_row(r, g_unit[u]);
+            json_t *row = rollup_row(r, g_unit[u]);
             ck_assert_msg(row != NULL, "%s: %s not in the rollup", periods[p], UKEY[u]);
             static const struct {
                 const char *de, *ind, *field;
@@ -616,18 +606,6 @@ static int ct5_on(unsigned mask, long d, int *num)
     return den;
 }
 
-/* round(100 n / d, 1) in tenths, half away from zero. */
-static long tenths(long n, long d)
-{
-    return (2000 * n + d) / (2 * d);
-}
-
-static long as_tenths(json_t *v)
-{
-    double x = json_number_value(v) * 10.0;
-    return (long)(x < 0 ? x - 0.5 : x + 0.5);
-}
-
 /* x rounded to `places` decimals and the answer's number agree (a tie may go either way). */
 static void near(json_t *v, double x, int places, const char *what)
 {
@@ -685,7 +663,7 @@ static proj project_ct5(int unit, unsigned mask)
         xs[k] = (double)x[i];
         ys[k] = 100.0 * num / den;
         k++;
-        if (i == 3) p.cur = tenths(num, den);
+        if (i == 3) p.cur = rate_tenths(num, den);
     }
     ck_assert_msg(p.cur >= 0, "%s has staff today", UKEY[unit]);
     double mx = 0, my = 0;
@@ -738,9 +716,9 @@ static void check_ct5(json_t *it, const proj *p, int depth)
     const char *u = UKEY[p->unit];
     check_shape(it, p->unit, depth, "CT5");
     json_t *cur = json_object_get(it, "current_value");
-    ck_assert_msg(json_is_number(cur) && as_tenths(cur) == p->cur, "%s CT5: current_value %g, want %.1f", u,
+    ck_assert_msg(json_is_number(cur) && json_tenths(cur) == p->cur, "%s CT5: current_value %g, want %.1f", u,
                   json_number_value(cur), p->cur / 10.0);
-    ck_assert_msg(as_tenths(json_object_get(it, "target")) == lround(g_target * 10), "%s: target", u);
+    ck_assert_msg(json_tenths(json_object_get(it, "target")) == lround(g_target * 10), "%s: target", u);
     ck_assert_str_eq(sget(it, "deadline"), g_deadline);
     json_t *trend = json_object_get(it, "trend_per_month");
     if (isnan(p->slope)) ck_assert_msg(json_is_null(trend), "%s: trend should be null", u);
@@ -817,10 +795,10 @@ START_TEST(at_risk_a_unit_at_100_percent_is_on_track_with_no_shortfall)
     ASSERT_STATUS(r, 200);
     json_t *w = find_item(r, g_unit[W], "CT5");
     ck_assert_ptr_nonnull(w);
-    ck_assert_int_eq(as_tenths(json_object_get(w, "current_value")), 1000);
+    ck_assert_int_eq(json_tenths(json_object_get(w, "current_value")), 1000);
     ck_assert_msg(json_number_value(json_object_get(w, "trend_per_month")) == 0, "trend %g",
                   json_number_value(json_object_get(w, "trend_per_month")));
-    ck_assert_int_eq(as_tenths(json_object_get(w, "projected_value")), 1000);
+    ck_assert_int_eq(json_tenths(json_object_get(w, "projected_value")), 1000);
     ck_assert(json_is_true(json_object_get(w, "on_track")));
     ck_assert_msg(json_number_value(json_object_get(w, "shortfall")) == 0, "shortfall %g",
                   json_number_value(json_object_get(w, "shortfall")));
@@ -831,7 +809,7 @@ START_TEST(at_risk_a_unit_at_100_percent_is_on_track_with_no_shortfall)
     ck_assert_uint_eq(json_array_size(json_object_get(r->json, "items")), 1);
     json_t *it = json_array_get(json_object_get(r->json, "items"), 0);
     check_shape(it, W, 0, "CT5");
-    ck_assert_int_eq(as_tenths(json_object_get(it, "current_value")), 1000);
+    ck_assert_int_eq(json_tenths(json_object_get(it, "current_value")), 1000);
     ck_assert(json_is_true(json_object_get(it, "on_track")));
     ck_assert_msg(json_number_value(json_object_get(it, "shortfall")) == 0, "shortfall");
     resp_free(r);
@@ -853,11 +831,13 @@ START_TEST(at_risk_current_values_are_the_running_months_rollup)
             json_t *it = find_item(a, g_unit[u], codes[k]);
             ck_assert_msg(it != NULL, "no item for %s %s", UKEY[u], codes[k]);
             check_shape(it, u, u == H ? 0 : 1, codes[k]);
-            json_t *want = json_object_get(rollup_ind(unit_row(r, g_unit[u]), codes[k]), "value");
+            json_t *want = json_object_get(rollup_ind(rollup_row(r, g_unit[u]), codes[k]), "value");
             json_t *got = json_object_get(it, "current_value");
             if (json_is_null(want)) ck_assert_msg(json_is_null(got), "%s %s: current_value should be null", UKEY[u], codes[k]);
-            else ck_assert_msg(json_is_number(got) && as_tenths(got) == as_tenths(want), "%s %s: current_value %g, rollup %g",
-                               UKEY[u], codes[k], json_number_value(got), json_number_value(want));
+            else
+                ck_assert_msg(json_is_number(got) && json_tenths(got) == json_tenths(want),
+                              "%s %s: current_value %g, rollup %g", UKEY[u], codes[k], json_number_value(got),
+                              json_number_value(want));
         }
     resp_free(r);
     resp_free(a);
@@ -901,21 +881,22 @@ START_TEST(at_risk_of_all_indicators_most_at_risk_first_unprojectable_last)
         check_shape(it, last[k].unit, last[k].unit == H ? 0 : 1, last[k].ind);
         ck_assert_msg(json_is_null(json_object_get(it, "current_value")) && json_is_null(json_object_get(it, "trend_per_month")),
                       "%s %s: no value", UKEY[last[k].unit], last[k].ind);
-        ck_assert_msg(as_tenths(json_object_get(it, "target")) == 1000, "%s %s: the target is there", UKEY[last[k].unit], last[k].ind);
+        ck_assert_msg(json_tenths(json_object_get(it, "target")) == 1000, "%s %s: the target is there",
+                      UKEY[last[k].unit], last[k].ind);
     }
     /* First W's CT1 and CT2 (0 % all along: W's course does not count): shortfall 100. */
     const char *first[] = {"CT1", "CT2"};
     for (int k = 0; k < 2; k++) {
         it = json_array_get(items, (size_t)k);
         check_shape(it, W, 1, first[k]);
-        ck_assert_int_eq(as_tenths(json_object_get(it, "current_value")), 0);
-        ck_assert_int_eq(as_tenths(json_object_get(it, "projected_value")), 0);
-        ck_assert_int_eq(as_tenths(json_object_get(it, "shortfall")), 1000);
+        ck_assert_int_eq(json_tenths(json_object_get(it, "current_value")), 0);
+        ck_assert_int_eq(json_tenths(json_object_get(it, "projected_value")), 0);
+        ck_assert_int_eq(json_tenths(json_object_get(it, "shortfall")), 1000);
         ck_assert(json_is_false(json_object_get(it, "on_track")));
     }
     /* S's CT3: all five services since 2025-09-01: on track. */
     it = find_item(r, g_unit[S], "CT3");
-    ck_assert_int_eq(as_tenths(json_object_get(it, "current_value")), 1000);
+    ck_assert_int_eq(json_tenths(json_object_get(it, "current_value")), 1000);
     ck_assert(json_is_true(json_object_get(it, "on_track")));
     /* The CT5 items are those of the filtered answer. */
     for (int k = 0; k < NU; k++) check_ct5(find_item(r, g_unit[p[k].unit], "CT5"), &p[k], p[k].unit == H ? 0 : 1);
@@ -1029,12 +1010,12 @@ START_TEST(at_risk_without_a_trend_projects_todays_value)
         json_t *it = find_item(r, id[i], "CT5");
         ck_assert_msg(it != NULL, "no CT5 item for %s", codes[i]);
         ck_assert_int_eq(json_integer_value(json_object_get(it, "depth")), i);
-        ck_assert_int_eq(as_tenths(json_object_get(it, "current_value")), 500);
+        ck_assert_int_eq(json_tenths(json_object_get(it, "current_value")), 500);
         ck_assert_msg(json_is_null(json_object_get(it, "trend_per_month")), "%s: one value, no trend", codes[i]);
-        ck_assert_int_eq(as_tenths(json_object_get(it, "projected_value")), 500);
+        ck_assert_int_eq(json_tenths(json_object_get(it, "projected_value")), 500);
         int want_on = g_strict ? 50 > g_target : 50 >= g_target;
         ck_assert(json_is_true(json_object_get(it, "on_track")) == want_on);
-        ck_assert_int_eq(as_tenths(json_object_get(it, "shortfall")), lround(g_target * 10) - 500);
+        ck_assert_int_eq(json_tenths(json_object_get(it, "shortfall")), lround(g_target * 10) - 500);
     }
     resp_free(r);
     /* The DHIS2 export of this month: N's own figures; P's staff count is 0, still listed. */

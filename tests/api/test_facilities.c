@@ -586,8 +586,7 @@ START_TEST(bad_support_count_rows_are_all_named)
                          "mode");
         resp_free(r);
     }
-    req_opts o = {.token = T_SYT_VIEWER, .content_type = "text/csv", .body = SC_HEADER};
-    r = http_do("POST", "/api/v1/support-counts/import", &o);
+    r = post_csv("/api/v1/support-counts/import", T_SYT_VIEWER, SC_HEADER);
     ASSERT_STATUS(r, 403);
     resp_free(r);
 }

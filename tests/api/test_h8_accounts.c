@@ -463,16 +463,9 @@ END_TEST
 
 /* ---- item 15: session age and refresh grace ---- */
 
-static resp *refresh(const char *rt)
-{
-    char body[256];
-    snprintf(body, sizeof body, "{\"refresh_token\":\"%s\"}", rt);
-    return http_send_json("POST", "/api/v1/auth/refresh", NULL, body);
-}
-
 static void *refresh_thread(void *arg)
 {
-    return refresh(arg);
+    return post_refresh(arg);
 }
 
 START_TEST(a_refresh_repeated_within_the_grace_period_gets_the_same_pair)
@@ -495,7 +488,7 @@ START_TEST(a_refresh_repeated_within_the_grace_period_gets_the_same_pair)
     resp_free(x);
     resp_free(y);
     /* A retry after a lost answer: the same pair again. */
-    resp *z = refresh(r1);
+    resp *z = post_refresh(r1);
     ASSERT_STATUS(z, 200);
     ck_assert_str_eq(jstr(z, "refresh_token"), r2);
     ck_assert_int_eq(me_status(jstr(z, "access_token")), 200);
@@ -521,7 +514,7 @@ START_TEST(refresh_stops_at_the_session_max_age)
 {
     char *a = NULL, *r1 = NULL;
     ck_assert_int_eq(login_pair("syt.viewer", demo_password(), &a, &r1), 200);
-    resp *x = refresh(r1);
+    resp *x = post_refresh(r1);
     ASSERT_STATUS(x, 200);
     char *r2 = strdup(jstr(x, "refresh_token"));
     resp_free(x);
@@ -537,7 +530,7 @@ START_TEST(refresh_stops_at_the_session_max_age)
                                  1, NULL, (const char *const[]){hash}, NULL, NULL, 0);
     ck_assert_int_eq(PQresultStatus(res), PGRES_COMMAND_OK);
     PQclear(res);
-    x = refresh(r2);
+    x = post_refresh(r2);
     ASSERT_STATUS(x, 401);
     ck_assert_ptr_nonnull(strstr(jstr(x, "detail"), "maximum age"));
     resp_free(x);

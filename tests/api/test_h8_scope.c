@@ -17,11 +17,6 @@ static resp *post(const char *path, const char *token, const char *ct, const cha
     return http_do("POST", path, &o);
 }
 
-static resp *post_csv(const char *path, const char *token, const char *csv)
-{
-    return post(path, token, "text/csv", csv, strlen(csv), NULL);
-}
-
 /* A unit of the test's own under TYT-ANLAC (in the Sơn Động reporter's subtree). */
 static void make_unit(char *code, size_t len)
 {

@@ -18,12 +18,6 @@
 #include <string.h>
 #include <time.h>
 
-static void expect(resp *r, long status)
-{
-    ck_assert_msg(r->status == status, "expected %ld, got %ld: %.400s", status, r->status, r->body ? r->body : "");
-    resp_free(r);
-}
-
 /* ---- The tree ---------------------------------------------------------------------------- */
 
 enum { H, W1, W2, S1, S2, S3, NU };
@@ -224,18 +218,6 @@ static int target_tenths(int year, int ind, int *strict, const char **deadline)
     return -1;
 }
 
-/* round(100 * n / d, 1) in tenths, half away from zero. */
-static long tenths(long n, long d)
-{
-    return (2000 * n + d) / (2 * d);
-}
-
-static long as_tenths(json_t *v)
-{
-    double x = json_number_value(v) * 10.0;
-    return (long)(x < 0 ? x - 0.5 : x + 0.5);
-}
-
 /* ---- Building the scenario ---------------------------------------------------------------- */
 
 static const char *staff_code(const char *key)
@@ -366,15 +348,6 @@ static resp *rollup(const char *token, long long unit, const char *period, int d
     return http_get(fmt("/api/v1/indicators/rollup?unit_id=%lld&period=%s&depth=%d", unit, period, depth), token);
 }
 
-static json_t *unit_row(const resp *r, long long id)
-{
-    size_t i;
-    json_t *u;
-    json_array_foreach(json_object_get(r->json, "units"), i, u)
-        if (json_integer_value(json_object_get(u, "unit_id")) == id) return u;
-    return NULL;
-}
-
 static json_t *ind_of(json_t *unit, int k)
 {
     return json_array_get(json_object_get(unit, "indicators"), (size_t)k);
@@ -398,9 +371,9 @@ static void check_value(json_t *v, long n, long d, const char *what)
         return;
     }
     ck_assert_msg(json_is_number(v), "%s: value should be a number", what);
-    ck_assert_msg(as_tenths(v) == tenths(n, d), "%s: value %g, want %ld/%ld = %.1f", what, json_number_value(v), n, d,
-                  tenths(n, d) / 10.0);
-    double off = json_number_value(v) * 10.0 - (double)as_tenths(v);
+    ck_assert_msg(json_tenths(v) == rate_tenths(n, d), "%s: value %g, want %ld/%ld = %.1f", what, json_number_value(v),
+                  n, d, rate_tenths(n, d) / 10.0);
+    double off = json_number_value(v) * 10.0 - (double)json_tenths(v);
     ck_assert_msg(off < 1e-6 && off > -1e-6, "%s: %g has more than one decimal", what, json_number_value(v));
 }
 
@@ -423,15 +396,18 @@ static void check_indicator(json_t *ind, int k, long n, long d, int year, const 
     json_t *tj = json_object_get(ind, "target"), *gap = json_object_get(ind, "gap"), *met = json_object_get(ind, "met");
     json_t *dl = json_object_get(ind, "deadline");
     if (t < 0) ck_assert_msg(json_is_null(tj), "%s: target should be null", w);
-    else ck_assert_msg(json_is_number(tj) && as_tenths(tj) == t, "%s: target %g, want %.1f", w, json_number_value(tj), t / 10.0);
+    else
+        ck_assert_msg(json_is_number(tj) && json_tenths(tj) == t, "%s: target %g, want %.1f", w, json_number_value(tj),
+                      t / 10.0);
     if (deadline) ck_assert_msg(json_is_string(dl) && strcmp(json_string_value(dl), deadline) == 0, "%s: deadline", w);
     else ck_assert_msg(json_is_null(dl), "%s: deadline should be null", w);
     if (t < 0 || d == 0) {
         ck_assert_msg(json_is_null(gap), "%s: gap should be null", w);
         ck_assert_msg(json_is_null(met), "%s: met should be null", w);
     } else {
-        long v = tenths(n, d), g = t - v > 0 ? t - v : 0;
-        ck_assert_msg(json_is_number(gap) && as_tenths(gap) == g, "%s: gap %g, want %.1f", w, json_number_value(gap), g / 10.0);
+        long v = rate_tenths(n, d), g = t - v > 0 ? t - v : 0;
+        ck_assert_msg(json_is_number(gap) && json_tenths(gap) == g, "%s: gap %g, want %.1f", w, json_number_value(gap),
+                      g / 10.0);
         int want_met = strict ? v > t : v >= t;
         ck_assert_msg(json_is_boolean(met) && json_is_true(met) == want_met, "%s: met should be %s", w,
                       want_met ? "true" : "false");
@@ -510,21 +486,24 @@ static void check_period(const period_case *pc)
     for (int i = 0; i < NU; i++) {
         if (i == H) continue;
         snprintf(what, sizeof what, "%s %s", pc->period, UKEY[i]);
-        check_unit(unit_row(r, g_unit[i]), &pc->u[i], pc->year, what);
+        check_unit(rollup_row(r, g_unit[i]), &pc->u[i], pc->year, what);
     }
     snprintf(what, sizeof what, "%s H (subtree)", pc->period);
-    json_t *h = unit_row(r, g_unit[H]);
+    json_t *h = rollup_row(r, g_unit[H]);
     check_unit(h, &pc->total, pc->year, what);
     /* H's values as counted by hand. */
     for (int k = 0; k < 5; k++) {
         json_t *v = json_object_get(ind_of(h, k), "value");
         if (pc->h_value[k] < 0) ck_assert_msg(json_is_null(v), "%s CT%d value", pc->period, k + 1);
-        else ck_assert_msg(as_tenths(v) == (long)(pc->h_value[k] * 10 + 0.5), "%s H CT%d: value %g, want %.1f",
-                           pc->period, k + 1, json_number_value(v), pc->h_value[k]);
+        else
+            ck_assert_msg(json_tenths(v) == (long)(pc->h_value[k] * 10 + 0.5), "%s H CT%d: value %g, want %.1f",
+                          pc->period, k + 1, json_number_value(v), pc->h_value[k]);
     }
     json_t *parts = json_object_get(ind_of(h, 1), "parts");
-    ck_assert_int_eq(as_tenths(json_object_get(json_object_get(parts, "course"), "value")), (long)(pc->h_course * 10 + 0.5));
-    ck_assert_int_eq(as_tenths(json_object_get(json_object_get(parts, "vneid"), "value")), (long)(pc->h_vneid * 10 + 0.5));
+    ck_assert_int_eq(json_tenths(json_object_get(json_object_get(parts, "course"), "value")),
+                     (long)(pc->h_course * 10 + 0.5));
+    ck_assert_int_eq(json_tenths(json_object_get(json_object_get(parts, "vneid"), "value")),
+                     (long)(pc->h_vneid * 10 + 0.5));
     resp_free(r);
 
     /* depth=0: H alone, with the same figures. */
@@ -532,7 +511,7 @@ static void check_period(const period_case *pc)
     ASSERT_STATUS(r, 200);
     ck_assert_uint_eq(json_array_size(json_object_get(r->json, "units")), 1);
     snprintf(what, sizeof what, "%s H depth 0", pc->period);
-    check_unit(unit_row(r, g_unit[H]), &pc->total, pc->year, what);
+    check_unit(rollup_row(r, g_unit[H]), &pc->total, pc->year, what);
     ck_assert_int_eq(jint(r, "reports_expected"), pc->expected);
     ck_assert_int_eq(jint(r, "reports_received"), pc->received);
     resp_free(r);
@@ -546,18 +525,12 @@ static void staff_figures(long long root, long long unit, int staff, int ct1, in
 {
     resp *r = rollup(T_ADMIN, root, "2026-02", 1);
     ck_assert_msg(r->status == 200, "%s: %ld", step, r->status);
-    json_t *u = unit_row(r, unit);
+    json_t *u = rollup_row(r, unit);
     ck_assert_msg(u != NULL, "%s: unit not listed", step);
     own o = {staff, ct1, course, vneid, ct2, ct5, 1, 0, 0, 0};
     if (unit == root) o.fac = 3; /* P, X and Y are facilities with no service */
     check_unit(u, &o, 2026, step);
     resp_free(r);
-}
-
-static resp *import_csv(const char *path, const char *csv)
-{
-    req_opts o = {.token = T_ADMIN, .content_type = "text/csv", .body = csv};
-    return http_do("POST", path, &o);
 }
 
 /* The rollup may keep figures between requests: each kind of write must show in the next answer. */
@@ -633,7 +606,8 @@ START_TEST(every_write_shows_in_the_next_rollup)
     expect(http_send_json("PATCH", fmt("/api/v1/courses/%lld", course_id), T_ADMIN, "{\"counts_for_campaign\":true}"), 200);
     staff_figures(id[0], id[1], 2, 1, 1, 1, 1, 1, "course counts again");
     /* a bulk load of attestations */
-    r = import_csv("/api/v1/attestations/import", fmt("staff_code,skill,attested_on\r\n%s,smart_devices,2026-02-15\r\n", x2));
+    r = post_csv("/api/v1/attestations/import", T_ADMIN,
+                 fmt("staff_code,skill,attested_on\r\n%s,smart_devices,2026-02-15\r\n", x2));
     ASSERT_STATUS(r, 200);
     ck_assert_int_eq(jint(r, "created"), 1);
     resp_free(r);
@@ -644,9 +618,10 @@ START_TEST(every_write_shows_in_the_next_rollup)
     staff_figures(id[0], id[2], 2, 0, 0, 0, 0, 1, "moved in, Y");
     staff_figures(id[0], id[0], 3, 1, 1, 1, 1, 2, "moved, P");
     /* a bulk load of staff: x3 at X, confirmed on VNeID */
-    r = import_csv("/api/v1/staff/import",
-                   fmt("code,full_name,unit_code,job_group,employment,joined_on,vneid_confirmed_on\r\n"
-                       "%s,Lê Thị Nhập,%s,nurse,contract,2020-01-01,2026-01-01\r\n", x3, x));
+    r = post_csv("/api/v1/staff/import", T_ADMIN,
+                 fmt("code,full_name,unit_code,job_group,employment,joined_on,vneid_confirmed_on\r\n"
+                     "%s,Lê Thị Nhập,%s,nurse,contract,2020-01-01,2026-01-01\r\n",
+                     x3, x));
     ASSERT_STATUS(r, 200);
     ck_assert_int_eq(jint(r, "created"), 1);
     resp_free(r);
@@ -704,21 +679,21 @@ START_TEST(parent_figures_are_children_sums_plus_its_own_never_averages)
         const period_case *pc = &CASES[c];
         resp *r = rollup(T_SYT_VIEWER, g_unit[H], pc->asked, 1);
         ASSERT_STATUS(r, 200);
-        json_t *h = unit_row(r, g_unit[H]);
+        json_t *h = rollup_row(r, g_unit[H]);
         const own *o = &pc->u[H];
         long long own_num[5] = {o->ct1, o->ct2, o->fac_all, o->sup, o->ct5};
         long long own_den[5] = {o->staff, o->staff, o->fac, o->served, o->staff};
         for (int k = 0; k < 5; k++) {
             long long sn = own_num[k], sd = own_den[k];
             for (int i = 0; i < NU; i++)
-                if (i != H) sn += num(unit_row(r, g_unit[i]), k), sd += den(unit_row(r, g_unit[i]), k);
+                if (i != H) sn += num(rollup_row(r, g_unit[i]), k), sd += den(rollup_row(r, g_unit[i]), k);
             ck_assert_msg(num(h, k) == sn, "%s CT%d: H numerator %lld, children + own %lld", pc->period, k + 1, num(h, k), sn);
             ck_assert_msg(den(h, k) == sd, "%s CT%d: H denominator %lld, children + own %lld", pc->period, k + 1, den(h, k), sd);
         }
         long long sc = o->course, sv = o->vneid;
         for (int i = 0; i < NU; i++) {
             if (i == H) continue;
-            json_t *p = json_object_get(ind_of(unit_row(r, g_unit[i]), 1), "parts");
+            json_t *p = json_object_get(ind_of(rollup_row(r, g_unit[i]), 1), "parts");
             sc += json_integer_value(json_object_get(json_object_get(p, "course"), "numerator"));
             sv += json_integer_value(json_object_get(json_object_get(p, "vneid"), "numerator"));
         }
@@ -729,7 +704,7 @@ START_TEST(parent_figures_are_children_sums_plus_its_own_never_averages)
     }
     /* 2026-02, CT1: 4 of 11, 36.4 - not the mean of the rows' values (100, 0, 0, 33.3, 50, 50). */
     resp *r = rollup(T_ADMIN, g_unit[H], "2026-02", 1);
-    ck_assert_int_eq(as_tenths(json_object_get(ind_of(unit_row(r, g_unit[H]), 0), "value")), 364);
+    ck_assert_int_eq(json_tenths(json_object_get(ind_of(rollup_row(r, g_unit[H]), 0), "value")), 364);
     resp_free(r);
 }
 END_TEST
@@ -742,21 +717,21 @@ START_TEST(ct4_counts_the_largest_service_per_unit_and_month_summed_over_months)
      * 200; S2 served 40 and supported nobody: 0.0, not null. */
     resp *r = rollup(T_ADMIN, g_unit[H], "2026-01", 1);
     ASSERT_STATUS(r, 200);
-    check_indicator(ind_of(unit_row(r, g_unit[H]), 3), 3, 50, 240, 2026, "2026-01 H");
-    check_indicator(ind_of(unit_row(r, g_unit[S2]), 3), 3, 0, 40, 2026, "2026-01 S2");
-    ck_assert_int_eq(as_tenths(json_object_get(ind_of(unit_row(r, g_unit[H]), 3), "value")), 208);
-    ck_assert_int_eq(as_tenths(json_object_get(ind_of(unit_row(r, g_unit[S2]), 3), "value")), 0);
-    check_indicator(ind_of(unit_row(r, g_unit[W2]), 3), 3, 0, 0, 2026, "2026-01 W2"); /* nothing: null */
+    check_indicator(ind_of(rollup_row(r, g_unit[H]), 3), 3, 50, 240, 2026, "2026-01 H");
+    check_indicator(ind_of(rollup_row(r, g_unit[S2]), 3), 3, 0, 40, 2026, "2026-01 S2");
+    ck_assert_int_eq(json_tenths(json_object_get(ind_of(rollup_row(r, g_unit[H]), 3), "value")), 208);
+    ck_assert_int_eq(json_tenths(json_object_get(ind_of(rollup_row(r, g_unit[S2]), 3), "value")), 0);
+    check_indicator(ind_of(rollup_row(r, g_unit[W2]), 3), 3, 0, 0, 2026, "2026-01 W2"); /* nothing: null */
     resp_free(r);
     /* 2026-02 at S1: a tie (50 and 50) counts 50. At H alone: 40 (cashless 25 + 15) of 150. */
     r = rollup(T_ADMIN, g_unit[S1], "2026-02", 0);
     ASSERT_STATUS(r, 200);
-    check_indicator(ind_of(unit_row(r, g_unit[S1]), 3), 3, 50, 80, 2026, "2026-02 S1 alone");
-    ck_assert_int_eq(as_tenths(json_object_get(ind_of(unit_row(r, g_unit[S1]), 3), "value")), 625);
+    check_indicator(ind_of(rollup_row(r, g_unit[S1]), 3), 3, 50, 80, 2026, "2026-02 S1 alone");
+    ck_assert_int_eq(json_tenths(json_object_get(ind_of(rollup_row(r, g_unit[S1]), 3), "value")), 625);
     resp_free(r);
     /* 2026S1 at S1: Feb 50 + Mar 5 + Jun 12 (12 and 12: once) of 80 + 90 + 60. */
     r = rollup(T_ADMIN, g_unit[S1], "2026S1", 0);
-    check_indicator(ind_of(unit_row(r, g_unit[S1]), 3), 3, 67, 230, 2026, "2026S1 S1 alone");
+    check_indicator(ind_of(rollup_row(r, g_unit[S1]), 3), 3, 67, 230, 2026, "2026S1 S1 alone");
     resp_free(r);
     /* The stored rows add up to more than CT4 counts: 30 + 20 + 45 for H in 2026-01. */
     r = http_get(fmt("/api/v1/support-counts?unit_id=%lld&period=2026-01&limit=100", g_unit[H]), T_ADMIN);
@@ -770,10 +745,10 @@ START_TEST(ct4_counts_the_largest_service_per_unit_and_month_summed_over_months)
     resp_free(r);
     /* 2025: 60 of 100 is exactly the strict target (>60 %): gap 0.0 but not met. */
     r = rollup(T_ADMIN, g_unit[H], "2025", 0);
-    json_t *ct4 = ind_of(unit_row(r, g_unit[H]), 3);
-    ck_assert_int_eq(as_tenths(json_object_get(ct4, "value")), 600);
-    ck_assert_int_eq(as_tenths(json_object_get(ct4, "target")), 600);
-    ck_assert_int_eq(as_tenths(json_object_get(ct4, "gap")), 0);
+    json_t *ct4 = ind_of(rollup_row(r, g_unit[H]), 3);
+    ck_assert_int_eq(json_tenths(json_object_get(ct4, "value")), 600);
+    ck_assert_int_eq(json_tenths(json_object_get(ct4, "target")), 600);
+    ck_assert_int_eq(json_tenths(json_object_get(ct4, "gap")), 0);
     ck_assert(json_is_false(json_object_get(ct4, "met")));
     resp_free(r);
 }
@@ -791,13 +766,13 @@ START_TEST(a_running_year_counts_as_of_today)
     ck_assert_str_eq(jstr(r, "as_of"), today);
     ck_assert_str_eq(jstr(r, "period_type"), "year");
     own h = {10, 4, 5, 5, 4, 5, 3, 3, 280, 820}; /* as in 2026S1, with S2 now complete */
-    check_unit(unit_row(r, g_unit[H]), &h, 2026, "2026 H");
-    json_t *ct3 = ind_of(unit_row(r, g_unit[H]), 2);
-    ck_assert_int_eq(as_tenths(json_object_get(ct3, "value")), 1000);
-    ck_assert_int_eq(as_tenths(json_object_get(ct3, "gap")), 0);
+    check_unit(rollup_row(r, g_unit[H]), &h, 2026, "2026 H");
+    json_t *ct3 = ind_of(rollup_row(r, g_unit[H]), 2);
+    ck_assert_int_eq(json_tenths(json_object_get(ct3, "value")), 1000);
+    ck_assert_int_eq(json_tenths(json_object_get(ct3, "gap")), 0);
     ck_assert(json_is_true(json_object_get(ct3, "met")));
     own s2 = {2, 1, 1, 1, 1, 1, 1, 1, 8, 70};
-    check_unit(unit_row(r, g_unit[S2]), &s2, 2026, "2026 S2");
+    check_unit(rollup_row(r, g_unit[S2]), &s2, 2026, "2026 S2");
     resp_free(r);
 }
 END_TEST
@@ -829,9 +804,9 @@ START_TEST(reports_expected_and_received_count_units_below_for_exactly_the_perio
     ck_assert_int_eq(jint(r, "reports_expected"), 4);
     ck_assert_int_eq(jint(r, "reports_received"), 0);
     ck_assert_uint_eq(json_array_size(json_object_get(r->json, "units")), 5);
-    ck_assert_ptr_null(unit_row(r, g_unit[S3]));
+    ck_assert_ptr_null(rollup_row(r, g_unit[S3]));
     /* ... and in June only S1 reported counts: 12 (12 and 12 once) of 60. */
-    check_indicator(ind_of(unit_row(r, g_unit[H]), 3), 3, 12, 60, 2026, "2026-06 H");
+    check_indicator(ind_of(rollup_row(r, g_unit[H]), 3), 3, 12, 60, 2026, "2026-06 H");
     resp_free(r);
     /* The reporting status agrees for 2026-02. */
     r = http_get(fmt("/api/v1/reporting-status?unit_id=%lld&period=2026-02", g_unit[H]), T_ADMIN);
@@ -881,11 +856,11 @@ START_TEST(scope_hides_units_outside_the_callers_subtree_as_404)
     resp_free(r);
     r = rollup(T_SYT_VIEWER, g_unit[H], "2026-02", 1);
     ASSERT_STATUS(r, 200);
-    check_unit(unit_row(r, g_unit[H]), &CASES[1].total, 2026, "viewer 2026-02 H");
+    check_unit(rollup_row(r, g_unit[H]), &CASES[1].total, 2026, "viewer 2026-02 H");
     resp_free(r);
     r = rollup(T_INTEGRATION, g_unit[S1], "2026-02", 0);
     ASSERT_STATUS(r, 200);
-    check_unit(unit_row(r, g_unit[S1]), &CASES[1].u[S1], 2026, "integration 2026-02 S1");
+    check_unit(rollup_row(r, g_unit[S1]), &CASES[1].u[S1], 2026, "integration 2026-02 S1");
     resp_free(r);
     r = http_get(fmt("/api/v1/indicators/rollup?unit_id=%lld&period=2026-02", g_unit[H]), NULL);
     ASSERT_STATUS(r, 401);
@@ -959,22 +934,22 @@ START_TEST(indicators_list_ct1_to_ct5_with_their_seeded_targets)
                      "Staff who understand digital transformation and use the work platforms fluently");
     json_t *t = target_of(ct1, 2025);
     ck_assert_ptr_nonnull(t);
-    ck_assert_int_eq(as_tenths(json_object_get(t, "target")), 800);
+    ck_assert_int_eq(json_tenths(json_object_get(t, "target")), 800);
     ck_assert(json_is_true(json_object_get(t, "strict")));
     ck_assert(json_is_null(json_object_get(t, "deadline")));
     ck_assert_str_eq(json_string_value(json_object_get(t, "note")), "Kế hoạch 19/KH-TTYT: trên 80%");
     t = target_of(ct1, 2026);
-    ck_assert_int_eq(as_tenths(json_object_get(t, "target")), 1000);
+    ck_assert_int_eq(json_tenths(json_object_get(t, "target")), 1000);
     ck_assert(json_is_false(json_object_get(t, "strict")));
     t = target_of(ct2, 2026);
     ck_assert_ptr_nonnull(t);
-    ck_assert_int_eq(as_tenths(json_object_get(t, "target")), 1000);
+    ck_assert_int_eq(json_tenths(json_object_get(t, "target")), 1000);
     ck_assert(json_is_false(json_object_get(t, "strict")));
     ck_assert_str_eq(json_string_value(json_object_get(t, "deadline")), "2026-06-30");
     ck_assert_str_eq(json_string_value(json_object_get(t, "note")), "Kế hoạch 2948/KH-SYT: hoàn thành trước 30/6/2026");
     ck_assert_ptr_null(target_of(ct2, 2025));
     t = target_of(ct4, 2025);
-    ck_assert_int_eq(as_tenths(json_object_get(t, "target")), 600);
+    ck_assert_int_eq(json_tenths(json_object_get(t, "target")), 600);
     ck_assert(json_is_true(json_object_get(t, "strict")));
     /* targets are in year order */
     ck_assert_int_eq(json_integer_value(json_object_get(json_array_get(json_object_get(ct1, "targets"), 0), "year")), 2025);
@@ -1009,14 +984,14 @@ START_TEST(admin_sets_a_yearly_target_201_then_200_others_403_unknown_404)
     ck_assert_str_eq(resp_header(r, "Location", loc, sizeof loc), path);
     ck_assert_str_eq(jstr(r, "indicator"), "CT5");
     ck_assert_int_eq(jint(r, "year"), 2027);
-    ck_assert_int_eq(as_tenths(json_object_get(r->json, "target")), 955);
+    ck_assert_int_eq(json_tenths(json_object_get(r->json, "target")), 955);
     ck_assert(json_is_true(json_object_get(r->json, "strict")));
     ck_assert_str_eq(jstr(r, "deadline"), "2027-06-30");
     ck_assert_str_eq(jstr(r, "note"), "Dự thảo kế hoạch 2027");
     resp_free(r);
     r = http_send_json("PUT", path, T_ADMIN, "{\"target\":100,\"strict\":false,\"deadline\":null,\"note\":null}");
     ASSERT_STATUS(r, 200);
-    ck_assert_int_eq(as_tenths(json_object_get(r->json, "target")), 1000);
+    ck_assert_int_eq(json_tenths(json_object_get(r->json, "target")), 1000);
     ck_assert(json_is_false(json_object_get(r->json, "strict")));
     ck_assert(json_is_null(json_object_get(r->json, "deadline")));
     ck_assert(json_is_null(json_object_get(r->json, "note")));
@@ -1027,7 +1002,7 @@ START_TEST(admin_sets_a_yearly_target_201_then_200_others_403_unknown_404)
     r = http_get("/api/v1/indicators", T_SYT_VIEWER);
     json_t *t = target_of(json_array_get(json_object_get(r->json, "items"), 4), 2027);
     ck_assert_ptr_nonnull(t);
-    ck_assert_int_eq(as_tenths(json_object_get(t, "target")), 1000);
+    ck_assert_int_eq(json_tenths(json_object_get(t, "target")), 1000);
     resp_free(r);
     /* Only the admin sets targets. */
     const char *tokens[] = {T_SYT_MANAGER, T_SD_MANAGER, T_SD_REPORTER, T_SYT_VIEWER, T_INTEGRATION};

@@ -17,19 +17,10 @@ static long long make(const char *token, const char *code, const char *type, con
 static void figures(long long root, long long u, int i, long long *num, long long *den, long long *expected,
                     long long *received)
 {
-    char path[160];
-    snprintf(path, sizeof path, "/api/v1/indicators/rollup?unit_id=%lld&period=2026-03&depth=1", root);
-    resp *r = http_get(path, T_ADMIN);
-    ASSERT_STATUS(r, 200);
-    size_t k;
-    json_t *row;
-    *num = *den = -1;
-    json_array_foreach(json_object_get(r->json, "units"), k, row) {
-        if (json_integer_value(json_object_get(row, "unit_id")) != u) continue;
-        json_t *ind = json_array_get(json_object_get(row, "indicators"), (size_t)i);
-        *num = json_integer_value(json_object_get(ind, "numerator"));
-        *den = json_integer_value(json_object_get(ind, "denominator"));
-    }
+    resp *r = rollup_at(T_ADMIN, root, "2026-03", 1, NULL);
+    fig f = figure(r, u, i);
+    *num = f.num;
+    *den = f.den;
     if (expected) *expected = jint(r, "reports_expected");
     if (received) *received = jint(r, "reports_received");
     resp_free(r);

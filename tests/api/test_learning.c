@@ -16,11 +16,6 @@ static resp *do_with(const char *method, const char *path, const char *token, co
     return http_do(method, path, &o);
 }
 
-static resp *del(const char *path, const char *token)
-{
-    return http_do("DELETE", path, &(req_opts){.token = token});
-}
-
 /* The values of key in a list's items, in order, each with prefix cut off, joined by ','. */
 static const char *item_values(const resp *r, const char *key, const char *prefix)
 {
@@ -338,7 +333,7 @@ START_TEST(admin_creates_updates_and_deletes_a_course)
     ck_assert_int_eq(db_count("SELECT count(*) FROM courses WHERE code = $1 AND provider IS NULL AND NOT counts_for_campaign"
                               " AND title = 'Kỹ năng số nâng cao'", code), 1);
 
-    r = del(loc, T_ADMIN);
+    r = http_delete(loc, T_ADMIN);
     ASSERT_STATUS(r, 204);
     resp_free(r);
     ck_assert_int_eq(db_count("SELECT count(*) FROM courses WHERE code = $1", code), 0);
@@ -347,7 +342,7 @@ START_TEST(admin_creates_updates_and_deletes_a_course)
     r = http_get(loc, T_ADMIN);
     ASSERT_STATUS(r, 404);
     resp_free(r);
-    r = del(loc, T_ADMIN);
+    r = http_delete(loc, T_ADMIN);
     ASSERT_STATUS(r, 404);
     resp_free(r);
 }
@@ -390,15 +385,15 @@ START_TEST(course_with_completions_cannot_be_deleted_409)
     make_staff(T_SD_MANAGER, staff, unit, "2020-01-01");
     long long cid = make_course(code, "Khoá có người học", 1);
     long long comp = make_completion(T_SD_REPORTER, staff, code, "2025-05-05");
-    resp *r = del(fmt("/api/v1/courses/%lld", cid), T_ADMIN);
+    resp *r = http_delete(fmt("/api/v1/courses/%lld", cid), T_ADMIN);
     ASSERT_STATUS(r, 409);
     ck_assert_str_eq(jstr(r, "type"), "urn:bdhvs:problem:conflict");
     resp_free(r);
     ck_assert_int_eq(db_count("SELECT count(*) FROM courses WHERE id = $1::bigint", idstr(cid)), 1);
-    r = del(fmt("/api/v1/completions/%lld", comp), T_SD_REPORTER);
+    r = http_delete(fmt("/api/v1/completions/%lld", comp), T_SD_REPORTER);
     ASSERT_STATUS(r, 204);
     resp_free(r);
-    r = del(fmt("/api/v1/courses/%lld", cid), T_ADMIN);
+    r = http_delete(fmt("/api/v1/courses/%lld", cid), T_ADMIN);
     ASSERT_STATUS(r, 204);
     resp_free(r);
     ck_assert_int_eq(db_count("SELECT count(*) FROM courses WHERE id = $1::bigint", idstr(cid)), 0);
@@ -418,7 +413,7 @@ START_TEST(only_admin_writes_courses_403)
         r = send_obj("PATCH", fmt("/api/v1/courses/%lld", id), tokens[i], json_pack("{s:s}", "title", "X"));
         ASSERT_STATUS(r, 403);
         resp_free(r);
-        r = del(fmt("/api/v1/courses/%lld", id), tokens[i]);
+        r = http_delete(fmt("/api/v1/courses/%lld", id), tokens[i]);
         ASSERT_STATUS(r, 403);
         resp_free(r);
     }
@@ -701,16 +696,16 @@ START_TEST(completion_patch_and_delete_follow_the_rules)
     r = send_obj("PATCH", fp, T_SD_MANAGER, json_pack("{s:s}", "completed_on", "2025-01-20"));
     ASSERT_STATUS(r, 404);
     resp_free(r);
-    r = del(fp, T_SD_MANAGER);
+    r = http_delete(fp, T_SD_MANAGER);
     ASSERT_STATUS(r, 404);
     resp_free(r);
     ck_assert_int_eq(db_count("SELECT count(*) FROM completions WHERE id = $1::bigint AND completed_on = '2025-01-15'",
                               idstr(farid)), 1);
 
-    r = del(p, T_SYT_VIEWER);
+    r = http_delete(p, T_SYT_VIEWER);
     ASSERT_STATUS(r, 403);
     resp_free(r);
-    r = del(p, T_SD_REPORTER);
+    r = http_delete(p, T_SD_REPORTER);
     ASSERT_STATUS(r, 204);
     resp_free(r);
     ck_assert_int_eq(db_count("SELECT count(*) FROM completions WHERE id = $1::bigint", idstr(id)), 0);
@@ -719,7 +714,7 @@ START_TEST(completion_patch_and_delete_follow_the_rules)
     r = http_get(p, T_SD_REPORTER);
     ASSERT_STATUS(r, 404);
     resp_free(r);
-    r = del(p, T_SD_REPORTER);
+    r = http_delete(p, T_SD_REPORTER);
     ASSERT_STATUS(r, 404);
     resp_free(r);
 }
@@ -783,16 +778,16 @@ START_TEST(attestation_create_duplicate_list_and_delete)
     ck_assert_ptr_nonnull(strstr(r->body, fmt("%lld,%lld,%s,emr,2025-11-20,", id, sa, a)));
     resp_free(r);
 
-    r = del(loc, T_SYT_VIEWER);
+    r = http_delete(loc, T_SYT_VIEWER);
     ASSERT_STATUS(r, 403);
     resp_free(r);
-    r = del(loc, T_SD_REPORTER);
+    r = http_delete(loc, T_SD_REPORTER);
     ASSERT_STATUS(r, 204);
     resp_free(r);
     ck_assert_int_eq(db_count("SELECT count(*) FROM attestations WHERE id = $1::bigint", idstr(id)), 0);
     ck_assert_int_eq(db_count("SELECT count(*) FROM audit_log WHERE entity = 'attestation' AND action = 'delete'"
                               " AND entity_id = $1", idstr(id)), 1);
-    r = del(loc, T_SD_REPORTER);
+    r = http_delete(loc, T_SD_REPORTER);
     ASSERT_STATUS(r, 404);
     resp_free(r);
     assert_list(T_SD_REPORTER, fmt("/api/v1/attestations?unit_id=%lld&skill=emr", uid), 1, "staff_code", NULL, b);
@@ -850,7 +845,7 @@ START_TEST(attestation_of_unknown_or_inactive_skill_future_date_or_far_staff_is_
     ASSERT_STATUS(r, 201);
     long long fid = jint(r, "id");
     resp_free(r);
-    r = del(fmt("/api/v1/attestations/%lld", fid), T_SD_MANAGER);
+    r = http_delete(fmt("/api/v1/attestations/%lld", fid), T_SD_MANAGER);
     ASSERT_STATUS(r, 404);
     resp_free(r);
     ck_assert_int_eq(db_count("SELECT count(*) FROM attestations WHERE staff_id = $1::bigint", idstr(farid)), 1);

@@ -8,16 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The first cell of a one-row query as text, into out. */
-static void db_text(const char *sql, const char *param, char *out, size_t len)
-{
-    const char *v[] = {param};
-    PGresult *r = PQexecParams(test_db(), sql, param ? 1 : 0, NULL, v, NULL, NULL, 0);
-    ck_assert_msg(PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1, "%s: %s", sql, PQresultErrorMessage(r));
-    snprintf(out, len, "%s", PQgetisnull(r, 0, 0) ? "" : PQgetvalue(r, 0, 0));
-    PQclear(r);
-}
-
 static long long audit_count(long long report_or_schedule, const char *entity, const char *action)
 {
     char sql[256];
@@ -66,11 +56,6 @@ static long long new_obligation(long long parent, const char *fields)
 {
     return created_id(http_send_json("POST", "/api/v1/reporting-obligations", T_SD_MANAGER,
                                      fmt("{\"parent_id\":%lld,%s}", parent, fields)));
-}
-
-static const char *report_path(long long unit, const char *period)
-{
-    return fmt("/api/v1/reports/%lld/%s", unit, period);
 }
 
 static resp *put_report(const char *token, long long unit, const char *period, const char *values)
@@ -539,9 +524,9 @@ START_TEST(due_dates_follow_the_parents_rule)
         assert_due(rc, rules[i].period, rules[i].due);
     }
     char d[16];
-    db_text("SELECT due_date(date '2024-01-01', 2, 31)::text", NULL, d, sizeof d);
+    db_value("SELECT due_date(date '2024-01-01', 2, 31)::text", NULL, d, sizeof d);
     ck_assert_str_eq(d, "2024-02-29");
-    db_text("SELECT due_date(date '2026-11-01', 3, 31)::text", NULL, d, sizeof d);
+    db_value("SELECT due_date(date '2026-11-01', 3, 31)::text", NULL, d, sizeof d);
     ck_assert_str_eq(d, "2027-01-31");
     /* The parent's own report follows TTYT-SD's rule (1, 14). */
     draft(p, "2026-06", "{}");
@@ -590,14 +575,17 @@ START_TEST(timeliness_is_decided_by_the_vietnam_date_of_submission)
     long long kid0;
     /* Today as the server counts deadlines (Vietnam), and the months around it. */
     char today[16], yesterday[16], prev[16], cur[16], prev_last[16], cur_last[16], started[8];
-    db_text("SELECT vn_today()::text", NULL, today, sizeof today);
-    db_text("SELECT (vn_today() - 1)::text", NULL, yesterday, sizeof yesterday);
-    db_text("SELECT to_char(vn_today() - interval '1 month', 'YYYY-MM')", NULL, prev, sizeof prev);
-    db_text("SELECT to_char(vn_today(), 'YYYY-MM')", NULL, cur, sizeof cur);
-    db_text("SELECT (date_trunc('month', vn_today()) - interval '1 day')::date::text", NULL, prev_last, sizeof prev_last);
-    db_text("SELECT (date_trunc('month', vn_today()) + interval '1 month - 1 day')::date::text", NULL, cur_last, sizeof cur_last);
+    db_value("SELECT vn_today()::text", NULL, today, sizeof today);
+    db_value("SELECT (vn_today() - 1)::text", NULL, yesterday, sizeof yesterday);
+    last_month(prev, sizeof prev);
+    db_value("SELECT to_char(vn_today(), 'YYYY-MM')", NULL, cur, sizeof cur);
+    db_value("SELECT (date_trunc('month', vn_today()) - interval '1 day')::date::text", NULL, prev_last,
+             sizeof prev_last);
+    db_value("SELECT (date_trunc('month', vn_today()) + interval '1 month - 1 day')::date::text", NULL, cur_last,
+             sizeof cur_last);
     /* The server refuses a period that has not started by the UTC date (see the report). */
-    db_text("SELECT date_trunc('month', vn_today())::date <= (now() AT TIME ZONE 'UTC')::date", NULL, started, sizeof started);
+    db_value("SELECT date_trunc('month', vn_today())::date <= (now() AT TIME ZONE 'UTC')::date", NULL, started,
+             sizeof started);
     int day = atoi(today + 8);
     /* Last month's report due today (next month, today's day): on time. */
     kid0 = submit_under(u, 0, prev, 2, day, today, "on_time");
@@ -825,7 +813,7 @@ START_TEST(approving_needs_a_manager_strictly_above_the_unit)
     ASSERT_STATUS(r, 403);
     resp_free(r);
     char now[16];
-    db_text("SELECT status FROM reports WHERE id = $1::bigint", idstr(id), now, sizeof now);
+    db_value("SELECT status FROM reports WHERE id = $1::bigint", idstr(id), now, sizeof now);
     ck_assert_str_eq(now, status);
     ck_assert_int_eq(db_count("SELECT count(*) FROM audit_log WHERE entity = 'report' AND entity_id = $1", idstr(id)), audits);
     /* A unit outside the manager's subtree does not exist for it. */
@@ -924,7 +912,7 @@ START_TEST(report_paths_scope_and_future_periods)
     resp_free(r);
     /* A period that has not started. */
     char next[16];
-    db_text("SELECT to_char(vn_today() + interval '1 month', 'YYYY-MM')", NULL, next, sizeof next);
+    db_value("SELECT to_char(vn_today() + interval '1 month', 'YYYY-MM')", NULL, next, sizeof next);
     const char *future[] = {next, "2099", "2099Q1", NULL};
     for (int i = 0; future[i]; i++) {
         r = put_report(T_SD_REPORTER, c, future[i], "{}");
@@ -1098,7 +1086,7 @@ START_TEST(reporting_status_counts_the_children_open_in_the_period)
     resp_free(r);
     /* A future month's reports are not overdue yet. */
     char next[16];
-    db_text("SELECT to_char(vn_today() + interval '1 month', 'YYYY-MM')", NULL, next, sizeof next);
+    db_value("SELECT to_char(vn_today() + interval '1 month', 'YYYY-MM')", NULL, next, sizeof next);
     r = http_get(fmt("/api/v1/reporting-status?unit_id=%lld&period=%s", p, next), T_SD_REPORTER);
     ASSERT_STATUS(r, 200);
     assert_summary(r, 3, 0, 0, 0, 0, 0);
@@ -1189,8 +1177,9 @@ START_TEST(consolidated_form_adds_numbers_and_lists_the_rest_over_received_repor
         json_t *f;
         json_array_foreach(fields, j, f) {
             char want[64];
-            db_text(fmt("SELECT code FROM report_fields WHERE section = $1::int ORDER BY sort_order OFFSET %zu LIMIT 1", j),
-                    idstr((long long)i + 1), want, sizeof want);
+            db_value(
+                fmt("SELECT code FROM report_fields WHERE section = $1::int ORDER BY sort_order OFFSET %zu LIMIT 1", j),
+                idstr((long long)i + 1), want, sizeof want);
             ck_assert_str_eq(sval(f, "code"), want);
         }
     }
@@ -1301,7 +1290,7 @@ START_TEST(answers_never_hold_null_values)
     ck_assert_msg(nulls == 0, "%d null values in reports, the first: %s", nulls, first);
     resp_free(r);
     char prev[16];
-    db_text("SELECT to_char(vn_today() - interval '1 month', 'YYYY-MM')", NULL, prev, sizeof prev);
+    last_month(prev, sizeof prev);
     r = http_get(fmt("/api/v1/exports/report-form?unit_id=%lld&period=%s", unit_id("TTYT-SD"), prev), T_SD_REPORTER);
     ASSERT_STATUS(r, 200);
     size_t j, k;

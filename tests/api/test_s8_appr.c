@@ -10,36 +10,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* A user of role at the unit with this code; returns a signed-in token (caller frees). */
-static char *user_at(const char *role, const char *unit_code)
-{
-    return user_token_at("ap", role, unit_code);
-}
-
-static long long mk(const char *code, const char *type, const char *parent)
-{
-    return unit_made(code, type, parent);
-}
-
-static void prev_month(char out[16])
-{
-    PGresult *r = PQexec(test_db(), "SELECT to_char(vn_today() - interval '1 month', 'YYYY-MM')");
-    ck_assert_int_eq(PQresultStatus(r), PGRES_TUPLES_OK);
-    snprintf(out, 16, "%s", PQgetvalue(r, 0, 0));
-    PQclear(r);
-}
-
-static const char *rp(long long unit, const char *period)
-{
-    return fmt("/api/v1/reports/%lld/%s", unit, period);
-}
-
 static void submitted(long long unit, const char *period)
 {
-    resp *r = http_send_json("PUT", rp(unit, period), T_ADMIN, "{\"values\":{\"s1_documents_count\":2}}");
+    resp *r = http_send_json("PUT", report_path(unit, period), T_ADMIN, "{\"values\":{\"s1_documents_count\":2}}");
     ck_assert_msg(r->status == 200 || r->status == 201, "draft: %ld %s", r->status, r->body);
     resp_free(r);
-    r = http_do("POST", fmt("%s/submit", rp(unit, period)), &(req_opts){.token = T_ADMIN});
+    r = http_do("POST", fmt("%s/submit", report_path(unit, period)), &(req_opts){.token = T_ADMIN});
     ASSERT_STATUS(r, 200);
     resp_free(r);
 }
@@ -47,7 +23,7 @@ static void submitted(long long unit, const char *period)
 /* POST path/action as token with body (NULL: none); checks the status, returns the answer. */
 static resp *act(const char *token, long long unit, const char *period, const char *action, const char *body, int status)
 {
-    const char *path = fmt("%s/%s", rp(unit, period), action);
+    const char *path = fmt("%s/%s", report_path(unit, period), action);
     resp *r = body ? http_send_json("POST", path, token, body) : http_do("POST", path, &(req_opts){.token = token});
     ASSERT_STATUS(r, status);
     return r;
@@ -61,21 +37,11 @@ static long long audited(long long unit, const char *cond)
                     idstr(unit));
 }
 
-/* An obligation of parent for all its children (or, with extra, as extra says), from 2025. */
-static void oblige(long long parent, const char *extra)
-{
-    resp *r = http_send_json("POST", "/api/v1/reporting-obligations", T_ADMIN,
-                             fmt("{\"parent_id\":%lld,\"valid_from\":\"2025-01-01\",%s}", parent,
-                                 extra ? extra : "\"target\":\"all_children\",\"calendar\":{\"month\":{\"due_day\":28}}"));
-    ASSERT_STATUS(r, 201);
-    resp_free(r);
-}
-
 /* A fresh top unit (a Department) with this code prefix; its code into top. */
 static long long top_unit(const char *prefix, char top[40])
 {
     snprintf(top, 40, "%s%s", prefix, uniq());
-    return mk(top, "department_of_health", NULL);
+    return unit_made(top, "department_of_health", NULL);
 }
 
 /* How many audit rows of this action on the unit's reports were written by users like pattern. */
@@ -85,15 +51,6 @@ static long long audits(const char *action, long long unit, const char *pattern)
                          " WHERE a.entity = 'report' AND a.action = $1 AND r.unit_id = $2::bigint"
                          " AND a.username LIKE '%s'", pattern),
                      action, idstr(unit));
-}
-
-/* A staff member of the unit, made by the admin; returns its id. */
-static long long staff_in(const char *unit_code)
-{
-    return created_id(http_send_json("POST", "/api/v1/staff", T_ADMIN,
-                                     fmt("{\"code\":\"APST%s\",\"full_name\":\"Trần Thị Mai\",\"unit_code\":\"%s\","
-                                         "\"job_group\":\"nurse\",\"employment\":\"public_employee\","
-                                         "\"joined_on\":\"2020-01-01\"}", uniq(), unit_code)));
 }
 
 /* The manager of the office sees none of the unit's staff (the admin sees one), nor the member. */
@@ -115,20 +72,20 @@ static void no_staff_seen(const char *token, long long unit, long long member)
 START_TEST(demo_khnv_office_signs_the_stations_reports_only)
 {
     char p1[16], s1[48], s2[48];
-    prev_month(p1);
+    last_month(p1, sizeof p1);
     const char *u = uniq();
     snprintf(s1, sizeof s1, "APS%s-1", u);
     snprintf(s2, sizeof s2, "APS%s-2", u);
-    long long st1 = mk(s1, "commune_station", "TTYT-SD"), st2 = mk(s2, "commune_station", "TTYT-SD");
-    char *mgr = user_at("manager", "TTYT-SD-KHNV"), *rep = user_at("reporter", "TTYT-SD-KHNV");
+    long long st1 = unit_made(s1, "commune_station", "TTYT-SD"), st2 = unit_made(s2, "commune_station", "TTYT-SD");
+    char *mgr = user_token_at("ap", "manager", "TTYT-SD-KHNV"), *rep = user_token_at("ap", "reporter", "TTYT-SD-KHNV");
     submitted(st1, p1);
 
     /* The office's manager reads the report it signs, not the station's other data. */
-    resp *r = http_get(rp(st1, p1), mgr);
+    resp *r = http_get(report_path(st1, p1), mgr);
     ASSERT_STATUS(r, 200);
     ck_assert_str_eq(jstr(r, "status"), "submitted");
     resp_free(r);
-    no_staff_seen(mgr, st1, staff_in(s1));
+    no_staff_seen(mgr, st1, staff_made(fmt("APST%s", uniq()), "Trần Thị Mai", s1, "nurse", "2020-01-01", NULL));
     r = http_get(fmt("/api/v1/units/%lld", st1), mgr);
     ASSERT_STATUS(r, 404);
     resp_free(r);
@@ -177,8 +134,8 @@ START_TEST(demo_khnv_office_signs_the_stations_reports_only)
      * manager's scope, but no unit signs its own; the health centre's manager signs it. */
     char own[48];
     snprintf(own, sizeof own, "APS%s-KH", u);
-    long long office = mk(own, "office", "TTYT-SD");
-    char *own_mgr = user_at("manager", own);
+    long long office = unit_made(own, "office", "TTYT-SD");
+    char *own_mgr = user_token_at("ap", "manager", own);
     submitted(office, p1);
     r = act(own_mgr, office, p1, "approve", NULL, 403);
     ck_assert_ptr_nonnull(strstr(jstr(r, "detail"), "its own report"));
@@ -196,18 +153,18 @@ END_TEST
 START_TEST(demo_khth_office_approves_the_departments_children)
 {
     char p1[16], h[40];
-    prev_month(p1);
+    last_month(p1, sizeof p1);
     snprintf(h, sizeof h, "APH%s", uniq());
-    long long hos = mk(h, "hospital", "SYT-BN");
-    char *mgr = user_at("manager", "SYT-KHTH"), *other = user_at("manager", "SYT-TCCB");
+    long long hos = unit_made(h, "hospital", "SYT-BN");
+    char *mgr = user_token_at("ap", "manager", "SYT-KHTH"), *other = user_token_at("ap", "manager", "SYT-TCCB");
     submitted(hos, p1);
     resp_free(act(other, hos, p1, "approve", NULL, 404)); /* another office of the Department */
     resp *r = act(mgr, hos, p1, "approve", "{\"document_no\":\"12/SYT-KHTH\"}", 200);
     ck_assert_str_eq(jstr(r, "status"), "approved");
     ck_assert_str_eq(jstr(r, "document_no"), "12/SYT-KHTH");
     resp_free(r);
-    no_staff_seen(mgr, hos, staff_in(h));
-    r = http_get(rp(hos, p1), other);
+    no_staff_seen(mgr, hos, staff_made(fmt("APST%s", uniq()), "Trần Thị Mai", h, "nurse", "2020-01-01", NULL));
+    r = http_get(report_path(hos, p1), other);
     ASSERT_STATUS(r, 404);
     resp_free(r);
     free(mgr);
@@ -219,17 +176,17 @@ END_TEST
 START_TEST(obligation_names_the_approver_office)
 {
     char p1[16], top[40];
-    prev_month(p1);
+    last_month(p1, sizeof p1);
     long long t = top_unit("APT", top);
-    long long o = mk(fmt("%s-Q", top), "office", top);
-    mk(fmt("%s-X", top), "office", top);
-    long long k = mk(fmt("%s-K", top), "hospital", top);
+    long long o = unit_made(fmt("%s-Q", top), "office", top);
+    unit_made(fmt("%s-X", top), "office", top);
+    long long k = unit_made(fmt("%s-K", top), "hospital", top);
     oblige(t, "\"target\":\"unit_type\",\"unit_type\":\"office\",\"exempt\":true");
     oblige(t, fmt("\"target\":\"all_children\",\"calendar\":{\"month\":{\"due_day\":15}},"
                   "\"approver_unit_code\":\"%s-Q\"", top));
     resp *r;
-    char *q = user_at("manager", fmt("%s-Q", top)), *x = user_at("manager", fmt("%s-X", top));
-    char *qr = user_at("reporter", fmt("%s-Q", top));
+    char *q = user_token_at("ap", "manager", fmt("%s-Q", top)), *x = user_token_at("ap", "manager", fmt("%s-X", top));
+    char *qr = user_token_at("ap", "reporter", fmt("%s-Q", top));
     submitted(k, p1);
     resp_free(act(x, k, p1, "approve", NULL, 404));
     resp_free(act(qr, k, p1, "approve", NULL, 403));
@@ -237,7 +194,7 @@ START_TEST(obligation_names_the_approver_office)
     ck_assert_str_eq(jstr(r, "status"), "approved");
     resp_free(r);
     /* The office's own report is not expected (exempt) and names no approver. */
-    r = http_send_json("PUT", rp(o, p1), T_ADMIN, "{\"values\":{\"s1_documents_count\":1}}");
+    r = http_send_json("PUT", report_path(o, p1), T_ADMIN, "{\"values\":{\"s1_documents_count\":1}}");
     ck_assert_int_le(r->status, 201);
     resp_free(r);
     resp_free(act(x, o, p1, "waive", "{\"reason\":\"x\"}", 404));
@@ -256,10 +213,10 @@ END_TEST
 START_TEST(accepted_is_a_state_of_its_own)
 {
     char p1[16], top[40];
-    prev_month(p1);
+    last_month(p1, sizeof p1);
     long long t = top_unit("APA", top);
-    long long hc = mk(fmt("%s-H", top), "other", top);
-    long long st = mk(fmt("%s-H-S", top), "commune_station", fmt("%s-H", top));
+    long long hc = unit_made(fmt("%s-H", top), "other", top);
+    long long st = unit_made(fmt("%s-H-S", top), "commune_station", fmt("%s-H", top));
     oblige(t, NULL);
     oblige(hc, NULL);
     submitted(st, p1);
@@ -276,11 +233,11 @@ START_TEST(accepted_is_a_state_of_its_own)
     resp_free(r);
     resp_free(act(T_ADMIN, st, p1, "approve", NULL, 409));
     /* The snapshot taken at approval stays in force once accepted (0026): revisions answer. */
-    r = http_get(fmt("%s/revisions", rp(st, p1)), T_ADMIN);
+    r = http_get(fmt("%s/revisions", report_path(st, p1)), T_ADMIN);
     ck_assert_msg(r->status == 200, "revisions of an accepted report: %ld %s", r->status, r->body);
     resp_free(r);
     /* Locked as an approved report is. */
-    r = http_send_json("PUT", rp(st, p1), T_ADMIN, "{\"values\":{\"s2_conferences\":2}}");
+    r = http_send_json("PUT", report_path(st, p1), T_ADMIN, "{\"values\":{\"s2_conferences\":2}}");
     ASSERT_STATUS(r, 409);
     ck_assert_str_eq(jstr(r, "type"), "urn:bdhvs:problem:period-locked");
     resp_free(r);
@@ -302,8 +259,7 @@ START_TEST(accepted_is_a_state_of_its_own)
     ASSERT_STATUS(r, 200);
     ck_assert_int_eq(json_integer_value(json_object_get(json_array_get(json_object_get(r->json, "items"), 0), "received")), 1);
     resp_free(r);
-    r = http_get(fmt("/api/v1/indicators/rollup?unit_id=%lld&period=%s&depth=1", hc, p1), T_ADMIN);
-    ASSERT_STATUS(r, 200);
+    r = rollup_at(T_ADMIN, hc, p1, 1, NULL);
     ck_assert_int_eq(jint(r, "reports_received"), 1);
     resp_free(r);
     r = http_get(fmt("/api/v1/reports?unit_id=%lld&status=accepted", st), T_ADMIN);
@@ -322,7 +278,7 @@ START_TEST(accepted_is_a_state_of_its_own)
                               " ON s.id = x.snapshot_id WHERE s.unit_id = $1::bigint AND x.action = 'unlocked'",
                               idstr(st)),
                      1);
-    r = http_get(rp(hc, p1), T_ADMIN);
+    r = http_get(report_path(hc, p1), T_ADMIN);
     ck_assert_str_eq(jstr(r, "status"), "submitted");
     resp_free(r);
     /* Accepted again, then returned: returned, the acceptance cleared. */
@@ -342,32 +298,11 @@ END_TEST
 
 /* ---- a staff import moves people by transfer (issue 11 §1) ---- */
 
-static long long staff_at(const char *code, const char *unit_code)
-{
-    return created_id(http_send_json("POST", "/api/v1/staff", T_ADMIN,
-                                     fmt("{\"code\":\"%s\",\"full_name\":\"Đặng Văn Chuyển\",\"unit_code\":\"%s\","
-                                         "\"job_group\":\"nurse\",\"employment\":\"public_employee\","
-                                         "\"joined_on\":\"2025-01-01\"}", code, unit_code)));
-}
-
-static resp *load(const char *csv)
-{
-    req_opts o = {.token = T_ADMIN, .content_type = "text/csv", .body = csv, .body_len = strlen(csv)};
-    return http_do("POST", "/api/v1/staff/import", &o);
-}
-
 /* CT5's denominator (staff counted) of unit u in the depth-1 rollup of root for period. */
 static long long staff_counted(long long root, long long u, const char *period)
 {
-    resp *r = http_get(fmt("/api/v1/indicators/rollup?unit_id=%lld&period=%s&depth=1", root, period), T_ADMIN);
-    ASSERT_STATUS(r, 200);
-    long long n = -1;
-    size_t i;
-    json_t *row;
-    json_array_foreach(json_object_get(r->json, "units"), i, row) {
-        if (json_integer_value(json_object_get(row, "unit_id")) == u)
-            n = json_integer_value(json_object_get(json_array_get(json_object_get(row, "indicators"), 4), "denominator"));
-    }
+    resp *r = rollup_at(T_ADMIN, root, period, 1, NULL);
+    long long n = figure(r, u, 4).den;
     resp_free(r);
     return n;
 }
@@ -398,12 +333,14 @@ START_TEST(a_staff_import_moves_people_by_transfer)
     snprintf(hc, sizeof hc, "API%s", uniq());
     snprintf(ac, sizeof ac, "%s-A", hc);
     snprintf(bc, sizeof bc, "%s-B", hc);
-    long long h = mk(hc, "health_centre", "SYT-BN"), a = mk(ac, "commune_station", hc), b = mk(bc, "commune_station", hc);
+    long long h = unit_made(hc, "health_centre", "SYT-BN"), a = unit_made(ac, "commune_station", hc),
+              b = unit_made(bc, "commune_station", hc);
     snprintf(p1, sizeof p1, "%s-P1", hc);
     snprintf(p2, sizeof p2, "%s-P2", hc);
     snprintf(p3, sizeof p3, "%s-P3", hc);
-    long long s1 = staff_at(p1, ac), s2 = staff_at(p2, ac);
-    staff_at(p3, bc);
+    long long s1 = staff_made(p1, "Đặng Văn Chuyển", ac, "nurse", "2025-01-01", NULL),
+              s2 = staff_made(p2, "Đặng Văn Chuyển", ac, "nurse", "2025-01-01", NULL);
+    staff_made(p3, "Đặng Văn Chuyển", bc, "nurse", "2025-01-01", NULL);
     /* Kept before the load: March 2026 (A 2, B 1); July the same. */
     ck_assert_int_eq(staff_counted(h, a, "2026-03"), 2);
     ck_assert_int_eq(staff_counted(h, b, "2026-03"), 1);
@@ -414,10 +351,11 @@ START_TEST(a_staff_import_moves_people_by_transfer)
 
     /* Bad effective_on rows: before joining, beyond the horizon, and (after P1's transfer below)
      * overlapping it; a 422 listing them, nothing written. */
-    resp *r = load(fmt("%s%s,Đặng Văn Chuyển,%s,nurse,public_employee,2025-01-01,2024-12-31\n"
-                       "%s,Đặng Văn Đổi,%s,nurse,public_employee,2025-01-01,\n"
-                       "%s,Đặng Văn Chuyển,%s,nurse,public_employee,2025-01-01,2099-01-01\n",
-                       head, p1, bc, p2, ac, p3, ac));
+    resp *r = post_csv("/api/v1/staff/import", T_ADMIN,
+                       fmt("%s%s,Đặng Văn Chuyển,%s,nurse,public_employee,2025-01-01,2024-12-31\n"
+                           "%s,Đặng Văn Đổi,%s,nurse,public_employee,2025-01-01,\n"
+                           "%s,Đặng Văn Chuyển,%s,nurse,public_employee,2025-01-01,2099-01-01\n",
+                           head, p1, bc, p2, ac, p3, ac));
     ASSERT_STATUS(r, 422);
     ck_assert_uint_eq(json_array_size(json_object_get(r->json, "errors")), 2);
     ck_assert_str_eq(load_error(r, 2, "effective_on"),
@@ -430,9 +368,10 @@ START_TEST(a_staff_import_moves_people_by_transfer)
                               idstr(s2)), 1);
 
     /* P1 moves to B from 1 June 2026 (a transfer, not a correction); P2 stays as stored. */
-    r = load(fmt("%s%s,Đặng Văn Chuyển,%s,nurse,public_employee,2025-01-01,2026-06-01\n"
-                 "%s,Đặng Văn Chuyển,%s,nurse,public_employee,2025-01-01,2026-06-01\n",
-                 head, p1, bc, p2, ac));
+    r = post_csv("/api/v1/staff/import", T_ADMIN,
+                 fmt("%s%s,Đặng Văn Chuyển,%s,nurse,public_employee,2025-01-01,2026-06-01\n"
+                     "%s,Đặng Văn Chuyển,%s,nurse,public_employee,2025-01-01,2026-06-01\n",
+                     head, p1, bc, p2, ac));
     ASSERT_STATUS(r, 200);
     ck_assert_int_eq(jint(r, "updated"), 1);
     ck_assert_int_eq(jint(r, "unchanged"), 1);
@@ -457,7 +396,8 @@ START_TEST(a_staff_import_moves_people_by_transfer)
                               " AND after->'transfers'->0->>'unit_code' = $1", bc), 1);
 
     /* Back to A before that transfer: overlaps it; nothing written. */
-    r = load(fmt("%s%s,Đặng Văn Chuyển,%s,nurse,public_employee,2025-01-01,2026-05-01\n", head, p1, ac));
+    r = post_csv("/api/v1/staff/import", T_ADMIN,
+                 fmt("%s%s,Đặng Văn Chuyển,%s,nurse,public_employee,2025-01-01,2026-05-01\n", head, p1, ac));
     ASSERT_STATUS(r, 422);
     ck_assert_str_eq(load_error(r, 2, "effective_on"),
                      fmt("the transfer effective 2026-05-01 overlaps the transfer to %s effective 2026-06-01: transfers "
@@ -466,8 +406,10 @@ START_TEST(a_staff_import_moves_people_by_transfer)
     /* Without the column: effective today. */
     char today[11];
     server_today(today);
-    r = load(fmt("code,full_name,unit_code,job_group,employment,joined_on\n"
-                 "%s,Đặng Văn Đổi,%s,nurse,public_employee,2025-01-01\n", p2, bc));
+    r = post_csv("/api/v1/staff/import", T_ADMIN,
+                 fmt("code,full_name,unit_code,job_group,employment,joined_on\n"
+                     "%s,Đặng Văn Đổi,%s,nurse,public_employee,2025-01-01\n",
+                     p2, bc));
     ASSERT_STATUS(r, 200);
     resp_free(r);
     ck_assert_int_eq(db_count2("SELECT count(*) FROM staff_assignments WHERE staff_id = $1::bigint"
@@ -486,24 +428,22 @@ START_TEST(a_reporters_staff_import_does_not_transfer_across_subtrees)
     snprintf(x2, sizeof x2, "APX%s-2", u);
     snprintf(xa, sizeof xa, "%s-A", x1);
     snprintf(xb, sizeof xb, "%s-B", x2);
-    mk(x1, "other", "TTYT-SD");
-    mk(x2, "other", "TTYT-SD");
-    mk(xa, "commune_station", x1);
-    mk(xb, "commune_station", x2);
+    unit_made(x1, "other", "TTYT-SD");
+    unit_made(x2, "other", "TTYT-SD");
+    unit_made(xa, "commune_station", x1);
+    unit_made(xb, "commune_station", x2);
     snprintf(pc, sizeof pc, "%s-P", x1);
-    long long p = staff_at(pc, xa);
+    long long p = staff_made(pc, "Đặng Văn Chuyển", xa, "nurse", "2025-01-01", NULL);
     const char *csv = fmt("code,full_name,unit_code,job_group,employment,joined_on\n"
                           "%s,Đặng Văn Chuyển,%s,nurse,public_employee,2025-01-01\n", pc, xb);
     char body[400];
     snprintf(body, sizeof body, "%s", csv);
-    req_opts o = {.token = T_SD_REPORTER, .content_type = "text/csv", .body = body, .body_len = strlen(body)};
-    resp *r = http_do("POST", "/api/v1/staff/import", &o);
+    resp *r = post_csv("/api/v1/staff/import", T_SD_REPORTER, body);
     ASSERT_STATUS(r, 422);
     ck_assert_ptr_nonnull(strstr(load_error(r, 2, "unit_code"), "a transfer across subtrees"));
     resp_free(r);
     ck_assert_int_eq(db_count("SELECT count(*) FROM staff_assignments WHERE staff_id = $1::bigint", idstr(p)), 1);
-    o.token = T_SD_MANAGER;
-    r = http_do("POST", "/api/v1/staff/import", &o);
+    r = post_csv("/api/v1/staff/import", T_SD_MANAGER, body);
     ASSERT_STATUS(r, 200);
     ck_assert_int_eq(jint(r, "updated"), 1);
     resp_free(r);

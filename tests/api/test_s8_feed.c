@@ -253,13 +253,6 @@ static void make_many_staff(const char *unit, const char *pfx, int n, long long 
     PQclear(q);
 }
 
-static int index_of(const long long *ids, int n, long long id)
-{
-    for (int i = 0; i < n; i++)
-        if (ids[i] == id) return i;
-    return -1;
-}
-
 /* GETs a page of a list and counts, in times, each of the n rows ids it returned (others are
  * ignored). The answer is the caller's to free. */
 static resp *count_page(const char *path, const long long *ids, int n, int *times)
@@ -270,7 +263,7 @@ static resp *count_page(const char *path, const long long *ids, int n, int *time
     json_t *it;
     json_array_foreach(json_object_get(r->json, "items"), i, it)
     {
-        int k = index_of(ids, n, json_integer_value(json_object_get(it, "id")));
+        int k = id_index(ids, n, json_integer_value(json_object_get(it, "id")));
         if (k >= 0) times[k]++;
     }
     return r;
@@ -511,8 +504,7 @@ START_TEST(deletions_replace_removals_and_cascades_are_deletes)
     const char *csv2 = fmt("unit_code,month,service,target_group,count\n%s,2026-10,vneid_card,elderly,5\n"
                            "%s,2026-10,vneid_card,general,7\n",
                            unit, unit);
-    req_opts lo = {.token = T_SD_MANAGER, .content_type = "text/csv", .body = csv2};
-    resp *r = http_do("POST", "/api/v1/support-counts/import", &lo);
+    resp *r = post_csv("/api/v1/support-counts/import", T_SD_MANAGER, csv2);
     ASSERT_STATUS(r, 200);
     resp_free(r);
     long long general = db_count2("SELECT id FROM support_counts WHERE unit_id = $1::bigint AND target_group = $2",
@@ -521,8 +513,7 @@ START_TEST(deletions_replace_removals_and_cascades_are_deletes)
     follower_start(&f, T_SD_MANAGER);
 
     const char *csv1 = fmt("unit_code,month,service,target_group,count\n%s,2026-10,vneid_card,elderly,6\n", unit);
-    req_opts ro = {.token = T_SD_MANAGER, .content_type = "text/csv", .body = csv1};
-    r = http_do("POST", "/api/v1/support-counts/import?mode=replace", &ro);
+    r = post_csv("/api/v1/support-counts/import?mode=replace", T_SD_MANAGER, csv1);
     ASSERT_STATUS(r, 200);
     resp_free(r);
     r = http_do("DELETE", fmt("/api/v1/staff/%lld", s), &(req_opts){.token = T_SD_MANAGER});

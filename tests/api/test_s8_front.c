@@ -22,14 +22,6 @@ static resp *get_enc(const char *path, const char *token, const char *accept_enc
     return http_do("GET", path, &o);
 }
 
-static const char *hdr(const resp *r, const char *name)
-{
-    static char buf[4][1024];
-    static int k;
-    char *b = buf[k++ % 4];
-    return resp_header(r, name, b, sizeof buf[0]);
-}
-
 /* The same answer as the plain one, compressed: 1 KiB or more, gzip on the wire, fewer bytes. */
 START_TEST(lists_are_gzipped_when_asked)
 {
@@ -37,20 +29,20 @@ START_TEST(lists_are_gzipped_when_asked)
     resp *plain = get_enc(path, T_ADMIN, NULL, NULL);
     ASSERT_STATUS(plain, 200);
     ck_assert_uint_ge(plain->len, 1024);
-    ck_assert_ptr_null(hdr(plain, "Content-Encoding"));
-    ck_assert_str_eq(hdr(plain, "Vary"), "Accept-Encoding, Accept");
+    ck_assert_ptr_null(header_of(plain, "Content-Encoding"));
+    ck_assert_str_eq(header_of(plain, "Vary"), "Accept-Encoding, Accept");
 
     resp *z = get_enc(path, T_ADMIN, "gzip", NULL);
     ASSERT_STATUS(z, 200);
-    ck_assert_str_eq(hdr(z, "Content-Encoding"), "gzip");
+    ck_assert_str_eq(header_of(z, "Content-Encoding"), "gzip");
     ck_assert_int_eq(z->gzipped, 1);
     ck_assert_uint_lt(z->wire_len * 3, z->len); /* JSON of units compresses well over 3 to 1 */
     ck_assert_uint_eq(z->len, plain->len);
     ck_assert_mem_eq(z->body, plain->body, plain->len);
-    ck_assert_str_eq(hdr(z, "Vary"), "Accept-Encoding, Accept");
-    ck_assert_str_eq(hdr(z, "Content-Type"), "application/json; charset=utf-8");
+    ck_assert_str_eq(header_of(z, "Vary"), "Accept-Encoding, Accept");
+    ck_assert_str_eq(header_of(z, "Content-Type"), "application/json; charset=utf-8");
     /* The gzip representation has a tag of its own (RFC 9110 8.8.3). */
-    ck_assert_str_eq(hdr(z, "ETag"), fmt("%.17s-gzip\"", hdr(plain, "ETag")));
+    ck_assert_str_eq(header_of(z, "ETag"), fmt("%.17s-gzip\"", header_of(plain, "ETag")));
     resp_free(z);
     resp_free(plain);
 }
@@ -85,7 +77,7 @@ START_TEST(accept_encoding_q_values_are_honoured)
     for (size_t i = 0; i < sizeof CASES / sizeof CASES[0]; i++) {
         resp *r = get_enc("/api/v1/units?limit=200", T_ADMIN, CASES[i].ae, NULL);
         ASSERT_STATUS(r, 200);
-        const char *ce = hdr(r, "Content-Encoding");
+        const char *ce = header_of(r, "Content-Encoding");
         ck_assert_msg((ce != NULL) == CASES[i].gzip, "Accept-Encoding: %s gave Content-Encoding %s", CASES[i].ae,
                       ce ? ce : "(none)");
         ck_assert_int_eq(r->gzipped, CASES[i].gzip);
@@ -100,13 +92,13 @@ START_TEST(small_answers_are_sent_plain)
     resp *r = get_enc("/healthz", NULL, "gzip", NULL);
     ASSERT_STATUS(r, 200);
     ck_assert_str_eq(r->body, "{\"status\":\"ok\"}");
-    ck_assert_ptr_null(hdr(r, "Content-Encoding"));
-    ck_assert_str_eq(hdr(r, "Vary"), "Accept-Encoding");
+    ck_assert_ptr_null(header_of(r, "Content-Encoding"));
+    ck_assert_str_eq(header_of(r, "Vary"), "Accept-Encoding");
     resp_free(r);
     /* A problem document of a few hundred bytes too. */
     r = get_enc("/api/v1/units?limit=0", T_ADMIN, "gzip", NULL);
     ASSERT_STATUS(r, 400);
-    ck_assert_ptr_null(hdr(r, "Content-Encoding"));
+    ck_assert_ptr_null(header_of(r, "Content-Encoding"));
     resp_free(r);
 }
 END_TEST
@@ -119,7 +111,7 @@ START_TEST(docs_and_contract_are_gzipped)
         resp *plain = get_enc(paths[i], NULL, NULL, NULL);
         resp *z = get_enc(paths[i], NULL, "gzip, deflate, br", NULL);
         ASSERT_STATUS(z, 200);
-        ck_assert_str_eq(hdr(z, "Content-Encoding"), "gzip");
+        ck_assert_str_eq(header_of(z, "Content-Encoding"), "gzip");
         ck_assert_int_eq(z->gzipped, 1);
         ck_assert_uint_eq(z->len, plain->len);
         ck_assert_mem_eq(z->body, plain->body, plain->len);
@@ -137,9 +129,9 @@ START_TEST(if_none_match_answers_304)
     resp *r = http_get(path, T_SYT_VIEWER);
     ASSERT_STATUS(r, 200);
     char tag[64];
-    snprintf(tag, sizeof tag, "%s", hdr(r, "ETag"));
+    snprintf(tag, sizeof tag, "%s", header_of(r, "ETag"));
     ck_assert_msg(is_etag(tag), "ETag %s", tag);
-    ck_assert_str_eq(hdr(r, "Cache-Control"), "private, no-cache");
+    ck_assert_str_eq(header_of(r, "Cache-Control"), "private, no-cache");
     resp_free(r);
 
     const char *match[] = {
@@ -149,31 +141,31 @@ START_TEST(if_none_match_answers_304)
         resp *m = get_enc(path, T_SYT_VIEWER, NULL, fmt("If-None-Match: %s", match[i]));
         ck_assert_msg(m->status == 304, "If-None-Match: %s gave %ld", match[i], m->status);
         ck_assert_uint_eq(m->len, 0);
-        ck_assert_str_eq(hdr(m, "ETag"), tag);
-        ck_assert_str_eq(hdr(m, "Cache-Control"), "private, no-cache");
-        ck_assert_str_eq(hdr(m, "Vary"), "Accept-Encoding, Accept");
-        ck_assert_ptr_null(hdr(m, "Content-Type"));
-        ck_assert_ptr_nonnull(hdr(m, "X-Request-Id"));
+        ck_assert_str_eq(header_of(m, "ETag"), tag);
+        ck_assert_str_eq(header_of(m, "Cache-Control"), "private, no-cache");
+        ck_assert_str_eq(header_of(m, "Vary"), "Accept-Encoding, Accept");
+        ck_assert_ptr_null(header_of(m, "Content-Type"));
+        ck_assert_ptr_nonnull(header_of(m, "X-Request-Id"));
         resp_free(m);
     }
     const char *miss[] = {"\"0000000000000000\"", fmt("%sx", tag), fmt("%.17s", tag), "W/", "**", NULL};
     for (int i = 0; miss[i]; i++) {
         resp *m = get_enc(path, T_SYT_VIEWER, NULL, fmt("If-None-Match: %s", miss[i]));
         ck_assert_msg(m->status == 200, "If-None-Match: %s gave %ld", miss[i], m->status);
-        ck_assert_str_eq(hdr(m, "ETag"), tag);
+        ck_assert_str_eq(header_of(m, "ETag"), tag);
         resp_free(m);
     }
     /* Another representation (gzip) has another tag: the plain one does not match it. */
     const char *big = "/api/v1/units?limit=200";
     resp *plain = http_get(big, T_ADMIN);
-    resp *z = get_enc(big, T_ADMIN, "gzip", fmt("If-None-Match: %s", hdr(plain, "ETag")));
+    resp *z = get_enc(big, T_ADMIN, "gzip", fmt("If-None-Match: %s", header_of(plain, "ETag")));
     ASSERT_STATUS(z, 200);
-    ck_assert_str_eq(hdr(z, "Content-Encoding"), "gzip");
-    resp *z304 = get_enc(big, T_ADMIN, "gzip", fmt("If-None-Match: %s", hdr(z, "ETag")));
+    ck_assert_str_eq(header_of(z, "Content-Encoding"), "gzip");
+    resp *z304 = get_enc(big, T_ADMIN, "gzip", fmt("If-None-Match: %s", header_of(z, "ETag")));
     ASSERT_STATUS(z304, 304);
     ck_assert_uint_eq(z304->wire_len, 0);
-    ck_assert_ptr_null(hdr(z304, "Content-Encoding"));
-    ck_assert_str_eq(hdr(z304, "ETag"), hdr(z, "ETag"));
+    ck_assert_ptr_null(header_of(z304, "Content-Encoding"));
+    ck_assert_str_eq(header_of(z304, "ETag"), header_of(z, "ETag"));
     resp_free(z304);
     resp_free(z);
     resp_free(plain);
@@ -190,7 +182,7 @@ START_TEST(etags_follow_changes_and_if_match_still_guards_writes)
     resp *r = http_get(path, T_SD_MANAGER);
     ASSERT_STATUS(r, 200);
     char tag[64];
-    snprintf(tag, sizeof tag, "%s", hdr(r, "ETag"));
+    snprintf(tag, sizeof tag, "%s", header_of(r, "ETag"));
     resp_free(r);
     r = get_enc(path, T_SD_MANAGER, NULL, fmt("If-None-Match: %s", tag));
     ASSERT_STATUS(r, 304);
@@ -212,7 +204,7 @@ START_TEST(etags_follow_changes_and_if_match_still_guards_writes)
     r = http_do("PATCH", path, &ok);
     ASSERT_STATUS(r, 200);
     char tag2[64];
-    snprintf(tag2, sizeof tag2, "%s", hdr(r, "ETag"));
+    snprintf(tag2, sizeof tag2, "%s", header_of(r, "ETag"));
     ck_assert_str_ne(tag2, tag);
     resp_free(r);
     req_opts stale = {.token = T_SD_MANAGER,
@@ -224,7 +216,7 @@ START_TEST(etags_follow_changes_and_if_match_still_guards_writes)
 
     r = get_enc(path, T_SD_MANAGER, NULL, fmt("If-None-Match: %s", tag));
     ASSERT_STATUS(r, 200);
-    ck_assert_str_eq(hdr(r, "ETag"), tag2);
+    ck_assert_str_eq(header_of(r, "ETag"), tag2);
     ck_assert_str_eq(jstr(r, "name"), "Trạm Y tế thử ETag 2");
     resp_free(r);
 }
@@ -238,7 +230,7 @@ START_TEST(format_csv_is_accept_text_csv)
     resp *f = http_get("/api/v1/courses?sort=code&format=csv", T_SYT_VIEWER);
     ASSERT_STATUS(a, 200);
     ASSERT_STATUS(f, 200);
-    ck_assert_str_eq(hdr(f, "Content-Type"), "text/csv; charset=utf-8");
+    ck_assert_str_eq(header_of(f, "Content-Type"), "text/csv; charset=utf-8");
     ck_assert_str_eq(f->body, a->body);
     ck_assert_msg(strncmp(f->body, "id,code,", 8) == 0, "CSV %.80s", f->body);
     resp_free(a);
@@ -246,9 +238,9 @@ START_TEST(format_csv_is_accept_text_csv)
 
     resp *j = get_enc("/api/v1/courses?sort=code&format=json", T_SYT_VIEWER, NULL, "Accept: text/csv");
     ASSERT_STATUS(j, 200);
-    ck_assert_str_eq(hdr(j, "Content-Type"), "application/json; charset=utf-8");
+    ck_assert_str_eq(header_of(j, "Content-Type"), "application/json; charset=utf-8");
     ck_assert_ptr_nonnull(json_object_get(j->json, "items"));
-    ck_assert_ptr_null(hdr(j, "Content-Disposition"));
+    ck_assert_ptr_null(header_of(j, "Content-Disposition"));
     resp_free(j);
 
     resp *bad = http_get("/api/v1/courses?format=pdf", T_SYT_VIEWER);
@@ -277,46 +269,46 @@ START_TEST(csv_answers_carry_a_file_name)
     server_today(today);
     resp *r = http_get("/api/v1/units?format=csv", T_ADMIN);
     ASSERT_STATUS(r, 200);
-    ck_assert_str_eq(hdr(r, "Content-Disposition"), fmt("attachment; filename=\"units-%s.csv\"", today));
+    ck_assert_str_eq(header_of(r, "Content-Disposition"), fmt("attachment; filename=\"units-%s.csv\"", today));
     resp_free(r);
 
     /* A caller bound to a unit: its own unit's code; a named unit: that one's. */
     r = http_get("/api/v1/staff?format=csv", T_SD_MANAGER);
     ASSERT_STATUS(r, 200);
-    ck_assert_str_eq(hdr(r, "Content-Disposition"), fmt("attachment; filename=\"staff-TTYT-SD-%s.csv\"", today));
+    ck_assert_str_eq(header_of(r, "Content-Disposition"), fmt("attachment; filename=\"staff-TTYT-SD-%s.csv\"", today));
     resp_free(r);
     long long sd = unit_id("TTYT-SD");
     r = get_enc(fmt("/api/v1/staff?under=%lld", sd), T_ADMIN, NULL, "Accept: text/csv");
     ASSERT_STATUS(r, 200);
-    ck_assert_str_eq(hdr(r, "Content-Disposition"), fmt("attachment; filename=\"staff-TTYT-SD-%s.csv\"", today));
+    ck_assert_str_eq(header_of(r, "Content-Disposition"), fmt("attachment; filename=\"staff-TTYT-SD-%s.csv\"", today));
     resp_free(r);
     /* A unit outside the caller's subtree never gives its code away. */
     long long bv = unit_id("24001");
     r = http_get(fmt("/api/v1/staff?unit_id=%lld&format=csv", bv), T_SD_MANAGER);
     ASSERT_STATUS(r, 200);
-    ck_assert_str_eq(hdr(r, "Content-Disposition"), fmt("attachment; filename=\"staff-%s.csv\"", today));
+    ck_assert_str_eq(header_of(r, "Content-Disposition"), fmt("attachment; filename=\"staff-%s.csv\"", today));
     resp_free(r);
     /* Reference data is about no unit. */
     r = http_get("/api/v1/job-groups?format=csv", T_SD_REPORTER);
     ASSERT_STATUS(r, 200);
-    ck_assert_str_eq(hdr(r, "Content-Disposition"), fmt("attachment; filename=\"job-groups-%s.csv\"", today));
+    ck_assert_str_eq(header_of(r, "Content-Disposition"), fmt("attachment; filename=\"job-groups-%s.csv\"", today));
     resp_free(r);
 
     long long syt = unit_id("SYT-BN");
     r = http_get(fmt("/api/v1/indicators/rollup?unit_id=%lld&period=2026Q3&format=csv", syt), T_SYT_MANAGER);
     ASSERT_STATUS(r, 200);
-    ck_assert_str_eq(hdr(r, "Content-Disposition"), "attachment; filename=\"rollup-SYT-BN-2026Q3.csv\"");
+    ck_assert_str_eq(header_of(r, "Content-Disposition"), "attachment; filename=\"rollup-SYT-BN-2026Q3.csv\"");
     resp_free(r);
     r = http_get(fmt("/api/v1/exports/report-form?unit_id=%lld&period=202610&format=csv", sd), T_SD_MANAGER);
     ASSERT_STATUS(r, 200);
-    ck_assert_str_eq(hdr(r, "Content-Disposition"), "attachment; filename=\"report-form-TTYT-SD-2026-10.csv\"");
+    ck_assert_str_eq(header_of(r, "Content-Disposition"), "attachment; filename=\"report-form-TTYT-SD-2026-10.csv\"");
     resp_free(r);
 
     /* Gzip and a download at once: the name is the same, the body decodes to the same CSV. */
     resp *plain = http_get("/api/v1/units?format=csv", T_ADMIN);
     resp *z = get_enc("/api/v1/units?format=csv", T_ADMIN, "gzip", NULL);
-    ck_assert_str_eq(hdr(z, "Content-Encoding"), "gzip");
-    ck_assert_str_eq(hdr(z, "Content-Disposition"), hdr(plain, "Content-Disposition"));
+    ck_assert_str_eq(header_of(z, "Content-Encoding"), "gzip");
+    ck_assert_str_eq(header_of(z, "Content-Disposition"), header_of(plain, "Content-Disposition"));
     ck_assert_str_eq(z->body, plain->body);
     resp_free(z);
     resp_free(plain);
@@ -329,7 +321,7 @@ END_TEST
 static void cookie_of(const resp *r, char *out, size_t len)
 {
     out[0] = '\0';
-    const char *sc = hdr(r, "Set-Cookie");
+    const char *sc = header_of(r, "Set-Cookie");
     if (sc == NULL) return;
     size_t n = strcspn(sc, ";");
     ck_assert_uint_lt(n, len);
@@ -359,13 +351,13 @@ static resp *cookie_post(const char *path, const char *cookie, const char *origi
 
 static void assert_sets_cookie(const resp *r)
 {
-    const char *sc = hdr(r, "Set-Cookie");
+    const char *sc = header_of(r, "Set-Cookie");
     ck_assert_ptr_nonnull(sc);
     ck_assert_msg(strncmp(sc, "bdhvs_refresh=bdr_", 18) == 0, "Set-Cookie: %s", sc);
     ck_assert_str_eq(strchr(sc, ';'), "; Path=/api/v1/auth; Max-Age=1209600; HttpOnly; SameSite=Strict; Secure");
     ck_assert_ptr_null(json_object_get(r->json, "refresh_token"));
     ck_assert_ptr_nonnull(jstr(r, "access_token"));
-    ck_assert_str_eq(hdr(r, "Cache-Control"), "no-store");
+    ck_assert_str_eq(header_of(r, "Cache-Control"), "no-store");
 }
 
 START_TEST(cookie_sign_in_refresh_and_sign_out)
@@ -373,8 +365,8 @@ START_TEST(cookie_sign_in_refresh_and_sign_out)
     resp *r = cookie_login(CORS_ORIGIN);
     ASSERT_STATUS(r, 200);
     assert_sets_cookie(r);
-    ck_assert_str_eq(hdr(r, "Access-Control-Allow-Origin"), CORS_ORIGIN);
-    ck_assert_str_eq(hdr(r, "Access-Control-Allow-Credentials"), "true");
+    ck_assert_str_eq(header_of(r, "Access-Control-Allow-Origin"), CORS_ORIGIN);
+    ck_assert_str_eq(header_of(r, "Access-Control-Allow-Credentials"), "true");
     char c1[128];
     cookie_of(r, c1, sizeof c1);
     resp_free(r);
@@ -383,7 +375,7 @@ START_TEST(cookie_sign_in_refresh_and_sign_out)
     r = cookie_post("/api/v1/auth/refresh", c1, own_origin(), NULL);
     ASSERT_STATUS(r, 200);
     assert_sets_cookie(r);
-    ck_assert_ptr_null(hdr(r, "Access-Control-Allow-Credentials"));
+    ck_assert_ptr_null(header_of(r, "Access-Control-Allow-Credentials"));
     char c2[128];
     cookie_of(r, c2, sizeof c2);
     ck_assert_str_ne(c2, c1);
@@ -406,12 +398,12 @@ START_TEST(cookie_sign_in_refresh_and_sign_out)
     /* Sign-out clears the cookie and revokes its chain. */
     r = cookie_post("/api/v1/auth/logout", c3, own_origin(), access);
     ASSERT_STATUS(r, 204);
-    ck_assert_str_eq(hdr(r, "Set-Cookie"),
+    ck_assert_str_eq(header_of(r, "Set-Cookie"),
                      "bdhvs_refresh=; Path=/api/v1/auth; Max-Age=0; HttpOnly; SameSite=Strict; Secure");
     resp_free(r);
     r = cookie_post("/api/v1/auth/refresh", c3, own_origin(), NULL);
     ASSERT_STATUS(r, 401);
-    ck_assert_str_eq(hdr(r, "Set-Cookie"),
+    ck_assert_str_eq(header_of(r, "Set-Cookie"),
                      "bdhvs_refresh=; Path=/api/v1/auth; Max-Age=0; HttpOnly; SameSite=Strict; Secure");
     resp_free(r);
     free(access);
@@ -437,8 +429,8 @@ START_TEST(cookie_refresh_refuses_other_origins)
         r = cookie_post("/api/v1/auth/refresh", ck, bad[i], NULL);
         ck_assert_msg(r->status == 403, "Origin %s gave %ld", bad[i] ? bad[i] : "(none)", r->status);
         ck_assert_str_eq(jstr(r, "type"), "urn:bdhvs:problem:forbidden");
-        ck_assert_ptr_null(hdr(r, "Set-Cookie"));
-        ck_assert_ptr_null(hdr(r, "Access-Control-Allow-Credentials"));
+        ck_assert_ptr_null(header_of(r, "Set-Cookie"));
+        ck_assert_ptr_null(header_of(r, "Access-Control-Allow-Credentials"));
         resp_free(r);
     }
     /* Nothing was used up: the right origin still refreshes with it. */
@@ -450,7 +442,7 @@ START_TEST(cookie_refresh_refuses_other_origins)
     /* Signing in for a cookie from another site, or with no Origin, is refused too. */
     r = cookie_login("http://evil.example");
     ASSERT_STATUS(r, 403);
-    ck_assert_ptr_null(hdr(r, "Set-Cookie"));
+    ck_assert_ptr_null(header_of(r, "Set-Cookie"));
     resp_free(r);
     r = cookie_login(NULL);
     ASSERT_STATUS(r, 403);
@@ -460,13 +452,13 @@ START_TEST(cookie_refresh_refuses_other_origins)
     req_opts pre = {.headers = {"Origin: " CORS_ORIGIN, "Access-Control-Request-Method: POST", NULL}};
     r = http_do("OPTIONS", "/api/v1/auth/refresh", &pre);
     ASSERT_STATUS(r, 204);
-    ck_assert_str_eq(hdr(r, "Access-Control-Allow-Credentials"), "true");
+    ck_assert_str_eq(header_of(r, "Access-Control-Allow-Credentials"), "true");
     resp_free(r);
     req_opts evil = {.headers = {"Origin: http://evil.example", "Access-Control-Request-Method: POST", NULL}};
     r = http_do("OPTIONS", "/api/v1/auth/refresh", &evil);
     ASSERT_STATUS(r, 204);
-    ck_assert_ptr_null(hdr(r, "Access-Control-Allow-Credentials"));
-    ck_assert_ptr_null(hdr(r, "Access-Control-Allow-Origin"));
+    ck_assert_ptr_null(header_of(r, "Access-Control-Allow-Credentials"));
+    ck_assert_ptr_null(header_of(r, "Access-Control-Allow-Origin"));
     resp_free(r);
 }
 END_TEST
@@ -485,7 +477,7 @@ START_TEST(body_tokens_work_as_before)
     resp *r = http_do("POST", "/api/v1/auth/refresh", &o);
     ASSERT_STATUS(r, 200);
     ck_assert_ptr_nonnull(jstr(r, "refresh_token"));
-    ck_assert_ptr_null(hdr(r, "Set-Cookie"));
+    ck_assert_ptr_null(header_of(r, "Set-Cookie"));
     resp_free(r);
     free(body);
     /* No body and no cookie: the token is required, as before. */

@@ -7,43 +7,13 @@
 #include <stdio.h>
 #include <string.h>
 
-static void expect(resp *r, long status)
-{
-    ck_assert_msg(r->status == status, "expected %ld, got %ld: %.500s", status, r->status, r->body ? r->body : "");
-    resp_free(r);
-}
-
-static long long make_unit(const char *code, const char *type, const char *parent, const char *opened_on)
-{
-    resp *r = send_obj("POST", "/api/v1/units", T_ADMIN,
-                       json_pack("{s:s, s:s, s:s, s:s, s:s}", "code", code, "name", fmt("Đơn vị %s", code), "type",
-                                 type, "parent_code", parent, "opened_on", opened_on));
-    return created_id(r);
-}
-
-static long long make_staff(const char *code, const char *unit_code, const char *joined_on, const char *vneid_on)
-{
-    json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "code", code, "full_name", "Hoàng Văn Chuyển", "unit_code",
-                          unit_code, "job_group", "nurse", "employment", "public_employee", "joined_on", joined_on);
-    if (vneid_on) {
-        json_object_set_new(o, "vneid_confirmed_on", json_string(vneid_on));
-        json_object_set_new(o, "vneid_source", json_string("VNeID"));
-    }
-    return created_id(send_obj("POST", "/api/v1/staff", T_ADMIN, o));
-}
-
-static resp *rollup(long long root, const char *period)
-{
-    resp *r = http_get(fmt("/api/v1/indicators/rollup?unit_id=%lld&period=%s&depth=1", root, period), T_ADMIN);
-    ASSERT_STATUS(r, 200);
-    return r;
-}
+#define STAFF_NAME "Hoàng Văn Chuyển" /* of every staff member the suite makes */
 
 /* CT2 (index 1) and CT5 (index 4) of H, A and B in one rollup; parent = sum of children. */
 static void assert_ct(long long h, long long a, long long b, const char *period, int k, long long an, long long ad,
                       long long bn, long long bd)
 {
-    resp *r = rollup(h, period);
+    resp *r = rollup_at(T_ADMIN, h, period, 1, NULL);
     fig fa = figure(r, a, k), fb = figure(r, b, k), fh = figure(r, h, k);
     ck_assert_msg(fa.num == an && fa.den == ad && fb.num == bn && fb.den == bd,
                   "%s CT%d: A %lld/%lld (want %lld/%lld), B %lld/%lld (want %lld/%lld)", period, k + 1, fa.num, fa.den,
@@ -51,14 +21,6 @@ static void assert_ct(long long h, long long a, long long b, const char *period,
     ck_assert_msg(fh.num == an + bn && fh.den == ad + bd, "%s CT%d: H %lld/%lld is not the sum of its children", period,
                   k + 1, fh.num, fh.den);
     resp_free(r);
-}
-
-/* When the kept depth-1 rollup of root for period was made (microseconds; 0: none kept). */
-static long long kept_stamp(long long root, const char *period)
-{
-    return db_count2("SELECT coalesce((SELECT (extract(epoch FROM made_at) * 1000000)::bigint FROM rollup_results"
-                     " WHERE root = $1::bigint AND period = $2 AND depth = 1), 0)",
-                     idstr(root), period);
 }
 
 static long long g_h, g_a, g_b, g_p1, g_p2, g_p3;
@@ -73,24 +35,19 @@ static void scenario(void)
     snprintf(g_hc, sizeof g_hc, "TR-%s", u);
     snprintf(g_ac, sizeof g_ac, "%s-A", g_hc);
     snprintf(g_bc, sizeof g_bc, "%s-B", g_hc);
-    g_h = make_unit(g_hc, "health_centre", "SYT-BN", "2025-01-01");
-    g_a = make_unit(g_ac, "commune_station", g_hc, "2025-01-01");
-    g_b = make_unit(g_bc, "commune_station", g_hc, "2025-01-01");
+    g_h = unit_made(g_hc, "health_centre", "SYT-BN");
+    g_a = unit_made(g_ac, "commune_station", g_hc);
+    g_b = unit_made(g_bc, "commune_station", g_hc);
     snprintf(g_p1c, sizeof g_p1c, "%s-P1", g_hc);
     snprintf(g_p2c, sizeof g_p2c, "%s-P2", g_hc);
     snprintf(g_p3c, sizeof g_p3c, "%s-P3", g_hc);
-    g_p1 = make_staff(g_p1c, g_ac, "2025-01-01", "2026-02-01");
-    g_p2 = make_staff(g_p2c, g_ac, "2025-01-01", NULL);
-    g_p3 = make_staff(g_p3c, g_bc, "2025-01-01", NULL);
+    g_p1 = staff_made(g_p1c, STAFF_NAME, g_ac, "nurse", "2025-01-01", "2026-02-01");
+    g_p2 = staff_made(g_p2c, STAFF_NAME, g_ac, "nurse", "2025-01-01", NULL);
+    g_p3 = staff_made(g_p3c, STAFF_NAME, g_bc, "nurse", "2025-01-01", NULL);
     char course[96];
     snprintf(course, sizeof course, "course-v1:BDHVS+TR%s+2026-1", u);
-    expect(send_obj("POST", "/api/v1/courses", T_ADMIN,
-                    json_pack("{s:s, s:s, s:b}", "code", course, "title", "Kỹ năng số", "counts_for_campaign", 1)),
-           201);
-    expect(send_obj("POST", "/api/v1/completions", T_ADMIN,
-                    json_pack("{s:s, s:s, s:s}", "staff_code", g_p1c, "course_code", course, "completed_on",
-                              "2026-02-01")),
-           201);
+    course_made(course, "Kỹ năng số", 1);
+    completion_made(T_ADMIN, g_p1c, course, "2026-02-01");
 }
 
 /* The issue's measurement: transferring a staff member rewrote both units' past figures. Now the
@@ -167,13 +124,13 @@ START_TEST(a_patch_of_unit_id_is_a_correction_of_the_past)
     scenario();
     char code[48];
     snprintf(code, sizeof code, "%s-C1", g_hc);
-    long long p = make_staff(code, g_ac, "2025-01-01", NULL);
-    resp *r = rollup(g_h, "2026-03");
+    long long p = staff_made(code, STAFF_NAME, g_ac, "nurse", "2025-01-01", NULL);
+    resp *r = rollup_at(T_ADMIN, g_h, "2026-03", 1, NULL);
     fig a0 = figure(r, g_a, 1), b0 = figure(r, g_b, 1);
     resp_free(r);
     expect(send_obj("PATCH", fmt("/api/v1/staff/%lld", p), T_ADMIN, json_pack("{s:I}", "unit_id", (json_int_t)g_b)),
            200);
-    r = rollup(g_h, "2026-03");
+    r = rollup_at(T_ADMIN, g_h, "2026-03", 1, NULL);
     fig a1 = figure(r, g_a, 1), b1 = figure(r, g_b, 1);
     resp_free(r);
     ck_assert_int_eq(a1.den, a0.den - 1);
@@ -204,7 +161,7 @@ START_TEST(bad_transfers_are_422_and_write_nothing)
     scenario();
     char code[48], closed_code[48];
     snprintf(code, sizeof code, "%s-BT", g_hc);
-    long long p = make_staff(code, g_ac, "2025-03-01", NULL);
+    long long p = staff_made(code, STAFF_NAME, g_ac, "nurse", "2025-03-01", NULL);
     expect(send_obj("POST", fmt("/api/v1/staff/%lld/transfers", p), T_ADMIN,
                     json_pack("{s:s, s:s}", "unit_code", g_bc, "effective_on", "2026-04-01")),
            201);
@@ -222,7 +179,7 @@ START_TEST(bad_transfers_are_422_and_write_nothing)
     assert_refused(p, json_pack("{s:I, s:s}", "unit_id", (json_int_t)g_b, "effective_on", "2026-05-01"), "unit_id",
                    "already belongs to that unit");
     snprintf(closed_code, sizeof closed_code, "%s-X", g_hc);
-    long long x = make_unit(closed_code, "commune_station", g_hc, "2025-01-01");
+    long long x = unit_made(closed_code, "commune_station", g_hc);
     expect(http_do("DELETE", fmt("/api/v1/units/%lld?closed_on=2026-02-28", x), &(req_opts){.token = T_ADMIN}), 204);
     assert_refused(p, json_pack("{s:I, s:s}", "unit_id", (json_int_t)x, "effective_on", "2026-05-01"), "unit_id",
                    "not open on 2026-05-01");
@@ -251,12 +208,12 @@ START_TEST(a_transfer_across_subtrees_needs_a_manager_above_both)
     snprintf(x1, sizeof x1, "%s-X1", x);
     snprintf(x2, sizeof x2, "%s-X2", x);
     snprintf(y, sizeof y, "TS-%s-Y", u);
-    make_unit(x, "ward", "TTYT-SD", "2025-01-01");
-    long long ux1 = make_unit(x1, "unit_office", x, "2025-01-01");
-    long long ux2 = make_unit(x2, "unit_office", x, "2025-01-01");
-    long long uy = make_unit(y, "ward", "TTYT-SD", "2025-01-01");
+    unit_made(x, "ward", "TTYT-SD");
+    long long ux1 = unit_made(x1, "unit_office", x);
+    long long ux2 = unit_made(x2, "unit_office", x);
+    long long uy = unit_made(y, "ward", "TTYT-SD");
     snprintf(p, sizeof p, "%s-P", x);
-    long long s = make_staff(p, x1, "2025-01-01", NULL);
+    long long s = staff_made(p, STAFF_NAME, x1, "nurse", "2025-01-01", NULL);
     /* X1 -> X2: both under X (X1's parent): a reporter of TTYT-SD may. */
     expect(send_obj("POST", fmt("/api/v1/staff/%lld/transfers", s), T_SD_REPORTER,
                     json_pack("{s:I, s:s}", "unit_id", (json_int_t)ux2, "effective_on", "2026-02-01")),
@@ -295,7 +252,7 @@ END_TEST
 START_TEST(missing_lists_the_staff_who_do_not_count_yet)
 {
     scenario();
-    resp *r = rollup(g_h, "2026-03");
+    resp *r = rollup_at(T_ADMIN, g_h, "2026-03", 1, NULL);
     fig h = figure(r, g_h, 1);
     resp_free(r);
     r = http_get(fmt("/api/v1/staff?missing=CT2&under=%lld&as_of=2026-03-31", g_h), T_SYT_MANAGER);
@@ -353,7 +310,7 @@ START_TEST(a_unit_not_open_has_no_rollup_and_closing_places_its_staff)
     scenario();
     char cc[48], sc[64];
     snprintf(cc, sizeof cc, "%s-CL", g_hc);
-    long long cu = make_unit(cc, "commune_station", g_hc, "2026-02-01");
+    long long cu = unit_made_on(cc, "commune_station", g_hc, "2026-02-01");
     resp *r = http_get(fmt("/api/v1/indicators/rollup?unit_id=%lld&period=2026-01", cu), T_ADMIN);
     ASSERT_STATUS(r, 404);
     resp_free(r);
@@ -362,7 +319,7 @@ START_TEST(a_unit_not_open_has_no_rollup_and_closing_places_its_staff)
     resp_free(r);
     expect(http_get(fmt("/api/v1/indicators/rollup?unit_id=%lld&period=2026Q1", cu), T_ADMIN), 200);
     snprintf(sc, sizeof sc, "%s-W", cc);
-    long long w = make_staff(sc, cc, "2026-02-01", NULL);
+    long long w = staff_made(sc, STAFF_NAME, cc, "nurse", "2026-02-01", NULL);
     /* Closing: 409 naming the staff member, nothing written. */
     r = http_do("DELETE", fmt("/api/v1/units/%lld?closed_on=2026-09-30", cu), &(req_opts){.token = T_ADMIN});
     ASSERT_STATUS(r, 409);
@@ -409,7 +366,7 @@ START_TEST(a_unit_not_open_has_no_rollup_and_closing_places_its_staff)
     /* A unit with nobody to place: transfer_to is still checked, then not used. */
     char ec[48];
     snprintf(ec, sizeof ec, "%s-E", g_hc);
-    long long eu = make_unit(ec, "commune_station", g_hc, "2025-01-01");
+    long long eu = unit_made(ec, "commune_station", g_hc);
     r = http_do("DELETE", fmt("/api/v1/units/%lld?closed_on=2026-09-30&transfer_to=999999999", eu),
                 &(req_opts){.token = T_ADMIN});
     assert_one_error(r, "transfer_to", "no such unit");
@@ -450,8 +407,8 @@ START_TEST(the_horizon_is_exact_and_dhis2_follows_transfers)
     char q[48], rr[48], ok_day[64], late_day[64];
     snprintf(q, sizeof q, "%s-Q", g_hc);
     snprintf(rr, sizeof rr, "%s-R", g_hc);
-    long long sq = make_staff(q, g_ac, "2025-01-01", NULL);
-    long long sr = make_staff(rr, g_ac, "2025-01-01", NULL);
+    long long sq = staff_made(q, STAFF_NAME, g_ac, "nurse", "2025-01-01", NULL);
+    long long sr = staff_made(rr, STAFF_NAME, g_ac, "nurse", "2025-01-01", NULL);
     long long d31 = db_count("SELECT to_char(vn_today() + 31, 'YYYYMMDD')::bigint", NULL);
     long long d32 = db_count("SELECT to_char(vn_today() + 32, 'YYYYMMDD')::bigint", NULL);
     snprintf(ok_day, sizeof ok_day, "%04lld-%02lld-%02lld", d31 / 10000, d31 / 100 % 100, d31 % 100);
@@ -488,11 +445,11 @@ START_TEST(a_transfer_inside_an_approved_period_is_locked)
     snprintf(hc, sizeof hc, "TL%s", u);
     snprintf(ac, sizeof ac, "TL%s-A", u);
     snprintf(bc, sizeof bc, "TL%s-B", u);
-    long long h = make_unit(hc, "health_centre", "TTYT-SD", "2025-01-01");
+    long long h = unit_made(hc, "health_centre", "TTYT-SD");
     oblige_every_child(h);
-    long long a = make_unit(ac, "commune_station", hc, "2025-01-01");
-    make_unit(bc, "commune_station", hc, "2025-01-01");
-    long long s = make_staff(fmt("TLS%s", u), ac, "2025-01-01", NULL);
+    long long a = unit_made(ac, "commune_station", hc);
+    unit_made(bc, "commune_station", hc);
+    long long s = staff_made(fmt("TLS%s", u), STAFF_NAME, ac, "nurse", "2025-01-01", NULL);
     resp *r = http_send_json("PUT", fmt("/api/v1/reports/%lld/2026-06", a), T_SD_REPORTER,
                              "{\"values\":{\"s1_documents_count\":1}}");
     ck_assert_msg(r->status == 200 || r->status == 201, "report: %ld %s", r->status, r->body);

@@ -10,24 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* One text cell of a query with at most one parameter. */
-static void sql_text(const char *sql, const char *param, char *out, size_t len)
-{
-    const char *v[] = {param};
-    PGresult *r = PQexecParams(test_db(), sql, param ? 1 : 0, NULL, v, NULL, NULL, 0);
-    ck_assert_msg(PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1, "%s: %s", sql, PQresultErrorMessage(r));
-    snprintf(out, len, "%s", PQgetisnull(r, 0, 0) ? "" : PQgetvalue(r, 0, 0));
-    PQclear(r);
-}
-
-static long long mk(const char *code, const char *type, const char *parent, const char *opened_on)
-{
-    json_t *o = json_pack("{s:s, s:s, s:s}", "code", code, "name", fmt("Đơn vị %s", code), "type", type);
-    if (parent) json_object_set_new(o, "parent_code", json_string(parent));
-    if (opened_on) json_object_set_new(o, "opened_on", json_string(opened_on));
-    return created_id(send_obj("POST", "/api/v1/units", T_ADMIN, o));
-}
-
 static resp *post_obligation(const char *token, const char *body)
 {
     return http_send_json("POST", "/api/v1/reporting-obligations", token, body);
@@ -38,14 +20,9 @@ static long long obligation(const char *body)
     return created_id(post_obligation(T_ADMIN, body));
 }
 
-static const char *rp(long long unit, const char *period)
-{
-    return fmt("/api/v1/reports/%lld/%s", unit, period);
-}
-
 static void draft(long long unit, const char *period)
 {
-    resp *r = http_send_json("PUT", rp(unit, period), T_ADMIN, "{\"values\":{\"s1_documents_count\":1}}");
+    resp *r = http_send_json("PUT", report_path(unit, period), T_ADMIN, "{\"values\":{\"s1_documents_count\":1}}");
     ck_assert_msg(r->status == 201 || r->status == 200, "draft %s: %ld %s", period, r->status, r->body);
     resp_free(r);
 }
@@ -54,7 +31,7 @@ static void draft(long long unit, const char *period)
 static void submit(long long unit, const char *period, const char *due, const char *timeliness)
 {
     draft(unit, period);
-    resp *r = http_do("POST", fmt("%s/submit", rp(unit, period)), &(req_opts){.token = T_ADMIN});
+    resp *r = http_do("POST", fmt("%s/submit", report_path(unit, period)), &(req_opts){.token = T_ADMIN});
     ASSERT_STATUS(r, 200);
     ck_assert_msg(strcmp(jstr(r, "due_on"), due) == 0, "%s: due %s, want %s", period, jstr(r, "due_on"), due);
     ck_assert_str_eq(jstr(r, "timeliness"), timeliness);
@@ -64,7 +41,7 @@ static void submit(long long unit, const char *period, const char *due, const ch
 
 static const char *due_of(long long unit, const char *period)
 {
-    resp *r = http_get(rp(unit, period), T_ADMIN);
+    resp *r = http_get(report_path(unit, period), T_ADMIN);
     ASSERT_STATUS(r, 200);
     json_t *d = json_object_get(r->json, "due_on");
     const char *out = json_is_null(d) ? "null" : fmt("%s", json_string_value(d));
@@ -103,8 +80,7 @@ static void status_is(long long unit, const char *period, int expected, int rece
 
 static void rollup_is(long long unit, const char *period, int expected, int received)
 {
-    resp *r = http_get(fmt("/api/v1/indicators/rollup?unit_id=%lld&period=%s&depth=1", unit, period), T_ADMIN);
-    ASSERT_STATUS(r, 200);
+    resp *r = rollup_at(T_ADMIN, unit, period, 1, NULL);
     ck_assert_msg(jint(r, "reports_expected") == expected && jint(r, "reports_received") == received,
                   "rollup of %lld for %s: %lld/%lld, want %d/%d", unit, period, jint(r, "reports_expected"),
                   jint(r, "reports_received"), expected, received);
@@ -132,17 +108,19 @@ START_TEST(three_levels_obligations_due_dates_timeliness_rates_and_the_rollup)
 {
     const char *u = uniq();
     char pp[16], p1[16], pp_first[16], pp_last[16], p1_first[16], cur_last[16], today[16];
-    sql_text("SELECT to_char(vn_today() - interval '2 months', 'YYYY-MM')", NULL, pp, sizeof pp);
-    sql_text("SELECT to_char(vn_today() - interval '1 month', 'YYYY-MM')", NULL, p1, sizeof p1);
-    sql_text("SELECT (date_trunc('month', vn_today()) - interval '2 months')::date::text", NULL, pp_first, sizeof pp_first);
-    sql_text("SELECT (date_trunc('month', vn_today()) - interval '1 month' - interval '1 day')::date::text", NULL, pp_last,
-             sizeof pp_last);
-    sql_text("SELECT (date_trunc('month', vn_today()) - interval '1 month')::date::text", NULL, p1_first, sizeof p1_first);
-    sql_text("SELECT (date_trunc('month', vn_today()) + interval '1 month - 1 day')::date::text", NULL, cur_last,
+    db_value("SELECT to_char(vn_today() - interval '2 months', 'YYYY-MM')", NULL, pp, sizeof pp);
+    last_month(p1, sizeof p1);
+    db_value("SELECT (date_trunc('month', vn_today()) - interval '2 months')::date::text", NULL, pp_first,
+             sizeof pp_first);
+    db_value("SELECT (date_trunc('month', vn_today()) - interval '1 month' - interval '1 day')::date::text", NULL,
+             pp_last, sizeof pp_last);
+    db_value("SELECT (date_trunc('month', vn_today()) - interval '1 month')::date::text", NULL, p1_first,
+             sizeof p1_first);
+    db_value("SELECT (date_trunc('month', vn_today()) + interval '1 month - 1 day')::date::text", NULL, cur_last,
              sizeof cur_last);
-    sql_text("SELECT vn_today()::text", NULL, today, sizeof today);
+    db_value("SELECT vn_today()::text", NULL, today, sizeof today);
     char p1_last[16];
-    sql_text("SELECT (date_trunc('month', vn_today()) - interval '1 day')::date::text", NULL, p1_last, sizeof p1_last);
+    db_value("SELECT (date_trunc('month', vn_today()) - interval '1 day')::date::text", NULL, p1_last, sizeof p1_last);
 
     /* The tree: a Department with two offices, a hospital and a health centre; the health
      * centre with its quality office, a ward and four stations (one opened in the second
@@ -150,17 +128,17 @@ START_TEST(three_levels_obligations_due_dates_timeliness_rates_and_the_rollup)
     char D[40], HC[48];
     snprintf(D, sizeof D, "OB%s", u);
     snprintf(HC, sizeof HC, "%s-HC", D);
-    long long dep = mk(D, "department_of_health", NULL, "2025-01-01");
-    long long khth = mk(fmt("%s-KHTH", D), "office", D, "2025-01-01");
-    mk(fmt("%s-VP", D), "office", D, "2025-01-01");
-    long long hos = mk(fmt("%s-BV", D), "hospital", D, "2025-01-01");
-    long long hc = mk(HC, "health_centre", D, "2025-01-01");
-    long long ql = mk(fmt("%s-QL", HC), "unit_office", HC, "2025-01-01");
-    long long w1 = mk(fmt("%s-W1", HC), "ward", HC, "2025-01-01");
-    long long st1 = mk(fmt("%s-S1", HC), "commune_station", HC, "2025-01-01");
-    long long st2 = mk(fmt("%s-S2", HC), "commune_station", HC, "2025-01-01");
-    long long st3 = mk(fmt("%s-S3", HC), "commune_station", HC, p1_first);
-    long long st4 = mk(fmt("%s-S4", HC), "commune_station", HC, "2025-01-01");
+    long long dep = unit_made(D, "department_of_health", NULL);
+    long long khth = unit_made(fmt("%s-KHTH", D), "office", D);
+    unit_made(fmt("%s-VP", D), "office", D);
+    long long hos = unit_made(fmt("%s-BV", D), "hospital", D);
+    long long hc = unit_made(HC, "health_centre", D);
+    long long ql = unit_made(fmt("%s-QL", HC), "unit_office", HC);
+    long long w1 = unit_made(fmt("%s-W1", HC), "ward", HC);
+    long long st1 = unit_made(fmt("%s-S1", HC), "commune_station", HC);
+    long long st2 = unit_made(fmt("%s-S2", HC), "commune_station", HC);
+    long long st3 = unit_made_on(fmt("%s-S3", HC), "commune_station", HC, p1_first);
+    long long st4 = unit_made(fmt("%s-S4", HC), "commune_station", HC);
     resp *r = http_do("DELETE", fmt("/api/v1/units/%lld?closed_on=%s", st4, pp_last), &(req_opts){.token = T_ADMIN});
     ASSERT_STATUS(r, 204);
     resp_free(r);
@@ -254,7 +232,7 @@ START_TEST(three_levels_obligations_due_dates_timeliness_rates_and_the_rollup)
     submit(st2, p1, fmt("%s-14", p1), "late");
     submit(w1, p1, cur_last, "on_time");
     submit(hc, p1, fmt("%s-18", p1), "late");
-    resp_free(http_do("POST", fmt("%s/submit", rp(khth, p1)), &(req_opts){.token = T_ADMIN}));
+    resp_free(http_do("POST", fmt("%s/submit", report_path(khth, p1)), &(req_opts){.token = T_ADMIN}));
 
     /* Who reported: only the obliged children, open during the period. */
     status_is(hc, pp, 5, 2, 0, 2); /* S1 S2 S4 W1 QL */
@@ -341,15 +319,15 @@ START_TEST(three_levels_obligations_due_dates_timeliness_rates_and_the_rollup)
     resp_free(r);
 
     /* A returned report submitted again keeps its first submission time and its timeliness. */
-    r = http_get(rp(st1, p1), T_ADMIN);
+    r = http_get(report_path(st1, p1), T_ADMIN);
     char first[40];
     snprintf(first, sizeof first, "%s", jstr(r, "submitted_at"));
     resp_free(r);
-    r = http_send_json("POST", fmt("%s/return", rp(st1, p1)), T_ADMIN, "{\"reason\":\"Bổ sung mục 5\"}");
+    r = http_send_json("POST", fmt("%s/return", report_path(st1, p1)), T_ADMIN, "{\"reason\":\"Bổ sung mục 5\"}");
     ASSERT_STATUS(r, 200);
     resp_free(r);
     status_is(hc, p1, 5, 2, 1, 1);
-    r = http_do("POST", fmt("%s/submit", rp(st1, p1)), &(req_opts){.token = T_ADMIN});
+    r = http_do("POST", fmt("%s/submit", report_path(st1, p1)), &(req_opts){.token = T_ADMIN});
     ASSERT_STATUS(r, 200);
     ck_assert_str_eq(jstr(r, "first_submitted_at"), first);
     ck_assert_int_ge(strcmp(jstr(r, "submitted_at"), first), 0);
@@ -376,7 +354,8 @@ START_TEST(three_levels_obligations_due_dates_timeliness_rates_and_the_rollup)
     ASSERT_STATUS(r, 200);
     resp_free(r);
     char next_first[16];
-    sql_text("SELECT (date_trunc('month', vn_today()) + interval '1 month')::date::text", NULL, next_first, sizeof next_first);
+    db_value("SELECT (date_trunc('month', vn_today()) + interval '1 month')::date::text", NULL, next_first,
+             sizeof next_first);
     long long ohc2 = obligation(fmt("{\"parent_id\":%lld,\"target\":\"all_children\",\"calendar\":{\"month\":{\"due_day\":20}},"
                                     "\"valid_from\":\"%s\"}", hc, next_first));
     r = http_get(fmt("/api/v1/reporting-obligations?parent_id=%lld", hc), T_ADMIN);
@@ -589,8 +568,8 @@ START_TEST(schedule_writes_end_and_add_obligations_audited)
 {
     char code[48], today[16], yesterday[16];
     snprintf(code, sizeof code, "OS%s", uniq());
-    sql_text("SELECT vn_today()::text", NULL, today, sizeof today);
-    sql_text("SELECT (vn_today() - 1)::text", NULL, yesterday, sizeof yesterday);
+    db_value("SELECT vn_today()::text", NULL, today, sizeof today);
+    db_value("SELECT (vn_today() - 1)::text", NULL, yesterday, sizeof yesterday);
     long long p = created_id(http_send_json("POST", "/api/v1/units", T_SD_MANAGER,
                                             fmt("{\"code\":\"%s\",\"name\":\"Đơn vị %s\",\"type\":\"other\","
                                                 "\"parent_code\":\"TTYT-SD\"}", code, code)));
@@ -662,10 +641,10 @@ START_TEST(approval_in_order_locks_the_period_until_unlocked)
 {
     const char *u = uniq();
     char p1[16], p1_day[16], cur[16];
-    sql_text("SELECT to_char(vn_today() - interval '1 month', 'YYYY-MM')", NULL, p1, sizeof p1);
-    sql_text("SELECT (date_trunc('month', vn_today()) - interval '1 month' + interval '9 days')::date::text", NULL, p1_day,
-             sizeof p1_day);
-    sql_text("SELECT to_char(vn_today(), 'YYYY-MM')", NULL, cur, sizeof cur);
+    last_month(p1, sizeof p1);
+    db_value("SELECT (date_trunc('month', vn_today()) - interval '1 month' + interval '9 days')::date::text", NULL,
+             p1_day, sizeof p1_day);
+    db_value("SELECT to_char(vn_today(), 'YYYY-MM')", NULL, cur, sizeof cur);
     char hcode[40], scode[48];
     snprintf(hcode, sizeof hcode, "AL%s", u);
     snprintf(scode, sizeof scode, "%s-S1", hcode);
@@ -684,39 +663,41 @@ START_TEST(approval_in_order_locks_the_period_until_unlocked)
     const char *tok[] = {T_SD_REPORTER, T_SD_REPORTER};
     long long units[] = {st, h};
     for (int i = 0; i < 2; i++) {
-        r = http_send_json("PUT", rp(units[i], p1), tok[i], "{\"values\":{\"s2_conferences\":1}}");
+        r = http_send_json("PUT", report_path(units[i], p1), tok[i], "{\"values\":{\"s2_conferences\":1}}");
         ASSERT_STATUS(r, 201);
         resp_free(r);
-        r = http_do("POST", fmt("%s/submit", rp(units[i], p1)), &(req_opts){.token = tok[i]});
+        r = http_do("POST", fmt("%s/submit", report_path(units[i], p1)), &(req_opts){.token = tok[i]});
         ASSERT_STATUS(r, 200);
         resp_free(r);
     }
     /* The health centre's report waits for its stations': S1's submitted, S2's missing. */
-    r = http_do("POST", fmt("%s/approve", rp(h, p1)), &(req_opts){.token = T_SD_MANAGER});
+    r = http_do("POST", fmt("%s/approve", report_path(h, p1)), &(req_opts){.token = T_SD_MANAGER});
     ASSERT_STATUS(r, 409);
     ck_assert_ptr_nonnull(strstr(jstr(r, "detail"), fmt("%s (submitted), %s-S2 (missing)", scode, hcode)));
     resp_free(r);
-    r = http_send_json("POST", fmt("%s/approve", rp(st, p1)), T_SD_MANAGER,
-                       "{\"signer_name\":\"Hoàng Văn Dũng\",\"signer_title\":\"Giám đốc\",\"document_no\":\"45/TTYT-KHNV\"}");
+    r = http_send_json(
+        "POST", fmt("%s/approve", report_path(st, p1)), T_SD_MANAGER,
+        "{\"signer_name\":\"Hoàng Văn Dũng\",\"signer_title\":\"Giám đốc\",\"document_no\":\"45/TTYT-KHNV\"}");
     ASSERT_STATUS(r, 200);
     ck_assert_str_eq(jstr(r, "signer_name"), "Hoàng Văn Dũng");
     ck_assert_str_eq(jstr(r, "signer_title"), "Giám đốc");
     ck_assert_str_eq(jstr(r, "document_no"), "45/TTYT-KHNV");
     ck_assert_str_eq(jstr(r, "approved_by"), "sondong.manager");
     resp_free(r);
-    r = http_do("POST", fmt("%s/approve", rp(h, p1)), &(req_opts){.token = T_SD_MANAGER});
+    r = http_do("POST", fmt("%s/approve", report_path(h, p1)), &(req_opts){.token = T_SD_MANAGER});
     ASSERT_STATUS(r, 409);
     ck_assert_ptr_nonnull(strstr(jstr(r, "detail"), fmt("%s-S2 (missing)", hcode)));
     resp_free(r);
     /* S2 cannot report this month: the health centre's manager excuses it, with a reason. */
-    r = http_send_json("POST", fmt("%s/waive", rp(st2, p1)), T_SD_MANAGER, "{}");
+    r = http_send_json("POST", fmt("%s/waive", report_path(st2, p1)), T_SD_MANAGER, "{}");
     ASSERT_STATUS(r, 422);
     resp_free(r);
-    r = http_send_json("POST", fmt("%s/waive", rp(st2, p1)), T_SD_REPORTER, "{\"reason\":\"x\"}");
+    r = http_send_json("POST", fmt("%s/waive", report_path(st2, p1)), T_SD_REPORTER, "{\"reason\":\"x\"}");
     ASSERT_STATUS(r, 403);
     resp_free(r);
     ck_assert_int_eq(db_count("SELECT count(*) FROM reports WHERE unit_id = $1::bigint", idstr(st2)), 0);
-    r = http_send_json("POST", fmt("%s/waive", rp(st2, p1)), T_SD_MANAGER, "{\"reason\":\"Trạm đang sáp nhập\"}");
+    r = http_send_json("POST", fmt("%s/waive", report_path(st2, p1)), T_SD_MANAGER,
+                       "{\"reason\":\"Trạm đang sáp nhập\"}");
     ASSERT_STATUS(r, 200);
     ck_assert_str_eq(jstr(r, "status"), "waived");
     ck_assert_str_eq(jstr(r, "waive_reason"), "Trạm đang sáp nhập");
@@ -729,25 +710,25 @@ START_TEST(approval_in_order_locks_the_period_until_unlocked)
     ck_assert_int_eq(num(sm, "missing"), 0);
     ck_assert(json_is_false(json_object_get(item_of(r, "status", "waived"), "overdue")));
     resp_free(r);
-    r = http_do("POST", fmt("%s/approve", rp(h, p1)), &(req_opts){.token = T_SD_MANAGER});
+    r = http_do("POST", fmt("%s/approve", report_path(h, p1)), &(req_opts){.token = T_SD_MANAGER});
     ASSERT_STATUS(r, 200);
     ck_assert_str_eq(jstr(r, "status"), "approved");
     resp_free(r);
     /* Accepting: by the level above the approving one (the Sơn Động manager approved S1's
      * report as the level above the health centre; it accepts S1's, not the health centre's). */
-    r = http_do("POST", fmt("%s/accept", rp(st, p1)), &(req_opts){.token = T_SD_MANAGER});
+    r = http_do("POST", fmt("%s/accept", report_path(st, p1)), &(req_opts){.token = T_SD_MANAGER});
     ASSERT_STATUS(r, 200);
     ck_assert_str_eq(jstr(r, "status"), "accepted"); /* a state of its own (test_s8_appr.c) */
     ck_assert_str_eq(jstr(r, "accepted_by"), "sondong.manager");
     ck_assert_ptr_nonnull(jstr(r, "accepted_at"));
     resp_free(r);
-    r = http_do("POST", fmt("%s/accept", rp(st, p1)), &(req_opts){.token = T_SD_MANAGER});
+    r = http_do("POST", fmt("%s/accept", report_path(st, p1)), &(req_opts){.token = T_SD_MANAGER});
     ASSERT_STATUS(r, 409); /* accepted already */
     resp_free(r);
-    r = http_do("POST", fmt("%s/accept", rp(h, p1)), &(req_opts){.token = T_SD_MANAGER});
+    r = http_do("POST", fmt("%s/accept", report_path(h, p1)), &(req_opts){.token = T_SD_MANAGER});
     ASSERT_STATUS(r, 403);
     resp_free(r);
-    r = http_do("POST", fmt("%s/accept", rp(h, p1)), &(req_opts){.token = T_ADMIN});
+    r = http_do("POST", fmt("%s/accept", report_path(h, p1)), &(req_opts){.token = T_ADMIN});
     ASSERT_STATUS(r, 200);
     resp_free(r);
     ck_assert_int_eq(db_count("SELECT count(*) FROM audit_log a JOIN reports r ON r.id::text = a.entity_id"
@@ -774,7 +755,7 @@ START_TEST(approval_in_order_locks_the_period_until_unlocked)
     ASSERT_STATUS(r, 409);
     ck_assert_str_eq(jstr(r, "type"), "urn:bdhvs:problem:period-locked");
     resp_free(r);
-    r = http_send_json("PUT", rp(st, p1), T_SD_REPORTER, "{\"values\":{\"s2_conferences\":2}}");
+    r = http_send_json("PUT", report_path(st, p1), T_SD_REPORTER, "{\"values\":{\"s2_conferences\":2}}");
     ASSERT_STATUS(r, 409);
     ck_assert_str_eq(jstr(r, "type"), "urn:bdhvs:problem:period-locked");
     resp_free(r);
@@ -786,23 +767,24 @@ START_TEST(approval_in_order_locks_the_period_until_unlocked)
     resp_free(r);
 
     /* Unlocking: a reason, a manager above the unit; the report above reopens with it. */
-    r = http_send_json("POST", fmt("%s/unlock", rp(st, p1)), T_SD_MANAGER, "{}");
+    r = http_send_json("POST", fmt("%s/unlock", report_path(st, p1)), T_SD_MANAGER, "{}");
     ASSERT_STATUS(r, 422);
     resp_free(r);
-    r = http_send_json("POST", fmt("%s/unlock", rp(st, p1)), T_SD_REPORTER, "{\"reason\":\"x\"}");
+    r = http_send_json("POST", fmt("%s/unlock", report_path(st, p1)), T_SD_REPORTER, "{\"reason\":\"x\"}");
     ASSERT_STATUS(r, 403);
     resp_free(r);
-    r = http_send_json("POST", fmt("%s/unlock", rp(st, p1)), T_SD_MANAGER, "{\"reason\":\"Số liệu tháng nhận muộn\"}");
+    r = http_send_json("POST", fmt("%s/unlock", report_path(st, p1)), T_SD_MANAGER,
+                       "{\"reason\":\"Số liệu tháng nhận muộn\"}");
     ASSERT_STATUS(r, 200);
     ck_assert_str_eq(jstr(r, "status"), "submitted");
     ck_assert_str_eq(jstr(r, "unlock_reason"), "Số liệu tháng nhận muộn");
     ck_assert_ptr_nonnull(jstr(r, "unlocked_at"));
     resp_free(r);
-    r = http_get(rp(h, p1), T_SD_MANAGER);
+    r = http_get(report_path(h, p1), T_SD_MANAGER);
     ck_assert_str_eq(jstr(r, "status"), "submitted");
     ck_assert_ptr_null(jstr(r, "accepted_at")); /* the acceptance goes with it */
     resp_free(r);
-    r = http_send_json("POST", fmt("%s/unlock", rp(st, p1)), T_SD_MANAGER, "{\"reason\":\"again\"}");
+    r = http_send_json("POST", fmt("%s/unlock", report_path(st, p1)), T_SD_MANAGER, "{\"reason\":\"again\"}");
     ASSERT_STATUS(r, 409); /* not approved any more */
     resp_free(r);
     ck_assert_int_eq(db_count("SELECT count(*) FROM audit_log a JOIN reports r ON r.id::text = a.entity_id"
@@ -816,17 +798,17 @@ START_TEST(approval_in_order_locks_the_period_until_unlocked)
     ck_assert_msg(r->status == 201 || r->status == 200, "%ld %s", r->status, r->body);
     resp_free(r);
     /* Approved again, then returned: the report above reopens too, and says why. */
-    r = http_do("POST", fmt("%s/approve", rp(st, p1)), &(req_opts){.token = T_SD_MANAGER});
+    r = http_do("POST", fmt("%s/approve", report_path(st, p1)), &(req_opts){.token = T_SD_MANAGER});
     ASSERT_STATUS(r, 200);
     resp_free(r);
-    r = http_do("POST", fmt("%s/approve", rp(h, p1)), &(req_opts){.token = T_SD_MANAGER});
+    r = http_do("POST", fmt("%s/approve", report_path(h, p1)), &(req_opts){.token = T_SD_MANAGER});
     ASSERT_STATUS(r, 200);
     resp_free(r);
-    r = http_send_json("POST", fmt("%s/return", rp(st, p1)), T_SD_MANAGER, "{\"reason\":\"Thiếu mục 5\"}");
+    r = http_send_json("POST", fmt("%s/return", report_path(st, p1)), T_SD_MANAGER, "{\"reason\":\"Thiếu mục 5\"}");
     ASSERT_STATUS(r, 200);
     ck_assert_str_eq(jstr(r, "status"), "returned");
     resp_free(r);
-    r = http_get(rp(h, p1), T_SD_MANAGER);
+    r = http_get(report_path(h, p1), T_SD_MANAGER);
     ck_assert_str_eq(jstr(r, "status"), "submitted");
     ck_assert_str_eq(jstr(r, "unlock_reason"), fmt("Reopened: the report of unit %lld below was returned", st));
     resp_free(r);
@@ -839,16 +821,16 @@ START_TEST(approval_is_final_at_the_top)
     char top[40], kid[48], p1[16];
     snprintf(top, sizeof top, "AT%s", uniq());
     snprintf(kid, sizeof kid, "%s-1", top);
-    sql_text("SELECT to_char(vn_today() - interval '1 month', 'YYYY-MM')", NULL, p1, sizeof p1);
-    long long t = mk(top, "department_of_health", NULL, "2025-01-01");
-    long long k = mk(kid, "hospital", top, "2025-01-01");
+    last_month(p1, sizeof p1);
+    long long t = unit_made(top, "department_of_health", NULL);
+    long long k = unit_made(kid, "hospital", top);
     obligation(fmt("{\"parent_id\":%lld,\"target\":\"all_children\",\"calendar\":{\"month\":{\"due_day\":15}},"
                    "\"valid_from\":\"2025-01-01\"}", t));
     submit(k, p1, fmt("%s-15", p1), "late");
-    resp *r = http_do("POST", fmt("%s/approve", rp(k, p1)), &(req_opts){.token = T_ADMIN});
+    resp *r = http_do("POST", fmt("%s/approve", report_path(k, p1)), &(req_opts){.token = T_ADMIN});
     ASSERT_STATUS(r, 200);
     resp_free(r);
-    r = http_do("POST", fmt("%s/accept", rp(k, p1)), &(req_opts){.token = T_ADMIN});
+    r = http_do("POST", fmt("%s/accept", report_path(k, p1)), &(req_opts){.token = T_ADMIN});
     ASSERT_STATUS(r, 409);
     ck_assert_ptr_nonnull(strstr(jstr(r, "detail"), "final"));
     resp_free(r);

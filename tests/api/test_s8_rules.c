@@ -10,12 +10,6 @@
 #include <stdio.h>
 #include <string.h>
 
-static resp *load_csv(const char *what, const char *token, const char *csv)
-{
-    req_opts o = {.token = token, .content_type = "text/csv", .body = csv};
-    return http_do("POST", fmt("/api/v1/%s/import", what), &o);
-}
-
 /* The only error of a 422 bulk load: row 2, field, message. */
 static void assert_load_error(resp *r, const char *field, const char *message)
 {
@@ -67,7 +61,9 @@ START_TEST(an_inactive_job_group_reads_the_same_in_a_create_a_patch_and_a_load)
 
     assert_single_error(send_obj("POST", "/api/v1/staff", T_SD_MANAGER, staff_obj(code, unit, jg, "2024-01-01", NULL)),
                         "job_group", want);
-    assert_load_error(load_csv("staff", T_SD_MANAGER, staff_csv(code, unit, jg, "2024-01-01", NULL)), "job_group", want);
+    assert_load_error(
+        post_csv(fmt("/api/v1/%s/import", "staff"), T_SD_MANAGER, staff_csv(code, unit, jg, "2024-01-01", NULL)),
+        "job_group", want);
     long long id = created_id(
         send_obj("POST", "/api/v1/staff", T_SD_MANAGER, staff_obj(code, unit, "nurse", "2024-01-01", NULL)));
     assert_single_error(send_obj("PATCH", fmt("/api/v1/staff/%lld", id), T_SD_MANAGER, json_pack("{s:s}", "job_group", jg)),
@@ -84,7 +80,8 @@ START_TEST(left_on_before_joined_on_reads_the_same_in_a_create_a_patch_and_a_loa
     assert_single_error(
         send_obj("POST", "/api/v1/staff", T_SD_MANAGER, staff_obj(code, unit, "nurse", "2024-05-01", "2024-04-30")),
         "left_on", "is before joined_on");
-    assert_load_error(load_csv("staff", T_SD_MANAGER, staff_csv(code, unit, "nurse", "2024-05-01", "2024-04-30")),
+    assert_load_error(post_csv(fmt("/api/v1/%s/import", "staff"), T_SD_MANAGER,
+                               staff_csv(code, unit, "nurse", "2024-05-01", "2024-04-30")),
                       "left_on", "is before joined_on");
     ck_assert_int_eq(db_count("SELECT count(*) FROM staff WHERE code = $1", code), 0);
 
@@ -95,8 +92,9 @@ START_TEST(left_on_before_joined_on_reads_the_same_in_a_create_a_patch_and_a_loa
     assert_single_error(
         send_obj("PATCH", fmt("/api/v1/staff/%lld", id), T_SD_MANAGER, json_pack("{s:s}", "joined_on", "2024-07-01")),
         "joined_on", want);
-    assert_load_error(load_csv("staff", T_SD_MANAGER, staff_csv(code, unit, "nurse", "2024-07-01", NULL)), "joined_on",
-                      want);
+    assert_load_error(
+        post_csv(fmt("/api/v1/%s/import", "staff"), T_SD_MANAGER, staff_csv(code, unit, "nurse", "2024-07-01", NULL)),
+        "joined_on", want);
     assert_single_error(
         send_obj("PATCH", fmt("/api/v1/staff/%lld", id), T_SD_MANAGER, json_pack("{s:s}", "left_on", "2023-12-31")),
         "left_on", "is before joined_on");
@@ -122,7 +120,7 @@ START_TEST(a_completion_before_joining_and_an_inactive_skill_read_the_same_both_
                                  json_pack("{s:s, s:s, s:s}", "staff_code", code, "course_code", course, "completed_on",
                                            "2024-02-29")),
                         "completed_on", want);
-    assert_load_error(load_csv("completions", T_SD_REPORTER,
+    assert_load_error(post_csv(fmt("/api/v1/%s/import", "completions"), T_SD_REPORTER,
                                fmt("staff_code,course_code,completed_on\n%s,%s,2024-02-29\n", code, course)),
                       "completed_on", want);
     long long cid = created_id(send_obj("POST", "/api/v1/completions", T_SD_REPORTER,
@@ -140,7 +138,8 @@ START_TEST(a_completion_before_joining_and_an_inactive_skill_read_the_same_both_
     assert_single_error(send_obj("POST", "/api/v1/attestations", T_SD_REPORTER,
                                  json_pack("{s:s, s:s, s:s}", "staff_code", code, "skill", sk, "attested_on", "2025-01-01")),
                         "skill", skill);
-    assert_load_error(load_csv("attestations", T_SD_REPORTER, fmt("staff_code,skill,attested_on\n%s,%s,2025-01-01\n", code, sk)),
+    assert_load_error(post_csv(fmt("/api/v1/%s/import", "attestations"), T_SD_REPORTER,
+                               fmt("staff_code,skill,attested_on\n%s,%s,2025-01-01\n", code, sk)),
                       "skill", skill);
     ck_assert_int_eq(db_count("SELECT count(*) FROM attestations WHERE skill = $1", sk), 0);
 }
@@ -154,7 +153,9 @@ START_TEST(one_code_validator_keeps_the_rules_openapi_pins_for_each_kind_of_code
     const char *staff = "may hold only letters A-Z, digits, '.', '_' and '-' (1 to 40)";
     assert_single_error(send_obj("POST", "/api/v1/staff", T_SD_MANAGER, staff_obj("NV 01", unit, "nurse", "2024-01-01", NULL)),
                         "code", staff);
-    assert_load_error(load_csv("staff", T_SD_MANAGER, staff_csv("NV/01", unit, "nurse", "2024-01-01", NULL)), "code", staff);
+    assert_load_error(post_csv(fmt("/api/v1/%s/import", "staff"), T_SD_MANAGER,
+                               staff_csv("NV/01", unit, "nurse", "2024-01-01", NULL)),
+                      "code", staff);
     /* Unit codes: 1-32 of the same characters. */
     assert_single_error(send_obj("POST", "/api/v1/units", T_SD_MANAGER,
                                  json_pack("{s:s, s:s, s:s, s:s}", "code", "TYT AN", "name", "Trạm", "type", "other",
@@ -181,7 +182,7 @@ START_TEST(a_taken_code_is_409_for_a_single_create_and_an_update_for_a_load)
     resp *r = send_obj("POST", "/api/v1/staff", T_SD_MANAGER, staff_obj(code, unit, "doctor", "2024-01-01", NULL));
     ASSERT_STATUS(r, 409);
     resp_free(r);
-    r = load_csv("staff", T_SD_MANAGER, staff_csv(code, unit, "doctor", "2024-01-01", NULL));
+    r = post_csv(fmt("/api/v1/%s/import", "staff"), T_SD_MANAGER, staff_csv(code, unit, "doctor", "2024-01-01", NULL));
     ASSERT_STATUS(r, 200);
     ck_assert_int_eq(jint(r, "updated"), 1);
     ck_assert_int_eq(jint(r, "created"), 0);

@@ -52,16 +52,6 @@ static void act_ok(const char *token, long long unit, const char *action, const 
     resp_free(r);
 }
 
-/* A submitted report of unit. */
-static void submitted(long long unit)
-{
-    resp *r = http_send_json("PUT", fmt("/api/v1/reports/%lld/%s", unit, PERIOD), T_SD_REPORTER,
-                             "{\"values\":{\"s1_documents_count\":1}}");
-    ck_assert_msg(r->status == 201, "PUT %lld: %ld %s", unit, r->status, r->body);
-    resp_free(r);
-    act_ok(T_SD_REPORTER, unit, "submit", NULL);
-}
-
 static long long snapshots_of(long long unit)
 {
     return db_count2("SELECT count(*) FROM report_snapshots WHERE unit_id = $1::bigint AND period = $2", idstr(unit),
@@ -79,23 +69,11 @@ static long long superseded(long long unit, const char *action, const char *reas
     return db_count2(sql, idstr(unit), reason);
 }
 
-static resp *rollup(long long unit, int depth, const char *basis)
-{
-    resp *r = http_get(fmt("/api/v1/indicators/rollup?unit_id=%lld&period=%s&depth=%d%s%s", unit, PERIOD, depth,
-                           basis ? "&basis=" : "", basis ? basis : ""),
-                       T_SD_REPORTER);
-    ck_assert_msg(r->status == 200, "rollup of %lld: %ld %s", unit, r->status, r->body);
-    return r;
-}
-
 static json_t *unit_in(const resp *r, long long unit)
 {
-    size_t i;
-    json_t *u;
-    json_array_foreach (json_object_get(r->json, "units"), i, u)
-        if (json_integer_value(json_object_get(u, "unit_id")) == unit) return u;
-    ck_abort_msg("unit %lld not in the rollup", unit);
-    return NULL;
+    json_t *u = rollup_row(r, unit);
+    if (u == NULL) ck_abort_msg("unit %lld not in the rollup", unit);
+    return u;
 }
 
 /* Indicator ind (1..5) of unit: numerator, denominator, differs_from_approved (-1 for null),
@@ -181,8 +159,8 @@ START_TEST(approval_snapshot_and_rollup_on_both_bases)
 {
     tree t;
     build(&t);
-    submitted(t.s1);
-    submitted(t.h);
+    report_submitted(t.s1, PERIOD);
+    report_submitted(t.h, PERIOD);
     /* Refused (S2 not approved): 409, nothing written. */
     resp *no = act(T_SD_MANAGER, t.h, "approve", NULL);
     ASSERT_STATUS(no, 409);
@@ -190,7 +168,7 @@ START_TEST(approval_snapshot_and_rollup_on_both_bases)
     resp_free(no);
     ck_assert_int_eq(snapshots_of(t.h), 0);
     /* Nothing approved yet: basis current everywhere, differs null. */
-    resp *r0 = rollup(t.h, 1, NULL);
+    resp *r0 = rollup_at(T_SD_REPORTER, t.h, PERIOD, 1, NULL);
     ck_assert_str_eq(json_string_value(json_object_get(r0->json, "basis")), "current");
     ck_assert_ptr_null(json_object_get(r0->json, "not_approved"));
     ck_assert_str_eq(basis_of(r0, t.h), "current");
@@ -205,7 +183,7 @@ START_TEST(approval_snapshot_and_rollup_on_both_bases)
                                idstr(t.s1), PERIOD),
                      1);
     /* Right after approval, approved = current. */
-    resp *r1 = rollup(t.h, 1, NULL);
+    resp *r1 = rollup_at(T_SD_REPORTER, t.h, PERIOD, 1, NULL);
     ASSERT_CELL(r1, t.s1, 5, 1, 2, 0);
     ck_assert_str_eq(basis_of(r1, t.s1), "approved");
     ck_assert_str_eq(basis_of(r1, t.s2), "current");
@@ -216,7 +194,7 @@ START_TEST(approval_snapshot_and_rollup_on_both_bases)
 
     late_data(&t);
     /* Current: S1 has 3 staff, 2 with smart devices, 1 campaign course. */
-    resp *c = rollup(t.h, 1, "current");
+    resp *c = rollup_at(T_SD_REPORTER, t.h, PERIOD, 1, "current");
     ck_assert_str_eq(json_string_value(json_object_get(c->json, "basis")), "current");
     ASSERT_CELL(c, t.s1, 1, 0, 3, 1);
     ASSERT_CELL(c, t.s1, 5, 2, 3, 1);
@@ -228,7 +206,7 @@ START_TEST(approval_snapshot_and_rollup_on_both_bases)
     ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(parts, "course"), "numerator")), 1);
     resp_free(c);
     /* Approved: S1's snapshot; H = its own (1 staff) + S1 approved + S2 live. */
-    resp *a = rollup(t.h, 1, "approved");
+    resp *a = rollup_at(T_SD_REPORTER, t.h, PERIOD, 1, "approved");
     ck_assert_str_eq(json_string_value(json_object_get(a->json, "basis")), "approved");
     ASSERT_CELL(a, t.s1, 1, 0, 2, 1);
     ASSERT_CELL(a, t.s1, 5, 1, 2, 1);
@@ -243,11 +221,11 @@ START_TEST(approval_snapshot_and_rollup_on_both_bases)
 
     /* The whole chain approved: the parent is the sum of its children (and its own) on the
      * approved basis; only D, not approved, is live. */
-    submitted(t.s2);
+    report_submitted(t.s2, PERIOD);
     act_ok(T_SD_MANAGER, t.s2, "approve", NULL);
     act_ok(T_SD_MANAGER, t.h, "approve", NULL);
     ck_assert_int_eq(snapshots_of(t.h), 1);
-    resp *d = rollup(t.d, 2, "approved");
+    resp *d = rollup_at(T_SD_REPORTER, t.d, PERIOD, 2, "approved");
     ck_assert_str_eq(basis_of(d, t.h), "approved");
     ck_assert_str_eq(basis_of(d, t.d), "mixed");
     ASSERT_CELL(d, t.h, 5, 2, 4, 1);
@@ -290,11 +268,11 @@ START_TEST(revisions_unlock_and_return_supersede)
 {
     tree t;
     build(&t);
-    submitted(t.s1);
-    submitted(t.s2);
+    report_submitted(t.s1, PERIOD);
+    report_submitted(t.s2, PERIOD);
     act_ok(T_SD_MANAGER, t.s1, "approve", NULL);
     act_ok(T_SD_MANAGER, t.s2, "approve", NULL);
-    submitted(t.h);
+    report_submitted(t.h, PERIOD);
     act_ok(T_SD_MANAGER, t.h, "approve", NULL);
     resp *r0 = http_get(fmt("/api/v1/reports/%lld/%s/revisions", t.s1, PERIOD), T_SD_REPORTER);
     ASSERT_STATUS(r0, 200);
@@ -355,14 +333,14 @@ START_TEST(revisions_unlock_and_return_supersede)
     ASSERT_STATUS(u, 409);
     ck_assert_ptr_nonnull(strstr(u->headers, "application/problem+json"));
     resp_free(u);
-    resp *a = rollup(t.h, 1, "approved");
+    resp *a = rollup_at(T_SD_REPORTER, t.h, PERIOD, 1, "approved");
     ck_assert_str_eq(basis_of(a, t.s1), "current");
     ASSERT_CELL(a, t.s1, 5, 2, 3, -1);
     resp_free(a);
     /* Approved again: a new snapshot with the late data, in force; the old one is kept. */
     act_ok(T_SD_MANAGER, t.s1, "approve", NULL);
     ck_assert_int_eq(snapshots_of(t.s1), 2);
-    a = rollup(t.h, 1, "approved");
+    a = rollup_at(T_SD_REPORTER, t.h, PERIOD, 1, "approved");
     ck_assert_str_eq(basis_of(a, t.s1), "approved");
     ASSERT_CELL(a, t.s1, 5, 2, 3, 0);
     resp_free(a);
@@ -400,7 +378,7 @@ START_TEST(bad_input_is_a_clear_problem)
         resp_free(r);
     }
     /* Submitted, not approved: 409. */
-    submitted(t.s1);
+    report_submitted(t.s1, PERIOD);
     r = http_get(fmt("/api/v1/reports/%lld/%s/revisions", t.s1, PERIOD), T_SD_REPORTER);
     ASSERT_STATUS(r, 409);
     ck_assert_ptr_nonnull(strstr(jstr(r, "detail"), "submitted, not approved"));

@@ -20,12 +20,6 @@
 
 #define PERIOD "2026-06"
 
-static void expect(resp *r, long status)
-{
-    ck_assert_msg(r->status == status, "expected %ld, got %ld: %.500s", status, r->status, r->body ? r->body : "");
-    resp_free(r);
-}
-
 static long long ct5_staff(const char *unit_code, const char *const *skills, char code[64])
 {
     snprintf(code, 64, "CT5-%s", uniq());
@@ -72,26 +66,10 @@ static resp *get_period(const char *what, long long unit, const char *basis)
     return r;
 }
 
-static resp *rollup(long long unit, const char *basis)
-{
-    return get_period("/api/v1/indicators/rollup?depth=1", unit, basis);
-}
-
-static json_t *cell(const resp *r, long long unit, int ind)
-{
-    size_t i;
-    json_t *u;
-    json_array_foreach (json_object_get(r->json, "units"), i, u)
-        if (json_integer_value(json_object_get(u, "unit_id")) == unit)
-            return json_array_get(json_object_get(u, "indicators"), (size_t)ind - 1);
-    ck_abort_msg("unit %lld not in the rollup", unit);
-    return NULL;
-}
-
 /* CT<ind> of unit: numerator n, denominator d (value null when d is 0). */
 static void assert_cell(const resp *r, long long unit, int ind, long long n, long long d)
 {
-    json_t *c = cell(r, unit, ind);
+    json_t *c = rollup_cell(r, unit, ind - 1);
     long long gn = json_integer_value(json_object_get(c, "numerator")),
               gd = json_integer_value(json_object_get(c, "denominator"));
     ck_assert_msg(gn == n && gd == d, "CT%d of %lld: %lld/%lld, not %lld/%lld", ind, unit, gn, gd, n, d);
@@ -116,20 +94,13 @@ static void set_group(long long unit, const char *drop, const char *add)
     expect(http_do("PUT", fmt("/api/v1/units/%lld/groups/%s", unit, add), &o), 201);
 }
 
-static long long kept_stamp(long long root)
-{
-    return db_count2("SELECT coalesce((SELECT (extract(epoch FROM made_at) * 1000000)::bigint FROM rollup_results"
-                     " WHERE root = $1::bigint AND period = $2 AND depth = 1), 0)",
-                     idstr(root), PERIOD);
-}
-
 /* CT5 over the public service units' staff; CT1 and CT2 over everyone; the parent is the sum of
  * its children and its own; the list of those missing is the gap. */
 START_TEST(ct5_counts_public_service_units_only)
 {
     tree t;
     build(&t);
-    resp *r = rollup(t.p, NULL);
+    resp *r = rollup_at(T_SD_REPORTER, t.p, PERIOD, 1, NULL);
     assert_cell(r, t.p, 1, 2, 6);
     assert_cell(r, t.o, 1, 1, 2);
     assert_cell(r, t.h, 1, 1, 3);
@@ -178,34 +149,34 @@ START_TEST(group_change_moves_staff_in_and_out_of_ct5)
 {
     tree t;
     build(&t);
-    resp *r = rollup(t.p, NULL);
+    resp *r = rollup_at(T_SD_REPORTER, t.p, PERIOD, 1, NULL);
     assert_cell(r, t.p, 5, 2, 3);
     resp_free(r);
-    long long kept = kept_stamp(t.p);
+    long long kept = kept_stamp(t.p, PERIOD);
     ck_assert_int_ne(kept, 0);
     /* O becomes a public service unit: o1 and o2 count. */
     set_group(t.o, "state_management", "public_service_unit");
-    r = rollup(t.p, NULL);
+    r = rollup_at(T_SD_REPORTER, t.p, PERIOD, 1, NULL);
     assert_cell(r, t.p, 5, 3, 5);
     assert_cell(r, t.o, 5, 1, 2);
     assert_cell(r, t.h, 5, 2, 3);
     assert_cell(r, t.p, 1, 2, 6);
     resp_free(r);
-    long long kept2 = kept_stamp(t.p);
+    long long kept2 = kept_stamp(t.p, PERIOD);
     ck_assert_int_ne(kept2, kept);
     ck_assert_int_eq(missing_ct5(t.p), 2);
     /* H leaves the public service units: its staff leave CT5. */
     set_group(t.h, "public_service_unit", "state_management");
-    r = rollup(t.p, NULL);
+    r = rollup_at(T_SD_REPORTER, t.p, PERIOD, 1, NULL);
     assert_cell(r, t.p, 5, 1, 2);
     assert_cell(r, t.h, 5, 0, 0);
     assert_cell(r, t.h, 1, 1, 3);
     resp_free(r);
-    ck_assert_int_ne(kept_stamp(t.p), kept2);
+    ck_assert_int_ne(kept_stamp(t.p, PERIOD), kept2);
     ck_assert_int_eq(missing_ct5(t.p), 1);
     ck_assert_int_eq(missing_ct5(t.h), 0);
     /* The same figures when the kept rollup is read again. */
-    r = rollup(t.p, NULL);
+    r = rollup_at(T_SD_REPORTER, t.p, PERIOD, 1, NULL);
     assert_cell(r, t.p, 5, 1, 2);
     resp_free(r);
     /* /indicators/at-risk measures the same CT5 today: P 1/2 = 50 % (counting everyone it would be
@@ -230,16 +201,6 @@ START_TEST(group_change_moves_staff_in_and_out_of_ct5)
     resp_free(r);
 }
 END_TEST
-
-static void submit(long long unit)
-{
-    resp *r = http_send_json("PUT", fmt("/api/v1/reports/%lld/%s", unit, PERIOD), T_SD_REPORTER,
-                             "{\"values\":{\"s1_documents_count\":1}}");
-    ck_assert_msg(r->status == 201, "PUT %lld: %ld %s", unit, r->status, r->body);
-    resp_free(r);
-    req_opts o = {.token = T_SD_REPORTER};
-    expect(http_do("POST", fmt("/api/v1/reports/%lld/%s/submit", unit, PERIOD), &o), 200);
-}
 
 static void approve(long long unit)
 {
@@ -274,9 +235,9 @@ START_TEST(approved_basis_and_dhis2_carry_ct5_denominator)
     resp *live = dhis2(t.p, NULL);
     assert_dhis2(live, &t);
     resp_free(live);
-    submit(t.o);
-    submit(t.h);
-    submit(t.p);
+    report_submitted(t.o, PERIOD);
+    report_submitted(t.h, PERIOD);
+    report_submitted(t.p, PERIOD);
     approve(t.o);
     approve(t.h);
     approve(t.p);
@@ -284,25 +245,25 @@ START_TEST(approved_basis_and_dhis2_carry_ct5_denominator)
                                " WHERE unit_id = $1::bigint AND period = $2 ORDER BY id DESC LIMIT 1",
                                idstr(t.h), PERIOD),
                      3);
-    resp *a = rollup(t.p, "approved");
+    resp *a = rollup_at(T_SD_REPORTER, t.p, PERIOD, 1, "approved");
     ck_assert_str_eq(jstr(a, "basis"), "approved");
     assert_cell(a, t.p, 5, 2, 3);
     assert_cell(a, t.o, 5, 0, 0);
     assert_cell(a, t.h, 5, 2, 3);
     assert_cell(a, t.p, 1, 2, 6);
-    ck_assert(json_is_false(json_object_get(cell(a, t.p, 5), "differs_from_approved")));
+    ck_assert(json_is_false(json_object_get(rollup_cell(a, t.p, 5 - 1), "differs_from_approved")));
     resp_free(a);
     resp *ap = dhis2(t.p, "approved");
     assert_dhis2(ap, &t);
     resp_free(ap);
     /* O joins the public service units after approval: current 3/5, approved still 2/3. */
     set_group(t.o, "state_management", "public_service_unit");
-    resp *c = rollup(t.p, "current");
+    resp *c = rollup_at(T_SD_REPORTER, t.p, PERIOD, 1, "current");
     assert_cell(c, t.p, 5, 3, 5);
-    ck_assert(json_is_true(json_object_get(cell(c, t.p, 5), "differs_from_approved")));
-    ck_assert(json_is_false(json_object_get(cell(c, t.p, 1), "differs_from_approved")));
+    ck_assert(json_is_true(json_object_get(rollup_cell(c, t.p, 5 - 1), "differs_from_approved")));
+    ck_assert(json_is_false(json_object_get(rollup_cell(c, t.p, 1 - 1), "differs_from_approved")));
     resp_free(c);
-    a = rollup(t.p, "approved");
+    a = rollup_at(T_SD_REPORTER, t.p, PERIOD, 1, "approved");
     assert_cell(a, t.p, 5, 2, 3);
     resp_free(a);
     ap = dhis2(t.p, "approved");

@@ -8,32 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
-static void expect(resp *r, long status)
-{
-    ck_assert_msg(r->status == status, "expected %ld, got %ld: %.500s", status, r->status, r->body ? r->body : "");
-    resp_free(r);
-}
-
-static long long make_unit(const char *code, const char *type, const char *parent)
-{
-    resp *r = send_obj("POST", "/api/v1/units", T_ADMIN,
-                       json_pack("{s:s, s:s, s:s, s:s, s:s}", "code", code, "name", fmt("Đơn vị %s", code), "type",
-                                 type, "parent_code", parent, "opened_on", "2025-01-01"));
-    return created_id(r);
-}
-
-static void make_staff_as(const char *code, const char *unit_code, const char *job_group)
-{
-    json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "code", code, "full_name", "Nguyễn Thị Chỉ Tiêu",
-                          "unit_code", unit_code, "job_group", job_group, "employment", "public_employee", "joined_on",
-                          "2025-01-01");
-    expect(send_obj("POST", "/api/v1/staff", T_ADMIN, o), 201);
-}
-
-static void make_staff(const char *code, const char *unit_code)
-{
-    make_staff_as(code, unit_code, "nurse");
-}
+#define STAFF_NAME "Nguyễn Thị Chỉ Tiêu" /* of every staff member the suite makes */
 
 static void attest(const char *staff_code, const char *skill)
 {
@@ -42,24 +17,11 @@ static void attest(const char *staff_code, const char *skill)
            201);
 }
 
-/* The cell of indicator k (0: CT1 ... 4: CT5) of unit u in a rollup answer. */
-static json_t *cell(const resp *r, long long u, int k)
-{
-    size_t i;
-    json_t *row;
-    json_array_foreach(json_object_get(r->json, "units"), i, row) {
-        if (json_integer_value(json_object_get(row, "unit_id")) == u)
-            return json_array_get(json_object_get(row, "indicators"), (size_t)k);
-    }
-    ck_abort_msg("unit %lld is not in the rollup", u);
-    return NULL;
-}
-
 /* Asserts a cell's value, target, gap, met (-1: null) and target_unit_id (0: null). */
 static void assert_cell(const resp *r, long long u, int k, double value, double target, double gap, int met,
                         long long set_by)
 {
-    json_t *c = cell(r, u, k);
+    json_t *c = rollup_cell(r, u, k);
     double v = json_number_value(json_object_get(c, "value")), t = json_number_value(json_object_get(c, "target")),
            g = json_number_value(json_object_get(c, "gap"));
     json_t *m = json_object_get(c, "met"), *s = json_object_get(c, "target_unit_id");
@@ -69,26 +31,6 @@ static void assert_cell(const resp *r, long long u, int k, double value, double 
                   "unit %lld CT%d: met is not %d", u, k + 1, met);
     ck_assert_msg(set_by == 0 ? json_is_null(s) : json_integer_value(s) == set_by,
                   "unit %lld CT%d: target_unit_id is not %lld", u, k + 1, set_by);
-}
-
-static resp *rollup(long long root, const char *period)
-{
-    resp *r = http_get(fmt("/api/v1/indicators/rollup?unit_id=%lld&period=%s&depth=1", root, period), T_ADMIN);
-    ASSERT_STATUS(r, 200);
-    return r;
-}
-
-static long long kept_stamp(long long root, const char *period)
-{
-    return db_count2("SELECT coalesce((SELECT (extract(epoch FROM made_at) * 1000000)::bigint FROM rollup_results"
-                     " WHERE root = $1::bigint AND period = $2 AND depth = 1), 0)",
-                     idstr(root), period);
-}
-
-static resp *del(const char *path, const char *token)
-{
-    req_opts o = {.token = token};
-    return http_do("DELETE", path, &o);
 }
 
 static resp *put_target(long long unit, const char *code, int year, const char *token, json_t *body)
@@ -109,12 +51,12 @@ static void scenario(void)
     snprintf(g_hc, sizeof g_hc, "TG-%s", u);
     snprintf(g_ac, sizeof g_ac, "%s-A", g_hc);
     snprintf(g_bc, sizeof g_bc, "%s-B", g_hc);
-    g_h = make_unit(g_hc, "health_centre", "SYT-BN");
-    g_a = make_unit(g_ac, "commune_station", g_hc);
-    g_b = make_unit(g_bc, "commune_station", g_hc);
-    make_staff(fmt("%s-P1", g_hc), g_ac);
-    make_staff(fmt("%s-P2", g_hc), g_ac);
-    make_staff(fmt("%s-P3", g_hc), g_bc);
+    g_h = unit_made(g_hc, "health_centre", "SYT-BN");
+    g_a = unit_made(g_ac, "commune_station", g_hc);
+    g_b = unit_made(g_bc, "commune_station", g_hc);
+    staff_made(fmt("%s-P1", g_hc), STAFF_NAME, g_ac, "nurse", "2025-01-01", NULL);
+    staff_made(fmt("%s-P2", g_hc), STAFF_NAME, g_ac, "nurse", "2025-01-01", NULL);
+    staff_made(fmt("%s-P3", g_hc), STAFF_NAME, g_bc, "nurse", "2025-01-01", NULL);
     attest(fmt("%s-P1", g_hc), "digital_awareness");
     attest(fmt("%s-P1", g_hc), "emr");
 }
@@ -123,12 +65,12 @@ START_TEST(targets_are_inherited_and_overridden)
 {
     scenario();
     /* The Department's target for everyone. */
-    resp *r = rollup(g_h, "2026-03");
+    resp *r = rollup_at(T_ADMIN, g_h, "2026-03", 1, NULL);
     assert_cell(r, g_h, 0, 33.3, 100, 66.7, 0, 0);
     assert_cell(r, g_a, 0, 50, 100, 50, 0, 0);
     assert_cell(r, g_b, 0, 0, 100, 100, 0, 0);
     resp_free(r);
-    r = rollup(g_h, "2025-12"); /* another year: kept through the 2026 changes below */
+    r = rollup_at(T_ADMIN, g_h, "2025-12", 1, NULL); /* another year: kept through the 2026 changes below */
     resp_free(r);
     long long m25 = kept_stamp(g_h, "2025-12"), m26 = kept_stamp(g_h, "2026-03");
     ck_assert(m25 > 0 && m26 > 0);
@@ -147,7 +89,7 @@ START_TEST(targets_are_inherited_and_overridden)
     resp_free(r);
     ck_assert_int_eq(db_count("SELECT count(*) FROM audit_log WHERE entity = 'unit_target' AND entity_id = $1"
                               " AND action = 'create'", fmt("%lld/CT1/2026", g_h)), 1);
-    r = rollup(g_h, "2026-03");
+    r = rollup_at(T_ADMIN, g_h, "2026-03", 1, NULL);
     assert_cell(r, g_h, 0, 33.3, 50, 16.7, 0, g_h);
     assert_cell(r, g_a, 0, 50, 50, 0, 1, g_h);
     assert_cell(r, g_b, 0, 0, 50, 50, 0, g_h);
@@ -160,7 +102,7 @@ START_TEST(targets_are_inherited_and_overridden)
     r = put_target(g_a, "CT1", 2026, T_SYT_MANAGER, json_pack("{s:i, s:b}", "target", 60, "strict", 1));
     ASSERT_STATUS(r, 201);
     resp_free(r);
-    r = rollup(g_h, "2026-03");
+    r = rollup_at(T_ADMIN, g_h, "2026-03", 1, NULL);
     assert_cell(r, g_h, 0, 33.3, 50, 16.7, 0, g_h);
     assert_cell(r, g_a, 0, 50, 60, 10, 0, g_a);
     assert_cell(r, g_b, 0, 0, 50, 50, 0, g_h);
@@ -168,7 +110,7 @@ START_TEST(targets_are_inherited_and_overridden)
     ck_assert_int_gt(kept_stamp(g_h, "2026-03"), m26);
     /* The same request again is served from the kept rollup. */
     m26 = kept_stamp(g_h, "2026-03");
-    r = rollup(g_h, "2026-03");
+    r = rollup_at(T_ADMIN, g_h, "2026-03", 1, NULL);
     assert_cell(r, g_a, 0, 50, 60, 10, 0, g_a);
     resp_free(r);
     ck_assert_int_eq(kept_stamp(g_h, "2026-03"), m26);
@@ -177,7 +119,7 @@ START_TEST(targets_are_inherited_and_overridden)
     ASSERT_STATUS(r, 200);
     ck_assert(json_is_true(json_object_get(r->json, "strict"))); /* left out: unchanged */
     resp_free(r);
-    r = rollup(g_h, "2026-03");
+    r = rollup_at(T_ADMIN, g_h, "2026-03", 1, NULL);
     assert_cell(r, g_a, 0, 50, 50, 0, 0, g_a);
     resp_free(r);
 
@@ -199,11 +141,11 @@ START_TEST(targets_are_inherited_and_overridden)
     resp_free(r);
 
     /* Removing A's own: A falls back to H's. */
-    expect(del(fmt("/api/v1/units/%lld/targets/CT1/2026", g_a), T_SYT_MANAGER), 204);
+    expect(http_delete(fmt("/api/v1/units/%lld/targets/CT1/2026", g_a), T_SYT_MANAGER), 204);
     ck_assert_int_eq(db_count("SELECT count(*) FROM audit_log WHERE entity = 'unit_target' AND entity_id = $1"
                               " AND action = 'delete'", fmt("%lld/CT1/2026", g_a)), 1);
-    expect(del(fmt("/api/v1/units/%lld/targets/CT1/2026", g_a), T_SYT_MANAGER), 404);
-    r = rollup(g_h, "2026-03");
+    expect(http_delete(fmt("/api/v1/units/%lld/targets/CT1/2026", g_a), T_SYT_MANAGER), 404);
+    r = rollup_at(T_ADMIN, g_h, "2026-03", 1, NULL);
     assert_cell(r, g_a, 0, 50, 50, 0, 1, g_h);
     resp_free(r);
     /* 2025's kept rollup was never invalidated by 2026's targets. */
@@ -245,7 +187,7 @@ START_TEST(at_risk_uses_the_nearest_target)
     }
     ck_assert_int_eq(seen, 3);
     resp_free(r);
-    expect(del(fmt("/api/v1/units/%lld/targets/CT1/%d", g_a, year), T_ADMIN), 204);
+    expect(http_delete(fmt("/api/v1/units/%lld/targets/CT1/%d", g_a, year), T_ADMIN), 204);
 }
 END_TEST
 
@@ -288,8 +230,7 @@ START_TEST(bad_targets_are_refused_and_write_nothing)
     r = put_target(unit_id("TYT-DAISON"), "CT1", 2026, T_SD_REPORTER, json_pack("{s:i}", "target", 50));
     ASSERT_STATUS(r, 403);
     resp_free(r);
-    expect(del(fmt("/api/v1/units/%lld/targets/CT1/2026", unit_id("TTYT-SD")), T_SD_MANAGER),
-           403);
+    expect(http_delete(fmt("/api/v1/units/%lld/targets/CT1/2026", unit_id("TTYT-SD")), T_SD_MANAGER), 403);
     r = http_get(fmt("/api/v1/units/%lld/targets?year=20x6", g_b), T_ADMIN);
     ASSERT_STATUS(r, 400);
     resp_free(r);
@@ -333,7 +274,7 @@ START_TEST(ct4_counts_people_supported)
     char hc[40], sc[48];
     snprintf(hc, sizeof hc, "P4-%s", u);
     snprintf(sc, sizeof sc, "%s-S", hc);
-    long long h = make_unit(hc, "health_centre", "SYT-BN"), st = make_unit(sc, "commune_station", hc);
+    long long h = unit_made(hc, "health_centre", "SYT-BN"), st = unit_made(sc, "commune_station", hc);
     expect(send_obj("POST", "/api/v1/support-counts", T_ADMIN,
                     json_pack("{s:s, s:s, s:s, s:s, s:i}", "unit_code", sc, "month", "2026-03", "service",
                               "cashless_payment", "target_group", "general", "count", 40)),
@@ -348,10 +289,10 @@ START_TEST(ct4_counts_people_supported)
     ck_assert(json_is_null(json_object_get(r->json, "people_supported")));
     ck_assert_int_eq(json_array_size(json_object_get(r->json, "warnings")), 0);
     resp_free(r);
-    r = rollup(h, "2026-03");
-    ck_assert_int_eq(json_integer_value(json_object_get(cell(r, st, 3), "numerator")), 40);
-    ck_assert_int_eq(json_integer_value(json_object_get(cell(r, st, 3), "denominator")), 100);
-    ck_assert_ptr_null(json_object_get(cell(r, st, 3), "supported_above_served"));
+    r = rollup_at(T_ADMIN, h, "2026-03", 1, NULL);
+    ck_assert_int_eq(json_integer_value(json_object_get(rollup_cell(r, st, 3), "numerator")), 40);
+    ck_assert_int_eq(json_integer_value(json_object_get(rollup_cell(r, st, 3), "denominator")), 100);
+    ck_assert_ptr_null(json_object_get(rollup_cell(r, st, 3), "supported_above_served"));
     resp_free(r);
 
     r = send_obj("POST", "/api/v1/patients-served", T_SYT_MANAGER,
@@ -359,7 +300,7 @@ START_TEST(ct4_counts_people_supported)
     ASSERT_STATUS(r, 200);
     ck_assert_int_eq(jint(r, "people_supported"), 70);
     resp_free(r);
-    r = rollup(h, "2026-03");
+    r = rollup_at(T_ADMIN, h, "2026-03", 1, NULL);
     assert_cell(r, st, 3, 70, 100, 30, 0, 0);
     assert_cell(r, h, 3, 70, 100, 30, 0, 0);
     resp_free(r);
@@ -369,7 +310,7 @@ START_TEST(ct4_counts_people_supported)
     ASSERT_STATUS(r, 200);
     ck_assert_int_eq(jint(r, "people_supported"), 70);
     resp_free(r);
-    r = rollup(h, "2026-03");
+    r = rollup_at(T_ADMIN, h, "2026-03", 1, NULL);
     assert_cell(r, h, 3, 50, 100, 50, 0, 0);
     resp_free(r);
 
@@ -383,9 +324,9 @@ START_TEST(ct4_counts_people_supported)
     ck_assert_str_eq(json_string_value(json_object_get(w, "message")),
                      "In 2026-03, 120 people supported exceed the 100 people served.");
     resp_free(r);
-    r = rollup(h, "2026-03");
+    r = rollup_at(T_ADMIN, h, "2026-03", 1, NULL);
     for (int k = 0; k < 2; k++) {
-        json_t *c = cell(r, k ? h : st, 3);
+        json_t *c = rollup_cell(r, k ? h : st, 3);
         ck_assert_int_eq(json_integer_value(json_object_get(c, "numerator")), 120);
         json_t *f = json_array_get(json_object_get(c, "supported_above_served"), 0);
         ck_assert_ptr_nonnull(f);
@@ -395,8 +336,8 @@ START_TEST(ct4_counts_people_supported)
         ck_assert_int_eq(json_integer_value(json_object_get(f, "served")), 100);
     }
     resp_free(r);
-    r = rollup(h, "2026-04"); /* another month: no flag */
-    ck_assert_ptr_null(json_object_get(cell(r, h, 3), "supported_above_served"));
+    r = rollup_at(T_ADMIN, h, "2026-04", 1, NULL); /* another month: no flag */
+    ck_assert_ptr_null(json_object_get(rollup_cell(r, h, 3), "supported_above_served"));
     resp_free(r);
     /* The per-service counts stay for the breakdown. */
     ck_assert_int_eq(db_count("SELECT sum(count) FROM support_counts WHERE unit_id = $1::bigint", idstr(st)), 70);
@@ -416,7 +357,7 @@ START_TEST(ct4_counts_people_supported)
                  json_pack("{s:s, s:s, s:i, s:n}", "unit_code", sc, "month", "2026-03", "count", 100, "people_supported"));
     ASSERT_STATUS(r, 200);
     resp_free(r);
-    r = rollup(h, "2026-03");
+    r = rollup_at(T_ADMIN, h, "2026-03", 1, NULL);
     assert_cell(r, h, 3, 40, 100, 60, 0, 0);
     resp_free(r);
 }
@@ -479,10 +420,10 @@ START_TEST(ct1_definition_changes_between_2025_and_2026)
     snprintf(d1, sizeof d1, "%s-D1", hc);
     snprintf(d2, sizeof d2, "%s-D2", hc);
     snprintf(n, sizeof n, "%s-N", hc);
-    long long h = make_unit(hc, "health_centre", "SYT-BN"), st = make_unit(sc, "commune_station", hc);
-    make_staff_as(d1, hc, "doctor");
-    make_staff_as(n, hc, "nurse");
-    make_staff_as(d2, sc, "doctor");
+    long long h = unit_made(hc, "health_centre", "SYT-BN"), st = unit_made(sc, "commune_station", hc);
+    staff_made(d1, STAFF_NAME, hc, "doctor", "2025-01-01", NULL);
+    staff_made(n, STAFF_NAME, hc, "nurse", "2025-01-01", NULL);
+    staff_made(d2, STAFF_NAME, sc, "doctor", "2025-01-01", NULL);
     attest(d1, "digital_awareness");
     attest(d1, "emr");
     attest(n, "digital_awareness");
@@ -490,15 +431,15 @@ START_TEST(ct1_definition_changes_between_2025_and_2026)
     attest(d2, "digital_awareness");
     attest(d2, "station_software");
     attest(d2, "e_prescription");
-    resp *r = rollup(h, "2025-12");
-    json_t *c = cell(r, h, 0), *cs = cell(r, st, 0);
+    resp *r = rollup_at(T_ADMIN, h, "2025-12", 1, NULL);
+    json_t *c = rollup_cell(r, h, 0), *cs = rollup_cell(r, st, 0);
     ck_assert_int_eq(json_integer_value(json_object_get(c, "numerator")), 3);
     ck_assert_int_eq(json_integer_value(json_object_get(c, "denominator")), 3);
     ck_assert_int_eq(json_integer_value(json_object_get(cs, "numerator")), 1);
     resp_free(r);
-    r = rollup(h, "2026-03");
-    c = cell(r, h, 0);
-    cs = cell(r, st, 0);
+    r = rollup_at(T_ADMIN, h, "2026-03", 1, NULL);
+    c = rollup_cell(r, h, 0);
+    cs = rollup_cell(r, st, 0);
     ck_assert_int_eq(json_integer_value(json_object_get(c, "numerator")), 2);
     ck_assert_int_eq(json_integer_value(json_object_get(c, "denominator")), 3);
     ck_assert_int_eq(json_integer_value(json_object_get(cs, "numerator")), 1);
@@ -516,8 +457,8 @@ START_TEST(ct1_definition_changes_between_2025_and_2026)
     resp_free(r);
     /* The e-prescription makes D1 count in 2026. */
     attest(d1, "e_prescription");
-    r = rollup(h, "2026-03");
-    ck_assert_int_eq(json_integer_value(json_object_get(cell(r, h, 0), "numerator")), 3);
+    r = rollup_at(T_ADMIN, h, "2026-03", 1, NULL);
+    ck_assert_int_eq(json_integer_value(json_object_get(rollup_cell(r, h, 0), "numerator")), 3);
     resp_free(r);
 }
 END_TEST
@@ -533,7 +474,7 @@ START_TEST(ct3_counts_only_applicable_services)
     char hc[40], cc[48];
     snprintf(hc, sizeof hc, "A8-%s", u);
     snprintf(cc, sizeof cc, "%s-CDC", hc);
-    long long h = make_unit(hc, "health_centre", "SYT-BN"), c = make_unit(cc, "cdc", hc);
+    long long h = unit_made(hc, "health_centre", "SYT-BN"), c = unit_made(cc, "cdc", hc);
     resp *r = http_get("/api/v1/digital-services?limit=100", T_ADMIN);
     ASSERT_STATUS(r, 200);
     size_t i;
@@ -554,8 +495,8 @@ START_TEST(ct3_counts_only_applicable_services)
     resp_free(r);
     ck_assert_int_eq(db_count2("SELECT count(*) FROM facility_service_history WHERE unit_id = $1::bigint AND service = $2",
                                idstr(c), "emr"), 0);
-    r = rollup(h, "2026-01");
-    json_t *ct3 = cell(r, h, 2);
+    r = rollup_at(T_ADMIN, h, "2026-01", 1, NULL);
+    json_t *ct3 = rollup_cell(r, h, 2);
     ck_assert_int_eq(json_integer_value(json_object_get(ct3, "numerator")), 0);
     ck_assert_int_eq(json_integer_value(json_object_get(ct3, "denominator")), 2);
     resp_free(r);
@@ -568,15 +509,15 @@ START_TEST(ct3_counts_only_applicable_services)
         ck_assert_str_eq(jstr(r, "status"), "not_applicable");
         resp_free(r);
     }
-    r = rollup(h, "2026-01"); /* before the day it stopped applying: unchanged */
-    ck_assert_int_eq(json_integer_value(json_object_get(cell(r, h, 2), "numerator")), 0);
+    r = rollup_at(T_ADMIN, h, "2026-01", 1, NULL); /* before the day it stopped applying: unchanged */
+    ck_assert_int_eq(json_integer_value(json_object_get(rollup_cell(r, h, 2), "numerator")), 0);
     resp_free(r);
-    r = rollup(h, "2026-03");
-    ct3 = cell(r, h, 2);
+    r = rollup_at(T_ADMIN, h, "2026-03", 1, NULL);
+    ct3 = rollup_cell(r, h, 2);
     ck_assert_int_eq(json_integer_value(json_object_get(ct3, "numerator")), 1);
     ck_assert_int_eq(json_integer_value(json_object_get(ct3, "denominator")), 2);
-    ck_assert_int_eq(json_integer_value(json_object_get(cell(r, c, 2), "numerator")), 1);
-    ck_assert_int_eq(json_integer_value(json_object_get(cell(r, c, 2), "denominator")), 1);
+    ck_assert_int_eq(json_integer_value(json_object_get(rollup_cell(r, c, 2), "numerator")), 1);
+    ck_assert_int_eq(json_integer_value(json_object_get(rollup_cell(r, c, 2), "denominator")), 1);
     resp_free(r);
     r = http_get(fmt("/api/v1/facility-services?unit_id=%lld&status=not_applicable", c), T_ADMIN);
     ASSERT_STATUS(r, 200);
@@ -597,7 +538,7 @@ START_TEST(units_carry_groups)
     for (char *p = grp; *p; p++)
         if (*p >= 'A' && *p <= 'Z') *p = (char)(*p - 'A' + 'a');
         else if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_')) *p = '_';
-    long long h = make_unit(hc, "health_centre", "SYT-BN"), c = make_unit(cc, "cdc", hc);
+    long long h = unit_made(hc, "health_centre", "SYT-BN"), c = unit_made(cc, "cdc", hc);
     const char *want[3][3] = {{"curative", "public_service_unit", NULL}, {"public_service_unit", NULL, NULL},
                               {"state_management", NULL, NULL}};
     long long units[3] = {h, c, unit_id("SYT-BN")};
@@ -636,9 +577,9 @@ START_TEST(units_carry_groups)
     expect(http_do("PUT", fmt("/api/v1/units/%lld/groups/%s", c, grp), &m), 403);
     ck_assert_int_eq(db_count("SELECT count(*) FROM unit_group_members WHERE unit_id = $1::bigint", idstr(h)), 3);
     /* Removing: 204, then 404; the CDC becomes a state body only once it is no public service unit. */
-    expect(del(fmt("/api/v1/units/%lld/groups/%s", h, grp), T_ADMIN), 204);
-    expect(del(fmt("/api/v1/units/%lld/groups/%s", h, grp), T_ADMIN), 404);
-    expect(del(fmt("/api/v1/units/%lld/groups/public_service_unit", c), T_ADMIN), 204);
+    expect(http_delete(fmt("/api/v1/units/%lld/groups/%s", h, grp), T_ADMIN), 204);
+    expect(http_delete(fmt("/api/v1/units/%lld/groups/%s", h, grp), T_ADMIN), 404);
+    expect(http_delete(fmt("/api/v1/units/%lld/groups/public_service_unit", c), T_ADMIN), 204);
     expect(http_do("PUT", fmt("/api/v1/units/%lld/groups/state_management", c), &o), 201);
     r = http_get(fmt("/api/v1/units/%lld/groups", c), T_SD_MANAGER);
     ASSERT_STATUS(r, 404); /* outside Sơn Động */

@@ -463,16 +463,9 @@ START_TEST(an_approved_period_carries_complete_date)
     static const char *const units[] = {"s1", "h"};
     for (int k = 0; k < 2; k++) {
         long long unit = k == 0 ? t.s1 : t.h;
-        resp *r = http_send_json("PUT", fmt("/api/v1/reports/%lld/%s", unit, PERIOD), T_SD_REPORTER,
-                                 "{\"values\":{\"s1_documents_count\":1}}");
-        ck_assert_msg(r->status == 201, "PUT %s: %ld %s", units[k], r->status, r->body);
-        resp_free(r);
-        req_opts o = {.token = T_SD_REPORTER};
-        r = http_do("POST", fmt("/api/v1/reports/%lld/%s/submit", unit, PERIOD), &o);
-        ck_assert_msg(r->status == 200, "submit %s: %ld %s", units[k], r->status, r->body);
-        resp_free(r);
-        o.token = T_SD_MANAGER;
-        r = http_do("POST", fmt("/api/v1/reports/%lld/%s/approve", unit, PERIOD), &o);
+        report_submitted(unit, PERIOD);
+        req_opts o = {.token = T_SD_MANAGER};
+        resp *r = http_do("POST", fmt("/api/v1/reports/%lld/%s/approve", unit, PERIOD), &o);
         ck_assert_msg(r->status == 200, "approve %s: %ld %s", units[k], r->status, r->body);
         resp_free(r);
     }
@@ -568,12 +561,6 @@ START_TEST(bad_input_is_a_clear_problem)
 }
 END_TEST
 
-static resp *load(const char *token, const char *csv, int dry)
-{
-    req_opts o = {.token = token, .content_type = "text/csv", .body = csv};
-    return http_do("POST", dry ? "/api/v1/units/import?dry_run=true" : "/api/v1/units/import", &o);
-}
-
 /* The units load: new units under new or stored parents, mapped in the same pass; a dry run
  * and a bad file write nothing; every problem of a bad file at once. */
 START_TEST(units_import_maps_and_refuses_bad_rows)
@@ -589,16 +576,16 @@ START_TEST(units_import_maps_and_refuses_bad_rows)
                           "%s,Trung tâm A,health_centre,%s,%s\r\n"
                           "%s,Đơn vị nạp,other,TTYT-SD,%s\r\n",
                           b, a, a, d, oa, d, od);
-    resp *r = load(T_ADMIN, csv, 1);
+    resp *r = post_csv(1 ? "/api/v1/units/import?dry_run=true" : "/api/v1/units/import", T_ADMIN, csv);
     ASSERT_STATUS(r, 200);
     ck_assert_int_eq(jint(r, "created"), 2);
     ck_assert_int_eq(jint(r, "updated"), 1);
     resp_free(r);
     ck_assert_int_eq(db_count("SELECT count(*) FROM units WHERE code = $1", a), 0);
-    r = load(T_SD_MANAGER, csv, 0);
+    r = post_csv(0 ? "/api/v1/units/import?dry_run=true" : "/api/v1/units/import", T_SD_MANAGER, csv);
     ASSERT_STATUS(r, 403);
     resp_free(r);
-    r = load(T_ADMIN, csv, 0);
+    r = post_csv(0 ? "/api/v1/units/import?dry_run=true" : "/api/v1/units/import", T_ADMIN, csv);
     ASSERT_STATUS(r, 200);
     ck_assert_int_eq(jint(r, "created"), 2);
     ck_assert_int_eq(jint(r, "updated"), 1);
@@ -609,26 +596,27 @@ START_TEST(units_import_maps_and_refuses_bad_rows)
     ck_assert_int_eq(db_count2("SELECT count(*) FROM units WHERE id = $1::bigint AND dhis2_id = $2", idstr(dd), od), 1);
     ck_assert_int_eq(db_count("SELECT count(*) FROM audit_log WHERE action = 'import' AND entity = 'unit'"
                               " AND after::text LIKE '%' || $1 || '%'", a), 1);
-    r = load(T_ADMIN, csv, 0);
+    r = post_csv(0 ? "/api/v1/units/import?dry_run=true" : "/api/v1/units/import", T_ADMIN, csv);
     ASSERT_STATUS(r, 200);
     ck_assert_int_eq(jint(r, "unchanged"), 3);
     resp_free(r);
     /* The same name written decomposed (e + combining marks) is the same name. */
-    r = load(T_ADMIN, fmt("code,name,type,parent_code\r\n%s,Trung ta\xcc\x82m A,health_centre,%s\r\n", a, d), 0);
+    r = post_csv(0 ? "/api/v1/units/import?dry_run=true" : "/api/v1/units/import", T_ADMIN,
+                 fmt("code,name,type,parent_code\r\n%s,Trung ta\xcc\x82m A,health_centre,%s\r\n", a, d));
     ASSERT_STATUS(r, 200);
     ck_assert_int_eq(jint(r, "unchanged"), 1);
     resp_free(r);
     /* Two units swap their DHIS2 org units in one load. */
-    r = load(T_ADMIN, fmt("code,name,type,dhis2_id\r\n%s,Trung tâm A,health_centre,%s\r\n%s,Đơn vị nạp,other,%s\r\n", a,
-                          od, d, oa),
-             0);
+    r = post_csv(
+        0 ? "/api/v1/units/import?dry_run=true" : "/api/v1/units/import", T_ADMIN,
+        fmt("code,name,type,dhis2_id\r\n%s,Trung tâm A,health_centre,%s\r\n%s,Đơn vị nạp,other,%s\r\n", a, od, d, oa));
     ASSERT_STATUS(r, 200);
     ck_assert_int_eq(jint(r, "updated"), 2);
     resp_free(r);
     ck_assert_int_eq(db_count2("SELECT count(*) FROM units WHERE code = $1 AND dhis2_id = $2", a, od), 1);
-    r = load(T_ADMIN, fmt("code,name,type,dhis2_id\r\n%s,Trung tâm A,health_centre,%s\r\n%s,Đơn vị nạp,other,%s\r\n", a,
-                          oa, d, od),
-             0);
+    r = post_csv(
+        0 ? "/api/v1/units/import?dry_run=true" : "/api/v1/units/import", T_ADMIN,
+        fmt("code,name,type,dhis2_id\r\n%s,Trung tâm A,health_centre,%s\r\n%s,Đơn vị nạp,other,%s\r\n", a, oa, d, od));
     ASSERT_STATUS(r, 200);
     ck_assert_int_eq(jint(r, "updated"), 2);
     resp_free(r);
@@ -652,7 +640,7 @@ START_TEST(units_import_maps_and_refuses_bad_rows)
                           "%s,Y,ward,%s,%s\r\n"                      /* row 6: A's dhis2_id, twice in the file */
                           "%s,Y,ward,%s,\r\n",                       /* row 7: the code twice */
                           x1, x2, x3, x3, x2, a, oa, y, d, oa, y, d);
-    r = load(T_ADMIN, bad, 0);
+    r = post_csv(0 ? "/api/v1/units/import?dry_run=true" : "/api/v1/units/import", T_ADMIN, bad);
     ASSERT_STATUS(r, 422);
     static const char *const want[][2] = {{"2", "dhis2_id"},    {"2", "parent_code"}, {"2", "type"},
                                           {"3", "parent_code"}, {"4", "parent_code"}, {"5", "parent_code"},

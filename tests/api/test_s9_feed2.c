@@ -16,14 +16,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-/* Is id one of ids[0..n)? Its index, or -1. */
-static int index_of(const long long *ids, int n, long long id)
-{
-    for (int i = 0; i < n; i++)
-        if (ids[i] == id) return i;
-    return -1;
-}
-
 /* Between pages 1 and 2 of a paging: changes rows and adds one. */
 typedef void (*between_pages)(void *ctx);
 
@@ -50,7 +42,7 @@ static int page_all(const char *base, int limit, const long long *ids, int n, in
             long long id = json_integer_value(json_object_get(it, "id"));
             ck_assert_int_gt(id, last);
             last = id;
-            int k = index_of(ids, n, id);
+            int k = id_index(ids, n, id);
             if (k >= 0) times[k]++;
         }
         json_t *next = json_object_get(r->json, "next_cursor");

@@ -9,23 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
-static void expect(resp *r, long status)
-{
-    ck_assert_msg(r->status == status, "expected %ld, got %ld: %.500s", status, r->status, r->body ? r->body : "");
-    resp_free(r);
-}
-
-/* A staff member of unit_code since 2025, confirmed on VNeID on 2025-03-01 when vneid. */
-static void make_staff(const char *code, const char *unit_code, int vneid)
-{
-    json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "code", code, "full_name", "Hoàng Thị Lành", "unit_code",
-                          unit_code, "job_group", "nurse", "employment", "public_employee", "joined_on", "2025-01-01");
-    if (vneid) {
-        json_object_set_new(o, "vneid_confirmed_on", json_string("2025-03-01"));
-        json_object_set_new(o, "vneid_source", json_string("VNeID"));
-    }
-    created_id(send_obj("POST", "/api/v1/staff", T_ADMIN, o));
-}
+#define STAFF_NAME "Hoàng Thị Lành" /* of every staff member the suite makes */
 
 static void attest(const char *staff_code, const char *day)
 {
@@ -34,44 +18,20 @@ static void attest(const char *staff_code, const char *day)
            201);
 }
 
-static resp *rollup(long long root, const char *period, const char *basis)
-{
-    resp *r = http_get(fmt("/api/v1/indicators/rollup?unit_id=%lld&period=%s&depth=1%s%s", root, period,
-                           basis ? "&basis=" : "", basis ? basis : ""),
-                       T_ADMIN);
-    ASSERT_STATUS(r, 200);
-    return r;
-}
-
 /* Indicator k (0: CT1 ... 4: CT5) of unit u in a rollup answer: "num/den" ("-" when u is no row). */
 static const char *cell(const resp *r, long long u, int k)
 {
-    size_t i;
-    json_t *row;
-    json_array_foreach(json_object_get(r->json, "units"), i, row) {
-        if (json_integer_value(json_object_get(row, "unit_id")) != u) continue;
-        json_t *ind = json_array_get(json_object_get(row, "indicators"), (size_t)k);
-        return fmt("%lld/%lld", (long long)json_integer_value(json_object_get(ind, "numerator")),
-                   (long long)json_integer_value(json_object_get(ind, "denominator")));
-    }
-    return "-";
+    fig f = figure(r, u, k);
+    return f.den < 0 ? "-" : fmt("%lld/%lld", f.num, f.den);
 }
 
 static void assert_cell(long long root, const char *period, long long u, int k, const char *want)
 {
-    resp *r = rollup(root, period, NULL);
+    resp *r = rollup_at(T_ADMIN, root, period, 1, NULL);
     const char *got = cell(r, u, k);
     ck_assert_msg(strcmp(got, want) == 0, "%s CT%d of unit %lld under %lld: %s, want %s", period, k + 1, u, root, got,
                   want);
     resp_free(r);
-}
-
-/* When the kept depth-1 rollup of root for period was made (microseconds; 0: none kept). */
-static long long kept_stamp(long long root, const char *period)
-{
-    return db_count2("SELECT coalesce((SELECT (extract(epoch FROM made_at) * 1000000)::bigint FROM rollup_results"
-                     " WHERE root = $1::bigint AND period = $2 AND depth = 1), 0)",
-                     idstr(root), period);
 }
 
 static long long basis_stamp(long long root, const char *period)
@@ -99,9 +59,9 @@ static void two_centres(two *t, const char *prefix)
     t->a = unit_made(t->ac, "commune_station", t->h1c);
     t->h2 = unit_made(t->h2c, "health_centre", "SYT-BN");
     t->b = unit_made(t->bc, "commune_station", t->h2c);
-    make_staff(fmt("%s-0", t->ac), t->ac, 1);
-    make_staff(fmt("%s-1", t->ac), t->ac, 0);
-    make_staff(fmt("%s-0", t->bc), t->bc, 0);
+    staff_made(fmt("%s-0", t->ac), STAFF_NAME, t->ac, "nurse", "2025-01-01", "2025-03-01");
+    staff_made(fmt("%s-1", t->ac), STAFF_NAME, t->ac, "nurse", "2025-01-01", NULL);
+    staff_made(fmt("%s-0", t->bc), STAFF_NAME, t->bc, "nurse", "2025-01-01", NULL);
 }
 
 /* The issue's point: a write anywhere made the next national rollup check every unit. Now a
@@ -183,31 +143,25 @@ START_TEST(a_target_renews_only_the_rollups_it_applies_to)
 {
     two t;
     two_centres(&t, "FT");
-    resp *r = rollup(t.h1, "2026-03", NULL);
+    resp *r = rollup_at(T_ADMIN, t.h1, "2026-03", 1, NULL);
     resp_free(r);
-    r = rollup(t.h1, "2025-12", NULL);
+    r = rollup_at(T_ADMIN, t.h1, "2025-12", 1, NULL);
     resp_free(r);
     long long m26 = kept_stamp(t.h1, "2026-03"), m25 = kept_stamp(t.h1, "2025-12");
     ck_assert(m26 > 0 && m25 > 0);
     expect(send_obj("PUT", fmt("/api/v1/units/%lld/targets/CT1/2026", t.h2), T_ADMIN, json_pack("{s:f}", "target", 55.0)),
            201);
-    r = rollup(t.h1, "2026-03", NULL);
+    r = rollup_at(T_ADMIN, t.h1, "2026-03", 1, NULL);
     resp_free(r);
     ck_assert_int_eq(kept_stamp(t.h1, "2026-03"), m26);
     expect(send_obj("PUT", fmt("/api/v1/units/%lld/targets/CT1/2026", t.a), T_ADMIN, json_pack("{s:f}", "target", 65.0)),
            201);
-    r = rollup(t.h1, "2026-03", NULL);
-    size_t i;
-    json_t *row;
-    double target = -1;
-    json_array_foreach(json_object_get(r->json, "units"), i, row) {
-        if (json_integer_value(json_object_get(row, "unit_id")) == t.a)
-            target = json_number_value(json_object_get(json_array_get(json_object_get(row, "indicators"), 0), "target"));
-    }
+    r = rollup_at(T_ADMIN, t.h1, "2026-03", 1, NULL);
+    double target = json_number_value(json_object_get(rollup_cell(r, t.a, 0), "target"));
     resp_free(r);
     ck_assert(target == 65.0);
     ck_assert(kept_stamp(t.h1, "2026-03") != m26);
-    r = rollup(t.h1, "2025-12", NULL);
+    r = rollup_at(T_ADMIN, t.h1, "2025-12", 1, NULL);
     resp_free(r);
     ck_assert_int_eq(kept_stamp(t.h1, "2025-12"), m25);
 }
@@ -235,10 +189,10 @@ START_TEST(a_report_submitted_or_approved_renews_its_subtree_only)
     expect(http_send_json("POST", "/api/v1/schedules", T_ADMIN,
                           fmt("{\"unit_id\":%lld,\"period_type\":\"month\",\"due_month\":1,\"due_day\":15}", t.h2)),
            201);
-    resp *r = rollup(t.h1, "2026-03", NULL);
+    resp *r = rollup_at(T_ADMIN, t.h1, "2026-03", 1, NULL);
     ck_assert_int_eq(jint(r, "reports_received"), 0);
     resp_free(r);
-    r = rollup(t.h1, "2026-03", "approved");
+    r = rollup_at(T_ADMIN, t.h1, "2026-03", 1, "approved");
     resp_free(r);
     long long m = kept_stamp(t.h1, "2026-03"), mb = basis_stamp(t.h1, "2026-03");
     ck_assert(m > 0 && mb > 0);
@@ -246,25 +200,25 @@ START_TEST(a_report_submitted_or_approved_renews_its_subtree_only)
     report(t.b, "put");
     report(t.b, "submit");
     report(t.b, "approve");
-    r = rollup(t.h1, "2026-03", NULL);
+    r = rollup_at(T_ADMIN, t.h1, "2026-03", 1, NULL);
     resp_free(r);
-    r = rollup(t.h1, "2026-03", "approved");
+    r = rollup_at(T_ADMIN, t.h1, "2026-03", 1, "approved");
     resp_free(r);
     ck_assert_int_eq(kept_stamp(t.h1, "2026-03"), m);
     ck_assert_int_eq(basis_stamp(t.h1, "2026-03"), mb);
     /* A submits: received 1, both made again. */
     report(t.a, "put");
     report(t.a, "submit");
-    r = rollup(t.h1, "2026-03", NULL);
+    r = rollup_at(T_ADMIN, t.h1, "2026-03", 1, NULL);
     ck_assert_int_eq(jint(r, "reports_received"), 1);
     resp_free(r);
-    r = rollup(t.h1, "2026-03", "approved");
+    r = rollup_at(T_ADMIN, t.h1, "2026-03", 1, "approved");
     resp_free(r);
     long long m2 = kept_stamp(t.h1, "2026-03"), mb2 = basis_stamp(t.h1, "2026-03");
     ck_assert(m2 != m && mb2 != mb);
     /* A approved: the approved basis now takes A's snapshot; made again. */
     report(t.a, "approve");
-    r = rollup(t.h1, "2026-03", "approved");
+    r = rollup_at(T_ADMIN, t.h1, "2026-03", 1, "approved");
     resp_free(r);
     ck_assert(basis_stamp(t.h1, "2026-03") != mb2);
     ck_assert(kept_stamp(t.h1, "2026-03") != m2);

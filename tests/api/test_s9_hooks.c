@@ -561,16 +561,14 @@ START_TEST(import_completed_comes_with_the_import_and_never_without_it)
              "code,full_name,unit_code,job_group,employment,joined_on\n%sa,Đinh Văn An,%s,nurse,contract,2019-03-01\n"
              "%sb,Đinh Thị Bé,%s,doctor,contract,2019-03-01\n", p, unit, p, unit);
     /* a dry run and a refused load write no event */
-    resp *r = http_do("POST", "/api/v1/staff/import?dry_run=true",
-                      &(req_opts){.token = T_SD_MANAGER, .content_type = "text/csv", .body = csv});
+    resp *r = post_csv("/api/v1/staff/import?dry_run=true", T_SD_MANAGER, csv);
     ASSERT_STATUS(r, 200);
     resp_free(r);
-    r = http_do("POST", "/api/v1/staff/import",
-                &(req_opts){.token = T_SD_MANAGER, .content_type = "text/csv",
-                            .body = "code,full_name,unit_code,job_group,employment,joined_on\nX,,,nurse,contract,2019-03-01\n"});
+    r = post_csv("/api/v1/staff/import", T_SD_MANAGER,
+                 "code,full_name,unit_code,job_group,employment,joined_on\nX,,,nurse,contract,2019-03-01\n");
     ASSERT_STATUS(r, 422);
     resp_free(r);
-    r = http_do("POST", "/api/v1/staff/import", &(req_opts){.token = T_SD_MANAGER, .content_type = "text/csv", .body = csv});
+    r = post_csv("/api/v1/staff/import", T_SD_MANAGER, csv);
     ASSERT_STATUS(r, 200);
     resp_free(r);
     rx_wait(0, "import.completed", 1);

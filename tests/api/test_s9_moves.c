@@ -7,35 +7,12 @@
 #include <stdio.h>
 #include <string.h>
 
-static void expect(resp *r, long status)
-{
-    ck_assert_msg(r->status == status, "expected %ld, got %ld: %.500s", status, r->status, r->body ? r->body : "");
-    resp_free(r);
-}
-
-static long long make_unit(const char *code, const char *type, const char *parent)
-{
-    return created_id(send_obj("POST", "/api/v1/units", T_ADMIN,
-                               json_pack("{s:s, s:s, s:s, s:s, s:s}", "code", code, "name", fmt("Đơn vị %s", code), "type",
-                                         type, "parent_code", parent, "opened_on", "2025-01-01")));
-}
-
 /* A staff member of unit_code since 2025; counted for CT2 (a campaign course and VNeID, both on
  * 2025-03-01) when course is given. */
 static long long make_staff(const char *code, const char *unit_code, const char *course)
 {
-    json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "code", code, "full_name", "Nông Văn Dời", "unit_code",
-                          unit_code, "job_group", "nurse", "employment", "public_employee", "joined_on", "2025-01-01");
-    if (course) {
-        json_object_set_new(o, "vneid_confirmed_on", json_string("2025-03-01"));
-        json_object_set_new(o, "vneid_source", json_string("VNeID"));
-    }
-    long long id = created_id(send_obj("POST", "/api/v1/staff", T_ADMIN, o));
-    if (course)
-        expect(send_obj("POST", "/api/v1/completions", T_ADMIN,
-                        json_pack("{s:s, s:s, s:s}", "staff_code", code, "course_code", course, "completed_on",
-                                  "2025-03-01")),
-               201);
+    long long id = staff_made(code, "Nông Văn Dời", unit_code, "nurse", "2025-01-01", course ? "2025-03-01" : NULL);
+    if (course) completion_made(T_ADMIN, code, course, "2025-03-01");
     return id;
 }
 
@@ -43,9 +20,7 @@ static const char *make_course(void)
 {
     static char course[96];
     snprintf(course, sizeof course, "course-v1:BDHVS+MV%s+2025-1", uniq());
-    expect(send_obj("POST", "/api/v1/courses", T_ADMIN,
-                    json_pack("{s:s, s:s, s:b}", "code", course, "title", "Kỹ năng số", "counts_for_campaign", 1)),
-           201);
+    course_made(course, "Kỹ năng số", 1);
     return course;
 }
 
@@ -64,21 +39,10 @@ static void flows(long long unit, const char *month, int served, int supported)
 /* The parent_id a rollup shows for u (0: null, -1: no row). */
 static long long rollup_parent(const resp *r, long long u)
 {
-    size_t i;
-    json_t *row;
-    json_array_foreach(json_object_get(r->json, "units"), i, row) {
-        if (json_integer_value(json_object_get(row, "unit_id")) != u) continue;
-        json_t *p = json_object_get(row, "parent_id");
-        return json_is_null(p) ? 0 : json_integer_value(p);
-    }
-    return -1;
-}
-
-static resp *rollup(long long root, const char *period, int depth)
-{
-    resp *r = http_get(fmt("/api/v1/indicators/rollup?unit_id=%lld&period=%s&depth=%d", root, period, depth), T_ADMIN);
-    ASSERT_STATUS(r, 200);
-    return r;
+    json_t *row = rollup_row(r, u);
+    if (row == NULL) return -1;
+    json_t *p = json_object_get(row, "parent_id");
+    return json_is_null(p) ? 0 : json_integer_value(p);
 }
 
 static void assert_fig(const resp *r, long long u, int k, long long num, long long den, const char *what)
@@ -86,13 +50,6 @@ static void assert_fig(const resp *r, long long u, int k, long long num, long lo
     fig f = figure(r, u, k);
     ck_assert_msg(f.num == num && f.den == den, "%s CT%d: %lld/%lld, want %lld/%lld", what, k + 1, f.num, f.den, num,
                   den);
-}
-
-static long long kept_stamp(long long root, const char *period)
-{
-    return db_count2("SELECT coalesce((SELECT (extract(epoch FROM made_at) * 1000000)::bigint FROM rollup_results"
-                     " WHERE root = $1::bigint AND period = $2 AND depth = 1), 0)",
-                     idstr(root), period);
 }
 
 /* The ids of unit u's children in a tree answer's node for unit parent (depth-first search). */
@@ -145,10 +102,10 @@ START_TEST(a_move_keeps_the_past_and_moves_the_future)
     snprintf(h1c, sizeof h1c, "%s-H1", rc);
     snprintf(h2c, sizeof h2c, "%s-H2", rc);
     snprintf(sc, sizeof sc, "%s-S", rc);
-    long long r_ = make_unit(rc, "office", "SYT-BN");
-    long long h1 = make_unit(h1c, "health_centre", rc);
-    long long h2 = make_unit(h2c, "health_centre", rc);
-    long long s = make_unit(sc, "commune_station", h2c);
+    long long r_ = unit_made(rc, "office", "SYT-BN");
+    long long h1 = unit_made(h1c, "health_centre", rc);
+    long long h2 = unit_made(h2c, "health_centre", rc);
+    long long s = unit_made(sc, "commune_station", h2c);
     for (int i = 0; i < 10; i++) make_staff(fmt("%s-%d", h1c, i), h1c, i < 4 ? course : NULL);
     make_staff(fmt("%s-0", h2c), h2c, NULL);
     make_staff(fmt("%s-0", sc), sc, course);
@@ -156,12 +113,12 @@ START_TEST(a_move_keeps_the_past_and_moves_the_future)
     flows(s, "2026-02", 200, 80);
     flows(s, "2026-03", 300, 120);
 
-    resp *r = rollup(r_, "2025", 1);
+    resp *r = rollup_at(T_ADMIN, r_, "2025", 1, NULL);
     assert_fig(r, h1, 1, 4, 10, "2025 H1");
     assert_fig(r, h2, 1, 1, 2, "2025 H2");
     assert_fig(r, r_, 1, 5, 12, "2025 R");
     resp_free(r);
-    r = rollup(r_, "2026-01", 1);
+    r = rollup_at(T_ADMIN, r_, "2026-01", 1, NULL);
     assert_fig(r, h2, 1, 1, 2, "2026-01 H2");
     resp_free(r);
     long long k2025 = kept_stamp(r_, "2025"), k01 = kept_stamp(r_, "2026-01");
@@ -180,12 +137,12 @@ START_TEST(a_move_keeps_the_past_and_moves_the_future)
     resp_free(r);
 
     /* The past keeps its figures, and its kept rollups were served as kept. */
-    r = rollup(r_, "2025", 1);
+    r = rollup_at(T_ADMIN, r_, "2025", 1, NULL);
     assert_fig(r, h1, 1, 4, 10, "2025 H1 after the move");
     assert_fig(r, h2, 1, 1, 2, "2025 H2 after the move");
     assert_fig(r, r_, 1, 5, 12, "2025 R after the move");
     resp_free(r);
-    r = rollup(r_, "2026-01", 1);
+    r = rollup_at(T_ADMIN, r_, "2026-01", 1, NULL);
     assert_fig(r, h1, 1, 4, 10, "2026-01 H1");
     assert_fig(r, h2, 1, 1, 2, "2026-01 H2");
     assert_fig(r, h2, 3, 40, 100, "2026-01 H2");
@@ -194,7 +151,7 @@ START_TEST(a_move_keeps_the_past_and_moves_the_future)
     ck_assert_int_eq(kept_stamp(r_, "2025"), k2025);
     ck_assert_int_eq(kept_stamp(r_, "2026-01"), k01);
     /* From February: the new tree. */
-    r = rollup(r_, "2026-02", 2);
+    r = rollup_at(T_ADMIN, r_, "2026-02", 2, NULL);
     assert_fig(r, h1, 1, 5, 11, "2026-02 H1");
     assert_fig(r, h2, 1, 0, 1, "2026-02 H2");
     assert_fig(r, r_, 1, 5, 12, "2026-02 R");
@@ -203,12 +160,12 @@ START_TEST(a_move_keeps_the_past_and_moves_the_future)
     assert_fig(r, h2, 3, 0, 0, "2026-02 H2");
     ck_assert_int_eq(rollup_parent(r, s), h1);
     resp_free(r);
-    r = rollup(r_, "2026-01", 2);
+    r = rollup_at(T_ADMIN, r_, "2026-01", 2, NULL);
     ck_assert_int_eq(rollup_parent(r, s), h2);
     resp_free(r);
     /* A quarter across the move: stocks on 31 March (new tree), January's flows under H2, February's
      * and March's under H1; R is the sum. */
-    r = rollup(r_, "2026Q1", 1);
+    r = rollup_at(T_ADMIN, r_, "2026Q1", 1, NULL);
     assert_fig(r, h1, 1, 5, 11, "2026Q1 H1");
     assert_fig(r, h2, 1, 0, 1, "2026Q1 H2");
     assert_fig(r, h1, 3, 200, 500, "2026Q1 H1");
@@ -217,7 +174,7 @@ START_TEST(a_move_keeps_the_past_and_moves_the_future)
     resp_free(r);
     /* H2's own rollup counts S's January although S is no longer below it on 31 March: S is a row
      * under H2 with its January (and no staff: they count under H1 on 31 March). */
-    r = rollup(h2, "2026Q1", 1);
+    r = rollup_at(T_ADMIN, h2, "2026Q1", 1, NULL);
     assert_fig(r, h2, 3, 40, 100, "2026Q1 rollup of H2");
     assert_fig(r, s, 3, 40, 100, "2026Q1 rollup of H2, S");
     assert_fig(r, s, 1, 0, 0, "2026Q1 rollup of H2, S");
@@ -228,11 +185,11 @@ START_TEST(a_move_keeps_the_past_and_moves_the_future)
     expect(send_obj("POST", "/api/v1/patients-served", T_ADMIN,
                     json_pack("{s:I, s:s, s:i}", "unit_id", (json_int_t)s, "month", "2026-01", "count", 150)),
            200);
-    r = rollup(r_, "2026Q1", 1);
+    r = rollup_at(T_ADMIN, r_, "2026Q1", 1, NULL);
     assert_fig(r, h2, 3, 40, 150, "2026Q1 H2 after late data");
     assert_fig(r, r_, 3, 240, 650, "2026Q1 R after late data");
     resp_free(r);
-    r = rollup(h2, "2026Q1", 1); /* kept before the late data: computed again, S moved out of it */
+    r = rollup_at(T_ADMIN, h2, "2026Q1", 1, NULL); /* kept before the late data: computed again, S moved out of it */
     assert_fig(r, h2, 3, 40, 150, "2026Q1 rollup of H2 after late data");
     resp_free(r);
 
@@ -282,11 +239,11 @@ START_TEST(a_move_keeps_the_past_and_moves_the_future)
     resp_free(r);
     /* A PATCH of parent_id is a correction: back under H2 since the move, so February follows it. */
     expect(send_obj("PATCH", fmt("/api/v1/units/%lld", s), T_ADMIN, json_pack("{s:s}", "parent_code", h2c)), 200);
-    r = rollup(r_, "2026-02", 1);
+    r = rollup_at(T_ADMIN, r_, "2026-02", 1, NULL);
     assert_fig(r, h1, 1, 4, 10, "2026-02 H1 after the correction");
     assert_fig(r, h2, 1, 1, 2, "2026-02 H2 after the correction");
     resp_free(r);
-    r = rollup(r_, "2025", 1);
+    r = rollup_at(T_ADMIN, r_, "2025", 1, NULL);
     assert_fig(r, h2, 1, 1, 2, "2025 H2 after the correction");
     resp_free(r);
 }
@@ -304,14 +261,14 @@ START_TEST(a_merge_closes_the_merged_and_moves_their_staff)
     snprintf(m1c, sizeof m1c, "%s-M1", hc);
     snprintf(m2c, sizeof m2c, "%s-M2", hc);
     snprintf(nc, sizeof nc, "%s-N", hc);
-    long long h = make_unit(hc, "health_centre", "TTYT-SD");
-    long long m1 = make_unit(m1c, "commune_station", hc);
-    long long m2 = make_unit(m2c, "commune_station", hc);
+    long long h = unit_made(hc, "health_centre", "TTYT-SD");
+    long long m1 = unit_made(m1c, "commune_station", hc);
+    long long m2 = unit_made(m2c, "commune_station", hc);
     long long p1 = make_staff(fmt("%s-1", m1c), m1c, course);
     make_staff(fmt("%s-2", m1c), m1c, NULL);
     make_staff(fmt("%s-1", m2c), m2c, course);
     flows(m1, "2026-02", 100, 30);
-    resp *r = rollup(h, "2026-02", 1);
+    resp *r = rollup_at(T_ADMIN, h, "2026-02", 1, NULL);
     assert_fig(r, m1, 1, 1, 2, "2026-02 M1");
     assert_fig(r, m2, 1, 1, 1, "2026-02 M2");
     assert_fig(r, h, 1, 2, 3, "2026-02 H");
@@ -345,7 +302,7 @@ START_TEST(a_merge_closes_the_merged_and_moves_their_staff)
     resp_free(r);
 
     /* February: as it was (kept). March: the result. */
-    r = rollup(h, "2026-02", 1);
+    r = rollup_at(T_ADMIN, h, "2026-02", 1, NULL);
     assert_fig(r, m1, 1, 1, 2, "2026-02 M1 after the merge");
     assert_fig(r, m2, 1, 1, 1, "2026-02 M2 after the merge");
     assert_fig(r, m1, 3, 30, 100, "2026-02 M1 after the merge");
@@ -353,7 +310,7 @@ START_TEST(a_merge_closes_the_merged_and_moves_their_staff)
     ck_assert_int_eq(figure(r, n, 1).den, -1);
     resp_free(r);
     ck_assert_int_eq(kept_stamp(h, "2026-02"), k02);
-    r = rollup(h, "2026-03", 1);
+    r = rollup_at(T_ADMIN, h, "2026-03", 1, NULL);
     assert_fig(r, n, 1, 2, 3, "2026-03 N");
     assert_fig(r, h, 1, 2, 3, "2026-03 H");
     ck_assert_int_eq(figure(r, m1, 1).den, -1);
@@ -390,11 +347,11 @@ START_TEST(bad_moves_and_merges_are_422_and_write_nothing)
     snprintf(bc, sizeof bc, "%s-B", hc);
     snprintf(cc, sizeof cc, "%s-C", hc);
     snprintf(xc, sizeof xc, "%s-X", hc);
-    long long h = make_unit(hc, "health_centre", "TTYT-SD");
-    long long a = make_unit(ac, "commune_station", hc);
-    long long b = make_unit(bc, "commune_station", hc);
-    long long cl = make_unit(cc, "commune_station", hc);
-    long long x = make_unit(xc, "ward", ac); /* under A */
+    long long h = unit_made(hc, "health_centre", "TTYT-SD");
+    long long a = unit_made(ac, "commune_station", hc);
+    long long b = unit_made(bc, "commune_station", hc);
+    long long cl = unit_made(cc, "commune_station", hc);
+    long long x = unit_made(xc, "ward", ac); /* under A */
     expect(http_send_json("DELETE", fmt("/api/v1/units/%lld?closed_on=2025-12-31", cl), T_ADMIN, NULL), 204);
     char today[11];
     server_today(today);
@@ -502,11 +459,11 @@ START_TEST(a_move_inside_an_approved_period_is_locked)
     snprintf(ac, sizeof ac, "%s-A", hc);
     snprintf(bc, sizeof bc, "%s-B", hc);
     snprintf(gc, sizeof gc, "%s-G", hc);
-    long long h = make_unit(hc, "health_centre", "TTYT-SD");
+    long long h = unit_made(hc, "health_centre", "TTYT-SD");
     oblige_every_child(h);
-    long long a = make_unit(ac, "commune_station", hc);
-    long long b = make_unit(bc, "commune_station", hc);
-    make_unit(gc, "ward", hc);
+    long long a = unit_made(ac, "commune_station", hc);
+    long long b = unit_made(bc, "commune_station", hc);
+    unit_made(gc, "ward", hc);
     resp *r = http_send_json("PUT", fmt("/api/v1/reports/%lld/2026-06", a), T_SD_REPORTER,
                              "{\"values\":{\"s1_documents_count\":1}}");
     ck_assert_msg(r->status == 200 || r->status == 201, "report: %ld %s", r->status, r->body);
@@ -541,7 +498,7 @@ START_TEST(the_demo_bac_giang_half_year)
 {
     long long bg = unit_id("SYT-BG"), bn = unit_id("SYT-BN"), sd = unit_id("TTYT-SD");
     ck_assert(bg > 0);
-    resp *r = rollup(bg, "2025S1", 1);
+    resp *r = rollup_at(T_ADMIN, bg, "2025S1", 1, NULL);
     ck_assert_str_eq(jstr(r, "as_of"), "2025-06-30");
     fig fsd = figure(r, sd, 1), fbg = figure(r, bg, 1);
     ck_assert(fsd.den > 0);
@@ -550,14 +507,14 @@ START_TEST(the_demo_bac_giang_half_year)
     ck_assert_int_eq(rollup_parent(r, sd), bg);
     resp_free(r);
     /* A year of the closed Department reports up to its closing day. */
-    r = rollup(bg, "2025", 1);
+    r = rollup_at(T_ADMIN, bg, "2025", 1, NULL);
     ck_assert_str_eq(jstr(r, "as_of"), "2025-06-30");
     ck_assert_int_eq(figure(r, bg, 1).den, fsd.den);
     resp_free(r);
-    r = rollup(bn, "2025S1", 1);
+    r = rollup_at(T_ADMIN, bn, "2025S1", 1, NULL);
     ck_assert_int_eq(figure(r, sd, 1).den, -1);
     resp_free(r);
-    r = rollup(bn, "2026S1", 1);
+    r = rollup_at(T_ADMIN, bn, "2026S1", 1, NULL);
     ck_assert(figure(r, sd, 1).den > 0);
     ck_assert_int_eq(rollup_parent(r, sd), bn);
     resp_free(r);

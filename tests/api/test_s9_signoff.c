@@ -17,20 +17,9 @@ typedef struct {
     char *r_mgr, *q_mgr, *q_rep;
 } tree;
 
-static void oblige(long long parent, const char *extra)
-{
-    resp *r = http_send_json("POST", "/api/v1/reporting-obligations", T_ADMIN,
-                             fmt("{\"parent_id\":%lld,\"valid_from\":\"2025-01-01\",%s}", parent, extra));
-    ASSERT_STATUS(r, 201);
-    resp_free(r);
-}
-
 static void tree_make(tree *t)
 {
-    PGresult *d = PQexec(test_db(), "SELECT to_char(vn_today() - interval '1 month', 'YYYY-MM')");
-    ck_assert_int_eq(PQresultStatus(d), PGRES_TUPLES_OK);
-    snprintf(t->p1, sizeof t->p1, "%s", PQgetvalue(d, 0, 0));
-    PQclear(d);
+    last_month(t->p1, sizeof t->p1);
     snprintf(t->r, sizeof t->r, "SOR%s", uniq());
     snprintf(t->t, sizeof t->t, "%s-T", t->r);
     snprintf(t->q, sizeof t->q, "%s-TQ", t->r);
@@ -57,14 +46,9 @@ static void tree_free(tree *t)
     free(t->q_rep);
 }
 
-static const char *rp(const tree *t, long long unit)
-{
-    return fmt("/api/v1/reports/%lld/%s", unit, t->p1);
-}
-
 static void draft(const tree *t, long long unit)
 {
-    resp *r = http_send_json("PUT", rp(t, unit), T_ADMIN, "{\"values\":{\"s1_documents_count\":2}}");
+    resp *r = http_send_json("PUT", report_path(unit, t->p1), T_ADMIN, "{\"values\":{\"s1_documents_count\":2}}");
     ck_assert_msg(r->status == 200 || r->status == 201, "draft: %ld %s", r->status, r->body);
     resp_free(r);
 }
@@ -72,14 +56,14 @@ static void draft(const tree *t, long long unit)
 static void submitted(const tree *t, long long unit)
 {
     draft(t, unit);
-    resp *r = http_do("POST", fmt("%s/submit", rp(t, unit)), &(req_opts){.token = T_ADMIN});
+    resp *r = http_do("POST", fmt("%s/submit", report_path(unit, t->p1)), &(req_opts){.token = T_ADMIN});
     ASSERT_STATUS(r, 200);
     resp_free(r);
 }
 
 static resp *act(const tree *t, const char *token, long long unit, const char *action, const char *body, int status)
 {
-    const char *path = fmt("%s/%s", rp(t, unit), action);
+    const char *path = fmt("%s/%s", report_path(unit, t->p1), action);
     resp *r = body ? http_send_json("POST", path, token, body) : http_do("POST", path, &(req_opts){.token = token});
     ASSERT_STATUS(r, status);
     return r;
@@ -183,7 +167,7 @@ START_TEST(the_locked_period_names_who_can_unlock_it)
     resp_free(r);
     ck_assert_int_eq(db_count("SELECT count(*) FROM support_counts WHERE unit_id = $1::bigint", idstr(t.k1id)), counts);
     /* The report's own values: returned first. */
-    r = http_send_json("PUT", rp(&t, t.k1id), T_ADMIN, "{\"values\":{\"s2_conferences\":2}}");
+    r = http_send_json("PUT", report_path(t.k1id, t.p1), T_ADMIN, "{\"values\":{\"s2_conferences\":2}}");
     ASSERT_STATUS(r, 409);
     ck_assert_str_eq(jstr(r, "type"), "urn:bdhvs:problem:period-locked");
     ck_assert_str_eq(jstr(r, "detail"),
@@ -230,14 +214,6 @@ START_TEST(the_locked_period_names_who_can_unlock_it)
 }
 END_TEST
 
-static resp *rollup(const tree *t, long long unit, const char *basis)
-{
-    resp *r = http_get(fmt("/api/v1/indicators/rollup?unit_id=%lld&period=%s&depth=2&basis=%s", unit, t->p1, basis),
-                       T_ADMIN);
-    ASSERT_STATUS(r, 200);
-    return r;
-}
-
 /* The basis (approved, mixed, current) the rollup answer gives unit. */
 static const char *unit_basis(const resp *r, long long unit)
 {
@@ -276,28 +252,28 @@ START_TEST(the_rollup_on_a_basis_is_kept_until_sign_off_changes)
     tree t;
     tree_make(&t);
     submitted(&t, t.k1id);
-    resp *r = rollup(&t, t.rid, "approved");
+    resp *r = rollup_at(T_ADMIN, t.rid, t.p1, 2, "approved");
     ck_assert_str_eq(unit_basis(r, t.k1id), "current");
     resp_free(r);
-    resp_free(rollup(&t, t.rid, "current"));
+    resp_free(rollup_at(T_ADMIN, t.rid, t.p1, 2, "current"));
     ck_assert_int_eq(kept(&t, "approved"), 1);
     ck_assert_int_eq(kept(&t, "current"), 1);
     mark_kept(&t, "approved");
     mark_kept(&t, "current");
-    r = rollup(&t, t.rid, "approved");
+    r = rollup_at(T_ADMIN, t.rid, t.p1, 2, "approved");
     ck_assert_str_eq(jstr(r, "unit_name"), "KEPT");
     resp_free(r);
-    r = rollup(&t, t.rid, "current");
+    r = rollup_at(T_ADMIN, t.rid, t.p1, 2, "current");
     ck_assert_str_eq(jstr(r, "unit_name"), "KEPT");
     resp_free(r);
 
     /* Approving K1 renews both. */
     resp_free(act(&t, t.q_mgr, t.k1id, "approve", NULL, 200));
-    r = rollup(&t, t.rid, "approved");
+    r = rollup_at(T_ADMIN, t.rid, t.p1, 2, "approved");
     ck_assert_str_eq(jstr(r, "unit_name"), fmt("Đơn vị %s", t.r));
     ck_assert_str_eq(unit_basis(r, t.k1id), "approved");
     resp_free(r);
-    r = rollup(&t, t.rid, "current");
+    r = rollup_at(T_ADMIN, t.rid, t.p1, 2, "current");
     ck_assert_str_eq(jstr(r, "unit_name"), fmt("Đơn vị %s", t.r));
     ck_assert_str_eq(unit_basis(r, t.k1id), "approved");
     resp_free(r);
@@ -306,19 +282,19 @@ START_TEST(the_rollup_on_a_basis_is_kept_until_sign_off_changes)
     /* Unlocking renews it. */
     mark_kept(&t, "approved");
     resp_free(act(&t, t.q_mgr, t.k1id, "unlock", "{\"reason\":\"Bổ sung số liệu\"}", 200));
-    r = rollup(&t, t.rid, "approved");
+    r = rollup_at(T_ADMIN, t.rid, t.p1, 2, "approved");
     ck_assert_str_eq(jstr(r, "unit_name"), fmt("Đơn vị %s", t.r));
     ck_assert_str_eq(unit_basis(r, t.k1id), "current");
     resp_free(r);
 
     /* Approving again, then returning, renews it too. */
     resp_free(act(&t, t.q_mgr, t.k1id, "approve", NULL, 200));
-    r = rollup(&t, t.rid, "approved");
+    r = rollup_at(T_ADMIN, t.rid, t.p1, 2, "approved");
     ck_assert_str_eq(unit_basis(r, t.k1id), "approved");
     resp_free(r);
     mark_kept(&t, "approved");
     resp_free(act(&t, t.q_mgr, t.k1id, "return", "{\"reason\":\"Sai số liệu\"}", 200));
-    r = rollup(&t, t.rid, "approved");
+    r = rollup_at(T_ADMIN, t.rid, t.p1, 2, "approved");
     ck_assert_str_eq(jstr(r, "unit_name"), fmt("Đơn vị %s", t.r));
     ck_assert_str_eq(unit_basis(r, t.k1id), "current");
     ck_assert_int_eq(json_array_size(json_object_get(r->json, "not_approved")), 5);
@@ -343,7 +319,7 @@ START_TEST(reports_approved_before_snapshots_get_one)
     ck_assert_int_eq(PQresultStatus(x), PGRES_COMMAND_OK);
     PQclear(x);
     ck_assert_int_eq(db_count("SELECT count(*) FROM report_snapshots WHERE unit_id = $1::bigint", idstr(t.k1id)), 0);
-    resp *r = rollup(&t, t.rid, "approved");
+    resp *r = rollup_at(T_ADMIN, t.rid, t.p1, 2, "approved");
     ck_assert_str_eq(unit_basis(r, t.k1id), "current");
     resp_free(r);
     ck_assert_int_eq(db_count("SELECT report_snapshots_backfill($1::bigint)", idstr(t.rid)), 1);
@@ -352,10 +328,10 @@ START_TEST(reports_approved_before_snapshots_get_one)
                                " AND reason = 'approved before snapshots existed: figures as of this migration'",
                                idstr(t.k1id), t.p1), 1);
     ck_assert_int_eq(db_count("SELECT report_snapshots_backfill($1::bigint)", idstr(t.rid)), 0);
-    r = rollup(&t, t.rid, "approved");
+    r = rollup_at(T_ADMIN, t.rid, t.p1, 2, "approved");
     ck_assert_str_eq(unit_basis(r, t.k1id), "approved");
     resp_free(r);
-    r = http_get(fmt("%s/revisions", rp(&t, t.k1id)), T_ADMIN);
+    r = http_get(fmt("%s/revisions", report_path(t.k1id, t.p1)), T_ADMIN);
     ASSERT_STATUS(r, 200);
     ck_assert(json_is_false(json_object_get(r->json, "changed")));
     ck_assert_str_eq(json_string_value(json_object_get(json_object_get(r->json, "snapshot"), "taken_by")),
@@ -389,17 +365,12 @@ START_TEST(the_form_reuses_the_kept_rollup)
 {
     tree t;
     tree_make(&t);
-    resp *r = send_obj("POST", "/api/v1/staff", T_ADMIN,
-                       json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "code", fmt("SOS-%s", uniq()), "full_name",
-                                 "Phạm Văn Lực", "unit_code", t.k1, "job_group", "nurse", "employment",
-                                 "public_employee", "joined_on", "2025-01-01"));
-    ASSERT_STATUS(r, 201);
-    resp_free(r);
+    staff_made(fmt("SOS-%s", uniq()), "Phạm Văn Lực", t.k1, "nurse", "2025-01-01", NULL);
     long long num, den;
     form_ct5(&t, t.tid, &num, &den); /* nothing kept: computed */
     ck_assert_int_eq(num, 0);
     ck_assert_int_eq(den, 1);
-    resp_free(rollup(&t, t.tid, "current"));
+    resp_free(rollup_at(T_ADMIN, t.tid, t.p1, 2, "current"));
     ck_assert_int_eq(db_count2(fmt("SELECT count(*) FROM rollup_results WHERE root = $1::bigint AND period = '%s'"
                                    " AND depth = 2 AND $2::text IS NULL", t.p1), idstr(t.tid), NULL), 1);
     PGresult *x = PQexecParams(test_db(),
@@ -412,12 +383,7 @@ START_TEST(the_form_reuses_the_kept_rollup)
     ck_assert_int_eq(num, 777);
     ck_assert_int_eq(den, 1);
     /* A second member of the subtree: the kept rollup no longer matches, the form counts again. */
-    r = send_obj("POST", "/api/v1/staff", T_ADMIN,
-                 json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "code", fmt("SOS-%s", uniq()), "full_name", "Vũ Thị Hoa",
-                           "unit_code", t.k2, "job_group", "nurse", "employment", "public_employee", "joined_on",
-                           "2025-01-01"));
-    ASSERT_STATUS(r, 201);
-    resp_free(r);
+    staff_made(fmt("SOS-%s", uniq()), "Vũ Thị Hoa", t.k2, "nurse", "2025-01-01", NULL);
     form_ct5(&t, t.tid, &num, &den);
     ck_assert_int_eq(num, 0);
     ck_assert_int_eq(den, 2);

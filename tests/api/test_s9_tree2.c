@@ -8,12 +8,6 @@
 #include <stdio.h>
 #include <string.h>
 
-static void expect(resp *r, long status)
-{
-    ck_assert_msg(r->status == status, "expected %ld, got %ld: %.500s", status, r->status, r->body ? r->body : "");
-    resp_free(r);
-}
-
 /* A unit of the test under parent; every unit but a station obliges all its children to report. */
 static long long t2_unit(const char *prefix, const char *type, const char *parent_code, char code[64])
 {
@@ -28,18 +22,8 @@ static void t2_staff(const char *unit_code, const char *course)
 {
     char code[48];
     snprintf(code, sizeof code, "T2S-%s", uniq());
-    json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "code", code, "full_name", "Lò Văn Páo", "unit_code",
-                          unit_code, "job_group", "nurse", "employment", "public_employee", "joined_on", "2025-01-01");
-    if (course) {
-        json_object_set_new(o, "vneid_confirmed_on", json_string("2025-03-01"));
-        json_object_set_new(o, "vneid_source", json_string("VNeID"));
-    }
-    created_id(send_obj("POST", "/api/v1/staff", T_ADMIN, o));
-    if (course)
-        expect(send_obj("POST", "/api/v1/completions", T_ADMIN,
-                        json_pack("{s:s, s:s, s:s}", "staff_code", code, "course_code", course, "completed_on",
-                                  "2025-03-01")),
-               201);
+    staff_made(code, "Lò Văn Páo", unit_code, "nurse", "2025-01-01", course ? "2025-03-01" : NULL);
+    if (course) completion_made(T_ADMIN, code, course, "2025-03-01");
 }
 
 static const char *t2_course(void)
@@ -55,32 +39,9 @@ static const char *t2_course(void)
 /* unit's report for period, submitted (and approved when approve). */
 static void t2_report(long long unit, const char *period, int approve)
 {
-    resp *r = http_send_json("PUT", fmt("/api/v1/reports/%lld/%s", unit, period), T_SD_REPORTER,
-                             "{\"values\":{\"s1_documents_count\":1}}");
-    ck_assert_msg(r->status == 201, "PUT %lld %s: %ld %s", unit, period, r->status, r->body);
-    resp_free(r);
-    expect(http_send_json("POST", fmt("/api/v1/reports/%lld/%s/submit", unit, period), T_SD_REPORTER, "{}"), 200);
+    report_submitted(unit, period);
     if (approve)
         expect(http_send_json("POST", fmt("/api/v1/reports/%lld/%s/approve", unit, period), T_SD_MANAGER, "{}"), 200);
-}
-
-static resp *t2_rollup(long long root, const char *period, int depth, const char *basis)
-{
-    resp *r = http_get(fmt("/api/v1/indicators/rollup?unit_id=%lld&period=%s&depth=%d&basis=%s", root, period, depth,
-                           basis),
-                       T_SD_REPORTER);
-    ck_assert_msg(r->status == 200, "rollup of %lld %s: %ld %s", root, period, r->status, r->body);
-    return r;
-}
-
-/* unit's row in a rollup answer; NULL when it is not a row. */
-static json_t *t2_row(const resp *r, long long unit)
-{
-    size_t i;
-    json_t *u;
-    json_array_foreach (json_object_get(r->json, "units"), i, u)
-        if (json_integer_value(json_object_get(u, "unit_id")) == unit) return u;
-    return NULL;
 }
 
 /* CT2 of unit in a rollup answer (numerator, denominator, differs_from_approved: -1 null), its
@@ -88,7 +49,7 @@ static json_t *t2_row(const resp *r, long long unit)
 static void t2_assert_row(const resp *r, long long unit, long long num, long long den, int differs, const char *basis,
                           long long parent, long long expected, long long received)
 {
-    json_t *row = t2_row(r, unit);
+    json_t *row = rollup_row(r, unit);
     ck_assert_msg(row != NULL, "unit %lld is not in the rollup: %.400s", unit, r->body);
     json_t *c = json_array_get(json_object_get(row, "indicators"), 1);
     ck_assert_str_eq(json_string_value(json_object_get(c, "code")), "CT2");
@@ -211,7 +172,7 @@ START_TEST(a_unit_moved_after_an_approved_period_stays_under_its_old_parent_ther
     t2_report(t.s, "2026-09", 0);
 
     /* June, approved basis: H2 = its own 0/1 + S's snapshot 1/1; R = H1 + H2. */
-    resp *r = t2_rollup(t.r, "2026-06", 2, "approved");
+    resp *r = rollup_at(T_SD_REPORTER, t.r, "2026-06", 2, "approved");
     t2_assert_row(r, t.s, 1, 1, 1, "approved", t.h2, 0, 0);
     t2_assert_row(r, t.h2, 1, 2, 1, "mixed", t.r, 1, 1);
     t2_assert_row(r, t.h1, 1, 1, -1, "current", t.r, 0, 0);
@@ -219,38 +180,38 @@ START_TEST(a_unit_moved_after_an_approved_period_stays_under_its_old_parent_ther
     ck_assert_uint_eq(json_array_size(json_object_get(r->json, "not_approved")), 3);
     resp_free(r);
     /* June, current basis: S's two staff under H2. */
-    r = t2_rollup(t.r, "2026-06", 2, "current");
+    r = rollup_at(T_SD_REPORTER, t.r, "2026-06", 2, "current");
     t2_assert_row(r, t.s, 1, 2, 1, "approved", t.h2, 0, 0);
     t2_assert_row(r, t.h2, 1, 3, 1, "mixed", t.r, 1, 1);
     t2_assert_row(r, t.h1, 1, 1, -1, "current", t.r, 0, 0);
     t2_assert_row(r, t.r, 2, 4, 1, "mixed", t.sd, 3, 1);
     resp_free(r);
     /* H2 asked alone: S is below it in June although today it is under H1. */
-    r = t2_rollup(t.h2, "2026-06", 1, "current");
+    r = rollup_at(T_SD_REPORTER, t.h2, "2026-06", 1, "current");
     t2_assert_row(r, t.h2, 1, 3, 1, "mixed", t.r, 1, 1);
     t2_assert_row(r, t.s, 1, 2, 1, "approved", t.h2, 0, 0);
     resp_free(r);
-    r = t2_rollup(t.h2, "2026-06", 1, "approved");
+    r = rollup_at(T_SD_REPORTER, t.h2, "2026-06", 1, "approved");
     t2_assert_row(r, t.h2, 1, 2, 1, "mixed", t.r, 1, 1);
     json_t *na = json_object_get(r->json, "not_approved");
     ck_assert_uint_eq(json_array_size(na), 1);
     ck_assert_str_eq(json_string_value(json_array_get(na, 0)), t.h2c);
     resp_free(r);
     /* H1 asked alone: S is not below it in June. */
-    r = t2_rollup(t.h1, "2026-06", 1, "approved");
-    ck_assert_ptr_null(t2_row(r, t.s));
+    r = rollup_at(T_SD_REPORTER, t.h1, "2026-06", 1, "approved");
+    ck_assert_ptr_null(rollup_row(r, t.s));
     t2_assert_row(r, t.h1, 1, 1, -1, "current", t.r, 0, 0);
     resp_free(r);
 
     /* September: S under H1, nothing approved (basis current, differs null on both bases). */
-    r = t2_rollup(t.r, "2026-09", 2, "approved");
+    r = rollup_at(T_SD_REPORTER, t.r, "2026-09", 2, "approved");
     t2_assert_row(r, t.s, 1, 2, -1, "current", t.h1, 0, 0);
     t2_assert_row(r, t.h1, 2, 3, -1, "current", t.r, 1, 1);
     t2_assert_row(r, t.h2, 0, 1, -1, "current", t.r, 0, 0);
     t2_assert_row(r, t.r, 2, 4, -1, "current", t.sd, 3, 1);
     resp_free(r);
-    r = t2_rollup(t.h2, "2026-09", 1, "current");
-    ck_assert_ptr_null(t2_row(r, t.s));
+    r = rollup_at(T_SD_REPORTER, t.h2, "2026-09", 1, "current");
+    ck_assert_ptr_null(rollup_row(r, t.s));
     t2_assert_row(r, t.h2, 0, 1, -1, "current", t.r, 0, 0);
     resp_free(r);
 
@@ -260,13 +221,13 @@ START_TEST(a_unit_moved_after_an_approved_period_stays_under_its_old_parent_ther
                  json_pack("{s:s, s:s}", "parent_code", t.rc, "effective_on", "2026-10-01"));
     ck_assert_msg(m->status == 201, "second move: %ld %s", m->status, m->body);
     resp_free(m);
-    r = t2_rollup(t.s, "2026-06", 0, "approved");
+    r = rollup_at(T_SD_REPORTER, t.s, "2026-06", 0, "approved");
     t2_assert_row(r, t.s, 1, 1, 1, "approved", t.h2, 0, 0);
     resp_free(r);
-    r = t2_rollup(t.s, "2026-06", 0, "current");
+    r = rollup_at(T_SD_REPORTER, t.s, "2026-06", 0, "current");
     t2_assert_row(r, t.s, 1, 2, 1, "approved", t.h2, 0, 0);
     resp_free(r);
-    r = t2_rollup(t.r, "2026-06", 2, "approved");
+    r = rollup_at(T_SD_REPORTER, t.r, "2026-06", 2, "approved");
     t2_assert_row(r, t.h2, 1, 2, 1, "mixed", t.r, 1, 1);
     t2_assert_row(r, t.r, 2, 3, 1, "mixed", t.sd, 3, 1);
     resp_free(r);
@@ -314,11 +275,11 @@ START_TEST(expected_reports_and_the_form_follow_the_tree_of_their_period)
     t2_assert_rates(t.h1, h1_exp, h1_rec);
     t2_assert_rates(t.r, r_exp, r_rec);
 
-    resp *r = t2_rollup(t.r, "2026-07", 1, "current");
+    resp *r = rollup_at(T_SD_REPORTER, t.r, "2026-07", 1, "current");
     t2_assert_row(r, t.h2, 1, 2, -1, "current", t.r, 1, 0);
     t2_assert_row(r, t.h1, 1, 1, -1, "current", t.r, 0, 0);
     resp_free(r);
-    r = t2_rollup(t.r, "2026-08", 1, "current");
+    r = rollup_at(T_SD_REPORTER, t.r, "2026-08", 1, "current");
     t2_assert_row(r, t.h1, 2, 2, -1, "current", t.r, 1, 0);
     t2_assert_row(r, t.h2, 0, 1, -1, "current", t.r, 0, 0);
     resp_free(r);

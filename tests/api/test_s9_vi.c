@@ -8,14 +8,6 @@
 #include <string.h>
 #include <unistd.h>
 
-static const char *hdr(const resp *r, const char *name)
-{
-    static char buf[4][1024];
-    static int k;
-    char *b = buf[k++ % 4];
-    return resp_header(r, name, b, sizeof buf[0]);
-}
-
 static resp *send_lang(const char *method, const char *path, const char *token, const char *content_type,
                        const char *body, const char *lang)
 {
@@ -28,7 +20,7 @@ static resp *send_lang(const char *method, const char *path, const char *token, 
 /* Does the Vary header name Accept-Language? */
 static int varies_on_language(const resp *r)
 {
-    const char *v = hdr(r, "Vary");
+    const char *v = header_of(r, "Vary");
     return v != NULL && strstr(v, "Accept-Language") != NULL;
 }
 
@@ -44,7 +36,7 @@ START_TEST(a_validation_problem_is_answered_in_vietnamese_when_asked)
     ck_assert_str_eq(jstr(vi, "title"), "Dữ liệu không hợp lệ");
     ck_assert_str_eq(jstr(vi, "detail"), "Một số trường không hợp lệ; xem danh sách lỗi (errors).");
     ck_assert_str_eq(jstr(vi, "type"), "urn:bdhvs:problem:validation");
-    ck_assert_str_eq(hdr(vi, "Content-Language"), "vi");
+    ck_assert_str_eq(header_of(vi, "Content-Language"), "vi");
     ck_assert(varies_on_language(vi));
     ck_assert_int_eq(count_errors(vi, "colour", "không phải là trường của tài nguyên này"), 1);
     ck_assert_int_eq(count_errors(vi, "full_name", "không được để trống"), 1);
@@ -59,7 +51,7 @@ START_TEST(a_validation_problem_is_answered_in_vietnamese_when_asked)
     ASSERT_STATUS(en, 422);
     ck_assert_str_eq(jstr(en, "title"), "Validation failed");
     ck_assert_str_eq(jstr(en, "detail"), "Some fields are invalid; see errors.");
-    ck_assert_str_eq(hdr(en, "Content-Language"), "en");
+    ck_assert_str_eq(header_of(en, "Content-Language"), "en");
     ck_assert(varies_on_language(en));
     ck_assert_int_eq(count_errors(en, "colour", "is not a field of this resource"), 1);
     ck_assert_uint_eq(nerrors(en), nerrors(vi));
@@ -84,8 +76,8 @@ START_TEST(accept_language_q_values_choose_the_language)
     for (size_t i = 0; i < sizeof CASES / sizeof CASES[0]; i++) {
         resp *r = send_lang("GET", "/api/v1/units/999999999", T_ADMIN, NULL, NULL, CASES[i].al);
         ASSERT_STATUS(r, 404);
-        ck_assert_msg(strcmp(hdr(r, "Content-Language"), CASES[i].lang) == 0, "%s: %s", CASES[i].al,
-                      hdr(r, "Content-Language"));
+        ck_assert_msg(strcmp(header_of(r, "Content-Language"), CASES[i].lang) == 0, "%s: %s", CASES[i].al,
+                      header_of(r, "Content-Language"));
         ck_assert_str_eq(jstr(r, "title"), strcmp(CASES[i].lang, "vi") == 0 ? "Không tìm thấy" : "Not found");
         resp_free(r);
     }
@@ -100,7 +92,7 @@ static resp *vi_problem(const char *method, const char *path, const char *token,
     ASSERT_STATUS(r, status);
     ck_assert_str_eq(jstr(r, "title"), title);
     ck_assert_str_eq(jstr(r, "detail"), detail);
-    ck_assert_str_eq(hdr(r, "Content-Language"), "vi");
+    ck_assert_str_eq(header_of(r, "Content-Language"), "vi");
     ck_assert(varies_on_language(r));
     return r;
 }
@@ -138,7 +130,7 @@ START_TEST(import_row_errors_are_in_vietnamese)
     ASSERT_STATUS(r, 422);
     ck_assert_str_eq(jstr(r, "title"), "Dữ liệu không hợp lệ");
     ck_assert_str_eq(jstr(r, "detail"), "Chưa ghi dữ liệu nào: có 3 lỗi; xem danh sách lỗi (errors).");
-    ck_assert_str_eq(hdr(r, "Content-Language"), "vi");
+    ck_assert_str_eq(header_of(r, "Content-Language"), "vi");
     ck_assert_int_eq(count_errors(r, "joined_on",
                                   "\"2024-02-30\" không phải là ngày viết theo dạng YYYY-MM-DD (năm-tháng-ngày)"),
                      1);
@@ -151,7 +143,7 @@ START_TEST(import_row_errors_are_in_vietnamese)
     r = send_lang("POST", "/api/v1/staff/import", T_SD_MANAGER, "text/csv", csv, "en");
     ASSERT_STATUS(r, 422);
     ck_assert_str_eq(jstr(r, "detail"), "Nothing was written: 3 problems were found; see errors.");
-    ck_assert_str_eq(hdr(r, "Content-Language"), "en");
+    ck_assert_str_eq(header_of(r, "Content-Language"), "en");
     resp_free(r);
     ck_assert_int_eq(db_count("SELECT count(*) FROM staff WHERE starts_with(code, $1)", p), 0);
 }
@@ -438,9 +430,9 @@ START_TEST(lists_and_the_form_download_as_xlsx)
 
     resp *r = http_get(fmt("/api/v1/staff?unit_id=%lld&sort=code&format=xlsx", uid), T_SD_MANAGER);
     ASSERT_STATUS(r, 200);
-    ck_assert_str_eq(hdr(r, "Content-Type"), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet");
-    ck_assert_ptr_nonnull(strstr(hdr(r, "Content-Disposition"), fmt("filename=\"staff-%s-", unit)));
-    ck_assert_ptr_nonnull(strstr(hdr(r, "Content-Disposition"), ".xlsx\""));
+    ck_assert_str_eq(header_of(r, "Content-Type"), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet");
+    ck_assert_ptr_nonnull(strstr(header_of(r, "Content-Disposition"), fmt("filename=\"staff-%s-", unit)));
+    ck_assert_ptr_nonnull(strstr(header_of(r, "Content-Disposition"), ".xlsx\""));
     ck_assert_mem_eq(r->body, "PK\x03\x04", 4);
     char cells[8192];
     ck_assert_msg(read_xlsx(r, cells, sizeof cells) == 0, "%s", cells);
@@ -459,7 +451,7 @@ START_TEST(lists_and_the_form_download_as_xlsx)
                   .headers = {"Accept: application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", NULL}};
     r = http_do("GET", fmt("/api/v1/staff?unit_id=%lld&sort=code", uid), &o);
     ASSERT_STATUS(r, 200);
-    ck_assert_str_eq(hdr(r, "Content-Type"), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet");
+    ck_assert_str_eq(header_of(r, "Content-Type"), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet");
     ck_assert_msg(read_xlsx(r, cells, sizeof cells) == 0, "%s", cells);
     ck_assert_ptr_null(strstr(cells, "party_member"));
     ck_assert_ptr_nonnull(strstr(cells, fmt("|s:%s1|", p)));
@@ -469,7 +461,7 @@ START_TEST(lists_and_the_form_download_as_xlsx)
     r = http_get(fmt("/api/v1/exports/report-form?unit_id=%lld&period=2026-06&format=xlsx", unit_id("TTYT-SD")),
                  T_SD_MANAGER);
     ASSERT_STATUS(r, 200);
-    ck_assert_ptr_nonnull(strstr(hdr(r, "Content-Disposition"), ".xlsx\""));
+    ck_assert_ptr_nonnull(strstr(header_of(r, "Content-Disposition"), ".xlsx\""));
     ck_assert_msg(read_xlsx(r, cells, sizeof cells) == 0, "%s", cells);
     ck_assert_msg(strncmp(cells, "s:", 2) == 0 && strchr(cells, '\n') != NULL, "%s", cells);
     resp_free(r);

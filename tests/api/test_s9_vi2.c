@@ -44,10 +44,7 @@ typedef struct tree {
 
 static void tree_make(tree *t)
 {
-    PGresult *d = PQexec(test_db(), "SELECT to_char(vn_today() - interval '1 month', 'YYYY-MM')");
-    ck_assert_int_eq(PQresultStatus(d), PGRES_TUPLES_OK);
-    snprintf(t->p1, sizeof t->p1, "%s", PQgetvalue(d, 0, 0));
-    PQclear(d);
+    last_month(t->p1, sizeof t->p1);
     snprintf(t->r, sizeof t->r, "VIH%s", uniq());
     snprintf(t->t, sizeof t->t, "%s-T", t->r);
     snprintf(t->k1, sizeof t->k1, "%s-K1", t->r);
@@ -56,14 +53,9 @@ static void tree_make(tree *t)
     t->tid = unit_made(t->t, "health_centre", t->r);
     t->k1id = unit_made(t->k1, "commune_station", t->t);
     t->k2id = unit_made(t->k2, "commune_station", t->t);
-    const long long parents[] = {t->rid, t->tid};
-    for (int i = 0; i < 2; i++) {
-        resp *r = http_send_json("POST", "/api/v1/reporting-obligations", T_ADMIN,
-                                 fmt("{\"parent_id\":%lld,\"valid_from\":\"2025-01-01\",\"target\":\"all_children\","
-                                     "\"calendar\":{\"month\":{\"due_day\":25}}}", parents[i]));
-        ASSERT_STATUS(r, 201);
-        resp_free(r);
-    }
+    const char *monthly = "\"target\":\"all_children\",\"calendar\":{\"month\":{\"due_day\":25}}";
+    oblige(t->rid, monthly);
+    oblige(t->tid, monthly);
 }
 
 static const char *rpath(const tree *t, long long unit, const char *action)

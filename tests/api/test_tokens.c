@@ -19,11 +19,6 @@ static const char *token_path(long long id)
     return buf[k];
 }
 
-static long long user_id_of(const char *username)
-{
-    return db_count("SELECT coalesce((SELECT id FROM users WHERE username = $1), 0)", username);
-}
-
 /* today + days (UTC, as the server counts) as YYYY-MM-DD. */
 static void date_in(int days, char out[11])
 {

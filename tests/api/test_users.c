@@ -36,11 +36,6 @@ static long long make_user(const char *token, const char *username, const char *
     return id;
 }
 
-static long long user_id_of(const char *username)
-{
-    return db_count("SELECT coalesce((SELECT id FROM users WHERE username = $1), 0)", username);
-}
-
 static const char *user_path(long long id)
 {
     static char buf[4][64];

@@ -68,13 +68,7 @@ server_start() {
     BDHVS_MAX_BODY=16777216 ASAN_OPTIONS="${ASAN_OPTIONS:-}:log_path=$CR_DIR/asan-server" \
     "$CR_BIN" serve >>"$CR_DIR/server.log" 2>&1 </dev/null &
   CR_SPID=$!
-  for _ in $(seq 1 120); do
-    if curl -fsS -m 2 "$CR_API/readyz" >/dev/null 2>&1; then
-      return 0
-    fi
-    kill -0 "$CR_SPID" 2>/dev/null || break
-    sleep 0.5
-  done
+  wait_url "$CR_API/readyz" "$CR_SPID" 60 && return 0
   tail -n 20 "$CR_DIR/server.log"
   return 1
 }
@@ -111,13 +105,7 @@ wait_old_backends_gone() {
 server_stop_clean() {
   local pid=$CR_SPID rc=0
   [[ -n "$pid" ]] || return 1
-  kill -TERM "$pid" 2>/dev/null || true
-  for _ in $(seq 1 300); do
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  if kill -0 "$pid" 2>/dev/null; then
-    kill -KILL "$pid" 2>/dev/null || true
+  if ! stop_pid "$pid" 300; then
     wait "$pid" 2>/dev/null || true
     CR_SPID=""
     return 1
