@@ -6,18 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void expect(resp *r, long status)
-{
-    ck_assert_msg(r->status == status, "expected %ld, got %ld: %.500s", status, r->status, r->body ? r->body : "");
-    resp_free(r);
-}
-
-static resp *del(const char *path, const char *token)
-{
-    req_opts o = {.token = token};
-    return http_do("DELETE", path, &o);
-}
-
 /* ---- definitions (issue 11 §4) ---------------------------------------------------------------- */
 
 static resp *put_definition(const char *code, int year, const char *token, json_t *params)
@@ -157,12 +145,12 @@ START_TEST(a_definition_written_through_the_api_changes_the_rollup_exactly)
     assert_ct1(h, h, "2024-02", 2, 4);
 
     /* Removed: 2024 is the first definition's again (3/4 on 29 February as on 31 March). */
-    expect(del("/api/v1/indicators/CT1/definitions/2024", T_ADMIN), 204);
+    expect(http_delete("/api/v1/indicators/CT1/definitions/2024", T_ADMIN), 204);
     ck_assert_int_eq(db_count("SELECT count(*) FROM audit_log WHERE entity = 'indicator_definition' AND entity_id = $1"
                               " AND action = 'delete'",
                               "CT1/2024"),
                      1);
-    expect(del("/api/v1/indicators/CT1/definitions/2024", T_ADMIN), 404);
+    expect(http_delete("/api/v1/indicators/CT1/definitions/2024", T_ADMIN), 404);
     assert_ct1(h, h, "2024-02", 3, 4);
     d2024 = definition_of(2024, "CT1");
     ck_assert_int_eq(json_integer_value(json_object_get(d2024, "in_force_from")), 2025);
@@ -198,13 +186,13 @@ START_TEST(a_definition_of_a_year_with_approved_reports_is_locked)
                        json_pack("{s:s, s:s}", "skill", "smart_devices", "unit_group", "public_service_unit"));
     ASSERT_STATUS(r, 201);
     resp_free(r);
-    expect(del("/api/v1/indicators/CT5/definitions/2027", T_ADMIN), 204);
+    expect(http_delete("/api/v1/indicators/CT5/definitions/2027", T_ADMIN), 204);
     /* The first definition of CT2 serves every year: removing it is refused first as the only one. */
-    r = del("/api/v1/indicators/CT2/definitions/2025", T_ADMIN);
+    r = http_delete("/api/v1/indicators/CT2/definitions/2025", T_ADMIN);
     ASSERT_STATUS(r, 409);
     ck_assert_str_eq(jstr(r, "detail"), "This is the indicator's only definition: replace it (PUT) instead of removing it.");
     resp_free(r);
-    r = del("/api/v1/indicators/CT1/definitions/2026", T_ADMIN);
+    r = http_delete("/api/v1/indicators/CT1/definitions/2026", T_ADMIN);
     ASSERT_STATUS(r, 409);
     ck_assert_str_eq(jstr(r, "type"), "urn:bdhvs:problem:period-locked");
     resp_free(r);
@@ -305,7 +293,7 @@ START_TEST(a_bad_definition_names_every_bad_field)
     r = put_definition("CT2", 2024, T_SYT_MANAGER, json_incref(ok));
     ASSERT_STATUS(r, 403);
     resp_free(r);
-    r = del("/api/v1/indicators/CT1/definitions/2025", T_SYT_MANAGER);
+    r = http_delete("/api/v1/indicators/CT1/definitions/2025", T_SYT_MANAGER);
     ASSERT_STATUS(r, 403);
     resp_free(r);
     json_decref(ok);
@@ -472,14 +460,6 @@ START_TEST(moves_and_merges_are_resources_of_the_change_feed)
 END_TEST
 
 /* ---- what waits for a level: the approver office's status, acceptance on the period's tree ---- */
-
-static void oblige(long long parent, const char *extra)
-{
-    resp *r = http_send_json("POST", "/api/v1/reporting-obligations", T_ADMIN,
-                             fmt("{\"parent_id\":%lld,\"valid_from\":\"2025-01-01\",%s}", parent, extra));
-    ASSERT_STATUS(r, 201);
-    resp_free(r);
-}
 
 /* GET /reporting-status of unit for period as token: the status and, for a 200, the expected
  * count and the items' unit codes in order (separated by spaces). */

@@ -12,12 +12,6 @@
 #include <stdio.h>
 #include <string.h>
 
-static void expect(resp *r, long status)
-{
-    ck_assert_msg(r->status == status, "expected %ld, got %ld: %.500s", status, r->status, r->body ? r->body : "");
-    resp_free(r);
-}
-
 static void db_exec(const char *sql)
 {
     PGresult *r = PQexec(test_db(), sql);
@@ -28,8 +22,7 @@ static void db_exec(const char *sql)
 /* The units of a rollup answer, as text (the kept JSON of the request). */
 static char *rollup_units(long long root, const char *period, int depth)
 {
-    resp *r = http_get(fmt("/api/v1/indicators/rollup?unit_id=%lld&period=%s&depth=%d", root, period, depth), T_ADMIN);
-    ASSERT_STATUS(r, 200);
+    resp *r = rollup_at(T_ADMIN, root, period, depth, NULL);
     char *s = json_dumps(json_object_get(r->json, "units"), JSON_SORT_KEYS | JSON_COMPACT);
     resp_free(r);
     return s;
@@ -103,22 +96,13 @@ START_TEST(kept_own_figures_equal_figures_counted_from_nothing_after_every_kind_
     const char *units[2] = {ac, bc};
     const char *codes[2] = {p1, p2};
     long long ids[2];
-    for (int i = 0; i < 2; i++)
-        ids[i] = created_id(send_obj("POST", "/api/v1/staff", T_ADMIN,
-                                     json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "code", codes[i], "full_name",
-                                               "Lương Thị Hạnh", "unit_code", units[i], "job_group", "nurse",
-                                               "employment", "public_employee", "joined_on", "2025-01-01",
-                                               "vneid_confirmed_on", "2025-03-01", "vneid_source", "VNeID")));
+    for (int i = 0; i < 2; i++) ids[i] = staff_made(codes[i], "Lương Thị Hạnh", units[i], "nurse", "2025-01-01", "2025-03-01");
     assert_as_from_nothing(roots, periods, "new staff");
 
     char course[96];
     snprintf(course, sizeof course, "course-v1:BDHVS+OWN%s+2026-1", u);
-    expect(send_obj("POST", "/api/v1/courses", T_ADMIN,
-                    json_pack("{s:s, s:s, s:b}", "code", course, "title", "Kỹ năng số", "counts_for_campaign", 1)),
-           201);
-    expect(send_obj("POST", "/api/v1/completions", T_ADMIN,
-                    json_pack("{s:s, s:s, s:s}", "staff_code", p1, "course_code", course, "completed_on", "2026-10-05")),
-           201);
+    course_made(course, "Kỹ năng số", 1);
+    completion_made(T_ADMIN, p1, course, "2026-10-05");
     assert_as_from_nothing(roots, periods, "completion");
 
     expect(send_obj("POST", "/api/v1/attestations", T_ADMIN,
@@ -180,10 +164,7 @@ START_TEST(one_staff_change_counts_one_unit_again)
     snprintf(pc, sizeof pc, "OWN1-P-%s", u);
     unit_made(hc, "health_centre", "SYT-BN");
     long long a = unit_made(ac, "commune_station", hc);
-    long long p = created_id(send_obj("POST", "/api/v1/staff", T_ADMIN,
-                                      json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "code", pc, "full_name", "Vi Văn Tùng",
-                                                "unit_code", ac, "job_group", "nurse", "employment", "public_employee",
-                                                "joined_on", "2025-01-01")));
+    long long p = staff_made(pc, "Vi Văn Tùng", ac, "nurse", "2025-01-01", NULL);
     long long vn = unit_id("SYT-BN");
     free(rollup_units(vn, "2026-09", 1));
     long long all = db_count("SELECT count(*) FROM units WHERE $1::text IS NOT NULL", "x");
@@ -207,28 +188,9 @@ END_TEST
 /* A unit opened on 1 January 2024 under parent (NULL: none), closed on closed_on when given. */
 static long long unit_2024(const char *code, const char *type, const char *parent, const char *closed_on)
 {
-    json_t *o = json_pack("{s:s, s:s, s:s, s:s}", "code", code, "name", fmt("Đơn vị %s", code), "type", type,
-                          "opened_on", "2024-01-01");
-    if (parent) json_object_set_new(o, "parent_code", json_string(parent));
-    long long id = created_id(send_obj("POST", "/api/v1/units", T_ADMIN, o));
-    if (closed_on) {
-        resp *r = http_do("DELETE", fmt("/api/v1/units/%lld?closed_on=%s", id, closed_on), &(req_opts){.token = T_ADMIN});
-        ASSERT_STATUS(r, 204);
-        resp_free(r);
-    }
+    long long id = unit_made_on(code, type, parent, "2024-01-01");
+    if (closed_on) expect(http_delete(fmt("/api/v1/units/%lld?closed_on=%s", id, closed_on), T_ADMIN), 204);
     return id;
-}
-
-static long long staff_2024(const char *code, const char *unit, const char *joined, const char *left, const char *vneid)
-{
-    json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "code", code, "full_name", "Đinh Thị Mến", "unit_code", unit,
-                          "job_group", "nurse", "employment", "public_employee", "joined_on", joined);
-    if (left) json_object_set_new(o, "left_on", json_string(left));
-    if (vneid) {
-        json_object_set_new(o, "vneid_confirmed_on", json_string(vneid));
-        json_object_set_new(o, "vneid_source", json_string("VNeID"));
-    }
-    return created_id(send_obj("POST", "/api/v1/staff", T_ADMIN, o));
 }
 
 /* The figures of a new as-of day of a period start from those of an earlier day and count again
@@ -257,17 +219,16 @@ START_TEST(a_new_as_of_day_counts_again_only_what_its_days_changed)
     for (int i = JOIN; i < N; i++) {
         snprintf(q[i], sizeof q[i], "OWN24-Q%d-%s", i, u);
         if (i == OPEN || i == CLOSE) continue;
-        staff_2024(q[i], c[i], i == JOIN ? "2024-10-15" : "2024-01-01", i == LEAVE ? "2024-11-15" : NULL,
-                   i == VNEID ? "2024-10-01" : NULL);
+        long long sid = staff_made(q[i], "Đinh Thị Mến", c[i], "nurse", i == JOIN ? "2024-10-15" : "2024-01-01",
+                                   i == VNEID ? "2024-10-01" : NULL);
+        if (i == LEAVE)
+            expect(send_obj("PATCH", fmt("/api/v1/staff/%lld", sid), T_ADMIN, json_pack("{s:s}", "left_on", "2024-11-15")),
+                   200);
     }
     char course[96];
     snprintf(course, sizeof course, "course-v1:BDHVS+OWN24%s+2024-1", u);
-    expect(send_obj("POST", "/api/v1/courses", T_ADMIN,
-                    json_pack("{s:s, s:s, s:b}", "code", course, "title", "Kỹ năng số", "counts_for_campaign", 1)),
-           201);
-    expect(send_obj("POST", "/api/v1/completions", T_ADMIN,
-                    json_pack("{s:s, s:s, s:s}", "staff_code", q[DONE], "course_code", course, "completed_on", "2024-10-10")),
-           201);
+    course_made(course, "Kỹ năng số", 1);
+    completion_made(T_ADMIN, q[DONE], course, "2024-10-10");
     expect(send_obj("POST", "/api/v1/attestations", T_ADMIN,
                     json_pack("{s:s, s:s, s:s}", "staff_code", q[ATTEST], "skill", "smart_devices", "attested_on",
                               "2024-11-05")),
