@@ -45,8 +45,11 @@ DB_STMT(STMT_KEEP, "indicators_keep",
     " ON CONFLICT (root, period, as_of, depth) DO UPDATE SET fp = 0, snap = EXCLUDED.snap, epoch = EXCLUDED.epoch,"
     " result = EXCLUDED.result, made_at = now()", 7);
 
-/* The change rows no kept result of the last day needs go (migrations/0039_kept_changes.sql). */
-DB_STMT(STMT_PRUNE, "indicators_prune_changes", "SELECT stats_changes_prune('1 day')", 0);
+/* The change rows no kept result of the last day needs go (migrations/0039_kept_changes.sql). The
+ * only write of a rollup to a logged table: committed without waiting for the disk (lost in a
+ * crash, the rows are pruned by the next rollup), so a rollup never waits on a WAL flush. */
+DB_STMT(STMT_PRUNE, "indicators_prune_changes",
+    "SELECT stats_changes_prune('1 day'), set_config('synchronous_commit', 'off', true)", 0);
 
 /* Is the unit open at some time in [first, as_of]? (issue 10 §5) */
 DB_STMT(STMT_OPEN_IN, "indicators_open_in",
