@@ -27,7 +27,7 @@
 --
 -- Functions added: staff_stats_fill_ids (staff_stats_fill's body over a list of units; staff_stats_fill
 -- now calls it), rollup_own_compute (indicator_own's figures for a list of units), rollup_own_refresh.
--- Functions redefined: staff_stats_fill (0037: now the subtree's ids given to staff_stats_fill_ids),
+-- Functions redefined: staff_parts (0029: one tie broken), staff_stats_fill (0037: now the subtree's ids given to staff_stats_fill_ids),
 -- indicator_own (0037: reads the kept rows), indicator_rollup (0037: reads each shown unit's parent
 -- and depth with one pass over the rows instead of two sub-selects per unit), stats_changes_prune
 -- (0039: the sets' snapshots hold the floor too).
@@ -191,6 +191,32 @@ BEGIN
         c1 = EXCLUDED.c1, cc = EXCLUDED.cc, cv = EXCLUDED.cv, c2 = EXCLUDED.c2, c5 = EXCLUDED.c5, n5 = EXCLUDED.n5;
 END $$;
 ALTER FUNCTION staff_stats_fill_ids(bigint[], date) SET plan_cache_mode = force_custom_plan;
+
+-- Copied from 0029; changed (0040): of two rules as specific, the job group's is taken before the
+-- facility type's (ORDER BY ..., r.job_group IS NULL, r.skills), as staff_stats_fill_ids takes it,
+-- so the list of who is missing CT1 and the rollup agree; it took either before.
+CREATE OR REPLACE FUNCTION staff_parts(p_staff bigint, p_vneid date, d date)
+RETURNS TABLE (awareness boolean, platform boolean, course boolean, vneid boolean, smart_devices boolean)
+LANGUAGE sql STABLE AS $$
+    SELECT EXISTS (SELECT 1 FROM attestations a WHERE a.staff_id = p_staff AND a.skill = 'digital_awareness' AND a.attested_on <= d),
+           coalesce((SELECT CASE WHEN r.all_of
+                                 THEN (SELECT count(DISTINCT a.skill) FROM attestations a WHERE a.staff_id = p_staff
+                                          AND a.attested_on <= d AND a.skill = ANY (r.skills)) = cardinality(r.skills)
+                                 ELSE EXISTS (SELECT 1 FROM attestations a WHERE a.staff_id = p_staff AND a.attested_on <= d
+                                                 AND a.skill = ANY (r.skills)) END
+                       FROM ct1_platform_rules r
+                      WHERE r.from_year = (SELECT coalesce(max(x.from_year) FILTER (WHERE x.from_year <= extract(year FROM d)),
+                                                           min(x.from_year)) FROM ct1_platform_rules x)
+                        AND (r.job_group IS NULL OR r.job_group = (SELECT s.job_group FROM staff s WHERE s.id = p_staff))
+                        AND (r.facility_type IS NULL OR r.facility_type =
+                             (SELECT u.type FROM staff_assignments sa JOIN units u ON u.id = sa.unit_id
+                               WHERE sa.staff_id = p_staff AND sa.during @> d))
+                      ORDER BY r.specificity DESC, r.job_group IS NULL, r.skills LIMIT 1), false),
+           EXISTS (SELECT 1 FROM completions c JOIN courses k ON k.id = c.course_id
+                    WHERE c.staff_id = p_staff AND k.counts_for_campaign AND c.completed_on <= d),
+           coalesce(p_vneid <= d, false),
+           EXISTS (SELECT 1 FROM attestations a WHERE a.staff_id = p_staff AND a.skill = 'smart_devices' AND a.attested_on <= d)
+$$;
 
 -- The subtree of day d counted by staff_stats_fill_ids (its body was here until 0040).
 CREATE OR REPLACE FUNCTION staff_stats_fill(root bigint, d date) RETURNS void LANGUAGE sql AS $$
