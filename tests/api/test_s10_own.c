@@ -71,6 +71,27 @@ static void assert_as_from_nothing(const long long *roots, const char *const *pe
         }
 }
 
+/* The list behind each staff number (GET /staff?missing=, which reads staff_parts person by person)
+ * has as many people as the rollup of unit u (staff figures counted for all people at once) has
+ * between its numerator and denominator, for CT1, CT2 and CT5 of the period as of as_of. */
+static void assert_lists_match_rollup(long long u, const char *period, const char *as_of, const char *step)
+{
+    static const char *const ind[3] = {"CT1", "CT2", "CT5"};
+    static const int col[3] = {0, 1, 4};
+    resp *r = rollup_at(T_ADMIN, u, period, 0, NULL);
+    for (int i = 0; i < 3; i++) {
+        json_t *c = rollup_cell(r, u, col[i]);
+        long long num = json_integer_value(json_object_get(c, "numerator"));
+        long long den = json_integer_value(json_object_get(c, "denominator"));
+        resp *m = http_get(fmt("/api/v1/staff?missing=%s&as_of=%s&under=%lld&limit=1", ind[i], as_of, u), T_ADMIN);
+        ASSERT_STATUS(m, 200);
+        ck_assert_msg(jint(m, "total") == den - num, "%s: %s of %lld in %s: %lld missing, rollup %lld/%lld", step, ind[i],
+                      u, period, jint(m, "total"), num, den);
+        resp_free(m);
+    }
+    resp_free(r);
+}
+
 START_TEST(kept_own_figures_equal_figures_counted_from_nothing_after_every_kind_of_write)
 {
     const char *u = uniq();
@@ -89,6 +110,7 @@ START_TEST(kept_own_figures_equal_figures_counted_from_nothing_after_every_kind_
     const long long roots[2] = {h, unit_id("SYT-BN")};
     const char *const periods[2] = {"2026-10", "2026-11"};
     assert_as_from_nothing(roots, periods, "start");
+    assert_lists_match_rollup(h, "2026-10", "2026-10-31", "start");
 
     char p1[40], p2[40];
     snprintf(p1, sizeof p1, "OWN-P1-%s", u);
@@ -98,17 +120,20 @@ START_TEST(kept_own_figures_equal_figures_counted_from_nothing_after_every_kind_
     long long ids[2];
     for (int i = 0; i < 2; i++) ids[i] = staff_made(codes[i], "Lương Thị Hạnh", units[i], "nurse", "2025-01-01", "2025-03-01");
     assert_as_from_nothing(roots, periods, "new staff");
+    assert_lists_match_rollup(h, "2026-10", "2026-10-31", "new staff");
 
     char course[96];
     snprintf(course, sizeof course, "course-v1:BDHVS+OWN%s+2026-1", u);
     course_made(course, "Kỹ năng số", 1);
     completion_made(T_ADMIN, p1, course, "2026-10-05");
     assert_as_from_nothing(roots, periods, "completion");
+    assert_lists_match_rollup(h, "2026-10", "2026-10-31", "completion");
 
     expect(send_obj("POST", "/api/v1/attestations", T_ADMIN,
                     json_pack("{s:s, s:s, s:s}", "staff_code", p2, "skill", "smart_devices", "attested_on", "2026-10-20")),
            201);
     assert_as_from_nothing(roots, periods, "attestation");
+    assert_lists_match_rollup(h, "2026-10", "2026-10-31", "attestation");
 
     expect(send_obj("POST", "/api/v1/patients-served", T_ADMIN,
                     json_pack("{s:I, s:s, s:i}", "unit_id", (json_int_t)a, "month", "2026-10", "count", 120)),
@@ -121,26 +146,31 @@ START_TEST(kept_own_figures_equal_figures_counted_from_nothing_after_every_kind_
                     json_pack("{s:I, s:s, s:i}", "unit_id", (json_int_t)b, "month", "2026-11", "count", 80)),
            201);
     assert_as_from_nothing(roots, periods, "monthly flows");
+    assert_lists_match_rollup(h, "2026-10", "2026-10-31", "monthly flows");
 
     expect(send_obj("PUT", fmt("/api/v1/units/%lld/services/emr", a), T_ADMIN,
                     json_pack("{s:s, s:s}", "status", "deployed", "deployed_on", "2026-10-12")),
            201);
     assert_as_from_nothing(roots, periods, "facility service");
+    assert_lists_match_rollup(h, "2026-10", "2026-10-31", "facility service");
 
     expect(send_obj("POST", fmt("/api/v1/staff/%lld/transfers", ids[1]), T_ADMIN,
                     json_pack("{s:I, s:s, s:s}", "unit_id", (json_int_t)a, "effective_on", "2026-10-15", "note",
                               "Điều động")),
            201);
     assert_as_from_nothing(roots, periods, "transfer");
+    assert_lists_match_rollup(h, "2026-10", "2026-10-31", "transfer");
 
     expect(send_obj("POST", fmt("/api/v1/units/%lld/moves", b), T_ADMIN,
                     json_pack("{s:s, s:s, s:s}", "parent_code", h2c, "effective_on", "2026-10-10", "note",
                               "Quyết định sáp nhập")),
            201);
     assert_as_from_nothing(roots, periods, "dated move");
+    assert_lists_match_rollup(h, "2026-10", "2026-10-31", "dated move");
 
     expect(send_obj("PATCH", fmt("/api/v1/units/%lld", a), T_ADMIN, json_pack("{s:s}", "parent_code", h2c)), 200);
     assert_as_from_nothing(roots, periods, "tree corrected");
+    assert_lists_match_rollup(h, "2026-10", "2026-10-31", "tree corrected");
 }
 END_TEST
 
@@ -283,6 +313,7 @@ START_TEST(a_new_as_of_day_counts_again_only_what_its_days_changed)
     assert_same(z_kept, z_fresh, "Z as of 31 December");
     assert_same(z2_kept, z2_fresh, "Z2 as of 31 December");
     assert_same(y_kept, y_fresh, "Y as of 30 September");
+    assert_lists_match_rollup(id[Z], "2024", "2024-12-31", "Z as of 31 December");
     free(z_kept);
     free(z_fresh);
     free(z2_kept);
