@@ -558,3 +558,48 @@ BEGIN
     GET DIAGNOSTICS n = ROW_COUNT;
     RETURN n;
 END $$;
+
+-- A rollup cell (indicator_json of 0029) from its target as a jsonb object (unit_target's row:
+-- target, strict, deadline, set_by; NULL when none applies). indicator_json looks the target up
+-- and calls it; a rollup looks up all its cells' targets at once (unit_targets_for) and calls it.
+CREATE FUNCTION indicator_cell(ind text, num bigint, den bigint, parts json, t jsonb) RETURNS json
+LANGUAGE sql IMMUTABLE AS $$
+    -- One expression (no CTE), so that the planner inlines it into the rollup's statement: called
+    -- as a function it cost 20 us a cell.
+    SELECT ((CASE WHEN parts IS NULL THEN '{}'::jsonb ELSE jsonb_build_object('parts', parts) END) || jsonb_build_object(
+        'code', ind, 'numerator', num, 'denominator', den, 'value', CASE WHEN den > 0 THEN round(100.0 * num / den, 1) END,
+        'target', (t ->> 'target')::numeric, 'deadline', (t ->> 'deadline')::date, 'target_unit_id', (t ->> 'set_by')::bigint,
+        'gap', CASE WHEN den > 0 AND t ->> 'target' IS NOT NULL
+                    THEN greatest((t ->> 'target')::numeric - round(100.0 * num / den, 1), 0) END,
+        'met', CASE WHEN den > 0 AND t ->> 'target' IS NOT NULL
+                    THEN CASE WHEN (t ->> 'strict')::boolean THEN round(100.0 * num / den, 1) > (t ->> 'target')::numeric
+                              ELSE round(100.0 * num / den, 1) >= (t ->> 'target')::numeric END END))::json
+$$;
+
+-- Copied from 0029; changed (0040): the cell is indicator_cell's, with the target unit_target finds.
+CREATE OR REPLACE FUNCTION indicator_json(ind text, num bigint, den bigint, yr integer, parts json, unit bigint) RETURNS json
+LANGUAGE sql STABLE AS $$
+    SELECT indicator_cell(ind, num, den, parts, (SELECT to_jsonb(t) FROM unit_target(unit, ind, yr) t))
+$$;
+
+-- The targets of every indicator for each of the units ids in year yr, as unit_target finds each
+-- one (the nearest unit above or at the unit that set one, else the Department-wide one), in one
+-- pass: per indicator, a jsonb object of unit_target's row (rendering a province's 731 units cell by
+-- cell looked 3,655 targets up one at a time, 145 of the 160 ms the answer cost).
+CREATE FUNCTION unit_targets_for(ids bigint[], yr integer) RETURNS TABLE (unit_id bigint, targets jsonb)
+LANGUAGE sql STABLE AS $$
+    WITH c AS (SELECT DISTINCT ON (u.id, x.ind) u.id, x.ind,
+                      jsonb_build_object('target', x.target, 'strict', x.strict, 'deadline', x.deadline, 'note', x.note,
+                                         'set_by', x.set_by) AS t
+                 FROM units u
+                 CROSS JOIN LATERAL (
+                     SELECT t.indicator AS ind, t.target, t.strict, t.deadline, t.note, t.unit_id AS set_by, nlevel(a.path) AS lv
+                       FROM unit_targets t JOIN units a ON a.id = t.unit_id
+                      WHERE t.year = yr AND a.path @> u.path
+                     UNION ALL
+                     SELECT g.indicator, g.target, g.strict, g.deadline, g.note, NULL::bigint, 0
+                       FROM indicator_targets g WHERE g.year = yr) x
+                WHERE u.id = ANY (ids)
+                ORDER BY u.id, x.ind, x.lv DESC)
+    SELECT c.id, jsonb_object_agg(c.ind, c.t) FROM c GROUP BY c.id
+$$;

@@ -61,20 +61,24 @@ DB_STMT(STMT_EXISTS, "indicators_exists", "SELECT 1 FROM indicators WHERE code =
 
 #define PART(n) "json_build_object('numerator', " n ", 'value', CASE WHEN x.staff > 0 THEN round(100.0 * " n " / x.staff, 1) END)"
 
+/* Each shown unit's cells with the targets of all of them looked up at once (unit_targets_for,
+ * migrations/0040_rollup_own.sql); indicator_cell is the cell indicator_json makes. */
 DB_STMT(STMT_ROLLUP, "indicators_rollup",
-    "WITH x AS (SELECT * FROM indicator_rollup($1, $2::date, $3::date, $4, $5))"
+    "WITH x0 AS (SELECT * FROM indicator_rollup($1, $2::date, $3::date, $4, $5)),"
+    " x AS (SELECT x0.*, tg.targets FROM x0 LEFT JOIN unit_targets_for(ARRAY(SELECT x0.unit_id FROM x0), $7) tg"
+    "        ON tg.unit_id = x0.unit_id)"
     " SELECT json_build_object('unit_id', root.unit_id, 'unit_code', root.code, 'unit_name', root.name,"
     "   'period', $5::text, 'period_type', $6::text, 'as_of', $3::date,"
     "   'reports_expected', root.reports_expected, 'reports_received', root.reports_received,"
     "   'units', (SELECT json_agg(json_build_object('unit_id', x.unit_id, 'unit_code', x.code, 'unit_name', x.name,"
     "     'parent_id', x.parent_id, 'depth', x.depth, 'reports_expected', x.reports_expected,"
     "     'reports_received', x.reports_received, 'indicators', json_build_array("
-    "       indicator_json('CT1', x.ct1, x.staff, $7, NULL, x.unit_id),"
-    "       indicator_json('CT2', x.ct2, x.staff, $7, json_build_object('course', " PART("x.ct2_course") ","
-    "         'vneid', " PART("x.ct2_vneid") "), x.unit_id),"
-    "       indicator_json('CT3', x.facilities_all, x.facilities, $7, NULL, x.unit_id),"
-    "       (indicator_json('CT4', x.supported, x.served, $7, NULL, x.unit_id)::jsonb || ct4_flags(x.unit_id, $2::date, $3::date)),"
-    "       indicator_json('CT5', x.ct5, x.staff5, $7, NULL, x.unit_id))) ORDER BY x.depth, x.code) FROM x))"
+    "       indicator_cell('CT1', x.ct1, x.staff, NULL, x.targets -> 'CT1'),"
+    "       indicator_cell('CT2', x.ct2, x.staff, json_build_object('course', " PART("x.ct2_course") ","
+    "         'vneid', " PART("x.ct2_vneid") "), x.targets -> 'CT2'),"
+    "       indicator_cell('CT3', x.facilities_all, x.facilities, NULL, x.targets -> 'CT3'),"
+    "       (indicator_cell('CT4', x.supported, x.served, NULL, x.targets -> 'CT4')::jsonb || ct4_flags(x.unit_id, $2::date, $3::date)),"
+    "       indicator_cell('CT5', x.ct5, x.staff5, NULL, x.targets -> 'CT5'))) ORDER BY x.depth, x.code) FROM x))"
     " FROM x root WHERE root.depth = 0", 7);
 
 /* The rollup on a basis (issue 10 §3, migrations/0024_snapshots.sql): the answer computed or
