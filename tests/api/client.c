@@ -696,3 +696,18 @@ void report_submitted(long long unit, const char *period)
     req_opts o = {.token = T_SD_REPORTER};
     expect(http_do("POST", fmt("%s/submit", report_path(unit, period)), &o), 200);
 }
+
+void served_made(long long unit, const char *month, int count)
+{
+    expect(send_obj("POST", "/api/v1/patients-served", T_ADMIN,
+                    json_pack("{s:I, s:s, s:i}", "unit_id", (json_int_t)unit, "month", month, "count", count)),
+           201);
+}
+
+void support_made(long long unit, const char *month, int count)
+{
+    expect(send_obj("POST", "/api/v1/support-counts", T_ADMIN,
+                    json_pack("{s:I, s:s, s:s, s:s, s:i}", "unit_id", (json_int_t)unit, "month", month, "service",
+                              "vneid_card", "target_group", "general", "count", count)),
+           201);
+}

@@ -231,4 +231,9 @@ const char *report_path(long long unit, const char *period);
  * Sơn Động reporter. */
 void report_submitted(long long unit, const char *period);
 
+/* A month's patients served (count) at unit, and a support count (service vneid_card, target group
+ * general), made by the admin; each asserts 201. */
+void served_made(long long unit, const char *month, int count);
+void support_made(long long unit, const char *month, int count);
+
 #endif

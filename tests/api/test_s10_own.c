@@ -135,16 +135,9 @@ START_TEST(kept_own_figures_equal_figures_counted_from_nothing_after_every_kind_
     assert_as_from_nothing(roots, periods, "attestation");
     assert_lists_match_rollup(h, "2026-10", "2026-10-31", "attestation");
 
-    expect(send_obj("POST", "/api/v1/patients-served", T_ADMIN,
-                    json_pack("{s:I, s:s, s:i}", "unit_id", (json_int_t)a, "month", "2026-10", "count", 120)),
-           201);
-    expect(send_obj("POST", "/api/v1/support-counts", T_ADMIN,
-                    json_pack("{s:I, s:s, s:s, s:s, s:i}", "unit_id", (json_int_t)a, "month", "2026-10", "service",
-                              "vneid_card", "target_group", "general", "count", 45)),
-           201);
-    expect(send_obj("POST", "/api/v1/patients-served", T_ADMIN,
-                    json_pack("{s:I, s:s, s:i}", "unit_id", (json_int_t)b, "month", "2026-11", "count", 80)),
-           201);
+    served_made(a, "2026-10", 120);
+    support_made(a, "2026-10", 45);
+    served_made(b, "2026-11", 80);
     assert_as_from_nothing(roots, periods, "monthly flows");
     assert_lists_match_rollup(h, "2026-10", "2026-10-31", "monthly flows");
 
@@ -174,15 +167,13 @@ START_TEST(kept_own_figures_equal_figures_counted_from_nothing_after_every_kind_
 }
 END_TEST
 
-/* Rows of the period's set rewritten by its last refresh: those of unit u, and all of them. */
-static long long recounted(const char *period, long long u, int only_u)
+/* Rows of the period's set rewritten by its last refresh (they share the set row's transaction):
+ * those of unit u, or all of them when u is 0. */
+static long long recounted(const char *period, long long u)
 {
-    return db_count2(
-        only_u ? "SELECT count(*) FROM rollup_own_rows o JOIN rollup_own_sets s ON s.id = o.set_id"
-                 " WHERE s.period = $1 AND o.xmin = s.xmin AND o.unit_id = $2::bigint"
-               : "SELECT count(*) FROM rollup_own_rows o JOIN rollup_own_sets s ON s.id = o.set_id"
-                 " WHERE s.period = $1 AND o.xmin = s.xmin AND $2::bigint IS NOT NULL",
-        period, idstr(u));
+    return db_count2("SELECT count(*) FROM rollup_own_rows o JOIN rollup_own_sets s ON s.id = o.set_id"
+                     " WHERE s.period = $1 AND o.xmin = s.xmin AND ($2::bigint = 0 OR o.unit_id = $2::bigint)",
+                     period, idstr(u));
 }
 
 START_TEST(one_staff_change_counts_one_unit_again)
@@ -197,21 +188,19 @@ START_TEST(one_staff_change_counts_one_unit_again)
     long long p = staff_made(pc, "Vi Văn Tùng", ac, "nurse", "2025-01-01", NULL);
     long long vn = unit_id("SYT-BN");
     free(rollup_units(vn, "2026-09", 1));
-    long long all = db_count("SELECT count(*) FROM units WHERE $1::text IS NOT NULL", "x");
-    ck_assert_int_gt(all, 10);
     /* A change in the station's staff: the next rollup counts the station again, and only it. */
     expect(send_obj("PATCH", fmt("/api/v1/staff/%lld", p), T_ADMIN, json_pack("{s:s}", "full_name", "Vi Văn Tùng Lâm")),
            200);
     char *after = rollup_units(vn, "2026-09", 1);
-    ck_assert_int_eq(recounted("2026-09", a, 1), 1);
-    ck_assert_int_eq(recounted("2026-09", a, 0), 1);
+    ck_assert_int_eq(recounted("2026-09", a), 1);
+    ck_assert_int_eq(recounted("2026-09", 0), 1);
     free(after);
     /* A target changes no unit's figures: the next rollup (made again for its new target) counts
      * no unit again. */
     expect(send_obj("PUT", fmt("/api/v1/units/%lld/targets/CT1/2026", a), T_ADMIN, json_pack("{s:f}", "target", 90.0)),
            201);
     free(rollup_units(vn, "2026-09", 1));
-    ck_assert_int_eq(recounted("2026-09", a, 0), 0);
+    ck_assert_int_eq(recounted("2026-09", 0), 0);
 }
 END_TEST
 
@@ -285,13 +274,8 @@ START_TEST(a_new_as_of_day_counts_again_only_what_its_days_changed)
     }
     resp_free(ds);
     ck_assert_int_ge(deployed, 5);
-    expect(send_obj("POST", "/api/v1/patients-served", T_ADMIN,
-                    json_pack("{s:I, s:s, s:i}", "unit_id", (json_int_t)id[SERVED], "month", "2024-11", "count", 30)),
-           201);
-    expect(send_obj("POST", "/api/v1/support-counts", T_ADMIN,
-                    json_pack("{s:I, s:s, s:s, s:s, s:i}", "unit_id", (json_int_t)id[SUPPORT], "month", "2024-11", "service",
-                              "vneid_card", "target_group", "general", "count", 10)),
-           201);
+    served_made(id[SERVED], "2024-11", 30);
+    support_made(id[SUPPORT], "2024-11", 10);
     expect(send_obj("POST", fmt("/api/v1/units/%lld/moves", id[MOVE]), T_ADMIN,
                     json_pack("{s:s, s:s, s:s}", "parent_code", c[Z2], "effective_on", "2024-11-01", "note", "Sáp nhập")),
            201);
@@ -300,9 +284,10 @@ START_TEST(a_new_as_of_day_counts_again_only_what_its_days_changed)
      * (from Y's), which counts again exactly the stations where something happened in between. */
     free(rollup_units(id[X], "2024", 0));
     char *y_kept = rollup_units(id[Y], "2024", 0);
-    long long all = db_count("SELECT count(*) FROM units WHERE $1::text IS NOT NULL", "x");
+    long long all = db_count("SELECT count(*) FROM units", NULL);
     long long n = db_count2("SELECT rollup_own_refresh($1, '2024-01-01', $2::date)", "2024", "2024-12-31");
-    ck_assert_msg(n >= JOIN && n < all, "units counted again for 31 December: %lld of %lld", n, all);
+    /* At least the thirteen stations (other tests' facts of late 2024 may add theirs), far from all. */
+    ck_assert_msg(n >= N - JOIN && n < all, "units counted again for 31 December: %lld of %lld", n, all);
     char *z_kept = rollup_units(id[Z], "2024", 1), *z2_kept = rollup_units(id[Z2], "2024", 1);
     ck_assert_int_eq(sums_astray("2024"), 0);
 

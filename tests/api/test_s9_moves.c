@@ -27,13 +27,8 @@ static const char *make_course(void)
 /* A month's flows of a unit: patients served and one support count. */
 static void flows(long long unit, const char *month, int served, int supported)
 {
-    expect(send_obj("POST", "/api/v1/patients-served", T_ADMIN,
-                    json_pack("{s:I, s:s, s:i}", "unit_id", (json_int_t)unit, "month", month, "count", served)),
-           201);
-    expect(send_obj("POST", "/api/v1/support-counts", T_ADMIN,
-                    json_pack("{s:I, s:s, s:s, s:s, s:i}", "unit_id", (json_int_t)unit, "month", month, "service",
-                              "vneid_card", "target_group", "general", "count", supported)),
-           201);
+    served_made(unit, month, served);
+    support_made(unit, month, supported);
 }
 
 /* The parent_id a rollup shows for u (0: null, -1: no row). */
