@@ -324,7 +324,7 @@ START_TEST(a_load_over_the_row_cap_is_413_and_writes_nothing)
 {
     const char *detail = "Nothing was written: a load may have at most 200000 rows; split the file into loads of at most"
                          " 200000 rows.";
-    long long before = db_count("SELECT count(*) FROM attestations WHERE $1::text IS NOT NULL", "x");
+    long long before = db_count("SELECT count(*) FROM attestations", NULL);
     for (int json = 0; json < 2; json++) {
         char *body = empty_rows(200001, json);
         resp *r = post("/api/v1/attestations/import", T_SD_REPORTER, json ? "application/json" : "text/csv", body,
@@ -346,7 +346,7 @@ START_TEST(a_load_over_the_row_cap_is_413_and_writes_nothing)
     ck_assert_str_eq(json_string_value(json_object_get(last, "field")), "staff_code");
     resp_free(r);
     free(body);
-    ck_assert_int_eq(db_count("SELECT count(*) FROM attestations WHERE $1::text IS NOT NULL", "x"), before);
+    ck_assert_int_eq(db_count("SELECT count(*) FROM attestations", NULL), before);
 }
 END_TEST
 

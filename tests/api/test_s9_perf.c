@@ -92,7 +92,7 @@ END_TEST
 
 START_TEST(an_admins_unfiltered_page_counts_every_staff_member)
 {
-    long long total = db_count("SELECT count(*) FROM staff WHERE $1::text IS NOT NULL", "x");
+    long long total = db_count("SELECT count(*) FROM staff", NULL);
     char rid[64];
     snprintf(rid, sizeof rid, "s9p-%s", uniq());
     resp *r = get_rid("/api/v1/staff?limit=5&sort=code", T_ADMIN, rid);
