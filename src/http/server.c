@@ -13,6 +13,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <malloc.h>
 #include <microhttpd.h>
 #include <netdb.h>
@@ -37,6 +38,10 @@ typedef struct endpoint {
     char allow[96];          /* methods of this path, for 405 and CORS */
     int ops;                 /* served by the operations listener too (HTTP_ROUTE_OPS) */
     const char *path;
+    int nseg;                /* the pattern's segments (empty ones left out); -1: too many */
+    int literals;            /* how many of them are not parameters */
+    unsigned short seg_at[16], seg_len[16]; /* where each starts in path, and its length;
+                                              * seg_len 0: a parameter (":name") */
 } endpoint;
 
 #define MAX_STATUSES 16
@@ -415,37 +420,56 @@ static void *reaper(void *arg)
 
 /* ---------------------------------------------------------------------------------------------
  * Routing: the most specific route of the method whose pattern matches, else the path's method
- * fallback (405, OPTIONS), else nothing (404). Empty segments are ignored on both sides. */
-static int path_match(const char *pattern, const char *path)
+ * fallback (405, OPTIONS), else nothing (404). Empty segments are ignored on both sides. Patterns
+ * are split into segments once (segments_of at start); a request's path once per request, so
+ * that each route costs a comparison of counts and of its literal segments. */
+#define MAX_SEGS 16
+
+/* Splits path into at most MAX_SEGS non-empty segments (at[i], len[i]); the count, or -1 when
+ * there are more. */
+static int segments_of(const char *path, unsigned short *at, unsigned short *len)
 {
-    int score = 1;
-    const char *p = pattern, *u = path;
+    int n = 0;
+    const char *u = path;
     for (;;) {
-        while (*p == '/') p++;
         while (*u == '/') u++;
-        if (*p == '\0' || *u == '\0') return (*p == '\0' && *u == '\0') ? score : 0;
-        const char *pe = strchr(p, '/'), *ue = strchr(u, '/');
-        size_t pl = pe ? (size_t)(pe - p) : strlen(p), ul = ue ? (size_t)(ue - u) : strlen(u);
-        if (*p != ':') {
-            if (pl != ul || memcmp(p, u, pl) != 0) return 0;
-            score++;
-        }
-        p += pl;
-        u += ul;
+        if (*u == '\0') return n;
+        const char *e = u;
+        while (*e != '\0' && *e != '/') e++;
+        if (n == MAX_SEGS || (size_t)(u - path) > USHRT_MAX || (size_t)(e - u) > USHRT_MAX) return -1;
+        at[n] = (unsigned short)(u - path);
+        len[n] = (unsigned short)(e - u);
+        n++;
+        u = e;
     }
+}
+
+/* The score of pattern e for the request path split into n segments: 1 + its literal segments
+ * when every literal one is equal, else 0. */
+static int path_match(const endpoint *e, const char *path, int n, const unsigned short *at, const unsigned short *len)
+{
+    if (e->nseg != n) return 0;
+    for (int i = 0; i < n; i++) {
+        if (e->seg_len[i] == 0) continue;
+        if (e->seg_len[i] != len[i] || memcmp(e->path + e->seg_at[i], path + at[i], len[i]) != 0) return 0;
+    }
+    return 1 + e->literals;
 }
 
 static const endpoint *route_find(const char *method, const char *path, int ops_only)
 {
+    unsigned short at[MAX_SEGS], len[MAX_SEGS];
+    int n = segments_of(path, at, len);
+    if (n < 0) return NULL;
     const endpoint *best = NULL;
     int best_score = 0;
     for (int pass = 0; pass < 2 && best == NULL; pass++) {
         for (int i = 0; i < S.neps; i++) {
             const endpoint *e = &S.eps[i];
-            if ((pass == 0) != (e->route != NULL)) continue;
+            if (e->nseg != n || (pass == 0) != (e->route != NULL)) continue;
             if (pass == 0 && strcmp(e->route->method, method) != 0) continue;
             if (ops_only && !e->ops) continue;
-            int sc = path_match(e->path, path);
+            int sc = path_match(e, path, n, at, len);
             if (sc > best_score) {
                 best = e;
                 best_score = sc;
@@ -453,6 +477,24 @@ static const endpoint *route_find(const char *method, const char *path, int ops_
         }
     }
     return best;
+}
+
+/* Splits e's pattern (at start). Returns -1 when it has too many segments. */
+static int endpoint_compile(endpoint *e)
+{
+    e->nseg = segments_of(e->path, e->seg_at, e->seg_len);
+    if (e->nseg < 0) {
+        log_msg(LOG_ERROR, "route %s has more than %d segments", e->path, MAX_SEGS);
+        return -1;
+    }
+    e->literals = 0;
+    for (int i = 0; i < e->nseg; i++) {
+        if (e->path[e->seg_at[i]] == ':')
+            e->seg_len[i] = 0;
+        else
+            e->literals++;
+    }
+    return 0;
 }
 
 /* ---------------------------------------------------------------------------------------------
@@ -1016,6 +1058,7 @@ static int build_endpoints(const http_server_opts *o)
         endpoint *e = &S.eps[S.neps++];
         e->route = &o->routes[i];
         e->path = o->routes[i].path;
+        if (endpoint_compile(e) != 0) return -1;
         e->ops = (o->routes[i].flags & HTTP_ROUTE_OPS) != 0;
         e->metric = S.nmetrics;
         S.metrics[S.nmetrics++] = (route_metric){.method = o->routes[i].method, .path = e->path};
@@ -1027,6 +1070,7 @@ static int build_endpoints(const http_server_opts *o)
         if (seen) continue;
         endpoint *f = &S.eps[S.neps++];
         f->path = o->routes[i].path;
+        if (endpoint_compile(f) != 0) return -1;
         f->metric = S.nmetrics;
         S.metrics[S.nmetrics++] = (route_metric){.method = "other", .path = f->path};
         for (int k = 0; k < o->nroutes; k++) {

@@ -159,6 +159,7 @@ Suite *s9_tree2_suite(void); /* the approved basis, expected reports and the for
 Suite *s9_fp_suite(void); /* issue 14 goal 2: kept rollups checked at the cost of what changed */
 Suite *s10_own_suite(void); /* issue 14 goal 2: own figures and subtree sums kept (0040) */
 Suite *s10_i11_suite(void); /* issue 11/10 leftovers outside the rollup core */
+Suite *s11_perf_suite(void); /* issue 14 goal 1: request-path changes keep their behaviour */
 Suite *resilience_suite(void);
 
 /* A user of role at the unit with this code, named PREFIX.ROLE.UNIQUE; returns a signed-in token
