@@ -61,6 +61,27 @@ STAFF_LIST(STMT_LIST_ID, "id", "s.id");
 STAFF_LIST(STMT_LIST_ID_DESC, "id_desc", "s.id DESC");
 STAFF_LIST(STMT_LIST_MATCH, "match", "name_match(s.full_name, $10) DESC, s.code, s.id");
 
+/* The page most lists ask for (by code, no filter but the caller's scope and "under"), as one
+ * statement without the optional filters, so that PostgreSQL plans it once per connection: the
+ * statements above are planned for each run's values (2 ms of planning for a page that takes 1 ms
+ * to read on a district's staff). The staff listed are those of the intersection of the scope's
+ * and under's subtrees (two subtrees meet only when one holds the other), walked through the units
+ * by the GiST index on path as the general statement walks them. $1 scope (NULL: every unit; then
+ * $2 is given), $2 under (NULL: the scope's subtree), $3/$4 limit and offset, $5 whether party
+ * membership shows; columns as the general statement's. */
+#define STAFF_SUBTREE_ROOT                                                                               \
+    "WITH r AS MATERIALIZED (SELECT CASE WHEN $1::bigint IS NULL OR x.path <@ unit_path_of($1) THEN x.path" \
+    "   WHEN unit_path_of($1) <@ x.path THEN unit_path_of($1) END AS path"                              \
+    "   FROM units x WHERE x.id = coalesce($2::bigint, $1::bigint)),"
+#define STAFF_OF_ROOT " FROM staff s JOIN units u ON u.id = s.unit_id WHERE u.path <@ (SELECT r.path FROM r)"
+DB_STMT(STMT_LIST_SUBTREE, "staff_list_subtree",
+    STAFF_SUBTREE_ROOT
+    " p AS (SELECT s.id" STAFF_OF_ROOT " ORDER BY s.code, s.id LIMIT $3 OFFSET $4),"
+    " t AS (SELECT count(*) AS n" STAFF_OF_ROOT ")"
+    " SELECT json_build_object('items', coalesce((SELECT json_agg(staff_page_json(s, u.code, $5) ORDER BY s.code, s.id)"
+    "   FROM p JOIN staff s ON s.id = p.id JOIN units u ON u.id = s.unit_id), '[]'),"
+    " 'total', t.n, 'limit', $3::int, 'offset', $4::int), (SELECT count(*) FROM p), t.n FROM t", 5);
+
 /* The list statement of an order named as the query's sort is ("-code": by code, descending);
  * all: the caller sees every unit and gave no "under". */
 static db_stmt *staff_list_stmt(const char *sort, int all)
@@ -173,13 +194,21 @@ void staff_list(http_ctx *c)
     if (api_refuse_list_query(c, &v, sorts, "code", &lq)) return;
     db_args pv;
     const char *order = q != NULL && http_query(c, "sort") == NULL ? "match" : lq.sort; /* whole words first */
-    db_args_of(&pv, api_scope(c), db_int_if(has_unit, unit), db_int_if(has_under, under),
-                    db_text(jg), db_text(emp), db_text(bool_text(has_active, active)),
-                    db_text(has_on ? active_on : NULL), db_text(bool_text(has_hc, has_comp)),
-                    db_text(bool_text(has_vn, vneid)), db_text(q), db_text(lq.since), db_text(order),
-                    db_int(lq.limit), db_int(lq.offset), db_bool(api_shows_party(c)));
-    db_arg(&pv, api_list_after(&lq));
-    PGresult *r = api_run(c, staff_list_stmt(order, c->who.all_units && !has_under), &pv, "listing staff");
+    PGresult *r;
+    if (strcmp(order, "code") == 0 && (has_under || !c->who.all_units) && !has_unit && jg == NULL && emp == NULL &&
+        !has_active && !has_hc && !has_vn && q == NULL && lq.since == NULL && lq.after == 0) {
+        db_args_of(&pv, api_scope(c), db_int_if(has_under, under), db_int(lq.limit), db_int(lq.offset),
+                        db_bool(api_shows_party(c)));
+        r = api_run(c, &STMT_LIST_SUBTREE, &pv, "listing staff");
+    } else {
+        db_args_of(&pv, api_scope(c), db_int_if(has_unit, unit), db_int_if(has_under, under),
+                        db_text(jg), db_text(emp), db_text(bool_text(has_active, active)),
+                        db_text(has_on ? active_on : NULL), db_text(bool_text(has_hc, has_comp)),
+                        db_text(bool_text(has_vn, vneid)), db_text(q), db_text(lq.since), db_text(order),
+                        db_int(lq.limit), db_int(lq.offset), db_bool(api_shows_party(c)));
+        db_arg(&pv, api_list_after(&lq));
+        r = api_run(c, staff_list_stmt(order, c->who.all_units && !has_under), &pv, "listing staff");
+    }
     if (r == NULL) return;
     int recorded = api_audit_staff_counts(c, atoll(PQgetvalue(r, 0, 1)), atoll(PQgetvalue(r, 0, 2)),
                                           http_wants_csv(c) ? "csv" : "json");
