@@ -12,7 +12,8 @@
 //
 // Rules:
 // - The operation is found by matching path templates; a literal segment beats a templated
-//   one (/api/v1/units/{id}/tree over a hypothetical /api/v1/units/{id}/{x}).
+//   one (/api/v1/units/{id}/tree over a hypothetical /api/v1/units/{id}/{x}); empty segments
+//   are ignored, as the server routes (//api/v1/units/5/ is /api/v1/units/5).
 // - Path or method not in the spec: the answer must be a Problem with status 404 or 405
 //   (checked against components.responses.NotFound / MethodNotAllowed). An OPTIONS on a known
 //   path may instead be a CORS answer: 204 with no body.
@@ -151,7 +152,8 @@ const routes = Object.keys(spec.paths).map((template) => {
 // Returns the template that matches path best: left to right, a literal segment beats a
 // templated one.
 function matchTemplate(path) {
-  const parts = path.split('/');
+  // Empty segments are ignored, as the server's routing ignores them (//api/v1/units/5/ is /api/v1/units/5).
+  const parts = ('/' + path.split('/').filter((s) => s !== '').join('/')).split('/');
   let best = null;
   let bestScore = null;
   for (const r of routes) {
