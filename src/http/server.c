@@ -1143,6 +1143,10 @@ static struct MHD_Daemon *start_daemon(const char *host, int port, unsigned thre
     struct MHD_OptionItem opts[] = {
         {threads > 1 ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_ARRAY, threads > 1 ? threads : 0, NULL},
         {MHD_OPTION_CONNECTION_TIMEOUT, (intptr_t)S.opts->cfg->conn_timeout, NULL},
+        /* The memory each connection reads its head into (32 KiB by default). libmicrohttpd
+         * zeroes all of it for every request: 16 KiB saved about 4 us of the ~50 us of server
+         * CPU a single-row read costs. A head over ~16 KiB gets libmicrohttpd's 431. */
+        {MHD_OPTION_CONNECTION_MEMORY_LIMIT, (intptr_t)16384, NULL},
         {MHD_OPTION_CONNECTION_LIMIT, conn_limit, NULL},
         {MHD_OPTION_PER_IP_CONNECTION_LIMIT, per_ip, NULL},
         {MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)request_completed, NULL},
