@@ -15,4 +15,12 @@ void http_ctx_cleanup(http_ctx *c);
  * the body is worth it. */
 void http_finish_answer(http_ctx *c);
 
+/* v as 16 lowercase hexadecimal digits at out (no terminator): the request id and the entity
+ * tag, written on every request, without printf's format parsing. */
+static inline void http_hex64(char *out, unsigned long long v)
+{
+    static const char digits[] = "0123456789abcdef";
+    for (int i = 15; i >= 0; i--, v >>= 4) out[i] = digits[v & 15];
+}
+
 #endif

@@ -277,7 +277,10 @@ void http_etag(const char *text, size_t len, char *buf)
     h ^= h >> 33;
     h *= 0xff51afd7ed558ccdULL;
     h ^= h >> 33;
-    snprintf(buf, 24, "\"%016llx\"", h);
+    buf[0] = '"';
+    http_hex64(buf + 1, h);
+    buf[17] = '"';
+    buf[18] = '\0';
 }
 
 void respond_resource_text(http_ctx *c, int status, const char *text, size_t len)

@@ -265,7 +265,9 @@ static void new_request_id(char out[33])
         z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
         w[i] = z ^ (z >> 31);
     }
-    snprintf(out, 33, "%016llx%016llx", w[0], w[1]);
+    http_hex64(out, w[0]);
+    http_hex64(out + 16, w[1]);
+    out[32] = '\0';
 }
 
 static int request_id_ok(const char *s)
@@ -279,12 +281,25 @@ static int request_id_ok(const char *s)
     return 1;
 }
 
+/* a.b.c.d of the four bytes at a into buf (at least 16 bytes): inet_ntop formats with sprintf. */
+static void ipv4_text(const unsigned char *a, char *buf)
+{
+    char *p = buf;
+    for (int i = 0; i < 4; i++) {
+        unsigned v = a[i];
+        if (v >= 100) *p++ = (char)('0' + v / 100);
+        if (v >= 10) *p++ = (char)('0' + v / 10 % 10);
+        *p++ = (char)('0' + v % 10);
+        *p++ = i < 3 ? '.' : '\0';
+    }
+}
+
 static void client_ip(const struct _u_request *req, char *buf, size_t len)
 {
     snprintf(buf, len, "-");
     if (req->client_address == NULL) return;
-    if (req->client_address->sa_family == AF_INET)
-        inet_ntop(AF_INET, &((struct sockaddr_in *)req->client_address)->sin_addr, buf, (socklen_t)len);
+    if (req->client_address->sa_family == AF_INET && len >= 16)
+        ipv4_text((const unsigned char *)&((struct sockaddr_in *)req->client_address)->sin_addr, buf);
     else if (req->client_address->sa_family == AF_INET6)
         inet_ntop(AF_INET6, &((struct sockaddr_in6 *)req->client_address)->sin6_addr, buf, (socklen_t)len);
     /* issue 8 item 5: behind a trusted proxy, the client is in X-Forwarded-For */
@@ -467,7 +482,7 @@ static const endpoint *route_find(const char *method, const char *path, int ops_
         for (int i = 0; i < S.neps; i++) {
             const endpoint *e = &S.eps[i];
             if (e->nseg != n || (pass == 0) != (e->route != NULL)) continue;
-            if (pass == 0 && strcmp(e->route->method, method) != 0) continue;
+            if (pass == 0 && (e->route->method[0] != method[0] || strcmp(e->route->method, method) != 0)) continue;
             if (ops_only && !e->ops) continue;
             int sc = path_match(e, path, n, at, len);
             if (sc > best_score) {

@@ -8,6 +8,8 @@
  *  - The staff page most lists ask for (by code, filtered by nothing but the caller's scope and
  *    "under") has a statement of its own, planned once per connection: it lists exactly what the
  *    general statement lists, for every way scope and under can meet.
+ *  - The client's IPv4 address is written without printf (sign-in audit, throttling, logs): as
+ *    inet_ntop wrote it, for octets of one, two and three digits.
  *  - The pool asks an idle connection whether the server closed it only after it rested (it asked
  *    before every request, a system call on every single-row read): a connection the server
  *    closed while it rested is still replaced before a request meets it. */
@@ -149,6 +151,27 @@ START_TEST(the_subtree_page_lists_what_the_general_statement_lists)
 }
 END_TEST
 
+START_TEST(the_client_address_is_written_as_dotted_decimal)
+{
+    static const char *const ips[] = {"127.0.10.234", "127.9.0.5", "127.100.20.3", "127.255.99.1"};
+    for (int i = 0; i < 4; i++) {
+        char user[64];
+        snprintf(user, sizeof user, "nobody-%s-%d", uniq(), i);
+        json_t *b = json_pack("{s:s, s:s}", "username", user, "password", "not-the-password-1");
+        char *body = json_dumps(b, 0);
+        json_decref(b);
+        req_opts o = {.body = body, .source_ip = ips[i]};
+        resp *r = http_do("POST", "/api/v1/auth/login", &o);
+        ASSERT_STATUS(r, 401);
+        resp_free(r);
+        free(body);
+        ck_assert_int_eq(db_count2("SELECT count(*) FROM audit_log WHERE action = 'login_failed'"
+                                   " AND after->>'username' = $1 AND after->>'address' = $2", user, ips[i]),
+                         1);
+    }
+}
+END_TEST
+
 Suite *s11_perf_suite(void)
 {
     Suite *s = suite_create("s11_perf");
@@ -156,6 +179,7 @@ Suite *s11_perf_suite(void)
     tcase_set_timeout(t, 60);
     tcase_add_test(t, routing_ignores_empty_segments_and_refuses_deep_paths);
     tcase_add_test(t, the_subtree_page_lists_what_the_general_statement_lists);
+    tcase_add_test(t, the_client_address_is_written_as_dotted_decimal);
     tcase_add_test(t, a_connection_closed_while_it_rested_is_replaced_before_use);
     suite_add_tcase(s, t);
     return s;
