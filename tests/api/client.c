@@ -711,3 +711,63 @@ void support_made(long long unit, const char *month, int count)
                               "vneid_card", "target_group", "general", "count", count)),
            201);
 }
+
+/* Kept rollups (issue 14 goal 2; tests/api/test_s10_own.c, test_s11_imp.c). */
+void sql_exec(const char *sql)
+{
+    PGresult *r = PQexec(test_db(), sql);
+    ck_assert_msg(PQresultStatus(r) == PGRES_COMMAND_OK, "%s: %s", sql, PQerrorMessage(test_db()));
+    PQclear(r);
+}
+
+/* The units of a rollup answer, as text (the kept JSON of the request). */
+char *rollup_units_text(long long root, const char *period, int depth)
+{
+    resp *r = rollup_at(T_ADMIN, root, period, depth, NULL);
+    char *s = json_dumps(json_object_get(r->json, "units"), JSON_SORT_KEYS | JSON_COMPACT);
+    resp_free(r);
+    return s;
+}
+
+/* Kept subtree sums of the period's sets that differ from the sum of their units' kept rows. */
+long long own_sums_astray(const char *period)
+{
+    return db_count(
+        "SELECT count(*) FROM rollup_sub_rows r JOIN rollup_own_rows u USING (set_id, unit_id)"
+        " JOIN rollup_own_sets k ON k.id = r.set_id"
+        " WHERE k.period = $1 AND ROW(r.staff, r.ct1, r.ct2_course, r.ct2_vneid, r.ct2, r.ct5, r.facilities,"
+        "   r.facilities_all, r.supported, r.served, r.staff5)::text IS DISTINCT FROM (SELECT ROW(sum(o.staff),"
+        "   sum(o.ct1), sum(o.ct2_course), sum(o.ct2_vneid), sum(o.ct2), sum(o.ct5), sum(o.facilities),"
+        "   sum(o.facilities_all), sum(o.supported), sum(o.served), sum(o.staff5))::text"
+        "   FROM rollup_own_rows o WHERE o.set_id = r.set_id AND o.path <@ u.path)",
+        period);
+}
+
+/* kept and fresh are the same text; where they first differ is shown otherwise. */
+void assert_same_text(const char *kept, const char *fresh, const char *what)
+{
+    size_t i = 0;
+    while (kept[i] && kept[i] == fresh[i]) i++;
+    size_t from = i > 120 ? i - 120 : 0;
+    ck_assert_msg(kept[i] == fresh[i], "%s: differs at %zu\nkept:  ...%.240s\nfresh: ...%.240s", what, i, kept + from,
+                  fresh + from);
+}
+
+/* The rollups of the roots for the periods, as brought up to date, equal the ones counted from
+ * nothing; step names the write before. */
+void assert_rollups_as_from_nothing(const long long *roots, const char *const *periods, const char *step)
+{
+    char *kept[2][2];
+    for (int i = 0; i < 2; i++)
+        for (int j = 0; j < 2; j++) kept[i][j] = rollup_units_text(roots[i], periods[j], 2);
+    for (int j = 0; j < 2; j++)
+        ck_assert_msg(own_sums_astray(periods[j]) == 0, "%s: kept subtree sums of %s astray", step, periods[j]);
+    sql_exec("UPDATE stats_epoch SET v = nextval('stats_seq')");
+    for (int i = 0; i < 2; i++)
+        for (int j = 0; j < 2; j++) {
+            char *fresh = rollup_units_text(roots[i], periods[j], 2);
+            assert_same_text(kept[i][j], fresh, fmt("%s: %s under %lld", step, periods[j], roots[i]));
+            free(fresh);
+            free(kept[i][j]);
+        }
+}

@@ -158,6 +158,7 @@ Suite *s9_ct5_suite(void); /* issue 11 §3: CT5 over the staff of public service
 Suite *s9_tree2_suite(void); /* the approved basis, expected reports and the form on the period's tree */
 Suite *s9_fp_suite(void); /* issue 14 goal 2: kept rollups checked at the cost of what changed */
 Suite *s10_own_suite(void); /* issue 14 goal 2: own figures and subtree sums kept (0040) */
+Suite *s11_imp_suite(void); /* issue 14 goal 2: a bulk load's new people added to the kept figures (0042) */
 Suite *s10_i11_suite(void); /* issue 11/10 leftovers outside the rollup core */
 Suite *s11_perf_suite(void); /* issue 14 goal 1: request-path changes keep their behaviour */
 Suite *resilience_suite(void);
@@ -236,5 +237,18 @@ void report_submitted(long long unit, const char *period);
  * general), made by the admin; each asserts 201. */
 void served_made(long long unit, const char *month, int count);
 void support_made(long long unit, const char *month, int count);
+
+/* Kept rollups (issue 14 goal 2). sql_exec: runs sql on the test database (asserts it ran).
+ * rollup_units_text: the "units" of unit root's rollup for period to depth, as sorted compact JSON
+ * text (free it). own_sums_astray: how many kept subtree sums of period's sets differ from the sum
+ * of their units' kept rows. assert_same_text: kept and fresh are the same text (where they first
+ * differ is shown). assert_rollups_as_from_nothing: the depth-2 rollups of the two roots for the two
+ * periods, as brought up to date, equal those counted after a new epoch (every unit from nothing);
+ * step names the write before. */
+void sql_exec(const char *sql);
+char *rollup_units_text(long long root, const char *period, int depth);
+long long own_sums_astray(const char *period);
+void assert_same_text(const char *kept, const char *fresh, const char *what);
+void assert_rollups_as_from_nothing(const long long *roots, const char *const *periods, const char *step);
 
 #endif

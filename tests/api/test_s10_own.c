@@ -12,65 +12,6 @@
 #include <stdio.h>
 #include <string.h>
 
-static void db_exec(const char *sql)
-{
-    PGresult *r = PQexec(test_db(), sql);
-    ck_assert_msg(PQresultStatus(r) == PGRES_COMMAND_OK, "%s: %s", sql, PQerrorMessage(test_db()));
-    PQclear(r);
-}
-
-/* The units of a rollup answer, as text (the kept JSON of the request). */
-static char *rollup_units(long long root, const char *period, int depth)
-{
-    resp *r = rollup_at(T_ADMIN, root, period, depth, NULL);
-    char *s = json_dumps(json_object_get(r->json, "units"), JSON_SORT_KEYS | JSON_COMPACT);
-    resp_free(r);
-    return s;
-}
-
-/* Kept subtree sums of the period's sets that differ from the sum of their units' kept rows. */
-static long long sums_astray(const char *period)
-{
-    return db_count(
-        "SELECT count(*) FROM rollup_sub_rows r JOIN rollup_own_rows u USING (set_id, unit_id)"
-        " JOIN rollup_own_sets k ON k.id = r.set_id"
-        " WHERE k.period = $1 AND ROW(r.staff, r.ct1, r.ct2_course, r.ct2_vneid, r.ct2, r.ct5, r.facilities,"
-        "   r.facilities_all, r.supported, r.served, r.staff5)::text IS DISTINCT FROM (SELECT ROW(sum(o.staff),"
-        "   sum(o.ct1), sum(o.ct2_course), sum(o.ct2_vneid), sum(o.ct2), sum(o.ct5), sum(o.facilities),"
-        "   sum(o.facilities_all), sum(o.supported), sum(o.served), sum(o.staff5))::text"
-        "   FROM rollup_own_rows o WHERE o.set_id = r.set_id AND o.path <@ u.path)",
-        period);
-}
-
-/* kept and fresh are the same text; where they first differ is shown otherwise. */
-static void assert_same(const char *kept, const char *fresh, const char *what)
-{
-    size_t i = 0;
-    while (kept[i] && kept[i] == fresh[i]) i++;
-    size_t from = i > 120 ? i - 120 : 0;
-    ck_assert_msg(kept[i] == fresh[i], "%s: differs at %zu\nkept:  ...%.240s\nfresh: ...%.240s", what, i, kept + from,
-                  fresh + from);
-}
-
-/* The rollups of the roots for the periods, as brought up to date, equal the ones counted from
- * nothing; step names the write before. */
-static void assert_as_from_nothing(const long long *roots, const char *const *periods, const char *step)
-{
-    char *kept[2][2];
-    for (int i = 0; i < 2; i++)
-        for (int j = 0; j < 2; j++) kept[i][j] = rollup_units(roots[i], periods[j], 2);
-    for (int j = 0; j < 2; j++)
-        ck_assert_msg(sums_astray(periods[j]) == 0, "%s: kept subtree sums of %s astray", step, periods[j]);
-    db_exec("UPDATE stats_epoch SET v = nextval('stats_seq')");
-    for (int i = 0; i < 2; i++)
-        for (int j = 0; j < 2; j++) {
-            char *fresh = rollup_units(roots[i], periods[j], 2);
-            assert_same(kept[i][j], fresh, fmt("%s: %s under %lld", step, periods[j], roots[i]));
-            free(fresh);
-            free(kept[i][j]);
-        }
-}
-
 /* The list behind each staff number (GET /staff?missing=, which reads staff_parts person by person)
  * has as many people as the rollup of unit u (staff figures counted for all people at once) has
  * between its numerator and denominator, for CT1, CT2 and CT5 of the period as of as_of. */
@@ -109,7 +50,7 @@ START_TEST(kept_own_figures_equal_figures_counted_from_nothing_after_every_kind_
      * falls inside October, so October is summed the long way and November from the kept sums. */
     const long long roots[2] = {h, unit_id("SYT-BN")};
     const char *const periods[2] = {"2026-10", "2026-11"};
-    assert_as_from_nothing(roots, periods, "start");
+    assert_rollups_as_from_nothing(roots, periods, "start");
     assert_lists_match_rollup(h, "2026-10", "2026-10-31", "start");
 
     char p1[40], p2[40];
@@ -119,50 +60,50 @@ START_TEST(kept_own_figures_equal_figures_counted_from_nothing_after_every_kind_
     const char *codes[2] = {p1, p2};
     long long ids[2];
     for (int i = 0; i < 2; i++) ids[i] = staff_made(codes[i], "Lương Thị Hạnh", units[i], "nurse", "2025-01-01", "2025-03-01");
-    assert_as_from_nothing(roots, periods, "new staff");
+    assert_rollups_as_from_nothing(roots, periods, "new staff");
     assert_lists_match_rollup(h, "2026-10", "2026-10-31", "new staff");
 
     char course[96];
     snprintf(course, sizeof course, "course-v1:BDHVS+OWN%s+2026-1", u);
     course_made(course, "Kỹ năng số", 1);
     completion_made(T_ADMIN, p1, course, "2026-10-05");
-    assert_as_from_nothing(roots, periods, "completion");
+    assert_rollups_as_from_nothing(roots, periods, "completion");
     assert_lists_match_rollup(h, "2026-10", "2026-10-31", "completion");
 
     expect(send_obj("POST", "/api/v1/attestations", T_ADMIN,
                     json_pack("{s:s, s:s, s:s}", "staff_code", p2, "skill", "smart_devices", "attested_on", "2026-10-20")),
            201);
-    assert_as_from_nothing(roots, periods, "attestation");
+    assert_rollups_as_from_nothing(roots, periods, "attestation");
     assert_lists_match_rollup(h, "2026-10", "2026-10-31", "attestation");
 
     served_made(a, "2026-10", 120);
     support_made(a, "2026-10", 45);
     served_made(b, "2026-11", 80);
-    assert_as_from_nothing(roots, periods, "monthly flows");
+    assert_rollups_as_from_nothing(roots, periods, "monthly flows");
     assert_lists_match_rollup(h, "2026-10", "2026-10-31", "monthly flows");
 
     expect(send_obj("PUT", fmt("/api/v1/units/%lld/services/emr", a), T_ADMIN,
                     json_pack("{s:s, s:s}", "status", "deployed", "deployed_on", "2026-10-12")),
            201);
-    assert_as_from_nothing(roots, periods, "facility service");
+    assert_rollups_as_from_nothing(roots, periods, "facility service");
     assert_lists_match_rollup(h, "2026-10", "2026-10-31", "facility service");
 
     expect(send_obj("POST", fmt("/api/v1/staff/%lld/transfers", ids[1]), T_ADMIN,
                     json_pack("{s:I, s:s, s:s}", "unit_id", (json_int_t)a, "effective_on", "2026-10-15", "note",
                               "Điều động")),
            201);
-    assert_as_from_nothing(roots, periods, "transfer");
+    assert_rollups_as_from_nothing(roots, periods, "transfer");
     assert_lists_match_rollup(h, "2026-10", "2026-10-31", "transfer");
 
     expect(send_obj("POST", fmt("/api/v1/units/%lld/moves", b), T_ADMIN,
                     json_pack("{s:s, s:s, s:s}", "parent_code", h2c, "effective_on", "2026-10-10", "note",
                               "Quyết định sáp nhập")),
            201);
-    assert_as_from_nothing(roots, periods, "dated move");
+    assert_rollups_as_from_nothing(roots, periods, "dated move");
     assert_lists_match_rollup(h, "2026-10", "2026-10-31", "dated move");
 
     expect(send_obj("PATCH", fmt("/api/v1/units/%lld", a), T_ADMIN, json_pack("{s:s}", "parent_code", h2c)), 200);
-    assert_as_from_nothing(roots, periods, "tree corrected");
+    assert_rollups_as_from_nothing(roots, periods, "tree corrected");
     assert_lists_match_rollup(h, "2026-10", "2026-10-31", "tree corrected");
 }
 END_TEST
@@ -187,11 +128,11 @@ START_TEST(one_staff_change_counts_one_unit_again)
     long long a = unit_made(ac, "commune_station", hc);
     long long p = staff_made(pc, "Vi Văn Tùng", ac, "nurse", "2025-01-01", NULL);
     long long vn = unit_id("SYT-BN");
-    free(rollup_units(vn, "2026-09", 1));
+    free(rollup_units_text(vn, "2026-09", 1));
     /* A change in the station's staff: the next rollup counts the station again, and only it. */
     expect(send_obj("PATCH", fmt("/api/v1/staff/%lld", p), T_ADMIN, json_pack("{s:s}", "full_name", "Vi Văn Tùng Lâm")),
            200);
-    char *after = rollup_units(vn, "2026-09", 1);
+    char *after = rollup_units_text(vn, "2026-09", 1);
     ck_assert_int_eq(recounted("2026-09", a), 1);
     ck_assert_int_eq(recounted("2026-09", 0), 1);
     free(after);
@@ -199,7 +140,7 @@ START_TEST(one_staff_change_counts_one_unit_again)
      * no unit again. */
     expect(send_obj("PUT", fmt("/api/v1/units/%lld/targets/CT1/2026", a), T_ADMIN, json_pack("{s:f}", "target", 90.0)),
            201);
-    free(rollup_units(vn, "2026-09", 1));
+    free(rollup_units_text(vn, "2026-09", 1));
     ck_assert_int_eq(recounted("2026-09", 0), 0);
 }
 END_TEST
@@ -282,22 +223,22 @@ START_TEST(a_new_as_of_day_counts_again_only_what_its_days_changed)
 
     /* The year 2024 as of X's closing day, then of Y's (from X's figures), then of its last day
      * (from Y's), which counts again exactly the stations where something happened in between. */
-    free(rollup_units(id[X], "2024", 0));
-    char *y_kept = rollup_units(id[Y], "2024", 0);
+    free(rollup_units_text(id[X], "2024", 0));
+    char *y_kept = rollup_units_text(id[Y], "2024", 0);
     long long all = db_count("SELECT count(*) FROM units", NULL);
     long long n = db_count2("SELECT rollup_own_refresh($1, '2024-01-01', $2::date)", "2024", "2024-12-31");
     /* At least the thirteen stations (other tests' facts of late 2024 may add theirs), far from all. */
     ck_assert_msg(n >= N - JOIN && n < all, "units counted again for 31 December: %lld of %lld", n, all);
-    char *z_kept = rollup_units(id[Z], "2024", 1), *z2_kept = rollup_units(id[Z2], "2024", 1);
-    ck_assert_int_eq(sums_astray("2024"), 0);
+    char *z_kept = rollup_units_text(id[Z], "2024", 1), *z2_kept = rollup_units_text(id[Z2], "2024", 1);
+    ck_assert_int_eq(own_sums_astray("2024"), 0);
 
     /* The same as counted from nothing. */
-    db_exec("UPDATE stats_epoch SET v = nextval('stats_seq')");
-    char *z_fresh = rollup_units(id[Z], "2024", 1), *z2_fresh = rollup_units(id[Z2], "2024", 1);
-    char *y_fresh = rollup_units(id[Y], "2024", 0);
-    assert_same(z_kept, z_fresh, "Z as of 31 December");
-    assert_same(z2_kept, z2_fresh, "Z2 as of 31 December");
-    assert_same(y_kept, y_fresh, "Y as of 30 September");
+    sql_exec("UPDATE stats_epoch SET v = nextval('stats_seq')");
+    char *z_fresh = rollup_units_text(id[Z], "2024", 1), *z2_fresh = rollup_units_text(id[Z2], "2024", 1);
+    char *y_fresh = rollup_units_text(id[Y], "2024", 0);
+    assert_same_text(z_kept, z_fresh, "Z as of 31 December");
+    assert_same_text(z2_kept, z2_fresh, "Z2 as of 31 December");
+    assert_same_text(y_kept, y_fresh, "Y as of 30 September");
     assert_lists_match_rollup(id[Z], "2024", "2024-12-31", "Z as of 31 December");
     free(z_kept);
     free(z_fresh);
