@@ -32,16 +32,18 @@
 #include <unistd.h>
 
 /* What an endpoint registered with ulfius points at. */
+#define MAX_SEGS 16 /* segments of a route's pattern, and of a path that can match one */
+
 typedef struct endpoint {
     const http_route *route; /* NULL for a path's method fallback */
     int metric;              /* index into the metrics table */
     char allow[96];          /* methods of this path, for 405 and CORS */
     int ops;                 /* served by the operations listener too (HTTP_ROUTE_OPS) */
     const char *path;
-    int nseg;                /* the pattern's segments (empty ones left out); -1: too many */
+    int nseg;                /* the pattern's segments (empty ones left out) */
     int literals;            /* how many of them are not parameters */
-    unsigned short seg_at[16], seg_len[16]; /* where each starts in path, and its length;
-                                              * seg_len 0: a parameter (":name") */
+    unsigned short seg_at[MAX_SEGS], seg_len[MAX_SEGS]; /* where each starts in path, and its
+                                                          * length; seg_len 0: a parameter (":name") */
 } endpoint;
 
 #define MAX_STATUSES 16
@@ -438,7 +440,6 @@ static void *reaper(void *arg)
  * fallback (405, OPTIONS), else nothing (404). Empty segments are ignored on both sides. Patterns
  * are split into segments once (segments_of at start); a request's path once per request, so
  * that each route costs a comparison of counts and of its literal segments. */
-#define MAX_SEGS 16
 
 /* Splits path into at most MAX_SEGS non-empty segments (at[i], len[i]); the count, or -1 when
  * there are more. */
@@ -482,7 +483,7 @@ static const endpoint *route_find(const char *method, const char *path, int ops_
         for (int i = 0; i < S.neps; i++) {
             const endpoint *e = &S.eps[i];
             if (e->nseg != n || (pass == 0) != (e->route != NULL)) continue;
-            if (pass == 0 && (e->route->method[0] != method[0] || strcmp(e->route->method, method) != 0)) continue;
+            if (pass == 0 && strcmp(e->route->method, method) != 0) continue;
             if (ops_only && !e->ops) continue;
             int sc = path_match(e, path, n, at, len);
             if (sc > best_score) {

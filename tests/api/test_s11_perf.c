@@ -106,10 +106,7 @@ static void assert_page_as_general(const char *token, const char *query)
     resp *fast = http_get(fmt("/api/v1/staff?%s", query), token);
     resp *general = http_get(fmt("/api/v1/staff?%s&updated_since=2000-01-01T00:00:00Z", query), token);
     ck_assert_msg(fast->status == general->status, "%s: %ld against %ld", query, fast->status, general->status);
-    if (fast->status == 200) {
-        ck_assert_msg(json_equal(fast->json, general->json), "%s: the pages differ", query);
-        ck_assert_int_ge(json_integer_value(json_object_get(fast->json, "total")), 0);
-    }
+    if (fast->status == 200) ck_assert_msg(json_equal(fast->json, general->json), "%s: the pages differ", query);
     resp_free(fast);
     resp_free(general);
 }
