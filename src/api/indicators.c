@@ -59,26 +59,29 @@ DB_STMT(STMT_OPEN_IN, "indicators_open_in",
 
 DB_STMT(STMT_EXISTS, "indicators_exists", "SELECT 1 FROM indicators WHERE code = $1", 1);
 
-#define PART(n) "json_build_object('numerator', " n ", 'value', CASE WHEN x.staff > 0 THEN round(100.0 * " n " / x.staff, 1) END)"
+#define PART(n) "json_build_object('numerator', " n ", 'value', CASE WHEN x0.staff > 0 THEN round(100.0 * " n " / x0.staff, 1) END)"
 
 /* Each shown unit's cells with the targets of all of them looked up at once (unit_targets_for,
- * migrations/0040_rollup_own.sql); indicator_cell is the cell indicator_json makes. */
+ * migrations/0040_rollup_own.sql), built as jsonb with the keys of basis 'current' (and whether any
+ * approved snapshot is in force below the root: when none is, this is the answer on that basis and
+ * rollup_on_basis, which would add the same keys, is not called; migrations/0043_rollup_write_cost.sql). */
 DB_STMT(STMT_ROLLUP, "indicators_rollup",
     "WITH x0 AS (SELECT * FROM indicator_rollup($1, $2::date, $3::date, $4, $5)),"
-    " x AS (SELECT x0.*, tg.targets FROM x0 LEFT JOIN unit_targets_for(ARRAY(SELECT x0.unit_id FROM x0), $7) tg"
-    "        ON tg.unit_id = x0.unit_id)"
-    " SELECT json_build_object('unit_id', root.unit_id, 'unit_code', root.code, 'unit_name', root.name,"
-    "   'period', $5::text, 'period_type', $6::text, 'as_of', $3::date,"
+    " x AS (SELECT x0.*, tg.targets, json_build_object('course', " PART("x0.ct2_course") ","
+    "         'vneid', " PART("x0.ct2_vneid") ") AS ct2_parts"
+    "        FROM x0 LEFT JOIN unit_targets_for(ARRAY(SELECT x0.unit_id FROM x0), $7) tg ON tg.unit_id = x0.unit_id)"
+    " SELECT jsonb_build_object('unit_id', root.unit_id, 'unit_code', root.code, 'unit_name', root.name,"
+    "   'period', $5::text, 'period_type', $6::text, 'as_of', $3::date, 'basis', 'current',"
     "   'reports_expected', root.reports_expected, 'reports_received', root.reports_received,"
-    "   'units', (SELECT json_agg(json_build_object('unit_id', x.unit_id, 'unit_code', x.code, 'unit_name', x.name,"
+    "   'units', (SELECT jsonb_agg(jsonb_build_object('unit_id', x.unit_id, 'unit_code', x.code, 'unit_name', x.name,"
     "     'parent_id', x.parent_id, 'depth', x.depth, 'reports_expected', x.reports_expected,"
-    "     'reports_received', x.reports_received, 'indicators', json_build_array("
-    "       indicator_cell('CT1', x.ct1, x.staff, NULL, x.targets -> 'CT1'),"
-    "       indicator_cell('CT2', x.ct2, x.staff, json_build_object('course', " PART("x.ct2_course") ","
-    "         'vneid', " PART("x.ct2_vneid") "), x.targets -> 'CT2'),"
-    "       indicator_cell('CT3', x.facilities_all, x.facilities, NULL, x.targets -> 'CT3'),"
-    "       (indicator_cell('CT4', x.supported, x.served, NULL, x.targets -> 'CT4')::jsonb || ct4_flags(x.unit_id, $2::date, $3::date)),"
-    "       indicator_cell('CT5', x.ct5, x.staff5, NULL, x.targets -> 'CT5'))) ORDER BY x.depth, x.code) FROM x))"
+    "     'reports_received', x.reports_received, 'basis', 'current', 'indicators', jsonb_build_array("
+    "       indicator_cell_current('CT1', x.ct1, x.staff, NULL, x.targets -> 'CT1'),"
+    "       indicator_cell_current('CT2', x.ct2, x.staff, x.ct2_parts, x.targets -> 'CT2'),"
+    "       indicator_cell_current('CT3', x.facilities_all, x.facilities, NULL, x.targets -> 'CT3'),"
+    "       indicator_cell_current('CT4', x.supported, x.served, NULL, x.targets -> 'CT4') || ct4_flags(x.unit_id, $2::date, $3::date),"
+    "       indicator_cell_current('CT5', x.ct5, x.staff5, NULL, x.targets -> 'CT5'))) ORDER BY x.depth, x.code) FROM x)),"
+    "   rollup_has_snapshots($1, $3::date, $5)"
     " FROM x root WHERE root.depth = 0", 7);
 
 /* The rollup on a basis (issue 10 §3, migrations/0024_snapshots.sql): the answer computed or
@@ -258,14 +261,21 @@ void indicators_rollup(http_ctx *c)
             return;
         }
     }
-    db_args bv;
-    db_args_of(&bv, db_text(hit ? PQgetvalue(kept, 0, 2) : PQgetvalue(r, 0, 0)), db_int(id), db_text(first),
-                    db_text(as_of), db_int(depth), db_text(pstr), db_int(p.last.y), db_text(basis));
-    PGresult *b = api_run(c, &STMT_BASIS, &bv, "reading the approved figures");
-    PQclear(r);
-    if (b == NULL) {
-        PQclear(kept);
-        return;
+    /* Computed on basis 'current' with no approved snapshot below the root: the answer as it is. */
+    PGresult *b = NULL;
+    if (!hit && strcmp(basis, "current") == 0 && strcmp(PQgetvalue(r, 0, 1), "f") == 0) {
+        b = r;
+        r = NULL;
+    } else {
+        db_args bv;
+        db_args_of(&bv, db_text(hit ? PQgetvalue(kept, 0, 2) : PQgetvalue(r, 0, 0)), db_int(id), db_text(first),
+                        db_text(as_of), db_int(depth), db_text(pstr), db_int(p.last.y), db_text(basis));
+        b = api_run(c, &STMT_BASIS, &bv, "reading the approved figures");
+        PQclear(r);
+        if (b == NULL) {
+            PQclear(kept);
+            return;
+        }
     }
     /* Kept under the lookup's snapshot, as the current rollup is. */
     db_args sb;

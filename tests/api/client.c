@@ -771,3 +771,18 @@ void assert_rollups_as_from_nothing(const long long *roots, const char *const *p
             free(kept[i][j]);
         }
 }
+
+void rollups_refreshed(long long root, const char *const *periods)
+{
+    for (int j = 0; j < 2; j++) free(rollup_units_text(root, periods[j], 2));
+}
+
+void assert_last_refresh(const char *period, const char *want, const char *step)
+{
+    char got[64];
+    db_value("SELECT last_units || '/' || last_people FROM rollup_own_sets WHERE period = $1"
+             " ORDER BY made_at DESC LIMIT 1",
+             period, got, sizeof got);
+    ck_assert_msg(strcmp(got, want) == 0, "%s: the refresh of %s counted %s (units whole/people), want %s", step, period,
+                  got, want);
+}

@@ -159,6 +159,7 @@ Suite *s9_tree2_suite(void); /* the approved basis, expected reports and the for
 Suite *s9_fp_suite(void); /* issue 14 goal 2: kept rollups checked at the cost of what changed */
 Suite *s10_own_suite(void); /* issue 14 goal 2: own figures and subtree sums kept (0040) */
 Suite *s11_imp_suite(void); /* issue 14 goal 2: a bulk load's new people added to the kept figures (0042) */
+Suite *s12_roll_suite(void); /* issue 14 goal 2: one write, one unit counted; the current answer without rollup_on_basis (0043) */
 Suite *s10_i11_suite(void); /* issue 11/10 leftovers outside the rollup core */
 Suite *s11_perf_suite(void); /* issue 14 goal 1: request-path changes keep their behaviour */
 Suite *resilience_suite(void);
@@ -250,5 +251,10 @@ char *rollup_units_text(long long root, const char *period, int depth);
 long long own_sums_astray(const char *period);
 void assert_same_text(const char *kept, const char *fresh, const char *what);
 void assert_rollups_as_from_nothing(const long long *roots, const char *const *periods, const char *step);
+/* rollups_refreshed: root's depth-2 rollups of the two periods read (their kept sets brought up to
+ * date). assert_last_refresh: what the last refresh of the period's set counted, as "units counted
+ * again whole/people added" (rollup_own_sets.last_units, last_people). */
+void rollups_refreshed(long long root, const char *const *periods);
+void assert_last_refresh(const char *period, const char *want, const char *step);
 
 #endif

@@ -20,17 +20,6 @@ static const char *const PERIODS[2] = {"2026-10", "2026-11"};
 
 static const char *HEAD = "code,full_name,unit_code,job_group,employment,joined_on,vneid_confirmed_on,vneid_source\n";
 
-/* What the last refresh of the period's set counted: "units counted again whole/people added". */
-static void assert_last_refresh(const char *period, const char *want, const char *step)
-{
-    char got[64];
-    db_value("SELECT last_units || '/' || last_people FROM rollup_own_sets WHERE period = $1"
-             " ORDER BY made_at DESC LIMIT 1",
-             period, got, sizeof got);
-    ck_assert_msg(strcmp(got, want) == 0, "%s: the refresh of %s counted %s (units whole/people), want %s", step, period,
-                  got, want);
-}
-
 /* POSTs the rows (after the header) to the staff import as the admin; asserts the counts. */
 static void imported(const char *rows, long long created, long long updated)
 {
@@ -38,12 +27,6 @@ static void imported(const char *rows, long long created, long long updated)
     ck_assert_msg(r->status == 200, "import: %ld %.600s", r->status, r->body ? r->body : "");
     ck_assert_msg(jint(r, "created") == created && jint(r, "updated") == updated, "import: %s", r->body);
     resp_free(r);
-}
-
-/* The rollups that bring both periods' sets up to date after a write. */
-static void rolled_up(long long root)
-{
-    for (int j = 0; j < 2; j++) free(rollup_units_text(root, PERIODS[j], 2));
 }
 
 START_TEST(a_load_adds_its_new_people_and_counts_no_unit_again)
@@ -70,7 +53,7 @@ START_TEST(a_load_adds_its_new_people_and_counts_no_unit_again)
     completion_made(T_ADMIN, p[0], course, "2026-10-05");
     const long long roots[2] = {id[H], unit_id("SYT-BN")};
     assert_rollups_as_from_nothing(roots, PERIODS, "start");
-    rolled_up(roots[1]);
+    rollups_refreshed(roots[1], PERIODS);
 
     /* Six new people in one load: three in A (one VNeID-confirmed, one doctor), two in B (one
      * joining after October's as-of day), one in E (open from 15 November only); and one inserted
@@ -86,7 +69,7 @@ START_TEST(a_load_adds_its_new_people_and_counts_no_unit_again)
     sql_exec(fmt("INSERT INTO staff (code, full_name, unit_id, job_group, employment, joined_on)"
                  " VALUES ('IMP-N7-%s', 'Ngô Văn Sơn', %lld, 'nurse', 'public_employee', '2025-01-01')",
                  u, id[D]));
-    rolled_up(roots[1]);
+    rollups_refreshed(roots[1], PERIODS);
     for (int j = 0; j < 2; j++) assert_last_refresh(PERIODS[j], "0/7", "a load");
     /* October counts A's three and B's first; November all but D's. */
     resp *r = rollup_at(T_ADMIN, id[H], "2026-10", 1, NULL);
@@ -120,7 +103,7 @@ START_TEST(a_unit_with_another_change_is_counted_again_whole)
     course_made(course, "Kỹ năng số", 1);
     const long long roots[2] = {id[H], unit_id("SYT-BN")};
     assert_rollups_as_from_nothing(roots, PERIODS, "start");
-    rolled_up(roots[1]);
+    rollups_refreshed(roots[1], PERIODS);
 
     /* One load: two new people in A, one in B and C, two in F, and B's person renamed (an update). */
     imported(fmt("IMW-N1-%s,Mạc Văn Long,%s,nurse,public_employee,2025-06-01,,\n"
@@ -136,7 +119,7 @@ START_TEST(a_unit_with_another_change_is_counted_again_whole)
     expect(send_obj("PATCH", fmt("/api/v1/staff/%lld", sid[A]), T_ADMIN, json_pack("{s:s}", "left_on", "2026-10-20")),
            200);
     completion_made(T_ADMIN, fmt("IMW-N4-%s", u), course, "2026-10-12");
-    rolled_up(roots[1]);
+    rollups_refreshed(roots[1], PERIODS);
     /* A, B and C counted again whole; F's two new people added. */
     for (int j = 0; j < 2; j++) assert_last_refresh(PERIODS[j], "3/2", "a load with other changes");
     assert_rollups_as_from_nothing(roots, PERIODS, "a load with other changes");
@@ -157,15 +140,15 @@ START_TEST(two_loads_in_a_row_add_each_person_once)
     staff_made(pc, "Chu Văn An", ac, "nurse", "2025-01-01", NULL);
     const long long roots[2] = {h, unit_id("SYT-BN")};
     assert_rollups_as_from_nothing(roots, PERIODS, "start");
-    rolled_up(roots[1]);
+    rollups_refreshed(roots[1], PERIODS);
     imported(fmt("IM2-N1-%s,Chu Thị Bích,%s,nurse,public_employee,2025-03-01,2026-10-03,VNeID\n"
                  "IM2-N2-%s,Chu Văn Khải,%s,doctor,public_employee,2025-03-01,,\n",
                  u, ac, u, ac),
              2, 0);
-    rolled_up(roots[1]);
+    rollups_refreshed(roots[1], PERIODS);
     for (int j = 0; j < 2; j++) assert_last_refresh(PERIODS[j], "0/2", "the first load");
     imported(fmt("IM2-N3-%s,Chu Thị Dung,%s,midwife,public_employee,2025-03-01,,\n", u, ac), 1, 0);
-    rolled_up(roots[1]);
+    rollups_refreshed(roots[1], PERIODS);
     for (int j = 0; j < 2; j++) assert_last_refresh(PERIODS[j], "0/1", "the second load");
     assert_rollups_as_from_nothing(roots, PERIODS, "two loads");
 }

@@ -1,0 +1,125 @@
+/* Issue 14 goal 2: what a rollup costs after one write (migrations/0043_rollup_write_cost.sql).
+ * The refresh subtracts the written unit's old figures from its ancestors' sums by key, the fast
+ * path reads the shown units by level, and the answer on basis 'current' with no approved snapshot
+ * below the root is the rollup statement's own (rollup_on_basis is not called). Proved here:
+ *  - each kind of single write the benchmark's writer makes (an attestation, a staff update, a
+ *    completion) has the next refresh count its one unit again, and the rollups then equal those
+ *    counted from nothing;
+ *  - the answer served on basis 'current' equals what rollup_on_basis makes of the kept answer
+ *    (the same keys and values: basis 'current' on the root and every unit, differs_from_approved
+ *    null on every cell). */
+#include "client.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const char *const PERIODS[2] = {"2026-10", "2026-11"};
+
+START_TEST(each_single_write_counts_its_unit_alone)
+{
+    const char *u = uniq();
+    enum { H, A, B, C, N };
+    char c[N][40], p[N][40];
+    long long id[N], sid[N];
+    for (int i = 0; i < N; i++) {
+        snprintf(c[i], sizeof c[i], "RW-%d-%s", i, u);
+        snprintf(p[i], sizeof p[i], "RW-P%d-%s", i, u);
+    }
+    id[H] = unit_made(c[H], "health_centre", "SYT-BN");
+    for (int i = A; i < N; i++) {
+        id[i] = unit_made(c[i], "commune_station", c[H]);
+        sid[i] = staff_made(p[i], "Đinh Thị Hạnh", c[i], "nurse", "2025-01-01", NULL);
+    }
+    char course[96];
+    snprintf(course, sizeof course, "course-v1:BDHVS+RW%s+2026-1", u);
+    course_made(course, "Kỹ năng số", 1);
+    const long long roots[2] = {id[H], unit_id("SYT-BN")};
+    assert_rollups_as_from_nothing(roots, PERIODS, "start");
+    rollups_refreshed(roots[1], PERIODS);
+
+    /* An attestation (the writer's first kind of write). */
+    sql_exec(fmt("INSERT INTO attestations (staff_id, skill, attested_on) VALUES (%lld, 'smart_devices', '2026-10-03')",
+                 sid[A]));
+    rollups_refreshed(roots[1], PERIODS);
+    for (int j = 0; j < 2; j++) assert_last_refresh(PERIODS[j], "1/0", "an attestation");
+    resp *r = rollup_at(T_ADMIN, id[H], "2026-10", 1, NULL);
+    ck_assert_int_eq(json_integer_value(json_object_get(rollup_cell(r, id[A], 4), "numerator")), 1); /* CT5 */
+    resp_free(r);
+    assert_rollups_as_from_nothing(roots, PERIODS, "an attestation");
+
+    /* A staff update through the API (VNeID confirmed: CT2's part). */
+    rollups_refreshed(roots[1], PERIODS);
+    expect(http_send_json("PATCH", fmt("/api/v1/staff/%lld", sid[B]), T_ADMIN, "{\"vneid_confirmed_on\":\"2026-10-02\"}"),
+           200);
+    rollups_refreshed(roots[1], PERIODS);
+    for (int j = 0; j < 2; j++) assert_last_refresh(PERIODS[j], "1/0", "a staff update");
+    assert_rollups_as_from_nothing(roots, PERIODS, "a staff update");
+
+    /* A completion through the API. */
+    rollups_refreshed(roots[1], PERIODS);
+    completion_made(T_ADMIN, p[C], course, "2026-10-12");
+    rollups_refreshed(roots[1], PERIODS);
+    for (int j = 0; j < 2; j++) assert_last_refresh(PERIODS[j], "1/0", "a completion");
+    r = rollup_at(T_ADMIN, id[H], "2026-10", 1, NULL);
+    json_t *parts = json_object_get(rollup_cell(r, id[H], 1), "parts");
+    ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(parts, "course"), "numerator")), 1);
+    ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(parts, "vneid"), "numerator")), 1);
+    resp_free(r);
+    assert_rollups_as_from_nothing(roots, PERIODS, "a completion");
+}
+END_TEST
+
+START_TEST(the_current_answer_is_the_one_rollup_on_basis_makes)
+{
+    const char *u = uniq();
+    char h[40], a[40], s[40];
+    snprintf(h, sizeof h, "RB-H-%s", u);
+    snprintf(a, sizeof a, "RB-A-%s", u);
+    snprintf(s, sizeof s, "RB-P-%s", u);
+    long long hid = unit_made(h, "health_centre", "SYT-BN");
+    unit_made(a, "commune_station", h);
+    staff_made(s, "Cao Văn Thắng", a, "doctor", "2025-01-01", "2026-10-01");
+    /* Computed now (a new unit below), on basis 'current', with no snapshot below. */
+    resp *r = http_get(fmt("/api/v1/indicators/rollup?unit_id=%lld&period=2026-10&depth=2", hid), T_ADMIN);
+    ck_assert_msg(r->status == 200, "rollup: %ld %s", r->status, r->body);
+    ck_assert_str_eq(jstr(r, "basis"), "current");
+    size_t i, k;
+    json_t *unit, *cell;
+    size_t cells = 0;
+    json_array_foreach(json_object_get(r->json, "units"), i, unit) {
+        ck_assert_str_eq(json_string_value(json_object_get(unit, "basis")), "current");
+        json_array_foreach(json_object_get(unit, "indicators"), k, cell) {
+            json_t *d = json_object_get(cell, "differs_from_approved");
+            ck_assert_msg(d != NULL && json_is_null(d), "unit %zu cell %zu: differs_from_approved", i, k);
+            cells++;
+        }
+    }
+    ck_assert_int_eq(cells, 10); /* two units, five indicators */
+    /* What rollup_on_basis makes of the kept answer (the path taken when a snapshot is in force). */
+    static char made[65536];
+    db_value("SELECT rollup_on_basis(k.result::json, k.root, date '2026-10-01', k.as_of, k.depth, k.period, 2026,"
+             " 'current')::text FROM rollup_results k WHERE k.root = $1::bigint AND k.period = '2026-10' AND k.depth = 2",
+             idstr(hid), made, sizeof made);
+    json_t *want = json_loads(made, 0, NULL);
+    ck_assert_msg(want != NULL, "rollup_on_basis: %s", made);
+    ck_assert_msg(json_equal(want, r->json), "the answer differs from rollup_on_basis's:\n%s\n%s", r->body, made);
+    json_decref(want);
+    /* The kept answer on the basis is served the same. */
+    resp *again = http_get(fmt("/api/v1/indicators/rollup?unit_id=%lld&period=2026-10&depth=2", hid), T_ADMIN);
+    ck_assert_int_eq(again->status, 200);
+    ck_assert_msg(json_equal(again->json, r->json), "kept: %s", again->body);
+    resp_free(again);
+    resp_free(r);
+}
+END_TEST
+
+Suite *s12_roll_suite(void)
+{
+    Suite *s = suite_create("s12_roll");
+    TCase *t = tcase_create("s12_roll");
+    tcase_set_timeout(t, 120);
+    tcase_add_test(t, each_single_write_counts_its_unit_alone);
+    tcase_add_test(t, the_current_answer_is_the_one_rollup_on_basis_makes);
+    suite_add_tcase(s, t);
+    return s;
+}
