@@ -70,5 +70,24 @@ INSERT INTO support_counts (unit_id, month, service, target_group, count)
 SELECT p.unit_id, p.month, s.code, 'general', (p.count * (0.1 + (abs(hashtext(s.code || p.unit_id)) % 50) / 100.0))::int
   FROM patients_served p, support_services s;
 COMMIT;
+-- Reporting obligations as a Department sets them (issue 14: without them the rollup never counted
+-- expected reports at scale): the provinces report to the ministry each quarter; each province's
+-- hospitals, health centres and CDC (not its offices: exempt) each month and quarter; each health
+-- centre's stations and wards each month and quarter.
+WITH o AS (
+    INSERT INTO reporting_obligations (parent_id, target, unit_type, exempt, approver_unit_id, valid_from)
+    SELECT p.id, x.target, x.unit_type, x.exempt, p.id, date '2025-01-01'
+      FROM units p
+      JOIN (VALUES ('other', 'all_children', NULL, false), ('department_of_health', 'all_children', NULL, false),
+                   ('department_of_health', 'unit_type', 'office', true), ('health_centre', 'all_children', NULL, false))
+           AS x(ptype, target, unit_type, exempt) ON x.ptype = p.type
+     WHERE (p.type <> 'other' OR p.parent_id IS NULL) AND EXISTS (SELECT 1 FROM units c WHERE c.parent_id = p.id)
+    RETURNING id, parent_id, exempt)
+INSERT INTO obligation_dues (obligation_id, period_type, due_month, due_day)
+SELECT o.id, d.period_type, 1, d.due_day
+  FROM o JOIN units p ON p.id = o.parent_id
+  CROSS JOIN (VALUES ('month', 5), ('quarter', 10)) AS d(period_type, due_day)
+ WHERE NOT o.exempt AND (d.period_type = 'quarter' OR p.parent_id IS NOT NULL);
+
 -- Vacuumed now, so that autovacuum does not run during the measurements.
-VACUUM ANALYZE units, unit_versions, staff, staff_assignments, completions, attestations, facility_service_history, support_counts, support_monthly, patients_served;
+VACUUM ANALYZE units, unit_versions, reporting_obligations, obligation_dues, staff, staff_assignments, completions, attestations, facility_service_history, support_counts, support_monthly, patients_served;

@@ -45,12 +45,6 @@ DB_STMT(STMT_KEEP, "indicators_keep",
     " ON CONFLICT (root, period, as_of, depth) DO UPDATE SET fp = 0, snap = EXCLUDED.snap, epoch = EXCLUDED.epoch,"
     " result = EXCLUDED.result, made_at = now()", 7);
 
-/* The change rows no kept result of the last day needs go (migrations/0039_kept_changes.sql). The
- * only write of a rollup to a logged table: committed without waiting for the disk (lost in a
- * crash, the rows are pruned by the next rollup), so a rollup never waits on a WAL flush. */
-DB_STMT(STMT_PRUNE, "indicators_prune_changes",
-    "SELECT stats_changes_prune('1 day'), set_config('synchronous_commit', 'off', true)", 0);
-
 /* Is the unit open at some time in [first, as_of]? (issue 10 §5) */
 DB_STMT(STMT_OPEN_IN, "indicators_open_in",
     "SELECT (opened_on IS NULL OR opened_on <= $3::date) AND (closed_on IS NULL OR closed_on >= $2::date),"
@@ -64,7 +58,9 @@ DB_STMT(STMT_EXISTS, "indicators_exists", "SELECT 1 FROM indicators WHERE code =
 /* Each shown unit's cells with the targets of all of them looked up at once (unit_targets_for,
  * migrations/0040_rollup_own.sql), built as jsonb with the keys of basis 'current' (and whether any
  * approved snapshot is in force below the root: when none is, this is the answer on that basis and
- * rollup_on_basis, which would add the same keys, is not called; migrations/0043_rollup_write_cost.sql). */
+ * rollup_on_basis, which would add the same keys, is not called; migrations/0043_rollup_write_cost.sql).
+ * What it writes are caches (unlogged tables): committed without waiting for the disk, which the
+ * pages it prunes on its way would otherwise make it do. */
 DB_STMT(STMT_ROLLUP, "indicators_rollup",
     "WITH x0 AS (SELECT * FROM indicator_rollup($1, $2::date, $3::date, $4, $5)),"
     " x AS (SELECT x0.*, tg.targets, json_build_object('course', " PART("x0.ct2_course") ","
@@ -81,7 +77,7 @@ DB_STMT(STMT_ROLLUP, "indicators_rollup",
     "       indicator_cell_current('CT3', x.facilities_all, x.facilities, NULL, x.targets -> 'CT3'),"
     "       indicator_cell_current('CT4', x.supported, x.served, NULL, x.targets -> 'CT4') || ct4_flags(x.unit_id, $2::date, $3::date),"
     "       indicator_cell_current('CT5', x.ct5, x.staff5, NULL, x.targets -> 'CT5'))) ORDER BY x.depth, x.code) FROM x)),"
-    "   rollup_has_snapshots($1, $3::date, $5)"
+    "   rollup_has_snapshots($1, $3::date, $5), set_config('synchronous_commit', 'off', true)"
     " FROM x root WHERE root.depth = 0", 7);
 
 /* The rollup on a basis (issue 10 §3, migrations/0024_snapshots.sql): the answer computed or
@@ -284,11 +280,6 @@ void indicators_rollup(http_ctx *c)
     PGresult *s = db_run(api_conn(c), &STMT_KEEP_BASIS, &sb);
     if (!db_ok(s)) log_msg(LOG_WARN, "could not keep a rollup on a basis (request %s)", c->request_id);
     PQclear(s);
-    if (!hit) { /* computed: what the kept results no longer need goes */
-        s = db_run(api_conn(c), &STMT_PRUNE, NULL);
-        if (!db_ok(s)) log_msg(LOG_WARN, "could not prune the change rows (request %s)", c->request_id);
-        PQclear(s);
-    }
     PQclear(kept);
     rollup_answer(c, pstr, PQgetvalue(b, 0, 0), (size_t)PQgetlength(b, 0, 0));
     PQclear(b);

@@ -736,9 +736,10 @@ long long own_sums_astray(const char *period)
         "SELECT count(*) FROM rollup_sub_rows r JOIN rollup_own_rows u USING (set_id, unit_id)"
         " JOIN rollup_own_sets k ON k.id = r.set_id"
         " WHERE k.period = $1 AND ROW(r.staff, r.ct1, r.ct2_course, r.ct2_vneid, r.ct2, r.ct5, r.facilities,"
-        "   r.facilities_all, r.supported, r.served, r.staff5)::text IS DISTINCT FROM (SELECT ROW(sum(o.staff),"
-        "   sum(o.ct1), sum(o.ct2_course), sum(o.ct2_vneid), sum(o.ct2), sum(o.ct5), sum(o.facilities),"
-        "   sum(o.facilities_all), sum(o.supported), sum(o.served), sum(o.staff5))::text"
+        "   r.facilities_all, r.supported, r.served, r.staff5, r.expected, r.received)::text IS DISTINCT FROM"
+        "   (SELECT ROW(sum(o.staff), sum(o.ct1), sum(o.ct2_course), sum(o.ct2_vneid), sum(o.ct2), sum(o.ct5),"
+        "   sum(o.facilities), sum(o.facilities_all), sum(o.supported), sum(o.served), sum(o.staff5),"
+        "   count(*) FILTER (WHERE o.obliged AND o.open_in_period), count(*) FILTER (WHERE o.obliged AND o.received))::text"
         "   FROM rollup_own_rows o WHERE o.set_id = r.set_id AND o.path <@ u.path)",
         period);
 }

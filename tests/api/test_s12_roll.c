@@ -7,7 +7,10 @@
  *    counted from nothing;
  *  - the answer served on basis 'current' equals what rollup_on_basis makes of the kept answer
  *    (the same keys and values: basis 'current' on the root and every unit, differs_from_approved
- *    null on every cell). */
+ *    null on every cell);
+ *  - the expected and received reports read from the kept sets (0044) equal expected_below's count
+ *    as a parent's obligations change after its sets were kept (new obligation, a report, an
+ *    exemption), and the rollups equal those counted from nothing. */
 #include "client.h"
 
 #include <stdio.h>
@@ -113,6 +116,57 @@ START_TEST(the_current_answer_is_the_one_rollup_on_basis_makes)
 }
 END_TEST
 
+/* The root's expected and received reports as expected_below counts them (the rollup's way before
+ * 0044, still its way when the set's day is not expected_below's): obliged units open in the
+ * period up to as_of, and those among them that sent the period's report. */
+static void assert_expected_as_listed(long long root, const char *period, const char *first, const char *as_of,
+                                      long long want_expected, long long want_received, const char *step)
+{
+    char listed[64];
+    db_value(fmt("SELECT count(*) || '/' || count(*) FILTER (WHERE EXISTS (SELECT 1 FROM reports r WHERE r.unit_id = u.id"
+                 "   AND r.period = '%s' AND r.status IN ('submitted', 'approved', 'accepted')))"
+                 " FROM (SELECT DISTINCT e.unit_id FROM expected_below($1::bigint, period_type_of('%s'), date '%s',"
+                 "   (date '%s' + interval '1 month - 1 day')::date) e) b JOIN units u ON u.id = b.unit_id"
+                 " WHERE (u.opened_on IS NULL OR u.opened_on <= date '%s') AND (u.closed_on IS NULL OR u.closed_on >= date '%s')",
+                 period, period, first, first, as_of, first),
+             idstr(root), listed, sizeof listed);
+    ck_assert_msg(strcmp(listed, fmt("%lld/%lld", want_expected, want_received)) == 0, "%s: expected_below lists %s",
+                  step, listed);
+    resp *r = rollup_at(T_ADMIN, root, period, 1, NULL);
+    ck_assert_msg(jint(r, "reports_expected") == want_expected && jint(r, "reports_received") == want_received,
+                  "%s: the rollup says %lld/%lld, want %lld/%lld", step, jint(r, "reports_expected"),
+                  jint(r, "reports_received"), want_expected, want_received);
+    resp_free(r);
+}
+
+START_TEST(obligations_changed_after_a_rollup_count_at_once)
+{
+    const char *u = uniq();
+    enum { H, A, B, C, N };
+    char c[N][40];
+    long long id[N];
+    for (int i = 0; i < N; i++) snprintf(c[i], sizeof c[i], "RO-%d-%s", i, u);
+    id[H] = unit_made(c[H], "health_centre", "TTYT-SD");
+    for (int i = A; i < N; i++) id[i] = unit_made(c[i], "commune_station", c[H]);
+    const long long roots[2] = {id[H], unit_id("TTYT-SD")};
+    assert_expected_as_listed(id[H], "2026-10", "2026-10-01", "2026-10-31", 0, 0, "no obligation");
+    assert_rollups_as_from_nothing(roots, PERIODS, "no obligation");
+    /* Kept sets exist; now H obliges its stations to report monthly. */
+    oblige(id[H], NULL);
+    assert_expected_as_listed(id[H], "2026-10", "2026-10-01", "2026-10-31", 3, 0, "an obligation");
+    char today[11];
+    server_today(today);
+    assert_expected_as_listed(id[H], "2026-11", "2026-11-01", today, 3, 0, "an obligation");
+    assert_rollups_as_from_nothing(roots, PERIODS, "an obligation");
+    report_submitted(id[B], "2026-10");
+    assert_expected_as_listed(id[H], "2026-10", "2026-10-01", "2026-10-31", 3, 1, "a report");
+    /* C exempted from November's on (its October expectation was fixed before the rule changed). */
+    oblige(id[H], fmt("\"target\":\"child\",\"child_code\":\"%s\",\"exempt\":true", c[C]));
+    assert_expected_as_listed(id[H], "2026-10", "2026-10-01", "2026-10-31", 3, 1, "an exemption");
+    assert_rollups_as_from_nothing(roots, PERIODS, "an exemption");
+}
+END_TEST
+
 Suite *s12_roll_suite(void)
 {
     Suite *s = suite_create("s12_roll");
@@ -120,6 +174,7 @@ Suite *s12_roll_suite(void)
     tcase_set_timeout(t, 120);
     tcase_add_test(t, each_single_write_counts_its_unit_alone);
     tcase_add_test(t, the_current_answer_is_the_one_rollup_on_basis_makes);
+    tcase_add_test(t, obligations_changed_after_a_rollup_count_at_once);
     suite_add_tcase(s, t);
     return s;
 }

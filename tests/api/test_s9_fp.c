@@ -242,7 +242,7 @@ START_TEST(a_tree_correction_renews_every_kept_rollup)
 }
 END_TEST
 
-/* Change rows are pruned (stats_changes_prune, also run after every computed rollup): the floor
+/* Change rows are pruned (stats_changes_prune, also run by the scheduler thread): the floor
  * rises with them, and a kept rollup older than the floor, which can no longer be checked, is made
  * again (even though only another subtree changed); then kept again. */
 START_TEST(pruned_changes_renew_the_kept_rollups_they_would_have_checked)
