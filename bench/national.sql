@@ -2,7 +2,8 @@
 -- psql -v scale=1.0 -f bench/national.sql  (scale 0.1 gives a tenth of the staff and data;
 -- the tree stays the same size so that the rollup's cost can be compared across scales).
 -- 34 provinces, ~1,500 department-level units, ~20,000 wards and offices, 3,321 commune
--- stations, 450,000 staff x scale, ~2,000,000 completions x scale, a year of services and counts.
+-- stations, 450,000 staff x scale, ~2,000,000 completions x scale, a year of services and counts,
+-- and the reporting obligations of every parent (from session 12).
 \set ON_ERROR_STOP on
 SET client_min_messages = warning;
 BEGIN;
