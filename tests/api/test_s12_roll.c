@@ -10,11 +10,13 @@
  *    null on every cell);
  *  - the expected and received reports read from the kept sets (0044) equal expected_below's count
  *    as a parent's obligations change after its sets were kept (new obligation, a report, an
- *    exemption), and the rollups equal those counted from nothing. */
+ *    exemption), and the rollups equal those counted from nothing;
+ *  - change rows no kept result needs are pruned by the scheduler thread, with no rollup read. */
 #include "client.h"
 
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 static const char *const PERIODS[2] = {"2026-10", "2026-11"};
 
@@ -167,6 +169,33 @@ START_TEST(obligations_changed_after_a_rollup_count_at_once)
 }
 END_TEST
 
+/* The change rows no kept result needs are pruned by the server's scheduler thread (every second
+ * in the tests: BDHVS_WEBHOOK_OVERDUE_SECONDS=1), with no rollup read: a rollup no longer prunes
+ * after computing. Every kept result and set is made to look unused for two days, so that none
+ * holds the floor; the rows written before are then gone within a few seconds. (Run last: the
+ * kept sets are recounted from nothing by whatever reads them next.) */
+START_TEST(change_rows_are_pruned_without_a_rollup)
+{
+    const char *u = uniq();
+    char h[40];
+    snprintf(h, sizeof h, "RP-H-%s", u);
+    unit_made(h, "health_centre", "SYT-BN"); /* a change row */
+    char before[32];
+    db_value("SELECT pg_current_xact_id()::text", NULL, before, sizeof before);
+    ck_assert_int_gt(db_count("SELECT count(*) FROM stats_changes WHERE xid < $1::xid8", before), 0);
+    sql_exec("UPDATE rollup_results SET made_at = now() - interval '2 days'");
+    sql_exec("UPDATE rollup_basis_results SET made_at = now() - interval '2 days'");
+    sql_exec("UPDATE rollup_own_sets SET used_at = now() - interval '2 days'");
+    long long left = -1;
+    for (int i = 0; i < 100 && left != 0; i++) {
+        if (i > 0) usleep(100 * 1000);
+        left = db_count("SELECT count(*) FROM stats_changes WHERE xid < $1::xid8", before);
+    }
+    ck_assert_msg(left == 0, "%lld change rows older than %s are left", left, before);
+    ck_assert_int_eq(db_count("SELECT count(*) FROM stats_changes_floor WHERE xid >= $1::xid8", before), 1);
+}
+END_TEST
+
 Suite *s12_roll_suite(void)
 {
     Suite *s = suite_create("s12_roll");
@@ -175,6 +204,7 @@ Suite *s12_roll_suite(void)
     tcase_add_test(t, each_single_write_counts_its_unit_alone);
     tcase_add_test(t, the_current_answer_is_the_one_rollup_on_basis_makes);
     tcase_add_test(t, obligations_changed_after_a_rollup_count_at_once);
+    tcase_add_test(t, change_rows_are_pruned_without_a_rollup); /* last: it ages every kept set */
     suite_add_tcase(s, t);
     return s;
 }
