@@ -152,7 +152,9 @@ END $$;
 
 -- Copied from 0042; changed (0044): the obliged flag and the expected and received counts are
 -- copied to a new day's set, subtracted and added like the other figures; a set counted from
--- nothing has the caches analysed.
+-- nothing has the caches analysed (the ANALYZE's lock is held to the end of the caller's
+-- transaction: a concurrent whole count waits up to 100 ms and skips its own); no prune runs while
+-- it reads the change rows (stats_changes_prune below).
 CREATE OR REPLACE FUNCTION rollup_own_refresh(ptext text, p_start date, p_as_of date) RETURNS integer
 LANGUAGE plpgsql AS $fn$
 DECLARE
@@ -184,6 +186,7 @@ BEGIN
     INSERT INTO rollup_own_sets (period, pstart, as_of, epoch, snap) VALUES (ptext, p_start, p_as_of, -1, '1:1:')
         ON CONFLICT DO NOTHING;
     SELECT * INTO s FROM rollup_own_sets k WHERE k.period = ptext AND k.pstart = p_start AND k.as_of = p_as_of FOR UPDATE;
+    PERFORM pg_advisory_xact_lock_shared(30044, 0); -- 0044: no prune until this refresh ends (stats_changes_prune)
     -- Taken after the lock: what later statements count includes at least what this snapshot sees,
     -- and whatever it does not see is read as a change next time.
     new_snap := pg_current_snapshot();
@@ -449,4 +452,37 @@ BEGIN
                                         UNION SELECT m.unit_id FROM unit_moves m
                                                WHERE m.from_parent_id = ANY (parents) OR m.to_parent_id = ANY (parents)));
     RETURN NULL;
+END $$;
+
+-- Copied from 0042; changed (0044): it takes an advisory lock (30044, 0) exclusively, and
+-- rollup_own_refresh takes it shared before it tests the floor and reads the change rows. A set
+-- not used for a day no longer holds the floor, so a prune committing between the refresh's test of
+-- the floor and its reading of the change rows (two statements) could take rows the set had not
+-- seen, and the set would be kept as up to date without them. Since session 12 the prune runs
+-- every few seconds from every process (the scheduler thread), no longer only after a rollup.
+CREATE OR REPLACE FUNCTION stats_changes_prune(p_keep interval) RETURNS bigint LANGUAGE plpgsql AS $$
+DECLARE
+    f xid8;
+    n bigint;
+BEGIN
+    -- 0044: one prune at a time, and none while a refresh reads the change rows (see above).
+    PERFORM pg_advisory_xact_lock(30044, 0);
+    f := least(pg_snapshot_xmin(pg_current_snapshot()),
+                    (SELECT min(pg_snapshot_xmin(k.snap)) FROM (
+                         SELECT r.snap FROM rollup_results r WHERE r.made_at > now() - p_keep
+                         UNION ALL
+                         SELECT b.snap FROM rollup_basis_results b WHERE b.made_at > now() - p_keep
+                         UNION ALL
+                         SELECT o.snap FROM rollup_own_sets o WHERE o.used_at > now() - p_keep AND o.epoch >= 0) k));
+    IF NOT EXISTS (SELECT 1 FROM stats_changes c WHERE c.xid < f) THEN
+        RETURN 0;
+    END IF;
+    UPDATE stats_changes_floor SET xid = f WHERE xid < f;
+    IF NOT FOUND THEN
+        RETURN 0;
+    END IF;
+    DELETE FROM stats_changes c WHERE c.xid < f;
+    GET DIAGNOSTICS n = ROW_COUNT;
+    DELETE FROM stats_new_staff p WHERE p.xid < f; -- 0042
+    RETURN n;
 END $$;

@@ -526,21 +526,29 @@ DB_STMT(STMT_PRUNE_CHANGES, "housekeeping_prune_changes",
 /* How often the scheduler prunes the change rows (at most; BDHVS_WEBHOOK_OVERDUE_SECONDS if shorter). */
 #define PRUNE_SECONDS 10
 
+/* Seconds on a clock that never steps back (a step of the wall clock must not hold the scan off). */
+static double monotonic_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
 /* The scheduler: every BDHVS_WEBHOOK_OVERDUE_SECONDS, the overdue scan (only the process that
  * gets the advisory lock scans) and the removal of old delivered deliveries; every PRUNE_SECONDS
- * at most, the rollups' change rows no longer needed. */
+ * at most, the rollups' change rows no longer needed, whether or not the webhook work succeeded. */
 static void *scheduler_loop(void *arg)
 {
     (void)arg;
     db_conn *db = NULL;
     int resealed = WH.cfg->webhook_secret_len == 0;
     int tick = WH.cfg->webhook_overdue_seconds < PRUNE_SECONDS ? WH.cfg->webhook_overdue_seconds : PRUNE_SECONDS;
-    time_t next_scan = 0;
+    double next_scan = 0;
     while (!atomic_load(&WH.stop)) {
         if (db == NULL && (db = connect_or_nap(0)) == NULL) continue;
         if (!resealed) resealed = reseal_old_secrets(db) == 0;
         int ok = 1;
-        time_t now = time(NULL);
+        double now = monotonic_seconds();
         if (now >= next_scan) {
             next_scan = now + WH.cfg->webhook_overdue_seconds;
             db_args a;
@@ -560,14 +568,13 @@ static void *scheduler_loop(void *arg)
                 ok = ok && db_ok(r);
                 PQclear(r);
             }
+            if (!ok) log_msg(LOG_WARN, "webhook scheduler: the overdue scan or the tidying failed");
         }
-        if (ok) {
-            PGresult *r = db_run(db, &STMT_PRUNE_CHANGES, NULL);
-            ok = db_ok(r);
-            PQclear(r);
-        }
-        if (!ok) {
-            log_msg(LOG_WARN, "scheduler: the database failed; reconnecting");
+        PGresult *r = db_run(db, &STMT_PRUNE_CHANGES, NULL);
+        int pruned = db_ok(r);
+        PQclear(r);
+        if (!pruned) log_msg(LOG_WARN, "scheduler: pruning the rollups' change rows failed");
+        if (!ok || !pruned) { /* a connection in a bad state is replaced */
             db_close(db);
             db = NULL;
         }

@@ -11,7 +11,8 @@
  *  - the expected and received reports read from the kept sets (0044) equal expected_below's count
  *    as a parent's obligations change after its sets were kept (new obligation, a report, an
  *    exemption), and the rollups equal those counted from nothing;
- *  - change rows no kept result needs are pruned by the scheduler thread, with no rollup read. */
+ *  - change rows no kept result needs are pruned by the scheduler thread, with no rollup read, and
+ *    never while a refresh reads them. */
 #include "client.h"
 
 #include <stdio.h>
@@ -169,6 +170,43 @@ START_TEST(obligations_changed_after_a_rollup_count_at_once)
 }
 END_TEST
 
+/* A refresh that reads the change rows holds the prune off until its transaction ends (the
+ * advisory lock 30044/0: shared by rollup_own_refresh, exclusive by stats_changes_prune), so a prune
+ * cannot take rows between the refresh's test of the floor and its reading of them. */
+START_TEST(a_refresh_holds_the_prune_off)
+{
+    const char *u = uniq();
+    char h[40];
+    snprintf(h, sizeof h, "RL-H-%s", u);
+    long long hid = unit_made(h, "health_centre", "SYT-BN");
+    rollups_refreshed(hid, PERIODS); /* October's set exists */
+    PGconn *a = test_db();
+    PGresult *r = PQexec(a, "BEGIN");
+    PQclear(r);
+    sql_exec(fmt("UPDATE units SET name = name || ' (RL)' WHERE id = %lld", hid)); /* a change the set has not seen */
+    char n[32];
+    db_value("SELECT rollup_own_refresh('2026-10', '2026-10-01', '2026-10-31')", NULL, n, sizeof n);
+    ck_assert_int_eq(db_count("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND classid = 30044"
+                              " AND objid = 0 AND mode = 'ShareLock' AND granted AND pid = pg_backend_pid()",
+                              NULL),
+                     1);
+    const char *ci = getenv("BDHVS_TEST_DB");
+    PGconn *b = PQconnectdb(ci ? ci : "host=127.0.0.1 port=54321 dbname=bdhvs_test user=bdhvs");
+    ck_assert_msg(PQstatus(b) == CONNECTION_OK, "second connection: %s", PQerrorMessage(b));
+    PQclear(PQexec(b, "SET statement_timeout = '300ms'"));
+    r = PQexec(b, "SELECT stats_changes_prune('1 day')");
+    const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+    ck_assert_msg(state != NULL && strcmp(state, "57014") == 0, "the prune ran beside a refresh: %s",
+                  PQresultErrorMessage(r));
+    PQclear(r);
+    PQclear(PQexec(a, "ROLLBACK"));
+    r = PQexec(b, "SELECT stats_changes_prune('1 day')"); /* free again */
+    ck_assert_msg(PQresultStatus(r) == PGRES_TUPLES_OK, "the prune after the refresh: %s", PQresultErrorMessage(r));
+    PQclear(r);
+    PQfinish(b);
+}
+END_TEST
+
 /* The change rows no kept result needs are pruned by the server's scheduler thread (every second
  * in the tests: BDHVS_WEBHOOK_OVERDUE_SECONDS=1), with no rollup read: a rollup no longer prunes
  * after computing. Every kept result and set is made to look unused for two days, so that none
@@ -204,6 +242,7 @@ Suite *s12_roll_suite(void)
     tcase_add_test(t, each_single_write_counts_its_unit_alone);
     tcase_add_test(t, the_current_answer_is_the_one_rollup_on_basis_makes);
     tcase_add_test(t, obligations_changed_after_a_rollup_count_at_once);
+    tcase_add_test(t, a_refresh_holds_the_prune_off);
     tcase_add_test(t, change_rows_are_pruned_without_a_rollup); /* last: it ages every kept set */
     suite_add_tcase(s, t);
     return s;
