@@ -59,13 +59,16 @@ DB_STMT(STMT_EXISTS, "indicators_exists", "SELECT 1 FROM indicators WHERE code =
  * migrations/0040_rollup_own.sql), built as jsonb with the keys of basis 'current' (and whether any
  * approved snapshot is in force below the root: when none is, this is the answer on that basis and
  * rollup_on_basis, which would add the same keys, is not called; migrations/0043_rollup_write_cost.sql).
+ * CT4's flags for all shown units at once (ct4_flags_for, migrations/0046_rollup_ct4_flags.sql).
  * What it writes are caches (unlogged tables): committed without waiting for the disk, which the
  * pages it prunes on its way would otherwise make it do. */
 DB_STMT(STMT_ROLLUP, "indicators_rollup",
     "WITH x0 AS (SELECT * FROM indicator_rollup($1, $2::date, $3::date, $4, $5)),"
     " x AS (SELECT x0.*, tg.targets, json_build_object('course', " PART("x0.ct2_course") ","
     "         'vneid', " PART("x0.ct2_vneid") ") AS ct2_parts"
-    "        FROM x0 LEFT JOIN unit_targets_for(ARRAY(SELECT x0.unit_id FROM x0), $7) tg ON tg.unit_id = x0.unit_id)"
+    "        FROM x0 LEFT JOIN unit_targets_for(ARRAY(SELECT x0.unit_id FROM x0), $7) tg ON tg.unit_id = x0.unit_id),"
+    " xf AS (SELECT x.*, coalesce(cf.flags, '{}') AS ct4_flags FROM x"
+    "        LEFT JOIN ct4_flags_for(ARRAY(SELECT x.unit_id FROM x), $2::date, $3::date) cf ON cf.unit_id = x.unit_id)"
     " SELECT jsonb_build_object('unit_id', root.unit_id, 'unit_code', root.code, 'unit_name', root.name,"
     "   'period', $5::text, 'period_type', $6::text, 'as_of', $3::date, 'basis', 'current',"
     "   'reports_expected', root.reports_expected, 'reports_received', root.reports_received,"
@@ -75,10 +78,10 @@ DB_STMT(STMT_ROLLUP, "indicators_rollup",
     "       indicator_cell_current('CT1', x.ct1, x.staff, NULL, x.targets -> 'CT1'),"
     "       indicator_cell_current('CT2', x.ct2, x.staff, x.ct2_parts, x.targets -> 'CT2'),"
     "       indicator_cell_current('CT3', x.facilities_all, x.facilities, NULL, x.targets -> 'CT3'),"
-    "       indicator_cell_current('CT4', x.supported, x.served, NULL, x.targets -> 'CT4') || ct4_flags(x.unit_id, $2::date, $3::date),"
-    "       indicator_cell_current('CT5', x.ct5, x.staff5, NULL, x.targets -> 'CT5'))) ORDER BY x.depth, x.code) FROM x)),"
+    "       indicator_cell_current('CT4', x.supported, x.served, NULL, x.targets -> 'CT4') || x.ct4_flags,"
+    "       indicator_cell_current('CT5', x.ct5, x.staff5, NULL, x.targets -> 'CT5'))) ORDER BY x.depth, x.code) FROM xf x)),"
     "   rollup_has_snapshots($1, $3::date, $5), set_config('synchronous_commit', 'off', true)"
-    " FROM x root WHERE root.depth = 0", 7);
+    " FROM xf root WHERE root.depth = 0", 7);
 
 /* The rollup on a basis (issue 10 §3, migrations/0024_snapshots.sql): the answer computed or
  * kept above, with each unit's basis and each cell's differs_from_approved, and on basis
