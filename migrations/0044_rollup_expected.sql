@@ -486,3 +486,15 @@ BEGIN
     DELETE FROM stats_new_staff p WHERE p.xid < f; -- 0042
     RETURN n;
 END $$;
+
+-- The scheduler's prune (src/api/webhook_delivery.c): only when no refresh reads the change rows and
+-- no other prune runs, else nothing this time. Waiting instead would queue every later refresh
+-- behind the waiting prune (a shared lock is not granted past a waiting exclusive one) for as long
+-- as a refresh inside a long transaction (a sign-off's report form) holds it.
+CREATE FUNCTION stats_changes_prune_if_free(p_keep interval) RETURNS bigint LANGUAGE plpgsql AS $$
+BEGIN
+    IF NOT pg_try_advisory_xact_lock(30044, 0) THEN
+        RETURN 0;
+    END IF;
+    RETURN stats_changes_prune(p_keep); -- takes the lock this transaction holds already
+END $$;

@@ -517,11 +517,12 @@ static int reseal_old_secrets(db_conn *db)
 }
 
 /* The rollups' change rows that no kept result of the last day needs go (migrations/0039_kept_changes.sql):
- * pruned here, off the request path, so that no rollup waits on it (a prune after a large load
+ * pruned here, off the request path, and skipped while a refresh reads them (stats_changes_prune_if_free,
+ * migrations/0044_rollup_expected.sql), so that no rollup waits on it (a prune after a large load
  * deleted tens of thousands of rows: 50-60 ms in the rollup that ran it). Committed without
  * waiting for the disk: lost in a crash, the rows are pruned again. */
 DB_STMT(STMT_PRUNE_CHANGES, "housekeeping_prune_changes",
-    "SELECT stats_changes_prune('1 day'), set_config('synchronous_commit', 'off', true)", 0);
+    "SELECT stats_changes_prune_if_free('1 day'), set_config('synchronous_commit', 'off', true)", 0);
 
 /* How often the scheduler prunes the change rows (at most; BDHVS_WEBHOOK_OVERDUE_SECONDS if shorter). */
 #define PRUNE_SECONDS 10

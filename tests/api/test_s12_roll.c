@@ -172,7 +172,8 @@ END_TEST
 
 /* A refresh that reads the change rows holds the prune off until its transaction ends (the
  * advisory lock 30044/0: shared by rollup_own_refresh, exclusive by stats_changes_prune), so a prune
- * cannot take rows between the refresh's test of the floor and its reading of them. */
+ * cannot take rows between the refresh's test of the floor and its reading of them; the scheduler's
+ * prune (stats_changes_prune_if_free) does nothing then rather than wait. */
 START_TEST(a_refresh_holds_the_prune_off)
 {
     const char *u = uniq();
@@ -198,6 +199,13 @@ START_TEST(a_refresh_holds_the_prune_off)
     const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
     ck_assert_msg(state != NULL && strcmp(state, "57014") == 0, "the prune ran beside a refresh: %s",
                   PQresultErrorMessage(r));
+    PQclear(r);
+    /* The scheduler's prune does not wait: nothing this time. */
+    PQclear(PQexec(b, "SET statement_timeout = 0"));
+    r = PQexec(b, "SELECT stats_changes_prune_if_free('1 day')");
+    ck_assert_msg(PQresultStatus(r) == PGRES_TUPLES_OK && strcmp(PQgetvalue(r, 0, 0), "0") == 0,
+                  "the scheduler's prune beside a refresh: %s %s", PQresultErrorMessage(r),
+                  PQresultStatus(r) == PGRES_TUPLES_OK ? PQgetvalue(r, 0, 0) : "");
     PQclear(r);
     PQclear(PQexec(a, "ROLLBACK"));
     r = PQexec(b, "SELECT stats_changes_prune('1 day')"); /* free again */
