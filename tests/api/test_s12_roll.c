@@ -142,6 +142,36 @@ static void assert_expected_as_listed(long long root, const char *period, const 
     resp_free(r);
 }
 
+/* Every shown unit of root's rollup to depth: its expected and received reports are what
+ * expected_below counts below it (the rollup reads them from the kept sums since 0044). */
+static void assert_each_expected_as_listed(long long root, const char *period, const char *first, const char *as_of,
+                                           int depth, const char *step)
+{
+    resp *r = rollup_at(T_ADMIN, root, period, depth, NULL);
+    ck_assert_msg(r->status == 200, "%s: rollup %ld", step, r->status);
+    size_t i;
+    json_t *unit;
+    int nonzero = 0;
+    json_array_foreach(json_object_get(r->json, "units"), i, unit) {
+        long long id = (long long)json_integer_value(json_object_get(unit, "unit_id"));
+        char listed[64];
+        db_value(fmt("SELECT count(*) || '/' || count(*) FILTER (WHERE EXISTS (SELECT 1 FROM reports r WHERE r.unit_id = u.id"
+                     "   AND r.period = '%s' AND r.status IN ('submitted', 'approved', 'accepted')))"
+                     " FROM (SELECT DISTINCT e.unit_id FROM expected_below($1::bigint, period_type_of('%s'), date '%s',"
+                     "   (date '%s' + interval '1 month - 1 day')::date) e) b JOIN units u ON u.id = b.unit_id"
+                     " WHERE (u.opened_on IS NULL OR u.opened_on <= date '%s') AND (u.closed_on IS NULL OR u.closed_on >= date '%s')",
+                     period, period, first, first, as_of, first),
+                 idstr(id), listed, sizeof listed);
+        long long e = (long long)json_integer_value(json_object_get(unit, "reports_expected"));
+        long long g = (long long)json_integer_value(json_object_get(unit, "reports_received"));
+        ck_assert_msg(strcmp(listed, fmt("%lld/%lld", e, g)) == 0, "%s: unit %lld says %lld/%lld, expected_below lists %s",
+                      step, id, e, g, listed);
+        nonzero += e > 0;
+    }
+    ck_assert_msg(nonzero > 1, "%s: only %d units expect reports below them", step, nonzero);
+    resp_free(r);
+}
+
 START_TEST(obligations_changed_after_a_rollup_count_at_once)
 {
     const char *u = uniq();
@@ -163,9 +193,11 @@ START_TEST(obligations_changed_after_a_rollup_count_at_once)
     assert_rollups_as_from_nothing(roots, PERIODS, "an obligation");
     report_submitted(id[B], "2026-10");
     assert_expected_as_listed(id[H], "2026-10", "2026-10-01", "2026-10-31", 3, 1, "a report");
+    assert_each_expected_as_listed(roots[1], "2026-10", "2026-10-01", "2026-10-31", 2, "a report, every unit");
     /* C exempted from November's on (its October expectation was fixed before the rule changed). */
     oblige(id[H], fmt("\"target\":\"child\",\"child_code\":\"%s\",\"exempt\":true", c[C]));
     assert_expected_as_listed(id[H], "2026-10", "2026-10-01", "2026-10-31", 3, 1, "an exemption");
+    assert_each_expected_as_listed(roots[1], "2026-11", "2026-11-01", today, 2, "an exemption, every unit");
     assert_rollups_as_from_nothing(roots, PERIODS, "an exemption");
 }
 END_TEST
