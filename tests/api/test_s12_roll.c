@@ -119,20 +119,27 @@ START_TEST(the_current_answer_is_the_one_rollup_on_basis_makes)
 }
 END_TEST
 
-/* The root's expected and received reports as expected_below counts them (the rollup's way before
+/* "expected/received" reports below unit as expected_below counts them (the rollup's way before
  * 0044, still its way when the set's day is not expected_below's): obliged units open in the
- * period up to as_of, and those among them that sent the period's report. */
-static void assert_expected_as_listed(long long root, const char *period, const char *first, const char *as_of,
-                                      long long want_expected, long long want_received, const char *step)
+ * month-long period from first up to as_of, and those among them that sent the period's report. */
+static void expected_listed(long long unit, const char *period, const char *first, const char *as_of, char *listed,
+                            size_t len)
 {
-    char listed[64];
     db_value(fmt("SELECT count(*) || '/' || count(*) FILTER (WHERE EXISTS (SELECT 1 FROM reports r WHERE r.unit_id = u.id"
                  "   AND r.period = '%s' AND r.status IN ('submitted', 'approved', 'accepted')))"
                  " FROM (SELECT DISTINCT e.unit_id FROM expected_below($1::bigint, period_type_of('%s'), date '%s',"
                  "   (date '%s' + interval '1 month - 1 day')::date) e) b JOIN units u ON u.id = b.unit_id"
                  " WHERE (u.opened_on IS NULL OR u.opened_on <= date '%s') AND (u.closed_on IS NULL OR u.closed_on >= date '%s')",
                  period, period, first, first, as_of, first),
-             idstr(root), listed, sizeof listed);
+             idstr(unit), listed, len);
+}
+
+/* The root's expected and received reports: expected_below's count, the rollup's, both as wanted. */
+static void assert_expected_as_listed(long long root, const char *period, const char *first, const char *as_of,
+                                      long long want_expected, long long want_received, const char *step)
+{
+    char listed[64];
+    expected_listed(root, period, first, as_of, listed, sizeof listed);
     ck_assert_msg(strcmp(listed, fmt("%lld/%lld", want_expected, want_received)) == 0, "%s: expected_below lists %s",
                   step, listed);
     resp *r = rollup_at(T_ADMIN, root, period, 1, NULL);
@@ -155,13 +162,7 @@ static void assert_each_expected_as_listed(long long root, const char *period, c
     json_array_foreach(json_object_get(r->json, "units"), i, unit) {
         long long id = (long long)json_integer_value(json_object_get(unit, "unit_id"));
         char listed[64];
-        db_value(fmt("SELECT count(*) || '/' || count(*) FILTER (WHERE EXISTS (SELECT 1 FROM reports r WHERE r.unit_id = u.id"
-                     "   AND r.period = '%s' AND r.status IN ('submitted', 'approved', 'accepted')))"
-                     " FROM (SELECT DISTINCT e.unit_id FROM expected_below($1::bigint, period_type_of('%s'), date '%s',"
-                     "   (date '%s' + interval '1 month - 1 day')::date) e) b JOIN units u ON u.id = b.unit_id"
-                     " WHERE (u.opened_on IS NULL OR u.opened_on <= date '%s') AND (u.closed_on IS NULL OR u.closed_on >= date '%s')",
-                     period, period, first, first, as_of, first),
-                 idstr(id), listed, sizeof listed);
+        expected_listed(id, period, first, as_of, listed, sizeof listed);
         long long e = (long long)json_integer_value(json_object_get(unit, "reports_expected"));
         long long g = (long long)json_integer_value(json_object_get(unit, "reports_received"));
         ck_assert_msg(strcmp(listed, fmt("%lld/%lld", e, g)) == 0, "%s: unit %lld says %lld/%lld, expected_below lists %s",
