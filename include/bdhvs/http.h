@@ -9,8 +9,8 @@
 #include "bdhvs/config.h"
 #include "bdhvs/jsonx.h"
 
-struct _u_request;
-struct _u_response;
+struct http_request;  /* src/http/internal.h */
+struct http_response;
 typedef struct http_ctx http_ctx;
 
 /* A handler answers through the respond_* functions and returns nothing useful. */
@@ -78,8 +78,8 @@ int http_serve(const http_server_opts *opts);
 
 /* ---- the request context ---- */
 struct http_ctx {
-    const struct _u_request *req;
-    struct _u_response *resp;
+    const struct http_request *req;
+    struct http_response *resp;
     const http_route *route;
     const bdhvs_config *cfg;
     void *app;     /* the listener's application state (http_server_opts.app) */

@@ -331,7 +331,13 @@ void db_arg_int(db_args *a, long long n)
 {
     int i = arg_slot(a);
     if (i < 0) return;
-    snprintf(a->num[i], sizeof a->num[i], "%lld", n);
+    /* Written by hand: snprintf's format parsing was most of a single-row read's argument work. */
+    char tmp[24], *p = tmp + sizeof tmp;
+    unsigned long long u = n < 0 ? 0ULL - (unsigned long long)n : (unsigned long long)n;
+    *--p = '\0';
+    do *--p = (char)('0' + u % 10); while ((u /= 10) != 0);
+    if (n < 0) *--p = '-';
+    memcpy(a->num[i], p, (size_t)(tmp + sizeof tmp - p));
     a->v[i] = a->num[i];
 }
 

@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <ulfius.h>
 
 static int hexval(char ch)
 {
@@ -38,7 +37,7 @@ static int url_decode(char *s)
 
 int http_query_parse(http_ctx *c)
 {
-    const char *url = c->req->http_url ? c->req->http_url : "";
+    const char *url = c->req->url ? c->req->url : "";
     const char *q = strchr(url, '?');
     if (q == NULL || q[1] == '\0') return 0;
     c->qbuf = strdup(q + 1);
@@ -309,7 +308,7 @@ const char *http_path_param(http_ctx *c, const char *name)
     char seg[128];
     for (int i = 0; segment(c->route->path, i, seg, sizeof seg) == 0; i++) {
         if (seg[0] == ':' && strcmp(seg + 1, name) == 0) {
-            if (segment(c->req->url_path, i, c->pathbuf, sizeof c->pathbuf) != 0) return NULL;
+            if (segment(c->req->path ? c->req->path : "", i, c->pathbuf, sizeof c->pathbuf) != 0) return NULL;
             return c->pathbuf;
         }
     }

@@ -11,7 +11,6 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
-#include <ulfius.h>
 
 void http_ctx_cleanup(http_ctx *c)
 {
@@ -19,11 +18,6 @@ void http_ctx_cleanup(http_ctx *c)
     c->qbuf = NULL;
     json_decref(c->problem_again);
     c->problem_again = NULL;
-}
-
-const char *http_header(http_ctx *c, const char *name)
-{
-    return u_map_get_case(c->req->map_header, name);
 }
 
 const char *http_cookie(http_ctx *c, const char *name, char *buf, size_t len)
@@ -50,29 +44,29 @@ const char *http_cookie(http_ctx *c, const char *name, char *buf, size_t len)
 
 const char *http_method(http_ctx *c)
 {
-    return c->req->http_verb;
+    return c->req->method;
 }
 
 const char *http_url_path(http_ctx *c)
 {
-    return c->req->url_path ? c->req->url_path : "";
+    return c->req->path ? c->req->path : "";
 }
 
 const void *http_body(http_ctx *c, size_t *len)
 {
-    *len = c->req->binary_body_length;
-    return c->req->binary_body ? c->req->binary_body : "";
+    *len = c->req->body_len;
+    return c->req->body ? c->req->body : "";
 }
 
 const void *http_answer_body(http_ctx *c, size_t *len)
 {
-    *len = c->resp->binary_body_length;
-    return c->resp->binary_body ? c->resp->binary_body : "";
+    *len = c->resp->len;
+    return c->resp->body ? c->resp->body : "";
 }
 
 void http_set_header(http_ctx *c, const char *name, const char *value)
 {
-    ulfius_add_header_to_response(c->resp, name, value);
+    http_response_set_header(c->resp, name, value);
 }
 
 static const char *status_title(int status, const char **slug)
@@ -187,13 +181,14 @@ static void respond_problem_full(http_ctx *c, int status, const char *kind, cons
     json_decref(o);
     char fallback[320];
     if (text == NULL) minimal_problem(fallback, sizeof fallback, status, slug, title, c->request_id);
-    if (status == 401 && u_map_get_case(c->resp->map_header, "WWW-Authenticate") == NULL)
+    if (status == 401 && http_response_header(c->resp, "WWW-Authenticate") == NULL)
         http_set_header(c, "WWW-Authenticate", "Bearer realm=\"bdhvs\"");
-    if (status == 503 && u_map_get_case(c->resp->map_header, "Retry-After") == NULL)
+    if (status == 503 && http_response_header(c->resp, "Retry-After") == NULL)
         http_set_header(c, "Retry-After", "2");
-    ulfius_set_string_body_response(c->resp, (unsigned)status, text ? text : fallback);
+    const char *doc = text ? text : fallback;
+    http_response_set_body(c->resp, status, doc, strlen(doc));
     free(text);
-    u_map_put(c->resp->map_header, "Content-Type", "application/problem+json");
+    http_response_set_header(c->resp, "Content-Type", "application/problem+json");
     c->status = status;
 }
 
@@ -236,8 +231,8 @@ void respond_problem(http_ctx *c, int status, const char *detail)
 
 void respond_bytes(http_ctx *c, int status, const char *content_type, const char *data, size_t len)
 {
-    ulfius_set_binary_body_response(c->resp, (unsigned)status, data, len);
-    u_map_put(c->resp->map_header, "Content-Type", content_type);
+    http_response_set_body(c->resp, status, data, len);
+    http_response_set_header(c->resp, "Content-Type", content_type);
     c->status = status;
 }
 
@@ -293,7 +288,7 @@ void respond_resource_text(http_ctx *c, int status, const char *text, size_t len
 
 void respond_empty(http_ctx *c, int status)
 {
-    ulfius_set_empty_body_response(c->resp, (unsigned)status);
+    http_response_set_body(c->resp, status, NULL, 0);
     c->status = status;
 }
 
@@ -365,8 +360,8 @@ json_t *http_json_body(http_ctx *c, int want_array)
         return NULL;
     }
     json_error_t err;
-    json_t *j = json_loadb(c->req->binary_body ? c->req->binary_body : "",
-                           c->req->binary_body_length, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &err);
+    json_t *j = json_loadb(c->req->body ? c->req->body : "",
+                           c->req->body_len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &err);
     if (j == NULL) {
         char reason[201]; /* jansson's text may quote the body, cut anywhere: keep whole characters */
         utf8_copy(reason, sizeof reason, err.text);
@@ -555,9 +550,9 @@ void http_download_name(http_ctx *c, const char *unit_code, const char *when)
 
 void http_vary(http_ctx *c, const char *field)
 {
-    const char *have = u_map_get_case(c->resp->map_header, "Vary");
+    const char *have = http_response_header(c->resp, "Vary");
     if (have == NULL) {
-        u_map_put(c->resp->map_header, "Vary", field);
+        http_response_set_header(c->resp, "Vary", field);
         return;
     }
     size_t n = strlen(field);
@@ -565,7 +560,7 @@ void http_vary(http_ctx *c, const char *field)
         if ((p == have || p[-1] == ' ' || p[-1] == ',') && (p[n] == '\0' || p[n] == ',' || p[n] == ' ')) return;
     char both[256];
     snprintf(both, sizeof both, "%s, %s", have, field);
-    u_map_put(c->resp->map_header, "Vary", both);
+    http_response_set_header(c->resp, "Vary", both);
 }
 
 void http_etag_gzip(const char *etag, char *buf, size_t len)
@@ -588,11 +583,11 @@ static int compressible(const char *ct)
 
 void http_finish_answer(http_ctx *c)
 {
-    struct _u_response *r = c->resp;
-    const char *ct = u_map_get_case(r->map_header, "Content-Type");
-    size_t len = r->binary_body != NULL ? r->binary_body_length : 0;
+    http_response *r = c->resp;
+    const char *ct = http_response_header(r, "Content-Type");
+    size_t len = r->body != NULL ? r->len : 0;
     int may_gzip =
-        len > 0 && ct != NULL && compressible(ct) && u_map_get_case(r->map_header, "Content-Encoding") == NULL;
+        len > 0 && ct != NULL && compressible(ct) && http_response_header(r, "Content-Encoding") == NULL;
     if (may_gzip) http_vary(c, "Accept-Encoding");
     /* Routes that answer CSV too choose by Accept as well as by ?format=. */
     if (c->route != NULL && http_query_declared(c->route, "format")) http_vary(c, "Accept");
@@ -601,26 +596,29 @@ void http_finish_answer(http_ctx *c)
         /* Every GET answer has an entity tag: the handler's (single resources), else one made from
          * the body; the gzip representation's differs (RFC 9110 8.8.3). */
         char tag[48];
-        const char *have = u_map_get_case(r->map_header, "ETag");
-        if (have != NULL)
-            snprintf(tag, sizeof tag, "%s", have);
-        else
-            http_etag(r->binary_body, len, tag);
+        const char *have = http_response_header(r, "ETag");
+        if (have != NULL) {
+            size_t tl = strnlen(have, sizeof tag - 1);
+            memcpy(tag, have, tl);
+            tag[tl] = '\0';
+        } else {
+            http_etag(r->body, len, tag);
+        }
         if (gzip) {
             char plain[48];
             snprintf(plain, sizeof plain, "%s", tag);
             http_etag_gzip(plain, tag, sizeof tag);
         }
-        u_map_put(r->map_header, "ETag", tag);
+        http_response_set_header(r, "ETag", tag);
         /* A signed-in caller's answer: a browser may keep it, but asks again each time (with
          * If-None-Match), and no shared cache keeps it. */
-        if (c->authed && u_map_get_case(r->map_header, "Cache-Control") == NULL)
-            u_map_put(r->map_header, "Cache-Control", "private, no-cache");
+        if (c->authed && http_response_header(r, "Cache-Control") == NULL)
+            http_response_set_header(r, "Cache-Control", "private, no-cache");
         if (http_if_none_match_matches(http_header(c, "If-None-Match"), tag)) {
             /* 304: no body and no representation headers; ETag, Cache-Control, Vary stay. */
-            ulfius_set_empty_body_response(r, 304);
-            u_map_remove_from_key_case(r->map_header, "Content-Type");
-            u_map_remove_from_key_case(r->map_header, "Content-Disposition");
+            http_response_set_body(r, 304, NULL, 0);
+            http_response_remove_header(r, "Content-Type");
+            http_response_remove_header(r, "Content-Disposition");
             c->status = 304;
             return;
         }
@@ -628,9 +626,7 @@ void http_finish_answer(http_ctx *c)
     if (!gzip) return;
     char *z;
     size_t zl;
-    if (http_gzip(r->binary_body, len, 6, &z, &zl) != 0) return; /* out of memory: send it plain */
-    free(r->binary_body);
-    r->binary_body = z;
-    r->binary_body_length = zl;
-    u_map_put(r->map_header, "Content-Encoding", "gzip");
+    if (http_gzip(r->body, len, 6, &z, &zl) != 0) return; /* out of memory: send it plain */
+    http_response_take_body(r, z, zl);
+    http_response_set_header(r, "Content-Encoding", "gzip");
 }

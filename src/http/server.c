@@ -1,5 +1,5 @@
-/* The HTTP server on libmicrohttpd's own access handler (ulfius supplies the request and
- * response structures the rest of src/http reads and writes): routing, the middleware in order,
+/* The HTTP server on libmicrohttpd's own access handler (the request and answer structures the
+ * rest of src/http reads and writes are internal.h's, message.c): routing, the middleware in order,
  * 404/405 fallbacks, early refusals before any body is read (framing, 413 by Content-Length,
  * 401/403), bodies spooled to a temporary file past a threshold, deadlines for a request's head
  * and body, an optional separate listener for health, readiness and metrics, and metrics. */
@@ -28,10 +28,9 @@
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <time.h>
-#include <ulfius.h>
 #include <unistd.h>
 
-/* What an endpoint registered with ulfius points at. */
+/* A route as the server matches it, or a path's method fallback. */
 #define MAX_SEGS 16 /* segments of a route's pattern, and of a path that can match one */
 
 typedef struct endpoint {
@@ -66,6 +65,11 @@ static struct {
     atomic_ullong cut_head, cut_body, refused_early, spooled;
     endpoint *eps;
     int neps;
+    /* The endpoints whose pattern has n segments: by_nseg[n][0 .. n_by_nseg[n]), in eps' order
+     * (routes before method fallbacks). A request looks at these only: walking all of eps
+     * (~230 of ~190 bytes each) missed the cache on every request. */
+    int *by_nseg[MAX_SEGS + 1];
+    int n_by_nseg[MAX_SEGS + 1];
     route_metric *metrics;
     int nmetrics;
     pthread_mutex_t mu;
@@ -296,20 +300,24 @@ static void ipv4_text(const unsigned char *a, char *buf)
     }
 }
 
-static void client_ip(const struct _u_request *req, char *buf, size_t len)
+/* The client's address into c->client_ip: the peer's (sa, NULL: unknown), or behind a trusted
+ * proxy the one it names. */
+static void client_ip(http_ctx *c, const struct sockaddr *sa)
 {
-    snprintf(buf, len, "-");
-    if (req->client_address == NULL) return;
-    if (req->client_address->sa_family == AF_INET && len >= 16)
-        ipv4_text((const unsigned char *)&((struct sockaddr_in *)req->client_address)->sin_addr, buf);
-    else if (req->client_address->sa_family == AF_INET6)
-        inet_ntop(AF_INET6, &((struct sockaddr_in6 *)req->client_address)->sin6_addr, buf, (socklen_t)len);
+    char *buf = c->client_ip;
+    size_t len = sizeof c->client_ip;
+    buf[0] = '-';
+    buf[1] = '\0';
+    if (sa == NULL) return;
+    if (sa->sa_family == AF_INET)
+        ipv4_text((const unsigned char *)&((const struct sockaddr_in *)sa)->sin_addr, buf);
+    else if (sa->sa_family == AF_INET6)
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, buf, (socklen_t)len);
     /* issue 8 item 5: behind a trusted proxy, the client is in X-Forwarded-For */
     if (S.opts->cfg->trusted_proxies[0] != '\0') {
         char peer[64];
         snprintf(peer, sizeof peer, "%s", buf);
-        client_addr_resolve(peer, u_map_get_case(req->map_header, "X-Forwarded-For"), S.opts->cfg->trusted_proxies,
-                            buf, len);
+        client_addr_resolve(peer, http_header(c, "X-Forwarded-For"), S.opts->cfg->trusted_proxies, buf, len);
     }
 }
 
@@ -318,8 +326,8 @@ static void log_request(http_ctx *c, double ms)
     if (!log_enabled(LOG_INFO)) return;
     /* A path with invalid UTF-8 is logged up to its first bad byte, never dropped. */
     char path[512], method[32];
-    utf8_copy(path, sizeof path, c->req->url_path ? c->req->url_path : "");
-    utf8_copy(method, sizeof method, c->req->http_verb ? c->req->http_verb : "");
+    utf8_copy(path, sizeof path, c->req->path ? c->req->path : "");
+    utf8_copy(method, sizeof method, c->req->method ? c->req->method : "");
     /* ms to 0.1 ms; written with 15 significant digits, so 1.2 stays "1.2". */
     json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:i, s:f, s:s, s:s}", "level", "info", "msg",
                           "request", "method", method, "path", path, "status", c->status, "ms",
@@ -479,10 +487,11 @@ static const endpoint *route_find(const char *method, const char *path, int ops_
     if (n < 0) return NULL;
     const endpoint *best = NULL;
     int best_score = 0;
+    const int *cand = S.by_nseg[n];
     for (int pass = 0; pass < 2 && best == NULL; pass++) {
-        for (int i = 0; i < S.neps; i++) {
-            const endpoint *e = &S.eps[i];
-            if (e->nseg != n || (pass == 0) != (e->route != NULL)) continue;
+        for (int k = 0; k < S.n_by_nseg[n]; k++) {
+            const endpoint *e = &S.eps[cand[k]];
+            if ((pass == 0) != (e->route != NULL)) continue;
             if (pass == 0 && strcmp(e->route->method, method) != 0) continue;
             if (ops_only && !e->ops) continue;
             int sc = path_match(e, path, n, at, len);
@@ -523,9 +532,12 @@ typedef struct listener {
 } listener;
 
 typedef struct req_state {
-    struct _u_request req;
-    struct _u_response resp;
+    struct req_state *next_spare; /* in SPARE while unused */
+    http_request req;
+    http_response resp;
     http_ctx c;
+    char *url_heap;   /* the request target, when longer than url_in */
+    char url_in[256]; /* the request target as sent (libmicrohttpd decodes its own copy in place) */
     const endpoint *ep;
     const listener *ls;
     conn_state *cs;
@@ -648,24 +660,84 @@ static int pool_submit(worker_pool *wp, req_state *rs, struct MHD_Connection *co
     return 0;
 }
 
+/* Request states given back, for the next requests: a fresh one of ~4 KiB from malloc made glibc
+ * consolidate its fast bins on every request. Not kept under AddressSanitizer, so that it still
+ * sees a state used after its request. */
+#define SPARE_MAX 64
+static struct {
+    pthread_mutex_t mu;
+    req_state *top;
+    int n;
+} SPARE = {.mu = PTHREAD_MUTEX_INITIALIZER};
+
+static req_state *req_alloc(void)
+{
+    req_state *rs = NULL;
+#ifndef __SANITIZE_ADDRESS__
+    pthread_mutex_lock(&SPARE.mu);
+    rs = SPARE.top;
+    if (rs != NULL) {
+        SPARE.top = rs->next_spare;
+        SPARE.n--;
+    }
+    pthread_mutex_unlock(&SPARE.mu);
+    if (rs != NULL) {
+        memset(rs, 0, offsetof(req_state, resp));
+        memset(&rs->c, 0, sizeof *rs - offsetof(req_state, c));
+    }
+#endif
+    if (rs == NULL) rs = calloc(1, sizeof *rs);
+    return rs;
+}
+
+static void req_release(req_state *rs)
+{
+#ifndef __SANITIZE_ADDRESS__
+    pthread_mutex_lock(&SPARE.mu);
+    if (SPARE.n < SPARE_MAX) {
+        rs->next_spare = SPARE.top;
+        SPARE.top = rs;
+        SPARE.n++;
+        rs = NULL;
+    }
+    pthread_mutex_unlock(&SPARE.mu);
+#endif
+    free(rs);
+}
+
+static void spares_free(void)
+{
+    pthread_mutex_lock(&SPARE.mu);
+    while (SPARE.top != NULL) {
+        req_state *rs = SPARE.top;
+        SPARE.top = rs->next_spare;
+        free(rs);
+    }
+    SPARE.n = 0;
+    pthread_mutex_unlock(&SPARE.mu);
+}
+
 static void *uri_logged(void *cls, const char *uri, struct MHD_Connection *conn)
 {
     (void)cls;
     (void)conn;
-    req_state *rs = calloc(1, sizeof *rs);
+    req_state *rs = req_alloc();
     if (rs == NULL) return NULL;
     rs->fd = -1;
     rs->t0 = now_seconds();
-    if (ulfius_init_request(&rs->req) != U_OK) {
-        free(rs);
-        return NULL;
+    http_response_init(&rs->resp);
+    if (uri == NULL) uri = "";
+    size_t n = strlen(uri) + 1;
+    char *u = rs->url_in;
+    if (n > sizeof rs->url_in) {
+        u = rs->url_heap = malloc(n);
+        if (u == NULL) {
+            req_release(rs);
+            return NULL;
+        }
     }
-    if (ulfius_init_response(&rs->resp) != U_OK) {
-        ulfius_clean_request(&rs->req);
-        free(rs);
-        return NULL;
-    }
-    rs->req.http_url = strdup(uri ? uri : "");
+    memcpy(u, uri, n);
+    rs->req.url = u;
     atomic_fetch_add(&S.in_flight, 1);
     return rs;
 }
@@ -679,18 +751,16 @@ static void ctx_release(http_ctx *c)
 static void req_free(req_state *rs)
 {
     if (rs->map != NULL) munmap(rs->map, rs->len);
-    if (rs->map != NULL || rs->req.binary_body == rs->mem) rs->req.binary_body = NULL;
-    rs->req.binary_body_length = 0;
     if (rs->fd >= 0) close(rs->fd);
     free(rs->mem);
     ctx_release(&rs->c);
     http_ctx_cleanup(&rs->c);
-    ulfius_clean_request(&rs->req);
-    ulfius_clean_response(&rs->resp);
+    http_response_clean(&rs->resp);
+    free(rs->url_heap);
     /* A big request (or one that said so: http_trim_after) leaves its thread's malloc arena
      * swollen: give the memory back. The one place the server trims. */
     int trim = rs->len > 4 * 1024 * 1024 || rs->c.trim_after;
-    free(rs);
+    req_release(rs);
     atomic_fetch_sub(&S.in_flight, 1);
     if (trim) malloc_trim(0);
 }
@@ -731,8 +801,6 @@ static enum MHD_Result take_header(void *cls, enum MHD_ValueKind kind, const cha
     } else if (strcasecmp(key, "Transfer-Encoding") == 0) {
         h->transfer_encodings++;
     }
-    /* A repeated header keeps its first value (ulfius' map would keep the last). */
-    if (u_map_get_case(h->rs->req.map_header, key) == NULL) u_map_put(h->rs->req.map_header, key, value);
     return MHD_YES;
 }
 
@@ -741,13 +809,13 @@ static enum MHD_Result send_answer(struct MHD_Connection *conn, req_state *rs, i
 {
     http_ctx *c = &rs->c;
     if (c->status == 0) respond_problem(c, 500, "The handler gave no answer.");
-    struct _u_response *r = &rs->resp;
+    http_response *r = &rs->resp;
     struct MHD_Response *m;
-    if (r->binary_body != NULL && r->binary_body_length > 0) {
-        m = MHD_create_response_from_buffer_with_free_callback(r->binary_body_length, r->binary_body, free);
+    if (r->body != NULL && r->len > 0) {
+        m = MHD_create_response_from_buffer_with_free_callback(r->len, r->body, free);
         if (m != NULL) {
-            r->binary_body = NULL;
-            r->binary_body_length = 0;
+            r->body = NULL;
+            r->len = 0;
         }
     } else {
         /* A 304 too: libmicrohttpd 0.9.75 then writes Content-Length: 0 (it adds the header to
@@ -756,11 +824,7 @@ static enum MHD_Result send_answer(struct MHD_Connection *conn, req_state *rs, i
         m = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
     }
     if (m == NULL) return MHD_NO;
-    const char **keys = u_map_enum_keys(r->map_header);
-    for (int i = 0; keys && keys[i]; i++) {
-        const char *v = u_map_get(r->map_header, keys[i]);
-        if (v != NULL) MHD_add_response_header(m, keys[i], v);
-    }
+    for (int i = 0; i < r->nh; i++) MHD_add_response_header(m, r->h[i].name, r->h[i].value);
     if (close_after) MHD_add_response_header(m, MHD_HTTP_HEADER_CONNECTION, "close");
     enum MHD_Result ok = MHD_queue_response(conn, (unsigned)c->status, m);
     MHD_destroy_response(m);
@@ -941,11 +1005,11 @@ static int body_finish(req_state *rs)
             return -1;
         }
         madvise(rs->map, rs->len, MADV_SEQUENTIAL);
-        rs->req.binary_body = rs->map;
+        rs->req.body = rs->map;
     } else {
-        rs->req.binary_body = rs->mem;
+        rs->req.body = rs->mem;
     }
-    rs->req.binary_body_length = rs->len;
+    rs->req.body_len = rs->len;
     return 0;
 }
 
@@ -967,19 +1031,10 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn, co
         rs->ls = ls;
         const union MHD_ConnectionInfo *sci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
         rs->cs = sci ? sci->socket_context : NULL;
-        rs->req.http_verb = strdup(method);
-        rs->req.url_path = strdup(url);
-        const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-        if (ci != NULL && ci->client_addr != NULL) {
-            rs->req.client_address = malloc(sizeof(struct sockaddr_storage));
-            if (rs->req.client_address != NULL) {
-                memset(rs->req.client_address, 0, sizeof(struct sockaddr_storage));
-                memcpy(rs->req.client_address, ci->client_addr,
-                       ci->client_addr->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
-                                                              : sizeof(struct sockaddr_in));
-            }
-        }
-        if (rs->req.http_verb == NULL || rs->req.url_path == NULL || rs->req.http_url == NULL) return MHD_NO;
+        /* libmicrohttpd keeps the method, the path and the headers until the request ends. */
+        rs->req.method = method;
+        rs->req.path = url;
+        rs->req.conn = conn;
         head_scan h = {.rs = rs};
         MHD_get_connection_values(conn, MHD_HEADER_KIND, take_header, &h);
         http_ctx *c = &rs->c;
@@ -989,7 +1044,8 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn, co
         c->app = ls->app;
         rs->ep = route_find(method, url, ls->ops);
         c->route = rs->ep ? rs->ep->route : NULL;
-        client_ip(&rs->req, c->client_ip, sizeof c->client_ip);
+        const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+        client_ip(c, ci != NULL ? ci->client_addr : NULL);
         rs->body_expected = h.transfer_encodings > 0 || (h.content_lengths > 0 && strcmp(h.first_cl, "0") != 0);
         if (!before_body(rs, &h)) {
             if (rs->body_expected) atomic_fetch_add(&S.refused_early, 1);
@@ -1099,7 +1155,25 @@ static int build_endpoints(const http_server_opts *o)
         snprintf(f->allow + n, sizeof f->allow - n, ", OPTIONS");
     }
     S.metrics[S.nmetrics++] = (route_metric){.method = "other", .path = "unmatched"};
+    for (int i = 0; i < S.neps; i++) S.n_by_nseg[S.eps[i].nseg]++;
+    for (int n = 0; n <= MAX_SEGS; n++) {
+        S.by_nseg[n] = calloc((size_t)S.n_by_nseg[n] + 1, sizeof(int));
+        if (S.by_nseg[n] == NULL) return -1;
+        S.n_by_nseg[n] = 0;
+    }
+    for (int i = 0; i < S.neps; i++) S.by_nseg[S.eps[i].nseg][S.n_by_nseg[S.eps[i].nseg]++] = i;
     return 0;
+}
+
+static void endpoints_free(void)
+{
+    for (int n = 0; n <= MAX_SEGS; n++) {
+        free(S.by_nseg[n]);
+        S.by_nseg[n] = NULL;
+        S.n_by_nseg[n] = 0;
+    }
+    free(S.eps);
+    free(S.metrics);
 }
 
 /* The connection limit must fit under the file-descriptor ceiling with room for the database
@@ -1199,14 +1273,12 @@ int http_serve(const http_server_opts *o)
         pool_start(&POOL_HEAVY, heavy, S.conn_limit) != 0) {
         pool_stop(&POOL_API);
         pool_stop(&POOL_HEAVY);
-        free(S.eps);
-        free(S.metrics);
+        endpoints_free();
         return -1;
     }
     R.running = 1;
     if (pthread_create(&R.thread, NULL, reaper, NULL) != 0) {
-        free(S.eps);
-        free(S.metrics);
+        endpoints_free();
         return -1;
     }
     int per_ip = cfg->per_ip_limit < S.conn_limit ? cfg->per_ip_limit : S.conn_limit;
@@ -1230,8 +1302,7 @@ int http_serve(const http_server_opts *o)
         pthread_join(R.thread, NULL);
         pool_stop(&POOL_API);
         pool_stop(&POOL_HEAVY);
-        free(S.eps);
-        free(S.metrics);
+        endpoints_free();
         return -1;
     }
     log_msg(LOG_INFO, "serving on http://%s:%d with %d + %d worker threads, %d database connections, %d connections at most",
@@ -1261,8 +1332,8 @@ int http_serve(const http_server_opts *o)
     pthread_cond_signal(&R.cv);
     pthread_mutex_unlock(&R.mu);
     pthread_join(R.thread, NULL);
-    free(S.eps);
-    free(S.metrics);
+    endpoints_free();
+    spares_free();
     log_msg(LOG_INFO, "stopped");
     return 0;
 }

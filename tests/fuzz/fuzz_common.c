@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 void fuzz_fail(const char *file, int line, const char *cond, const char *fmt, ...)
 {
@@ -20,8 +21,7 @@ void fuzz_fail(const char *file, int line, const char *cond, const char *fmt, ..
 void fuzz_http_init(fuzz_http *f)
 {
     memset(f, 0, sizeof *f);
-    FUZZ_CHECK(ulfius_init_request(&f->req) == U_OK, "%s", "ulfius_init_request failed");
-    FUZZ_CHECK(ulfius_init_response(&f->resp) == U_OK, "%s", "ulfius_init_response failed");
+    http_response_init(&f->resp);
     f->c.req = &f->req;
     f->c.resp = &f->resp;
     snprintf(f->c.request_id, sizeof f->c.request_id, "fuzz");
@@ -30,8 +30,30 @@ void fuzz_http_init(fuzz_http *f)
 void fuzz_http_free(fuzz_http *f)
 {
     http_ctx_cleanup(&f->c);
-    ulfius_clean_request(&f->req);
-    ulfius_clean_response(&f->resp);
+    http_response_clean(&f->resp);
+    for (size_t i = 0; i < sizeof f->own / sizeof f->own[0]; i++) free(f->own[i]);
+}
+
+char *fuzz_own(fuzz_http *f, char *s)
+{
+    FUZZ_CHECK(s != NULL, "%s", "out of memory");
+    for (size_t i = 0; i < sizeof f->own / sizeof f->own[0]; i++)
+        if (f->own[i] == NULL) return f->own[i] = s;
+    FUZZ_CHECK(0, "%s", "more texts than fuzz_http keeps");
+    return s;
+}
+
+void fuzz_header(fuzz_http *f, const char *name, const char *value)
+{
+    for (int i = 0; i < f->req.nhdr; i++)
+        if (strcasecmp(f->req.hdr[i][0], name) == 0) {
+            f->req.hdr[i][1] = value;
+            return;
+        }
+    FUZZ_CHECK(f->req.nhdr < HTTP_REQ_HEADERS, "%s", "too many headers");
+    f->req.hdr[f->req.nhdr][0] = name;
+    f->req.hdr[f->req.nhdr][1] = value;
+    f->req.nhdr++;
 }
 
 static void expect_nonempty_string(json_t *o, const char *key, const char *body)
@@ -44,12 +66,12 @@ static void expect_nonempty_string(json_t *o, const char *key, const char *body)
 void fuzz_expect_problem(fuzz_http *f, int status)
 {
     FUZZ_CHECK(f->c.status == status, "answered %d, expected %d", f->c.status, status);
-    FUZZ_CHECK((int)f->resp.status == status, "HTTP status %ld, expected %d", f->resp.status, status);
-    const char *ct = u_map_get_case(f->resp.map_header, "Content-Type");
+    FUZZ_CHECK(f->resp.status == status, "HTTP status %d, expected %d", f->resp.status, status);
+    const char *ct = http_response_header(&f->resp, "Content-Type");
     FUZZ_CHECK(ct != NULL && strcmp(ct, "application/problem+json") == 0, "Content-Type %s",
                ct ? ct : "(none)");
-    size_t len = f->resp.binary_body_length;
-    char *body = fuzz_strndup(f->resp.binary_body, len);
+    size_t len = f->resp.len;
+    char *body = fuzz_strndup((const unsigned char *)f->resp.body, len);
     json_error_t err;
     json_t *o = json_loadb(body, len, JSON_REJECT_DUPLICATES, &err);
     FUZZ_CHECK(json_is_object(o), "the problem body is not a JSON object (%s): %s", err.text, body);

@@ -1,12 +1,11 @@
-/* Shared by the libFuzzer targets in tests/fuzz: a request context made of real ulfius request
- * and response structures (as the server hands them to a handler), and checks of what the code
+/* Shared by the libFuzzer targets in tests/fuzz: a request context made of the server's own request
+ * and answer structures (src/http/internal.h, as the server hands them to a handler), and checks of what the code
  * under test answered. A broken invariant prints what is wrong and aborts, which libFuzzer
  * reports as a crash with the input saved. */
 #ifndef BDHVS_FUZZ_COMMON_H
 #define BDHVS_FUZZ_COMMON_H
 
 #include <stddef.h>
-#include <ulfius.h>
 
 #include "bdhvs/http.h"
 
@@ -14,14 +13,19 @@
 #include "../../src/http/internal.h"
 
 typedef struct fuzz_http {
-    struct _u_request req;
-    struct _u_response resp;
+    http_request req;
+    http_response resp;
     http_ctx c;
+    char *own[4]; /* texts the request points at, freed by fuzz_http_free */
 } fuzz_http;
 
-/* Initialises req, resp and the context pointing at them; aborts when ulfius cannot. */
+/* Initialises req, resp and the context pointing at them. */
 void fuzz_http_init(fuzz_http *f);
 void fuzz_http_free(fuzz_http *f);
+/* Keeps s (malloc'd) until fuzz_http_free and returns it. */
+char *fuzz_own(fuzz_http *f, char *s);
+/* Gives the request the header name: value (both kept by the caller). */
+void fuzz_header(fuzz_http *f, const char *name, const char *value);
 
 /* Aborts with msg unless cond holds. */
 #define FUZZ_CHECK(cond, ...)                                                               \

@@ -1,5 +1,5 @@
 /* libFuzzer target: JSON request bodies (http_json_body in src/http/response.c) and the field
- * validation helpers every handler uses (src/core/json.c), on real ulfius structures.
+ * validation helpers every handler uses (src/core/json.c), on the server's own request structures.
  * Input: one mode byte, then the body. In the mode byte, bit 0 asks for an array body (bulk
  * loads) instead of an object, and bits 1-3 pick the Content-Type from CONTENT_TYPES; the digits
  * '0'-'9' read as: even object, odd array, CONTENT_TYPES[digit / 2]. Entry 7 (mode '>' or '?')
@@ -69,15 +69,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     fuzz_http f;
     fuzz_http_init(&f);
     http_ctx *c = &f.c;
-    f.req.http_verb = strdup("POST");
-    if (ct != NULL) u_map_put(f.req.map_header, "Content-Type", ct);
-    free(line);
+    f.req.method = "POST";
+    if (line != NULL) fuzz_own(&f, line); /* ct may point at it */
+    if (ct != NULL) fuzz_header(&f, "Content-Type", ct);
     /* The body exactly as received: not NUL-terminated, so reading past it is caught. */
     if (size > 0) {
-        f.req.binary_body = malloc(size);
-        FUZZ_CHECK(f.req.binary_body != NULL, "%s", "out of memory");
-        memcpy(f.req.binary_body, data, size);
-        f.req.binary_body_length = size;
+        char *b = fuzz_own(&f, malloc(size));
+        memcpy(b, data, size);
+        f.req.body = b;
+        f.req.body_len = size;
     }
 
     json_t *body = http_json_body(c, want_array);

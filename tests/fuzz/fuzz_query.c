@@ -1,5 +1,5 @@
 /* libFuzzer target: the query-string parser and the typed query readers (src/http/query.c) and
- * path parameters, on a real ulfius request as the server fills it.
+ * path parameters, on a request as the server fills it.
  * Input: the request target as sent, "path?query" (a NUL ends it, as it would in the server). */
 #include "bdhvs/jsonx.h"
 #include "bdhvs/period.h"
@@ -107,11 +107,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     fuzz_http_init(&f);
     http_ctx *c = &f.c;
     c->route = &ROUTE;
-    f.req.http_verb = strdup("GET");
-    f.req.http_url = fuzz_strndup(data, size);
-    char *q = strchr(f.req.http_url, '?');
-    f.req.url_path = q ? fuzz_strndup((const uint8_t *)f.req.http_url, (size_t)(q - f.req.http_url))
-                       : strdup(f.req.http_url);
+    f.req.method = "GET";
+    char *url = fuzz_own(&f, fuzz_strndup(data, size));
+    f.req.url = url;
+    char *q = strchr(url, '?');
+    f.req.path = q ? fuzz_own(&f, fuzz_strndup((const uint8_t *)url, (size_t)(q - url))) : url;
 
     if (http_query_parse(c) != 0) {
         fuzz_expect_problem(&f, 400);
@@ -128,7 +128,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     /* Once without and once with Accept: text/csv (the page limits differ). */
     for (int pass = 0; pass < 2; pass++) {
-        if (pass == 1) u_map_put(f.req.map_header, "Accept", "text/csv");
+        if (pass == 1) fuzz_header(&f, "Accept", "text/csv");
         verrs v;
         verrs_init(&v);
         read_everything(&f, &v);

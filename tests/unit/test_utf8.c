@@ -5,7 +5,9 @@
 #include "bdhvs/jsonx.h"
 
 #include <string.h>
-#include <ulfius.h>
+
+/* Not in a public header: src/http's own answer structure. */
+#include "../../src/http/internal.h"
 
 START_TEST(prefix_of_ascii_is_the_byte_count)
 {
@@ -97,8 +99,8 @@ END_TEST
 /* respond_problem with a detail that quotes broken text: still a full problem document. */
 START_TEST(problem_with_invalid_utf8_detail_is_never_empty)
 {
-    struct _u_response resp;
-    ck_assert_int_eq(ulfius_init_response(&resp), U_OK);
+    http_response resp;
+    http_response_init(&resp);
     http_ctx c;
     memset(&c, 0, sizeof c);
     c.resp = &resp;
@@ -106,14 +108,15 @@ START_TEST(problem_with_invalid_utf8_detail_is_never_empty)
     respond_problem(&c, 400, "The query parameter \"a\xe1\xbb\" is given more than once.");
     ck_assert_int_eq(c.status, 400);
     ck_assert_int_eq(resp.status, 400);
-    json_t *j = json_loadb(resp.binary_body, resp.binary_body_length, 0, NULL);
+    ck_assert_str_eq(http_response_header(&resp, "content-type"), "application/problem+json");
+    json_t *j = json_loadb(resp.body, resp.len, 0, NULL);
     ck_assert_ptr_nonnull(j);
     ck_assert_int_eq(json_integer_value(json_object_get(j, "status")), 400);
     ck_assert_str_eq(json_string_value(json_object_get(j, "detail")), "The query parameter \"a");
     ck_assert_str_eq(json_string_value(json_object_get(j, "request_id")), "abc123");
     ck_assert_str_eq(json_string_value(json_object_get(j, "type")), "urn:bdhvs:problem:bad-request");
     json_decref(j);
-    ulfius_clean_response(&resp);
+    http_response_clean(&resp);
 }
 END_TEST
 
