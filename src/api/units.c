@@ -11,10 +11,12 @@ static const char *const UNIT_TYPES[] = {"department_of_health", "office", "hosp
 static const char *const UNIT_COLUMNS[] = {"id", "code", "name", "type", "parent_id", "parent_code", "depth",
                                            "active", "opened_on", "closed_on", "created_at", "updated_at", "dhis2_id", NULL};
 
-/* bench/unit_get.sql runs this same statement through pgbench; keep them in step. */
+/* bench/unit_get.sql runs this same statement through pgbench; keep them in step. unit_json(u, ...)
+ * gives the same text, but from a whole-row value PostgreSQL would build first (migration 0047). */
 DB_STMT(STMT_GET, "units_get",
-    "SELECT unit_json(u, p.code) FROM units u LEFT JOIN units p ON p.id = u.parent_id"
-    " WHERE u.id = $1 AND in_scope(u.path, $2)", 2);
+    "SELECT unit_fields_json(u.id, u.code, u.name, u.type, u.parent_id, p.code, u.path, u.active, u.opened_on,"
+    " u.closed_on, u.dhis2_id, u.created_at, u.updated_at)"
+    " FROM units u LEFT JOIN units p ON p.id = u.parent_id WHERE u.id = $1 AND in_scope(u.path, $2)", 2);
 
 DB_STMT(STMT_LIST, "units_list",
     "WITH f AS (SELECT u.* FROM units u WHERE in_scope(u.path, $1)"
