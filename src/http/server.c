@@ -362,10 +362,15 @@ static void log_request(http_ctx *c, double ms)
  * is in, and none while a handler runs. libmicrohttpd's own timeout is an idle timeout that every
  * byte resets, so a reaper thread shuts down the sockets of connections past their deadline;
  * libmicrohttpd then sees the end of the stream and closes them. */
+typedef struct req_state req_state;
 typedef struct conn_state {
     MHD_socket fd;
-    double deadline; /* monotonic seconds; 0: none */
-    int phase;       /* 0 head, 1 body */
+    /* The deadline in monotonic milliseconds times two, plus the phase (0 head, 1 body); 0: none.
+     * Set by the connection's own thread without a lock; the reaper takes a deadline it finds
+     * past only if it is still the one set (compare and swap), so a connection that moved on
+     * (its handler started, its next request began) is never cut for the deadline before. */
+    _Atomic long long deadline;
+    req_state *spare; /* the last request's state, for the next one (the connection's thread) */
     struct conn_state *prev, *next;
 } conn_state;
 
@@ -377,13 +382,15 @@ static struct {
     pthread_cond_t cv;
 } R = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
 
+static long long deadline_of(int phase, double secs)
+{
+    return secs > 0 ? (long long)((now_seconds() + secs) * 1000.0) * 2 + phase : 0;
+}
+
 static void set_deadline(conn_state *cs, int phase, double secs)
 {
     if (cs == NULL) return;
-    pthread_mutex_lock(&R.mu);
-    cs->phase = phase;
-    cs->deadline = secs > 0 ? now_seconds() + secs : 0;
-    pthread_mutex_unlock(&R.mu);
+    atomic_store_explicit(&cs->deadline, deadline_of(phase, secs), memory_order_release);
 }
 
 static void notify_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
@@ -395,7 +402,7 @@ static void notify_connection(void *cls, struct MHD_Connection *conn, void **soc
         if (cs == NULL) return;
         const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
         cs->fd = ci ? ci->connect_fd : MHD_INVALID_SOCKET;
-        cs->deadline = now_seconds() + S.opts->cfg->head_timeout;
+        atomic_init(&cs->deadline, deadline_of(0, S.opts->cfg->head_timeout));
         pthread_mutex_lock(&R.mu);
         cs->next = R.head.next;
         cs->prev = &R.head;
@@ -412,6 +419,7 @@ static void notify_connection(void *cls, struct MHD_Connection *conn, void **soc
         cs->prev->next = cs->next;
         cs->next->prev = cs->prev;
         pthread_mutex_unlock(&R.mu);
+        free(cs->spare);
         free(cs);
         *socket_context = NULL;
     }
@@ -430,12 +438,13 @@ static void *reaper(void *arg)
             ts.tv_nsec -= 1000000000L;
         }
         pthread_cond_timedwait(&R.cv, &R.mu, &ts);
-        double now = now_seconds();
+        long long now = (long long)(now_seconds() * 1000.0) * 2;
         for (conn_state *cs = R.head.next; cs != &R.head; cs = cs->next) {
-            if (cs->deadline > 0 && now > cs->deadline && cs->fd != MHD_INVALID_SOCKET) {
+            long long d = atomic_load_explicit(&cs->deadline, memory_order_acquire);
+            if (d > 0 && now > (d | 1) && cs->fd != MHD_INVALID_SOCKET &&
+                atomic_compare_exchange_strong(&cs->deadline, &d, 0)) {
                 shutdown(cs->fd, SHUT_RDWR);
-                cs->deadline = 0;
-                atomic_fetch_add(cs->phase ? &S.cut_body : &S.cut_head, 1);
+                atomic_fetch_add((d & 1) ? &S.cut_body : &S.cut_head, 1);
             }
         }
     }
@@ -531,8 +540,7 @@ typedef struct listener {
     void *app;        /* the application's state (http_server_opts.app or ops_app) */
 } listener;
 
-typedef struct req_state {
-    struct req_state *next_spare; /* in SPARE while unused */
+struct req_state {
     http_request req;
     http_response resp;
     http_ctx c;
@@ -552,7 +560,7 @@ typedef struct req_state {
     size_t len, cap;
     int fd;           /* the spooled body, or -1 */
     void *map;        /* the spooled body mapped for the handler */
-} req_state;
+};
 
 /* ---------------------------------------------------------------------------------------------
  * Handlers run on worker threads, not on libmicrohttpd's (except the single-row reads of
@@ -660,28 +668,17 @@ static int pool_submit(worker_pool *wp, req_state *rs, struct MHD_Connection *co
     return 0;
 }
 
-/* Request states given back, for the next requests: a fresh one of ~4 KiB from malloc made glibc
- * consolidate its fast bins on every request. Not kept under AddressSanitizer, so that it still
- * sees a state used after its request. */
-#define SPARE_MAX 64
-static struct {
-    pthread_mutex_t mu;
-    req_state *top;
-    int n;
-} SPARE = {.mu = PTHREAD_MUTEX_INITIALIZER};
-
-static req_state *req_alloc(void)
+/* A connection keeps its last request's state for its next request: a fresh one of ~4 KiB from
+ * malloc made glibc consolidate its fast bins on every request. Only the connection's own thread
+ * touches it. Not kept under AddressSanitizer, so that it still sees a state used after its
+ * request. */
+static req_state *req_alloc(conn_state *cs)
 {
     req_state *rs = NULL;
 #ifndef __SANITIZE_ADDRESS__
-    pthread_mutex_lock(&SPARE.mu);
-    rs = SPARE.top;
-    if (rs != NULL) {
-        SPARE.top = rs->next_spare;
-        SPARE.n--;
-    }
-    pthread_mutex_unlock(&SPARE.mu);
-    if (rs != NULL) {
+    if (cs != NULL && cs->spare != NULL) {
+        rs = cs->spare;
+        cs->spare = NULL;
         memset(rs, 0, offsetof(req_state, resp));
         memset(&rs->c, 0, sizeof *rs - offsetof(req_state, c));
     }
@@ -690,39 +687,26 @@ static req_state *req_alloc(void)
     return rs;
 }
 
-static void req_release(req_state *rs)
+static void req_release(req_state *rs, conn_state *cs)
 {
 #ifndef __SANITIZE_ADDRESS__
-    pthread_mutex_lock(&SPARE.mu);
-    if (SPARE.n < SPARE_MAX) {
-        rs->next_spare = SPARE.top;
-        SPARE.top = rs;
-        SPARE.n++;
-        rs = NULL;
+    if (cs != NULL && cs->spare == NULL) {
+        cs->spare = rs;
+        return;
     }
-    pthread_mutex_unlock(&SPARE.mu);
 #endif
+    (void)cs;
     free(rs);
-}
-
-static void spares_free(void)
-{
-    pthread_mutex_lock(&SPARE.mu);
-    while (SPARE.top != NULL) {
-        req_state *rs = SPARE.top;
-        SPARE.top = rs->next_spare;
-        free(rs);
-    }
-    SPARE.n = 0;
-    pthread_mutex_unlock(&SPARE.mu);
 }
 
 static void *uri_logged(void *cls, const char *uri, struct MHD_Connection *conn)
 {
     (void)cls;
-    (void)conn;
-    req_state *rs = req_alloc();
+    const union MHD_ConnectionInfo *sci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    conn_state *cs = sci ? sci->socket_context : NULL;
+    req_state *rs = req_alloc(cs);
     if (rs == NULL) return NULL;
+    rs->cs = cs;
     rs->fd = -1;
     rs->t0 = now_seconds();
     http_response_init(&rs->resp);
@@ -732,7 +716,7 @@ static void *uri_logged(void *cls, const char *uri, struct MHD_Connection *conn)
     if (n > sizeof rs->url_in) {
         u = rs->url_heap = malloc(n);
         if (u == NULL) {
-            req_release(rs);
+            req_release(rs, cs);
             return NULL;
         }
     }
@@ -760,7 +744,7 @@ static void req_free(req_state *rs)
     /* A big request (or one that said so: http_trim_after) leaves its thread's malloc arena
      * swollen: give the memory back. The one place the server trims. */
     int trim = rs->len > 4 * 1024 * 1024 || rs->c.trim_after;
-    req_release(rs);
+    req_release(rs, rs->cs);
     atomic_fetch_sub(&S.in_flight, 1);
     if (trim) malloc_trim(0);
 }
@@ -1029,8 +1013,6 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn, co
     if (!rs->started) {
         rs->started = 1;
         rs->ls = ls;
-        const union MHD_ConnectionInfo *sci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
-        rs->cs = sci ? sci->socket_context : NULL;
         /* libmicrohttpd keeps the method, the path and the headers until the request ends. */
         rs->req.method = method;
         rs->req.path = url;
@@ -1333,7 +1315,6 @@ int http_serve(const http_server_opts *o)
     pthread_mutex_unlock(&R.mu);
     pthread_join(R.thread, NULL);
     endpoints_free();
-    spares_free();
     log_msg(LOG_INFO, "stopped");
     return 0;
 }

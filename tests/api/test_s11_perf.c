@@ -74,7 +74,7 @@ static long long terminate_idle_unit_readers(void)
 {
     return db_count("SELECT count(*) FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
                     " WHERE application_name = 'bdhvs' AND state = 'idle' AND pid <> pg_backend_pid()"
-                    "   AND query LIKE '%unit_json%') t",
+                    "   AND query LIKE '%unit_fields_json%') t",
                     NULL);
 }
 

@@ -22,6 +22,7 @@ int main(void)
     srunner_add_suite(sr, transfer_config_suite());
     srunner_add_suite(sr, problems_suite());
     srunner_add_suite(sr, webhook_secret_suite());
+    srunner_add_suite(sr, http_message_suite());
     srunner_run_all(sr, CK_NORMAL);
     int failed = srunner_ntests_failed(sr);
     srunner_free(sr);

@@ -17,4 +17,5 @@ Suite *user_cache_suite(void);
 Suite *transfer_config_suite(void);
 Suite *problems_suite(void);
 Suite *webhook_secret_suite(void);
+Suite *http_message_suite(void);
 #endif
