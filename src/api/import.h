@@ -29,6 +29,11 @@ typedef struct import_spec {
      * (staff: transfers), one JSON array the audit keeps as "transfers". Not run when every row
      * was created (none matched a stored row): the array is then empty. */
     db_stmt *after_merge;
+    /* NULL, or the same merge for a load none of whose keys is stored anywhere yet (a first load,
+     * say), tried first unless replacing: same parameters and answer as merge, or a NULL first
+     * column, having written nothing, when some key is stored (merge then runs). It inserts
+     * without comparing each row with stored ones, which a 100,000-row load paid 0.2-0.3 s for. */
+    db_stmt *merge_new;
 } import_spec;
 
 #define IMPORT_COLS(cols) cols, (int)(sizeof cols / sizeof cols[0])

@@ -734,7 +734,16 @@ void import_run(http_ctx *c, const import_spec *sp)
     }
     db_args mv;
     db_args_of(&mv, db_text(present), db_bool(replace), api_scope(c));
-    res = api_run(c, sp->merge, &mv, "merging the load");
+    res = NULL;
+    if (sp->merge_new != NULL && !replace) {
+        res = api_run(c, sp->merge_new, &mv, "merging the load");
+        if (res == NULL) goto out;
+        if (PQgetisnull(res, 0, 0)) { /* some key is stored: the full merge, which compares */
+            PQclear(res);
+            res = NULL;
+        }
+    }
+    if (res == NULL) res = api_run(c, sp->merge, &mv, "merging the load");
     if (res == NULL) goto out;
     long long created = atoll(PQgetvalue(res, 0, 0)), updated = atoll(PQgetvalue(res, 0, 1)),
               unchanged = atoll(PQgetvalue(res, 0, 2)), removed = PQnfields(res) > 4 ? atoll(PQgetvalue(res, 0, 4)) : 0;

@@ -449,8 +449,24 @@ DB_STMT_SETUP(STAFF_TRANSFERS, "import_staff_transfers",
     " FROM import_stage s JOIN scoped_staff($1) st ON st.code = s.code JOIN scoped_units($1) u ON u.code = s.unit_code"
     " WHERE st.unit_id <> u.id", 1, STAFF_STAGE);
 
+/* STAFF_MERGE for a load none of whose codes is stored anywhere (import_spec.merge_new): each row
+ * inserted as STAFF_MERGE inserts a new one (no stored value to keep: an absent party_member is
+ * false, absent dates and source NULL). */
+DB_STMT_SETUP(STAFF_MERGE_NEW, "import_staff_merge_new",
+    "WITH stored AS (SELECT EXISTS (SELECT 1 FROM import_stage s JOIN staff st ON st.code = s.code) AS hit),"
+    " ins AS (INSERT INTO staff (code, full_name, unit_id, job_group, employment, party_member, joined_on, left_on,"
+    "   vneid_confirmed_on, vneid_source)"
+    "   SELECT s.code, CASE WHEN s.full_name IS NFC NORMALIZED THEN s.full_name ELSE normalize(s.full_name, NFC) END,"
+    "     u.id, s.job_group, s.employment, coalesce(s.party_member::boolean, false), s.joined_on::date, s.left_on::date,"
+    "     s.vneid_confirmed_on::date, s.vneid_source"
+    "   FROM import_stage s JOIN scoped_units($3) u ON u.code = s.unit_code"
+    "   WHERE NOT (SELECT hit FROM stored) AND $1::text[] IS NOT NULL AND $2::boolean IS NOT NULL RETURNING code)"
+    " SELECT CASE WHEN (SELECT hit FROM stored) THEN NULL ELSE (SELECT count(*) FROM ins) END, 0, 0,"
+    "   (SELECT coalesce(json_agg(k), '[]') FROM (SELECT code AS k FROM ins LIMIT 1000) x)", 3, STAFF_STAGE);
+
 static const import_spec STAFF_IMPORT = {"staff", "staff/import", IMPORT_COLS(STAFF_IMPORT_COLS), STAFF_STAGE,
-                                         &STAFF_CHECKS, &STAFF_MERGE, .after_merge = &STAFF_TRANSFERS};
+                                         &STAFF_CHECKS, &STAFF_MERGE, .merge_new = &STAFF_MERGE_NEW,
+                                         .after_merge = &STAFF_TRANSFERS};
 
 DB_STMT(STMT_HORIZON, "import_staff_horizon",
     "SELECT set_config('bdhvs.transfer_horizon_days', $1, false), set_config('bdhvs.import_may_cross', $2, false)", 2);

@@ -6,7 +6,9 @@
  *    is parsed to the end;
  *  - a header sent twice is read with its first value (Authorization, both orders);
  *  - an answer with many headers (a CORS preflight) keeps every one, and a 304 drops the body's
- *    headers but keeps the entity tag. */
+ *    headers but keeps the entity tag;
+ *  - a staff load none of whose codes is stored (import_spec.merge_new) stores what the comparing
+ *    merge would: loading the same rows again through it finds every one unchanged. */
 #include "client.h"
 
 #include <stdio.h>
@@ -117,6 +119,51 @@ START_TEST(many_headers_stay_and_a_304_keeps_only_what_it_may)
 }
 END_TEST
 
+static resp *load_staff(const char *csv)
+{
+    req_opts o = {.token = T_ADMIN, .content_type = "text/csv", .body = csv};
+    return http_do("POST", "/api/v1/staff/import", &o);
+}
+
+START_TEST(a_load_of_new_codes_stores_what_the_comparing_merge_would)
+{
+    const char *u = uniq();
+    char rows[1024], csv[1400];
+    /* The first name is decomposed (NFD): stored in NFC. No party_member column: false. */
+    snprintf(rows, sizeof rows,
+             "S13A-%s,Nguye\xcc\x82\xcc\x83n Va\xcc\x86n An,TTYT-SD,doctor,civil_servant,2020-01-02,\r\n"
+             "S13B-%s,Trần Thị Bình,TTYT-SD,nurse,contract,2021-03-04,2025-06-30\r\n"
+             "S13C-%s,Lê Văn Cường,TTYT-SD,midwife,public_employee,2019-05-06,\r\n",
+             u, u, u);
+    snprintf(csv, sizeof csv, "code,full_name,unit_code,job_group,employment,joined_on,left_on\r\n%s", rows);
+    resp *r = load_staff(csv);
+    ck_assert_msg(r->status == 200, "%ld %s", r->status, r->body);
+    ck_assert_int_eq(jint(r, "created"), 3);
+    ck_assert_int_eq(jint(r, "updated"), 0);
+    ck_assert_int_eq(jint(r, "unchanged"), 0);
+    resp_free(r);
+    char v[256];
+    db_value("SELECT full_name || '|' || party_member || '|' || coalesce(left_on::text, '-') || '|' || joined_on"
+             " FROM staff WHERE code = $1", fmt("S13A-%s", u), v, sizeof v);
+    ck_assert_str_eq(v, "Nguyễn Văn An|false|-|2020-01-02");
+    db_value("SELECT full_name || '|' || party_member || '|' || coalesce(left_on::text, '-') || '|' || employment"
+             " FROM staff WHERE code = $1", fmt("S13B-%s", u), v, sizeof v);
+    ck_assert_str_eq(v, "Trần Thị Bình|false|2025-06-30|contract");
+
+    /* The same rows and one more: codes are stored now, so the comparing merge runs. */
+    snprintf(csv, sizeof csv,
+             "code,full_name,unit_code,job_group,employment,joined_on,left_on\r\n%s"
+             "S13D-%s,Phạm Minh Hà,TTYT-SD,technician,contract,2022-07-08,\r\n",
+             rows, u);
+    r = load_staff(csv);
+    ck_assert_msg(r->status == 200, "%ld %s", r->status, r->body);
+    ck_assert_int_eq(jint(r, "created"), 1);
+    ck_assert_int_eq(jint(r, "updated"), 0);
+    ck_assert_int_eq(jint(r, "unchanged"), 3);
+    resp_free(r);
+}
+END_TEST
+
 Suite *s13_http_suite(void)
 {
     Suite *s = suite_create("s13_http");
@@ -125,6 +172,7 @@ Suite *s13_http_suite(void)
     tcase_add_test(t, a_long_request_target_is_read_to_its_end);
     tcase_add_test(t, a_header_sent_twice_is_read_with_its_first_value);
     tcase_add_test(t, many_headers_stay_and_a_304_keeps_only_what_it_may);
+    tcase_add_test(t, a_load_of_new_codes_stores_what_the_comparing_merge_would);
     suite_add_tcase(s, t);
     return s;
 }
