@@ -29,6 +29,12 @@
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
+#ifdef __SANITIZE_ADDRESS__
+#include <sanitizer/asan_interface.h>
+#else
+#define ASAN_POISON_MEMORY_REGION(addr, size) ((void)(addr), (void)(size))
+#define ASAN_UNPOISON_MEMORY_REGION(addr, size) ((void)(addr), (void)(size))
+#endif
 
 /* A route as the server matches it, or a path's method fallback. */
 #define MAX_SEGS 16 /* segments of a route's pattern, and of a path that can match one */
@@ -387,6 +393,8 @@ static long long deadline_of(int phase, double secs)
     return secs > 0 ? (long long)((now_seconds() + secs) * 1000.0) * 2 + phase : 0;
 }
 
+static void spare_free(conn_state *cs);
+
 static void set_deadline(conn_state *cs, int phase, double secs)
 {
     if (cs == NULL) return;
@@ -419,7 +427,7 @@ static void notify_connection(void *cls, struct MHD_Connection *conn, void **soc
         cs->prev->next = cs->next;
         cs->next->prev = cs->prev;
         pthread_mutex_unlock(&R.mu);
-        free(cs->spare);
+        spare_free(cs);
         free(cs);
         *socket_context = NULL;
     }
@@ -670,32 +678,37 @@ static int pool_submit(worker_pool *wp, req_state *rs, struct MHD_Connection *co
 
 /* A connection keeps its last request's state for its next request: a fresh one of ~4 KiB from
  * malloc made glibc consolidate its fast bins on every request. Only the connection's own thread
- * touches it. Not kept under AddressSanitizer, so that it still sees a state used after its
- * request. */
+ * touches it. Under AddressSanitizer (the tests' build) a kept state is poisoned until it is used
+ * again, so that a state used after its request is still reported. */
 static req_state *req_alloc(conn_state *cs)
 {
     req_state *rs = NULL;
-#ifndef __SANITIZE_ADDRESS__
     if (cs != NULL && cs->spare != NULL) {
         rs = cs->spare;
         cs->spare = NULL;
+        ASAN_UNPOISON_MEMORY_REGION(rs, sizeof *rs);
         memset(rs, 0, offsetof(req_state, resp));
         memset(&rs->c, 0, sizeof *rs - offsetof(req_state, c));
     }
-#endif
     if (rs == NULL) rs = calloc(1, sizeof *rs);
     return rs;
 }
 
+static void spare_free(conn_state *cs)
+{
+    if (cs->spare == NULL) return;
+    ASAN_UNPOISON_MEMORY_REGION(cs->spare, sizeof *cs->spare);
+    free(cs->spare);
+    cs->spare = NULL;
+}
+
 static void req_release(req_state *rs, conn_state *cs)
 {
-#ifndef __SANITIZE_ADDRESS__
     if (cs != NULL && cs->spare == NULL) {
         cs->spare = rs;
+        ASAN_POISON_MEMORY_REGION(rs, sizeof *rs);
         return;
     }
-#endif
-    (void)cs;
     free(rs);
 }
 
