@@ -117,6 +117,7 @@ static int same_bytes(const unsigned char *a, const unsigned char *b, size_t n)
         memcpy(&x, a + i, 8);
         memcpy(&y, b + i, 8);
         d |= x ^ y;
+        __asm__ volatile("" : "+r"(d)); /* keeps the compiler from leaving the loop early */
     }
     for (; i < n; i++) d |= (unsigned long long)(a[i] ^ b[i]);
     return d == 0;

@@ -9,6 +9,11 @@
 #include <string.h>
 #include <strings.h>
 
+/* libmicrohttpd 0.9.75 (Debian 12) parses the head in place in the connection's memory pool, which
+ * it resets only after the request's completion callback, and takes a suspended connection off
+ * every list its thread walks: the header list may be read until the request ends, from the worker
+ * that runs the handler too. That is the library's behaviour (connection.c, daemon.c of 0.9.75),
+ * not a documented promise: check it again before moving to another version. */
 const char *http_header(http_ctx *c, const char *name)
 {
     const http_request *q = c->req;
@@ -74,6 +79,7 @@ static char *keep(http_response *r, const char *s, int *heap)
 
 int http_response_set_header(http_response *r, const char *name, const char *value)
 {
+    if (name == NULL || value == NULL) return -1;
     int i = find(r, name), heap;
     if (i >= 0) {
         /* The value changes; the name stays as first written (a proxy may compare it). */

@@ -1255,7 +1255,10 @@ int http_serve(const http_server_opts *o)
 {
     S.opts = o;
     const bdhvs_config *cfg = o->cfg;
-    if (build_endpoints(o) != 0) return -1;
+    if (build_endpoints(o) != 0) {
+        endpoints_free();
+        return -1;
+    }
     R.head.next = R.head.prev = &R.head;
     S.conn_limit = fit_connection_limit(cfg);
     static struct sockaddr_in addr, ops_addr; /* must outlive the daemons */

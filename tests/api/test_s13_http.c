@@ -8,16 +8,31 @@
  *  - an answer with many headers (a CORS preflight) keeps every one, and a 304 drops the body's
  *    headers but keeps the entity tag;
  *  - a staff load none of whose codes is stored (import_spec.merge_new) stores what the comparing
- *    merge would: loading the same rows again through it finds every one unchanged. */
+ *    merge would: loading the same rows again through it finds every one unchanged;
+ *  - one keep-alive connection carries requests of every kind one after the other (a long target,
+ *    a body, a 304, a 401): each starts from a clean request state, the one the connection kept
+ *    from its last request (poisoned under AddressSanitizer while kept). */
 #include "client.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 START_TEST(every_units_answer_is_unit_json_text)
 {
-    PGresult *r = PQexec(test_db(), "SELECT u.id, unit_json(u)::text FROM units u ORDER BY u.id");
+    /* The object written out as migration 0031 had it, independent of unit_fields_json. */
+    PGresult *r = PQexec(test_db(),
+                         "SELECT u.id, json_build_object('id', u.id, 'code', u.code, 'name', u.name, 'type', u.type,"
+                         " 'parent_id', u.parent_id, 'parent_code', p.code, 'depth', nlevel(u.path) - 1,"
+                         " 'active', u.active, 'opened_on', u.opened_on, 'closed_on', u.closed_on,"
+                         " 'dhis2_id', u.dhis2_id, 'created_at', rfc3339(u.created_at),"
+                         " 'updated_at', rfc3339(u.updated_at))::text, unit_json(u)::text"
+                         " FROM units u LEFT JOIN units p ON p.id = u.parent_id ORDER BY u.id");
     ck_assert_int_eq(PQresultStatus(r), PGRES_TUPLES_OK);
     ck_assert_int_gt(PQntuples(r), 20);
     for (int i = 0; i < PQntuples(r); i++) {
@@ -26,7 +41,8 @@ START_TEST(every_units_answer_is_unit_json_text)
         resp *a = http_get(path, T_ADMIN);
         ck_assert_int_eq(a->status, 200);
         ck_assert_msg(a->len == strlen(PQgetvalue(r, i, 1)) && memcmp(a->body, PQgetvalue(r, i, 1), a->len) == 0,
-                      "%s answered %s, unit_json gives %s", path, a->body, PQgetvalue(r, i, 1));
+                      "%s answered %s, the shape gives %s", path, a->body, PQgetvalue(r, i, 1));
+        ck_assert_str_eq(PQgetvalue(r, i, 2), PQgetvalue(r, i, 1)); /* unit_json for every other caller */
         char etag[64];
         ck_assert(is_etag(resp_header(a, "ETag", etag, sizeof etag)));
         resp_free(a);
@@ -149,6 +165,9 @@ START_TEST(a_load_of_new_codes_stores_what_the_comparing_merge_would)
     db_value("SELECT full_name || '|' || party_member || '|' || coalesce(left_on::text, '-') || '|' || employment"
              " FROM staff WHERE code = $1", fmt("S13B-%s", u), v, sizeof v);
     ck_assert_str_eq(v, "Trần Thị Bình|false|2025-06-30|contract");
+    db_value("SELECT coalesce(vneid_confirmed_on::text, '-') || '|' || coalesce(vneid_source, '-') || '|' || unit_id"
+             " || '|' || job_group FROM staff WHERE code = $1", fmt("S13C-%s", u), v, sizeof v);
+    ck_assert_str_eq(v, fmt("-|-|%lld|midwife", unit_id("TTYT-SD")));
 
     /* The same rows and one more: codes are stored now, so the comparing merge runs. */
     snprintf(csv, sizeof csv,
@@ -164,6 +183,119 @@ START_TEST(a_load_of_new_codes_stores_what_the_comparing_merge_would)
 }
 END_TEST
 
+/* A blocking connection to the API's port (from BDHVS_TEST_URL), or -1. */
+static int keepalive_connect(void)
+{
+    const char *url = getenv("BDHVS_TEST_URL");
+    const char *colon = url ? strrchr(url, ':') : NULL;
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0 || colon == NULL) return -1;
+    struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons((uint16_t)atoi(colon + 1))};
+    inet_pton(AF_INET, "127.0.0.1", &to.sin_addr);
+    if (connect(fd, (struct sockaddr *)&to, sizeof to) != 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+/* Sends one request on fd and reads exactly its answer (head, then Content-Length bytes) into out.
+ * Returns the status, or -1. *body points into out. */
+static int keepalive_exchange(int fd, const char *request, char *out, size_t cap, const char **body)
+{
+    size_t n = strlen(request);
+    for (size_t off = 0; off < n;) {
+        ssize_t w = send(fd, request + off, n - off, MSG_NOSIGNAL);
+        if (w <= 0) return -1;
+        off += (size_t)w;
+    }
+    size_t got = 0, need = 0;
+    char *end = NULL;
+    for (;;) {
+        if (end != NULL && got >= need) break;
+        struct pollfd p = {.fd = fd, .events = POLLIN};
+        if (got + 1 >= cap || poll(&p, 1, 20000) <= 0) return -1;
+        ssize_t r = recv(fd, out + got, cap - 1 - got, 0);
+        if (r <= 0) return -1;
+        got += (size_t)r;
+        out[got] = '\0';
+        if (end == NULL && (end = strstr(out, "\r\n\r\n")) != NULL) {
+            const char *cl = strcasestr(out, "\r\nContent-Length:");
+            need = (size_t)(end + 4 - out) + (cl != NULL && cl < end ? strtoul(cl + 17, NULL, 10) : 0);
+        }
+    }
+    *body = end + 4;
+    return atoi(out + 9);
+}
+
+/* The value of header name in the answer's head at out, copied into buf. */
+static const char *head_value(const char *out, const char *name, char *buf, size_t len)
+{
+    char key[64];
+    snprintf(key, sizeof key, "\r\n%s:", name);
+    const char *p = strcasestr(out, key);
+    const char *end = strstr(out, "\r\n\r\n");
+    if (p == NULL || (end != NULL && p > end)) return NULL;
+    p += strlen(key);
+    while (*p == ' ') p++;
+    size_t k = strcspn(p, "\r");
+    if (k >= len) k = len - 1;
+    memcpy(buf, p, k);
+    buf[k] = '\0';
+    return buf;
+}
+
+START_TEST(one_connection_carries_requests_of_every_kind)
+{
+    int fd = keepalive_connect();
+    ck_assert_int_ge(fd, 0);
+    long long id = unit_id("SYT-BN");
+    static char out[65536];
+    char req[2048], etag[64], rid[5][64], q40[400] = "";
+    for (int i = 0; i < 40; i++) strcat(q40, "%E1%BB%87");
+    const char *body = NULL;
+    /* 1: a target past the 256 bytes a state keeps in place */
+    snprintf(req, sizeof req, "GET /api/v1/units?q=%s&limit=5 HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer %s\r\n\r\n",
+             q40, T_ADMIN);
+    ck_assert_int_eq(keepalive_exchange(fd, req, out, sizeof out, &body), 200);
+    ck_assert_ptr_nonnull(strstr(body, "\"items\""));
+    ck_assert_ptr_nonnull(head_value(out, "X-Request-Id", rid[0], sizeof rid[0]));
+    /* 2: a short one, the single-row read */
+    snprintf(req, sizeof req, "GET /api/v1/units/%lld HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer %s\r\n\r\n", id,
+             T_ADMIN);
+    ck_assert_int_eq(keepalive_exchange(fd, req, out, sizeof out, &body), 200);
+    ck_assert_ptr_nonnull(strstr(body, "\"code\" : \"SYT-BN\""));
+    ck_assert_ptr_nonnull(head_value(out, "ETag", etag, sizeof etag));
+    ck_assert_ptr_nonnull(head_value(out, "X-Request-Id", rid[1], sizeof rid[1]));
+    /* 3: a body, refused by its content (nothing written) */
+    const char *json = "{\"code\": \"\"}";
+    snprintf(req, sizeof req,
+             "POST /api/v1/units HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer %s\r\nContent-Type: application/json\r\n"
+             "Content-Length: %zu\r\n\r\n%s",
+             T_ADMIN, strlen(json), json);
+    ck_assert_int_eq(keepalive_exchange(fd, req, out, sizeof out, &body), 422);
+    ck_assert_ptr_nonnull(strstr(body, "\"errors\""));
+    ck_assert_ptr_nonnull(head_value(out, "X-Request-Id", rid[2], sizeof rid[2]));
+    /* 4: the read again with its tag: 304 and no body */
+    snprintf(req, sizeof req,
+             "GET /api/v1/units/%lld HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer %s\r\nIf-None-Match: %s\r\n\r\n", id,
+             T_ADMIN, etag);
+    ck_assert_int_eq(keepalive_exchange(fd, req, out, sizeof out, &body), 304);
+    ck_assert_str_eq(body, "");
+    char v[64];
+    ck_assert_ptr_null(head_value(out, "Content-Type", v, sizeof v));
+    ck_assert_ptr_nonnull(head_value(out, "X-Request-Id", rid[3], sizeof rid[3]));
+    /* 5: no token: 401, and the caller of the requests before is not remembered */
+    snprintf(req, sizeof req, "GET /api/v1/units/%lld HTTP/1.1\r\nHost: t\r\n\r\n", id);
+    ck_assert_int_eq(keepalive_exchange(fd, req, out, sizeof out, &body), 401);
+    ck_assert_ptr_nonnull(head_value(out, "WWW-Authenticate", v, sizeof v));
+    ck_assert_ptr_nonnull(head_value(out, "X-Request-Id", rid[4], sizeof rid[4]));
+    for (int i = 0; i < 5; i++)
+        for (int k = i + 1; k < 5; k++) ck_assert_str_ne(rid[i], rid[k]);
+    close(fd);
+}
+END_TEST
+
 Suite *s13_http_suite(void)
 {
     Suite *s = suite_create("s13_http");
@@ -173,6 +305,8 @@ Suite *s13_http_suite(void)
     tcase_add_test(t, a_header_sent_twice_is_read_with_its_first_value);
     tcase_add_test(t, many_headers_stay_and_a_304_keeps_only_what_it_may);
     tcase_add_test(t, a_load_of_new_codes_stores_what_the_comparing_merge_would);
+    tcase_add_test(t, one_connection_carries_requests_of_every_kind);
+    tcase_set_timeout(t, 120);
     suite_add_tcase(s, t);
     return s;
 }
