@@ -774,13 +774,11 @@ static void request_completed(void *cls, struct MHD_Connection *conn, void **con
     if (rs != NULL) req_free(rs);
 }
 
+/* What the head says of the body's framing: any second Content-Length is refused, whatever its value. */
 typedef struct head_scan {
-    req_state *rs;
     int content_lengths;
-    int chunked;
     int transfer_encodings;
     char first_cl[32];
-    int cl_differ;
 } head_scan;
 
 static enum MHD_Result take_header(void *cls, enum MHD_ValueKind kind, const char *key,
@@ -791,10 +789,7 @@ static enum MHD_Result take_header(void *cls, enum MHD_ValueKind kind, const cha
     if (key == NULL) return MHD_YES;
     if (value == NULL) value = "";
     if (strcasecmp(key, "Content-Length") == 0) {
-        if (h->content_lengths++ == 0)
-            snprintf(h->first_cl, sizeof h->first_cl, "%s", value);
-        else if (strcmp(h->first_cl, value) != 0)
-            h->cl_differ = 1;
+        if (h->content_lengths++ == 0) snprintf(h->first_cl, sizeof h->first_cl, "%s", value);
     } else if (strcasecmp(key, "Transfer-Encoding") == 0) {
         h->transfer_encodings++;
     }
@@ -1030,7 +1025,7 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn, co
         rs->req.method = method;
         rs->req.path = url;
         rs->req.conn = conn;
-        head_scan h = {.rs = rs};
+        head_scan h = {0};
         MHD_get_connection_values(conn, MHD_HEADER_KIND, take_header, &h);
         http_ctx *c = &rs->c;
         c->req = &rs->req;
