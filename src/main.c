@@ -47,7 +47,7 @@ static const char ENVIRONMENT[] =
     "  BDHVS_DB_ACQUIRE_MS           wait for a pooled connection, ms [2000]\n"
     "  BDHVS_THREADS                 workers that run the handlers [8]\n"
     "  BDHVS_HEAVY_THREADS           workers for password hashing and bulk loads [2]\n"
-    "  BDHVS_IO_THREADS              socket threads; they also answer single-row reads [4]\n"
+    "  BDHVS_IO_THREADS              event loops; they also answer single-row reads [2]\n"
     "  BDHVS_QUEUE_MS                wait for a worker before 503, ms [15000]\n"
     "  BDHVS_MAX_BODY                request body limit, bytes [10485760]\n"
     "  BDHVS_IMPORT_MAX_ROWS         rows per CSV import [200000]\n"
@@ -175,8 +175,7 @@ static int cmd_serve(void)
                              .app = pool,
                              .ops_app = ops_pool,
                              .authenticate = api_authenticate,
-                             .release = api_release,
-                             .reserve = api_reserve};
+                             .release = api_release};
     if (api_webhooks_start(&cfg) != 0) {
         fprintf(stderr, "bdhvs: cannot start the webhook delivery threads\n");
         api_webhooks_stop();

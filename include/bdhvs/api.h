@@ -22,9 +22,6 @@ int api_webhooks_start(const bdhvs_config *cfg);
 void api_webhooks_stop(void);
 /* Gives the request's database connection back to its pool (http_server_opts.release). */
 void api_release(http_ctx *c);
-/* Takes a free open database connection for the request without waiting (http_server_opts.
- * reserve): 0 when it did. */
-int api_reserve(http_ctx *c);
 /* The HTTP status of a database error class: unavailable 503, unique 409, constraint or value
  * 422, misuse and other 500 (DB_OK: 200). */
 int api_db_status(db_err e);

@@ -60,8 +60,8 @@ typedef struct bdhvs_config {
     int webhook_threads;           /* BDHVS_WEBHOOK_THREADS: delivery threads per process */
     int webhook_overdue_seconds;   /* BDHVS_WEBHOOK_OVERDUE_SECONDS: how often the overdue scan runs */
     int webhook_overdue_days;      /* BDHVS_WEBHOOK_OVERDUE_DAYS: due dates passed this recently are announced */
-    /* issue 14: libmicrohttpd's threads (BDHVS_IO_THREADS), which read and write the sockets and
-     * answer single-row reads (HTTP_ROUTE_INLINE) when a database connection is free at once */
+    /* issue 14: the server's event loops (BDHVS_IO_THREADS), which read and write the sockets and
+     * answer single-row reads (HTTP_ROUTE_INLINE) without waiting on the database */
     int io_threads;
 } bdhvs_config;
 

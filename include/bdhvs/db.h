@@ -126,6 +126,16 @@ void db_close(db_conn *c);
  * result) that the caller PQclears; NULL only when out of memory. When the number of args is
  * not the statement's, nothing is sent: the error is logged and an error result returned. */
 PGresult *db_run(db_conn *c, db_stmt *st, const db_args *args);
+/* db_run in two halves, for a thread that must not wait on the database (the server's loops):
+ * db_send sends st with args and returns 0, or -1 when it sent nothing (st is not prepared on c
+ * yet, the count of args is wrong, or the connection failed: run it with db_run on a thread that
+ * may wait). Then db_receive, whenever db_socket(c) is readable, reads what has arrived without
+ * waiting: 1 while the result is incomplete; 0 once it is, with the result (as db_run's, which
+ * the caller PQclears) in *out. A connection that failed meanwhile gives an error result and is
+ * replaced when next checked out. */
+int db_send(db_conn *c, db_stmt *st, const db_args *args);
+int db_socket(db_conn *c);
+int db_receive(db_conn *c, PGresult **out);
 /* Prepares st on c now (a no-op when it already is), checking its parameter count. 0 when
  * done; else -1 with the reason in err. */
 int db_prepare(db_conn *c, db_stmt *st, char *err, size_t errlen);

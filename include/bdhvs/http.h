@@ -16,6 +16,18 @@ typedef struct http_ctx http_ctx;
 /* A handler answers through the respond_* functions and returns nothing useful. */
 typedef void (*http_handler)(http_ctx *c);
 
+/* An HTTP_ROUTE_INLINE route's read in two halves, so that the loop that read the request never
+ * waits on the database. start sends the statement and gives the socket its answer will come on
+ * in *fd (returns 0); it returns 1 when it answered at once (a malformed id, say), and -1 when it
+ * cannot start without waiting (no free database connection, a statement not yet prepared on
+ * it): the request then goes to a worker, which runs the route's handler. step reads what has
+ * arrived once the socket is readable: 1 while the answer is incomplete, 0 once it has answered.
+ * What they hold in c->app_req is let go of by the server (http_server_opts.release). */
+typedef struct http_async {
+    int (*start)(http_ctx *c, int *fd);
+    int (*step)(http_ctx *c);
+} http_async;
+
 typedef struct http_route {
     const char *method;  /* GET, POST, PUT, PATCH, DELETE */
     const char *path;    /* /api/v1/units/:id/tree */
@@ -29,6 +41,7 @@ typedef struct http_route {
      * roles may (ROLE_BIT(ROLE_ADMIN) | ...), always with a token, and least is not read (write
      * the least of them there, for the reader). Ask http_route_allows, never least alone. */
     role_set roles;
+    const http_async *async; /* HTTP_ROUTE_INLINE routes' read in two halves (required there) */
 } http_route;
 
 /* May a caller of role r use the route? r ROLE_NONE: may it be used without a token (the
@@ -42,9 +55,9 @@ int http_route_allows(const http_route *route, role_t r);
 #define HTTP_ROUTE_HEAVY 1u
 #define HTTP_ROUTE_OPS 2u
 /* HTTP_ROUTE_INLINE: a read without a body that costs one short statement (a single row by key,
- * no write): it is answered on the libmicrohttpd thread that read it, without the hand-off to a
- * worker and back, when the application can reserve what it needs at once (reserve: a free open
- * database connection); otherwise it goes to the workers like any other request. */
+ * no write): it is answered by the loop that read it (route.async), without the hand-off to a
+ * worker and back, when its statement can be sent at once; otherwise it goes to the workers like
+ * any other request. */
 #define HTTP_ROUTE_INLINE 4u
 
 /* Turns a bearer token into a caller. Returns 0 (who filled), 401 when the token is bad,
@@ -65,10 +78,6 @@ typedef struct http_server_opts {
      * its database connection back): called after authentication, while the body arrives, and
      * after the handler, before the answer is sent. NULL: nothing to let go of. */
     void (*release)(http_ctx *c);
-    /* For HTTP_ROUTE_INLINE routes: takes what the handler needs without waiting (the API
-     * layer: a free open database connection into c->app_req). Returns 0 when it did; the
-     * request then runs on the thread that read it. NULL: such routes always go to a worker. */
-    int (*reserve)(http_ctx *c);
 } http_server_opts;
 
 /* Serves until SIGTERM or SIGINT, then stops accepting, lets requests in flight finish and

@@ -438,6 +438,30 @@ void api_get_one(http_ctx *c, db_stmt *st, int scoped, const char *what, const c
     api_answer_one(c, st, &v, what, not_found);
 }
 
+int api_get_one_start(http_ctx *c, db_stmt *st, int scoped, int *fd)
+{
+    long long id = http_path_id(c, "id");
+    if (id == 0) return 1;
+    if (api_reserve(c) != 0) return -1;
+    db_args v;
+    db_args_of(&v, db_int(id));
+    if (scoped) db_arg(&v, api_scope(c));
+    if (db_send(api_conn(c), st, &v) != 0) return -1;
+    *fd = db_socket(api_conn(c));
+    return 0;
+}
+
+int api_get_one_step(http_ctx *c, const char *what, const char *not_found)
+{
+    PGresult *r = NULL;
+    if (db_receive(api_conn(c), &r) != 0) return 1;
+    if (!db_ok(r)) api_db_error(c, r, what);
+    else if (PQntuples(r) != 1) respond_problem(c, 404, not_found);
+    else respond_resource_text(c, 200, PQgetvalue(r, 0, 0), (size_t)PQgetlength(r, 0, 0));
+    PQclear(r);
+    return 0;
+}
+
 int api_change_open(http_ctx *c, api_change *w, int with_id)
 {
     memset(w, 0, sizeof *w);

@@ -149,6 +149,14 @@ void api_answer_one(http_ctx *c, db_stmt *st, const db_args *args, const char *w
 /* GET of a resource named by the path's :id: api_answer_one of st with $1 the id and, when
  * scoped, $2 the caller's scope. Always answers. */
 void api_get_one(http_ctx *c, db_stmt *st, int scoped, const char *what, const char *not_found);
+/* api_get_one in two halves, for an HTTP_ROUTE_INLINE route's http_async: start takes a free
+ * connection without waiting and sends st (0, the socket in *fd), answers 404 for a malformed
+ * id (1), or sends nothing (-1: the route's handler then runs on a worker); step answers as
+ * api_get_one once the result is in (0), or returns 1 while it is not. */
+int api_get_one_start(http_ctx *c, db_stmt *st, int scoped, int *fd);
+int api_get_one_step(http_ctx *c, const char *what, const char *not_found);
+/* Takes a free open database connection for the request without waiting: 0 when it did. */
+int api_reserve(http_ctx *c);
 /* A write handler's state: the path's :id (updates and deletes), the JSON body, the errors found
  * in it, the row locked before the write and the write's result. Filled by api_change_open, freed
  * by api_change_close (whatever of it was set). */

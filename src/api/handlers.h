@@ -22,6 +22,7 @@ void users_delete(http_ctx *c);
 void units_list(http_ctx *c);
 void units_create(http_ctx *c);
 void units_get(http_ctx *c);
+extern const http_async units_get_async; /* units_get in two halves (HTTP_ROUTE_INLINE) */
 void units_update(http_ctx *c);
 void units_close(http_ctx *c);
 void units_tree(http_ctx *c);

@@ -76,7 +76,7 @@ const http_route api_routes[] = {
 
     {"GET", "/api/v1/units", units_list, ROLE_VIEWER, Q_UNITS},
     {"POST", "/api/v1/units", units_create, ROLE_MANAGER},
-    {"GET", "/api/v1/units/:id", units_get, ROLE_VIEWER, NULL, HTTP_ROUTE_INLINE},
+    {"GET", "/api/v1/units/:id", units_get, ROLE_VIEWER, NULL, HTTP_ROUTE_INLINE, 0, &units_get_async},
     {"PATCH", "/api/v1/units/:id", units_update, ROLE_MANAGER},
     {"DELETE", "/api/v1/units/:id", units_close, ROLE_MANAGER, Q_UNIT_CLOSE},
     {"GET", "/api/v1/units/:id/tree", units_tree, ROLE_VIEWER, Q_UNIT_TREE},

@@ -91,6 +91,18 @@ void units_get(http_ctx *c)
     api_get_one(c, &STMT_GET, 1, "reading a unit", "There is no such unit.");
 }
 
+static int units_get_start(http_ctx *c, int *fd)
+{
+    return api_get_one_start(c, &STMT_GET, 1, fd);
+}
+
+static int units_get_step(http_ctx *c)
+{
+    return api_get_one_step(c, "reading a unit", "There is no such unit.");
+}
+
+const http_async units_get_async = {units_get_start, units_get_step};
+
 void units_list(http_ctx *c)
 {
     static const char *const sorts[] = {"code", "name", "id", "type", "updated_at", NULL};

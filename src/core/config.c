@@ -77,7 +77,7 @@ static const int_setting INT_SETTINGS[] = {
     INT_SETTING("BDHVS_REFRESH_GRACE", 0, 300, 10, refresh_grace),
     INT_SETTING("BDHVS_HASH_CONCURRENCY", 1, 256, -1, hash_concurrency),
     INT_SETTING("BDHVS_HASH_QUEUE_MS", 0, 600000, 2000, hash_queue_ms),
-    INT_SETTING("BDHVS_IO_THREADS", 2, 64, 4, io_threads),
+    INT_SETTING("BDHVS_IO_THREADS", 1, 64, 2, io_threads),
     INT_SETTING("BDHVS_TRANSFER_HORIZON_DAYS", 0, 3660, 31, transfer_horizon_days),
     INT_SETTING("BDHVS_AUDIT_PSEUDONYMISE_DAYS", 1, 36500, 365, audit_pseudonymise_days),
     INT_SETTING("BDHVS_CHANGES_RETENTION_DAYS", 1, 3650, 30, changes_retention_days),

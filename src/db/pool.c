@@ -21,6 +21,7 @@ struct db_conn {
     long long released_ms; /* when it last went back to the pool (CLOCK_MONOTONIC_COARSE) */
     unsigned char prepared[DB_MAX_STMTS];
     const PGresult *misuse; /* the last result db_run made up for a programming error */
+    PGresult *got;          /* db_receive: the result read so far, until libpq has no more */
 };
 
 struct db_pool {
@@ -453,6 +454,57 @@ PGresult *db_run(db_conn *c, db_stmt *st, const db_args *args)
     PGresult *r = PQexecPrepared(c->pg, st->name, st->nparams, n ? args->v : NULL, NULL, NULL, 0);
     if (!db_ok(r)) note_failure(c);
     return r;
+}
+
+int db_send(db_conn *c, db_stmt *st, const db_args *args)
+{
+    int n = args ? args->n : 0;
+    if ((args != NULL && args->overflow) || n != st->nparams || st->plan_each_run || c->pg == NULL ||
+        !c->prepared[stmt_slot(st)])
+        return -1;
+    c->misuse = NULL;
+    c->got = NULL;
+    /* The socket stays in libpq's blocking mode: a message this small goes out at once. */
+    if (!PQsendQueryPrepared(c->pg, st->name, st->nparams, n ? args->v : NULL, NULL, NULL, 0)) {
+        note_failure(c);
+        return -1;
+    }
+    return 0;
+}
+
+int db_socket(db_conn *c)
+{
+    return PQsocket(c->pg);
+}
+
+int db_receive(db_conn *c, PGresult **out)
+{
+    if (!PQconsumeInput(c->pg)) {
+        /* The server went away mid-statement: what arrived is not to be trusted. */
+        c->broken = 1;
+        PQclear(c->got);
+        c->got = NULL;
+        *out = PQmakeEmptyPGresult(c->pg, PGRES_FATAL_ERROR);
+        return 0;
+    }
+    while (!PQisBusy(c->pg)) {
+        PGresult *r = PQgetResult(c->pg);
+        if (r == NULL) {
+            *out = c->got != NULL ? c->got : PQmakeEmptyPGresult(c->pg, PGRES_FATAL_ERROR);
+            c->got = NULL;
+            if (!db_ok(*out)) note_failure(c);
+            return 0;
+        }
+        /* One statement gives one result; should there be more, the first error or else the
+         * last one counts, as with PQexecPrepared. */
+        if (c->got != NULL && !db_ok(c->got)) {
+            PQclear(r);
+        } else {
+            PQclear(c->got);
+            c->got = r;
+        }
+    }
+    return 1;
 }
 
 PGresult *db_query(db_conn *c, const char *sql)

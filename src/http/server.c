@@ -17,12 +17,16 @@
 #include <malloc.h>
 #include <microhttpd.h>
 #include <netdb.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -68,7 +72,7 @@ typedef struct route_metric {
 static struct {
     const http_server_opts *opts;
     int conn_limit;              /* after fitting the file-descriptor ceiling */
-    atomic_ullong cut_head, cut_body, refused_early, spooled;
+    atomic_ullong cut_head, cut_body, refused_early, spooled, over_ip;
     endpoint *eps;
     int neps;
     /* The endpoints whose pattern has n segments: by_nseg[n][0 .. n_by_nseg[n]), in eps' order
@@ -368,6 +372,44 @@ static void log_request(http_ctx *c, double ms)
  * is in, and none while a handler runs. libmicrohttpd's own timeout is an idle timeout that every
  * byte resets, so a reaper thread shuts down the sockets of connections past their deadline;
  * libmicrohttpd then sees the end of the stream and closes them. */
+typedef struct listener {
+    int ops;          /* 1: the operations listener */
+    void *app;        /* the application's state (http_server_opts.app or ops_app) */
+    int per_ip;       /* open connections per client address (counted in IPS); 0: libmicrohttpd's */
+} listener;
+
+static char MARK_MHD, MARK_WAKE; /* epoll tags of a loop's daemon and of its wake-up descriptor */
+
+typedef struct loop {
+    struct MHD_Daemon *d;
+    int ep;           /* the loop's epoll */
+    int wake;         /* eventfd: look at cmd */
+    int listen_fd;    /* the loop's duplicate of the listening socket (the daemon's until quiesced) */
+    atomic_int cmd;   /* 0 run, 1 stop accepting, 2 stop */
+    pthread_t thread;
+    int started;
+} loop;
+
+static struct {
+    loop *v;
+    int n;
+} L;
+
+static _Thread_local loop *T_loop; /* the loop this thread runs, or NULL (workers, the ops daemon) */
+
+/* Resumes a connection from a worker: libmicrohttpd 0.9.75 in external mode does not wake the
+ * loop's epoll for it, so the loop is woken here (its next MHD_run sends the answer). The
+ * request's state may be gone once resumed: home is read before. */
+static void loop_resume(loop *home, struct MHD_Connection *conn)
+{
+    MHD_resume_connection(conn);
+    if (home != NULL) {
+        uint64_t one = 1;
+        if (write(home->wake, &one, sizeof one) < 0 && errno != EAGAIN)
+            log_msg(LOG_WARN, "cannot wake a loop: %s", strerror(errno));
+    }
+}
+
 typedef struct req_state req_state;
 typedef struct conn_state {
     MHD_socket fd;
@@ -378,6 +420,9 @@ typedef struct conn_state {
     _Atomic long long deadline;
     req_state *spare; /* the last request's state, for the next one (the connection's thread) */
     struct conn_state *prev, *next;
+    uint32_t ip;      /* the client's IPv4 address (network order), counted in IPS while ip_counted */
+    int ip_counted;
+    int over_ip;      /* opened past BDHVS_PER_IP_LIMIT: closed before any request is read */
 } conn_state;
 
 static struct {
@@ -401,16 +446,83 @@ static void set_deadline(conn_state *cs, int phase, double secs)
     atomic_store_explicit(&cs->deadline, deadline_of(phase, secs), memory_order_release);
 }
 
+/* Open connections per client address, across every loop's daemon (each libmicrohttpd daemon
+ * counts only its own). A chained hash of IPv4 addresses; an entry goes when its count does. */
+#define IP_BUCKETS 1024
+typedef struct ip_count {
+    uint32_t ip;
+    int n;
+    struct ip_count *next;
+} ip_count;
+
+static struct {
+    pthread_mutex_t mu;
+    ip_count *b[IP_BUCKETS];
+} IPS = {.mu = PTHREAD_MUTEX_INITIALIZER};
+
+static ip_count **ip_find(uint32_t ip)
+{
+    ip_count **pp = &IPS.b[(ip * 2654435761u) >> 22];
+    while (*pp != NULL && (*pp)->ip != ip) pp = &(*pp)->next;
+    return pp;
+}
+
+/* Counts a new connection from ip; 0, or -1 when that would pass limit (not counted then). */
+static int ip_take(uint32_t ip, int limit)
+{
+    int rc = 0;
+    pthread_mutex_lock(&IPS.mu);
+    ip_count **pp = ip_find(ip);
+    if (*pp == NULL) {
+        *pp = calloc(1, sizeof **pp);
+        if (*pp != NULL) (*pp)->ip = ip;
+    }
+    if (*pp == NULL || (*pp)->n >= limit) rc = -1;
+    else (*pp)->n++;
+    if (*pp != NULL && (*pp)->n == 0) {
+        ip_count *e = *pp;
+        *pp = e->next;
+        free(e);
+    }
+    pthread_mutex_unlock(&IPS.mu);
+    return rc;
+}
+
+static void ip_give(uint32_t ip)
+{
+    pthread_mutex_lock(&IPS.mu);
+    ip_count **pp = ip_find(ip);
+    if (*pp != NULL && --(*pp)->n <= 0) {
+        ip_count *e = *pp;
+        *pp = e->next;
+        free(e);
+    }
+    pthread_mutex_unlock(&IPS.mu);
+}
+
 static void notify_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
                               enum MHD_ConnectionNotificationCode toe)
 {
-    (void)cls;
     if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
         conn_state *cs = calloc(1, sizeof *cs);
         if (cs == NULL) return;
         const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
         cs->fd = ci ? ci->connect_fd : MHD_INVALID_SOCKET;
         atomic_init(&cs->deadline, deadline_of(0, S.opts->cfg->head_timeout));
+        const listener *ls = cls;
+        const union MHD_ConnectionInfo *ai = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+        if (ls != NULL && ls->per_ip > 0 && ai != NULL && ai->client_addr != NULL &&
+            ai->client_addr->sa_family == AF_INET) {
+            cs->ip = ((const struct sockaddr_in *)(const void *)ai->client_addr)->sin_addr.s_addr;
+            if (ip_take(cs->ip, ls->per_ip) == 0) {
+                cs->ip_counted = 1;
+            } else {
+                /* Cut at once: the reaper shuts it down, and a request on it is not read. */
+                cs->over_ip = 1;
+                atomic_init(&cs->deadline, 2);
+                atomic_fetch_add(&S.over_ip, 1);
+            }
+        }
         pthread_mutex_lock(&R.mu);
         cs->next = R.head.next;
         cs->prev = &R.head;
@@ -427,6 +539,7 @@ static void notify_connection(void *cls, struct MHD_Connection *conn, void **soc
         cs->prev->next = cs->next;
         cs->next->prev = cs->prev;
         pthread_mutex_unlock(&R.mu);
+        if (cs->ip_counted) ip_give(cs->ip);
         spare_free(cs);
         free(cs);
         *socket_context = NULL;
@@ -543,11 +656,6 @@ static int endpoint_compile(endpoint *e)
  * One request, from its URI to its answer. */
 #define SPOOL_AT (64 * 1024) /* bodies beyond this many bytes go to a temporary file */
 
-typedef struct listener {
-    int ops;          /* 1: the operations listener */
-    void *app;        /* the application's state (http_server_opts.app or ops_app) */
-} listener;
-
 struct req_state {
     http_request req;
     http_response resp;
@@ -568,6 +676,12 @@ struct req_state {
     size_t len, cap;
     int fd;           /* the spooled body, or -1 */
     void *map;        /* the spooled body mapped for the handler */
+    /* An HTTP_ROUTE_INLINE read in flight on its loop (route.async): the database socket its
+     * answer comes on, watched by that loop's epoll, and the connection to resume then. */
+    int async_fd;
+    loop *async_loop;
+    struct MHD_Connection *conn;
+    loop *home;       /* the loop that read it (NULL: the operations listener's thread) */
 };
 
 /* ---------------------------------------------------------------------------------------------
@@ -597,6 +711,18 @@ static worker_pool POOL_API = {.name = "api", .mu = PTHREAD_MUTEX_INITIALIZER, .
 static worker_pool POOL_HEAVY = {.name = "heavy", .mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
 
 static void run_handler(req_state *rs);
+static void handler_done(req_state *rs);
+static void async_wait_here(req_state *rs);
+
+/* Arms the loop's epoll for one event on the inline read's database socket: re-arms the entry
+ * an earlier read on this connection left, or adds one. 0, or -1 with errno. */
+static int async_watch(loop *l, req_state *rs)
+{
+    struct epoll_event ev = {.events = EPOLLIN | EPOLLONESHOT, .data.ptr = rs};
+    if (epoll_ctl(l->ep, EPOLL_CTL_MOD, rs->async_fd, &ev) == 0) return 0;
+    return errno == ENOENT ? epoll_ctl(l->ep, EPOLL_CTL_ADD, rs->async_fd, &ev) : -1;
+}
+static void async_done(req_state *rs);
 
 static void *worker_main(void *arg)
 {
@@ -624,7 +750,7 @@ static void *worker_main(void *arg)
         } else {
             run_handler(j->rs);
         }
-        MHD_resume_connection(j->conn);
+        loop_resume(j->rs->home, j->conn);
         free(j);
     }
 }
@@ -717,10 +843,12 @@ static void *uri_logged(void *cls, const char *uri, struct MHD_Connection *conn)
     (void)cls;
     const union MHD_ConnectionInfo *sci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
     conn_state *cs = sci ? sci->socket_context : NULL;
+    if (cs != NULL && cs->over_ip) return NULL; /* closed unanswered (access_handler) */
     req_state *rs = req_alloc(cs);
     if (rs == NULL) return NULL;
     rs->cs = cs;
     rs->fd = -1;
+    rs->async_fd = -1;
     rs->t0 = now_seconds();
     http_response_init(&rs->resp);
     if (uri == NULL) uri = "";
@@ -1025,6 +1153,7 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn, co
         rs->req.method = method;
         rs->req.path = url;
         rs->req.conn = conn;
+        rs->home = T_loop;
         head_scan h = {0};
         MHD_get_connection_values(conn, MHD_HEADER_KIND, take_header, &h);
         http_ctx *c = &rs->c;
@@ -1068,14 +1197,27 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn, co
         run_handler(rs);
         return send_answer(conn, rs, 0);
     }
-    /* A single-row read runs here when a database connection is free at once: the hand-off to
-     * a worker and back (two thread wake-ups and the pool's lock) cost more than the read. It
-     * never waits for a connection, so it holds this thread only for its one short statement;
-     * when none is free it queues like any other request. */
-    if ((rs->ep->route->flags & HTTP_ROUTE_INLINE) && !rs->body_expected && !rs->too_large &&
-        S.opts->reserve != NULL && S.opts->reserve(&rs->c) == 0) {
-        run_handler(rs);
-        return send_answer(conn, rs, 0);
+    /* A single-row read runs on this loop when its statement can be sent at once: the hand-off
+     * to a worker and back (two thread wake-ups and the pool's lock) cost more than the read. The
+     * loop goes on with other connections while the database answers (async_ready). */
+    if ((rs->ep->route->flags & HTTP_ROUTE_INLINE) && rs->ep->route->async != NULL && T_loop != NULL &&
+        !rs->body_expected && !rs->too_large) {
+        int fd = -1;
+        int rc = rs->ep->route->async->start(&rs->c, &fd);
+        if (rc == 1) {
+            handler_done(rs);
+            return send_answer(conn, rs, 0);
+        }
+        if (rc == 0) {
+            rs->queued = 1;
+            rs->conn = conn;
+            rs->async_fd = fd;
+            rs->async_loop = T_loop;
+            MHD_suspend_connection(conn);
+            if (async_watch(T_loop, rs) != 0) async_wait_here(rs);
+            return MHD_YES;
+        }
+        ctx_release(&rs->c); /* rc -1: whatever start took goes back; the worker takes its own */
     }
     worker_pool *wp = rs->ep->route->flags & HTTP_ROUTE_HEAVY ? &POOL_HEAVY : &POOL_API;
     rs->queued = 1;
@@ -1088,6 +1230,47 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn, co
         MHD_resume_connection(conn);
     }
     return MHD_YES;
+}
+
+/* After a handler answered: the answer's finishing touches, and what the application held for
+ * the request goes back before the answer is sent. */
+static void handler_done(req_state *rs)
+{
+    http_finish_answer(&rs->c);
+    ctx_release(&rs->c);
+    http_ctx_cleanup(&rs->c);
+    rs->ran = 1;
+}
+
+/* An inline read's answer is made: the connection is resumed. Its database socket stays in the
+ * loop's epoll, disarmed (EPOLLONESHOT), so that the next read on it re-arms it with one call
+ * rather than adding and deleting it with two. Another thread that takes that connection next
+ * gets no event from here; the kernel drops the entry when the socket is closed. */
+static void async_done(req_state *rs)
+{
+    rs->async_loop = NULL;
+    rs->async_fd = -1;
+    handler_done(rs);
+    MHD_resume_connection(rs->conn);
+}
+
+/* The loop's epoll cannot watch the socket (out of memory): this one answer is waited for here. */
+static void async_wait_here(req_state *rs)
+{
+    log_msg(LOG_WARN, "cannot watch a database socket (%s); waiting for it", strerror(errno));
+    while (rs->ep->route->async->step(&rs->c) == 1) {
+        struct pollfd p = {.fd = rs->async_fd, .events = POLLIN};
+        (void)poll(&p, 1, 1000);
+    }
+    async_done(rs);
+}
+
+/* A loop's epoll found an inline read's database socket readable. */
+static void async_ready(void *tag)
+{
+    req_state *rs = tag;
+    if (rs->ep->route->async->step(&rs->c) == 0) async_done(rs);
+    else if (async_watch(rs->async_loop, rs) != 0) async_wait_here(rs);
 }
 
 static void run_handler(req_state *rs)
@@ -1120,6 +1303,10 @@ static int build_endpoints(const http_server_opts *o)
         endpoint *e = &S.eps[S.neps++];
         e->route = &o->routes[i];
         e->path = o->routes[i].path;
+        if ((e->route->flags & HTTP_ROUTE_INLINE) && e->route->async == NULL) {
+            log_msg(LOG_ERROR, "route %s %s is HTTP_ROUTE_INLINE without an http_async", e->route->method, e->path);
+            return -1;
+        }
         if (endpoint_compile(e) != 0) return -1;
         e->ops = (o->routes[i].flags & HTTP_ROUTE_OPS) != 0;
         e->metric = S.nmetrics;
@@ -1190,8 +1377,8 @@ static int fit_connection_limit(const bdhvs_config *cfg)
     return limit;
 }
 
-static struct MHD_Daemon *start_daemon(const char *host, int port, unsigned threads, int conn_limit,
-                                       int per_ip, listener *ls, struct sockaddr_in *addr)
+/* The listening socket, made here so that a failure says why (a busy port, say); -1 on failure. */
+static int listen_on(const char *host, int port, struct sockaddr_in *addr)
 {
     memset(addr, 0, sizeof *addr);
     addr->sin_family = AF_INET;
@@ -1204,12 +1391,11 @@ static struct MHD_Daemon *start_daemon(const char *host, int port, unsigned thre
             log_msg(LOG_ERROR, "cannot listen on %s:%d: %s is not an IPv4 address or a known host name (%s)",
                     host, port, host, gai ? gai_strerror(gai) : "no address");
             if (res) freeaddrinfo(res);
-            return NULL;
+            return -1;
         }
         addr->sin_addr = ((struct sockaddr_in *)res->ai_addr)->sin_addr;
         freeaddrinfo(res);
     }
-    /* The listening socket is made here so that a failure says why (a busy port, say). */
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     int one = 1;
     if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0 ||
@@ -1218,32 +1404,136 @@ static struct MHD_Daemon *start_daemon(const char *host, int port, unsigned thre
         log_msg(LOG_ERROR, "cannot listen on %s:%d: %s%s", host, port, strerror(e),
                 e == EADDRINUSE ? " (another program, or another bdhvs, holds this port)" : "");
         if (fd >= 0) close(fd);
-        return NULL;
+        return -1;
     }
+    return fd;
+}
+
+/* A daemon on the listening socket fd. own_thread: libmicrohttpd runs it on a thread of its own
+ * (the operations listener); otherwise a loop runs it (loop_main). per_ip 0: counted in IPS by
+ * notify_connection instead (the loops' daemons share one count). */
+static struct MHD_Daemon *daemon_on(int fd, int own_thread, int conn_limit, int per_ip, listener *ls)
+{
     struct MHD_OptionItem opts[] = {
-        {threads > 1 ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_ARRAY, threads > 1 ? threads : 0, NULL},
         {MHD_OPTION_CONNECTION_TIMEOUT, (intptr_t)S.opts->cfg->conn_timeout, NULL},
         /* The memory each connection reads its head into (32 KiB by default). libmicrohttpd
          * zeroes all of it for every request: 16 KiB saved about 4 us of the ~50 us of server
          * CPU a single-row read costs. A head over ~16 KiB gets libmicrohttpd's 431. */
         {MHD_OPTION_CONNECTION_MEMORY_LIMIT, (intptr_t)16384, NULL},
         {MHD_OPTION_CONNECTION_LIMIT, conn_limit, NULL},
-        {MHD_OPTION_PER_IP_CONNECTION_LIMIT, per_ip, NULL},
         {MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)request_completed, NULL},
-        {MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)notify_connection, NULL},
+        {MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)notify_connection, ls},
         {MHD_OPTION_URI_LOG_CALLBACK, (intptr_t)uri_logged, NULL},
         {MHD_OPTION_LISTEN_SOCKET, fd, NULL},
+        {per_ip > 0 ? MHD_OPTION_PER_IP_CONNECTION_LIMIT : MHD_OPTION_ARRAY, per_ip, NULL},
         {MHD_OPTION_END, 0, NULL},
     };
-    if (threads <= 1) opts[0] = (struct MHD_OptionItem){MHD_OPTION_LISTEN_SOCKET, fd, NULL};
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME;
-    struct MHD_Daemon *d = MHD_start_daemon(flags, 0, NULL, NULL, access_handler, ls,
-                                            MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
-    if (d == NULL) {
-        log_msg(LOG_ERROR, "cannot serve on %s:%d", host, port);
-        close(fd);
+    if (per_ip <= 0) opts[7] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
+    unsigned flags = MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | (own_thread ? MHD_USE_INTERNAL_POLLING_THREAD : 0);
+    return MHD_start_daemon(flags, 0, NULL, NULL, access_handler, ls, MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * The loops (BDHVS_IO_THREADS): each runs a libmicrohttpd daemon of its own on the shared
+ * listening socket from one epoll of its own, which also holds the database sockets of the
+ * single-row reads it has in flight (HTTP_ROUTE_INLINE with an http_async). One wake-up
+ * serves whatever is ready: new heads, answers to send, database results. */
+
+static void *loop_main(void *arg)
+{
+    loop *l = arg;
+    T_loop = l;
+    struct epoll_event evs[64];
+    int quiesced = 0;
+    for (;;) {
+        int cmd = atomic_load(&l->cmd);
+        if (cmd >= 1 && !quiesced) {
+            /* From this thread: libmicrohttpd's external mode is not to be driven from two. */
+            MHD_socket s = MHD_quiesce_daemon(l->d);
+            if (s != MHD_INVALID_SOCKET) close(s);
+            l->listen_fd = -1;
+            quiesced = 1;
+        }
+        if (cmd == 2) break;
+        MHD_UNSIGNED_LONG_LONG to = 0;
+        int ms = 1000;
+        if (MHD_get_timeout(l->d, &to) == MHD_YES && to < 1000) ms = (int)to;
+        int n = epoll_wait(l->ep, evs, 64, ms);
+        for (int i = 0; i < n; i++) {
+            void *tag = evs[i].data.ptr;
+            if (tag == &MARK_WAKE) {
+                uint64_t v;
+                if (read(l->wake, &v, sizeof v) < 0) continue;
+            } else if (tag != &MARK_MHD) {
+                async_ready(tag);
+            }
+        }
+        MHD_run(l->d);
     }
-    return d;
+    return NULL;
+}
+
+static void loop_tell(loop *l, int cmd)
+{
+    atomic_store(&l->cmd, cmd);
+    uint64_t one = 1;
+    if (write(l->wake, &one, sizeof one) < 0) log_msg(LOG_WARN, "cannot wake a loop: %s", strerror(errno));
+}
+
+static void loops_stop(void)
+{
+    for (int i = 0; i < L.n; i++)
+        if (L.v[i].started) loop_tell(&L.v[i], 2);
+    for (int i = 0; i < L.n; i++) {
+        loop *l = &L.v[i];
+        if (l->started) pthread_join(l->thread, NULL);
+        if (l->d != NULL) {
+            MHD_stop_daemon(l->d);
+            if (!l->started) l->listen_fd = -1; /* the daemon closed it (a started loop quiesced it) */
+        }
+        if (l->listen_fd >= 0) close(l->listen_fd);
+        if (l->wake >= 0) close(l->wake);
+        if (l->ep >= 0) close(l->ep);
+    }
+    free(L.v);
+    L.v = NULL;
+    L.n = 0;
+}
+
+/* Starts n loops on the listening socket fd (closed here in every case); 0 or -1. */
+static int loops_start(int fd, int n, int conn_limit, listener *ls)
+{
+    L.v = calloc((size_t)n, sizeof *L.v);
+    if (L.v == NULL) {
+        close(fd);
+        return -1;
+    }
+    L.n = n;
+    for (int i = 0; i < n; i++) L.v[i] = (loop){.ep = -1, .wake = -1, .listen_fd = -1};
+    int per = conn_limit / n > 0 ? conn_limit / n : 1;
+    for (int i = 0; i < n; i++) {
+        loop *l = &L.v[i];
+        l->listen_fd = dup(fd);
+        l->ep = epoll_create1(EPOLL_CLOEXEC);
+        l->wake = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+        if (l->listen_fd < 0 || l->ep < 0 || l->wake < 0) break;
+        l->d = daemon_on(l->listen_fd, 0, per, 0, ls);
+        if (l->d == NULL) break;
+        const union MHD_DaemonInfo *di = MHD_get_daemon_info(l->d, MHD_DAEMON_INFO_EPOLL_FD);
+        struct epoll_event ev = {.events = EPOLLIN, .data.ptr = &MARK_MHD};
+        if (di == NULL || epoll_ctl(l->ep, EPOLL_CTL_ADD, di->epoll_fd, &ev) != 0) break;
+        ev.data.ptr = &MARK_WAKE;
+        if (epoll_ctl(l->ep, EPOLL_CTL_ADD, l->wake, &ev) != 0) break;
+        if (pthread_create(&l->thread, NULL, loop_main, l) != 0) break;
+        l->started = 1;
+    }
+    close(fd);
+    if (!L.v[n - 1].started) {
+        log_msg(LOG_ERROR, "cannot start the loops: %s", strerror(errno));
+        loops_stop();
+        return -1;
+    }
+    return 0;
 }
 
 int http_serve(const http_server_opts *o)
@@ -1258,7 +1548,8 @@ int http_serve(const http_server_opts *o)
     S.conn_limit = fit_connection_limit(cfg);
     static struct sockaddr_in addr, ops_addr; /* must outlive the daemons */
     static listener main_ls, ops_ls;
-    main_ls = (listener){.ops = 0, .app = o->app};
+    int per_ip = cfg->per_ip_limit < S.conn_limit ? cfg->per_ip_limit : S.conn_limit;
+    main_ls = (listener){.ops = 0, .app = o->app, .per_ip = per_ip};
     ops_ls = (listener){.ops = 1, .app = o->ops_app ? o->ops_app : o->app};
 
     int heavy = cfg->heavy_threads;
@@ -1274,20 +1565,22 @@ int http_serve(const http_server_opts *o)
         endpoints_free();
         return -1;
     }
-    int per_ip = cfg->per_ip_limit < S.conn_limit ? cfg->per_ip_limit : S.conn_limit;
-    /* libmicrohttpd's threads move bytes and answer single-row reads (HTTP_ROUTE_INLINE) that
-     * find a database connection free; everything else runs on the pools. */
-    struct MHD_Daemon *d = start_daemon(cfg->listen_host, cfg->listen_port, (unsigned)cfg->io_threads,
-                                        S.conn_limit, per_ip, &main_ls, &addr);
+    int fd = listen_on(cfg->listen_host, cfg->listen_port, &addr);
+    int ok = fd >= 0 && loops_start(fd, cfg->io_threads, S.conn_limit, &main_ls) == 0;
     struct MHD_Daemon *ops = NULL;
-    if (d != NULL && cfg->ops_port != 0) {
-        ops = start_daemon(cfg->ops_host, cfg->ops_port, 1, 64, 16, &ops_ls, &ops_addr);
+    if (ok && cfg->ops_port != 0) {
+        int ofd = listen_on(cfg->ops_host, cfg->ops_port, &ops_addr);
+        ops = ofd >= 0 ? daemon_on(ofd, 1, 64, 16, &ops_ls) : NULL;
         if (ops == NULL) {
-            MHD_stop_daemon(d);
-            d = NULL;
+            if (ofd >= 0) {
+                log_msg(LOG_ERROR, "cannot serve on %s:%d", cfg->ops_host, cfg->ops_port);
+                close(ofd);
+            }
+            loops_stop();
+            ok = 0;
         }
     }
-    if (d == NULL) {
+    if (!ok) {
         pthread_mutex_lock(&R.mu);
         R.running = 0;
         pthread_cond_signal(&R.cv);
@@ -1298,8 +1591,8 @@ int http_serve(const http_server_opts *o)
         endpoints_free();
         return -1;
     }
-    log_msg(LOG_INFO, "serving on http://%s:%d with %d + %d worker threads, %d database connections, %d connections at most",
-            cfg->listen_host, cfg->listen_port, cfg->threads, heavy, cfg->db_pool, S.conn_limit);
+    log_msg(LOG_INFO, "serving on http://%s:%d with %d loops, %d + %d worker threads, %d database connections, %d connections at most",
+            cfg->listen_host, cfg->listen_port, L.n, cfg->threads, heavy, cfg->db_pool, S.conn_limit);
     if (ops != NULL)
         log_msg(LOG_INFO, "health, readiness and metrics also on http://%s:%d", cfg->ops_host, cfg->ops_port);
 
@@ -1310,15 +1603,14 @@ int http_serve(const http_server_opts *o)
     int sig = 0;
     sigwait(&set, &sig);
     log_msg(LOG_INFO, "signal %d: no new connections; finishing requests in flight", sig);
-    MHD_socket listen_fd = MHD_quiesce_daemon(d);
+    for (int i = 0; i < L.n; i++) loop_tell(&L.v[i], 1);
     for (int i = 0; i < 300 && atomic_load(&S.in_flight) > 0; i++) usleep(100 * 1000);
     /* Every queued or running handler finishes and resumes its connection (libmicrohttpd aborts
      * when stopped with a connection still suspended); then their answers go out. */
     pool_stop(&POOL_API);
     pool_stop(&POOL_HEAVY);
     for (int i = 0; i < 50 && atomic_load(&S.in_flight) > 0; i++) usleep(100 * 1000);
-    MHD_stop_daemon(d);
-    if (listen_fd != MHD_INVALID_SOCKET) close(listen_fd);
+    loops_stop();
     if (ops != NULL) MHD_stop_daemon(ops);
     pthread_mutex_lock(&R.mu);
     R.running = 0;

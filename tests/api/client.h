@@ -161,6 +161,7 @@ Suite *s10_own_suite(void); /* issue 14 goal 2: own figures and subtree sums kep
 Suite *s11_imp_suite(void); /* issue 14 goal 2: a bulk load's new people added to the kept figures (0042) */
 Suite *s12_roll_suite(void); /* issue 14 goal 2: one write, one unit counted; the current answer without rollup_on_basis (0043) */
 Suite *s13_http_suite(void); /* issue 14 goal 1: no ulfius maps; GET /units/{id} from the columns (0047) */
+Suite *s14_loops_suite(void); /* issue 14 goal 1: event loops; GET /units/{id} answered without waiting */
 Suite *s10_i11_suite(void); /* issue 11/10 leftovers outside the rollup core */
 Suite *s11_perf_suite(void); /* issue 14 goal 1: request-path changes keep their behaviour */
 Suite *resilience_suite(void);

@@ -65,6 +65,7 @@ int main(void)
     srunner_add_suite(sr, s11_imp_suite()); /* issue 14 goal 2: the first rollup after a bulk load */
     srunner_add_suite(sr, s12_roll_suite()); /* issue 14 goal 2: a rollup after one write counts what changed */
     srunner_add_suite(sr, s13_http_suite()); /* issue 14 goal 1: the request path's own structures, same answers */
+    srunner_add_suite(sr, s14_loops_suite()); /* issue 14 goal 1: event loops, reads without waiting, the per-address limit */
     srunner_add_suite(sr, resilience_suite()); /* restarts PostgreSQL: keep it last */
     srunner_run_all(sr, CK_NORMAL);
     int failed = srunner_ntests_failed(sr);

@@ -97,7 +97,7 @@ START_TEST(config_whole_number_settings_have_their_defaults_and_bounds)
         {"BDHVS_ACCESS_TTL", 30, 86400, 900, offsetof(bdhvs_config, access_ttl)},
         {"BDHVS_QUEUE_MS", 100, 600000, 15000, offsetof(bdhvs_config, queue_ms)},
         {"BDHVS_REFRESH_GRACE", 0, 300, 10, offsetof(bdhvs_config, refresh_grace)},
-        {"BDHVS_IO_THREADS", 2, 64, 4, offsetof(bdhvs_config, io_threads)},
+        {"BDHVS_IO_THREADS", 1, 64, 2, offsetof(bdhvs_config, io_threads)},
         {"BDHVS_TRANSFER_HORIZON_DAYS", 0, 3660, 31, offsetof(bdhvs_config, transfer_horizon_days)},
         {"BDHVS_CHANGES_RETENTION_DAYS", 1, 3650, 30, offsetof(bdhvs_config, changes_retention_days)},
         {"BDHVS_WEBHOOK_THREADS", 0, 64, 2, offsetof(bdhvs_config, webhook_threads)},

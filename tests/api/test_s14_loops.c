@@ -1,0 +1,234 @@
+/* Issue 14 goal 1, session 14: the server runs BDHVS_IO_THREADS event loops, each with a
+ * libmicrohttpd daemon of its own on the shared listening socket, and a loop answers
+ * GET /api/v1/units/{id} without waiting on the database (src/http/server.c: async_ready, the
+ * route's http_async). Proved here through the real server:
+ *  - many keep-alive connections with reads in flight at once, mixed with requests that go to a
+ *    worker (a list, an unknown unit, a malformed id), each get their own answer, byte for byte
+ *    what the database gives for the id they asked, round after round;
+ *  - the limit of open connections per client address (BDHVS_PER_IP_LIMIT, 200 unless the test's
+ *    environment says otherwise) holds across the loops: the connection past it is closed
+ *    unanswered, and once one of the others closes, a new one is answered. */
+#include "client.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+static int api_port(void)
+{
+    const char *url = getenv("BDHVS_TEST_URL");
+    const char *colon = url ? strrchr(url, ':') : NULL;
+    return colon ? atoi(colon + 1) : 0;
+}
+
+/* A blocking connection from src (NULL: any address) to the API's port, or -1. */
+static int connect_from(const char *src)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0) return -1;
+    if (src != NULL) {
+        struct sockaddr_in a = {.sin_family = AF_INET};
+        inet_pton(AF_INET, src, &a.sin_addr);
+        if (bind(fd, (struct sockaddr *)&a, sizeof a) != 0) {
+            close(fd);
+            return -1;
+        }
+    }
+    struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons((uint16_t)api_port())};
+    inet_pton(AF_INET, "127.0.0.1", &to.sin_addr);
+    if (connect(fd, (struct sockaddr *)&to, sizeof to) != 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+static int send_text(int fd, const char *s)
+{
+    size_t n = strlen(s);
+    for (size_t off = 0; off < n;) {
+        ssize_t w = send(fd, s + off, n - off, MSG_NOSIGNAL);
+        if (w <= 0) return -1;
+        off += (size_t)w;
+    }
+    return 0;
+}
+
+/* Reads exactly one answer (head, then Content-Length bytes) into out. Returns the status; 0 when
+ * the server closed the connection before any byte of an answer; -1 on a timeout or an error. */
+static int read_one(int fd, char *out, size_t cap, const char **body, int timeout_ms)
+{
+    size_t got = 0, need = 0;
+    char *end = NULL;
+    for (;;) {
+        if (end != NULL && got >= need) break;
+        struct pollfd p = {.fd = fd, .events = POLLIN};
+        if (got + 1 >= cap || poll(&p, 1, timeout_ms) <= 0) return -1;
+        ssize_t r = recv(fd, out + got, cap - 1 - got, 0);
+        if (r == 0 || (r < 0 && errno == ECONNRESET)) return got == 0 ? 0 : -1;
+        if (r < 0) return -1;
+        got += (size_t)r;
+        out[got] = '\0';
+        if (end == NULL && (end = strstr(out, "\r\n\r\n")) != NULL) {
+            const char *cl = strcasestr(out, "\r\nContent-Length:");
+            need = (size_t)(end + 4 - out) + (cl != NULL && cl < end ? strtoul(cl + 17, NULL, 10) : 0);
+        }
+    }
+    if (body) *body = end + 4;
+    return atoi(out + 9);
+}
+
+enum { NCONN = 24, ROUNDS = 15 };
+
+START_TEST(reads_in_flight_on_many_connections_get_their_own_answers)
+{
+    /* Every unit's answer as the database gives it. */
+    PGresult *r = PQexec(test_db(), "SELECT u.id, unit_json(u)::text FROM units u ORDER BY u.id");
+    ck_assert_int_eq(PQresultStatus(r), PGRES_TUPLES_OK);
+    int nunits = PQntuples(r);
+    ck_assert_int_gt(nunits, 20);
+    long long missing = atoll(PQgetvalue(r, nunits - 1, 0)) + 100000;
+    int fds[NCONN];
+    for (int i = 0; i < NCONN; i++) {
+        fds[i] = connect_from(NULL);
+        ck_assert_int_ge(fds[i], 0);
+    }
+    static char out[65536];
+    char req[2048];
+    int reads = 0, others = 0;
+    for (int round = 0; round < ROUNDS; round++) {
+        int kind[NCONN], row[NCONN];
+        /* All requests of the round are sent before any answer is read: the loops have many
+         * reads in flight at once, their answers arriving in any order. */
+        for (int i = 0; i < NCONN; i++) {
+            kind[i] = (i + round) % 8; /* 0-4: a unit read; 5: a list; 6: an unknown unit; 7: not an id */
+            row[i] = (i * 7 + round * 3) % nunits;
+            if (kind[i] <= 4)
+                snprintf(req, sizeof req, "GET /api/v1/units/%s HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer %s\r\n\r\n",
+                         PQgetvalue(r, row[i], 0), T_ADMIN);
+            else if (kind[i] == 5)
+                snprintf(req, sizeof req, "GET /api/v1/units?limit=1&sort=id HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer %s\r\n\r\n",
+                         T_ADMIN);
+            else if (kind[i] == 6)
+                snprintf(req, sizeof req, "GET /api/v1/units/%lld HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer %s\r\n\r\n",
+                         missing, T_ADMIN);
+            else
+                snprintf(req, sizeof req, "GET /api/v1/units/x%d HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer %s\r\n\r\n",
+                         round, T_ADMIN);
+            ck_assert_int_eq(send_text(fds[i], req), 0);
+        }
+        for (int i = 0; i < NCONN; i++) {
+            const char *body = NULL;
+            int st = read_one(fds[i], out, sizeof out, &body, 20000);
+            if (kind[i] <= 4) {
+                ck_assert_int_eq(st, 200);
+                ck_assert_msg(strcmp(body, PQgetvalue(r, row[i], 1)) == 0, "unit %s answered %s, the database gives %s",
+                              PQgetvalue(r, row[i], 0), body, PQgetvalue(r, row[i], 1));
+                reads++;
+            } else if (kind[i] == 5) {
+                ck_assert_int_eq(st, 200);
+                json_t *j = json_loads(body, 0, NULL);
+                ck_assert_int_eq((int)json_array_size(json_object_get(j, "items")), 1);
+                ck_assert_int_eq((int)json_integer_value(json_object_get(j, "total")), nunits);
+                json_decref(j);
+                others++;
+            } else {
+                ck_assert_int_eq(st, 404);
+                json_t *j = json_loads(body, 0, NULL);
+                ck_assert_int_eq((int)json_integer_value(json_object_get(j, "status")), 404);
+                json_decref(j);
+                others++;
+            }
+        }
+    }
+    ck_assert_int_eq(reads, NCONN * ROUNDS * 5 / 8);
+    ck_assert_int_eq(others, NCONN * ROUNDS * 3 / 8);
+    for (int i = 0; i < NCONN; i++) close(fds[i]);
+    PQclear(r);
+}
+END_TEST
+
+/* GET /healthz on fd: its status, 0 when the connection was closed unanswered, -1 otherwise. */
+static int health_on(int fd, int timeout_ms)
+{
+    static char out[8192];
+    if (send_text(fd, "GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n") != 0) return 0;
+    return read_one(fd, out, sizeof out, NULL, timeout_ms);
+}
+
+START_TEST(the_limit_per_address_holds_across_the_loops)
+{
+    const char *env = getenv("BDHVS_PER_IP_LIMIT");
+    int limit = env != NULL ? atoi(env) : 200;
+    ck_assert_int_gt(limit, 0);
+    struct rlimit rl;
+    getrlimit(RLIMIT_NOFILE, &rl);
+    if (rl.rlim_cur < (rlim_t)limit + 64) {
+        rl.rlim_cur = rl.rlim_max < (rlim_t)limit + 64 ? rl.rlim_max : (rlim_t)limit + 64;
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
+    /* An address no other test connects from. */
+    const char *src = "127.0.0.77";
+    int *fds = calloc((size_t)limit, sizeof *fds);
+    ck_assert_ptr_nonnull(fds);
+    /* Each answered, so each is counted by whichever loop accepted it. */
+    for (int i = 0; i < limit; i++) {
+        fds[i] = connect_from(src);
+        ck_assert_int_ge(fds[i], 0);
+        ck_assert_int_eq(health_on(fds[i], 20000), 200);
+    }
+    /* One more from the same address: the kernel accepts it, the server closes it unanswered. */
+    int extra = connect_from(src);
+    ck_assert_int_ge(extra, 0);
+    ck_assert_int_eq(health_on(extra, 20000), 0);
+    close(extra);
+    /* From another address meanwhile: answered. */
+    int other = connect_from("127.0.0.78");
+    ck_assert_int_ge(other, 0);
+    ck_assert_int_eq(health_on(other, 20000), 200);
+    close(other);
+    /* The ones kept open still answer. */
+    ck_assert_int_eq(health_on(fds[0], 20000), 200);
+    ck_assert_int_eq(health_on(fds[limit - 1], 20000), 200);
+    /* One closes: the server counts it gone when it reads the end of the stream, then a new
+     * connection from the address is answered. */
+    close(fds[0]);
+    int answered = 0;
+    for (int attempt = 0; attempt < 50 && !answered; attempt++) {
+        int fd = connect_from(src);
+        ck_assert_int_ge(fd, 0);
+        int st = health_on(fd, 20000);
+        if (st == 200) {
+            answered = 1;
+            fds[0] = fd;
+        } else {
+            ck_assert_int_eq(st, 0);
+            close(fd);
+            struct timespec ts = {0, 100 * 1000 * 1000};
+            nanosleep(&ts, NULL);
+        }
+    }
+    ck_assert_msg(answered, "no connection from %s was answered after one of %d closed", src, limit);
+    for (int i = 0; i < limit; i++) close(fds[i]);
+    free(fds);
+}
+END_TEST
+
+Suite *s14_loops_suite(void)
+{
+    Suite *s = suite_create("s14_loops");
+    TCase *t = tcase_create("s14_loops");
+    tcase_add_test(t, reads_in_flight_on_many_connections_get_their_own_answers);
+    tcase_add_test(t, the_limit_per_address_holds_across_the_loops);
+    tcase_set_timeout(t, 120);
+    suite_add_tcase(s, t);
+    return s;
+}
