@@ -61,7 +61,9 @@ int http_route_allows(const http_route *route, role_t r);
 #define HTTP_ROUTE_INLINE 4u
 
 /* Turns a bearer token into a caller. Returns 0 (who filled), 401 when the token is bad,
- * or 503 when it could not be checked. */
+ * or 503 when it could not be checked; on a thread that must not wait (c->on_loop), it returns
+ * HTTP_AUTH_LATER instead of reading the database, and is asked again on a worker. */
+#define HTTP_AUTH_LATER 102
 typedef int (*http_authenticator)(http_ctx *c, const char *token, caller *who);
 
 typedef struct http_server_opts {
@@ -96,6 +98,8 @@ struct http_ctx {
                     * server hands it to http_server_opts.release */
     caller who;
     int authed;
+    int on_loop;   /* set by the server: this thread serves many connections and must not wait
+                    * on the database (the authenticator answers HTTP_AUTH_LATER instead) */
     int status;        /* the answer's status, for the log */
     char request_id[72];        /* the server's own id: the log's, the answer's and the audit key */
     char client_request_id[72]; /* the client's X-Request-Id when sane, else "" (audit only) */

@@ -136,6 +136,7 @@ int api_authenticate(http_ctx *c, const char *token, caller *who)
         long long cv = who->cred_version;
         unsigned long long ticket;
         if (rights_get(who->user_id, who, &ticket)) return cv != who->cred_version ? 401 : 0;
+        if (c->on_loop) return HTTP_AUTH_LATER;
         if (api_db(c) == NULL) return 503;
         db_args v;
         db_args_of(&v, db_int(who->user_id));
@@ -153,6 +154,7 @@ int api_authenticate(http_ctx *c, const char *token, caller *who)
         return cv != who->cred_version ? 401 : 0;
     }
     if (strlen(token) > 200) return 401;
+    if (c->on_loop) return HTTP_AUTH_LATER;
     if (api_db(c) == NULL) return 503;
     char hash[65];
     token_hash(token, hash);

@@ -72,7 +72,7 @@ typedef struct route_metric {
 static struct {
     const http_server_opts *opts;
     int conn_limit;              /* after fitting the file-descriptor ceiling */
-    atomic_ullong cut_head, cut_body, refused_early, spooled, over_ip;
+    atomic_ullong cut_head, cut_body, refused_early, spooled, over_ip, auth_later;
     endpoint *eps;
     int neps;
     /* The endpoints whose pattern has n segments: by_nseg[n][0 .. n_by_nseg[n]), in eps' order
@@ -251,6 +251,12 @@ char *http_metrics_text(void)
     OUT("# HELP bdhvs_http_refused_before_body_total Requests answered before their body was read.\n");
     OUT("# TYPE bdhvs_http_refused_before_body_total counter\n");
     OUT("bdhvs_http_refused_before_body_total %llu\n", (unsigned long long)atomic_load(&S.refused_early));
+    OUT("# HELP bdhvs_http_auth_on_worker_total Authentications that read the database, run on a worker rather than a loop.\n");
+    OUT("# TYPE bdhvs_http_auth_on_worker_total counter\n");
+    OUT("bdhvs_http_auth_on_worker_total %llu\n", (unsigned long long)atomic_load(&S.auth_later));
+    OUT("# HELP bdhvs_http_connections_over_address_limit_total Connections closed unanswered for passing BDHVS_PER_IP_LIMIT.\n");
+    OUT("# TYPE bdhvs_http_connections_over_address_limit_total counter\n");
+    OUT("bdhvs_http_connections_over_address_limit_total %llu\n", (unsigned long long)atomic_load(&S.over_ip));
     OUT("# HELP bdhvs_http_bodies_spooled_total Request bodies written to a temporary file.\n");
     OUT("# TYPE bdhvs_http_bodies_spooled_total counter\n");
     OUT("bdhvs_http_bodies_spooled_total %llu\n", (unsigned long long)atomic_load(&S.spooled));
@@ -411,6 +417,7 @@ static void loop_resume(loop *home, struct MHD_Connection *conn)
 }
 
 typedef struct req_state req_state;
+enum { AUTH_NONE, AUTH_ON_WORKER, AUTH_PASSED, AUTH_REFUSED };
 typedef struct conn_state {
     MHD_socket fd;
     /* The deadline in monotonic milliseconds times two, plus the phase (0 head, 1 body); 0: none.
@@ -519,7 +526,7 @@ static void notify_connection(void *cls, struct MHD_Connection *conn, void **soc
             } else {
                 /* Cut at once: the reaper shuts it down, and a request on it is not read. */
                 cs->over_ip = 1;
-                atomic_init(&cs->deadline, 2);
+                atomic_init(&cs->deadline, 2); /* phase 0 at time 1 ms: past at once */
                 atomic_fetch_add(&S.over_ip, 1);
             }
         }
@@ -565,7 +572,7 @@ static void *reaper(void *arg)
             if (d > 0 && now > (d | 1) && cs->fd != MHD_INVALID_SOCKET &&
                 atomic_compare_exchange_strong(&cs->deadline, &d, 0)) {
                 shutdown(cs->fd, SHUT_RDWR);
-                atomic_fetch_add((d & 1) ? &S.cut_body : &S.cut_head, 1);
+                if (d > 2) atomic_fetch_add((d & 1) ? &S.cut_body : &S.cut_head, 1); /* 2: over_ip, counted apart */
             }
         }
     }
@@ -671,6 +678,7 @@ struct req_state {
     int too_large;    /* the body passed the limit: read and dropped, then 413 */
     int body_expected;
     int queued;       /* handed to a worker pool; the connection is suspended */
+    int auth_later;   /* AUTH_*: authentication handed to a worker (HTTP_AUTH_LATER) */
     int ran;          /* the handler has answered */
     char *mem;        /* the body while small */
     size_t len, cap;
@@ -694,6 +702,7 @@ struct req_state {
 typedef struct job {
     req_state *rs;
     struct MHD_Connection *conn;
+    int auth;         /* 1: authenticate (authorize) only; the loop goes on with the request */
     double queued_at;
     struct job *next;
 } job;
@@ -711,6 +720,8 @@ static worker_pool POOL_API = {.name = "api", .mu = PTHREAD_MUTEX_INITIALIZER, .
 static worker_pool POOL_HEAVY = {.name = "heavy", .mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
 
 static void run_handler(req_state *rs);
+static int authorize(req_state *rs);
+static void ctx_release(http_ctx *c);
 static void handler_done(req_state *rs);
 static void async_wait_here(req_state *rs);
 
@@ -746,7 +757,14 @@ static void *worker_main(void *arg)
         if (now_seconds() - j->queued_at > S.opts->cfg->queue_ms / 1000.0) {
             http_set_header(&j->rs->c, "Retry-After", "5");
             respond_problem(&j->rs->c, 503, "The server is busy; try again shortly.");
-            j->rs->ran = 1;
+            if (j->auth) j->rs->auth_later = AUTH_REFUSED;
+            else j->rs->ran = 1;
+        } else if (j->auth) {
+            j->rs->c.on_loop = 0;
+            int go = authorize(j->rs);
+            ctx_release(&j->rs->c); /* the connection goes back while the body arrives */
+            j->rs->c.on_loop = 1;
+            j->rs->auth_later = go == 1 ? AUTH_PASSED : AUTH_REFUSED;
         } else {
             run_handler(j->rs);
         }
@@ -782,11 +800,11 @@ static void pool_stop(worker_pool *wp)
 }
 
 /* Queues a job; 0, or -1 when the queue is full (the caller answers 503). */
-static int pool_submit(worker_pool *wp, req_state *rs, struct MHD_Connection *conn)
+static int pool_submit(worker_pool *wp, req_state *rs, struct MHD_Connection *conn, int auth)
 {
     job *j = malloc(sizeof *j);
     if (j == NULL) return -1;
-    *j = (job){.rs = rs, .conn = conn, .queued_at = now_seconds()};
+    *j = (job){.rs = rs, .conn = conn, .auth = auth, .queued_at = now_seconds()};
     pthread_mutex_lock(&wp->mu);
     if (wp->queued >= wp->max_queued || wp->stopping) {
         pthread_mutex_unlock(&wp->mu);
@@ -956,8 +974,9 @@ static enum MHD_Result send_answer(struct MHD_Connection *conn, req_state *rs, i
 }
 
 /* Middleware that needs only the head, in order: request id, CORS, routing answers (404, 405,
- * OPTIONS), framing, body size by Content-Length, authentication, role, query. Returns 1 when
- * the request may go on (to its body and handler). */
+ * OPTIONS), framing, body size by Content-Length, then authorize's: authentication, role,
+ * query. Returns 1 when the request may go on (to its body and handler), 0 when it answered, 2
+ * when authentication is to run on a worker. */
 static int before_body(req_state *rs, const head_scan *h)
 {
     http_ctx *c = &rs->c;
@@ -1024,6 +1043,16 @@ static int before_body(req_state *rs, const head_scan *h)
             return 0;
         }
     }
+    return authorize(rs);
+}
+
+/* The middleware from authentication on: authentication, role, query. 1: go on; 0: answered;
+ * 2: the authenticator needs the database and this thread is a loop (HTTP_AUTH_LATER): run it
+ * again on a worker (access_handler). */
+static int authorize(req_state *rs)
+{
+    http_ctx *c = &rs->c;
+    const endpoint *ep = rs->ep;
     if (!http_route_allows(ep->route, ROLE_NONE)) {
         const char *authz = http_header(c, "Authorization");
         if (authz == NULL || strncasecmp(authz, "Bearer ", 7) != 0 || authz[7] == '\0') {
@@ -1032,6 +1061,7 @@ static int before_body(req_state *rs, const head_scan *h)
             return 0;
         }
         int rc = S.opts->authenticate(c, authz + 7, &c->who);
+        if (rc == HTTP_AUTH_LATER) return 2;
         if (rc == 503) {
             if (c->status == 0) respond_problem(c, 503, "The database is unavailable; try again shortly.");
             return 0;
@@ -1146,6 +1176,19 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn, co
         *upload_data_size = 0; /* a body after an early answer is not read */
         return MHD_YES;
     }
+    if (rs->auth_later == AUTH_ON_WORKER) return MHD_YES; /* spurious call while suspended */
+    if (rs->auth_later != AUTH_NONE) {
+        /* Resumed from the worker that authenticated it: libmicrohttpd calls again as for the
+         * head, and the request goes on from where before_body left it. */
+        int refused = rs->auth_later == AUTH_REFUSED;
+        rs->auth_later = AUTH_NONE;
+        if (refused) {
+            if (rs->body_expected) atomic_fetch_add(&S.refused_early, 1);
+            return send_answer(conn, rs, rs->body_expected);
+        }
+        set_deadline(rs->cs, 1, rs->body_expected ? S.opts->cfg->body_timeout : 0);
+        return MHD_YES;
+    }
     if (!rs->started) {
         rs->started = 1;
         rs->ls = ls;
@@ -1161,12 +1204,30 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn, co
         c->resp = &rs->resp;
         c->cfg = S.opts->cfg;
         c->app = ls->app;
+        c->on_loop = T_loop != NULL;
         rs->ep = route_find(method, url, ls->ops);
         c->route = rs->ep ? rs->ep->route : NULL;
         const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
         client_ip(c, ci != NULL ? ci->client_addr : NULL);
         rs->body_expected = h.transfer_encodings > 0 || (h.content_lengths > 0 && strcmp(h.first_cl, "0") != 0);
-        if (!before_body(rs, &h)) {
+        int go = before_body(rs, &h);
+        if (go == 2) {
+            /* The authenticator needs the database: a worker runs it (and the role and query
+             * checks after it), so that this loop never waits; the body, if any, is read only
+             * once the caller is known, as always. */
+            set_deadline(rs->cs, 0, 0);
+            rs->auth_later = AUTH_ON_WORKER;
+            atomic_fetch_add(&S.auth_later, 1);
+            MHD_suspend_connection(conn);
+            if (pool_submit(&POOL_API, rs, conn, 1) != 0) {
+                http_set_header(c, "Retry-After", "2");
+                respond_problem(c, 503, "The server is busy; try again shortly.");
+                rs->auth_later = AUTH_REFUSED;
+                MHD_resume_connection(conn);
+            }
+            return MHD_YES;
+        }
+        if (!go) {
             if (rs->body_expected) atomic_fetch_add(&S.refused_early, 1);
             /* Framing errors close the connection whatever was read. */
             int framing = h.content_lengths > 1 || (h.content_lengths && h.transfer_encodings) ||
@@ -1222,7 +1283,7 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn, co
     worker_pool *wp = rs->ep->route->flags & HTTP_ROUTE_HEAVY ? &POOL_HEAVY : &POOL_API;
     rs->queued = 1;
     MHD_suspend_connection(conn);
-    if (pool_submit(wp, rs, conn) != 0) {
+    if (pool_submit(wp, rs, conn, 0) != 0) {
         rs->queued = 0;
         rs->ran = 1;
         http_set_header(&rs->c, "Retry-After", "2");

@@ -5,6 +5,9 @@
  *  - many keep-alive connections with reads in flight at once, mixed with requests that go to a
  *    worker (a list, an unknown unit, a malformed id), each get their own answer, byte for byte
  *    what the database gives for the id they asked, round after round;
+ *  - authentication that reads the database (an API token, a rights-cache miss) runs on a worker
+ *    (HTTP_AUTH_LATER), never on a loop: an API token's reads and refusals answer as before,
+ *    the refusals still before any of the body is read;
  *  - the limit of open connections per client address (BDHVS_PER_IP_LIMIT, 200 unless the test's
  *    environment says otherwise) holds across the loops: the connection past it is closed
  *    unanswered, and once one of the others closes, a new one is answered. */
@@ -164,8 +167,23 @@ static int health_on(int fd, int timeout_ms)
     return read_one(fd, out, sizeof out, NULL, timeout_ms);
 }
 
+/* The value of a counter without labels in /metrics, or -1. */
+static long long metric(const char *name)
+{
+    resp *m = http_get("/metrics", NULL);
+    long long v = -1;
+    char key[128];
+    snprintf(key, sizeof key, "\n%s ", name);
+    const char *at = m->status == 200 ? strstr(m->body, key) : NULL;
+    if (at != NULL) v = atoll(at + strlen(key));
+    resp_free(m);
+    return v;
+}
+
 START_TEST(the_limit_per_address_holds_across_the_loops)
 {
+    long long refused_before = metric("bdhvs_http_connections_over_address_limit_total");
+    ck_assert_int_ge(refused_before, 0);
     const char *env = getenv("BDHVS_PER_IP_LIMIT");
     int limit = env != NULL ? atoi(env) : 200;
     ck_assert_int_gt(limit, 0);
@@ -190,6 +208,7 @@ START_TEST(the_limit_per_address_holds_across_the_loops)
     ck_assert_int_ge(extra, 0);
     ck_assert_int_eq(health_on(extra, 20000), 0);
     close(extra);
+    ck_assert_int_eq(metric("bdhvs_http_connections_over_address_limit_total"), refused_before + 1);
     /* From another address meanwhile: answered. */
     int other = connect_from("127.0.0.78");
     ck_assert_int_ge(other, 0);
@@ -217,8 +236,74 @@ START_TEST(the_limit_per_address_holds_across_the_loops)
         }
     }
     ck_assert_msg(answered, "no connection from %s was answered after one of %d closed", src, limit);
+    /* Those refused while the closed one was not yet counted gone are counted too. */
+    ck_assert_int_ge(metric("bdhvs_http_connections_over_address_limit_total"), refused_before + 1);
     for (int i = 0; i < limit; i++) close(fds[i]);
     free(fds);
+}
+END_TEST
+
+START_TEST(authentication_that_reads_the_database_runs_on_a_worker)
+{
+    long long refused_before = metric("bdhvs_http_refused_before_body_total");
+    ck_assert_int_ge(refused_before, 0);
+    long long later_before = metric("bdhvs_http_auth_on_worker_total");
+    ck_assert_int_ge(later_before, 0);
+    resp *t = http_send_json("POST", "/api/v1/tokens", T_SD_REPORTER, "{\"name\":\"s14 loops\"}");
+    ck_assert_int_eq(t->status, 201);
+    json_t *tj = json_loads(t->body, 0, NULL);
+    char secret[160];
+    snprintf(secret, sizeof secret, "%s", json_string_value(json_object_get(tj, "token")));
+    json_decref(tj);
+    resp_free(t);
+    ck_assert(strncmp(secret, "bdh_", 4) == 0);
+    /* The reporter's own unit, read three times on one keep-alive connection: each request's
+     * token goes to a worker and back, then the loop reads the unit without waiting. */
+    char want[1024], uid[32];
+    db_value("SELECT u.id::text FROM units u JOIN users s ON s.unit_id = u.id JOIN api_tokens k ON k.user_id = s.id"
+             " WHERE k.name = $1", "s14 loops", uid, sizeof uid);
+    db_value("SELECT unit_json(u)::text FROM units u WHERE u.id = $1::bigint", uid, want, sizeof want);
+    int fd = connect_from(NULL);
+    ck_assert_int_ge(fd, 0);
+    static char out[65536];
+    char req[1024];
+    for (int i = 0; i < 3; i++) {
+        snprintf(req, sizeof req, "GET /api/v1/units/%s HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer %s\r\n\r\n", uid, secret);
+        ck_assert_int_eq(send_text(fd, req), 0);
+        const char *body = NULL;
+        ck_assert_int_eq(read_one(fd, out, sizeof out, &body, 20000), 200);
+        ck_assert_str_eq(body, want);
+    }
+    close(fd);
+    /* Refusals after the worker's authentication come before the body: a token no one holds,
+     * and the API token on a route its role may not use. Only the head is sent; the answer
+     * comes, and the connection is closed, all the same. */
+    const char *heads[2][2] = {
+        {"POST /api/v1/units", "bdh_0000000000000000000000000000000000000000"},
+        {"POST /api/v1/units", secret},
+    };
+    const int want_status[2] = {401, 403};
+    for (int i = 0; i < 2; i++) {
+        fd = connect_from(NULL);
+        ck_assert_int_ge(fd, 0);
+        snprintf(req, sizeof req,
+                 "%s HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer %s\r\nContent-Type: application/json\r\n"
+                 "Content-Length: 500000\r\n\r\n",
+                 heads[i][0], heads[i][1]);
+        ck_assert_int_eq(send_text(fd, req), 0);
+        const char *body = NULL;
+        ck_assert_int_eq(read_one(fd, out, sizeof out, &body, 20000), want_status[i]);
+        ck_assert_ptr_nonnull(strcasestr(out, "\r\nConnection: close\r\n"));
+        char rest[16];
+        struct pollfd p = {.fd = fd, .events = POLLIN};
+        ck_assert_int_eq(poll(&p, 1, 20000), 1);
+        ck_assert_int_le((int)recv(fd, rest, sizeof rest, 0), 0); /* closed */
+        close(fd);
+    }
+    ck_assert_int_eq(metric("bdhvs_http_refused_before_body_total"), refused_before + 2);
+    /* Every request with the API token, and the one with a token no one holds, went to a
+     * worker to be authenticated (the JWT requests of this test found the rights cache). */
+    ck_assert_int_ge(metric("bdhvs_http_auth_on_worker_total"), later_before + 5);
 }
 END_TEST
 
@@ -227,6 +312,7 @@ Suite *s14_loops_suite(void)
     Suite *s = suite_create("s14_loops");
     TCase *t = tcase_create("s14_loops");
     tcase_add_test(t, reads_in_flight_on_many_connections_get_their_own_answers);
+    tcase_add_test(t, authentication_that_reads_the_database_runs_on_a_worker);
     tcase_add_test(t, the_limit_per_address_holds_across_the_loops);
     tcase_set_timeout(t, 120);
     suite_add_tcase(s, t);
