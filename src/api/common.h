@@ -155,6 +155,13 @@ void api_get_one(http_ctx *c, db_stmt *st, int scoped, const char *what, const c
  * api_get_one once the result is in (0), or returns 1 while it is not. */
 int api_get_one_start(http_ctx *c, db_stmt *st, int scoped, int *fd);
 int api_get_one_step(http_ctx *c, const char *what, const char *not_found);
+/* Defines the handler name, a GET of one resource by :id (api_get_one), and name_async, the same
+ * read in two halves for the loops (HTTP_ROUTE_INLINE; declare it in handlers.h). */
+#define API_GET_ONE_ROUTE(name, st, scoped, what, not_found)                                        \
+    void name(http_ctx *c) { api_get_one(c, st, scoped, what, not_found); }                        \
+    static int name##_start(http_ctx *c, int *fd) { return api_get_one_start(c, st, scoped, fd); } \
+    static int name##_step(http_ctx *c) { return api_get_one_step(c, what, not_found); }           \
+    const http_async name##_async = {name##_start, name##_step}
 /* Takes a free open database connection for the request without waiting: 0 when it did. */
 int api_reserve(http_ctx *c);
 /* A write handler's state: the path's :id (updates and deletes), the JSON body, the errors found

@@ -66,10 +66,7 @@ void completions_list(http_ctx *c)
     api_list(c, &STMT_LIST, &pv, "listing completions", COMPLETION_COLUMNS);
 }
 
-void completions_get(http_ctx *c)
-{
-    api_get_one(c, &STMT_GET, 1, "reading a completion", "There is no such completion.");
-}
+API_GET_ONE_ROUTE(completions_get, &STMT_GET, 1, "reading a completion", "There is no such completion.");
 
 void completions_create(http_ctx *c)
 {

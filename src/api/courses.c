@@ -48,10 +48,7 @@ void courses_list(http_ctx *c)
     api_list(c, &STMT_LIST, &pv, "listing courses", COURSE_COLUMNS);
 }
 
-void courses_get(http_ctx *c)
-{
-    api_get_one(c, &STMT_GET, 0, "reading a course", "There is no such course.");
-}
+API_GET_ONE_ROUTE(courses_get, &STMT_GET, 0, "reading a course", "There is no such course.");
 
 typedef struct course_input {
     const char *code, *title, *provider;

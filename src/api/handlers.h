@@ -17,6 +17,7 @@ void tokens_delete(http_ctx *c);
 void users_list(http_ctx *c);
 void users_create(http_ctx *c);
 void users_get(http_ctx *c);
+extern const http_async users_get_async; /* users_get in two halves (HTTP_ROUTE_INLINE) */
 void users_update(http_ctx *c);
 void users_delete(http_ctx *c);
 void units_list(http_ctx *c);
@@ -46,11 +47,13 @@ void staff_import(http_ctx *c);
 void courses_list(http_ctx *c);
 void courses_create(http_ctx *c);
 void courses_get(http_ctx *c);
+extern const http_async courses_get_async; /* courses_get in two halves (HTTP_ROUTE_INLINE) */
 void courses_update(http_ctx *c);
 void courses_delete(http_ctx *c);
 void completions_list(http_ctx *c);
 void completions_create(http_ctx *c);
 void completions_get(http_ctx *c);
+extern const http_async completions_get_async; /* completions_get in two halves (HTTP_ROUTE_INLINE) */
 void completions_update(http_ctx *c);
 void completions_delete(http_ctx *c);
 void completions_import(http_ctx *c);
@@ -75,6 +78,7 @@ void patients_served_import(http_ctx *c);
 void schedules_list(http_ctx *c);
 void schedules_create(http_ctx *c);
 void schedules_get(http_ctx *c);
+extern const http_async schedules_get_async; /* schedules_get in two halves (HTTP_ROUTE_INLINE) */
 void schedules_update(http_ctx *c);
 void schedules_delete(http_ctx *c);
 void reports_list(http_ctx *c);
@@ -88,6 +92,7 @@ void reporting_status(http_ctx *c);
 void obligations_list(http_ctx *c);
 void obligations_create(http_ctx *c);
 void obligations_get(http_ctx *c);
+extern const http_async obligations_get_async; /* obligations_get in two halves (HTTP_ROUTE_INLINE) */
 void obligations_end(http_ctx *c);
 void reporting_rates(http_ctx *c);
 void reports_unlock(http_ctx *c);

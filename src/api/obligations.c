@@ -106,10 +106,7 @@ void obligations_list(http_ctx *c)
     api_list(c, &STMT_LIST, &pv, "listing reporting obligations", NULL);
 }
 
-void obligations_get(http_ctx *c)
-{
-    api_get_one(c, &STMT_GET, 1, "reading a reporting obligation", "There is no such reporting obligation.");
-}
+API_GET_ONE_ROUTE(obligations_get, &STMT_GET, 1, "reading a reporting obligation", "There is no such reporting obligation.");
 
 /* Reads the calendar into cal (a JSON text the SQL function takes) and its period types into
  * types (a SQL array text). Returns the number of period types with a rule. */

@@ -70,7 +70,7 @@ const http_route api_routes[] = {
 
     {"GET", "/api/v1/users", users_list, ROLE_MANAGER, Q_USERS},
     {"POST", "/api/v1/users", users_create, ROLE_MANAGER, NULL, HTTP_ROUTE_HEAVY},
-    {"GET", "/api/v1/users/:id", users_get, ROLE_MANAGER},
+    {"GET", "/api/v1/users/:id", users_get, ROLE_MANAGER, NULL, HTTP_ROUTE_INLINE, 0, &users_get_async},
     {"PATCH", "/api/v1/users/:id", users_update, ROLE_MANAGER, NULL, HTTP_ROUTE_HEAVY},
     {"DELETE", "/api/v1/users/:id", users_delete, ROLE_MANAGER},
 
@@ -102,14 +102,14 @@ const http_route api_routes[] = {
 
     {"GET", "/api/v1/courses", courses_list, ROLE_VIEWER, Q_COURSES},
     {"POST", "/api/v1/courses", courses_create, ROLE_ADMIN},
-    {"GET", "/api/v1/courses/:id", courses_get, ROLE_VIEWER},
+    {"GET", "/api/v1/courses/:id", courses_get, ROLE_VIEWER, NULL, HTTP_ROUTE_INLINE, 0, &courses_get_async},
     {"PATCH", "/api/v1/courses/:id", courses_update, ROLE_ADMIN},
     {"DELETE", "/api/v1/courses/:id", courses_delete, ROLE_ADMIN},
 
     {"GET", "/api/v1/completions", completions_list, ROLE_VIEWER, Q_COMPLETIONS},
     {"POST", "/api/v1/completions", completions_create, ROLE_REPORTER},
     {"POST", "/api/v1/completions/import", completions_import, ROLE_REPORTER, Q_IMPORT, HTTP_ROUTE_HEAVY},
-    {"GET", "/api/v1/completions/:id", completions_get, ROLE_VIEWER},
+    {"GET", "/api/v1/completions/:id", completions_get, ROLE_VIEWER, NULL, HTTP_ROUTE_INLINE, 0, &completions_get_async},
     {"PATCH", "/api/v1/completions/:id", completions_update, ROLE_REPORTER},
     {"DELETE", "/api/v1/completions/:id", completions_delete, ROLE_REPORTER},
 
@@ -137,13 +137,13 @@ const http_route api_routes[] = {
 
     {"GET", "/api/v1/schedules", schedules_list, ROLE_VIEWER, Q_SCHEDULES},
     {"POST", "/api/v1/schedules", schedules_create, ROLE_MANAGER},
-    {"GET", "/api/v1/schedules/:id", schedules_get, ROLE_VIEWER},
+    {"GET", "/api/v1/schedules/:id", schedules_get, ROLE_VIEWER, NULL, HTTP_ROUTE_INLINE, 0, &schedules_get_async},
     {"PATCH", "/api/v1/schedules/:id", schedules_update, ROLE_MANAGER},
     {"DELETE", "/api/v1/schedules/:id", schedules_delete, ROLE_MANAGER},
 
     {"GET", "/api/v1/reporting-obligations", obligations_list, ROLE_VIEWER, Q_OBLIGATIONS},
     {"POST", "/api/v1/reporting-obligations", obligations_create, ROLE_MANAGER},
-    {"GET", "/api/v1/reporting-obligations/:id", obligations_get, ROLE_VIEWER},
+    {"GET", "/api/v1/reporting-obligations/:id", obligations_get, ROLE_VIEWER, NULL, HTTP_ROUTE_INLINE, 0, &obligations_get_async},
     {"POST", "/api/v1/reporting-obligations/:id/end", obligations_end, ROLE_MANAGER},
     {"GET", "/api/v1/reporting-rates", reporting_rates, ROLE_VIEWER, Q_RATES},
 

@@ -68,10 +68,7 @@ void schedules_list(http_ctx *c)
     api_list(c, &STMT_LIST, &pv, "listing schedules", NULL);
 }
 
-void schedules_get(http_ctx *c)
-{
-    api_get_one(c, &STMT_GET, 1, "reading a schedule", "There is no such schedule.");
-}
+API_GET_ONE_ROUTE(schedules_get, &STMT_GET, 1, "reading a schedule", "There is no such schedule.");
 
 /* Reads due_month, due_day and description (all optional) from body. */
 static void read_rule(json_t *body, long long *month, long long *day, const char **desc, int *desc_given, verrs *v)

@@ -86,22 +86,7 @@ DB_STMT(STMT_TREE_ON, "units_tree_on",
     "        OR $4::bool OR u.id = r.id)"
     " ORDER BY nlevel(b.path), u.code", 5);
 
-void units_get(http_ctx *c)
-{
-    api_get_one(c, &STMT_GET, 1, "reading a unit", "There is no such unit.");
-}
-
-static int units_get_start(http_ctx *c, int *fd)
-{
-    return api_get_one_start(c, &STMT_GET, 1, fd);
-}
-
-static int units_get_step(http_ctx *c)
-{
-    return api_get_one_step(c, "reading a unit", "There is no such unit.");
-}
-
-const http_async units_get_async = {units_get_start, units_get_step};
+API_GET_ONE_ROUTE(units_get, &STMT_GET, 1, "reading a unit", "There is no such unit.");
 
 void units_list(http_ctx *c)
 {

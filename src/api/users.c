@@ -54,10 +54,7 @@ DB_STMT(STMT_REVOKE_ALL, "users_revoke_all",
     "WITH r AS (UPDATE refresh_tokens SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL)"
     " UPDATE api_tokens SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL AND $2::bool", 2);
 
-void users_get(http_ctx *c)
-{
-    api_get_one(c, &STMT_GET, 1, "reading a user", "There is no such user.");
-}
+API_GET_ONE_ROUTE(users_get, &STMT_GET, 1, "reading a user", "There is no such user.");
 
 void users_list(http_ctx *c)
 {
