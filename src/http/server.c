@@ -766,6 +766,7 @@ static void *worker_main(void *arg)
             j->rs->c.on_loop = 1;
             j->rs->auth_later = go == 1 ? AUTH_PASSED : AUTH_REFUSED;
         } else {
+            j->rs->c.on_loop = 0; /* a worker may wait */
             run_handler(j->rs);
         }
         loop_resume(j->rs->home, j->conn);
