@@ -463,6 +463,7 @@ int db_send(db_conn *c, db_stmt *st, const db_args *args)
         !c->prepared[stmt_slot(st)])
         return -1;
     c->misuse = NULL;
+    PQclear(c->got); /* left by a read that never finished (a stop) */
     c->got = NULL;
     /* The socket stays in libpq's blocking mode: a message this small goes out at once. */
     if (!PQsendQueryPrepared(c->pg, st->name, st->nparams, n ? args->v : NULL, NULL, NULL, 0)) {

@@ -72,7 +72,7 @@ typedef struct route_metric {
 static struct {
     const http_server_opts *opts;
     int conn_limit;              /* after fitting the file-descriptor ceiling */
-    atomic_ullong cut_head, cut_body, refused_early, spooled, over_ip, auth_later;
+    atomic_ullong cut_head, cut_body, refused_early, spooled, over_ip, auth_later, reads_on_loops;
     endpoint *eps;
     int neps;
     /* The endpoints whose pattern has n segments: by_nseg[n][0 .. n_by_nseg[n]), in eps' order
@@ -251,6 +251,9 @@ char *http_metrics_text(void)
     OUT("# HELP bdhvs_http_refused_before_body_total Requests answered before their body was read.\n");
     OUT("# TYPE bdhvs_http_refused_before_body_total counter\n");
     OUT("bdhvs_http_refused_before_body_total %llu\n", (unsigned long long)atomic_load(&S.refused_early));
+    OUT("# HELP bdhvs_http_reads_on_loops_total Single-row reads answered by a loop without waiting on the database.\n");
+    OUT("# TYPE bdhvs_http_reads_on_loops_total counter\n");
+    OUT("bdhvs_http_reads_on_loops_total %llu\n", (unsigned long long)atomic_load(&S.reads_on_loops));
     OUT("# HELP bdhvs_http_auth_on_worker_total Authentications that read the database, run on a worker rather than a loop.\n");
     OUT("# TYPE bdhvs_http_auth_on_worker_total counter\n");
     OUT("bdhvs_http_auth_on_worker_total %llu\n", (unsigned long long)atomic_load(&S.auth_later));
@@ -394,6 +397,8 @@ typedef struct loop {
     atomic_int cmd;   /* 0 run, 1 stop accepting, 2 stop */
     pthread_t thread;
     int started;
+    int reads;        /* inline reads in flight (suspended connections waiting on the database) */
+    double stop_by;   /* when stopping: the latest moment to wait for them */
 } loop;
 
 static struct {
@@ -525,8 +530,12 @@ static void notify_connection(void *cls, struct MHD_Connection *conn, void **soc
                 cs->ip_counted = 1;
             } else {
                 /* Cut at once: the reaper shuts it down, and a request on it is not read. */
+                /* Shut down at once (libmicrohttpd then sees the end of the stream and closes
+                 * it); should that fail, the reaper cuts it (deadline 2: past) and a request
+                 * on it is not read (uri_logged). */
                 cs->over_ip = 1;
-                atomic_init(&cs->deadline, 2); /* phase 0 at time 1 ms: past at once */
+                atomic_init(&cs->deadline, 2);
+                if (cs->fd != MHD_INVALID_SOCKET) shutdown(cs->fd, SHUT_RDWR);
                 atomic_fetch_add(&S.over_ip, 1);
             }
         }
@@ -1263,7 +1272,7 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn, co
      * to a worker and back (two thread wake-ups and the pool's lock) cost more than the read. The
      * loop goes on with other connections while the database answers (async_ready). */
     if ((rs->ep->route->flags & HTTP_ROUTE_INLINE) && rs->ep->route->async != NULL && T_loop != NULL &&
-        !rs->body_expected && !rs->too_large) {
+        atomic_load(&T_loop->cmd) == 0 && !rs->body_expected && !rs->too_large) {
         int fd = -1;
         int rc = rs->ep->route->async->start(&rs->c, &fd);
         if (rc == 1) {
@@ -1275,6 +1284,8 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn, co
             rs->conn = conn;
             rs->async_fd = fd;
             rs->async_loop = T_loop;
+            T_loop->reads++;
+            atomic_fetch_add(&S.reads_on_loops, 1);
             MHD_suspend_connection(conn);
             if (async_watch(T_loop, rs) != 0) async_wait_here(rs);
             return MHD_YES;
@@ -1310,6 +1321,7 @@ static void handler_done(req_state *rs)
  * gets no event from here; the kernel drops the entry when the socket is closed. */
 static void async_done(req_state *rs)
 {
+    if (rs->async_loop != NULL) rs->async_loop->reads--;
     rs->async_loop = NULL;
     rs->async_fd = -1;
     handler_done(rs);
@@ -1516,7 +1528,10 @@ static void *loop_main(void *arg)
             l->listen_fd = -1;
             quiesced = 1;
         }
-        if (cmd == 2) break;
+        /* Stopping: the reads in flight finish first (their statements end within the
+         * database's statement_timeout), since libmicrohttpd aborts when stopped with a
+         * connection still suspended. */
+        if (cmd == 2 && (l->reads == 0 || now_seconds() > l->stop_by)) break;
         MHD_UNSIGNED_LONG_LONG to = 0;
         int ms = 1000;
         if (MHD_get_timeout(l->d, &to) == MHD_YES && to < 1000) ms = (int)to;
@@ -1537,6 +1552,7 @@ static void *loop_main(void *arg)
 
 static void loop_tell(loop *l, int cmd)
 {
+    if (cmd == 2) l->stop_by = now_seconds() + 40; /* read by the loop after the atomic store */
     atomic_store(&l->cmd, cmd);
     uint64_t one = 1;
     if (write(l->wake, &one, sizeof one) < 0) log_msg(LOG_WARN, "cannot wake a loop: %s", strerror(errno));
@@ -1549,6 +1565,11 @@ static void loops_stop(void)
     for (int i = 0; i < L.n; i++) {
         loop *l = &L.v[i];
         if (l->started) pthread_join(l->thread, NULL);
+        if (l->d != NULL && l->reads > 0) {
+            /* Stopping it would abort the process: the exit takes what is left. */
+            log_msg(LOG_ERROR, "%d reads still wait on the database; their connections are dropped", l->reads);
+            l->d = NULL;
+        }
         if (l->d != NULL) {
             MHD_stop_daemon(l->d);
             if (!l->started) l->listen_fd = -1; /* the daemon closed it (a started loop quiesced it) */
@@ -1580,7 +1601,10 @@ static int loops_start(int fd, int n, int conn_limit, listener *ls)
         l->wake = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
         if (l->listen_fd < 0 || l->ep < 0 || l->wake < 0) break;
         l->d = daemon_on(l->listen_fd, 0, per, 0, ls);
-        if (l->d == NULL) break;
+        if (l->d == NULL) {
+            l->listen_fd = -1; /* libmicrohttpd may have closed it: leave it rather than close twice */
+            break;
+        }
         const union MHD_DaemonInfo *di = MHD_get_daemon_info(l->d, MHD_DAEMON_INFO_EPOLL_FD);
         struct epoll_event ev = {.events = EPOLLIN, .data.ptr = &MARK_MHD};
         if (di == NULL || epoll_ctl(l->ep, EPOLL_CTL_ADD, di->epoll_fd, &ev) != 0) break;
@@ -1634,22 +1658,21 @@ int http_serve(const http_server_opts *o)
         int ofd = listen_on(cfg->ops_host, cfg->ops_port, &ops_addr);
         ops = ofd >= 0 ? daemon_on(ofd, 1, 64, 16, &ops_ls) : NULL;
         if (ops == NULL) {
-            if (ofd >= 0) {
-                log_msg(LOG_ERROR, "cannot serve on %s:%d", cfg->ops_host, cfg->ops_port);
-                close(ofd);
-            }
-            loops_stop();
+            /* libmicrohttpd may have closed ofd on failure: it is left, not closed twice. */
+            if (ofd >= 0) log_msg(LOG_ERROR, "cannot serve on %s:%d", cfg->ops_host, cfg->ops_port);
             ok = 0;
         }
     }
     if (!ok) {
+        /* The workers first: one finishing a request resumes its connection on its loop. */
+        pool_stop(&POOL_API);
+        pool_stop(&POOL_HEAVY);
+        loops_stop();
         pthread_mutex_lock(&R.mu);
         R.running = 0;
         pthread_cond_signal(&R.cv);
         pthread_mutex_unlock(&R.mu);
         pthread_join(R.thread, NULL);
-        pool_stop(&POOL_API);
-        pool_stop(&POOL_HEAVY);
         endpoints_free();
         return -1;
     }
