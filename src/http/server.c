@@ -973,6 +973,9 @@ static enum MHD_Result send_answer(struct MHD_Connection *conn, req_state *rs, i
     }
     if (m == NULL) return MHD_NO;
     for (int i = 0; i < r->nh; i++) MHD_add_response_header(m, r->h[i].name, r->h[i].value);
+    /* Once the server is stopping, each answer closes its connection, so that keep-alive
+     * clients leave and the stop does not wait out its grace period behind them. */
+    if (!close_after && rs->home != NULL && atomic_load(&rs->home->cmd) != 0) close_after = 1;
     if (close_after) MHD_add_response_header(m, MHD_HTTP_HEADER_CONNECTION, "close");
     enum MHD_Result ok = MHD_queue_response(conn, (unsigned)c->status, m);
     MHD_destroy_response(m);

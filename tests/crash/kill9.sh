@@ -3,7 +3,7 @@
 # report approval; after a restart nothing of the killed request is in the database (rows, audit,
 # idempotency keys), the retry with the same Idempotency-Key succeeds once and a second retry
 # replays the same answer without writing again. Also: two loads sent at once with one key write
-# once and give one answer.
+# once and give one answer; and a SIGTERM under keep-alive readers stops the server promptly.
 #
 # Each kill is deterministic: a psql session holds a table lock that the server's transaction
 # needs, the script waits until pg_stat_activity shows the server's backend waiting for it (so
@@ -261,7 +261,32 @@ else
   fail "kill9 approval: the approval never waited for the audit lock"
 fi
 
-# The last server stops cleanly and no sanitizer spoke.
-server_stop_clean || fail "kill9: the server exits 0 on SIGTERM"
+# The last server stops cleanly, promptly, while 8 keep-alive clients keep reading (each curl
+# sends its URLs one after another on one connection): once stopping, every answer carries
+# Connection: close, so the clients leave instead of holding the stop for its 30 s grace period.
+# Every request answered is answered whole (200, or 503 once the workers have stopped); the rest
+# find the port closed (000).
+uid=$(sql -At -c "SELECT id FROM units WHERE code = 'SYT-BN'")
+# 20,000 reads each (curl's config file: a url and an output per read), more than the 30 s grace
+# period would see through: without the closing answers the stop waits the grace out.
+for _ in $(seq 1 20000); do printf 'url = "%s"\noutput = "/dev/null"\n' "$CR_API/api/v1/units/$uid"; done >"$W/keepalive.curl"
+cpids=()
+for k in 1 2 3 4 5 6 7 8; do
+  curl -s -w '%{http_code}\n' -H "Authorization: Bearer $TOKEN" -K "$W/keepalive.curl" >"$W/keepalive-$k.codes" 2>/dev/null &
+  cpids+=($!)
+done
+sleep 2
+t0=$(date +%s%N)
+stop_rc=0
+server_stop_clean || stop_rc=$?
+stop_ms=$((($(date +%s%N) - t0) / 1000000))
+for p in "${cpids[@]}"; do wait "$p" || true; done
+codes=$(cat "$W"/keepalive-*.codes | sort | uniq -c | awk '{printf "%s:%s ", $2, $1}')
+if ((stop_rc == 0 && stop_ms < 10000)) && ! grep -qhv '^\(200\|000\|503\)$' "$W"/keepalive-*.codes &&
+  grep -qh '^200$' "$W"/keepalive-*.codes; then
+  pass "SIGTERM under 8 keep-alive readers: the server exits 0 in ${stop_ms} ms; answers ${codes% }"
+else
+  fail "SIGTERM under 8 keep-alive readers: exit status $stop_rc after ${stop_ms} ms; answers ${codes% }"
+fi
 sanitizer_clean "kill9"
 crash_summary
