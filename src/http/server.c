@@ -248,21 +248,23 @@ char *http_metrics_text(void)
     OUT("# TYPE bdhvs_http_connections_cut_total counter\n");
     OUT("bdhvs_http_connections_cut_total{phase=\"head\"} %llu\n", (unsigned long long)atomic_load(&S.cut_head));
     OUT("bdhvs_http_connections_cut_total{phase=\"body\"} %llu\n", (unsigned long long)atomic_load(&S.cut_body));
-    OUT("# HELP bdhvs_http_refused_before_body_total Requests answered before their body was read.\n");
-    OUT("# TYPE bdhvs_http_refused_before_body_total counter\n");
-    OUT("bdhvs_http_refused_before_body_total %llu\n", (unsigned long long)atomic_load(&S.refused_early));
-    OUT("# HELP bdhvs_http_reads_on_loops_total Single-row reads answered by a loop without waiting on the database.\n");
-    OUT("# TYPE bdhvs_http_reads_on_loops_total counter\n");
-    OUT("bdhvs_http_reads_on_loops_total %llu\n", (unsigned long long)atomic_load(&S.reads_on_loops));
-    OUT("# HELP bdhvs_http_auth_on_worker_total Authentications that read the database, run on a worker rather than a loop.\n");
-    OUT("# TYPE bdhvs_http_auth_on_worker_total counter\n");
-    OUT("bdhvs_http_auth_on_worker_total %llu\n", (unsigned long long)atomic_load(&S.auth_later));
-    OUT("# HELP bdhvs_http_connections_over_address_limit_total Connections closed unanswered for passing BDHVS_PER_IP_LIMIT.\n");
-    OUT("# TYPE bdhvs_http_connections_over_address_limit_total counter\n");
-    OUT("bdhvs_http_connections_over_address_limit_total %llu\n", (unsigned long long)atomic_load(&S.over_ip));
-    OUT("# HELP bdhvs_http_bodies_spooled_total Request bodies written to a temporary file.\n");
-    OUT("# TYPE bdhvs_http_bodies_spooled_total counter\n");
-    OUT("bdhvs_http_bodies_spooled_total %llu\n", (unsigned long long)atomic_load(&S.spooled));
+    /* The server's own counters without labels. */
+    const struct {
+        const char *name, *help;
+        atomic_ullong *value;
+    } counters[] = {
+        {"bdhvs_http_refused_before_body_total", "Requests answered before their body was read.", &S.refused_early},
+        {"bdhvs_http_reads_on_loops_total", "Single-row reads answered by a loop without waiting on the database.",
+         &S.reads_on_loops},
+        {"bdhvs_http_auth_on_worker_total",
+         "Authentications that read the database, run on a worker rather than a loop.", &S.auth_later},
+        {"bdhvs_http_connections_over_address_limit_total",
+         "Connections closed unanswered for passing BDHVS_PER_IP_LIMIT.", &S.over_ip},
+        {"bdhvs_http_bodies_spooled_total", "Request bodies written to a temporary file.", &S.spooled},
+    };
+    for (size_t i = 0; i < sizeof counters / sizeof counters[0]; i++)
+        OUT("# HELP %s %s\n# TYPE %s counter\n%s %llu\n", counters[i].name, counters[i].help, counters[i].name,
+            counters[i].name, (unsigned long long)atomic_load(counters[i].value));
 #undef OUT
     if (n >= cap) buf[cap - 1] = '\0';
     return buf;
@@ -693,11 +695,9 @@ struct req_state {
     size_t len, cap;
     int fd;           /* the spooled body, or -1 */
     void *map;        /* the spooled body mapped for the handler */
-    /* An HTTP_ROUTE_INLINE read in flight on its loop (route.async): the database socket its
-     * answer comes on, watched by that loop's epoll, and the connection to resume then. */
+    /* An HTTP_ROUTE_INLINE read in flight on its loop (home, route.async): the database socket
+     * its answer comes on, watched by that loop's epoll; -1 when none. */
     int async_fd;
-    loop *async_loop;
-    struct MHD_Connection *conn;
     loop *home;       /* the loop that read it (NULL: the operations listener's thread) */
 };
 
@@ -1284,9 +1284,7 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn, co
         }
         if (rc == 0) {
             rs->queued = 1;
-            rs->conn = conn;
             rs->async_fd = fd;
-            rs->async_loop = T_loop;
             T_loop->reads++;
             atomic_fetch_add(&S.reads_on_loops, 1);
             MHD_suspend_connection(conn);
@@ -1324,11 +1322,10 @@ static void handler_done(req_state *rs)
  * gets no event from here; the kernel drops the entry when the socket is closed. */
 static void async_done(req_state *rs)
 {
-    if (rs->async_loop != NULL) rs->async_loop->reads--;
-    rs->async_loop = NULL;
+    rs->home->reads--;
     rs->async_fd = -1;
     handler_done(rs);
-    MHD_resume_connection(rs->conn);
+    MHD_resume_connection(rs->req.conn);
 }
 
 /* The loop's epoll cannot watch the socket (out of memory): this one answer is waited for here. */
@@ -1347,7 +1344,7 @@ static void async_ready(void *tag)
 {
     req_state *rs = tag;
     if (rs->ep->route->async->step(&rs->c) == 0) async_done(rs);
-    else if (async_watch(rs->async_loop, rs) != 0) async_wait_here(rs);
+    else if (async_watch(rs->home, rs) != 0) async_wait_here(rs);
 }
 
 static void run_handler(req_state *rs)

@@ -1,13 +1,18 @@
 #include "client.h"
 #include "bdhvs/jsonx.h"
 
+#include <arpa/inet.h>
 #include <curl/curl.h>
+#include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -786,4 +791,67 @@ void assert_last_refresh(const char *period, const char *want, const char *step)
              period, got, sizeof got);
     ck_assert_msg(strcmp(got, want) == 0, "%s: the refresh of %s counted %s (units whole/people), want %s", step, period,
                   got, want);
+}
+
+int test_api_port(void)
+{
+    const char *p = getenv("BDHVS_TEST_API_PORT");
+    if (p != NULL) return atoi(p);
+    const char *url = getenv("BDHVS_TEST_URL");
+    const char *colon = url ? strrchr(url, ':') : NULL;
+    return colon ? atoi(colon + 1) : 0;
+}
+
+int raw_connect(const char *src, int port, int nonblock)
+{
+    int fd = socket(AF_INET, SOCK_STREAM | (nonblock ? SOCK_NONBLOCK : 0), 0);
+    if (fd < 0) return -1;
+    if (src != NULL) {
+        struct sockaddr_in a = {.sin_family = AF_INET};
+        inet_pton(AF_INET, src, &a.sin_addr);
+        if (bind(fd, (struct sockaddr *)&a, sizeof a) != 0) {
+            close(fd);
+            return -1;
+        }
+    }
+    struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    inet_pton(AF_INET, "127.0.0.1", &to.sin_addr);
+    if (connect(fd, (struct sockaddr *)&to, sizeof to) != 0 && errno != EINPROGRESS) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+int send_all(int fd, const char *p, size_t n)
+{
+    while (n > 0) {
+        ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
+        if (w <= 0) return -1;
+        p += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+int raw_answer(int fd, char *out, size_t cap, const char **body, int timeout_ms)
+{
+    size_t got = 0, need = 0;
+    char *end = NULL;
+    for (;;) {
+        if (end != NULL && got >= need) break;
+        struct pollfd p = {.fd = fd, .events = POLLIN};
+        if (got + 1 >= cap || poll(&p, 1, timeout_ms) <= 0) return -1;
+        ssize_t r = recv(fd, out + got, cap - 1 - got, 0);
+        if (r == 0 || (r < 0 && errno == ECONNRESET)) return got == 0 ? 0 : -1;
+        if (r < 0) return -1;
+        got += (size_t)r;
+        out[got] = '\0';
+        if (end == NULL && (end = strstr(out, "\r\n\r\n")) != NULL) {
+            const char *cl = strcasestr(out, "\r\nContent-Length:");
+            need = (size_t)(end + 4 - out) + (cl != NULL && cl < end ? strtoul(cl + 17, NULL, 10) : 0);
+        }
+    }
+    if (body) *body = end + 4;
+    return atoi(out + 9);
 }

@@ -259,4 +259,16 @@ void assert_rollups_as_from_nothing(const long long *roots, const char *const *p
 void rollups_refreshed(long long root, const char *const *periods);
 void assert_last_refresh(const char *period, const char *want, const char *step);
 
+/* Raw sockets, for tests of the server's own HTTP handling. test_api_port: the API's port
+ * (BDHVS_TEST_API_PORT, else BDHVS_TEST_URL's). raw_connect: a socket from src (NULL: any local
+ * address) to 127.0.0.1:port, non-blocking when nonblock (its connect may be in progress); -1 on
+ * failure. send_all: all n bytes, 0 or -1. raw_answer: reads exactly one answer (head, then
+ * Content-Length bytes) into out and returns its status; 0 when the server closed the connection
+ * before any byte of it; -1 on a timeout or an error; *body (when body is not NULL) points at the
+ * answer's body in out. */
+int test_api_port(void);
+int raw_connect(const char *src, int port, int nonblock);
+int send_all(int fd, const char *p, size_t n);
+int raw_answer(int fd, char *out, size_t cap, const char **body, int timeout_ms);
+
 #endif

@@ -34,41 +34,8 @@ static int env_port(const char *var, const char *url_var)
     return colon ? atoi(colon + 1) : 0;
 }
 
-static int api_port(void) { return env_port("BDHVS_TEST_API_PORT", "BDHVS_TEST_URL"); }
+static int api_port(void) { return test_api_port(); }
 static int ops_port(void) { return env_port("BDHVS_TEST_OPS_PORT", "BDHVS_TEST_OPS_URL"); }
-
-/* A blocking socket from src (NULL: any) to 127.0.0.1:port, or -1. */
-static int raw_connect(const char *src, int port, int nonblock)
-{
-    int fd = socket(AF_INET, SOCK_STREAM | (nonblock ? SOCK_NONBLOCK : 0), 0);
-    if (fd < 0) return -1;
-    if (src != NULL) {
-        struct sockaddr_in a = {.sin_family = AF_INET};
-        inet_pton(AF_INET, src, &a.sin_addr);
-        if (bind(fd, (struct sockaddr *)&a, sizeof a) != 0) {
-            close(fd);
-            return -1;
-        }
-    }
-    struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-    inet_pton(AF_INET, "127.0.0.1", &to.sin_addr);
-    if (connect(fd, (struct sockaddr *)&to, sizeof to) != 0 && errno != EINPROGRESS) {
-        close(fd);
-        return -1;
-    }
-    return fd;
-}
-
-static int send_all(int fd, const char *p, size_t n)
-{
-    while (n > 0) {
-        ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
-        if (w <= 0) return -1;
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
 
 /* Reads until the server closes or timeout seconds pass. Returns bytes read; *closed is 1 when
  * the server closed the connection. */

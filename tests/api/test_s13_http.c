@@ -14,8 +14,6 @@
  *    from its last request (poisoned under AddressSanitizer while kept). */
 #include "client.h"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -184,49 +182,13 @@ START_TEST(a_load_of_new_codes_stores_what_the_comparing_merge_would)
 }
 END_TEST
 
-/* A blocking connection to the API's port (from BDHVS_TEST_URL), or -1. */
-static int keepalive_connect(void)
-{
-    const char *url = getenv("BDHVS_TEST_URL");
-    const char *colon = url ? strrchr(url, ':') : NULL;
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    if (fd < 0 || colon == NULL) return -1;
-    struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons((uint16_t)atoi(colon + 1))};
-    inet_pton(AF_INET, "127.0.0.1", &to.sin_addr);
-    if (connect(fd, (struct sockaddr *)&to, sizeof to) != 0) {
-        close(fd);
-        return -1;
-    }
-    return fd;
-}
-
-/* Sends one request on fd and reads exactly its answer (head, then Content-Length bytes) into out.
- * Returns the status, or -1. *body points into out. */
+/* Sends one request on fd and reads exactly its answer into out (raw_answer). Returns the status,
+ * or -1. *body points into out. */
 static int keepalive_exchange(int fd, const char *request, char *out, size_t cap, const char **body)
 {
-    size_t n = strlen(request);
-    for (size_t off = 0; off < n;) {
-        ssize_t w = send(fd, request + off, n - off, MSG_NOSIGNAL);
-        if (w <= 0) return -1;
-        off += (size_t)w;
-    }
-    size_t got = 0, need = 0;
-    char *end = NULL;
-    for (;;) {
-        if (end != NULL && got >= need) break;
-        struct pollfd p = {.fd = fd, .events = POLLIN};
-        if (got + 1 >= cap || poll(&p, 1, 20000) <= 0) return -1;
-        ssize_t r = recv(fd, out + got, cap - 1 - got, 0);
-        if (r <= 0) return -1;
-        got += (size_t)r;
-        out[got] = '\0';
-        if (end == NULL && (end = strstr(out, "\r\n\r\n")) != NULL) {
-            const char *cl = strcasestr(out, "\r\nContent-Length:");
-            need = (size_t)(end + 4 - out) + (cl != NULL && cl < end ? strtoul(cl + 17, NULL, 10) : 0);
-        }
-    }
-    *body = end + 4;
-    return atoi(out + 9);
+    if (send_all(fd, request, strlen(request)) != 0) return -1;
+    int st = raw_answer(fd, out, cap, body, 20000);
+    return st > 0 ? st : -1;
 }
 
 /* The value of header name in the answer's head at out, copied into buf (client.c's resp_header
@@ -244,7 +206,7 @@ static const char *head_value(const char *out, const char *name, char *buf, size
 
 START_TEST(one_connection_carries_requests_of_every_kind)
 {
-    int fd = keepalive_connect();
+    int fd = raw_connect(NULL, test_api_port(), 0);
     ck_assert_int_ge(fd, 0);
     long long id = unit_id("SYT-BN");
     static char out[65536];

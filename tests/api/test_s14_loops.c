@@ -15,9 +15,7 @@
  *    unanswered, and once one of the others closes, a new one is answered. */
 #include "client.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
-#include <netinet/in.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,68 +25,15 @@
 #include <time.h>
 #include <unistd.h>
 
-static int api_port(void)
-{
-    const char *url = getenv("BDHVS_TEST_URL");
-    const char *colon = url ? strrchr(url, ':') : NULL;
-    return colon ? atoi(colon + 1) : 0;
-}
-
-/* A blocking connection from src (NULL: any address) to the API's port, or -1. */
+/* A blocking connection from src (NULL: any address) to the API, or -1. */
 static int connect_from(const char *src)
 {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    if (fd < 0) return -1;
-    if (src != NULL) {
-        struct sockaddr_in a = {.sin_family = AF_INET};
-        inet_pton(AF_INET, src, &a.sin_addr);
-        if (bind(fd, (struct sockaddr *)&a, sizeof a) != 0) {
-            close(fd);
-            return -1;
-        }
-    }
-    struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons((uint16_t)api_port())};
-    inet_pton(AF_INET, "127.0.0.1", &to.sin_addr);
-    if (connect(fd, (struct sockaddr *)&to, sizeof to) != 0) {
-        close(fd);
-        return -1;
-    }
-    return fd;
+    return raw_connect(src, test_api_port(), 0);
 }
 
 static int send_text(int fd, const char *s)
 {
-    size_t n = strlen(s);
-    for (size_t off = 0; off < n;) {
-        ssize_t w = send(fd, s + off, n - off, MSG_NOSIGNAL);
-        if (w <= 0) return -1;
-        off += (size_t)w;
-    }
-    return 0;
-}
-
-/* Reads exactly one answer (head, then Content-Length bytes) into out. Returns the status; 0 when
- * the server closed the connection before any byte of an answer; -1 on a timeout or an error. */
-static int read_one(int fd, char *out, size_t cap, const char **body, int timeout_ms)
-{
-    size_t got = 0, need = 0;
-    char *end = NULL;
-    for (;;) {
-        if (end != NULL && got >= need) break;
-        struct pollfd p = {.fd = fd, .events = POLLIN};
-        if (got + 1 >= cap || poll(&p, 1, timeout_ms) <= 0) return -1;
-        ssize_t r = recv(fd, out + got, cap - 1 - got, 0);
-        if (r == 0 || (r < 0 && errno == ECONNRESET)) return got == 0 ? 0 : -1;
-        if (r < 0) return -1;
-        got += (size_t)r;
-        out[got] = '\0';
-        if (end == NULL && (end = strstr(out, "\r\n\r\n")) != NULL) {
-            const char *cl = strcasestr(out, "\r\nContent-Length:");
-            need = (size_t)(end + 4 - out) + (cl != NULL && cl < end ? strtoul(cl + 17, NULL, 10) : 0);
-        }
-    }
-    if (body) *body = end + 4;
-    return atoi(out + 9);
+    return send_all(fd, s, strlen(s));
 }
 
 /* The value of a counter without labels in /metrics, or -1. */
@@ -147,7 +92,7 @@ START_TEST(reads_in_flight_on_many_connections_get_their_own_answers)
         }
         for (int i = 0; i < NCONN; i++) {
             const char *body = NULL;
-            int st = read_one(fds[i], out, sizeof out, &body, 20000);
+            int st = raw_answer(fds[i], out, sizeof out, &body, 20000);
             if (kind[i] <= 4) {
                 ck_assert_int_eq(st, 200);
                 ck_assert_msg(strcmp(body, PQgetvalue(r, row[i], 1)) == 0, "unit %s answered %s, the database gives %s",
@@ -181,7 +126,7 @@ START_TEST(reads_in_flight_on_many_connections_get_their_own_answers)
         snprintf(req, sizeof req, "GET /api/v1/units/%s HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer %s\r\n\r\n",
                  PQgetvalue(r, i % nunits, 0), T_ADMIN);
         ck_assert_int_eq(send_text(fds[0], req), 0);
-        ck_assert_int_eq(read_one(fds[0], out, sizeof out, &body, 20000), 200);
+        ck_assert_int_eq(raw_answer(fds[0], out, sizeof out, &body, 20000), 200);
         ck_assert_str_eq(body, PQgetvalue(r, i % nunits, 1));
     }
     long long sequential = metric("bdhvs_http_reads_on_loops_total") - on_loops - concurrent;
@@ -196,7 +141,7 @@ static int health_on(int fd, int timeout_ms)
 {
     static char out[8192];
     if (send_text(fd, "GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n") != 0) return 0;
-    return read_one(fd, out, sizeof out, NULL, timeout_ms);
+    return raw_answer(fd, out, sizeof out, NULL, timeout_ms);
 }
 
 START_TEST(the_limit_per_address_holds_across_the_loops)
@@ -226,7 +171,7 @@ START_TEST(the_limit_per_address_holds_across_the_loops)
     for (int i = 0; i < limit; i++)
         ck_assert_int_eq(send_text(fds[i], "GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n"), 0);
     static char hout[8192];
-    for (int i = 0; i < limit; i++) ck_assert_int_eq(read_one(fds[i], hout, sizeof hout, NULL, 20000), 200);
+    for (int i = 0; i < limit; i++) ck_assert_int_eq(raw_answer(fds[i], hout, sizeof hout, NULL, 20000), 200);
     /* One more from the same address: the kernel accepts it, the server closes it unanswered. */
     int extra = connect_from(src);
     ck_assert_int_ge(extra, 0);
@@ -295,7 +240,7 @@ START_TEST(authentication_that_reads_the_database_runs_on_a_worker)
         snprintf(req, sizeof req, "GET /api/v1/units/%s HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer %s\r\n\r\n", uid, secret);
         ck_assert_int_eq(send_text(fd, req), 0);
         const char *body = NULL;
-        ck_assert_int_eq(read_one(fd, out, sizeof out, &body, 20000), 200);
+        ck_assert_int_eq(raw_answer(fd, out, sizeof out, &body, 20000), 200);
         ck_assert_str_eq(body, want);
     }
     close(fd);
@@ -316,7 +261,7 @@ START_TEST(authentication_that_reads_the_database_runs_on_a_worker)
                  heads[i][0], heads[i][1]);
         ck_assert_int_eq(send_text(fd, req), 0);
         const char *body = NULL;
-        ck_assert_int_eq(read_one(fd, out, sizeof out, &body, 20000), want_status[i]);
+        ck_assert_int_eq(raw_answer(fd, out, sizeof out, &body, 20000), want_status[i]);
         ck_assert_ptr_nonnull(strcasestr(out, "\r\nConnection: close\r\n"));
         char rest[16];
         struct pollfd p = {.fd = fd, .events = POLLIN};
